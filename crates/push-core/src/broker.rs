@@ -1,0 +1,49 @@
+//! The publish / subscribe traits every broker implements and every transport consumes.
+
+use core::future::Future;
+
+use futures_core::Stream;
+
+use crate::{Cursor, Delivery, Error, Event, Selector, Topic};
+
+/// A live subscription: a stream of [`Delivery`] items that knows where it is.
+///
+/// Contract (every implementation upholds it, every transport relies on it):
+/// - It yields the selected events after the `from` cursor it was opened with, in cursor order,
+///   then live events as they are published, with no hole and no duplicate at the seam.
+/// - When it cannot deliver something it should, it yields a [`Delivery::Gap`] at the place of
+///   the loss; it never skips events silently.
+/// - After [`Delivery::Closed`] it yields `None`.
+/// - Dropping it releases everything it holds in the broker at once.
+pub trait Subscription: Stream<Item = Delivery> + Send + Unpin {
+    /// The cursor to resume from: the position after the last item yielded (or, before any,
+    /// where the subscription started).
+    fn cursor(&self) -> Cursor;
+}
+
+/// A broker: publishes events on topics and opens subscriptions on selectors.
+pub trait Broker: Send + Sync + 'static {
+    /// The subscription type.
+    type Subscription: Subscription + 'static;
+
+    /// Publishes `event` on `topic` and returns the cursor it was stored at.
+    ///
+    /// Publishing never waits for subscribers; it may wait for the backing store.
+    fn publish(
+        &self,
+        topic: &Topic,
+        event: Event,
+    ) -> impl Future<Output = Result<Cursor, Error>> + Send;
+
+    /// Opens a subscription on `selector`: live events only when `from` is `None`, otherwise the
+    /// retained events after `from` first (a [`Delivery::Gap`] first when `from` cannot be honoured
+    /// exactly: another epoch, a cursor from the future, or events already evicted).
+    fn subscribe(
+        &self,
+        selector: &Selector,
+        from: Option<Cursor>,
+    ) -> Result<Self::Subscription, Error>;
+
+    /// The cursor of the newest event published, in this broker's epoch (offset 0 when none).
+    fn head(&self) -> Cursor;
+}

@@ -1,0 +1,190 @@
+//! The resume cursor: one token for every transport.
+
+use core::fmt;
+use core::str::FromStr;
+
+use crate::Error;
+
+/// The position of an event in a broker's history.
+///
+/// A cursor names its **epoch** (which history the offsets count in: a boot id for the in-memory
+/// broker, a stream identity for a persistent one) and an **offset** in that history. Offsets are
+/// broker-wide and strictly increasing, so a single cursor resumes a whole subscription, whether it
+/// selects one topic or many: "everything after this offset, in the topics I selected".
+///
+/// The text form (its [`Display`](fmt::Display) and [`FromStr`]) is what clients see and send back,
+/// unchanged, as the SSE `id` / `Last-Event-ID`, the long-poll `since` / `next` and the WebSocket
+/// `from`. It is short, contains only `[0-9a-f-]` and is therefore safe in headers, URLs and JSON
+/// without escaping. It is canonical: every cursor has exactly one text form, and parsing accepts
+/// only that form, so `c.to_string().parse() == Ok(c)` and `s.parse()?.to_string() == s`.
+///
+/// Clients must treat it as opaque. Its layout is `EPOCH-OFFSET`, both in lowercase hexadecimal
+/// without leading zeros.
+///
+/// ```
+/// use push_core::Cursor;
+///
+/// let c = Cursor::new(0x5eed, 42);
+/// assert_eq!(c.to_string(), "5eed-2a");
+/// assert_eq!("5eed-2a".parse::<Cursor>(), Ok(c));
+/// assert!("5eed-002a".parse::<Cursor>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cursor {
+    epoch: u64,
+    offset: u64,
+}
+
+/// The longest text form of a cursor: two 16-digit numbers and a separator.
+pub const MAX_CURSOR_LEN: usize = 33;
+
+impl Cursor {
+    /// A cursor at `offset` in the history named by `epoch`.
+    pub const fn new(epoch: u64, offset: u64) -> Self {
+        Self { epoch, offset }
+    }
+
+    /// The history this cursor counts in.
+    pub const fn epoch(self) -> u64 {
+        self.epoch
+    }
+
+    /// The offset of the last event this cursor has seen (0: none yet).
+    pub const fn offset(self) -> u64 {
+        self.offset
+    }
+
+    /// Parses the text form, saying what is wrong when it is not a cursor.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        Self::parse_bytes(text.as_bytes())
+    }
+
+    /// Parses the text form from raw bytes (a header value, a query parameter).
+    pub fn parse_bytes(text: &[u8]) -> Result<Self, Error> {
+        if text.is_empty() {
+            return Err(Error::CursorEmpty);
+        }
+        if text.len() > MAX_CURSOR_LEN {
+            return Err(Error::CursorTooLong);
+        }
+        let Some(dash) = text.iter().position(|&b| b == b'-') else {
+            return Err(Error::CursorMissingSeparator);
+        };
+        let epoch = parse_hex(&text[..dash])?;
+        let offset = parse_hex(&text[dash + 1..])?;
+        Ok(Self { epoch, offset })
+    }
+}
+
+fn parse_hex(digits: &[u8]) -> Result<u64, Error> {
+    if digits.is_empty() {
+        return Err(Error::CursorMissingNumber);
+    }
+    if digits.len() > 16 {
+        return Err(Error::CursorTooLong);
+    }
+    if digits.len() > 1 && digits[0] == b'0' {
+        return Err(Error::CursorNotCanonical);
+    }
+    let mut value = 0u64;
+    for &b in digits {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => return Err(Error::CursorNotCanonical),
+            _ => return Err(Error::CursorInvalidCharacter),
+        };
+        // At most 16 digits, so this never overflows.
+        value = (value << 4) | u64::from(d);
+    }
+    Ok(value)
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:x}-{:x}", self.epoch, self.offset)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::parse(s)
+    }
+}
+
+/// Hooks for the fuzz targets and the seed-replay test; not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    use super::Cursor;
+
+    /// Parses arbitrary bytes as a cursor and checks the round trip of the text form.
+    pub fn cursor_roundtrip(data: &[u8]) {
+        if let Ok(c) = Cursor::parse_bytes(data) {
+            let text = c.to_string();
+            assert_eq!(text.as_bytes(), data, "text form is not canonical");
+            assert_eq!(Cursor::parse(&text), Ok(c));
+        }
+        if data.len() >= 16 {
+            let mut e = [0u8; 8];
+            let mut o = [0u8; 8];
+            e.copy_from_slice(&data[..8]);
+            o.copy_from_slice(&data[8..16]);
+            let c = Cursor::new(u64::from_le_bytes(e), u64::from_le_bytes(o));
+            let text = c.to_string();
+            assert!(text.len() <= super::MAX_CURSOR_LEN);
+            assert_eq!(Cursor::parse(&text), Ok(c));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_extremes() {
+        for c in [
+            Cursor::new(0, 0),
+            Cursor::new(u64::MAX, u64::MAX),
+            Cursor::new(1, u64::MAX),
+        ] {
+            let text = c.to_string();
+            assert!(text.len() <= MAX_CURSOR_LEN);
+            assert_eq!(text.parse::<Cursor>(), Ok(c));
+        }
+        assert_eq!(Cursor::new(0, 0).to_string(), "0-0");
+        assert_eq!(Cursor::new(u64::MAX, 1).to_string(), "ffffffffffffffff-1");
+    }
+
+    #[test]
+    fn malformed_cursors_say_what_is_wrong() {
+        let cases: &[(&str, Error)] = &[
+            ("", Error::CursorEmpty),
+            ("abc", Error::CursorMissingSeparator),
+            ("-1", Error::CursorMissingNumber),
+            ("1-", Error::CursorMissingNumber),
+            ("1-2-3", Error::CursorInvalidCharacter),
+            ("01-2", Error::CursorNotCanonical),
+            ("1-A", Error::CursorNotCanonical),
+            ("1-g", Error::CursorInvalidCharacter),
+            ("1 -2", Error::CursorInvalidCharacter),
+            ("+1-2", Error::CursorInvalidCharacter),
+            ("11111111111111111-2", Error::CursorTooLong),
+            ("1-11111111111111111", Error::CursorTooLong),
+            ("1234567890123456789012345678901234", Error::CursorTooLong),
+        ];
+        for (text, err) in cases {
+            assert_eq!(text.parse::<Cursor>(), Err(*err), "{text:?}");
+            assert!(!err.to_string().is_empty());
+        }
+    }
+
+    #[test]
+    fn fuzz_hook_accepts_arbitrary_input() {
+        __fuzz::cursor_roundtrip(b"\xff\x00-\x01");
+        __fuzz::cursor_roundtrip(b"0123456789abcdef0123");
+        __fuzz::cursor_roundtrip(b"1f-0");
+    }
+}

@@ -1,0 +1,77 @@
+//! The one error type of push-core.
+
+use core::fmt;
+
+/// What went wrong in push-core's vocabulary: a cursor or topic that is not well formed, or a
+/// broker that can no longer serve.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Error {
+    /// The cursor is empty.
+    CursorEmpty,
+    /// The cursor has no `-` between its epoch and its offset.
+    CursorMissingSeparator,
+    /// The epoch or the offset of the cursor is missing.
+    CursorMissingNumber,
+    /// The cursor contains a character other than `0-9`, `a-f` and one `-`.
+    CursorInvalidCharacter,
+    /// The cursor is longer than any cursor can be.
+    CursorTooLong,
+    /// The cursor is not in its one canonical form (a leading zero, or uppercase digits).
+    CursorNotCanonical,
+    /// The topic name is empty.
+    TopicEmpty,
+    /// The topic name is longer than [`MAX_TOPIC_LEN`](crate::MAX_TOPIC_LEN) bytes.
+    TopicTooLong,
+    /// The topic name contains a control character.
+    TopicInvalidCharacter,
+    /// The selector names no topic.
+    SelectorEmpty,
+    /// The selector names more topics than [`MAX_SELECTOR_TOPICS`](crate::MAX_SELECTOR_TOPICS).
+    SelectorTooLarge,
+    /// The broker has shut down.
+    BrokerClosed,
+    /// The broker's backing store is unreachable or failed.
+    BrokerUnavailable,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::CursorEmpty => "the cursor is empty",
+            Self::CursorMissingSeparator => "the cursor has no '-' between epoch and offset",
+            Self::CursorMissingNumber => "the cursor lacks its epoch or its offset",
+            Self::CursorInvalidCharacter => {
+                "the cursor contains a character other than 0-9, a-f and one '-'"
+            }
+            Self::CursorTooLong => "the cursor is too long",
+            Self::CursorNotCanonical => {
+                "the cursor is not in canonical form (leading zero or uppercase digit)"
+            }
+            Self::TopicEmpty => "the topic is empty",
+            Self::TopicTooLong => "the topic is too long",
+            Self::TopicInvalidCharacter => "the topic contains a control character",
+            Self::SelectorEmpty => "the selector names no topic",
+            Self::SelectorTooLarge => "the selector names too many topics",
+            Self::BrokerClosed => "the broker has shut down",
+            Self::BrokerUnavailable => "the broker is unavailable",
+        })
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Error {
+    /// Whether this error is about a malformed cursor (useful to answer 400 with the message).
+    pub fn is_cursor(self) -> bool {
+        matches!(
+            self,
+            Self::CursorEmpty
+                | Self::CursorMissingSeparator
+                | Self::CursorMissingNumber
+                | Self::CursorInvalidCharacter
+                | Self::CursorTooLong
+                | Self::CursorNotCanonical
+        )
+    }
+}

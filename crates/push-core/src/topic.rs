@@ -1,0 +1,152 @@
+//! Topics and the selectors that subscriptions use to name them.
+
+use core::fmt;
+use std::sync::Arc;
+
+use crate::Error;
+
+/// The longest topic name, in bytes (topics are often URLs, as in the Mercure protocol).
+pub const MAX_TOPIC_LEN: usize = 1024;
+
+/// The most topics one [`Selector`] may name.
+pub const MAX_SELECTOR_TOPICS: usize = 64;
+
+/// A validated topic name: 1 to [`MAX_TOPIC_LEN`] bytes of UTF-8 without control characters.
+///
+/// Cloning is a reference count. Topics compare by their text.
+///
+/// ```
+/// use push_core::Topic;
+///
+/// let t = Topic::new("orders/42").unwrap();
+/// assert_eq!(t.as_str(), "orders/42");
+/// assert!(Topic::new("bad\nname").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Topic(Arc<str>);
+
+impl Topic {
+    /// Validates and wraps a topic name.
+    pub fn new(name: &str) -> Result<Self, Error> {
+        if name.is_empty() {
+            return Err(Error::TopicEmpty);
+        }
+        if name.len() > MAX_TOPIC_LEN {
+            return Err(Error::TopicTooLong);
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Error::TopicInvalidCharacter);
+        }
+        Ok(Self(Arc::from(name)))
+    }
+
+    /// The topic name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl core::str::FromStr for Topic {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Self::new(s)
+    }
+}
+
+/// Which topics a subscription receives: a set of exact topic names (at least one, at most
+/// [`MAX_SELECTOR_TOPICS`]).
+///
+/// One [`Cursor`](crate::Cursor) resumes the whole selection.
+///
+/// ```
+/// use push_core::{Selector, Topic};
+///
+/// let a = Topic::new("a").unwrap();
+/// let b = Topic::new("b").unwrap();
+/// let s = Selector::new([b.clone(), a.clone(), b.clone()]).unwrap();
+/// assert_eq!(s.topics(), &[a.clone(), b]);
+/// assert!(s.matches(&a));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Selector {
+    topics: Vec<Topic>,
+}
+
+impl Selector {
+    /// A selector for exactly these topics (duplicates are merged).
+    pub fn new(topics: impl IntoIterator<Item = Topic>) -> Result<Self, Error> {
+        let mut topics: Vec<Topic> = topics.into_iter().collect();
+        topics.sort();
+        topics.dedup();
+        if topics.is_empty() {
+            return Err(Error::SelectorEmpty);
+        }
+        if topics.len() > MAX_SELECTOR_TOPICS {
+            return Err(Error::SelectorTooLarge);
+        }
+        Ok(Self { topics })
+    }
+
+    /// A selector for one topic.
+    pub fn one(topic: Topic) -> Self {
+        Self {
+            topics: vec![topic],
+        }
+    }
+
+    /// The selected topics, sorted, without duplicates.
+    pub fn topics(&self) -> &[Topic] {
+        &self.topics
+    }
+
+    /// Whether an event on `topic` belongs to this selection.
+    pub fn matches(&self, topic: &Topic) -> bool {
+        self.topics.binary_search(topic).is_ok()
+    }
+}
+
+impl From<Topic> for Selector {
+    fn from(topic: Topic) -> Self {
+        Self::one(topic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_validation() {
+        assert_eq!(Topic::new(""), Err(Error::TopicEmpty));
+        assert_eq!(
+            Topic::new(&"x".repeat(MAX_TOPIC_LEN + 1)),
+            Err(Error::TopicTooLong)
+        );
+        assert!(Topic::new(&"x".repeat(MAX_TOPIC_LEN)).is_ok());
+        assert_eq!(Topic::new("a\0b"), Err(Error::TopicInvalidCharacter));
+        assert_eq!(Topic::new("a\u{85}b"), Err(Error::TopicInvalidCharacter));
+        assert!(Topic::new("https://example.com/books/1 ü").is_ok());
+    }
+
+    #[test]
+    fn selector_limits() {
+        assert_eq!(Selector::new([]), Err(Error::SelectorEmpty));
+        let many = (0..=MAX_SELECTOR_TOPICS).map(|i| Topic::new(&i.to_string()).unwrap());
+        assert_eq!(Selector::new(many), Err(Error::SelectorTooLarge));
+        let s = Selector::one(Topic::new("a").unwrap());
+        assert!(!s.matches(&Topic::new("b").unwrap()));
+    }
+}
