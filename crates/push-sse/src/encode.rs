@@ -1,0 +1,283 @@
+//! The encoder: events, comments and retry frames to `text/event-stream` bytes.
+//!
+//! Every value is written after `name: ` (with the space), so a value that itself starts with a
+//! space survives the decoder's stripping of one. Data is split at CRLF, CR and LF into `data`
+//! lines; the decoder joins them with LF, so line breaks come back normalised to LF. Validation
+//! happens before anything is written: on error the output buffer is unchanged.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use memchr::{memchr2, memchr3};
+use push_core::{Event, Published, WireFormat};
+
+use crate::Error;
+
+/// Appends `event` as one `text/event-stream` frame to `dst`.
+///
+/// Writes `event: <type>` (when set), `id: <id>` (when set), `retry: <ms>` (when set), one
+/// `data:` line per line of the data (an empty data is one empty `data:` line, so the event is
+/// still dispatched) and the blank line that ends the frame.
+///
+/// # Errors
+/// - [`Error::InvalidEventType`] / [`Error::InvalidId`]: the type or id contains CR, LF or NUL
+///   (a line break would inject a field; the decoder ignores an id with NUL).
+/// - [`Error::DataNotUtf8`]: the data is not UTF-8, which `text/event-stream` cannot carry
+///   (a decoder would replace the invalid bytes with U+FFFD).
+///
+/// ```
+/// use bytes::BytesMut;
+/// use push_core::Event;
+///
+/// let mut out = BytesMut::new();
+/// push_sse::encode_event(&Event::new("a\r\nb").with_event("tick").with_id("7"), &mut out).unwrap();
+/// assert_eq!(&out[..], b"event: tick\nid: 7\ndata: a\ndata: b\n\n");
+/// assert!(push_sse::encode_event(&Event::new("x").with_id("1\n2"), &mut out).is_err());
+/// ```
+pub fn encode_event(event: &Event, dst: &mut BytesMut) -> Result<(), Error> {
+    encode_parts(
+        event.event.as_deref(),
+        event.id.as_deref(),
+        event.retry,
+        &event.data,
+        dst,
+    )
+}
+
+/// Encodes a broker's event for SSE, with its **cursor** as the SSE `id`, and caches the bytes in
+/// the [`Published`] (so fan-out to many subscribers encodes once).
+///
+/// The publisher-supplied [`Event::id`] is not sent: the cursor is what a client must send back
+/// as `Last-Event-ID` to resume.
+///
+/// # Errors
+/// As [`encode_event`]: an event type with CR, LF or NUL, or data that is not UTF-8. Such an
+/// event cannot be sent over SSE; the transport decides whether to skip it or end the stream.
+///
+/// ```
+/// use push_core::{Cursor, Event, Published, Topic};
+///
+/// let p = Published::new(Topic::new("t").unwrap(), Cursor::new(1, 2), Event::new("hi").with_id("pub-9"));
+/// let bytes = push_sse::encode_published(&p).unwrap();
+/// assert_eq!(&bytes[..], b"id: 1-2\ndata: hi\n\n");
+/// ```
+pub fn encode_published(published: &Published) -> Result<Bytes, Error> {
+    let bytes = published.encoded(WireFormat::Sse, |p| {
+        let mut dst = BytesMut::new();
+        match encode_published_into(p, &mut dst) {
+            Ok(()) => dst.freeze(),
+            // A valid frame is never empty, so empty marks an event that cannot be encoded.
+            Err(_) => Bytes::new(),
+        }
+    });
+    if bytes.is_empty() {
+        // Rare path: recompute which rule the event breaks.
+        let mut scratch = BytesMut::new();
+        encode_published_into(published, &mut scratch)?;
+        return Ok(scratch.freeze());
+    }
+    Ok(bytes)
+}
+
+fn encode_published_into(p: &Published, dst: &mut BytesMut) -> Result<(), Error> {
+    let event = p.event();
+    let id = p.cursor().to_string();
+    encode_parts(
+        event.event.as_deref(),
+        Some(&id),
+        event.retry,
+        &event.data,
+        dst,
+    )
+}
+
+/// Appends a comment frame, `: <text>` and a blank line, to `dst`: a keep-alive that every
+/// client ignores (and that dispatches nothing).
+///
+/// # Errors
+/// [`Error::InvalidComment`] if `text` contains CR or LF.
+///
+/// ```
+/// let mut out = bytes::BytesMut::new();
+/// push_sse::encode_comment("keep-alive", &mut out).unwrap();
+/// assert_eq!(&out[..], b": keep-alive\n\n");
+/// ```
+pub fn encode_comment(text: &str, dst: &mut BytesMut) -> Result<(), Error> {
+    if memchr2(b'\r', b'\n', text.as_bytes()).is_some() {
+        return Err(Error::InvalidComment);
+    }
+    dst.reserve(text.len() + 4);
+    if text.is_empty() {
+        dst.put_slice(b":\n\n");
+    } else {
+        dst.put_slice(b": ");
+        dst.put_slice(text.as_bytes());
+        dst.put_slice(b"\n\n");
+    }
+    Ok(())
+}
+
+/// Appends a frame that only sets the client's reconnection time: `retry: <ms>` and a blank line.
+///
+/// ```
+/// let mut out = bytes::BytesMut::new();
+/// push_sse::encode_retry(3000, &mut out);
+/// assert_eq!(&out[..], b"retry: 3000\n\n");
+/// ```
+pub fn encode_retry(retry_ms: u64, dst: &mut BytesMut) {
+    dst.reserve(28);
+    put_retry(retry_ms, dst);
+    dst.put_u8(b'\n');
+}
+
+fn encode_parts(
+    event_type: Option<&str>,
+    id: Option<&str>,
+    retry: Option<u64>,
+    data: &[u8],
+    dst: &mut BytesMut,
+) -> Result<(), Error> {
+    let type_len = match event_type {
+        Some(t) if memchr3(b'\r', b'\n', 0, t.as_bytes()).is_some() => {
+            return Err(Error::InvalidEventType);
+        }
+        Some(t) => t.len() + 8,
+        None => 0,
+    };
+    let id_len = match id {
+        Some(i) if memchr3(b'\r', b'\n', 0, i.as_bytes()).is_some() => {
+            return Err(Error::InvalidId);
+        }
+        Some(i) => i.len() + 5,
+        None => 0,
+    };
+    if core::str::from_utf8(data).is_err() {
+        return Err(Error::DataNotUtf8);
+    }
+    // Exact for single-line data; multi-line data may grow the buffer once more.
+    dst.reserve(type_len + id_len + if retry.is_some() { 28 } else { 0 } + data.len() + 8);
+    if let Some(t) = event_type {
+        dst.put_slice(b"event: ");
+        dst.put_slice(t.as_bytes());
+        dst.put_u8(b'\n');
+    }
+    if let Some(i) = id {
+        dst.put_slice(b"id: ");
+        dst.put_slice(i.as_bytes());
+        dst.put_u8(b'\n');
+    }
+    if let Some(ms) = retry {
+        put_retry(ms, dst);
+    }
+    put_data(data, dst);
+    dst.put_u8(b'\n');
+    Ok(())
+}
+
+/// One `data:` line per line of `data`, split at CRLF, CR and LF.
+fn put_data(mut data: &[u8], dst: &mut BytesMut) {
+    loop {
+        let (line, rest) = match memchr2(b'\r', b'\n', data) {
+            Some(i) => {
+                let skip = if data[i] == b'\r' && data.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                (&data[..i], Some(&data[i + skip..]))
+            }
+            None => (data, None),
+        };
+        if line.is_empty() {
+            dst.put_slice(b"data:\n");
+        } else {
+            dst.put_slice(b"data: ");
+            dst.put_slice(line);
+            dst.put_u8(b'\n');
+        }
+        match rest {
+            Some(rest) => data = rest,
+            None => return,
+        }
+    }
+}
+
+fn put_retry(ms: u64, dst: &mut BytesMut) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = ms;
+    loop {
+        at -= 1;
+        // n % 10 < 10, so the cast is lossless.
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    dst.put_slice(b"retry: ");
+    dst.put_slice(&digits[at..]);
+    dst.put_u8(b'\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(e: &Event) -> Result<Vec<u8>, Error> {
+        let mut out = BytesMut::new();
+        encode_event(e, &mut out).map(|()| out.to_vec())
+    }
+
+    #[test]
+    fn data_lines_split_at_every_line_ending() {
+        assert_eq!(enc(&Event::new("")).unwrap(), b"data:\n\n");
+        assert_eq!(
+            enc(&Event::new("a\rb\nc\r\n\r\n")).unwrap(),
+            b"data: a\ndata: b\ndata: c\ndata:\ndata:\n\n"
+        );
+        assert_eq!(enc(&Event::new(" x")).unwrap(), b"data:  x\n\n");
+    }
+
+    #[test]
+    fn every_field_and_retry() {
+        let e = Event::new("d").with_event(" t").with_id("").with_retry(0);
+        assert_eq!(enc(&e).unwrap(), b"event:  t\nid: \nretry: 0\ndata: d\n\n");
+        let mut out = BytesMut::new();
+        encode_retry(u64::MAX, &mut out);
+        assert_eq!(&out[..], b"retry: 18446744073709551615\n\n");
+    }
+
+    #[test]
+    fn invalid_values_are_errors_and_write_nothing() {
+        let mut out = BytesMut::from(&b"keep"[..]);
+        for (e, err) in [
+            (Event::new("x").with_event("a\nb"), Error::InvalidEventType),
+            (Event::new("x").with_event("a\0"), Error::InvalidEventType),
+            (Event::new("x").with_id("\r"), Error::InvalidId),
+            (Event::new("x").with_id("a\0b"), Error::InvalidId),
+            (Event::new(&b"\xff"[..]), Error::DataNotUtf8),
+        ] {
+            assert_eq!(encode_event(&e, &mut out), Err(err));
+        }
+        assert_eq!(encode_comment("a\rb", &mut out), Err(Error::InvalidComment));
+        assert_eq!(&out[..], b"keep");
+        encode_comment("", &mut out).unwrap();
+        assert_eq!(&out[..], b"keep:\n\n");
+    }
+
+    #[test]
+    fn published_uses_the_cursor_and_caches() {
+        use push_core::{Cursor, Topic};
+        let t = Topic::new("t").unwrap();
+        let p = Published::new(
+            t.clone(),
+            Cursor::new(0x5eed, 1),
+            Event::new("x").with_event("e"),
+        );
+        let a = encode_published(&p).unwrap();
+        assert_eq!(&a[..], b"event: e\nid: 5eed-1\ndata: x\n\n");
+        assert_eq!(p.encoded(WireFormat::Sse, |_| Bytes::new()), a);
+        let bad = Published::new(t, Cursor::new(1, 1), Event::new(&b"\xfe"[..]));
+        assert_eq!(encode_published(&bad), Err(Error::DataNotUtf8));
+        assert_eq!(encode_published(&bad), Err(Error::DataNotUtf8));
+    }
+}

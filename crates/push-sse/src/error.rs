@@ -1,0 +1,64 @@
+//! The one error type of push-sse.
+
+use core::fmt;
+
+/// What went wrong while decoding or encoding an event stream.
+///
+/// Decoding errors are about **limits** only: the WHATWG interpretation accepts every byte string
+/// (invalid UTF-8 is replaced, unknown fields are ignored), so the only input the [`Decoder`]
+/// refuses is input that would make it buffer without bound. An incomplete line or event is never
+/// an error. Encoding errors are values that cannot be written without changing their meaning or
+/// injecting a field.
+///
+/// [`Decoder`]: crate::Decoder
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Error {
+    /// A line is longer than [`Config::max_line_len`](crate::Config::max_line_len) bytes.
+    LineTooLong,
+    /// An event's data is longer than [`Config::max_event_len`](crate::Config::max_event_len) bytes.
+    EventTooLarge,
+    /// The event type to encode contains CR, LF or NUL.
+    InvalidEventType,
+    /// The id to encode contains CR, LF or NUL.
+    InvalidId,
+    /// The data to encode is not valid UTF-8 (`text/event-stream` is UTF-8 only).
+    DataNotUtf8,
+    /// The comment to encode contains CR or LF.
+    InvalidComment,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::LineTooLong => "an event-stream line exceeds the configured maximum length",
+            Self::EventTooLarge => "an event's data exceeds the configured maximum size",
+            Self::InvalidEventType => "the event type contains CR, LF or NUL",
+            Self::InvalidId => "the event id contains CR, LF or NUL",
+            Self::DataNotUtf8 => "the event data is not valid UTF-8",
+            Self::InvalidComment => "the comment contains CR or LF",
+        })
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_a_message() {
+        for e in [
+            Error::LineTooLong,
+            Error::EventTooLarge,
+            Error::InvalidEventType,
+            Error::InvalidId,
+            Error::DataNotUtf8,
+            Error::InvalidComment,
+        ] {
+            assert!(!e.to_string().is_empty());
+            let _: &dyn std::error::Error = &e;
+        }
+    }
+}

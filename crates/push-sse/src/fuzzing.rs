@@ -1,0 +1,165 @@
+//! Hooks for the fuzz targets, the seed-replay test and the property tests; not part of the API.
+
+use bytes::{Bytes, BytesMut};
+use push_core::Event;
+
+use crate::{Config, Decoder, Error, Item, encode_event};
+
+/// Decodes `chunks` in order, then finishes: every item, and the error that stopped it, if any.
+pub fn decode_chunks<'a>(
+    config: Config,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> (Vec<Item>, Option<Error>) {
+    let mut d = Decoder::with_config(config);
+    let mut items = Vec::new();
+    let drain = |d: &mut Decoder, items: &mut Vec<Item>| loop {
+        match d.poll_item() {
+            Ok(Some(item)) => items.push(item),
+            Ok(None) => return None,
+            Err(e) => return Some(e),
+        }
+    };
+    for chunk in chunks {
+        d.feed(chunk);
+        if let Some(e) = drain(&mut d, &mut items) {
+            return (items, Some(e));
+        }
+    }
+    d.finish();
+    let err = drain(&mut d, &mut items);
+    (items, err)
+}
+
+/// What decoding the encoding of `events` must give (the reference model): per event, its
+/// `retry` first, then the event with the type defaulted to `message`, line breaks normalised to
+/// LF and the id that persists across events. `last_id` carries the model's state.
+pub fn expected_items(events: &[Event], last_id: &mut String) -> Vec<Item> {
+    let mut items = Vec::new();
+    for e in events {
+        if let Some(r) = e.retry {
+            items.push(Item::Retry(r));
+        }
+        if let Some(id) = &e.id {
+            last_id.clone_from(id);
+        }
+        let kind = match e.event.as_deref() {
+            None | Some("") => "message".to_owned(),
+            Some(t) => t.to_owned(),
+        };
+        let text = String::from_utf8_lossy(&e.data)
+            .replace("\r\n", "\n")
+            .replace('\r', "\n");
+        items.push(Item::Event(Event {
+            event: Some(kind),
+            data: Bytes::from(text),
+            id: Some(last_id.clone()),
+            retry: None,
+        }));
+    }
+    items
+}
+
+/// Decodes arbitrary bytes whole, in chunks of a size taken from the input, and split in two at
+/// a point taken from the input, with the default and with tiny limits: all must agree.
+pub fn decode(data: &[u8]) {
+    let Some((&first, _)) = data.split_first() else {
+        return;
+    };
+    let size = usize::from(first % 31) + 1;
+    let split = data.get(1).map_or(0, |&b| usize::from(b)) % (data.len() + 1);
+    for config in [
+        Config::default(),
+        Config::new().max_line_len(16).max_event_len(32),
+    ] {
+        let whole = decode_chunks(config, [data]);
+        assert_eq!(
+            decode_chunks(config, data.chunks(size)),
+            whole,
+            "chunks of {size}"
+        );
+        let (a, b) = data.split_at(split);
+        assert_eq!(decode_chunks(config, [a, b]), whole, "split at {split}");
+        for item in &whole.0 {
+            if let Item::Event(e) = item {
+                assert!(core::str::from_utf8(&e.data).is_ok());
+                assert!(e.event.as_deref().is_some_and(|t| !t.is_empty()));
+                assert!(e.id.as_deref().is_some_and(|i| !i.contains('\0')));
+            }
+        }
+    }
+}
+
+/// Builds events from arbitrary bytes, encodes them (checking the validation rules), decodes the
+/// stream in chunks of a size taken from the input and compares with [`expected_items`].
+///
+/// Layout: events separated by `0xFE`; in each, a flags byte (bit 0: type, bit 1: id, bit 2:
+/// retry) then data, type, id and retry parts separated by `0xFF`.
+pub fn roundtrip(data: &[u8]) {
+    let mut events = Vec::new();
+    let mut stream = BytesMut::new();
+    for segment in data.split(|&b| b == 0xFE) {
+        let Some((&flags, rest)) = segment.split_first() else {
+            continue;
+        };
+        let mut parts = rest.split(|&b| b == 0xFF);
+        let mut e = Event::new(Bytes::copy_from_slice(parts.next().unwrap_or_default()));
+        let kind = parts.next().unwrap_or_default();
+        let id = parts.next().unwrap_or_default();
+        let retry = parts.next().unwrap_or_default();
+        if flags & 1 != 0 {
+            e.event = Some(String::from_utf8_lossy(kind).into_owned());
+        }
+        if flags & 2 != 0 {
+            e.id = Some(String::from_utf8_lossy(id).into_owned());
+        }
+        if flags & 4 != 0 {
+            e.retry = Some(
+                retry
+                    .iter()
+                    .fold(0u64, |acc, &b| acc.rotate_left(8) ^ u64::from(b)),
+            );
+        }
+        let before = stream.len();
+        match encode_event(&e, &mut stream) {
+            Ok(()) => events.push(e),
+            Err(err) => {
+                assert_eq!(stream.len(), before, "a failed encode wrote bytes");
+                let bad = |s: &Option<String>| {
+                    s.as_deref().is_some_and(|s| s.contains(['\r', '\n', '\0']))
+                };
+                let expected = if bad(&e.event) {
+                    Error::InvalidEventType
+                } else if bad(&e.id) {
+                    Error::InvalidId
+                } else {
+                    assert!(core::str::from_utf8(&e.data).is_err());
+                    Error::DataNotUtf8
+                };
+                assert_eq!(err, expected);
+            }
+        }
+    }
+    let want = expected_items(&events, &mut String::new());
+    let size = data.first().map_or(1, |&b| usize::from(b >> 3) + 1);
+    assert_eq!(
+        decode_chunks(Config::default(), [&stream[..]]),
+        (want.clone(), None)
+    );
+    assert_eq!(
+        decode_chunks(Config::default(), stream.chunks(size)),
+        (want, None)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hooks_accept_odd_input() {
+        decode(b"");
+        decode(b"\x05data: a\r\r\n\xff\n\n");
+        roundtrip(b"");
+        roundtrip(b"\x07a\r\nb\xffkind\xffid\xff\x01\x02\xfe\x00\xfe\x02x\xff\xffa\nb");
+    }
+}

@@ -1,0 +1,70 @@
+//! Server-Sent Events (`text/event-stream`) framing: an incremental [`Decoder`] and an encoder.
+//!
+//! The decoder is fed bytes as they arrive and yields complete [`Item`]s; a line or event split
+//! across chunks is *not* an error, it is `Ok(None)` until the rest arrives. It implements the
+//! WHATWG "event stream interpretation" exactly (BOM, CR / LF / CRLF line endings even when a CR
+//! ends a chunk, one stripped leading space, comments, persistent last event id, `retry` digits
+//! only, U+FFFD replacement for invalid UTF-8), and bounds its memory with the limits of a
+//! [`Config`].
+//!
+//! This crate performs no I/O, reads no clock and spawns nothing: the same code runs under tokio,
+//! in a blocking client, in a test or in a fuzzer.
+//!
+//! ```text
+//!   bytes ──► Decoder::feed ─► Decoder::poll_item ──► Item::Event(Event { event, data, id })
+//!                                                 └─► Item::Retry(ms)
+//!   Event ──► encode_event ──► b"event: tick\nid: 7\ndata: hi\n\n"
+//!   Published ──► encode_published ──► bytes with the cursor as `id` (cached per event)
+//! ```
+//!
+//! ```
+//! use push_sse::{Decoder, Item};
+//!
+//! let mut decoder = Decoder::new();
+//! decoder.feed(b"event: greeting\nid: 5eed-1\ndata: hel");
+//! assert_eq!(decoder.poll_item(), Ok(None)); // incomplete, not an error
+//! decoder.feed(b"lo\n\n");
+//! let Some(Item::Event(event)) = decoder.poll_item().unwrap() else {
+//!     panic!("expected an event");
+//! };
+//! assert_eq!(event.event.as_deref(), Some("greeting"));
+//! assert_eq!(&event.data[..], b"hello");
+//! assert_eq!(event.id.as_deref(), Some("5eed-1"));
+//! assert_eq!(decoder.poll_item(), Ok(None));
+//! ```
+//!
+//! # Design
+//! - The decoder copies each chunk into one input buffer and scans it with `memchr` for line
+//!   endings (hand-written rather than `nom`: it is simpler for this grammar and faster). A long
+//!   partial line is scanned once, not once per chunk. Fields are interpreted in place; bytes are
+//!   copied once more only into the event's data, which becomes a [`bytes::Bytes`] at dispatch.
+//! - The encoder validates first, reserves once, and splits data into `data:` lines with `memchr`.
+//! - Decoding and encoding are a pair: a property test checks `decode(encode(events))` against a
+//!   reference model at every chunking.
+//!
+//! # Errors
+//! One enum, [`Error`]. Decoding fails only when a limit of the [`Config`] is exceeded (the
+//! decoder then stays failed); every other byte string is a valid event stream. Encoding fails
+//! for values that cannot be written without injecting a field: CR, LF or NUL in the type or id,
+//! CR or LF in a comment, and data that is not UTF-8.
+//!
+//! # Crate features
+//! None yet (`default = []`).
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![doc(test(attr(deny(warnings))))]
+
+mod config;
+mod decode;
+mod encode;
+mod error;
+mod line;
+
+pub use config::{Config, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_LINE_LEN};
+pub use decode::{Decoder, Item};
+pub use encode::{encode_comment, encode_event, encode_published, encode_retry};
+pub use error::Error;
+
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
