@@ -1,1 +1,71 @@
-//! placeholder
+//! The embedded in-memory broker of the `push-*` crates: the default for every example, test
+//! and for the hub.
+//!
+//! [`MemoryBroker`] implements [`push_core::Broker`]: publish an [`Event`](push_core::Event) on a
+//! [`Topic`](push_core::Topic), get its [`Cursor`](push_core::Cursor) back; subscribe to a
+//! [`Selector`](push_core::Selector) from a cursor and get a [`MemorySubscription`], a stream of
+//! [`Delivery`](push_core::Delivery) items: the retained events after the cursor, then live ones,
+//! with no hole and no duplicate at the seam, and an explicit gap wherever something was lost.
+//!
+//! # Design
+//!
+//! ```text
+//!   publish ──► sequence lock ──► topic ring [e1 e2 e3 … en] ──► wake parked subscribers
+//!                                      ▲        ▲
+//!                        subscriber A: next ┘        └ subscriber B: next
+//! ```
+//!
+//! - **One sequence for the whole broker.** Every event gets the next broker-wide offset; a
+//!   cursor is `(epoch, offset)`. Sequence numbers enter the topics in order (the sequence lock is
+//!   held while the event is inserted), so a subscriber that holds its topics' locks sees every
+//!   earlier event of them, and one cursor resumes a multi-topic subscription exactly.
+//! - **History per topic**, bounded by count and by age: a busy topic never evicts a quiet
+//!   topic's events. Each topic remembers the highest offset it has evicted; a cursor below it
+//!   gets a [`Gap`](push_core::Gap) (`Evicted`) placed exactly where the loss is.
+//! - **Fan-out is a shared ring, not a copy.** Each published event is one `Arc<Published>`
+//!   shared by every subscriber (and its per-format encoding is cached there). A subscriber's
+//!   queue is its distance behind the ring's head, bounded by [`Config::queue_count`] and
+//!   [`Config::queue_bytes`]; past that, [`Overflow`] decides: drop the backlog and announce a gap
+//!   (default), or close. Publishing never waits for a subscriber.
+//! - **Dropping a subscription frees its slot at once**, and a topic with neither history nor
+//!   subscribers is forgotten (keeping the fact that it lost events, so gaps stay announced).
+//! - **Epochs.** Each broker draws a random epoch; a cursor of another epoch (an earlier run) gets a
+//!   gap (`UnknownEpoch`) and then everything retained; a cursor from the future gets a gap
+//!   (`FromFuture`) and then live events.
+//!
+//! ```
+//! use futures_util::StreamExt;
+//! use push_broker::MemoryBroker;
+//! use push_core::{Delivery, Event, Selector, Topic};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let broker = MemoryBroker::default();
+//! let news = Topic::new("news").unwrap();
+//! let first = broker.publish_now(&news, Event::new("one")).unwrap();
+//! broker.publish_now(&news, Event::new("two")).unwrap();
+//!
+//! // Resume after the first event: the second comes from history, the third live.
+//! let mut sub = broker.subscribe(&Selector::one(news.clone()), Some(first)).unwrap();
+//! broker.publish_now(&news, Event::new("three")).unwrap();
+//! for want in ["two", "three"] {
+//!     let Some(Delivery::Event(e)) = sub.next().await else { panic!() };
+//!     assert_eq!(e.event().data, want);
+//! }
+//! assert_eq!(sub.cursor(), broker.head());
+//! # });
+//! ```
+//!
+//! # Errors
+//! [`push_core::Error::BrokerClosed`] after [`MemoryBroker::close`]; nothing else fails.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![doc(test(attr(deny(warnings))))]
+
+mod broker;
+mod config;
+mod history;
+mod subscription;
+
+pub use broker::MemoryBroker;
+pub use config::{Config, Overflow};
+pub use subscription::MemorySubscription;

@@ -1,0 +1,274 @@
+//! The broker: a map of topics, one sequence for all of them, and the publish path.
+
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Instant;
+
+use push_core::{Cursor, Error, Event, Published, Selector, Topic};
+
+use crate::Config;
+use crate::history::TopicSlot;
+use crate::subscription::MemorySubscription;
+
+/// The embedded in-memory broker. Cloning gives another handle to the same broker.
+///
+/// See the [crate documentation](crate) for the design.
+#[derive(Clone, Debug)]
+pub struct MemoryBroker {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) epoch: u64,
+    pub(crate) config: Config,
+    /// The last sequence number handed out. Held while an event is inserted, so sequence numbers
+    /// enter the topics in order: whoever holds a topic's lock sees every earlier event of it.
+    sequence: Mutex<u64>,
+    /// The highest sequence number fully inserted (stored under the topic's lock).
+    pub(crate) watermark: AtomicU64,
+    topics: RwLock<HashMap<Topic, Arc<TopicSlot>>>,
+    /// The highest sequence number evicted from a topic that was since removed from the map: a
+    /// topic created again starts from here, so a loss is never forgotten with its topic.
+    removed_evicted_max: AtomicU64,
+    pub(crate) closed: AtomicBool,
+}
+
+impl Default for MemoryBroker {
+    fn default() -> Self {
+        Self::new(Config::default())
+    }
+}
+
+impl MemoryBroker {
+    /// A broker with these limits and a fresh random epoch.
+    pub fn new(config: Config) -> Self {
+        // A random, non-zero epoch per broker: cursors of an earlier run (or another broker)
+        // are recognised as foreign and answered with a gap.
+        let epoch = RandomState::new().hash_one(Instant::now()) | 1;
+        Self::with_epoch(config, epoch)
+    }
+
+    /// A broker with a chosen epoch (for tests and for restoring a known history identity).
+    pub fn with_epoch(config: Config, epoch: u64) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                epoch,
+                config,
+                sequence: Mutex::new(0),
+                watermark: AtomicU64::new(0),
+                topics: RwLock::new(HashMap::new()),
+                removed_evicted_max: AtomicU64::new(0),
+                closed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// This broker's epoch: the history its cursors count in.
+    pub fn epoch(&self) -> u64 {
+        self.inner.epoch
+    }
+
+    /// Publishes at once (the in-memory broker never waits) and returns the event's cursor.
+    pub fn publish_now(&self, topic: &Topic, event: Event) -> Result<Cursor, Error> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::BrokerClosed);
+        }
+        let slot = self.inner.slot(topic);
+        let now = Instant::now();
+        let limits = (
+            self.inner.config.history_count,
+            self.inner.config.history_age,
+        );
+        let mut wake = Vec::new();
+        let cursor;
+        {
+            let mut sequence = self
+                .inner
+                .sequence
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let seq = *sequence + 1;
+            *sequence = seq;
+            cursor = Cursor::new(self.inner.epoch, seq);
+            let published = Arc::new(Published::new(topic.clone(), cursor, event));
+            let mut history = slot.lock();
+            history.push(seq, now, published, limits, &mut wake);
+            self.inner.watermark.store(seq, Ordering::Release);
+        }
+        for waker in wake {
+            waker.wake();
+        }
+        Ok(cursor)
+    }
+
+    /// Opens a subscription (see [`push_core::Broker::subscribe`]).
+    pub fn subscribe(
+        &self,
+        selector: &Selector,
+        from: Option<Cursor>,
+    ) -> Result<MemorySubscription, Error> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::BrokerClosed);
+        }
+        let slots = selector
+            .topics()
+            .iter()
+            .map(|t| (t.clone(), self.inner.slot(t)))
+            .collect();
+        Ok(MemorySubscription::open(
+            Arc::clone(&self.inner),
+            slots,
+            from,
+            Instant::now(),
+        ))
+    }
+
+    /// The cursor of the newest event published.
+    pub fn head(&self) -> Cursor {
+        Cursor::new(
+            self.inner.epoch,
+            self.inner.watermark.load(Ordering::Acquire),
+        )
+    }
+
+    /// Evicts expired history everywhere and forgets topics with no history and no subscriber.
+    /// Publishing and subscribing already expire the topics they touch; call this now and then
+    /// to also trim quiet topics.
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        let age = self.inner.config.history_age;
+        let mut topics = self
+            .inner
+            .topics
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        topics.retain(|_, slot| {
+            let mut h = slot.lock();
+            h.expire(now, age);
+            // Only the map holds it: no publisher or subscriber is about to use it.
+            if h.is_idle() && Arc::strong_count(slot) == 1 {
+                self.inner
+                    .removed_evicted_max
+                    .fetch_max(h.evicted_max, Ordering::AcqRel);
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    /// Shuts the broker down: publishing fails from now on and every subscription ends with
+    /// [`CloseReason::Shutdown`](push_core::CloseReason::Shutdown).
+    pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::Release);
+        let slots: Vec<_> = self
+            .inner
+            .topics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        let mut wake = Vec::new();
+        for slot in slots {
+            slot.lock().wake_all(&mut wake);
+        }
+        for waker in wake {
+            waker.wake();
+        }
+    }
+
+    /// How many topics the broker currently tracks.
+    pub fn topic_count(&self) -> usize {
+        self.inner
+            .topics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// How many subscriptions are open on `topic`.
+    pub fn subscriber_count(&self, topic: &Topic) -> usize {
+        let topics = self
+            .inner
+            .topics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        topics.get(topic).map_or(0, |s| s.lock().subscribers())
+    }
+
+    /// How many events `topic` retains.
+    pub fn retained(&self, topic: &Topic) -> usize {
+        let topics = self
+            .inner
+            .topics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        topics.get(topic).map_or(0, |s| s.lock().len())
+    }
+}
+
+impl Inner {
+    /// The topic's slot, created when missing.
+    fn slot(&self, topic: &Topic) -> Arc<TopicSlot> {
+        if let Some(slot) = self
+            .topics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(topic)
+        {
+            return Arc::clone(slot);
+        }
+        let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
+        let slot = topics.entry(topic.clone()).or_insert_with(|| {
+            let slot = TopicSlot::default();
+            slot.lock().evicted_max = self.removed_evicted_max.load(Ordering::Acquire);
+            Arc::new(slot)
+        });
+        Arc::clone(slot)
+    }
+
+    /// Called by a subscription that left `topic`: forgets the topic when it is idle.
+    pub(crate) fn release(&self, topic: &Topic) {
+        let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
+        let idle_max = topics.get(topic).and_then(|slot| {
+            // Under the map's write lock nobody can take a new reference, so a count of one
+            // means no publisher or subscriber is about to use this slot.
+            let h = slot.lock();
+            (h.is_idle() && Arc::strong_count(slot) == 1).then_some(h.evicted_max)
+        });
+        if let Some(evicted_max) = idle_max {
+            self.removed_evicted_max
+                .fetch_max(evicted_max, Ordering::AcqRel);
+            topics.remove(topic);
+        }
+    }
+}
+
+impl push_core::Broker for MemoryBroker {
+    type Subscription = MemorySubscription;
+
+    fn publish(
+        &self,
+        topic: &Topic,
+        event: Event,
+    ) -> impl Future<Output = Result<Cursor, Error>> + Send {
+        core::future::ready(self.publish_now(topic, event))
+    }
+
+    fn subscribe(
+        &self,
+        selector: &Selector,
+        from: Option<Cursor>,
+    ) -> Result<MemorySubscription, Error> {
+        Self::subscribe(self, selector, from)
+    }
+
+    fn head(&self) -> Cursor {
+        Self::head(self)
+    }
+}
