@@ -110,13 +110,7 @@ impl History {
             self.pop_front();
         }
         self.expire(at, limits.1);
-        for w in &mut self.waiters {
-            if let Waiter::Waiting(_) = w {
-                if let Waiter::Waiting(waker) = core::mem::replace(w, Waiter::Idle) {
-                    wake.push(waker);
-                }
-            }
-        }
+        self.wake_all(wake);
     }
 
     /// Evicts events older than `age` at `now`.
@@ -176,13 +170,13 @@ impl History {
         }
     }
 
-    /// Collects every parked waker (used when the broker shuts down).
+    /// Collects every parked waker, leaving the slots idle.
     pub(crate) fn wake_all(&mut self, wake: &mut Vec<Waker>) {
         for w in &mut self.waiters {
-            if let Waiter::Waiting(_) = w {
-                if let Waiter::Waiting(waker) = core::mem::replace(w, Waiter::Idle) {
-                    wake.push(waker);
-                }
+            if matches!(w, Waiter::Waiting(_))
+                && let Waiter::Waiting(waker) = core::mem::replace(w, Waiter::Idle)
+            {
+                wake.push(waker);
             }
         }
     }

@@ -188,10 +188,10 @@ impl MemorySubscription {
                     Some((end, _)) => Some((end, i, true)),
                     None => h.get(read.next).map(|e| (e.seq, i, false)),
                 };
-                if let Some(c) = candidate {
-                    if best.is_none_or(|b| c.0 < b.0) {
-                        best = Some(c);
-                    }
+                if let Some(c) = candidate
+                    && best.is_none_or(|b| c.0 < b.0)
+                {
+                    best = Some(c);
                 }
             }
             let Some((seq, i, is_gap)) = best else { break };
