@@ -1,0 +1,385 @@
+//! Request parsing: the query string (`topic`, `since`, `wait`), `Prefer: wait=N` (RFC 7240) and
+//! `If-None-Match`.
+//!
+//! ```text
+//! query         = param *( "&" param )            ; application/x-www-form-urlencoded
+//! param         = name [ "=" value ]              ; topic (repeatable), since, wait; others ignored
+//! wait          = 1*DIGIT                         ; seconds; above the cap is capped, not refused
+//! Prefer        = 1#preference                    ; RFC 7240 §2
+//! preference    = token [ BWS "=" BWS word ] *( OWS ";" [ OWS parameter ] )
+//! word          = token / quoted-string           ; the first "wait" preference counts
+//! If-None-Match = "*" / #entity-tag               ; RFC 9110 §13.1.2
+//! entity-tag    = [ "W/" ] DQUOTE *etagc DQUOTE   ; our tags are "CURSOR"
+//! ```
+
+use core::time::Duration;
+
+use push_core::{Cursor, MAX_SELECTOR_TOPICS, Selector, Topic};
+
+use crate::Error;
+
+/// The most entity tags of `If-None-Match` that are remembered (the rest are ignored).
+const MAX_ETAGS: usize = 8;
+
+/// A parsed long-poll request: what to watch, from where, and how long the client will wait.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PollRequest {
+    selector: Selector,
+    since: Option<Cursor>,
+    wait: Option<Duration>,
+    etags: Vec<Cursor>,
+    any_etag: bool,
+}
+
+impl PollRequest {
+    /// A request for `selector`, from now, with the server's default wait.
+    pub fn new(selector: Selector) -> Self {
+        Self {
+            selector,
+            since: None,
+            wait: None,
+            etags: Vec::new(),
+            any_etag: false,
+        }
+    }
+
+    /// Resumes after `since`.
+    #[must_use]
+    pub fn with_since(mut self, since: Cursor) -> Self {
+        self.since = Some(since);
+        self
+    }
+
+    /// Asks for a hold of `wait` (zero: short polling).
+    #[must_use]
+    pub fn with_wait(mut self, wait: Duration) -> Self {
+        self.wait = Some(wait);
+        self
+    }
+
+    /// Answers 304 instead of 204 when nothing changed since `etag` (as `If-None-Match` does).
+    #[must_use]
+    pub fn with_if_none_match(mut self, etag: Cursor) -> Self {
+        self.etags.push(etag);
+        self
+    }
+
+    /// Parses a request from its raw query string (without `?`), its `Prefer` header values and
+    /// its `If-None-Match` header values.
+    ///
+    /// When `since` is absent and `If-None-Match` holds exactly one tag that is a cursor, that
+    /// cursor is the `since` (so a plain HTTP cache-validating client can short-poll). An empty
+    /// `since=` means "from now". The `wait` query parameter wins over `Prefer: wait`.
+    pub fn parse(query: &[u8], prefer: &[&[u8]], if_none_match: &[&[u8]]) -> Result<Self, Error> {
+        let mut topics = Vec::new();
+        let mut since = None;
+        let mut wait = None;
+        for param in query.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match param.iter().position(|&b| b == b'=') {
+                Some(i) => (&param[..i], &param[i + 1..]),
+                None => (param, &b""[..]),
+            };
+            match percent_decode(name)?.as_str() {
+                "topic" => {
+                    if topics.len() >= MAX_SELECTOR_TOPICS {
+                        return Err(Error::InvalidTopic(push_core::Error::SelectorTooLarge));
+                    }
+                    let name = percent_decode(value)?;
+                    topics.push(Topic::new(&name).map_err(Error::InvalidTopic)?);
+                }
+                "since" => {
+                    if since.is_some() {
+                        return Err(Error::DuplicateParameter("since"));
+                    }
+                    let text = percent_decode(value)?;
+                    since = Some(if text.is_empty() {
+                        None
+                    } else {
+                        Some(Cursor::parse(&text).map_err(Error::InvalidSince)?)
+                    });
+                }
+                "wait" => {
+                    if wait.is_some() {
+                        return Err(Error::DuplicateParameter("wait"));
+                    }
+                    let text = percent_decode(value)?;
+                    wait = Some(parse_seconds(text.as_bytes()).ok_or(Error::InvalidWait)?);
+                }
+                _ => {}
+            }
+        }
+        if topics.is_empty() {
+            return Err(Error::MissingTopic);
+        }
+        let selector = Selector::new(topics).map_err(Error::InvalidTopic)?;
+        let wait = match wait {
+            Some(w) => Some(w),
+            None => prefer_wait(prefer)?,
+        };
+        let mut request = Self::new(selector);
+        request.wait = wait;
+        for value in if_none_match {
+            parse_if_none_match(value, &mut request.etags, &mut request.any_etag);
+        }
+        request.since = match since {
+            Some(s) => s,
+            None if request.etags.len() == 1 && !request.any_etag => request.etags.first().copied(),
+            None => None,
+        };
+        Ok(request)
+    }
+
+    /// The topics to watch.
+    pub fn selector(&self) -> &Selector {
+        &self.selector
+    }
+
+    /// The cursor to resume after (`None`: from now).
+    pub fn since(&self) -> Option<Cursor> {
+        self.since
+    }
+
+    /// The hold the client asked for, uncapped (`None`: it asked for none).
+    pub fn wait(&self) -> Option<Duration> {
+        self.wait
+    }
+
+    /// Whether `If-None-Match` matches the entity tag of `cursor`.
+    pub fn etag_matches(&self, cursor: Cursor) -> bool {
+        self.any_etag || self.etags.contains(&cursor)
+    }
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
+fn percent_decode(input: &[u8]) -> Result<String, Error> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'%' => {
+                let hi = input.get(i + 1).and_then(|&b| hex(b));
+                let lo = input.get(i + 2).and_then(|&b| hex(b));
+                let (Some(hi), Some(lo)) = (hi, lo) else {
+                    return Err(Error::InvalidQuery);
+                };
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| Error::InvalidQuery)
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `1*DIGIT` seconds; a value too large for a `u64` saturates (it is capped later anyway).
+fn parse_seconds(text: &[u8]) -> Option<Duration> {
+    if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let secs = text.iter().fold(0u64, |acc, &d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
+    Some(Duration::from_secs(secs))
+}
+
+/// The first `wait` preference of the `Prefer` header values.
+fn prefer_wait(values: &[&[u8]]) -> Result<Option<Duration>, Error> {
+    for value in values {
+        for preference in split_unquoted(value, b',') {
+            let head = split_unquoted(preference, b';').next().unwrap_or_default();
+            let (name, word) = match head.iter().position(|&b| b == b'=') {
+                Some(i) => (trim(&head[..i]), Some(trim(&head[i + 1..]))),
+                None => (trim(head), None),
+            };
+            if !name.eq_ignore_ascii_case(b"wait") {
+                continue;
+            }
+            let word = word.ok_or(Error::InvalidPreferWait)?;
+            let word = match word {
+                [b'"', inner @ .., b'"'] => inner,
+                other => other,
+            };
+            return parse_seconds(word)
+                .map(Some)
+                .ok_or(Error::InvalidPreferWait);
+        }
+    }
+    Ok(None)
+}
+
+/// Splits on `sep` outside double-quoted strings (a backslash escapes inside them).
+fn split_unquoted(input: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(input);
+    core::iter::from_fn(move || {
+        let s = rest?;
+        let (mut quoted, mut escaped) = (false, false);
+        for (i, &b) in s.iter().enumerate() {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' if quoted => escaped = true,
+                b'"' => quoted = !quoted,
+                _ if b == sep && !quoted => {
+                    rest = Some(&s[i + 1..]);
+                    return Some(&s[..i]);
+                }
+                _ => {}
+            }
+        }
+        rest = None;
+        Some(s)
+    })
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    s.trim_ascii()
+}
+
+/// Collects the entity tags that are cursors; stops at the first malformed element.
+fn parse_if_none_match(value: &[u8], etags: &mut Vec<Cursor>, any: &mut bool) {
+    let mut s = value;
+    loop {
+        s = s.trim_ascii_start();
+        while let [b',', rest @ ..] = s {
+            s = rest.trim_ascii_start();
+        }
+        match s {
+            [] => return,
+            [b'*', rest @ ..] => {
+                *any = true;
+                s = rest;
+            }
+            _ => {
+                let t = s.strip_prefix(b"W/").unwrap_or(s);
+                let Some(t) = t.strip_prefix(b"\"") else {
+                    return;
+                };
+                let Some(end) = t.iter().position(|&b| b == b'"') else {
+                    return;
+                };
+                if let Ok(c) = Cursor::parse_bytes(&t[..end])
+                    && etags.len() < MAX_ETAGS
+                {
+                    etags.push(c);
+                }
+                s = &t[end + 1..];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(q: &str, prefer: &[&str], inm: &[&str]) -> Result<PollRequest, Error> {
+        let prefer: Vec<&[u8]> = prefer.iter().map(|s| s.as_bytes()).collect();
+        let inm: Vec<&[u8]> = inm.iter().map(|s| s.as_bytes()).collect();
+        PollRequest::parse(q.as_bytes(), &prefer, &inm)
+    }
+
+    #[test]
+    fn query_parameters() {
+        let r = parse("topic=a%2Fb&since=5eed-2a&wait=10&x=y", &[], &[]).unwrap();
+        assert_eq!(r.selector().topics()[0].as_str(), "a/b");
+        assert_eq!(r.since(), Some(Cursor::new(0x5eed, 42)));
+        assert_eq!(r.wait(), Some(Duration::from_secs(10)));
+        let r = parse("topic=b&topic=a+c&topic=b&since=", &[], &[]).unwrap();
+        assert_eq!(r.selector().topics().len(), 2);
+        assert_eq!(r.since(), None);
+        assert_eq!(r.wait(), None);
+        let r = parse("topic=a&wait=99999999999999999999999", &[], &[]).unwrap();
+        assert_eq!(r.wait(), Some(Duration::from_secs(u64::MAX)));
+    }
+
+    #[test]
+    fn malformed_parts_say_which() {
+        assert!(matches!(parse("", &[], &[]), Err(Error::MissingTopic)));
+        assert!(matches!(
+            parse("topic=a&since=01-2", &[], &[]),
+            Err(Error::InvalidSince(push_core::Error::CursorNotCanonical))
+        ));
+        assert!(matches!(
+            parse("topic=a&wait=-1", &[], &[]),
+            Err(Error::InvalidWait)
+        ));
+        assert!(matches!(
+            parse("topic=a&wait=", &[], &[]),
+            Err(Error::InvalidWait)
+        ));
+        assert!(matches!(
+            parse("topic=a&wait=1&wait=2", &[], &[]),
+            Err(Error::DuplicateParameter("wait"))
+        ));
+        assert!(matches!(
+            parse("topic=%zz", &[], &[]),
+            Err(Error::InvalidQuery)
+        ));
+        assert!(matches!(
+            parse("topic=%ff", &[], &[]),
+            Err(Error::InvalidQuery)
+        ));
+        assert!(matches!(
+            parse("topic=%0a", &[], &[]),
+            Err(Error::InvalidTopic(_))
+        ));
+        let many: String = (0..65).map(|i| format!("topic={i}&")).collect();
+        assert!(matches!(
+            parse(&many, &[], &[]),
+            Err(Error::InvalidTopic(_))
+        ));
+    }
+
+    #[test]
+    fn prefer_wait_per_rfc_7240() {
+        let w = |p: &[&str]| parse("topic=a", p, &[]).map(|r| r.wait());
+        assert_eq!(w(&["wait=5"]).unwrap(), Some(Duration::from_secs(5)));
+        assert_eq!(
+            w(&["respond-async, WAIT = \"7\"; x=1"]).unwrap(),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            w(&["handling=lenient;a=\"x,wait=1\"", "wait=3, wait=4"]).unwrap(),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(w(&["return=minimal"]).unwrap(), None);
+        assert!(matches!(w(&["wait=soon"]), Err(Error::InvalidPreferWait)));
+        assert!(matches!(w(&["wait"]), Err(Error::InvalidPreferWait)));
+        // The query parameter wins, and a bad Prefer is not even looked at then.
+        let r = parse("topic=a&wait=0", &["wait=soon"], &[]).unwrap();
+        assert_eq!(r.wait(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn if_none_match_tags() {
+        let r = parse("topic=a", &[], &["W/\"1-2\", \"x,y\" , \"1-3\""]).unwrap();
+        assert!(r.etag_matches(Cursor::new(1, 2)));
+        assert!(r.etag_matches(Cursor::new(1, 3)));
+        assert!(!r.etag_matches(Cursor::new(1, 4)));
+        assert_eq!(r.since(), None, "two tags: no implied since");
+        let r = parse("topic=a", &[], &["\"1-2\""]).unwrap();
+        assert_eq!(r.since(), Some(Cursor::new(1, 2)), "one tag implies since");
+        let r = parse("topic=a&since=1-1", &[], &["*"]).unwrap();
+        assert!(r.etag_matches(Cursor::new(9, 9)));
+        assert_eq!(r.since(), Some(Cursor::new(1, 1)));
+        let r = parse("topic=a", &[], &["garbage \"1-2\""]).unwrap();
+        assert!(!r.etag_matches(Cursor::new(1, 2)));
+        let r = parse("topic=a", &[], &["\"1-2"]).unwrap();
+        assert!(!r.etag_matches(Cursor::new(1, 2)));
+    }
+}

@@ -1,0 +1,4 @@
+//! The tokio adapters: the async handler, the hyper server and the client. Only this module
+//! (and its children) import tokio.
+
+pub(crate) mod handler;

@@ -1,0 +1,150 @@
+//! The async handler over `http` types, on tokio's paused clock (no real waiting).
+#![cfg(feature = "tokio")]
+
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use push_broker::MemoryBroker;
+use push_core::{Event, Topic};
+use push_longpoll::{Config, Handler};
+
+/// Polls once with a no-op waker: enough to register the waiter.
+fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
+    f.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+fn get(uri: &str) -> Request<()> {
+    Request::get(uri).body(()).unwrap()
+}
+
+fn json(response: &Response<Bytes>) -> serde_json::Value {
+    serde_json::from_slice(response.body()).unwrap()
+}
+
+fn handler() -> Arc<Handler<MemoryBroker>> {
+    Arc::new(Handler::new(
+        MemoryBroker::default(),
+        Config::default().jitter(Duration::ZERO),
+    ))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_held_poll_is_answered_by_a_publish() {
+    let h = handler();
+    let topic = Topic::new("t").unwrap();
+    let task = tokio::spawn({
+        let h = Arc::clone(&h);
+        async move { h.handle(&get("/poll?topic=t&wait=20")).await }
+    });
+    while h.broker().subscriber_count(&topic) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let c = h
+        .broker()
+        .publish_now(&topic, Event::new("hi").with_event("greet"))
+        .unwrap();
+    let response = task.await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.headers()["push-cursor"], c.to_string());
+    let v = json(&response);
+    assert_eq!(v["events"][0]["data"], "hi");
+    assert_eq!(v["events"][0]["event"], "greet");
+    assert_eq!(v["events"][0]["id"], c.to_string());
+    assert_eq!(v["next"], c.to_string());
+    assert_eq!(h.broker().subscriber_count(&topic), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hold_ends_with_204_at_the_capped_deadline() {
+    let h = handler();
+    let start = tokio::time::Instant::now();
+    let response = h
+        .handle(
+            &Request::get("/poll?topic=t")
+                .header("prefer", "wait=3600")
+                .body(())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(start.elapsed(), Duration::from_secs(25));
+    assert_eq!(
+        response.headers()["push-cursor"],
+        h.broker().head().to_string()
+    );
+    assert!(response.body().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn bad_input_is_a_400_saying_which() {
+    let h = handler();
+    for (uri, needle) in [
+        ("/poll?topic=t&since=zz", "since cursor"),
+        ("/poll?topic=t&wait=soon", "wait"),
+        ("/poll?since=1-1", "topic"),
+    ] {
+        let response = h.handle(&get(uri)).await;
+        assert_eq!(response.status(), 400, "{uri}");
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(text.contains(needle), "{uri}: {text}");
+    }
+    let response = h
+        .handle(
+            &Request::get("/poll?topic=t")
+                .header("prefer", "wait=x")
+                .body(())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    assert!(String::from_utf8_lossy(response.body()).contains("Prefer"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn short_polling_answers_at_once_with_304_on_a_matching_etag() {
+    let h = handler();
+    let topic = Topic::new("t").unwrap();
+    let c = h.broker().publish_now(&topic, Event::new("x")).unwrap();
+    let response = h
+        .handle(
+            &Request::get(format!("/poll?topic=t&wait=0&since={c}"))
+                .header("if-none-match", format!("\"{c}\""))
+                .body(())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), 304);
+    assert_eq!(response.headers()["etag"], format!("\"{c}\""));
+}
+
+#[tokio::test]
+async fn abandoned_polls_leave_no_waiter_behind() {
+    const POLLS: usize = 100_000;
+    let h = handler();
+    let topic = Topic::new("t").unwrap();
+    let request = get("/poll?topic=t&wait=20");
+    for i in 0..POLLS {
+        let mut held = pin!(h.handle(&request));
+        assert!(poll_once(held.as_mut()).is_pending(), "poll {i} is held");
+        if i == 0 {
+            assert_eq!(h.broker().subscriber_count(&topic), 1);
+        }
+        // Dropped here, as hyper drops it when the client disconnects.
+    }
+    assert_eq!(h.broker().subscriber_count(&topic), 0);
+    assert_eq!(h.broker().topic_count(), 0);
+    // Keep 1,000 held at once, then abandon them together.
+    let mut futures: Vec<_> = (0..1000).map(|_| Box::pin(h.handle(&request))).collect();
+    for f in &mut futures {
+        assert!(poll_once(f.as_mut()).is_pending());
+    }
+    assert_eq!(h.broker().subscriber_count(&topic), 1000);
+    drop(futures);
+    assert_eq!(h.broker().subscriber_count(&topic), 0);
+    assert_eq!(h.broker().topic_count(), 0);
+}
