@@ -1,0 +1,92 @@
+//! Encoding realistic events (id, type, ~200 bytes of JSON) into one `text/event-stream` buffer:
+//! push-sse against axum's `Sse` encoder and a plain unvalidated concatenation (the ceiling).
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::response::IntoResponse;
+use axum::response::sse::{Event as AxumEvent, Sse};
+use bytes::{BufMut, Bytes, BytesMut};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use futures::executor::block_on;
+use futures::{StreamExt, stream};
+use http_body_util::BodyExt;
+use push_benches::realistic_events;
+use push_core::Event;
+
+const TOTAL: usize = 4 * 1024 * 1024;
+
+fn push_sse(events: &[Event]) -> BytesMut {
+    let mut out = BytesMut::new();
+    for e in events {
+        push_sse::encode_event(e, &mut out).expect("valid event");
+    }
+    out
+}
+
+/// axum's encoder as an axum user drives it: build each `Event`, let `Sse` frame the body, collect
+/// the body into one buffer.
+fn axum(fields: &Arc<Vec<(String, String, String)>>) -> Bytes {
+    let fields = Arc::clone(fields);
+    let events = stream::iter(0..fields.len()).map(move |i| {
+        let (kind, id, data) = &fields[i];
+        Ok::<_, Infallible>(AxumEvent::default().event(kind).id(id).data(data))
+    });
+    let body = Sse::new(events).into_response().into_body();
+    block_on(body.collect()).expect("infallible").to_bytes()
+}
+
+fn concat_ceiling(events: &[Event]) -> BytesMut {
+    let mut out = BytesMut::new();
+    for e in events {
+        let kind = e.event.as_deref().unwrap_or_default();
+        let id = e.id.as_deref().unwrap_or_default();
+        out.reserve(kind.len() + id.len() + e.data.len() + 24);
+        out.put_slice(b"event: ");
+        out.put_slice(kind.as_bytes());
+        out.put_slice(b"\nid: ");
+        out.put_slice(id.as_bytes());
+        out.put_slice(b"\ndata: ");
+        out.put_slice(&e.data);
+        out.put_slice(b"\n\n");
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let events = realistic_events(TOTAL);
+    let fields: Arc<Vec<(String, String, String)>> = Arc::new(
+        events
+            .iter()
+            .map(|e| {
+                (
+                    e.event.clone().unwrap_or_default(),
+                    e.id.clone().unwrap_or_default(),
+                    String::from_utf8(e.data.to_vec()).expect("UTF-8"),
+                )
+            })
+            .collect(),
+    );
+    let ours = push_sse(&events);
+    // All three write the same frames (axum writes `event:`/`id:`/`data:` in that order too).
+    assert_eq!(ours.len(), concat_ceiling(&events).len());
+    let theirs = axum(&fields);
+    assert_eq!(theirs.len(), ours.len(), "axum writes the same bytes");
+
+    let mut g = c.benchmark_group("sse_encode");
+    g.throughput(Throughput::Bytes(ours.len() as u64));
+    g.measurement_time(Duration::from_secs(3));
+    g.warm_up_time(Duration::from_secs(1));
+    g.sample_size(15);
+    g.bench_function("push-sse", |b| b.iter(|| push_sse(black_box(&events))));
+    g.bench_function("axum", |b| b.iter(|| axum(black_box(&fields))));
+    g.bench_function("concat-ceiling", |b| {
+        b.iter(|| concat_ceiling(black_box(&events)));
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
