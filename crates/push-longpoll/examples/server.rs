@@ -1,1 +1,27 @@
-fn main() {}
+//! A long-poll server on the embedded broker, to try with curl:
+//!
+//! ```text
+//! cargo run --release -p push-longpoll --features hyper --example server -- 127.0.0.1:8080
+//! curl -i 'http://127.0.0.1:8080/poll?topic=news&wait=20'          # held until...
+//! curl -d 'hello' 'http://127.0.0.1:8080/publish?topic=news'       # ...this publishes
+//! curl -i 'http://127.0.0.1:8080/poll?topic=news&since=CURSOR&wait=0'
+//! ```
+
+use std::sync::Arc;
+
+use push_broker::MemoryBroker;
+use push_longpoll::{Config, Handler, serve};
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    eprintln!(
+        "push-longpoll example: listening on http://{}  (GET /poll?topic=T[&since=C][&wait=S], POST /publish?topic=T)",
+        listener.local_addr()?
+    );
+    let handler = Arc::new(Handler::new(MemoryBroker::default(), Config::default()));
+    serve(listener, handler).await
+}

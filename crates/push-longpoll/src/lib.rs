@@ -137,6 +137,8 @@ pub use request::PollRequest;
 pub use http::parse_http;
 #[cfg(feature = "tokio")]
 pub use tokio::handler::Handler;
+#[cfg(feature = "hyper")]
+pub use tokio::server::serve;
 
 /// Hooks for the fuzz targets and the seed-replay test; not part of the API.
 #[doc(hidden)]

@@ -151,7 +151,7 @@ impl PollRequest {
 }
 
 /// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
-fn percent_decode(input: &[u8]) -> Result<String, Error> {
+pub(crate) fn percent_decode(input: &[u8]) -> Result<String, Error> {
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {

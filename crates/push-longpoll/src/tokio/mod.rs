@@ -2,3 +2,5 @@
 //! (and its children) import tokio.
 
 pub(crate) mod handler;
+#[cfg(feature = "hyper")]
+pub(crate) mod server;

@@ -1,0 +1,140 @@
+//! An HTTP/1.1 server on hyper 1: `GET /poll` answered by a [`Handler`], and a demo
+//! `POST /publish` that publishes the request body on the broker.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use push_core::{Broker, Event, Topic};
+use tokio::net::TcpListener;
+
+use crate::Handler;
+
+/// The largest event body `POST /publish` accepts.
+const MAX_PUBLISH_BYTES: usize = 1 << 20;
+
+/// Serves long polls on `listener` until the listener fails for good; one task per connection.
+///
+/// Routes:
+/// - `GET /poll?topic=T[&since=C][&wait=S]`: the long poll (see the [crate docs](crate)).
+/// - `POST /publish?topic=T[&event=TYPE]`: publishes the request body (at most 1 MiB) as the
+///   event data and answers `200` with the new cursor as `text/plain`. **Unauthenticated**: it
+///   exists for demos and tests; put it behind your own authorisation in production.
+/// - Anything else: `404`, or `405` for a known path with another method.
+///
+/// A client that closes its connection while held ends its connection task, which drops the
+/// poll and frees its waiter at once.
+pub async fn serve<B: Broker>(listener: TcpListener, handler: Arc<Handler<B>>) -> io::Result<()> {
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) if is_per_connection(&e) => continue,
+            Err(e) if is_resource_limit(&e) => {
+                // Out of file descriptors: back off briefly instead of spinning.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = Arc::clone(&handler);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let handler = Arc::clone(&handler);
+                async move { Ok::<_, io::Error>(route(&handler, request).await) }
+            });
+            // A connection error concerns this peer only.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn is_per_connection(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    )
+}
+
+fn is_resource_limit(e: &io::Error) -> bool {
+    // EMFILE / ENFILE / ENOBUFS / ENOMEM and the like.
+    e.raw_os_error().is_some() && !is_per_connection(e)
+}
+
+async fn route<B: Broker>(
+    handler: &Handler<B>,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let response = match (request.method(), request.uri().path()) {
+        (&Method::GET | &Method::HEAD, "/poll") => handler.handle(&request).await,
+        (&Method::POST, "/publish") => publish(handler.broker(), request).await,
+        (_, "/poll" | "/publish") => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: try GET /poll or POST /publish",
+        ),
+    };
+    response.map(Full::new)
+}
+
+async fn publish<B: Broker>(broker: &B, request: Request<Incoming>) -> Response<Bytes> {
+    let (parts, body) = request.into_parts();
+    let query = parts.uri.query().unwrap_or_default();
+    let mut topic = None;
+    let mut kind = None;
+    for (name, value) in form_pairs(query) {
+        match name.as_str() {
+            "topic" => topic = Some(value),
+            "event" => kind = Some(value),
+            _ => {}
+        }
+    }
+    let Some(topic) = topic else {
+        return text(StatusCode::BAD_REQUEST, "the request names no topic");
+    };
+    let topic = match Topic::new(&topic) {
+        Ok(t) => t,
+        Err(e) => return text(StatusCode::BAD_REQUEST, &format!("invalid topic: {e}")),
+    };
+    let data = match Limited::new(body, MAX_PUBLISH_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large"),
+    };
+    let mut event = Event::new(data);
+    event.event = kind.filter(|k| !k.is_empty());
+    match broker.publish(&topic, event).await {
+        Ok(cursor) => text(StatusCode::OK, &cursor.to_string()),
+        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+/// Query pairs, percent-decoded; pairs that do not decode are skipped.
+fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        Some((
+            crate::request::percent_decode(name.as_bytes()).ok()?,
+            crate::request::percent_decode(value.as_bytes()).ok()?,
+        ))
+    })
+}
+
+fn text(status: StatusCode, message: &str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(message.to_owned()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(crate::TEXT_CONTENT_TYPE),
+    );
+    response
+}

@@ -1,0 +1,242 @@
+//! The hyper server in-process on 127.0.0.1:0, driven by raw HTTP/1.1 over loopback (and by
+//! curl when it is installed).
+#![cfg(feature = "hyper")]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use push_broker::MemoryBroker;
+use push_core::Topic;
+use push_longpoll::{Config, Handler, serve};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+async fn start() -> (SocketAddr, Arc<Handler<MemoryBroker>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handler = Arc::new(Handler::new(
+        MemoryBroker::default(),
+        Config::default().jitter(Duration::ZERO),
+    ));
+    tokio::spawn(serve(listener, Arc::clone(&handler)));
+    (addr, handler)
+}
+
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+/// One request on a fresh connection (`Connection: close`), read to the end.
+async fn send(addr: SocketAddr, method: &str, target: &str, extra: &str, body: &str) -> Answer {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "{method} {target} HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncontent-length: {}\r\n{extra}\r\n{body}",
+        body.len()
+    );
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut raw))
+        .await
+        .expect("answered in time")
+        .unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+/// Waits (bounded) until `f` holds.
+async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..500 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn publish_then_poll_and_a_held_poll_woken_by_a_publish() {
+    let (addr, handler) = start().await;
+    let start_cursor = handler.broker().head();
+    let published = send(
+        addr,
+        "POST",
+        "/publish?topic=news&event=greet",
+        "",
+        "hello \"you\"",
+    )
+    .await;
+    assert_eq!(published.status, 200);
+    assert_eq!(
+        published.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    let cursor = published.body.clone();
+
+    let got = send(
+        addr,
+        "GET",
+        &format!("/poll?topic=news&since={start_cursor}"),
+        "",
+        "",
+    )
+    .await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("content-type"), Some("application/json"));
+    assert_eq!(got.header("push-cursor"), Some(cursor.as_str()));
+    let v = got.json();
+    assert_eq!(v["events"][0]["data"], "hello \"you\"");
+    assert_eq!(v["events"][0]["event"], "greet");
+    assert_eq!(v["events"][0]["id"], cursor);
+    assert_eq!(v["next"], cursor);
+    assert_eq!(v["gap"], false);
+
+    let held = tokio::spawn(async move {
+        send(
+            addr,
+            "GET",
+            &format!("/poll?topic=news&since={cursor}"),
+            "prefer: wait=20\r\n",
+            "",
+        )
+        .await
+    });
+    let topic = Topic::new("news").unwrap();
+    eventually("the poll is held", || {
+        handler.broker().subscriber_count(&topic) == 1
+    })
+    .await;
+    let second = send(addr, "POST", "/publish?topic=news", "", "second").await;
+    let answer = held.await.unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.json()["events"][0]["data"], "second");
+    assert_eq!(answer.json()["next"], second.body);
+}
+
+#[tokio::test]
+async fn timeout_short_poll_and_bad_input_over_the_wire() {
+    let (addr, handler) = start().await;
+    let timed_out = send(addr, "GET", "/poll?topic=t&wait=1", "", "").await;
+    assert_eq!(timed_out.status, 204);
+    let head = handler.broker().head().to_string();
+    assert_eq!(timed_out.header("push-cursor"), Some(head.as_str()));
+    let etag = format!("\"{head}\"");
+    assert_eq!(timed_out.header("etag"), Some(etag.as_str()));
+    let not_modified = send(
+        addr,
+        "GET",
+        "/poll?topic=t&wait=0",
+        &format!("if-none-match: {etag}\r\n"),
+        "",
+    )
+    .await;
+    assert_eq!(not_modified.status, 304);
+    let bad = send(addr, "GET", "/poll?topic=t&since=nope", "", "").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("since cursor"), "{}", bad.body);
+    let bad = send(addr, "GET", "/poll?topic=t&wait=1.5", "", "").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("wait"), "{}", bad.body);
+    assert_eq!(send(addr, "GET", "/nowhere", "", "").await.status, 404);
+    assert_eq!(send(addr, "DELETE", "/poll", "", "").await.status, 405);
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_while_held_frees_its_waiter() {
+    let (addr, handler) = start().await;
+    let topic = Topic::new("t").unwrap();
+    let mut streams = Vec::new();
+    for _ in 0..50 {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET /poll?topic=t&wait=20 HTTP/1.1\r\nhost: test\r\n\r\n")
+            .await
+            .unwrap();
+        streams.push(s);
+    }
+    eventually("all 50 are held", || {
+        handler.broker().subscriber_count(&topic) == 50
+    })
+    .await;
+    drop(streams);
+    eventually("every waiter is freed", || {
+        handler.broker().subscriber_count(&topic) == 0 && handler.broker().topic_count() == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn curl_can_publish_and_poll() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("note: curl is not installed; skipping the curl test");
+        return;
+    }
+    let (addr, _handler) = start().await;
+    let curl = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let out = std::process::Command::new("curl")
+                .args(["-s", "--max-time", "20"])
+                .args(args)
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout).unwrap()
+        })
+    };
+    let base = format!("http://{addr}");
+    let held = curl(vec![format!("{base}/poll?topic=c&wait=15")]);
+    eventually("curl's poll is held", || {
+        _handler
+            .broker()
+            .subscriber_count(&Topic::new("c").unwrap())
+            == 1
+    })
+    .await;
+    let cursor = curl(vec![
+        "-d".into(),
+        "from curl".into(),
+        format!("{base}/publish?topic=c"),
+    ])
+    .await
+    .unwrap();
+    let body = held.await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["events"][0]["data"], "from curl");
+    assert_eq!(v["next"], cursor);
+    let headers = curl(vec![
+        "-i".into(),
+        format!("{base}/poll?topic=c&since={cursor}&wait=0"),
+    ])
+    .await
+    .unwrap();
+    assert!(headers.starts_with("HTTP/1.1 204"), "{headers}");
+    assert!(
+        headers
+            .to_ascii_lowercase()
+            .contains(&format!("push-cursor: {cursor}"))
+    );
+}
