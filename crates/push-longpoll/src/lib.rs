@@ -135,6 +135,8 @@ pub use request::PollRequest;
 
 #[cfg(feature = "http")]
 pub use http::parse_http;
+#[cfg(feature = "client")]
+pub use tokio::client::{Backoff, Client, ClientEvent, Item};
 #[cfg(feature = "tokio")]
 pub use tokio::handler::Handler;
 #[cfg(feature = "hyper")]
