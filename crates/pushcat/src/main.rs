@@ -6,9 +6,12 @@
 
 use std::process::ExitCode;
 
+mod poll;
+
 const USAGE: &str = "usage: pushcat <command> [args]
 
 commands:
+  poll URL [--since CURSOR] [--count N]   long-poll URL (e.g. http://HOST/poll?topic=T)
 ";
 
 fn main() -> ExitCode {
@@ -18,6 +21,7 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Some("poll") => poll::run(&args[1..]),
         Some(other) => {
             eprintln!("pushcat: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)

@@ -1,0 +1,57 @@
+//! `pushcat poll` against an in-process push-longpoll server on loopback.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use push_broker::{Config as BrokerConfig, MemoryBroker};
+use push_core::{Cursor, Event, Topic};
+use push_longpoll::{Config, Handler, serve};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prints_one_json_object_per_event_and_gap_then_exits_after_count() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let broker = MemoryBroker::with_epoch(BrokerConfig::default(), 0x5eed);
+    let handler = Arc::new(Handler::new(broker.clone(), Config::default()));
+    tokio::spawn(serve(listener, handler));
+    let topic = Topic::new("t").unwrap();
+    let first = broker.publish_now(&topic, Event::new("one")).unwrap();
+    broker
+        .publish_now(&topic, Event::new("two \"quoted\"").with_event("greet"))
+        .unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_pushcat"))
+            .args(["poll", &format!("http://{addr}/poll?topic=t&wait=5")])
+            .args(["--since", &Cursor::new(1, 1).to_string(), "--count", "2"])
+            .output()
+            .unwrap()
+    });
+    let output = tokio::time::timeout(Duration::from_secs(30), output)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["gap"], true);
+    assert_eq!(lines[1]["id"], first.to_string());
+    assert_eq!(lines[1]["data"], "one");
+    assert_eq!(lines[1]["event"], "message");
+    assert_eq!(lines[2]["data"], "two \"quoted\"");
+    assert_eq!(lines[2]["event"], "greet");
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pushcat"))
+        .args(["poll", "http://127.0.0.1:1/poll?topic=t", "--since", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--since"));
+}
