@@ -1,0 +1,200 @@
+//! push-longpoll: waking 10,000 held polls with one publish, and the poll cycle rate against a
+//! plain hyper "hello" service, both over the same loopback client.
+//!
+//! - `longpoll_wake/push-longpoll`: 10,000 polls held in the handler on one topic (in-process:
+//!   10,000 sockets would need 20,000 descriptors with the client in the same process), one
+//!   publish, time until all 10,000 responses are produced. The per-response latencies of every
+//!   iteration are printed as p50 / p99 at the end.
+//! - `longpoll_cycle/{push-longpoll,hyper-hello}`: one keep-alive HTTP/1.1 connection over
+//!   loopback, sequential requests; for push-longpoll each request has an event ready
+//!   (`since` before it, `wait=0`), so it is the full request → event → JSON response cycle.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use push_broker::MemoryBroker;
+use push_core::{Event, Topic};
+use push_longpoll::{Config, Handler, serve};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+
+const HELD: usize = 10_000;
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+fn wake(c: &mut Criterion) {
+    let rt = runtime();
+    let handler = Arc::new(Handler::new(MemoryBroker::default(), Config::default()));
+    let topic = Topic::new("t").expect("topic");
+    let request = Arc::new(
+        http::Request::get("/poll?topic=t&wait=20")
+            .body(())
+            .expect("request"),
+    );
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let totals = Arc::new(Mutex::new(Vec::new()));
+    let mut group = c.benchmark_group("longpoll_wake");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("push-longpoll", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let (handler, request, topic) = (handler.clone(), request.clone(), topic.clone());
+                let (all, each) = rt.block_on(async move {
+                    let tasks: Vec<_> = (0..HELD)
+                        .map(|_| {
+                            let (h, r) = (handler.clone(), request.clone());
+                            tokio::spawn(async move {
+                                let response = h.handle(&r).await;
+                                assert_eq!(response.status(), 200);
+                                Instant::now()
+                            })
+                        })
+                        .collect();
+                    while handler.broker().subscriber_count(&topic) < HELD {
+                        tokio::task::yield_now().await;
+                    }
+                    let start = Instant::now();
+                    handler
+                        .broker()
+                        .publish_now(&topic, Event::new("wake up"))
+                        .expect("publish");
+                    let mut each = Vec::with_capacity(HELD);
+                    for t in tasks {
+                        each.push(t.await.expect("task").duration_since(start));
+                    }
+                    (start.elapsed(), each)
+                });
+                total += all;
+                totals.lock().expect("lock").push(all);
+                latencies.lock().expect("lock").extend(each);
+            }
+            total
+        });
+    });
+    group.finish();
+    let mut all = totals.lock().expect("lock").clone();
+    all.sort();
+    let mut each = latencies.lock().expect("lock").clone();
+    each.sort();
+    eprintln!(
+        "longpoll_wake: all {HELD} responses after one publish: p50 {:?}, p99 {:?} over {} iterations; \
+         per-response latency p50 {:?}, p99 {:?}",
+        percentile(&all, 0.5),
+        percentile(&all, 0.99),
+        all.len(),
+        percentile(&each, 0.5),
+        percentile(&each, 0.99),
+    );
+}
+
+async fn hello_server(listener: TcpListener) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(|_req| async {
+                Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"hello"))))
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn client(addr: SocketAddr) -> SendRequest<Empty<Bytes>> {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(connection);
+    sender
+}
+
+/// `iters` sequential requests for `target` on one keep-alive connection.
+async fn cycles(sender: &mut SendRequest<Empty<Bytes>>, target: &str, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        sender.ready().await.expect("ready");
+        let request = http::Request::get(target)
+            .header("host", "bench")
+            .body(Empty::new())
+            .expect("request");
+        let response = sender.send_request(request).await.expect("response");
+        assert_eq!(response.status(), 200);
+        let body = response.into_body().collect().await.expect("body");
+        assert!(!body.to_bytes().is_empty());
+    }
+    start.elapsed()
+}
+
+fn cycle(c: &mut Criterion) {
+    let rt = runtime();
+    let (poll_addr, hello_addr, target) = rt.block_on(async {
+        let broker = MemoryBroker::default();
+        let before = broker.head();
+        broker
+            .publish_now(
+                &Topic::new("t").expect("topic"),
+                Event::new("an event of about a hundred bytes, as a realistic small payload")
+                    .with_event("update"),
+            )
+            .expect("publish");
+        let handler = Arc::new(Handler::new(broker, Config::default()));
+        let poll = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let hello = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addrs = (
+            poll.local_addr().expect("addr"),
+            hello.local_addr().expect("addr"),
+        );
+        tokio::spawn(serve(poll, handler));
+        tokio::spawn(hello_server(hello));
+        (
+            addrs.0,
+            addrs.1,
+            format!("/poll?topic=t&since={before}&wait=0"),
+        )
+    });
+    let mut poll_client = rt.block_on(client(poll_addr));
+    let mut hello_client = rt.block_on(client(hello_addr));
+    let mut group = c.benchmark_group("longpoll_cycle");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(4));
+    group.throughput(criterion::Throughput::Elements(1));
+    group.bench_function("push-longpoll", |b| {
+        b.iter_custom(|iters| rt.block_on(cycles(&mut poll_client, &target, iters)));
+    });
+    group.bench_function("hyper-hello", |b| {
+        b.iter_custom(|iters| rt.block_on(cycles(&mut hello_client, "/", iters)));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, wake, cycle);
+criterion_main!(benches);
