@@ -176,14 +176,18 @@ impl Interpreter {
     }
 
     fn handle_line(&mut self, line: &[u8]) -> Result<Option<Item>, Error> {
-        let (name, value) = match memchr(b':', line) {
+        // Every field this decoder acts on has a name of at most 5 bytes, so the colon is looked
+        // for in the first 6 bytes only: a longer name is an unknown field either way.
+        let head = &line[..line.len().min(MAX_NAME + 1)];
+        let (name, value) = match head.iter().position(|&b| b == b':') {
             None if line.is_empty() => return Ok(self.dispatch()),
             Some(0) => return Ok(None),
             Some(colon) => {
                 let value = &line[colon + 1..];
                 (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
             }
-            None => (line, &b""[..]),
+            None if line.len() <= MAX_NAME => (line, &b""[..]),
+            None => return Ok(None),
         };
         match name {
             b"data" => {
@@ -200,7 +204,9 @@ impl Interpreter {
                 self.event_type.extend_from_slice(value);
             }
             b"id" if memchr(0, value).is_none() => {
-                self.last_id = String::from_utf8_lossy(value).into_owned();
+                // Reuses the buffer: most streams send an id with every event.
+                self.last_id.clear();
+                push_lossy(&mut self.last_id, value);
             }
             b"retry" => return Ok(parse_retry(value).map(Item::Retry)),
             _ => {}
@@ -214,14 +220,17 @@ impl Interpreter {
             return None;
         }
         self.data.pop();
-        let data = match core::str::from_utf8(&self.data) {
-            Ok(_) => Bytes::copy_from_slice(&self.data),
-            Err(_) => Bytes::from(String::from_utf8_lossy(&self.data).into_owned()),
+        let data = if core::str::from_utf8(&self.data).is_ok() {
+            Bytes::copy_from_slice(&self.data)
+        } else {
+            Bytes::from(String::from_utf8_lossy(&self.data).into_owned())
         };
         let event = if self.event_type.is_empty() {
             "message".to_owned()
         } else {
-            String::from_utf8_lossy(&self.event_type).into_owned()
+            let mut s = String::with_capacity(self.event_type.len());
+            push_lossy(&mut s, &self.event_type);
+            s
         };
         self.reset_event();
         Some(Item::Event(Event {
@@ -235,6 +244,17 @@ impl Interpreter {
     fn reset_event(&mut self) {
         self.data.clear();
         self.event_type.clear();
+    }
+}
+
+/// The longest field name the decoder acts on (`event`, `retry`).
+const MAX_NAME: usize = 5;
+
+/// Appends `bytes` as UTF-8, invalid sequences replaced by U+FFFD; fast when already valid.
+fn push_lossy(dst: &mut String, bytes: &[u8]) {
+    match core::str::from_utf8(bytes) {
+        Ok(s) => dst.push_str(s),
+        Err(_) => dst.push_str(&String::from_utf8_lossy(bytes)),
     }
 }
 

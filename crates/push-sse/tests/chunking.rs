@@ -102,3 +102,16 @@ fn event() -> impl Strategy<Value = Event> {
             data: data.into(),
         })
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The fuzz hooks hold on arbitrary bytes (a cheap stand-in for running the fuzzer).
+    #[test]
+    fn fuzz_hooks_hold(input in prop::collection::vec(any::<u8>(), 0..300), grammar in stream_bytes()) {
+        push_sse::__fuzz::decode(&input);
+        push_sse::__fuzz::decode(&grammar);
+        push_sse::__fuzz::roundtrip(&input);
+        push_sse::__fuzz::roundtrip(&grammar);
+    }
+}
