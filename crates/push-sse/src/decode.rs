@@ -18,7 +18,6 @@
 //! | other   | ignored                                                                 |
 
 use bytes::Bytes;
-use memchr::memchr;
 use push_core::Event;
 
 use crate::line::{LineBuffer, TooLong};
@@ -203,7 +202,7 @@ impl Interpreter {
                 self.event_type.clear();
                 self.event_type.extend_from_slice(value);
             }
-            b"id" if memchr(0, value).is_none() => {
+            b"id" if !value.contains(&0) => {
                 // Reuses the buffer: most streams send an id with every event.
                 self.last_id.clear();
                 push_lossy(&mut self.last_id, value);

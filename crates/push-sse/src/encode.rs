@@ -136,14 +136,14 @@ fn encode_parts(
     dst: &mut BytesMut,
 ) -> Result<(), Error> {
     let type_len = match event_type {
-        Some(t) if memchr3(b'\r', b'\n', 0, t.as_bytes()).is_some() => {
+        Some(t) if has_line_break_or_nul(t) => {
             return Err(Error::InvalidEventType);
         }
         Some(t) => t.len() + 8,
         None => 0,
     };
     let id_len = match id {
-        Some(i) if memchr3(b'\r', b'\n', 0, i.as_bytes()).is_some() => {
+        Some(i) if has_line_break_or_nul(i) => {
             return Err(Error::InvalidId);
         }
         Some(i) => i.len() + 5,
@@ -170,6 +170,15 @@ fn encode_parts(
     put_data(data, dst);
     dst.put_u8(b'\n');
     Ok(())
+}
+
+/// Whether `s` contains CR, LF or NUL. Types and ids are short: a plain loop beats `memchr3`'s
+/// set-up there, so it is used only for long values.
+fn has_line_break_or_nul(s: &str) -> bool {
+    if s.len() >= 64 {
+        return memchr3(b'\r', b'\n', 0, s.as_bytes()).is_some();
+    }
+    s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
 }
 
 /// One `data:` line per line of `data`, split at CRLF, CR and LF.
