@@ -156,6 +156,7 @@ async fn cycles(sender: &mut SendRequest<Empty<Bytes>>, target: &str, iters: u64
 
 fn cycle(c: &mut Criterion) {
     let rt = runtime();
+    let mut in_process = None;
     let (poll_addr, hello_addr, target) = rt.block_on(async {
         let broker = MemoryBroker::default();
         let before = broker.head();
@@ -167,6 +168,7 @@ fn cycle(c: &mut Criterion) {
             )
             .expect("publish");
         let handler = Arc::new(Handler::new(broker, Config::default()));
+        in_process = Some((Arc::clone(&handler), before));
         let poll = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let hello = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addrs = (
@@ -193,6 +195,18 @@ fn cycle(c: &mut Criterion) {
     group.bench_function("hyper-hello", |b| {
         b.iter_custom(|iters| rt.block_on(cycles(&mut hello_client, "/", iters)));
     });
+    // The handler alone, without HTTP or sockets: what the protocol itself costs.
+    if let Some((handler, before)) = in_process {
+        let request = http::Request::get(format!("/poll?topic=t&since={before}&wait=0"))
+            .body(())
+            .expect("request");
+        group.bench_function("handler-only", |b| {
+            b.iter(|| {
+                let response = rt.block_on(handler.handle(&request));
+                assert_eq!(response.status(), 200);
+            });
+        });
+    }
     group.finish();
 }
 
