@@ -1,0 +1,318 @@
+//! The handshake policy: Origin, subprotocols and the upgrade headers, as a pure function over
+//! an `http::Request`, plus the limits every accepted connection gets.
+
+use core::fmt;
+
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Version};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::origin::OriginPolicy;
+
+/// How WebSocket upgrades are accepted: who may connect (the [`OriginPolicy`]), which
+/// subprotocols are spoken, and the limits suited to untrusted peers.
+///
+/// The defaults refuse cross-site browser upgrades (403), accept clients that send no `Origin`
+/// (non-browser clients, which cannot be protected by `Origin` anyway), limit messages to 1 MiB
+/// and frames to 256 KiB, and use a 4 KiB read buffer so an idle connection costs a few KiB.
+///
+/// ```
+/// use push_ws::AcceptConfig;
+///
+/// let config = AcceptConfig::default()
+///     .allow_origin("https://app.example.com")
+///     .protocols(["push.v1"])
+///     .max_message_size(64 << 10);
+/// let ws = config.websocket_config();
+/// assert_eq!(ws.max_message_size, Some(64 << 10));
+/// ```
+#[derive(Clone, Debug)]
+pub struct AcceptConfig {
+    origin: OriginPolicy,
+    protocols: Vec<String>,
+    require_protocol: bool,
+    max_message_size: usize,
+    max_frame_size: usize,
+    read_buffer_size: usize,
+    write_buffer_size: usize,
+}
+
+impl Default for AcceptConfig {
+    fn default() -> Self {
+        Self {
+            origin: OriginPolicy::default(),
+            protocols: Vec::new(),
+            require_protocol: false,
+            max_message_size: 1 << 20,
+            max_frame_size: 256 << 10,
+            read_buffer_size: 4 << 10,
+            write_buffer_size: 8 << 10,
+        }
+    }
+}
+
+impl AcceptConfig {
+    /// Replaces the Origin policy.
+    #[must_use]
+    pub fn origin_policy(mut self, policy: OriginPolicy) -> Self {
+        self.origin = policy;
+        self
+    }
+
+    /// Also accepts browser upgrades from `origin` (for example `https://app.example.com`).
+    #[must_use]
+    pub fn allow_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = self.origin.allow(origin);
+        self
+    }
+
+    /// Accepts upgrades from any Origin (for public echo servers and conformance runs only).
+    #[must_use]
+    pub fn any_origin(mut self) -> Self {
+        self.origin = OriginPolicy::Any;
+        self
+    }
+
+    /// The subprotocols this server speaks, most preferred first. The first one the client
+    /// offers (in our order) is selected and echoed in `Sec-WebSocket-Protocol`.
+    #[must_use]
+    pub fn protocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.protocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Refuses (400) clients that offer none of our [`protocols`](Self::protocols). By default
+    /// such clients are accepted without a subprotocol, as RFC 6455 allows.
+    #[must_use]
+    pub fn require_protocol(mut self, require: bool) -> Self {
+        self.require_protocol = require;
+        self
+    }
+
+    /// The largest message accepted from the peer (default 1 MiB); larger ones close with 1009.
+    #[must_use]
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// The largest frame accepted from the peer (default 256 KiB); larger ones close with 1009.
+    #[must_use]
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// The read buffer allocated per connection (default 4 KiB; tungstenite's default is 128 KiB).
+    #[must_use]
+    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
+        self.read_buffer_size = bytes.max(64);
+        self
+    }
+
+    /// How many bytes of outgoing frames are gathered before a write (default 8 KiB). It grows
+    /// only while sending, so an idle connection does not pay for it.
+    #[must_use]
+    pub fn write_buffer_size(mut self, bytes: usize) -> Self {
+        self.write_buffer_size = bytes;
+        self
+    }
+
+    /// The tungstenite configuration these limits translate to.
+    pub fn websocket_config(&self) -> WebSocketConfig {
+        WebSocketConfig::default()
+            .read_buffer_size(self.read_buffer_size)
+            .write_buffer_size(self.write_buffer_size)
+            .max_message_size(Some(self.max_message_size))
+            .max_frame_size(Some(self.max_frame_size.min(self.max_message_size)))
+    }
+
+    /// Decides an upgrade request without any I/O: checks the upgrade headers (HTTP/1.1
+    /// `Upgrade: websocket` or an HTTP/2 extended CONNECT with `:protocol websocket`, RFC 8441),
+    /// the Origin policy and the subprotocols.
+    ///
+    /// On success the [`Accepted`] value builds the response to send; on refusal the
+    /// [`Refusal`] says which status and why.
+    pub fn check<B>(&self, request: &Request<B>) -> Result<Accepted, Refusal> {
+        let headers = request.headers();
+        let key = if request.version() == Version::HTTP_2 {
+            check_extended_connect(request)?;
+            None
+        } else {
+            Some(check_upgrade(request)?)
+        };
+        if !self.origin.permits(headers) {
+            return Err(Refusal::new(StatusCode::FORBIDDEN, "origin not allowed"));
+        }
+        let protocol = self.select_protocol(headers)?;
+        Ok(Accepted { key, protocol })
+    }
+
+    fn select_protocol(&self, headers: &HeaderMap) -> Result<Option<HeaderValue>, Refusal> {
+        let offered = headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty());
+        let mut best: Option<usize> = None;
+        for p in offered {
+            if let Some(i) = self.protocols.iter().position(|ours| ours == p) {
+                best = Some(best.map_or(i, |b| b.min(i)));
+            }
+        }
+        match best {
+            // Our own configured names; a name that is not a valid header value is never chosen.
+            Some(i) => Ok(HeaderValue::from_str(&self.protocols[i]).ok()),
+            None if self.require_protocol => Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "no supported subprotocol offered",
+            )),
+            None => Ok(None),
+        }
+    }
+}
+
+fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+fn check_version(headers: &HeaderMap) -> Result<(), Refusal> {
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .map(HeaderValue::as_bytes)
+        != Some(b"13")
+    {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "Sec-WebSocket-Version must be 13",
+        ));
+    }
+    Ok(())
+}
+
+fn check_upgrade<B>(request: &Request<B>) -> Result<HeaderValue, Refusal> {
+    let headers = request.headers();
+    if request.method() != Method::GET || request.version() < Version::HTTP_11 {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "a WebSocket upgrade is an HTTP/1.1 GET",
+        ));
+    }
+    if !header_has_token(headers, header::CONNECTION, "upgrade")
+        || !header_has_token(headers, header::UPGRADE, "websocket")
+    {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "missing Connection: upgrade / Upgrade: websocket",
+        ));
+    }
+    check_version(headers)?;
+    match headers.get(header::SEC_WEBSOCKET_KEY) {
+        // RFC 6455 §4.2.1: the base64 of 16 bytes, i.e. 24 characters.
+        Some(key) if key.len() == 24 => Ok(key.clone()),
+        _ => Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "missing or malformed Sec-WebSocket-Key",
+        )),
+    }
+}
+
+fn check_extended_connect<B>(request: &Request<B>) -> Result<(), Refusal> {
+    if request.method() != Method::CONNECT {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "WebSocket over HTTP/2 is an extended CONNECT",
+        ));
+    }
+    check_version(request.headers())
+}
+
+/// An accepted upgrade: what to answer, and the subprotocol chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    key: Option<HeaderValue>,
+    protocol: Option<HeaderValue>,
+}
+
+impl Accepted {
+    /// The subprotocol selected, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_ref().and_then(|p| p.to_str().ok())
+    }
+
+    /// The response to send: `101 Switching Protocols` with `Sec-WebSocket-Accept` for HTTP/1.1,
+    /// `200 OK` for an HTTP/2 extended CONNECT; with `Sec-WebSocket-Protocol` when one was chosen.
+    pub fn response(&self) -> Response<()> {
+        let mut response = Response::new(());
+        if self.key.is_some() {
+            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+        }
+        let headers = response.headers_mut();
+        if let Some(key) = &self.key {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+            let accept = derive_accept_key(key.as_bytes());
+            // Base64 output is always a valid header value.
+            if let Ok(v) = HeaderValue::from_str(&accept) {
+                headers.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+            }
+        }
+        if let Some(p) = &self.protocol {
+            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, p.clone());
+        }
+        response
+    }
+}
+
+/// A refused upgrade: the status to answer with (403 for the Origin policy, 400 for a malformed
+/// upgrade) and a short reason, also sent as the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    status: StatusCode,
+    reason: &'static str,
+}
+
+impl Refusal {
+    const fn new(status: StatusCode, reason: &'static str) -> Self {
+        Self { status, reason }
+    }
+
+    /// The HTTP status to answer with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Why the upgrade was refused.
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+
+    /// The refusal as a response with the reason as a plain-text body.
+    pub fn response(&self) -> Response<String> {
+        let mut response = Response::new(format!("{}\n", self.reason));
+        *response.status_mut() = self.status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        response
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.reason)
+    }
+}

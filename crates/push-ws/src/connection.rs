@@ -1,0 +1,377 @@
+//! Running an accepted connection: heartbeats, the bounded outgoing path, close handshakes and
+//! the close codes for bad input, around an application [`Handler`].
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_util::{Sink, Stream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Sleep;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+use crate::heartbeat::{Beat, Heartbeat};
+use crate::{Ended, Error};
+
+/// The most replies queued by [`Handler::on_message`] before the connection stops reading from
+/// the peer until they are written: a client that sends commands but never reads cannot grow it.
+const OUTBOX_LIMIT: usize = 16;
+
+/// The most messages written in one poll before yielding to other tasks.
+const WRITE_BUDGET: usize = 64;
+
+/// How a connection is run once accepted.
+///
+/// ```
+/// use std::time::Duration;
+/// use push_ws::ConnectionConfig;
+///
+/// let config = ConnectionConfig::default()
+///     .ping_interval(Duration::from_secs(25))
+///     .pong_timeout(Duration::from_secs(20));
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug)]
+pub struct ConnectionConfig {
+    pub(crate) ping_interval: Duration,
+    pub(crate) pong_timeout: Duration,
+    pub(crate) close_timeout: Duration,
+    pub(crate) overflow_close_code: u16,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_secs(30),
+            pong_timeout: Duration::from_secs(20),
+            close_timeout: Duration::from_secs(5),
+            overflow_close_code: 1013,
+        }
+    }
+}
+
+impl ConnectionConfig {
+    /// How long the connection may be silent before we ping (default 30 s).
+    #[must_use]
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval;
+        self
+    }
+
+    /// How long the peer has to answer a ping before it is closed as dead (default 20 s).
+    #[must_use]
+    pub fn pong_timeout(mut self, timeout: Duration) -> Self {
+        self.pong_timeout = timeout;
+        self
+    }
+
+    /// How long the peer has to answer our close frame (default 5 s).
+    #[must_use]
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// The close code sent when a subscriber falls behind and the broker's overflow policy is
+    /// to close: 1013 "try again later" (default) or 1008 "policy violation".
+    #[must_use]
+    pub fn overflow_close_code(mut self, code: u16) -> Self {
+        self.overflow_close_code = code;
+        self
+    }
+}
+
+/// Replies queued by a [`Handler`], written before anything else the handler produces.
+#[derive(Debug, Default)]
+pub struct Outbox(VecDeque<Message>);
+
+impl Outbox {
+    /// Queues a message (a [`Message::Close`] starts the close handshake).
+    pub fn push(&mut self, message: Message) {
+        self.0.push_back(message);
+    }
+}
+
+/// The application side of a connection run by [`run`].
+///
+/// [`run`] owns the socket: it answers pings, pings the peer, closes dead peers, maps bad input
+/// to close codes and completes close handshakes. The handler only sees data messages and
+/// produces data messages (or a [`Message::Close`] to end the connection).
+pub trait Handler {
+    /// A text or binary message arrived; replies go to `outbox`.
+    fn on_message(&mut self, message: Message, outbox: &mut Outbox);
+
+    /// The next message to send, if one is ready. It is polled only when the socket can take a
+    /// message, so a slow peer makes the handler wait (and a broker subscription lag, where its
+    /// overflow policy applies) instead of growing a queue. `Ready(None)`: nothing more, ever.
+    fn poll_outgoing(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>>;
+}
+
+/// Runs a connection until it ends: the close handshake completes, the peer disappears, or the
+/// peer is closed for bad input or silence.
+///
+/// Bad input closes with the RFC 6455 code before returning the error: 1009 for a message or
+/// frame over the limits, 1007 for invalid UTF-8 in a text message, 1002 for a protocol error.
+/// A dead peer (no answer to a ping within the timeout) is logged and returned as
+/// [`Error::DeadPeer`].
+pub async fn run<S, H>(
+    ws: WebSocketStream<S>,
+    config: &ConnectionConfig,
+    handler: H,
+) -> Result<Ended, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    H: Handler,
+{
+    let now = now();
+    let mut driver = Driver {
+        ws,
+        handler,
+        heartbeat: Heartbeat::new(now, config.ping_interval, config.pong_timeout),
+        timer: Box::pin(tokio::time::sleep(config.ping_interval)),
+        close_timeout: config.close_timeout,
+        outbox: Outbox::default(),
+        pending: None,
+        flush: false,
+        closing: None,
+        close_deadline: None,
+        handler_done: false,
+        read_done: false,
+        fatal: None,
+    };
+    poll_fn(|cx| driver.poll(cx)).await
+}
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+struct Driver<S, H> {
+    ws: WebSocketStream<S>,
+    handler: H,
+    heartbeat: Heartbeat,
+    timer: Pin<Box<Sleep>>,
+    close_timeout: Duration,
+    outbox: Outbox,
+    /// A message taken from the outbox or the handler that the socket could not take yet.
+    pending: Option<Message>,
+    flush: bool,
+    /// The close code and whether the peer started the handshake, once it started.
+    closing: Option<(u16, bool)>,
+    close_deadline: Option<Instant>,
+    handler_done: bool,
+    read_done: bool,
+    /// A read error, reported once our close frame is written.
+    fatal: Option<tungstenite::Error>,
+}
+
+impl<S, H> Driver<S, H>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    H: Handler,
+{
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Ended, Error>> {
+        let mut written = 0;
+        loop {
+            let mut progress = false;
+            if !self.read_done && self.outbox.0.len() < OUTBOX_LIMIT {
+                match Pin::new(&mut self.ws).poll_next(cx) {
+                    Poll::Ready(Some(Ok(message))) => {
+                        progress = true;
+                        self.heartbeat.handle_received(now());
+                        self.on_frame(message);
+                    }
+                    Poll::Ready(Some(Err(e))) => {
+                        progress = true;
+                        self.read_done = true;
+                        if let Some(ended) = self.on_read_error(e) {
+                            return Poll::Ready(ended);
+                        }
+                    }
+                    Poll::Ready(None) => return Poll::Ready(Ok(self.ended())),
+                    Poll::Pending => {}
+                }
+            }
+            if self.timer.as_mut().poll(cx).is_ready() {
+                if let Some(result) = self.on_timer() {
+                    return Poll::Ready(result);
+                }
+                progress = true;
+            }
+            while written < WRITE_BUDGET {
+                if self.pending.is_none() {
+                    self.pending = self.next_outgoing(cx);
+                }
+                let Some(message) = self.pending.take() else {
+                    break;
+                };
+                match Pin::new(&mut self.ws).poll_ready(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => return Poll::Ready(self.on_write_error(e)),
+                    Poll::Pending => {
+                        self.pending = Some(message);
+                        break;
+                    }
+                }
+                if let Message::Close(frame) = &message {
+                    self.start_closing(frame.as_ref().map_or(1005, |f| f.code.into()), false);
+                }
+                if let Err(e) = Pin::new(&mut self.ws).start_send(message) {
+                    return Poll::Ready(self.on_write_error(e));
+                }
+                written += 1;
+                self.flush = true;
+                progress = true;
+            }
+            if self.flush {
+                match Pin::new(&mut self.ws).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => {
+                        self.flush = false;
+                        if let Some(e) = self.fatal.take() {
+                            // Our close frame for the bad input is out: report the input.
+                            return Poll::Ready(Err(e.into()));
+                        }
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(self.on_write_error(e)),
+                    Poll::Pending => {}
+                }
+            }
+            if written >= WRITE_BUDGET && self.pending.is_some() {
+                // Let other connections run; come back at once.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    fn next_outgoing(&mut self, cx: &mut Context<'_>) -> Option<Message> {
+        if let Some(m) = self.outbox.0.pop_front() {
+            return Some(m);
+        }
+        if self.closing.is_some() || self.handler_done {
+            return None;
+        }
+        match self.handler.poll_outgoing(cx) {
+            Poll::Ready(Some(m)) => Some(m),
+            Poll::Ready(None) => {
+                self.handler_done = true;
+                None
+            }
+            Poll::Pending => None,
+        }
+    }
+
+    fn on_frame(&mut self, message: Message) {
+        match message {
+            Message::Text(_) | Message::Binary(_) if self.closing.is_none() => {
+                self.handler.on_message(message, &mut self.outbox);
+            }
+            // tungstenite queued the pong or the close reply: get it written.
+            Message::Ping(_) => self.flush = true,
+            Message::Close(frame) => {
+                if self.closing.is_none() {
+                    self.start_closing(frame.map_or(1005, |f| f.code.into()), true);
+                }
+                self.flush = true;
+            }
+            _ => {}
+        }
+    }
+
+    fn start_closing(&mut self, code: u16, by_peer: bool) {
+        self.closing = Some((code, by_peer));
+        self.close_deadline = Some(now() + self.close_timeout);
+        self.outbox.0.clear();
+        self.pending = None;
+        self.reset_timer();
+    }
+
+    /// Maps a read error to a close code and queues the close frame; `Some` when there is
+    /// nothing left to do.
+    fn on_read_error(&mut self, e: tungstenite::Error) -> Option<Result<Ended, Error>> {
+        use tungstenite::error::ProtocolError;
+        let (code, reason) = match &e {
+            tungstenite::Error::Capacity(_) => (CloseCode::Size, "message too big"),
+            tungstenite::Error::Utf8(_) => (CloseCode::Invalid, "invalid UTF-8"),
+            tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                return Some(Ok(Ended::Dropped));
+            }
+            tungstenite::Error::Protocol(_) => (CloseCode::Protocol, "protocol error"),
+            tungstenite::Error::Io(_) => return Some(Ok(Ended::Dropped)),
+            _ => return Some(Err(e.into())),
+        };
+        tracing::debug!(error = %e, code = u16::from(code), "closing the connection on bad input");
+        if self.closing.is_some() {
+            return Some(Err(e.into()));
+        }
+        self.outbox.push(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })));
+        self.fatal = Some(e);
+        None
+    }
+
+    fn on_write_error(&mut self, e: tungstenite::Error) -> Result<Ended, Error> {
+        if let Some(fatal) = self.fatal.take() {
+            return Err(fatal.into());
+        }
+        match e {
+            tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
+                Ok(self.ended())
+            }
+            tungstenite::Error::Io(_) => Ok(Ended::Dropped),
+            e => Err(e.into()),
+        }
+    }
+
+    fn on_timer(&mut self) -> Option<Result<Ended, Error>> {
+        let now = now();
+        if let Some(deadline) = self.close_deadline {
+            if now >= deadline {
+                tracing::debug!("the peer did not complete the close handshake in time");
+                return Some(Err(self
+                    .fatal
+                    .take()
+                    .map_or(Error::CloseTimeout, Into::into)));
+            }
+        } else {
+            match self.heartbeat.handle_timeout(now) {
+                Some(Beat::Ping(payload)) => {
+                    self.outbox
+                        .0
+                        .push_front(Message::Ping(payload.to_vec().into()));
+                }
+                Some(Beat::Dead) => {
+                    tracing::info!("closing a dead peer: no answer to a ping in time");
+                    return Some(Err(Error::DeadPeer));
+                }
+                None => {}
+            }
+        }
+        self.reset_timer();
+        None
+    }
+
+    fn reset_timer(&mut self) {
+        let at = self
+            .close_deadline
+            .unwrap_or_else(|| self.heartbeat.poll_timeout());
+        self.timer.as_mut().reset(at.into());
+    }
+
+    fn ended(&self) -> Ended {
+        match self.closing {
+            Some((code, by_peer)) => Ended::Closed { code, by_peer },
+            None => Ended::Dropped,
+        }
+    }
+}

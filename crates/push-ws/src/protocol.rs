@@ -1,0 +1,296 @@
+//! The JSON push protocol, sans-IO: parsing client commands and encoding server messages.
+
+use core::fmt;
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use push_core::{Cursor, Gap, Published, Topic, WireFormat};
+use serde::{Deserialize, Serialize};
+
+/// A command from the client, parsed and validated.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Add `topics` to the connection's selection; with `from`, resume the whole selection after
+    /// that cursor (otherwise continue from the connection's cursor, or live for a first subscribe).
+    Subscribe {
+        /// The topics to add (at least one).
+        topics: Vec<Topic>,
+        /// The cursor to resume from.
+        from: Option<Cursor>,
+    },
+    /// Remove `topics` from the connection's selection.
+    Unsubscribe {
+        /// The topics to remove (at least one).
+        topics: Vec<Topic>,
+    },
+}
+
+/// Why a client message is not a valid command; sent back as an `error` message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandError(Cow<'static, str>);
+
+impl CommandError {
+    fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Self(message.into())
+    }
+
+    /// The message sent to the client.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+#[derive(Deserialize)]
+struct RawCommand<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    topics: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    from: Option<Cow<'a, str>>,
+}
+
+impl Command {
+    /// Parses one client text message. Unknown fields are ignored (for forward compatibility);
+    /// an unknown `type`, a malformed topic or cursor, or invalid JSON is an error.
+    ///
+    /// ```
+    /// use push_ws::Command;
+    ///
+    /// let cmd = Command::parse(r#"{"type":"subscribe","topics":["a","b"],"from":"5-2a"}"#).unwrap();
+    /// assert!(matches!(cmd, Command::Subscribe { ref topics, from: Some(_) } if topics.len() == 2));
+    /// assert_eq!(
+    ///     Command::parse(r#"{"type":"dance"}"#).unwrap_err().message(),
+    ///     "unknown command type \"dance\""
+    /// );
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, CommandError> {
+        let raw: RawCommand<'_> = serde_json::from_str(text)
+            .map_err(|e| CommandError::new(format!("invalid command: {e}")))?;
+        let topics = || -> Result<Vec<Topic>, CommandError> {
+            let names = raw
+                .topics
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| CommandError::new("\"topics\" must be a non-empty array"))?;
+            if names.len() > push_core::MAX_SELECTOR_TOPICS {
+                return Err(CommandError::new("too many topics"));
+            }
+            names
+                .iter()
+                .map(|n| Topic::new(n).map_err(|e| CommandError::new(format!("topic {n:?}: {e}"))))
+                .collect()
+        };
+        match &*raw.kind {
+            "subscribe" => {
+                let from = raw
+                    .from
+                    .as_deref()
+                    .map(|c| Cursor::parse(c).map_err(|e| CommandError::new(format!("from: {e}"))))
+                    .transpose()?;
+                Ok(Self::Subscribe {
+                    topics: topics()?,
+                    from,
+                })
+            }
+            "unsubscribe" => Ok(Self::Unsubscribe { topics: topics()? }),
+            other => {
+                let mut shown: String = other.chars().take(64).collect();
+                if shown.len() < other.len() {
+                    shown.push('…');
+                }
+                Err(CommandError::new(format!("unknown command type {shown:?}")))
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EventMessage<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    topic: &'a str,
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binary: Option<usize>,
+}
+
+/// The messages of one event: its JSON text message and, when its data is not UTF-8, the binary
+/// message that follows it.
+///
+/// The JSON is encoded once per event and cached in the shared [`Published`]
+/// ([`WireFormat::Json`]), so fanning an event out to N connections encodes it once.
+///
+/// ```
+/// use push_core::{Cursor, Event, Published, Topic};
+///
+/// let p = Published::new(Topic::new("t").unwrap(), Cursor::new(5, 1), Event::new("hi"));
+/// let (text, binary) = push_ws::encode_event(&p);
+/// assert_eq!(text, r#"{"type":"event","topic":"t","id":"5-1","data":"hi"}"#);
+/// assert!(binary.is_none());
+///
+/// let raw = Published::new(Topic::new("t").unwrap(), Cursor::new(5, 2), Event::new(vec![0xff, 0]));
+/// let (text, binary) = push_ws::encode_event(&raw);
+/// assert_eq!(text, r#"{"type":"event","topic":"t","id":"5-2","binary":2}"#);
+/// assert_eq!(binary.as_deref(), Some(&[0xff, 0][..]));
+/// ```
+pub fn encode_event(published: &Published) -> (Bytes, Option<Bytes>) {
+    let data = &published.event().data;
+    let text = core::str::from_utf8(data).ok();
+    let json = published.encoded(WireFormat::Json, |p| {
+        let msg = EventMessage {
+            kind: "event",
+            topic: p.topic().as_str(),
+            id: p.cursor().to_string(),
+            event: p.event().event.as_deref(),
+            data: text,
+            binary: text.is_none().then_some(data.len()),
+        };
+        // Serialising a struct of strings and integers cannot fail.
+        Bytes::from(serde_json::to_vec(&msg).unwrap_or_default())
+    });
+    (json, text.is_none().then(|| data.clone()))
+}
+
+#[derive(Serialize)]
+struct GapMessage<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    reason: &'a str,
+    resume: String,
+}
+
+/// The `gap` message: events were lost; resume from `resume`.
+pub fn encode_gap(gap: &Gap) -> String {
+    json(&GapMessage {
+        kind: "gap",
+        reason: gap.reason.as_str(),
+        resume: gap.resume.to_string(),
+    })
+}
+
+#[derive(Serialize)]
+struct ErrorMessage<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    message: &'a str,
+}
+
+/// The `error` message: a command was refused; the connection stays up.
+pub fn encode_error(message: &str) -> String {
+    json(&ErrorMessage {
+        kind: "error",
+        message,
+    })
+}
+
+#[derive(Serialize)]
+struct SubscribedMessage<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    topics: Vec<&'a str>,
+    cursor: String,
+}
+
+/// The `subscribed` message: the connection's selection is now `topics`, delivering events
+/// after `cursor`.
+pub fn encode_subscribed(topics: &[Topic], cursor: Cursor) -> String {
+    json(&SubscribedMessage {
+        kind: "subscribed",
+        topics: topics.iter().map(Topic::as_str).collect(),
+        cursor: cursor.to_string(),
+    })
+}
+
+fn json(value: &impl Serialize) -> String {
+    // Serialising structs of strings cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use push_core::{Event, GapReason};
+
+    #[test]
+    fn commands_and_their_errors() {
+        let a = Topic::new("a").unwrap();
+        assert_eq!(
+            Command::parse(r#"{"type":"unsubscribe","topics":["a"],"extra":1}"#),
+            Ok(Command::Unsubscribe {
+                topics: vec![a.clone()]
+            })
+        );
+        assert_eq!(
+            Command::parse(r#"{"type":"subscribe","topics":["a"]}"#),
+            Ok(Command::Subscribe {
+                topics: vec![a],
+                from: None
+            })
+        );
+        for (input, want) in [
+            ("not json", "invalid command"),
+            (r#"{"topics":["a"]}"#, "invalid command"),
+            (r#"{"type":"subscribe"}"#, "\"topics\" must be"),
+            (r#"{"type":"subscribe","topics":[]}"#, "\"topics\" must be"),
+            (r#"{"type":"subscribe","topics":[""]}"#, "topic \"\""),
+            (
+                r#"{"type":"subscribe","topics":["a"],"from":"x"}"#,
+                "from: ",
+            ),
+            (
+                r#"{"type":"subscribe","topics":["a"],"from":7}"#,
+                "invalid command",
+            ),
+        ] {
+            let err = Command::parse(input).unwrap_err();
+            assert!(err.message().starts_with(want), "{input}: {err}");
+        }
+        let long = format!(r#"{{"type":"{}"}}"#, "x".repeat(500));
+        assert!(Command::parse(&long).unwrap_err().message().len() < 100);
+    }
+
+    #[test]
+    fn server_messages() {
+        let gap = Gap {
+            reason: GapReason::Overflow,
+            resume: Cursor::new(1, 9),
+        };
+        assert_eq!(
+            encode_gap(&gap),
+            r#"{"type":"gap","reason":"overflow","resume":"1-9"}"#
+        );
+        assert_eq!(encode_error("a\"b"), r#"{"type":"error","message":"a\"b"}"#);
+        let topics = [Topic::new("x").unwrap()];
+        assert_eq!(
+            encode_subscribed(&topics, Cursor::new(1, 0)),
+            r#"{"type":"subscribed","topics":["x"],"cursor":"1-0"}"#
+        );
+        let p = Published::new(
+            Topic::new("t\"").unwrap(),
+            Cursor::new(1, 2),
+            Event::new("x\ny").with_event("k"),
+        );
+        let (text, bin) = encode_event(&p);
+        assert_eq!(
+            text,
+            r#"{"type":"event","topic":"t\"","id":"1-2","event":"k","data":"x\ny"}"#
+        );
+        assert!(bin.is_none());
+        // Cached: the same bytes come back.
+        assert_eq!(encode_event(&p).0.as_ptr(), text.as_ptr());
+    }
+}

@@ -1,0 +1,150 @@
+//! The accept path on a TCP listener: Origin policy, subprotocols, limits and close codes for
+//! bad input, against raw clients and tokio-tungstenite.
+
+mod support;
+
+use futures_util::{SinkExt, StreamExt};
+use push_ws::tungstenite::Message;
+use push_ws::tungstenite::client::IntoClientRequest;
+use push_ws::{AcceptConfig, ConnectionConfig, Ended, Error};
+use support::{LIMIT, frame, raw_upgrade, read_close_code, server};
+use tokio::io::AsyncWriteExt;
+use tokio::time::timeout;
+
+#[tokio::test]
+async fn cross_site_upgrades_are_refused_with_403() {
+    let accept = AcceptConfig::default().allow_origin("https://app.example");
+    let (addr, mut outcomes) = server(accept, ConnectionConfig::default(), None).await;
+    let (_, head) = raw_upgrade(addr, "Origin: https://evil.example\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
+    let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
+    assert!(matches!(outcome, Err(Error::Refused(r)) if r.status() == 403));
+
+    for ok in [
+        "Origin: https://app.example\r\n".to_owned(),
+        format!("Origin: http://{addr}\r\n"),
+        String::new(),
+    ] {
+        let (_, head) = raw_upgrade(addr, &ok).await;
+        assert!(head.starts_with("HTTP/1.1 101"), "{ok}: {head}");
+    }
+}
+
+#[tokio::test]
+async fn subprotocol_is_negotiated_in_server_order() {
+    let accept = AcceptConfig::default().protocols(["push.v2", "push.v1"]);
+    let (addr, _outcomes) = server(accept, ConnectionConfig::default(), None).await;
+    let (_, head) = raw_upgrade(addr, "Sec-WebSocket-Protocol: chat, push.v1, push.v2\r\n").await;
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("sec-websocket-protocol: push.v2"),
+        "{head}"
+    );
+    let (_, head) = raw_upgrade(addr, "Sec-WebSocket-Protocol: chat\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 101"));
+    assert!(
+        !head.to_ascii_lowercase().contains("sec-websocket-protocol"),
+        "{head}"
+    );
+
+    let strict = AcceptConfig::default()
+        .protocols(["push.v1"])
+        .require_protocol(true);
+    let (addr, _outcomes) = server(strict, ConnectionConfig::default(), None).await;
+    let (_, head) = raw_upgrade(addr, "Sec-WebSocket-Protocol: chat\r\n").await;
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+}
+
+#[tokio::test]
+async fn echo_round_trips_text_and_binary_with_tokio_tungstenite() {
+    let (addr, mut outcomes) =
+        server(AcceptConfig::default(), ConnectionConfig::default(), None).await;
+    let request = format!("ws://{addr}/").into_client_request().unwrap();
+    let (mut client, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    client.send(Message::text("héllo")).await.unwrap();
+    client
+        .send(Message::binary(vec![0u8, 255, 7]))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.next().await.unwrap().unwrap(),
+        Message::text("héllo")
+    );
+    assert_eq!(
+        client.next().await.unwrap().unwrap(),
+        Message::binary(vec![0u8, 255, 7])
+    );
+    client.close(None).await.unwrap();
+    // The close handshake completes: the client sees the end of the stream.
+    while let Some(Ok(_)) = timeout(LIMIT, client.next()).await.unwrap() {}
+    let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
+    assert_eq!(
+        outcome.unwrap(),
+        Ended::Closed {
+            code: 1005,
+            by_peer: true
+        }
+    );
+}
+
+#[tokio::test]
+async fn bad_input_closes_with_the_right_code() {
+    let accept = AcceptConfig::default()
+        .max_message_size(1000)
+        .max_frame_size(500);
+    let (addr, mut outcomes) = server(accept, ConnectionConfig::default(), None).await;
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("frame over the limit", frame(0x81, &[b'a'; 600]), 1009),
+        (
+            "message over the limit",
+            [
+                frame(0x01, &[b'a'; 400]),
+                frame(0x00, &[b'a'; 400]),
+                frame(0x80, &[b'a'; 400]),
+            ]
+            .concat(),
+            1009,
+        ),
+        ("invalid UTF-8", frame(0x81, b"ok\xff\xfe"), 1007),
+        ("reserved bits", frame(0xC1, b"x"), 1002),
+        ("unknown opcode", frame(0x83, b"x"), 1002),
+        ("continuation without start", frame(0x80, b"x"), 1002),
+        ("fragmented ping", frame(0x09, b"x"), 1002),
+    ];
+    for (name, bytes, code) in cases {
+        let (mut stream, head) = raw_upgrade(addr, "").await;
+        assert!(head.starts_with("HTTP/1.1 101"));
+        stream.write_all(&bytes).await.unwrap();
+        let got = timeout(LIMIT, read_close_code(&mut stream)).await.unwrap();
+        assert_eq!(got, Some(code), "{name}");
+        let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
+        assert!(
+            matches!(outcome, Err(Error::WebSocket(_))),
+            "{name}: {outcome:?}"
+        );
+    }
+    // An unmasked client frame is a protocol error too.
+    let (mut stream, _) = raw_upgrade(addr, "").await;
+    stream.write_all(&[0x81, 0x01, b'x']).await.unwrap();
+    assert_eq!(
+        timeout(LIMIT, read_close_code(&mut stream)).await.unwrap(),
+        Some(1002)
+    );
+}
+
+#[tokio::test]
+async fn not_an_upgrade_is_dropped_without_a_response() {
+    let (addr, mut outcomes) =
+        server(AcceptConfig::default(), ConnectionConfig::default(), None).await;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut buf);
+    let _ = timeout(LIMIT, read).await.unwrap();
+    assert!(!buf.starts_with(b"HTTP/1.1 101"));
+    let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
+    assert!(matches!(outcome, Err(Error::WebSocket(_))), "{outcome:?}");
+}
