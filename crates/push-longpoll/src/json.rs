@@ -12,8 +12,11 @@
 use bytes::Bytes;
 use push_core::{Cursor, Published, WireFormat};
 
-/// The JSON object of one event, encoded once per event and cached in the [`Published`] event
-/// (under [`WireFormat::Json`]), shared by every poll that answers with it.
+/// The JSON object of one event, encoded once per event and cached in the [`Published`] event,
+/// shared by every poll that answers with it.
+///
+/// It is cached under [`WireFormat::JsonAlt`]: `push-ws` caches its own, different JSON message
+/// under [`WireFormat::Json`], and one broker may serve both transports.
 ///
 /// ```
 /// use push_core::{Cursor, Event, Published, Topic};
@@ -29,7 +32,7 @@ use push_core::{Cursor, Published, WireFormat};
 /// );
 /// ```
 pub fn event_json(published: &Published) -> Bytes {
-    published.encoded(WireFormat::Json, encode_event)
+    published.encoded(WireFormat::JsonAlt, encode_event)
 }
 
 fn encode_event(p: &Published) -> Bytes {
@@ -150,6 +153,15 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&event_json(&p)).unwrap();
         assert_eq!(v["data"], "a\u{fffd}b");
         assert_eq!(v["event"], "message");
+    }
+
+    #[test]
+    fn another_transports_json_does_not_leak_in() {
+        let p = published(b"x", None);
+        let _ = p.encoded(WireFormat::Json, |_| {
+            Bytes::from_static(b"{\"type\":\"event\"}")
+        });
+        assert!(event_json(&p).starts_with(b"{\"id\":"));
     }
 
     #[test]

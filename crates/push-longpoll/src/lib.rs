@@ -34,8 +34,9 @@
 //! - A cursor of another epoch (the server restarted) or older than the history: `"gap": true`,
 //!   with the events from where the history starts and a `next` from there.
 //!
-//! The `200` body (`application/json`; cached per event with
-//! [`Published::encoded`](push_core::Published::encoded)):
+//! The `200` body (`application/json`; each event's object is encoded once and cached with
+//! [`Published::encoded`](push_core::Published::encoded) under `WireFormat::JsonAlt`, since
+//! `push-ws` uses `WireFormat::Json` for its own message shape):
 //!
 //! ```text
 //! {"events":[{"id":"5eed-2a","event":"message","data":"hello"}, …],"next":"5eed-2a","gap":false}
