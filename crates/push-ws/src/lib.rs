@@ -95,8 +95,8 @@
 //! # Backpressure
 //! The runner pulls the next event from the subscription only when tungstenite's write buffer
 //! (bounded by [`AcceptConfig::write_buffer_size`] plus one message) has room. A slow client
-//! therefore lags in the broker, whose bounded queue and [`Overflow`](push_broker::Overflow)
-//! policy turn the lag into a `gap` or a close; the publisher and the other clients never wait.
+//! therefore lags in the broker, whose bounded queue and overflow policy (`push_broker::Overflow`)
+//! turn the lag into a `gap` or a close; the publisher and the other clients never wait.
 //! Replies to commands are bounded too: past 16 unsent replies the runner stops reading.
 //!
 //! # Cancel safety
@@ -108,8 +108,8 @@
 //! - The sans-IO types have no futures.
 //!
 //! # Crate features
-//! - `hyper`: upgrade hyper 1.x HTTP/1.1 requests ([`hyper::upgrade`](crate::hyper::upgrade)).
-//! - `h2`: RFC 8441 WebSocket over HTTP/2 on an `h2` server ([`h2::accept`](crate::h2::accept)).
+//! - `hyper`: upgrade hyper 1.x HTTP/1.1 requests ([`hyper::upgrade`]).
+//! - `h2`: RFC 8441 WebSocket over HTTP/2 on an `h2` server ([`h2::accept`]).
 //!
 //! # Errors
 //! One enum, [`Error`]: a refused handshake (with its [`Refusal`]), a dead peer, a close
@@ -123,7 +123,11 @@ mod accept;
 mod accept_io;
 mod connection;
 mod error;
+#[cfg(feature = "h2")]
+pub mod h2;
 mod heartbeat;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod origin;
 mod protocol;
 mod push;
