@@ -23,7 +23,12 @@ pub(crate) fn toolchain_components() -> Result<(), String> {
 /// External programs the tests drive (real clients and servers), installed with apt-get when
 /// missing. Tests that need them find them on PATH.
 pub(crate) fn test_dependencies() -> Result<(), String> {
-    apt(&[("curl", "curl")])
+    apt(&[
+        // curl: a real HTTP client in the SSE and long-poll tests.
+        ("curl", "curl"),
+        // Chromium: a real browser EventSource in the SSE tests (run headless).
+        ("chromium", "chromium"),
+    ])
 }
 
 /// Installs the Debian packages whose probe binary is missing.

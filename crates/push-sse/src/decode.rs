@@ -137,6 +137,14 @@ impl Decoder {
         &self.state.last_id
     }
 
+    /// Starts with this last event id, as a reconnecting client does: the id belongs to the
+    /// event source, not to one connection, so events of the new stream that set no id carry it.
+    #[must_use]
+    pub fn with_last_event_id(mut self, id: impl Into<String>) -> Self {
+        self.state.last_id = id.into();
+        self
+    }
+
     fn fail(&mut self, e: Error) -> Error {
         self.failed = Some(e);
         self.lines.release();

@@ -26,22 +26,40 @@ pub enum Error {
     DataNotUtf8,
     /// The comment to encode contains CR or LF.
     InvalidComment,
+    /// A resume cursor (`Last-Event-ID` or its query parameter) is malformed; the inner error says
+    /// how.
+    Cursor(push_core::Error),
+    /// The broker refused the subscription (it is closed or unavailable).
+    Broker(push_core::Error),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::LineTooLong => "an event-stream line exceeds the configured maximum length",
-            Self::EventTooLarge => "an event's data exceeds the configured maximum size",
-            Self::InvalidEventType => "the event type contains CR, LF or NUL",
-            Self::InvalidId => "the event id contains CR, LF or NUL",
-            Self::DataNotUtf8 => "the event data is not valid UTF-8",
-            Self::InvalidComment => "the comment contains CR or LF",
-        })
+        match self {
+            Self::LineTooLong => {
+                f.write_str("an event-stream line exceeds the configured maximum length")
+            }
+            Self::EventTooLarge => {
+                f.write_str("an event's data exceeds the configured maximum size")
+            }
+            Self::InvalidEventType => f.write_str("the event type contains CR, LF or NUL"),
+            Self::InvalidId => f.write_str("the event id contains CR, LF or NUL"),
+            Self::DataNotUtf8 => f.write_str("the event data is not valid UTF-8"),
+            Self::InvalidComment => f.write_str("the comment contains CR or LF"),
+            Self::Cursor(e) => write!(f, "bad Last-Event-ID: {e}"),
+            Self::Broker(e) => write!(f, "cannot subscribe: {e}"),
+        }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Cursor(e) | Self::Broker(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -56,6 +74,8 @@ mod tests {
             Error::InvalidId,
             Error::DataNotUtf8,
             Error::InvalidComment,
+            Error::Cursor(push_core::Error::CursorEmpty),
+            Error::Broker(push_core::Error::BrokerClosed),
         ] {
             assert!(!e.to_string().is_empty());
             let _: &dyn std::error::Error = &e;

@@ -48,22 +48,51 @@
 //! for values that cannot be written without injecting a field: CR, LF or NUL in the type or id,
 //! CR or LF in a comment, and data that is not UTF-8.
 //!
+//! # Serving and listening
+//! - `server` feature: [`subscribe`] turns an `http::Request`'s parts and a push-core
+//!   [`Broker`](push_core::Broker) into a streaming `text/event-stream` `http::Response` whose
+//!   body, [`SseBody`], writes each event as soon as it is published, with the cursor as its `id`
+//!   (so `Last-Event-ID` resumes exactly), gaps as `gap` events, keep-alive comments, and a clean
+//!   end on shutdown. It works with hyper 1.x directly and with axum (which accepts any
+//!   `http::Response` whose body is an `http_body::Body`).
+//! - `client` feature: [`EventSource`], a reconnecting client like the browser's, with the
+//!   reconnection policy ([`ReconnectPolicy`], [`Backoff`]) as a sans-IO state machine.
+//!
 //! # Crate features
-//! None yet (`default = []`).
+//! - `server`: the http response body and helpers (depends on `http`, `http-body`, tokio's timer).
+//! - `client`: the reconnecting client (hyper, hyper-util, tokio).
+//!
+//! The codec itself needs neither: with default features the crate depends on `push-core`,
+//! `bytes` and `memchr` only.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "client")]
+mod backoff;
+#[cfg(feature = "client")]
+mod client;
 mod config;
 mod decode;
 mod encode;
 mod error;
 mod line;
+#[cfg(feature = "server")]
+mod server;
 
+#[cfg(feature = "client")]
+pub use backoff::{Backoff, ReconnectPolicy};
+#[cfg(feature = "client")]
+pub use client::{ClientError, EventSource};
 pub use config::{Config, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_LINE_LEN};
 pub use decode::{Decoder, Item};
 pub use encode::{encode_comment, encode_event, encode_published, encode_retry};
 pub use error::Error;
+#[cfg(feature = "server")]
+pub use server::{
+    LAST_EVENT_ID_PARAMS, SseBody, SseConfig, encode_gap, error_response, response, resume_cursor,
+    subscribe,
+};
 
 #[doc(hidden)]
 #[path = "fuzzing.rs"]

@@ -6,12 +6,17 @@
 
 use std::process::ExitCode;
 
+mod json;
 mod poll;
+mod sse;
 
 const USAGE: &str = "usage: pushcat <command> [args]
 
 commands:
   poll URL [--since CURSOR] [--count N]   long-poll URL (e.g. http://HOST/poll?topic=T)
+  sse decode [--chunk-size N]             decode a raw event stream from stdin
+  sse listen URL [--last-event-id ID] [--count N]
+                                          listen to an SSE URL, reconnecting
 ";
 
 fn main() -> ExitCode {
@@ -22,6 +27,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("poll") => poll::run(&args[1..]),
+        Some("sse") => sse::run(&args[1..]),
         Some(other) => {
             eprintln!("pushcat: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)
@@ -29,6 +35,26 @@ fn main() -> ExitCode {
         None => {
             eprint!("{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Reports a usage error (exit status 2).
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("pushcat: {message}\n\n{USAGE}");
+    ExitCode::from(2)
+}
+
+/// Runs `future` on a single-threaded runtime.
+fn block_on(future: impl Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        Err(e) => {
+            eprintln!("pushcat: cannot start the runtime: {e}");
+            ExitCode::FAILURE
         }
     }
 }

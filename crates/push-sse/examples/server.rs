@@ -1,0 +1,210 @@
+//! An SSE server on the embedded broker, to try with curl and a browser's EventSource.
+//!
+//! ```text
+//! cargo run --release -p push-sse --example server -- 127.0.0.1:8080
+//! curl -N 'http://127.0.0.1:8080/events?topic=news'             # an SSE stream, resumable
+//! curl -d 'hello' 'http://127.0.0.1:8080/publish?topic=news'     # prints the new cursor
+//! curl -N -H 'Last-Event-ID: CURSOR' 'http://127.0.0.1:8080/events?topic=news'
+//! ```
+//!
+//! `GET /` serves a page whose EventSource prints every event and gap. Ctrl-C shuts down
+//! gracefully: open streams end cleanly.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Either, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use push_broker::MemoryBroker;
+use push_core::{Event, Selector, Topic};
+use push_sse::{SseBody, SseConfig};
+
+type Body = Either<SseBody<push_broker::MemorySubscription>, Full<Bytes>>;
+
+/// The largest event a client may publish.
+const MAX_PUBLISH: usize = 1 << 20;
+
+const PAGE: &str = r#"<!doctype html>
+<meta charset="utf-8"><title>push-sse</title>
+<h1>push-sse demo</h1>
+<p>Topic <input id="topic" value="news"> <button id="go">listen</button>
+ &nbsp; publish <input id="data" value="hello"> <button id="pub">send</button></p>
+<pre id="log"></pre>
+<script>
+const log = (s) => document.getElementById('log').textContent += s + '\n';
+let es;
+document.getElementById('go').onclick = () => {
+  if (es) es.close();
+  const topic = encodeURIComponent(document.getElementById('topic').value);
+  es = new EventSource('/events?topic=' + topic);
+  es.onopen = () => log('open');
+  es.onmessage = (e) => log('event ' + e.lastEventId + ': ' + e.data);
+  es.addEventListener('gap', (e) => log('GAP ' + e.data));
+  es.onerror = () => log('error (the browser reconnects with Last-Event-ID)');
+};
+document.getElementById('pub').onclick = () => {
+  const topic = encodeURIComponent(document.getElementById('topic').value);
+  fetch('/publish?topic=' + topic, {method: 'POST', body: document.getElementById('data').value});
+};
+</script>
+"#;
+
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Either::Right(Full::new(body.into())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// Decodes `%XX` escapes and `+` in a query component (invalid escapes stay as they are).
+fn unescape(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn params<'a>(query: &'a str, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(move |(k, _)| *k == name)
+        .map(|(_, v)| unescape(v))
+}
+
+async fn handle(
+    broker: MemoryBroker,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let query = request.uri().query().unwrap_or("").to_owned();
+    let topics: Result<Vec<Topic>, _> = params(&query, "topic").map(|t| Topic::new(&t)).collect();
+    let response = match (request.method(), request.uri().path()) {
+        (&Method::GET, "/") => {
+            let mut r = text(StatusCode::OK, PAGE);
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            r
+        }
+        (&Method::GET, "/events") => match topics.map(Selector::new) {
+            Ok(Ok(selector)) => {
+                let config = SseConfig::default().keep_alive(Some(Duration::from_secs(15)));
+                match push_sse::subscribe(
+                    &broker,
+                    &selector,
+                    request.headers(),
+                    Some(&query),
+                    &config,
+                ) {
+                    Ok(response) => response.map(Either::Left),
+                    Err(e) => push_sse::error_response(&e)
+                        .map(|b| Either::Right(Full::new(Bytes::from(b)))),
+                }
+            }
+            Ok(Err(e)) | Err(e) => text(StatusCode::BAD_REQUEST, format!("topic: {e}\n")),
+        },
+        (&Method::POST, "/publish") => {
+            let topic = match topics.as_deref() {
+                Ok([topic]) => topic.clone(),
+                Ok(_) => {
+                    return Ok(text(
+                        StatusCode::BAD_REQUEST,
+                        "publish wants exactly one topic\n",
+                    ));
+                }
+                Err(e) => return Ok(text(StatusCode::BAD_REQUEST, format!("topic: {e}\n"))),
+            };
+            let event_type = params(&query, "event").next();
+            let body = match Limited::new(request.into_body(), MAX_PUBLISH)
+                .collect()
+                .await
+            {
+                Ok(body) => body.to_bytes(),
+                Err(_) => {
+                    return Ok(text(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the event is too large or the upload broke\n",
+                    ));
+                }
+            };
+            let mut event = Event::new(body);
+            event.event = event_type;
+            match broker.publish_now(&topic, event) {
+                Ok(cursor) => text(StatusCode::OK, format!("{cursor}\n")),
+                Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")),
+            }
+        }
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "routes: GET /, GET /events?topic=T, POST /publish?topic=T\n",
+        ),
+    };
+    Ok(response)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr: SocketAddr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ADDR: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!(
+        "push-sse example listening on http://{}",
+        listener.local_addr()?
+    );
+    let broker = MemoryBroker::default();
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let broker = broker.clone();
+                let service = service_fn(move |req| handle(broker.clone(), req));
+                let builder = auto::Builder::new(TokioExecutor::new());
+                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            _ = &mut ctrl_c => break,
+        }
+    }
+    println!("shutting down: closing open streams");
+    broker.close();
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! A reconnecting `EventSource`-like client over hyper (HTTP/1.1, `http://` URLs).
+
+use core::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use http::{Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::{Backoff, Config, Decoder, Item, ReconnectPolicy};
+
+/// Why the client could not go on (or, for [`is_transient`](Self::is_transient) errors, why it
+/// is reconnecting).
+#[non_exhaustive]
+#[derive(Debug)]
+pub enum ClientError {
+    /// The URL is not an `http://` URL the client can use.
+    InvalidUrl(String),
+    /// The connection could not be made or the request failed (transient: it reconnects).
+    Connect(String),
+    /// The connection broke while reading (transient: it reconnects).
+    Read(String),
+    /// The stream broke a decoder limit (transient: it reconnects).
+    Decode(crate::Error),
+    /// The server answered with a status other than 200 or 204 (final).
+    Status(StatusCode),
+    /// The server answered 200 with a content type other than `text/event-stream` (final).
+    NotEventStream(String),
+    /// The reconnection policy's maximum number of retries was reached (final).
+    GaveUp,
+}
+
+impl ClientError {
+    /// Whether the client will reconnect after this error.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Connect(_) | Self::Read(_) | Self::Decode(_))
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidUrl(e) => write!(f, "invalid URL: {e}"),
+            Self::Connect(e) => write!(f, "connection failed: {e}"),
+            Self::Read(e) => write!(f, "connection lost: {e}"),
+            Self::Decode(e) => write!(f, "bad event stream: {e}"),
+            Self::Status(s) => write!(f, "the server answered {s}"),
+            Self::NotEventStream(t) => {
+                write!(f, "the server answered {t:?}, not text/event-stream")
+            }
+            Self::GaveUp => f.write_str("gave up after the maximum number of retries"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+struct Connection {
+    body: Incoming,
+    decoder: Decoder,
+}
+
+/// A reconnecting Server-Sent Events client, like the browser's `EventSource`.
+///
+/// - Sends `Last-Event-ID` on reconnection, only when the last event id is not empty.
+/// - Honours the server's `retry`, backs off exponentially with jitter, resets the backoff after
+///   a healthy connection, and stops after [`ReconnectPolicy::max_retries`] failures in a row.
+/// - Stops on `204 No Content` (the stream simply ends); any other status than 200, or a content
+///   type other than `text/event-stream`, is a final error.
+///
+/// ```no_run
+/// # #[allow(dead_code)]
+/// # async fn demo() -> Result<(), push_sse::ClientError> {
+/// let mut source = push_sse::EventSource::new("http://127.0.0.1:8080/events?topic=news")?;
+/// while let Some(item) = source.next().await {
+///     match item {
+///         Ok(push_sse::Item::Event(e)) => println!("{:?}", e.data),
+///         Ok(_) => {}
+///         Err(e) if e.is_transient() => eprintln!("reconnecting: {e}"),
+///         Err(e) => return Err(e),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub struct EventSource {
+    client: Client<HttpConnector, Empty<Bytes>>,
+    uri: Uri,
+    last_event_id: String,
+    backoff: Backoff,
+    config: Config,
+    connection: Option<Connection>,
+    delay: Option<Duration>,
+    finished: bool,
+}
+
+impl fmt::Debug for EventSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventSource")
+            .field("uri", &self.uri)
+            .field("last_event_id", &self.last_event_id)
+            .field("connected", &self.connection.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventSource {
+    /// A client for `url` (`http://` only), with the default policy and decoder limits. Nothing
+    /// happens until [`next`](Self::next) is called.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidUrl`] when `url` is not an absolute `http://` URL.
+    pub fn new(url: &str) -> Result<Self, ClientError> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| ClientError::InvalidUrl(e.to_string()))?;
+        if uri.scheme_str() != Some("http") || uri.authority().is_none() {
+            return Err(ClientError::InvalidUrl(format!(
+                "{url}: only absolute http:// URLs are supported"
+            )));
+        }
+        let seed = std::collections::hash_map::RandomState::new();
+        Ok(Self {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            uri,
+            last_event_id: String::new(),
+            backoff: Backoff::new(
+                ReconnectPolicy::default(),
+                core::hash::BuildHasher::hash_one(&seed, url),
+            ),
+            config: Config::default(),
+            connection: None,
+            delay: None,
+            finished: false,
+        })
+    }
+
+    /// Starts from this last event id (sent as `Last-Event-ID` when not empty).
+    #[must_use]
+    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
+        self.last_event_id = id.into();
+        self
+    }
+
+    /// Uses this reconnection policy.
+    #[must_use]
+    pub fn policy(mut self, policy: ReconnectPolicy) -> Self {
+        let seed = self.backoff.retry().as_nanos() as u64 ^ 0x9e37_79b9;
+        self.backoff = Backoff::new(policy, seed);
+        self
+    }
+
+    /// Uses these decoder limits.
+    #[must_use]
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The id a reconnection would send.
+    pub fn current_last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    /// The next event or `retry` from the stream, reconnecting as needed; `None` once the stream
+    /// is over (204, or after a final error was returned).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropping the future loses no item; a partially read event stays buffered.
+    pub async fn next(&mut self) -> Option<Result<Item, ClientError>> {
+        loop {
+            if self.finished {
+                return None;
+            }
+            if let Some(connection) = &mut self.connection {
+                match connection.decoder.poll_item() {
+                    Ok(Some(item)) => {
+                        match &item {
+                            Item::Event(e) => {
+                                self.last_event_id = e.id.clone().unwrap_or_default();
+                            }
+                            Item::Retry(ms) => self.backoff.set_retry(Duration::from_millis(*ms)),
+                        }
+                        return Some(Ok(item));
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Some(self.lost(ClientError::Decode(e))),
+                }
+                match connection.body.frame().await {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            connection.decoder.feed(&data);
+                        }
+                    }
+                    Some(Err(e)) => return Some(self.lost(ClientError::Read(e.to_string()))),
+                    None => {
+                        // End of stream: whatever is complete is still delivered, an unfinished
+                        // event is discarded (as the spec says); then reconnect.
+                        connection.decoder.finish();
+                        if let Ok(Some(item)) = connection.decoder.poll_item() {
+                            // Further complete items come on the next calls; the body keeps
+                            // answering `None`, which brings us back here.
+                            if let Item::Event(e) = &item {
+                                self.last_event_id = e.id.clone().unwrap_or_default();
+                            }
+                            return Some(Ok(item));
+                        }
+                        if let Err(e) = self.schedule() {
+                            return Some(Err(e));
+                        }
+                    }
+                }
+                continue;
+            }
+            if let Some(delay) = self.delay.take() {
+                tokio::time::sleep(delay).await;
+            }
+            if let Err(e) = self.connect().await {
+                return Some(Err(e));
+            }
+        }
+    }
+
+    /// The connection broke: schedule a reconnection and report `error` (or give up).
+    fn lost(&mut self, error: ClientError) -> Result<Item, ClientError> {
+        match self.schedule() {
+            Ok(()) => Err(error),
+            Err(gave_up) => Err(gave_up),
+        }
+    }
+
+    fn schedule(&mut self) -> Result<(), ClientError> {
+        self.connection = None;
+        match self
+            .backoff
+            .disconnected(tokio::time::Instant::now().into_std())
+        {
+            Some(delay) => {
+                self.delay = Some(delay);
+                Ok(())
+            }
+            None => {
+                self.finished = true;
+                Err(ClientError::GaveUp)
+            }
+        }
+    }
+
+    async fn connect(&mut self) -> Result<(), ClientError> {
+        let mut request = Request::get(self.uri.clone())
+            .header(ACCEPT, "text/event-stream")
+            .header(CACHE_CONTROL, "no-cache");
+        if !self.last_event_id.is_empty() {
+            request = request.header("last-event-id", self.last_event_id.as_str());
+        }
+        let request = request
+            .body(Empty::new())
+            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        let response = match self.client.request(request).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.schedule()?;
+                return Err(ClientError::Connect(e.to_string()));
+            }
+        };
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::NO_CONTENT => {
+                self.finished = true;
+                return Ok(());
+            }
+            status => {
+                self.finished = true;
+                return Err(ClientError::Status(status));
+            }
+        }
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if !essence.eq_ignore_ascii_case("text/event-stream") {
+            self.finished = true;
+            return Err(ClientError::NotEventStream(content_type));
+        }
+        self.backoff
+            .connected(tokio::time::Instant::now().into_std());
+        let decoder =
+            Decoder::with_config(self.config).with_last_event_id(self.last_event_id.clone());
+        self.connection = Some(Connection {
+            body: response.into_body(),
+            decoder,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,197 @@
+//! The reconnecting client against a scripted loopback server: ids carried across
+//! reconnections, `Last-Event-ID` only when non-empty, `retry` honoured, 204 stops, wrong
+//! answers are final errors, and the retry limit really stops.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use push_sse::{ClientError, EventSource, Item, ReconnectPolicy};
+use tokio::net::TcpListener;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// One canned answer: status, content type, body.
+type Answer = (u16, &'static str, &'static str);
+
+/// Serves the answers in order (the last one repeats) and records each request's Last-Event-ID.
+async fn scripted(answers: Vec<Answer>) -> (SocketAddr, Arc<Mutex<Vec<Option<String>>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let answers = Arc::new(answers);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let log = Arc::clone(&log);
+            let answers = Arc::clone(&answers);
+            let service = service_fn(move |req: Request<Incoming>| {
+                let mut log = log.lock().unwrap();
+                let id = req
+                    .headers()
+                    .get("last-event-id")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let (status, content_type, body) = answers[log.len().min(answers.len() - 1)];
+                log.push(id);
+                let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+                *response.status_mut() = StatusCode::from_u16(status).unwrap();
+                response
+                    .headers_mut()
+                    .insert("content-type", content_type.parse().unwrap());
+                async move { Ok::<_, Infallible>(response) }
+            });
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+fn fast() -> ReconnectPolicy {
+    ReconnectPolicy::default()
+        .initial(Duration::from_millis(1))
+        .max(Duration::from_millis(5))
+}
+
+/// Every item until the stream is over, errors as text.
+async fn collect(mut source: EventSource) -> Vec<String> {
+    tokio::time::timeout(LIMIT, async {
+        let mut out = Vec::new();
+        while let Some(item) = source.next().await {
+            out.push(match item {
+                Ok(Item::Event(e)) => format!(
+                    "{}:{}:{}",
+                    e.event.unwrap_or_default(),
+                    String::from_utf8_lossy(&e.data),
+                    e.id.unwrap_or_default()
+                ),
+                Ok(Item::Retry(ms)) => format!("retry {ms}"),
+                Ok(other) => format!("{other:?}"),
+                Err(e) if e.is_transient() => "transient".to_owned(),
+                Err(e) => format!("error: {e}"),
+            });
+        }
+        out
+    })
+    .await
+    .expect("the client stops by itself")
+}
+
+#[tokio::test]
+async fn reconnects_with_the_last_event_id_and_stops_on_204() {
+    let (addr, seen) = scripted(vec![
+        (
+            200,
+            "text/event-stream",
+            "retry: 1\n\nid: 7\ndata: a\n\ndata: b\n\ndata: cut",
+        ),
+        (
+            200,
+            "text/event-stream; charset=utf-8",
+            "data: c\n\nid\ndata: d\n\n",
+        ),
+        (204, "text/plain", ""),
+    ])
+    .await;
+    let source = EventSource::new(&format!("http://{addr}/events"))
+        .unwrap()
+        .policy(fast());
+    let items = collect(source).await;
+    assert_eq!(
+        items,
+        [
+            "retry 1",
+            "message:a:7",
+            "message:b:7",
+            "message:c:7",
+            "message:d:"
+        ]
+    );
+    // First connect: no id yet; then the persisted id; then an empty id is not sent at all.
+    assert_eq!(*seen.lock().unwrap(), [None, Some("7".to_owned()), None]);
+}
+
+#[tokio::test]
+async fn a_given_last_event_id_is_sent_on_the_first_request() {
+    let (addr, seen) = scripted(vec![(204, "text/plain", "")]).await;
+    let source = EventSource::new(&format!("http://{addr}/"))
+        .unwrap()
+        .last_event_id("5-9");
+    assert!(collect(source).await.is_empty());
+    assert_eq!(*seen.lock().unwrap(), [Some("5-9".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_response_that_is_not_an_event_stream_is_a_final_error() {
+    let (addr, seen) = scripted(vec![(200, "text/html", "<html>")]).await;
+    let source = EventSource::new(&format!("http://{addr}/"))
+        .unwrap()
+        .policy(fast());
+    assert_eq!(
+        collect(source).await,
+        ["error: the server answered \"text/html\", not text/event-stream"]
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "no reconnection after a final error"
+    );
+}
+
+#[tokio::test]
+async fn an_error_status_is_final() {
+    let (addr, _) = scripted(vec![(500, "text/plain", "boom")]).await;
+    let source = EventSource::new(&format!("http://{addr}/"))
+        .unwrap()
+        .policy(fast());
+    assert_eq!(
+        collect(source).await,
+        ["error: the server answered 500 Internal Server Error"]
+    );
+}
+
+#[tokio::test]
+async fn the_retry_limit_really_stops() {
+    // A port with nothing listening: every attempt fails.
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let source = EventSource::new(&format!("http://{addr}/"))
+        .unwrap()
+        .policy(fast().max_retries(Some(3)));
+    let items = collect(source).await;
+    assert_eq!(
+        items,
+        [
+            "transient",
+            "transient",
+            "transient",
+            "error: gave up after the maximum number of retries"
+        ]
+    );
+}
+
+#[test]
+fn only_http_urls_are_accepted() {
+    for url in ["ftp://x/", "/relative", "not a url"] {
+        assert!(
+            matches!(EventSource::new(url), Err(ClientError::InvalidUrl(_))),
+            "{url}"
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! `pushcat sse decode` and `pushcat sse listen`.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use push_sse::{Decoder, EventSource, Item};
+
+use crate::json::{Line, print_line};
+
+pub(crate) fn run(args: &[String]) -> ExitCode {
+    match args.first().map(String::as_str) {
+        Some("decode") => decode(&args[1..]),
+        Some("listen") => listen(&args[1..]),
+        _ => crate::usage_error("sse wants `decode` or `listen`"),
+    }
+}
+
+fn item_line(item: &Item) -> Option<Line> {
+    match item {
+        Item::Event(e) => Some(Line::Event {
+            event: e.event.clone().unwrap_or_else(|| "message".to_owned()),
+            data: String::from_utf8_lossy(&e.data).into_owned(),
+            id: e.id.clone().unwrap_or_default(),
+        }),
+        Item::Retry(ms) => Some(Line::Retry(*ms)),
+        _ => None,
+    }
+}
+
+fn decode(args: &[String]) -> ExitCode {
+    let chunk_size = match args {
+        [] => 64 * 1024,
+        [flag, n] if flag == "--chunk-size" => match n.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => return crate::usage_error("--chunk-size wants a positive number"),
+        },
+        _ => return crate::usage_error("usage: pushcat sse decode [--chunk-size N]"),
+    };
+    let mut decoder = Decoder::new();
+    let mut stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    let mut buf = vec![0u8; chunk_size];
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                eprintln!("pushcat: reading stdin: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        // Feed exactly `chunk_size` bytes at a time at most, to reproduce chunk boundaries.
+        for chunk in buf[..n].chunks(chunk_size) {
+            decoder.feed(chunk);
+            if let Err(code) = drain(&mut decoder, &mut stdout) {
+                return code;
+            }
+        }
+    }
+    decoder.finish();
+    if let Err(code) = drain(&mut decoder, &mut stdout) {
+        return code;
+    }
+    let _ = stdout.flush();
+    ExitCode::SUCCESS
+}
+
+fn drain(decoder: &mut Decoder, out: &mut impl Write) -> Result<(), ExitCode> {
+    loop {
+        match decoder.poll_item() {
+            Ok(Some(item)) => {
+                if let Some(line) = item_line(&item) {
+                    print_line(out, &line).map_err(|_| ExitCode::FAILURE)?;
+                }
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                eprintln!("pushcat: {e}");
+                return Err(ExitCode::FAILURE);
+            }
+        }
+    }
+}
+
+fn listen(args: &[String]) -> ExitCode {
+    let Some(url) = args.first() else {
+        return crate::usage_error(
+            "usage: pushcat sse listen URL [--last-event-id ID] [--count N]",
+        );
+    };
+    let mut last_event_id = String::new();
+    let mut count: Option<u64> = None;
+    let mut rest = args[1..].iter();
+    while let Some(flag) = rest.next() {
+        match (flag.as_str(), rest.next()) {
+            ("--last-event-id", Some(id)) => last_event_id.clone_from(id),
+            ("--count", Some(n)) => match n.parse() {
+                Ok(n) => count = Some(n),
+                Err(_) => return crate::usage_error("--count wants a number"),
+            },
+            _ => return crate::usage_error(&format!("unexpected argument {flag:?}")),
+        }
+    }
+    let source = match EventSource::new(url) {
+        Ok(s) => s.last_event_id(last_event_id),
+        Err(e) => {
+            eprintln!("pushcat: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::block_on(async move {
+        let mut source = source;
+        let mut stdout = std::io::stdout();
+        let mut events = 0u64;
+        while count.is_none_or(|c| events < c) {
+            match source.next().await {
+                Some(Ok(item)) => {
+                    if matches!(item, Item::Event(_)) {
+                        events += 1;
+                    }
+                    if let Some(line) = item_line(&item)
+                        && print_line(&mut stdout, &line).is_err()
+                    {
+                        return ExitCode::FAILURE;
+                    }
+                }
+                Some(Err(e)) if e.is_transient() => eprintln!("pushcat: {e}; reconnecting"),
+                Some(Err(e)) => {
+                    eprintln!("pushcat: {e}");
+                    return ExitCode::FAILURE;
+                }
+                None => break,
+            }
+        }
+        ExitCode::SUCCESS
+    })
+}

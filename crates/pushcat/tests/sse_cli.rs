@@ -1,0 +1,128 @@
+//! `pushcat sse decode` and `pushcat sse listen`, run as a user runs them.
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use push_broker::MemoryBroker;
+use push_core::{Event, Selector, Topic};
+use push_sse::SseConfig;
+
+fn pushcat() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pushcat"))
+}
+
+fn decode(input: &[u8], chunk: Option<usize>) -> String {
+    let mut cmd = pushcat();
+    cmd.args(["sse", "decode"]);
+    if let Some(n) = chunk {
+        cmd.args(["--chunk-size", &n.to_string()]);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {}", out.status);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn decode_prints_one_json_line_per_event_and_retry_at_every_chunk_size() {
+    let input = b"\xEF\xBB\xBFretry: 3000\r\nevent: add\r\nid: 1\r\ndata: {\"n\": 1}\r\ndata: two\r\r\n: keep-alive\n\ndata: caf\xC3\xA9\rdata:\t\"q\"\\\n\nid\ndata: last\n\ndata: unfinished";
+    let expected = concat!(
+        "{\"retry\":3000}\n",
+        "{\"event\":\"add\",\"data\":\"{\\\"n\\\": 1}\\ntwo\",\"id\":\"1\"}\n",
+        "{\"event\":\"message\",\"data\":\"café\\n\\t\\\"q\\\"\\\\\",\"id\":\"1\"}\n",
+        "{\"event\":\"message\",\"data\":\"last\",\"id\":\"\"}\n",
+    );
+    assert_eq!(decode(input, None), expected);
+    for chunk in 1..=7 {
+        assert_eq!(decode(input, Some(chunk)), expected, "chunk size {chunk}");
+    }
+}
+
+#[test]
+fn decode_rejects_a_bad_chunk_size() {
+    let status = pushcat()
+        .args(["sse", "decode", "--chunk-size", "0"])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_resumes_from_a_last_event_id_and_prints_events() {
+    let broker = MemoryBroker::default();
+    let topic = Topic::new("news").unwrap();
+    let first = broker.publish_now(&topic, Event::new("zero")).unwrap();
+    let second = broker
+        .publish_now(&topic, Event::new("one").with_event("story"))
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server_broker = broker.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let broker = server_broker.clone();
+            let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                let response = push_sse::subscribe(
+                    &broker,
+                    &Selector::one(Topic::new("news").unwrap()),
+                    req.headers(),
+                    req.uri().query(),
+                    &SseConfig::default(),
+                )
+                .expect("valid request");
+                async move { Ok::<_, Infallible>(response) }
+            });
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    let url = format!("http://{addr}/events");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushcat"))
+        .args([
+            "sse",
+            "listen",
+            &url,
+            "--last-event-id",
+            &first.to_string(),
+            "--count",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while broker.subscriber_count(&topic) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("pushcat subscribed");
+    let live = broker.publish_now(&topic, Event::new("two")).unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("pushcat stops after --count events")
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!(
+            "{{\"event\":\"story\",\"data\":\"one\",\"id\":\"{second}\"}}\n{{\"event\":\"message\",\"data\":\"two\",\"id\":\"{live}\"}}\n"
+        )
+    );
+}
