@@ -123,6 +123,7 @@ mod accept;
 mod accept_io;
 mod connection;
 mod error;
+mod fuzzing;
 #[cfg(feature = "h2")]
 pub mod h2;
 mod heartbeat;
@@ -142,4 +143,10 @@ pub use protocol::{
     Command, CommandError, encode_error, encode_event, encode_gap, encode_subscribed,
 };
 pub use push::serve;
+
+/// Hooks for the fuzz targets and the seed-replay test; not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::fuzzing::ws_client_message;
+}
 pub use tokio_tungstenite::{WebSocketStream, tungstenite};
