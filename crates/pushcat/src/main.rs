@@ -9,6 +9,7 @@ use std::process::ExitCode;
 mod json;
 mod poll;
 mod sse;
+mod ws;
 
 const USAGE: &str = "usage: pushcat <command> [args]
 
@@ -17,6 +18,8 @@ commands:
   sse decode [--chunk-size N]             decode a raw event stream from stdin
   sse listen URL [--last-event-id ID] [--count N]
                                           listen to an SSE URL, reconnecting
+  ws URL [--subscribe TOPIC]... [--from CURSOR] [--count N]
+                                          push-ws protocol: subscribe, print messages
 ";
 
 fn main() -> ExitCode {
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
         }
         Some("poll") => poll::run(&args[1..]),
         Some("sse") => sse::run(&args[1..]),
+        Some("ws") => ws::run(&args[1..]),
         Some(other) => {
             eprintln!("pushcat: unknown command {other:?}\n\n{USAGE}");
             ExitCode::from(2)
