@@ -67,7 +67,7 @@ pub(crate) fn run() -> Result<(), String> {
             "--manifest-path",
             "fuzz/Cargo.toml",
             "--bins",
-            "--locked",
+            // The fuzz workspace has no committed lock file: it follows the main one's versions.
         ]))
     })?;
     eprintln!(
