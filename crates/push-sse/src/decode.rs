@@ -1,25 +1,10 @@
-//! The incremental decoder: lines in, [`Item`]s out, exactly as the WHATWG event stream
-//! interpretation says.
-//!
-//! ```text
-//! line    = empty / comment / field
-//! empty   = ""                                  ; dispatch the event
-//! comment = ":" *any-char                       ; ignored
-//! field   = name [ ":" [ " " ] value ]          ; one leading space is stripped
-//! name    = 1*name-char                         ; anything but ":"  (case-sensitive)
-//! ```
-//!
-//! | field   | effect                                                                  |
-//! |---------|-------------------------------------------------------------------------|
-//! | `data`  | append the value and an LF to the data buffer                           |
-//! | `event` | set the event type buffer                                               |
-//! | `id`    | set the last event id, unless the value contains U+0000                 |
-//! | `retry` | if the value is ASCII digits only: [`Item::Retry`] at once               |
-//! | other   | ignored                                                                 |
+//! The incremental decoder: bytes in, [`Item`]s out. Lines are split by [`crate::line`] and
+//! interpreted by [`crate::interpret`].
 
 use bytes::Bytes;
 use push_core::Event;
 
+use crate::interpret::{Interpreter, Step};
 use crate::line::{LineBuffer, TooLong};
 use crate::{Config, Error};
 
@@ -41,14 +26,15 @@ pub enum Item {
 
 /// An incremental, sans-IO `text/event-stream` decoder.
 ///
-/// Feed it chunks as they arrive with [`feed`](Self::feed), drain it with
+/// Feed it chunks as they arrive with [`feed`](Self::feed) (or, for [`Bytes`] chunks, without a
+/// copy, [`feed_bytes`](Self::feed_bytes)), drain it with
 /// [`poll_item`](Self::poll_item) until `Ok(None)`, and call [`finish`](Self::finish) at the end
 /// of the stream. Chunk boundaries never change what it yields.
 ///
 /// Memory: the decoder holds the bytes fed since the last drain plus at most one partial line
 /// ([`Config::max_line_len`]) and one event's data ([`Config::max_event_len`]); call
 /// [`poll_item`](Self::poll_item) until `Ok(None)` before each [`feed`](Self::feed) to keep it
-/// bounded.
+/// bounded. Every dispatched value is its own allocation: keeping an event keeps no input alive.
 #[derive(Debug)]
 pub struct Decoder {
     lines: LineBuffer,
@@ -82,6 +68,20 @@ impl Decoder {
         }
     }
 
+    /// Adds a chunk of the stream without copying it, when it can: what an HTTP body yields.
+    ///
+    /// The decoder reads the chunk in place and keeps it (a reference count, not a copy) until
+    /// [`poll_item`](Self::poll_item) has consumed it; only a line that continues into the next
+    /// chunk is copied. If bytes of an earlier chunk are still buffered, it is copied like
+    /// [`feed`](Self::feed). The items are the same either way, at any chunking.
+    ///
+    /// Ignored after [`finish`](Self::finish) or after an error.
+    pub fn feed_bytes(&mut self, chunk: Bytes) {
+        if self.failed.is_none() && !self.finished {
+            self.lines.feed_bytes(chunk);
+        }
+    }
+
     /// Marks the end of the stream.
     ///
     /// Items from complete lines still come out of [`poll_item`](Self::poll_item); then the
@@ -105,10 +105,8 @@ impl Decoder {
             return Err(e);
         }
         loop {
-            let state = &mut self.state;
-            match self.lines.next_line(|line| state.handle_line(line)) {
-                Ok(Some(Ok(Some(item)))) => return Ok(Some(item)),
-                Ok(Some(Ok(None))) => {}
+            let line = match self.lines.next_line() {
+                Ok(Some(line)) => line,
                 Ok(None) => {
                     if self.finished {
                         self.lines.release();
@@ -116,8 +114,17 @@ impl Decoder {
                     }
                     return Ok(None);
                 }
-                Ok(Some(Err(e))) => return Err(self.fail(e)),
                 Err(TooLong) => return Err(self.fail(Error::LineTooLong)),
+            };
+            match self.state.handle_line(line) {
+                Ok(Step::Continue) => {}
+                Ok(Step::Dispatch) => {
+                    if let Some(event) = self.state.dispatch() {
+                        return Ok(Some(Item::Event(event)));
+                    }
+                }
+                Ok(Step::Retry(ms)) => return Ok(Some(Item::Retry(ms))),
+                Err(e) => return Err(self.fail(e)),
             }
         }
     }
@@ -129,26 +136,26 @@ impl Decoder {
 
     /// Bytes of memory the decoder's buffers hold (input and pending event), for monitoring.
     pub fn buffer_capacity(&self) -> usize {
-        self.lines.capacity() + self.state.data.capacity()
+        self.lines.capacity() + self.state.capacity()
     }
 
     /// The last event id seen so far (what a client sends as `Last-Event-ID` on reconnect).
     pub fn last_event_id(&self) -> &str {
-        &self.state.last_id
+        self.state.last_id()
     }
 
     /// Starts with this last event id, as a reconnecting client does: the id belongs to the
     /// event source, not to one connection, so events of the new stream that set no id carry it.
     #[must_use]
     pub fn with_last_event_id(mut self, id: impl Into<String>) -> Self {
-        self.state.last_id = id.into();
+        self.state.set_last_id(id.into());
         self
     }
 
     fn fail(&mut self, e: Error) -> Error {
         self.failed = Some(e);
         self.lines.release();
-        self.state.data = Vec::new();
+        self.state.release();
         e
     }
 }
@@ -157,125 +164,6 @@ impl Default for Decoder {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// The event being assembled and the state that outlives events.
-#[derive(Debug)]
-struct Interpreter {
-    /// Joined `data` values, each followed by LF (raw bytes: UTF-8 is decoded at dispatch, which
-    /// gives the same result as decoding each line, since LF is ASCII).
-    data: Vec<u8>,
-    /// The event type buffer (raw bytes).
-    event_type: Vec<u8>,
-    /// The last event id buffer.
-    last_id: String,
-    max_event: usize,
-}
-
-impl Interpreter {
-    fn new(max_event: usize) -> Self {
-        Self {
-            data: Vec::new(),
-            event_type: Vec::new(),
-            last_id: String::new(),
-            max_event,
-        }
-    }
-
-    fn handle_line(&mut self, line: &[u8]) -> Result<Option<Item>, Error> {
-        // Every field this decoder acts on has a name of at most 5 bytes, so the colon is looked
-        // for in the first 6 bytes only: a longer name is an unknown field either way.
-        let head = &line[..line.len().min(MAX_NAME + 1)];
-        let (name, value) = match head.iter().position(|&b| b == b':') {
-            None if line.is_empty() => return Ok(self.dispatch()),
-            Some(0) => return Ok(None),
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None if line.len() <= MAX_NAME => (line, &b""[..]),
-            None => return Ok(None),
-        };
-        match name {
-            b"data" => {
-                // The data buffer holds a trailing LF that dispatch removes; the limit is on the
-                // data as dispatched.
-                if self.data.len() + value.len() > self.max_event {
-                    return Err(Error::EventTooLarge);
-                }
-                self.data.extend_from_slice(value);
-                self.data.push(b'\n');
-            }
-            b"event" => {
-                self.event_type.clear();
-                self.event_type.extend_from_slice(value);
-            }
-            b"id" if !value.contains(&0) => {
-                // Reuses the buffer: most streams send an id with every event.
-                self.last_id.clear();
-                push_lossy(&mut self.last_id, value);
-            }
-            b"retry" => return Ok(parse_retry(value).map(Item::Retry)),
-            _ => {}
-        }
-        Ok(None)
-    }
-
-    fn dispatch(&mut self) -> Option<Item> {
-        if self.data.is_empty() {
-            self.event_type.clear();
-            return None;
-        }
-        self.data.pop();
-        let data = if core::str::from_utf8(&self.data).is_ok() {
-            Bytes::copy_from_slice(&self.data)
-        } else {
-            Bytes::from(String::from_utf8_lossy(&self.data).into_owned())
-        };
-        let event = if self.event_type.is_empty() {
-            "message".to_owned()
-        } else {
-            let mut s = String::with_capacity(self.event_type.len());
-            push_lossy(&mut s, &self.event_type);
-            s
-        };
-        self.reset_event();
-        Some(Item::Event(Event {
-            event: Some(event),
-            data,
-            id: Some(self.last_id.clone()),
-            retry: None,
-        }))
-    }
-
-    fn reset_event(&mut self) {
-        self.data.clear();
-        self.event_type.clear();
-    }
-}
-
-/// The longest field name the decoder acts on (`event`, `retry`).
-const MAX_NAME: usize = 5;
-
-/// Appends `bytes` as UTF-8, invalid sequences replaced by U+FFFD; fast when already valid.
-fn push_lossy(dst: &mut String, bytes: &[u8]) {
-    match core::str::from_utf8(bytes) {
-        Ok(s) => dst.push_str(s),
-        Err(_) => dst.push_str(&String::from_utf8_lossy(bytes)),
-    }
-}
-
-/// ASCII digits only (no sign, no space, not empty); a value that overflows `u64` is ignored.
-fn parse_retry(value: &[u8]) -> Option<u64> {
-    if value.is_empty() {
-        return None;
-    }
-    value.iter().try_fold(0u64, |acc, &b| {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })
 }
 
 #[cfg(test)]
@@ -312,13 +200,8 @@ mod tests {
 
     #[test]
     fn retry_values() {
-        assert_eq!(parse_retry(b"3000"), Some(3000));
-        assert_eq!(parse_retry(b""), None);
-        assert_eq!(parse_retry(b"+5"), None);
-        assert_eq!(parse_retry(b" 5"), None);
-        assert_eq!(parse_retry(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_retry(b"18446744073709551616"), None);
         assert_eq!(decode(b"retry: 3000\n\n"), vec![Item::Retry(3000)]);
+        assert_eq!(decode(b"retry: +5\nretry\n\n"), vec![]);
     }
 
     #[test]

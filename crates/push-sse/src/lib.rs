@@ -76,6 +76,7 @@ mod config;
 mod decode;
 mod encode;
 mod error;
+mod interpret;
 mod line;
 #[cfg(feature = "server")]
 mod server;

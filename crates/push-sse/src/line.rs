@@ -11,7 +11,12 @@
 //! A CR ends its line at once, even as the last byte of a chunk; an LF at the start of the next
 //! chunk is then skipped. So no line ever waits for a byte that may not come, and a final lone CR
 //! ends a line.
+//!
+//! The input is two segments, in stream order: `carry`, the bytes fed as slices (copied) and the
+//! partial line a chunk ended with, then `chunk`, a [`Bytes`] fed whole and read in place. Only a
+//! line that spans chunks is copied (once, into `carry`).
 
+use bytes::Bytes;
 use memchr::memchr2;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -19,24 +24,21 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Buffered input and the scanner state for the line splitter.
 #[derive(Debug)]
 pub(crate) struct LineBuffer {
-    /// Fed bytes; `buf[pos..]` is not consumed yet.
-    buf: Vec<u8>,
-    /// Start of the unconsumed bytes.
+    /// Copied bytes; `carry[pos..]` is not consumed yet and comes before `chunk`.
+    carry: Vec<u8>,
+    /// Start of the unconsumed bytes of `carry`.
     pos: usize,
-    /// `buf[pos..scanned]` is known to hold no CR or LF (so long partial lines are scanned once).
+    /// `carry[pos..scanned]` is known to hold no CR or LF (so long partial lines are scanned once).
     scanned: usize,
+    /// A chunk read in place; `chunk[cpos..]` is not consumed yet.
+    chunk: Bytes,
+    /// Start of the unconsumed bytes of `chunk`.
+    cpos: usize,
     /// The previous line ended with a CR as the last buffered byte: skip one LF if it comes next.
     skip_lf: bool,
     /// The start of the stream has not been checked for a BOM yet.
     bom_pending: bool,
     max_line: usize,
-}
-
-/// A line found in the buffer: its length and the length of the line plus its line ending.
-#[derive(Clone, Copy, Debug)]
-struct Found {
-    len: usize,
-    consumed: usize,
 }
 
 /// A line that exceeds the limit.
@@ -46,124 +48,227 @@ pub(crate) struct TooLong;
 impl LineBuffer {
     pub(crate) fn new(max_line: usize) -> Self {
         Self {
-            buf: Vec::new(),
+            carry: Vec::new(),
             pos: 0,
             scanned: 0,
+            chunk: Bytes::new(),
+            cpos: 0,
             skip_lf: false,
             bom_pending: true,
             max_line,
         }
     }
 
-    /// Appends a chunk, first dropping what earlier lines consumed.
-    pub(crate) fn feed(&mut self, chunk: &[u8]) {
+    /// Appends a copy of `bytes`.
+    pub(crate) fn feed(&mut self, bytes: &[u8]) {
+        self.absorb_chunk();
         self.compact();
-        self.buf.extend_from_slice(chunk);
+        self.carry.extend_from_slice(bytes);
+    }
+
+    /// Appends `chunk`, to be read in place if nothing but a partial line precedes it.
+    pub(crate) fn feed_bytes(&mut self, chunk: Bytes) {
+        if self.cpos < self.chunk.len() {
+            self.feed(&chunk);
+        } else {
+            self.chunk = chunk;
+            self.cpos = 0;
+        }
     }
 
     /// Bytes held but not yet consumed as lines.
     pub(crate) fn buffered_len(&self) -> usize {
-        self.buf.len() - self.pos
+        self.carry.len() - self.pos + self.chunk.len() - self.cpos
     }
 
-    /// Bytes of memory held by the buffer.
+    /// Bytes of memory held: the copy buffer and the chunk being read.
     pub(crate) fn capacity(&self) -> usize {
-        self.buf.capacity()
+        self.carry.capacity() + self.chunk.len()
     }
 
     /// Drops everything buffered, including its memory (after an error or at end of input).
     pub(crate) fn release(&mut self) {
-        self.buf = Vec::new();
+        self.carry = Vec::new();
         self.pos = 0;
         self.scanned = 0;
+        self.chunk = Bytes::new();
+        self.cpos = 0;
     }
 
-    /// Calls `f` with the next complete line (without its line ending) and consumes it.
+    /// The next complete line (without its line ending), consumed.
     ///
     /// `Ok(None)`: no complete line is buffered (more input is needed). `Err(TooLong)`: the next
     /// line is longer than the limit, whether complete or not.
-    pub(crate) fn next_line<R>(
-        &mut self,
-        f: impl FnOnce(&[u8]) -> R,
-    ) -> Result<Option<R>, TooLong> {
-        if self.bom_pending && !self.check_bom() {
+    #[inline]
+    pub(crate) fn next_line(&mut self) -> Result<Option<&[u8]>, TooLong> {
+        if (self.bom_pending || self.skip_lf) && !self.prepare() {
             return Ok(None);
         }
-        if self.skip_lf && self.pos < self.buf.len() {
-            self.skip_lf = false;
-            if self.buf[self.pos] == b'\n' {
-                self.pos += 1;
-                self.scanned = self.scanned.max(self.pos);
-            }
+        if self.pos < self.carry.len() {
+            return self.carry_line();
         }
-        let Some(found) = self.find()? else {
-            return Ok(None);
+        let start = self.cpos;
+        let Some(len) = find_eol(&self.chunk[start..]) else {
+            return self.keep_partial().map(|()| None);
         };
-        let start = self.pos;
-        self.pos += found.consumed;
-        self.scanned = self.pos;
-        Ok(Some(f(&self.buf[start..start + found.len])))
-    }
-
-    /// Consumes a BOM at the stream start; `false` while the buffered bytes may still become one.
-    fn check_bom(&mut self) -> bool {
-        let avail = &self.buf[self.pos..];
-        if avail.len() < BOM.len() && BOM.starts_with(avail) {
-            return false;
-        }
-        if avail.starts_with(BOM) {
-            self.pos += BOM.len();
-            self.scanned = self.pos;
-        }
-        self.bom_pending = false;
-        true
-    }
-
-    fn find(&mut self) -> Result<Option<Found>, TooLong> {
-        let from = self.scanned.max(self.pos);
-        let Some(offset) = memchr2(b'\n', b'\r', &self.buf[from..]) else {
-            self.scanned = self.buf.len();
-            if self.buf.len() - self.pos > self.max_line {
-                return Err(TooLong);
-            }
-            return Ok(None);
-        };
-        let end = from + offset;
-        let len = end - self.pos;
         if len > self.max_line {
             return Err(TooLong);
         }
-        let consumed = if self.buf[end] == b'\n' {
-            len + 1
-        } else if end + 1 < self.buf.len() {
-            // CR with the next byte buffered: CRLF or a lone CR.
-            len + 1 + usize::from(self.buf[end + 1] == b'\n')
-        } else {
-            // CR as the last buffered byte: the line ends now; an LF may follow in the next chunk.
-            self.skip_lf = true;
-            len + 1
-        };
-        Ok(Some(Found { len, consumed }))
+        self.cpos = ending(&self.chunk, start + len, &mut self.skip_lf);
+        Ok(Some(&self.chunk[start..start + len]))
     }
 
-    /// Moves the unconsumed tail (at most one partial line after a full drain) to the front, and
-    /// gives back memory a huge chunk made the buffer grab.
+    /// The next line when it starts in `carry` (and may end in `chunk`).
+    fn carry_line(&mut self) -> Result<Option<&[u8]>, TooLong> {
+        let start = self.pos;
+        let from = self.scanned.max(start);
+        if let Some(offset) = find_eol(&self.carry[from..]) {
+            let end = from + offset;
+            if end - start > self.max_line {
+                return Err(TooLong);
+            }
+            self.pos = ending(&self.carry, end, &mut self.skip_lf);
+            self.scanned = self.pos;
+            return Ok(Some(&self.carry[start..end]));
+        }
+        self.scanned = self.carry.len();
+        let have = self.carry.len() - start;
+        let rest = &self.chunk[self.cpos..];
+        let Some(len) = find_eol(rest) else {
+            if have + rest.len() > self.max_line {
+                return Err(TooLong);
+            }
+            self.absorb_chunk();
+            self.scanned = self.carry.len();
+            return Ok(None);
+        };
+        if have + len > self.max_line {
+            return Err(TooLong);
+        }
+        // The line ends in the chunk: complete it in `carry`.
+        self.carry.extend_from_slice(&rest[..len]);
+        self.cpos = ending(&self.chunk, self.cpos + len, &mut self.skip_lf);
+        self.pos = self.carry.len();
+        self.scanned = self.pos;
+        Ok(Some(&self.carry[start..]))
+    }
+
+    /// Moves the partial line the chunk ends with into `carry` (which holds nothing unconsumed).
+    #[cold]
+    fn keep_partial(&mut self) -> Result<(), TooLong> {
+        if self.chunk.len() - self.cpos > self.max_line {
+            return Err(TooLong);
+        }
+        self.absorb_chunk();
+        self.scanned = self.carry.len();
+        Ok(())
+    }
+
+    /// Consumes a BOM at the stream start and an LF after a CR that ended a chunk; `false` while
+    /// the buffered bytes may still become a BOM.
+    #[cold]
+    fn prepare(&mut self) -> bool {
+        if self.bom_pending {
+            // At most once: the chunk is copied so that a BOM split across chunks is seen whole.
+            self.absorb_chunk();
+            let avail = &self.carry[self.pos..];
+            if avail.len() < BOM.len() && BOM.starts_with(avail) {
+                return false;
+            }
+            if avail.starts_with(BOM) {
+                self.pos += BOM.len();
+                self.scanned = self.pos;
+            }
+            self.bom_pending = false;
+        }
+        if self.skip_lf {
+            if self.pos < self.carry.len() {
+                self.skip_lf = false;
+                if self.carry[self.pos] == b'\n' {
+                    self.pos += 1;
+                    self.scanned = self.scanned.max(self.pos);
+                }
+            } else if self.cpos < self.chunk.len() {
+                self.skip_lf = false;
+                self.cpos += usize::from(self.chunk[self.cpos] == b'\n');
+            }
+        }
+        true
+    }
+
+    /// Copies the unconsumed part of the chunk to the end of `carry` and drops the chunk.
+    fn absorb_chunk(&mut self) {
+        if self.cpos < self.chunk.len() {
+            self.compact();
+            self.carry.extend_from_slice(&self.chunk[self.cpos..]);
+        }
+        self.chunk = Bytes::new();
+        self.cpos = 0;
+    }
+
+    /// Moves the unconsumed part of `carry` (at most one partial line after a full drain) to the
+    /// front, and gives back memory a huge chunk made the buffer grab.
     fn compact(&mut self) {
         if self.pos == 0 {
             return;
         }
-        if self.pos == self.buf.len() {
-            self.buf.clear();
+        if self.pos == self.carry.len() {
+            self.carry.clear();
         } else {
-            self.buf.drain(..self.pos);
+            self.carry.drain(..self.pos);
         }
         self.scanned -= self.pos.min(self.scanned);
         self.pos = 0;
         let keep = self.max_line.saturating_add(64 * 1024);
-        if self.buf.capacity() > keep.saturating_mul(2) && self.buf.len() <= keep {
-            self.buf.shrink_to(keep);
+        if self.carry.capacity() > keep.saturating_mul(2) && self.carry.len() <= keep {
+            self.carry.shrink_to(keep);
         }
     }
+}
+
+/// Where the line ending at `end` (a CR or LF of `buf`) ends: the index after it.
+#[inline]
+fn ending(buf: &[u8], end: usize, skip_lf: &mut bool) -> usize {
+    if buf[end] == b'\n' {
+        end + 1
+    } else if end + 1 < buf.len() {
+        // CR with the next byte buffered: CRLF or a lone CR.
+        end + 2 - usize::from(buf[end + 1] != b'\n')
+    } else {
+        // CR as the last buffered byte: the line ends now; an LF may follow in the next chunk.
+        *skip_lf = true;
+        end + 1
+    }
+}
+
+/// The index of the first CR or LF. Short lines (field names, ids, types, blank lines) are the
+/// common case and end within a few words: those are checked inline, eight bytes at a time,
+/// before calling `memchr2`, whose set-up costs more than a short line.
+#[inline]
+fn find_eol(hay: &[u8]) -> Option<usize> {
+    const WORDS: usize = 3;
+    let mut at = 0;
+    for word in hay.chunks_exact(8).take(WORDS) {
+        let word = u64::from_le_bytes([
+            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+        ]);
+        let found = zero_bytes(word ^ LF) | zero_bytes(word ^ CR);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr2(b'\n', b'\r', &hay[at..]).map(|offset| at + offset)
+}
+
+const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
+const CR: u64 = u64::from_ne_bytes([b'\r'; 8]);
+
+/// The high bit of each byte of `x` that is zero, exactly (no carries between bytes).
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = u64::from_ne_bytes([0x7F; 8]);
+    !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 #[cfg(test)]
@@ -173,13 +278,22 @@ mod tests {
     fn lines(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
         let mut b = LineBuffer::new(1024);
         let mut out = Vec::new();
-        for chunk in chunks {
-            b.feed(chunk);
-            while let Some(line) = b.next_line(<[u8]>::to_vec).unwrap() {
-                out.push(line);
+        for (i, chunk) in chunks.iter().enumerate() {
+            // Alternate the copying and the in-place path.
+            if i % 2 == 0 {
+                b.feed(chunk);
+            } else {
+                b.feed_bytes(Bytes::copy_from_slice(chunk));
+            }
+            while let Some(line) = b.next_line().unwrap() {
+                out.push(line.to_vec());
             }
         }
         out
+    }
+
+    fn next(b: &mut LineBuffer) -> Result<Option<Vec<u8>>, TooLong> {
+        b.next_line().map(|line| line.map(<[u8]>::to_vec))
     }
 
     #[test]
@@ -188,15 +302,18 @@ mod tests {
         assert_eq!(lines(&[b"a\r\nb\rc\n\n"]), want);
         assert_eq!(lines(&[b"a\r", b"\nb\r", b"c\n", b"\n"]), want);
         assert_eq!(lines(&[b"a\r", b"\n", b"b", b"\r", b"c\n\n"]), want);
+        assert_eq!(lines(&[b"", b"a\r", b"\nb\rc", b"\n\n"]), want);
     }
 
     #[test]
     fn cr_at_chunk_end_ends_the_line_at_once() {
         let mut b = LineBuffer::new(16);
         b.feed(b"x\r");
-        assert_eq!(b.next_line(<[u8]>::to_vec), Ok(Some(b"x".to_vec())));
-        b.feed(b"\r");
-        assert_eq!(b.next_line(<[u8]>::to_vec), Ok(Some(b"".to_vec())));
+        assert_eq!(next(&mut b), Ok(Some(b"x".to_vec())));
+        b.feed_bytes(Bytes::from_static(b"\r"));
+        assert_eq!(next(&mut b), Ok(Some(b"".to_vec())));
+        b.feed_bytes(Bytes::from_static(b"\ny\r"));
+        assert_eq!(next(&mut b), Ok(Some(b"y".to_vec())));
     }
 
     #[test]
@@ -209,18 +326,63 @@ mod tests {
     }
 
     #[test]
+    fn in_place_and_copied_input_agree_at_every_split() {
+        let input: &[u8] = b"\xEF\xBB\xBFdata: a long line that spans several words\r\n\r\rx\ny\r\
+            \n:comment that is long enough for memchr2 to be used on it\n\nlast";
+        let whole = lines(&[input]);
+        for a in 0..=input.len() {
+            for b in a..=input.len() {
+                let parts = [&input[..a], &input[a..b], &input[b..]];
+                let mut d = LineBuffer::new(1024);
+                let mut got = Vec::new();
+                for part in parts {
+                    d.feed_bytes(Bytes::copy_from_slice(part));
+                    while let Some(line) = d.next_line().unwrap() {
+                        got.push(line.to_vec());
+                    }
+                }
+                assert_eq!(got, whole, "split at {a}, {b}");
+                assert_eq!(lines(&parts), whole, "split at {a}, {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn finds_every_line_ending_position() {
+        for len in 0..80 {
+            let mut hay = vec![b'x'; len];
+            assert_eq!(find_eol(&hay), None);
+            for at in 0..len {
+                for end in [b'\n', b'\r'] {
+                    hay[at] = end;
+                    assert_eq!(find_eol(&hay), Some(at), "len {len}, at {at}");
+                    hay[at] = 0x8A;
+                    assert_eq!(find_eol(&hay), None);
+                    hay[at] = b'x';
+                }
+            }
+        }
+    }
+
+    #[test]
     fn long_partial_line_is_rejected_and_memory_released() {
         let mut b = LineBuffer::new(8);
         b.feed(b"12345678");
-        assert_eq!(b.next_line(|_| ()), Ok(None));
+        assert_eq!(next(&mut b), Ok(None));
         b.feed(b"9");
-        assert_eq!(b.next_line(|_| ()), Err(TooLong));
+        assert_eq!(next(&mut b), Err(TooLong));
         b.release();
         assert_eq!(b.buffered_len(), 0);
         assert_eq!(b.capacity(), 0);
         let mut b = LineBuffer::new(3);
         b.feed(b"ab\nabcd\n");
-        assert_eq!(b.next_line(<[u8]>::to_vec), Ok(Some(b"ab".to_vec())));
-        assert_eq!(b.next_line(<[u8]>::to_vec), Err(TooLong));
+        assert_eq!(next(&mut b), Ok(Some(b"ab".to_vec())));
+        assert_eq!(next(&mut b), Err(TooLong));
+        let mut b = LineBuffer::new(8);
+        b.feed_bytes(Bytes::from_static(b"\n1234"));
+        assert_eq!(next(&mut b), Ok(Some(b"".to_vec())));
+        assert_eq!(next(&mut b), Ok(None));
+        b.feed_bytes(Bytes::from_static(b"56789\n"));
+        assert_eq!(next(&mut b), Err(TooLong));
     }
 }
