@@ -95,6 +95,23 @@ fn evicted_history_is_announced_where_the_loss_is() {
 }
 
 #[test]
+fn eviction_that_hits_a_lagging_subscriber_is_announced_to_it() {
+    // The history is shorter than the queue: the lagging reader loses events to eviction.
+    let b = MemoryBroker::new(Config::default().history_count(3).queue_count(100));
+    let mut sub = b.subscribe(&Selector::one(topic("a")), None).unwrap();
+    publish(&b, "a", "0");
+    assert_eq!(drain(&mut sub), ["0"]);
+    for i in 1..10 {
+        publish(&b, "a", &i.to_string());
+    }
+    assert_eq!(drain(&mut sub), ["gap:evicted@6", "7", "8", "9"]);
+    // A reader that kept up is not affected.
+    let mut fresh = b.subscribe(&Selector::one(topic("a")), Some(sub.cursor())).unwrap();
+    publish(&b, "a", "10");
+    assert_eq!(drain(&mut fresh), ["10"]);
+}
+
+#[test]
 fn a_busy_topic_never_evicts_a_quiet_one() {
     let b = MemoryBroker::new(Config::default().history_count(3));
     let start = b.head();
