@@ -1,0 +1,114 @@
+//! The crate's one error type.
+
+use http::{HeaderName, Method, StatusCode};
+
+/// Everything that can go wrong before (or while) something reaches the wire.
+///
+/// A push the client refused or the policy skipped is *not* an error: it is a
+/// [`PushOutcome::NotPushed`](crate::PushOutcome::NotPushed). Errors here are either a request the
+/// caller built wrongly (caught before any frame is queued), a call in the wrong state of the
+/// parent stream (also caught before any frame is queued), hostile input that could not be decoded,
+/// or a failure of the connection itself ([`Error::H2`]).
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A pushed request must be safe and cacheable: `GET` or `HEAD` (RFC 9113 §8.4).
+    #[error("a pushed request must be GET or HEAD, not {0}")]
+    UnsafeMethod(Method),
+    /// A pushed request must not carry a body (nor `content-length`/`content-type`).
+    #[error("a pushed request must not have a body")]
+    BodyNotAllowed,
+    /// The push target is not a URI reference this crate accepts (a path, a relative reference
+    /// or an absolute `http`/`https` URI, no fragment, no control characters).
+    #[error("the push target is not a valid URI reference")]
+    InvalidTarget,
+    /// An absolute push target names another scheme than the connection's.
+    #[error("the push target's scheme does not match the connection's")]
+    SchemeMismatch,
+    /// The parent request has no `:authority` (nor `host`) and no authority is configured.
+    #[error("no authority to push for: the parent request has none and none is configured")]
+    MissingAuthority,
+    /// The server is not configured as authoritative for this authority.
+    #[error("the server is not authoritative for {0:?}")]
+    ForeignAuthority(Box<str>),
+    /// A header value that HTTP/2 cannot carry (control characters, CR/LF, NUL).
+    #[error("header {0} has an invalid value")]
+    InvalidHeaderValue(HeaderName),
+    /// A header that must not appear in a pushed request (connection-specific or body-related).
+    #[error("header {0} is not allowed in a pushed request")]
+    ForbiddenHeader(HeaderName),
+    /// The parent stream's final frame (END_STREAM or RST_STREAM) is already queued: no push,
+    /// informational response or data may follow.
+    #[error("the parent stream has ended")]
+    StreamEnded,
+    /// The final response was already sent; a second one, or a 1xx after it, is invalid.
+    #[error("the final response was already sent")]
+    FinalResponseSent,
+    /// Data or trailers before the response headers.
+    #[error("the response headers have not been sent")]
+    NoResponse,
+    /// `101 Switching Protocols` does not exist in HTTP/2 (RFC 9113 §8.6).
+    #[error("101 Switching Protocols is not allowed in HTTP/2")]
+    SwitchingProtocols,
+    /// An informational response needs a 1xx status.
+    #[error("status {0} is not informational (1xx)")]
+    NotInformational(StatusCode),
+    /// A final (or pushed) response needs a status of 200 or more.
+    #[error("status {0} is not a final status")]
+    NotFinal(StatusCode),
+    /// A response to a `HEAD` push carries no body.
+    #[error("a response to a HEAD push has no body")]
+    BodyOnHead,
+    /// A cache digest (cookie) that does not decode; the text says which rule it breaks.
+    #[error("invalid cache digest: {0}")]
+    InvalidDigest(&'static str),
+    /// An SSE event that cannot be encoded (see `push_sse::Error`).
+    #[error("the SSE event cannot be encoded: {0}")]
+    Sse(push_sse::Error),
+    /// The HTTP/2 connection or stream failed (I/O, GOAWAY, reset).
+    #[error("HTTP/2: {0}")]
+    H2(Box<h2::Error>),
+}
+
+impl From<h2::Error> for Error {
+    fn from(error: h2::Error) -> Self {
+        Self::H2(Box::new(error))
+    }
+}
+
+impl From<push_sse::Error> for Error {
+    fn from(error: push_sse::Error) -> Self {
+        Self::Sse(error)
+    }
+}
+
+/// True when h2 refused a `PUSH_PROMISE` because the peer sent `SETTINGS_ENABLE_PUSH = 0`.
+///
+/// h2 0.4 exposes this only through the error's text (`UserError::PeerDisabledServerPush`); the
+/// match is on the stable part of that message.
+pub(crate) fn is_push_disabled(error: &h2::Error) -> bool {
+    error.to_string().contains("disabled server push")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_stays_small() {
+        // Method and HeaderName are inline (as in http::Error); everything else is boxed.
+        assert!(size_of::<Error>() <= 40, "{}", size_of::<Error>());
+    }
+
+    #[test]
+    fn display_names_the_rule() {
+        assert_eq!(
+            Error::UnsafeMethod(Method::POST).to_string(),
+            "a pushed request must be GET or HEAD, not POST"
+        );
+        assert_eq!(
+            Error::ForeignAuthority("evil.example".into()).to_string(),
+            "the server is not authoritative for \"evil.example\""
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! HTTP/2 server push (`PUSH_PROMISE`) over [`h2::server`] that cannot send an invalid frame, with
+//! 103 Early Hints when push is off and "push the bytes, then notify over SSE".
+//!
+//! h2's raw API returns `Ok` and then sends a frame the client must reject — a connection error
+//! that kills every stream — for a path-only push URI, a push after the parent stream ended, a
+//! 1xx after the final response and a 101. This crate makes those impossible:
+//!
+//! - [`PushRequest`] is valid by construction: `GET`/`HEAD`, no body, an absolute URI whose
+//!   scheme is the connection's and whose authority the server is authoritative for
+//!   ([`PushConfig::authorities`], the parent's `:authority` by default), request headers copied
+//!   from the parent ([`PushConfig::copy_headers`]), values checked.
+//! - [`ParentStream`] wraps `SendResponse` in a state machine ([`ParentState`]): pushes before
+//!   the response and while the body streams, never after the final frame; 1xx only before the
+//!   final response; never 101.
+//! - [`PushConnection`] remembers, per connection, that the client disabled push (h2 only says
+//!   so in an error's text), counts pushed streams in flight against the client's
+//!   `SETTINGS_MAX_CONCURRENT_STREAMS` (and lowers the limit on REFUSED_STREAM), and keeps the
+//!   [`PushDiary`] of (path, ETag) pairs so nothing is pushed twice. A [`CacheDigest`] cookie
+//!   (Golomb–Rice coded, as h2o's CASPer) skips what the client has across connections.
+//! - A skipped push is a [`PushOutcome::NotPushed`] with a [`SkipReason`], never an error.
+//! - [`ParentStream::preload`] pushes what `Link: <…>; rel=preload` names (`nopush` opts out),
+//!   and sends 103 Early Hints with the same links when push is off.
+//! - [`ParentStream::push_and_notify`] pushes a resource on an SSE stream, then sends an event
+//!   naming its URL.
+//!
+//! It does not implement HTTP/2: framing, HPACK, flow control and settings are h2's.
+//!
+//! ```text
+//!   accept ─► (Request, SendResponse) ─► ParentStream::new(&PushConnection, ..)
+//!     preload(Link headers, resolve) ─► PUSH_PROMISE ×n  |  103 Early Hints
+//!     send_response / send_data / send_event             ─► HEADERS, DATA
+//!     Preloads::send / PushedStream::send                 ─► pushed HEADERS, DATA (stops on RST_STREAM)
+//! ```
+//!
+//! ```
+//! use http::{Method, Request, uri::Scheme};
+//! use push_h2::{Error, PushConfig, PushContext, PushRequest, parse_links};
+//!
+//! // The response names what to push.
+//! let mut headers = http::HeaderMap::new();
+//! headers.append("link", r#"</style.css>; rel=preload; as=style, <app.js>; rel="preload"; nopush"#.parse().unwrap());
+//! let links = parse_links(&headers);
+//! assert!(links[0].is_push_candidate());
+//! assert!(links[1].is_preload() && links[1].is_nopush());
+//!
+//! // Push requests take their scheme from the connection, their authority from the parent.
+//! let config = PushConfig::new(Scheme::HTTPS);
+//! let parent = Request::get("https://example.com/index.html")
+//!     .header("accept-encoding", "br")
+//!     .body(())?;
+//! let context = PushContext::new(&config, &parent);
+//! let push = PushRequest::get(&context, links[0].target())?;
+//! assert_eq!(push.uri(), "https://example.com/style.css");
+//! assert_eq!(push.headers()["accept-encoding"], "br");
+//!
+//! // What HTTP/2 forbids cannot be built.
+//! assert!(matches!(PushRequest::new(&context, Method::POST, "/x"), Err(Error::UnsafeMethod(_))));
+//! assert!(matches!(PushRequest::get(&context, "https://other.example/x"), Err(Error::ForeignAuthority(_))));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A server (h2c) accepts a connection, then for each request wraps its stream; see
+//! `examples/push_server.rs` for the whole program:
+//!
+//! ```no_run
+//! # async fn serve(io: tokio::net::TcpStream) -> Result<(), Box<dyn std::error::Error>> {
+//! use bytes::Bytes;
+//! use http::{Response, uri::Scheme};
+//! use push_h2::{ParentStream, PushConfig, PushConnection, Resource};
+//!
+//! let mut connection = h2::server::handshake(io).await?;
+//! let pushes = PushConnection::new(PushConfig::new(Scheme::HTTP));
+//! while let Some(accepted) = connection.accept().await {
+//!     pushes.observe(&connection);
+//!     let (request, respond) = accepted?;
+//!     let mut parent = ParentStream::new(&pushes, &request, respond);
+//!     let mut page = Response::new(());
+//!     page.headers_mut().insert("link", "</style.css>; rel=preload; as=style".parse()?);
+//!     let preloads = parent.preload(page.headers(), |_push| {
+//!         Some(Resource { response: Response::new(()), body: Bytes::from_static(b"p{}") })
+//!     })?;
+//!     parent.send_response(page, false)?;
+//!     parent.send_data(Bytes::from_static(b"<!doctype html>"), true)?;
+//!     preloads.send_now()?;
+//! }
+//! # Ok(())
+//! # }
+//! # fn main() { let _ = serve; }
+//! ```
+//!
+//! # Errors
+//! One `#[non_exhaustive]` [`Error`]: requests HTTP/2 forbids, calls in the wrong stream state
+//! (both caught before anything is queued), undecodable digests, SSE encoding and
+//! [`Error::H2`] for connection failures.
+//!
+//! # Cancel safety
+//! Every method of [`ParentStream`] except the async ones queues frames synchronously: when it
+//! returns, the frame is queued or nothing was. [`PushedStream::send`], [`Preloads::send`],
+//! [`ParentStream::push_and_notify`] and [`ParentStream::with_processing`] may be dropped at an
+//! await point: what was queued is sent, nothing more; a [`PushedStream`] dropped before its body
+//! was queued is reset with CANCEL and leaves the in-flight count.
+//!
+//! # Crate features
+//! None: the crate needs h2, whose I/O is tokio's.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![doc(test(attr(deny(warnings))))]
+
+mod config;
+mod connection;
+mod diary;
+mod digest;
+mod error;
+mod hints;
+mod link;
+mod notify;
+mod parent;
+mod policy;
+mod pushed;
+mod request;
+
+pub use config::PushConfig;
+pub use connection::PushConnection;
+pub use diary::PushDiary;
+pub use digest::{CacheDigest, DEFAULT_UNIVERSE_BITS, MAX_DIGEST_ENTRIES, MAX_DIGEST_LEN};
+pub use error::Error;
+pub use hints::{Preloads, Resource};
+pub use link::{Link, MAX_LINKS, parse_link_header, parse_links};
+pub use notify::{Notified, PUSHED_EVENT, notify_event};
+pub use parent::{ParentState, ParentStream};
+pub use policy::{PushStats, SkipReason};
+pub use pushed::{PushDelivery, PushOutcome, PushedStream};
+pub use request::{MAX_TARGET_LEN, PushContext, PushRequest};
+
+#[doc(hidden)]
+pub mod __fuzz;

@@ -1,0 +1,412 @@
+//! Push requests that are valid by construction.
+
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::{Authority, PathAndQuery, Scheme, Uri};
+use http::{Method, Request};
+
+use crate::{Error, PushConfig};
+
+/// The longest push target accepted, in bytes.
+pub const MAX_TARGET_LEN: usize = 8 * 1024;
+
+/// What a pushed request inherits from its parent: the connection's scheme, the parent's
+/// `:authority` and path, and the request headers the [`PushConfig`] says to copy.
+///
+/// Built once per parent request ([`PushContext::new`]); every [`PushRequest`] is built from one.
+#[derive(Debug, Clone)]
+pub struct PushContext {
+    scheme: Scheme,
+    parent_authority: Option<Authority>,
+    parent_path: String,
+    headers: HeaderMap,
+    config: PushConfig,
+}
+
+impl PushContext {
+    /// Captures what pushes for `parent` inherit. The parent is a request received from a peer, so
+    /// nothing in it is trusted: an invalid copied header is skipped, a missing authority only
+    /// makes pushes fail later with [`Error::MissingAuthority`].
+    pub fn new<B>(config: &PushConfig, parent: &Request<B>) -> Self {
+        let parent_authority = parent.uri().authority().cloned().or_else(|| {
+            let host = parent.headers().get(header::HOST)?;
+            Authority::try_from(host.as_bytes()).ok()
+        });
+        let mut headers = HeaderMap::new();
+        let copy = config
+            .copy_headers
+            .iter()
+            .chain(config.copy_cookies.then_some(&header::COOKIE));
+        for name in copy {
+            if forbidden(name) {
+                continue;
+            }
+            for value in parent.headers().get_all(name) {
+                if valid_value(value) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+        }
+        Self {
+            scheme: config.scheme.clone(),
+            parent_authority,
+            parent_path: parent.uri().path().to_owned(),
+            headers,
+            config: config.clone(),
+        }
+    }
+
+    /// The parent's authority, if it sent one.
+    pub fn parent_authority(&self) -> Option<&Authority> {
+        self.parent_authority.as_ref()
+    }
+}
+
+/// A `PUSH_PROMISE` request that HTTP/2 accepts: `GET` or `HEAD`, no body, an absolute URI whose
+/// scheme is the connection's and whose authority the server is authoritative for, and header
+/// values a client will not reject.
+///
+/// The only ways to build one are [`PushRequest::get`], [`PushRequest::new`] and
+/// [`PushRequest::from_http`], which check all of that; nothing can change it afterwards except
+/// [`PushRequest::with_header`], which checks too.
+#[derive(Debug, Clone)]
+pub struct PushRequest {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+}
+
+impl PushRequest {
+    /// A `GET` push of `target` (a path, a reference relative to the parent's path, or an
+    /// absolute URI on an authority the server is authoritative for).
+    pub fn get(context: &PushContext, target: &str) -> Result<Self, Error> {
+        Self::new(context, Method::GET, target)
+    }
+
+    /// A push of `target` with `method`, which must be `GET` or `HEAD`.
+    pub fn new(context: &PushContext, method: Method, target: &str) -> Result<Self, Error> {
+        if method != Method::GET && method != Method::HEAD {
+            return Err(Error::UnsafeMethod(method));
+        }
+        let uri = resolve(context, target)?;
+        Ok(Self {
+            method,
+            uri,
+            headers: context.headers.clone(),
+        })
+    }
+
+    /// Validates a complete request built elsewhere: method, empty body, target and every header.
+    pub fn from_http<B: AsRef<[u8]>>(
+        context: &PushContext,
+        request: Request<B>,
+    ) -> Result<Self, Error> {
+        let (parts, body) = request.into_parts();
+        if !body.as_ref().is_empty() {
+            return Err(Error::BodyNotAllowed);
+        }
+        let target = parts.uri.to_string();
+        let mut push = Self::new(context, parts.method, &target)?;
+        for (name, value) in &parts.headers {
+            check_header(name, value)?;
+        }
+        for (name, value) in parts.headers {
+            if let Some(name) = name {
+                push.headers.remove(&name);
+                push.headers.insert(name, value);
+            }
+        }
+        Ok(push)
+    }
+
+    /// Adds (or replaces) one request header, checked like every other.
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Result<Self, Error> {
+        let value =
+            HeaderValue::from_str(value).map_err(|_| Error::InvalidHeaderValue(name.clone()))?;
+        check_header(&name, &value)?;
+        self.headers.insert(name, value);
+        Ok(self)
+    }
+
+    /// `GET` or `HEAD`.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The absolute URI promised.
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// The path and query, the key of the push diary.
+    pub fn path_and_query(&self) -> &str {
+        self.uri.path_and_query().map_or("/", PathAndQuery::as_str)
+    }
+
+    /// The request headers sent in the `PUSH_PROMISE`.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The `http::Request` h2 sends; valid by construction.
+    pub fn to_http(&self) -> Request<()> {
+        let mut request = Request::new(());
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+}
+
+fn check_header(name: &HeaderName, value: &HeaderValue) -> Result<(), Error> {
+    if forbidden(name) {
+        return Err(
+            if *name == header::CONTENT_LENGTH || *name == header::CONTENT_TYPE {
+                Error::BodyNotAllowed
+            } else {
+                Error::ForbiddenHeader(name.clone())
+            },
+        );
+    }
+    if !valid_value(value) {
+        return Err(Error::InvalidHeaderValue(name.clone()));
+    }
+    Ok(())
+}
+
+/// Connection-specific headers (RFC 9113 §8.2.2), `host` (the authority is a pseudo-header) and
+/// body headers.
+fn forbidden(name: &HeaderName) -> bool {
+    [
+        header::CONNECTION,
+        header::TRANSFER_ENCODING,
+        header::UPGRADE,
+        header::TE,
+        header::HOST,
+        header::CONTENT_LENGTH,
+        header::CONTENT_TYPE,
+    ]
+    .contains(name)
+        || name.as_str() == "keep-alive"
+        || name.as_str() == "proxy-connection"
+}
+
+/// RFC 9113 §8.2.1: no NUL, CR or LF (HeaderValue already refuses them), no leading or trailing
+/// whitespace.
+fn valid_value(value: &HeaderValue) -> bool {
+    let bytes = value.as_bytes();
+    let ws = |b: Option<&u8>| matches!(b, Some(b' ' | b'\t'));
+    !ws(bytes.first())
+        && !ws(bytes.last())
+        && !bytes.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n')
+}
+
+fn resolve(context: &PushContext, target: &str) -> Result<Uri, Error> {
+    let target = target.split('#').next().unwrap_or_default();
+    if target.is_empty()
+        || target.len() > MAX_TARGET_LEN
+        || target.bytes().any(|b| b <= b' ' || b == 0x7f)
+    {
+        return Err(Error::InvalidTarget);
+    }
+    let scheme_end = target
+        .find(':')
+        .filter(|&i| !target[..i].contains(['/', '?']));
+    let (authority, rest) = if let Some(colon) = scheme_end {
+        let scheme = &target[..colon];
+        if !scheme.eq_ignore_ascii_case(context.scheme.as_str()) {
+            let valid = scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+            return Err(if valid && !scheme.is_empty() {
+                Error::SchemeMismatch
+            } else {
+                Error::InvalidTarget
+            });
+        }
+        let rest = target[colon + 1..]
+            .strip_prefix("//")
+            .ok_or(Error::InvalidTarget)?;
+        split_authority(rest)?
+    } else if let Some(rest) = target.strip_prefix("//") {
+        split_authority(rest)?
+    } else {
+        let authority = context
+            .parent_authority
+            .clone()
+            .ok_or(Error::MissingAuthority)?;
+        (authority, target)
+    };
+    if !context
+        .config
+        .is_authoritative(&authority, context.parent_authority.as_ref())
+    {
+        return Err(Error::ForeignAuthority(authority.as_str().into()));
+    }
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    let joined;
+    let path = if path.starts_with('/') || (path.is_empty() && scheme_end.is_some()) {
+        path
+    } else {
+        let dir = &context.parent_path[..context.parent_path.rfind('/').map_or(0, |i| i + 1)];
+        joined = format!("{}{path}", if dir.is_empty() { "/" } else { dir });
+        &joined
+    };
+    let mut path = remove_dot_segments(path);
+    if let Some(query) = query {
+        path.push('?');
+        path.push_str(query);
+    }
+    let path_and_query = PathAndQuery::try_from(path).map_err(|_| Error::InvalidTarget)?;
+    Uri::builder()
+        .scheme(context.scheme.clone())
+        .authority(authority)
+        .path_and_query(path_and_query)
+        .build()
+        .map_err(|_| Error::InvalidTarget)
+}
+
+fn split_authority(rest: &str) -> Result<(Authority, &str), Error> {
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = Authority::try_from(&rest[..end]).map_err(|_| Error::InvalidTarget)?;
+    if authority.as_str().contains('@') || authority.host().is_empty() {
+        return Err(Error::InvalidTarget);
+    }
+    Ok((authority, &rest[end..]))
+}
+
+/// RFC 3986 §5.2.4, on a path that starts with `/` (or is empty).
+fn remove_dot_segments(path: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut segments = path.split('/').skip(1).peekable();
+    let mut trailing = false;
+    while let Some(segment) = segments.next() {
+        let last = segments.peek().is_none();
+        match segment {
+            "." => trailing = last,
+            ".." => {
+                out.pop();
+                trailing = last;
+            }
+            s => {
+                out.push(s);
+                trailing = false;
+            }
+        }
+    }
+    let mut result = String::with_capacity(path.len() + 1);
+    for segment in &out {
+        result.push('/');
+        result.push_str(segment);
+    }
+    if trailing || result.is_empty() {
+        result.push('/');
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(config: &PushConfig) -> PushContext {
+        let parent = Request::get("http://example.com/app/index.html")
+            .header("accept-encoding", "gzip")
+            .header("cookie", "a=b")
+            .header("x-private", "1")
+            .body(())
+            .unwrap();
+        PushContext::new(config, &parent)
+    }
+
+    #[test]
+    fn resolves_targets() {
+        let config = PushConfig::new(Scheme::HTTP);
+        let cx = context(&config);
+        let uri = |t: &str| PushRequest::get(&cx, t).map(|r| r.uri().to_string());
+        assert_eq!(uri("/style.css").unwrap(), "http://example.com/style.css");
+        assert_eq!(
+            uri("app.js?v=1#x").unwrap(),
+            "http://example.com/app/app.js?v=1"
+        );
+        assert_eq!(uri("../a/./b/../c").unwrap(), "http://example.com/a/c");
+        assert_eq!(uri("http://EXAMPLE.com/x").unwrap(), "http://EXAMPLE.com/x");
+        assert_eq!(uri("//example.com/y").unwrap(), "http://example.com/y");
+        assert!(matches!(
+            uri("https://example.com/x"),
+            Err(Error::SchemeMismatch)
+        ));
+        assert!(matches!(
+            uri("http://evil.example/x"),
+            Err(Error::ForeignAuthority(_))
+        ));
+        assert!(matches!(uri("//u@example.com/"), Err(Error::InvalidTarget)));
+        assert!(matches!(uri("/a b"), Err(Error::InvalidTarget)));
+        assert!(matches!(uri(""), Err(Error::InvalidTarget)));
+    }
+
+    #[test]
+    fn methods_bodies_and_headers() {
+        let config = PushConfig::new(Scheme::HTTP);
+        let cx = context(&config);
+        assert!(matches!(
+            PushRequest::new(&cx, Method::POST, "/x"),
+            Err(Error::UnsafeMethod(_))
+        ));
+        let head = PushRequest::new(&cx, Method::HEAD, "/x").unwrap();
+        assert_eq!(head.headers().get("accept-encoding").unwrap(), "gzip");
+        assert!(head.headers().get("cookie").is_none());
+        assert!(head.headers().get("x-private").is_none());
+        let with_body = Request::get("/x").body(&b"data"[..]).unwrap();
+        assert!(matches!(
+            PushRequest::from_http(&cx, with_body),
+            Err(Error::BodyNotAllowed)
+        ));
+        let upgrade = Request::get("/x")
+            .header("upgrade", "h2c")
+            .body(&b""[..])
+            .unwrap();
+        assert!(matches!(
+            PushRequest::from_http(&cx, upgrade),
+            Err(Error::ForbiddenHeader(_))
+        ));
+        let ok = Request::get("/x")
+            .header("accept", "text/css")
+            .body(&b""[..])
+            .unwrap();
+        let ok = PushRequest::from_http(&cx, ok).unwrap();
+        assert_eq!(ok.to_http().headers().get("accept").unwrap(), "text/css");
+        let name = HeaderName::from_static("x-a");
+        assert!(matches!(
+            head.clone().with_header(name.clone(), " lead"),
+            Err(Error::InvalidHeaderValue(_))
+        ));
+        assert!(matches!(
+            head.with_header(name, "a\r\nb"),
+            Err(Error::InvalidHeaderValue(_))
+        ));
+    }
+
+    #[test]
+    fn cookies_are_opt_in_and_authority_can_be_missing() {
+        let config = PushConfig::new(Scheme::HTTP).copy_cookies(true);
+        assert_eq!(context(&config).headers.get("cookie").unwrap(), "a=b");
+        let parent = Request::get("/").body(()).unwrap();
+        let cx = PushContext::new(&config, &parent);
+        assert!(matches!(
+            PushRequest::get(&cx, "/x"),
+            Err(Error::MissingAuthority)
+        ));
+        let parent = Request::get("/")
+            .header("host", "h.example:81")
+            .body(())
+            .unwrap();
+        let cx = PushContext::new(&config, &parent);
+        assert_eq!(
+            PushRequest::get(&cx, "/x").unwrap().uri(),
+            "http://h.example:81/x"
+        );
+    }
+}
