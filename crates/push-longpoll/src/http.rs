@@ -69,3 +69,11 @@ mod tests {
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     }
 }
+
+/// With the `axum` feature, a [`Reply`] is an axum response as it is.
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for Reply {
+    fn into_response(self) -> axum::response::Response {
+        self.into_http().map(axum::body::Body::from)
+    }
+}

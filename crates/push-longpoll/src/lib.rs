@@ -101,6 +101,8 @@
 //! - `tokio`: [`Handler`], the async handler generic over [`push_core::Broker`], holding with
 //!   `tokio::time`.
 //! - `hyper`: [`serve`], an HTTP/1.1 server (`GET /poll`, demo `POST /publish`) on hyper 1.
+//! - `axum`: [`Reply`] implements axum's `IntoResponse`; an axum route answers with
+//!   `Handler::answer(parse_http(&request)?)` (see `tests/axum.rs`).
 //! - `client`: [`Client`], the polling loop (re-polls with `next`, backs off on errors, reports
 //!   gaps) over a hyper 1 client.
 //!
