@@ -42,6 +42,14 @@ impl Reply {
     }
 }
 
+/// With the `axum` feature, a [`Reply`] is an axum response as it is.
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for Reply {
+    fn into_response(self) -> axum::response::Response {
+        self.into_http().map(axum::body::Body::from)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,13 +75,5 @@ mod tests {
         assert_eq!(resp.headers()["etag"], "\"1-2\"");
         let resp = Reply::Error(Error::InvalidWait).into_http();
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    }
-}
-
-/// With the `axum` feature, a [`Reply`] is an axum response as it is.
-#[cfg(feature = "axum")]
-impl axum::response::IntoResponse for Reply {
-    fn into_response(self) -> axum::response::Response {
-        self.into_http().map(axum::body::Body::from)
     }
 }
