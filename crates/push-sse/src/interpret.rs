@@ -92,37 +92,29 @@ impl Interpreter {
     /// Interprets one line (without its line ending).
     #[inline]
     pub(crate) fn handle_line(&mut self, line: &[u8]) -> Result<Step, Error> {
-        // Every field this decoder acts on has a name of at most 5 bytes, so the colon is looked
-        // for in the first 6 bytes only: a longer name is an unknown field either way.
-        let head = &line[..line.len().min(MAX_NAME + 1)];
-        let (name, value) = match head.iter().position(|&b| b == b':') {
-            None if line.is_empty() => return Ok(Step::Dispatch),
-            Some(0) => return Ok(Step::Continue),
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None if line.len() <= MAX_NAME => (line, &b""[..]),
-            None => return Ok(Step::Continue),
+        let (name, value) = match split_field(line) {
+            Field::Blank => return Ok(Step::Dispatch),
+            Field::Ignored => return Ok(Step::Continue),
+            Field::Named(name, value) => (name, value),
         };
         match name {
-            b"data" => self.push_data(value)?,
-            b"event" => {
+            Name::Data => self.push_data(value)?,
+            Name::Event => {
                 self.event_type.clear();
                 self.event_type.extend_from_slice(value);
             }
             // (A plain loop: ids are short, and `contains` calls `memchr`.)
-            b"id" if value.iter().all(|&b| b != 0) => {
+            Name::Id if value.iter().all(|&b| b != 0) => {
                 // Reuses the buffer: most streams send an id with every event.
                 self.last_id.clear();
                 push_lossy(&mut self.last_id, value);
             }
-            b"retry" => {
+            Name::Retry => {
                 if let Some(ms) = parse_retry(value) {
                     return Ok(Step::Retry(ms));
                 }
             }
-            _ => {}
+            Name::Id | Name::Other => {}
         }
         Ok(Step::Continue)
     }
@@ -203,18 +195,115 @@ impl Interpreter {
     }
 }
 
+/// A line, parsed.
+enum Field<'a> {
+    /// The empty line.
+    Blank,
+    /// A comment, or a field this decoder does not act on.
+    Ignored,
+    /// A field and its value.
+    Named(Name, &'a [u8]),
+}
+
+/// A field name.
+#[derive(Clone, Copy)]
+enum Name {
+    Data,
+    Event,
+    Id,
+    Retry,
+    Other,
+}
+
+/// Splits a line into name and value (one leading space stripped from the value).
+#[inline]
+fn split_field(line: &[u8]) -> Field<'_> {
+    // The usual fields, recognised from their first word at once.
+    if let Some(head) = line.first_chunk::<8>() {
+        let word = u64::from_le_bytes(*head);
+        let (name, colon) = if word & prefix_mask(5) == prefix(b"data:") {
+            (Name::Data, 4)
+        } else if word & prefix_mask(3) == prefix(b"id:") {
+            (Name::Id, 2)
+        } else if word & prefix_mask(6) == prefix(b"event:") {
+            (Name::Event, 5)
+        } else {
+            return split_any_field(line);
+        };
+        let value = &line[colon + 1..];
+        return Field::Named(name, value.strip_prefix(b" ").unwrap_or(value));
+    }
+    split_any_field(line)
+}
+
+/// [`split_field`] for any line.
+fn split_any_field(line: &[u8]) -> Field<'_> {
+    // Every field this decoder acts on has a name of at most 5 bytes, so the colon is looked for
+    // in the first 6 bytes only: a longer name is an unknown field either way.
+    let head = &line[..line.len().min(MAX_NAME + 1)];
+    match head.iter().position(|&b| b == b':') {
+        None if line.is_empty() => Field::Blank,
+        Some(0) => Field::Ignored,
+        Some(colon) => {
+            let value = &line[colon + 1..];
+            Field::Named(
+                name(&line[..colon]),
+                value.strip_prefix(b" ").unwrap_or(value),
+            )
+        }
+        None if line.len() <= MAX_NAME => Field::Named(name(line), b""),
+        None => Field::Ignored,
+    }
+}
+
+fn name(name: &[u8]) -> Name {
+    match name {
+        b"data" => Name::Data,
+        b"event" => Name::Event,
+        b"id" => Name::Id,
+        b"retry" => Name::Retry,
+        _ => Name::Other,
+    }
+}
+
+/// The first bytes of a word, as read little-endian.
+const fn prefix(bytes: &[u8]) -> u64 {
+    let mut word = 0;
+    let mut i = bytes.len();
+    while i > 0 {
+        i -= 1;
+        word = (word << 8) | bytes[i] as u64;
+    }
+    word
+}
+
+/// The mask of the first `len` bytes of a word read little-endian.
+const fn prefix_mask(len: u32) -> u64 {
+    (1u64 << (8 * len)) - 1
+}
+
 /// Whether `bytes` is UTF-8: an ASCII check that compiles to a few vector instructions per 32
 /// bytes (no early exit: it is cheaper than the branches), then the full check only if needed.
 fn is_utf8(bytes: &[u8]) -> bool {
     let mut acc = [0u8; 32];
-    let mut blocks = bytes.chunks_exact(32);
-    for block in &mut blocks {
+    let (blocks, rest) = bytes.as_chunks::<32>();
+    for block in blocks {
         for (a, &b) in acc.iter_mut().zip(block) {
             *a |= b;
         }
     }
-    let high = acc.iter().fold(0, |x, &a| x | a) | blocks.remainder().iter().fold(0, |x, &b| x | b);
-    high < 0x80 || core::str::from_utf8(bytes).is_ok()
+    // The tail: as the last 32 bytes when there are that many (overlapping the blocks does not
+    // matter to OR), else byte by byte.
+    let high = match bytes.last_chunk::<32>() {
+        Some(last) => {
+            for (a, &b) in acc.iter_mut().zip(last) {
+                *a |= b;
+            }
+            0
+        }
+        None => rest.iter().fold(0, |x, &b| x | b),
+    };
+    acc.iter().fold(high, |x, &a| x | a) < 0x80 || core::str::from_utf8(bytes).is_ok()
 }
 
 /// Appends `bytes` as UTF-8, invalid sequences replaced by U+FFFD; fast when already valid.

@@ -241,35 +241,34 @@ fn ending(buf: &[u8], end: usize, skip_lf: &mut bool) -> usize {
     }
 }
 
-/// The index of the first CR or LF. Short lines (field names, ids, types, blank lines) are the
-/// common case and end within a few words: those are checked inline, eight bytes at a time,
-/// before calling `memchr2`, whose set-up costs more than a short line.
+/// The index of the first CR or LF. Short lines (blank lines, ids, types) are the common case and
+/// end within a word or two: those are checked inline, eight bytes at a time, before calling
+/// `memchr2`, whose set-up costs more than a short line.
 #[inline]
 fn find_eol(hay: &[u8]) -> Option<usize> {
-    const WORDS: usize = 3;
+    const WORDS: usize = 2;
     let mut at = 0;
     for word in hay.chunks_exact(8).take(WORDS) {
         let word = u64::from_le_bytes([
             word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
         ]);
-        let found = zero_bytes(word ^ LF) | zero_bytes(word ^ CR);
-        if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
+        // The lowest byte flagged is the first byte below 0x0E (borrows only run upwards, from
+        // a flagged byte): most often CR or LF, else a rare control byte, left to `memchr2`.
+        let low = word.wrapping_sub(ONES * 0x0E) & !word & (ONES * 0x80);
+        if low != 0 {
+            let first = at + (low.trailing_zeros() / 8) as usize;
+            if matches!(hay[first], b'\n' | b'\r') {
+                return Some(first);
+            }
+            at = first;
+            break;
         }
         at += 8;
     }
     memchr2(b'\n', b'\r', &hay[at..]).map(|offset| at + offset)
 }
 
-const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
-const CR: u64 = u64::from_ne_bytes([b'\r'; 8]);
-
-/// The high bit of each byte of `x` that is zero, exactly (no carries between bytes).
-#[inline]
-fn zero_bytes(x: u64) -> u64 {
-    const LOW7: u64 = u64::from_ne_bytes([0x7F; 8]);
-    !(((x & LOW7) + LOW7) | x | LOW7)
-}
+const ONES: u64 = u64::from_ne_bytes([1; 8]);
 
 #[cfg(test)]
 mod tests {
@@ -358,6 +357,13 @@ mod tests {
                     assert_eq!(find_eol(&hay), Some(at), "len {len}, at {at}");
                     hay[at] = 0x8A;
                     assert_eq!(find_eol(&hay), None);
+                    if at > 0 {
+                        // A control byte first (the word check flags it too).
+                        hay[at - 1] = b'\t';
+                        hay[at] = end;
+                        assert_eq!(find_eol(&hay), Some(at), "len {len}, at {at}");
+                        hay[at - 1] = b'x';
+                    }
                     hay[at] = b'x';
                 }
             }
