@@ -49,7 +49,7 @@ pub fn link_policy(data: &[u8]) {
             )
             .is_ok()
         {
-            assert!(ledger.diary.contains(path, etag));
+            assert!(config.diary_capacity == 0 || ledger.diary.contains(path, etag));
             digest.insert(path, etag);
             if i % 3 == 0 {
                 ledger.finished();

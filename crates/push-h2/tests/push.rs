@@ -34,9 +34,7 @@ fn resource(path: &str) -> Option<Resource> {
 type PageReport = (Vec<(String, Option<SkipReason>)>, bool);
 
 /// `GET /*` answers a page preloading LINKS; reports each page's outcomes.
-fn page_server(
-    report: mpsc::UnboundedSender<PageReport>,
-) -> support::Handler {
+fn page_server(report: mpsc::UnboundedSender<PageReport>) -> support::Handler {
     handler(move |request, mut parent| {
         let report = report.clone();
         async move {
