@@ -241,8 +241,9 @@ where
                     Poll::Pending => {}
                 }
             }
-            if written >= WRITE_BUDGET && self.pending.is_some() {
-                // Let other connections run; come back at once.
+            if written >= WRITE_BUDGET {
+                // Let other connections run; come back at once (the handler was not polled
+                // again, so nothing else would wake this task).
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }

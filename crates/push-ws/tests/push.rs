@@ -165,6 +165,21 @@ async fn one_cursor_resumes_across_reconnects() {
 }
 
 #[tokio::test]
+async fn a_burst_larger_than_the_write_budget_is_delivered_whole() {
+    let broker = MemoryBroker::new(Config::default().queue_count(1000).history_count(1000));
+    let addr = push_server(&broker).await;
+    let mut client = connect(addr).await;
+    send(&mut client, json!({"type": "subscribe", "topics": ["a"]})).await;
+    recv_json(&mut client).await;
+    for i in 0..500 {
+        publish(&broker, "a", &i.to_string());
+    }
+    for i in 0..500 {
+        assert_eq!(recv_json(&mut client).await["data"], i.to_string());
+    }
+}
+
+#[tokio::test]
 async fn binary_data_follows_its_announcement() {
     let broker = MemoryBroker::default();
     let addr = push_server(&broker).await;

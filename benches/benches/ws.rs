@@ -1,0 +1,244 @@
+//! WebSocket push throughput and echo round trips over loopback: push-ws (accept policy, small
+//! buffers, heartbeat, broker subscription, encode-once JSON) against raw tokio-tungstenite with
+//! its defaults (what users write by hand), on the same runtime in the same run.
+//!
+//! - `ws_push`: each iteration publishes 100 events of 100 bytes on a topic and waits until the
+//!   client has received all 100 JSON messages. The raw server reads pre-encoded JSON from a
+//!   `tokio::sync::broadcast` channel (encoded with serde_json at publish time) and writes it
+//!   with `feed` + `flush`.
+//! - `ws_echo`: each iteration is one round trip of a 32-byte text message.
+
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use futures_util::{SinkExt, StreamExt};
+use push_broker::{Config, MemoryBroker};
+use push_core::{Event, Topic};
+use push_ws::tungstenite::{Message, Utf8Bytes};
+use push_ws::{AcceptConfig, ConnectionConfig, Handler, Outbox};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+use tokio::sync::broadcast;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+const BATCH: usize = 100;
+
+type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn event(i: u64) -> Event {
+    let mut data = format!("{i:>12}");
+    data.push_str(&"x".repeat(100 - data.len()));
+    Event::new(data).with_event("update")
+}
+
+async fn listener() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    (listener, addr)
+}
+
+async fn connect(addr: SocketAddr) -> Client {
+    tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+        .await
+        .expect("connect")
+        .0
+}
+
+async fn receive(client: &mut Client, n: usize) {
+    for _ in 0..n {
+        let m = client.next().await.expect("open").expect("message");
+        std::hint::black_box(m);
+    }
+}
+
+fn push_ws_push(rt: &Runtime, iters: u64) -> Duration {
+    rt.block_on(async {
+        let config = Config::default()
+            .history_count(4 * BATCH)
+            .queue_count(4 * BATCH);
+        let broker = MemoryBroker::new(config);
+        let topic = Topic::new("bench").expect("topic");
+        let (listener, addr) = listener().await;
+        let server_broker = broker.clone();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            let (ws, _) = push_ws::accept(tcp, &AcceptConfig::default())
+                .await
+                .expect("handshake");
+            push_ws::serve(ws, server_broker, &ConnectionConfig::default()).await
+        });
+        let mut client = connect(addr).await;
+        let subscribe = r#"{"type":"subscribe","topics":["bench"]}"#;
+        client.send(Message::text(subscribe)).await.expect("send");
+        receive(&mut client, 1).await;
+        let started = Instant::now();
+        for i in 0..iters {
+            for j in 0..BATCH as u64 {
+                broker
+                    .publish_now(&topic, event(i * 1000 + j))
+                    .expect("publish");
+            }
+            receive(&mut client, BATCH).await;
+        }
+        let elapsed = started.elapsed();
+        server.abort();
+        elapsed
+    })
+}
+
+#[derive(serde::Serialize)]
+struct Json<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    topic: &'a str,
+    id: String,
+    event: Option<&'a str>,
+    data: &'a str,
+}
+
+fn raw_push(rt: &Runtime, iters: u64) -> Duration {
+    rt.block_on(async {
+        let (tx, mut rx) = broadcast::channel::<Utf8Bytes>(4 * BATCH);
+        let (listener, addr) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            let mut ws = tokio_tungstenite::accept_async(tcp)
+                .await
+                .expect("handshake");
+            while let Ok(first) = rx.recv().await {
+                ws.feed(Message::Text(first)).await.expect("feed");
+                while let Ok(more) = rx.try_recv() {
+                    ws.feed(Message::Text(more)).await.expect("feed");
+                }
+                ws.flush().await.expect("flush");
+            }
+        });
+        let mut client = connect(addr).await;
+        let started = Instant::now();
+        for i in 0..iters {
+            for j in 0..BATCH as u64 {
+                let e = event(i * 1000 + j);
+                let json = serde_json::to_string(&Json {
+                    kind: "event",
+                    topic: "bench",
+                    id: format!("1-{:x}", i * 1000 + j),
+                    event: e.event.as_deref(),
+                    data: std::str::from_utf8(&e.data).expect("utf-8"),
+                })
+                .expect("json");
+                tx.send(json.into()).expect("receiver");
+            }
+            receive(&mut client, BATCH).await;
+        }
+        let elapsed = started.elapsed();
+        server.abort();
+        elapsed
+    })
+}
+
+struct Echo;
+
+impl Handler for Echo {
+    fn on_message(&mut self, message: Message, outbox: &mut Outbox) {
+        outbox.push(message);
+    }
+
+    fn poll_outgoing(&mut self, _cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        Poll::Ready(None)
+    }
+}
+
+async fn round_trips(client: &mut Client, iters: u64) -> Duration {
+    let text = Utf8Bytes::from("x".repeat(32));
+    let started = Instant::now();
+    for _ in 0..iters {
+        client
+            .send(Message::Text(text.clone()))
+            .await
+            .expect("send");
+        receive(client, 1).await;
+    }
+    started.elapsed()
+}
+
+fn push_ws_echo(rt: &Runtime, iters: u64) -> Duration {
+    rt.block_on(async {
+        let (listener, addr) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            let (ws, _) = push_ws::accept(tcp, &AcceptConfig::default())
+                .await
+                .expect("handshake");
+            push_ws::run(ws, &ConnectionConfig::default(), Echo).await
+        });
+        let mut client = connect(addr).await;
+        let elapsed = round_trips(&mut client, iters).await;
+        server.abort();
+        elapsed
+    })
+}
+
+fn raw_echo(rt: &Runtime, iters: u64) -> Duration {
+    rt.block_on(async {
+        let (listener, addr) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            let mut ws = tokio_tungstenite::accept_async(tcp)
+                .await
+                .expect("handshake");
+            while let Some(Ok(m)) = ws.next().await {
+                if (m.is_text() || m.is_binary()) && ws.send(m).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut client = connect(addr).await;
+        let elapsed = round_trips(&mut client, iters).await;
+        server.abort();
+        elapsed
+    })
+}
+
+fn ws(c: &mut Criterion) {
+    let rt = runtime();
+    let mut group = c.benchmark_group("ws_push");
+    group
+        .throughput(Throughput::Elements(BATCH as u64))
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("push-ws", |b| {
+        b.iter_custom(|iters| push_ws_push(&rt, iters))
+    });
+    group.bench_function("tokio-tungstenite", |b| {
+        b.iter_custom(|iters| raw_push(&rt, iters))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("ws_echo");
+    group
+        .throughput(Throughput::Elements(1))
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("push-ws", |b| {
+        b.iter_custom(|iters| push_ws_echo(&rt, iters))
+    });
+    group.bench_function("tokio-tungstenite", |b| {
+        b.iter_custom(|iters| raw_echo(&rt, iters))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ws);
+criterion_main!(benches);
