@@ -1,6 +1,6 @@
 //! Per-connection push state, shared by every stream of one HTTP/2 connection.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Buf;
@@ -25,6 +25,8 @@ pub struct PushConnection {
 struct Inner {
     config: PushConfig,
     disabled: AtomicBool,
+    /// Pushes skipped because push is disabled, counted without the lock.
+    disabled_skips: AtomicUsize,
     ledger: Mutex<Ledger>,
 }
 
@@ -36,6 +38,7 @@ impl PushConnection {
             inner: Arc::new(Inner {
                 config,
                 disabled: AtomicBool::new(false),
+                disabled_skips: AtomicUsize::new(0),
                 ledger,
             }),
         }
@@ -69,7 +72,9 @@ impl PushConnection {
 
     /// The connection's counters.
     pub fn stats(&self) -> PushStats {
-        self.ledger().stats
+        let mut stats = self.ledger().stats;
+        stats.skipped += self.inner.disabled_skips.load(Ordering::Relaxed);
+        stats
     }
 
     /// Whether the diary holds this resource (pushed, or cancelled by the client).
@@ -98,8 +103,8 @@ impl PushConnection {
             .reserve(&self.inner.config, page, digest, path, etag, size)
     }
 
-    pub(crate) fn skipped(&self) {
-        self.ledger().stats.skipped += 1;
+    pub(crate) fn skipped_disabled(&self) {
+        self.inner.disabled_skips.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn unreserve(

@@ -61,7 +61,8 @@ impl ParentStream {
             respond,
             body: None,
             state: ParentState::AwaitingResponse,
-            context: PushContext::new(conn.config(), request),
+            // Once push is known to be off, pushes are never built: skip copying headers.
+            context: PushContext::build(conn.config(), request, !conn.push_disabled()),
             conn: conn.clone(),
             page: PageBudget::default(),
             digest: None,
@@ -94,6 +95,25 @@ impl ParentStream {
         PushRequest::get(&self.context, target)
     }
 
+    /// Pushes `GET target` (see [`push_request`](Self::push_request) and [`push`](Self::push)),
+    /// doing no work at all once the connection knows the client disabled push.
+    pub fn push_target(
+        &mut self,
+        target: &str,
+        etag: Option<&str>,
+        size: Option<u64>,
+    ) -> Result<PushOutcome, Error> {
+        if self.state == ParentState::Ended {
+            return Err(Error::StreamEnded);
+        }
+        if self.conn.push_disabled() {
+            self.conn.skipped_disabled();
+            return Ok(PushOutcome::NotPushed(SkipReason::PushDisabled));
+        }
+        let request = self.push_request(target)?;
+        self.push(&request, etag, size)
+    }
+
     /// Promises `request` on this stream, unless the policy or the client says no.
     ///
     /// `etag` and `size` describe the resource: the diary and the cache digest key on the path and
@@ -113,7 +133,7 @@ impl ParentStream {
             return Err(Error::StreamEnded);
         }
         if self.conn.push_disabled() {
-            self.conn.skipped();
+            self.conn.skipped_disabled();
             return Ok(PushOutcome::NotPushed(SkipReason::PushDisabled));
         }
         let path = request.path_and_query();

@@ -27,16 +27,21 @@ impl PushContext {
     /// nothing in it is trusted: an invalid copied header is skipped, a missing authority only
     /// makes pushes fail later with [`Error::MissingAuthority`].
     pub fn new<B>(config: &PushConfig, parent: &Request<B>) -> Self {
+        Self::build(config, parent, true)
+    }
+
+    pub(crate) fn build<B>(config: &PushConfig, parent: &Request<B>, copy: bool) -> Self {
         let parent_authority = parent.uri().authority().cloned().or_else(|| {
             let host = parent.headers().get(header::HOST)?;
             Authority::try_from(host.as_bytes()).ok()
         });
         let mut headers = HeaderMap::new();
+        let copy_headers = copy;
         let copy = config
             .copy_headers
             .iter()
             .chain(config.copy_cookies.then_some(&header::COOKIE));
-        for name in copy {
+        for name in copy.filter(|_| copy_headers) {
             if forbidden(name) {
                 continue;
             }

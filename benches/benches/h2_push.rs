@@ -1,0 +1,214 @@
+//! push-h2: pages per second over one loopback HTTP/2 connection (h2::client as the load client;
+//! h2load always disables push, so it cannot measure this).
+//!
+//! - `h2_push/{push-h2,raw-h2}`: every page pushes one 1 KiB resource (a fresh path per page, so
+//!   the diary never skips one): through `ParentStream::push` + `PushedStream::send_now`, against
+//!   h2's raw `push_request` with a hand-built absolute URI.
+//! - `h2_nopush/{push-h2,no-push-server}`: the client sends `SETTINGS_ENABLE_PUSH = 0`; push-h2
+//!   still asks to push on every page (remembered as disabled after the first), against a server
+//!   that never pushes.
+//!
+//! Eight pages in flight at a time; the client reads every response and pushed body.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use criterion::{Criterion, criterion_group, criterion_main};
+use h2::RecvStream;
+use h2::client::SendRequest;
+use http::uri::Scheme;
+use http::{Request, Response};
+use push_h2::{ParentStream, PushConfig, PushConnection, PushOutcome};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+
+const IN_FLIGHT: u64 = 8;
+const PAGE: &[u8] = &[b'p'; 2048];
+const ASSET: &[u8] = &[b'a'; 1024];
+
+#[derive(Clone, Copy)]
+enum Server {
+    PushH2,
+    RawH2,
+    NoPush,
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+async fn serve(listener: TcpListener, mode: Server) {
+    while let Ok((socket, _)) = listener.accept().await {
+        socket.set_nodelay(true).expect("nodelay");
+        tokio::spawn(connection(socket, mode));
+    }
+}
+
+async fn connection(socket: TcpStream, mode: Server) {
+    let Ok(mut conn) = h2::server::handshake(socket).await else {
+        return;
+    };
+    let config = PushConfig::new(Scheme::HTTP)
+        .max_per_connection(usize::MAX)
+        .max_concurrent(1024);
+    let pushes = PushConnection::new(config);
+    let counter = Arc::new(AtomicU64::new(0));
+    while let Some(Ok((request, mut respond))) = conn.accept().await {
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        match mode {
+            Server::PushH2 => {
+                pushes.observe(&conn);
+                let mut parent = ParentStream::new(&pushes, &request, respond);
+                let target = format!("/asset/{n}");
+                let outcome = parent
+                    .push_target(&target, None, Some(ASSET.len() as u64))
+                    .expect("valid push");
+                if let PushOutcome::Pushed(stream) = outcome {
+                    stream
+                        .send_now(Response::new(()), Bytes::from_static(ASSET))
+                        .expect("pushed");
+                }
+                parent
+                    .send_response(Response::new(()), false)
+                    .expect("response");
+                parent
+                    .send_data(Bytes::from_static(PAGE), true)
+                    .expect("page");
+            }
+            Server::RawH2 => {
+                let uri = format!(
+                    "http://{}/asset/{n}",
+                    request.uri().authority().expect("authority")
+                );
+                let push = Request::get(uri).body(()).expect("push request");
+                if let Ok(mut pushed) = respond.push_request(push) {
+                    let mut stream = pushed
+                        .send_response(Response::new(()), false)
+                        .expect("pushed");
+                    stream
+                        .send_data(Bytes::from_static(ASSET), true)
+                        .expect("pushed body");
+                }
+                let mut stream = respond
+                    .send_response(Response::new(()), false)
+                    .expect("response");
+                stream
+                    .send_data(Bytes::from_static(PAGE), true)
+                    .expect("page");
+            }
+            Server::NoPush => {
+                let mut stream = respond
+                    .send_response(Response::new(()), false)
+                    .expect("response");
+                stream
+                    .send_data(Bytes::from_static(PAGE), true)
+                    .expect("page");
+            }
+        }
+    }
+}
+
+async fn read(mut body: RecvStream) -> usize {
+    let mut out = BytesMut::new();
+    while let Some(Ok(chunk)) = body.data().await {
+        let _ = body.flow_control().release_capacity(chunk.len());
+        out.extend_from_slice(&chunk);
+    }
+    out.len()
+}
+
+async fn page(send: &SendRequest<Bytes>, url: &str) -> usize {
+    let mut send = send.clone().ready().await.expect("ready");
+    let request = Request::get(url).body(()).expect("request");
+    let (mut response, _) = send.send_request(request, true).expect("send");
+    let mut promises = response.push_promises();
+    let response = response.await.expect("response");
+    let mut bytes = read(response.into_body()).await;
+    while let Some(Ok(promise)) = promises.push_promise().await {
+        let (_, pushed) = promise.into_parts();
+        bytes += read(pushed.await.expect("pushed response").into_body()).await;
+    }
+    bytes
+}
+
+async fn client(rt: &Runtime, mode: Server, enable_push: bool) -> (SendRequest<Bytes>, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    rt.spawn(serve(listener, mode));
+    let socket = TcpStream::connect(addr).await.expect("connect");
+    socket.set_nodelay(true).expect("nodelay");
+    let (send, conn) = h2::client::Builder::new()
+        .enable_push(enable_push)
+        .handshake(socket)
+        .await
+        .expect("handshake");
+    rt.spawn(async move {
+        let _ = conn.await;
+    });
+    (send, format!("http://{addr}/"))
+}
+
+async fn pages(send: &SendRequest<Bytes>, url: &str, count: u64) -> Duration {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for t in 0..IN_FLIGHT {
+        let (send, url) = (send.clone(), url.to_owned());
+        let share = count / IN_FLIGHT + u64::from(t < count % IN_FLIGHT);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..share {
+                std::hint::black_box(page(&send, &url).await);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("client task");
+    }
+    start.elapsed()
+}
+
+fn group(c: &mut Criterion, name: &str, enable_push: bool, modes: [(&str, Server); 2]) {
+    let rt = runtime();
+    let mut group = c.benchmark_group(name);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(3));
+    group.throughput(criterion::Throughput::Elements(1));
+    for (function, mode) in modes {
+        let (send, url) = rt.block_on(client(&rt, mode, enable_push));
+        // Warm the connection (and, without push, let push-h2 remember it).
+        rt.block_on(pages(&send, &url, 16));
+        group.bench_function(function, |b| {
+            b.iter_custom(|iters| rt.block_on(pages(&send, &url, iters)))
+        });
+    }
+    group.finish();
+}
+
+fn push(c: &mut Criterion) {
+    group(
+        c,
+        "h2_push",
+        true,
+        [("push-h2", Server::PushH2), ("raw-h2", Server::RawH2)],
+    );
+}
+
+fn nopush(c: &mut Criterion) {
+    group(
+        c,
+        "h2_nopush",
+        false,
+        [
+            ("push-h2", Server::PushH2),
+            ("no-push-server", Server::NoPush),
+        ],
+    );
+}
+
+criterion_group!(benches, push, nopush);
+criterion_main!(benches);
