@@ -240,7 +240,7 @@ fn check_extended_connect<B>(request: &Request<B>) -> Result<(), Refusal> {
 }
 
 /// An accepted upgrade: what to answer, and the subprotocol chosen.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Accepted {
     key: Option<HeaderValue>,
     protocol: Option<HeaderValue>,

@@ -61,7 +61,7 @@ where
         (Ok(ws), Some(Ok(accepted))) => Ok((ws, accepted)),
         (_, Some(Err(refusal))) => Err(Error::Refused(refusal)),
         (Err(e), _) => Err(e.into()),
-        // The callback runs before tungstenite reports success.
-        (Ok(_), None) => Err(Error::CloseTimeout),
+        // Unreachable: the callback runs before tungstenite reports success.
+        (Ok(ws), None) => Ok((ws, Accepted::default())),
     }
 }

@@ -87,7 +87,10 @@ impl Command {
             }
             names
                 .iter()
-                .map(|n| Topic::new(n).map_err(|e| CommandError::new(format!("topic {n:?}: {e}"))))
+                .map(|n| {
+                    Topic::new(n)
+                        .map_err(|e| CommandError::new(format!("topic {:?}: {e}", shorten(n))))
+                })
                 .collect()
         };
         match &*raw.kind {
@@ -103,14 +106,19 @@ impl Command {
                 })
             }
             "unsubscribe" => Ok(Self::Unsubscribe { topics: topics()? }),
-            other => {
-                let mut shown: String = other.chars().take(64).collect();
-                if shown.len() < other.len() {
-                    shown.push('…');
-                }
-                Err(CommandError::new(format!("unknown command type {shown:?}")))
-            }
+            other => Err(CommandError::new(format!(
+                "unknown command type {:?}",
+                shorten(other)
+            ))),
         }
+    }
+}
+
+/// At most 64 characters of client input, for error messages.
+fn shorten(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(64) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),
+        None => Cow::Borrowed(text),
     }
 }
 
@@ -261,6 +269,11 @@ mod tests {
         }
         let long = format!(r#"{{"type":"{}"}}"#, "x".repeat(500));
         assert!(Command::parse(&long).unwrap_err().message().len() < 100);
+        let long = format!(
+            r#"{{"type":"subscribe","topics":["{}"]}}"#,
+            "\\u007f".repeat(500)
+        );
+        assert!(Command::parse(&long).unwrap_err().message().len() < 600);
     }
 
     #[test]

@@ -194,3 +194,40 @@ async fn websocket_over_http2_extended_connect() {
         );
     }
 }
+
+#[tokio::test]
+async fn hyper_upgrade_inside_an_axum_handler() {
+    use axum::body::Body;
+    use axum::extract::Request;
+    use axum::response::Response;
+
+    async fn ws(request: Request) -> Response {
+        let config = AcceptConfig::default();
+        match push_ws::hyper::upgrade(request, &config) {
+            Ok((response, upgrading)) => {
+                tokio::spawn(async move {
+                    let ws = upgrading.await?;
+                    push_ws::run(ws, &ConnectionConfig::default(), Echo).await
+                });
+                response.map(|()| Body::empty())
+            }
+            Err(refusal) => refusal.response().map(Body::from),
+        }
+    }
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/ws", axum::routing::get(ws));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (mut client, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .unwrap();
+    client.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
+    let echoed = timeout(LIMIT, client.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(echoed, Message::binary(vec![1u8, 2, 3]));
+    client.close(None).await.unwrap();
+}
