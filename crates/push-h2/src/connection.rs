@@ -16,6 +16,14 @@ use crate::{CacheDigest, PushConfig, PushStats, SkipReason};
 /// Cheap to clone (an `Arc`); create one per accepted connection and hand a clone to each
 /// [`ParentStream`](crate::ParentStream). After each `accept`, call [`observe`](Self::observe)
 /// so the client's `SETTINGS_MAX_CONCURRENT_STREAMS` bounds the pushes.
+///
+/// A pushed stream counts as in flight from its promise until its body is queued (h2 offers no
+/// signal for "sent"). A client counts it until it *receives* END_STREAM, and a later promise can
+/// overtake an earlier body on the wire, so a client at its limit may still refuse a push with
+/// REFUSED_STREAM: [`PushedStream::send`](crate::PushedStream::send) observes that, reports
+/// [`PushDelivery::Cancelled`](crate::PushDelivery::Cancelled) and lowers this connection's limit
+/// below the count in flight at that moment. For a strict bound, configure
+/// [`PushConfig::max_concurrent`] below the client's limit.
 #[derive(Debug, Clone)]
 pub struct PushConnection {
     inner: Arc<Inner>,
