@@ -28,6 +28,8 @@ pub(crate) fn test_dependencies() -> Result<(), String> {
         ("curl", "curl"),
         // Chromium: a real browser EventSource in the SSE tests (run headless).
         ("chromium", "chromium"),
+        // nghttp: a real HTTP/2 client that shows PUSH_PROMISE frames (push-h2's tests).
+        ("nghttp2-client", "nghttp"),
     ])
 }
 
