@@ -10,7 +10,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::executor::block_on;
 use futures::{StreamExt, TryStreamExt, stream};
 use push_benches::{CHUNK, realistic_events, realistic_stream};
-use push_sse::{Decoder, Item};
+use push_sse::{Decoder, Item, RawItem};
 
 const TOTAL: usize = 4 * 1024 * 1024;
 
@@ -18,8 +18,34 @@ fn chunks(input: &[u8]) -> Vec<Bytes> {
     input.chunks(CHUNK).map(Bytes::copy_from_slice).collect()
 }
 
-/// As an HTTP client would: the body's `Bytes` frames go in without a copy (like the peers get).
+/// As an HTTP client would: the body's `Bytes` frames go in without a copy (like the peers get),
+/// and events come out zero-copy (`poll_event`), used as an application would: its type
+/// matched, its data and id read.
 fn push_sse(chunks: &[Bytes]) -> usize {
+    let mut d = Decoder::new();
+    let mut n = 0;
+    let mut consume = |item| {
+        if let RawItem::Event(e) = item {
+            black_box(e.event_type() == "heartbeat");
+            black_box(e.last_event_id());
+            n += black_box(e.data()).len();
+        }
+    };
+    for chunk in chunks {
+        d.feed_bytes(chunk.clone());
+        while let Some(item) = d.poll_event().expect("valid stream") {
+            consume(item);
+        }
+    }
+    d.finish();
+    while let Some(item) = d.poll_event().expect("valid stream") {
+        consume(item);
+    }
+    n
+}
+
+/// `feed_bytes` and owned events (`poll_item`: a `push_core::Event` each).
+fn push_sse_owned(chunks: &[Bytes]) -> usize {
     push_sse_with(chunks, |d, chunk| d.feed_bytes(chunk.clone()))
 }
 
@@ -91,6 +117,7 @@ fn bench(c: &mut Criterion) {
     let data: usize = realistic_events(TOTAL).iter().map(|e| e.data.len()).sum();
     // Every decoder sees every event (the results are compared once, outside the measurement).
     assert_eq!(push_sse(&chunks), data);
+    assert_eq!(push_sse_owned(&chunks), data);
     assert_eq!(push_sse_slices(&chunks), data);
     assert_eq!(eventsource_stream(&chunks), data);
     assert_eq!(sse_stream(&chunks), data);
@@ -103,6 +130,9 @@ fn bench(c: &mut Criterion) {
     g.warm_up_time(Duration::from_secs(1));
     g.sample_size(15);
     g.bench_function("push-sse", |b| b.iter(|| push_sse(black_box(&chunks))));
+    g.bench_function("push-sse-owned", |b| {
+        b.iter(|| push_sse_owned(black_box(&chunks)));
+    });
     g.bench_function("push-sse-feed-slices", |b| {
         b.iter(|| push_sse_slices(black_box(&chunks)));
     });

@@ -6,7 +6,7 @@ use push_core::Event;
 
 use crate::interpret::{Interpreter, Step};
 use crate::line::{LineBuffer, TooLong};
-use crate::{Config, Error};
+use crate::{Config, Error, RawItem};
 
 /// What the decoder yields.
 #[non_exhaustive]
@@ -101,11 +101,34 @@ impl Decoder {
     ///   same error.
     #[must_use = "the item or error is lost if not used"]
     pub fn poll_item(&mut self) -> Result<Option<Item>, Error> {
+        self.poll::<false, _, _>(Interpreter::dispatch, Item::Event, Item::Retry)
+    }
+
+    /// The next item, like [`poll_item`](Self::poll_item), with the event in its zero-copy form.
+    ///
+    /// The same items, values and errors as [`poll_item`](Self::poll_item) (the two may be
+    /// mixed), but the event's data and id are, when their line lies wholly in a chunk given to
+    /// [`feed_bytes`](Self::feed_bytes), slices of that chunk: no allocation per event, only
+    /// reference counts. See [`SseEvent`] for what is copied and for the memory a kept event
+    /// holds.
+    #[must_use = "the item or error is lost if not used"]
+    pub fn poll_event(&mut self) -> Result<Option<RawItem>, Error> {
+        self.poll::<true, _, _>(Interpreter::dispatch_shared, RawItem::Event, RawItem::Retry)
+    }
+
+    /// The decoding loop of both paths; `SHARED`: lines read in place are sliced, not copied.
+    #[inline]
+    fn poll<const SHARED: bool, E, T>(
+        &mut self,
+        dispatch: impl Fn(&mut Interpreter) -> Option<E>,
+        event: impl Fn(E) -> T,
+        retry: impl Fn(u64) -> T,
+    ) -> Result<Option<T>, Error> {
         if let Some(e) = self.failed {
             return Err(e);
         }
         loop {
-            let line = match self.lines.next_line() {
+            let (line, chunk) = match self.lines.next_line_in() {
                 Ok(Some(line)) => line,
                 Ok(None) => {
                     if self.finished {
@@ -116,14 +139,15 @@ impl Decoder {
                 }
                 Err(TooLong) => return Err(self.fail(Error::LineTooLong)),
             };
-            match self.state.handle_line(line) {
+            let chunk = if SHARED { chunk } else { None };
+            match self.state.handle_line(line, chunk) {
                 Ok(Step::Continue) => {}
                 Ok(Step::Dispatch) => {
-                    if let Some(event) = self.state.dispatch() {
-                        return Ok(Some(Item::Event(event)));
+                    if let Some(e) = dispatch(&mut self.state) {
+                        return Ok(Some(event(e)));
                     }
                 }
-                Ok(Step::Retry(ms)) => return Ok(Some(Item::Retry(ms))),
+                Ok(Step::Retry(ms)) => return Ok(Some(retry(ms))),
                 Err(e) => return Err(self.fail(e)),
             }
         }

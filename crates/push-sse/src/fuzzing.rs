@@ -3,24 +3,65 @@
 use bytes::{Bytes, BytesMut};
 use push_core::Event;
 
-use crate::{Config, Decoder, Error, Item, encode_event};
+use crate::{Config, Decoder, Error, Item, RawItem, encode_event};
 
 /// Decodes `chunks` in order, then finishes: every item, and the error that stopped it, if any.
 pub fn decode_chunks<'a>(
     config: Config,
     chunks: impl IntoIterator<Item = &'a [u8]>,
 ) -> (Vec<Item>, Option<Error>) {
+    decode_by(config, chunks, Path::Feed)
+}
+
+/// How [`decode_by`] feeds and polls the decoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// `feed` and `poll_item`.
+    Feed,
+    /// `feed_bytes` and `poll_item`.
+    FeedBytes,
+    /// `feed` and `poll_event` (its items converted with `into_item`).
+    FeedRaw,
+    /// `feed_bytes` and `poll_event`: the zero-copy path.
+    FeedBytesRaw,
+}
+
+impl Path {
+    /// Every path.
+    pub const ALL: [Self; 4] = [
+        Self::Feed,
+        Self::FeedBytes,
+        Self::FeedRaw,
+        Self::FeedBytesRaw,
+    ];
+}
+
+/// [`decode_chunks`] along one [`Path`]; the zero-copy items are checked to be valid UTF-8.
+pub fn decode_by<'a>(
+    config: Config,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+    path: Path,
+) -> (Vec<Item>, Option<Error>) {
     let mut d = Decoder::with_config(config);
     let mut items = Vec::new();
+    let raw = matches!(path, Path::FeedRaw | Path::FeedBytesRaw);
     let drain = |d: &mut Decoder, items: &mut Vec<Item>| loop {
-        match d.poll_item() {
+        let next = if raw {
+            d.poll_event().map(|item| item.map(checked))
+        } else {
+            d.poll_item()
+        };
+        match next {
             Ok(Some(item)) => items.push(item),
             Ok(None) => return None,
             Err(e) => return Some(e),
         }
     };
     for chunk in chunks {
-        d.feed(chunk);
+        match path {
+            Path::Feed | Path::FeedRaw => d.feed(chunk),
+            Path::FeedBytes | Path::FeedBytesRaw => d.feed_bytes(Bytes::copy_from_slice(chunk)),
+        }
         if let Some(e) = drain(&mut d, &mut items) {
             return (items, Some(e));
         }
@@ -28,6 +69,16 @@ pub fn decode_chunks<'a>(
     d.finish();
     let err = drain(&mut d, &mut items);
     (items, err)
+}
+
+/// A zero-copy item as an [`Item`], after checking its fields.
+fn checked(item: RawItem) -> Item {
+    if let RawItem::Event(e) = &item {
+        assert!(!e.event_type().is_empty());
+        assert_eq!(core::str::from_utf8(e.data()), Ok(e.data_str()));
+        assert_eq!(e.clone().detach(), *e);
+    }
+    item.into_item()
 }
 
 /// What decoding the encoding of `events` must give (the reference model): per event, its
@@ -72,13 +123,13 @@ pub fn decode(data: &[u8]) {
         Config::new().max_line_len(16).max_event_len(32),
     ] {
         let whole = decode_chunks(config, [data]);
-        assert_eq!(
-            decode_chunks(config, data.chunks(size)),
-            whole,
-            "chunks of {size}"
-        );
         let (a, b) = data.split_at(split);
-        assert_eq!(decode_chunks(config, [a, b]), whole, "split at {split}");
+        for path in Path::ALL {
+            let chunks = decode_by(config, data.chunks(size), path);
+            assert_eq!(chunks, whole, "chunks of {size}, {path:?}");
+            let two = decode_by(config, [a, b], path);
+            assert_eq!(two, whole, "split at {split}, {path:?}");
+        }
         for item in &whole.0 {
             if let Item::Event(e) = item {
                 assert!(core::str::from_utf8(&e.data).is_ok());
@@ -145,10 +196,10 @@ pub fn roundtrip(data: &[u8]) {
         decode_chunks(Config::default(), [&stream[..]]),
         (want.clone(), None)
     );
-    assert_eq!(
-        decode_chunks(Config::default(), stream.chunks(size)),
-        (want, None)
-    );
+    for path in Path::ALL {
+        let got = decode_by(Config::default(), stream.chunks(size), path);
+        assert_eq!(got, (want.clone(), None), "{path:?}");
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,5 @@
-//! Interpreting lines: the event being assembled and the state that outlives events, exactly as
-//! the WHATWG event stream interpretation says.
-//!
-//! ```text
-//! line    = empty / comment / field
-//! empty   = ""                                  ; dispatch the event
-//! comment = ":" *any-char                       ; ignored
-//! field   = name [ ":" [ " " ] value ]          ; one leading space is stripped
-//! name    = 1*name-char                         ; anything but ":"  (case-sensitive)
-//! ```
+//! Interpreting lines (split by [`crate::field`]): the event being assembled and the state that
+//! outlives events, exactly as the WHATWG event stream interpretation says.
 //!
 //! | field   | effect                                                                  |
 //! |---------|-------------------------------------------------------------------------|
@@ -19,11 +11,18 @@
 //!
 //! Performance: UTF-8 is validated once per event's data, with an ASCII fast path; decoded event
 //! types are remembered, so a dispatch clones the type instead of validating it again.
+//!
+//! Two ways out: [`Interpreter::dispatch`] copies into a [`push_core::Event`] (owned strings,
+//! nothing shared with the input); [`Interpreter::dispatch_shared`] gives an [`SseEvent`] whose
+//! data and id are, when their line lay in a [`Bytes`] chunk, slices of that chunk. A line comes
+//! with its chunk (`Some`) only on the shared path, so the owned path never keeps input alive.
 
 use bytes::Bytes;
 use push_core::Event;
 
 use crate::Error;
+use crate::field::{Field, Name, parse_retry, split_field};
+use crate::frame::{SseEvent, Text};
 
 /// What a line asks the decoder to do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,25 +39,27 @@ pub(crate) enum Step {
 const MAX_KNOWN_TYPES: usize = 8;
 const MAX_KNOWN_TYPE_LEN: usize = 64;
 
-/// The longest field name the decoder acts on (`event`, `retry`).
-const MAX_NAME: usize = 5;
-
 /// The event being assembled and the state that outlives events.
 #[derive(Debug)]
 pub(crate) struct Interpreter {
     /// Joined `data` values, separated by LF (raw bytes: UTF-8 is decoded at dispatch, which
     /// gives the same result as decoding each line, since LF is ASCII).
     data: Vec<u8>,
+    /// The data so far when it is a single value read in place (then `data` is empty).
+    shared_data: Option<Bytes>,
     /// The data buffer is not empty in the specification's sense: a `data` field was seen
     /// (`data` above lacks the specification's trailing LF, so it may be empty even then).
     has_data: bool,
     /// The event type buffer (raw bytes).
     event_type: Vec<u8>,
     /// Types already decoded as text, most streams use a handful: cloning one skips UTF-8
-    /// validation at each dispatch.
-    known_types: Vec<String>,
+    /// validation at each dispatch. Each as a `String` and as a [`Text`], for the two paths.
+    known_types: Vec<(String, Text)>,
     /// The last event id buffer.
     last_id: String,
+    /// `last_id` as a [`Text`], once made, if it is too long to be inline (so that every event
+    /// shares it until it changes).
+    long_id: Option<Text>,
     max_event: usize,
 }
 
@@ -66,10 +67,12 @@ impl Interpreter {
     pub(crate) fn new(max_event: usize) -> Self {
         Self {
             data: Vec::new(),
+            shared_data: None,
             has_data: false,
             event_type: Vec::new(),
             known_types: Vec::new(),
             last_id: String::new(),
+            long_id: None,
             max_event,
         }
     }
@@ -82,6 +85,7 @@ impl Interpreter {
     /// Sets the last event id (a reconnecting client's).
     pub(crate) fn set_last_id(&mut self, id: String) {
         self.last_id = id;
+        self.long_id = None;
     }
 
     /// Bytes of memory the pending event's data holds.
@@ -89,16 +93,21 @@ impl Interpreter {
         self.data.capacity()
     }
 
-    /// Interprets one line (without its line ending).
+    /// Interprets one line (without its line ending); `chunk` is the `Bytes` the line lies in,
+    /// if it may be sliced.
     #[inline]
-    pub(crate) fn handle_line(&mut self, line: &[u8]) -> Result<Step, Error> {
+    pub(crate) fn handle_line(
+        &mut self,
+        line: &[u8],
+        chunk: Option<&Bytes>,
+    ) -> Result<Step, Error> {
         let (name, value) = match split_field(line) {
             Field::Blank => return Ok(Step::Dispatch),
             Field::Ignored => return Ok(Step::Continue),
             Field::Named(name, value) => (name, value),
         };
         match name {
-            Name::Data => self.push_data(value)?,
+            Name::Data => self.push_data(value, chunk)?,
             Name::Event => {
                 self.event_type.clear();
                 self.event_type.extend_from_slice(value);
@@ -108,6 +117,7 @@ impl Interpreter {
                 // Reuses the buffer: most streams send an id with every event.
                 self.last_id.clear();
                 push_lossy(&mut self.last_id, value);
+                self.long_id = None;
             }
             Name::Retry => {
                 if let Some(ms) = parse_retry(value) {
@@ -119,27 +129,83 @@ impl Interpreter {
         Ok(Step::Continue)
     }
 
-    fn push_data(&mut self, value: &[u8]) -> Result<(), Error> {
+    fn push_data(&mut self, value: &[u8], chunk: Option<&Bytes>) -> Result<(), Error> {
         // The limit is on the data as dispatched: the values and the LFs between them.
+        let len = self
+            .shared_data
+            .as_ref()
+            .map_or(self.data.len(), Bytes::len);
         let need = usize::from(self.has_data) + value.len();
-        if self.data.len().saturating_add(need) > self.max_event {
+        if len.saturating_add(need) > self.max_event {
             return Err(Error::EventTooLarge);
         }
-        if self.has_data {
+        if !self.has_data {
+            self.has_data = true;
+            if let Some(chunk) = chunk {
+                self.shared_data = Some(chunk.slice_ref(value));
+                return Ok(());
+            }
+        } else {
+            // A second line: the data is joined in `data` after all.
+            if let Some(first) = self.shared_data.take() {
+                self.data.extend_from_slice(&first);
+            }
             self.data.push(b'\n');
         }
         self.data.extend_from_slice(value);
-        self.has_data = true;
         Ok(())
     }
 
-    /// The event assembled so far, if it has data; then starts the next one.
+    /// The event assembled so far, if it has data, as owned values; then starts the next one.
     pub(crate) fn dispatch(&mut self) -> Option<Event> {
         if !self.has_data {
             self.event_type.clear();
             return None;
         }
+        let data = self.take_data(false);
+        let index = self.event_type();
+        Some(Event {
+            event: Some(match index {
+                Some(i) => self.known_types[i].0.clone(),
+                None => self.uncached_type().0,
+            }),
+            data,
+            id: Some(self.last_id.clone()),
+            retry: None,
+        })
+    }
+
+    /// The event assembled so far, if it has data, sharing the input's memory; then starts the
+    /// next one.
+    pub(crate) fn dispatch_shared(&mut self) -> Option<SseEvent> {
+        if !self.has_data {
+            self.event_type.clear();
+            return None;
+        }
+        let data = self.take_data(true);
+        let event = match self.event_type() {
+            Some(i) => self.known_types[i].1.clone(),
+            None => self.uncached_type().1,
+        };
+        let id = if Text::fits(self.last_id.len()) {
+            Text::new(&self.last_id)
+        } else {
+            let id = &self.last_id;
+            self.long_id.get_or_insert_with(|| Text::new(id)).clone()
+        };
+        Some(SseEvent::new(event, data, id))
+    }
+
+    /// The data, validated (a copy unless `shared`); clears it.
+    fn take_data(&mut self, shared: bool) -> Bytes {
         self.has_data = false;
+        if let Some(data) = self.shared_data.take() {
+            return match (is_utf8(&data), shared) {
+                (true, true) => data,
+                (true, false) => Bytes::copy_from_slice(&data),
+                (false, _) => Bytes::from(String::from_utf8_lossy(&data).into_owned()),
+            };
+        }
         let data = if self.data.is_empty() {
             Bytes::new()
         } else if is_utf8(&self.data) {
@@ -148,42 +214,44 @@ impl Interpreter {
             Bytes::from(String::from_utf8_lossy(&self.data).into_owned())
         };
         self.data.clear();
-        let event = self.event_type();
-        Some(Event {
-            event: Some(event),
-            data,
-            id: Some(self.last_id.clone()),
-            retry: None,
-        })
+        data
     }
 
-    /// The event type as text, `message` if none was given; clears the type buffer.
-    fn event_type(&mut self) -> String {
+    /// The index of the event type among the known ones, remembering it if it is new and short
+    /// (`None`: see [`Self::uncached_type`]); an empty type is `message`.
+    fn event_type(&mut self) -> Option<usize> {
         if self.event_type.is_empty() {
-            return "message".to_owned();
+            self.event_type.extend_from_slice(b"message");
         }
         let raw = &self.event_type[..];
-        let text = match self.known_types.iter().find(|t| t.as_bytes() == raw) {
-            Some(known) => known.clone(),
-            None => {
-                let mut text = String::with_capacity(raw.len());
-                push_lossy(&mut text, raw);
-                if raw.len() <= MAX_KNOWN_TYPE_LEN {
-                    if self.known_types.len() == MAX_KNOWN_TYPES {
-                        self.known_types.remove(0);
-                    }
-                    self.known_types.push(text.clone());
-                }
-                text
-            }
-        };
+        if let Some(i) = self.known_types.iter().position(|t| t.0.as_bytes() == raw) {
+            self.event_type.clear();
+            return Some(i);
+        }
+        if raw.len() > MAX_KNOWN_TYPE_LEN {
+            return None;
+        }
+        if self.known_types.len() == MAX_KNOWN_TYPES {
+            self.known_types.remove(0);
+        }
+        let known = self.uncached_type();
+        self.known_types.push(known);
+        Some(self.known_types.len() - 1)
+    }
+
+    /// The event type buffer as text, decoded; clears it.
+    fn uncached_type(&mut self) -> (String, Text) {
+        let mut text = String::with_capacity(self.event_type.len());
+        push_lossy(&mut text, &self.event_type);
         self.event_type.clear();
-        text
+        let shared = Text::new(&text);
+        (text, shared)
     }
 
     /// Discards the event being assembled (the stream ended before its blank line).
     pub(crate) fn reset_event(&mut self) {
         self.data.clear();
+        self.shared_data = None;
         self.has_data = false;
         self.event_type.clear();
     }
@@ -193,93 +261,6 @@ impl Interpreter {
         self.reset_event();
         self.data = Vec::new();
     }
-}
-
-/// A line, parsed.
-enum Field<'a> {
-    /// The empty line.
-    Blank,
-    /// A comment, or a field this decoder does not act on.
-    Ignored,
-    /// A field and its value.
-    Named(Name, &'a [u8]),
-}
-
-/// A field name.
-#[derive(Clone, Copy)]
-enum Name {
-    Data,
-    Event,
-    Id,
-    Retry,
-    Other,
-}
-
-/// Splits a line into name and value (one leading space stripped from the value).
-#[inline]
-fn split_field(line: &[u8]) -> Field<'_> {
-    // The usual fields, recognised from their first word at once.
-    if let Some(head) = line.first_chunk::<8>() {
-        let word = u64::from_le_bytes(*head);
-        let (name, colon) = if word & prefix_mask(5) == prefix(b"data:") {
-            (Name::Data, 4)
-        } else if word & prefix_mask(3) == prefix(b"id:") {
-            (Name::Id, 2)
-        } else if word & prefix_mask(6) == prefix(b"event:") {
-            (Name::Event, 5)
-        } else {
-            return split_any_field(line);
-        };
-        let value = &line[colon + 1..];
-        return Field::Named(name, value.strip_prefix(b" ").unwrap_or(value));
-    }
-    split_any_field(line)
-}
-
-/// [`split_field`] for any line.
-fn split_any_field(line: &[u8]) -> Field<'_> {
-    // Every field this decoder acts on has a name of at most 5 bytes, so the colon is looked for
-    // in the first 6 bytes only: a longer name is an unknown field either way.
-    let head = &line[..line.len().min(MAX_NAME + 1)];
-    match head.iter().position(|&b| b == b':') {
-        None if line.is_empty() => Field::Blank,
-        Some(0) => Field::Ignored,
-        Some(colon) => {
-            let value = &line[colon + 1..];
-            Field::Named(
-                name(&line[..colon]),
-                value.strip_prefix(b" ").unwrap_or(value),
-            )
-        }
-        None if line.len() <= MAX_NAME => Field::Named(name(line), b""),
-        None => Field::Ignored,
-    }
-}
-
-fn name(name: &[u8]) -> Name {
-    match name {
-        b"data" => Name::Data,
-        b"event" => Name::Event,
-        b"id" => Name::Id,
-        b"retry" => Name::Retry,
-        _ => Name::Other,
-    }
-}
-
-/// The first bytes of a word, as read little-endian.
-const fn prefix(bytes: &[u8]) -> u64 {
-    let mut word = 0;
-    let mut i = bytes.len();
-    while i > 0 {
-        i -= 1;
-        word = (word << 8) | bytes[i] as u64;
-    }
-    word
-}
-
-/// The mask of the first `len` bytes of a word read little-endian.
-const fn prefix_mask(len: u32) -> u64 {
-    (1u64 << (8 * len)) - 1
 }
 
 /// Whether `bytes` is UTF-8: an ASCII check that compiles to a few vector instructions per 32
@@ -314,32 +295,9 @@ fn push_lossy(dst: &mut String, bytes: &[u8]) {
     }
 }
 
-/// ASCII digits only (no sign, no space, not empty); a value that overflows `u64` is ignored.
-fn parse_retry(value: &[u8]) -> Option<u64> {
-    if value.is_empty() {
-        return None;
-    }
-    value.iter().try_fold(0u64, |acc, &b| {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_values() {
-        assert_eq!(parse_retry(b"3000"), Some(3000));
-        assert_eq!(parse_retry(b""), None);
-        assert_eq!(parse_retry(b"+5"), None);
-        assert_eq!(parse_retry(b" 5"), None);
-        assert_eq!(parse_retry(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_retry(b"18446744073709551616"), None);
-    }
 
     #[test]
     fn utf8_check() {
@@ -365,7 +323,7 @@ mod tests {
             b"",
         ] {
             assert!(matches!(
-                it.handle_line(line),
+                it.handle_line(line, None),
                 Ok(Step::Continue | Step::Dispatch)
             ));
         }
@@ -373,7 +331,10 @@ mod tests {
         assert_eq!(e.data, &b"ab\n\ncd"[..]);
         assert_eq!(e.event.as_deref(), Some("t\u{FFFD}"));
         assert_eq!(e.id.as_deref(), Some("7"));
-        assert_eq!(it.handle_line(b"data:123456789"), Err(Error::EventTooLarge));
+        assert_eq!(
+            it.handle_line(b"data:123456789", None),
+            Err(Error::EventTooLarge)
+        );
         assert_eq!(it.dispatch(), None);
     }
 }

@@ -32,7 +32,6 @@ pub(crate) struct LineBuffer {
     scanned: usize,
     /// A chunk read in place; `chunk[cpos..]` is not consumed yet.
     chunk: Bytes,
-    /// Start of the unconsumed bytes of `chunk`.
     cpos: usize,
     /// The previous line ended with a CR as the last buffered byte: skip one LF if it comes next.
     skip_lf: bool,
@@ -40,6 +39,9 @@ pub(crate) struct LineBuffer {
     bom_pending: bool,
     max_line: usize,
 }
+
+/// A line, and the chunk it lies in if it was read in place (so that parts can be sliced out).
+pub(crate) type Line<'a> = (&'a [u8], Option<&'a Bytes>);
 
 /// A line that exceeds the limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,17 +97,17 @@ impl LineBuffer {
         self.cpos = 0;
     }
 
-    /// The next complete line (without its line ending), consumed.
+    /// The next complete line (without its line ending), consumed: a [`Line`].
     ///
     /// `Ok(None)`: no complete line is buffered (more input is needed). `Err(TooLong)`: the next
     /// line is longer than the limit, whether complete or not.
     #[inline]
-    pub(crate) fn next_line(&mut self) -> Result<Option<&[u8]>, TooLong> {
+    pub(crate) fn next_line_in(&mut self) -> Result<Option<Line<'_>>, TooLong> {
         if (self.bom_pending || self.skip_lf) && !self.prepare() {
             return Ok(None);
         }
         if self.pos < self.carry.len() {
-            return self.carry_line();
+            return self.carry_line().map(|line| line.map(|line| (line, None)));
         }
         let start = self.cpos;
         let Some(len) = find_eol(&self.chunk[start..]) else {
@@ -115,7 +117,7 @@ impl LineBuffer {
             return Err(TooLong);
         }
         self.cpos = ending(&self.chunk, start + len, &mut self.skip_lf);
-        Ok(Some(&self.chunk[start..start + len]))
+        Ok(Some((&self.chunk[start..start + len], Some(&self.chunk))))
     }
 
     /// The next line when it starts in `carry` (and may end in `chunk`).
@@ -168,6 +170,11 @@ impl LineBuffer {
     /// the buffered bytes may still become a BOM.
     #[cold]
     fn prepare(&mut self) -> bool {
+        if self.bom_pending && self.pos == self.carry.len() && self.buffered_len() >= BOM.len() {
+            // The stream starts in the chunk, long enough to tell: it is read in place.
+            self.cpos += usize::from(self.chunk[self.cpos..].starts_with(BOM)) * BOM.len();
+            self.bom_pending = false;
+        }
         if self.bom_pending {
             // At most once: the chunk is copied so that a BOM split across chunks is seen whole.
             self.absorb_chunk();
@@ -284,7 +291,7 @@ mod tests {
             } else {
                 b.feed_bytes(Bytes::copy_from_slice(chunk));
             }
-            while let Some(line) = b.next_line().unwrap() {
+            while let Some((line, _)) = b.next_line_in().unwrap() {
                 out.push(line.to_vec());
             }
         }
@@ -292,7 +299,7 @@ mod tests {
     }
 
     fn next(b: &mut LineBuffer) -> Result<Option<Vec<u8>>, TooLong> {
-        b.next_line().map(|line| line.map(<[u8]>::to_vec))
+        Ok(b.next_line_in()?.map(|(line, _)| line.to_vec()))
     }
 
     #[test]
@@ -336,7 +343,7 @@ mod tests {
                 let mut got = Vec::new();
                 for part in parts {
                     d.feed_bytes(Bytes::copy_from_slice(part));
-                    while let Some(line) = d.next_line().unwrap() {
+                    while let Some((line, _)) = d.next_line_in().unwrap() {
                         got.push(line.to_vec());
                     }
                 }

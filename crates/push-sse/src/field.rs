@@ -1,0 +1,127 @@
+//! The grammar of one line: a field name and its value.
+//!
+//! ```text
+//! line    = empty / comment / field
+//! empty   = ""                                  ; dispatch the event
+//! comment = ":" *any-char                       ; ignored
+//! field   = name [ ":" [ " " ] value ]          ; one leading space is stripped
+//! name    = 1*name-char                         ; anything but ":"  (case-sensitive)
+//! ```
+
+/// The longest field name the decoder acts on (`event`, `retry`).
+const MAX_NAME: usize = 5;
+
+/// A line, parsed.
+pub(crate) enum Field<'a> {
+    /// The empty line.
+    Blank,
+    /// A comment, or a field this decoder does not act on.
+    Ignored,
+    /// A field and its value.
+    Named(Name, &'a [u8]),
+}
+
+/// A field name.
+#[derive(Clone, Copy)]
+pub(crate) enum Name {
+    Data,
+    Event,
+    Id,
+    Retry,
+    Other,
+}
+
+/// Splits a line into name and value (one leading space stripped from the value).
+#[inline]
+pub(crate) fn split_field(line: &[u8]) -> Field<'_> {
+    // The usual fields, recognised from their first word at once.
+    if let Some(head) = line.first_chunk::<8>() {
+        let word = u64::from_le_bytes(*head);
+        let (name, colon) = if word & prefix_mask(5) == prefix(b"data:") {
+            (Name::Data, 4)
+        } else if word & prefix_mask(3) == prefix(b"id:") {
+            (Name::Id, 2)
+        } else if word & prefix_mask(6) == prefix(b"event:") {
+            (Name::Event, 5)
+        } else {
+            return split_any_field(line);
+        };
+        let value = &line[colon + 1..];
+        return Field::Named(name, value.strip_prefix(b" ").unwrap_or(value));
+    }
+    split_any_field(line)
+}
+
+/// [`split_field`] for any line.
+fn split_any_field(line: &[u8]) -> Field<'_> {
+    // Every field this decoder acts on has a name of at most 5 bytes, so the colon is looked for
+    // in the first 6 bytes only: a longer name is an unknown field either way.
+    let head = &line[..line.len().min(MAX_NAME + 1)];
+    match head.iter().position(|&b| b == b':') {
+        None if line.is_empty() => Field::Blank,
+        Some(0) => Field::Ignored,
+        Some(colon) => {
+            let value = &line[colon + 1..];
+            Field::Named(
+                name(&line[..colon]),
+                value.strip_prefix(b" ").unwrap_or(value),
+            )
+        }
+        None if line.len() <= MAX_NAME => Field::Named(name(line), b""),
+        None => Field::Ignored,
+    }
+}
+
+fn name(name: &[u8]) -> Name {
+    match name {
+        b"data" => Name::Data,
+        b"event" => Name::Event,
+        b"id" => Name::Id,
+        b"retry" => Name::Retry,
+        _ => Name::Other,
+    }
+}
+
+/// The first bytes of a word, as read little-endian.
+const fn prefix(bytes: &[u8]) -> u64 {
+    let mut word = 0;
+    let mut i = bytes.len();
+    while i > 0 {
+        i -= 1;
+        word = (word << 8) | bytes[i] as u64;
+    }
+    word
+}
+
+/// The mask of the first `len` bytes of a word read little-endian.
+const fn prefix_mask(len: u32) -> u64 {
+    (1u64 << (8 * len)) - 1
+}
+
+/// ASCII digits only (no sign, no space, not empty); a value that overflows `u64` is ignored.
+pub(crate) fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    value.iter().try_fold(0u64, |acc, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_values() {
+        assert_eq!(parse_retry(b"3000"), Some(3000));
+        assert_eq!(parse_retry(b""), None);
+        assert_eq!(parse_retry(b"+5"), None);
+        assert_eq!(parse_retry(b" 5"), None);
+        assert_eq!(parse_retry(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_retry(b"18446744073709551616"), None);
+    }
+}

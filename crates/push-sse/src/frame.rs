@@ -1,0 +1,186 @@
+//! The zero-copy form of a dispatched event: [`SseEvent`], yielded by
+//! [`Decoder::poll_event`](crate::Decoder::poll_event) inside a [`RawItem`].
+
+use bytes::Bytes;
+use push_core::Event;
+
+/// What [`Decoder::poll_event`](crate::Decoder::poll_event) yields: [`Item`](crate::Item) with
+/// the event in its zero-copy form.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawItem {
+    /// A dispatched event.
+    Event(SseEvent),
+    /// A valid `retry` field: the reconnection time in milliseconds, reported when the line is
+    /// read, whether or not an event follows.
+    Retry(u64),
+}
+
+impl RawItem {
+    /// The same item as [`Decoder::poll_item`](crate::Decoder::poll_item) gives.
+    pub fn into_item(self) -> crate::Item {
+        match self {
+            Self::Event(e) => crate::Item::Event(e.into_event()),
+            Self::Retry(ms) => crate::Item::Retry(ms),
+        }
+    }
+}
+
+/// A dispatched event whose fields share the input's memory.
+///
+/// The type, data and id are valid UTF-8 (invalid input replaced with U+FFFD), with the same
+/// values as the [`Event`] of [`Item::Event`](crate::Item::Event).
+///
+/// What is copied: when the stream was fed with
+/// [`Decoder::feed_bytes`](crate::Decoder::feed_bytes) and the event has a single `data` line
+/// lying wholly in the chunk being read, the data is a slice of that chunk (a reference count,
+/// no copy). Data of several lines is joined in one new buffer; a line that spans two chunks, or
+/// came through [`Decoder::feed`](crate::Decoder::feed), is copied. The type and id are stored
+/// in the event itself when short (up to 30 bytes: no allocation), else as a shared copy.
+///
+/// Memory: events share the chunk's memory. Keeping one event keeps its whole chunk alive, so a
+/// small event kept for long can hold many times its size: copy the data of what you keep
+/// ([`detach`](Self::detach)) if you keep many small events for long.
+///
+/// ```
+/// use bytes::Bytes;
+/// use push_sse::{Decoder, RawItem};
+///
+/// let mut decoder = Decoder::new();
+/// decoder.feed_bytes(Bytes::from_static(b"\nevent: tick\nid: 7\ndata: {\"n\":1}\n\n"));
+/// let Some(RawItem::Event(event)) = decoder.poll_event().unwrap() else {
+///     panic!("expected an event");
+/// };
+/// assert_eq!(event.event_type(), "tick");
+/// assert_eq!(event.data_str(), "{\"n\":1}");
+/// assert_eq!(event.last_event_id(), "7");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SseEvent {
+    event: Text,
+    data: Bytes,
+    id: Text,
+}
+
+impl SseEvent {
+    /// `data` already validated as UTF-8.
+    pub(crate) fn new(event: Text, data: Bytes, id: Text) -> Self {
+        Self { event, data, id }
+    }
+
+    /// The event type (`message` when the stream gave none or an empty one).
+    pub fn event_type(&self) -> &str {
+        self.event.as_str()
+    }
+
+    /// The data: lines joined by LF, UTF-8.
+    pub fn data(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// The data as text.
+    pub fn data_str(&self) -> &str {
+        text(&self.data)
+    }
+
+    /// The last event id at dispatch (`""` until the stream sets one).
+    pub fn last_event_id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    /// The same event with its data copied, so that it keeps no input chunk alive.
+    #[must_use]
+    pub fn detach(self) -> Self {
+        Self {
+            data: Bytes::copy_from_slice(&self.data),
+            ..self
+        }
+    }
+
+    /// As an [`Event`], the same as [`Decoder::poll_item`](crate::Decoder::poll_item) gives
+    /// (`event` and `id` always `Some`, `retry` `None`). The type and id are copied into
+    /// `String`s; the data stays shared.
+    pub fn into_event(self) -> Event {
+        Event {
+            event: Some(self.event_type().to_owned()),
+            id: Some(self.last_event_id().to_owned()),
+            data: self.data,
+            retry: None,
+        }
+    }
+}
+
+/// Bytes this crate validated as UTF-8, as text (a validation pass: fast for ASCII).
+fn text(bytes: &[u8]) -> &str {
+    core::str::from_utf8(bytes).unwrap_or_default()
+}
+
+/// How long a type or id is kept inline in an [`SseEvent`] (no allocation, no reference count).
+const INLINE: usize = 30;
+
+/// A short text stored inline, a longer one shared. Made from `&str` only, so always UTF-8.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Text {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Shared(Bytes),
+}
+
+impl Text {
+    /// `text`, inline if short, else copied into `Bytes`.
+    pub(crate) fn new(text: &str) -> Self {
+        match text.len() {
+            len @ 0..=INLINE => {
+                let mut buf = [0; INLINE];
+                buf[..len].copy_from_slice(text.as_bytes());
+                Self::Inline {
+                    len: len as u8,
+                    buf,
+                }
+            }
+            _ => Self::Shared(Bytes::copy_from_slice(text.as_bytes())),
+        }
+    }
+
+    /// Whether [`Self::new`] would store `len` bytes inline.
+    pub(crate) fn fits(len: usize) -> bool {
+        len <= INLINE
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Inline { len, buf } => text(&buf[..usize::from(*len)]),
+            Self::Shared(bytes) => text(bytes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accessors_and_conversions() {
+        let e = SseEvent::new(
+            Text::new("message"),
+            Bytes::from_static("d\u{e9}".as_bytes()),
+            Text::new(""),
+        );
+        let long = "x".repeat(INLINE + 1);
+        assert_eq!(Text::new(&long).as_str(), long);
+        assert!(matches!(Text::new(&long), Text::Shared(_)));
+        assert_eq!(
+            (e.event_type(), e.data_str(), e.last_event_id()),
+            ("message", "dé", "")
+        );
+        assert_eq!(e.clone().detach(), e);
+        let owned = e.clone().into_event();
+        assert_eq!(owned.event.as_deref(), Some("message"));
+        assert_eq!(owned.id.as_deref(), Some(""));
+        assert_eq!(owned.data, e.data);
+        assert_eq!(
+            RawItem::Event(e).into_item(),
+            crate::Item::Event(owned.clone())
+        );
+        assert_eq!(RawItem::Retry(5).into_item(), crate::Item::Retry(5));
+    }
+}
