@@ -34,10 +34,18 @@
 //! ```
 //!
 //! # Design
-//! - The decoder copies each chunk into one input buffer and scans it with `memchr` for line
-//!   endings (hand-written rather than `nom`: it is simpler for this grammar and faster). A long
-//!   partial line is scanned once, not once per chunk. Fields are interpreted in place; bytes are
-//!   copied once more only into the event's data, which becomes a [`bytes::Bytes`] at dispatch.
+//! - The decoder scans its input with `memchr` for line endings (hand-written rather than `nom`:
+//!   it is simpler for this grammar and faster). A long partial line is scanned once, not once
+//!   per chunk. Fields are interpreted in place.
+//! - What is copied: [`Decoder::feed`] copies its slice into the input buffer;
+//!   [`Decoder::feed_bytes`] reads a [`bytes::Bytes`] chunk in place and copies only a line that
+//!   continues into the next chunk. [`Decoder::poll_item`] then copies the data, type and id of
+//!   each event into its own allocations (keeping an event keeps no input alive).
+//! - The zero-copy path, [`Decoder::feed_bytes`] + [`Decoder::poll_event`], yields
+//!   [`SseEvent`]s instead, with the same values: single-line data lying in the chunk is a
+//!   [`bytes::Bytes`] slice of it (a reference count), multi-line data is joined in one buffer,
+//!   and a type or id of up to 30 bytes is stored inline in the event: no allocation per event.
+//!   Such an event keeps its chunk alive; [`SseEvent::detach`] copies its data.
 //! - The encoder validates first, reserves once, and splits data into `data:` lines with `memchr`.
 //! - Decoding and encoding are a pair: a property test checks `decode(encode(events))` against a
 //!   reference model at every chunking.
