@@ -34,7 +34,8 @@ pub enum Item {
 /// Memory: the decoder holds the bytes fed since the last drain plus at most one partial line
 /// ([`Config::max_line_len`]) and one event's data ([`Config::max_event_len`]); call
 /// [`poll_item`](Self::poll_item) until `Ok(None)` before each [`feed`](Self::feed) to keep it
-/// bounded. Every dispatched value is its own allocation: keeping an event keeps no input alive.
+/// bounded. Every value [`poll_item`](Self::poll_item) dispatches is its own allocation: keeping
+/// an event keeps no input alive (unlike [`poll_event`](Self::poll_event)'s zero-copy events).
 #[derive(Debug)]
 pub struct Decoder {
     lines: LineBuffer,
