@@ -30,7 +30,7 @@ pub(crate) struct LineBuffer {
     pos: usize,
     /// `carry[pos..scanned]` is known to hold no CR or LF (so long partial lines are scanned once).
     scanned: usize,
-    /// A chunk read in place; `chunk[cpos..]` is not consumed yet.
+    /// A chunk read in place, and `chunk[cpos..]` not consumed yet.
     chunk: Bytes,
     cpos: usize,
     /// The previous line ended with a CR as the last buffered byte: skip one LF if it comes next.
@@ -282,8 +282,7 @@ mod tests {
     use super::*;
 
     fn lines(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
-        let mut b = LineBuffer::new(1024);
-        let mut out = Vec::new();
+        let (mut b, mut out) = (LineBuffer::new(1024), Vec::new());
         for (i, chunk) in chunks.iter().enumerate() {
             // Alternate the copying and the in-place path.
             if i % 2 == 0 {
