@@ -106,7 +106,9 @@ fn eviction_that_hits_a_lagging_subscriber_is_announced_to_it() {
     }
     assert_eq!(drain(&mut sub), ["gap:evicted@7", "7", "8", "9"]);
     // A reader that kept up is not affected.
-    let mut fresh = b.subscribe(&Selector::one(topic("a")), Some(sub.cursor())).unwrap();
+    let mut fresh = b
+        .subscribe(&Selector::one(topic("a")), Some(sub.cursor()))
+        .unwrap();
     publish(&b, "a", "10");
     assert_eq!(drain(&mut fresh), ["10"]);
 }
