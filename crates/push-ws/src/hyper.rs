@@ -1,5 +1,9 @@
 //! Upgrading hyper 1.x HTTP/1.1 requests (feature `hyper`).
 //!
+//! [`upgrade`] takes any `http::Request<B>` that carries hyper's upgrade handle, so the same
+//! call works in a plain hyper service and in an axum handler (`axum::extract::Request`, served
+//! by `axum::serve`), with the Origin policy that axum's own `WebSocketUpgrade` lacks.
+//!
 //! ```no_run
 //! use http_body_util::Full;
 //! use hyper::body::{Bytes, Incoming};

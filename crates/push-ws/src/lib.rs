@@ -108,7 +108,8 @@
 //! - The sans-IO types have no futures.
 //!
 //! # Crate features
-//! - `hyper`: upgrade hyper 1.x HTTP/1.1 requests ([`hyper::upgrade`]).
+//! - `hyper`: upgrade hyper 1.x HTTP/1.1 requests ([`hyper::upgrade`]), also inside axum
+//!   handlers.
 //! - `h2`: RFC 8441 WebSocket over HTTP/2 on an `h2` server ([`h2::accept`]).
 //!
 //! # Errors

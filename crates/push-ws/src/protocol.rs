@@ -74,8 +74,11 @@ impl Command {
     /// );
     /// ```
     pub fn parse(text: &str) -> Result<Self, CommandError> {
-        let raw: RawCommand<'_> = serde_json::from_str(text)
-            .map_err(|e| CommandError::new(format!("invalid command: {e}")))?;
+        let raw: RawCommand<'_> = serde_json::from_str(text).map_err(|e| {
+            // serde_json quotes unexpected strings: keep the message short.
+            let message = e.to_string();
+            CommandError::new(format!("invalid command: {}", shorten(&message, 160)))
+        })?;
         let topics = || -> Result<Vec<Topic>, CommandError> {
             let names = raw
                 .topics
@@ -89,7 +92,7 @@ impl Command {
                 .iter()
                 .map(|n| {
                     Topic::new(n)
-                        .map_err(|e| CommandError::new(format!("topic {:?}: {e}", shorten(n))))
+                        .map_err(|e| CommandError::new(format!("topic {:?}: {e}", shorten(n, 64))))
                 })
                 .collect()
         };
@@ -108,15 +111,15 @@ impl Command {
             "unsubscribe" => Ok(Self::Unsubscribe { topics: topics()? }),
             other => Err(CommandError::new(format!(
                 "unknown command type {:?}",
-                shorten(other)
+                shorten(other, 64)
             ))),
         }
     }
 }
 
-/// At most 64 characters of client input, for error messages.
-fn shorten(text: &str) -> Cow<'_, str> {
-    match text.char_indices().nth(64) {
+/// At most `max` characters of client input, for error messages.
+fn shorten(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
         Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),
         None => Cow::Borrowed(text),
     }
@@ -274,6 +277,8 @@ mod tests {
             "\\u007f".repeat(500)
         );
         assert!(Command::parse(&long).unwrap_err().message().len() < 600);
+        let long = format!("\"{}\"", "s".repeat(5000));
+        assert!(Command::parse(&long).unwrap_err().message().len() < 300);
     }
 
     #[test]

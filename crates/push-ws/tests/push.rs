@@ -322,3 +322,24 @@ async fn a_silent_peer_is_closed_as_dead() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout() {
+    let broker = MemoryBroker::default();
+    let run = ConnectionConfig::default().close_timeout(Duration::from_millis(50));
+    let (addr, mut outcomes) = server(AcceptConfig::default(), run, Some(broker.clone())).await;
+    let (mut stream, head) = raw_upgrade(addr, "").await;
+    assert!(head.starts_with("HTTP/1.1 101"));
+    let subscribe = br#"{"type":"subscribe","topics":["a"]}"#;
+    tokio::io::AsyncWriteExt::write_all(&mut stream, &support::frame(0x81, subscribe))
+        .await
+        .unwrap();
+    // Wait for the subscription (the server's first reply), then shut the broker down.
+    let mut byte = [0u8; 1];
+    tokio::io::AsyncReadExt::read_exact(&mut stream, &mut byte)
+        .await
+        .unwrap();
+    broker.close();
+    let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
+    assert!(matches!(outcome, Err(Error::CloseTimeout)), "{outcome:?}");
+}
