@@ -146,7 +146,11 @@ impl AcceptConfig {
         } else {
             Some(check_upgrade(request)?)
         };
-        if !self.origin.permits(headers) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| request.uri().authority().map(http::uri::Authority::as_str));
+        if !self.origin.permits_for(headers, host) {
             return Err(Refusal::new(StatusCode::FORBIDDEN, "origin not allowed"));
         }
         let protocol = self.select_protocol(headers)?;
@@ -314,5 +318,86 @@ impl Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.status.as_u16(), self.reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h1() -> http::request::Builder {
+        Request::get("/ws")
+            .header("host", "example.com")
+            .header("connection", "keep-alive, Upgrade")
+            .header("upgrade", "WebSocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+    }
+
+    fn h2(uri: &str) -> http::request::Builder {
+        Request::builder()
+            .method(Method::CONNECT)
+            .version(Version::HTTP_2)
+            .uri(uri)
+            .header("sec-websocket-version", "13")
+    }
+
+    #[test]
+    fn http1_upgrade_rules() {
+        let config = AcceptConfig::default();
+        let accepted = config.check(&h1().body(()).unwrap()).unwrap();
+        let response = accepted.response();
+        assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+        assert_eq!(
+            response.headers()[header::SEC_WEBSOCKET_ACCEPT],
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+        let bad = [h1().method(Method::POST), h1().version(Version::HTTP_10)];
+        for request in bad {
+            let request = request.body(()).unwrap();
+            assert_eq!(config.check(&request).unwrap_err().status(), 400);
+        }
+        let no_upgrade = Request::get("/").header("host", "x").body(()).unwrap();
+        assert_eq!(config.check(&no_upgrade).unwrap_err().status(), 400);
+        let mut short_key = h1().body(()).unwrap();
+        short_key
+            .headers_mut()
+            .insert(header::SEC_WEBSOCKET_KEY, HeaderValue::from_static("short"));
+        assert_eq!(config.check(&short_key).unwrap_err().status(), 400);
+        let mut old = h1().body(()).unwrap();
+        old.headers_mut()
+            .insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("8"));
+        assert_eq!(
+            config.check(&old).unwrap_err().reason(),
+            "Sec-WebSocket-Version must be 13"
+        );
+    }
+
+    #[test]
+    fn http2_extended_connect_uses_the_authority_for_same_origin() {
+        let config = AcceptConfig::default();
+        let same = h2("https://example.com/ws").header("origin", "https://example.com");
+        let accepted = config.check(&same.body(()).unwrap()).unwrap();
+        assert_eq!(accepted.response().status(), StatusCode::OK);
+        assert!(accepted.response().headers().is_empty());
+        let cross = h2("https://example.com/ws").header("origin", "https://evil.example");
+        assert_eq!(
+            config.check(&cross.body(()).unwrap()).unwrap_err().status(),
+            403
+        );
+        let get = h2("https://example.com/ws").method(Method::GET);
+        assert_eq!(
+            config.check(&get.body(()).unwrap()).unwrap_err().status(),
+            400
+        );
+    }
+
+    #[test]
+    fn refusal_response_carries_status_and_reason() {
+        let refusal = Refusal::new(StatusCode::FORBIDDEN, "origin not allowed");
+        let response = refusal.response();
+        assert_eq!(response.status(), 403);
+        assert_eq!(response.body(), "origin not allowed\n");
+        assert_eq!(refusal.to_string(), "403 origin not allowed");
     }
 }

@@ -61,6 +61,13 @@ impl OriginPolicy {
 
     /// Whether a request with these headers may upgrade.
     pub fn permits(&self, headers: &HeaderMap) -> bool {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        self.permits_for(headers, host)
+    }
+
+    /// [`permits`](Self::permits) with the request's authority given explicitly (HTTP/2 sends
+    /// `:authority` instead of `Host`).
+    pub(crate) fn permits_for(&self, headers: &HeaderMap, host: Option<&str>) -> bool {
         let list = match self {
             Self::Any => return true,
             Self::Allowlist(list) => list,
@@ -79,13 +86,12 @@ impl OriginPolicy {
         if list.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
             return true;
         }
-        same_origin(origin, headers)
+        host.is_some_and(|host| same_origin(origin, host.trim()))
     }
 }
 
-/// Whether `origin` (`scheme://host[:port]`) names the authority in the `Host` header (or, on
-/// HTTP/2, no Host header is present and the check falls back to refusing).
-fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
+/// Whether `origin` (`scheme://host[:port]`) names the authority `host` the request was sent to.
+fn same_origin(origin: &str, host: &str) -> bool {
     let Some((scheme, authority)) = origin.split_once("://") else {
         return false;
     };
@@ -93,13 +99,6 @@ fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
         "http" | "ws" => "80",
         "https" | "wss" => "443",
         _ => return false,
-    };
-    let Some(host) = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::trim)
-    else {
-        return false;
     };
     if authority.is_empty() || authority.contains(['/', '@', '?', '#']) {
         return false;
