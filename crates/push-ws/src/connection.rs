@@ -218,7 +218,7 @@ where
                         break;
                     }
                 }
-                if let Message::Close(frame) = &message {
+                if let (Message::Close(frame), None) = (&message, self.closing) {
                     self.start_closing(frame.as_ref().map_or(1005, |f| f.code.into()), false);
                 }
                 if let Err(e) = Pin::new(&mut self.ws).start_send(message) {
@@ -261,7 +261,14 @@ where
             return None;
         }
         match self.handler.poll_outgoing(cx) {
-            Poll::Ready(Some(m)) => Some(m),
+            Poll::Ready(Some(m)) => {
+                if let Message::Close(frame) = &m {
+                    // The close deadline runs from now, even if the socket is too full to take
+                    // the close frame yet.
+                    self.start_closing(frame.as_ref().map_or(1005, |f| f.code.into()), false);
+                }
+                Some(m)
+            }
             Poll::Ready(None) => {
                 self.handler_done = true;
                 None

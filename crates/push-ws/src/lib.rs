@@ -99,6 +99,11 @@
 //! turn the lag into a `gap` or a close; the publisher and the other clients never wait.
 //! Replies to commands are bounded too: past 16 unsent replies the runner stops reading.
 //!
+//! The overflow policy is applied when the connection next pulls from its subscription, that is
+//! when the client reads again. A client that stops reading altogether stops answering pings
+//! too (they queue behind our data), so the heartbeat closes it as dead after
+//! `ping_interval + pong_timeout`; until then it costs its socket buffers and nothing else.
+//!
 //! # Cancel safety
 //! - [`run`] and [`serve`] own the socket; dropping their future drops the connection without a
 //!   close frame (the peer sees a reset). To close cleanly, end the handler: return a

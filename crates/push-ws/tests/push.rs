@@ -310,7 +310,12 @@ async fn a_silent_peer_is_closed_as_dead() {
     let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
     assert!(matches!(outcome, Err(Error::DeadPeer)), "{outcome:?}");
 
-    // A tungstenite client answers pings (while it reads), so it stays up across many of them.
+    // A tungstenite client answers pings (while it reads), so it stays up across many of them
+    // (with a pong timeout generous enough for a loaded machine).
+    let run = ConnectionConfig::default()
+        .ping_interval(Duration::from_millis(20))
+        .pong_timeout(Duration::from_secs(5));
+    let (addr, _outcomes) = server(AcceptConfig::default(), run, None).await;
     let mut client = connect(addr).await;
     for _ in 0..3 {
         assert!(matches!(recv(&mut client).await, Message::Ping(_)));
@@ -342,4 +347,51 @@ async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout(
     broker.close();
     let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
     assert!(matches!(outcome, Err(Error::CloseTimeout)), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_never_blocks_the_publisher() {
+    for policy in [Overflow::DropBacklog, Overflow::Close] {
+        let broker = MemoryBroker::new(Config::default().queue_count(16).overflow(policy));
+        let run = match policy {
+            // A client that reads nothing answers no ping either: the heartbeat ends it.
+            Overflow::Close => ConnectionConfig::default()
+                .ping_interval(Duration::from_millis(50))
+                .pong_timeout(Duration::from_millis(100)),
+            _ => ConnectionConfig::default(),
+        };
+        let (addr, mut outcomes) = server(AcceptConfig::default(), run, Some(broker.clone())).await;
+        let mut client = connect(addr).await;
+        send(&mut client, json!({"type": "subscribe", "topics": ["big"]})).await;
+        recv_json(&mut client).await;
+        // 40 MB of events while the client reads nothing: the sockets fill up, the server stops
+        // pulling from its subscription, and the broker's queue bound takes over.
+        let data = "x".repeat(8 << 10);
+        for i in 0..5000 {
+            publish(&broker, "big", &data);
+            if i % 8 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        match policy {
+            Overflow::Close => {
+                let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
+                assert!(matches!(outcome, Err(Error::DeadPeer)), "{outcome:?}");
+            }
+            _ => {
+                // Reading again, the client finds the announced loss.
+                let mut gap = None;
+                while gap.is_none() {
+                    let Message::Text(t) = recv(&mut client).await else {
+                        continue;
+                    };
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    if v["type"] == "gap" {
+                        gap = Some(v);
+                    }
+                }
+                assert_eq!(gap.unwrap()["reason"], "overflow");
+            }
+        }
+    }
 }
