@@ -110,7 +110,7 @@ impl Decoder {
     /// The same items, values and errors as [`poll_item`](Self::poll_item) (the two may be
     /// mixed), but the event's data and id are, when their line lies wholly in a chunk given to
     /// [`feed_bytes`](Self::feed_bytes), slices of that chunk: no allocation per event, only
-    /// reference counts. See [`SseEvent`] for what is copied and for the memory a kept event
+    /// reference counts. See [`SseEvent`](crate::SseEvent) for what is copied and for the memory a kept event
     /// holds.
     #[must_use = "the item or error is lost if not used"]
     pub fn poll_event(&mut self) -> Result<Option<RawItem>, Error> {
