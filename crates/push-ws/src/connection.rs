@@ -184,6 +184,13 @@ where
                     Poll::Ready(Some(Ok(message))) => {
                         progress = true;
                         self.heartbeat.handle_received(now());
+                        // An answered ping makes the next deadline the next ping, which may be
+                        // earlier than the pong deadline the timer is set to.
+                        if self.close_deadline.is_none()
+                            && self.heartbeat.poll_timeout() < self.timer.deadline().into_std()
+                        {
+                            self.reset_timer();
+                        }
                         self.on_frame(message);
                     }
                     Poll::Ready(Some(Err(e))) => {

@@ -311,10 +311,11 @@ async fn a_silent_peer_is_closed_as_dead() {
     assert!(matches!(outcome, Err(Error::DeadPeer)), "{outcome:?}");
 
     // A tungstenite client answers pings (while it reads), so it stays up across many of them
-    // (with a pong timeout generous enough for a loaded machine).
+    // (with a pong timeout no loaded machine can miss). The next ping follows the pong by the
+    // interval, not the pong deadline: otherwise the second ping would come after an hour.
     let run = ConnectionConfig::default()
         .ping_interval(Duration::from_millis(20))
-        .pong_timeout(Duration::from_secs(5));
+        .pong_timeout(Duration::from_secs(3600));
     let (addr, _outcomes) = server(AcceptConfig::default(), run, None).await;
     let mut client = connect(addr).await;
     for _ in 0..3 {
