@@ -110,6 +110,14 @@ pub trait Handler {
     /// message, so a slow peer makes the handler wait (and a broker subscription lag, where its
     /// overflow policy applies) instead of growing a queue. `Ready(None)`: nothing more, ever.
     fn poll_outgoing(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>>;
+
+    /// Whether the handler can take the next incoming message now (default: always). While it
+    /// is `Pending` the connection does not read from the peer, so a slow consumer pushes back
+    /// on the peer instead of growing a buffer.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let _ = cx;
+        Poll::Ready(())
+    }
 }
 
 /// Runs a connection until it ends: the close handshake completes, the peer disappears, or the
@@ -179,7 +187,10 @@ where
         let mut written = 0;
         loop {
             let mut progress = false;
-            if !self.read_done && self.outbox.0.len() < OUTBOX_LIMIT {
+            if !self.read_done
+                && self.outbox.0.len() < OUTBOX_LIMIT
+                && (self.closing.is_some() || self.handler.poll_ready(cx).is_ready())
+            {
                 match Pin::new(&mut self.ws).poll_next(cx) {
                     Poll::Ready(Some(Ok(message))) => {
                         progress = true;

@@ -16,6 +16,9 @@
 //!   closes bad input with the right code (1009 too big, 1007 invalid UTF-8, 1002 protocol
 //!   error), and only asks the application for the next message when the socket can take it,
 //!   so nothing queues without bound.
+//! - **Split halves done right** ([`split`]): a cloneable [`WsSender`] and a [`WsReceiver`] for
+//!   other tasks, both bounded, with the close handshake completed from either side while the
+//!   halves live anywhere (the connection future keeps owning the socket).
 //! - **The push protocol** ([`serve`]): a small JSON protocol over any [`push_core::Broker`],
 //!   with the same resume cursor as SSE and long polling.
 //!
@@ -108,6 +111,9 @@
 //! - [`run`] and [`serve`] own the socket; dropping their future drops the connection without a
 //!   close frame (the peer sees a reset). To close cleanly, end the handler: return a
 //!   [`tungstenite::Message::Close`] from [`Handler::poll_outgoing`], or close the broker.
+//! - [`WsSender::send`] and [`WsReceiver::recv`] are cancel safe (a dropped `send` queued
+//!   nothing; a dropped `recv` lost nothing). Dropping the [`split`] connection future drops the
+//!   connection like dropping [`run`].
 //! - [`accept`] and the adapters' upgrade futures are not cancel safe (a half-done handshake is
 //!   dropped with its stream); wrap them in a timeout, which is then the only thing lost.
 //! - The sans-IO types have no futures.
@@ -138,6 +144,7 @@ pub mod hyper;
 mod origin;
 mod protocol;
 mod push;
+mod split;
 
 pub use accept::{AcceptConfig, Accepted, Refusal};
 pub use accept_io::accept;
@@ -149,6 +156,7 @@ pub use protocol::{
     Command, CommandError, encode_error, encode_event, encode_gap, encode_subscribed,
 };
 pub use push::serve;
+pub use split::{SendError, TrySendError, WsReceiver, WsSender, split};
 
 /// Hooks for the fuzz targets and the seed-replay test; not part of the API.
 #[doc(hidden)]
