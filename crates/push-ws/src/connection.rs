@@ -25,17 +25,7 @@ const OUTBOX_LIMIT: usize = 16;
 /// The most messages written in one poll before yielding to other tasks.
 const WRITE_BUDGET: usize = 64;
 
-/// How a connection is run once accepted.
-///
-/// ```
-/// use std::time::Duration;
-/// use push_ws::ConnectionConfig;
-///
-/// let config = ConnectionConfig::default()
-///     .ping_interval(Duration::from_secs(25))
-///     .pong_timeout(Duration::from_secs(20));
-/// # let _ = config;
-/// ```
+/// How a connection is run once accepted: `ConnectionConfig::default().ping_interval(..)`.
 #[derive(Clone, Debug)]
 pub struct ConnectionConfig {
     pub(crate) ping_interval: Duration,
