@@ -6,7 +6,14 @@ use crate::{cargo, exec, root, setup, tidy};
 
 /// Packages checked on their own with no default features and with all features, so that
 /// feature unification in the workspace build cannot hide a missing feature gate.
-const FEATURE_CHECKED: &[&str] = &["push-core", "push-broker", "push-sse", "push-longpoll"];
+const FEATURE_CHECKED: &[&str] = &[
+    "push-core",
+    "push-broker",
+    "push-sse",
+    "push-longpoll",
+    "push-ws",
+    "push-h2",
+];
 
 pub(crate) fn run() -> Result<(), String> {
     let started = Instant::now();
