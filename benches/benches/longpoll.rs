@@ -99,14 +99,17 @@ fn wake(c: &mut Criterion) {
     all.sort();
     let mut each = latencies.lock().expect("lock").clone();
     each.sort();
-    eprintln!(
-        "longpoll_wake: all {HELD} responses after one publish: p50 {:?}, p99 {:?} over {} iterations; \
+    push_benches::note(
+        "longpoll_wake",
+        &format!(
+            "longpoll_wake: all {HELD} responses after one publish: p50 {:?}, p99 {:?} over {} iterations; \
          per-response latency p50 {:?}, p99 {:?}",
-        percentile(&all, 0.5),
-        percentile(&all, 0.99),
-        all.len(),
-        percentile(&each, 0.5),
-        percentile(&each, 0.99),
+            percentile(&all, 0.5),
+            percentile(&all, 0.99),
+            all.len(),
+            percentile(&each, 0.5),
+            percentile(&each, 0.99),
+        ),
     );
 }
 

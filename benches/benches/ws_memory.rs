@@ -45,9 +45,12 @@ fn main() -> ExitCode {
                 }
                 results.push(text);
             }
-            println!(
-                "ws idle memory: push-ws {} KiB/conn, tokio-tungstenite defaults {} KiB/conn",
-                results[0], results[1]
+            push_benches::note(
+                "ws_memory",
+                &format!(
+                    "ws idle memory: push-ws {} KiB/conn, tokio-tungstenite defaults {} KiB/conn",
+                    results[0], results[1]
+                ),
             );
             ExitCode::SUCCESS
         }

@@ -16,8 +16,23 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         cmd.args(["--bench", name]);
     }
     exec(&mut cmd)?;
-    let table = summary(&root().join("target/criterion"));
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root().join("target"), std::path::PathBuf::from);
+    let table = summary(&target.join("criterion"));
     println!("\n{table}");
+    // Figures criterion does not report (percentiles, memory), written by the benches.
+    let mut notes: Vec<_> = fs::read_dir(target.join("push-bench-notes"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    notes.sort();
+    for note in notes {
+        if let Ok(text) = fs::read_to_string(&note) {
+            print!("{text}");
+        }
+    }
     Ok(())
 }
 
