@@ -66,6 +66,21 @@ pub fn realistic_stream(total: usize) -> Vec<u8> {
     out
 }
 
+/// Records a figure that criterion does not report (a percentile, a memory size) so that
+/// `cargo xtask bench` prints it under its table: prints `line` and writes it to
+/// `target/push-bench-notes/<name>.txt`.
+pub fn note(name: &str, line: &str) {
+    println!("{line}");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    let dir = target.join("push-bench-notes");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join(format!("{name}.txt")), format!("{line}\n"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,20 +96,5 @@ mod tests {
             stream.iter().filter(|&&b| b == b'\n').count(),
             events.len() * 4
         );
-    }
-}
-
-/// Records a figure that criterion does not report (a percentile, a memory size) so that
-/// `cargo xtask bench` prints it under its table: prints `line` and writes it to
-/// `target/push-bench-notes/<name>.txt`.
-pub fn note(name: &str, line: &str) {
-    println!("{line}");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        std::path::PathBuf::from,
-    );
-    let dir = target.join("push-bench-notes");
-    if std::fs::create_dir_all(&dir).is_ok() {
-        let _ = std::fs::write(dir.join(format!("{name}.txt")), format!("{line}\n"));
     }
 }
