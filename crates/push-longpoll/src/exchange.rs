@@ -101,9 +101,9 @@ impl Exchange {
                     self.answer_batch();
                     return false;
                 }
-                self.body.push_event(&json);
                 self.count += 1;
                 self.bytes += json.len();
+                self.body.push_event(json);
                 self.next = Some(published.cursor());
                 if self.count >= self.max_events || self.bytes >= self.max_bytes {
                     self.answer_batch();

@@ -10,7 +10,7 @@
 //! the control characters are escaped.
 
 use bytes::Bytes;
-use push_core::{Cursor, Published, WireFormat};
+use push_core::{Cursor, MAX_CURSOR_LEN, Published, WireFormat};
 
 /// The JSON object of one event, encoded once per event and cached in the [`Published`] event,
 /// shared by every poll that answers with it.
@@ -52,9 +52,79 @@ fn encode_event(p: &Published) -> Bytes {
 
 /// Appends a cursor's text form (it needs no escaping: only `[0-9a-f-]`).
 pub(crate) fn push_cursor(out: &mut Vec<u8>, cursor: Cursor) {
-    use std::io::Write as _;
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{cursor}");
+    out.extend_from_slice(CursorText::new(cursor).as_bytes());
+}
+
+/// A cursor's text form (`EPOCH-OFFSET`, lowercase hex without leading zeros, as its
+/// `Display`) written on the stack without `core::fmt`: it is written up to three times per
+/// answer (the body's `next`, `Push-Cursor`, `ETag`).
+#[derive(Clone, Copy)]
+pub(crate) struct CursorText {
+    buf: [u8; MAX_CURSOR_LEN],
+    len: usize,
+}
+
+impl CursorText {
+    pub(crate) fn new(cursor: Cursor) -> Self {
+        let mut text = Self {
+            buf: [0; MAX_CURSOR_LEN],
+            len: 0,
+        };
+        text.push_hex(cursor.epoch());
+        text.buf[text.len] = b'-';
+        text.len += 1;
+        text.push_hex(cursor.offset());
+        text
+    }
+
+    fn push_hex(&mut self, value: u64) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        // From the last digit back; at least one digit, no leading zeros.
+        let mut digits = [0; 16];
+        let mut start = digits.len();
+        let mut rest = value;
+        loop {
+            start -= 1;
+            // The mask keeps the index below 16.
+            digits[start] = HEX[(rest & 0xf) as usize];
+            rest >>= 4;
+            if rest == 0 {
+                break;
+            }
+        }
+        let digits = &digits[start..];
+        self.buf[self.len..self.len + digits.len()].copy_from_slice(digits);
+        self.len += digits.len();
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The entity tag: the text in double quotes.
+    #[cfg(feature = "http")]
+    pub(crate) fn quoted(self) -> QuotedCursor {
+        let mut buf = [b'"'; MAX_CURSOR_LEN + 2];
+        buf[1..=self.len].copy_from_slice(self.as_bytes());
+        QuotedCursor {
+            buf,
+            len: self.len + 2,
+        }
+    }
+}
+
+/// `"CURSOR"`, an owner for `Bytes::from_owner`.
+#[cfg(feature = "http")]
+pub(crate) struct QuotedCursor {
+    buf: [u8; MAX_CURSOR_LEN + 2],
+    len: usize,
+}
+
+#[cfg(feature = "http")]
+impl AsRef<[u8]> for QuotedCursor {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
 }
 
 /// Appends `s` as a JSON string literal.
@@ -89,37 +159,56 @@ pub(crate) fn push_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// The answer body under construction: events are appended as they arrive.
+/// The answer body under construction: the (cached, shared) encoded events are collected as
+/// they arrive and written once, into a buffer of the exact size, when the answer is decided.
 #[derive(Debug, Default)]
 pub(crate) struct Body {
-    buf: Vec<u8>,
+    /// The first event: most answers carry one, and it needs no allocation here.
+    first: Option<Bytes>,
+    rest: Vec<Bytes>,
 }
+
+const OPEN: &[u8] = b"{\"events\":[";
+const NEXT: &[u8] = b"],\"next\":\"";
+const GAP_TRUE: &[u8] = b"\",\"gap\":true}";
+const GAP_FALSE: &[u8] = b"\",\"gap\":false}";
 
 impl Body {
     /// Appends one encoded event.
-    pub(crate) fn push_event(&mut self, event: &[u8]) {
-        if self.buf.is_empty() {
-            self.buf.reserve(event.len() + 64);
-            self.buf.extend_from_slice(b"{\"events\":[");
+    pub(crate) fn push_event(&mut self, event: Bytes) {
+        if self.first.is_none() {
+            self.first = Some(event);
         } else {
-            self.buf.push(b',');
+            self.rest.push(event);
         }
-        self.buf.extend_from_slice(event);
     }
 
     /// Closes the envelope.
-    pub(crate) fn finish(mut self, next: Cursor, gap: bool) -> Bytes {
-        if self.buf.is_empty() {
-            self.buf.extend_from_slice(b"{\"events\":[");
+    pub(crate) fn finish(self, next: Cursor, gap: bool) -> Bytes {
+        let next = CursorText::new(next);
+        let tail = if gap { GAP_TRUE } else { GAP_FALSE };
+        let events = self.first.iter().chain(&self.rest);
+        let count = usize::from(self.first.is_some()) + self.rest.len();
+        let size = OPEN.len()
+            + events.clone().map(Bytes::len).sum::<usize>()
+            + count.saturating_sub(1)
+            + NEXT.len()
+            + next.as_bytes().len()
+            + tail.len();
+        // Exactly `size`: a full `Vec` becomes `Bytes` without another allocation.
+        let mut buf = Vec::with_capacity(size);
+        buf.extend_from_slice(OPEN);
+        for (i, event) in events.enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(event);
         }
-        self.buf.extend_from_slice(b"],\"next\":\"");
-        push_cursor(&mut self.buf, next);
-        self.buf.extend_from_slice(if gap {
-            b"\",\"gap\":true}"
-        } else {
-            b"\",\"gap\":false}"
-        });
-        Bytes::from(self.buf)
+        buf.extend_from_slice(NEXT);
+        buf.extend_from_slice(next.as_bytes());
+        buf.extend_from_slice(tail);
+        debug_assert_eq!(buf.len(), size);
+        Bytes::from(buf)
     }
 }
 
@@ -168,8 +257,8 @@ mod tests {
     fn envelope() {
         let p = published(b"x", None);
         let mut body = Body::default();
-        body.push_event(&event_json(&p));
-        body.push_event(&event_json(&p));
+        body.push_event(event_json(&p));
+        body.push_event(event_json(&p));
         let v: serde_json::Value =
             serde_json::from_slice(&body.finish(Cursor::new(1, 2), true)).unwrap();
         assert_eq!(v["events"].as_array().unwrap().len(), 2);
@@ -177,5 +266,19 @@ mod tests {
         assert_eq!(v["gap"], true);
         let empty = Body::default().finish(Cursor::new(0, 0), false);
         assert_eq!(empty, r#"{"events":[],"next":"0-0","gap":false}"#);
+    }
+
+    #[test]
+    fn cursor_text_is_display() {
+        for (e, o) in [
+            (0, 0),
+            (1, 0xf),
+            (0x10, 0xabc),
+            (u64::MAX, u64::MAX),
+            (0x5eed, 42),
+        ] {
+            let c = Cursor::new(e, o);
+            assert_eq!(CursorText::new(c).as_bytes(), c.to_string().as_bytes());
+        }
     }
 }

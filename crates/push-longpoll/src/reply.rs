@@ -75,6 +75,15 @@ impl Reply {
         }
     }
 
+    /// The body, moved out (no reference count, no copy).
+    #[cfg(feature = "http")]
+    pub(crate) fn into_body(self) -> Bytes {
+        match self {
+            Self::Events { body, .. } => body,
+            other => other.body(),
+        }
+    }
+
     /// The response headers, lowercase names: `content-type` (200 and errors), `push-cursor`
     /// and `etag` (`"CURSOR"`, for short polling with `If-None-Match`) when there is a cursor,
     /// and `cache-control: no-store` always (no cache or proxy may answer a poll).

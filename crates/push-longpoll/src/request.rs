@@ -13,6 +13,7 @@
 //! ```
 
 use core::time::Duration;
+use std::borrow::Cow;
 
 use push_core::{Cursor, MAX_SELECTOR_TOPICS, Selector, Topic};
 
@@ -79,31 +80,31 @@ impl PollRequest {
                 Some(i) => (&param[..i], &param[i + 1..]),
                 None => (param, &b""[..]),
             };
-            match percent_decode(name)?.as_str() {
-                "topic" => {
+            match &*decode(name)? {
+                b"topic" => {
                     if topics.len() >= MAX_SELECTOR_TOPICS {
                         return Err(Error::InvalidTopic(push_core::Error::SelectorTooLarge));
                     }
                     let name = percent_decode(value)?;
                     topics.push(Topic::new(&name).map_err(Error::InvalidTopic)?);
                 }
-                "since" => {
+                b"since" => {
                     if since.is_some() {
                         return Err(Error::DuplicateParameter("since"));
                     }
-                    let text = percent_decode(value)?;
+                    let text = decode(value)?;
                     since = Some(if text.is_empty() {
                         None
                     } else {
-                        Some(Cursor::parse(&text).map_err(Error::InvalidSince)?)
+                        Some(Cursor::parse_bytes(&text).map_err(Error::InvalidSince)?)
                     });
                 }
-                "wait" => {
+                b"wait" => {
                     if wait.is_some() {
                         return Err(Error::DuplicateParameter("wait"));
                     }
-                    let text = percent_decode(value)?;
-                    wait = Some(parse_seconds(text.as_bytes()).ok_or(Error::InvalidWait)?);
+                    let text = decode(value)?;
+                    wait = Some(parse_seconds(&text).ok_or(Error::InvalidWait)?);
                 }
                 _ => {}
             }
@@ -150,8 +151,29 @@ impl PollRequest {
     }
 }
 
-/// Decodes `application/x-www-form-urlencoded` text (`+` is a space).
-pub(crate) fn percent_decode(input: &[u8]) -> Result<String, Error> {
+/// [`percent_decode`] as bytes (valid UTF-8 all the same), without even the UTF-8 check when
+/// `input` is plain ASCII: names, cursors and numbers usually are.
+fn decode(input: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
+    if input
+        .iter()
+        .all(|&b| b.is_ascii() && b != b'%' && b != b'+')
+    {
+        return Ok(Cow::Borrowed(input));
+    }
+    Ok(match percent_decode(input)? {
+        Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+        Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+    })
+}
+
+/// Decodes `application/x-www-form-urlencoded` text (`+` is a space); borrows `input` when it
+/// has nothing to decode.
+pub(crate) fn percent_decode(input: &[u8]) -> Result<Cow<'_, str>, Error> {
+    if !input.iter().any(|&b| b == b'%' || b == b'+') {
+        return core::str::from_utf8(input)
+            .map(Cow::Borrowed)
+            .map_err(|_| Error::InvalidQuery);
+    }
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
@@ -175,7 +197,9 @@ pub(crate) fn percent_decode(input: &[u8]) -> Result<String, Error> {
             }
         }
     }
-    String::from_utf8(out).map_err(|_| Error::InvalidQuery)
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| Error::InvalidQuery)
 }
 
 fn hex(b: u8) -> Option<u8> {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use http::{Request, Response};
 use push_core::Broker;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 use crate::{Config, Error, Exchange, PollRequest, Reply, parse_http};
 
@@ -73,13 +73,22 @@ impl<B: Broker> Handler<B> {
         let deadline = exchange
             .poll_timeout()
             .map_or(now, |d| now + d.saturating_duration_since(now.into_std()));
-        let mut sleep = pin!(tokio::time::sleep_until(deadline));
+        // The timer is created only when the poll is actually held: a poll answered at once
+        // (something ready, or short polling) never touches the timer wheel.
+        let mut sleep = pin!(None::<Sleep>);
         poll_fn(|cx| {
             // Check, then hold: the subscription registers our waker when it has nothing.
             if let Poll::Ready(reply) = exchange.poll_subscription(&mut subscription, cx) {
                 return Poll::Ready(reply);
             }
-            if sleep.as_mut().poll(cx).is_ready() {
+            if sleep.is_none() {
+                sleep.set(Some(tokio::time::sleep_until(deadline)));
+            }
+            let elapsed = sleep
+                .as_mut()
+                .as_pin_mut()
+                .is_some_and(|s| s.poll(cx).is_ready());
+            if elapsed {
                 exchange.handle_timeout(deadline.into_std());
                 if let Some(reply) = exchange.poll_reply() {
                     return Poll::Ready(reply);

@@ -123,8 +123,12 @@ fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     query.split('&').filter_map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         Some((
-            crate::request::percent_decode(name.as_bytes()).ok()?,
-            crate::request::percent_decode(value.as_bytes()).ok()?,
+            crate::request::percent_decode(name.as_bytes())
+                .ok()?
+                .into_owned(),
+            crate::request::percent_decode(value.as_bytes())
+                .ok()?
+                .into_owned(),
         ))
     })
 }
