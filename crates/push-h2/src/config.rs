@@ -113,16 +113,27 @@ impl PushConfig {
         &self.scheme
     }
 
+    #[cfg(test)]
     pub(crate) fn is_authoritative(
         &self,
         authority: &Authority,
         parent: Option<&Authority>,
     ) -> bool {
-        if self.authorities.is_empty() {
-            return parent.is_some_and(|p| eq_authority(p, authority));
-        }
-        self.authorities.iter().any(|a| eq_authority(a, authority))
+        is_authoritative(&self.authorities, authority, parent)
     }
+}
+
+/// Whether a server authoritative for `list` (the parent's authority when empty) may push for
+/// `authority`.
+pub(crate) fn is_authoritative(
+    list: &[Authority],
+    authority: &Authority,
+    parent: Option<&Authority>,
+) -> bool {
+    if list.is_empty() {
+        return parent.is_some_and(|p| eq_authority(p, authority));
+    }
+    list.iter().any(|a| eq_authority(a, authority))
 }
 
 fn eq_authority(a: &Authority, b: &Authority) -> bool {

@@ -35,6 +35,9 @@ struct Inner {
     disabled: AtomicBool,
     /// Pushes skipped because push is disabled, counted without the lock.
     disabled_skips: AtomicUsize,
+    /// The client's limit as last set in the ledger (`usize::MAX`, no limit, at first), so that
+    /// observing an unchanged limit takes no lock.
+    peer_max: AtomicUsize,
     ledger: Mutex<Ledger>,
 }
 
@@ -47,6 +50,7 @@ impl PushConnection {
                 config,
                 disabled: AtomicBool::new(false),
                 disabled_skips: AtomicUsize::new(0),
+                peer_max: AtomicUsize::new(usize::MAX),
                 ledger,
             }),
         }
@@ -64,7 +68,11 @@ impl PushConnection {
 
     /// Sets the client's concurrent stream limit by hand (when the connection is out of reach).
     pub fn set_peer_max_concurrent(&self, max: usize) {
-        self.ledger().set_peer_max(max);
+        if self.inner.peer_max.load(Ordering::Relaxed) != max {
+            let mut ledger = self.ledger();
+            ledger.set_peer_max(max);
+            self.inner.peer_max.store(max, Ordering::Relaxed);
+        }
     }
 
     /// True once a push failed because the client sent `SETTINGS_ENABLE_PUSH = 0`; no push is

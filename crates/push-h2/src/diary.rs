@@ -1,6 +1,28 @@
 //! The per-connection push diary: which (path, ETag) pairs this connection already pushed.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The keys are [`resource_hash`]es, already mixed: the map uses them as they are.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used for keys; anything else is folded in, FNV-style.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+}
 
 /// A bounded memory of what one connection pushed, keyed by path and ETag, so the same resource is
 /// never pushed twice on a connection (as Apache's `H2PushDiarySize`). The oldest entry is forgotten
@@ -10,7 +32,7 @@ use std::collections::{HashMap, VecDeque};
 pub struct PushDiary {
     capacity: usize,
     order: VecDeque<u64>,
-    entries: HashMap<u64, bool>,
+    entries: HashMap<u64, bool, BuildHasherDefault<KeyHasher>>,
 }
 
 impl PushDiary {
@@ -19,16 +41,20 @@ impl PushDiary {
         Self {
             capacity,
             order: VecDeque::new(),
-            entries: HashMap::new(),
+            entries: HashMap::default(),
         }
     }
 
     /// Remembers a push of `path` with `etag`; false if it was already in the diary.
     pub fn record(&mut self, path: &str, etag: Option<&str>) -> bool {
+        self.record_key(resource_hash(path, etag))
+    }
+
+    /// [`record`](Self::record) by [`resource_hash`].
+    pub(crate) fn record_key(&mut self, key: u64) -> bool {
         if self.capacity == 0 {
             return true;
         }
-        let key = resource_hash(path, etag);
         if self.entries.contains_key(&key) {
             return false;
         }
@@ -47,7 +73,7 @@ impl PushDiary {
         let key = resource_hash(path, etag);
         if let Some(has) = self.entries.get_mut(&key) {
             *has = true;
-        } else if self.record(path, etag) {
+        } else if self.record_key(key) {
             self.entries.insert(key, true);
         }
     }
@@ -62,7 +88,12 @@ impl PushDiary {
 
     /// Whether this resource was pushed (or cancelled) on the connection.
     pub fn contains(&self, path: &str, etag: Option<&str>) -> bool {
-        self.entries.contains_key(&resource_hash(path, etag))
+        self.contains_key(resource_hash(path, etag))
+    }
+
+    /// [`contains`](Self::contains) by [`resource_hash`].
+    pub(crate) fn contains_key(&self, key: u64) -> bool {
+        self.entries.contains_key(&key)
     }
 
     /// Whether the client cancelled the push of this resource.

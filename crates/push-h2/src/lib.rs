@@ -118,6 +118,7 @@ mod parent;
 mod policy;
 mod pushed;
 mod request;
+mod resolve;
 
 pub use config::PushConfig;
 pub use connection::PushConnection;

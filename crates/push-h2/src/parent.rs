@@ -111,7 +111,7 @@ impl ParentStream {
             return Ok(PushOutcome::NotPushed(SkipReason::PushDisabled));
         }
         let request = self.push_request(target)?;
-        self.push(&request, etag, size)
+        self.push_owned(request, etag, size)
     }
 
     /// Promises `request` on this stream, unless the policy or the client says no.
@@ -136,6 +136,16 @@ impl ParentStream {
             self.conn.skipped_disabled();
             return Ok(PushOutcome::NotPushed(SkipReason::PushDisabled));
         }
+        self.push_owned(request.clone(), etag, size)
+    }
+
+    /// [`push`](Self::push) of a request this stream may consume (no copy for h2).
+    fn push_owned(
+        &mut self,
+        request: PushRequest,
+        etag: Option<&str>,
+        size: Option<u64>,
+    ) -> Result<PushOutcome, Error> {
         let path = request.path_and_query();
         if let Err(reason) =
             self.conn
@@ -143,19 +153,18 @@ impl ParentStream {
         {
             return Ok(PushOutcome::NotPushed(reason));
         }
-        match self.respond.push_request(request.to_http()) {
-            Ok(pushed) => {
-                let head = *request.method() == Method::HEAD;
-                Ok(PushOutcome::Pushed(PushedStream::new(
-                    pushed,
-                    self.conn.clone(),
-                    path,
-                    etag,
-                    head,
-                )))
-            }
+        let path: Box<str> = path.into();
+        let head = *request.method() == Method::HEAD;
+        match self.respond.push_request(request.into_http()) {
+            Ok(pushed) => Ok(PushOutcome::Pushed(PushedStream::new(
+                pushed,
+                self.conn.clone(),
+                path,
+                etag,
+                head,
+            ))),
             Err(error) => {
-                self.conn.unreserve(&mut self.page, path, etag, size);
+                self.conn.unreserve(&mut self.page, &path, etag, size);
                 if is_push_disabled(&error) {
                     self.conn.disable();
                     Ok(PushOutcome::NotPushed(SkipReason::PushDisabled))

@@ -3,6 +3,7 @@
 
 use h2::Reason;
 
+use crate::diary::resource_hash;
 use crate::{CacheDigest, PushConfig, PushDiary};
 
 /// Why a push was not made. None of these is an error: the page is served either way.
@@ -117,10 +118,12 @@ impl Ledger {
         etag: Option<&str>,
         size: Option<u64>,
     ) -> Result<(), SkipReason> {
-        let verdict = self.check(config, page, digest, path, etag, size);
+        let key = resource_hash(path, etag);
+        let in_digest = || digest.is_some_and(|d| d.contains(path, etag));
+        let verdict = self.check(config, page, key, in_digest, size);
         match verdict {
             Ok(()) => {
-                self.diary.record(path, etag);
+                self.diary.record_key(key);
                 self.stats.pushed += 1;
                 self.stats.in_flight += 1;
                 page.pushes += 1;
@@ -135,15 +138,14 @@ impl Ledger {
         &self,
         config: &PushConfig,
         page: &PageBudget,
-        digest: Option<&CacheDigest>,
-        path: &str,
-        etag: Option<&str>,
+        key: u64,
+        in_digest: impl FnOnce() -> bool,
         size: Option<u64>,
     ) -> Result<(), SkipReason> {
-        if self.diary.contains(path, etag) {
+        if self.diary.contains_key(key) {
             return Err(SkipReason::AlreadyPushed);
         }
-        if digest.is_some_and(|d| d.contains(path, etag)) {
+        if in_digest() {
             return Err(SkipReason::ClientHasIt);
         }
         if page.pushes >= config.max_per_page {

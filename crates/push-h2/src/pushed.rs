@@ -73,14 +73,14 @@ impl PushedStream {
     pub(crate) fn new(
         inner: SendPushedResponse<Bytes>,
         conn: PushConnection,
-        path: &str,
+        path: Box<str>,
         etag: Option<&str>,
         head: bool,
     ) -> Self {
         Self {
             inner,
             conn,
-            path: path.into(),
+            path,
             etag: etag.map(Into::into),
             head,
             done: false,

@@ -1,9 +1,12 @@
 //! Push requests that are valid by construction.
 
+use std::sync::Arc;
+
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{Authority, PathAndQuery, Scheme, Uri};
 use http::{Method, Request};
 
+use crate::resolve::resolve;
 use crate::{Error, PushConfig};
 
 /// The longest push target accepted, in bytes.
@@ -15,11 +18,13 @@ pub const MAX_TARGET_LEN: usize = 8 * 1024;
 /// Built once per parent request ([`PushContext::new`]); every [`PushRequest`] is built from one.
 #[derive(Debug, Clone)]
 pub struct PushContext {
-    scheme: Scheme,
-    parent_authority: Option<Authority>,
-    parent_path: String,
+    pub(crate) scheme: Scheme,
+    pub(crate) parent_authority: Option<Authority>,
+    /// The parent's path and query (shared bytes, not copied); `None` when its URI has no path.
+    parent_path: Option<PathAndQuery>,
     headers: HeaderMap,
-    config: PushConfig,
+    /// [`PushConfig::authorities`]; `None` when empty (the parent's authority only).
+    pub(crate) authorities: Option<Arc<[Authority]>>,
 }
 
 impl PushContext {
@@ -36,7 +41,7 @@ impl PushContext {
             Authority::try_from(host.as_bytes()).ok()
         });
         let mut headers = HeaderMap::new();
-        let copy_headers = copy;
+        let copy_headers = copy && !parent.headers().is_empty();
         let copy = config
             .copy_headers
             .iter()
@@ -51,13 +56,23 @@ impl PushContext {
                 }
             }
         }
+        let uri = parent.uri();
         Self {
             scheme: config.scheme.clone(),
             parent_authority,
-            parent_path: parent.uri().path().to_owned(),
+            parent_path: if uri.path().is_empty() {
+                None
+            } else {
+                uri.path_and_query().cloned()
+            },
             headers,
-            config: config.clone(),
+            authorities: (!config.authorities.is_empty()).then(|| config.authorities.clone()),
         }
+    }
+
+    /// The parent's path (as `Uri::path`).
+    pub(crate) fn parent_path(&self) -> &str {
+        self.parent_path.as_ref().map_or("", PathAndQuery::path)
     }
 
     /// The parent's authority, if it sent one.
@@ -154,10 +169,15 @@ impl PushRequest {
 
     /// The `http::Request` h2 sends; valid by construction.
     pub fn to_http(&self) -> Request<()> {
+        self.clone().into_http()
+    }
+
+    /// [`to_http`](Self::to_http) without copying.
+    pub(crate) fn into_http(self) -> Request<()> {
         let mut request = Request::new(());
-        *request.method_mut() = self.method.clone();
-        *request.uri_mut() = self.uri.clone();
-        *request.headers_mut() = self.headers.clone();
+        *request.method_mut() = self.method;
+        *request.uri_mut() = self.uri;
+        *request.headers_mut() = self.headers;
         request
     }
 }
@@ -205,113 +225,6 @@ fn valid_value(value: &HeaderValue) -> bool {
         && !bytes.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n')
 }
 
-fn resolve(context: &PushContext, target: &str) -> Result<Uri, Error> {
-    let target = target.split('#').next().unwrap_or_default();
-    if target.is_empty()
-        || target.len() > MAX_TARGET_LEN
-        || target.bytes().any(|b| b <= b' ' || b == 0x7f)
-    {
-        return Err(Error::InvalidTarget);
-    }
-    let scheme_end = target
-        .find(':')
-        .filter(|&i| !target[..i].contains(['/', '?']));
-    let (authority, rest) = if let Some(colon) = scheme_end {
-        let scheme = &target[..colon];
-        if !scheme.eq_ignore_ascii_case(context.scheme.as_str()) {
-            let valid = scheme
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
-            return Err(if valid && !scheme.is_empty() {
-                Error::SchemeMismatch
-            } else {
-                Error::InvalidTarget
-            });
-        }
-        let rest = target[colon + 1..]
-            .strip_prefix("//")
-            .ok_or(Error::InvalidTarget)?;
-        split_authority(rest)?
-    } else if let Some(rest) = target.strip_prefix("//") {
-        split_authority(rest)?
-    } else {
-        let authority = context
-            .parent_authority
-            .clone()
-            .ok_or(Error::MissingAuthority)?;
-        (authority, target)
-    };
-    if !context
-        .config
-        .is_authoritative(&authority, context.parent_authority.as_ref())
-    {
-        return Err(Error::ForeignAuthority(authority.as_str().into()));
-    }
-    let (path, query) = match rest.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (rest, None),
-    };
-    let joined;
-    let path = if path.starts_with('/') || (path.is_empty() && scheme_end.is_some()) {
-        path
-    } else {
-        let dir = &context.parent_path[..context.parent_path.rfind('/').map_or(0, |i| i + 1)];
-        joined = format!("{}{path}", if dir.is_empty() { "/" } else { dir });
-        &joined
-    };
-    let mut path = remove_dot_segments(path);
-    if let Some(query) = query {
-        path.push('?');
-        path.push_str(query);
-    }
-    let path_and_query = PathAndQuery::try_from(path).map_err(|_| Error::InvalidTarget)?;
-    Uri::builder()
-        .scheme(context.scheme.clone())
-        .authority(authority)
-        .path_and_query(path_and_query)
-        .build()
-        .map_err(|_| Error::InvalidTarget)
-}
-
-fn split_authority(rest: &str) -> Result<(Authority, &str), Error> {
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = Authority::try_from(&rest[..end]).map_err(|_| Error::InvalidTarget)?;
-    if authority.as_str().contains('@') || authority.host().is_empty() {
-        return Err(Error::InvalidTarget);
-    }
-    Ok((authority, &rest[end..]))
-}
-
-/// RFC 3986 §5.2.4, on a path that starts with `/` (or is empty).
-fn remove_dot_segments(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    let mut segments = path.split('/').skip(1).peekable();
-    let mut trailing = false;
-    while let Some(segment) = segments.next() {
-        let last = segments.peek().is_none();
-        match segment {
-            "." => trailing = last,
-            ".." => {
-                out.pop();
-                trailing = last;
-            }
-            s => {
-                out.push(s);
-                trailing = false;
-            }
-        }
-    }
-    let mut result = String::with_capacity(path.len() + 1);
-    for segment in &out {
-        result.push('/');
-        result.push_str(segment);
-    }
-    if trailing || result.is_empty() {
-        result.push('/');
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,6 +252,14 @@ mod tests {
         assert_eq!(uri("../a/./b/../c").unwrap(), "http://example.com/a/c");
         assert_eq!(uri("http://EXAMPLE.com/x").unwrap(), "http://EXAMPLE.com/x");
         assert_eq!(uri("//example.com/y").unwrap(), "http://example.com/y");
+        assert_eq!(uri("?q").unwrap(), "http://example.com/app/?q");
+        assert_eq!(uri("http://example.com").unwrap(), "http://example.com/");
+        assert_eq!(
+            uri("http://example.com?x").unwrap(),
+            "http://example.com/?x"
+        );
+        assert_eq!(uri("/a/./b?x=/.").unwrap(), "http://example.com/a/b?x=/.");
+        assert_eq!(uri("/a//b/?x#y").unwrap(), "http://example.com/a//b/?x");
         assert!(matches!(
             uri("https://example.com/x"),
             Err(Error::SchemeMismatch)

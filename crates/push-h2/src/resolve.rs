@@ -1,0 +1,192 @@
+//! Resolving a push target against its parent: one pass over the target's bytes, and no copy
+//! beyond the one the URI keeps for the common case (an absolute path without dot segments).
+
+use std::borrow::Cow;
+
+use http::uri::{self, Authority, PathAndQuery, Uri};
+
+use crate::config::is_authoritative;
+use crate::{Error, MAX_TARGET_LEN, PushContext};
+
+/// What one scan of a target finds: where the fragment starts, the scheme's colon (a `:` before
+/// any `/` or `?`) and the first `?`.
+struct Scan {
+    end: usize,
+    colon: Option<usize>,
+}
+
+fn scan(target: &str) -> Result<Scan, Error> {
+    let bytes = target.as_bytes();
+    let mut end = bytes.len();
+    let mut colon = None;
+    let mut separator = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'#' => {
+                end = i;
+                break;
+            }
+            0..=b' ' | 0x7f => return Err(Error::InvalidTarget),
+            b'/' | b'?' => separator = true,
+            b':' if !separator && colon.is_none() => colon = Some(i),
+            _ => {}
+        }
+    }
+    if end == 0 || end > MAX_TARGET_LEN {
+        return Err(Error::InvalidTarget);
+    }
+    Ok(Scan { end, colon })
+}
+
+pub(crate) fn resolve(context: &PushContext, target: &str) -> Result<Uri, Error> {
+    let Scan { end, colon } = scan(target)?;
+    let target = &target[..end];
+    let (authority, rest) = if let Some(colon) = colon {
+        let scheme = &target[..colon];
+        if !scheme.eq_ignore_ascii_case(context.scheme.as_str()) {
+            let valid = scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+            return Err(if valid && !scheme.is_empty() {
+                Error::SchemeMismatch
+            } else {
+                Error::InvalidTarget
+            });
+        }
+        let rest = target[colon + 1..]
+            .strip_prefix("//")
+            .ok_or(Error::InvalidTarget)?;
+        split_authority(rest)?
+    } else if let Some(rest) = target.strip_prefix("//") {
+        split_authority(rest)?
+    } else {
+        let authority = context
+            .parent_authority
+            .clone()
+            .ok_or(Error::MissingAuthority)?;
+        // The parent's own authority needs no comparison unless a list is configured.
+        if let Some(list) = &context.authorities
+            && !is_authoritative(list, &authority, Some(&authority))
+        {
+            return Err(Error::ForeignAuthority(authority.as_str().into()));
+        }
+        (authority, target)
+    };
+    if colon.is_some() || target.starts_with("//") {
+        let list = context.authorities.as_deref().unwrap_or(&[]);
+        if !is_authoritative(list, &authority, context.parent_authority.as_ref()) {
+            return Err(Error::ForeignAuthority(authority.as_str().into()));
+        }
+    }
+    let (path, query) = match rest.bytes().position(|b| b == b'?') {
+        Some(q) => (&rest[..q], Some(&rest[q + 1..])),
+        None => (rest, None),
+    };
+    let path_and_query = if path.starts_with('/') && !has_dot_segment(path) {
+        // Already normalised: the path and query as given.
+        PathAndQuery::try_from(rest)
+    } else {
+        let joined;
+        let path = if path.starts_with('/') || (path.is_empty() && colon.is_some()) {
+            path
+        } else {
+            let parent = context.parent_path();
+            let dir = &parent[..parent.rfind('/').map_or(0, |i| i + 1)];
+            joined = format!("{}{path}", if dir.is_empty() { "/" } else { dir });
+            &joined
+        };
+        let mut path = remove_dot_segments(path).into_owned();
+        if let Some(query) = query {
+            path.push('?');
+            path.push_str(query);
+        }
+        PathAndQuery::try_from(path)
+    }
+    .map_err(|_| Error::InvalidTarget)?;
+    let mut parts = uri::Parts::default();
+    parts.scheme = Some(context.scheme.clone());
+    parts.authority = Some(authority);
+    parts.path_and_query = Some(path_and_query);
+    Uri::from_parts(parts).map_err(|_| Error::InvalidTarget)
+}
+
+fn split_authority(rest: &str) -> Result<(Authority, &str), Error> {
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = Authority::try_from(&rest[..end]).map_err(|_| Error::InvalidTarget)?;
+    if authority.as_str().contains('@') || authority.host().is_empty() {
+        return Err(Error::InvalidTarget);
+    }
+    Ok((authority, &rest[end..]))
+}
+
+/// Whether `remove_dot_segments` could change `path` (conservatively: any segment that starts
+/// with a dot).
+fn has_dot_segment(path: &str) -> bool {
+    path.as_bytes().windows(2).any(|w| w == b"/.")
+}
+
+/// RFC 3986 §5.2.4, on a path that starts with `/` (or is empty).
+pub(crate) fn remove_dot_segments(path: &str) -> Cow<'_, str> {
+    if !path.is_empty() && !has_dot_segment(path) {
+        return Cow::Borrowed(path);
+    }
+    let mut out: Vec<&str> = Vec::new();
+    let mut segments = path.split('/').skip(1).peekable();
+    let mut trailing = false;
+    while let Some(segment) = segments.next() {
+        let last = segments.peek().is_none();
+        match segment {
+            "." => trailing = last,
+            ".." => {
+                out.pop();
+                trailing = last;
+            }
+            s => {
+                out.push(s);
+                trailing = false;
+            }
+        }
+    }
+    let mut result = String::with_capacity(path.len() + 1);
+    for segment in &out {
+        result.push('/');
+        result.push_str(segment);
+    }
+    if trailing || result.is_empty() {
+        result.push('/');
+    }
+    Cow::Owned(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_segments() {
+        for (path, expected) in [
+            ("", "/"),
+            ("/", "/"),
+            ("/a//b/", "/a//b/"),
+            ("/a/./b", "/a/b"),
+            ("/a/../b", "/b"),
+            ("/a/..", "/"),
+            ("/a/.", "/a/"),
+            ("/.hidden", "/.hidden"),
+            ("/../../x", "/x"),
+        ] {
+            assert_eq!(remove_dot_segments(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn scan_finds_fragment_and_scheme() {
+        let s = scan("http://a/b?c#d:e").unwrap();
+        assert_eq!((s.end, s.colon), (12, Some(4)));
+        let s = scan("/a:b").unwrap();
+        assert_eq!((s.end, s.colon), (4, None));
+        assert!(scan("#x").is_err());
+        assert!(scan("/a\x7f").is_err());
+        assert!(scan("/ok#not checked").is_ok());
+    }
+}
