@@ -141,6 +141,7 @@ pub mod h2;
 mod heartbeat;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod json;
 mod origin;
 mod protocol;
 mod push;

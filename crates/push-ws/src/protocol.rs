@@ -7,6 +7,8 @@ use bytes::Bytes;
 use push_core::{Cursor, Gap, Published, Topic, WireFormat};
 use serde::{Deserialize, Serialize};
 
+use crate::json;
+
 /// A command from the client, parsed and validated.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,20 +127,6 @@ fn shorten(text: &str, max: usize) -> Cow<'_, str> {
     }
 }
 
-#[derive(Serialize)]
-struct EventMessage<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    topic: &'a str,
-    id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    binary: Option<usize>,
-}
-
 /// The messages of one event: its JSON text message and, when its data is not UTF-8, the binary
 /// message that follows it.
 ///
@@ -161,19 +149,51 @@ struct EventMessage<'a> {
 pub fn encode_event(published: &Published) -> (Bytes, Option<Bytes>) {
     let data = &published.event().data;
     let text = core::str::from_utf8(data).ok();
-    let json = published.encoded(WireFormat::Json, |p| {
-        let msg = EventMessage {
-            kind: "event",
-            topic: p.topic().as_str(),
-            id: p.cursor().to_string(),
-            event: p.event().event.as_deref(),
-            data: text,
-            binary: text.is_none().then_some(data.len()),
-        };
-        // Serialising a struct of strings and integers cannot fail.
-        Bytes::from(serde_json::to_vec(&msg).unwrap_or_default())
-    });
+    let json = published.encoded(WireFormat::Json, |p| encode_event_json(p, text));
     (json, text.is_none().then(|| data.clone()))
+}
+
+/// `{"type":"event","topic":..,"id":..,"event":..,"data":..|"binary":LEN}`, written directly
+/// (what `serde_json` would write for that object, without its formatter machinery).
+fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
+    let topic = p.topic().as_str();
+    let event = p.event().event.as_deref();
+    let cursor = p.cursor();
+    let binary = p.event().data.len() as u64;
+    // Exact for text data that needs no escaping (the common case), so the buffer becomes
+    // `Bytes` without another allocation; an upper bound for the digits of a binary length.
+    let len = r#"{"type":"event","topic":,"id":"-"}"#.len()
+        + json::str_len(topic)
+        + json::hex_len(cursor.epoch())
+        + json::hex_len(cursor.offset())
+        + event.map_or(0, |e| r#","event":"#.len() + json::str_len(e))
+        + text.map_or(r#","binary":"#.len() + 20, |t| {
+            r#","data":"#.len() + json::str_len(t)
+        });
+    let mut out = Vec::with_capacity(len);
+    out.extend_from_slice(br#"{"type":"event","topic":"#);
+    json::push_str(&mut out, topic);
+    out.extend_from_slice(br#","id":""#);
+    json::push_hex(&mut out, cursor.epoch());
+    out.push(b'-');
+    json::push_hex(&mut out, cursor.offset());
+    out.push(b'"');
+    if let Some(event) = event {
+        out.extend_from_slice(br#","event":"#);
+        json::push_str(&mut out, event);
+    }
+    match text {
+        Some(text) => {
+            out.extend_from_slice(br#","data":"#);
+            json::push_str(&mut out, text);
+        }
+        None => {
+            out.extend_from_slice(br#","binary":"#);
+            json::push_decimal(&mut out, binary);
+        }
+    }
+    out.push(b'}');
+    Bytes::from(out)
 }
 
 #[derive(Serialize)]
@@ -310,5 +330,52 @@ mod tests {
         assert!(bin.is_none());
         // Cached: the same bytes come back.
         assert_eq!(encode_event(&p).0.as_ptr(), text.as_ptr());
+    }
+
+    /// The event encoder writes what serde_json writes for the same object.
+    #[test]
+    fn events_match_serde_json() {
+        #[derive(Serialize)]
+        struct EventMessage<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            topic: &'a str,
+            id: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            event: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            data: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            binary: Option<usize>,
+        }
+        let datas: [&[u8]; 6] = [
+            b"",
+            b"hi",
+            b"a\"b\\c\x01",
+            "é✓\u{7f}".as_bytes(),
+            &[0xff],
+            &[0; 1000],
+        ];
+        for (i, data) in datas.into_iter().enumerate() {
+            for event in [None, Some("update"), Some("t\tab")] {
+                let cursor = Cursor::new(u64::MAX >> (i * 9), i as u64 * 0x1_0000_0001);
+                let mut e = Event::new(data.to_vec());
+                e.event = event.map(str::to_owned);
+                let p = Published::new(Topic::new(&format!("t\"{i}")).unwrap(), cursor, e);
+                let text = core::str::from_utf8(data).ok();
+                let want = serde_json::to_vec(&EventMessage {
+                    kind: "event",
+                    topic: p.topic().as_str(),
+                    id: cursor.to_string(),
+                    event,
+                    data: text,
+                    binary: text.is_none().then_some(data.len()),
+                })
+                .unwrap();
+                let (json, binary) = encode_event(&p);
+                assert_eq!(json, want, "{}", String::from_utf8_lossy(&want));
+                assert_eq!(binary.is_some(), text.is_none());
+            }
+        }
     }
 }

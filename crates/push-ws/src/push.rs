@@ -10,9 +10,9 @@ use push_core::{Broker, CloseReason, Cursor, Delivery, Selector, Subscription, T
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 
 use crate::connection::{ConnectionConfig, Handler, Outbox, run};
 use crate::protocol::{Command, encode_error, encode_event, encode_gap, encode_subscribed};
@@ -117,11 +117,7 @@ impl<B: Broker> Handler for PushHandler<B> {
             Some(Delivery::Event(published)) => {
                 let (json, binary) = encode_event(&published);
                 self.binary = binary;
-                // Our encoder writes JSON, which is UTF-8; the fallback is unreachable.
-                Message::Text(
-                    Utf8Bytes::try_from(json)
-                        .unwrap_or_else(|_| Utf8Bytes::from(encode_error("event not encodable"))),
-                )
+                text_frame(json)
             }
             Some(Delivery::Gap(gap)) => Message::Text(encode_gap(&gap).into()),
             Some(Delivery::Closed(CloseReason::Overflow)) => close(
@@ -132,6 +128,12 @@ impl<B: Broker> Handler for PushHandler<B> {
         };
         Poll::Ready(Some(message))
     }
+}
+
+/// A text message of JSON we encoded (so valid UTF-8), as the frame tungstenite would build for
+/// `Message::Text`: the shared bytes are neither copied nor validated again per connection.
+fn text_frame(json: Bytes) -> Message {
+    Message::Frame(Frame::message(json, OpCode::Data(Data::Text), true))
 }
 
 fn close(code: CloseCode, reason: &'static str) -> Message {
