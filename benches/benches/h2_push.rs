@@ -2,14 +2,17 @@
 //! h2load always disables push, so it cannot measure this).
 //!
 //! - `h2_push/{push-h2,raw-h2}`: every page pushes one 1 KiB resource (a fresh path per page, so
-//!   the diary never skips one): through `ParentStream::push` + `PushedStream::send_now`, against
-//!   h2's raw `push_request` with a hand-built absolute URI.
+//!   the diary never skips one): through `ParentStream::push_target` + `PushedStream::send_now`,
+//!   against h2's raw `push_request` with the absolute URI a careful user builds from parts (the
+//!   connection's scheme, the request's authority, the path). Both write the path into one reused
+//!   buffer; same page, headers and bodies.
 //! - `h2_nopush/{push-h2,no-push-server}`: the client sends `SETTINGS_ENABLE_PUSH = 0`; push-h2
 //!   still asks to push on every page (remembered as disabled after the first), against a server
 //!   that never pushes.
 //!
 //! Eight pages in flight at a time; the client reads every response and pushed body.
 
+use std::fmt::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -18,8 +21,8 @@ use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, criterion_group, criterion_main};
 use h2::RecvStream;
 use h2::client::SendRequest;
-use http::uri::Scheme;
-use http::{Request, Response};
+use http::uri::{self, PathAndQuery, Scheme};
+use http::{Request, Response, Uri};
 use push_h2::{ParentStream, PushConfig, PushConnection, PushOutcome};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -59,13 +62,17 @@ async fn connection(socket: TcpStream, mode: Server) {
         .max_concurrent(1024);
     let pushes = PushConnection::new(config);
     let counter = Arc::new(AtomicU64::new(0));
+    let mut target = String::new();
     while let Some(Ok((request, mut respond))) = conn.accept().await {
         let n = counter.fetch_add(1, Ordering::Relaxed);
+        target.clear();
+        if !matches!(mode, Server::NoPush) {
+            write!(target, "/asset/{n}").expect("target");
+        }
         match mode {
             Server::PushH2 => {
                 pushes.observe(&conn);
                 let mut parent = ParentStream::new(&pushes, &request, respond);
-                let target = format!("/asset/{n}");
                 let outcome = parent
                     .push_target(&target, None, Some(ASSET.len() as u64))
                     .expect("valid push");
@@ -82,11 +89,12 @@ async fn connection(socket: TcpStream, mode: Server) {
                     .expect("page");
             }
             Server::RawH2 => {
-                let uri = format!(
-                    "http://{}/asset/{n}",
-                    request.uri().authority().expect("authority")
-                );
-                let push = Request::get(uri).body(()).expect("push request");
+                let mut parts = uri::Parts::default();
+                parts.scheme = Some(Scheme::HTTP);
+                parts.authority = request.uri().authority().cloned();
+                parts.path_and_query = Some(PathAndQuery::try_from(&*target).expect("path"));
+                let mut push = Request::new(());
+                *push.uri_mut() = Uri::from_parts(parts).expect("push uri");
                 if let Ok(mut pushed) = respond.push_request(push) {
                     let mut stream = pushed
                         .send_response(Response::new(()), false)

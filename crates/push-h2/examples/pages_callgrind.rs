@@ -13,7 +13,7 @@
 use bytes::{Bytes, BytesMut};
 use h2::RecvStream;
 use h2::client::SendRequest;
-use http::uri::{PathAndQuery, Scheme};
+use http::uri::{self, PathAndQuery, Scheme};
 use http::{Request, Response, Uri};
 use push_h2::{ParentStream, PushConfig, PushConnection, PushOutcome};
 use tokio::io::DuplexStream;
@@ -63,14 +63,14 @@ async fn connection(socket: DuplexStream, mode: Server) {
                     .expect("page");
             }
             Server::RawH2 => {
-                let mut uri = Uri::builder().scheme(Scheme::HTTP);
-                if let Some(authority) = request.uri().authority() {
-                    uri = uri.authority(authority.clone());
-                }
-                let path = PathAndQuery::try_from(format!("/asset/{n}")).expect("path");
-                let uri = uri.path_and_query(path).build().expect("uri");
+                target.clear();
+                std::fmt::Write::write_fmt(&mut target, format_args!("/asset/{n}")).unwrap();
+                let mut parts = uri::Parts::default();
+                parts.scheme = Some(Scheme::HTTP);
+                parts.authority = request.uri().authority().cloned();
+                parts.path_and_query = Some(PathAndQuery::try_from(&*target).expect("path"));
                 let mut push = Request::new(());
-                *push.uri_mut() = uri;
+                *push.uri_mut() = Uri::from_parts(parts).expect("push uri");
                 if let Ok(mut pushed) = respond.push_request(push) {
                     let mut stream = pushed
                         .send_response(Response::new(()), false)
