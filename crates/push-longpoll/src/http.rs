@@ -1,7 +1,7 @@
 //! The `http` feature: requests from `http::Request`, replies as `http::Response`.
 
 use bytes::Bytes;
-use http::header::{self, GetAll, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, GetAll, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
 
 use crate::json::CursorText;
@@ -56,24 +56,20 @@ impl Reply {
     /// The reply as an `http::Response` (status, headers and body; see [`Reply::headers`]).
     pub fn into_http(self) -> Response<Bytes> {
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let next = self.next();
+        let content_type = match &self {
+            Self::Events { .. } => Some(JSON_CONTENT_TYPE),
+            Self::Error(_) => Some(TEXT_CONTENT_TYPE),
+            Self::Timeout { .. } | Self::NotModified { .. } => None,
+        };
+        let mut response = Response::new(self.into_body());
+        *response.status_mut() = status;
         // The same headers, in the same order, as `Reply::headers`, without the strings.
-        let mut map = HeaderMap::with_capacity(4);
-        match &self {
-            Self::Events { .. } => {
-                map.append(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(JSON_CONTENT_TYPE),
-                );
-            }
-            Self::Error(_) => {
-                map.append(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(TEXT_CONTENT_TYPE),
-                );
-            }
-            Self::Timeout { .. } | Self::NotModified { .. } => {}
+        let map = response.headers_mut();
+        if let Some(content_type) = content_type {
+            map.append(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
-        if let Some(next) = self.next() {
+        if let Some(next) = next {
             // One buffer, `"CURSOR"`, shared by both headers (one allocation, no copy).
             let etag = Bytes::from_owner(CursorText::new(next).quoted());
             let cursor = etag.slice(1..etag.len() - 1);
@@ -87,9 +83,6 @@ impl Reply {
             }
         }
         map.append(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        let mut response = Response::new(self.into_body());
-        *response.status_mut() = status;
-        *response.headers_mut() = map;
         response
     }
 }
