@@ -3,12 +3,13 @@
 //!
 //! ```text
 //! cargo build --release -p push-h2 --example pages_callgrind
-//! valgrind --tool=callgrind target/release/examples/pages_callgrind push-h2 2000
+//! valgrind --tool=callgrind target/release/examples/pages_callgrind push-h2 2000 [IN_FLIGHT] [tcp]
 //! ```
 //!
-//! Modes: `push-h2` and `raw-h2` (client allows push, one push per page), `nopush-h2` and
-//! `no-push-server` (client disables push). Run twice with different N and subtract to get the
-//! instructions per page.
+//! Modes: `push-h2` and `raw-h2` (client allows push, one push per page; `raw-fmt` is raw h2 with
+//! a `format!`ed URI string), `nopush-h2` and `no-push-server` (client disables push). Run twice
+//! with different N and subtract to get the instructions per page. `IN_FLIGHT` client tasks
+//! (default 1); `tcp` serves over loopback TCP on a 2-worker runtime instead, as the bench does.
 
 use bytes::{Bytes, BytesMut};
 use h2::RecvStream;
@@ -16,7 +17,7 @@ use h2::client::SendRequest;
 use http::uri::{self, PathAndQuery, Scheme};
 use http::{Request, Response, Uri};
 use push_h2::{ParentStream, PushConfig, PushConnection, PushOutcome};
-use tokio::io::DuplexStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 const PAGE: &[u8] = &[b'p'; 2048];
 const ASSET: &[u8] = &[b'a'; 1024];
@@ -29,7 +30,7 @@ enum Server {
     NoPush,
 }
 
-async fn connection(socket: DuplexStream, mode: Server) {
+async fn connection<T: AsyncRead + AsyncWrite + Unpin>(socket: T, mode: Server) {
     let Ok(mut conn) = h2::server::handshake(socket).await else {
         return;
     };
@@ -148,6 +149,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "push-h2".into());
     let count: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let in_flight: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
     let (server, enable_push) = match mode.as_str() {
         "push-h2" => (Server::PushH2, true),
         "raw-h2" => (Server::RawH2, true),
@@ -156,23 +158,66 @@ fn main() {
         "no-push-server" => (Server::NoPush, false),
         other => panic!("unknown mode {other}"),
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
+    let tcp = args.next().is_some_and(|t| t == "tcp");
+    let rt = if tcp {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().build()
+    }
+    .expect("runtime");
+    let start = std::time::Instant::now();
     let bytes = rt.block_on(async move {
-        let (client_io, server_io) = tokio::io::duplex(64 * 1024);
-        tokio::spawn(connection(server_io, server));
-        let (send, conn) = h2::client::Builder::new()
-            .enable_push(enable_push)
-            .handshake::<_, Bytes>(client_io)
-            .await
-            .expect("handshake");
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
+        let send = if tcp {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let client_io = tokio::net::TcpStream::connect(listener.local_addr().expect("addr"))
+                .await
+                .expect("connect");
+            let (server_io, _) = listener.accept().await.expect("accept");
+            server_io.set_nodelay(true).expect("nodelay");
+            client_io.set_nodelay(true).expect("nodelay");
+            tokio::spawn(connection(server_io, server));
+            let (send, conn) = h2::client::Builder::new()
+                .enable_push(enable_push)
+                .handshake::<_, Bytes>(client_io)
+                .await
+                .expect("handshake");
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            send
+        } else {
+            let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+            tokio::spawn(connection(server_io, server));
+            let (send, conn) = h2::client::Builder::new()
+                .enable_push(enable_push)
+                .handshake::<_, Bytes>(client_io)
+                .await
+                .expect("handshake");
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            send
+        };
+        let mut tasks = Vec::new();
+        for t in 0..in_flight {
+            let send = send.clone();
+            let share = count / in_flight + u64::from(t < count % in_flight);
+            tasks.push(tokio::spawn(async move {
+                let mut total = 0;
+                for _ in 0..share {
+                    total += page(&send).await;
+                }
+                total
+            }));
+        }
         let mut total = 0;
-        for _ in 0..count {
-            total += page(&send).await;
+        for task in tasks {
+            total += task.await.expect("client task");
         }
         total
     });
@@ -181,6 +226,7 @@ fn main() {
     } else {
         PAGE.len() + ASSET.len()
     };
-    assert_eq!(bytes, expected * count as usize);
-    println!("{mode}: {count} pages, {bytes} bytes");
+    let elapsed = start.elapsed();
+    let all = bytes == expected * count as usize;
+    println!("{mode}: {count} pages in {elapsed:?}, {bytes} bytes (all pushed: {all})");
 }
