@@ -1,6 +1,7 @@
 //! WebSocket push throughput and echo round trips over loopback: push-ws (accept policy, small
 //! buffers, heartbeat, broker subscription, encode-once JSON) against raw tokio-tungstenite with
-//! its defaults (what users write by hand), on the same runtime in the same run.
+//! its defaults (what users write by hand), on the same runtime in the same run. Every socket
+//! has `TCP_NODELAY` set, on both sides of both.
 //!
 //! - `ws_push`: each iteration publishes 100 events of 100 bytes on a topic and waits until the
 //!   client has received all 100 JSON messages. The raw server reads pre-encoded JSON from a
@@ -47,8 +48,17 @@ async fn listener() -> (TcpListener, SocketAddr) {
     (listener, addr)
 }
 
+/// Both servers (and the client) disable Nagle, as push servers do: otherwise a write that
+/// follows a small unacknowledged one (push-ws's `subscribed` reply, a partial batch) waits for
+/// the peer's delayed ACK, up to 40 ms, which measures the TCP stack rather than the library.
+async fn accept(listener: &TcpListener) -> TcpStream {
+    let (tcp, _) = listener.accept().await.expect("accept");
+    tcp.set_nodelay(true).expect("nodelay");
+    tcp
+}
+
 async fn connect(addr: SocketAddr) -> Client {
-    tokio_tungstenite::connect_async(format!("ws://{addr}/"))
+    tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/"), None, true)
         .await
         .expect("connect")
         .0
@@ -71,7 +81,7 @@ fn push_ws_push(rt: &Runtime, iters: u64) -> Duration {
         let (listener, addr) = listener().await;
         let server_broker = broker.clone();
         let server = tokio::spawn(async move {
-            let (tcp, _) = listener.accept().await.expect("accept");
+            let tcp = accept(&listener).await;
             let (ws, _) = push_ws::accept(tcp, &AcceptConfig::default())
                 .await
                 .expect("handshake");
@@ -111,7 +121,7 @@ fn raw_push(rt: &Runtime, iters: u64) -> Duration {
         let (tx, mut rx) = broadcast::channel::<Utf8Bytes>(4 * BATCH);
         let (listener, addr) = listener().await;
         let server = tokio::spawn(async move {
-            let (tcp, _) = listener.accept().await.expect("accept");
+            let tcp = accept(&listener).await;
             let mut ws = tokio_tungstenite::accept_async(tcp)
                 .await
                 .expect("handshake");
@@ -175,7 +185,7 @@ fn push_ws_echo(rt: &Runtime, iters: u64) -> Duration {
     rt.block_on(async {
         let (listener, addr) = listener().await;
         let server = tokio::spawn(async move {
-            let (tcp, _) = listener.accept().await.expect("accept");
+            let tcp = accept(&listener).await;
             let (ws, _) = push_ws::accept(tcp, &AcceptConfig::default())
                 .await
                 .expect("handshake");
@@ -192,7 +202,7 @@ fn raw_echo(rt: &Runtime, iters: u64) -> Duration {
     rt.block_on(async {
         let (listener, addr) = listener().await;
         let server = tokio::spawn(async move {
-            let (tcp, _) = listener.accept().await.expect("accept");
+            let tcp = accept(&listener).await;
             let mut ws = tokio_tungstenite::accept_async(tcp)
                 .await
                 .expect("handshake");

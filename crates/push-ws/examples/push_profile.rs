@@ -1,5 +1,5 @@
 //! A deterministic driver for instruction counts (`valgrind --tool=callgrind`): pushes N events
-//! over loopback TCP on a current-thread runtime, through push-ws's `serve` on a `MemoryBroker`
+//! over loopback TCP (`TCP_NODELAY`, as a push server sets it) on a current-thread runtime, through push-ws's `serve` on a `MemoryBroker`
 //! or through raw tokio-tungstenite fed from a `broadcast` channel, like `benches/benches/ws.rs`.
 //!
 //! ```text
@@ -47,6 +47,7 @@ async fn push_ws(batches: u64) {
     let server_broker = broker.clone();
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.expect("accept");
+        tcp.set_nodelay(true).expect("nodelay");
         let mut config = AcceptConfig::default();
         if let Some(bytes) = std::env::var("WRITE_BUFFER")
             .ok()
@@ -57,9 +58,10 @@ async fn push_ws(batches: u64) {
         let (ws, _) = push_ws::accept(tcp, &config).await.expect("handshake");
         push_ws::serve(ws, server_broker, &ConnectionConfig::default()).await
     });
-    let (mut client, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
-        .await
-        .expect("connect");
+    let (mut client, _) =
+        tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/"), None, true)
+            .await
+            .expect("connect");
     let subscribe = r#"{"type":"subscribe","topics":["bench"]}"#;
     client.send(Message::text(subscribe)).await.expect("send");
     receive(&mut client, 1).await;
@@ -90,6 +92,7 @@ async fn raw(batches: u64) {
     let addr = listener.local_addr().expect("addr");
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.expect("accept");
+        tcp.set_nodelay(true).expect("nodelay");
         let mut ws = tokio_tungstenite::accept_async(tcp)
             .await
             .expect("handshake");
@@ -101,9 +104,10 @@ async fn raw(batches: u64) {
             ws.flush().await.expect("flush");
         }
     });
-    let (mut client, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
-        .await
-        .expect("connect");
+    let (mut client, _) =
+        tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/"), None, true)
+            .await
+            .expect("connect");
     for i in 0..batches {
         for j in 0..BATCH as u64 {
             let e = event(i * 1000 + j);

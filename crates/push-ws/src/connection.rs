@@ -236,6 +236,13 @@ where
                 self.flush = true;
                 progress = true;
             }
+            if written >= WRITE_BUDGET {
+                // Let other connections run; come back at once (the handler was not polled
+                // again, so nothing else would wake this task). What is buffered is flushed
+                // then, together with the rest of the burst: one write instead of two.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             if self.flush {
                 match Pin::new(&mut self.ws).poll_flush(cx) {
                     Poll::Ready(Ok(())) => {
@@ -248,12 +255,6 @@ where
                     Poll::Ready(Err(e)) => return Poll::Ready(self.on_write_error(e)),
                     Poll::Pending => {}
                 }
-            }
-            if written >= WRITE_BUDGET {
-                // Let other connections run; come back at once (the handler was not polled
-                // again, so nothing else would wake this task).
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
             }
             if !progress {
                 return Poll::Pending;

@@ -5,15 +5,13 @@
 /// Whether `serde_json` would escape any byte of `bytes`: `"`, `\` and the control characters
 /// below 0x20 (it leaves DEL and non-ASCII alone).
 fn needs_escape(bytes: &[u8]) -> bool {
-    let bad = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
-    let mut chunks = bytes.chunks_exact(16);
-    for chunk in &mut chunks {
-        // No early exit inside a chunk, so the compiler can vectorise it.
-        if chunk.iter().fold(false, |acc, &b| acc | bad(b)) {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&b| bad(b))
+    let bad = |b: u8| u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\');
+    let (chunks, rest) = bytes.as_chunks::<16>();
+    // Fixed-size chunks without an early exit inside: the compiler vectorises each one.
+    chunks
+        .iter()
+        .any(|chunk| chunk.iter().fold(0, |acc, &b| acc | bad(b)) != 0)
+        || rest.iter().any(|&b| bad(b) != 0)
 }
 
 /// Appends `s` as a JSON string, exactly as `serde_json` encodes it.
