@@ -70,9 +70,8 @@ impl<B: Broker> Handler<B> {
             .seed
             .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
         let mut exchange = Exchange::new(request, &self.config, now.into_std(), seed);
-        let deadline = exchange
-            .poll_timeout()
-            .map_or(now, |d| now + d.saturating_duration_since(now.into_std()));
+        // The exchange's own deadline (`now + hold`), on tokio's clock.
+        let deadline = now.checked_add(exchange.hold()).unwrap_or(now);
         // The timer is created only when the poll is actually held: a poll answered at once
         // (something ready, or short polling) never touches the timer wheel.
         let mut sleep = pin!(None::<Sleep>);
