@@ -47,7 +47,7 @@ impl Default for AcceptConfig {
             max_message_size: 1 << 20,
             max_frame_size: 256 << 10,
             read_buffer_size: 4 << 10,
-            write_buffer_size: 8 << 10,
+            write_buffer_size: 32 << 10,
         }
     }
 }
@@ -115,8 +115,11 @@ impl AcceptConfig {
         self
     }
 
-    /// How many bytes of outgoing frames are gathered before a write (default 8 KiB). It grows
-    /// only while sending, so an idle connection does not pay for it.
+    /// How many bytes of outgoing frames are gathered before a write (default 32 KiB;
+    /// tungstenite's default is 128 KiB). It grows only while sending, so an idle connection does
+    /// not pay for it; a burst of events costs one write per this many bytes (the runner also
+    /// writes at the end of every burst), and a connection whose peer stops reading holds at most
+    /// this plus one message before the runner stops pulling events for it.
     #[must_use]
     pub fn write_buffer_size(mut self, bytes: usize) -> Self {
         self.write_buffer_size = bytes;
