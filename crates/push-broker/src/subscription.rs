@@ -243,9 +243,17 @@ impl Drop for MemorySubscription {
     fn drop(&mut self) {
         let slots = core::mem::take(&mut self.slots);
         for (slot, read) in slots.into_iter().zip(&self.reads) {
-            slot.lock().leave(read.key);
+            let idle = {
+                let mut history = slot.lock();
+                history.leave(read.key);
+                history.is_idle()
+            };
             drop(slot);
-            self.inner.release(&read.topic);
+            // Only a topic left with neither history nor subscribers can be forgotten; checking
+            // here first spares the map's write lock on the common path.
+            if idle {
+                self.inner.release(&read.topic);
+            }
         }
     }
 }
