@@ -4,6 +4,10 @@
 //!
 //! Each iteration publishes one event and waits until every subscriber task has received it; the
 //! throughput is deliveries (subscribers) per iteration.
+//!
+//! Afterwards, at 10,000 subscribers, both are also run in alternating rounds (see
+//! `interleaved`), whose median ratio is noted: the two criterion figures are taken seconds apart
+//! and drift with the machine.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -140,6 +144,33 @@ fn fanout(c: &mut Criterion) {
         });
         group.finish();
     }
+    interleaved(&rt);
+}
+
+/// At the largest size, alternates rounds of `PUBLISHES` publishes through each side (the same
+/// harness as the criterion functions, fresh subscribers every round) and notes the median of
+/// the per-round ratios of deliveries per second.
+fn interleaved(rt: &Runtime) {
+    const ROUNDS: usize = 15;
+    const PUBLISHES: u64 = 40;
+    let n = SIZES[SIZES.len() - 1];
+    let r = push_benches::interleave(
+        ROUNDS,
+        || bench_broker(rt, n, PUBLISHES),
+        || bench_broadcast(rt, n, PUBLISHES),
+    );
+    let per = PUBLISHES as u32;
+    push_benches::note(
+        &format!("fanout_{n}"),
+        &format!(
+            "fanout_{n} interleaved ({ROUNDS} rounds of {PUBLISHES} publishes): per publish \
+             push-broker median {:?}, tokio-broadcast median {:?}; \
+             push-broker ÷ tokio-broadcast deliveries/s, median of the rounds: {}",
+            r.ours / per,
+            r.theirs / per,
+            r.ratio(),
+        ),
+    );
 }
 
 criterion_group!(benches, fanout);

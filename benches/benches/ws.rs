@@ -7,6 +7,8 @@
 //!   client has received all 100 JSON messages. The raw server reads pre-encoded JSON from a
 //!   `tokio::sync::broadcast` channel (encoded with serde_json at publish time) and writes it
 //!   with `feed` + `flush`.
+//!   Afterwards both are also run in alternating rounds (see `interleaved`), whose median ratio
+//!   is noted: the two criterion figures are taken seconds apart and drift with the machine.
 //! - `ws_echo`: each iteration is one round trip of a 32-byte text message.
 
 use std::net::SocketAddr;
@@ -234,6 +236,7 @@ fn ws(c: &mut Criterion) {
         b.iter_custom(|iters| raw_push(&rt, iters))
     });
     group.finish();
+    interleaved(&rt);
 
     let mut group = c.benchmark_group("ws_echo");
     group
@@ -248,6 +251,28 @@ fn ws(c: &mut Criterion) {
         b.iter_custom(|iters| raw_echo(&rt, iters))
     });
     group.finish();
+}
+
+/// Alternates rounds of `ITERS` batches of `BATCH` events through each side (the same harness as
+/// the `ws_push` criterion functions, a fresh connection every round) and notes the median of the
+/// per-round ratios of messages per second. One batch alone takes a fraction of a millisecond,
+/// too short to time against scheduler noise, hence several per round.
+fn interleaved(rt: &Runtime) {
+    const ROUNDS: usize = 15;
+    const ITERS: u64 = 400;
+    let r = push_benches::interleave(ROUNDS, || push_ws_push(rt, ITERS), || raw_push(rt, ITERS));
+    let per = ITERS as u32;
+    push_benches::note(
+        "ws_push",
+        &format!(
+            "ws_push interleaved ({ROUNDS} rounds of {ITERS} batches of {BATCH}): per batch \
+             push-ws median {:?}, tokio-tungstenite median {:?}; \
+             push-ws ÷ tokio-tungstenite messages/s, median of the rounds: {}",
+            r.ours / per,
+            r.theirs / per,
+            r.ratio(),
+        ),
+    );
 }
 
 criterion_group!(benches, ws);

@@ -81,6 +81,68 @@ pub fn note(name: &str, line: &str) {
     }
 }
 
+/// What [`interleave`] measured: the median per-round durations of each side and the per-round
+/// ratios of their rates (`theirs ÷ ours` of the durations, so above 1 means ours is faster).
+#[derive(Debug, Clone, Copy)]
+pub struct Interleaved {
+    pub rounds: usize,
+    pub ours: std::time::Duration,
+    pub theirs: std::time::Duration,
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Interleaved {
+    /// The ratios as `0.93× (min 0.81, max 1.05)`: median, then the extremes.
+    pub fn ratio(&self) -> String {
+        format!(
+            "{:.2}× (min {:.2}, max {:.2})",
+            self.median, self.min, self.max
+        )
+    }
+}
+
+/// Runs `rounds` rounds of the same work for both sides, alternating which side goes first, and
+/// summarises the per-round rate ratios. Criterion measures two functions seconds apart, and on a
+/// shared or virtualised machine the speed drifts between them; the median of ratios taken
+/// side by side cancels that drift. Each closure runs one round and returns its timed duration.
+pub fn interleave(
+    rounds: usize,
+    mut ours: impl FnMut() -> std::time::Duration,
+    mut theirs: impl FnMut() -> std::time::Duration,
+) -> Interleaved {
+    assert!(rounds > 0, "at least one round");
+    let mut times: Vec<(std::time::Duration, std::time::Duration)> = (0..rounds)
+        .map(|round| {
+            if round % 2 == 0 {
+                let o = ours();
+                (o, theirs())
+            } else {
+                let t = theirs();
+                (ours(), t)
+            }
+        })
+        .collect();
+    let mut ratios: Vec<f64> = times
+        .iter()
+        .map(|(o, t)| t.as_secs_f64() / o.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    times.sort_by_key(|r| r.0);
+    let ours = times[rounds / 2].0;
+    times.sort_by_key(|r| r.1);
+    let theirs = times[rounds / 2].1;
+    Interleaved {
+        rounds,
+        ours,
+        theirs,
+        median: ratios[rounds / 2],
+        min: ratios[0],
+        max: ratios[rounds - 1],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +158,26 @@ mod tests {
             stream.iter().filter(|&&b| b == b'\n').count(),
             events.len() * 4
         );
+    }
+
+    #[test]
+    fn interleave_alternates_and_takes_the_median() {
+        use std::time::Duration;
+        let order = std::cell::RefCell::new(Vec::new());
+        let r = interleave(
+            3,
+            || {
+                order.borrow_mut().push('o');
+                Duration::from_millis(10)
+            },
+            || {
+                order.borrow_mut().push('t');
+                Duration::from_millis(20)
+            },
+        );
+        assert_eq!(order.into_inner(), ['o', 't', 't', 'o', 'o', 't']);
+        assert_eq!(r.ours, Duration::from_millis(10));
+        assert_eq!(r.theirs, Duration::from_millis(20));
+        assert!((r.median - 2.0).abs() < 1e-9);
     }
 }
