@@ -12,6 +12,7 @@ use push_core::{Cursor, Error, Event, Published, Selector, Topic};
 use crate::Config;
 use crate::history::TopicSlot;
 use crate::subscription::MemorySubscription;
+use crate::wake::WakeList;
 
 /// The embedded in-memory broker. Cloning gives another handle to the same broker.
 ///
@@ -30,7 +31,9 @@ pub(crate) struct Inner {
     sequence: Mutex<u64>,
     /// The highest sequence number fully inserted (stored under the topic's lock).
     pub(crate) watermark: AtomicU64,
-    topics: RwLock<HashMap<Topic, Arc<TopicSlot>>>,
+    /// Topic names come from clients: a seeded hasher (foldhash's `RandomState`) keeps lookups fast
+    /// without giving up resistance to chosen collisions.
+    topics: RwLock<HashMap<Topic, Arc<TopicSlot>, foldhash::fast::RandomState>>,
     /// The highest sequence number evicted from a topic that was since removed from the map: a
     /// topic created again starts from here, so a loss is never forgotten with its topic.
     removed_evicted_max: AtomicU64,
@@ -60,7 +63,7 @@ impl MemoryBroker {
                 config,
                 sequence: Mutex::new(0),
                 watermark: AtomicU64::new(0),
-                topics: RwLock::new(HashMap::new()),
+                topics: RwLock::new(HashMap::default()),
                 removed_evicted_max: AtomicU64::new(0),
                 closed: AtomicBool::new(false),
             }),
@@ -83,7 +86,7 @@ impl MemoryBroker {
             self.inner.config.history_count,
             self.inner.config.history_age,
         );
-        let mut wake = Vec::new();
+        let mut wake = WakeList::default();
         let cursor;
         {
             let mut sequence = self
@@ -99,9 +102,7 @@ impl MemoryBroker {
             history.push(seq, now, published, limits, &mut wake);
             self.inner.watermark.store(seq, Ordering::Release);
         }
-        for waker in wake {
-            waker.wake();
-        }
+        wake.wake_all();
         Ok(cursor)
     }
 
@@ -173,13 +174,11 @@ impl MemoryBroker {
             .values()
             .cloned()
             .collect();
-        let mut wake = Vec::new();
+        let mut wake = WakeList::default();
         for slot in slots {
             slot.lock().wake_all(&mut wake);
         }
-        for waker in wake {
-            waker.wake();
-        }
+        wake.wake_all();
     }
 
     /// How many topics the broker currently tracks.

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use push_core::Published;
 
+use crate::wake::WakeList;
+
 /// A topic shared by the broker's map and every subscription that selects it.
 #[derive(Debug, Default)]
 pub(crate) struct TopicSlot {
@@ -96,7 +98,7 @@ impl History {
         at: Instant,
         published: Arc<Published>,
         limits: (usize, Duration),
-        wake: &mut Vec<Waker>,
+        wake: &mut WakeList,
     ) {
         let weight = published.event().weight() as u64;
         self.ring.push_back(Entry {
@@ -171,7 +173,7 @@ impl History {
     }
 
     /// Collects every parked waker, leaving the slots idle.
-    pub(crate) fn wake_all(&mut self, wake: &mut Vec<Waker>) {
+    pub(crate) fn wake_all(&mut self, wake: &mut WakeList) {
         for w in &mut self.waiters {
             if matches!(w, Waiter::Waiting(_))
                 && let Waiter::Waiting(waker) = core::mem::replace(w, Waiter::Idle)
@@ -209,7 +211,7 @@ mod tests {
     fn ring_evicts_by_count_and_age_and_tracks_bytes() {
         let mut h = History::default();
         let t0 = Instant::now();
-        let mut wake = Vec::new();
+        let mut wake = WakeList::default();
         for (i, seq) in [3u64, 5, 9].into_iter().enumerate() {
             let at = t0 + Duration::from_secs(i as u64);
             h.push(

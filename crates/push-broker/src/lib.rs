@@ -65,6 +65,7 @@ mod broker;
 mod config;
 mod history;
 mod subscription;
+mod wake;
 
 pub use broker::MemoryBroker;
 pub use config::{Config, Overflow};
