@@ -11,6 +11,17 @@
 //!   that never pushes.
 //!
 //! Eight pages in flight at a time; the client reads every response and pushed body.
+//!
+//! The same binary is the deterministic driver for instruction counts (`drive` mode: a
+//! current-thread runtime and an in-memory duplex, one page at a time unless told otherwise):
+//!
+//! ```text
+//! cargo bench -p push-benches --bench h2_push --no-run   # prints the binary's path
+//! valgrind --tool=callgrind BINARY drive push-h2 2000 [IN_FLIGHT]
+//! ```
+//!
+//! Modes: `push-h2`, `raw-h2` (the client allows push), `nopush-h2`, `no-push-server` (it does
+//! not). Run twice with different page counts and subtract for the instructions per page.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -18,12 +29,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use h2::RecvStream;
 use h2::client::SendRequest;
 use http::uri::{self, PathAndQuery, Scheme};
 use http::{Request, Response, Uri};
 use push_h2::{ParentStream, PushConfig, PushConnection, PushOutcome};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 
@@ -53,7 +65,7 @@ async fn serve(listener: TcpListener, mode: Server) {
     }
 }
 
-async fn connection(socket: TcpStream, mode: Server) {
+async fn connection<T: AsyncRead + AsyncWrite + Unpin>(socket: T, mode: Server) {
     let Ok(mut conn) = h2::server::handshake(socket).await else {
         return;
     };
@@ -163,11 +175,20 @@ async fn client(rt: &Runtime, mode: Server, enable_push: bool) -> (SendRequest<B
 }
 
 async fn pages(send: &SendRequest<Bytes>, url: &str, count: u64) -> Duration {
+    pages_in_flight(send, url, count, IN_FLIGHT).await
+}
+
+async fn pages_in_flight(
+    send: &SendRequest<Bytes>,
+    url: &str,
+    count: u64,
+    in_flight: u64,
+) -> Duration {
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for t in 0..IN_FLIGHT {
+    for t in 0..in_flight {
         let (send, url) = (send.clone(), url.to_owned());
-        let share = count / IN_FLIGHT + u64::from(t < count % IN_FLIGHT);
+        let share = count / in_flight + u64::from(t < count % in_flight);
         tasks.push(tokio::spawn(async move {
             for _ in 0..share {
                 std::hint::black_box(page(&send, &url).await);
@@ -218,5 +239,46 @@ fn nopush(c: &mut Criterion) {
     );
 }
 
+/// `drive MODE PAGES [IN_FLIGHT]`: serves PAGES pages over an in-memory duplex on a
+/// current-thread runtime, for callgrind.
+fn drive(args: &[String]) {
+    let mode = args.first().map_or("push-h2", String::as_str);
+    let count: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let in_flight: u64 = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1).max(1);
+    let (server, enable_push) = match mode {
+        "push-h2" => (Server::PushH2, true),
+        "raw-h2" => (Server::RawH2, true),
+        "nopush-h2" => (Server::PushH2, false),
+        "no-push-server" => (Server::NoPush, false),
+        other => panic!("unknown mode {other}: push-h2, raw-h2, nopush-h2, no-push-server"),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let elapsed = rt.block_on(async move {
+        let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+        tokio::spawn(connection(server_io, server));
+        let (send, conn) = h2::client::Builder::new()
+            .enable_push(enable_push)
+            .handshake::<_, Bytes>(client_io)
+            .await
+            .expect("handshake");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        pages_in_flight(&send, "http://bench.local/", count, in_flight).await
+    });
+    println!("{mode}: {count} pages in {elapsed:?}");
+}
+
 criterion_group!(benches, push, nopush);
-criterion_main!(benches);
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "drive") {
+        drive(&args[1..]);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
