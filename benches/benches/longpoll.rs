@@ -10,6 +10,11 @@
 //!   (`since` before it, `wait=0`), so it is the full request → event → JSON response cycle.
 //!   Afterwards both are also run in alternating batches (see `interleaved`), whose median ratio
 //!   is printed: the two criterion figures are taken seconds apart and drift with the machine.
+//!
+//! The same binary is the deterministic driver for instruction counts:
+//! `valgrind --tool=callgrind BINARY drive poll 2000` (or `drive hello 2000`), where BINARY is the
+//! path `cargo bench -p push-benches --bench longpoll --no-run` prints; run two counts and
+//! subtract for the instructions per cycle.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -17,12 +22,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use push_broker::MemoryBroker;
-use push_core::{Event, Topic};
+use push_core::{Cursor, Event, Topic};
 use push_longpoll::{Config, Handler, serve};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -159,10 +164,18 @@ async fn cycles(sender: &mut SendRequest<Empty<Bytes>>, target: &str, iters: u64
     start.elapsed()
 }
 
-fn cycle(c: &mut Criterion) {
-    let rt = runtime();
-    let mut in_process = None;
-    let (poll_addr, hello_addr, target) = rt.block_on(async {
+/// The two servers on `rt` (push-longpoll with one event ready after `before`, and hyper hello),
+/// the poll target, and the handler for the in-process measurement.
+fn servers(
+    rt: &Runtime,
+) -> (
+    SocketAddr,
+    SocketAddr,
+    String,
+    Arc<Handler<MemoryBroker>>,
+    Cursor,
+) {
+    rt.block_on(async {
         let broker = MemoryBroker::default();
         let before = broker.head();
         broker
@@ -173,21 +186,28 @@ fn cycle(c: &mut Criterion) {
             )
             .expect("publish");
         let handler = Arc::new(Handler::new(broker, Config::default()));
-        in_process = Some((Arc::clone(&handler), before));
         let poll = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let hello = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addrs = (
             poll.local_addr().expect("addr"),
             hello.local_addr().expect("addr"),
         );
-        tokio::spawn(serve(poll, handler));
+        tokio::spawn(serve(poll, Arc::clone(&handler)));
         tokio::spawn(hello_server(hello));
         (
             addrs.0,
             addrs.1,
             format!("/poll?topic=t&since={before}&wait=0"),
+            handler,
+            before,
         )
-    });
+    })
+}
+
+fn cycle(c: &mut Criterion) {
+    let rt = runtime();
+    let (poll_addr, hello_addr, target, handler, before) = servers(&rt);
+    let in_process = Some((handler, before));
     let mut poll_client = rt.block_on(client(poll_addr));
     let mut hello_client = rt.block_on(client(hello_addr));
     let mut group = c.benchmark_group("longpoll_cycle");
@@ -255,5 +275,36 @@ fn interleaved(
     );
 }
 
+/// `drive MODE CYCLES`: CYCLES poll cycles (`poll`) or hello requests (`hello`) over one
+/// keep-alive loopback connection on a current-thread runtime, for callgrind.
+fn drive(args: &[String]) {
+    let mode = args.first().map_or("poll", String::as_str);
+    let count: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (poll_addr, hello_addr, target, _, _) = servers(&rt);
+    let (addr, target) = match mode {
+        "poll" => (poll_addr, target.as_str()),
+        "hello" => (hello_addr, "/"),
+        other => panic!("unknown mode {other}: poll, hello"),
+    };
+    let elapsed = rt.block_on(async {
+        let mut sender = client(addr).await;
+        cycles(&mut sender, target, count).await
+    });
+    println!("{mode}: {count} cycles in {elapsed:?}");
+}
+
 criterion_group!(benches, wake, cycle);
-criterion_main!(benches);
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "drive") {
+        drive(&args[1..]);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -10,12 +10,24 @@
 //!   Afterwards both are also run in alternating rounds (see `interleaved`), whose median ratio
 //!   is noted: the two criterion figures are taken seconds apart and drift with the machine.
 //! - `ws_echo`: each iteration is one round trip of a 32-byte text message.
+//!
+//! The same binary is the deterministic driver for instruction counts (`drive` mode, a
+//! current-thread runtime unless `mt` is given):
+//!
+//! ```text
+//! cargo bench -p push-benches --bench ws --no-run   # prints the binary's path
+//! valgrind --tool=callgrind BINARY drive push-ws 20000 [mt]
+//! valgrind --tool=callgrind BINARY drive tokio-tungstenite 20000 [mt]
+//! ```
+//!
+//! Run each with two event counts and divide the difference of the instructions by the
+//! difference of the counts for the instructions per delivered event.
 
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use futures_util::{SinkExt, StreamExt};
 use push_broker::{Config, MemoryBroker};
 use push_core::{Event, Topic};
@@ -275,5 +287,36 @@ fn interleaved(rt: &Runtime) {
     );
 }
 
+/// `drive MODE EVENTS [mt]`: pushes EVENTS events through push-ws or raw tokio-tungstenite with
+/// the bench's own harness, for callgrind.
+fn drive(args: &[String]) {
+    let mode = args.first().map_or("push-ws", String::as_str);
+    let events: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let rt = if args.get(2).is_some_and(|t| t == "mt") {
+        runtime()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    };
+    let batches = events / BATCH as u64;
+    let elapsed = match mode {
+        "push-ws" => push_ws_push(&rt, batches),
+        "tokio-tungstenite" => raw_push(&rt, batches),
+        other => panic!("unknown mode {other}: push-ws, tokio-tungstenite"),
+    };
+    println!("{mode}: {events} events in {elapsed:?}");
+}
+
 criterion_group!(benches, ws);
-criterion_main!(benches);
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "drive") {
+        drive(&args[1..]);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
