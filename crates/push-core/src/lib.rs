@@ -52,8 +52,12 @@ mod error;
 mod event;
 mod topic;
 
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
+
 pub use broker::{Broker, Subscription};
-pub use cursor::{__fuzz, Cursor, MAX_CURSOR_LEN};
+pub use cursor::{Cursor, MAX_CURSOR_LEN};
 pub use delivery::{CloseReason, Delivery, Gap, GapReason, Published, WireFormat};
 pub use error::Error;
 pub use event::Event;
