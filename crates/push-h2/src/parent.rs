@@ -103,12 +103,8 @@ impl ParentStream {
         etag: Option<&str>,
         size: Option<u64>,
     ) -> Result<PushOutcome, Error> {
-        if self.state == ParentState::Ended {
-            return Err(Error::StreamEnded);
-        }
-        if self.conn.push_disabled() {
-            self.conn.skipped_disabled();
-            return Ok(PushOutcome::NotPushed(SkipReason::PushDisabled));
+        if let Some(refused) = self.refuse_early()? {
+            return Ok(refused);
         }
         let request = self.push_request(target)?;
         self.push_owned(request, etag, size)
@@ -129,17 +125,26 @@ impl ParentStream {
         etag: Option<&str>,
         size: Option<u64>,
     ) -> Result<PushOutcome, Error> {
-        if self.state == ParentState::Ended {
-            return Err(Error::StreamEnded);
-        }
-        if self.conn.push_disabled() {
-            self.conn.skipped_disabled();
-            return Ok(PushOutcome::NotPushed(SkipReason::PushDisabled));
+        if let Some(refused) = self.refuse_early()? {
+            return Ok(refused);
         }
         self.push_owned(request.clone(), etag, size)
     }
 
     /// [`push`](Self::push) of a request this stream may consume (no copy for h2).
+    /// What every push answers before any work: an error once the parent has ended, and
+    /// "not pushed" once the connection knows the client disabled push.
+    fn refuse_early(&self) -> Result<Option<PushOutcome>, Error> {
+        if self.state == ParentState::Ended {
+            return Err(Error::StreamEnded);
+        }
+        if self.conn.push_disabled() {
+            self.conn.skipped_disabled();
+            return Ok(Some(PushOutcome::NotPushed(SkipReason::PushDisabled)));
+        }
+        Ok(None)
+    }
+
     fn push_owned(
         &mut self,
         request: PushRequest,
