@@ -6,6 +6,7 @@
 
 use std::process::ExitCode;
 
+mod args;
 mod json;
 mod poll;
 mod sse;

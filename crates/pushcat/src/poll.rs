@@ -8,50 +8,32 @@ use std::process::ExitCode;
 use push_core::Cursor;
 use push_longpoll::{Client, Item};
 
-const USAGE: &str =
-    "  poll URL [--since CURSOR] [--count N]   long-poll URL (e.g. http://HOST/poll?topic=T)\n";
+use crate::args::Args;
+use crate::usage_error;
 
 pub(crate) fn run(args: &[String]) -> ExitCode {
-    let mut url = None;
-    let mut since = None;
-    let mut count = None;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--since" => match it.next().map(|s| s.parse::<Cursor>()) {
-                Some(Ok(c)) => since = Some(c),
-                Some(Err(e)) => return usage(&format!("--since: {e}")),
-                None => return usage("--since needs a cursor"),
-            },
-            "--count" => match it.next().map(|s| s.parse::<u64>()) {
-                Some(Ok(n)) => count = Some(n),
-                _ => return usage("--count needs a number"),
-            },
-            other if url.is_none() && !other.starts_with("--") => url = Some(other.to_owned()),
-            other => return usage(&format!("unexpected argument {other:?}")),
-        }
-    }
-    let Some(url) = url else {
-        return usage("poll needs a URL");
+    let parsed = match Args::parse(args, &["--since", "--count"]) {
+        Ok(a) => a,
+        Err(e) => return usage_error(&e),
+    };
+    let (since, count) = match (
+        parsed.get::<Cursor>("--since"),
+        parsed.get::<u64>("--count"),
+    ) {
+        (Ok(since), Ok(count)) => (since, count),
+        (Err(e), _) | (_, Err(e)) => return usage_error(&e),
+    };
+    let Some(url) = parsed.url else {
+        return usage_error("poll needs a URL");
     };
     let mut client = match Client::new(&url) {
         Ok(c) => c,
-        Err(e) => return usage(&e.to_string()),
+        Err(e) => return usage_error(&e.to_string()),
     };
     if let Some(c) = since {
         client = client.since(c);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("pushcat: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    runtime.block_on(poll_loop(client, count))
+    crate::block_on(poll_loop(client, count))
 }
 
 async fn poll_loop(mut client: Client, count: Option<u64>) -> ExitCode {
@@ -80,9 +62,4 @@ async fn poll_loop(mut client: Client, count: Option<u64>) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("pushcat poll: {message}\nusage: pushcat\n{USAGE}");
-    ExitCode::from(2)
 }

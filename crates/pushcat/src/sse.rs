@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use push_sse::{Decoder, EventSource, Item};
 
+use crate::args::Args;
 use crate::json::{Line, print_line};
 
 pub(crate) fn run(args: &[String]) -> ExitCode {
@@ -84,24 +85,24 @@ fn drain(decoder: &mut Decoder, out: &mut impl Write) -> Result<(), ExitCode> {
 }
 
 fn listen(args: &[String]) -> ExitCode {
-    let Some(url) = args.first() else {
+    let parsed = match Args::parse(args, &["--last-event-id", "--count"]) {
+        Ok(a) => a,
+        Err(e) => return crate::usage_error(&e),
+    };
+    let count = match parsed.get::<u64>("--count") {
+        Ok(count) => count,
+        Err(e) => return crate::usage_error(&e),
+    };
+    let last_event_id = parsed
+        .all("--last-event-id")
+        .last()
+        .unwrap_or("")
+        .to_owned();
+    let Some(url) = parsed.url.as_deref() else {
         return crate::usage_error(
             "usage: pushcat sse listen URL [--last-event-id ID] [--count N]",
         );
     };
-    let mut last_event_id = String::new();
-    let mut count: Option<u64> = None;
-    let mut rest = args[1..].iter();
-    while let Some(flag) = rest.next() {
-        match (flag.as_str(), rest.next()) {
-            ("--last-event-id", Some(id)) => last_event_id.clone_from(id),
-            ("--count", Some(n)) => match n.parse() {
-                Ok(n) => count = Some(n),
-                Err(_) => return crate::usage_error("--count wants a number"),
-            },
-            _ => return crate::usage_error(&format!("unexpected argument {flag:?}")),
-        }
-    }
     let source = match EventSource::new(url) {
         Ok(s) => s.last_event_id(last_event_id),
         Err(e) => {

@@ -14,38 +14,24 @@ use push_core::Cursor;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-const USAGE: &str = "  ws URL [--subscribe TOPIC]... [--from CURSOR] [--count N]\n";
+use crate::args::Args;
+use crate::usage_error;
 
 pub(crate) fn run(args: &[String]) -> ExitCode {
-    let mut url = None;
-    let mut topics = Vec::new();
-    let mut from = None;
-    let mut count = None;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--subscribe" => match it.next() {
-                Some(t) => topics.push(t.clone()),
-                None => return usage("--subscribe needs a topic"),
-            },
-            "--from" => match it.next().map(|s| s.parse::<Cursor>()) {
-                Some(Ok(c)) => from = Some(c),
-                Some(Err(e)) => return usage(&format!("--from: {e}")),
-                None => return usage("--from needs a cursor"),
-            },
-            "--count" => match it.next().map(|s| s.parse::<u64>()) {
-                Some(Ok(n)) => count = Some(n),
-                _ => return usage("--count needs a number"),
-            },
-            other if url.is_none() && !other.starts_with("--") => url = Some(other.to_owned()),
-            other => return usage(&format!("unexpected argument {other:?}")),
-        }
-    }
-    let Some(url) = url else {
-        return usage("ws needs a URL (ws://HOST:PORT/PATH)");
+    let parsed = match Args::parse(args, &["--subscribe", "--from", "--count"]) {
+        Ok(a) => a,
+        Err(e) => return usage_error(&e),
+    };
+    let (from, count) = match (parsed.get::<Cursor>("--from"), parsed.get::<u64>("--count")) {
+        (Ok(from), Ok(count)) => (from, count),
+        (Err(e), _) | (_, Err(e)) => return usage_error(&e),
+    };
+    let topics: Vec<String> = parsed.all("--subscribe").map(str::to_owned).collect();
+    let Some(url) = parsed.url else {
+        return usage_error("ws needs a URL (ws://HOST:PORT/PATH)");
     };
     if topics.is_empty() {
-        return usage("ws needs at least one --subscribe TOPIC");
+        return usage_error("ws needs at least one --subscribe TOPIC");
     }
     crate::block_on(listen(url, topics, from, count))
 }
@@ -159,9 +145,4 @@ fn hex(data: &[u8]) -> String {
             let _ = write!(s, "{b:02x}");
             s
         })
-}
-
-fn usage(message: &str) -> ExitCode {
-    eprintln!("pushcat ws: {message}\nusage: pushcat\n{USAGE}");
-    ExitCode::from(2)
 }
