@@ -299,12 +299,4 @@ fn drive(args: &[String]) {
 
 criterion_group!(benches, wake, cycle);
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().is_some_and(|a| a == "drive") {
-        drive(&args[1..]);
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-}
+push_benches::criterion_main_with_drive!(benches, drive);

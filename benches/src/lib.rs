@@ -143,6 +143,25 @@ pub fn interleave(
     }
 }
 
+/// `criterion_main!` for a bench whose binary is also a callgrind driver: `BINARY drive ARGS…`
+/// calls `$drive(&ARGS)` instead of running the criterion groups in `$group`.
+#[macro_export]
+macro_rules! criterion_main_with_drive {
+    ($group:path, $drive:path) => {
+        fn main() {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            if args.first().is_some_and(|a| a == "drive") {
+                $drive(&args[1..]);
+                return;
+            }
+            $group();
+            criterion::Criterion::default()
+                .configure_from_args()
+                .final_summary();
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
