@@ -13,6 +13,19 @@ pub fn decode_chunks<'a>(
     decode_by(config, chunks, Path::Feed)
 }
 
+/// `input` cut at the given points, each a fraction of its length out of `u16::MAX` (the shape
+/// the property tests draw split points in); empty pieces are kept.
+pub fn split_at_fractions<'a>(input: &'a [u8], cuts: &[u16]) -> Vec<&'a [u8]> {
+    let mut points: Vec<usize> = cuts
+        .iter()
+        .map(|&c| usize::from(c) * input.len() / usize::from(u16::MAX))
+        .collect();
+    points.push(0);
+    points.push(input.len());
+    points.sort_unstable();
+    points.windows(2).map(|w| &input[w[0]..w[1]]).collect()
+}
+
 /// How [`decode_by`] feeds and polls the decoder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Path {

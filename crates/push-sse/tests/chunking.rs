@@ -4,7 +4,7 @@
 use bytes::BytesMut;
 use proptest::prelude::*;
 use push_core::Event;
-use push_sse::__fuzz::{decode_chunks, expected_items};
+use push_sse::__fuzz::{decode_chunks, expected_items, split_at_fractions as chunked};
 use push_sse::{Config, encode_event};
 
 /// Bytes rich in the characters that matter to the grammar.
@@ -32,17 +32,6 @@ fn stream_bytes() -> impl Strategy<Value = Vec<u8>> {
 /// Split points, as fractions of the input length.
 fn splits() -> impl Strategy<Value = Vec<u16>> {
     prop::collection::vec(any::<u16>(), 0..12)
-}
-
-fn chunked<'a>(input: &'a [u8], cuts: &[u16]) -> Vec<&'a [u8]> {
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .map(|&c| usize::from(c) * input.len() / usize::from(u16::MAX))
-        .collect();
-    points.push(0);
-    points.push(input.len());
-    points.sort_unstable();
-    points.windows(2).map(|w| &input[w[0]..w[1]]).collect()
 }
 
 fn small() -> Config {

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use proptest::prelude::*;
-use push_sse::__fuzz::{Path, decode_by, decode_chunks};
+use push_sse::__fuzz::{Path, decode_by, decode_chunks, split_at_fractions as chunked};
 use push_sse::{Config, Decoder, Error, RawItem};
 
 /// Bytes rich in what matters to the grammar and to the zero-copy path: invalid UTF-8, BOMs,
@@ -32,17 +32,6 @@ fn stream_bytes() -> impl Strategy<Value = Vec<u8>> {
         prop::collection::vec(any::<u8>(), 0..4),
     ];
     prop::collection::vec(atoms, 0..60).prop_map(|v| v.concat())
-}
-
-fn chunked<'a>(input: &'a [u8], cuts: &[u16]) -> Vec<&'a [u8]> {
-    let mut points: Vec<usize> = cuts
-        .iter()
-        .map(|&c| usize::from(c) * input.len() / usize::from(u16::MAX))
-        .collect();
-    points.push(0);
-    points.push(input.len());
-    points.sort_unstable();
-    points.windows(2).map(|w| &input[w[0]..w[1]]).collect()
 }
 
 proptest! {

@@ -8,18 +8,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use push_ws::tungstenite::Message;
-use push_ws::tungstenite::protocol::Role;
-use push_ws::{ConnectionConfig, Ended, Error, WebSocketStream};
-use support::Echo;
-use tokio::io::DuplexStream;
+use push_ws::{ConnectionConfig, Ended, Error};
+use support::{Echo, pair};
 use tokio::time::Instant;
-
-async fn pair() -> (WebSocketStream<DuplexStream>, WebSocketStream<DuplexStream>) {
-    let (a, b) = tokio::io::duplex(64 << 10);
-    let server = WebSocketStream::from_raw_socket(a, Role::Server, None).await;
-    let client = WebSocketStream::from_raw_socket(b, Role::Client, None).await;
-    (server, client)
-}
 
 #[tokio::test(start_paused = true)]
 async fn a_silent_peer_is_dead_after_ping_interval_plus_pong_timeout() {

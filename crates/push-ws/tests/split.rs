@@ -5,16 +5,10 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use push_ws::tungstenite::Message;
-use push_ws::tungstenite::protocol::Role;
-use push_ws::{ConnectionConfig, Ended, TrySendError, WebSocketStream};
-use tokio::io::DuplexStream;
+use push_ws::{ConnectionConfig, Ended, TrySendError};
+mod support;
 
-async fn pair() -> (WebSocketStream<DuplexStream>, WebSocketStream<DuplexStream>) {
-    let (a, b) = tokio::io::duplex(64 << 10);
-    let server = WebSocketStream::from_raw_socket(a, Role::Server, None).await;
-    let client = WebSocketStream::from_raw_socket(b, Role::Client, None).await;
-    (server, client)
-}
+use support::pair;
 
 #[tokio::test(start_paused = true)]
 async fn halves_in_other_tasks_and_a_close_from_the_sender() {

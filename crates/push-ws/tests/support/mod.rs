@@ -12,6 +12,28 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
+/// A server and a client WebSocket over an in-memory pipe (no sockets, no handshake), for tests
+/// under tokio's paused clock.
+pub async fn pair() -> (
+    push_ws::WebSocketStream<tokio::io::DuplexStream>,
+    push_ws::WebSocketStream<tokio::io::DuplexStream>,
+) {
+    let (a, b) = tokio::io::duplex(64 << 10);
+    let server = push_ws::WebSocketStream::from_raw_socket(
+        a,
+        push_ws::tungstenite::protocol::Role::Server,
+        None,
+    )
+    .await;
+    let client = push_ws::WebSocketStream::from_raw_socket(
+        b,
+        push_ws::tungstenite::protocol::Role::Client,
+        None,
+    )
+    .await;
+    (server, client)
+}
+
 /// A bound on every wait in the tests (they never assert on time).
 pub const LIMIT: Duration = Duration::from_secs(10);
 
