@@ -149,7 +149,7 @@ pub fn error_response(error: &Error) -> http::Response<String> {
 /// nothing the client was told about.
 pub struct SseBody<S> {
     subscription: S,
-    keep_alive: Option<(Duration, Pin<Box<Sleep>>)>,
+    keep_alive: Option<KeepAlive>,
     preamble: Option<Bytes>,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     done: bool,
@@ -178,9 +178,11 @@ impl<S: Subscription> SseBody<S> {
         let _ = encode_comment("ok", &mut preamble);
         Self {
             subscription,
-            keep_alive: config
-                .keep_alive
-                .map(|d| (d, Box::pin(tokio::time::sleep(d)))),
+            keep_alive: config.keep_alive.map(|interval| KeepAlive {
+                interval,
+                sleep: Box::pin(tokio::time::sleep(interval)),
+                last_sent: Instant::now(),
+            }),
             preamble: Some(preamble.freeze()),
             shutdown: None,
             done: false,
@@ -200,10 +202,33 @@ impl<S: Subscription> SseBody<S> {
     }
 
     fn frame(&mut self, bytes: Bytes) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        if let Some((interval, sleep)) = &mut self.keep_alive {
-            sleep.as_mut().reset(Instant::now() + *interval);
+        if let Some(keep_alive) = &mut self.keep_alive {
+            keep_alive.last_sent = Instant::now();
         }
         Poll::Ready(Some(Ok(Frame::data(bytes))))
+    }
+}
+
+/// The keep-alive timer. Sending a frame only notes the time; the timer is moved when it fires
+/// early, so a busy stream costs no timer update per event.
+struct KeepAlive {
+    interval: Duration,
+    sleep: Pin<Box<Sleep>>,
+    last_sent: Instant,
+}
+
+impl KeepAlive {
+    /// Ready when nothing was sent for a whole interval.
+    fn poll_due(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            ready!(self.sleep.as_mut().poll(cx));
+            let due = self.last_sent + self.interval;
+            if Instant::now() >= due {
+                self.sleep.as_mut().reset(Instant::now() + self.interval);
+                return Poll::Ready(());
+            }
+            self.sleep.as_mut().reset(due);
+        }
     }
 }
 
@@ -253,11 +278,10 @@ impl<S: Subscription> Body for SseBody<S> {
                 this.done = true;
                 return Poll::Ready(None);
             }
-            // `Delivery` is non-exhaustive only through its payloads; nothing else exists.
             Poll::Pending => {}
         }
-        if let Some((_, sleep)) = &mut this.keep_alive {
-            ready!(sleep.as_mut().poll(cx));
+        if let Some(keep_alive) = &mut this.keep_alive {
+            ready!(keep_alive.poll_due(cx));
             return this.frame(Bytes::from_static(b":\n\n"));
         }
         Poll::Pending
