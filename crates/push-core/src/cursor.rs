@@ -54,6 +54,11 @@ impl Cursor {
         self.offset
     }
 
+    /// The text form on the stack (the same as `to_string()`, without allocating).
+    pub fn text(self) -> CursorText {
+        CursorText::new(self)
+    }
+
     /// Parses the text form, saying what is wrong when it is not a cursor.
     pub fn parse(text: &str) -> Result<Self, Error> {
         Self::parse_bytes(text.as_bytes())
@@ -102,7 +107,75 @@ fn parse_hex(digits: &[u8]) -> Result<u64, Error> {
 
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:x}-{:x}", self.epoch, self.offset)
+        f.write_str(self.text().as_str())
+    }
+}
+
+/// A cursor's text form written on the stack, without `core::fmt` or an allocation: what
+/// transports copy into headers and JSON on their hot paths. It is exactly the cursor's
+/// [`Display`](fmt::Display).
+///
+/// ```
+/// use push_core::Cursor;
+///
+/// let c = Cursor::new(0x5eed, 42);
+/// assert_eq!(c.text().as_str(), "5eed-2a");
+/// assert_eq!(c.text().as_bytes(), c.to_string().as_bytes());
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct CursorText {
+    buf: [u8; MAX_CURSOR_LEN],
+    len: usize,
+}
+
+impl CursorText {
+    fn new(cursor: Cursor) -> Self {
+        let mut text = Self {
+            buf: [0; MAX_CURSOR_LEN],
+            len: 0,
+        };
+        text.push_hex(cursor.epoch);
+        text.buf[text.len] = b'-';
+        text.len += 1;
+        text.push_hex(cursor.offset);
+        text
+    }
+
+    /// Lowercase hexadecimal without leading zeros (at least one digit).
+    fn push_hex(&mut self, value: u64) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [0; 16];
+        let mut start = digits.len();
+        let mut rest = value;
+        loop {
+            start -= 1;
+            // The mask keeps the index below 16.
+            digits[start] = HEX[(rest & 0xf) as usize];
+            rest >>= 4;
+            if rest == 0 {
+                break;
+            }
+        }
+        let digits = &digits[start..];
+        self.buf[self.len..self.len + digits.len()].copy_from_slice(digits);
+        self.len += digits.len();
+    }
+
+    /// The text as bytes (ASCII: `[0-9a-f-]`).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits and '-' are ever written, so this never falls back.
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+impl AsRef<[u8]> for CursorText {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
     }
 }
 
@@ -131,6 +204,21 @@ mod tests {
         }
         assert_eq!(Cursor::new(0, 0).to_string(), "0-0");
         assert_eq!(Cursor::new(u64::MAX, 1).to_string(), "ffffffffffffffff-1");
+    }
+
+    #[test]
+    fn the_stack_text_is_the_display_form() {
+        for (epoch, offset) in [
+            (0, 0),
+            (1, 9),
+            (10, 15),
+            (16, 255),
+            (0x5eed, 256),
+            (u64::MAX / 3, u64::MAX),
+        ] {
+            let c = Cursor::new(epoch, offset);
+            assert_eq!(c.text().as_str(), format!("{epoch:x}-{offset:x}"));
+        }
     }
 
     #[test]

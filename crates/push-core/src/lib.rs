@@ -57,7 +57,7 @@ mod topic;
 pub mod __fuzz;
 
 pub use broker::{Broker, Subscription};
-pub use cursor::{Cursor, MAX_CURSOR_LEN};
+pub use cursor::{Cursor, CursorText, MAX_CURSOR_LEN};
 pub use delivery::{CloseReason, Delivery, Gap, GapReason, Published, WireFormat};
 pub use error::Error;
 pub use event::Event;

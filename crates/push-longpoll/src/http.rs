@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::header::{self, GetAll, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
 
-use crate::json::CursorText;
+use crate::json::quoted;
 use crate::{CURSOR_HEADER, Error, JSON_CONTENT_TYPE, PollRequest, Reply, TEXT_CONTENT_TYPE};
 
 static PREFER: HeaderName = HeaderName::from_static("prefer");
@@ -71,7 +71,7 @@ impl Reply {
         }
         if let Some(next) = next {
             // One buffer, `"CURSOR"`, shared by both headers (one allocation, no copy).
-            let etag = Bytes::from_owner(CursorText::new(next).quoted());
+            let etag = Bytes::from_owner(quoted(next));
             let cursor = etag.slice(1..etag.len() - 1);
             // Cursors are `[0-9a-f-]`: always valid header values.
             if let (Ok(cursor), Ok(etag)) = (

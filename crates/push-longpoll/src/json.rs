@@ -52,65 +52,17 @@ fn encode_event(p: &Published) -> Bytes {
 
 /// Appends a cursor's text form (it needs no escaping: only `[0-9a-f-]`).
 pub(crate) fn push_cursor(out: &mut Vec<u8>, cursor: Cursor) {
-    out.extend_from_slice(CursorText::new(cursor).as_bytes());
+    out.extend_from_slice(cursor.text().as_bytes());
 }
 
-/// A cursor's text form (`EPOCH-OFFSET`, lowercase hex without leading zeros, as its
-/// `Display`) written on the stack without `core::fmt`: it is written up to three times per
-/// answer (the body's `next`, `Push-Cursor`, `ETag`).
-#[derive(Clone, Copy)]
-pub(crate) struct CursorText {
-    buf: [u8; MAX_CURSOR_LEN],
-    len: usize,
-}
-
-impl CursorText {
-    pub(crate) fn new(cursor: Cursor) -> Self {
-        let mut text = Self {
-            buf: [0; MAX_CURSOR_LEN],
-            len: 0,
-        };
-        text.push_hex(cursor.epoch());
-        text.buf[text.len] = b'-';
-        text.len += 1;
-        text.push_hex(cursor.offset());
-        text
-    }
-
-    fn push_hex(&mut self, value: u64) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        // From the last digit back; at least one digit, no leading zeros.
-        let mut digits = [0; 16];
-        let mut start = digits.len();
-        let mut rest = value;
-        loop {
-            start -= 1;
-            // The mask keeps the index below 16.
-            digits[start] = HEX[(rest & 0xf) as usize];
-            rest >>= 4;
-            if rest == 0 {
-                break;
-            }
-        }
-        let digits = &digits[start..];
-        self.buf[self.len..self.len + digits.len()].copy_from_slice(digits);
-        self.len += digits.len();
-    }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    /// The entity tag: the text in double quotes.
-    #[cfg(feature = "http")]
-    pub(crate) fn quoted(self) -> QuotedCursor {
-        let mut buf = [b'"'; MAX_CURSOR_LEN + 2];
-        buf[1..=self.len].copy_from_slice(self.as_bytes());
-        QuotedCursor {
-            buf,
-            len: self.len + 2,
-        }
-    }
+/// The entity tag for `cursor`: its text in double quotes, on the stack.
+#[cfg(feature = "http")]
+pub(crate) fn quoted(cursor: Cursor) -> QuotedCursor {
+    let text = cursor.text();
+    let len = text.as_bytes().len();
+    let mut buf = [b'"'; MAX_CURSOR_LEN + 2];
+    buf[1..=len].copy_from_slice(text.as_bytes());
+    QuotedCursor { buf, len: len + 2 }
 }
 
 /// `"CURSOR"`, an owner for `Bytes::from_owner`.
@@ -185,7 +137,7 @@ impl Body {
 
     /// Closes the envelope.
     pub(crate) fn finish(self, next: Cursor, gap: bool) -> Bytes {
-        let next = CursorText::new(next);
+        let next = next.text();
         let tail = if gap { GAP_TRUE } else { GAP_FALSE };
         let events = self.first.iter().chain(&self.rest);
         let count = usize::from(self.first.is_some()) + self.rest.len();
@@ -278,7 +230,7 @@ mod tests {
             (0x5eed, 42),
         ] {
             let c = Cursor::new(e, o);
-            assert_eq!(CursorText::new(c).as_bytes(), c.to_string().as_bytes());
+            assert_eq!(c.text().as_bytes(), c.to_string().as_bytes());
         }
     }
 }

@@ -79,10 +79,10 @@ pub fn encode_published(published: &Published) -> Result<Bytes, Error> {
 
 fn encode_published_into(p: &Published, dst: &mut BytesMut) -> Result<(), Error> {
     let event = p.event();
-    let id = p.cursor().to_string();
+    let id = p.cursor().text();
     encode_parts(
         event.event.as_deref(),
-        Some(&id),
+        Some(id.as_str()),
         event.retry,
         &event.data,
         dst,

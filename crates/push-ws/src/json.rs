@@ -32,26 +32,6 @@ pub(crate) fn str_len(s: &str) -> usize {
     s.len() + 2
 }
 
-/// Appends `n` in lowercase hexadecimal, like `format!("{n:x}")`.
-pub(crate) fn push_hex(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 16];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b"0123456789abcdef"[(n & 0xf) as usize];
-        n >>= 4;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
-}
-
-/// The number of digits [`push_hex`] writes for `n`.
-pub(crate) fn hex_len(n: u64) -> usize {
-    ((64 - n.leading_zeros() as usize).div_ceil(4)).max(1)
-}
-
 /// Appends `n` in decimal, like `format!("{n}")`.
 pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
@@ -122,10 +102,6 @@ mod tests {
             u64::MAX,
         ] {
             let mut out = Vec::new();
-            push_hex(&mut out, n);
-            assert_eq!(out, format!("{n:x}").into_bytes());
-            assert_eq!(out.len(), hex_len(n));
-            out.clear();
             push_decimal(&mut out, n);
             assert_eq!(out, n.to_string().into_bytes());
         }

@@ -162,10 +162,10 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
     let binary = p.event().data.len() as u64;
     // Exact for text data that needs no escaping (the common case), so the buffer becomes
     // `Bytes` without another allocation; an upper bound for the digits of a binary length.
-    let len = r#"{"type":"event","topic":,"id":"-"}"#.len()
+    let id = cursor.text();
+    let len = r#"{"type":"event","topic":,"id":""}"#.len()
         + json::str_len(topic)
-        + json::hex_len(cursor.epoch())
-        + json::hex_len(cursor.offset())
+        + id.as_bytes().len()
         + event.map_or(0, |e| r#","event":"#.len() + json::str_len(e))
         + text.map_or(r#","binary":"#.len() + 20, |t| {
             r#","data":"#.len() + json::str_len(t)
@@ -174,9 +174,7 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
     out.extend_from_slice(br#"{"type":"event","topic":"#);
     json::push_str(&mut out, topic);
     out.extend_from_slice(br#","id":""#);
-    json::push_hex(&mut out, cursor.epoch());
-    out.push(b'-');
-    json::push_hex(&mut out, cursor.offset());
+    out.extend_from_slice(id.as_bytes());
     out.push(b'"');
     if let Some(event) = event {
         out.extend_from_slice(br#","event":"#);
