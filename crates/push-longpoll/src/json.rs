@@ -10,7 +10,9 @@
 //! the control characters are escaped.
 
 use bytes::Bytes;
-use push_core::{Cursor, MAX_CURSOR_LEN, Published, WireFormat};
+#[cfg(feature = "http")]
+use push_core::MAX_CURSOR_LEN;
+use push_core::{Cursor, Published, WireFormat};
 
 /// The JSON object of one event, encoded once per event and cached in the [`Published`] event,
 /// shared by every poll that answers with it.
