@@ -1,16 +1,18 @@
 //! Decoding a realistic `text/event-stream` fed in 16 KiB chunks: push-sse against its peers and
 //! a memchr newline count (the ceiling: every decoder must at least find every line ending).
+//!
+//! The same binary is the driver for instruction counts (`drive` mode, see [`drive`]).
 
 use std::convert::Infallible;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use futures::executor::block_on;
 use futures::{StreamExt, TryStreamExt, stream};
 use push_benches::{CHUNK, realistic_events, realistic_stream};
-use push_sse::{Decoder, Item, RawItem};
+use push_sse::{Decoder, Item, ItemRef, RawItem};
 
 const TOTAL: usize = 4 * 1024 * 1024;
 
@@ -19,9 +21,28 @@ fn chunks(input: &[u8]) -> Vec<Bytes> {
 }
 
 /// As an HTTP client would: the body's `Bytes` frames go in without a copy (like the peers get),
-/// and events come out zero-copy (`poll_event`), used as an application would: its type
-/// matched, its data and id read.
+/// and events come out borrowed (`poll_ref`), used as an application would: its type matched,
+/// its data and id read.
 fn push_sse(chunks: &[Bytes]) -> usize {
+    let mut d = Decoder::new();
+    let mut n = 0;
+    for chunk in chunks {
+        d.feed_bytes(chunk.clone());
+        while let Some(item) = d.poll_ref().expect("valid stream") {
+            if let ItemRef::Event(e) = item {
+                black_box(e.event_type() == "heartbeat");
+                black_box(e.last_event_id());
+                n += black_box(e.data()).len();
+            }
+        }
+    }
+    d.finish();
+    while d.poll_ref().expect("valid stream").is_some() {}
+    n
+}
+
+/// The same with events that share the chunk (`poll_event`: `SseEvent`s, which can be kept).
+fn push_sse_shared(chunks: &[Bytes]) -> usize {
     let mut d = Decoder::new();
     let mut n = 0;
     let mut consume = |item| {
@@ -117,6 +138,7 @@ fn bench(c: &mut Criterion) {
     let data: usize = realistic_events(TOTAL).iter().map(|e| e.data.len()).sum();
     // Every decoder sees every event (the results are compared once, outside the measurement).
     assert_eq!(push_sse(&chunks), data);
+    assert_eq!(push_sse_shared(&chunks), data);
     assert_eq!(push_sse_owned(&chunks), data);
     assert_eq!(push_sse_slices(&chunks), data);
     assert_eq!(eventsource_stream(&chunks), data);
@@ -130,6 +152,9 @@ fn bench(c: &mut Criterion) {
     g.warm_up_time(Duration::from_secs(1));
     g.sample_size(15);
     g.bench_function("push-sse", |b| b.iter(|| push_sse(black_box(&chunks))));
+    g.bench_function("push-sse-shared", |b| {
+        b.iter(|| push_sse_shared(black_box(&chunks)));
+    });
     g.bench_function("push-sse-owned", |b| {
         b.iter(|| push_sse_owned(black_box(&chunks)));
     });
@@ -145,7 +170,60 @@ fn bench(c: &mut Criterion) {
         b.iter(|| memchr_ceiling(black_box(&chunks)));
     });
     g.finish();
+    interleaved(&chunks);
+}
+
+/// Alternates rounds of the borrowed, shared and owned paths with sse-stream and notes the
+/// median of the per-round ratios (criterion measures them seconds apart, and the machine
+/// drifts).
+fn interleaved(chunks: &[Bytes]) {
+    const ROUNDS: usize = 31;
+    const REPEAT: usize = 20;
+    let timed = |decode: fn(&[Bytes]) -> usize| {
+        move || {
+            let start = Instant::now();
+            for _ in 0..REPEAT {
+                black_box(decode(black_box(chunks)));
+            }
+            start.elapsed()
+        }
+    };
+    let mut line = format!(
+        "sse_decode interleaved ({ROUNDS} rounds of {REPEAT} decodes), ours ÷ sse-stream, median:"
+    );
+    for (name, ours) in [
+        ("push-sse (poll_ref)", push_sse as fn(&[Bytes]) -> usize),
+        ("push-sse-shared (poll_event)", push_sse_shared),
+        ("push-sse-owned (poll_item)", push_sse_owned),
+    ] {
+        let r = push_benches::interleave(ROUNDS, timed(ours), timed(sse_stream));
+        line.push_str(&format!(" {name} {};", r.ratio()));
+    }
+    push_benches::note("sse_decode", line.trim_end_matches(';'));
+}
+
+/// `drive NAME ROUNDS`: decodes the stream ROUNDS times with one decoder (`push-sse`,
+/// `push-sse-shared`, `push-sse-owned`, `sse-stream`, `eventsource-stream`, `async-sse`), for instruction counts:
+/// `valgrind --tool=callgrind BINARY drive push-sse 20`.
+fn drive(args: &[String]) {
+    let decode = match args.first().map(String::as_str) {
+        Some("push-sse") => push_sse,
+        Some("push-sse-shared") => push_sse_shared,
+        Some("push-sse-owned") => push_sse_owned,
+        Some("sse-stream") => sse_stream,
+        Some("eventsource-stream") => eventsource_stream,
+        Some("async-sse") => async_sse,
+        other => panic!("drive: unknown decoder {other:?}"),
+    };
+    let rounds: usize = args.get(1).map_or(10, |n| n.parse().expect("ROUNDS"));
+    let chunks = chunks(&realistic_stream(TOTAL));
+    let events = realistic_events(TOTAL).len();
+    let mut total = 0;
+    for _ in 0..rounds {
+        total += decode(black_box(&chunks));
+    }
+    println!("{events} events x {rounds} rounds, {total} data bytes");
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+push_benches::criterion_main_with_drive!(benches, drive);

@@ -3,7 +3,7 @@
 use bytes::{Bytes, BytesMut};
 use push_core::Event;
 
-use crate::{Config, Decoder, Error, Item, RawItem, encode_event};
+use crate::{Config, Decoder, Error, Item, ItemRef, RawItem, encode_event};
 
 /// Decodes `chunks` in order, then finishes: every item, and the error that stopped it, if any.
 pub fn decode_chunks<'a>(
@@ -37,15 +37,21 @@ pub enum Path {
     FeedRaw,
     /// `feed_bytes` and `poll_event`: the zero-copy path.
     FeedBytesRaw,
+    /// `feed` and `poll_ref` (its items converted with `to_item`).
+    FeedRef,
+    /// `feed_bytes` and `poll_ref`: the borrowing path.
+    FeedBytesRef,
 }
 
 impl Path {
     /// Every path.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 6] = [
         Self::Feed,
         Self::FeedBytes,
         Self::FeedRaw,
         Self::FeedBytesRaw,
+        Self::FeedRef,
+        Self::FeedBytesRef,
     ];
 }
 
@@ -57,12 +63,11 @@ pub fn decode_by<'a>(
 ) -> (Vec<Item>, Option<Error>) {
     let mut d = Decoder::with_config(config);
     let mut items = Vec::new();
-    let raw = matches!(path, Path::FeedRaw | Path::FeedBytesRaw);
     let drain = |d: &mut Decoder, items: &mut Vec<Item>| loop {
-        let next = if raw {
-            d.poll_event().map(|item| item.map(checked))
-        } else {
-            d.poll_item()
+        let next = match path {
+            Path::FeedRaw | Path::FeedBytesRaw => d.poll_event().map(|item| item.map(checked)),
+            Path::FeedRef | Path::FeedBytesRef => d.poll_ref().map(|item| item.map(checked_ref)),
+            Path::Feed | Path::FeedBytes => d.poll_item(),
         };
         match next {
             Ok(Some(item)) => items.push(item),
@@ -72,8 +77,10 @@ pub fn decode_by<'a>(
     };
     for chunk in chunks {
         match path {
-            Path::Feed | Path::FeedRaw => d.feed(chunk),
-            Path::FeedBytes | Path::FeedBytesRaw => d.feed_bytes(Bytes::copy_from_slice(chunk)),
+            Path::Feed | Path::FeedRaw | Path::FeedRef => d.feed(chunk),
+            Path::FeedBytes | Path::FeedBytesRaw | Path::FeedBytesRef => {
+                d.feed_bytes(Bytes::copy_from_slice(chunk));
+            }
         }
         if let Some(e) = drain(&mut d, &mut items) {
             return (items, Some(e));
@@ -92,6 +99,15 @@ fn checked(item: RawItem) -> Item {
         assert_eq!(e.clone().detach(), *e);
     }
     item.into_item()
+}
+
+/// A borrowed item as an [`Item`], after checking its fields.
+fn checked_ref(item: ItemRef<'_>) -> Item {
+    if let ItemRef::Event(e) = &item {
+        assert!(!e.event_type().is_empty());
+        assert!(!e.last_event_id().contains('\0'));
+    }
+    item.to_item()
 }
 
 /// What decoding the encoding of `events` must give (the reference model): per event, its

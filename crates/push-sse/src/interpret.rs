@@ -12,17 +12,22 @@
 //! Performance: UTF-8 is validated once per event's data, with an ASCII fast path; decoded event
 //! types are remembered, so a dispatch clones the type instead of validating it again.
 //!
-//! Two ways out: [`Interpreter::dispatch`] copies into a [`push_core::Event`] (owned strings,
-//! nothing shared with the input); [`Interpreter::dispatch_shared`] gives an [`SseEvent`] whose
-//! data and id are, when their line lay in a [`Bytes`] chunk, slices of that chunk. A line comes
-//! with its chunk (`Some`) only on the shared path, so the owned path never keeps input alive.
+//! Three ways out, once [`Interpreter::dispatch`] has noted where the event is:
+//! [`Interpreter::view`] borrows it (`&str`s into the chunk or the decoder's buffers: nothing
+//! copied, nothing counted); [`Interpreter::shared`] makes an [`SseEvent`] whose data is, when
+//! it is one line of a [`Bytes`] chunk, a slice of that chunk; [`Interpreter::owned`] copies into
+//! a [`push_core::Event`] (nothing shared with the input).
+//!
+//! Single-line data in the chunk being read is kept as offsets into it until dispatch: the
+//! decoder calls [`Interpreter::pin`] (a copy) before the chunk is dropped, which happens only
+//! when an event spans chunks.
 
 use bytes::Bytes;
 use push_core::Event;
 
 use crate::Error;
 use crate::field::{Field, Name, parse_retry, split_field};
-use crate::frame::{SseEvent, Text};
+use crate::frame::{EventRef, SseEvent, Text};
 
 /// What a line asks the decoder to do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,14 +44,27 @@ pub(crate) enum Step {
 const MAX_KNOWN_TYPES: usize = 8;
 const MAX_KNOWN_TYPE_LEN: usize = 64;
 
+/// Where the data of the event being assembled, or just dispatched, is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DataAt {
+    /// In the chunk being read, from and to these offsets (`data` is empty).
+    Chunk(usize, usize),
+    /// In `data`.
+    Buffer,
+}
+
+/// The event type of the event just dispatched: an index into the known types, or `None` for
+/// `other_type`.
+type TypeAt = Option<usize>;
+
 /// The event being assembled and the state that outlives events.
 #[derive(Debug)]
 pub(crate) struct Interpreter {
     /// Joined `data` values, separated by LF (raw bytes: UTF-8 is decoded at dispatch, which
     /// gives the same result as decoding each line, since LF is ASCII).
     data: Vec<u8>,
-    /// The data so far when it is a single value read in place (then `data` is empty).
-    shared_data: Option<Bytes>,
+    /// Where the data is so far.
+    data_at: DataAt,
     /// The data buffer is not empty in the specification's sense: a `data` field was seen
     /// (`data` above lacks the specification's trailing LF, so it may be empty even then).
     has_data: bool,
@@ -55,11 +73,17 @@ pub(crate) struct Interpreter {
     /// Types already decoded as text, most streams use a handful: cloning one skips UTF-8
     /// validation at each dispatch. Each as a `String` and as a [`Text`], for the two paths.
     known_types: Vec<(String, Text)>,
+    /// The type of the event just dispatched, when too long to be remembered.
+    other_type: (String, Text),
     /// The last event id buffer.
     last_id: String,
     /// `last_id` as a [`Text`], once made, if it is too long to be inline (so that every event
     /// shares it until it changes).
     long_id: Option<Text>,
+    /// The event just dispatched: its data and type.
+    ready: (DataAt, TypeAt),
+    /// Its data with invalid UTF-8 replaced, when it had some.
+    lossy: String,
     max_event: usize,
 }
 
@@ -67,12 +91,15 @@ impl Interpreter {
     pub(crate) fn new(max_event: usize) -> Self {
         Self {
             data: Vec::new(),
-            shared_data: None,
+            data_at: DataAt::Buffer,
             has_data: false,
             event_type: Vec::new(),
             known_types: Vec::new(),
+            other_type: (String::new(), Text::new("")),
             last_id: String::new(),
             long_id: None,
+            ready: (DataAt::Buffer, None),
+            lossy: String::new(),
             max_event,
         }
     }
@@ -90,16 +117,17 @@ impl Interpreter {
 
     /// Bytes of memory the pending event's data holds.
     pub(crate) fn capacity(&self) -> usize {
-        self.data.capacity()
+        self.data.capacity() + self.lossy.capacity()
     }
 
-    /// Interprets one line (without its line ending); `chunk` is the `Bytes` the line lies in,
-    /// if it may be sliced.
+    /// Interprets one line (without its line ending). `chunk` is the chunk being read, and
+    /// `in_chunk` tells whether the line lies in it.
     #[inline]
     pub(crate) fn handle_line(
         &mut self,
         line: &[u8],
-        chunk: Option<&Bytes>,
+        chunk: &Bytes,
+        in_chunk: bool,
     ) -> Result<Step, Error> {
         let (name, value) = match split_field(line) {
             Field::Blank => return Ok(Step::Dispatch),
@@ -107,17 +135,14 @@ impl Interpreter {
             Field::Named(name, value) => (name, value),
         };
         match name {
-            Name::Data => self.push_data(value, chunk)?,
+            Name::Data => self.push_data(value, chunk, in_chunk)?,
             Name::Event => {
                 self.event_type.clear();
                 self.event_type.extend_from_slice(value);
             }
             // (A plain loop: ids are short, and `contains` calls `memchr`.)
             Name::Id if value.iter().all(|&b| b != 0) => {
-                // Reuses the buffer: most streams send an id with every event.
-                self.last_id.clear();
-                push_lossy(&mut self.last_id, value);
-                self.long_id = None;
+                self.set_id(value);
             }
             Name::Retry => {
                 if let Some(ms) = parse_retry(value) {
@@ -129,97 +154,158 @@ impl Interpreter {
         Ok(Step::Continue)
     }
 
-    fn push_data(&mut self, value: &[u8], chunk: Option<&Bytes>) -> Result<(), Error> {
+    /// Sets the last event id buffer (reusing it: most streams send an id with every event).
+    fn set_id(&mut self, value: &[u8]) {
+        self.last_id.clear();
+        self.long_id = None;
+        let mut padded = [0; PADDED];
+        match padded.get_mut(..value.len()) {
+            Some(head) => {
+                // Short: validated in a zero-padded copy, in one SIMD block.
+                head.copy_from_slice(value);
+                match simdutf8::basic::from_utf8(&padded).map(|text| text.get(..value.len())) {
+                    Ok(Some(text)) => self.last_id.push_str(text),
+                    _ => push_lossy(&mut self.last_id, value),
+                }
+            }
+            None => push_lossy(&mut self.last_id, value),
+        }
+    }
+
+    fn push_data(&mut self, value: &[u8], chunk: &Bytes, in_chunk: bool) -> Result<(), Error> {
         // The limit is on the data as dispatched: the values and the LFs between them.
-        let len = self
-            .shared_data
-            .as_ref()
-            .map_or(self.data.len(), Bytes::len);
+        let len = match self.data_at {
+            DataAt::Chunk(from, to) => to - from,
+            DataAt::Buffer => self.data.len(),
+        };
         let need = usize::from(self.has_data) + value.len();
         if len.saturating_add(need) > self.max_event {
             return Err(Error::EventTooLarge);
         }
         if !self.has_data {
             self.has_data = true;
-            if let Some(chunk) = chunk {
-                self.shared_data = Some(chunk.slice_ref(value));
+            self.data.clear();
+            if in_chunk {
+                // `value` lies in `chunk` (unless empty, when it may be a constant): keep where,
+                // as a safe address difference.
+                let from = if value.is_empty() {
+                    0
+                } else {
+                    value.as_ptr() as usize - chunk.as_ptr() as usize
+                };
+                self.data_at = DataAt::Chunk(from, from + value.len());
                 return Ok(());
             }
         } else {
             // A second line: the data is joined in `data` after all.
-            if let Some(first) = self.shared_data.take() {
-                self.data.extend_from_slice(&first);
-            }
+            self.pin(chunk);
             self.data.push(b'\n');
         }
         self.data.extend_from_slice(value);
         Ok(())
     }
 
-    /// The event assembled so far, if it has data, as owned values; then starts the next one.
-    pub(crate) fn dispatch(&mut self) -> Option<Event> {
-        if !self.has_data {
-            self.event_type.clear();
-            return None;
+    /// Copies data kept as offsets into `chunk` (the chunk being read) into the buffer: before
+    /// the chunk is dropped.
+    pub(crate) fn pin(&mut self, chunk: &[u8]) {
+        if let DataAt::Chunk(from, to) = self.data_at {
+            self.data.extend_from_slice(&chunk[from..to]);
+            self.data_at = DataAt::Buffer;
         }
-        let data = self.take_data(false);
-        let index = self.event_type();
-        Some(Event {
-            event: Some(match index {
-                Some(i) => self.known_types[i].0.clone(),
-                None => self.uncached_type().0,
-            }),
-            data,
-            id: Some(self.last_id.clone()),
-            retry: None,
-        })
     }
 
-    /// The event assembled so far, if it has data, sharing the input's memory; then starts the
-    /// next one.
-    pub(crate) fn dispatch_shared(&mut self) -> Option<SseEvent> {
+    /// Ends the event being assembled: `true` if it has data, and is then ready for
+    /// [`Self::view`], [`Self::shared`] or [`Self::owned`] (until the next line is handled).
+    pub(crate) fn dispatch(&mut self) -> bool {
         if !self.has_data {
             self.event_type.clear();
-            return None;
+            return false;
         }
-        let data = self.take_data(true);
-        let event = match self.event_type() {
-            Some(i) => self.known_types[i].1.clone(),
-            None => self.uncached_type().1,
+        self.has_data = false;
+        let data = self.data_at;
+        self.data_at = DataAt::Buffer;
+        self.ready = (data, self.event_type());
+        true
+    }
+
+    /// The raw data of the event just dispatched.
+    fn ready_data<'a>(&'a self, chunk: &'a [u8]) -> &'a [u8] {
+        match self.ready.0 {
+            DataAt::Chunk(from, to) => &chunk[from..to],
+            DataAt::Buffer => &self.data,
+        }
+    }
+
+    /// The type of the event just dispatched, as `String` and [`Text`].
+    fn ready_type(&self) -> &(String, Text) {
+        match self.ready.1 {
+            Some(i) => &self.known_types[i],
+            None => &self.other_type,
+        }
+    }
+
+    /// The event just dispatched, borrowed: its data validated (or repaired) here.
+    pub(crate) fn view<'a>(&'a mut self, chunk: &'a [u8]) -> EventRef<'a> {
+        let raw = match self.ready.0 {
+            DataAt::Chunk(from, to) => &chunk[from..to],
+            DataAt::Buffer => &self.data[..],
         };
+        let data = match text(raw) {
+            Some(text) => text,
+            None => {
+                self.lossy.clear();
+                self.lossy.push_str(&String::from_utf8_lossy(raw));
+                &self.lossy
+            }
+        };
+        let kind = match self.ready.1 {
+            Some(i) => &self.known_types[i].0,
+            None => &self.other_type.0,
+        };
+        EventRef::new(kind, data, &self.last_id)
+    }
+
+    /// The event just dispatched, sharing `chunk` (the chunk being read) when its data lies there.
+    pub(crate) fn shared(&mut self, chunk: &Bytes) -> SseEvent {
+        let data = match self.ready.0 {
+            DataAt::Chunk(from, to) if is_utf8(&chunk[from..to]) => chunk.slice(from..to),
+            _ => self.owned_data(chunk),
+        };
+        let event = self.ready_type().1.clone();
         let id = if Text::fits(self.last_id.len()) {
             Text::new(&self.last_id)
         } else {
             let id = &self.last_id;
             self.long_id.get_or_insert_with(|| Text::new(id)).clone()
         };
-        Some(SseEvent::new(event, data, id))
+        SseEvent::new(event, data, id)
     }
 
-    /// The data, validated (a copy unless `shared`); clears it.
-    fn take_data(&mut self, shared: bool) -> Bytes {
-        self.has_data = false;
-        if let Some(data) = self.shared_data.take() {
-            return match (is_utf8(&data), shared) {
-                (true, true) => data,
-                (true, false) => Bytes::copy_from_slice(&data),
-                (false, _) => Bytes::from(String::from_utf8_lossy(&data).into_owned()),
-            };
+    /// The event just dispatched, copied.
+    pub(crate) fn owned(&mut self, chunk: &[u8]) -> Event {
+        Event {
+            event: Some(self.ready_type().0.clone()),
+            data: self.owned_data(chunk),
+            id: Some(self.last_id.clone()),
+            retry: None,
         }
-        let data = if self.data.is_empty() {
+    }
+
+    /// The data of the event just dispatched, validated, in a new buffer.
+    fn owned_data(&self, chunk: &[u8]) -> Bytes {
+        let raw = self.ready_data(chunk);
+        if raw.is_empty() {
             Bytes::new()
-        } else if is_utf8(&self.data) {
-            Bytes::copy_from_slice(&self.data)
+        } else if is_utf8(raw) {
+            Bytes::copy_from_slice(raw)
         } else {
-            Bytes::from(String::from_utf8_lossy(&self.data).into_owned())
-        };
-        self.data.clear();
-        data
+            Bytes::from(String::from_utf8_lossy(raw).into_owned())
+        }
     }
 
     /// The index of the event type among the known ones, remembering it if it is new and short
-    /// (`None`: see [`Self::uncached_type`]); an empty type is `message`.
-    fn event_type(&mut self) -> Option<usize> {
+    /// (`None`: it is in `other_type`); an empty type is `message`. Clears the type buffer.
+    fn event_type(&mut self) -> TypeAt {
         if self.event_type.is_empty() {
             self.event_type.extend_from_slice(b"message");
         }
@@ -228,30 +314,27 @@ impl Interpreter {
             self.event_type.clear();
             return Some(i);
         }
-        if raw.len() > MAX_KNOWN_TYPE_LEN {
+        let long = raw.len() > MAX_KNOWN_TYPE_LEN;
+        let mut text = String::with_capacity(raw.len());
+        push_lossy(&mut text, raw);
+        self.event_type.clear();
+        let shared = Text::new(&text);
+        let decoded = (text, shared);
+        if long {
+            self.other_type = decoded;
             return None;
         }
         if self.known_types.len() == MAX_KNOWN_TYPES {
             self.known_types.remove(0);
         }
-        let known = self.uncached_type();
-        self.known_types.push(known);
+        self.known_types.push(decoded);
         Some(self.known_types.len() - 1)
-    }
-
-    /// The event type buffer as text, decoded; clears it.
-    fn uncached_type(&mut self) -> (String, Text) {
-        let mut text = String::with_capacity(self.event_type.len());
-        push_lossy(&mut text, &self.event_type);
-        self.event_type.clear();
-        let shared = Text::new(&text);
-        (text, shared)
     }
 
     /// Discards the event being assembled (the stream ended before its blank line).
     pub(crate) fn reset_event(&mut self) {
         self.data.clear();
-        self.shared_data = None;
+        self.data_at = DataAt::Buffer;
         self.has_data = false;
         self.event_type.clear();
     }
@@ -260,6 +343,7 @@ impl Interpreter {
     pub(crate) fn release(&mut self) {
         self.reset_event();
         self.data = Vec::new();
+        self.lossy = String::new();
     }
 }
 
@@ -287,6 +371,21 @@ fn is_utf8(bytes: &[u8]) -> bool {
     acc.iter().fold(high, |x, &a| x | a) < 0x80 || core::str::from_utf8(bytes).is_ok()
 }
 
+/// The SIMD block of UTF-8 validation. A short text is validated as a block padded with zeros
+/// (ASCII): valid text ends on a character boundary, and valid text padded is valid, so the
+/// padded block is valid with the text's end on a boundary exactly when the text is valid. This
+/// costs less than core's validation, which goes byte by byte until its input is aligned.
+const PADDED: usize = 64;
+
+/// `bytes` as text if it is UTF-8, validated with SIMD when long enough for it to pay.
+fn text(bytes: &[u8]) -> Option<&str> {
+    if bytes.len() >= PADDED {
+        simdutf8::basic::from_utf8(bytes).ok()
+    } else {
+        core::str::from_utf8(bytes).ok()
+    }
+}
+
 /// Appends `bytes` as UTF-8, invalid sequences replaced by U+FFFD; fast when already valid.
 fn push_lossy(dst: &mut String, bytes: &[u8]) {
     match core::str::from_utf8(bytes) {
@@ -312,6 +411,34 @@ mod tests {
     }
 
     #[test]
+    fn ids_of_every_length_and_validity() {
+        let mut it = Interpreter::new(1024);
+        for len in [0, 1, 9, 62, 63, 64, 65, 100] {
+            for tail in [
+                &b""[..],
+                "\u{e9}".as_bytes(),
+                b"\xE2\x82",
+                b"\xFF",
+                b"\xC3",
+                b"\x80",
+            ] {
+                let mut value = vec![b'x'; len];
+                value.extend_from_slice(tail);
+                let line = [&b"id:"[..], &value].concat();
+                assert_eq!(
+                    it.handle_line(&line, &Bytes::new(), false),
+                    Ok(Step::Continue)
+                );
+                assert_eq!(
+                    it.last_id(),
+                    String::from_utf8_lossy(&value),
+                    "{len} {tail:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn data_lines_join_with_lf() {
         let mut it = Interpreter::new(8);
         for line in [
@@ -323,18 +450,19 @@ mod tests {
             b"",
         ] {
             assert!(matches!(
-                it.handle_line(line, None),
+                it.handle_line(line, &Bytes::new(), false),
                 Ok(Step::Continue | Step::Dispatch)
             ));
         }
-        let e = it.dispatch().expect("an event");
+        assert!(it.dispatch());
+        let e = it.owned(&[]);
         assert_eq!(e.data, &b"ab\n\ncd"[..]);
         assert_eq!(e.event.as_deref(), Some("t\u{FFFD}"));
         assert_eq!(e.id.as_deref(), Some("7"));
         assert_eq!(
-            it.handle_line(b"data:123456789", None),
+            it.handle_line(b"data:123456789", &Bytes::new(), false),
             Err(Error::EventTooLarge)
         );
-        assert_eq!(it.dispatch(), None);
+        assert!(!it.dispatch());
     }
 }

@@ -99,7 +99,7 @@ pub use config::{Config, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_LINE_LEN};
 pub use decode::{Decoder, Item};
 pub use encode::{encode_comment, encode_event, encode_published, encode_retry};
 pub use error::Error;
-pub use frame::{RawItem, SseEvent};
+pub use frame::{EventRef, ItemRef, RawItem, SseEvent};
 #[cfg(feature = "server")]
 pub use server::{
     LAST_EVENT_ID_PARAMS, SseBody, SseConfig, encode_gap, error_response, response, resume_cursor,

@@ -40,8 +40,9 @@ pub(crate) struct LineBuffer {
     max_line: usize,
 }
 
-/// A line, and the chunk it lies in if it was read in place (so that parts can be sliced out).
-pub(crate) type Line<'a> = (&'a [u8], Option<&'a Bytes>);
+/// A line, the chunk being read, and whether the line lies in that chunk (so that parts of it
+/// can be kept as offsets, or sliced out).
+pub(crate) type Line<'a> = (&'a [u8], &'a Bytes, bool);
 
 /// A line that exceeds the limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,14 +62,19 @@ impl LineBuffer {
         }
     }
 
-    /// Appends a copy of `bytes`.
+    /// Appends a copy of `bytes` (and drops the chunk, whose unconsumed bytes are copied first).
     pub(crate) fn feed(&mut self, bytes: &[u8]) {
         self.absorb_chunk();
+        self.chunk = Bytes::new();
+        self.cpos = 0;
         self.compact();
         self.carry.extend_from_slice(bytes);
     }
 
     /// Appends `chunk`, to be read in place if nothing but a partial line precedes it.
+    ///
+    /// The chunk read so far is dropped only here, in [`Self::feed`] and in [`Self::release`]:
+    /// until then, slices of it handed out by [`Self::next_line_in`] stay valid as offsets.
     pub(crate) fn feed_bytes(&mut self, chunk: Bytes) {
         if self.cpos < self.chunk.len() {
             self.feed(&chunk);
@@ -97,6 +103,11 @@ impl LineBuffer {
         self.cpos = 0;
     }
 
+    /// The chunk being read (possibly consumed already, or empty).
+    pub(crate) fn chunk(&self) -> &Bytes {
+        &self.chunk
+    }
+
     /// The next complete line (without its line ending), consumed: a [`Line`].
     ///
     /// `Ok(None)`: no complete line is buffered (more input is needed). `Err(TooLong)`: the next
@@ -107,7 +118,11 @@ impl LineBuffer {
             return Ok(None);
         }
         if self.pos < self.carry.len() {
-            return self.carry_line().map(|line| line.map(|line| (line, None)));
+            return match self.carry_line() {
+                Ok(Some(end)) => Ok(Some((&self.carry[end.0..end.1], &self.chunk, false))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
         }
         let start = self.cpos;
         let Some(len) = find_eol(&self.chunk[start..]) else {
@@ -117,11 +132,11 @@ impl LineBuffer {
             return Err(TooLong);
         }
         self.cpos = ending(&self.chunk, start + len, &mut self.skip_lf);
-        Ok(Some((&self.chunk[start..start + len], Some(&self.chunk))))
+        Ok(Some((&self.chunk[start..start + len], &self.chunk, true)))
     }
 
-    /// The next line when it starts in `carry` (and may end in `chunk`).
-    fn carry_line(&mut self) -> Result<Option<&[u8]>, TooLong> {
+    /// Where in `carry` the next line is, when it starts there (and may end in `chunk`).
+    fn carry_line(&mut self) -> Result<Option<(usize, usize)>, TooLong> {
         let start = self.pos;
         let from = self.scanned.max(start);
         if let Some(offset) = find_eol(&self.carry[from..]) {
@@ -131,7 +146,7 @@ impl LineBuffer {
             }
             self.pos = ending(&self.carry, end, &mut self.skip_lf);
             self.scanned = self.pos;
-            return Ok(Some(&self.carry[start..end]));
+            return Ok(Some((start, end)));
         }
         self.scanned = self.carry.len();
         let have = self.carry.len() - start;
@@ -152,7 +167,7 @@ impl LineBuffer {
         self.cpos = ending(&self.chunk, self.cpos + len, &mut self.skip_lf);
         self.pos = self.carry.len();
         self.scanned = self.pos;
-        Ok(Some(&self.carry[start..]))
+        Ok(Some((start, self.pos)))
     }
 
     /// Moves the partial line the chunk ends with into `carry` (which holds nothing unconsumed).
@@ -203,14 +218,13 @@ impl LineBuffer {
         true
     }
 
-    /// Copies the unconsumed part of the chunk to the end of `carry` and drops the chunk.
+    /// Copies the unconsumed part of the chunk to the end of `carry`; the chunk is kept, consumed.
     fn absorb_chunk(&mut self) {
         if self.cpos < self.chunk.len() {
             self.compact();
             self.carry.extend_from_slice(&self.chunk[self.cpos..]);
+            self.cpos = self.chunk.len();
         }
-        self.chunk = Bytes::new();
-        self.cpos = 0;
     }
 
     /// Moves the unconsumed part of `carry` (at most one partial line after a full drain) to the
@@ -290,7 +304,7 @@ mod tests {
             } else {
                 b.feed_bytes(Bytes::copy_from_slice(chunk));
             }
-            while let Some((line, _)) = b.next_line_in().unwrap() {
+            while let Some((line, _, _)) = b.next_line_in().unwrap() {
                 out.push(line.to_vec());
             }
         }
@@ -298,7 +312,7 @@ mod tests {
     }
 
     fn next(b: &mut LineBuffer) -> Result<Option<Vec<u8>>, TooLong> {
-        Ok(b.next_line_in()?.map(|(line, _)| line.to_vec()))
+        Ok(b.next_line_in()?.map(|(line, _, _)| line.to_vec()))
     }
 
     #[test]
@@ -342,7 +356,7 @@ mod tests {
                 let mut got = Vec::new();
                 for part in parts {
                     d.feed_bytes(Bytes::copy_from_slice(part));
-                    while let Some((line, _)) = d.next_line_in().unwrap() {
+                    while let Some((line, _, _)) = d.next_line_in().unwrap() {
                         got.push(line.to_vec());
                     }
                 }
