@@ -1,6 +1,8 @@
 //! The incremental decoder: bytes in, [`Item`]s out. Lines are split by [`crate::line`] and
 //! interpreted by [`crate::interpret`].
 
+use core::ops::ControlFlow;
+
 use bytes::Bytes;
 use push_core::Event;
 
@@ -150,6 +152,22 @@ impl Decoder {
             return Err(e);
         }
         loop {
+            // Lines lying in the chunk, in a tight loop; then any other line, one at a time.
+            let state = &mut self.state;
+            let fast = self.lines.scan_in_place(|line, chunk| {
+                match state.handle_line(line, chunk, true) {
+                    Ok(Step::Continue) => ControlFlow::Continue(()),
+                    Ok(Step::Dispatch) if !state.dispatch() => ControlFlow::Continue(()),
+                    Ok(Step::Dispatch) => ControlFlow::Break(Ok(Found::Event)),
+                    Ok(Step::Retry(ms)) => ControlFlow::Break(Ok(Found::Retry(ms))),
+                    Err(e) => ControlFlow::Break(Err(e)),
+                }
+            });
+            match fast {
+                Some(Ok(found)) => return Ok(Some(found)),
+                Some(Err(e)) => return Err(self.fail(e)),
+                None => {}
+            }
             let (line, chunk, in_chunk) = match self.lines.next_line_in() {
                 Ok(Some(line)) => line,
                 Ok(None) => {

@@ -28,6 +28,8 @@ use push_core::Event;
 use crate::Error;
 use crate::field::{Field, Name, parse_retry, split_field};
 use crate::frame::{EventRef, SseEvent, Text};
+use crate::types::{EventTypes, TypeAt};
+use crate::utf8::{is_utf8, push_lossy, text};
 
 /// What a line asks the decoder to do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,10 +42,6 @@ pub(crate) enum Step {
     Retry(u64),
 }
 
-/// How many decoded event types are remembered, and up to what length.
-const MAX_KNOWN_TYPES: usize = 8;
-const MAX_KNOWN_TYPE_LEN: usize = 64;
-
 /// Where the data of the event being assembled, or just dispatched, is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum DataAt {
@@ -52,10 +50,6 @@ enum DataAt {
     /// In `data`.
     Buffer,
 }
-
-/// The event type of the event just dispatched: an index into the known types, or `None` for
-/// `other_type`.
-type TypeAt = Option<usize>;
 
 /// The event being assembled and the state that outlives events.
 #[derive(Debug)]
@@ -68,13 +62,8 @@ pub(crate) struct Interpreter {
     /// The data buffer is not empty in the specification's sense: a `data` field was seen
     /// (`data` above lacks the specification's trailing LF, so it may be empty even then).
     has_data: bool,
-    /// The event type buffer (raw bytes).
-    event_type: Vec<u8>,
-    /// Types already decoded as text, most streams use a handful: cloning one skips UTF-8
-    /// validation at each dispatch. Each as a `String` and as a [`Text`], for the two paths.
-    known_types: Vec<(String, Text)>,
-    /// The type of the event just dispatched, when too long to be remembered.
-    other_type: (String, Text),
+    /// The event type buffer and the types decoded so far.
+    types: EventTypes,
     /// The last event id buffer.
     last_id: String,
     /// `last_id` as a [`Text`], once made, if it is too long to be inline (so that every event
@@ -93,9 +82,7 @@ impl Interpreter {
             data: Vec::new(),
             data_at: DataAt::Buffer,
             has_data: false,
-            event_type: Vec::new(),
-            known_types: Vec::new(),
-            other_type: (String::new(), Text::new("")),
+            types: EventTypes::new(),
             last_id: String::new(),
             long_id: None,
             ready: (DataAt::Buffer, None),
@@ -122,7 +109,7 @@ impl Interpreter {
 
     /// Interprets one line (without its line ending). `chunk` is the chunk being read, and
     /// `in_chunk` tells whether the line lies in it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn handle_line(
         &mut self,
         line: &[u8],
@@ -137,11 +124,9 @@ impl Interpreter {
         match name {
             Name::Data => self.push_data(value, chunk, in_chunk)?,
             Name::Event => {
-                self.event_type.clear();
-                self.event_type.extend_from_slice(value);
+                self.types.set(value);
             }
-            // (A plain loop: ids are short, and `contains` calls `memchr`.)
-            Name::Id if value.iter().all(|&b| b != 0) => {
+            Name::Id if !has_nul(value) => {
                 self.set_id(value);
             }
             Name::Retry => {
@@ -158,18 +143,7 @@ impl Interpreter {
     fn set_id(&mut self, value: &[u8]) {
         self.last_id.clear();
         self.long_id = None;
-        let mut padded = [0; PADDED];
-        match padded.get_mut(..value.len()) {
-            Some(head) => {
-                // Short: validated in a zero-padded copy, in one SIMD block.
-                head.copy_from_slice(value);
-                match simdutf8::basic::from_utf8(&padded).map(|text| text.get(..value.len())) {
-                    Ok(Some(text)) => self.last_id.push_str(text),
-                    _ => push_lossy(&mut self.last_id, value),
-                }
-            }
-            None => push_lossy(&mut self.last_id, value),
-        }
+        push_lossy(&mut self.last_id, value);
     }
 
     fn push_data(&mut self, value: &[u8], chunk: &Bytes, in_chunk: bool) -> Result<(), Error> {
@@ -218,13 +192,13 @@ impl Interpreter {
     /// [`Self::view`], [`Self::shared`] or [`Self::owned`] (until the next line is handled).
     pub(crate) fn dispatch(&mut self) -> bool {
         if !self.has_data {
-            self.event_type.clear();
+            self.types.clear();
             return false;
         }
         self.has_data = false;
         let data = self.data_at;
         self.data_at = DataAt::Buffer;
-        self.ready = (data, self.event_type());
+        self.ready = (data, self.types.take());
         true
     }
 
@@ -233,14 +207,6 @@ impl Interpreter {
         match self.ready.0 {
             DataAt::Chunk(from, to) => &chunk[from..to],
             DataAt::Buffer => &self.data,
-        }
-    }
-
-    /// The type of the event just dispatched, as `String` and [`Text`].
-    fn ready_type(&self) -> &(String, Text) {
-        match self.ready.1 {
-            Some(i) => &self.known_types[i],
-            None => &self.other_type,
         }
     }
 
@@ -258,10 +224,7 @@ impl Interpreter {
                 &self.lossy
             }
         };
-        let kind = match self.ready.1 {
-            Some(i) => &self.known_types[i].0,
-            None => &self.other_type.0,
-        };
+        let kind = &self.types.get(self.ready.1).0;
         EventRef::new(kind, data, &self.last_id)
     }
 
@@ -271,7 +234,7 @@ impl Interpreter {
             DataAt::Chunk(from, to) if is_utf8(&chunk[from..to]) => chunk.slice(from..to),
             _ => self.owned_data(chunk),
         };
-        let event = self.ready_type().1.clone();
+        let event = self.types.get(self.ready.1).1.clone();
         let id = if Text::fits(self.last_id.len()) {
             Text::new(&self.last_id)
         } else {
@@ -284,7 +247,7 @@ impl Interpreter {
     /// The event just dispatched, copied.
     pub(crate) fn owned(&mut self, chunk: &[u8]) -> Event {
         Event {
-            event: Some(self.ready_type().0.clone()),
+            event: Some(self.types.get(self.ready.1).0.clone()),
             data: self.owned_data(chunk),
             id: Some(self.last_id.clone()),
             retry: None,
@@ -303,40 +266,12 @@ impl Interpreter {
         }
     }
 
-    /// The index of the event type among the known ones, remembering it if it is new and short
-    /// (`None`: it is in `other_type`); an empty type is `message`. Clears the type buffer.
-    fn event_type(&mut self) -> TypeAt {
-        if self.event_type.is_empty() {
-            self.event_type.extend_from_slice(b"message");
-        }
-        let raw = &self.event_type[..];
-        if let Some(i) = self.known_types.iter().position(|t| t.0.as_bytes() == raw) {
-            self.event_type.clear();
-            return Some(i);
-        }
-        let long = raw.len() > MAX_KNOWN_TYPE_LEN;
-        let mut text = String::with_capacity(raw.len());
-        push_lossy(&mut text, raw);
-        self.event_type.clear();
-        let shared = Text::new(&text);
-        let decoded = (text, shared);
-        if long {
-            self.other_type = decoded;
-            return None;
-        }
-        if self.known_types.len() == MAX_KNOWN_TYPES {
-            self.known_types.remove(0);
-        }
-        self.known_types.push(decoded);
-        Some(self.known_types.len() - 1)
-    }
-
     /// Discards the event being assembled (the stream ended before its blank line).
     pub(crate) fn reset_event(&mut self) {
         self.data.clear();
         self.data_at = DataAt::Buffer;
         self.has_data = false;
-        self.event_type.clear();
+        self.types.clear();
     }
 
     /// Drops the pending event and its memory (after an error).
@@ -347,51 +282,16 @@ impl Interpreter {
     }
 }
 
-/// Whether `bytes` is UTF-8: an ASCII check that compiles to a few vector instructions per 32
-/// bytes (no early exit: it is cheaper than the branches), then the full check only if needed.
-fn is_utf8(bytes: &[u8]) -> bool {
-    let mut acc = [0u8; 32];
-    let (blocks, rest) = bytes.as_chunks::<32>();
-    for block in blocks {
-        for (a, &b) in acc.iter_mut().zip(block) {
-            *a |= b;
-        }
-    }
-    // The tail: as the last 32 bytes when there are that many (overlapping the blocks does not
-    // matter to OR), else byte by byte.
-    let high = match bytes.last_chunk::<32>() {
-        Some(last) => {
-            for (a, &b) in acc.iter_mut().zip(last) {
-                *a |= b;
-            }
-            0
-        }
-        None => rest.iter().fold(0, |x, &b| x | b),
-    };
-    acc.iter().fold(high, |x, &a| x | a) < 0x80 || core::str::from_utf8(bytes).is_ok()
-}
-
-/// The SIMD block of UTF-8 validation. A short text is validated as a block padded with zeros
-/// (ASCII): valid text ends on a character boundary, and valid text padded is valid, so the
-/// padded block is valid with the text's end on a boundary exactly when the text is valid. This
-/// costs less than core's validation, which goes byte by byte until its input is aligned.
-const PADDED: usize = 64;
-
-/// `bytes` as text if it is UTF-8, validated with SIMD when long enough for it to pay.
-fn text(bytes: &[u8]) -> Option<&str> {
-    if bytes.len() >= PADDED {
-        simdutf8::basic::from_utf8(bytes).ok()
-    } else {
-        core::str::from_utf8(bytes).ok()
-    }
-}
-
-/// Appends `bytes` as UTF-8, invalid sequences replaced by U+FFFD; fast when already valid.
-fn push_lossy(dst: &mut String, bytes: &[u8]) {
-    match core::str::from_utf8(bytes) {
-        Ok(s) => dst.push_str(s),
-        Err(_) => dst.push_str(&String::from_utf8_lossy(bytes)),
-    }
+/// Whether `value` holds a NUL byte: a word at a time (ids are short, and `contains` would
+/// call `memchr`).
+#[inline]
+fn has_nul(value: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    let (words, rest) = value.as_chunks::<8>();
+    words.iter().any(|w| {
+        let w = u64::from_le_bytes(*w);
+        w.wrapping_sub(ONES) & !w & (ONES << 7) != 0
+    }) || rest.iter().any(|&b| b == 0)
 }
 
 #[cfg(test)]
@@ -399,14 +299,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn utf8_check() {
-        let ascii = b"x".repeat(100);
-        assert!(is_utf8(&ascii));
-        assert!(is_utf8("é".repeat(40).as_bytes()));
-        for at in [0, 31, 32, 63, 99] {
-            let mut bad = ascii.clone();
-            bad[at] = 0xFF;
-            assert!(!is_utf8(&bad), "invalid byte at {at}");
+    fn nul_anywhere() {
+        for len in 0..40 {
+            let mut v = vec![0x80u8; len];
+            assert!(!has_nul(&v));
+            for at in 0..len {
+                v[at] = 0;
+                assert!(has_nul(&v), "{len} {at}");
+                v[at] = 0x01;
+                assert!(!has_nul(&v), "{len} {at}");
+            }
         }
     }
 

@@ -90,6 +90,8 @@ mod interpret;
 mod line;
 #[cfg(feature = "server")]
 mod server;
+mod types;
+mod utf8;
 
 #[cfg(feature = "client")]
 pub use backoff::{Backoff, ReconnectPolicy};

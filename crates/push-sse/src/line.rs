@@ -16,6 +16,8 @@
 //! partial line a chunk ended with, then `chunk`, a [`Bytes`] fed whole and read in place. Only a
 //! line that spans chunks is copied (once, into `carry`).
 
+use core::ops::ControlFlow;
+
 use bytes::Bytes;
 use memchr::memchr2;
 
@@ -133,6 +135,38 @@ impl LineBuffer {
         }
         self.cpos = ending(&self.chunk, start + len, &mut self.skip_lf);
         Ok(Some((&self.chunk[start..start + len], &self.chunk, true)))
+    }
+
+    /// The fast path: while the unconsumed input is all in the chunk and no BOM or CRLF check
+    /// is pending, reads LF-terminated lines straight out of the chunk, handing each (with the
+    /// chunk) to `each` until it breaks. `None` when it stops without a break: at a partial line,
+    /// a CR, a line over the limit or something pending; [`Self::next_line_in`] then takes the
+    /// next line, whatever it is.
+    #[inline]
+    pub(crate) fn scan_in_place<T>(
+        &mut self,
+        mut each: impl FnMut(&[u8], &Bytes) -> ControlFlow<T>,
+    ) -> Option<T> {
+        if self.bom_pending || self.skip_lf || self.pos < self.carry.len() {
+            return None;
+        }
+        let bytes: &[u8] = &self.chunk;
+        let mut pos = self.cpos;
+        let found = loop {
+            let rest = &bytes[pos..];
+            let Some(len) = find_lf(rest) else {
+                break None;
+            };
+            if len > self.max_line {
+                break None;
+            }
+            pos += len + 1;
+            if let ControlFlow::Break(t) = each(&rest[..len], &self.chunk) {
+                break Some(t);
+            }
+        };
+        self.cpos = pos;
+        found
     }
 
     /// Where in `carry` the next line is, when it starts there (and may end in `chunk`).
@@ -287,6 +321,33 @@ fn find_eol(hay: &[u8]) -> Option<usize> {
         at += 8;
     }
     memchr2(b'\n', b'\r', &hay[at..]).map(|offset| at + offset)
+}
+
+/// The length of the line `hay` starts with if it ends with an LF (`None` if it ends with a CR
+/// or not at all). A line that starts `data:` is taken to be long: it goes to `memchr2` at once.
+#[inline]
+fn find_lf(hay: &[u8]) -> Option<usize> {
+    let Some(head) = hay.first_chunk::<8>() else {
+        return find_eol(hay).filter(|&len| hay[len] == b'\n');
+    };
+    let word = u64::from_le_bytes(*head);
+    let mut at = 8;
+    let low = word.wrapping_sub(ONES * 0x0E) & !word & (ONES * 0x80);
+    if low != 0 {
+        at = (low.trailing_zeros() / 8) as usize;
+        match hay[at] {
+            b'\n' => return Some(at),
+            b'\r' => return None,
+            _ => {}
+        }
+    } else if word & 0xFF_FFFF_FFFF != u64::from_le_bytes(*b"data:\0\0\0") {
+        if let Some(len) = find_eol(&hay[8..]) {
+            return (hay[8 + len] == b'\n').then_some(8 + len);
+        }
+        return None;
+    }
+    let len = at + memchr2(b'\n', b'\r', &hay[at..])?;
+    (hay[len] == b'\n').then_some(len)
 }
 
 const ONES: u64 = u64::from_ne_bytes([1; 8]);

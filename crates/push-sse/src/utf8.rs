@@ -1,0 +1,102 @@
+//! UTF-8 validation, as fast as safe code gets it: SIMD (`simdutf8`) for long values, a padded
+//! SIMD block for short ones, and core's `from_utf8` only in between. Invalid input is decoded
+//! with U+FFFD, as the specification says.
+
+/// Whether `bytes` is UTF-8: an ASCII check that compiles to a few vector instructions per 32
+/// bytes (no early exit: it is cheaper than the branches), then the full check only if needed.
+pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
+    let mut acc = [0u8; 32];
+    let (blocks, rest) = bytes.as_chunks::<32>();
+    for block in blocks {
+        for (a, &b) in acc.iter_mut().zip(block) {
+            *a |= b;
+        }
+    }
+    // The tail: as the last 32 bytes when there are that many (overlapping the blocks does not
+    // matter to OR), else byte by byte.
+    let high = match bytes.last_chunk::<32>() {
+        Some(last) => {
+            for (a, &b) in acc.iter_mut().zip(last) {
+                *a |= b;
+            }
+            0
+        }
+        None => rest.iter().fold(0, |x, &b| x | b),
+    };
+    acc.iter().fold(high, |x, &a| x | a) < 0x80 || core::str::from_utf8(bytes).is_ok()
+}
+
+/// The SIMD block of UTF-8 validation. A short text is validated as a block padded with zeros
+/// (ASCII): valid text ends on a character boundary, and valid text padded is valid, so the
+/// padded block is valid with the text's end on a boundary exactly when the text is valid. This
+/// costs less than core's validation, which goes byte by byte until its input is aligned.
+const PADDED: usize = 64;
+
+/// `bytes` as text if it is UTF-8, validated with SIMD when long enough for it to pay.
+pub(crate) fn text(bytes: &[u8]) -> Option<&str> {
+    if bytes.len() >= PADDED {
+        simdutf8::basic::from_utf8(bytes).ok()
+    } else {
+        core::str::from_utf8(bytes).ok()
+    }
+}
+
+/// Appends `bytes` as UTF-8, invalid sequences replaced by U+FFFD; fast when already valid.
+pub(crate) fn push_lossy(dst: &mut String, bytes: &[u8]) {
+    let mut padded = [0; PADDED];
+    if let Some(head) = padded.get_mut(..bytes.len()) {
+        // Short: validated in a zero-padded copy, in one SIMD block.
+        head.copy_from_slice(bytes);
+        if let Ok(Some(text)) = simdutf8::basic::from_utf8(&padded).map(|t| t.get(..bytes.len())) {
+            dst.push_str(text);
+            return;
+        }
+    } else if let Some(text) = text(bytes) {
+        dst.push_str(text);
+        return;
+    }
+    dst.push_str(&String::from_utf8_lossy(bytes));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_check() {
+        let ascii = b"x".repeat(100);
+        assert!(is_utf8(&ascii));
+        assert!(is_utf8("\u{e9}".repeat(40).as_bytes()));
+        for at in [0, 31, 32, 63, 99] {
+            let mut bad = ascii.clone();
+            bad[at] = 0xFF;
+            assert!(!is_utf8(&bad), "invalid byte at {at}");
+            assert_eq!(text(&bad), None);
+        }
+    }
+
+    #[test]
+    fn text_of_every_length_and_validity() {
+        for len in [0, 1, 9, 62, 63, 64, 65, 100] {
+            for tail in [
+                &b""[..],
+                "\u{e9}".as_bytes(),
+                b"\xE2\x82",
+                b"\xFF",
+                b"\xC3",
+                b"\x80",
+            ] {
+                let mut value = vec![b'x'; len];
+                value.extend_from_slice(tail);
+                let mut got = String::from("<");
+                push_lossy(&mut got, &value);
+                assert_eq!(
+                    got,
+                    format!("<{}", String::from_utf8_lossy(&value)),
+                    "{len} {tail:?}"
+                );
+                assert_eq!(text(&value), core::str::from_utf8(&value).ok());
+            }
+        }
+    }
+}
