@@ -3,6 +3,9 @@
 //! which shares the input chunk ([`Decoder::poll_event`](crate::Decoder::poll_event), inside a
 //! [`RawItem`]).
 
+use std::sync::Arc;
+
+use arrayvec::ArrayString;
 use bytes::Bytes;
 use push_core::Event;
 
@@ -197,34 +200,28 @@ impl SseEvent {
     }
 }
 
-/// Bytes this crate validated as UTF-8, as text (a validation pass: fast for ASCII).
+/// Bytes this crate validated as UTF-8, as text (validated again: safe code has no other way).
 fn text(bytes: &[u8]) -> &str {
-    core::str::from_utf8(bytes).unwrap_or_default()
+    crate::utf8::text(bytes).unwrap_or_default()
 }
 
 /// How long a type or id is kept inline in an [`SseEvent`] (no allocation, no reference count).
 const INLINE: usize = 30;
 
-/// A short text stored inline, a longer one shared. Made from `&str` only, so always UTF-8.
+/// A short text stored inline, a longer one shared; either way known to be UTF-8, so reading it
+/// costs nothing (no validation per access).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Text {
-    Inline { len: u8, buf: [u8; INLINE] },
-    Shared(Bytes),
+    Inline(ArrayString<INLINE>),
+    Shared(Arc<str>),
 }
 
 impl Text {
-    /// `text`, inline if short, else copied into `Bytes`.
+    /// `text`, inline if short, else copied into an `Arc`.
     pub(crate) fn new(text: &str) -> Self {
-        match text.len() {
-            len @ 0..=INLINE => {
-                let mut buf = [0; INLINE];
-                buf[..len].copy_from_slice(text.as_bytes());
-                Self::Inline {
-                    len: len as u8,
-                    buf,
-                }
-            }
-            _ => Self::Shared(Bytes::copy_from_slice(text.as_bytes())),
+        match ArrayString::from(text) {
+            Ok(inline) => Self::Inline(inline),
+            Err(_) => Self::Shared(Arc::from(text)),
         }
     }
 
@@ -235,8 +232,8 @@ impl Text {
 
     pub(crate) fn as_str(&self) -> &str {
         match self {
-            Self::Inline { len, buf } => text(&buf[..usize::from(*len)]),
-            Self::Shared(bytes) => text(bytes),
+            Self::Inline(inline) => inline,
+            Self::Shared(shared) => shared,
         }
     }
 }

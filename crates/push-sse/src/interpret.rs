@@ -29,7 +29,7 @@ use crate::Error;
 use crate::field::{Field, Name, parse_retry, split_field};
 use crate::frame::{EventRef, SseEvent, Text};
 use crate::types::{EventTypes, TypeAt};
-use crate::utf8::{is_utf8, push_lossy, text};
+use crate::utf8::{is_utf8, push_lossy, text, text_in};
 
 /// What a line asks the decoder to do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +146,7 @@ impl Interpreter {
         push_lossy(&mut self.last_id, value);
     }
 
+    #[inline]
     fn push_data(&mut self, value: &[u8], chunk: &Bytes, in_chunk: bool) -> Result<(), Error> {
         // The limit is on the data as dispatched: the values and the LFs between them.
         let len = match self.data_at {
@@ -212,11 +213,11 @@ impl Interpreter {
 
     /// The event just dispatched, borrowed: its data validated (or repaired) here.
     pub(crate) fn view<'a>(&'a mut self, chunk: &'a [u8]) -> EventRef<'a> {
-        let raw = match self.ready.0 {
-            DataAt::Chunk(from, to) => &chunk[from..to],
-            DataAt::Buffer => &self.data[..],
+        let (raw, valid) = match self.ready.0 {
+            DataAt::Chunk(from, to) => (&chunk[from..to], text_in(chunk, from, to)),
+            DataAt::Buffer => (&self.data[..], text(&self.data)),
         };
-        let data = match text(raw) {
+        let data = match valid {
             Some(text) => text,
             None => {
                 self.lossy.clear();

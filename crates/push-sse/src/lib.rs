@@ -88,6 +88,7 @@ mod field;
 mod frame;
 mod interpret;
 mod line;
+mod scan;
 #[cfg(feature = "server")]
 mod server;
 mod types;

@@ -19,7 +19,8 @@
 use core::ops::ControlFlow;
 
 use bytes::Bytes;
-use memchr::memchr2;
+
+use crate::scan::Scanner;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -40,6 +41,8 @@ pub(crate) struct LineBuffer {
     /// The start of the stream has not been checked for a BOM yet.
     bom_pending: bool,
     max_line: usize,
+    /// Finds line endings.
+    scan: Scanner,
 }
 
 /// A line, the chunk being read, and whether the line lies in that chunk (so that parts of it
@@ -61,6 +64,7 @@ impl LineBuffer {
             skip_lf: false,
             bom_pending: true,
             max_line,
+            scan: Scanner::new(),
         }
     }
 
@@ -127,7 +131,7 @@ impl LineBuffer {
             };
         }
         let start = self.cpos;
-        let Some(len) = find_eol(&self.chunk[start..]) else {
+        let Some(len) = self.scan.eol(&self.chunk[start..]) else {
             return self.keep_partial().map(|()| None);
         };
         if len > self.max_line {
@@ -154,7 +158,7 @@ impl LineBuffer {
         let mut pos = self.cpos;
         let found = loop {
             let rest = &bytes[pos..];
-            let Some(len) = find_lf(rest) else {
+            let Some(len) = self.scan.lf_line(rest) else {
                 break None;
             };
             if len > self.max_line {
@@ -173,7 +177,7 @@ impl LineBuffer {
     fn carry_line(&mut self) -> Result<Option<(usize, usize)>, TooLong> {
         let start = self.pos;
         let from = self.scanned.max(start);
-        if let Some(offset) = find_eol(&self.carry[from..]) {
+        if let Some(offset) = self.scan.eol(&self.carry[from..]) {
             let end = from + offset;
             if end - start > self.max_line {
                 return Err(TooLong);
@@ -185,7 +189,7 @@ impl LineBuffer {
         self.scanned = self.carry.len();
         let have = self.carry.len() - start;
         let rest = &self.chunk[self.cpos..];
-        let Some(len) = find_eol(rest) else {
+        let Some(len) = self.scan.eol(rest) else {
             if have + rest.len() > self.max_line {
                 return Err(TooLong);
             }
@@ -296,62 +300,6 @@ fn ending(buf: &[u8], end: usize, skip_lf: &mut bool) -> usize {
     }
 }
 
-/// The index of the first CR or LF. Short lines (blank lines, ids, types) are the common case and
-/// end within a word or two: those are checked inline, eight bytes at a time, before calling
-/// `memchr2`, whose set-up costs more than a short line.
-#[inline]
-fn find_eol(hay: &[u8]) -> Option<usize> {
-    const WORDS: usize = 2;
-    let mut at = 0;
-    for word in hay.chunks_exact(8).take(WORDS) {
-        let word = u64::from_le_bytes([
-            word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
-        ]);
-        // The lowest byte flagged is the first byte below 0x0E (borrows only run upwards, from
-        // a flagged byte): most often CR or LF, else a rare control byte, left to `memchr2`.
-        let low = word.wrapping_sub(ONES * 0x0E) & !word & (ONES * 0x80);
-        if low != 0 {
-            let first = at + (low.trailing_zeros() / 8) as usize;
-            if matches!(hay[first], b'\n' | b'\r') {
-                return Some(first);
-            }
-            at = first;
-            break;
-        }
-        at += 8;
-    }
-    memchr2(b'\n', b'\r', &hay[at..]).map(|offset| at + offset)
-}
-
-/// The length of the line `hay` starts with if it ends with an LF (`None` if it ends with a CR
-/// or not at all). A line that starts `data:` is taken to be long: it goes to `memchr2` at once.
-#[inline]
-fn find_lf(hay: &[u8]) -> Option<usize> {
-    let Some(head) = hay.first_chunk::<8>() else {
-        return find_eol(hay).filter(|&len| hay[len] == b'\n');
-    };
-    let word = u64::from_le_bytes(*head);
-    let mut at = 8;
-    let low = word.wrapping_sub(ONES * 0x0E) & !word & (ONES * 0x80);
-    if low != 0 {
-        at = (low.trailing_zeros() / 8) as usize;
-        match hay[at] {
-            b'\n' => return Some(at),
-            b'\r' => return None,
-            _ => {}
-        }
-    } else if word & 0xFF_FFFF_FFFF != u64::from_le_bytes(*b"data:\0\0\0") {
-        if let Some(len) = find_eol(&hay[8..]) {
-            return (hay[8 + len] == b'\n').then_some(8 + len);
-        }
-        return None;
-    }
-    let len = at + memchr2(b'\n', b'\r', &hay[at..])?;
-    (hay[len] == b'\n').then_some(len)
-}
-
-const ONES: u64 = u64::from_ne_bytes([1; 8]);
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,30 +371,6 @@ mod tests {
                 }
                 assert_eq!(got, whole, "split at {a}, {b}");
                 assert_eq!(lines(&parts), whole, "split at {a}, {b}");
-            }
-        }
-    }
-
-    #[test]
-    fn finds_every_line_ending_position() {
-        for len in 0..80 {
-            let mut hay = vec![b'x'; len];
-            assert_eq!(find_eol(&hay), None);
-            for at in 0..len {
-                for end in [b'\n', b'\r'] {
-                    hay[at] = end;
-                    assert_eq!(find_eol(&hay), Some(at), "len {len}, at {at}");
-                    hay[at] = 0x8A;
-                    assert_eq!(find_eol(&hay), None);
-                    if at > 0 {
-                        // A control byte first (the word check flags it too).
-                        hay[at - 1] = b'\t';
-                        hay[at] = end;
-                        assert_eq!(find_eol(&hay), Some(at), "len {len}, at {at}");
-                        hay[at - 1] = b'x';
-                    }
-                    hay[at] = b'x';
-                }
             }
         }
     }

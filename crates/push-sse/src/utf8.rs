@@ -41,6 +41,22 @@ pub(crate) fn text(bytes: &[u8]) -> Option<&str> {
     }
 }
 
+/// `chunk[from..to]` as text if it is UTF-8, validated in whole SIMD blocks when the chunk has
+/// the bytes for it: the bytes after `to`, up to a multiple of the block, are validated along
+/// (the partial last block costs more than a whole one). If that longer text is valid and `to`
+/// is a character boundary in it, the value is valid; if not, the value is validated alone.
+pub(crate) fn text_in(chunk: &[u8], from: usize, to: usize) -> Option<&str> {
+    let len = to - from;
+    if len >= PADDED
+        && let Some(longer) = chunk.get(from..from + len.next_multiple_of(PADDED))
+        && let Ok(longer) = simdutf8::basic::from_utf8(longer)
+        && let Some(text) = longer.get(..len)
+    {
+        return Some(text);
+    }
+    text(&chunk[from..to])
+}
+
 /// Appends `bytes` as UTF-8, invalid sequences replaced by U+FFFD; fast when already valid.
 pub(crate) fn push_lossy(dst: &mut String, bytes: &[u8]) {
     let mut padded = [0; PADDED];
@@ -72,6 +88,32 @@ mod tests {
             bad[at] = 0xFF;
             assert!(!is_utf8(&bad), "invalid byte at {at}");
             assert_eq!(text(&bad), None);
+        }
+    }
+
+    #[test]
+    fn text_in_a_chunk_whatever_follows() {
+        for len in [0, 1, 63, 64, 65, 100, 128, 200] {
+            for tail in [&b""[..], "\u{e9}".as_bytes(), b"\xE2\x82", b"\xFF"] {
+                let mut value = vec![b'x'; len];
+                value.extend_from_slice(tail);
+                // Followed by nothing, by valid text, by invalid bytes, by a split character.
+                for after in [
+                    &b""[..],
+                    b"\n\ndata: more",
+                    b"\n\xFF\xFE",
+                    b"\xA9",
+                    &[b'y'; 70],
+                ] {
+                    let chunk = [&b"id: 1\n"[..], &value, after].concat();
+                    let want = core::str::from_utf8(&value).ok();
+                    assert_eq!(
+                        text_in(&chunk, 6, 6 + value.len()),
+                        want,
+                        "{len} {tail:?} {after:?}"
+                    );
+                }
+            }
         }
     }
 
