@@ -29,7 +29,7 @@ use crate::Error;
 use crate::field::{Field, Name, parse_retry, split_field};
 use crate::frame::{EventRef, SseEvent, Text};
 use crate::types::{EventTypes, TypeAt};
-use crate::utf8::{is_utf8, push_lossy, text, text_in};
+use crate::utf8::{push_lossy, text, text_in};
 
 /// What a line asks the decoder to do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,14 +203,6 @@ impl Interpreter {
         true
     }
 
-    /// The raw data of the event just dispatched.
-    fn ready_data<'a>(&'a self, chunk: &'a [u8]) -> &'a [u8] {
-        match self.ready.0 {
-            DataAt::Chunk(from, to) => &chunk[from..to],
-            DataAt::Buffer => &self.data,
-        }
-    }
-
     /// The event just dispatched, borrowed: its data validated (or repaired) here.
     pub(crate) fn view<'a>(&'a mut self, chunk: &'a [u8]) -> EventRef<'a> {
         let (raw, valid) = match self.ready.0 {
@@ -232,7 +224,7 @@ impl Interpreter {
     /// The event just dispatched, sharing `chunk` (the chunk being read) when its data lies there.
     pub(crate) fn shared(&mut self, chunk: &Bytes) -> SseEvent {
         let data = match self.ready.0 {
-            DataAt::Chunk(from, to) if is_utf8(&chunk[from..to]) => chunk.slice(from..to),
+            DataAt::Chunk(from, to) if text_in(chunk, from, to).is_some() => chunk.slice(from..to),
             _ => self.owned_data(chunk),
         };
         let event = self.types.get(self.ready.1).1.clone();
@@ -257,13 +249,13 @@ impl Interpreter {
 
     /// The data of the event just dispatched, validated, in a new buffer.
     fn owned_data(&self, chunk: &[u8]) -> Bytes {
-        let raw = self.ready_data(chunk);
-        if raw.is_empty() {
-            Bytes::new()
-        } else if is_utf8(raw) {
-            Bytes::copy_from_slice(raw)
-        } else {
-            Bytes::from(String::from_utf8_lossy(raw).into_owned())
+        let (raw, valid) = match self.ready.0 {
+            DataAt::Chunk(from, to) => (&chunk[from..to], text_in(chunk, from, to)),
+            DataAt::Buffer => (&self.data[..], text(&self.data)),
+        };
+        match valid {
+            Some(text) => Bytes::copy_from_slice(text.as_bytes()),
+            None => Bytes::from(String::from_utf8_lossy(raw).into_owned()),
         }
     }
 
@@ -292,7 +284,7 @@ fn has_nul(value: &[u8]) -> bool {
     words.iter().any(|w| {
         let w = u64::from_le_bytes(*w);
         w.wrapping_sub(ONES) & !w & (ONES << 7) != 0
-    }) || rest.iter().any(|&b| b == 0)
+    }) || rest.contains(&0)
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ const MAX_KNOWN_LEN: usize = 64;
 /// A decoded type, as `String` (for owned and borrowed events) and [`Text`] (for shared ones).
 pub(crate) type Decoded = (String, Text);
 
+/// A short type's padded bytes and length.
+type Key = ([u8; SHORT], usize);
+
 /// Which type an event was dispatched with: an index among the known ones, or `None` for the
 /// last one too long to remember.
 pub(crate) type TypeAt = Option<usize>;
@@ -30,8 +33,8 @@ pub(crate) struct EventTypes {
     long: Vec<u8>,
     /// The buffer's length.
     len: usize,
-    /// Decoded types; a short one with its padded bytes and length.
-    known: Vec<(Option<([u8; SHORT], usize)>, Decoded)>,
+    /// Decoded types; a short one with its key.
+    known: Vec<(Option<Key>, Decoded)>,
     /// The type of the event just dispatched, when too long to be remembered.
     other: Decoded,
 }

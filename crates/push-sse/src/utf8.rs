@@ -2,30 +2,6 @@
 //! SIMD block for short ones, and core's `from_utf8` only in between. Invalid input is decoded
 //! with U+FFFD, as the specification says.
 
-/// Whether `bytes` is UTF-8: an ASCII check that compiles to a few vector instructions per 32
-/// bytes (no early exit: it is cheaper than the branches), then the full check only if needed.
-pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
-    let mut acc = [0u8; 32];
-    let (blocks, rest) = bytes.as_chunks::<32>();
-    for block in blocks {
-        for (a, &b) in acc.iter_mut().zip(block) {
-            *a |= b;
-        }
-    }
-    // The tail: as the last 32 bytes when there are that many (overlapping the blocks does not
-    // matter to OR), else byte by byte.
-    let high = match bytes.last_chunk::<32>() {
-        Some(last) => {
-            for (a, &b) in acc.iter_mut().zip(last) {
-                *a |= b;
-            }
-            0
-        }
-        None => rest.iter().fold(0, |x, &b| x | b),
-    };
-    acc.iter().fold(high, |x, &a| x | a) < 0x80 || core::str::from_utf8(bytes).is_ok()
-}
-
 /// The SIMD block of UTF-8 validation. A short text is validated as a block padded with zeros
 /// (ASCII): valid text ends on a character boundary, and valid text padded is valid, so the
 /// padded block is valid with the text's end on a boundary exactly when the text is valid. This
@@ -81,13 +57,12 @@ mod tests {
     #[test]
     fn utf8_check() {
         let ascii = b"x".repeat(100);
-        assert!(is_utf8(&ascii));
-        assert!(is_utf8("\u{e9}".repeat(40).as_bytes()));
+        assert!(text(&ascii).is_some());
+        assert!(text("\u{e9}".repeat(40).as_bytes()).is_some());
         for at in [0, 31, 32, 63, 99] {
             let mut bad = ascii.clone();
             bad[at] = 0xFF;
-            assert!(!is_utf8(&bad), "invalid byte at {at}");
-            assert_eq!(text(&bad), None);
+            assert_eq!(text(&bad), None, "invalid byte at {at}");
         }
     }
 
