@@ -13,6 +13,8 @@
 //! ```text
 //!   bytes ──► Decoder::feed ─► Decoder::poll_item ──► Item::Event(Event { event, data, id })
 //!                                                 └─► Item::Retry(ms)
+//!   Bytes ──► Decoder::feed_bytes ─► Decoder::poll_ref ──► ItemRef::Event(EventRef)  (borrowed)
+//!                                └► Decoder::poll_event ► RawItem::Event(SseEvent)  (shared)
 //!   Event ──► encode_event ──► b"event: tick\nid: 7\ndata: hi\n\n"
 //!   Published ──► encode_published ──► bytes with the cursor as `id` (cached per event)
 //! ```
@@ -41,11 +43,18 @@
 //!   [`Decoder::feed_bytes`] reads a [`bytes::Bytes`] chunk in place and copies only a line that
 //!   continues into the next chunk. [`Decoder::poll_item`] then copies the data, type and id of
 //!   each event into its own allocations (keeping an event keeps no input alive).
-//! - The zero-copy path, [`Decoder::feed_bytes`] + [`Decoder::poll_event`], yields
-//!   [`SseEvent`]s instead, with the same values: single-line data lying in the chunk is a
-//!   [`bytes::Bytes`] slice of it (a reference count), multi-line data is joined in one buffer,
-//!   and a type or id of up to 30 bytes is stored inline in the event: no allocation per event.
-//!   Such an event keeps its chunk alive; [`SseEvent::detach`] copies its data.
+//! - The zero-copy paths start with [`Decoder::feed_bytes`]. [`Decoder::poll_ref`] yields
+//!   [`EventRef`]s: `&str`s into the chunk (single-line data) and the decoder (joined data, the
+//!   type, the id), valid until the next call: nothing is copied or counted per event, the
+//!   fastest way to decode for a consumer that handles each event at once.
+//!   [`Decoder::poll_event`] yields [`SseEvent`]s that can be kept: single-line data lying in the
+//!   chunk is a [`bytes::Bytes`] slice of it (a reference count), multi-line data is joined in one
+//!   buffer, and a type or id of up to 30 bytes is stored inline in the event: no allocation per
+//!   event. Such an event keeps its chunk alive; [`SseEvent::detach`] copies its data. All three
+//!   `poll_*` give the same values and may be mixed.
+//! - Lines lying wholly in the chunk are read in a tight loop; short lines are found a word at a
+//!   time, long ones with `memchr2` (AVX2 when the CPU has it). UTF-8 is validated with SIMD
+//!   (`simdutf8`), with no `unsafe` in this crate. Event types are decoded once and remembered.
 //! - The encoder validates first, reserves once, and splits data into `data:` lines with `memchr`.
 //! - Decoding and encoding are a pair: a property test checks `decode(encode(events))` against a
 //!   reference model at every chunking.
@@ -71,7 +80,7 @@
 //! - `client`: the reconnecting client (hyper, hyper-util, tokio).
 //!
 //! The codec itself needs neither: with default features the crate depends on `push-core`,
-//! `bytes` and `memchr` only.
+//! `bytes`, `memchr`, `simdutf8` and `arrayvec` only.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
