@@ -292,7 +292,7 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    const fn new(status: StatusCode, reason: &'static str) -> Self {
+    pub(crate) const fn new(status: StatusCode, reason: &'static str) -> Self {
         Self { status, reason }
     }
 

@@ -1,67 +1,203 @@
 //! Accepting on a byte stream (a TCP connection, a Unix socket, a TLS stream): the HTTP/1.1
-//! handshake by tokio-tungstenite, the decision by [`AcceptConfig::check`].
+//! request head read and parsed here (bounded, with `httparse`), the decision by
+//! [`AcceptConfig::check`], the answer written here, and the stream handed to tokio-tungstenite
+//! with whatever the client sent after its request.
+//!
+//! Doing the handshake ourselves, rather than with tungstenite's, means every request gets an
+//! HTTP answer: a plain `GET` or garbage gets a 400, an oversized head a 431, a refused upgrade
+//! its 403 / 400, instead of a dropped connection.
 
-use tokio::io::{AsyncRead, AsyncWrite};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::{AcceptConfig, Accepted, Error};
+use crate::{AcceptConfig, Accepted, Error, Refusal};
+
+/// The largest request head read (request line and headers); more is a 431.
+pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// The most header fields parsed; more is a 431.
+const MAX_HEADERS: usize = 64;
 
 /// Reads the upgrade request from `stream`, applies `config` (Origin policy, subprotocols,
 /// limits) and completes the handshake.
 ///
-/// A refused request gets its 403 / 400 response and [`Error::Refused`]; a request that is not
-/// a WebSocket upgrade at all is dropped by tungstenite without a response and reported as
-/// [`Error::WebSocket`] (serve plain HTTP through the `hyper` adapter to answer such requests).
+/// Every request is answered: a refused upgrade with its 403 / 400 and [`Error::Refused`]; a
+/// request that is not a WebSocket upgrade at all (a plain `GET`, another method, HTTP/1.0, or
+/// bytes that are not HTTP) with a 400, and a request head over [`MAX_REQUEST_HEAD`] bytes or 64
+/// fields with a 431, also as [`Error::Refused`]. A stream that ends before its request is
+/// complete is [`Error::Io`] with [`std::io::ErrorKind::UnexpectedEof`].
 ///
 /// # Cancel safety
 /// Not cancel safe: dropping the future drops the half-done handshake and the stream with it.
 /// Bound it with `tokio::time::timeout` so a peer that never sends its request costs nothing.
 pub async fn accept<S>(
-    stream: S,
+    mut stream: S,
     config: &AcceptConfig,
 ) -> Result<(WebSocketStream<S>, Accepted), Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut outcome: Option<Result<Accepted, crate::Refusal>> = None;
-    let seen = &mut outcome;
-    // The error type is tungstenite's `ErrorResponse`, an `http::Response`.
-    #[allow(clippy::result_large_err)]
-    let callback = move |request: &Request, mut response: Response| {
-        let decision = config.check(request);
-        let result = match &decision {
-            Ok(accepted) => {
-                if let Some(p) = accepted
-                    .response()
-                    .headers()
-                    .get(http::header::SEC_WEBSOCKET_PROTOCOL)
-                {
-                    response
-                        .headers_mut()
-                        .insert(http::header::SEC_WEBSOCKET_PROTOCOL, p.clone());
-                }
-                Ok(response)
-            }
-            Err(refusal) => {
-                let (parts, body) = refusal.response().into_parts();
-                Err(ErrorResponse::from_parts(parts, Some(body)))
-            }
-        };
-        *seen = Some(decision);
-        result
+    let mut buf = Vec::with_capacity(1024);
+    let (request, head_len) = loop {
+        if buf.len() == buf.capacity() {
+            // Doubling, up to one byte past the limit (which tells an oversized head).
+            let room = (MAX_REQUEST_HEAD + 1).saturating_sub(buf.len()).max(1);
+            buf.reserve(buf.len().max(1024).min(room));
+        }
+        if stream.read_buf(&mut buf).await? == 0 {
+            return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        match parse_head(&buf) {
+            Ok(Some(parsed)) if parsed.1 <= MAX_REQUEST_HEAD => break parsed,
+            Ok(Some(_)) => return refuse(&mut stream, TOO_LARGE).await,
+            Ok(None) if buf.len() <= MAX_REQUEST_HEAD => {}
+            Ok(None) => return refuse(&mut stream, TOO_LARGE).await,
+            Err(refusal) => return refuse(&mut stream, refusal).await,
+        }
     };
-    let result = tokio_tungstenite::accept_hdr_async_with_config(
+    let accepted = match config.check(&request) {
+        Ok(accepted) => accepted,
+        Err(refusal) => return refuse(&mut stream, refusal).await,
+    };
+    stream
+        .write_all(&head_bytes(&accepted.response(), 0))
+        .await?;
+    stream.flush().await?;
+    let rest = buf.split_off(head_len);
+    let ws = WebSocketStream::from_partially_read(
         stream,
-        callback,
+        rest,
+        Role::Server,
         Some(config.websocket_config()),
     )
     .await;
-    match (result, outcome) {
-        (Ok(ws), Some(Ok(accepted))) => Ok((ws, accepted)),
-        (_, Some(Err(refusal))) => Err(Error::Refused(refusal)),
-        (Err(e), _) => Err(e.into()),
-        // Unreachable: the callback runs before tungstenite reports success.
-        (Ok(ws), None) => Ok((ws, Accepted::default())),
+    Ok((ws, accepted))
+}
+
+const TOO_LARGE: Refusal = Refusal::new(
+    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+    "request head too large",
+);
+
+/// Writes `refusal`'s response (closing the connection) and returns it as the error.
+async fn refuse<S, T>(stream: &mut S, refusal: Refusal) -> Result<T, Error>
+where
+    S: AsyncWrite + Unpin,
+{
+    let response = refusal.response();
+    let mut bytes = head_bytes(&response, response.body().len());
+    bytes.extend_from_slice(response.body().as_bytes());
+    // The refusal is what matters; a peer gone already changes nothing.
+    if stream.write_all(&bytes).await.is_ok() {
+        let _ = stream.flush().await;
+        let _ = stream.shutdown().await;
+    }
+    Err(Error::Refused(refusal))
+}
+
+/// The request head at the start of `buf` and its length; `Ok(None)` while incomplete.
+fn parse_head(buf: &[u8]) -> Result<Option<(Request<()>, usize)>, Refusal> {
+    const MALFORMED: Refusal = Refusal::new(StatusCode::BAD_REQUEST, "malformed HTTP request");
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut fields);
+    let len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(TOO_LARGE),
+        Err(_) => return Err(MALFORMED),
+    };
+    let method = Method::from_bytes(parsed.method.unwrap_or_default().as_bytes());
+    let mut request = Request::builder()
+        .method(method.map_err(|_| MALFORMED)?)
+        .uri(parsed.path.unwrap_or_default())
+        .version(match parsed.version {
+            Some(1) => Version::HTTP_11,
+            _ => Version::HTTP_10,
+        })
+        .body(())
+        .map_err(|_| MALFORMED)?;
+    let headers = request.headers_mut();
+    for field in parsed.headers.iter() {
+        let name = HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| MALFORMED)?;
+        let value = HeaderValue::from_bytes(field.value).map_err(|_| MALFORMED)?;
+        headers.append(name, value);
+    }
+    Ok(Some((request, len)))
+}
+
+/// The status line and header fields of `response`, with `Content-Length` and
+/// `Connection: close` for a response with a body (a refusal).
+fn head_bytes<T>(response: &Response<T>, body_len: usize) -> Vec<u8> {
+    let status = response.status();
+    let mut out = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_str(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .into_bytes();
+    for (name, value) in response.headers() {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if status != StatusCode::SWITCHING_PROTOCOLS {
+        out.extend_from_slice(format!("content-length: {body_len}\r\n").as_bytes());
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_parse_or_refuse() {
+        let upgrade =
+            b"GET /ws?x=1 HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nX: 1\r\nX: 2\r\n\r\nrest";
+        for cut in 0..upgrade.len() - 4 {
+            assert!(
+                matches!(parse_head(&upgrade[..cut]), Ok(None)),
+                "cut at {cut}"
+            );
+        }
+        let (request, len) = parse_head(upgrade).unwrap().unwrap();
+        assert_eq!(&upgrade[len..], b"rest");
+        assert_eq!(request.uri(), "/ws?x=1");
+        assert_eq!(request.version(), Version::HTTP_11);
+        assert_eq!(request.headers().get_all("x").iter().count(), 2);
+        for bad in [
+            &b"\x16\x03\x01\x02\x00"[..],
+            b"GET / HTTP/9.9\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA B: c\r\n\r\n",
+        ] {
+            assert_eq!(parse_head(bad).unwrap_err().status(), 400, "{bad:?}");
+        }
+        let many: Vec<u8> = [
+            &b"GET / HTTP/1.1\r\n"[..],
+            &b"A: b\r\n".repeat(MAX_HEADERS + 1),
+            b"\r\n",
+        ]
+        .concat();
+        assert_eq!(parse_head(&many).unwrap_err().status(), 431);
+    }
+
+    #[test]
+    fn responses_are_written_as_http1() {
+        let refusal = Refusal::new(StatusCode::FORBIDDEN, "origin not allowed").response();
+        let head = String::from_utf8(head_bytes(&refusal, refusal.body().len())).unwrap();
+        assert!(head.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{head}");
+        assert!(
+            head.contains("content-length: 19\r\n") && head.ends_with("\r\n\r\n"),
+            "{head}"
+        );
+        let head = String::from_utf8(head_bytes(&Accepted::default().response(), 0)).unwrap();
+        assert_eq!(
+            head,
+            "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        );
     }
 }

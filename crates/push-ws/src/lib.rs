@@ -148,7 +148,7 @@ mod push;
 mod split;
 
 pub use accept::{AcceptConfig, Accepted, Refusal};
-pub use accept_io::accept;
+pub use accept_io::{MAX_REQUEST_HEAD, accept};
 pub use connection::{ConnectionConfig, Handler, Outbox, run};
 pub use error::{Ended, Error};
 pub use heartbeat::{Beat, Heartbeat};

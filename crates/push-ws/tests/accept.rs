@@ -132,19 +132,86 @@ async fn bad_input_closes_with_the_right_code() {
     );
 }
 
-#[tokio::test]
-async fn not_an_upgrade_is_dropped_without_a_response() {
+/// Sends `request` on a new connection and returns everything the server answers until it
+/// closes, and what `accept` reported.
+async fn answer_to(request: &[u8]) -> (String, Result<Ended, Error>) {
     let (addr, mut outcomes) =
         server(AcceptConfig::default(), ConnectionConfig::default(), None).await;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream
-        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
+    // The server may answer and close before all of a long request is written.
+    let _ = stream.write_all(request).await;
+    // Half-closed: a request cut short ends there.
+    let _ = stream.shutdown().await;
     let mut buf = Vec::new();
     let read = tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut buf);
     let _ = timeout(LIMIT, read).await.unwrap();
-    assert!(!buf.starts_with(b"HTTP/1.1 101"));
     let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
-    assert!(matches!(outcome, Err(Error::WebSocket(_))), "{outcome:?}");
+    (String::from_utf8_lossy(&buf).into_owned(), outcome)
+}
+
+#[tokio::test]
+async fn every_request_that_is_not_an_upgrade_gets_an_http_answer() {
+    let huge = [
+        &b"GET / HTTP/1.1\r\nX: "[..],
+        &vec![b'a'; push_ws::MAX_REQUEST_HEAD],
+        b"\r\n\r\n",
+    ]
+    .concat();
+    for (request, status) in [
+        (&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], 400),
+        (
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+            400,
+        ),
+        (
+            b"GET / HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n",
+            400,
+        ),
+        (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03", 400),
+        (&huge, 431),
+    ] {
+        let (answer, outcome) = answer_to(request).await;
+        let line = format!("HTTP/1.1 {status} ");
+        let start = String::from_utf8_lossy(&request[..request.len().min(40)]);
+        assert!(answer.starts_with(&line), "{start:?}: {answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
+        assert!(
+            matches!(&outcome, Err(Error::Refused(r)) if r.status() == status),
+            "{outcome:?}"
+        );
+    }
+    // A stream that ends inside its request head is an I/O error, with nothing to answer.
+    let (answer, outcome) = answer_to(b"GET / HTTP/1.1\r\nHost").await;
+    assert_eq!(answer, "");
+    assert!(matches!(outcome, Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof));
+}
+
+#[tokio::test]
+async fn a_frame_sent_with_the_request_is_not_lost() {
+    let (addr, _outcomes) =
+        server(AcceptConfig::default(), ConnectionConfig::default(), None).await;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    // The request and a text frame in one write: the frame arrives with the head.
+    let bytes = [request.as_bytes(), &frame(0x81, b"early")].concat();
+    stream.write_all(&bytes).await.unwrap();
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"early") {
+        let read = tokio::io::AsyncReadExt::read(&mut stream, &mut byte);
+        assert_ne!(
+            timeout(LIMIT, read).await.unwrap().unwrap(),
+            0,
+            "closed early"
+        );
+        got.push(byte[0]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 101"), "{text}");
 }
