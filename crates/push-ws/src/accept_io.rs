@@ -97,7 +97,7 @@ where
 }
 
 /// The request head at the start of `buf` and its length; `Ok(None)` while incomplete.
-fn parse_head(buf: &[u8]) -> Result<Option<(Request<()>, usize)>, Refusal> {
+pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Request<()>, usize)>, Refusal> {
     const MALFORMED: Refusal = Refusal::new(StatusCode::BAD_REQUEST, "malformed HTTP request");
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut fields);

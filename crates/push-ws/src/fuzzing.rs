@@ -5,7 +5,8 @@ use http::{HeaderValue, Method, Request, Version};
 use crate::{AcceptConfig, Command, encode_error};
 
 /// Feeds arbitrary bytes to the client-to-server surface: the first byte chooses between a push
-/// protocol message (even) and an upgrade request for the handshake policy (odd).
+/// protocol message (0 or 2 modulo 4), an upgrade request for the handshake policy (1) and raw
+/// bytes as a plain-stream request head (3).
 ///
 /// For handshakes the rest is split on `\n` into: Origin, Host, Sec-WebSocket-Protocol,
 /// Sec-WebSocket-Version, Sec-WebSocket-Key, and a flags field (`2`: HTTP/2 extended CONNECT).
@@ -13,10 +14,25 @@ pub fn ws_client_message(data: &[u8]) {
     let Some((&selector, rest)) = data.split_first() else {
         return;
     };
-    if selector % 2 == 0 {
-        client_message(rest);
-    } else {
-        handshake(rest);
+    match selector % 4 {
+        0 | 2 => client_message(rest),
+        1 => handshake(rest),
+        _ => request_head(rest),
+    }
+}
+
+/// Raw bytes as the request head of a plain-stream upgrade: parsed or refused (400 / 431),
+/// never a panic; a parsed head goes through the policy.
+fn request_head(data: &[u8]) {
+    match crate::accept_io::parse_head(data) {
+        Ok(Some((request, len))) => {
+            assert!(len <= data.len());
+            if let Err(refusal) = AcceptConfig::default().check(&request) {
+                assert!(matches!(refusal.status().as_u16(), 400 | 403));
+            }
+        }
+        Ok(None) => {}
+        Err(refusal) => assert!(matches!(refusal.status().as_u16(), 400 | 431)),
     }
 }
 
