@@ -149,8 +149,34 @@ fn encode_parts(
         Some(i) => i.len() + 5,
         None => 0,
     };
-    if core::str::from_utf8(data).is_err() {
+    if crate::utf8::text(data).is_none() {
         return Err(Error::DataNotUtf8);
+    }
+    if retry.is_none() && memchr2(b'\r', b'\n', data).is_none() {
+        // The usual frame: every length known, written in one piece (no per-part capacity
+        // checks, as `put_slice` makes).
+        let data_len = if data.is_empty() { 6 } else { data.len() + 7 };
+        let start = dst.len();
+        dst.resize(start + type_len + id_len + data_len + 1, 0);
+        let mut out = &mut dst[start..];
+        if let Some(t) = event_type {
+            put(&mut out, b"event: ");
+            put(&mut out, t.as_bytes());
+            put(&mut out, b"\n");
+        }
+        if let Some(i) = id {
+            put(&mut out, b"id: ");
+            put(&mut out, i.as_bytes());
+            put(&mut out, b"\n");
+        }
+        if data.is_empty() {
+            put(&mut out, b"data:\n\n");
+        } else {
+            put(&mut out, b"data: ");
+            put(&mut out, data);
+            put(&mut out, b"\n\n");
+        }
+        return Ok(());
     }
     // Exact for single-line data; multi-line data may grow the buffer once more.
     dst.reserve(type_len + id_len + if retry.is_some() { 28 } else { 0 } + data.len() + 8);
@@ -172,13 +198,29 @@ fn encode_parts(
     Ok(())
 }
 
-/// Whether `s` contains CR, LF or NUL. Types and ids are short: a plain loop beats `memchr3`'s
-/// set-up there, so it is used only for long values.
+/// Writes `bytes` at the start of `out` and moves `out` past them.
+#[inline]
+fn put(out: &mut &mut [u8], bytes: &[u8]) {
+    let (head, rest) = core::mem::take(out).split_at_mut(bytes.len());
+    head.copy_from_slice(bytes);
+    *out = rest;
+}
+
+/// Whether `s` contains CR, LF or NUL. Types and ids are short: a word at a time (a byte below
+/// 0x0E flags the word, then its bytes are checked) beats `memchr3`'s set-up there, so that is
+/// used only for long values.
 fn has_line_break_or_nul(s: &str) -> bool {
-    if s.len() >= 64 {
-        return memchr3(b'\r', b'\n', 0, s.as_bytes()).is_some();
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    let bytes = s.as_bytes();
+    if bytes.len() >= 64 {
+        return memchr3(b'\r', b'\n', 0, bytes).is_some();
     }
-    s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0))
+    let exact = |part: &[u8]| part.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0));
+    let (words, rest) = bytes.as_chunks::<8>();
+    words.iter().any(|w| {
+        let x = u64::from_le_bytes(*w);
+        x.wrapping_sub(ONES * 0x0E) & !x & (ONES << 7) != 0 && exact(w)
+    }) || exact(rest)
 }
 
 /// One `data:` line per line of `data`, split at CRLF, CR and LF.
@@ -234,6 +276,24 @@ mod tests {
     fn enc(e: &Event) -> Result<Vec<u8>, Error> {
         let mut out = BytesMut::new();
         encode_event(e, &mut out).map(|()| out.to_vec())
+    }
+
+    #[test]
+    fn line_breaks_and_nul_found_anywhere() {
+        for len in 0..80 {
+            let mut v = vec![b'x'; len];
+            assert!(!has_line_break_or_nul(core::str::from_utf8(&v).unwrap()));
+            for at in 0..len {
+                for bad in [b'\r', b'\n', 0] {
+                    v[at] = bad;
+                    assert!(has_line_break_or_nul(core::str::from_utf8(&v).unwrap()));
+                }
+                // Other control bytes flag the word but are allowed.
+                v[at] = b'\t';
+                assert!(!has_line_break_or_nul(core::str::from_utf8(&v).unwrap()));
+                v[at] = b'x';
+            }
+        }
     }
 
     #[test]
