@@ -1,4 +1,5 @@
-//! A reconnecting `EventSource`-like client over hyper (HTTP/1.1, `http://` URLs).
+//! A reconnecting `EventSource`-like client over hyper (HTTP/1.1; `http://` URLs, and `https://`
+//! with the `tls` feature).
 
 use core::fmt;
 use std::time::Duration;
@@ -14,13 +15,29 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::{Backoff, Config, Decoder, Item, ReconnectPolicy};
 
+/// What the client connects with: plain TCP, or TCP and rustls with the `tls` feature.
+#[cfg(feature = "tls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "tls"))]
+type Connector = HttpConnector;
+
+/// The URL schemes the client takes.
+#[cfg(feature = "tls")]
+const SCHEMES: &str = "http:// or https://";
+#[cfg(not(feature = "tls"))]
+const SCHEMES: &str = "http:// (https:// needs the `tls` feature)";
+
 /// Why the client could not go on (or, for [`is_transient`](Self::is_transient) errors, why it
 /// is reconnecting).
 #[non_exhaustive]
 #[derive(Debug)]
 pub enum ClientError {
-    /// The URL is not an `http://` URL the client can use.
+    /// The URL is not an `http://` (or, with the `tls` feature, `https://`) URL the client can
+    /// use.
     InvalidUrl(String),
+    /// A certificate given to [`EventSource::add_root_certificate`] is not usable (`tls`
+    /// feature).
+    Tls(String),
     /// The connection could not be made or the request failed (transient: it reconnects).
     Connect(String),
     /// The connection broke while reading (transient: it reconnects).
@@ -46,6 +63,7 @@ impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::InvalidUrl(e) => write!(f, "invalid URL: {e}"),
+            Self::Tls(e) => write!(f, "TLS: {e}"),
             Self::Connect(e) => write!(f, "connection failed: {e}"),
             Self::Read(e) => write!(f, "connection lost: {e}"),
             Self::Decode(e) => write!(f, "bad event stream: {e}"),
@@ -88,7 +106,10 @@ struct Connection {
 /// # Ok(()) }
 /// ```
 pub struct EventSource {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<Connector, Empty<Bytes>>,
+    /// The certificate authorities trusted for `https://`: the webpki roots and those added.
+    #[cfg(feature = "tls")]
+    roots: rustls::RootCertStore,
     uri: Uri,
     last_event_id: String,
     backoff: Backoff,
@@ -109,23 +130,37 @@ impl fmt::Debug for EventSource {
 }
 
 impl EventSource {
-    /// A client for `url` (`http://` only), with the default policy and decoder limits. Nothing
-    /// happens until [`next`](Self::next) is called.
+    /// A client for `url`, with the default policy and decoder limits. Nothing happens until
+    /// [`next`](Self::next) is called.
+    ///
+    /// `https://` URLs need the `tls` feature: the server's certificate is then checked against
+    /// the Mozilla roots (`webpki-roots`) and any [added](Self::add_root_certificate).
     ///
     /// # Errors
-    /// [`ClientError::InvalidUrl`] when `url` is not an absolute `http://` URL.
+    /// [`ClientError::InvalidUrl`] when `url` is not an absolute `http://` (or `https://`) URL.
     pub fn new(url: &str) -> Result<Self, ClientError> {
         let uri: Uri = url
             .parse()
             .map_err(|e: http::uri::InvalidUri| ClientError::InvalidUrl(e.to_string()))?;
-        if uri.scheme_str() != Some("http") || uri.authority().is_none() {
+        let scheme_ok = uri.scheme_str() == Some("http")
+            || (cfg!(feature = "tls") && uri.scheme_str() == Some("https"));
+        if !scheme_ok || uri.authority().is_none() {
             return Err(ClientError::InvalidUrl(format!(
-                "{url}: only absolute http:// URLs are supported"
+                "{url}: only absolute {SCHEMES} URLs are supported"
             )));
         }
+        #[cfg(feature = "tls")]
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
         let seed = std::collections::hash_map::RandomState::new();
         Ok(Self {
+            #[cfg(feature = "tls")]
+            client: https_client(roots.clone())?,
+            #[cfg(not(feature = "tls"))]
             client: Client::builder(TokioExecutor::new()).build_http(),
+            #[cfg(feature = "tls")]
+            roots,
             uri,
             last_event_id: String::new(),
             backoff: Backoff::new(
@@ -144,6 +179,21 @@ impl EventSource {
     pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
         self.last_event_id = id.into();
         self
+    }
+
+    /// Also trusts this certificate authority (a DER certificate) for `https://`: a private PKI,
+    /// or a self-signed certificate in a test.
+    ///
+    /// # Errors
+    /// [`ClientError::Tls`] when the certificate cannot be used as a trust anchor.
+    #[cfg(feature = "tls")]
+    pub fn add_root_certificate(mut self, der: &[u8]) -> Result<Self, ClientError> {
+        let certificate = rustls::pki_types::CertificateDer::from(der.to_vec());
+        self.roots
+            .add(certificate)
+            .map_err(|e| ClientError::Tls(e.to_string()))?;
+        self.client = https_client(self.roots.clone())?;
+        Ok(self)
     }
 
     /// Uses this reconnection policy.
@@ -193,7 +243,7 @@ impl EventSource {
                 match connection.body.frame().await {
                     Some(Ok(frame)) => {
                         if let Ok(data) = frame.into_data() {
-                            connection.decoder.feed(&data);
+                            connection.decoder.feed_bytes(data);
                         }
                     }
                     Some(Err(e)) => return Some(self.lost(ClientError::Read(e.to_string()))),
@@ -299,4 +349,23 @@ impl EventSource {
         });
         Ok(())
     }
+}
+
+/// A hyper client for `http://` and `https://` trusting `roots` (rustls with ring, HTTP/1.1).
+#[cfg(feature = "tls")]
+fn https_client(
+    roots: rustls::RootCertStore,
+) -> Result<Client<Connector, Empty<Bytes>>, ClientError> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ClientError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(Client::builder(TokioExecutor::new()).build(connector))
 }

@@ -73,13 +73,16 @@
 //!   end on shutdown. It works with hyper 1.x directly and with axum (which accepts any
 //!   `http::Response` whose body is an `http_body::Body`).
 //! - `client` feature: [`EventSource`], a reconnecting client like the browser's, with the
-//!   reconnection policy ([`ReconnectPolicy`], [`Backoff`]) as a sans-IO state machine.
+//!   reconnection policy ([`ReconnectPolicy`], [`Backoff`]) as a sans-IO state machine; with
+//!   `tls`, it also takes `https://` URLs.
 //!
 //! # Crate features
 //! - `server`: the http response body and helpers (depends on `http`, `http-body`, tokio's timer).
 //! - `client`: the reconnecting client (hyper, hyper-util, tokio).
+//! - `tls`: `https://` for the client (rustls with the ring provider, the Mozilla roots from
+//!   `webpki-roots`, and more roots with `EventSource::add_root_certificate`).
 //!
-//! The codec itself needs neither: with default features the crate depends on `push-core`,
+//! The codec itself needs none of them: with default features the crate depends on `push-core`,
 //! `bytes`, `memchr`, `simdutf8` and `arrayvec` only.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]

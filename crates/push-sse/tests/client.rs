@@ -1,6 +1,7 @@
 //! The reconnecting client against a scripted loopback server: ids carried across
 //! reconnections, `Last-Event-ID` only when non-empty, `retry` honoured, 204 stops, wrong
-//! answers are final errors, and the retry limit really stops.
+//! answers are final errors, and the retry limit really stops; over TLS, with a trusted root or
+//! refused without.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -187,11 +188,92 @@ async fn the_retry_limit_really_stops() {
 }
 
 #[test]
-fn only_http_urls_are_accepted() {
-    for url in ["ftp://x/", "/relative", "not a url"] {
+fn only_http_and_https_urls_are_accepted() {
+    for url in ["ftp://x/", "/relative", "not a url", "https:///no-host"] {
         assert!(
             matches!(EventSource::new(url), Err(ClientError::InvalidUrl(_))),
             "{url}"
         );
     }
+}
+
+/// A TLS server on loopback with a self-signed certificate for `localhost`, answering every
+/// request with the same event stream; returns its port and the certificate (DER).
+async fn tls_server(body: &'static str) -> (u16, Vec<u8>) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    let certificate = params.self_signed(&key).unwrap();
+    let der = certificate.der().to_vec();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![certificate.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let service = service_fn(move |_req: Request<Incoming>| async move {
+                    let mut response =
+                        Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+                    response
+                        .headers_mut()
+                        .insert("content-type", "text/event-stream".parse().unwrap());
+                    Ok::<_, Infallible>(response)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (port, der)
+}
+
+#[tokio::test]
+async fn https_with_a_trusted_root_and_refused_without() {
+    let (port, der) = tls_server("id: 1\ndata: over tls\n\n").await;
+    let url = format!("https://localhost:{port}/events");
+    let source = EventSource::new(&url)
+        .unwrap()
+        .add_root_certificate(&der)
+        .unwrap()
+        .policy(fast().max_retries(Some(0)));
+    let items = collect(source).await;
+    assert_eq!(items[0], "message:over tls:1", "{items:?}");
+
+    // The same server is not trusted by the default roots: a connection error, then giving up.
+    let source = EventSource::new(&url)
+        .unwrap()
+        .policy(fast().max_retries(Some(1)));
+    let items = collect(source).await;
+    assert_eq!(
+        items.first().map(String::as_str),
+        Some("transient"),
+        "{items:?}"
+    );
+    assert_eq!(
+        items.last().map(String::as_str),
+        Some("error: gave up after the maximum number of retries")
+    );
+    assert!(matches!(
+        EventSource::new("http://x/")
+            .unwrap()
+            .add_root_certificate(b"not a certificate"),
+        Err(ClientError::Tls(_))
+    ));
 }

@@ -17,7 +17,7 @@ const USAGE: &str = "usage: pushcat <command> [args]
 commands:
   poll URL [--since CURSOR] [--count N]   long-poll URL (e.g. http://HOST/poll?topic=T)
   sse decode [--chunk-size N]             decode a raw event stream from stdin
-  sse listen URL [--last-event-id ID] [--count N]
+  sse listen URL [--last-event-id ID] [--count N] [--cacert FILE]
                                           listen to an SSE URL, reconnecting
   ws URL [--subscribe TOPIC]... [--from CURSOR] [--count N]
                                           push-ws protocol: subscribe, print messages

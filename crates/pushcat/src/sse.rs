@@ -85,7 +85,7 @@ fn drain(decoder: &mut Decoder, out: &mut impl Write) -> Result<(), ExitCode> {
 }
 
 fn listen(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &["--last-event-id", "--count"]) {
+    let parsed = match Args::parse(args, &["--last-event-id", "--count", "--cacert"]) {
         Ok(a) => a,
         Err(e) => return crate::usage_error(&e),
     };
@@ -100,16 +100,34 @@ fn listen(args: &[String]) -> ExitCode {
         .to_owned();
     let Some(url) = parsed.url.as_deref() else {
         return crate::usage_error(
-            "usage: pushcat sse listen URL [--last-event-id ID] [--count N]",
+            "usage: pushcat sse listen URL [--last-event-id ID] [--count N] [--cacert FILE]",
         );
     };
-    let source = match EventSource::new(url) {
+    let mut source = match EventSource::new(url) {
         Ok(s) => s.last_event_id(last_event_id),
         Err(e) => {
             eprintln!("pushcat: {e}");
             return ExitCode::from(2);
         }
     };
+    // Extra trust anchors for https:// (a private CA, a self-signed certificate): DER or PEM.
+    for path in parsed.all("--cacert") {
+        let added = std::fs::read(path)
+            .map_err(|e| format!("{path}: {e}"))
+            .and_then(|bytes| {
+                certificates(&bytes)
+                    .into_iter()
+                    .try_fold(source, |s, der| s.add_root_certificate(&der))
+                    .map_err(|e| format!("{path}: {e}"))
+            });
+        source = match added {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("pushcat: --cacert {e}");
+                return ExitCode::from(2);
+            }
+        };
+    }
     crate::block_on(async move {
         let mut source = source;
         let mut stdout = std::io::stdout();
@@ -136,4 +154,20 @@ fn listen(args: &[String]) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
+}
+
+/// The certificates of a PEM file (each `CERTIFICATE` block), or the file itself as one DER
+/// certificate when it holds no PEM block.
+fn certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let pem: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(bytes)
+        .filter_map(Result::ok)
+        .map(|c| c.to_vec())
+        .collect();
+    if pem.is_empty() {
+        vec![bytes.to_vec()]
+    } else {
+        pem
+    }
 }

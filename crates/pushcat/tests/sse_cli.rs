@@ -126,3 +126,68 @@ async fn listen_resumes_from_a_last_event_id_and_prints_events() {
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_over_https_trusting_a_cacert_file() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A self-signed certificate for localhost, written as PEM for --cacert.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let certificate = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let pem = std::env::temp_dir().join(format!("pushcat-cacert-{}.pem", std::process::id()));
+    std::fs::write(&pem, certificate.pem()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![certificate.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        // One connection: read the request head, answer one event, keep the stream open.
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut tls = acceptor.accept(tcp).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            if tls.read(&mut byte).await.unwrap() == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        let body = "id: 9\ndata: secret\n\n";
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        tls.write_all(response.as_bytes()).await.unwrap();
+        tls.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    });
+    let url = format!("https://localhost:{port}/events");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushcat"))
+        .args(["sse", "listen", &url, "--count", "1", "--cacert"])
+        .arg(&pem)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("pushcat stops after --count events")
+        .unwrap();
+    let _ = std::fs::remove_file(&pem);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"event\":\"message\",\"data\":\"secret\",\"id\":\"9\"}\n"
+    );
+}
