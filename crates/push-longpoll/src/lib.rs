@@ -105,6 +105,8 @@
 //!   `Handler::answer(parse_http(&request)?)` (see `tests/axum.rs`).
 //! - `client`: [`Client`], the polling loop (re-polls with `next`, backs off on errors, reports
 //!   gaps) over a hyper 1 client.
+//! - `tls`: `https://` for the client (rustls with the ring provider, the Mozilla roots from
+//!   `webpki-roots`, and more roots with `Client::add_root_certificate`).
 //!
 //! # Errors
 //! One enum, [`Error`]: request errors map to `400`, broker errors to `503`

@@ -103,3 +103,78 @@ async fn errors_are_returned_and_classified() {
         assert!(err.is_transient(), "{err}");
     }
 }
+
+/// The in-process server behind TLS with a self-signed certificate for `localhost`: its port,
+/// the certificate (DER) and the handler.
+async fn start_tls(broker: MemoryBroker) -> (u16, Vec<u8>, Arc<Handler<MemoryBroker>>) {
+    use http_body_util::Full;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let certificate = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![certificate.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handler = Arc::new(Handler::new(broker, Config::default()));
+    let served = Arc::clone(&handler);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, handler) = (acceptor.clone(), Arc::clone(&served));
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(move |req| {
+                    let handler = Arc::clone(&handler);
+                    async move {
+                        let response = handler.handle(&req).await;
+                        Ok::<_, std::convert::Infallible>(response.map(Full::new))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (port, certificate.der().to_vec(), handler)
+}
+
+#[tokio::test]
+async fn polls_over_https_with_a_trusted_root() {
+    let (port, der, handler) = start_tls(MemoryBroker::default()).await;
+    let topic = Topic::new("t").unwrap();
+    let start = handler.broker().head();
+    handler
+        .broker()
+        .publish_now(&topic, Event::new("over tls"))
+        .unwrap();
+    let url = format!("https://localhost:{port}/poll?topic=t&wait=5");
+    let mut client = Client::new(&url)
+        .unwrap()
+        .add_root_certificate(&der)
+        .unwrap()
+        .since(start);
+    assert!(matches!(next(&mut client).await, Item::Event(e) if e.data == "over tls"));
+    // Not trusted by the default roots: a transient transport error.
+    let mut untrusted = Client::new(&url).unwrap().since(start);
+    let err = tokio::time::timeout(Duration::from_secs(10), untrusted.next())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(err.is_transient(), "{err}");
+}

@@ -10,12 +10,14 @@ mod args;
 mod json;
 mod poll;
 mod sse;
+mod tls;
 mod ws;
 
 const USAGE: &str = "usage: pushcat <command> [args]
 
 commands:
-  poll URL [--since CURSOR] [--count N]   long-poll URL (e.g. http://HOST/poll?topic=T)
+  poll URL [--since CURSOR] [--count N] [--cacert FILE]
+                                          long-poll URL (e.g. http://HOST/poll?topic=T)
   sse decode [--chunk-size N]             decode a raw event stream from stdin
   sse listen URL [--last-event-id ID] [--count N] [--cacert FILE]
                                           listen to an SSE URL, reconnecting

@@ -1,4 +1,4 @@
-//! `pushcat poll URL [--since CURSOR] [--count N]`: long-polls a push-longpoll endpoint and
+//! `pushcat poll URL [--since CURSOR] [--count N] [--cacert FILE]`: long-polls a push-longpoll endpoint and
 //! prints one JSON object per line: `{"id":..,"event":..,"data":..}` per event and
 //! `{"gap":true,"next":..}` when events were lost. Transient errors are reported on stderr and
 //! retried with backoff; others end the command with status 1.
@@ -12,7 +12,7 @@ use crate::args::Args;
 use crate::usage_error;
 
 pub(crate) fn run(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &["--since", "--count"]) {
+    let parsed = match Args::parse(args, &["--since", "--count", "--cacert"]) {
         Ok(a) => a,
         Err(e) => return usage_error(&e),
     };
@@ -23,7 +23,7 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         (Ok(since), Ok(count)) => (since, count),
         (Err(e), _) | (_, Err(e)) => return usage_error(&e),
     };
-    let Some(url) = parsed.url else {
+    let Some(url) = parsed.url.clone() else {
         return usage_error("poll needs a URL");
     };
     let mut client = match Client::new(&url) {
@@ -32,6 +32,17 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
     };
     if let Some(c) = since {
         client = client.since(c);
+    }
+    // Extra trust anchors for https:// (a private CA, a self-signed certificate).
+    let roots = match crate::tls::cacerts(&parsed) {
+        Ok(roots) => roots,
+        Err(e) => return usage_error(&e),
+    };
+    for der in roots {
+        client = match client.add_root_certificate(&der) {
+            Ok(c) => c,
+            Err(e) => return usage_error(&format!("--cacert: {e}")),
+        };
     }
     crate::block_on(poll_loop(client, count))
 }

@@ -110,22 +110,15 @@ fn listen(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Extra trust anchors for https:// (a private CA, a self-signed certificate): DER or PEM.
-    for path in parsed.all("--cacert") {
-        let added = std::fs::read(path)
-            .map_err(|e| format!("{path}: {e}"))
-            .and_then(|bytes| {
-                certificates(&bytes)
-                    .into_iter()
-                    .try_fold(source, |s, der| s.add_root_certificate(&der))
-                    .map_err(|e| format!("{path}: {e}"))
-            });
-        source = match added {
+    // Extra trust anchors for https:// (a private CA, a self-signed certificate).
+    let roots = match crate::tls::cacerts(&parsed) {
+        Ok(roots) => roots,
+        Err(e) => return crate::usage_error(&e),
+    };
+    for der in roots {
+        source = match source.add_root_certificate(&der) {
             Ok(s) => s,
-            Err(e) => {
-                eprintln!("pushcat: --cacert {e}");
-                return ExitCode::from(2);
-            }
+            Err(e) => return crate::usage_error(&format!("--cacert: {e}")),
         };
     }
     crate::block_on(async move {
@@ -154,20 +147,4 @@ fn listen(args: &[String]) -> ExitCode {
         }
         ExitCode::SUCCESS
     })
-}
-
-/// The certificates of a PEM file (each `CERTIFICATE` block), or the file itself as one DER
-/// certificate when it holds no PEM block.
-fn certificates(bytes: &[u8]) -> Vec<Vec<u8>> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    let pem: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(bytes)
-        .filter_map(Result::ok)
-        .map(|c| c.to_vec())
-        .collect();
-    if pem.is_empty() {
-        vec![bytes.to_vec()]
-    } else {
-        pem
-    }
 }

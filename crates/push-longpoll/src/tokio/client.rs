@@ -105,22 +105,84 @@ pub struct Client {
     seed: u64,
     pending: VecDeque<Item>,
     connection: Option<SendRequest<Empty<Bytes>>>,
+    /// For `https://`: the TLS set-up (`tls` feature).
+    #[cfg(feature = "tls")]
+    tls: Option<Tls>,
+}
+
+/// What an `https://` client connects with.
+#[cfg(feature = "tls")]
+#[derive(Clone)]
+struct Tls {
+    /// The certificate authorities trusted: the webpki roots and those added.
+    roots: rustls::RootCertStore,
+    connector: tokio_rustls::TlsConnector,
+    name: rustls::pki_types::ServerName<'static>,
+}
+
+#[cfg(feature = "tls")]
+impl Tls {
+    fn new(
+        roots: rustls::RootCertStore,
+        name: rustls::pki_types::ServerName<'static>,
+    ) -> Result<Self, Error> {
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Transport(Box::new(e)))?
+            .with_root_certificates(roots.clone())
+            .with_no_client_auth();
+        Ok(Self {
+            roots,
+            connector: tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)),
+            name,
+        })
+    }
+}
+
+#[cfg(feature = "tls")]
+impl core::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Tls")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
-    /// A client for a poll URL such as `http://127.0.0.1:8080/poll?topic=news` (plain `http`
-    /// only). A `since` parameter in the URL is the starting cursor.
+    /// A client for a poll URL such as `http://127.0.0.1:8080/poll?topic=news`; `https://` with
+    /// the `tls` feature (the server's certificate checked against the Mozilla roots of
+    /// `webpki-roots` and any [added](Self::add_root_certificate)). A `since` parameter in the
+    /// URL is the starting cursor.
     pub fn new(url: &str) -> Result<Self, Error> {
         let uri: Uri = url
             .parse()
             .map_err(|e: http::uri::InvalidUri| Error::Transport(Box::new(e)))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(Error::Transport("only http:// URLs are supported".into()));
+        let https = uri.scheme_str() == Some("https");
+        if uri.scheme_str() != Some("http") && !(https && cfg!(feature = "tls")) {
+            return Err(Error::Transport(
+                "only http:// URLs are supported (https:// needs the `tls` feature)".into(),
+            ));
         }
         let authority = uri
             .authority()
             .ok_or_else(|| Error::Transport("the URL has no host".into()))?;
-        let port = authority.port_u16().unwrap_or(80);
+        let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+        #[cfg(feature = "tls")]
+        let tls = if https {
+            let host = authority
+                .host()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                .map_err(|e| Error::Transport(Box::new(e)))?;
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            Some(Tls::new(roots, name)?)
+        } else {
+            None
+        };
         let mut since = None;
         let mut kept = Vec::new();
         for pair in uri.query().unwrap_or_default().split('&') {
@@ -143,7 +205,26 @@ impl Client {
             seed: u64::from(port) ^ 0x2545_f491_4f6c_dd1d,
             pending: VecDeque::new(),
             connection: None,
+            #[cfg(feature = "tls")]
+            tls,
         })
+    }
+
+    /// Also trusts this certificate authority (a DER certificate) for `https://`: a private PKI,
+    /// or a self-signed certificate in a test. Without effect on an `http://` client.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] when the certificate cannot be used as a trust anchor.
+    #[cfg(feature = "tls")]
+    pub fn add_root_certificate(mut self, der: &[u8]) -> Result<Self, Error> {
+        if let Some(tls) = self.tls.take() {
+            let mut roots = tls.roots;
+            roots
+                .add(rustls::pki_types::CertificateDer::from(der.to_vec()))
+                .map_err(|e| Error::Transport(Box::new(e)))?;
+            self.tls = Some(Tls::new(roots, tls.name)?);
+        }
+        Ok(self)
     }
 
     /// Starts after `cursor`.
@@ -230,6 +311,32 @@ impl Client {
         }
     }
 
+    /// `stream` as is (`Ok`) for `http://`, or wrapped in TLS (`Err`) for `https://`.
+    #[cfg(feature = "tls")]
+    async fn tls_stream(
+        &self,
+        stream: TcpStream,
+    ) -> Result<Result<TcpStream, tokio_rustls::client::TlsStream<TcpStream>>, Error> {
+        let Some(tls) = &self.tls else {
+            return Ok(Ok(stream));
+        };
+        let stream = tls
+            .connector
+            .connect(tls.name.clone(), stream)
+            .await
+            .map_err(|e| Error::Transport(Box::new(e)))?;
+        Ok(Err(stream))
+    }
+
+    /// Without the `tls` feature every stream is plain.
+    #[cfg(not(feature = "tls"))]
+    async fn tls_stream(
+        &self,
+        stream: TcpStream,
+    ) -> Result<Result<TcpStream, core::convert::Infallible>, Error> {
+        Ok(Ok(stream))
+    }
+
     async fn connect(&mut self) -> Result<&mut SendRequest<Empty<Bytes>>, Error> {
         if self.connection.as_ref().is_some_and(SendRequest::is_closed) {
             self.connection = None;
@@ -239,10 +346,11 @@ impl Client {
                 .await
                 .map_err(|e| Error::Transport(Box::new(e)))?;
             let _ = stream.set_nodelay(true);
-            let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .map_err(transport)?;
-            tokio::spawn(connection);
+            let sender = match self.tls_stream(stream).await? {
+                Ok(plain) => handshake(plain).await?,
+                #[cfg(feature = "tls")]
+                Err(tls) => handshake(tls).await?,
+            };
             self.connection = Some(sender);
         }
         let sender = self
@@ -252,6 +360,18 @@ impl Client {
         sender.ready().await.map_err(transport)?;
         Ok(sender)
     }
+}
+
+/// An HTTP/1.1 connection over `io`, its task spawned: the request sender.
+async fn handshake<T>(io: T) -> Result<SendRequest<Empty<Bytes>>, Error>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(transport)?;
+    tokio::spawn(connection);
+    Ok(sender)
 }
 
 fn transport(e: hyper::Error) -> Error {
