@@ -452,7 +452,8 @@ mod tests {
         let c = Client::new("http://127.0.0.1:9/poll?topic=a&since=1-2&wait=5").unwrap();
         assert_eq!(c.cursor(), Some(Cursor::new(1, 2)));
         assert_eq!(c.query, "topic=a&wait=5");
-        assert!(Client::new("https://x/poll").is_err());
+        assert_eq!(Client::new("https://x/poll").is_ok(), cfg!(feature = "tls"));
+        assert!(Client::new("ftp://x/poll").is_err());
         assert!(Client::new("http://x/poll?since=zz").is_err());
     }
 }
