@@ -21,7 +21,7 @@ commands:
   sse decode [--chunk-size N]             decode a raw event stream from stdin
   sse listen URL [--last-event-id ID] [--count N] [--cacert FILE]
                                           listen to an SSE URL, reconnecting
-  ws URL [--subscribe TOPIC]... [--from CURSOR] [--count N]
+  ws URL [--subscribe TOPIC]... [--from CURSOR] [--count N] [--cacert FILE]
                                           push-ws protocol: subscribe, print messages
 ";
 

@@ -1,4 +1,6 @@
-//! `--cacert FILE`: extra certificate authorities for `https://` URLs.
+//! `--cacert FILE`: extra certificate authorities for `https://` and `wss://` URLs.
+
+use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -22,4 +24,23 @@ pub(crate) fn cacerts(args: &Args) -> Result<Vec<Vec<u8>>, String> {
         }
     }
     Ok(out)
+}
+
+/// A rustls client configuration (ring) trusting the Mozilla roots and `extra` (DER each).
+pub(crate) fn client_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    for der in extra {
+        roots
+            .add(CertificateDer::from(der.clone()))
+            .map_err(|e| format!("--cacert: {e}"))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }

@@ -12,13 +12,14 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use push_core::Cursor;
 use serde_json::{Value, json};
+use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::args::Args;
 use crate::usage_error;
 
 pub(crate) fn run(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &["--subscribe", "--from", "--count"]) {
+    let parsed = match Args::parse(args, &["--subscribe", "--from", "--count", "--cacert"]) {
         Ok(a) => a,
         Err(e) => return usage_error(&e),
     };
@@ -27,13 +28,19 @@ pub(crate) fn run(args: &[String]) -> ExitCode {
         (Err(e), _) | (_, Err(e)) => return usage_error(&e),
     };
     let topics: Vec<String> = parsed.all("--subscribe").map(str::to_owned).collect();
-    let Some(url) = parsed.url else {
+    let Some(url) = parsed.url.clone() else {
         return usage_error("ws needs a URL (ws://HOST:PORT/PATH)");
     };
+    // wss:// trusts the Mozilla roots and every --cacert.
+    let connector =
+        match crate::tls::cacerts(&parsed).and_then(|extra| crate::tls::client_config(&extra)) {
+            Ok(config) => Connector::Rustls(config),
+            Err(e) => return usage_error(&e),
+        };
     if topics.is_empty() {
         return usage_error("ws needs at least one --subscribe TOPIC");
     }
-    crate::block_on(listen(url, topics, from, count))
+    crate::block_on(listen(url, topics, from, count, connector))
 }
 
 async fn listen(
@@ -41,10 +48,11 @@ async fn listen(
     topics: Vec<String>,
     mut from: Option<Cursor>,
     count: Option<u64>,
+    connector: Connector,
 ) -> ExitCode {
     let mut seen = 0u64;
     loop {
-        match session(&url, &topics, &mut from, count, &mut seen).await {
+        match session(&url, &topics, &mut from, count, &mut seen, &connector).await {
             Ok(()) => return ExitCode::SUCCESS,
             Err(Fatal(message)) => {
                 eprintln!("pushcat: {message}");
@@ -71,16 +79,18 @@ async fn session(
     from: &mut Option<Cursor>,
     count: Option<u64>,
     seen: &mut u64,
+    connector: &Connector,
 ) -> Result<(), Outcome> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .map_err(|e| match e {
-            tokio_tungstenite::tungstenite::Error::Http(r) => {
-                Fatal(format!("refused: {}", r.status()))
-            }
-            tokio_tungstenite::tungstenite::Error::Url(e) => Fatal(format!("bad URL: {e}")),
-            e => Retry(e.to_string()),
-        })?;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(connector.clone()))
+            .await
+            .map_err(|e| match e {
+                tokio_tungstenite::tungstenite::Error::Http(r) => {
+                    Fatal(format!("refused: {}", r.status()))
+                }
+                tokio_tungstenite::tungstenite::Error::Url(e) => Fatal(format!("bad URL: {e}")),
+                e => Retry(e.to_string()),
+            })?;
     let mut subscribe = json!({"type": "subscribe", "topics": topics});
     if let Some(c) = from {
         subscribe["from"] = json!(c.to_string());

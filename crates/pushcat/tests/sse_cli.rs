@@ -11,6 +11,8 @@ use push_broker::MemoryBroker;
 use push_core::{Event, Selector, Topic};
 use push_sse::SseConfig;
 
+mod support;
+
 fn pushcat() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pushcat"))
 }
@@ -130,25 +132,8 @@ async fn listen_resumes_from_a_last_event_id_and_prints_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_over_https_trusting_a_cacert_file() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    // A self-signed certificate for localhost, written as PEM for --cacert.
-    let key = rcgen::KeyPair::generate().unwrap();
-    let certificate = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let pem = std::env::temp_dir().join(format!("pushcat-cacert-{}.pem", std::process::id()));
-    std::fs::write(&pem, certificate.pem()).unwrap();
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![certificate.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let (acceptor, pem) = support::tls_acceptor();
+    let pem = support::pem_file("sse", &pem);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

@@ -7,6 +7,8 @@ use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
 use push_ws::{AcceptConfig, ConnectionConfig};
 
+mod support;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resumes_from_a_cursor_and_prints_one_json_object_per_message() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -55,6 +57,57 @@ async fn resumes_from_a_cursor_and_prints_one_json_object_per_message() {
     assert_eq!(lines[1]["event"], "greet");
     assert_eq!(lines[2]["id"], binary.to_string());
     assert_eq!(lines[2]["data_hex"], "00ff");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribes_over_wss_trusting_a_cacert_file() {
+    let (acceptor, pem) = support::tls_acceptor();
+    let pem = support::pem_file("ws", &pem);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let broker = MemoryBroker::default();
+    let server = broker.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (broker, acceptor) = (server.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                let tls = acceptor.accept(tcp).await?;
+                let (ws, _) = push_ws::accept(tls, &AcceptConfig::default()).await?;
+                push_ws::serve(ws, broker, &ConnectionConfig::default()).await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            });
+        }
+    });
+    let topic = Topic::new("t").unwrap();
+    let start = broker.publish_now(&topic, Event::new("before")).unwrap();
+    let secret = broker.publish_now(&topic, Event::new("secret")).unwrap();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_pushcat"))
+            .args([
+                "ws",
+                &format!("wss://localhost:{port}/"),
+                "--subscribe",
+                "t",
+            ])
+            .args(["--from", &start.to_string(), "--count", "1", "--cacert"])
+            .arg(&pem)
+            .output()
+            .unwrap()
+    });
+    let output = tokio::time::timeout(Duration::from_secs(30), output)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[1]["id"], secret.to_string());
+    assert_eq!(lines[1]["data"], "secret");
 }
 
 #[test]
