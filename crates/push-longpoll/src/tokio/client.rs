@@ -12,6 +12,8 @@ use push_core::Cursor;
 use tokio::net::TcpStream;
 
 use crate::config::splitmix64;
+#[cfg(feature = "tls")]
+use crate::tokio::tls::Tls;
 use crate::{CURSOR_HEADER, Error};
 
 /// The largest response body the client accepts.
@@ -110,45 +112,6 @@ pub struct Client {
     tls: Option<Tls>,
 }
 
-/// What an `https://` client connects with.
-#[cfg(feature = "tls")]
-#[derive(Clone)]
-struct Tls {
-    /// The certificate authorities trusted: the webpki roots and those added.
-    roots: rustls::RootCertStore,
-    connector: tokio_rustls::TlsConnector,
-    name: rustls::pki_types::ServerName<'static>,
-}
-
-#[cfg(feature = "tls")]
-impl Tls {
-    fn new(
-        roots: rustls::RootCertStore,
-        name: rustls::pki_types::ServerName<'static>,
-    ) -> Result<Self, Error> {
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Transport(Box::new(e)))?
-            .with_root_certificates(roots.clone())
-            .with_no_client_auth();
-        Ok(Self {
-            roots,
-            connector: tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)),
-            name,
-        })
-    }
-}
-
-#[cfg(feature = "tls")]
-impl core::fmt::Debug for Tls {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Tls")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Client {
     /// A client for a poll URL such as `http://127.0.0.1:8080/poll?topic=news`; `https://` with
     /// the `tls` feature (the server's certificate checked against the Mozilla roots of
@@ -170,16 +133,7 @@ impl Client {
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
         #[cfg(feature = "tls")]
         let tls = if https {
-            let host = authority
-                .host()
-                .trim_start_matches('[')
-                .trim_end_matches(']');
-            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
-                .map_err(|e| Error::Transport(Box::new(e)))?;
-            let roots = rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            Some(Tls::new(roots, name)?)
+            Some(Tls::for_host(authority.host())?)
         } else {
             None
         };
@@ -217,13 +171,7 @@ impl Client {
     /// [`Error::Transport`] when the certificate cannot be used as a trust anchor.
     #[cfg(feature = "tls")]
     pub fn add_root_certificate(mut self, der: &[u8]) -> Result<Self, Error> {
-        if let Some(tls) = self.tls.take() {
-            let mut roots = tls.roots;
-            roots
-                .add(rustls::pki_types::CertificateDer::from(der.to_vec()))
-                .map_err(|e| Error::Transport(Box::new(e)))?;
-            self.tls = Some(Tls::new(roots, tls.name)?);
-        }
+        self.tls = self.tls.take().map(|tls| tls.with_root(der)).transpose()?;
         Ok(self)
     }
 
@@ -311,32 +259,6 @@ impl Client {
         }
     }
 
-    /// `stream` as is (`Ok`) for `http://`, or wrapped in TLS (`Err`) for `https://`.
-    #[cfg(feature = "tls")]
-    async fn tls_stream(
-        &self,
-        stream: TcpStream,
-    ) -> Result<Result<TcpStream, tokio_rustls::client::TlsStream<TcpStream>>, Error> {
-        let Some(tls) = &self.tls else {
-            return Ok(Ok(stream));
-        };
-        let stream = tls
-            .connector
-            .connect(tls.name.clone(), stream)
-            .await
-            .map_err(|e| Error::Transport(Box::new(e)))?;
-        Ok(Err(stream))
-    }
-
-    /// Without the `tls` feature every stream is plain.
-    #[cfg(not(feature = "tls"))]
-    async fn tls_stream(
-        &self,
-        stream: TcpStream,
-    ) -> Result<Result<TcpStream, core::convert::Infallible>, Error> {
-        Ok(Ok(stream))
-    }
-
     async fn connect(&mut self) -> Result<&mut SendRequest<Empty<Bytes>>, Error> {
         if self.connection.as_ref().is_some_and(SendRequest::is_closed) {
             self.connection = None;
@@ -346,11 +268,13 @@ impl Client {
                 .await
                 .map_err(|e| Error::Transport(Box::new(e)))?;
             let _ = stream.set_nodelay(true);
-            let sender = match self.tls_stream(stream).await? {
-                Ok(plain) => handshake(plain).await?,
-                #[cfg(feature = "tls")]
-                Err(tls) => handshake(tls).await?,
+            #[cfg(feature = "tls")]
+            let sender = match &self.tls {
+                Some(tls) => handshake(tls.connect(stream).await?).await?,
+                None => handshake(stream).await?,
             };
+            #[cfg(not(feature = "tls"))]
+            let sender = handshake(stream).await?;
             self.connection = Some(sender);
         }
         let sender = self

@@ -6,3 +6,5 @@ pub(crate) mod client;
 pub(crate) mod handler;
 #[cfg(feature = "hyper")]
 pub(crate) mod server;
+#[cfg(feature = "tls")]
+pub(crate) mod tls;
