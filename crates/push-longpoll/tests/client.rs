@@ -108,22 +108,8 @@ async fn errors_are_returned_and_classified() {
 /// the certificate (DER) and the handler.
 async fn start_tls(broker: MemoryBroker) -> (u16, Vec<u8>, Arc<Handler<MemoryBroker>>) {
     use http_body_util::Full;
-    let key = rcgen::KeyPair::generate().unwrap();
-    let certificate = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![certificate.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let identity = push_test_support::SelfSigned::localhost();
+    let acceptor = identity.acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let handler = Arc::new(Handler::new(broker, Config::default()));
@@ -151,7 +137,7 @@ async fn start_tls(broker: MemoryBroker) -> (u16, Vec<u8>, Arc<Handler<MemoryBro
             });
         }
     });
-    (port, certificate.der().to_vec(), handler)
+    (port, identity.der, handler)
 }
 
 #[tokio::test]

@@ -200,21 +200,8 @@ fn only_http_and_https_urls_are_accepted() {
 /// A TLS server on loopback with a self-signed certificate for `localhost`, answering every
 /// request with the same event stream; returns its port and the certificate (DER).
 async fn tls_server(body: &'static str) -> (u16, Vec<u8>) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    let certificate = params.self_signed(&key).unwrap();
-    let der = certificate.der().to_vec();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![certificate.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let identity = push_test_support::SelfSigned::localhost();
+    let acceptor = identity.acceptor();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -241,7 +228,7 @@ async fn tls_server(body: &'static str) -> (u16, Vec<u8>) {
             });
         }
     });
-    (port, der)
+    (port, identity.der)
 }
 
 #[tokio::test]

@@ -8,6 +8,8 @@ use push_broker::{Config as BrokerConfig, MemoryBroker};
 use push_core::{Cursor, Event, Topic};
 use push_longpoll::{Config, Handler, serve};
 
+mod support;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prints_one_json_object_per_event_and_gap_then_exits_after_count() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -31,12 +33,7 @@ async fn prints_one_json_object_per_event_and_gap_then_exits_after_count() {
         .await
         .unwrap()
         .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = support::json_lines(&output);
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(lines[0]["gap"], true);
     assert_eq!(lines[1]["id"], first.to_string());

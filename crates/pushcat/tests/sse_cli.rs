@@ -132,8 +132,7 @@ async fn listen_resumes_from_a_last_event_id_and_prints_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_over_https_trusting_a_cacert_file() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (acceptor, pem) = support::tls_acceptor();
-    let pem = support::pem_file("sse", &pem);
+    let (acceptor, pem) = support::tls_acceptor("sse");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

@@ -44,12 +44,7 @@ async fn resumes_from_a_cursor_and_prints_one_json_object_per_message() {
         .await
         .unwrap()
         .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = support::json_lines(&output);
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(lines[0]["type"], "subscribed");
     assert_eq!(lines[1]["id"], text.to_string());
@@ -61,8 +56,7 @@ async fn resumes_from_a_cursor_and_prints_one_json_object_per_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribes_over_wss_trusting_a_cacert_file() {
-    let (acceptor, pem) = support::tls_acceptor();
-    let pem = support::pem_file("ws", &pem);
+    let (acceptor, pem) = support::tls_acceptor("ws");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let broker = MemoryBroker::default();
@@ -99,12 +93,7 @@ async fn subscribes_over_wss_trusting_a_cacert_file() {
         .await
         .unwrap()
         .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = support::json_lines(&output);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[1]["id"], secret.to_string());
     assert_eq!(lines[1]["data"], "secret");

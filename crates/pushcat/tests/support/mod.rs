@@ -1,33 +1,21 @@
-//! A TLS acceptor with a fresh self-signed certificate for `localhost`, for the `https://` and
-//! `wss://` tests, and that certificate as PEM (what `--cacert` reads).
+//! What the pushcat tests share: a TLS acceptor whose certificate `--cacert` can read, and
+//! pushcat's output as JSON values. (Each test file uses some of it.)
+#![allow(dead_code)]
 
-use std::sync::Arc;
-
-pub(crate) fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, String) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let certificate = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![certificate.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    (
-        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
-        certificate.pem(),
-    )
+/// A TLS acceptor for `localhost` with a fresh self-signed certificate, and that certificate as
+/// a PEM file of its own under the temporary directory (`name` tells the tests' files apart).
+pub(crate) fn tls_acceptor(name: &str) -> (push_test_support::TlsAcceptor, std::path::PathBuf) {
+    let identity = push_test_support::SelfSigned::localhost();
+    let path = std::env::temp_dir().join(format!("pushcat-{name}-{}.pem", std::process::id()));
+    std::fs::write(&path, &identity.pem).unwrap();
+    (identity.acceptor(), path)
 }
 
-/// `pem` written to a file of its own under the temporary directory.
-pub(crate) fn pem_file(name: &str, pem: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("pushcat-{name}-{}.pem", std::process::id()));
-    std::fs::write(&path, pem).unwrap();
-    path
+/// Each line of a successful run's standard output, parsed as JSON.
+pub(crate) fn json_lines(output: &std::process::Output) -> Vec<serde_json::Value> {
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }

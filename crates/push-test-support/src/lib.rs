@@ -1,0 +1,55 @@
+//! Helpers for the push crates' own tests; not published, not an API.
+//!
+//! [`SelfSigned`]: a fresh self-signed certificate for `localhost` and the rustls server
+//! configuration that presents it, so that a test can run an `https://` or `wss://` server on
+//! loopback and hand the certificate to the client under test as its trust anchor.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+pub use tokio_rustls::TlsAcceptor;
+
+/// A TLS server identity for `localhost`, made fresh for each test.
+#[derive(Debug)]
+pub struct SelfSigned {
+    /// The server configuration (ring provider) presenting the certificate.
+    pub config: Arc<rustls::ServerConfig>,
+    /// The certificate, DER (what `add_root_certificate` takes).
+    pub der: Vec<u8>,
+    /// The certificate, PEM (what `pushcat --cacert` reads).
+    pub pem: String,
+}
+
+impl SelfSigned {
+    /// A new key pair and a certificate for `localhost` signed by it.
+    ///
+    /// # Panics
+    /// If the key or certificate cannot be made (a broken build, not a test failure to handle).
+    pub fn localhost() -> Self {
+        let key = rcgen::KeyPair::generate().expect("key pair");
+        let certificate = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .expect("certificate parameters")
+            .self_signed(&key)
+            .expect("self-signed certificate");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![certificate.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("server configuration");
+        Self {
+            config: Arc::new(config),
+            der: certificate.der().to_vec(),
+            pem: certificate.pem(),
+        }
+    }
+
+    /// An acceptor that wraps accepted TCP streams in TLS with this identity.
+    pub fn acceptor(&self) -> TlsAcceptor {
+        TlsAcceptor::from(Arc::clone(&self.config))
+    }
+}
