@@ -30,6 +30,10 @@ pub(crate) fn test_dependencies() -> Result<(), String> {
         ("chromium", "chromium"),
         // nghttp: a real HTTP/2 client that shows PUSH_PROMISE frames (push-h2's tests).
         ("nghttp2-client", "nghttp"),
+        // Node.js and npm: Node's `eventsource` package in the SSE tests (npm installs it into
+        // .tools/node on first use).
+        ("nodejs", "node"),
+        ("npm", "npm"),
     ])
 }
 
