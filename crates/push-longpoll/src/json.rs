@@ -45,9 +45,9 @@ fn encode_event(p: &Published) -> Bytes {
     out.extend_from_slice(b"{\"id\":\"");
     push_cursor(&mut out, p.cursor());
     out.extend_from_slice(b"\",\"event\":");
-    push_string(&mut out, kind);
+    push_core::push_json_string(&mut out, kind);
     out.extend_from_slice(b",\"data\":");
-    push_string(&mut out, &data);
+    push_core::push_json_string(&mut out, &data);
     out.push(b'}');
     Bytes::from(out)
 }
@@ -79,38 +79,6 @@ impl AsRef<[u8]> for QuotedCursor {
     fn as_ref(&self) -> &[u8] {
         &self.buf[..self.len]
     }
-}
-
-/// Appends `s` as a JSON string literal.
-pub(crate) fn push_string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.extend_from_slice(escape);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 /// The answer body under construction: the (cached, shared) encoded events are collected as

@@ -172,18 +172,18 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
         });
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(br#"{"type":"event","topic":"#);
-    json::push_str(&mut out, topic);
+    push_core::push_json_string(&mut out, topic);
     out.extend_from_slice(br#","id":""#);
     out.extend_from_slice(id.as_bytes());
     out.push(b'"');
     if let Some(event) = event {
         out.extend_from_slice(br#","event":"#);
-        json::push_str(&mut out, event);
+        push_core::push_json_string(&mut out, event);
     }
     match text {
         Some(text) => {
             out.extend_from_slice(br#","data":"#);
-            json::push_str(&mut out, text);
+            push_core::push_json_string(&mut out, text);
         }
         None => {
             out.extend_from_slice(br#","binary":"#);
