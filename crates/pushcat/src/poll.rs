@@ -1,7 +1,8 @@
-//! `pushcat poll URL [--since CURSOR] [--count N] [--cacert FILE]`: long-polls a push-longpoll endpoint and
-//! prints one JSON object per line: `{"id":..,"event":..,"data":..}` per event and
-//! `{"gap":true,"next":..}` when events were lost. Transient errors are reported on stderr and
-//! retried with backoff; others end the command with status 1.
+//! `pushcat poll URL [--since CURSOR] [--count N] [--cacert FILE]`: long-polls a push-longpoll
+//! endpoint (`http://` or `https://`) and prints one JSON object per line:
+//! `{"id":..,"event":..,"data":..}` per event and `{"gap":true,"next":..}` when events were lost.
+//! Transient errors are reported on stderr and retried with backoff; others end the command with
+//! status 1.
 
 use std::process::ExitCode;
 
