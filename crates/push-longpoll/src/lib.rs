@@ -100,7 +100,8 @@
 //! - `http`: [`parse_http`] and [`Reply::into_http`]: `http::Request` / `http::Response`.
 //! - `tokio`: [`Handler`], the async handler generic over [`push_core::Broker`], holding with
 //!   `tokio::time`.
-//! - `hyper`: [`serve`], an HTTP/1.1 server (`GET /poll`, demo `POST /publish`) on hyper 1.
+//! - `hyper`: [`serve`], a server on hyper 1 (`GET /poll`, demo `POST /publish`), HTTP/1.1 and
+//!   HTTP/2 with prior knowledge on one port: over HTTP/2 one connection holds many polls.
 //! - `axum`: [`Reply`] implements axum's `IntoResponse`; an axum route answers with
 //!   `Handler::answer(parse_http(&request)?)` (see `tests/axum.rs`).
 //! - `client`: [`Client`], the polling loop (re-polls with `next`, backs off on errors, reports

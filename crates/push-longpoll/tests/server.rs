@@ -240,3 +240,54 @@ async fn curl_can_publish_and_poll() {
             .contains(&format!("push-cursor: {cursor}"))
     );
 }
+
+#[tokio::test]
+async fn many_polls_held_on_one_http2_connection_and_one_reset_alone() {
+    use http_body_util::{BodyExt, Empty};
+    let (addr, handler) = start().await;
+    let topic = Topic::new("h2").unwrap();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .expect("h2c with prior knowledge");
+    tokio::spawn(connection);
+    let poll = |sender: &hyper::client::conn::http2::SendRequest<Empty<bytes::Bytes>>| {
+        let request = http::Request::get(format!("http://{addr}/poll?topic=h2&wait=20"))
+            .body(Empty::new())
+            .unwrap();
+        let mut sender = sender.clone();
+        tokio::spawn(async move {
+            let response = sender.send_request(request).await.unwrap();
+            assert_eq!(response.version(), http::Version::HTTP_2);
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+        })
+    };
+    // Ten polls held at once on the one connection, and one more that the client gives up on.
+    let held: Vec<_> = (0..10).map(|_| poll(&sender)).collect();
+    let abandoned = poll(&sender);
+    eventually("eleven polls held", || {
+        handler.broker().subscriber_count(&topic) == 11
+    })
+    .await;
+    abandoned.abort();
+    eventually("the abandoned poll's waiter freed", || {
+        handler.broker().subscriber_count(&topic) == 10
+    })
+    .await;
+    let cursor = handler
+        .broker()
+        .publish_now(&topic, push_core::Event::new("to all"))
+        .unwrap();
+    for answer in held {
+        let v = tokio::time::timeout(Duration::from_secs(20), answer)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(v["events"][0]["data"], "to all");
+        assert_eq!(v["next"], cursor.to_string());
+    }
+}

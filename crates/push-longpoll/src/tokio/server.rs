@@ -1,5 +1,7 @@
-//! An HTTP/1.1 server on hyper 1: `GET /poll` answered by a [`Handler`], and a demo
-//! `POST /publish` that publishes the request body on the broker.
+//! A server on hyper 1, HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on one port: `GET /poll`
+//! answered by a [`Handler`], and a demo `POST /publish` that publishes the request body on the
+//! broker. Over HTTP/2 a client holds any number of polls on one connection (a browser's six
+//! connections per origin stop mattering).
 
 use std::io;
 use std::sync::Arc;
@@ -10,7 +12,8 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use push_core::{Broker, Event, Topic};
 use tokio::net::TcpListener;
 
@@ -29,7 +32,8 @@ const MAX_PUBLISH_BYTES: usize = 1 << 20;
 /// - Anything else: `404`, or `405` for a known path with another method.
 ///
 /// A client that closes its connection while held ends its connection task, which drops the
-/// poll and frees its waiter at once.
+/// poll and frees its waiter at once; over HTTP/2 a client that resets one stream drops that
+/// poll alone.
 pub async fn serve<B: Broker>(listener: TcpListener, handler: Arc<Handler<B>>) -> io::Result<()> {
     loop {
         let (stream, _) = match listener.accept().await {
@@ -50,7 +54,7 @@ pub async fn serve<B: Broker>(listener: TcpListener, handler: Arc<Handler<B>>) -
                 async move { Ok::<_, io::Error>(route(&handler, request).await) }
             });
             // A connection error concerns this peer only.
-            let _ = hyper::server::conn::http1::Builder::new()
+            let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
