@@ -50,13 +50,15 @@ impl Preloads {
         self.hinted
     }
 
-    /// Sends every pushed body, one after the other, each stopping at once if the client resets it.
+    /// Sends every pushed body, all at once as flow control allows (a client that reads one
+    /// resource before another is never kept waiting on the other), each stopping at once if the
+    /// client resets it. The deliveries come back in the order of the pushes.
     pub async fn send(self) -> Result<Vec<PushDelivery>, Error> {
-        let mut out = Vec::with_capacity(self.pending.len());
-        for (stream, resource) in self.pending {
-            out.push(stream.send(resource.response, resource.body).await?);
-        }
-        Ok(out)
+        let sends = self
+            .pending
+            .into_iter()
+            .map(|(stream, resource)| stream.send(resource.response, resource.body));
+        futures_util::future::try_join_all(sends).await
     }
 
     /// Queues every pushed body at once (see [`PushedStream::send_now`]).

@@ -438,3 +438,60 @@ async fn processing_while_a_long_operation_runs() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+/// A client that reads the second pushed resource before the first, with a stream window far
+/// smaller than either body: the pushes must progress side by side, or the second never comes.
+#[tokio::test]
+async fn pushed_bodies_progress_together_under_flow_control() {
+    const SIZE: usize = 16 * 1024;
+    let server = handler(|_request, mut parent| async move {
+        let mut head = ok();
+        head.headers_mut().insert(
+            LINK,
+            "</a>; rel=preload, </b>; rel=preload".parse().unwrap(),
+        );
+        let preloads = parent
+            .preload(head.headers(), |push| {
+                let fill = if push.path_and_query() == "/a" {
+                    b'a'
+                } else {
+                    b'b'
+                };
+                Some(Resource {
+                    response: ok(),
+                    body: Bytes::from(vec![fill; SIZE]),
+                })
+            })
+            .unwrap();
+        parent.send_response(head, true).unwrap();
+        let sent = preloads.send().await.unwrap();
+        assert_eq!(sent, [PushDelivery::Sent, PushDelivery::Sent]);
+    });
+    let mut builder = client::Builder::new();
+    builder.initial_window_size(1024);
+    let (send, _pushes) = connect(&builder, PushConfig::new(Scheme::HTTP), server).await;
+    let mut send = send.ready().await.unwrap();
+    let request = http::Request::get("http://example.com/").body(()).unwrap();
+    let (mut response, _) = send.send_request(request, true).unwrap();
+    let mut promises = response.push_promises();
+    let exchange = async {
+        let _ = (&mut response).await.unwrap();
+        let mut pushed = Vec::new();
+        while pushed.len() < 2 {
+            let (request, response) = promises.push_promise().await.unwrap().unwrap().into_parts();
+            pushed.push((request.uri().path().to_owned(), response));
+        }
+        // The second resource first, then the first.
+        let mut bodies = Vec::new();
+        for (path, response) in pushed.into_iter().rev() {
+            let body = support::read_body(response.await.unwrap().into_body()).await;
+            bodies.push((path, body));
+        }
+        bodies
+    };
+    let bodies = tokio::time::timeout(support::LIMIT, exchange)
+        .await
+        .expect("both pushes arrive: neither waits for the other to be read");
+    assert_eq!(bodies[0], ("/b".to_owned(), Bytes::from(vec![b'b'; SIZE])));
+    assert_eq!(bodies[1], ("/a".to_owned(), Bytes::from(vec![b'a'; SIZE])));
+}
