@@ -123,6 +123,7 @@
 mod config;
 mod error;
 mod exchange;
+mod headers;
 mod json;
 mod reply;
 mod request;

@@ -18,9 +18,10 @@ use std::borrow::Cow;
 use push_core::{Cursor, MAX_SELECTOR_TOPICS, Selector, Topic};
 
 use crate::Error;
+use crate::headers::{parse_if_none_match, prefer_wait};
 
 /// The most entity tags of `If-None-Match` that are remembered (the rest are ignored).
-const MAX_ETAGS: usize = 8;
+pub(crate) const MAX_ETAGS: usize = 8;
 
 /// A parsed long-poll request: what to watch, from where, and how long the client will wait.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub struct PollRequest {
     selector: Selector,
     since: Option<Cursor>,
     wait: Option<Duration>,
+    /// The wait came from `Prefer: wait` (so the answer says `Preference-Applied`).
+    wait_preferred: bool,
     etags: Vec<Cursor>,
     any_etag: bool,
 }
@@ -39,6 +42,7 @@ impl PollRequest {
             selector,
             since: None,
             wait: None,
+            wait_preferred: false,
             etags: Vec::new(),
             any_etag: false,
         }
@@ -55,6 +59,7 @@ impl PollRequest {
     #[must_use]
     pub fn with_wait(mut self, wait: Duration) -> Self {
         self.wait = Some(wait);
+        self.wait_preferred = false;
         self
     }
 
@@ -113,12 +118,15 @@ impl PollRequest {
             return Err(Error::MissingTopic);
         }
         let selector = Selector::new(topics).map_err(Error::InvalidTopic)?;
-        let wait = match wait {
-            Some(w) => Some(w),
-            None => prefer_wait(prefer)?,
-        };
         let mut request = Self::new(selector);
-        request.wait = wait;
+        request.wait = match wait {
+            Some(w) => Some(w),
+            None => {
+                let preferred = prefer_wait(prefer)?;
+                request.wait_preferred = preferred.is_some();
+                preferred
+            }
+        };
         for value in if_none_match {
             parse_if_none_match(value, &mut request.etags, &mut request.any_etag);
         }
@@ -143,6 +151,12 @@ impl PollRequest {
     /// The hold the client asked for, uncapped (`None`: it asked for none).
     pub fn wait(&self) -> Option<Duration> {
         self.wait
+    }
+
+    /// Whether the hold was asked for with `Prefer: wait` (RFC 7240) rather than the `wait`
+    /// query parameter: the answer then carries `Preference-Applied: wait=N`.
+    pub fn wait_preferred(&self) -> bool {
+        self.wait_preferred
     }
 
     /// Whether `If-None-Match` matches the entity tag of `cursor`.
@@ -212,7 +226,7 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// `1*DIGIT` seconds; a value too large for a `u64` saturates (it is capped later anyway).
-fn parse_seconds(text: &[u8]) -> Option<Duration> {
+pub(crate) fn parse_seconds(text: &[u8]) -> Option<Duration> {
     if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -220,91 +234,6 @@ fn parse_seconds(text: &[u8]) -> Option<Duration> {
         acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     });
     Some(Duration::from_secs(secs))
-}
-
-/// The first `wait` preference of the `Prefer` header values.
-fn prefer_wait(values: &[&[u8]]) -> Result<Option<Duration>, Error> {
-    for value in values {
-        for preference in split_unquoted(value, b',') {
-            let head = split_unquoted(preference, b';').next().unwrap_or_default();
-            let (name, word) = match head.iter().position(|&b| b == b'=') {
-                Some(i) => (trim(&head[..i]), Some(trim(&head[i + 1..]))),
-                None => (trim(head), None),
-            };
-            if !name.eq_ignore_ascii_case(b"wait") {
-                continue;
-            }
-            let word = word.ok_or(Error::InvalidPreferWait)?;
-            let word = match word {
-                [b'"', inner @ .., b'"'] => inner,
-                other => other,
-            };
-            return parse_seconds(word)
-                .map(Some)
-                .ok_or(Error::InvalidPreferWait);
-        }
-    }
-    Ok(None)
-}
-
-/// Splits on `sep` outside double-quoted strings (a backslash escapes inside them).
-fn split_unquoted(input: &[u8], sep: u8) -> impl Iterator<Item = &[u8]> {
-    let mut rest = Some(input);
-    core::iter::from_fn(move || {
-        let s = rest?;
-        let (mut quoted, mut escaped) = (false, false);
-        for (i, &b) in s.iter().enumerate() {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' if quoted => escaped = true,
-                b'"' => quoted = !quoted,
-                _ if b == sep && !quoted => {
-                    rest = Some(&s[i + 1..]);
-                    return Some(&s[..i]);
-                }
-                _ => {}
-            }
-        }
-        rest = None;
-        Some(s)
-    })
-}
-
-fn trim(s: &[u8]) -> &[u8] {
-    s.trim_ascii()
-}
-
-/// Collects the entity tags that are cursors; stops at the first malformed element.
-fn parse_if_none_match(value: &[u8], etags: &mut Vec<Cursor>, any: &mut bool) {
-    let mut s = value;
-    loop {
-        s = s.trim_ascii_start();
-        while let [b',', rest @ ..] = s {
-            s = rest.trim_ascii_start();
-        }
-        match s {
-            [] => return,
-            [b'*', rest @ ..] => {
-                *any = true;
-                s = rest;
-            }
-            _ => {
-                let t = s.strip_prefix(b"W/").unwrap_or(s);
-                let Some(t) = t.strip_prefix(b"\"") else {
-                    return;
-                };
-                let Some(end) = t.iter().position(|&b| b == b'"') else {
-                    return;
-                };
-                if let Ok(c) = Cursor::parse_bytes(&t[..end])
-                    && etags.len() < MAX_ETAGS
-                {
-                    etags.push(c);
-                }
-                s = &t[end + 1..];
-            }
-        }
-    }
 }
 
 #[cfg(test)]

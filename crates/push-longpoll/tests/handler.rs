@@ -78,6 +78,19 @@ async fn a_hold_ends_with_204_at_the_capped_deadline() {
         h.broker().head().to_string()
     );
     assert!(response.body().is_empty());
+    // The preference was applied, capped: RFC 7240's Preference-Applied says how.
+    assert_eq!(response.headers()["preference-applied"], "wait=25");
+    // The query's `wait` wins over Prefer, and is not a preference: no Preference-Applied.
+    let response = h
+        .handle(
+            &Request::get("/poll?topic=t&wait=0")
+                .header("prefer", "wait=3600")
+                .body(())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert!(response.headers().get("preference-applied").is_none());
 }
 
 #[tokio::test(start_paused = true)]

@@ -6,7 +6,7 @@ use core::task::Poll;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderName, HeaderValue, Request, Response};
 use push_core::Broker;
 use tokio::time::{Instant, Sleep};
 
@@ -50,9 +50,25 @@ impl<B: Broker> Handler<B> {
 
     /// Answers one long poll given as an `http::Request` (the method and path are not checked:
     /// route before calling). The body is ignored.
+    ///
+    /// A hold asked for with `Prefer: wait=N` is answered with `Preference-Applied: wait=M`,
+    /// `M` the hold granted in whole seconds (`N` capped by [`Config::wait_cap`]).
     pub async fn handle<T>(&self, request: &Request<T>) -> Response<Bytes> {
         match parse_http(request) {
-            Ok(poll) => self.answer(poll).await.into_http(),
+            Ok(poll) => {
+                let applied = poll
+                    .wait_preferred()
+                    .then(|| self.config.effective_wait(poll.wait()).as_secs());
+                let mut response = self.answer(poll).await.into_http();
+                if let Some(secs) = applied
+                    && let Ok(value) = HeaderValue::from_str(&format!("wait={secs}"))
+                {
+                    response
+                        .headers_mut()
+                        .insert(HeaderName::from_static("preference-applied"), value);
+                }
+                response
+            }
             Err(e) => Reply::Error(e).into_http(),
         }
     }
