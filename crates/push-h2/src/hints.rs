@@ -53,12 +53,23 @@ impl Preloads {
     /// Sends every pushed body, all at once as flow control allows (a client that reads one
     /// resource before another is never kept waiting on the other), each stopping at once if the
     /// client resets it. The deliveries come back in the order of the pushes.
+    ///
+    /// Every response is checked before any is sent, so an invalid one (a 1xx status, a body on
+    /// a `HEAD` push) is an error before any pushed response goes out (the promised streams are
+    /// then reset); a connection error on one push lets the others finish, and the first error
+    /// is returned.
     pub async fn send(self) -> Result<Vec<PushDelivery>, Error> {
+        for (stream, resource) in &self.pending {
+            stream.check(&resource.response, &resource.body)?;
+        }
         let sends = self
             .pending
             .into_iter()
             .map(|(stream, resource)| stream.send(resource.response, resource.body));
-        futures_util::future::try_join_all(sends).await
+        futures_util::future::join_all(sends)
+            .await
+            .into_iter()
+            .collect()
     }
 
     /// Queues every pushed body at once (see [`PushedStream::send_now`]).

@@ -164,7 +164,8 @@ impl PushedStream {
         }
     }
 
-    fn check(&self, response: &Response<()>, body: &Bytes) -> Result<(), Error> {
+    /// Whether `response` and `body` can answer this push (a final status, no body on `HEAD`).
+    pub(crate) fn check(&self, response: &Response<()>, body: &Bytes) -> Result<(), Error> {
         let status = response.status();
         if status == StatusCode::SWITCHING_PROTOCOLS {
             return Err(Error::SwitchingProtocols);

@@ -43,10 +43,17 @@ where
         if buf.len() == buf.capacity() {
             // Doubling, up to one byte past the limit (which tells an oversized head).
             let room = (MAX_REQUEST_HEAD + 1).saturating_sub(buf.len()).max(1);
-            buf.reserve(buf.len().max(1024).min(room));
+            buf.reserve_exact(buf.len().max(1024).min(room));
         }
+        let before = buf.len();
         if stream.read_buf(&mut buf).await? == 0 {
             return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        // Parsed on the first read (bytes that are not HTTP are refused at once) and then only
+        // when a line ends in the new bytes: a head sent a byte at a time costs a parse per line
+        // (at most 64 of them, the field limit), not one per byte.
+        if before > 0 && !buf[before..].contains(&b'\n') && buf.len() <= MAX_REQUEST_HEAD {
+            continue;
         }
         match parse_head(&buf) {
             Ok(Some(parsed)) if parsed.1 <= MAX_REQUEST_HEAD => break parsed,
@@ -83,7 +90,7 @@ const TOO_LARGE: Refusal = Refusal::new(
 /// Writes `refusal`'s response (closing the connection) and returns it as the error.
 async fn refuse<S, T>(stream: &mut S, refusal: Refusal) -> Result<T, Error>
 where
-    S: AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     let response = refusal.response();
     let mut bytes = head_bytes(&response, response.body().len());
@@ -92,9 +99,27 @@ where
     if stream.write_all(&bytes).await.is_ok() {
         let _ = stream.flush().await;
         let _ = stream.shutdown().await;
+        // A lingering close: read (and drop) what the client still sends, briefly, so that the
+        // socket is not closed with unread data, which resets the connection and can destroy
+        // the refusal before the client reads it.
+        let mut sink = [0u8; 4096];
+        let linger = async {
+            let mut drained = 0;
+            while drained < LINGER_BYTES {
+                match stream.read(&mut sink).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => drained += n,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER, linger).await;
     }
     Err(Error::Refused(refusal))
 }
+
+/// How long, and for how many bytes, a refused connection is drained before it is dropped.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(500);
+const LINGER_BYTES: usize = 64 * 1024;
 
 /// The request head at the start of `buf` and its length; `Ok(None)` while incomplete.
 pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Request<()>, usize)>, Refusal> {

@@ -52,14 +52,19 @@ impl<B: Broker> Handler<B> {
     /// route before calling). The body is ignored.
     ///
     /// A hold asked for with `Prefer: wait=N` is answered with `Preference-Applied: wait=M`,
-    /// `M` the hold granted in whole seconds (`N` capped by [`Config::wait_cap`]).
+    /// `M` the hold granted in whole seconds (`N` capped by [`Config::wait_cap`], rounded up);
+    /// not on error answers.
     pub async fn handle<T>(&self, request: &Request<T>) -> Response<Bytes> {
         match parse_http(request) {
             Ok(poll) => {
-                let applied = poll
-                    .wait_preferred()
-                    .then(|| self.config.effective_wait(poll.wait()).as_secs());
-                let mut response = self.answer(poll).await.into_http();
+                // Whole seconds, rounded up: a hold under a second is not "wait=0".
+                let applied = poll.wait_preferred().then(|| {
+                    let hold = self.config.effective_wait(poll.wait());
+                    hold.as_secs() + u64::from(hold.subsec_nanos() > 0)
+                });
+                let reply = self.answer(poll).await;
+                let applied = applied.filter(|_| !matches!(reply, Reply::Error(_)));
+                let mut response = reply.into_http();
                 if let Some(secs) = applied
                     && let Ok(value) = HeaderValue::from_str(&format!("wait={secs}"))
                 {
