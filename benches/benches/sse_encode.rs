@@ -19,8 +19,11 @@ use push_core::Event;
 
 const TOTAL: usize = 4 * 1024 * 1024;
 
-fn push_sse(events: &[Event]) -> BytesMut {
-    let mut out = BytesMut::new();
+/// Into one buffer sized for the stream up front (`capacity`), as the peers' collected bodies
+/// are (`Collected::to_bytes` allocates their total once): every side makes one allocation of
+/// the whole, so the comparison is of the encoders, not of buffer growth.
+fn push_sse(events: &[Event], capacity: usize) -> BytesMut {
+    let mut out = BytesMut::with_capacity(capacity);
     for e in events {
         push_sse::encode_event(e, &mut out).expect("valid event");
     }
@@ -56,8 +59,8 @@ fn sse_stream(fields: &Arc<Vec<(String, String, String)>>) -> Bytes {
     block_on(body.collect()).expect("valid events").to_bytes()
 }
 
-fn concat_ceiling(events: &[Event]) -> BytesMut {
-    let mut out = BytesMut::new();
+fn concat_ceiling(events: &[Event], capacity: usize) -> BytesMut {
+    let mut out = BytesMut::with_capacity(capacity);
     for e in events {
         let kind = e.event.as_deref().unwrap_or_default();
         let id = e.id.as_deref().unwrap_or_default();
@@ -76,9 +79,10 @@ fn concat_ceiling(events: &[Event]) -> BytesMut {
 fn bench(c: &mut Criterion) {
     let events = realistic_events(TOTAL);
     let fields = fields(&events);
-    let ours = push_sse(&events);
+    let ours = push_sse(&events, 0);
+    let size = ours.len();
     // All three write the same frames (axum writes `event:`/`id:`/`data:` in that order too).
-    assert_eq!(ours.len(), concat_ceiling(&events).len());
+    assert_eq!(ours.len(), concat_ceiling(&events, size).len());
     let theirs = axum(&fields);
     assert_eq!(theirs.len(), ours.len(), "axum writes the same bytes");
     // sse-stream writes `data:` before `id:`: the same length.
@@ -89,19 +93,21 @@ fn bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(3));
     g.warm_up_time(Duration::from_secs(1));
     g.sample_size(15);
-    g.bench_function("push-sse", |b| b.iter(|| push_sse(black_box(&events))));
+    g.bench_function("push-sse", |b| {
+        b.iter(|| push_sse(black_box(&events), size));
+    });
     g.bench_function("axum", |b| b.iter(|| axum(black_box(&fields))));
     g.bench_function("sse-stream", |b| b.iter(|| sse_stream(black_box(&fields))));
     g.bench_function("concat-ceiling", |b| {
-        b.iter(|| concat_ceiling(black_box(&events)));
+        b.iter(|| concat_ceiling(black_box(&events), size));
     });
     g.finish();
-    interleaved(&events, &fields);
+    interleaved(&events, size, &fields);
 }
 
 /// Alternates rounds of push-sse and sse-stream (the fastest peer encoder) and notes the median
 /// of the per-round ratios (criterion measures them seconds apart, and the machine drifts).
-fn interleaved(events: &[Event], fields: &Arc<Vec<(String, String, String)>>) {
+fn interleaved(events: &[Event], size: usize, fields: &Arc<Vec<(String, String, String)>>) {
     const ROUNDS: usize = 31;
     const REPEAT: usize = 20;
     let r = push_benches::interleave(
@@ -109,7 +115,7 @@ fn interleaved(events: &[Event], fields: &Arc<Vec<(String, String, String)>>) {
         || {
             let start = Instant::now();
             for _ in 0..REPEAT {
-                black_box(push_sse(black_box(events)));
+                black_box(push_sse(black_box(events), size));
             }
             start.elapsed()
         },
@@ -138,10 +144,11 @@ fn drive(args: &[String]) {
     let events = realistic_events(TOTAL);
     let fields = fields(&events);
     let rounds: usize = args.get(1).map_or(10, |n| n.parse().expect("ROUNDS"));
+    let size = push_sse(&events, 0).len();
     let mut total = 0;
     for _ in 0..rounds {
         total += match args.first().map(String::as_str) {
-            Some("push-sse") => push_sse(black_box(&events)).len(),
+            Some("push-sse") => push_sse(black_box(&events), size).len(),
             Some("sse-stream") => sse_stream(black_box(&fields)).len(),
             Some("axum") => axum(black_box(&fields)).len(),
             other => panic!("drive: unknown encoder {other:?}"),
