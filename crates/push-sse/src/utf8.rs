@@ -18,13 +18,14 @@ pub(crate) fn text(bytes: &[u8]) -> Option<&str> {
 }
 
 /// `chunk[from..to]` as text if it is UTF-8, validated in whole SIMD blocks when the chunk has
-/// the bytes for it: the bytes after `to`, up to a multiple of the block, are validated along
-/// (the partial last block costs more than a whole one). If that longer text is valid and `to`
-/// is a character boundary in it, the value is valid; if not, the value is validated alone.
+/// the bytes for it: the bytes after `to`, up to a multiple of the block (one block at least),
+/// are validated along (a partial block costs more than a whole one, and core's validation of a
+/// short unaligned text goes byte by byte). If that longer text is valid and `to` is a character
+/// boundary in it, the value is valid; if not, the value is validated alone.
+#[inline]
 pub(crate) fn text_in(chunk: &[u8], from: usize, to: usize) -> Option<&str> {
     let len = to - from;
-    if len >= PADDED
-        && let Some(longer) = chunk.get(from..from + len.next_multiple_of(PADDED))
+    if let Some(longer) = chunk.get(from..from + len.next_multiple_of(PADDED).max(PADDED))
         && let Ok(longer) = simdutf8::basic::from_utf8(longer)
         && let Some(text) = longer.get(..len)
     {
