@@ -102,7 +102,9 @@ where
         // A lingering close: read (and drop) what the client still sends, briefly, so that the
         // socket is not closed with unread data, which resets the connection and can destroy
         // the refusal before the client reads it.
-        let mut sink = [0u8; 4096];
+        // (On the heap: an array here would grow every connection task that awaits `accept`,
+        // refused or not, by its size, for the task's whole life.)
+        let mut sink = vec![0u8; 4096];
         let linger = async {
             let mut drained = 0;
             while drained < LINGER_BYTES {
@@ -208,6 +210,17 @@ mod tests {
         ]
         .concat();
         assert_eq!(parse_head(&many).unwrap_err().status(), 431);
+    }
+
+    /// The accept future lives inside every connection task for the task's whole life (a task
+    /// is as large as its largest state), so it must stay small: idle memory per connection
+    /// depends on it.
+    #[test]
+    fn the_accept_future_is_small() {
+        let (stream, _peer) = tokio::io::duplex(64);
+        let config = AcceptConfig::default();
+        let size = core::mem::size_of_val(&accept(stream, &config));
+        assert!(size <= 2048, "the accept future takes {size} bytes");
     }
 
     #[test]
