@@ -219,7 +219,7 @@ mod tests {
     fn the_accept_future_is_small() {
         let (stream, _peer) = tokio::io::duplex(64);
         let config = AcceptConfig::default();
-        let size = core::mem::size_of_val(&accept(stream, &config));
+        let size = size_of_val(&accept(stream, &config));
         assert!(size <= 2048, "the accept future takes {size} bytes");
     }
 
