@@ -36,14 +36,6 @@ impl Done {
     }
 }
 
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn event() -> Event {
     Event::new(vec![b'x'; 100]).with_event("update")
 }
@@ -128,7 +120,7 @@ fn bench_broadcast(rt: &Runtime, n: usize, iters: u64) -> Duration {
 }
 
 fn fanout(c: &mut Criterion) {
-    let rt = runtime();
+    let rt = push_benches::runtime();
     for n in SIZES {
         let mut group = c.benchmark_group(format!("fanout_{n}"));
         group

@@ -50,14 +50,6 @@ enum Server {
     NoPush,
 }
 
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 async fn serve(listener: TcpListener, mode: Server) {
     while let Ok((socket, _)) = listener.accept().await {
         socket.set_nodelay(true).expect("nodelay");
@@ -202,7 +194,7 @@ async fn pages_in_flight(
 }
 
 fn group(c: &mut Criterion, name: &str, enable_push: bool, modes: [(&str, Server); 2]) {
-    let rt = runtime();
+    let rt = push_benches::runtime();
     let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(3));

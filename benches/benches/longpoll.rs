@@ -34,14 +34,6 @@ use tokio::runtime::Runtime;
 
 const HELD: usize = 10_000;
 
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -51,7 +43,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn wake(c: &mut Criterion) {
-    let rt = runtime();
+    let rt = push_benches::runtime();
     let handler = Arc::new(Handler::new(MemoryBroker::default(), Config::default()));
     let topic = Topic::new("t").expect("topic");
     let request = Arc::new(
@@ -205,7 +197,7 @@ fn servers(
 }
 
 fn cycle(c: &mut Criterion) {
-    let rt = runtime();
+    let rt = push_benches::runtime();
     let (poll_addr, hello_addr, target, handler, before) = servers(&rt);
     let in_process = Some((handler, before));
     let mut poll_client = rt.block_on(client(poll_addr));

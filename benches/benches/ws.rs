@@ -42,14 +42,6 @@ const BATCH: usize = 100;
 
 type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn event(i: u64) -> Event {
     let mut data = format!("{i:>12}");
     data.push_str(&"x".repeat(100 - data.len()));
@@ -234,7 +226,7 @@ fn raw_echo(rt: &Runtime, iters: u64) -> Duration {
 }
 
 fn ws(c: &mut Criterion) {
-    let rt = runtime();
+    let rt = push_benches::runtime();
     let mut group = c.benchmark_group("ws_push");
     group
         .throughput(Throughput::Elements(BATCH as u64))
@@ -293,7 +285,7 @@ fn drive(args: &[String]) {
     let mode = args.first().map_or("push-ws", String::as_str);
     let events: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
     let rt = if args.get(2).is_some_and(|t| t == "mt") {
-        runtime()
+        push_benches::runtime()
     } else {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

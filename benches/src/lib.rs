@@ -66,6 +66,16 @@ pub fn realistic_stream(total: usize) -> Vec<u8> {
     out
 }
 
+/// The runtime the loopback and fan-out benches run on: two workers, as many as the machine's
+/// cores, with I/O and timers.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// Records a figure that criterion does not report (a percentile, a memory size) so that
 /// `cargo xtask bench` prints it under its table: prints `line` and writes it to
 /// `target/push-bench-notes/<name>.txt`.

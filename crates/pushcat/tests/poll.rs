@@ -2,7 +2,6 @@
 
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Duration;
 
 use push_broker::{Config as BrokerConfig, MemoryBroker};
 use push_core::{Cursor, Event, Topic};
@@ -22,17 +21,10 @@ async fn prints_one_json_object_per_event_and_gap_then_exits_after_count() {
     broker
         .publish_now(&topic, Event::new("two \"quoted\"").with_event("greet"))
         .unwrap();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_pushcat"))
-            .args(["poll", &format!("http://{addr}/poll?topic=t&wait=5")])
-            .args(["--since", &Cursor::new(1, 1).to_string(), "--count", "2"])
-            .output()
-            .unwrap()
-    });
-    let output = tokio::time::timeout(Duration::from_secs(30), output)
-        .await
-        .unwrap()
-        .unwrap();
+    let url = format!("http://{addr}/poll?topic=t&wait=5");
+    let since = Cursor::new(1, 1).to_string();
+    let args = ["poll", &url, "--since", &since, "--count", "2"];
+    let output = support::run(args.iter().map(Into::into).collect()).await;
     let lines = support::json_lines(&output);
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(lines[0]["gap"], true);

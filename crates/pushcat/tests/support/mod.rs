@@ -19,3 +19,18 @@ pub(crate) fn json_lines(output: &std::process::Output) -> Vec<serde_json::Value
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// Runs `pushcat` with `args` off the async runtime, bounded at 30 s (it must stop by itself:
+/// the tests pass `--count`).
+pub(crate) async fn run(args: Vec<std::ffi::OsString>) -> std::process::Output {
+    let run = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pushcat"))
+            .args(args)
+            .output()
+            .unwrap()
+    });
+    tokio::time::timeout(std::time::Duration::from_secs(30), run)
+        .await
+        .expect("pushcat stops by itself")
+        .unwrap()
+}
