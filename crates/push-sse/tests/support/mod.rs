@@ -89,32 +89,23 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
             })
         }
         "/progress" => {
-            let body = req
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let n = String::from_utf8_lossy(&body).parse().unwrap_or(0);
+            let n = body_text(req).await.parse().unwrap_or(0);
             let mut progress = shared.progress.lock().unwrap();
             *progress = (*progress).max(n);
             html("ok")
         }
         "/result" => {
-            let body = req
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let _ = shared
-                .result
-                .send(String::from_utf8_lossy(&body).into_owned())
-                .await;
+            let _ = shared.result.send(body_text(req).await).await;
             html("ok")
         }
         _ => html("not found"),
     })
+}
+
+/// A request's body as text (what the client reports).
+async fn body_text(req: Request<Incoming>) -> String {
+    let body = req.into_body().collect().await.map(|b| b.to_bytes());
+    String::from_utf8_lossy(&body.unwrap_or_default()).into_owned()
 }
 
 async fn serve(shared: Arc<Shared>) -> SocketAddr {
