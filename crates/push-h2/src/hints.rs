@@ -122,6 +122,21 @@ impl ParentStream {
         Ok(preloads)
     }
 
+    /// [`push`](Self::push) for `resource`: its `ETag` keys the diary, its body's length the
+    /// size limits.
+    pub(crate) fn push_resource(
+        &mut self,
+        request: &PushRequest,
+        resource: &Resource,
+    ) -> Result<PushOutcome, Error> {
+        let etag = resource
+            .response
+            .headers()
+            .get(ETAG)
+            .and_then(|v| v.to_str().ok());
+        self.push(request, etag, Some(resource.body.len() as u64))
+    }
+
     fn push_link(
         &mut self,
         target: &str,
@@ -134,14 +149,7 @@ impl ParentStream {
         let Some(resource) = resolve(&request) else {
             return Ok(Some(SkipReason::Unresolved));
         };
-        let etag = resource
-            .response
-            .headers()
-            .get(ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let size = resource.body.len() as u64;
-        Ok(match self.push(&request, etag.as_deref(), Some(size))? {
+        Ok(match self.push_resource(&request, &resource)? {
             PushOutcome::Pushed(stream) => {
                 preloads.pending.push((stream, resource));
                 None

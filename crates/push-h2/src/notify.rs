@@ -2,7 +2,7 @@
 //! naming it.
 
 use bytes::{Bytes, BytesMut};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, HeaderValue};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::{Response, Uri};
 use push_core::{Event, Published};
 
@@ -78,14 +78,7 @@ impl ParentStream {
             ParentState::AwaitingResponse => return Err(Error::NoResponse),
             ParentState::Ended => return Err(Error::StreamEnded),
         }
-        let etag = resource
-            .response
-            .headers()
-            .get(ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let size = resource.body.len() as u64;
-        let push = match self.push(request, etag.as_deref(), Some(size))? {
+        let push = match self.push_resource(request, &resource)? {
             PushOutcome::Pushed(stream) => {
                 Ok(stream.send(resource.response, resource.body).await?)
             }

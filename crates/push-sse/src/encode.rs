@@ -5,6 +5,8 @@
 //! lines; the decoder joins them with LF, so line breaks come back normalised to LF. Validation
 //! happens before anything is written: on error the output buffer is unchanged.
 
+use core::fmt::Write as _;
+
 use bytes::{BufMut, Bytes, BytesMut};
 use memchr::{memchr2, memchr3};
 use push_core::{Event, Published, WireFormat};
@@ -252,21 +254,8 @@ fn put_data(mut data: &[u8], dst: &mut BytesMut) {
 }
 
 fn put_retry(ms: u64, dst: &mut BytesMut) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = ms;
-    loop {
-        at -= 1;
-        // n % 10 < 10, so the cast is lossless.
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    dst.put_slice(b"retry: ");
-    dst.put_slice(&digits[at..]);
-    dst.put_u8(b'\n');
+    // Writing to a `BytesMut` cannot fail.
+    let _ = writeln!(dst, "retry: {ms}");
 }
 
 #[cfg(test)]

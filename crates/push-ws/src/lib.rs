@@ -141,7 +141,6 @@ pub mod h2;
 mod heartbeat;
 #[cfg(feature = "hyper")]
 pub mod hyper;
-mod json;
 mod origin;
 mod protocol;
 mod push;

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use push_core::{Cursor, Gap, Published, Topic, WireFormat};
 use serde::{Deserialize, Serialize};
 
-use crate::json;
+use std::io::Write as _;
 
 /// A command from the client, parsed and validated.
 #[non_exhaustive]
@@ -163,12 +163,14 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
     // Exact for text data that needs no escaping (the common case), so the buffer becomes
     // `Bytes` without another allocation; an upper bound for the digits of a binary length.
     let id = cursor.text();
+    // A string's length as JSON when it needs no escaping (a lower bound otherwise).
+    let quoted = |s: &str| s.len() + 2;
     let len = r#"{"type":"event","topic":,"id":""}"#.len()
-        + json::str_len(topic)
+        + quoted(topic)
         + id.as_bytes().len()
-        + event.map_or(0, |e| r#","event":"#.len() + json::str_len(e))
+        + event.map_or(0, |e| r#","event":"#.len() + quoted(e))
         + text.map_or(r#","binary":"#.len() + 20, |t| {
-            r#","data":"#.len() + json::str_len(t)
+            r#","data":"#.len() + quoted(t)
         });
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(br#"{"type":"event","topic":"#);
@@ -186,8 +188,8 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
             push_core::push_json_string(&mut out, text);
         }
         None => {
-            out.extend_from_slice(br#","binary":"#);
-            json::push_decimal(&mut out, binary);
+            // Rare (binary data), and `Display` writes what `serde_json` writes for a number.
+            let _ = write!(out, r#","binary":{binary}"#);
         }
     }
     out.push(b'}');
