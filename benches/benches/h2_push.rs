@@ -107,23 +107,21 @@ async fn connection<T: AsyncRead + AsyncWrite + Unpin>(socket: T, mode: Server) 
                         .send_data(Bytes::from_static(ASSET), true)
                         .expect("pushed body");
                 }
-                let mut stream = respond
-                    .send_response(Response::new(()), false)
-                    .expect("response");
-                stream
-                    .send_data(Bytes::from_static(PAGE), true)
-                    .expect("page");
+                send_page(&mut respond);
             }
-            Server::NoPush => {
-                let mut stream = respond
-                    .send_response(Response::new(()), false)
-                    .expect("response");
-                stream
-                    .send_data(Bytes::from_static(PAGE), true)
-                    .expect("page");
-            }
+            Server::NoPush => send_page(&mut respond),
         }
     }
+}
+
+/// The page itself: the response and its body, as every server answers it.
+fn send_page(respond: &mut h2::server::SendResponse<Bytes>) {
+    let mut stream = respond
+        .send_response(Response::new(()), false)
+        .expect("response");
+    stream
+        .send_data(Bytes::from_static(PAGE), true)
+        .expect("page");
 }
 
 async fn read(mut body: RecvStream) -> usize {

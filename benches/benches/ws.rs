@@ -227,32 +227,29 @@ fn raw_echo(rt: &Runtime, iters: u64) -> Duration {
 
 fn ws(c: &mut Criterion) {
     let rt = push_benches::runtime();
-    let mut group = c.benchmark_group("ws_push");
-    group
-        .throughput(Throughput::Elements(BATCH as u64))
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
-    group.bench_function("push-ws", |b| {
-        b.iter_custom(|iters| push_ws_push(&rt, iters))
-    });
-    group.bench_function("tokio-tungstenite", |b| {
-        b.iter_custom(|iters| raw_push(&rt, iters))
-    });
-    group.finish();
+    pair(c, &rt, "ws_push", BATCH, push_ws_push, raw_push);
     interleaved(&rt);
+    pair(c, &rt, "ws_echo", 1, push_ws_echo, raw_echo);
+}
 
-    let mut group = c.benchmark_group("ws_echo");
+/// One criterion group: push-ws against tokio-tungstenite, `elements` messages per iteration.
+fn pair(
+    c: &mut Criterion,
+    rt: &Runtime,
+    name: &str,
+    elements: usize,
+    ours: fn(&Runtime, u64) -> Duration,
+    theirs: fn(&Runtime, u64) -> Duration,
+) {
+    let mut group = c.benchmark_group(name);
     group
-        .throughput(Throughput::Elements(1))
+        .throughput(Throughput::Elements(elements as u64))
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
-    group.bench_function("push-ws", |b| {
-        b.iter_custom(|iters| push_ws_echo(&rt, iters))
-    });
+    group.bench_function("push-ws", |b| b.iter_custom(|iters| ours(rt, iters)));
     group.bench_function("tokio-tungstenite", |b| {
-        b.iter_custom(|iters| raw_echo(&rt, iters))
+        b.iter_custom(|iters| theirs(rt, iters))
     });
     group.finish();
 }

@@ -76,15 +76,7 @@ async fn echo_round_trips_text_and_binary_with_tokio_tungstenite() {
     );
     client.close(None).await.unwrap();
     // The close handshake completes: the client sees the end of the stream.
-    while let Some(Ok(_)) = timeout(LIMIT, client.next()).await.unwrap() {}
-    let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
-    assert_eq!(
-        outcome.unwrap(),
-        Ended::Closed {
-            code: 1005,
-            by_peer: true
-        }
-    );
+    support::expect_client_close(&mut client, &mut outcomes).await;
 }
 
 #[tokio::test]

@@ -183,15 +183,7 @@ async fn websocket_over_http2_extended_connect() {
     }
     for mut ws in sockets {
         ws.close(None).await.unwrap();
-        while let Some(Ok(_)) = timeout(LIMIT, ws.next()).await.unwrap() {}
-        let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
-        assert_eq!(
-            outcome.unwrap(),
-            Ended::Closed {
-                code: 1005,
-                by_peer: true
-            }
-        );
+        support::expect_client_close(&mut ws, &mut outcomes).await;
     }
 }
 

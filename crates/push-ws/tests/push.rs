@@ -262,15 +262,7 @@ async fn close_handshakes_complete_from_either_side_after_split() {
     // The client closes through its sink half; its stream half sees the server's reply.
     let (mut sink, mut stream) = connect(addr).await.split();
     sink.send(Message::Close(None)).await.unwrap();
-    while let Some(Ok(_)) = timeout(LIMIT, stream.next()).await.unwrap() {}
-    let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
-    assert_eq!(
-        outcome.unwrap(),
-        Ended::Closed {
-            code: 1005,
-            by_peer: true
-        }
-    );
+    support::expect_client_close(&mut stream, &mut outcomes).await;
 
     // The server closes (broker shutdown, 1001); the split client's stream half answers.
     let (mut sink, mut stream) = connect(addr).await.split();

@@ -54,6 +54,29 @@ impl Handler for Echo {
 /// What a server connection ended with.
 pub type Outcome = Result<Ended, Error>;
 
+/// Drains `stream` until the close handshake ends it, then expects the server connection's
+/// outcome to be the client's close (1005, no code, started by the peer).
+pub async fn expect_client_close<S, E>(
+    stream: &mut S,
+    outcomes: &mut mpsc::UnboundedReceiver<Outcome>,
+) where
+    S: futures_util::Stream<Item = Result<Message, E>> + Unpin,
+{
+    use futures_util::StreamExt;
+    while let Some(Ok(_)) = tokio::time::timeout(LIMIT, stream.next()).await.unwrap() {}
+    let outcome = tokio::time::timeout(LIMIT, outcomes.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        outcome.unwrap(),
+        Ended::Closed {
+            code: 1005,
+            by_peer: true
+        }
+    );
+}
+
 /// Serves connections on loopback: echo when `broker` is `None`, the push protocol otherwise.
 /// Each connection's outcome (or handshake error) is sent on the returned channel.
 pub async fn server(
