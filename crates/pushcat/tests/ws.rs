@@ -1,7 +1,6 @@
 //! `pushcat ws` against an in-process push-ws server on loopback.
 
 use std::process::Command;
-use std::time::Duration;
 
 use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
@@ -9,22 +8,37 @@ use push_ws::{AcceptConfig, ConnectionConfig};
 
 mod support;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resumes_from_a_cursor_and_prints_one_json_object_per_message() {
+/// A push-ws server on loopback over `broker` (behind TLS with `tls`); its port.
+async fn serve(broker: MemoryBroker, tls: Option<push_test_support::TlsAcceptor>) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let broker = MemoryBroker::default();
-    let server = broker.clone();
+    let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let broker = server.clone();
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (broker, tls) = (broker.clone(), tls.clone());
             tokio::spawn(async move {
-                let (ws, _) = push_ws::accept(stream, &AcceptConfig::default()).await?;
-                push_ws::serve(ws, broker, &ConnectionConfig::default()).await
+                let (accept, run) = (AcceptConfig::default(), ConnectionConfig::default());
+                let outcome = match tls {
+                    Some(tls) => {
+                        let (ws, _) = push_ws::accept(tls.accept(tcp).await?, &accept).await?;
+                        push_ws::serve(ws, broker, &run).await
+                    }
+                    None => {
+                        let (ws, _) = push_ws::accept(tcp, &accept).await?;
+                        push_ws::serve(ws, broker, &run).await
+                    }
+                };
+                outcome.map_err(Box::<dyn std::error::Error + Send + Sync>::from)
             });
         }
     });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumes_from_a_cursor_and_prints_one_json_object_per_message() {
+    let broker = MemoryBroker::default();
+    let port = serve(broker.clone(), None).await;
     let topic = Topic::new("t").unwrap();
     let seen = broker.publish_now(&topic, Event::new("seen")).unwrap();
     let text = broker
@@ -33,17 +47,19 @@ async fn resumes_from_a_cursor_and_prints_one_json_object_per_message() {
     let binary = broker
         .publish_now(&topic, Event::new(vec![0u8, 0xff]))
         .unwrap();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_pushcat"))
-            .args(["ws", &format!("ws://{addr}/"), "--subscribe", "t"])
-            .args(["--from", &seen.to_string(), "--count", "2"])
-            .output()
-            .unwrap()
-    });
-    let output = tokio::time::timeout(Duration::from_secs(30), output)
-        .await
-        .unwrap()
-        .unwrap();
+    let url = format!("ws://127.0.0.1:{port}/");
+    let from = seen.to_string();
+    let args = [
+        "ws",
+        &url,
+        "--subscribe",
+        "t",
+        "--from",
+        &from,
+        "--count",
+        "2",
+    ];
+    let output = support::run(args.iter().map(Into::into).collect()).await;
     let lines = support::json_lines(&output);
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert_eq!(lines[0]["type"], "subscribed");
@@ -57,42 +73,19 @@ async fn resumes_from_a_cursor_and_prints_one_json_object_per_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribes_over_wss_trusting_a_cacert_file() {
     let (acceptor, pem) = support::tls_acceptor("ws");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
     let broker = MemoryBroker::default();
-    let server = broker.clone();
-    tokio::spawn(async move {
-        loop {
-            let (tcp, _) = listener.accept().await.unwrap();
-            let (broker, acceptor) = (server.clone(), acceptor.clone());
-            tokio::spawn(async move {
-                let tls = acceptor.accept(tcp).await?;
-                let (ws, _) = push_ws::accept(tls, &AcceptConfig::default()).await?;
-                push_ws::serve(ws, broker, &ConnectionConfig::default()).await?;
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-            });
-        }
-    });
+    let port = serve(broker.clone(), Some(acceptor)).await;
     let topic = Topic::new("t").unwrap();
     let start = broker.publish_now(&topic, Event::new("before")).unwrap();
     let secret = broker.publish_now(&topic, Event::new("secret")).unwrap();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_pushcat"))
-            .args([
-                "ws",
-                &format!("wss://localhost:{port}/"),
-                "--subscribe",
-                "t",
-            ])
-            .args(["--from", &start.to_string(), "--count", "1", "--cacert"])
-            .arg(&pem)
-            .output()
-            .unwrap()
-    });
-    let output = tokio::time::timeout(Duration::from_secs(30), output)
-        .await
-        .unwrap()
-        .unwrap();
+    let url = format!("wss://localhost:{port}/");
+    let from = start.to_string();
+    let mut args: Vec<std::ffi::OsString> = ["ws", &url, "--subscribe", "t", "--from", &from]
+        .iter()
+        .map(Into::into)
+        .collect();
+    args.extend(["--count".into(), "1".into(), "--cacert".into(), pem.into()]);
+    let output = support::run(args).await;
     let lines = support::json_lines(&output);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[1]["id"], secret.to_string());
