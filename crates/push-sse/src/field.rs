@@ -31,7 +31,8 @@ pub(crate) enum Name {
     Other,
 }
 
-/// Splits a line into name and value (one leading space stripped from the value).
+/// Splits a line into name and value (one leading space stripped from the value). The value is
+/// always a part of `line`.
 #[inline]
 pub(crate) fn split_field(line: &[u8]) -> Field<'_> {
     // The usual fields, recognised from their first word at once.
@@ -67,7 +68,9 @@ fn split_any_field(line: &[u8]) -> Field<'_> {
                 value.strip_prefix(b" ").unwrap_or(value),
             )
         }
-        None if line.len() <= MAX_NAME => Field::Named(name(line), b""),
+        // The empty value at the line's end (not a constant): values always lie in their line,
+        // so a caller can locate them in the input.
+        None if line.len() <= MAX_NAME => Field::Named(name(line), &line[line.len()..]),
         None => Field::Ignored,
     }
 }

@@ -57,11 +57,9 @@ pub(crate) struct Interpreter {
     /// Joined `data` values, separated by LF (raw bytes: UTF-8 is decoded at dispatch, which
     /// gives the same result as decoding each line, since LF is ASCII).
     data: Vec<u8>,
-    /// Where the data is so far.
-    data_at: DataAt,
-    /// The data buffer is not empty in the specification's sense: a `data` field was seen
-    /// (`data` above lacks the specification's trailing LF, so it may be empty even then).
-    has_data: bool,
+    /// Where the data is so far; `None` until a `data` field is seen (the specification's data
+    /// buffer is empty then; `data` above lacks its trailing LF, so may be empty even after).
+    data_at: Option<DataAt>,
     /// The event type buffer and the types decoded so far.
     types: EventTypes,
     /// The last event id buffer.
@@ -80,8 +78,7 @@ impl Interpreter {
     pub(crate) fn new(max_event: usize) -> Self {
         Self {
             data: Vec::new(),
-            data_at: DataAt::Buffer,
-            has_data: false,
+            data_at: None,
             types: EventTypes::new(),
             last_id: String::new(),
             long_id: None,
@@ -144,8 +141,8 @@ impl Interpreter {
     fn set_id(&mut self, value: &[u8], chunk: &Bytes, in_chunk: bool) {
         self.last_id.clear();
         self.long_id = None;
-        if in_chunk && !value.is_empty() {
-            let from = value.as_ptr() as usize - chunk.as_ptr() as usize;
+        if in_chunk {
+            let from = offset_in(chunk, value);
             if let Some(text) = text_in(chunk, from, from + value.len()) {
                 self.last_id.push_str(text);
                 return;
@@ -158,27 +155,22 @@ impl Interpreter {
     fn push_data(&mut self, value: &[u8], chunk: &Bytes, in_chunk: bool) -> Result<(), Error> {
         // The limit is on the data as dispatched: the values and the LFs between them.
         let len = match self.data_at {
-            DataAt::Chunk(from, to) => to - from,
-            DataAt::Buffer => self.data.len(),
+            None => 0,
+            Some(DataAt::Chunk(from, to)) => to - from,
+            Some(DataAt::Buffer) => self.data.len(),
         };
-        let need = usize::from(self.has_data) + value.len();
+        let need = usize::from(self.data_at.is_some()) + value.len();
         if len.saturating_add(need) > self.max_event {
             return Err(Error::EventTooLarge);
         }
-        if !self.has_data {
-            self.has_data = true;
+        if self.data_at.is_none() {
             self.data.clear();
             if in_chunk {
-                // `value` lies in `chunk` (unless empty, when it may be a constant): keep where,
-                // as a safe address difference.
-                let from = if value.is_empty() {
-                    0
-                } else {
-                    value.as_ptr() as usize - chunk.as_ptr() as usize
-                };
-                self.data_at = DataAt::Chunk(from, from + value.len());
+                let from = offset_in(chunk, value);
+                self.data_at = Some(DataAt::Chunk(from, from + value.len()));
                 return Ok(());
             }
+            self.data_at = Some(DataAt::Buffer);
         } else {
             // A second line: the data is joined in `data` after all.
             self.pin(chunk);
@@ -191,32 +183,26 @@ impl Interpreter {
     /// Copies data kept as offsets into `chunk` (the chunk being read) into the buffer: before
     /// the chunk is dropped.
     pub(crate) fn pin(&mut self, chunk: &[u8]) {
-        if let DataAt::Chunk(from, to) = self.data_at {
+        if let Some(DataAt::Chunk(from, to)) = self.data_at {
             self.data.extend_from_slice(&chunk[from..to]);
-            self.data_at = DataAt::Buffer;
+            self.data_at = Some(DataAt::Buffer);
         }
     }
 
     /// Ends the event being assembled: `true` if it has data, and is then ready for
     /// [`Self::view`], [`Self::shared`] or [`Self::owned`] (until the next line is handled).
     pub(crate) fn dispatch(&mut self) -> bool {
-        if !self.has_data {
+        let Some(data) = self.data_at.take() else {
             self.types.clear();
             return false;
-        }
-        self.has_data = false;
-        let data = self.data_at;
-        self.data_at = DataAt::Buffer;
+        };
         self.ready = (data, self.types.take());
         true
     }
 
     /// The event just dispatched, borrowed: its data validated (or repaired) here.
     pub(crate) fn view<'a>(&'a mut self, chunk: &'a [u8]) -> EventRef<'a> {
-        let (raw, valid) = match self.ready.0 {
-            DataAt::Chunk(from, to) => (&chunk[from..to], text_in(chunk, from, to)),
-            DataAt::Buffer => (&self.data[..], text(&self.data)),
-        };
+        let (raw, valid) = ready_data(self.ready.0, &self.data, chunk);
         let data = match valid {
             Some(text) => text,
             None => {
@@ -257,10 +243,7 @@ impl Interpreter {
 
     /// The data of the event just dispatched, validated, in a new buffer.
     fn owned_data(&self, chunk: &[u8]) -> Bytes {
-        let (raw, valid) = match self.ready.0 {
-            DataAt::Chunk(from, to) => (&chunk[from..to], text_in(chunk, from, to)),
-            DataAt::Buffer => (&self.data[..], text(&self.data)),
-        };
+        let (raw, valid) = ready_data(self.ready.0, &self.data, chunk);
         match valid {
             Some(text) => Bytes::copy_from_slice(text.as_bytes()),
             None => Bytes::from(String::from_utf8_lossy(raw).into_owned()),
@@ -270,8 +253,7 @@ impl Interpreter {
     /// Discards the event being assembled (the stream ended before its blank line).
     pub(crate) fn reset_event(&mut self) {
         self.data.clear();
-        self.data_at = DataAt::Buffer;
-        self.has_data = false;
+        self.data_at = None;
         self.types.clear();
     }
 
@@ -281,6 +263,20 @@ impl Interpreter {
         self.data = Vec::new();
         self.lossy = String::new();
     }
+}
+
+/// The dispatched event's data at `at` (in `chunk` or in the `data` buffer): raw, and as text
+/// if it is UTF-8.
+fn ready_data<'a>(at: DataAt, data: &'a [u8], chunk: &'a [u8]) -> (&'a [u8], Option<&'a str>) {
+    match at {
+        DataAt::Chunk(from, to) => (&chunk[from..to], text_in(chunk, from, to)),
+        DataAt::Buffer => (data, text(data)),
+    }
+}
+
+/// Where `value`, a part of `chunk`, starts in it: a safe address difference.
+fn offset_in(chunk: &[u8], value: &[u8]) -> usize {
+    value.as_ptr() as usize - chunk.as_ptr() as usize
 }
 
 /// Whether `value` holds a NUL byte: a word at a time (ids are short, and `contains` would
