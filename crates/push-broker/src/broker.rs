@@ -4,13 +4,14 @@ use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
 use push_core::{Cursor, Error, Event, Published, Selector, Topic};
 
 use crate::Config;
-use crate::history::TopicSlot;
+use crate::history::{Limits, TopicSlot};
+use crate::ledger::Ledger;
 use crate::subscription::MemorySubscription;
 use crate::wake::WakeList;
 
@@ -26,9 +27,12 @@ pub struct MemoryBroker {
 pub(crate) struct Inner {
     pub(crate) epoch: u64,
     pub(crate) config: Config,
-    /// The last sequence number handed out. Held while an event is inserted, so sequence numbers
-    /// enter the topics in order: whoever holds a topic's lock sees every earlier event of it.
-    sequence: Mutex<u64>,
+    /// The last sequence number handed out and the broker-wide books (`ledger.rs`). Held while an
+    /// event is inserted, so sequence numbers enter the topics in order: whoever holds a topic's
+    /// lock sees every earlier event of it. Lock order: ledger, then the topic map, then topics.
+    ledger: Mutex<Ledger>,
+    /// The id of the next topic slot created.
+    next_id: AtomicU64,
     /// The highest sequence number fully inserted (stored under the topic's lock).
     pub(crate) watermark: AtomicU64,
     /// Topic names come from clients: a seeded hasher (foldhash's `RandomState`) keeps lookups fast
@@ -61,7 +65,8 @@ impl MemoryBroker {
             inner: Arc::new(Inner {
                 epoch,
                 config,
-                sequence: Mutex::new(0),
+                ledger: Mutex::new(Ledger::default()),
+                next_id: AtomicU64::new(1),
                 watermark: AtomicU64::new(0),
                 topics: RwLock::new(HashMap::default()),
                 removed_evicted_max: AtomicU64::new(0),
@@ -76,33 +81,58 @@ impl MemoryBroker {
     }
 
     /// Publishes at once (the in-memory broker never waits) and returns the event's cursor.
+    ///
+    /// # Errors
+    /// [`Error::BrokerClosed`] after [`close`](Self::close); [`Error::TopicLimit`] when `topic`
+    /// holds no history and [`Config::max_topics`] topics already do.
     pub fn publish_now(&self, topic: &Topic, event: Event) -> Result<Cursor, Error> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::BrokerClosed);
         }
+        let config = &self.inner.config;
         let slot = self.inner.slot(topic);
-        let now = Instant::now();
-        let limits = (
-            self.inner.config.history_count,
-            self.inner.config.history_age,
-        );
+        let now = config.clock.now();
+        let limits = Limits {
+            count: config.history_count,
+            age: config.history_age,
+            bytes: config.history_bytes,
+        };
         let mut wake = WakeList::default();
+        let mut emptied = Vec::new();
         let cursor;
         {
-            let mut sequence = self
-                .inner
-                .sequence
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let seq = *sequence + 1;
-            *sequence = seq;
+            let mut ledger = self.inner.ledger();
+            if ledger.live_topics >= config.max_topics {
+                // Topics whose history is due to expire make room before anyone is refused.
+                self.inner.expire_due(&mut ledger, now, &mut emptied);
+            }
+            let mut history = slot.lock();
+            if history.len() == 0 && ledger.live_topics >= config.max_topics {
+                drop(history);
+                drop(ledger);
+                // The slot may have been made for this publish: it must not stay behind.
+                drop(slot);
+                emptied.push(topic.clone());
+                for topic in emptied {
+                    self.inner.release(&topic);
+                }
+                return Err(Error::TopicLimit);
+            }
+            let seq = ledger.seq + 1;
+            ledger.seq = seq;
             cursor = Cursor::new(self.inner.epoch, seq);
             let published = Arc::new(Published::new(topic.clone(), cursor, event));
-            let mut history = slot.lock();
             history.push(seq, now, published, limits, &mut wake);
+            ledger.settle(topic, &mut history, limits.age);
             self.inner.watermark.store(seq, Ordering::Release);
+            drop(history);
+            self.inner.trim(&mut ledger, &mut emptied);
         }
+        drop(slot);
         wake.wake_all();
+        for topic in emptied {
+            self.inner.release(&topic);
+        }
         Ok(cursor)
     }
 
@@ -120,11 +150,12 @@ impl MemoryBroker {
             .iter()
             .map(|t| (t.clone(), self.inner.slot(t)))
             .collect();
+        let now = self.inner.config.clock.now();
         Ok(MemorySubscription::open(
             Arc::clone(&self.inner),
             slots,
             from,
-            Instant::now(),
+            now,
         ))
     }
 
@@ -134,32 +165,6 @@ impl MemoryBroker {
             self.inner.epoch,
             self.inner.watermark.load(Ordering::Acquire),
         )
-    }
-
-    /// Evicts expired history everywhere and forgets topics with no history and no subscriber.
-    /// Publishing and subscribing already expire the topics they touch; call this now and then
-    /// to also trim quiet topics.
-    pub fn sweep(&self) {
-        let now = Instant::now();
-        let age = self.inner.config.history_age;
-        let mut topics = self
-            .inner
-            .topics
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        topics.retain(|_, slot| {
-            let mut h = slot.lock();
-            h.expire(now, age);
-            // Only the map holds it: no publisher or subscriber is about to use it.
-            if h.is_idle() && Arc::strong_count(slot) == 1 {
-                self.inner
-                    .removed_evicted_max
-                    .fetch_max(h.evicted_max, Ordering::AcqRel);
-                false
-            } else {
-                true
-            }
-        });
     }
 
     /// Shuts the broker down: publishing fails from now on and every subscription ends with
@@ -181,7 +186,13 @@ impl MemoryBroker {
         wake.wake_all();
     }
 
-    /// How many topics the broker currently tracks.
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+
+    /// How many topics the broker currently tracks: those with history (at most
+    /// [`Config::max_topics`]) and those that only have subscribers.
     pub fn topic_count(&self) -> usize {
         self.inner
             .topics
@@ -212,6 +223,22 @@ impl MemoryBroker {
 }
 
 impl Inner {
+    /// The ledger (and the sequence), locked.
+    pub(crate) fn ledger(&self) -> MutexGuard<'_, Ledger> {
+        // Every change under this lock is followed by its `settle` before the lock is released;
+        // a panic in between would be a bug in this crate, not a peer's doing.
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The topic's slot, if it exists.
+    pub(crate) fn lookup(&self, topic: &Topic) -> Option<Arc<TopicSlot>> {
+        self.topics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(topic)
+            .cloned()
+    }
+
     /// The topic's slot, created when missing.
     fn slot(&self, topic: &Topic) -> Arc<TopicSlot> {
         if let Some(slot) = self
@@ -224,9 +251,9 @@ impl Inner {
         }
         let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
         let slot = topics.entry(topic.clone()).or_insert_with(|| {
-            let slot = TopicSlot::default();
-            slot.lock().evicted_max = self.removed_evicted_max.load(Ordering::Acquire);
-            Arc::new(slot)
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            let floor = self.removed_evicted_max.load(Ordering::Acquire);
+            Arc::new(TopicSlot::new(id, floor))
         });
         Arc::clone(slot)
     }

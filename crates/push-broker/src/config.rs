@@ -1,6 +1,25 @@
 //! How much the broker keeps, and what happens to subscribers that fall behind.
+//!
+//! # What the defaults hold
+//!
+//! The defaults are sized for a small deployment (2 cores, 1 GiB of memory) that also serves its
+//! connections: at most [`DEFAULT_MAX_TOPICS`] topics with history (about 1 KiB of bookkeeping
+//! each, so 64 MiB when all are in use), at most [`DEFAULT_TOTAL_HISTORY_BYTES`] (256 MiB) of
+//! retained events across all of them, [`DEFAULT_HISTORY_BYTES`] (16 MiB, sixteen events of the
+//! examples' 1 MiB publish limit) per topic, and ten minutes of age. That leaves well over half
+//! of the memory for connections, their buffers and the wire encodings cached for events being
+//! delivered. Raise them together with the memory you give the process.
 
-use std::time::Duration;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The default [`Config::max_topics`].
+pub const DEFAULT_MAX_TOPICS: usize = 65_536;
+/// The default [`Config::history_bytes`] (per topic).
+pub const DEFAULT_HISTORY_BYTES: usize = 16 << 20;
+/// The default [`Config::total_history_bytes`] (the whole broker).
+pub const DEFAULT_TOTAL_HISTORY_BYTES: usize = 256 << 20;
 
 /// What to do with a subscriber that falls further behind than its queue allows.
 #[non_exhaustive]
@@ -16,6 +35,12 @@ pub enum Overflow {
 
 /// The broker's limits. Every one of them bounds memory; none of them can be turned off.
 ///
+/// History is bounded four ways: per topic by count ([`history_count`](Self::history_count)),
+/// age ([`history_age`](Self::history_age)) and bytes ([`history_bytes`](Self::history_bytes)),
+/// and for the whole broker by bytes ([`total_history_bytes`](Self::total_history_bytes)) and by
+/// the number of topics that hold history ([`max_topics`](Self::max_topics)). Every event lost to
+/// a bound becomes a [`Gap`](push_core::Gap) for a subscriber that resumes before it.
+///
 /// ```
 /// use std::time::Duration;
 /// use push_broker::{Config, Overflow};
@@ -23,18 +48,26 @@ pub enum Overflow {
 /// let config = Config::default()
 ///     .history_count(10_000)
 ///     .history_age(Duration::from_secs(3600))
+///     .history_bytes(64 << 20)
+///     .total_history_bytes(512 << 20)
+///     .max_topics(100_000)
 ///     .queue_count(1_000)
 ///     .queue_bytes(4 << 20)
 ///     .overflow(Overflow::Close);
 /// assert_eq!(config.get_history_count(), 10_000);
+/// assert_eq!(config.get_max_topics(), 100_000);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) history_count: usize,
     pub(crate) history_age: Duration,
+    pub(crate) history_bytes: u64,
+    pub(crate) total_history_bytes: u64,
+    pub(crate) max_topics: usize,
     pub(crate) queue_count: usize,
     pub(crate) queue_bytes: usize,
     pub(crate) overflow: Overflow,
+    pub(crate) clock: Clock,
 }
 
 impl Default for Config {
@@ -42,9 +75,13 @@ impl Default for Config {
         Self {
             history_count: 1024,
             history_age: Duration::from_secs(600),
+            history_bytes: DEFAULT_HISTORY_BYTES as u64,
+            total_history_bytes: DEFAULT_TOTAL_HISTORY_BYTES as u64,
+            max_topics: DEFAULT_MAX_TOPICS,
             queue_count: 512,
             queue_bytes: 1 << 20,
             overflow: Overflow::DropBacklog,
+            clock: Clock::default(),
         }
     }
 }
@@ -58,9 +95,45 @@ impl Config {
     }
 
     /// How long an event stays in its topic's history. Default 10 minutes.
+    ///
+    /// Expiry does not wait for traffic: [`MemoryBroker::sweep`](crate::MemoryBroker::sweep)
+    /// frees what is due, and the `tokio` feature's
+    /// [`MemoryBroker::spawn_sweeper`](crate::MemoryBroker::spawn_sweeper) calls it at each
+    /// [`poll_timeout`](crate::MemoryBroker::poll_timeout).
     #[must_use]
     pub fn history_age(mut self, age: Duration) -> Self {
         self.history_age = age;
+        self
+    }
+
+    /// The most bytes of history one topic keeps, counted as each event's
+    /// [`weight`](push_core::Event::weight) plus a fixed estimate of its bookkeeping. The newest
+    /// event of a topic is kept even when it alone is larger. Default 16 MiB
+    /// ([`DEFAULT_HISTORY_BYTES`]).
+    #[must_use]
+    pub fn history_bytes(mut self, bytes: usize) -> Self {
+        self.history_bytes = bytes as u64;
+        self
+    }
+
+    /// The most bytes of history the whole broker keeps, counted like
+    /// [`history_bytes`](Self::history_bytes). When a publish goes past it, the topic with the
+    /// most history loses its oldest event until the total fits again: a topic at or under its
+    /// fair share (this budget divided by the topics holding history) never loses an event to
+    /// another topic's publishes. Default 256 MiB ([`DEFAULT_TOTAL_HISTORY_BYTES`]).
+    #[must_use]
+    pub fn total_history_bytes(mut self, bytes: usize) -> Self {
+        self.total_history_bytes = bytes as u64;
+        self
+    }
+
+    /// The most topics that hold history at once (at least 1). A publish that would start one
+    /// more fails with [`Error::TopicLimit`](push_core::Error::TopicLimit). Topics that only have
+    /// subscribers do not count: their state belongs to the subscriptions and goes with the
+    /// last of them. Default 65,536 ([`DEFAULT_MAX_TOPICS`]).
+    #[must_use]
+    pub fn max_topics(mut self, count: usize) -> Self {
+        self.max_topics = count.max(1);
         self
     }
 
@@ -88,6 +161,15 @@ impl Config {
         self
     }
 
+    /// The clock the broker stamps and expires events with. Default: [`Instant::now`]. Tests
+    /// pass a clock they move by hand, or tokio's paused clock
+    /// (`|| tokio::time::Instant::now().into_std()`), so expiry is tested without sleeping.
+    #[must_use]
+    pub fn clock(mut self, now: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
+        self.clock = Clock(Some(Arc::new(now)));
+        self
+    }
+
     /// The configured history count.
     pub fn get_history_count(&self) -> usize {
         self.history_count
@@ -96,5 +178,29 @@ impl Config {
     /// The configured history age.
     pub fn get_history_age(&self) -> Duration {
         self.history_age
+    }
+
+    /// The configured topic limit.
+    pub fn get_max_topics(&self) -> usize {
+        self.max_topics
+    }
+}
+
+/// Where the broker reads the time: the system's monotonic clock unless a test gave another.
+#[derive(Clone, Default)]
+pub(crate) struct Clock(Option<Arc<dyn Fn() -> Instant + Send + Sync>>);
+
+impl Clock {
+    pub(crate) fn now(&self) -> Instant {
+        match &self.0 {
+            None => Instant::now(),
+            Some(now) => now(),
+        }
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Custom" } else { "System" })
     }
 }

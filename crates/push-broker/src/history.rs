@@ -7,15 +7,47 @@ use std::time::{Duration, Instant};
 
 use push_core::Published;
 
+use crate::ledger::Books;
 use crate::wake::WakeList;
 
+/// What a retained event costs beside its [`weight`](push_core::Event::weight) in the byte
+/// budgets: its ring entry, the shared `Published` (with its encode cache slots) and the reference
+/// counts and allocator headers around them. An estimate, so that many tiny events are bounded too.
+pub(crate) const EVENT_OVERHEAD: u64 =
+    (size_of::<Entry>() + size_of::<Published>() + 4 * size_of::<usize>() + 64) as u64;
+
+/// What one retained event counts for in the byte budgets.
+pub(crate) fn cost(published: &Published) -> u64 {
+    published.event().weight() as u64 + EVENT_OVERHEAD
+}
+
+/// The limits one topic's history keeps to by itself.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) count: usize,
+    pub(crate) age: Duration,
+    pub(crate) bytes: u64,
+}
+
 /// A topic shared by the broker's map and every subscription that selects it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct TopicSlot {
     state: Mutex<History>,
 }
 
 impl TopicSlot {
+    /// A topic with no history yet; `id` is unique in its broker, `evicted_max` the loss it
+    /// inherits (the broker-wide floor of removed topics).
+    pub(crate) fn new(id: u64, evicted_max: u64) -> Self {
+        Self {
+            state: Mutex::new(History {
+                id,
+                evicted_max,
+                ..History::default()
+            }),
+        }
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, History> {
         // A panic while holding the lock cannot leave the history half-updated in a way that
         // breaks its invariants (every mutation is a single push/pop), so poison is ignored.
@@ -48,9 +80,15 @@ enum Waiter {
 /// indexes `front..total`.
 #[derive(Debug, Default)]
 pub(crate) struct History {
+    /// Unique in the broker: the ledger's key for this topic.
+    pub(crate) id: u64,
+    /// What the ledger last recorded for this topic.
+    pub(crate) books: Books,
     ring: VecDeque<Entry>,
     front: u64,
     total_bytes: u64,
+    /// The summed [`cost`] of the retained events.
+    cost: u64,
     /// The highest sequence number ever evicted from this topic (0: none).
     pub(crate) evicted_max: u64,
     waiters: Vec<Waiter>,
@@ -90,17 +128,28 @@ impl History {
         self.subscribers == 0 && self.ring.is_empty()
     }
 
-    /// Appends an event, evicts what the limits no longer allow, and collects the wakers of
-    /// every waiting subscriber into `wake`.
+    /// The summed [`cost`] of the retained events.
+    pub(crate) fn cost(&self) -> u64 {
+        self.cost
+    }
+
+    /// When the oldest retained event was published.
+    pub(crate) fn oldest_at(&self) -> Option<Instant> {
+        self.ring.front().map(|e| e.at)
+    }
+
+    /// Appends an event, evicts what the topic's own limits no longer allow (the new event
+    /// always stays), and collects the wakers of every waiting subscriber into `wake`.
     pub(crate) fn push(
         &mut self,
         seq: u64,
         at: Instant,
         published: Arc<Published>,
-        limits: (usize, Duration),
+        limits: Limits,
         wake: &mut WakeList,
     ) {
         let weight = published.event().weight() as u64;
+        self.cost += weight + EVENT_OVERHEAD;
         self.ring.push_back(Entry {
             seq,
             start_bytes: self.total_bytes,
@@ -108,10 +157,10 @@ impl History {
             published,
         });
         self.total_bytes += weight;
-        while self.ring.len() > limits.0 {
+        while self.ring.len() > limits.count || (self.cost > limits.bytes && self.ring.len() > 1) {
             self.pop_front();
         }
-        self.expire(at, limits.1);
+        self.expire(at, limits.age);
         self.wake_all(wake);
     }
 
@@ -126,10 +175,12 @@ impl History {
         }
     }
 
-    fn pop_front(&mut self) {
+    /// Evicts the oldest event (the broker's budget takes it from the topic with the most).
+    pub(crate) fn pop_front(&mut self) {
         if let Some(e) = self.ring.pop_front() {
             self.front += 1;
             self.evicted_max = e.seq;
+            self.cost -= cost(&e.published);
         }
     }
 
@@ -214,13 +265,12 @@ mod tests {
         let mut wake = WakeList::default();
         for (i, seq) in [3u64, 5, 9].into_iter().enumerate() {
             let at = t0 + Duration::from_secs(i as u64);
-            h.push(
-                seq,
-                at,
-                published(seq, "ab"),
-                (2, Duration::from_secs(60)),
-                &mut wake,
-            );
+            let limits = Limits {
+                count: 2,
+                age: Duration::from_secs(60),
+                bytes: u64::MAX,
+            };
+            h.push(seq, at, published(seq, "ab"), limits, &mut wake);
         }
         assert_eq!((h.front(), h.total(), h.len()), (1, 3, 2));
         assert_eq!(h.evicted_max, 3);
@@ -231,6 +281,30 @@ mod tests {
         assert_eq!(h.bytes_from(3), 0);
         h.expire(t0 + Duration::from_secs(62), Duration::from_secs(60));
         assert_eq!((h.front(), h.len(), h.evicted_max), (2, 1, 5));
+    }
+
+    #[test]
+    fn ring_evicts_by_bytes_but_keeps_the_newest_event() {
+        let mut h = History::default();
+        let t0 = Instant::now();
+        let mut wake = WakeList::default();
+        let each = 10 + EVENT_OVERHEAD;
+        let limits = Limits {
+            count: 100,
+            age: Duration::from_secs(60),
+            bytes: 3 * each,
+        };
+        for seq in 1..=5 {
+            h.push(seq, t0, published(seq, "0123456789"), limits, &mut wake);
+        }
+        assert_eq!((h.len(), h.cost(), h.evicted_max), (3, 3 * each, 2));
+        // One event larger than the whole budget stays, alone.
+        let big = "x".repeat(10 * each as usize);
+        h.push(6, t0, published(6, &big), limits, &mut wake);
+        assert_eq!((h.len(), h.evicted_max), (1, 5));
+        assert_eq!(h.cost(), big.len() as u64 + EVENT_OVERHEAD);
+        h.pop_front();
+        assert_eq!((h.len(), h.cost()), (0, 0));
     }
 
     #[test]

@@ -63,10 +63,16 @@
 
 mod broker;
 mod config;
+mod evict;
 mod history;
+mod ledger;
 mod subscription;
+#[cfg(feature = "tokio")]
+mod tokio;
 mod wake;
 
 pub use broker::MemoryBroker;
-pub use config::{Config, Overflow};
+pub use config::{
+    Config, DEFAULT_HISTORY_BYTES, DEFAULT_MAX_TOPICS, DEFAULT_TOTAL_HISTORY_BYTES, Overflow,
+};
 pub use subscription::MemorySubscription;

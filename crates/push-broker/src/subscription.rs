@@ -53,10 +53,15 @@ impl MemorySubscription {
         now: Instant,
     ) -> Self {
         let (topics, slots): (Vec<_>, Vec<_>) = topics.into_iter().unzip();
+        // The ledger first (the lock order), so expiring here keeps the books exact.
+        let mut ledger = inner.ledger();
         let mut guards: Vec<_> = slots.iter().map(|s| s.lock()).collect();
-        for h in &mut guards {
-            h.expire(now, inner.config.history_age);
+        let age = inner.config.history_age;
+        for (topic, h) in topics.iter().zip(&mut guards) {
+            h.expire(now, age);
+            ledger.settle(topic, h, age);
         }
+        drop(ledger);
         let head = inner.watermark.load(Ordering::Acquire);
         let (start, announce) = match from {
             None => (head, None),

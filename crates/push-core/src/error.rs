@@ -33,6 +33,10 @@ pub enum Error {
     BrokerClosed,
     /// The broker's backing store is unreachable or failed.
     BrokerUnavailable,
+    /// The broker already retains history on as many topics as its configuration allows, and
+    /// this publish would start another one. Retrying later may succeed (topics whose history
+    /// expires are forgotten); servers answer it with 503 Service Unavailable.
+    TopicLimit,
 }
 
 impl fmt::Display for Error {
@@ -55,6 +59,9 @@ impl fmt::Display for Error {
             Self::SelectorTooLarge => "the selector names too many topics",
             Self::BrokerClosed => "the broker has shut down",
             Self::BrokerUnavailable => "the broker is unavailable",
+            Self::TopicLimit => {
+                "the broker holds history on as many topics as it may; retry later or publish to an existing topic"
+            }
         })
     }
 }

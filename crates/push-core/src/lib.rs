@@ -40,7 +40,8 @@
 //!
 //! # Errors
 //! One enum, [`Error`], with unit variants: malformed cursors and topics say which rule they
-//! break; brokers report [`Error::BrokerClosed`] and [`Error::BrokerUnavailable`].
+//! break; brokers report [`Error::BrokerClosed`], [`Error::BrokerUnavailable`] and, when a
+//! publish would start a topic past their limit, [`Error::TopicLimit`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]

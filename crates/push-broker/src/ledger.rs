@@ -1,0 +1,118 @@
+//! The broker-wide books, kept under one lock together with the sequence: how many topics hold
+//! history, what all history costs, the topics ordered by cost (for fair-share eviction) and by
+//! the expiry of their oldest event (for sweeps).
+//!
+//! The books mirror the topics: after any change to a topic's history, whoever changed it calls
+//! [`Ledger::settle`] while still holding both the ledger and the topic, so the two never
+//! disagree where another thread can look.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use push_core::Topic;
+
+use crate::history::History;
+
+/// The broker-wide books (see the module docs).
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    /// The last sequence number handed out.
+    pub(crate) seq: u64,
+    /// How many topics retain at least one event.
+    pub(crate) live_topics: usize,
+    /// The summed cost of every retained event.
+    pub(crate) total_cost: u64,
+    /// Every topic with history, by `(cost, id)`: the last entry is the topic to trim first.
+    by_cost: BTreeMap<(u64, u64), Topic>,
+    /// Every topic with history, by `(deadline, id)`: when its oldest event (or an older one,
+    /// evicted since) expires. A topic is in here exactly while it has history.
+    deadlines: BTreeMap<(Instant, u64), Topic>,
+}
+
+impl Ledger {
+    /// Brings the books in line with `h` (the history of `topic`) after a change to it.
+    pub(crate) fn settle(&mut self, topic: &Topic, h: &mut History, age: Duration) {
+        let cost = h.cost();
+        if h.books.cost != cost {
+            if h.books.cost != 0 {
+                self.by_cost.remove(&(h.books.cost, h.id));
+            }
+            if cost != 0 {
+                self.by_cost.insert((cost, h.id), topic.clone());
+            }
+            self.total_cost = self.total_cost - h.books.cost + cost;
+            h.books.cost = cost;
+        }
+        let live = h.len() > 0;
+        if live != h.books.live {
+            if live {
+                self.live_topics += 1;
+            } else {
+                self.live_topics -= 1;
+            }
+            h.books.live = live;
+        }
+        match (h.books.deadline, h.oldest_at()) {
+            (Some(deadline), None) => {
+                self.deadlines.remove(&(deadline, h.id));
+                h.books.deadline = None;
+            }
+            (None, Some(at)) => {
+                // Due once the oldest event is strictly older than `age` (`History::expire`):
+                // one nanosecond past, so a sweep at the deadline always frees something. An age
+                // too large to add never expires.
+                let deadline = at
+                    .checked_add(age)
+                    .and_then(|t| t.checked_add(Duration::from_nanos(1)));
+                if let Some(deadline) = deadline {
+                    self.deadlines.insert((deadline, h.id), topic.clone());
+                    h.books.deadline = Some(deadline);
+                }
+            }
+            // Still scheduled, perhaps earlier than needed (count or byte eviction moved the
+            // front on): the sweep then schedules it again for its new oldest event.
+            _ => {}
+        }
+    }
+
+    /// The topic with the most history, if any holds history: `(id, topic)`.
+    pub(crate) fn largest(&self) -> Option<(u64, Topic)> {
+        self.by_cost
+            .last_key_value()
+            .map(|(&(_, id), topic)| (id, topic.clone()))
+    }
+
+    /// The earliest deadline, if any topic holds history that can expire.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.first_key_value().map(|(&(at, _), _)| at)
+    }
+
+    /// Takes the earliest deadline at or before `now` out of the schedule: `(id, topic)`. The
+    /// caller expires the topic and settles it, which schedules it again if history is left.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(u64, Topic)> {
+        let entry = self.deadlines.first_entry()?;
+        if entry.key().0 > now {
+            return None;
+        }
+        let ((_, id), topic) = entry.remove_entry();
+        Some((id, topic))
+    }
+
+    /// How many topics wait in the schedule (tests: it never holds more than the live topics).
+    #[cfg(test)]
+    pub(crate) fn scheduled(&self) -> usize {
+        self.deadlines.len()
+    }
+}
+
+/// What the ledger last recorded for one topic, kept in the topic so the ledger can find and
+/// replace its entries.
+#[derive(Debug, Default)]
+pub(crate) struct Books {
+    /// The cost the ledger indexes this topic under (0: not indexed).
+    pub(crate) cost: u64,
+    /// Whether the ledger counts this topic as holding history.
+    pub(crate) live: bool,
+    /// The deadline the ledger schedules this topic at.
+    pub(crate) deadline: Option<Instant>,
+}

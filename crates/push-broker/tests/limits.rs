@@ -1,0 +1,233 @@
+//! The broker's memory bounds, one rule per test: the topic limit, history expiry without
+//! traffic, and the per-topic and broker-wide byte budgets. Time is a hand-moved clock (or
+//! tokio's paused clock for the sweeper task); nothing sleeps.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use push_broker::{Config, MemoryBroker, MemorySubscription};
+use push_core::{Cursor, Delivery, Error, Event, Selector, Topic};
+
+fn topic(name: &str) -> Topic {
+    Topic::new(name).unwrap()
+}
+
+fn publish(b: &MemoryBroker, t: &str, data: &str) -> Result<Cursor, Error> {
+    b.publish_now(&topic(t), Event::new(data.to_owned()))
+}
+
+/// Everything ready now, as short strings: data for events, "gap:REASON@OFFSET" for gaps.
+fn drain(sub: &mut MemorySubscription) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Some(d) = sub.try_recv() {
+        out.push(match d {
+            Delivery::Event(p) => String::from_utf8(p.event().data.to_vec()).unwrap(),
+            Delivery::Gap(g) => format!("gap:{}@{}", g.reason.as_str(), g.resume.offset()),
+            Delivery::Closed(r) => format!("closed:{}", r.as_str()),
+        });
+    }
+    out
+}
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+struct Manual(Arc<Mutex<Instant>>);
+
+impl Manual {
+    fn new() -> Self {
+        Self(Arc::new(Mutex::new(Instant::now())))
+    }
+
+    fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+
+    fn config(&self) -> Config {
+        let clock = self.clone();
+        Config::default().clock(move || *clock.0.lock().unwrap())
+    }
+}
+
+#[test]
+fn a_publish_past_the_topic_limit_is_refused_and_leaves_nothing_behind() {
+    let b = MemoryBroker::new(Config::default().max_topics(3));
+    for t in ["a", "b", "c"] {
+        publish(&b, t, "x").unwrap();
+    }
+    for i in 0..100 {
+        assert_eq!(publish(&b, &format!("new{i}"), "x"), Err(Error::TopicLimit));
+    }
+    assert_eq!(b.topic_count(), 3, "a refused topic is not kept");
+    // Topics that already hold history still take publishes.
+    publish(&b, "a", "y").unwrap();
+    assert_eq!(b.retained(&topic("a")), 2);
+}
+
+#[test]
+fn topics_whose_history_expired_make_room_for_new_ones() {
+    let clock = Manual::new();
+    let age = Duration::from_secs(10);
+    let b = MemoryBroker::new(clock.config().max_topics(2).history_age(age));
+    let start = b.head();
+    publish(&b, "a", "1").unwrap();
+    publish(&b, "b", "2").unwrap();
+    assert_eq!(publish(&b, "c", "3"), Err(Error::TopicLimit));
+    clock.advance(age + Duration::from_secs(1));
+    // No sweep ran: the refused publish first expires what is due.
+    publish(&b, "c", "3").unwrap();
+    assert_eq!(b.topic_count(), 1, "the expired topics are forgotten");
+    // The floor: a topic made again still announces what it lost.
+    let mut sub = b
+        .subscribe(&Selector::one(topic("a")), Some(start))
+        .unwrap();
+    assert_eq!(drain(&mut sub), ["gap:evicted@2"]);
+}
+
+#[test]
+fn subscribers_to_topics_without_history_do_not_use_up_the_topic_limit() {
+    let b = MemoryBroker::new(Config::default().max_topics(2));
+    let subs: Vec<_> = (0..1000)
+        .map(|i| {
+            b.subscribe(&Selector::one(topic(&format!("nobody{i}"))), None)
+                .unwrap()
+        })
+        .collect();
+    publish(&b, "a", "x").unwrap();
+    publish(&b, "b", "x").unwrap();
+    assert_eq!(publish(&b, "c", "x"), Err(Error::TopicLimit));
+    drop(subs);
+    assert_eq!(b.topic_count(), 2, "their state leaves with them");
+    // A subscribed topic that receives its first event counts from then on.
+    let mut sub = b.subscribe(&Selector::one(topic("a")), None).unwrap();
+    publish(&b, "a", "live").unwrap();
+    assert_eq!(drain(&mut sub), ["live"]);
+}
+
+#[test]
+fn a_quiet_topic_expires_at_its_deadline_without_traffic() {
+    let clock = Manual::new();
+    let age = Duration::from_secs(60);
+    let b = MemoryBroker::new(clock.config().history_age(age));
+    let start = b.head();
+    let t0 = b.now();
+    publish(&b, "quiet", "old").unwrap();
+    clock.advance(Duration::from_secs(30));
+    publish(&b, "other", "newer").unwrap();
+    let first = b.poll_timeout().expect("a deadline");
+    assert!(first > t0 + age && first <= t0 + age + Duration::from_millis(1));
+    // Before the deadline a sweep frees nothing.
+    clock.advance(Duration::from_secs(29));
+    assert_eq!(b.sweep(), Some(first));
+    assert_eq!(b.retained(&topic("quiet")), 1);
+    // At the deadline the quiet topic goes, and the next deadline is the other topic's.
+    clock.advance(Duration::from_secs(2));
+    let next = b.sweep().expect("the other topic's deadline");
+    assert!(next > first + Duration::from_secs(29));
+    assert_eq!(b.retained(&topic("quiet")), 0);
+    assert_eq!(b.topic_count(), 1);
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(b.sweep(), None);
+    assert_eq!((b.topic_count(), b.poll_timeout()), (0, None));
+    // Both topics were forgotten: the broker-wide floor (conservatively the later loss)
+    // announces what the quiet topic lost.
+    let mut sub = b
+        .subscribe(&Selector::one(topic("quiet")), Some(start))
+        .unwrap();
+    assert_eq!(drain(&mut sub), ["gap:evicted@2"]);
+}
+
+#[test]
+fn a_topic_with_a_subscriber_loses_expired_history_but_stays() {
+    let clock = Manual::new();
+    let b = MemoryBroker::new(clock.config().history_age(Duration::from_secs(5)));
+    let start = b.head();
+    let mut sub = b.subscribe(&Selector::one(topic("t")), None).unwrap();
+    publish(&b, "t", "1").unwrap();
+    clock.advance(Duration::from_secs(6));
+    b.sweep();
+    assert_eq!((b.retained(&topic("t")), b.topic_count()), (0, 1));
+    // The live subscriber lagged behind the expiry: it is told, not silently skipped.
+    assert_eq!(drain(&mut sub), ["gap:evicted@1"]);
+    let mut late = b
+        .subscribe(&Selector::one(topic("t")), Some(start))
+        .unwrap();
+    assert_eq!(drain(&mut late), ["gap:evicted@1"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sweeper_task_frees_a_quiet_topic_on_time() {
+    let age = Duration::from_secs(60);
+    let b = MemoryBroker::new(
+        Config::default()
+            .history_age(age)
+            .clock(|| tokio::time::Instant::now().into_std()),
+    );
+    let sweeper = b.spawn_sweeper();
+    publish(&b, "quiet", "x").unwrap();
+    tokio::time::sleep(age - Duration::from_secs(1)).await;
+    assert_eq!(b.retained(&topic("quiet")), 1);
+    // The sweeper may sweep up to its 100 ms nap after the deadline.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!((b.retained(&topic("quiet")), b.topic_count()), (0, 0));
+    b.close();
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    assert!(sweeper.is_finished(), "the sweeper ends with its broker");
+}
+
+#[test]
+fn a_topic_keeps_no_more_than_its_byte_budget() {
+    let b = MemoryBroker::new(Config::default().history_bytes(64 << 10));
+    let start = b.head();
+    let kib = "k".repeat(1024);
+    for _ in 0..512 {
+        publish(&b, "t", &kib).unwrap();
+    }
+    let kept = b.retained(&topic("t"));
+    assert!((32..64).contains(&kept), "kept {kept} events of 1 KiB");
+    let mut sub = b
+        .subscribe(&Selector::one(topic("t")), Some(start))
+        .unwrap();
+    let items = drain(&mut sub);
+    assert_eq!(items[0], format!("gap:evicted@{}", 512 - kept));
+    assert_eq!(items.len(), kept + 1);
+}
+
+#[test]
+fn the_broker_budget_trims_the_busy_topic_not_the_quiet_one() {
+    // Room for about 40 events of 1 KiB in all.
+    let b = MemoryBroker::new(Config::default().total_history_bytes(48 << 10));
+    let start = b.head();
+    let kib = "k".repeat(1024);
+    publish(&b, "quiet", "q1").unwrap();
+    publish(&b, "quiet", "q2").unwrap();
+    for _ in 0..1000 {
+        publish(&b, "busy", &kib).unwrap();
+    }
+    assert_eq!(b.retained(&topic("quiet")), 2);
+    let busy = b.retained(&topic("busy"));
+    assert!((20..48).contains(&busy), "busy keeps {busy}");
+    let mut sub = b
+        .subscribe(
+            &Selector::new([topic("quiet"), topic("busy")]).unwrap(),
+            Some(start),
+        )
+        .unwrap();
+    let items = drain(&mut sub);
+    assert_eq!(
+        items[..3],
+        ["q1", "q2", &format!("gap:evicted@{}", 1002 - busy)]
+    );
+    assert_eq!(items.len(), 3 + busy);
+}
+
+#[test]
+fn the_broker_budget_bounds_many_topics_of_tiny_events() {
+    // Tiny events still cost their bookkeeping: the budget bounds their number too.
+    let b = MemoryBroker::new(Config::default().total_history_bytes(256 << 10));
+    for i in 0..20_000 {
+        publish(&b, &format!("t{}", i % 100), "").unwrap();
+    }
+    let kept: usize = (0..100).map(|i| b.retained(&topic(&format!("t{i}")))).sum();
+    assert!(kept < 2_000, "kept {kept} empty events in 256 KiB");
+    assert!(kept > 100);
+}
