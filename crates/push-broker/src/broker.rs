@@ -211,6 +211,14 @@ impl MemoryBroker {
         topics.get(topic).map_or(0, |s| s.lock().subscribers())
     }
 
+    /// How many bytes of history `topic` retains, as the byte budgets count them (each event's
+    /// [`weight`](push_core::Event::weight) plus an estimate of its bookkeeping).
+    pub fn retained_bytes(&self, topic: &Topic) -> usize {
+        self.inner.lookup(topic).map_or(0, |s| {
+            usize::try_from(s.lock().cost()).unwrap_or(usize::MAX)
+        })
+    }
+
     /// How many events `topic` retains.
     pub fn retained(&self, topic: &Topic) -> usize {
         let topics = self
