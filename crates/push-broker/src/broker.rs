@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
+use bytes::Bytes;
 use push_core::{Cursor, Error, Event, Published, Selector, Topic};
 
 use crate::Config;
@@ -14,6 +15,11 @@ use crate::history::{Limits, TopicSlot};
 use crate::ledger::Ledger;
 use crate::subscription::MemorySubscription;
 use crate::wake::WakeList;
+
+/// Payloads shorter than this are copied at publish so that history owns exactly what it counts
+/// (a copy this small costs less than the request that carried it); longer ones are kept as
+/// given, their buffers being at most a few times their length.
+const COPY_BELOW: usize = 64 << 10;
 
 /// The embedded in-memory broker. Cloning gives another handle to the same broker.
 ///
@@ -85,9 +91,14 @@ impl MemoryBroker {
     /// # Errors
     /// [`Error::BrokerClosed`] after [`close`](Self::close); [`Error::TopicLimit`] when `topic`
     /// holds no history and [`Config::max_topics`] topics already do.
-    pub fn publish_now(&self, topic: &Topic, event: Event) -> Result<Cursor, Error> {
+    pub fn publish_now(&self, topic: &Topic, mut event: Event) -> Result<Cursor, Error> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::BrokerClosed);
+        }
+        if event.data.len() < COPY_BELOW {
+            // A small payload may be a slice of a transport's read buffer (hyper's, for a body
+            // that arrived in one piece) and would keep all of it alive, unseen by the budgets.
+            event.data = Bytes::copy_from_slice(&event.data);
         }
         let config = &self.inner.config;
         let slot = self.inner.slot(topic);

@@ -19,9 +19,20 @@
 //!   cursor is `(epoch, offset)`. Sequence numbers enter the topics in order (the sequence lock is
 //!   held while the event is inserted), so a subscriber that holds its topics' locks sees every
 //!   earlier event of them, and one cursor resumes a multi-topic subscription exactly.
-//! - **History per topic**, bounded by count and by age: a busy topic never evicts a quiet
-//!   topic's events. Each topic remembers the highest offset it has evicted; a cursor below it
-//!   gets a [`Gap`](push_core::Gap) (`Evicted`) placed exactly where the loss is.
+//! - **History per topic**, bounded by count, age and bytes, and for the whole broker by bytes
+//!   and by the number of topics holding history ([`Config`] says what the defaults hold). When
+//!   the broker's bytes are spent, the topic with the most history loses its oldest events: a
+//!   topic within its fair share never loses an event to another topic's publishes. Each topic
+//!   remembers the highest offset it has evicted; a cursor below it gets a
+//!   [`Gap`](push_core::Gap) (`Evicted`) placed exactly where the loss is.
+//! - **Expiry runs on deadlines, not on traffic.** The broker keeps its topics ordered by when
+//!   their oldest event expires: [`MemoryBroker::poll_timeout`] is the next deadline and
+//!   [`MemoryBroker::sweep`] frees what is due, visiting only those topics. With the `tokio`
+//!   feature, [`MemoryBroker::spawn_sweeper`] runs that loop. The broker reads time only through
+//!   [`Config::clock`], so tests move it by hand.
+//! - **Topics without history cost nothing permanent.** A subscription to a topic nobody
+//!   published on holds a slot that goes with the last subscriber, and does not count against
+//!   [`Config::max_topics`]: subscribers cannot use up the topic limit for publishers.
 //! - **Fan-out is a shared ring, not a copy.** Each published event is one `Arc<Published>`
 //!   shared by every subscriber (and its per-format encoding is cached there). A subscriber's
 //!   queue is its distance behind the ring's head, bounded by [`Config::queue_count`] and
@@ -55,8 +66,14 @@
 //! # });
 //! ```
 //!
+//! # Crate features
+//! - `tokio`: [`MemoryBroker::spawn_sweeper`], a tokio task that expires history on time.
+//!
 //! # Errors
-//! [`push_core::Error::BrokerClosed`] after [`MemoryBroker::close`]; nothing else fails.
+//! [`push_core::Error::BrokerClosed`] after [`MemoryBroker::close`];
+//! [`push_core::Error::TopicLimit`] from a publish that would start a topic past
+//! [`Config::max_topics`] (servers answer 503: the limit is the server's capacity, not this
+//! client's rate, and it frees itself as history expires). Nothing else fails.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]

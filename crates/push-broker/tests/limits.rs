@@ -231,3 +231,25 @@ fn the_broker_budget_bounds_many_topics_of_tiny_events() {
     assert!(kept < 2_000, "kept {kept} empty events in 256 KiB");
     assert!(kept > 100);
 }
+
+#[test]
+fn history_does_not_keep_a_small_event_s_surrounding_buffer_alive() {
+    // A transport's read buffer with a one-byte body sliced out of it, as hyper hands it over.
+    let buffer = bytes::Bytes::from(vec![b'r'; 8192]);
+    let body = buffer.slice(100..101);
+    let b = MemoryBroker::default();
+    b.publish_now(&topic("t"), Event::new(body.clone()))
+        .unwrap();
+    let mut sub = b
+        .subscribe(&Selector::one(topic("t")), Some(Cursor::new(b.epoch(), 0)))
+        .unwrap();
+    let Some(Delivery::Event(kept)) = sub.try_recv() else {
+        panic!("the event is retained")
+    };
+    assert_eq!(kept.event().data, body);
+    let inside = buffer.as_ptr_range();
+    assert!(
+        !inside.contains(&kept.event().data.as_ptr()),
+        "the retained event still points into the 8 KiB buffer"
+    );
+}

@@ -22,6 +22,9 @@ async fn main() -> std::io::Result<()> {
         "push-longpoll example: listening on http://{}  (GET /poll?topic=T[&since=C][&wait=S], POST /publish?topic=T)",
         listener.local_addr()?
     );
-    let handler = Arc::new(Handler::new(MemoryBroker::default(), Config::default()));
+    let broker = MemoryBroker::default();
+    // Expires history on time, also on topics nobody publishes to or polls again.
+    broker.spawn_sweeper();
+    let handler = Arc::new(Handler::new(broker, Config::default()));
     serve(listener, handler).await
 }

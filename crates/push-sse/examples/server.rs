@@ -161,6 +161,7 @@ async fn handle(
             event.event = event_type;
             match broker.publish_now(&topic, event) {
                 Ok(cursor) => text(StatusCode::OK, format!("{cursor}\n")),
+                // Closed, or `TopicLimit`: the server's capacity, not this client's rate, so 503.
                 Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")),
             }
         }
@@ -185,6 +186,8 @@ async fn main() -> std::io::Result<()> {
         listener.local_addr()?
     );
     let broker = MemoryBroker::default();
+    // Expires history on time, also on topics nobody publishes to or subscribes to again.
+    broker.spawn_sweeper();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
