@@ -116,3 +116,51 @@ pub(crate) struct Books {
     /// The deadline the ledger schedules this topic at.
     pub(crate) deadline: Option<Instant>,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use push_core::{Cursor, Event, Published};
+
+    use super::*;
+    use crate::history::Limits;
+    use crate::wake::WakeList;
+
+    #[test]
+    fn the_books_follow_a_topic_in_and_out_of_history() {
+        let topic = Topic::new("t").unwrap();
+        let age = Duration::from_secs(5);
+        let limits = Limits {
+            count: 10,
+            age,
+            bytes: u64::MAX,
+        };
+        let mut ledger = Ledger::default();
+        let mut h = History::default();
+        let t0 = Instant::now();
+        for seq in 1..=3 {
+            let published = Arc::new(Published::new(
+                topic.clone(),
+                Cursor::new(1, seq),
+                Event::new("abc"),
+            ));
+            h.push(seq, t0, published, limits, &mut WakeList::default());
+            ledger.settle(&topic, &mut h, age);
+        }
+        // One schedule entry and one cost entry per topic, however often it is settled.
+        assert_eq!((ledger.scheduled(), ledger.live_topics), (1, 1));
+        assert_eq!(ledger.total_cost, h.cost());
+        assert_eq!(ledger.largest(), Some((h.id, topic.clone())));
+        let deadline = ledger.next_deadline().unwrap();
+        assert_eq!(deadline, t0 + age + Duration::from_nanos(1));
+        assert_eq!(ledger.pop_due(deadline - Duration::from_nanos(1)), None);
+        for _ in 0..3 {
+            h.pop_front();
+            ledger.settle(&topic, &mut h, age);
+        }
+        assert_eq!((ledger.scheduled(), ledger.live_topics), (0, 0));
+        assert_eq!((ledger.total_cost, ledger.largest()), (0, None));
+        assert_eq!(ledger.next_deadline(), None);
+    }
+}
