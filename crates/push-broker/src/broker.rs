@@ -102,7 +102,6 @@ impl MemoryBroker {
         }
         let config = &self.inner.config;
         let slot = self.inner.slot(topic);
-        let now = config.clock.now();
         let limits = Limits {
             count: config.history_count,
             age: config.history_age,
@@ -113,6 +112,8 @@ impl MemoryBroker {
         let cursor;
         {
             let mut ledger = self.inner.ledger();
+            // Read under the lock: events enter each ring in time order too.
+            let now = config.clock.now();
             if ledger.live_topics >= config.max_topics {
                 // Topics whose history is due to expire make room before anyone is refused.
                 self.inner.expire_due(&mut ledger, now, &mut emptied);
