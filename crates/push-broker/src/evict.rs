@@ -2,7 +2,6 @@
 //! (taken from the topic with the most history) and the age sweep (driven by deadlines, not by
 //! traffic).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use push_core::Topic;
@@ -98,8 +97,6 @@ impl Inner {
             if h.is_idle() {
                 emptied.push(topic);
             }
-            drop(h);
-            drop::<Arc<_>>(slot);
         }
     }
 }

@@ -88,7 +88,8 @@ impl Ledger {
     }
 
     /// Takes the earliest deadline at or before `now` out of the schedule: `(id, topic)`. The
-    /// caller expires the topic and settles it, which schedules it again if history is left.
+    /// caller clears the topic's `books.deadline`, expires it and settles it, which schedules it
+    /// again if history is left.
     pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(u64, Topic)> {
         let entry = self.deadlines.first_entry()?;
         if entry.key().0 > now {
