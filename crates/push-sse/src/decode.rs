@@ -57,7 +57,7 @@ impl Decoder {
     pub fn with_config(config: Config) -> Self {
         Self {
             lines: LineBuffer::new(config.line_limit()),
-            state: Interpreter::new(config.event_limit(), config.line_limit()),
+            state: Interpreter::new(config.event_limit()),
             failed: None,
             finished: false,
         }

@@ -110,6 +110,15 @@ pub(crate) fn partial(head: &[u8]) -> Partial {
     }
 }
 
+/// Whether a complete line (or its first [`HEAD`] bytes) is an `event`, `id` or `retry` field:
+/// one the line limit applies to.
+pub(crate) fn is_limited(line: &[u8]) -> bool {
+    matches!(
+        split_any_field(&line[..line.len().min(HEAD)]),
+        Field::Named(Name::Event | Name::Id | Name::Retry, _)
+    )
+}
+
 /// The length of the value of a partial `data` line of `len` bytes starting with `head`: what
 /// follows `data:` and the one space stripped (taken as absent while unseen).
 pub(crate) fn data_value_len(head: &[u8], len: usize) -> usize {
@@ -180,6 +189,18 @@ mod tests {
             (b"abcdefghij:", Partial::Skip),
         ] {
             assert_eq!(partial(head), want, "{head:?}");
+        }
+        for (line, want) in [
+            (&b"retry"[..], true),
+            (b"id", true),
+            (b"event: x", true),
+            (b"id:", true),
+            (b"data: x", false),
+            (b": id", false),
+            (b"idx: 1", false),
+            (b"retryx", false),
+        ] {
+            assert_eq!(is_limited(line), want, "{line:?}");
         }
         assert_eq!(data_value_len(b"data:", 5), 0);
         assert_eq!(data_value_len(b"data: ", 6), 0);

@@ -10,10 +10,9 @@
 //! | other   | ignored                                                                 |
 //!
 //! Limits: a `data` line makes [`Error::EventTooLarge`] when the joined data would pass the event
-//! limit; an `event`, `id` or `retry` line longer than the line limit is [`Error::LineTooLong`];
-//! comments and other fields have none (the line splitter drops them unread when they span
-//! chunks). The same rules hold the partial lines ([`crate::line`]), so where the chunks end
-//! never changes the outcome.
+//! limit. The line limit (`event`, `id` and `retry` lines; comments and other fields have none)
+//! is the line splitter's ([`crate::line`]), which also holds partial lines to the same rules,
+//! so where the chunks end never changes the outcome.
 //!
 //! Performance: UTF-8 is validated once per event's data, with an ASCII fast path; decoded event
 //! types are remembered, so a dispatch clones the type instead of validating it again.
@@ -84,12 +83,10 @@ pub(crate) struct Interpreter {
     /// Its data with invalid UTF-8 replaced, when it had some.
     lossy: String,
     max_event: usize,
-    /// The longest `event`, `id` or `retry` line.
-    max_line: usize,
 }
 
 impl Interpreter {
-    pub(crate) fn new(max_event: usize, max_line: usize) -> Self {
+    pub(crate) fn new(max_event: usize) -> Self {
         Self {
             data: Vec::new(),
             data_at: None,
@@ -101,7 +98,6 @@ impl Interpreter {
             ready: (DataAt::Buffer, None),
             lossy: String::new(),
             max_event,
-            max_line,
         }
     }
 
@@ -155,10 +151,6 @@ impl Interpreter {
         };
         match name {
             Name::Data => self.push_data(value, chunk, in_chunk)?,
-            // Kept by the decoder (the type, the id) or parsed (retry): bounded by the line limit.
-            Name::Event | Name::Id | Name::Retry if line.len() > self.max_line => {
-                return Err(Error::LineTooLong);
-            }
             Name::Event => {
                 self.types.set(value);
             }
@@ -361,7 +353,7 @@ mod tests {
 
     #[test]
     fn ids_are_decoded_with_replacement_and_ids_with_nul_ignored() {
-        let mut it = Interpreter::new(1024, 1024);
+        let mut it = Interpreter::new(1024);
         let long = "x".repeat(100);
         let mut previous = String::new();
         for (value, want) in [
@@ -388,7 +380,7 @@ mod tests {
 
     #[test]
     fn data_lines_join_with_lf() {
-        let mut it = Interpreter::new(8, 1024);
+        let mut it = Interpreter::new(8);
         for line in [
             &b"data: ab"[..],
             b"data",

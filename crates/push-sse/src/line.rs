@@ -15,8 +15,9 @@
 //! A line that is not complete yet is held according to its first bytes ([`field::partial`]):
 //! a comment or an ignored field is dropped as it arrives (`skipping`, constant memory at any
 //! length); a `data` line is kept as long as the event's data may still grow; an `event`, `id` or
-//! `retry` line up to the line limit. Complete lines are not checked here: the interpreter
-//! applies the same limits to them, so the outcome never depends on where a chunk ends.
+//! `retry` line up to the line limit. A complete line is checked against the line limit here too
+//! (the `data` limit is the interpreter's), with the same rules, so the outcome never depends on
+//! where a chunk ends.
 //!
 //! The input is two segments, in stream order: `carry`, the bytes fed as slices (copied) and the
 //! partial line a chunk ended with, then `chunk`, a [`Bytes`] fed whole and read in place. Only a
@@ -155,6 +156,9 @@ impl LineBuffer {
                 }
                 return Ok(None);
             };
+            if len > self.max_line && field::is_limited(&self.chunk[start..start + len]) {
+                return Err(Error::LineTooLong);
+            }
             self.cpos = ending(&self.chunk, start + len, &mut self.skip_lf);
             return Ok(Some((&self.chunk[start..start + len], &self.chunk, true)));
         }
@@ -163,8 +167,8 @@ impl LineBuffer {
     /// The fast path: while the unconsumed input is all in the chunk and no BOM or CRLF check
     /// is pending, reads LF-terminated lines straight out of the chunk, handing each (with the
     /// chunk) to `each` until it breaks. `None` when it stops without a break: at a partial line,
-    /// a CR or something pending; [`Self::next_line_in`] then takes the next line, whatever it
-    /// is.
+    /// a CR, a line over the limit or something pending; [`Self::next_line_in`] then takes the
+    /// next line, whatever it is.
     #[inline]
     pub(crate) fn scan_in_place<T>(
         &mut self,
@@ -180,6 +184,10 @@ impl LineBuffer {
             let Some(len) = self.scan.lf_line(rest) else {
                 break None;
             };
+            if len > self.max_line {
+                // Perhaps an `event`, `id` or `retry` line over the limit: the general path.
+                break None;
+            }
             pos += len + 1;
             if let ControlFlow::Break(t) = each(&rest[..len], &self.chunk) {
                 break Some(t);
@@ -196,6 +204,9 @@ impl LineBuffer {
         let from = self.scanned.max(start);
         if let Some(offset) = self.scan.eol(&self.carry[from..]) {
             let end = from + offset;
+            if end - start > self.max_line && field::is_limited(&self.carry[start..end]) {
+                return Err(Error::LineTooLong);
+            }
             self.pos = ending(&self.carry, end, &mut self.skip_lf);
             self.scanned = self.pos;
             return Ok(Some((start, end)));
@@ -210,7 +221,12 @@ impl LineBuffer {
         head[..n].copy_from_slice(&line[..n]);
         let m = tail.len().min(HEAD - n);
         head[n..n + m].copy_from_slice(&tail[..m]);
-        if self.hold(&head[..n + m], line.len() + tail.len(), room)? == Hold::Skip {
+        let len = line.len() + tail.len();
+        let head = &head[..n + m];
+        if eol.is_some() && len > self.max_line && field::is_limited(head) {
+            return Err(Error::LineTooLong);
+        }
+        if self.hold(head, len, room)? == Hold::Skip {
             // An ignored line: what is buffered of it goes; the rest is dropped as it comes.
             self.pos = self.carry.len();
             self.scanned = self.pos;
