@@ -1,5 +1,10 @@
 //! The reconnection policy of the client, sans-IO: connection outcomes and the current time in,
 //! the delay before the next attempt (or "stop") out.
+//!
+//! Every delay lies in `[floor, cap]` ([`ReconnectPolicy::min`], [`ReconnectPolicy::max`]),
+//! whatever the server's `retry` and however many attempts failed: the server's number is
+//! clamped into that range when it arrives, the exponential growth saturates, and the jitter is
+//! computed in 128-bit nanoseconds, so no input overflows or divides by zero.
 
 use std::time::{Duration, Instant};
 
@@ -7,9 +12,14 @@ use std::time::{Duration, Instant};
 ///
 /// Delays grow exponentially from the reconnection time (the server's `retry`, else
 /// [`initial`](Self::initial)) up to [`max`](Self::max), each drawn at random between half and
-/// all of its nominal value (so a restarted server is not hit by every client at once). A
-/// connection that stayed up for [`healthy_after`](Self::healthy_after) resets the growth.
-/// After [`max_retries`](Self::max_retries) consecutive failed attempts the client stops.
+/// all of its nominal value (so a restarted server is not hit by every client at once), and
+/// never below [`min`](Self::min). A connection that stayed up for
+/// [`healthy_after`](Self::healthy_after) resets the growth. After
+/// [`max_retries`](Self::max_retries) consecutive failed attempts the client stops.
+///
+/// The reconnection time a server sets is clamped into `[min, max]`: `retry: 0` cannot make a
+/// client reconnect in a tight loop, and `retry: 99999999999999999` cannot make it wait for
+/// three million years.
 ///
 /// ```
 /// use std::time::Instant;
@@ -24,15 +34,27 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug)]
 pub struct ReconnectPolicy {
     initial: Duration,
+    min: Duration,
     max: Duration,
     healthy_after: Duration,
     max_retries: Option<u32>,
 }
 
+/// The default floor of every delay: 250 ms.
+///
+/// A server that answers `retry: 0` and closes at once (a crashing backend behind a healthy
+/// proxy, say) would otherwise have every client reconnect in a loop: with the floor, and the
+/// growth that doubles it after each failure, 10,000 clients send at most 40,000 requests in the
+/// first second and half as many in each of the following, instead of as many as the network
+/// carries. A quarter of a second is still below what a person notices after a server restart.
+/// Lower it with [`ReconnectPolicy::min`] (tests, a local server).
+pub const DEFAULT_MIN_DELAY: Duration = Duration::from_millis(250);
+
 impl Default for ReconnectPolicy {
     fn default() -> Self {
         Self {
             initial: Duration::from_secs(3),
+            min: DEFAULT_MIN_DELAY,
             max: Duration::from_secs(60),
             healthy_after: Duration::from_secs(10),
             max_retries: None,
@@ -48,7 +70,16 @@ impl ReconnectPolicy {
         self
     }
 
-    /// The longest delay between attempts (default 60 s).
+    /// The shortest delay between attempts, whatever the server's `retry` (default
+    /// [`DEFAULT_MIN_DELAY`], 250 ms; zero allows an immediate reconnection).
+    #[must_use]
+    pub fn min(mut self, delay: Duration) -> Self {
+        self.min = delay;
+        self
+    }
+
+    /// The longest delay between attempts, whatever the server's `retry` (default 60 s; when
+    /// below [`min`](Self::min), `min` is the longest too).
     #[must_use]
     pub fn max(mut self, delay: Duration) -> Self {
         self.max = delay;
@@ -68,12 +99,28 @@ impl ReconnectPolicy {
         self.max_retries = retries;
         self
     }
+
+    /// The shortest delay: [`min`](Self::min).
+    pub fn floor(&self) -> Duration {
+        self.min
+    }
+
+    /// The longest delay: [`max`](Self::max), or [`min`](Self::min) if that is longer.
+    pub fn cap(&self) -> Duration {
+        self.max.max(self.min)
+    }
+
+    /// `delay` clamped into `[floor, cap]`.
+    fn clamp(&self, delay: Duration) -> Duration {
+        delay.clamp(self.floor(), self.cap())
+    }
 }
 
 /// The state of the reconnection policy for one client.
 #[derive(Clone, Debug)]
 pub struct Backoff {
     policy: ReconnectPolicy,
+    /// The reconnection time, already clamped into `[floor, cap]`.
     retry: Duration,
     failures: u32,
     connected_at: Option<Instant>,
@@ -84,7 +131,7 @@ impl Backoff {
     /// A fresh backoff; `seed` drives the jitter (any value; tests pass a fixed one).
     pub fn new(policy: ReconnectPolicy, seed: u64) -> Self {
         Self {
-            retry: policy.initial,
+            retry: policy.clamp(policy.initial),
             policy,
             failures: 0,
             connected_at: None,
@@ -92,14 +139,20 @@ impl Backoff {
         }
     }
 
-    /// The server set the reconnection time (`retry:`), applied from the next attempt on.
+    /// The server set the reconnection time (`retry:`), applied from the next attempt on,
+    /// clamped into `[floor, cap]` of the policy.
     pub fn set_retry(&mut self, delay: Duration) {
-        self.retry = delay;
+        self.retry = self.policy.clamp(delay);
     }
 
-    /// The current reconnection time.
+    /// The current reconnection time (clamped).
     pub fn retry(&self) -> Duration {
         self.retry
+    }
+
+    /// The policy this backoff follows.
+    pub fn policy(&self) -> &ReconnectPolicy {
+        &self.policy
     }
 
     /// A connection was established (a `200 text/event-stream` answer) at `now`.
@@ -107,8 +160,8 @@ impl Backoff {
         self.connected_at = Some(now);
     }
 
-    /// The connection ended, or an attempt failed, at `now`: the delay before trying again, or
-    /// `None` when the policy says stop.
+    /// The connection ended, or an attempt failed, at `now`: the delay before trying again
+    /// (within `[floor, cap]`), or `None` when the policy says stop.
     pub fn disconnected(&mut self, now: Instant) -> Option<Duration> {
         if let Some(at) = self.connected_at.take()
             && now.saturating_duration_since(at) >= self.policy.healthy_after
@@ -123,20 +176,15 @@ impl Backoff {
         {
             return None;
         }
-        let exponent = (self.failures - 1).min(16);
-        let nominal = self
-            .retry
-            .saturating_mul(1 << exponent)
-            .min(self.policy.max.max(self.retry));
-        // Equal jitter: between half and all of the nominal delay.
+        let exponent = self.failures.saturating_sub(1).min(16);
+        let nominal = self.policy.clamp(self.retry.saturating_mul(1 << exponent));
+        // Equal jitter: between half and all of the nominal delay, in nanoseconds as u128 (a
+        // `Duration` has at most 94 bits of them, so nothing here overflows).
+        let nominal = nominal.as_nanos();
         let half = nominal / 2;
-        let spread = u64::try_from((nominal - half).as_nanos()).unwrap_or(u64::MAX);
-        let jitter = if spread == 0 {
-            0
-        } else {
-            self.next_random() % (spread + 1)
-        };
-        Some(half + Duration::from_nanos(jitter))
+        let random = (u128::from(self.next_random()) << 64) | u128::from(self.next_random());
+        let jitter = random % (nominal - half + 1);
+        Some(self.policy.clamp(from_nanos(half + jitter)))
     }
 
     /// How many attempts in a row have failed.
@@ -155,6 +203,14 @@ impl Backoff {
     }
 }
 
+/// A duration of `nanos` nanoseconds (at most `Duration::MAX`'s, which this module never exceeds).
+fn from_nanos(nanos: u128) -> Duration {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    let secs = u64::try_from(nanos / NANOS_PER_SEC).unwrap_or(u64::MAX);
+    // The remainder is below 10^9, so it fits a u32.
+    let sub = (nanos % NANOS_PER_SEC) as u32;
+    Duration::new(secs, sub)
+}
 #[cfg(test)]
 #[allow(clippy::disallowed_methods)] // Tests need a starting instant; the policy never reads one.
 mod tests {
@@ -211,11 +267,39 @@ mod tests {
 
     #[test]
     fn the_server_retry_sets_the_base_delay() {
-        let mut b = Backoff::new(ReconnectPolicy::default(), 9);
+        let mut b = Backoff::new(ReconnectPolicy::default().min(Duration::ZERO), 9);
         b.set_retry(Duration::from_millis(100));
         let d = b.disconnected(Instant::now()).unwrap();
         assert!(d <= Duration::from_millis(100) && d >= Duration::from_millis(50));
         b.set_retry(Duration::ZERO);
         assert_eq!(b.disconnected(Instant::now()), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_retry_of_zero_is_raised_to_the_floor_and_still_grows() {
+        let mut b = Backoff::new(ReconnectPolicy::default(), 3);
+        b.set_retry(Duration::ZERO);
+        assert_eq!(b.retry(), DEFAULT_MIN_DELAY);
+        let t = Instant::now();
+        let delays: Vec<Duration> = (0..4).map(|_| b.disconnected(t).unwrap()).collect();
+        assert!(delays.iter().all(|&d| d >= DEFAULT_MIN_DELAY), "{delays:?}");
+        // The fourth attempt's nominal delay is 8 x 250 ms: at least half of it.
+        assert!(delays[3] >= Duration::from_secs(1), "{delays:?}");
+    }
+
+    #[test]
+    fn a_huge_server_retry_is_capped_instead_of_overflowing() {
+        // `retry: 99999999999999999` (ms) made the jitter's spread overflow: a panic.
+        let mut b = Backoff::new(ReconnectPolicy::default(), 5);
+        b.set_retry(Duration::from_millis(99_999_999_999_999_999));
+        assert_eq!(b.retry(), secs(60));
+        let t = Instant::now();
+        for _ in 0..20 {
+            let d = b.disconnected(t).unwrap();
+            assert!(d >= secs(30) && d <= secs(60), "{d:?}");
+        }
+        let mut b = Backoff::new(ReconnectPolicy::default().max(Duration::MAX), 5);
+        b.set_retry(Duration::MAX);
+        assert!(b.disconnected(t).unwrap() >= Duration::MAX / 2);
     }
 }

@@ -13,7 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::{Backoff, Config, Decoder, Item, ReconnectPolicy};
+use crate::{Config, EventSourceState, Item, ReconnectPolicy};
 
 /// What the client connects with: plain TCP, or TCP and rustls with the `tls` feature.
 #[cfg(feature = "tls")]
@@ -76,18 +76,25 @@ impl fmt::Display for ClientError {
     }
 }
 
-impl std::error::Error for ClientError {}
-
-struct Connection {
-    body: Incoming,
-    decoder: Decoder,
+impl std::error::Error for ClientError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Decode(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// A reconnecting Server-Sent Events client, like the browser's `EventSource`.
 ///
-/// - Sends `Last-Event-ID` on reconnection, only when the last event id is not empty.
-/// - Honours the server's `retry`, backs off exponentially with jitter, resets the backoff after
+/// - Sends `Last-Event-ID` on reconnection, only when the last event id is not empty. The id is
+///   the one at the last blank line, as in browsers: a block with an `id` and no data sets it too.
+/// - Honours the server's `retry`, clamped into the policy's `[min, max]` (a `retry: 0` does not
+///   make it reconnect in a loop), backs off exponentially with jitter, resets the backoff after
 ///   a healthy connection, and stops after [`ReconnectPolicy::max_retries`] failures in a row.
+///
+/// The decisions are [`EventSourceState`]'s, a sans-IO state machine; this type only moves the
+/// bytes and sleeps.
 /// - Stops on `204 No Content` (the stream simply ends); any other status than 200, or a content
 ///   type other than `text/event-stream`, is a final error.
 ///
@@ -111,20 +118,21 @@ pub struct EventSource {
     #[cfg(feature = "tls")]
     roots: rustls::RootCertStore,
     uri: Uri,
-    last_event_id: String,
-    backoff: Backoff,
-    config: Config,
-    connection: Option<Connection>,
+    state: EventSourceState,
+    /// The body of the open stream (the state has its decoder).
+    body: Option<Incoming>,
     delay: Option<Duration>,
     finished: bool,
+    /// Seeds the jitter of a policy set later.
+    seed: u64,
 }
 
 impl fmt::Debug for EventSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventSource")
             .field("uri", &self.uri)
-            .field("last_event_id", &self.last_event_id)
-            .field("connected", &self.connection.is_some())
+            .field("last_event_id", &self.state.last_event_id())
+            .field("connected", &self.body.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -153,7 +161,8 @@ impl EventSource {
         let roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
-        let seed = std::collections::hash_map::RandomState::new();
+        let seed =
+            core::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), url);
         Ok(Self {
             #[cfg(feature = "tls")]
             client: https_client(roots.clone())?,
@@ -162,22 +171,18 @@ impl EventSource {
             #[cfg(feature = "tls")]
             roots,
             uri,
-            last_event_id: String::new(),
-            backoff: Backoff::new(
-                ReconnectPolicy::default(),
-                core::hash::BuildHasher::hash_one(&seed, url),
-            ),
-            config: Config::default(),
-            connection: None,
+            state: EventSourceState::new(ReconnectPolicy::default(), Config::default(), seed),
+            body: None,
             delay: None,
             finished: false,
+            seed,
         })
     }
 
     /// Starts from this last event id (sent as `Last-Event-ID` when not empty).
     #[must_use]
     pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
-        self.last_event_id = id.into();
+        self.state = self.state.with_last_event_id(id);
         self
     }
 
@@ -199,21 +204,20 @@ impl EventSource {
     /// Uses this reconnection policy.
     #[must_use]
     pub fn policy(mut self, policy: ReconnectPolicy) -> Self {
-        let seed = self.backoff.retry().as_nanos() as u64 ^ 0x9e37_79b9;
-        self.backoff = Backoff::new(policy, seed);
+        self.state.set_policy(policy, self.seed);
         self
     }
 
     /// Uses these decoder limits.
     #[must_use]
     pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+        self.state.set_config(config);
         self
     }
 
-    /// The id a reconnection would send.
+    /// The id a reconnection would send (empty: no `Last-Event-ID` header).
     pub fn current_last_event_id(&self) -> &str {
-        &self.last_event_id
+        self.state.last_event_id()
     }
 
     /// The next event or `retry` from the stream, reconnecting as needed; `None` once the stream
@@ -226,37 +230,26 @@ impl EventSource {
             if self.finished {
                 return None;
             }
-            if let Some(connection) = &mut self.connection {
-                match connection.decoder.poll_item() {
-                    Ok(Some(item)) => {
-                        match &item {
-                            Item::Event(e) => {
-                                self.last_event_id = e.id.clone().unwrap_or_default();
-                            }
-                            Item::Retry(ms) => self.backoff.set_retry(Duration::from_millis(*ms)),
-                        }
-                        return Some(Ok(item));
-                    }
+            if let Some(body) = &mut self.body {
+                match self.state.poll_item() {
+                    Ok(Some(item)) => return Some(Ok(item)),
                     Ok(None) => {}
                     Err(e) => return Some(self.lost(ClientError::Decode(e))),
                 }
-                match connection.body.frame().await {
+                match body.frame().await {
                     Some(Ok(frame)) => {
                         if let Ok(data) = frame.into_data() {
-                            connection.decoder.feed_bytes(data);
+                            self.state.handle_bytes(data);
                         }
                     }
                     Some(Err(e)) => return Some(self.lost(ClientError::Read(e.to_string()))),
                     None => {
                         // End of stream: whatever is complete is still delivered, an unfinished
                         // event is discarded (as the spec says); then reconnect.
-                        connection.decoder.finish();
-                        if let Ok(Some(item)) = connection.decoder.poll_item() {
+                        self.state.handle_end();
+                        if let Ok(Some(item)) = self.state.poll_item() {
                             // Further complete items come on the next calls; the body keeps
                             // answering `None`, which brings us back here.
-                            if let Item::Event(e) = &item {
-                                self.last_event_id = e.id.clone().unwrap_or_default();
-                            }
                             return Some(Ok(item));
                         }
                         if let Err(e) = self.schedule() {
@@ -284,13 +277,13 @@ impl EventSource {
     }
 
     fn schedule(&mut self) -> Result<(), ClientError> {
-        self.connection = None;
+        self.body = None;
         match self
-            .backoff
-            .disconnected(tokio::time::Instant::now().into_std())
+            .state
+            .handle_disconnect(tokio::time::Instant::now().into_std())
         {
-            Some(delay) => {
-                self.delay = Some(delay);
+            Some(next) => {
+                self.delay = Some(next.delay);
                 Ok(())
             }
             None => {
@@ -304,8 +297,8 @@ impl EventSource {
         let mut request = Request::get(self.uri.clone())
             .header(ACCEPT, "text/event-stream")
             .header(CACHE_CONTROL, "no-cache");
-        if !self.last_event_id.is_empty() {
-            request = request.header("last-event-id", self.last_event_id.as_str());
+        if let Some(id) = self.state.request_last_event_id() {
+            request = request.header("last-event-id", id);
         }
         let request = request
             .body(Empty::new())
@@ -339,14 +332,9 @@ impl EventSource {
             self.finished = true;
             return Err(ClientError::NotEventStream(content_type));
         }
-        self.backoff
-            .connected(tokio::time::Instant::now().into_std());
-        let decoder =
-            Decoder::with_config(self.config).with_last_event_id(self.last_event_id.clone());
-        self.connection = Some(Connection {
-            body: response.into_body(),
-            decoder,
-        });
+        self.state
+            .handle_open(tokio::time::Instant::now().into_std());
+        self.body = Some(response.into_body());
         Ok(())
     }
 }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use push_core::Event;
 
 use crate::interpret::{Interpreter, Step};
-use crate::line::{LineBuffer, TooLong};
+use crate::line::LineBuffer;
 use crate::{Config, Error, ItemRef, RawItem};
 
 /// What the decoder yields.
@@ -33,10 +33,11 @@ pub enum Item {
 /// [`poll_item`](Self::poll_item) until `Ok(None)`, and call [`finish`](Self::finish) at the end
 /// of the stream. Chunk boundaries never change what it yields.
 ///
-/// Memory: the decoder holds the bytes fed since the last drain plus at most one partial line
-/// ([`Config::max_line_len`]) and one event's data ([`Config::max_event_len`]); call
-/// [`poll_item`](Self::poll_item) until `Ok(None)` before each [`feed`](Self::feed) to keep it
-/// bounded. Every value [`poll_item`](Self::poll_item) dispatches is its own allocation: keeping
+/// Memory: the decoder holds the bytes fed since the last drain plus one event's data
+/// ([`Config::max_event_len`], which bounds a partial `data` line too) or one partial `event`,
+/// `id` or `retry` line ([`Config::max_line_len`]); a comment or an ignored field that spans
+/// chunks is dropped as it arrives, whatever its length. Call [`poll_item`](Self::poll_item)
+/// until `Ok(None)` before each [`feed`](Self::feed) to keep it bounded. Every value [`poll_item`](Self::poll_item) dispatches is its own allocation: keeping
 /// an event keeps no input alive (unlike [`poll_event`](Self::poll_event)'s zero-copy events).
 #[derive(Debug)]
 pub struct Decoder {
@@ -168,7 +169,8 @@ impl Decoder {
                 Some(Err(e)) => return Err(self.fail(e)),
                 None => {}
             }
-            let (line, chunk, in_chunk) = match self.lines.next_line_in() {
+            let room = self.state.data_room();
+            let (line, chunk, in_chunk) = match self.lines.next_line_in(room) {
                 Ok(Some(line)) => line,
                 Ok(None) => {
                     if self.finished {
@@ -177,7 +179,7 @@ impl Decoder {
                     }
                     return Ok(None);
                 }
-                Err(TooLong) => return Err(self.fail(Error::LineTooLong)),
+                Err(e) => return Err(self.fail(e)),
             };
             match self.state.handle_line(line, chunk, in_chunk) {
                 Ok(Step::Continue) => {}
@@ -202,7 +204,13 @@ impl Decoder {
         self.lines.capacity() + self.state.capacity()
     }
 
-    /// The last event id seen so far (what a client sends as `Last-Event-ID` on reconnect).
+    /// The event source's last event id: what a client sends as `Last-Event-ID` on reconnect.
+    ///
+    /// As the specification says, it is set at every blank line (dispatch) to the last event id
+    /// buffer, also when the block had no data and so dispatched no event: after `id: 7\n\n`
+    /// it is `"7"` although [`poll_item`](Self::poll_item) yielded nothing. An `id` field with
+    /// no blank line after it yet does not count (an event cut off by the end of the stream is
+    /// discarded with its id).
     pub fn last_event_id(&self) -> &str {
         self.state.last_id()
     }
@@ -284,6 +292,31 @@ mod tests {
         assert_eq!(d.buffered_len(), 0);
         d.feed(b"\n");
         assert_eq!(d.poll_item(), Ok(None));
+    }
+
+    #[test]
+    fn an_id_only_block_dispatches_no_event_but_sets_the_last_event_id() {
+        for chunks in [
+            &[&b"id: 7\n\nid: 8\n"[..]][..],
+            &[b"id: 7\n", b"\n", b"id: 8\n"],
+        ] {
+            let mut d = Decoder::new();
+            for chunk in chunks {
+                d.feed(chunk);
+                assert_eq!(d.poll_item(), Ok(None));
+            }
+            // `id: 8` has no blank line after it yet: not the event source's id.
+            assert_eq!(d.last_event_id(), "7");
+            d.feed(b"data: x\n\n");
+            assert_eq!(d.poll_item(), Ok(Some(event("message", "x", "8"))));
+            assert_eq!(d.last_event_id(), "8");
+        }
+        // Cut off by the end of the stream: the id goes with the event.
+        let mut d = Decoder::new().with_last_event_id("1");
+        d.feed(b"id: 2\ndata: lost");
+        d.finish();
+        assert_eq!(d.poll_item(), Ok(None));
+        assert_eq!(d.last_event_id(), "1");
     }
 
     #[test]

@@ -14,7 +14,8 @@ use core::fmt;
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Error {
-    /// A line is longer than [`Config::max_line_len`](crate::Config::max_line_len) bytes.
+    /// An `event`, `id` or `retry` line is longer than
+    /// [`Config::max_line_len`](crate::Config::max_line_len) bytes.
     LineTooLong,
     /// An event's data is longer than [`Config::max_event_len`](crate::Config::max_event_len) bytes.
     EventTooLarge,

@@ -75,6 +75,57 @@ fn split_any_field(line: &[u8]) -> Field<'_> {
     }
 }
 
+/// How the decoder must hold a line that is not complete yet, from its first bytes (up to
+/// [`HEAD`] of them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Partial {
+    /// Too short to tell (fewer than [`HEAD`] bytes and no colon): kept.
+    Undecided,
+    /// A comment or a field the decoder ignores: whatever follows up to the line ending can be
+    /// dropped unread.
+    Skip,
+    /// A `data` field: kept, as long as the event's data may grow.
+    Data,
+    /// `event`, `id` or `retry`: kept up to the line limit.
+    Limited,
+}
+
+/// How many first bytes of a line tell its [`Partial`] kind: a colon within them ends a name of
+/// at most [`MAX_NAME`] bytes; without one the name is longer, so unknown.
+pub(crate) const HEAD: usize = MAX_NAME + 1;
+
+/// The [`Partial`] kind of a line that starts with `head` (its first bytes, at most [`HEAD`],
+/// with no line ending among them).
+pub(crate) fn partial(head: &[u8]) -> Partial {
+    let head = &head[..head.len().min(HEAD)];
+    match head.iter().position(|&b| b == b':') {
+        Some(0) => Partial::Skip,
+        Some(colon) => match name(&head[..colon]) {
+            Name::Data => Partial::Data,
+            Name::Event | Name::Id | Name::Retry => Partial::Limited,
+            Name::Other => Partial::Skip,
+        },
+        None if head.len() < HEAD => Partial::Undecided,
+        None => Partial::Skip,
+    }
+}
+
+/// Whether a complete line (or its first [`HEAD`] bytes) is an `event`, `id` or `retry` field:
+/// one the line limit applies to.
+pub(crate) fn is_limited(line: &[u8]) -> bool {
+    matches!(
+        split_any_field(&line[..line.len().min(HEAD)]),
+        Field::Named(Name::Event | Name::Id | Name::Retry, _)
+    )
+}
+
+/// The length of the value of a partial `data` line of `len` bytes starting with `head`: what
+/// follows `data:` and the one space stripped (taken as absent while unseen).
+pub(crate) fn data_value_len(head: &[u8], len: usize) -> usize {
+    const PREFIX: usize = b"data:".len();
+    len.saturating_sub(PREFIX + usize::from(head.get(PREFIX) == Some(&b' ')))
+}
+
 fn name(name: &[u8]) -> Name {
     match name {
         b"data" => Name::Data,
@@ -117,6 +168,45 @@ pub(crate) fn parse_retry(value: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_kinds() {
+        for (head, want) in [
+            (&b""[..], Partial::Undecided),
+            (b"dat", Partial::Undecided),
+            (b"data", Partial::Undecided),
+            (b"retry", Partial::Undecided),
+            (b":", Partial::Skip),
+            (b": data", Partial::Skip),
+            (b"data:", Partial::Data),
+            (b"data: x", Partial::Data),
+            (b"id:", Partial::Limited),
+            (b"event:", Partial::Limited),
+            (b"retry:", Partial::Limited),
+            (b"Data:", Partial::Skip),
+            (b"datax:", Partial::Skip),
+            (b"retryx", Partial::Skip),
+            (b"abcdefghij:", Partial::Skip),
+        ] {
+            assert_eq!(partial(head), want, "{head:?}");
+        }
+        for (line, want) in [
+            (&b"retry"[..], true),
+            (b"id", true),
+            (b"event: x", true),
+            (b"id:", true),
+            (b"data: x", false),
+            (b": id", false),
+            (b"idx: 1", false),
+            (b"retryx", false),
+        ] {
+            assert_eq!(is_limited(line), want, "{line:?}");
+        }
+        assert_eq!(data_value_len(b"data:", 5), 0);
+        assert_eq!(data_value_len(b"data: ", 6), 0);
+        assert_eq!(data_value_len(b"data: x", 9), 3);
+        assert_eq!(data_value_len(b"data:xy", 9), 4);
+    }
 
     #[test]
     fn retry_values() {

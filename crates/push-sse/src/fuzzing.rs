@@ -5,6 +5,10 @@ use push_core::Event;
 
 use crate::{Config, Decoder, Error, Item, ItemRef, RawItem, encode_event};
 
+#[path = "fuzzing_client.rs"]
+mod client;
+pub use client::client;
+
 /// Decodes `chunks` in order, then finishes: every item, and the error that stopped it, if any.
 pub fn decode_chunks<'a>(
     config: Config,

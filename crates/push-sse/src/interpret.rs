@@ -9,6 +9,11 @@
 //! | `retry` | if the value is ASCII digits only: [`Item::Retry`](crate::Item::Retry) at once |
 //! | other   | ignored                                                                 |
 //!
+//! Limits: a `data` line makes [`Error::EventTooLarge`] when the joined data would pass the event
+//! limit. The line limit (`event`, `id` and `retry` lines; comments and other fields have none)
+//! is the line splitter's ([`crate::line`]), which also holds partial lines to the same rules,
+//! so where the chunks end never changes the outcome.
+//!
 //! Performance: UTF-8 is validated once per event's data, with an ASCII fast path; decoded event
 //! types are remembered, so a dispatch clones the type instead of validating it again.
 //!
@@ -63,7 +68,16 @@ pub(crate) struct Interpreter {
     /// The event type buffer and the types decoded so far.
     types: EventTypes,
     /// The last event id buffer.
-    last_id: String,
+    #[allow(clippy::box_collection)] // Swapped with `committed` once per event: two pointers.
+    last_id: Box<String>,
+    /// An `id` field has set `last_id` since the last blank line: the event source's last event
+    /// id is then `committed` (the value at that blank line), else `last_id` itself.
+    id_pending: bool,
+    /// The last event id at the last blank line, while an `id` field is pending: a swap with
+    /// `last_id` on the first `id` after a blank line, so neither allocates once warm (boxed,
+    /// so that the swap, once per event, moves two pointers rather than two `String`s).
+    #[allow(clippy::box_collection)] // Swapped with `last_id` once per event: two pointers.
+    committed: Box<String>,
     /// `last_id` as a [`Text`], once made, if it is too long to be inline (so that every event
     /// shares it until it changes).
     long_id: Option<Text>,
@@ -80,7 +94,9 @@ impl Interpreter {
             data: Vec::new(),
             data_at: None,
             types: EventTypes::new(),
-            last_id: String::new(),
+            last_id: Box::default(),
+            id_pending: false,
+            committed: Box::default(),
             long_id: None,
             ready: (DataAt::Buffer, None),
             lossy: String::new(),
@@ -88,15 +104,33 @@ impl Interpreter {
         }
     }
 
-    /// The last event id so far.
+    /// The event source's last event id: the last event id buffer as it was at the last blank
+    /// line (the specification sets it at every dispatch, also when no event is fired because
+    /// the data buffer is empty; an `id` with no blank line after it yet does not count).
     pub(crate) fn last_id(&self) -> &str {
-        &self.last_id
+        if self.id_pending {
+            &self.committed
+        } else {
+            &self.last_id
+        }
     }
 
     /// Sets the last event id (a reconnecting client's).
     pub(crate) fn set_last_id(&mut self, id: String) {
-        self.last_id = id;
+        *self.last_id = id;
+        self.id_pending = false;
         self.long_id = None;
+    }
+
+    /// How long the value of a further `data` line may be: the event limit less the data so far
+    /// and the line feed that would join it.
+    pub(crate) fn data_room(&self) -> usize {
+        let len = match self.data_at {
+            None => return self.max_event,
+            Some(DataAt::Chunk(from, to)) => to - from,
+            Some(DataAt::Buffer) => self.data.len(),
+        };
+        self.max_event.saturating_sub(len.saturating_add(1))
     }
 
     /// Bytes of memory the pending event's data holds.
@@ -139,6 +173,10 @@ impl Interpreter {
     /// Sets the last event id buffer (reusing it: most streams send an id with every event).
     /// A value lying in the chunk is validated there, in one SIMD block with what follows it.
     fn set_id(&mut self, value: &[u8], chunk: &Bytes, in_chunk: bool) {
+        if !self.id_pending {
+            core::mem::swap(&mut self.last_id, &mut self.committed);
+            self.id_pending = true;
+        }
         self.last_id.clear();
         self.long_id = None;
         if in_chunk {
@@ -192,6 +230,7 @@ impl Interpreter {
     /// Ends the event being assembled: `true` if it has data, and is then ready for
     /// [`Self::view`], [`Self::shared`] or [`Self::owned`] (until the next line is handled).
     pub(crate) fn dispatch(&mut self) -> bool {
+        self.id_pending = false;
         let Some(data) = self.data_at.take() else {
             self.types.clear();
             return false;
@@ -236,7 +275,7 @@ impl Interpreter {
         Event {
             event: Some(self.types.get(self.ready.1).0.clone()),
             data: self.owned_data(chunk),
-            id: Some(self.last_id.clone()),
+            id: Some(String::clone(&self.last_id)),
             retry: None,
         }
     }
@@ -252,6 +291,12 @@ impl Interpreter {
 
     /// Discards the event being assembled (the stream ended before its blank line).
     pub(crate) fn reset_event(&mut self) {
+        if self.id_pending {
+            // The id was never dispatched: the buffer goes back to the event source's id.
+            core::mem::swap(&mut self.last_id, &mut self.committed);
+            self.id_pending = false;
+            self.long_id = None;
+        }
         self.data.clear();
         self.data_at = None;
         self.types.clear();
@@ -313,6 +358,7 @@ mod tests {
     fn ids_are_decoded_with_replacement_and_ids_with_nul_ignored() {
         let mut it = Interpreter::new(1024);
         let long = "x".repeat(100);
+        let mut previous = String::new();
         for (value, want) in [
             (&b"5eed-1"[..], "5eed-1"),
             (b"a\xFF", "a\u{FFFD}"),
@@ -327,7 +373,11 @@ mod tests {
             let chunk = Bytes::from([&line[..], b"\n"].concat());
             let step = it.handle_line(&chunk[..line.len()], &chunk, true);
             assert_eq!(step, Ok(Step::Continue));
+            // Not the event source's id before a blank line dispatches it.
+            assert_eq!(it.last_id(), previous, "{value:?}");
+            assert!(!it.dispatch());
             assert_eq!(it.last_id(), want, "{value:?}");
+            previous = it.last_id().to_owned();
         }
     }
 

@@ -5,7 +5,9 @@
 //! WHATWG "event stream interpretation" exactly (BOM, CR / LF / CRLF line endings even when a CR
 //! ends a chunk, one stripped leading space, comments, persistent last event id, `retry` digits
 //! only, U+FFFD replacement for invalid UTF-8), and bounds its memory with the limits of a
-//! [`Config`].
+//! [`Config`]: an event's data (a single `data` line may be that long) and an `event`, `id` or
+//! `retry` line. Comments and ignored fields are dropped as they arrive, in constant memory at
+//! any length: what browsers accept, it accepts.
 //!
 //! This crate performs no I/O, reads no clock and spawns nothing: the same code runs under tokio,
 //! in a blocking client, in a test or in a fuzzer.
@@ -17,6 +19,7 @@
 //!                                └► Decoder::poll_event ► RawItem::Event(SseEvent)  (shared)
 //!   Event ──► encode_event ──► b"event: tick\nid: 7\ndata: hi\n\n"
 //!   Published ──► encode_published ──► bytes with the cursor as `id` (cached per event)
+//!   bytes, ends, now ──► EventSourceState ──► items; Reconnect { delay, last_event_id }
 //! ```
 //!
 //! ```
@@ -52,6 +55,11 @@
 //!   buffer, and a type or id of up to 30 bytes is stored inline in the event: no allocation per
 //!   event. Such an event keeps its chunk alive; [`SseEvent::detach`] copies its data. All three
 //!   `poll_*` give the same values and may be mixed.
+//! - A line that spans chunks is held by what its first bytes say it is: a comment or an
+//!   ignored field is dropped as it arrives (a 64 MB comment costs the chunk being read, no
+//!   more); a `data` line is kept while the event may still grow; an `event`, `id` or `retry`
+//!   line up to the line limit. Complete lines obey the same limits, so where chunks end never
+//!   changes the outcome.
 //! - Lines lying wholly in the chunk are read in a tight loop; short lines are found a word at a
 //!   time, long ones with `memchr2` (AVX2 when the CPU has it). UTF-8 is validated with SIMD
 //!   (`simdutf8`), with no `unsafe` in this crate. Event types are decoded once and remembered.
@@ -72,13 +80,20 @@
 //!   (so `Last-Event-ID` resumes exactly), gaps as `gap` events, keep-alive comments, and a clean
 //!   end on shutdown. It works with hyper 1.x directly and with axum (which accepts any
 //!   `http::Response` whose body is an `http_body::Body`).
-//! - `client` feature: [`EventSource`], a reconnecting client like the browser's, with the
-//!   reconnection policy ([`ReconnectPolicy`], [`Backoff`]) as a sans-IO state machine; with
-//!   `tls`, it also takes `https://` URLs.
+//! - `client` feature: [`EventSource`], a reconnecting client like the browser's; with `tls`, it
+//!   also takes `https://` URLs. Its decisions are made by [`EventSourceState`], a sans-IO state
+//!   machine available without any feature: stream bytes, ends and the current time in; items
+//!   and [`Reconnect`] decisions (the delay, the `Last-Event-ID` to send) out. The last event id
+//!   is the one at the last blank line, as in browsers, so an `id` in a block without data
+//!   counts too. The reconnection policy ([`ReconnectPolicy`], [`Backoff`]) clamps every delay
+//!   into `[min, max]` (a floor, [`DEFAULT_MIN_DELAY`], that a caller can lower, and a cap),
+//!   whatever the server's `retry`: `retry: 0` does not make a tight reconnection loop, and no
+//!   number a server sends can overflow the arithmetic.
 //!
 //! # Crate features
 //! - `server`: the http response body and helpers (depends on `http`, `http-body`, tokio's timer).
-//! - `client`: the reconnecting client (hyper, hyper-util, tokio).
+//! - `client`: the reconnecting client (hyper, hyper-util, tokio). Its sans-IO part,
+//!   [`EventSourceState`] and [`Backoff`], needs no feature.
 //! - `tls`: `https://` for the client (rustls with the ring provider, the Mozilla roots from
 //!   `webpki-roots`, and more roots with `EventSource::add_root_certificate`).
 //!
@@ -88,7 +103,6 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
-#[cfg(feature = "client")]
 mod backoff;
 #[cfg(feature = "client")]
 mod client;
@@ -103,11 +117,11 @@ mod line;
 mod scan;
 #[cfg(feature = "server")]
 mod server;
+mod source;
 mod types;
 mod utf8;
 
-#[cfg(feature = "client")]
-pub use backoff::{Backoff, ReconnectPolicy};
+pub use backoff::{Backoff, DEFAULT_MIN_DELAY, ReconnectPolicy};
 #[cfg(feature = "client")]
 pub use client::{ClientError, EventSource};
 pub use config::{Config, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_LINE_LEN};
@@ -120,6 +134,7 @@ pub use server::{
     LAST_EVENT_ID_PARAMS, SseBody, SseConfig, encode_gap, error_response, response, resume_cursor,
     subscribe,
 };
+pub use source::{EventSourceState, Reconnect};
 
 #[doc(hidden)]
 #[path = "fuzzing.rs"]

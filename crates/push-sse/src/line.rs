@@ -12,6 +12,13 @@
 //! chunk is then skipped. So no line ever waits for a byte that may not come, and a final lone CR
 //! ends a line.
 //!
+//! A line that is not complete yet is held according to its first bytes ([`field::partial`]):
+//! a comment or an ignored field is dropped as it arrives (`skipping`, constant memory at any
+//! length); a `data` line is kept as long as the event's data may still grow; an `event`, `id` or
+//! `retry` line up to the line limit. A complete line is checked against the line limit here too
+//! (the `data` limit is the interpreter's), with the same rules, so the outcome never depends on
+//! where a chunk ends.
+//!
 //! The input is two segments, in stream order: `carry`, the bytes fed as slices (copied) and the
 //! partial line a chunk ended with, then `chunk`, a [`Bytes`] fed whole and read in place. Only a
 //! line that spans chunks is copied (once, into `carry`).
@@ -20,6 +27,8 @@ use core::ops::ControlFlow;
 
 use bytes::Bytes;
 
+use crate::Error;
+use crate::field::{self, HEAD, Partial};
 use crate::scan::Scanner;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -40,6 +49,8 @@ pub(crate) struct LineBuffer {
     skip_lf: bool,
     /// The start of the stream has not been checked for a BOM yet.
     bom_pending: bool,
+    /// The line being read is ignored: its bytes are dropped up to its line ending.
+    skipping: bool,
     max_line: usize,
     /// Finds line endings.
     scan: Scanner,
@@ -48,10 +59,6 @@ pub(crate) struct LineBuffer {
 /// A line, the chunk being read, and whether the line lies in that chunk (so that parts of it
 /// can be kept as offsets, or sliced out).
 pub(crate) type Line<'a> = (&'a [u8], &'a Bytes, bool);
-
-/// A line that exceeds the limit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TooLong;
 
 impl LineBuffer {
     pub(crate) fn new(max_line: usize) -> Self {
@@ -63,6 +70,7 @@ impl LineBuffer {
             cpos: 0,
             skip_lf: false,
             bom_pending: true,
+            skipping: false,
             max_line,
             scan: Scanner::new(),
         }
@@ -107,6 +115,7 @@ impl LineBuffer {
         self.scanned = 0;
         self.chunk = Bytes::new();
         self.cpos = 0;
+        self.skipping = false;
     }
 
     /// The chunk being read (possibly consumed already, or empty).
@@ -116,29 +125,43 @@ impl LineBuffer {
 
     /// The next complete line (without its line ending), consumed: a [`Line`].
     ///
-    /// `Ok(None)`: no complete line is buffered (more input is needed). `Err(TooLong)`: the next
-    /// line is longer than the limit, whether complete or not.
+    /// `room` is how many bytes the value of a `data` line may still have (the event limit less
+    /// the data so far). `Ok(None)`: no complete line is buffered (more input is needed).
+    /// `Err(e)`: the partial line the input ends with can only break a limit
+    /// ([`Error::LineTooLong`] for `event`, `id`, `retry`; [`Error::EventTooLarge`] for `data`).
     #[inline]
-    pub(crate) fn next_line_in(&mut self) -> Result<Option<Line<'_>>, TooLong> {
-        if (self.bom_pending || self.skip_lf) && !self.prepare() {
-            return Ok(None);
-        }
-        if self.pos < self.carry.len() {
-            return match self.carry_line() {
-                Ok(Some(end)) => Ok(Some((&self.carry[end.0..end.1], &self.chunk, false))),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
+    pub(crate) fn next_line_in(&mut self, room: usize) -> Result<Option<Line<'_>>, Error> {
+        loop {
+            if (self.bom_pending || self.skip_lf) && !self.prepare() {
+                return Ok(None);
+            }
+            if self.skipping {
+                if self.skip_line() {
+                    continue;
+                }
+                return Ok(None);
+            }
+            if self.pos < self.carry.len() {
+                return match self.carry_line(room)? {
+                    Some((start, end)) => Ok(Some((&self.carry[start..end], &self.chunk, false))),
+                    None if self.skipping => continue,
+                    None => Ok(None),
+                };
+            }
+            let start = self.cpos;
+            let Some(len) = self.scan.eol(&self.chunk[start..]) else {
+                self.keep_partial(room)?;
+                if self.skipping {
+                    continue;
+                }
+                return Ok(None);
             };
+            if len > self.max_line && field::is_limited(&self.chunk[start..start + len]) {
+                return Err(Error::LineTooLong);
+            }
+            self.cpos = ending(&self.chunk, start + len, &mut self.skip_lf);
+            return Ok(Some((&self.chunk[start..start + len], &self.chunk, true)));
         }
-        let start = self.cpos;
-        let Some(len) = self.scan.eol(&self.chunk[start..]) else {
-            return self.keep_partial().map(|()| None);
-        };
-        if len > self.max_line {
-            return Err(TooLong);
-        }
-        self.cpos = ending(&self.chunk, start + len, &mut self.skip_lf);
-        Ok(Some((&self.chunk[start..start + len], &self.chunk, true)))
     }
 
     /// The fast path: while the unconsumed input is all in the chunk and no BOM or CRLF check
@@ -151,7 +174,7 @@ impl LineBuffer {
         &mut self,
         mut each: impl FnMut(&[u8], &Bytes) -> ControlFlow<T>,
     ) -> Option<T> {
-        if self.bom_pending || self.skip_lf || self.pos < self.carry.len() {
+        if self.bom_pending || self.skip_lf || self.skipping || self.pos < self.carry.len() {
             return None;
         }
         let bytes: &[u8] = &self.chunk;
@@ -162,6 +185,7 @@ impl LineBuffer {
                 break None;
             };
             if len > self.max_line {
+                // Perhaps an `event`, `id` or `retry` line over the limit: the general path.
                 break None;
             }
             pos += len + 1;
@@ -174,32 +198,46 @@ impl LineBuffer {
     }
 
     /// Where in `carry` the next line is, when it starts there (and may end in `chunk`).
-    fn carry_line(&mut self) -> Result<Option<(usize, usize)>, TooLong> {
+    /// `Ok(None)`: more input is needed, or the line is ignored and being skipped.
+    fn carry_line(&mut self, room: usize) -> Result<Option<(usize, usize)>, Error> {
         let start = self.pos;
         let from = self.scanned.max(start);
         if let Some(offset) = self.scan.eol(&self.carry[from..]) {
             let end = from + offset;
-            if end - start > self.max_line {
-                return Err(TooLong);
+            if end - start > self.max_line && field::is_limited(&self.carry[start..end]) {
+                return Err(Error::LineTooLong);
             }
             self.pos = ending(&self.carry, end, &mut self.skip_lf);
             self.scanned = self.pos;
             return Ok(Some((start, end)));
         }
         self.scanned = self.carry.len();
-        let have = self.carry.len() - start;
         let rest = &self.chunk[self.cpos..];
-        let Some(len) = self.scan.eol(rest) else {
-            if have + rest.len() > self.max_line {
-                return Err(TooLong);
-            }
+        let eol = self.scan.eol(rest);
+        let tail = &rest[..eol.unwrap_or(rest.len())];
+        let line = &self.carry[start..];
+        let mut head = [0; HEAD];
+        let n = line.len().min(HEAD);
+        head[..n].copy_from_slice(&line[..n]);
+        let m = tail.len().min(HEAD - n);
+        head[n..n + m].copy_from_slice(&tail[..m]);
+        let len = line.len() + tail.len();
+        let head = &head[..n + m];
+        if eol.is_some() && len > self.max_line && field::is_limited(head) {
+            return Err(Error::LineTooLong);
+        }
+        if self.hold(head, len, room)? == Hold::Skip {
+            // An ignored line: what is buffered of it goes; the rest is dropped as it comes.
+            self.pos = self.carry.len();
+            self.scanned = self.pos;
+            self.skipping = true;
+            return Ok(None);
+        }
+        let Some(len) = eol else {
             self.absorb_chunk();
             self.scanned = self.carry.len();
             return Ok(None);
         };
-        if have + len > self.max_line {
-            return Err(TooLong);
-        }
         // The line ends in the chunk: complete it in `carry`.
         self.carry.extend_from_slice(&rest[..len]);
         self.cpos = ending(&self.chunk, self.cpos + len, &mut self.skip_lf);
@@ -208,15 +246,53 @@ impl LineBuffer {
         Ok(Some((start, self.pos)))
     }
 
-    /// Moves the partial line the chunk ends with into `carry` (which holds nothing unconsumed).
+    /// Moves the partial line the chunk ends with into `carry` (which holds nothing unconsumed),
+    /// or drops it if it is ignored.
     #[cold]
-    fn keep_partial(&mut self) -> Result<(), TooLong> {
-        if self.chunk.len() - self.cpos > self.max_line {
-            return Err(TooLong);
+    fn keep_partial(&mut self, room: usize) -> Result<(), Error> {
+        let partial = &self.chunk[self.cpos..];
+        if self.hold(partial, partial.len(), room)? == Hold::Skip {
+            self.cpos = self.chunk.len();
+            self.skipping = true;
+            return Ok(());
         }
         self.absorb_chunk();
         self.scanned = self.carry.len();
         Ok(())
+    }
+
+    /// Whether a line of `len` bytes so far, starting with `head`, is kept or skipped; an error
+    /// when it already breaks the limit of its kind (which the complete line would break too).
+    fn hold(&self, head: &[u8], len: usize, room: usize) -> Result<Hold, Error> {
+        match field::partial(head) {
+            Partial::Skip => Ok(Hold::Skip),
+            Partial::Undecided => Ok(Hold::Keep),
+            Partial::Limited if len > self.max_line => Err(Error::LineTooLong),
+            Partial::Data if field::data_value_len(head, len) > room => Err(Error::EventTooLarge),
+            Partial::Limited | Partial::Data => Ok(Hold::Keep),
+        }
+    }
+
+    /// Drops the rest of an ignored line; `true` once its line ending is consumed too.
+    #[cold]
+    fn skip_line(&mut self) -> bool {
+        if self.pos < self.carry.len() {
+            if let Some(offset) = self.scan.eol(&self.carry[self.pos..]) {
+                self.pos = ending(&self.carry, self.pos + offset, &mut self.skip_lf);
+                self.scanned = self.pos;
+                self.skipping = false;
+                return true;
+            }
+            self.pos = self.carry.len();
+            self.scanned = self.pos;
+        }
+        if let Some(offset) = self.scan.eol(&self.chunk[self.cpos..]) {
+            self.cpos = ending(&self.chunk, self.cpos + offset, &mut self.skip_lf);
+            self.skipping = false;
+            return true;
+        }
+        self.cpos = self.chunk.len();
+        false
     }
 
     /// Consumes a BOM at the stream start and an LF after a CR that ended a chunk; `false` while
@@ -285,6 +361,13 @@ impl LineBuffer {
     }
 }
 
+/// What to do with a partial line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hold {
+    Keep,
+    Skip,
+}
+
 /// Where the line ending at `end` (a CR or LF of `buf`) ends: the index after it.
 #[inline]
 fn ending(buf: &[u8], end: usize, skip_lf: &mut bool) -> usize {
@@ -301,99 +384,5 @@ fn ending(buf: &[u8], end: usize, skip_lf: &mut bool) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lines(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
-        let (mut b, mut out) = (LineBuffer::new(1024), Vec::new());
-        for (i, chunk) in chunks.iter().enumerate() {
-            // Alternate the copying and the in-place path.
-            if i % 2 == 0 {
-                b.feed(chunk);
-            } else {
-                b.feed_bytes(Bytes::copy_from_slice(chunk));
-            }
-            while let Some((line, _, _)) = b.next_line_in().unwrap() {
-                out.push(line.to_vec());
-            }
-        }
-        out
-    }
-
-    fn next(b: &mut LineBuffer) -> Result<Option<Vec<u8>>, TooLong> {
-        Ok(b.next_line_in()?.map(|(line, _, _)| line.to_vec()))
-    }
-
-    #[test]
-    fn every_line_ending() {
-        let want: Vec<Vec<u8>> = vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec(), b"".to_vec()];
-        assert_eq!(lines(&[b"a\r\nb\rc\n\n"]), want);
-        assert_eq!(lines(&[b"a\r", b"\nb\r", b"c\n", b"\n"]), want);
-        assert_eq!(lines(&[b"a\r", b"\n", b"b", b"\r", b"c\n\n"]), want);
-        assert_eq!(lines(&[b"", b"a\r", b"\nb\rc", b"\n\n"]), want);
-    }
-
-    #[test]
-    fn cr_at_chunk_end_ends_the_line_at_once() {
-        let mut b = LineBuffer::new(16);
-        b.feed(b"x\r");
-        assert_eq!(next(&mut b), Ok(Some(b"x".to_vec())));
-        b.feed_bytes(Bytes::from_static(b"\r"));
-        assert_eq!(next(&mut b), Ok(Some(b"".to_vec())));
-        b.feed_bytes(Bytes::from_static(b"\ny\r"));
-        assert_eq!(next(&mut b), Ok(Some(b"y".to_vec())));
-    }
-
-    #[test]
-    fn bom_only_at_start_even_split() {
-        assert_eq!(
-            lines(&[b"\xEF", b"\xBB", b"\xBFa\n\xEF\xBB\xBFb\n"]),
-            vec![b"a".to_vec(), b"\xEF\xBB\xBFb".to_vec()]
-        );
-        assert_eq!(lines(&[b"\xEF\xBBa\n"]), vec![b"\xEF\xBBa".to_vec()]);
-    }
-
-    #[test]
-    fn in_place_and_copied_input_agree_at_every_split() {
-        let input: &[u8] = b"\xEF\xBB\xBFdata: a long line that spans several words\r\n\r\rx\ny\r\
-            \n:comment that is long enough for memchr2 to be used on it\n\nlast";
-        let whole = lines(&[input]);
-        for a in 0..=input.len() {
-            for b in a..=input.len() {
-                let parts = [&input[..a], &input[a..b], &input[b..]];
-                let mut d = LineBuffer::new(1024);
-                let mut got = Vec::new();
-                for part in parts {
-                    d.feed_bytes(Bytes::copy_from_slice(part));
-                    while let Some((line, _, _)) = d.next_line_in().unwrap() {
-                        got.push(line.to_vec());
-                    }
-                }
-                assert_eq!(got, whole, "split at {a}, {b}");
-                assert_eq!(lines(&parts), whole, "split at {a}, {b}");
-            }
-        }
-    }
-
-    #[test]
-    fn long_partial_line_is_rejected_and_memory_released() {
-        let mut b = LineBuffer::new(8);
-        b.feed(b"12345678");
-        assert_eq!(next(&mut b), Ok(None));
-        b.feed(b"9");
-        assert_eq!(next(&mut b), Err(TooLong));
-        b.release();
-        assert_eq!(b.buffered_len(), 0);
-        assert_eq!(b.capacity(), 0);
-        let mut b = LineBuffer::new(3);
-        b.feed(b"ab\nabcd\n");
-        assert_eq!(next(&mut b), Ok(Some(b"ab".to_vec())));
-        assert_eq!(next(&mut b), Err(TooLong));
-        let mut b = LineBuffer::new(8);
-        b.feed_bytes(Bytes::from_static(b"\n1234"));
-        assert_eq!(next(&mut b), Ok(Some(b"".to_vec())));
-        assert_eq!(next(&mut b), Ok(None));
-        b.feed_bytes(Bytes::from_static(b"56789\n"));
-        assert_eq!(next(&mut b), Err(TooLong));
-    }
-}
+#[path = "line_tests.rs"]
+mod tests;

@@ -64,6 +64,7 @@ async fn scripted(answers: Vec<Answer>) -> (SocketAddr, Arc<Mutex<Vec<Option<Str
 fn fast() -> ReconnectPolicy {
     ReconnectPolicy::default()
         .initial(Duration::from_millis(1))
+        .min(Duration::from_millis(1))
         .max(Duration::from_millis(5))
 }
 
@@ -123,6 +124,59 @@ async fn reconnects_with_the_last_event_id_and_stops_on_204() {
     );
     // First connect: no id yet; then the persisted id; then an empty id is not sent at all.
     assert_eq!(*seen.lock().unwrap(), [None, Some("7".to_owned()), None]);
+}
+
+#[tokio::test]
+async fn an_id_only_block_sets_the_id_sent_on_reconnection() {
+    // WHATWG: the blank line sets the event source's last event id even though the block has
+    // no data and dispatches no event.
+    let (addr, seen) = scripted(vec![
+        (200, "text/event-stream", "id: 7\n\n"),
+        (
+            200,
+            "text/event-stream",
+            "id: 8\ndata: a\n\nid: 9\n\nid: 10\n",
+        ),
+        (204, "text/plain", ""),
+    ])
+    .await;
+    let source = EventSource::new(&format!("http://{addr}/"))
+        .unwrap()
+        .policy(fast());
+    assert_eq!(collect(source).await, ["message:a:8"]);
+    // `id: 10` never saw its blank line: the end of the stream discarded it.
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [None, Some("7".to_owned()), Some("9".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_hostile_retry_is_clamped_instead_of_crashing_the_client() {
+    // `retry: 99999999999999999` and a disconnection made the backoff's jitter panic.
+    let (addr, seen) = scripted(vec![
+        (
+            200,
+            "text/event-stream",
+            "retry: 99999999999999999\ndata: a\n\n",
+        ),
+        (200, "text/event-stream", "retry: 0\ndata: b\n\n"),
+        (204, "text/plain", ""),
+    ])
+    .await;
+    let source = EventSource::new(&format!("http://{addr}/"))
+        .unwrap()
+        .policy(fast());
+    assert_eq!(
+        collect(source).await,
+        [
+            "retry 99999999999999999",
+            "message:a:",
+            "retry 0",
+            "message:b:"
+        ]
+    );
+    assert_eq!(seen.lock().unwrap().len(), 3);
 }
 
 #[tokio::test]

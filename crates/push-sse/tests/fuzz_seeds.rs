@@ -1,4 +1,5 @@
-//! Replays the committed fuzz seeds of the `sse_decode` and `sse_roundtrip` targets on stable.
+//! Replays the committed fuzz seeds of the `sse_decode`, `sse_roundtrip` and `sse_client` targets
+//! on stable.
 
 use push_core::__fuzz::replay_seeds;
 
@@ -19,5 +20,15 @@ fn sse_roundtrip_seeds() {
         "sse_roundtrip",
         10,
         push_sse::__fuzz::roundtrip,
+    );
+}
+
+#[test]
+fn sse_client_seeds() {
+    replay_seeds(
+        env!("CARGO_MANIFEST_DIR"),
+        "sse_client",
+        6,
+        push_sse::__fuzz::client,
     );
 }

@@ -53,6 +53,39 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Long comments, long ignored fields and long `data` and `id` lines split across many
+    /// chunks: every path at every chunking gives what the whole input gives, with limits the
+    /// lines fit and limits they break.
+    #[test]
+    fn long_lines_at_every_chunking(
+        parts in prop::collection::vec((0..6usize, 0..3000usize, any::<bool>()), 1..6),
+        cuts in prop::collection::vec(any::<u16>(), 0..40),
+        size in 1..80usize,
+    ) {
+        const HEADS: [&[u8]; 6] = [b": ", b":", b"x-long: ", b"abcdefgh", b"data: ", b"id: "];
+        let mut input = Vec::new();
+        for (kind, len, crlf) in parts {
+            input.extend_from_slice(HEADS[kind]);
+            input.extend((0..len).map(|i| b"v\xC3\xA9:x"[i % 5]));
+            input.extend_from_slice(if crlf { b"\r\ndata: end\r\n\r\n" } else { b"\rdata: end\n\n" });
+        }
+        let small = Config::new().max_line_len(64).max_event_len(1024);
+        for config in [Config::default(), small] {
+            let whole = decode_chunks(config, [&input[..]]);
+            if config == Config::default() {
+                prop_assert_eq!(whole.1, None);
+            }
+            for path in Path::ALL {
+                prop_assert_eq!(&decode_by(config, chunked(&input, &cuts), path), &whole);
+                prop_assert_eq!(&decode_by(config, input.chunks(size), path), &whole);
+            }
+        }
+    }
+}
+
 #[test]
 fn every_split_of_a_tricky_stream() {
     let input: &[u8] =
@@ -159,7 +192,12 @@ fn limits_hold_on_the_zero_copy_path() {
     assert_eq!(e.data_str(), "abc");
     assert_eq!(d.poll_event(), Err(Error::EventTooLarge));
     assert_eq!(d.poll_item(), Err(Error::EventTooLarge));
+    // The line limit bounds `event`, `id` and `retry` lines; `data` lines have the event limit.
     let mut d = Decoder::with_config(Config::new().max_line_len(4));
-    d.feed_bytes(Bytes::from_static(b"\ndata: abc\n"));
+    d.feed_bytes(Bytes::from_static(b"\ndata: abc\n\nid: abc\n"));
+    let Ok(Some(RawItem::Event(e))) = d.poll_event() else {
+        panic!("an event");
+    };
+    assert_eq!(e.data_str(), "abc");
     assert_eq!(d.poll_event(), Err(Error::LineTooLong));
 }

@@ -175,3 +175,64 @@ async fn listen_over_https_trusting_a_cacert_file() {
         "{\"event\":\"message\",\"data\":\"secret\",\"id\":\"9\"}\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_survives_a_hostile_retry_and_a_broken_connection() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    // A server that sets a retry of 10^17 ms and then breaks the connection mid-body: the
+    // client's backoff overflowed and panicked (exit status 101).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            if tcp.read(&mut byte).await.unwrap() == 0 {
+                return;
+            }
+            head.push(byte[0]);
+        }
+        let body = "retry: 99999999999999999\ndata: a\n\n";
+        let response = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n",
+            body.len()
+        );
+        tcp.write_all(response.as_bytes()).await.unwrap();
+        tcp.flush().await.unwrap();
+        // Dropped without the last chunk: the body breaks.
+    });
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushcat"))
+        .args(["sse", "listen", &format!("http://{addr}/events")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(line) = stderr.next_line().await.unwrap() {
+            let done = line.contains("reconnecting");
+            seen.push(line);
+            if done {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("pushcat reports the broken connection");
+    assert!(
+        seen.last().is_some_and(|l| l.contains("reconnecting")),
+        "pushcat said {seen:?}"
+    );
+    // Still alive, waiting (the delay is capped at the policy's 60 s) rather than crashed.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(child.try_wait().unwrap().is_none(), "pushcat exited");
+    child.kill().await.unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"retry\":99999999999999999}\n{\"event\":\"message\",\"data\":\"a\",\"id\":\"\"}\n"
+    );
+}
