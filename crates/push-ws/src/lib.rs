@@ -141,21 +141,26 @@ pub mod h2;
 mod heartbeat;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod meter;
+mod metered;
 mod origin;
 mod protocol;
 mod push;
+mod refusal;
 mod split;
 
-pub use accept::{AcceptConfig, Accepted, Refusal};
+pub use accept::{AcceptConfig, Accepted};
 pub use accept_io::{MAX_REQUEST_HEAD, accept};
 pub use connection::{ConnectionConfig, Handler, Outbox, run};
 pub use error::{Ended, Error};
 pub use heartbeat::{Beat, Heartbeat};
+pub use metered::Metered;
 pub use origin::OriginPolicy;
 pub use protocol::{
     Command, CommandError, encode_error, encode_event, encode_gap, encode_subscribed,
 };
 pub use push::serve;
+pub use refusal::Refusal;
 pub use split::{SendError, TrySendError, WsReceiver, WsSender, split};
 
 /// Hooks for the fuzz targets and the seed-replay test; not part of the API.
