@@ -71,7 +71,9 @@
 //!   body, [`SseBody`], writes each event as soon as it is published, with the cursor as its `id`
 //!   (so `Last-Event-ID` resumes exactly), gaps as `gap` events, keep-alive comments, and a clean
 //!   end on shutdown. It works with hyper 1.x directly and with axum (which accepts any
-//!   `http::Response` whose body is an `http_body::Body`).
+//!   `http::Response` whose body is an `http_body::Body`). [`query_selector`] reads the topics of
+//!   a request's query by one strict rule (the union of every `topic=`); a publish path checks
+//!   an event with [`check_encodable`] and refuses (400) what SSE cannot carry.
 //! - `client` feature: [`EventSource`], a reconnecting client like the browser's, with the
 //!   reconnection policy ([`ReconnectPolicy`], [`Backoff`]) as a sans-IO state machine; with
 //!   `tls`, it also takes `https://` URLs.
@@ -102,6 +104,8 @@ mod interpret;
 mod line;
 mod scan;
 #[cfg(feature = "server")]
+mod request;
+#[cfg(feature = "server")]
 mod server;
 mod types;
 mod utf8;
@@ -112,9 +116,11 @@ pub use backoff::{Backoff, ReconnectPolicy};
 pub use client::{ClientError, EventSource};
 pub use config::{Config, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_LINE_LEN};
 pub use decode::{Decoder, Item};
-pub use encode::{encode_comment, encode_event, encode_published, encode_retry};
+pub use encode::{check_encodable, encode_comment, encode_event, encode_published, encode_retry};
 pub use error::Error;
 pub use frame::{EventRef, ItemRef, RawItem, SseEvent};
+#[cfg(feature = "server")]
+pub use request::query_selector;
 #[cfg(feature = "server")]
 pub use server::{
     LAST_EVENT_ID_PARAMS, SseBody, SseConfig, encode_gap, error_response, response, resume_cursor,
