@@ -124,8 +124,14 @@ mod tests {
     #[test]
     fn distinct_spellings_are_never_one_topic() {
         // Lossy decoding would have made both `a\u{fffd}b`.
-        assert_eq!(Selector::from_query(b"topic=a%ffb"), Err(Error::QueryInvalid));
-        assert_eq!(Selector::from_query(b"topic=a%feb"), Err(Error::QueryInvalid));
+        assert_eq!(
+            Selector::from_query(b"topic=a%ffb"),
+            Err(Error::QueryInvalid)
+        );
+        assert_eq!(
+            Selector::from_query(b"topic=a%feb"),
+            Err(Error::QueryInvalid)
+        );
         assert_eq!(Selector::from_query(b"topic=%zz"), Err(Error::QueryInvalid));
         assert_eq!(
             Selector::from_query(b"topic=%0a"),

@@ -258,7 +258,10 @@ mod tests {
         // A host is case-insensitive: one resource, one URI (the fuzzer's find, issue 10).
         assert_eq!(uri("http://EXAMPLE.com/x").unwrap(), "http://example.com/x");
         assert_eq!(uri("//Example.com/net").unwrap(), "http://example.com/net");
-        assert_eq!(uri("http://example.com:/x").unwrap(), "http://example.com/x");
+        assert_eq!(
+            uri("http://example.com:/x").unwrap(),
+            "http://example.com/x"
+        );
         assert_eq!(uri("//example.com/y").unwrap(), "http://example.com/y");
         assert_eq!(uri("?q").unwrap(), "http://example.com/app/?q");
         assert_eq!(uri("http://example.com").unwrap(), "http://example.com/");

@@ -39,8 +39,7 @@ impl Error {
             | Self::InvalidTopic(_)
             | Self::InvalidSince(_)
             | Self::DuplicateParameter(_)
-            | Self::InvalidWait
- => 400,
+            | Self::InvalidWait => 400,
             Self::Broker(_) => 503,
             Self::Status(_) | Self::InvalidResponse(_) | Self::Transport(_) => 502,
         }

@@ -52,7 +52,11 @@ pub fn longpoll_headers(data: &[u8]) {
         Ok(request) => {
             let parsed = parse_http(&request);
             let direct = parse_direct(query, &prefer, &inm);
-            assert_eq!(outcome(&parsed), outcome(&direct), "the http mapping adds nothing");
+            assert_eq!(
+                outcome(&parsed),
+                outcome(&direct),
+                "the http mapping adds nothing"
+            );
             parsed
         }
         Err(_) => parse_direct(query, &prefer, &inm),
@@ -72,7 +76,10 @@ pub fn longpoll_headers(data: &[u8]) {
     let hold = config.effective_wait(request.wait());
     assert!(hold <= config.get_wait_cap());
     let applied = hold.as_secs() + u64::from(hold.subsec_nanos() > 0);
-    assert!(applied <= u64::from(*cap), "Preference-Applied beyond the cap");
+    assert!(
+        applied <= u64::from(*cap),
+        "Preference-Applied beyond the cap"
+    );
     assert!(!request.wait_preferred() || !prefer.is_empty());
     if let Some(since) = request.since() {
         assert_eq!(since.to_string().parse::<push_core::Cursor>(), Ok(since));

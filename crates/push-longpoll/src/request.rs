@@ -283,7 +283,11 @@ mod tests {
         assert_eq!(w(&["wait=soon"]).unwrap(), None);
         assert_eq!(w(&["wait"]).unwrap(), None);
         assert_eq!(w(&["wait=-1, wait=5"]).unwrap(), None);
-        assert!(!parse("topic=a", &["wait=1.5"], &[]).unwrap().wait_preferred());
+        assert!(
+            !parse("topic=a", &["wait=1.5"], &[])
+                .unwrap()
+                .wait_preferred()
+        );
         // The query parameter wins, and a bad Prefer is not even looked at then.
         let r = parse("topic=a&wait=0", &["wait=soon"], &[]).unwrap();
         assert_eq!(r.wait(), Some(Duration::ZERO));

@@ -305,7 +305,11 @@ async fn a_publish_names_topics_by_the_one_strict_rule() {
         assert_eq!(handler.broker().retained(&topic), 1, "{name}");
     }
     // Invalid escapes and non-UTF-8 are refused, never decoded lossily or taken literally.
-    for target in ["/publish?topic=a%ffb", "/publish?topic=a%feb", "/publish?topic=%zz"] {
+    for target in [
+        "/publish?topic=a%ffb",
+        "/publish?topic=a%feb",
+        "/publish?topic=%zz",
+    ] {
         let refused = send(addr, "POST", target, "", "x").await;
         assert_eq!(refused.status, 400, "{target}: {}", refused.body);
     }

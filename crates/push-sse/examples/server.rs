@@ -111,7 +111,9 @@ async fn handle(
                         .map(|b| Either::Right(Full::new(Bytes::from(b)))),
                 }
             }
-            Err(e) => push_sse::error_response(&e).map(|b| Either::Right(Full::new(Bytes::from(b)))),
+            Err(e) => {
+                push_sse::error_response(&e).map(|b| Either::Right(Full::new(Bytes::from(b))))
+            }
         },
         (&Method::POST, "/publish") => {
             let selector = match topics {

@@ -296,8 +296,14 @@ mod tests {
         let cases = [
             (Event::new("ok").with_event("t").with_id("1"), None),
             (Event::new("a\r\nb"), None),
-            (Event::new("x").with_event("a\rb"), Some(Error::InvalidEventType)),
-            (Event::new("x").with_event("a\0"), Some(Error::InvalidEventType)),
+            (
+                Event::new("x").with_event("a\rb"),
+                Some(Error::InvalidEventType),
+            ),
+            (
+                Event::new("x").with_event("a\0"),
+                Some(Error::InvalidEventType),
+            ),
             (Event::new("x").with_id("1\n2"), Some(Error::InvalidId)),
             (Event::new(&b"\xff"[..]), Some(Error::DataNotUtf8)),
         ];

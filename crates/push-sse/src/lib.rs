@@ -102,9 +102,9 @@ mod field;
 mod frame;
 mod interpret;
 mod line;
-mod scan;
 #[cfg(feature = "server")]
 mod request;
+mod scan;
 #[cfg(feature = "server")]
 mod server;
 mod types;

@@ -51,6 +51,9 @@ mod tests {
         ] {
             assert_eq!(names(query), Err(Error::Topic(reason)), "{query}");
         }
-        assert_eq!(query_selector(None), Err(Error::Topic(push_core::Error::SelectorEmpty)));
+        assert_eq!(
+            query_selector(None),
+            Err(Error::Topic(push_core::Error::SelectorEmpty))
+        );
     }
 }

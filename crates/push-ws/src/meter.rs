@@ -301,7 +301,11 @@ mod tests {
             feed_all(&mut meter, &first, chunk).unwrap();
             assert_eq!(budget.in_use(), 300 + 8, "chunk {chunk}");
             feed_all(&mut meter, &ping, chunk).unwrap();
-            assert_eq!(budget.in_use(), 308, "a control frame is released when it has passed");
+            assert_eq!(
+                budget.in_use(),
+                308,
+                "a control frame is released when it has passed"
+            );
             // The whole declared length is reserved as soon as the header is seen.
             feed_all(&mut meter, &last[..20], chunk).unwrap();
             assert_eq!(budget.in_use(), 308 + 70_000 + 14, "chunk {chunk}");
@@ -322,10 +326,17 @@ mod tests {
         );
         assert_eq!(b.handle_read(b"more"), Err(Exceeded::Budget), "for good");
         drop(a);
-        assert_eq!(budget.in_use(), 0, "a dropped connection releases its message");
+        assert_eq!(
+            budget.in_use(),
+            0,
+            "a dropped connection releases its message"
+        );
         // A header declaring more than the whole budget is refused before anything is buffered.
         let mut c = FrameMeter::new(budget.clone(), 8);
-        assert_eq!(c.handle_read(&[0x82, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff]), Ok(()));
+        assert_eq!(
+            c.handle_read(&[0x82, 0xff, 0, 0, 0, 0, 0, 0, 0xff, 0xff]),
+            Ok(())
+        );
         assert_eq!(c.handle_read(&[0, 0, 0, 0]), Err(Exceeded::Budget));
         assert_eq!(budget.in_use(), 0);
     }

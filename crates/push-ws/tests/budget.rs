@@ -32,7 +32,11 @@ async fn unfinished_messages_of_all_connections_share_one_budget() {
     let (mut third, _) = raw_upgrade(addr, "").await;
     third.write_all(&frame(0x02, &[7; 40_000])).await.unwrap();
     let code = timeout(LIMIT, read_close_code(&mut third)).await.unwrap();
-    assert_eq!(code, Some(1009), "the message that does not fit closes its connection");
+    assert_eq!(
+        code,
+        Some(1009),
+        "the message that does not fit closes its connection"
+    );
     let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
     assert!(matches!(outcome, Err(Error::WebSocket(_))), "{outcome:?}");
     // The first two are untouched: finishing a message echoes it and releases its bytes.
@@ -71,7 +75,10 @@ async fn endless_empty_continuation_frames_close_with_1008() {
     }
     message.extend_from_slice(&frame(0x80, b"b"));
     stream.write_all(&message).await.unwrap();
-    assert_eq!(timeout(LIMIT, read_message_len(&mut stream)).await.unwrap(), 2);
+    assert_eq!(
+        timeout(LIMIT, read_message_len(&mut stream)).await.unwrap(),
+        2
+    );
 }
 
 /// Reads one unfragmented server frame and returns its payload length.

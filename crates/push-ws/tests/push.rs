@@ -212,8 +212,7 @@ async fn a_lagging_client_gets_a_gap_or_a_close() {
             Some(code) => ConnectionConfig::default().overflow_close_code(code),
             None => ConnectionConfig::default(),
         };
-        let (addr, mut outcomes) =
-            server(AcceptConfig::default(), run, Some(broker.clone())).await;
+        let (addr, mut outcomes) = server(AcceptConfig::default(), run, Some(broker.clone())).await;
         let mut client = connect(addr).await;
         send(&mut client, json!({"type": "subscribe", "topics": ["a"]})).await;
         recv_json(&mut client).await;
