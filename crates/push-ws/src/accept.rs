@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderValue};
-use http::{Method, Request, Response, StatusCode, Version};
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use http::{Method, Request, StatusCode, Version};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::Refusal;
 use crate::meter::Budget;
 use crate::origin::OriginPolicy;
+use crate::{Accepted, Refusal};
 
 /// How WebSocket upgrades are accepted: who may connect (the [`OriginPolicy`]), which
 /// subprotocols are spoken, and the limits suited to untrusted peers.
@@ -298,43 +297,6 @@ fn check_extended_connect<B>(request: &Request<B>) -> Result<(), Refusal> {
         ));
     }
     check_version(request.headers())
-}
-
-/// An accepted upgrade: what to answer, and the subprotocol chosen.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Accepted {
-    key: Option<HeaderValue>,
-    protocol: Option<HeaderValue>,
-}
-
-impl Accepted {
-    /// The subprotocol selected, if any.
-    pub fn protocol(&self) -> Option<&str> {
-        self.protocol.as_ref().and_then(|p| p.to_str().ok())
-    }
-
-    /// The response to send: `101 Switching Protocols` with `Sec-WebSocket-Accept` for HTTP/1.1,
-    /// `200 OK` for an HTTP/2 extended CONNECT; with `Sec-WebSocket-Protocol` when one was chosen.
-    pub fn response(&self) -> Response<()> {
-        let mut response = Response::new(());
-        if self.key.is_some() {
-            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-        }
-        let headers = response.headers_mut();
-        if let Some(key) = &self.key {
-            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-            headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-            let accept = derive_accept_key(key.as_bytes());
-            // Base64 output is always a valid header value.
-            if let Ok(v) = HeaderValue::from_str(&accept) {
-                headers.insert(header::SEC_WEBSOCKET_ACCEPT, v);
-            }
-        }
-        if let Some(p) = &self.protocol {
-            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, p.clone());
-        }
-        response
-    }
 }
 
 #[cfg(test)]

@@ -137,6 +137,7 @@
 
 mod accept;
 mod accept_io;
+mod answer;
 mod connection;
 mod error;
 mod fuzzing;
@@ -150,11 +151,11 @@ mod metered;
 mod origin;
 mod protocol;
 mod push;
-mod refusal;
 mod split;
 
-pub use accept::{AcceptConfig, Accepted};
+pub use accept::AcceptConfig;
 pub use accept_io::{MAX_REQUEST_HEAD, accept};
+pub use answer::{Accepted, Refusal};
 pub use connection::{ConnectionConfig, Handler, Outbox, run};
 pub use error::{Ended, Error};
 pub use heartbeat::{Beat, Heartbeat};
@@ -164,7 +165,6 @@ pub use protocol::{
     Command, CommandError, encode_error, encode_event, encode_gap, encode_subscribed,
 };
 pub use push::serve;
-pub use refusal::Refusal;
 pub use split::{SendError, TrySendError, WsReceiver, WsSender, split};
 
 /// Hooks for the fuzz targets and the seed-replay test; not part of the API.
