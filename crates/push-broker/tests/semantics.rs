@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use push_broker::{Config, MemoryBroker, MemorySubscription, Overflow};
-use push_core::{CloseReason, Cursor, Delivery, Error, Event, Gap, GapReason, Selector, Topic};
+use push_core::{CloseReason, Cursor, Delivery, Error, Event, Selector, Topic};
 
 fn topic(name: &str) -> Topic {
     Topic::new(name).unwrap()
@@ -287,8 +287,10 @@ async fn a_closed_subscription_ends_the_stream() {
         items.as_slice(),
         [Delivery::Closed(CloseReason::Shutdown)]
     ));
-    let _ = Gap {
-        reason: GapReason::Overflow,
-        resume: b.head(),
-    };
+    // Closed for good: no new subscription, no publish, and nothing left behind.
+    let refused = b.subscribe(&Selector::one(topic("a")), None).err();
+    assert_eq!(refused, Some(Error::BrokerClosed));
+    let published = b.publish_now(&topic("a"), Event::new("late")).err();
+    assert_eq!(published, Some(Error::BrokerClosed));
+    assert_eq!(b.subscriber_count(&topic("a")), 0);
 }

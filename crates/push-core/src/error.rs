@@ -29,6 +29,9 @@ pub enum Error {
     SelectorEmpty,
     /// The selector names more topics than [`MAX_SELECTOR_TOPICS`](crate::MAX_SELECTOR_TOPICS).
     SelectorTooLarge,
+    /// A query parameter is not strictly `application/x-www-form-urlencoded`: an escape that is
+    /// not `%` and two hex digits, or bytes that are not UTF-8 once decoded.
+    QueryInvalid,
     /// The broker has shut down.
     BrokerClosed,
     /// The broker's backing store is unreachable or failed.
@@ -57,6 +60,9 @@ impl fmt::Display for Error {
             Self::TopicInvalidCharacter => "the topic contains a control character",
             Self::SelectorEmpty => "the selector names no topic",
             Self::SelectorTooLarge => "the selector names too many topics",
+            Self::QueryInvalid => {
+                "a query parameter has an invalid %-escape or is not UTF-8 once decoded"
+            }
             Self::BrokerClosed => "the broker has shut down",
             Self::BrokerUnavailable => "the broker is unavailable",
             Self::TopicLimit => {

@@ -51,6 +51,7 @@ mod cursor;
 mod delivery;
 mod error;
 mod event;
+mod form;
 mod json;
 mod topic;
 
@@ -63,5 +64,6 @@ pub use cursor::{Cursor, CursorText, MAX_CURSOR_LEN};
 pub use delivery::{CloseReason, Delivery, Gap, GapReason, Published, WireFormat};
 pub use error::Error;
 pub use event::Event;
+pub use form::form_decode;
 pub use json::push_json_string;
 pub use topic::{MAX_SELECTOR_TOPICS, MAX_TOPIC_LEN, Selector, Topic};

@@ -84,15 +84,65 @@ impl From<push_sse::Error> for Error {
 
 /// True when h2 refused a `PUSH_PROMISE` because the peer sent `SETTINGS_ENABLE_PUSH = 0`.
 ///
-/// h2 0.4 exposes this only through the error's text (`UserError::PeerDisabledServerPush`); the
-/// match is on the stable part of that message.
+/// h2 0.4.20 keeps the peer's `SETTINGS_ENABLE_PUSH` to itself (no accessor on the server
+/// connection or on `SendResponse`), and its `UserError::PeerDisabledServerPush` is private: the
+/// refusal is only visible as an error that is none of the public kinds (no reason, not I/O,
+/// not a reset, not a GOAWAY) with the text "sending PUSH_PROMISE to peer who disabled server
+/// push". Both are checked, and `the_push_disabled_signal_of_h2_is_pinned` pins that behaviour
+/// against a real h2 client, so an h2 upgrade that changes it fails the tests instead of
+/// turning every refusal into an ordinary skip.
 pub(crate) fn is_push_disabled(error: &h2::Error) -> bool {
-    error.to_string().contains("disabled server push")
+    error.reason().is_none()
+        && !error.is_io()
+        && !error.is_reset()
+        && !error.is_go_away()
+        && error.to_string().contains("disabled server push")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pins the dependency: with a client that sent `SETTINGS_ENABLE_PUSH = 0`, h2's
+    /// `push_request` fails with the error `is_push_disabled` recognises; with push enabled it
+    /// succeeds and nothing is misread as disabled.
+    #[tokio::test]
+    async fn the_push_disabled_signal_of_h2_is_pinned() {
+        for enable_push in [false, true] {
+            let (client_io, server_io) = tokio::io::duplex(64 << 10);
+            let server = tokio::spawn(async move {
+                let mut connection = h2::server::handshake(server_io).await.unwrap();
+                let (request, mut respond) = connection.accept().await.unwrap().unwrap();
+                drop(request);
+                let push = http::Request::get("http://example.com/pushed")
+                    .body(())
+                    .unwrap();
+                let outcome = respond.push_request(push).map(drop);
+                respond
+                    .send_response(http::Response::new(()), true)
+                    .unwrap();
+                tokio::spawn(async move { while connection.accept().await.is_some() {} });
+                outcome
+            });
+            let mut builder = h2::client::Builder::new();
+            builder.enable_push(enable_push);
+            let (mut send, connection) = builder
+                .handshake::<_, bytes::Bytes>(client_io)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            let get = http::Request::get("http://example.com/").body(()).unwrap();
+            let (response, _) = send.send_request(get, true).unwrap();
+            let _ = response.await;
+            match server.await.unwrap() {
+                Err(error) => {
+                    assert!(!enable_push, "push enabled, yet refused: {error}");
+                    assert!(is_push_disabled(&error), "h2's signal changed: {error:?}");
+                }
+                Ok(()) => assert!(enable_push, "h2 no longer refuses a disabled push"),
+            }
+        }
+    }
 
     #[test]
     fn result_stays_small() {

@@ -6,7 +6,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::{Authority, PathAndQuery, Scheme, Uri};
 use http::{Method, Request};
 
-use crate::resolve::resolve;
+use crate::resolve::{canonical_authority, resolve};
 use crate::{Error, PushConfig};
 
 /// The longest push target accepted, in bytes.
@@ -36,10 +36,15 @@ impl PushContext {
     }
 
     pub(crate) fn build<B>(config: &PushConfig, parent: &Request<B>, copy: bool) -> Self {
-        let parent_authority = parent.uri().authority().cloned().or_else(|| {
-            let host = parent.headers().get(header::HOST)?;
-            Authority::try_from(host.as_bytes()).ok()
-        });
+        let parent_authority = parent
+            .uri()
+            .authority()
+            .cloned()
+            .or_else(|| {
+                let host = parent.headers().get(header::HOST)?;
+                Authority::try_from(host.as_bytes()).ok()
+            })
+            .map(canonical_authority);
         let mut headers = HeaderMap::new();
         let copy_headers = copy && !parent.headers().is_empty();
         let copy = config
@@ -250,7 +255,13 @@ mod tests {
             "http://example.com/app/app.js?v=1"
         );
         assert_eq!(uri("../a/./b/../c").unwrap(), "http://example.com/a/c");
-        assert_eq!(uri("http://EXAMPLE.com/x").unwrap(), "http://EXAMPLE.com/x");
+        // A host is case-insensitive: one resource, one URI (the fuzzer's find, issue 10).
+        assert_eq!(uri("http://EXAMPLE.com/x").unwrap(), "http://example.com/x");
+        assert_eq!(uri("//Example.com/net").unwrap(), "http://example.com/net");
+        assert_eq!(
+            uri("http://example.com:/x").unwrap(),
+            "http://example.com/x"
+        );
         assert_eq!(uri("//example.com/y").unwrap(), "http://example.com/y");
         assert_eq!(uri("?q").unwrap(), "http://example.com/app/?q");
         assert_eq!(uri("http://example.com").unwrap(), "http://example.com/");
@@ -271,6 +282,19 @@ mod tests {
         assert!(matches!(uri("//u@example.com/"), Err(Error::InvalidTarget)));
         assert!(matches!(uri("/a b"), Err(Error::InvalidTarget)));
         assert!(matches!(uri(""), Err(Error::InvalidTarget)));
+    }
+
+    #[test]
+    fn the_parents_authority_is_canonical_too() {
+        let config = PushConfig::new(Scheme::HTTPS);
+        let parent = Request::get("/page")
+            .header("host", "WWW.Example.com:8443")
+            .body(())
+            .unwrap();
+        let cx = PushContext::new(&config, &parent);
+        assert_eq!(cx.parent_authority().unwrap(), "www.example.com:8443");
+        let push = PushRequest::get(&cx, "style.css").unwrap();
+        assert_eq!(push.uri(), "https://www.example.com:8443/style.css");
     }
 
     #[test]

@@ -116,7 +116,22 @@ fn split_authority(rest: &str) -> Result<(Authority, &str), Error> {
     if authority.as_str().contains('@') || authority.host().is_empty() {
         return Err(Error::InvalidTarget);
     }
-    Ok((authority, &rest[end..]))
+    Ok((canonical_authority(authority), &rest[end..]))
+}
+
+/// The canonical form of an authority without userinfo (RFC 3986 §6.2.2.1, §6.2.3): the host in
+/// lower case (a host is case-insensitive, so `Example.com` and `example.com` are one resource,
+/// one cache key, one diary entry) and no empty port (`example.com:` is `example.com`).
+/// Already-canonical authorities are returned as they are, without a copy.
+pub(crate) fn canonical_authority(authority: Authority) -> Authority {
+    let text = authority.as_str();
+    let empty_port = text.ends_with(':');
+    if !empty_port && !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return authority;
+    }
+    let text = text.strip_suffix(':').unwrap_or(text).to_ascii_lowercase();
+    // Lower-casing ASCII letters and dropping an empty port keep an authority valid.
+    Authority::try_from(text).unwrap_or(authority)
 }
 
 /// Whether `remove_dot_segments` could change `path` (conservatively: any segment that starts
@@ -176,6 +191,21 @@ mod tests {
             ("/../../x", "/x"),
         ] {
             assert_eq!(remove_dot_segments(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn authorities_are_canonical() {
+        for (given, canonical) in [
+            ("Example.COM", "example.com"),
+            ("EXAMPLE.com:8443", "example.com:8443"),
+            ("example.com:", "example.com"),
+            ("[::1]:80", "[::1]:80"),
+            ("[FE80::1]", "[fe80::1]"),
+            ("example.com", "example.com"),
+        ] {
+            let authority = canonical_authority(given.parse().unwrap());
+            assert_eq!(authority.as_str(), canonical, "{given}");
         }
     }
 

@@ -19,8 +19,6 @@ pub enum Error {
     DuplicateParameter(&'static str),
     /// The `wait` query parameter is not a whole number of seconds.
     InvalidWait,
-    /// The `wait` preference of the `Prefer` header (RFC 7240) is not a whole number of seconds.
-    InvalidPreferWait,
     /// The broker refused the subscription (shut down or unavailable).
     Broker(push_core::Error),
     /// Client: the server answered with an unexpected status code.
@@ -41,8 +39,7 @@ impl Error {
             | Self::InvalidTopic(_)
             | Self::InvalidSince(_)
             | Self::DuplicateParameter(_)
-            | Self::InvalidWait
-            | Self::InvalidPreferWait => 400,
+            | Self::InvalidWait => 400,
             Self::Broker(_) => 503,
             Self::Status(_) | Self::InvalidResponse(_) | Self::Transport(_) => 502,
         }
@@ -73,9 +70,6 @@ impl fmt::Display for Error {
             Self::InvalidWait => {
                 f.write_str("invalid wait: the query parameter is not a whole number of seconds")
             }
-            Self::InvalidPreferWait => f.write_str(
-                "invalid wait: the Prefer header's wait is not a whole number of seconds",
-            ),
             Self::Broker(e) => write!(f, "the broker cannot serve: {e}"),
             Self::Status(s) => write!(f, "the server answered with status {s}"),
             Self::InvalidResponse(what) => write!(f, "invalid long-poll response: {what}"),
@@ -104,7 +98,6 @@ mod tests {
         assert_eq!(e.status(), 400);
         assert!(e.to_string().starts_with("invalid since cursor: "));
         assert!(Error::InvalidWait.to_string().contains("wait"));
-        assert!(Error::InvalidPreferWait.to_string().contains("Prefer"));
         assert_eq!(Error::Broker(push_core::Error::BrokerClosed).status(), 503);
         assert!(Error::Status(503).is_transient());
         assert!(!Error::Status(400).is_transient());

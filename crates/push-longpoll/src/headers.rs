@@ -5,11 +5,12 @@ use core::time::Duration;
 
 use push_core::Cursor;
 
-use crate::Error;
 use crate::request::{MAX_ETAGS, parse_seconds};
 
-/// The first `wait` preference of the `Prefer` header values.
-pub(crate) fn prefer_wait(values: &[&[u8]]) -> Result<Option<Duration>, Error> {
+/// The first `wait` preference of the `Prefer` header values. RFC 7240 §2: a preference the
+/// server cannot parse is ignored (no error), and only the first instance of a preference is
+/// considered, so a malformed first `wait` means no preference at all.
+pub(crate) fn prefer_wait(values: &[&[u8]]) -> Option<Duration> {
     for value in values {
         for preference in split_unquoted(value, b',') {
             let head = split_unquoted(preference, b';').next().unwrap_or_default();
@@ -20,17 +21,14 @@ pub(crate) fn prefer_wait(values: &[&[u8]]) -> Result<Option<Duration>, Error> {
             if !name.eq_ignore_ascii_case(b"wait") {
                 continue;
             }
-            let word = word.ok_or(Error::InvalidPreferWait)?;
-            let word = match word {
+            let word = match word? {
                 [b'"', inner @ .., b'"'] => inner,
                 other => other,
             };
-            return parse_seconds(word)
-                .map(Some)
-                .ok_or(Error::InvalidPreferWait);
+            return parse_seconds(word);
         }
     }
-    Ok(None)
+    None
 }
 
 /// Splits on `sep` outside double-quoted strings (a backslash escapes inside them).

@@ -123,6 +123,8 @@
 mod config;
 mod error;
 mod exchange;
+#[cfg(feature = "http")]
+mod fuzzing;
 mod headers;
 mod json;
 mod reply;
@@ -152,6 +154,9 @@ pub use tokio::server::serve;
 /// Hooks for the fuzz targets and the seed-replay test; not part of the API.
 #[doc(hidden)]
 pub mod __fuzz {
+    #[cfg(feature = "http")]
+    pub use crate::fuzzing::longpoll_headers;
+
     /// Parses arbitrary bytes as a request: the query, the `Prefer` value and the
     /// `If-None-Match` value, separated by `\n`. Never panics; checks a few invariants.
     pub fn longpoll_request(data: &[u8]) {

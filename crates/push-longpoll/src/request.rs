@@ -122,7 +122,7 @@ impl PollRequest {
         request.wait = match wait {
             Some(w) => Some(w),
             None => {
-                let preferred = prefer_wait(prefer)?;
+                let preferred = prefer_wait(prefer);
                 request.wait_preferred = preferred.is_some();
                 preferred
             }
@@ -180,49 +180,11 @@ fn decode(input: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
     })
 }
 
-/// Decodes `application/x-www-form-urlencoded` text (`+` is a space); borrows `input` when it
-/// has nothing to decode.
+/// Decodes `application/x-www-form-urlencoded` text strictly (`push_core::form_decode`): an
+/// escape that is not `%` and two hex digits, or bytes that are not UTF-8, are
+/// [`Error::InvalidQuery`], never decoded lossily or taken literally.
 pub(crate) fn percent_decode(input: &[u8]) -> Result<Cow<'_, str>, Error> {
-    if !input.iter().any(|&b| b == b'%' || b == b'+') {
-        return core::str::from_utf8(input)
-            .map(Cow::Borrowed)
-            .map_err(|_| Error::InvalidQuery);
-    }
-    let mut out = Vec::with_capacity(input.len());
-    let mut i = 0;
-    while i < input.len() {
-        match input[i] {
-            b'%' => {
-                let hi = input.get(i + 1).and_then(|&b| hex(b));
-                let lo = input.get(i + 2).and_then(|&b| hex(b));
-                let (Some(hi), Some(lo)) = (hi, lo) else {
-                    return Err(Error::InvalidQuery);
-                };
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out)
-        .map(Cow::Owned)
-        .map_err(|_| Error::InvalidQuery)
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    push_core::form_decode(input).ok_or(Error::InvalidQuery)
 }
 
 /// `1*DIGIT` seconds; a value too large for a `u64` saturates (it is capped later anyway).
@@ -287,6 +249,11 @@ mod tests {
             parse("topic=%ff", &[], &[]),
             Err(Error::InvalidQuery)
         ));
+        // Lossy decoding would make these two one topic.
+        assert!(matches!(
+            parse("topic=a%ffb&topic=a%feb", &[], &[]),
+            Err(Error::InvalidQuery)
+        ));
         assert!(matches!(
             parse("topic=%0a", &[], &[]),
             Err(Error::InvalidTopic(_))
@@ -311,8 +278,16 @@ mod tests {
             Some(Duration::from_secs(3))
         );
         assert_eq!(w(&["return=minimal"]).unwrap(), None);
-        assert!(matches!(w(&["wait=soon"]), Err(Error::InvalidPreferWait)));
-        assert!(matches!(w(&["wait"]), Err(Error::InvalidPreferWait)));
+        // RFC 7240 §2: a preference the server cannot parse is ignored, not refused; only the
+        // first `wait` counts, so a later one does not stand in for it.
+        assert_eq!(w(&["wait=soon"]).unwrap(), None);
+        assert_eq!(w(&["wait"]).unwrap(), None);
+        assert_eq!(w(&["wait=-1, wait=5"]).unwrap(), None);
+        assert!(
+            !parse("topic=a", &["wait=1.5"], &[])
+                .unwrap()
+                .wait_preferred()
+        );
         // The query parameter wins, and a bad Prefer is not even looked at then.
         let r = parse("topic=a&wait=0", &["wait=soon"], &[]).unwrap();
         assert_eq!(r.wait(), Some(Duration::ZERO));

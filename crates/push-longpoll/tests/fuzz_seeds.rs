@@ -1,4 +1,5 @@
-//! Replays the committed fuzz seeds of the `longpoll_request` target on stable.
+//! Replays the committed fuzz seeds of the `longpoll_request` and `longpoll_headers` targets on
+//! stable.
 
 #[test]
 fn longpoll_request_seeds() {
@@ -7,5 +8,16 @@ fn longpoll_request_seeds() {
         "longpoll_request",
         10,
         push_longpoll::__fuzz::longpoll_request,
+    );
+}
+
+#[cfg(feature = "http")]
+#[test]
+fn longpoll_headers_seeds() {
+    push_core::__fuzz::replay_seeds(
+        env!("CARGO_MANIFEST_DIR"),
+        "longpoll_headers",
+        10,
+        push_longpoll::__fuzz::longpoll_headers,
     );
 }

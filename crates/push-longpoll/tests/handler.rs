@@ -3,6 +3,7 @@
 
 use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -106,6 +107,8 @@ async fn bad_input_is_a_400_saying_which() {
         let text = String::from_utf8(response.body().to_vec()).unwrap();
         assert!(text.contains(needle), "{uri}: {text}");
     }
+    // RFC 7240 §2: a preference the server cannot parse is ignored, not refused: the poll is
+    // served with the default hold and says nothing was applied.
     let response = h
         .handle(
             &Request::get("/poll?topic=t")
@@ -114,8 +117,81 @@ async fn bad_input_is_a_400_saying_which() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(response.status(), 400);
-    assert!(String::from_utf8_lossy(response.body()).contains("Prefer"));
+    assert_eq!(response.status(), 204);
+    assert!(response.headers().get("preference-applied").is_none());
+}
+
+/// A broker that publishes one event (once) the first time a subscription's poll finds
+/// nothing: the event lands exactly between the handler's check and its hold.
+struct RacingBroker(MemoryBroker, Arc<AtomicBool>);
+
+struct RacingSubscription {
+    inner: push_broker::MemorySubscription,
+    broker: MemoryBroker,
+    raced: Arc<AtomicBool>,
+}
+
+impl push_core::Broker for RacingBroker {
+    type Subscription = RacingSubscription;
+
+    fn publish(
+        &self,
+        topic: &Topic,
+        event: Event,
+    ) -> impl Future<Output = Result<push_core::Cursor, push_core::Error>> + Send {
+        self.0.publish(topic, event)
+    }
+
+    fn subscribe(
+        &self,
+        selector: &push_core::Selector,
+        from: Option<push_core::Cursor>,
+    ) -> Result<RacingSubscription, push_core::Error> {
+        Ok(RacingSubscription {
+            inner: self.0.subscribe(selector, from)?,
+            broker: self.0.clone(),
+            raced: Arc::clone(&self.1),
+        })
+    }
+
+    fn head(&self) -> push_core::Cursor {
+        self.0.head()
+    }
+}
+
+impl futures_core::Stream for RacingSubscription {
+    type Item = push_core::Delivery;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = Pin::new(&mut self.inner).poll_next(cx);
+        if polled.is_pending() && !self.raced.swap(true, Ordering::SeqCst) {
+            let topic = Topic::new("t").unwrap();
+            self.broker
+                .publish_now(&topic, Event::new("in the gap"))
+                .unwrap();
+        }
+        polled
+    }
+}
+
+impl push_core::Subscription for RacingSubscription {
+    fn cursor(&self) -> push_core::Cursor {
+        self.inner.cursor()
+    }
+}
+
+/// The lost-event race, made deterministic: a check that found nothing, then a publish, then
+/// the hold. Registered first, the hold is woken by that publish and answers with it; a handler
+/// that checked before registering would hold for the whole wait and answer 204.
+#[tokio::test(start_paused = true)]
+async fn a_publish_between_the_check_and_the_hold_is_delivered() {
+    let h = Handler::new(
+        RacingBroker(MemoryBroker::default(), Arc::default()),
+        Config::default().jitter(Duration::ZERO),
+    );
+    let response = h.handle(&get("/poll?topic=t&wait=20")).await;
+    assert_eq!(response.status(), 200, "the event in the gap was lost");
+    assert_eq!(json(&response)["events"][0]["data"], "in the gap");
 }
 
 #[tokio::test(start_paused = true)]

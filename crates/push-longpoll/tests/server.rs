@@ -291,3 +291,28 @@ async fn many_polls_held_on_one_http2_connection_and_one_reset_alone() {
         assert_eq!(v["next"], cursor.to_string());
     }
 }
+
+#[tokio::test]
+async fn a_publish_names_topics_by_the_one_strict_rule() {
+    let (addr, handler) = start().await;
+    // Every `topic=` counts (Mercure's union): one cursor per topic, in topic order.
+    let both = send(addr, "POST", "/publish?topic=b&topic=a&topic=b", "", "x").await;
+    assert_eq!(both.status, 200, "{}", both.body);
+    let cursors: Vec<&str> = both.body.lines().collect();
+    assert_eq!(cursors.len(), 2, "{}", both.body);
+    for name in ["a", "b"] {
+        let topic = Topic::new(name).unwrap();
+        assert_eq!(handler.broker().retained(&topic), 1, "{name}");
+    }
+    // Invalid escapes and non-UTF-8 are refused, never decoded lossily or taken literally.
+    for target in [
+        "/publish?topic=a%ffb",
+        "/publish?topic=a%feb",
+        "/publish?topic=%zz",
+    ] {
+        let refused = send(addr, "POST", target, "", "x").await;
+        assert_eq!(refused.status, 400, "{target}: {}", refused.body);
+    }
+    let literal = Topic::new("%zz").unwrap();
+    assert_eq!(handler.broker().retained(&literal), 0);
+}

@@ -22,7 +22,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use push_broker::MemoryBroker;
-use push_core::{Event, Selector, Topic};
+use push_core::Event;
 use push_sse::{SseBody, SseConfig};
 
 type Body = Either<SseBody<push_broker::MemorySubscription>, Full<Bytes>>;
@@ -65,40 +65,19 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     response
 }
 
-/// Decodes `%XX` escapes and `+` in a query component (invalid escapes stay as they are).
-fn unescape(s: &str) -> String {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => match (
-                bytes.get(i + 1).and_then(|&b| hex(b)),
-                bytes.get(i + 2).and_then(|&b| hex(b)),
-            ) {
-                (Some(hi), Some(lo)) => {
-                    out.push(hi << 4 | lo);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn params<'a>(query: &'a str, name: &'a str) -> impl Iterator<Item = String> + 'a {
-    query
+/// The first `name=` parameter of `query`, decoded strictly (`None` when absent; an invalid
+/// escape is an error, not text).
+fn param(query: &str, name: &str) -> Result<Option<String>, String> {
+    let Some(value) = query
         .split('&')
         .filter_map(|pair| pair.split_once('='))
-        .filter(move |(k, _)| *k == name)
-        .map(|(_, v)| unescape(v))
+        .find_map(|(k, v)| (k == name).then_some(v))
+    else {
+        return Ok(None);
+    };
+    push_core::form_decode(value.as_bytes())
+        .map(|v| Some(v.into_owned()))
+        .ok_or_else(|| format!("{name}: invalid %-escape or not UTF-8\n"))
 }
 
 async fn handle(
@@ -106,7 +85,8 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let query = request.uri().query().unwrap_or("").to_owned();
-    let topics: Result<Vec<Topic>, _> = params(&query, "topic").map(|t| Topic::new(&t)).collect();
+    // Every `topic=` counts (their union), decoded strictly: the library's one rule.
+    let topics = push_sse::query_selector(Some(&query));
     let response = match (request.method(), request.uri().path()) {
         (&Method::GET, "/") => {
             let mut r = text(StatusCode::OK, PAGE);
@@ -116,8 +96,8 @@ async fn handle(
             );
             r
         }
-        (&Method::GET, "/events") => match topics.map(Selector::new) {
-            Ok(Ok(selector)) => {
+        (&Method::GET, "/events") => match topics {
+            Ok(selector) => {
                 let config = SseConfig::default().keep_alive(Some(Duration::from_secs(15)));
                 match push_sse::subscribe(
                     &broker,
@@ -131,20 +111,22 @@ async fn handle(
                         .map(|b| Either::Right(Full::new(Bytes::from(b)))),
                 }
             }
-            Ok(Err(e)) | Err(e) => text(StatusCode::BAD_REQUEST, format!("topic: {e}\n")),
+            Err(e) => {
+                push_sse::error_response(&e).map(|b| Either::Right(Full::new(Bytes::from(b))))
+            }
         },
         (&Method::POST, "/publish") => {
-            let topic = match topics.as_deref() {
-                Ok([topic]) => topic.clone(),
-                Ok(_) => {
-                    return Ok(text(
-                        StatusCode::BAD_REQUEST,
-                        "publish wants exactly one topic\n",
-                    ));
+            let selector = match topics {
+                Ok(selector) => selector,
+                Err(e) => {
+                    return Ok(push_sse::error_response(&e)
+                        .map(|b| Either::Right(Full::new(Bytes::from(b)))));
                 }
-                Err(e) => return Ok(text(StatusCode::BAD_REQUEST, format!("topic: {e}\n"))),
             };
-            let event_type = params(&query, "event").next();
+            let event_type = match param(&query, "event") {
+                Ok(t) => t,
+                Err(e) => return Ok(text(StatusCode::BAD_REQUEST, e)),
+            };
             let body = match Limited::new(request.into_body(), MAX_PUBLISH)
                 .collect()
                 .await
@@ -159,11 +141,20 @@ async fn handle(
             };
             let mut event = Event::new(body);
             event.event = event_type;
-            match broker.publish_now(&topic, event) {
-                Ok(cursor) => text(StatusCode::OK, format!("{cursor}\n")),
-                // Closed, or `TopicLimit`: the server's capacity, not this client's rate, so 503.
-                Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")),
+            // Refused now, with the reason, rather than delivered later as an `unencodable` gap.
+            if let Err(e) = push_sse::check_encodable(&event) {
+                return Ok(text(StatusCode::BAD_REQUEST, format!("{e}\n")));
             }
+            // Published to every topic named; one cursor per line, in topic order.
+            let mut cursors = String::new();
+            for topic in selector.topics() {
+                match broker.publish_now(topic, event.clone()) {
+                    Ok(cursor) => cursors.push_str(&format!("{cursor}\n")),
+                    // Closed, or `TopicLimit`: the server's capacity, not this client's rate.
+                    Err(e) => return Ok(text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n"))),
+                }
+            }
+            text(StatusCode::OK, cursors)
         }
         _ => text(
             StatusCode::NOT_FOUND,

@@ -44,6 +44,35 @@ pub fn encode_event(event: &Event, dst: &mut BytesMut) -> Result<(), Error> {
     )
 }
 
+/// Checks that `event` can be sent over SSE, with the reason when it cannot: the test a publish
+/// path runs before accepting an event (answering 400 with the error's text), so that an event
+/// SSE cannot carry is refused when it is published rather than delivered later as an
+/// `unencodable` gap.
+///
+/// # Errors
+/// [`Error::InvalidEventType`] / [`Error::InvalidId`]: CR, LF or NUL in the type or id;
+/// [`Error::DataNotUtf8`]: data that is not UTF-8. Exactly the values [`encode_event`] refuses.
+///
+/// ```
+/// use push_core::Event;
+///
+/// assert!(push_sse::check_encodable(&Event::new("fine").with_event("tick")).is_ok());
+/// let refused = push_sse::check_encodable(&Event::new("x").with_event("a\nb")).unwrap_err();
+/// assert_eq!(refused, push_sse::Error::InvalidEventType);
+/// ```
+pub fn check_encodable(event: &Event) -> Result<(), Error> {
+    if event.event.as_deref().is_some_and(has_line_break_or_nul) {
+        return Err(Error::InvalidEventType);
+    }
+    if event.id.as_deref().is_some_and(has_line_break_or_nul) {
+        return Err(Error::InvalidId);
+    }
+    if crate::utf8::text(&event.data).is_none() {
+        return Err(Error::DataNotUtf8);
+    }
+    Ok(())
+}
+
 /// Encodes a broker's event for SSE, with its **cursor** as the SSE `id`, and caches the bytes in
 /// the [`Published`] (so fan-out to many subscribers encodes once).
 ///
@@ -261,6 +290,29 @@ fn put_retry(ms: u64, dst: &mut BytesMut) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_encodable_refuses_exactly_what_the_encoder_refuses() {
+        let cases = [
+            (Event::new("ok").with_event("t").with_id("1"), None),
+            (Event::new("a\r\nb"), None),
+            (
+                Event::new("x").with_event("a\rb"),
+                Some(Error::InvalidEventType),
+            ),
+            (
+                Event::new("x").with_event("a\0"),
+                Some(Error::InvalidEventType),
+            ),
+            (Event::new("x").with_id("1\n2"), Some(Error::InvalidId)),
+            (Event::new(&b"\xff"[..]), Some(Error::DataNotUtf8)),
+        ];
+        for (event, refused) in cases {
+            assert_eq!(check_encodable(&event).err(), refused, "{event:?}");
+            let encoded = encode_event(&event, &mut BytesMut::new());
+            assert_eq!(encoded.err(), refused, "{event:?}");
+        }
+    }
 
     fn enc(e: &Event) -> Result<Vec<u8>, Error> {
         let mut out = BytesMut::new();

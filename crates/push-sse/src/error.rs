@@ -32,6 +32,9 @@ pub enum Error {
     Cursor(push_core::Error),
     /// The broker refused the subscription (it is closed or unavailable).
     Broker(push_core::Error),
+    /// The topics of a request's query are malformed (an invalid escape, a bad topic name, none
+    /// or too many); the inner error says which.
+    Topic(push_core::Error),
 }
 
 impl fmt::Display for Error {
@@ -49,6 +52,7 @@ impl fmt::Display for Error {
             Self::InvalidComment => f.write_str("the comment contains CR or LF"),
             Self::Cursor(e) => write!(f, "bad Last-Event-ID: {e}"),
             Self::Broker(e) => write!(f, "cannot subscribe: {e}"),
+            Self::Topic(e) => write!(f, "bad topic in the query: {e}"),
         }
     }
 }
@@ -56,7 +60,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Cursor(e) | Self::Broker(e) => Some(e),
+            Self::Cursor(e) | Self::Broker(e) | Self::Topic(e) => Some(e),
             _ => None,
         }
     }
@@ -77,6 +81,7 @@ mod tests {
             Error::InvalidComment,
             Error::Cursor(push_core::Error::CursorEmpty),
             Error::Broker(push_core::Error::BrokerClosed),
+            Error::Topic(push_core::Error::QueryInvalid),
         ] {
             assert!(!e.to_string().is_empty());
             let _: &dyn std::error::Error = &e;

@@ -79,7 +79,9 @@
 //!   body, [`SseBody`], writes each event as soon as it is published, with the cursor as its `id`
 //!   (so `Last-Event-ID` resumes exactly), gaps as `gap` events, keep-alive comments, and a clean
 //!   end on shutdown. It works with hyper 1.x directly and with axum (which accepts any
-//!   `http::Response` whose body is an `http_body::Body`).
+//!   `http::Response` whose body is an `http_body::Body`). [`query_selector`] reads the topics of
+//!   a request's query by one strict rule (the union of every `topic=`); a publish path checks
+//!   an event with [`check_encodable`] and refuses (400) what SSE cannot carry.
 //! - `client` feature: [`EventSource`], a reconnecting client like the browser's; with `tls`, it
 //!   also takes `https://` URLs. Its decisions are made by [`EventSourceState`], a sans-IO state
 //!   machine available without any feature: stream bytes, ends and the current time in; items
@@ -114,6 +116,8 @@ mod field;
 mod frame;
 mod interpret;
 mod line;
+#[cfg(feature = "server")]
+mod request;
 mod scan;
 #[cfg(feature = "server")]
 mod server;
@@ -126,9 +130,11 @@ pub use backoff::{Backoff, DEFAULT_MIN_DELAY, ReconnectPolicy};
 pub use client::{ClientError, EventSource};
 pub use config::{Config, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_LINE_LEN};
 pub use decode::{Decoder, Item};
-pub use encode::{encode_comment, encode_event, encode_published, encode_retry};
+pub use encode::{check_encodable, encode_comment, encode_event, encode_published, encode_retry};
 pub use error::Error;
 pub use frame::{EventRef, ItemRef, RawItem, SseEvent};
+#[cfg(feature = "server")]
+pub use request::query_selector;
 #[cfg(feature = "server")]
 pub use server::{
     LAST_EVENT_ID_PARAMS, SseBody, SseConfig, encode_gap, error_response, response, resume_cursor,

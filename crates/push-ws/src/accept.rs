@@ -1,14 +1,15 @@
 //! The handshake policy: Origin, subprotocols and the upgrade headers, as a pure function over
 //! an `http::Request`, plus the limits every accepted connection gets.
 
-use core::fmt;
+use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderValue};
-use http::{Method, Request, Response, StatusCode, Version};
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use http::{Method, Request, StatusCode, Version};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::meter::Budget;
 use crate::origin::OriginPolicy;
+use crate::{Accepted, Refusal};
 
 /// How WebSocket upgrades are accepted: who may connect (the [`OriginPolicy`]), which
 /// subprotocols are spoken, and the limits suited to untrusted peers.
@@ -16,6 +17,12 @@ use crate::origin::OriginPolicy;
 /// The defaults refuse cross-site browser upgrades (403), accept clients that send no `Origin`
 /// (non-browser clients, which cannot be protected by `Origin` anyway), limit messages to 1 MiB
 /// and frames to 256 KiB, and use a 4 KiB read buffer so an idle connection costs a few KiB.
+///
+/// Two limits hold across connections: the bytes of all unfinished incoming messages
+/// ([`partial_message_budget`](Self::partial_message_budget), 64 MiB) and the frames of one
+/// message ([`max_frames_per_message`](Self::max_frames_per_message), 256). The budget is
+/// shared by this configuration and its clones, so clone one configuration for every connection
+/// of a server (a second `AcceptConfig::default()` has a budget of its own).
 ///
 /// ```
 /// use push_ws::AcceptConfig;
@@ -36,7 +43,15 @@ pub struct AcceptConfig {
     max_frame_size: usize,
     read_buffer_size: usize,
     write_buffer_size: usize,
+    budget: Arc<Budget>,
+    max_frames_per_message: u32,
 }
+
+/// 64 MiB: 64 peers can each send a message of the default 1 MiB limit in pieces at once.
+/// tungstenite holds up to about twice the bytes it assembles (a growing buffer), so the
+/// worst case stays near 128 MiB, which a 1 GiB server can afford beside 10,000 idle
+/// connections (about 7.6 KiB each).
+const DEFAULT_PARTIAL_MESSAGE_BUDGET: usize = 64 << 20;
 
 impl Default for AcceptConfig {
     fn default() -> Self {
@@ -48,6 +63,8 @@ impl Default for AcceptConfig {
             max_frame_size: 256 << 10,
             read_buffer_size: 4 << 10,
             write_buffer_size: 32 << 10,
+            budget: Budget::new(DEFAULT_PARTIAL_MESSAGE_BUDGET),
+            max_frames_per_message: 256,
         }
     }
 }
@@ -124,6 +141,42 @@ impl AcceptConfig {
     pub fn write_buffer_size(mut self, bytes: usize) -> Self {
         self.write_buffer_size = bytes;
         self
+    }
+
+    /// The most bytes that all the unfinished incoming messages of the connections sharing this
+    /// configuration (and its clones) may hold together (default 64 MiB). A frame counts with
+    /// its declared length from the moment its header arrives (that is when tungstenite
+    /// reserves room for it) until its message is complete. A frame that does not fit closes
+    /// its connection with 1009; the others are untouched.
+    ///
+    /// Setting it starts a new budget, shared by the clones made after this call.
+    #[must_use]
+    pub fn partial_message_budget(mut self, bytes: usize) -> Self {
+        self.budget = Budget::new(bytes);
+        self
+    }
+
+    /// The most frames one incoming message may arrive in (default 256, at least 1); more
+    /// closes the connection with 1008. Browsers send a message as one frame; a peer that sends
+    /// endless empty continuation frames costs CPU but no memory, and only this stops it.
+    #[must_use]
+    pub fn max_frames_per_message(mut self, frames: u32) -> Self {
+        self.max_frames_per_message = frames.max(1);
+        self
+    }
+
+    /// The bytes the unfinished messages of this configuration's connections hold now, and the
+    /// budget's limit.
+    pub fn partial_message_bytes(&self) -> (usize, usize) {
+        (self.budget.in_use(), self.budget.limit())
+    }
+
+    pub(crate) fn budget(&self) -> Arc<Budget> {
+        Arc::clone(&self.budget)
+    }
+
+    pub(crate) fn frames_per_message(&self) -> u32 {
+        self.max_frames_per_message
     }
 
     /// The tungstenite configuration these limits translate to.
@@ -246,84 +299,6 @@ fn check_extended_connect<B>(request: &Request<B>) -> Result<(), Refusal> {
     check_version(request.headers())
 }
 
-/// An accepted upgrade: what to answer, and the subprotocol chosen.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Accepted {
-    key: Option<HeaderValue>,
-    protocol: Option<HeaderValue>,
-}
-
-impl Accepted {
-    /// The subprotocol selected, if any.
-    pub fn protocol(&self) -> Option<&str> {
-        self.protocol.as_ref().and_then(|p| p.to_str().ok())
-    }
-
-    /// The response to send: `101 Switching Protocols` with `Sec-WebSocket-Accept` for HTTP/1.1,
-    /// `200 OK` for an HTTP/2 extended CONNECT; with `Sec-WebSocket-Protocol` when one was chosen.
-    pub fn response(&self) -> Response<()> {
-        let mut response = Response::new(());
-        if self.key.is_some() {
-            *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-        }
-        let headers = response.headers_mut();
-        if let Some(key) = &self.key {
-            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-            headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-            let accept = derive_accept_key(key.as_bytes());
-            // Base64 output is always a valid header value.
-            if let Ok(v) = HeaderValue::from_str(&accept) {
-                headers.insert(header::SEC_WEBSOCKET_ACCEPT, v);
-            }
-        }
-        if let Some(p) = &self.protocol {
-            headers.insert(header::SEC_WEBSOCKET_PROTOCOL, p.clone());
-        }
-        response
-    }
-}
-
-/// A refused upgrade: the status to answer with (403 for the Origin policy, 400 for a malformed
-/// upgrade) and a short reason, also sent as the body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    status: StatusCode,
-    reason: &'static str,
-}
-
-impl Refusal {
-    pub(crate) const fn new(status: StatusCode, reason: &'static str) -> Self {
-        Self { status, reason }
-    }
-
-    /// The HTTP status to answer with.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// Why the upgrade was refused.
-    pub fn reason(&self) -> &'static str {
-        self.reason
-    }
-
-    /// The refusal as a response with the reason as a plain-text body.
-    pub fn response(&self) -> Response<String> {
-        let mut response = Response::new(format!("{}\n", self.reason));
-        *response.status_mut() = self.status;
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        response
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.status.as_u16(), self.reason)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,14 +366,5 @@ mod tests {
             config.check(&get.body(()).unwrap()).unwrap_err().status(),
             400
         );
-    }
-
-    #[test]
-    fn refusal_response_carries_status_and_reason() {
-        let refusal = Refusal::new(StatusCode::FORBIDDEN, "origin not allowed");
-        let response = refusal.response();
-        assert_eq!(response.status(), 403);
-        assert_eq!(response.body(), "origin not allowed\n");
-        assert_eq!(refusal.to_string(), "403 origin not allowed");
     }
 }

@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::{AcceptConfig, Accepted, Error, Refusal};
+use crate::{AcceptConfig, Accepted, Error, Metered, Refusal};
 
 /// The largest request head read (request line and headers); more is a 431.
 pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
@@ -20,7 +20,8 @@ pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
 const MAX_HEADERS: usize = 64;
 
 /// Reads the upgrade request from `stream`, applies `config` (Origin policy, subprotocols,
-/// limits) and completes the handshake.
+/// limits) and completes the handshake. The WebSocket reads through a [`Metered`] stream, so
+/// `config`'s budget for unfinished messages and its frames-per-message limit apply.
 ///
 /// Every request is answered: a refused upgrade with its 403 / 400 and [`Error::Refused`]; a
 /// request that is not a WebSocket upgrade at all (a plain `GET`, another method, HTTP/1.0, or
@@ -34,7 +35,7 @@ const MAX_HEADERS: usize = 64;
 pub async fn accept<S>(
     mut stream: S,
     config: &AcceptConfig,
-) -> Result<(WebSocketStream<S>, Accepted), Error>
+) -> Result<(WebSocketStream<Metered<S>>, Accepted), Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -71,10 +72,10 @@ where
         .write_all(&head_bytes(&accepted.response(), 0))
         .await?;
     stream.flush().await?;
+    // What the client sent after its head is read through the meter like the rest.
     let rest = buf.split_off(head_len);
-    let ws = WebSocketStream::from_partially_read(
-        stream,
-        rest,
+    let ws = WebSocketStream::from_raw_socket(
+        Metered::with_prefix(stream, rest, config),
         Role::Server,
         Some(config.websocket_config()),
     )

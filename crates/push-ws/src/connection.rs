@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::heartbeat::{Beat, Heartbeat};
+use crate::meter::Exceeded;
 use crate::{Ended, Error};
 
 /// The most replies queued by [`Handler::on_message`] before the connection stops reading from
@@ -114,7 +115,9 @@ pub trait Handler {
 /// peer is closed for bad input or silence.
 ///
 /// Bad input closes with the RFC 6455 code before returning the error: 1009 for a message or
-/// frame over the limits, 1007 for invalid UTF-8 in a text message, 1002 for a protocol error.
+/// frame over the limits (or over the budget for unfinished messages of a [`Metered`](crate::Metered)
+/// stream), 1008 for a message in more frames than allowed, 1007 for invalid UTF-8 in a text
+/// message, 1002 for a protocol error.
 /// A dead peer (no answer to a ping within the timeout) is logged and returned as
 /// [`Error::DeadPeer`].
 pub async fn run<S, H>(
@@ -322,7 +325,11 @@ where
                 return Some(Ok(Ended::Dropped));
             }
             tungstenite::Error::Protocol(_) => (CloseCode::Protocol, "protocol error"),
-            tungstenite::Error::Io(_) => return Some(Ok(Ended::Dropped)),
+            tungstenite::Error::Io(io) => match Exceeded::from_io(io) {
+                // The meter of a `Metered` stream refused the peer's next frame.
+                Some(exceeded) => (CloseCode::from(exceeded.close_code()), exceeded.reason()),
+                None => return Some(Ok(Ended::Dropped)),
+            },
             _ => return Some(Err(e.into())),
         };
         tracing::debug!(error = %e, code = u16::from(code), "closing the connection on bad input");

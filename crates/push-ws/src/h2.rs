@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::{AcceptConfig, Accepted, Error};
+use crate::{AcceptConfig, Accepted, Error, Metered};
 
 /// Accepts an extended CONNECT request received from `h2::server::Connection::accept`:
 /// checks `:protocol websocket` and `config` (Origin policy, subprotocols), answers `200` and
@@ -30,7 +30,7 @@ pub async fn accept(
     request: Request<RecvStream>,
     mut respond: h2::server::SendResponse<Bytes>,
     config: &AcceptConfig,
-) -> Result<(WebSocketStream<H2Stream>, Accepted), Error> {
+) -> Result<(WebSocketStream<Metered<H2Stream>>, Accepted), Error> {
     let is_websocket = request
         .extensions()
         .get::<h2::ext::Protocol>()
@@ -56,7 +56,7 @@ pub async fn accept(
         }
     };
     let send = respond.send_response(accepted.response(), false)?;
-    let stream = H2Stream::new(send, request.into_body());
+    let stream = Metered::new(H2Stream::new(send, request.into_body()), config);
     let ws =
         WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.websocket_config()))
             .await;

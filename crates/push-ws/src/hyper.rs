@@ -39,10 +39,10 @@ use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::{AcceptConfig, Error, Refusal};
+use crate::{AcceptConfig, Error, Metered, Refusal};
 
 /// The WebSocket of an upgraded hyper connection.
-pub type HyperWebSocket = WebSocketStream<TokioIo<Upgraded>>;
+pub type HyperWebSocket = WebSocketStream<Metered<TokioIo<Upgraded>>>;
 
 /// Decides an upgrade request with [`AcceptConfig::check`]. On success, returns the `101`
 /// response to send from the service and a future that resolves to the WebSocket once hyper
@@ -58,12 +58,11 @@ pub fn upgrade<B>(
     let accepted = config.check(&request)?;
     let on_upgrade = hyper::upgrade::on(request);
     let ws_config = config.websocket_config();
+    let config = config.clone();
     let future = async move {
         let upgraded = on_upgrade.await?;
-        Ok(
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config))
-                .await,
-        )
+        let stream = Metered::new(TokioIo::new(upgraded), &config);
+        Ok(WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config)).await)
     };
     Ok((accepted.response(), Upgrading(Box::pin(future))))
 }

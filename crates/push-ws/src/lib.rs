@@ -7,7 +7,10 @@
 //! - **An accept policy** ([`AcceptConfig`]): an [`OriginPolicy`] that refuses cross-site
 //!   upgrades with 403 (neither tungstenite nor axum checks `Origin`), subprotocol negotiation,
 //!   and limits for untrusted peers: 1 MiB per message, 256 KiB per frame, a 4 KiB read buffer
-//!   (tungstenite's default is 128 KiB), so an idle connection costs a few KiB.
+//!   (tungstenite's default is 128 KiB), so an idle connection costs a few KiB; and two limits
+//!   across connections, kept by the [`Metered`] stream under every accepted WebSocket: one
+//!   budget for the unfinished messages of all the connections of a configuration (64 MiB,
+//!   1009 beyond) and at most 256 frames per message (1008 beyond).
 //!   [`AcceptConfig::check`] is a pure function over an `http::Request`, used by every adapter:
 //!   a plain byte stream ([`accept`]), hyper 1.x upgrades (`hyper` feature) and RFC 8441
 //!   WebSocket over HTTP/2 (`h2` feature).
@@ -93,7 +96,8 @@
 //!
 //! Close codes: 1000/1005 normal, 1001 broker shutdown, 1013 (or 1008, see
 //! [`ConnectionConfig::overflow_close_code`]) when the subscriber fell behind and the broker's
-//! overflow policy is to close, 1009 / 1007 / 1002 for bad input.
+//! overflow policy is to close, 1009 / 1007 / 1002 for bad input, 1009 when the budget for
+//! unfinished messages is spent and 1008 for a message in too many frames.
 //!
 //! # Backpressure
 //! The runner pulls the next event from the subscription only when tungstenite's write buffer
@@ -133,6 +137,7 @@
 
 mod accept;
 mod accept_io;
+mod answer;
 mod connection;
 mod error;
 mod fuzzing;
@@ -141,16 +146,20 @@ pub mod h2;
 mod heartbeat;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod meter;
+mod metered;
 mod origin;
 mod protocol;
 mod push;
 mod split;
 
-pub use accept::{AcceptConfig, Accepted, Refusal};
+pub use accept::AcceptConfig;
 pub use accept_io::{MAX_REQUEST_HEAD, accept};
+pub use answer::{Accepted, Refusal};
 pub use connection::{ConnectionConfig, Handler, Outbox, run};
 pub use error::{Ended, Error};
 pub use heartbeat::{Beat, Heartbeat};
+pub use metered::Metered;
 pub use origin::OriginPolicy;
 pub use protocol::{
     Command, CommandError, encode_error, encode_event, encode_gap, encode_subscribed,

@@ -201,17 +201,18 @@ async fn binary_data_follows_its_announcement() {
 
 #[tokio::test]
 async fn a_lagging_client_gets_a_gap_or_a_close() {
-    for (policy, close_code) in [
-        (Overflow::DropBacklog, None),
-        (Overflow::Close, Some(1013u16)),
+    // 1013 is the default close code; 1008 is the one a server may choose instead.
+    for (policy, close_code, configured) in [
+        (Overflow::DropBacklog, None, None),
+        (Overflow::Close, Some(1013u16), None),
+        (Overflow::Close, Some(1008), Some(1008)),
     ] {
         let broker = MemoryBroker::new(Config::default().queue_count(4).overflow(policy));
-        let (addr, mut outcomes) = server(
-            AcceptConfig::default(),
-            ConnectionConfig::default(),
-            Some(broker.clone()),
-        )
-        .await;
+        let run = match configured {
+            Some(code) => ConnectionConfig::default().overflow_close_code(code),
+            None => ConnectionConfig::default(),
+        };
+        let (addr, mut outcomes) = server(AcceptConfig::default(), run, Some(broker.clone())).await;
         let mut client = connect(addr).await;
         send(&mut client, json!({"type": "subscribe", "topics": ["a"]})).await;
         recv_json(&mut client).await;

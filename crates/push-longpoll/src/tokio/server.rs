@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use push_core::{Broker, Event, Topic};
+use push_core::{Broker, Event};
 use tokio::net::TcpListener;
 
 use crate::Handler;
@@ -91,50 +91,42 @@ async fn route<B: Broker>(
     response.map(Full::new)
 }
 
+/// `POST /publish?topic=T[&topic=U…][&event=TYPE]`: the body is published to every topic named
+/// (the union, as Mercure reads a repeated `topic`); the answer is one cursor per line, in topic
+/// order. The query is decoded strictly: an invalid escape or non-UTF-8 text is a 400.
 async fn publish<B: Broker>(broker: &B, request: Request<Incoming>) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
     let query = parts.uri.query().unwrap_or_default();
-    let mut topic = None;
-    let mut kind = None;
-    for (name, value) in form_pairs(query) {
-        match name.as_str() {
-            "topic" => topic = Some(value),
-            "event" => kind = Some(value),
-            _ => {}
+    let selector = match push_core::Selector::from_query(query.as_bytes()) {
+        Ok(selector) => selector,
+        Err(push_core::Error::SelectorEmpty) => {
+            return text(StatusCode::BAD_REQUEST, "the request names no topic");
         }
-    }
-    let Some(topic) = topic else {
-        return text(StatusCode::BAD_REQUEST, "the request names no topic");
-    };
-    let topic = match Topic::new(&topic) {
-        Ok(t) => t,
         Err(e) => return text(StatusCode::BAD_REQUEST, &format!("invalid topic: {e}")),
     };
+    let mut kind = None;
+    for pair in query.split('&') {
+        if let Some(value) = pair.strip_prefix("event=") {
+            match push_core::form_decode(value.as_bytes()) {
+                Some(value) => kind = Some(value.into_owned()),
+                None => return text(StatusCode::BAD_REQUEST, "invalid event type encoding"),
+            }
+        }
+    }
     let data = match Limited::new(body, MAX_PUBLISH_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large"),
     };
     let mut event = Event::new(data);
     event.event = kind.filter(|k| !k.is_empty());
-    match broker.publish(&topic, event).await {
-        Ok(cursor) => text(StatusCode::OK, &cursor.to_string()),
-        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    let mut cursors = String::new();
+    for topic in selector.topics() {
+        match broker.publish(topic, event.clone()).await {
+            Ok(cursor) => cursors.push_str(&format!("{cursor}\n")),
+            Err(e) => return text(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        }
     }
-}
-
-/// Query pairs, percent-decoded; pairs that do not decode are skipped.
-fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter_map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        Some((
-            crate::request::percent_decode(name.as_bytes())
-                .ok()?
-                .into_owned(),
-            crate::request::percent_decode(value.as_bytes())
-                .ok()?
-                .into_owned(),
-        ))
-    })
+    text(StatusCode::OK, cursors.trim_end())
 }
 
 fn text(status: StatusCode, message: &str) -> Response<Bytes> {
