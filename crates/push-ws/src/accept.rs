@@ -36,6 +36,7 @@ pub struct AcceptConfig {
     max_frame_size: usize,
     read_buffer_size: usize,
     write_buffer_size: usize,
+    handshake_timeout: core::time::Duration,
 }
 
 impl Default for AcceptConfig {
@@ -48,6 +49,7 @@ impl Default for AcceptConfig {
             max_frame_size: 256 << 10,
             read_buffer_size: 4 << 10,
             write_buffer_size: 32 << 10,
+            handshake_timeout: push_net::ServerConfig::default().get_handshake_timeout(),
         }
     }
 }
@@ -124,6 +126,21 @@ impl AcceptConfig {
     pub fn write_buffer_size(mut self, bytes: usize) -> Self {
         self.write_buffer_size = bytes;
         self
+    }
+
+    /// The time a connection has to send its complete upgrade request and take the answer
+    /// (default 10 s, `push_net::ServerConfig`'s handshake timeout, which every push server path
+    /// shares); [`accept`](crate::accept) fails with [`std::io::ErrorKind::TimedOut`] after it.
+    /// Set it from your server's `ServerConfig` so all its protocols agree.
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: core::time::Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// See [`handshake_timeout`](Self::handshake_timeout).
+    pub(crate) fn get_handshake_timeout(&self) -> core::time::Duration {
+        self.handshake_timeout
     }
 
     /// The tungstenite configuration these limits translate to.
