@@ -35,7 +35,10 @@ async fn the_server_advertises_a_stream_limit() {
     let mut send = connect().await;
     // One round trip: the server's SETTINGS have arrived by its response.
     let (response, _) = send.send_request(get("/style.css"), true).unwrap();
-    let response = tokio::time::timeout(LIMIT, response).await.unwrap().unwrap();
+    let response = tokio::time::timeout(LIMIT, response)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(response.status(), 200);
     // h2's own default is no limit at all (usize::MAX here): 50,000 streams held 336 MB.
     assert_eq!(send.current_max_send_streams(), 100);
@@ -46,9 +49,7 @@ async fn an_oversized_header_list_is_refused() {
     let mut send = connect().await;
     let mut request = get("/style.css");
     let big = "a".repeat(20 * 1024);
-    request
-        .headers_mut()
-        .insert("x-big", big.parse().unwrap());
+    request.headers_mut().insert("x-big", big.parse().unwrap());
     let refused = match send.send_request(request, true) {
         Ok((response, _)) => match tokio::time::timeout(LIMIT, response).await.unwrap() {
             Ok(response) => response.status() == 431,

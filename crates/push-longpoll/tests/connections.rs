@@ -54,7 +54,10 @@ async fn a_publish_body_that_never_finishes_gets_a_408() {
 async fn a_request_head_that_never_finishes_is_cut_off() {
     let addr = start().await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(b"GET /poll?topic=a HTTP/1.1\r\n").await.unwrap();
+    stream
+        .write_all(b"GET /poll?topic=a HTTP/1.1\r\n")
+        .await
+        .unwrap();
     let closed = read_until_closed(&mut stream, Duration::from_secs(300)).await;
     assert!(closed.is_some(), "the connection was not closed");
 }

@@ -64,6 +64,7 @@ pub fn configure_stream(stream: &TcpStream, config: &ServerConfig) {
 ///     tokio::spawn(async move { drop(stream) });
 /// }
 /// # }
+/// # fn main() { let _ = run; }
 /// ```
 #[derive(Debug)]
 pub struct Acceptor {

@@ -79,7 +79,9 @@ impl<T> StallGuard<T> {
                 }
                 sleep
             }
-            None => self.stalled.insert(Box::pin(tokio::time::sleep_until(deadline))),
+            None => self
+                .stalled
+                .insert(Box::pin(tokio::time::sleep_until(deadline))),
         };
         self.armed = true;
         ready!(sleep.as_mut().poll(cx));

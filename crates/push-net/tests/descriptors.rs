@@ -1,6 +1,8 @@
-//! Running out of file descriptors, for real: a server in a child process (this test binary
-//! again) with `RLIMIT_NOFILE` at 64, exhausted with idle loopback connections. It must not
+//! Running out of file descriptors, for real: a server in a child process (this test, run
+//! again with an environment variable set) with `RLIMIT_NOFILE` at 64, exhausted with idle loopback connections. It must not
 //! exit, must not spin, and must serve again once the connections are gone.
+
+#![cfg(target_os = "linux")]
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,12 +19,7 @@ const CHILD: &str = "PUSH_NET_DESCRIPTOR_CHILD";
 const NOFILE: u32 = 64;
 
 /// The server the child runs: the accept loop every example uses, answering `200 ok`.
-#[test]
-#[ignore = "the server half of `exhausted_descriptors_pause_accepting`, run in a child process"]
 fn child_server() {
-    if std::env::var_os(CHILD).is_none() {
-        return;
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -63,7 +60,11 @@ fn spawn_server() -> (Server, SocketAddr) {
         .arg("-c")
         .arg(format!("ulimit -n {NOFILE} && exec \"$0\" \"$@\""))
         .arg(exe)
-        .args(["child_server", "--exact", "--ignored", "--nocapture"])
+        .args([
+            "exhausted_descriptors_pause_accepting",
+            "--exact",
+            "--nocapture",
+        ])
         .env(CHILD, "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -82,7 +83,12 @@ fn spawn_server() -> (Server, SocketAddr) {
 /// User plus system CPU time of `pid`, in clock ticks.
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
@@ -95,18 +101,28 @@ fn get(addr: SocketAddr) -> std::io::Result<String> {
     Ok(response)
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn exhausted_descriptors_pause_accepting() {
+    if std::env::var_os(CHILD).is_some() {
+        // This is the child: be the server (until the parent kills it).
+        return child_server();
+    }
     let (mut server, addr) = spawn_server();
-    assert!(get(addr).unwrap().starts_with("HTTP/1.1 200"), "served at first");
+    assert!(
+        get(addr).unwrap().starts_with("HTTP/1.1 200"),
+        "served at first"
+    );
 
     // Twice the descriptor limit in idle connections: the kernel completes them (the backlog
     // holds what the server cannot accept), the server runs out of descriptors.
     let idle: Vec<TcpStream> = (0..2 * NOFILE)
         .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok())
         .collect();
-    assert!(idle.len() > NOFILE as usize, "only {} connected", idle.len());
+    assert!(
+        idle.len() > NOFILE as usize,
+        "only {} connected",
+        idle.len()
+    );
     std::thread::sleep(Duration::from_millis(500));
     assert!(
         server.0.try_wait().unwrap().is_none(),
@@ -118,7 +134,10 @@ fn exhausted_descriptors_pause_accepting() {
     let before = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs(1));
     let used = cpu_ticks(pid) - before;
-    assert!(used < 30, "{used} ticks of CPU in a second while out of descriptors");
+    assert!(
+        used < 30,
+        "{used} ticks of CPU in a second while out of descriptors"
+    );
 
     drop(idle);
     // Bounded: the back-off is at most a second; 20 tries of 2 s each.

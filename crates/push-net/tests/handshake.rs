@@ -126,7 +126,10 @@ async fn an_http2_connection_without_a_first_request_is_cut_off() {
     ] {
         let mut stream = TcpStream::connect(addr).await.unwrap();
         stream.write_all(PREFACE).await.unwrap();
-        stream.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
+        stream
+            .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
+            .await
+            .unwrap();
         let sent = trickle(&mut stream, &[0; 8], PREFACE.len() + 9).await;
         assert!(sent.is_some(), "{addr}: still open");
     }
@@ -136,10 +139,16 @@ async fn an_http2_connection_without_a_first_request_is_cut_off() {
 async fn a_second_request_head_on_a_kept_alive_connection_is_bounded_too() {
     let addr = http_server(ServerConfig::default()).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
     let mut response = [0u8; 17];
     stream.read_exact(&mut response).await.unwrap();
-    assert_eq!(&response, b"HTTP/1.1 200 OK\r\n", "the first request is served");
+    assert_eq!(
+        &response, b"HTTP/1.1 200 OK\r\n",
+        "the first request is served"
+    );
     let mut rest = [0u8; 256];
     let _ = stream.read(&mut rest).await.unwrap();
     let sent = trickle(&mut stream, &http_head(), 0).await;

@@ -29,7 +29,11 @@ async fn a_peer_that_reads_nothing_is_closed_after_the_limit() {
         .expect("the stalled write failed instead of pending forever")
         .unwrap_err();
     assert_eq!(error.kind(), io::ErrorKind::TimedOut);
-    assert_eq!(started.elapsed(), LIMIT, "the clock starts at the stalled write");
+    assert_eq!(
+        started.elapsed(),
+        LIMIT,
+        "the clock starts at the stalled write"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -67,7 +71,10 @@ async fn a_slow_reader_that_reads_keeps_its_connection() {
         far
     });
     for _ in 0..8 {
-        guard.write_all(&[b'y'; 16]).await.expect("progress within the limit");
+        guard
+            .write_all(&[b'y'; 16])
+            .await
+            .expect("progress within the limit");
     }
     let _far = reader.await.expect("the reader finished");
 }
@@ -87,7 +94,9 @@ async fn the_clock_restarts_after_progress() {
     far.read_exact(&mut buf).await.expect("the pipe is open");
     let started = tokio::time::Instant::now();
     let ended = tokio::time::timeout(LIMIT * 10, write).await;
-    let error = ended.expect("the second stall was cut off").expect("the writer ended");
+    let error = ended
+        .expect("the second stall was cut off")
+        .expect("the writer ended");
     assert_eq!(error.unwrap_err().kind(), io::ErrorKind::TimedOut);
     assert_eq!(started.elapsed(), LIMIT);
 }
@@ -107,7 +116,10 @@ async fn reads_and_idle_connections_are_untouched() {
     tokio::time::sleep(LIMIT * 10).await;
     far.write_all(b"ping").await.expect("open");
     let mut buf = [0u8; 4];
-    guard.read_exact(&mut buf).await.expect("reads pass through");
+    guard
+        .read_exact(&mut buf)
+        .await
+        .expect("reads pass through");
     assert_eq!(&buf, b"ping");
     guard.write_all(b"pong").await.expect("room");
     guard.flush().await.expect("flushed");

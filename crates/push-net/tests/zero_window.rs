@@ -27,7 +27,8 @@ async fn a_peer_that_never_reads_is_aborted_keep_alives_and_all() {
     let _peer = peer.await.unwrap();
     // One event larger than what the peer can take, then a keep-alive every 100 ms; each
     // keep-alive fits in the kernel's send buffer, so no write of ours ever blocks.
-    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&[b'x'; 32 * 1024])).await;
+    let _ =
+        tokio::time::timeout(Duration::from_secs(1), stream.write_all(&[b'x'; 32 * 1024])).await;
     let mut outcome = None;
     for _ in 0..300 {
         if let Err(e) = stream.write_all(b":\n").await {

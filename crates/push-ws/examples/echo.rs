@@ -10,9 +10,9 @@
 
 use std::task::{Context, Poll};
 
+use push_net::{Acceptor, ServerConfig, StallGuard};
 use push_ws::tungstenite::Message;
 use push_ws::{AcceptConfig, ConnectionConfig, Handler, Outbox};
-use push_net::{Acceptor, ServerConfig, StallGuard};
 
 /// Sends every data message back.
 #[derive(Debug)]

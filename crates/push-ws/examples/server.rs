@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
-use push_ws::{AcceptConfig, ConnectionConfig};
 use push_net::{Acceptor, ServerConfig, StallGuard};
+use push_ws::{AcceptConfig, ConnectionConfig};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {

@@ -40,7 +40,10 @@ async fn a_slow_upgrade_request_times_out_at_the_default() {
         matches!(&error, Error::Io(e) if e.kind() == ErrorKind::TimedOut),
         "{error:?}"
     );
-    assert_eq!(elapsed, push_net::ServerConfig::default().get_handshake_timeout());
+    assert_eq!(
+        elapsed,
+        push_net::ServerConfig::default().get_handshake_timeout()
+    );
 }
 
 #[tokio::test(start_paused = true)]
