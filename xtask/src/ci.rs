@@ -13,6 +13,7 @@ const FEATURE_CHECKED: &[&str] = &[
     "push-longpoll",
     "push-ws",
     "push-h2",
+    "push-net",
 ];
 
 pub(crate) fn run() -> Result<(), String> {

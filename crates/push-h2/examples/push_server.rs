@@ -25,7 +25,10 @@ use http::uri::Scheme;
 use http::{Request, Response, StatusCode};
 use push_broker::{Config, MemoryBroker};
 use push_core::{Delivery, Event, Selector, Topic};
-use push_h2::{CacheDigest, ParentStream, PushConfig, PushConnection, Resource, notify_event};
+use push_h2::{
+    CacheDigest, ParentStream, PushConfig, PushConnection, Resource, ServerConfig, notify_event,
+};
+use push_net::Acceptor;
 use tokio::net::{TcpListener, TcpStream};
 
 const PAGE: &str = "<!doctype html><html><head><link rel=stylesheet href=/style.css>\
@@ -56,10 +59,11 @@ impl State {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args()
+    let addr: std::net::SocketAddr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-    let listener = TcpListener::bind(&addr).await?;
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()?;
+    let listener = push_net::bind(addr, &ServerConfig::default())?;
     println!(
         "h2c on http://{} (try: nghttp -nv http://{0}/)",
         listener.local_addr()?
@@ -74,23 +78,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = ticker.broker.publish_now(&topic, Event::new(blob));
         }
     });
-    run(listener, state).await;
+    run(listener, state).await?;
     Ok(())
 }
 
-/// Accepts connections until the listener fails.
-pub async fn run(listener: TcpListener, state: Arc<State>) {
-    while let Ok((socket, _)) = listener.accept().await {
-        tokio::spawn(serve_connection(socket, Arc::clone(&state)));
+/// Accepts connections until the listener breaks for good. Running out of file descriptors is
+/// not that: `Acceptor` waits until some are free and serves again.
+pub async fn run(listener: TcpListener, state: Arc<State>) -> std::io::Result<()> {
+    // The documented defaults: HTTP/2 limits, handshake and write-stall timeouts.
+    let config = ServerConfig::default();
+    let mut acceptor = Acceptor::new(listener, &config);
+    loop {
+        let (socket, _) = acceptor.accept().await?;
+        tokio::spawn(serve_connection(socket, config.clone(), Arc::clone(&state)));
     }
 }
 
-async fn serve_connection(socket: TcpStream, state: Arc<State>) {
-    let Ok(mut connection) = h2::server::handshake(socket).await else {
+async fn serve_connection(socket: TcpStream, config: ServerConfig, state: Arc<State>) {
+    // Safe settings, and the preface and first request within the handshake timeout.
+    let Ok((mut connection, mut next)) = push_h2::handshake(socket, &config).await else {
         return;
     };
     let pushes = PushConnection::new(PushConfig::new(Scheme::HTTP));
-    while let Some(Ok((request, respond))) = connection.accept().await {
+    while let Some((request, respond)) = next.take() {
         pushes.observe(&connection);
         let parent = ParentStream::new(&pushes, &request, respond);
         let state = Arc::clone(&state);
@@ -99,6 +109,7 @@ async fn serve_connection(socket: TcpStream, state: Arc<State>) {
                 eprintln!("push_server: {error}");
             }
         });
+        next = connection.accept().await.and_then(Result::ok);
     }
 }
 

@@ -23,6 +23,13 @@
 //! - [`ParentStream::push_and_notify`] pushes a resource on an SSE stream, then sends an event
 //!   naming its URL.
 //!
+//! - [`handshake`] starts a server connection with safe settings by default ([`Http2Limits`]:
+//!   100 concurrent streams, 16 KiB header lists, 20 pending-accept resets, 64 KiB of send
+//!   buffer per stream) and a deadline for the preface and first request; writes that make no
+//!   progress for 30 s close the connection ([`ServerConfig`], shared with every push server
+//!   through `push-net`). `h2::server::handshake` alone advertises no stream limit: one client
+//!   held 336 MB with 50,000 streams.
+//!
 //! It does not implement HTTP/2: framing, HPACK, flow control and settings are h2's.
 //!
 //! ```text
@@ -68,11 +75,13 @@
 //! use http::{Response, uri::Scheme};
 //! use push_h2::{ParentStream, PushConfig, PushConnection, Resource};
 //!
-//! let mut connection = h2::server::handshake(io).await?;
+//! use push_h2::ServerConfig;
+//!
+//! // Safe HTTP/2 settings and the handshake deadline; `None`: the client left without a request.
+//! let (mut connection, mut next) = push_h2::handshake(io, &ServerConfig::default()).await?;
 //! let pushes = PushConnection::new(PushConfig::new(Scheme::HTTP));
-//! while let Some(accepted) = connection.accept().await {
+//! while let Some((request, respond)) = next.take() {
 //!     pushes.observe(&connection);
-//!     let (request, respond) = accepted?;
 //!     let mut parent = ParentStream::new(&pushes, &request, respond);
 //!     let mut page = Response::new(());
 //!     page.headers_mut().insert("link", "</style.css>; rel=preload; as=style".parse()?);
@@ -82,6 +91,7 @@
 //!     parent.send_response(page, false)?;
 //!     parent.send_data(Bytes::from_static(b"<!doctype html>"), true)?;
 //!     preloads.send_now()?;
+//!     next = connection.accept().await.transpose()?;
 //! }
 //! # Ok(())
 //! # }
@@ -132,6 +142,12 @@ pub use parent::{ParentState, ParentStream};
 pub use policy::{PushStats, SkipReason};
 pub use pushed::{PushDelivery, PushOutcome, PushedStream};
 pub use request::{MAX_TARGET_LEN, PushContext, PushRequest};
+
+/// The server side of the connection, shared with every push server (`push-net`).
+pub use push_net::{
+    H2Request, Http2Limits, ServerConfig, StallGuard, h2_builder as server_builder,
+    h2_handshake as handshake,
+};
 
 #[doc(hidden)]
 pub mod __fuzz;

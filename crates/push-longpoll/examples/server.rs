@@ -10,14 +10,19 @@
 use std::sync::Arc;
 
 use push_broker::MemoryBroker;
-use push_longpoll::{Config, Handler, serve};
+use push_longpoll::{Config, Handler, serve_with};
+use push_net::ServerConfig;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
+    let addr: std::net::SocketAddr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ADDR: {e}")))?;
+    // Timeouts, the accept back-off and the HTTP/2 limits: the documented defaults.
+    let config = ServerConfig::default();
+    let listener = push_net::bind(addr, &config)?;
     eprintln!(
         "push-longpoll example: listening on http://{}  (GET /poll?topic=T[&since=C][&wait=S], POST /publish?topic=T)",
         listener.local_addr()?
@@ -26,5 +31,5 @@ async fn main() -> std::io::Result<()> {
     // Expires history on time, also on topics nobody publishes to or polls again.
     broker.spawn_sweeper();
     let handler = Arc::new(Handler::new(broker, Config::default()));
-    serve(listener, handler).await
+    serve_with(listener, handler, &config).await
 }

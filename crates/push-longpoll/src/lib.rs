@@ -100,8 +100,10 @@
 //! - `http`: [`parse_http`] and [`Reply::into_http`]: `http::Request` / `http::Response`.
 //! - `tokio`: [`Handler`], the async handler generic over [`push_core::Broker`], holding with
 //!   `tokio::time`.
-//! - `hyper`: [`serve`], a server on hyper 1 (`GET /poll`, demo `POST /publish`), HTTP/1.1 and
-//!   HTTP/2 with prior knowledge on one port: over HTTP/2 one connection holds many polls.
+//! - `hyper`: [`serve`] / [`serve_with`], a server on hyper 1 (`GET /poll`, demo `POST
+//!   /publish`), HTTP/1.1 and HTTP/2 with prior knowledge on one port: over HTTP/2 one
+//!   connection holds many polls. Connections are handled by `push-net` (accept back-off,
+//!   handshake, body and write-stall timeouts, HTTP/2 limits; `push_net::ServerConfig`).
 //! - `axum`: [`Reply`] implements axum's `IntoResponse`; an axum route answers with
 //!   `Handler::answer(parse_http(&request)?)` (see `tests/axum.rs`).
 //! - `client`: [`Client`], the polling loop (re-polls with `next`, backs off on errors, reports
@@ -149,7 +151,7 @@ pub use tokio::client::{Backoff, Client, ClientEvent, Item};
 #[cfg(feature = "tokio")]
 pub use tokio::handler::Handler;
 #[cfg(feature = "hyper")]
-pub use tokio::server::serve;
+pub use tokio::server::{serve, serve_with};
 
 /// Hooks for the fuzz targets and the seed-replay test; not part of the API.
 #[doc(hidden)]

@@ -9,6 +9,11 @@
 //!
 //! `GET /` serves a page whose EventSource prints every event and gap. Ctrl-C shuts down
 //! gracefully: open streams end cleanly.
+//!
+//! Connections are handled by `push-net` with its documented defaults: a backlog for bursts of
+//! reconnects, an accept loop that waits out file-descriptor exhaustion, a 10 s deadline for a
+//! request head, 30 s for a publish body, and a subscriber whose socket takes no bytes for 30 s
+//! (keep-alives included) is closed.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,13 +21,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Either, Full, Limited};
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use push_broker::MemoryBroker;
 use push_core::Event;
+use push_net::{Acceptor, ServerConfig};
 use push_sse::{SseBody, SseConfig};
 
 type Body = Either<SseBody<push_broker::MemorySubscription>, Full<Bytes>>;
@@ -82,6 +86,7 @@ fn param(query: &str, name: &str) -> Result<Option<String>, String> {
 
 async fn handle(
     broker: MemoryBroker,
+    config: ServerConfig,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let query = request.uri().query().unwrap_or("").to_owned();
@@ -127,17 +132,9 @@ async fn handle(
                 Ok(t) => t,
                 Err(e) => return Ok(text(StatusCode::BAD_REQUEST, e)),
             };
-            let body = match Limited::new(request.into_body(), MAX_PUBLISH)
-                .collect()
-                .await
-            {
-                Ok(body) => body.to_bytes(),
-                Err(_) => {
-                    return Ok(text(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "the event is too large or the upload broke\n",
-                    ));
-                }
+            let body = match push_net::read_body(request.into_body(), MAX_PUBLISH, &config).await {
+                Ok(body) => body,
+                Err(e) => return Ok(text(e.status(), format!("{e}\n"))),
             };
             let mut event = Event::new(body);
             event.event = event_type;
@@ -171,10 +168,11 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
         .parse()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ADDR: {e}")))?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let config = ServerConfig::default();
+    let mut acceptor = Acceptor::bind(addr, &config)?;
     println!(
         "push-sse example listening on http://{}",
-        listener.local_addr()?
+        acceptor.local_addr()?
     );
     let broker = MemoryBroker::default();
     // Expires history on time, also on topics nobody publishes to or subscribes to again.
@@ -183,15 +181,16 @@ async fn main() -> std::io::Result<()> {
     let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let broker = broker.clone();
-                let service = service_fn(move |req| handle(broker.clone(), req));
-                let builder = auto::Builder::new(TokioExecutor::new());
-                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let connection = graceful.watch(connection);
+            accepted = acceptor.accept() => {
+                let (stream, _) = accepted?;
+                let (broker, config) = (broker.clone(), config.clone());
+                let graceful = graceful.watcher();
                 tokio::spawn(async move {
-                    let _ = connection.await;
+                    let for_requests = config.clone();
+                    let service =
+                        service_fn(move |req| handle(broker.clone(), for_requests.clone(), req));
+                    // A timeout or a broken connection concerns this peer only.
+                    let _ = push_net::serve_http(stream, service, &config, Some(graceful)).await;
                 });
             }
             _ = &mut ctrl_c => break,

@@ -9,11 +9,10 @@
 //! defaults of [`AcceptConfig`] and [`ConnectionConfig`].
 
 use std::task::{Context, Poll};
-use std::time::Duration;
 
+use push_net::{Acceptor, ServerConfig, StallGuard};
 use push_ws::tungstenite::Message;
 use push_ws::{AcceptConfig, ConnectionConfig, Handler, Outbox};
-use tokio::net::TcpListener;
 
 /// Sends every data message back.
 #[derive(Debug)]
@@ -31,30 +30,36 @@ impl Handler for Echo {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
+    let addr: std::net::SocketAddr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".to_owned());
-    let listener = TcpListener::bind(&addr).await?;
-    println!("echo server on ws://{}", listener.local_addr()?);
+        .unwrap_or_else(|| "127.0.0.1:9001".to_owned())
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ADDR: {e}")))?;
+    // The accept back-off, the handshake and write-stall timeouts: push-net's documented
+    // defaults, shared with the other push servers.
+    let server = ServerConfig::default();
+    let mut acceptor = Acceptor::bind(addr, &server)?;
+    println!("echo server on ws://{}", acceptor.local_addr()?);
     // Conformance suites send messages up to 16 MiB.
     let accept = AcceptConfig::default()
         .any_origin()
         .max_message_size(16 << 20)
-        .max_frame_size(16 << 20);
+        .max_frame_size(16 << 20)
+        .handshake_timeout(server.get_handshake_timeout());
     let run = ConnectionConfig::default();
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, _) = acceptor.accept().await?;
+        let stream = StallGuard::new(stream, server.get_write_stall_timeout());
         let (accept, run) = (accept.clone(), run.clone());
         tokio::spawn(async move {
-            let handshake = push_ws::accept(stream, &accept);
-            match tokio::time::timeout(Duration::from_secs(10), handshake).await {
-                Ok(Ok((ws, _))) => {
+            // The handshake is bounded by `AcceptConfig::handshake_timeout`.
+            match push_ws::accept(stream, &accept).await {
+                Ok((ws, _)) => {
                     if let Err(e) = push_ws::run(ws, &run, Echo).await {
                         eprintln!("connection ended: {e}");
                     }
                 }
-                Ok(Err(e)) => eprintln!("handshake failed: {e}"),
-                Err(_) => eprintln!("handshake timed out"),
+                Err(e) => eprintln!("handshake failed: {e}"),
             }
         });
     }

@@ -12,18 +12,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
+use push_net::{Acceptor, ServerConfig, StallGuard};
 use push_ws::{AcceptConfig, ConnectionConfig};
-use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
+    let addr: std::net::SocketAddr = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-    let listener = TcpListener::bind(&addr).await?;
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ADDR: {e}")))?;
+    // The accept back-off, the handshake and write-stall timeouts: push-net's documented
+    // defaults, shared with the other push servers.
+    let server = ServerConfig::default();
+    let mut acceptor = Acceptor::bind(addr, &server)?;
     println!(
         "push server on ws://{}/ (topic \"time\")",
-        listener.local_addr()?
+        acceptor.local_addr()?
     );
     let broker = MemoryBroker::default();
 
@@ -46,20 +51,20 @@ async fn main() -> std::io::Result<()> {
         }
     });
 
-    let accept = AcceptConfig::default();
+    let accept = AcceptConfig::default().handshake_timeout(server.get_handshake_timeout());
     let run = ConnectionConfig::default();
     loop {
-        let (stream, peer) = listener.accept().await?;
+        let (stream, peer) = acceptor.accept().await?;
+        let stream = StallGuard::new(stream, server.get_write_stall_timeout());
         let (accept, run, broker) = (accept.clone(), run.clone(), broker.clone());
         tokio::spawn(async move {
-            let handshake = push_ws::accept(stream, &accept);
-            match tokio::time::timeout(Duration::from_secs(10), handshake).await {
-                Ok(Ok((ws, _))) => match push_ws::serve(ws, broker, &run).await {
+            // The handshake is bounded by `AcceptConfig::handshake_timeout`.
+            match push_ws::accept(stream, &accept).await {
+                Ok((ws, _)) => match push_ws::serve(ws, broker, &run).await {
                     Ok(ended) => println!("{peer}: {ended:?}"),
                     Err(e) => println!("{peer}: {e}"),
                 },
-                Ok(Err(e)) => println!("{peer}: handshake failed: {e}"),
-                Err(_) => println!("{peer}: handshake timed out"),
+                Err(e) => println!("{peer}: handshake failed: {e}"),
             }
         });
     }

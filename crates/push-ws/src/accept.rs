@@ -45,6 +45,7 @@ pub struct AcceptConfig {
     write_buffer_size: usize,
     budget: Arc<Budget>,
     max_frames_per_message: u32,
+    handshake_timeout: core::time::Duration,
 }
 
 /// 64 MiB: 64 peers can each send a message of the default 1 MiB limit in pieces at once.
@@ -65,6 +66,7 @@ impl Default for AcceptConfig {
             write_buffer_size: 32 << 10,
             budget: Budget::new(DEFAULT_PARTIAL_MESSAGE_BUDGET),
             max_frames_per_message: 256,
+            handshake_timeout: push_net::ServerConfig::default().get_handshake_timeout(),
         }
     }
 }
@@ -177,6 +179,21 @@ impl AcceptConfig {
 
     pub(crate) fn frames_per_message(&self) -> u32 {
         self.max_frames_per_message
+    }
+
+    /// The time a connection has to send its complete upgrade request and take the answer
+    /// (default 10 s, `push_net::ServerConfig`'s handshake timeout, which every push server path
+    /// shares); [`accept`](crate::accept) fails with [`std::io::ErrorKind::TimedOut`] after it.
+    /// Set it from your server's `ServerConfig` so all its protocols agree.
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: core::time::Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// See [`handshake_timeout`](Self::handshake_timeout).
+    pub(crate) fn get_handshake_timeout(&self) -> core::time::Duration {
+        self.handshake_timeout
     }
 
     /// The tungstenite configuration these limits translate to.

@@ -29,10 +29,31 @@ const MAX_HEADERS: usize = 64;
 /// fields with a 431, also as [`Error::Refused`]. A stream that ends before its request is
 /// complete is [`Error::Io`] with [`std::io::ErrorKind::UnexpectedEof`].
 ///
+/// The whole handshake is bounded by [`AcceptConfig::handshake_timeout`] (10 s by default): a
+/// peer that sends its request a byte at a time, or not at all, is dropped after it with
+/// [`Error::Io`] of kind [`std::io::ErrorKind::TimedOut`].
+///
 /// # Cancel safety
 /// Not cancel safe: dropping the future drops the half-done handshake and the stream with it.
-/// Bound it with `tokio::time::timeout` so a peer that never sends its request costs nothing.
 pub async fn accept<S>(
+    stream: S,
+    config: &AcceptConfig,
+) -> Result<(WebSocketStream<Metered<S>>, Accepted), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let limit = config.get_handshake_timeout();
+    match tokio::time::timeout(limit, handshake(stream, config)).await {
+        Ok(done) => done,
+        Err(_) => Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no complete upgrade request within {limit:?} (handshake timeout)"),
+        ))),
+    }
+}
+
+/// [`accept`] without its deadline.
+async fn handshake<S>(
     mut stream: S,
     config: &AcceptConfig,
 ) -> Result<(WebSocketStream<Metered<S>>, Accepted), Error>

@@ -5,22 +5,25 @@
 
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use push_core::{Broker, Event};
+use push_net::{Acceptor, ServerConfig};
 use tokio::net::TcpListener;
 
 use crate::Handler;
 
 /// The largest event body `POST /publish` accepts.
 const MAX_PUBLISH_BYTES: usize = 1 << 20;
+
+/// Serves long polls on `listener` with the default [`ServerConfig`]; see [`serve_with`].
+pub async fn serve<B: Broker>(listener: TcpListener, handler: Arc<Handler<B>>) -> io::Result<()> {
+    serve_with(listener, handler, &ServerConfig::default()).await
+}
 
 /// Serves long polls on `listener` until the listener fails for good; one task per connection.
 ///
@@ -34,54 +37,45 @@ const MAX_PUBLISH_BYTES: usize = 1 << 20;
 /// A client that closes its connection while held ends its connection task, which drops the
 /// poll and frees its waiter at once; over HTTP/2 a client that resets one stream drops that
 /// poll alone.
-pub async fn serve<B: Broker>(listener: TcpListener, handler: Arc<Handler<B>>) -> io::Result<()> {
+///
+/// Connections are handled by [`push_net`] under `config`: accepting backs off when file
+/// descriptors run out (and serves again when they are free), a connection must complete its
+/// first request within the handshake timeout (and each later HTTP/1.1 head too), a publish
+/// body within the body timeout (`408` otherwise), a write that makes no progress for the
+/// write-stall timeout closes the connection, and HTTP/2 connections advertise
+/// [`push_net::Http2Limits`]. A held poll is not a stalled write: it writes nothing until it
+/// is answered.
+pub async fn serve_with<B: Broker>(
+    listener: TcpListener,
+    handler: Arc<Handler<B>>,
+    config: &ServerConfig,
+) -> io::Result<()> {
+    let mut acceptor = Acceptor::new(listener, config);
     loop {
-        let (stream, _) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(e) if is_per_connection(&e) => continue,
-            Err(e) if is_resource_limit(&e) => {
-                // Out of file descriptors: back off briefly instead of spinning.
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let _ = stream.set_nodelay(true);
+        let (stream, _) = acceptor.accept().await?;
         let handler = Arc::clone(&handler);
+        let config = config.clone();
         tokio::spawn(async move {
+            let for_requests = config.clone();
             let service = service_fn(move |request| {
                 let handler = Arc::clone(&handler);
-                async move { Ok::<_, io::Error>(route(&handler, request).await) }
+                let config = for_requests.clone();
+                async move { Ok::<_, io::Error>(route(&handler, request, &config).await) }
             });
-            // A connection error concerns this peer only.
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            // A connection error (a timeout too) concerns this peer only.
+            let _ = push_net::serve_http(stream, service, &config, None).await;
         });
     }
-}
-
-fn is_per_connection(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
-}
-
-fn is_resource_limit(e: &io::Error) -> bool {
-    // EMFILE / ENFILE / ENOBUFS / ENOMEM and the like.
-    e.raw_os_error().is_some() && !is_per_connection(e)
 }
 
 async fn route<B: Broker>(
     handler: &Handler<B>,
     request: Request<Incoming>,
+    config: &ServerConfig,
 ) -> Response<Full<Bytes>> {
     let response = match (request.method(), request.uri().path()) {
         (&Method::GET | &Method::HEAD, "/poll") => handler.handle(&request).await,
-        (&Method::POST, "/publish") => publish(handler.broker(), request).await,
+        (&Method::POST, "/publish") => publish(handler.broker(), request, config).await,
         (_, "/poll" | "/publish") => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"),
         _ => text(
             StatusCode::NOT_FOUND,
@@ -94,7 +88,11 @@ async fn route<B: Broker>(
 /// `POST /publish?topic=T[&topic=U…][&event=TYPE]`: the body is published to every topic named
 /// (the union, as Mercure reads a repeated `topic`); the answer is one cursor per line, in topic
 /// order. The query is decoded strictly: an invalid escape or non-UTF-8 text is a 400.
-async fn publish<B: Broker>(broker: &B, request: Request<Incoming>) -> Response<Bytes> {
+async fn publish<B: Broker>(
+    broker: &B,
+    request: Request<Incoming>,
+    config: &ServerConfig,
+) -> Response<Bytes> {
     let (parts, body) = request.into_parts();
     let query = parts.uri.query().unwrap_or_default();
     let selector = match push_core::Selector::from_query(query.as_bytes()) {
@@ -113,9 +111,9 @@ async fn publish<B: Broker>(broker: &B, request: Request<Incoming>) -> Response<
             }
         }
     }
-    let data = match Limited::new(body, MAX_PUBLISH_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large"),
+    let data = match push_net::read_body(body, MAX_PUBLISH_BYTES, config).await {
+        Ok(data) => data,
+        Err(e) => return text(e.status(), &e.to_string()),
     };
     let mut event = Event::new(data);
     event.event = kind.filter(|k| !k.is_empty());

@@ -1,0 +1,193 @@
+//! The limits every server path shares: timeouts, the listen backlog and the HTTP/2 settings.
+
+use std::time::Duration;
+
+/// How long a peer may take, and how much it may hold, on a server connection.
+///
+/// The defaults are sized for a small deployment (2 cores, 1 GiB) facing clients that may be
+/// hostile; each setter's docs give the reasoning.
+///
+/// | setting | default | what it bounds |
+/// |---|---|---|
+/// | [`handshake_timeout`](Self::handshake_timeout) | 10 s | time to a first complete request (HTTP/1.1 head, HTTP/2 preface + first request, WebSocket upgrade); each later HTTP/1.1 head and idle keep-alive |
+/// | [`body_timeout`](Self::body_timeout) | 30 s | time to read a publish body |
+/// | [`write_stall_timeout`](Self::write_stall_timeout) | 30 s | time a write may make no progress (and bytes may sit unsent in the kernel) |
+/// | [`backlog`](Self::backlog) | 4096 | connections waiting to be accepted |
+/// | [`Http2Limits`] | see there | streams, header lists and send buffers per HTTP/2 connection |
+///
+/// # Sizing: what a 2-core, 1 GiB server holds
+/// A connection that has not completed a request costs about 15 KiB of process memory (2,000
+/// slow-loris connections measured 28–35 MB of RSS on the example servers), so 1 GiB would hold
+/// some 60,000 of them: long before that the descriptor limit binds, which the accept loop
+/// survives ([`Acceptor`](crate::Acceptor)). With the handshake timeout an attacker must keep
+/// opening connections to hold any (2,000 held sockets need 200 new connections a second);
+/// without it, it needed none. A subscriber that stops reading holds its kernel buffers and
+/// the server's unsent bytes (up to hyper's 400 KiB write buffer, or the HTTP/2 send buffer per
+/// stream) for at most the write-stall timeout. An HTTP/2 connection holds at most about 8 MiB
+/// (see [`Http2Limits`]); 2 cores serve tens of thousands of idle push connections, so memory,
+/// not CPU, is what these limits protect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) body_timeout: Duration,
+    pub(crate) write_stall_timeout: Duration,
+    pub(crate) backlog: u32,
+    pub(crate) http2: Http2Limits,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            handshake_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            write_stall_timeout: Duration::from_secs(30),
+            backlog: 4096,
+            http2: Http2Limits::default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The time a new connection has to deliver its first complete request (default 10 s): the
+    /// HTTP/1.1 request head, the HTTP/2 preface and first request, or the WebSocket upgrade
+    /// request. Over HTTP/1.1 the same limit applies to every later request head, so an idle
+    /// keep-alive connection is closed after it too.
+    ///
+    /// Why 10 s: a real client sends its request head in one round trip, so 10 s is generous
+    /// even on a bad mobile link; a slow-loris peer (one byte every few seconds) must then open
+    /// a new connection every 10 s to keep one, and 2,000 of them, which held about 16 KiB each
+    /// without a limit, are gone 10 s after they stop completing requests.
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// The time a publish body may take to arrive in full (default 30 s). A request whose body
+    /// is late is answered `408 Request Timeout`.
+    ///
+    /// Why 30 s: the largest publish the examples take is 1 MiB, which at 30 s needs 35 KB/s; a
+    /// peer that trickles a body cannot keep its request (and the buffered part of its body,
+    /// up to the size limit) for longer.
+    #[must_use]
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// The time a write may make no progress before the connection is closed (default 30 s).
+    ///
+    /// Two rules use it, see [`StallGuard`](crate::StallGuard) and [`configure_stream`](crate::configure_stream): a write to the socket that stays
+    /// pending (the kernel's send buffer is full because the peer does not read) fails after
+    /// this long, and bytes the kernel holds that the peer does not take (`TCP_USER_TIMEOUT`, on
+    /// Linux) abort the connection after this long. Keep-alive comments and pings therefore
+    /// never count as progress of a peer that reads nothing: they only add to what it does not
+    /// take.
+    ///
+    /// Why 30 s: a reading client drains a full socket buffer in well under a second; 30 s is
+    /// longer than any pause a live client makes (a mobile hand-over, a tab in the background
+    /// still reads), while a client with a zero window is closed instead of holding its socket,
+    /// its kernel buffers (up to a few MiB) and its unsent events forever.
+    #[must_use]
+    pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
+        self.write_stall_timeout = timeout;
+        self
+    }
+
+    /// The listen backlog: connections the kernel completes and queues before they are
+    /// accepted (default 4096, which Linux clamps to `net.core.somaxconn`, itself 4096 since
+    /// Linux 5.4).
+    ///
+    /// Why 4096: after a restart or a network blip every client reconnects at once; a short
+    /// queue drops those connects (the clients retry after a second or more) even though the
+    /// server accepts thousands per second. Queued connections cost the kernel about a socket
+    /// each, nothing in the process.
+    #[must_use]
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog.max(1);
+        self
+    }
+
+    /// The HTTP/2 settings (see [`Http2Limits`]).
+    #[must_use]
+    pub fn http2(mut self, limits: Http2Limits) -> Self {
+        self.http2 = limits;
+        self
+    }
+
+    /// See [`handshake_timeout`](Self::handshake_timeout).
+    pub fn get_handshake_timeout(&self) -> Duration {
+        self.handshake_timeout
+    }
+
+    /// See [`body_timeout`](Self::body_timeout).
+    pub fn get_body_timeout(&self) -> Duration {
+        self.body_timeout
+    }
+
+    /// See [`write_stall_timeout`](Self::write_stall_timeout).
+    pub fn get_write_stall_timeout(&self) -> Duration {
+        self.write_stall_timeout
+    }
+
+    /// See [`backlog`](Self::backlog).
+    pub fn get_backlog(&self) -> u32 {
+        self.backlog
+    }
+
+    /// See [`http2`](Self::http2).
+    pub fn get_http2(&self) -> &Http2Limits {
+        &self.http2
+    }
+}
+
+/// What one HTTP/2 connection may hold: the settings the server advertises and the limits it
+/// enforces. One set for every HTTP/2 server path (hyper's and h2's builders).
+///
+/// The worst case of one connection under the defaults is 100 streams × 64 KiB of unsent
+/// response data plus a 64 KiB connection receive window and 16 KiB of headers per stream,
+/// about 8 MiB; 100 such connections fit in the 1 GiB of a small deployment with room for the
+/// broker. Without them (h2's defaults) one client opened 50,000 streams and held 336 MB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Http2Limits {
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` (default 100, RFC 9113's recommended minimum, and
+    /// what h2o and nghttpx ship): the streams a client may have open at once; more are
+    /// refused with `REFUSED_STREAM`. A browser opens a handful per page; 100 long polls or
+    /// event streams on one connection are plenty.
+    pub max_concurrent_streams: u32,
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE` (default 16 KiB, as the HTTP/1.1 and WebSocket paths'
+    /// request head limit): the decoded header list of one request.
+    pub max_header_list_size: u32,
+    /// Streams a client may open and reset before the server accepts them (default 20, h2's own
+    /// default, which answers the rapid-reset attack, CVE-2023-44487) before the connection
+    /// is closed with `ENHANCE_YOUR_CALM`.
+    pub max_pending_accept_reset_streams: usize,
+    /// Streams the server may reset because of a client's protocol errors (default 256) before
+    /// the connection is closed: a client that keeps provoking resets is not worth serving.
+    pub max_local_error_reset_streams: usize,
+    /// Response bytes buffered per stream beyond what the client's window takes (default 64
+    /// KiB, against h2's 400 KiB): what a client that stops reading can make the server hold.
+    pub max_send_buffer_size: usize,
+    /// Interval of keep-alive PINGs on an idle connection where the server runtime sends them
+    /// (hyper: default 30 s); a PING not answered within `keep_alive_timeout` (default 20 s)
+    /// closes the connection, so a peer that completed its handshake and went silent does not
+    /// keep its socket.
+    pub keep_alive_interval: Duration,
+    /// See `keep_alive_interval`.
+    pub keep_alive_timeout: Duration,
+}
+
+impl Default for Http2Limits {
+    fn default() -> Self {
+        Self {
+            max_concurrent_streams: 100,
+            max_header_list_size: 16 * 1024,
+            max_pending_accept_reset_streams: 20,
+            max_local_error_reset_streams: 256,
+            max_send_buffer_size: 64 * 1024,
+            keep_alive_interval: Duration::from_secs(30),
+            keep_alive_timeout: Duration::from_secs(20),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The connection handling every push server shares: how a socket is listened on, accepted,
+//! and closed when its peer does not play along.
+//!
+//! A push server holds connections for a long time, so it must not hold the ones that cost it
+//! without serving anyone. This crate is the one place where that is decided, for the SSE,
+//! long-poll, WebSocket and HTTP/2 push servers alike (their examples and `push_longpoll::serve`
+//! use it):
+//!
+//! - [`bind`] listens with a backlog sized for bursts of reconnects ([`ServerConfig::backlog`]).
+//! - [`Acceptor::accept`] is the one accept loop: a connection that failed before it was
+//!   accepted is skipped, and running out of file descriptors pauses accepting (5 ms doubling
+//!   to 1 s) instead of ending the server or spinning; it serves again as soon as descriptors
+//!   are free.
+//! - [`StallGuard`] fails a write that has made no progress for the
+//!   [write-stall timeout](ServerConfig::write_stall_timeout), and [`configure_stream`] sets
+//!   `TCP_USER_TIMEOUT` to the same limit: a client that never reads is closed, keep-alives and
+//!   all.
+//! - The [handshake timeout](ServerConfig::handshake_timeout) bounds the time to a first
+//!   complete request on every path (hyper: [`serve_http`]; h2: [`h2_handshake`]; push-ws:
+//!   its accept), and the [body timeout](ServerConfig::body_timeout) a publish body
+//!   ([`read_body`]).
+//! - [`Http2Limits`] are the HTTP/2 settings every server advertises: bounded concurrent
+//!   streams, header lists, resets and send buffers ([`http_builder`], [`h2_builder`]).
+//!
+//! It does no protocol work: hyper, h2 and tungstenite do that; this crate decides the limits
+//! and the socket's life.
+//!
+//! ```text
+//!  bind(addr) ─► Acceptor::accept ─► (TcpStream: NODELAY, TCP_USER_TIMEOUT) ─► task per connection
+//!                   │ EMFILE/ENFILE: pause 5 ms … 1 s, keep serving
+//!                   ▼
+//!   serve_http / h2_handshake / push_ws::accept: StallGuard(stream), first request within the
+//!   handshake timeout, HTTP/2 limits advertised; read_body: size and time limit
+//! ```
+//!
+//! ```no_run
+//! use std::convert::Infallible;
+//! use bytes::Bytes;
+//! use http_body_util::Full;
+//! use push_net::{Acceptor, ServerConfig, serve_http};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let config = ServerConfig::default();
+//! let mut acceptor = Acceptor::bind("127.0.0.1:8080".parse().unwrap(), &config)?;
+//! loop {
+//!     let (stream, _) = acceptor.accept().await?;
+//!     let config = config.clone();
+//!     tokio::spawn(async move {
+//!         let service = hyper::service::service_fn(|_request| async {
+//!             Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"hi"))))
+//!         });
+//!         // A timeout or a broken connection concerns this peer only.
+//!         let _ = serve_http(stream, service, &config, None).await;
+//!     });
+//! }
+//! # }
+//! # fn main() { let _ = run; }
+//! ```
+//!
+//! # Crate features
+//! - `hyper`: [`http_builder`], [`serve_http`], [`read_body`] for hyper 1 servers.
+//! - `h2`: [`h2_builder`], [`h2_handshake`] for servers on the `h2` crate.
+//!
+//! # Errors
+//! Plain [`std::io::Error`]s: [`std::io::ErrorKind::TimedOut`] for a limit that ran out, the
+//! socket's or the protocol crate's error otherwise; [`BodyError`] for a body that was not read.
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations)]
+#![doc(test(attr(deny(warnings))))]
+
+mod accept;
+mod config;
+#[cfg(feature = "h2")]
+mod h2;
+#[cfg(feature = "hyper")]
+mod hyper;
+mod stall;
+
+pub use accept::{Acceptor, MAX_BACKOFF, MIN_BACKOFF, bind, configure_stream};
+pub use config::{Http2Limits, ServerConfig};
+#[cfg(feature = "h2")]
+pub use h2::{H2Request, h2_builder, h2_handshake};
+#[cfg(feature = "hyper")]
+pub use hyper::{BodyError, BoxError, http_builder, read_body, serve_http};
+pub use stall::StallGuard;

@@ -1,0 +1,165 @@
+//! The handshake deadline on every server path, against slow-loris peers on loopback, under
+//! tokio's paused clock (no test waits for real time).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use push_net::{Acceptor, ServerConfig, serve_http};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// A hyper server on push-net: `200 ok` for every request.
+async fn http_server(config: ServerConfig) -> SocketAddr {
+    let mut acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
+    let addr = acceptor.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = acceptor.accept().await.unwrap();
+            let config = config.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(|_request| async {
+                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
+                });
+                let _ = serve_http(stream, service, &config, None).await;
+            });
+        }
+    });
+    addr
+}
+
+/// An h2 server on push-net: accepts requests and answers none (they stay open).
+async fn h2_server(config: ServerConfig) -> SocketAddr {
+    let mut acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
+    let addr = acceptor.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = acceptor.accept().await.unwrap();
+            let config = config.clone();
+            tokio::spawn(async move {
+                let Ok((mut connection, mut next)) = push_net::h2_handshake(stream, &config).await
+                else {
+                    return;
+                };
+                let mut held = Vec::new();
+                while let Some(request) = next.take() {
+                    held.push(request);
+                    next = connection.accept().await.and_then(Result::ok);
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Sends `head` on `stream` one byte every 5 s (after `sent` bytes already went); returns how
+/// many bytes in all went out before the server closed the connection, or `None` if it was
+/// still open when `head` ran out.
+async fn trickle(stream: &mut TcpStream, head: &[u8], mut sent: usize) -> Option<usize> {
+    let mut buf = [0u8; 256];
+    for byte in head {
+        stream.write_all(&[*byte]).await.ok()?;
+        sent += 1;
+        let wait = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {} // an answer (a 408, SETTINGS): read on until the close
+                }
+            }
+        });
+        if wait.await.is_ok() {
+            return Some(sent);
+        }
+    }
+    None
+}
+
+fn http_head() -> Vec<u8> {
+    let mut head = b"GET /events?topic=news HTTP/1.1\r\nHost: a\r\n".to_vec();
+    head.extend_from_slice(b"X-Pad: ");
+    head.extend_from_slice(&[b'a'; 64]);
+    head.extend_from_slice(b"\r\n\r\n");
+    head
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_head_sent_a_byte_at_a_time_is_cut_off() {
+    let addr = http_server(ServerConfig::default()).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = http_head();
+    let sent = trickle(&mut stream, &head, 0).await;
+    // 10 s at a byte per 5 s: the connection ends around the second or third byte.
+    assert!(
+        sent.is_some_and(|n| n <= 3),
+        "still open after {} of {} bytes: {sent:?}",
+        head.len(),
+        head.len()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http2_preface_sent_a_byte_at_a_time_is_cut_off_on_both_paths() {
+    for addr in [
+        http_server(ServerConfig::default()).await,
+        h2_server(ServerConfig::default()).await,
+    ] {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let mut preface = PREFACE.to_vec();
+        preface.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]); // an empty SETTINGS
+        let sent = trickle(&mut stream, &preface, 0).await;
+        assert!(sent.is_some_and(|n| n <= 3), "{addr}: {sent:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http2_connection_without_a_first_request_is_cut_off() {
+    // The preface and SETTINGS come at once, then nothing: the deadline covers the first
+    // request too, not only the preface.
+    for addr in [
+        http_server(ServerConfig::default()).await,
+        h2_server(ServerConfig::default()).await,
+    ] {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(PREFACE).await.unwrap();
+        stream
+            .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0])
+            .await
+            .unwrap();
+        let sent = trickle(&mut stream, &[0; 8], PREFACE.len() + 9).await;
+        assert!(sent.is_some(), "{addr}: still open");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_second_request_head_on_a_kept_alive_connection_is_bounded_too() {
+    let addr = http_server(ServerConfig::default()).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = [0u8; 17];
+    stream.read_exact(&mut response).await.unwrap();
+    assert_eq!(
+        &response, b"HTTP/1.1 200 OK\r\n",
+        "the first request is served"
+    );
+    let mut rest = [0u8; 256];
+    let _ = stream.read(&mut rest).await.unwrap();
+    let sent = trickle(&mut stream, &http_head(), 0).await;
+    assert!(sent.is_some_and(|n| n <= 3), "{sent:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_is_configuration() {
+    let config = ServerConfig::default().handshake_timeout(Duration::from_secs(60));
+    let addr = http_server(config).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let sent = trickle(&mut stream, &http_head(), 0).await;
+    assert!(sent.is_some_and(|n| (11..=14).contains(&n)), "{sent:?}");
+}
