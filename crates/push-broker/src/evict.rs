@@ -18,7 +18,8 @@ impl MemoryBroker {
     /// Only topics whose oldest event is due are visited: the broker keeps its topics ordered by
     /// that deadline, so a sweep costs the work it does, not the number of topics. Call it when
     /// the deadline passes (the `tokio` feature's [`spawn_sweeper`](Self::spawn_sweeper) does);
-    /// publishing and subscribing also expire the topics they touch.
+    /// publishing also expires what is due when the topic limit is reached.
+    #[must_use = "the returned deadline is when to sweep next"]
     pub fn sweep(&self) -> Option<Instant> {
         let now = self.inner.config.clock.now();
         let mut emptied = Vec::new();
@@ -37,6 +38,7 @@ impl MemoryBroker {
     /// [`sweep`](Self::sweep) next (`None`: no history that can expire). An event published later
     /// expires later than this, so a driver that sleeps until this moment (or for
     /// [`history_age`](crate::Config::history_age) when it is `None`) frees every event on time.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.inner.ledger().next_deadline()
     }

@@ -197,7 +197,7 @@ async fn bounds_hold_under_racing_publishes_subscribes_and_sweeps() {
                 let _ = broker.publish_now(&t, Event::new(vec![b'x'; n % 700]));
                 if n % 100 == 0 {
                     *now.lock().unwrap() += Duration::from_millis(300);
-                    broker.sweep();
+                    let _ = broker.sweep();
                 }
                 if n % 64 == 0 {
                     tokio::task::yield_now().await;
@@ -222,7 +222,7 @@ async fn bounds_hold_under_racing_publishes_subscribes_and_sweeps() {
         task.await.unwrap();
     }
     *now.lock().unwrap() += Duration::from_secs(2);
-    broker.sweep();
+    let _ = broker.sweep();
     assert_eq!(broker.topic_count(), 0);
     assert_eq!(broker.poll_timeout(), None);
     assert!((0..12).all(|i| broker.retained_bytes(&topic(i)) == 0));

@@ -238,7 +238,7 @@ fn a_forgotten_topic_still_announces_its_loss() {
     publish(&b, "a", "expires");
     // Expire and forget (age zero: anything published before now is too old).
     while b.retained(&topic("a")) > 0 || b.topic_count() > 0 {
-        b.sweep();
+        let _ = b.sweep();
     }
     let mut sub = b
         .subscribe(&Selector::one(topic("a")), Some(start))

@@ -69,6 +69,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listener.local_addr()?
     );
     let state = State::new();
+    // Expires history on time, also on topics nobody publishes to or subscribes to again.
+    state.broker.spawn_sweeper();
     let ticker = Arc::clone(&state);
     tokio::spawn(async move {
         let topic = Topic::new("blobs").expect("a valid topic name");

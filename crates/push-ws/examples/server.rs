@@ -31,6 +31,8 @@ async fn main() -> std::io::Result<()> {
         acceptor.local_addr()?
     );
     let broker = MemoryBroker::default();
+    // Expires history on time, also on topics nobody publishes to or subscribes to again.
+    broker.spawn_sweeper();
 
     let ticker = broker.clone();
     tokio::spawn(async move {
