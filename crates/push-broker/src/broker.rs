@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
-use push_core::{Cursor, Error, Event, Published, Selector, Topic};
+use push_core::{Cursor, Error, Event, Published, PublishError, Selector, Topic};
 
 use crate::Config;
 use crate::history::{Limits, TopicSlot};
@@ -91,7 +91,37 @@ impl MemoryBroker {
     /// # Errors
     /// [`Error::BrokerClosed`] after [`close`](Self::close); [`Error::TopicLimit`] when `topic`
     /// holds no history and [`Config::max_topics`] topics already do.
-    pub fn publish_now(&self, topic: &Topic, mut event: Event) -> Result<Cursor, Error> {
+    pub fn publish_now(&self, topic: &Topic, event: Event) -> Result<Cursor, Error> {
+        let mut cursor = Cursor::new(self.inner.epoch, 0);
+        self.publish_to(core::slice::from_ref(topic), event, |c| cursor = c)?;
+        Ok(cursor)
+    }
+
+    /// Publishes `event` on every topic of `selector`, all or none: the cursors, one per topic
+    /// in the selector's order, or an error and nothing published.
+    ///
+    /// The topic limit is checked for all the topics that would start holding history before
+    /// any event is stored, under the broker-wide lock that orders publishes; so a refusal
+    /// leaves no event behind, and a client may retry without duplicating anything. The events
+    /// take consecutive sequence numbers.
+    ///
+    /// # Errors
+    /// [`Error::BrokerClosed`] after [`close`](Self::close); [`Error::TopicLimit`] when the
+    /// topics of `selector` that hold no history would take the broker past
+    /// [`Config::max_topics`].
+    pub fn publish_many(&self, selector: &Selector, event: Event) -> Result<Vec<Cursor>, Error> {
+        let mut cursors = Vec::with_capacity(selector.topics().len());
+        self.publish_to(selector.topics(), event, |c| cursors.push(c))?;
+        Ok(cursors)
+    }
+
+    /// The publish path: `topics` are distinct; `on_cursor` sees each cursor in order.
+    fn publish_to(
+        &self,
+        topics: &[Topic],
+        mut event: Event,
+        mut on_cursor: impl FnMut(Cursor),
+    ) -> Result<(), Error> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::BrokerClosed);
         }
@@ -101,51 +131,74 @@ impl MemoryBroker {
             event.data = Bytes::copy_from_slice(&event.data);
         }
         let config = &self.inner.config;
-        let slot = self.inner.slot(topic);
+        // One topic (the common case) needs no allocation.
+        let (one, many): (Option<[Arc<TopicSlot>; 1]>, Vec<Arc<TopicSlot>>) = match topics {
+            [topic] => (Some([self.inner.slot(topic)]), Vec::new()),
+            _ => (None, topics.iter().map(|t| self.inner.slot(t)).collect()),
+        };
+        let slots = one.as_ref().map_or(many.as_slice(), |one| one.as_slice());
         let limits = Limits {
             count: config.history_count,
             age: config.history_age,
-            bytes: config.history_bytes,
+            bytes: config.topic_budget(),
         };
         let mut wake = WakeList::default();
         let mut emptied = Vec::new();
-        let cursor;
         {
             let mut ledger = self.inner.ledger();
             // Read under the lock: events enter each ring in time order too.
             let now = config.clock.now();
-            if ledger.live_topics >= config.max_topics {
+            // Rings change only under the ledger's lock: what is counted here stays true until
+            // the events are in.
+            let fresh = || slots.iter().filter(|s| s.lock().len() == 0).count();
+            let mut new = fresh();
+            if new > 0 && ledger.live_topics.saturating_add(new) > config.max_topics {
                 // Topics whose history is due to expire make room before anyone is refused.
                 self.inner.expire_due(&mut ledger, now, &mut emptied);
+                new = fresh();
             }
-            let mut history = slot.lock();
-            if history.len() == 0 && ledger.live_topics >= config.max_topics {
-                drop(history);
+            if new > 0 && ledger.live_topics.saturating_add(new) > config.max_topics {
                 drop(ledger);
-                // The slot may have been made for this publish: it must not stay behind.
-                drop(slot);
-                emptied.push(topic.clone());
+                // Slots made for this publish must not stay behind.
+                drop(one);
+                drop(many);
+                emptied.extend(topics.iter().cloned());
                 for topic in emptied {
                     self.inner.release(&topic);
                 }
                 return Err(Error::TopicLimit);
             }
-            let seq = ledger.seq + 1;
-            ledger.seq = seq;
-            cursor = Cursor::new(self.inner.epoch, seq);
-            let published = Arc::new(Published::new(topic.clone(), cursor, event));
-            history.push(seq, now, published, limits, &mut wake);
-            ledger.settle(topic, &mut history, limits.age);
-            self.inner.watermark.store(seq, Ordering::Release);
-            drop(history);
-            self.inner.trim(&mut ledger, &mut emptied);
+            let before = ledger.seq;
+            let mut event = Some(event);
+            for (i, (topic, slot)) in topics.iter().zip(slots).enumerate() {
+                // The last topic takes the event itself: one topic costs no copy.
+                let Some(event) = (if i + 1 == topics.len() {
+                    event.take()
+                } else {
+                    event.clone()
+                }) else {
+                    break;
+                };
+                let mut history = slot.lock();
+                let seq = ledger.seq + 1;
+                ledger.seq = seq;
+                let cursor = Cursor::new(self.inner.epoch, seq);
+                let published = Arc::new(Published::new(topic.clone(), cursor, event));
+                history.push(seq, now, published, limits, &mut wake);
+                ledger.settle(topic, &mut history, limits.age);
+                self.inner.watermark.store(seq, Ordering::Release);
+                drop(history);
+                on_cursor(cursor);
+            }
+            self.inner.trim(&mut ledger, before, &mut emptied);
         }
-        drop(slot);
+        drop(one);
+        drop(many);
         wake.wake_all();
         for topic in emptied {
             self.inner.release(&topic);
         }
-        Ok(cursor)
+        Ok(())
     }
 
     /// Opens a subscription (see [`push_core::Broker::subscribe`]).
@@ -243,7 +296,8 @@ impl MemoryBroker {
 }
 
 impl Inner {
-    /// The ledger (and the sequence), locked.
+    /// The ledger (and the sequence), locked. Every change to a ring (an event in or out) is
+    /// made under this lock; subscribers only read rings and never take it.
     pub(crate) fn ledger(&self) -> MutexGuard<'_, Ledger> {
         // Every change under this lock is followed by its `settle` before the lock is released;
         // a panic in between would be a bug in this crate, not a peer's doing.
@@ -304,6 +358,17 @@ impl push_core::Broker for MemoryBroker {
         event: Event,
     ) -> impl Future<Output = Result<Cursor, Error>> + Send {
         core::future::ready(self.publish_now(topic, event))
+    }
+
+    /// All or none (see [`MemoryBroker::publish_many`]): on error nothing was published.
+    fn publish_many(
+        &self,
+        selector: &Selector,
+        event: Event,
+    ) -> impl Future<Output = Result<Vec<Cursor>, PublishError>> + Send {
+        core::future::ready(
+            Self::publish_many(self, selector, event).map_err(|e| PublishError::new(Vec::new(), e)),
+        )
     }
 
     fn subscribe(

@@ -108,8 +108,9 @@ impl Config {
 
     /// The most bytes of history one topic keeps, counted as each event's
     /// [`weight`](push_core::Event::weight) plus a fixed estimate of its bookkeeping. The newest
-    /// event of a topic is kept even when it alone is larger. Default 16 MiB
-    /// ([`DEFAULT_HISTORY_BYTES`]).
+    /// event of a topic is kept even when it alone is larger. At most
+    /// [`total_history_bytes`](Self::total_history_bytes) (a larger value counts as that).
+    /// Default 16 MiB ([`DEFAULT_HISTORY_BYTES`]).
     #[must_use]
     pub fn history_bytes(mut self, bytes: usize) -> Self {
         self.history_bytes = bytes as u64;
@@ -121,6 +122,13 @@ impl Config {
     /// most history loses its oldest event until the total fits again: a topic at or under its
     /// fair share (this budget divided by the topics holding history) never loses an event to
     /// another topic's publishes. Default 256 MiB ([`DEFAULT_TOTAL_HISTORY_BYTES`]).
+    ///
+    /// A topic's own budget is never larger than this one: a smaller value lowers
+    /// [`history_bytes`](Self::history_bytes) to it (whatever the order of the two calls), so
+    /// a topic filling its own budget never makes the broker trim it. The event just
+    /// published on a topic that holds nothing else is never evicted by this budget (a
+    /// caught-up subscriber gets it, not a gap): an event larger than the budget is kept until
+    /// the next publish.
     #[must_use]
     pub fn total_history_bytes(mut self, bytes: usize) -> Self {
         self.total_history_bytes = bytes as u64;
@@ -178,6 +186,22 @@ impl Config {
     /// The configured history age.
     pub fn get_history_age(&self) -> Duration {
         self.history_age
+    }
+
+    /// The per-topic byte budget in force: [`history_bytes`](Self::history_bytes), at most
+    /// [`total_history_bytes`](Self::total_history_bytes).
+    pub fn get_history_bytes(&self) -> usize {
+        usize::try_from(self.topic_budget()).unwrap_or(usize::MAX)
+    }
+
+    /// The broker-wide byte budget.
+    pub fn get_total_history_bytes(&self) -> usize {
+        usize::try_from(self.total_history_bytes).unwrap_or(usize::MAX)
+    }
+
+    /// A topic never holds more than the whole broker may (whatever the order of the calls).
+    pub(crate) fn topic_budget(&self) -> u64 {
+        self.history_bytes.min(self.total_history_bytes)
     }
 
     /// The configured topic limit.

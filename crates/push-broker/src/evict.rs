@@ -75,25 +75,40 @@ impl Inner {
     }
 
     /// Brings the broker back within [`Config::total_history_bytes`](crate::Config): while the
-    /// history of all topics costs more, the topic with the most history loses its oldest event.
+    /// history of all topics costs more, a topic over its fair share (budget ÷ topics with
+    /// history) loses its oldest event, the topic with the most history first.
     ///
-    /// That topic is always over its fair share (budget ÷ topics with history): when the total is
-    /// over the budget, the largest of `n` topics holds more than `total ÷ n > budget ÷ n`. So a
-    /// topic at or under its fair share never loses an event to another topic's publish.
-    pub(crate) fn trim(&self, ledger: &mut Ledger, emptied: &mut Vec<Topic>) {
+    /// When the total is over the budget, the largest of `n` topics holds more than
+    /// `total ÷ n > budget ÷ n`, so there is always such a topic; a topic at or under its fair
+    /// share never loses an event to another topic's publish. One exception keeps what was just
+    /// published: a topic whose only event has a sequence number above `published_after` (the
+    /// publish being made) keeps it, and the next topic over its fair share gives instead. If
+    /// none is left, the budget stays exceeded by the events of this publish until the next
+    /// one (each at most one event per topic, an event the topic's own budget lets in).
+    pub(crate) fn trim(&self, ledger: &mut Ledger, published_after: u64, emptied: &mut Vec<Topic>) {
         let age = self.config.history_age;
-        while ledger.total_cost > self.config.total_history_bytes {
-            let Some((id, topic)) = ledger.largest() else {
-                break;
-            };
-            // The ledger indexes only topics with history, which stay in the map.
-            let Some(slot) = self.lookup(&topic) else {
-                break;
-            };
-            let mut h = slot.lock();
-            if h.id != id {
+        let budget = self.config.total_history_bytes;
+        while ledger.total_cost > budget {
+            let share = budget / ledger.live_topics.max(1) as u64;
+            let mut victim = None;
+            for (id, cost, topic) in ledger.largest_first() {
+                if cost <= share {
+                    break;
+                }
+                // The ledger indexes only topics with history, which stay in the map.
+                let Some(slot) = self.lookup(topic) else {
+                    continue;
+                };
+                let h = slot.lock();
+                if h.id != id || (h.len() == 1 && h.newest_seq() > published_after) {
+                    continue;
+                }
+                drop(h);
+                victim = Some((topic.clone(), slot));
                 break;
             }
+            let Some((topic, slot)) = victim else { break };
+            let mut h = slot.lock();
             h.pop_front();
             ledger.settle(&topic, &mut h, age);
             if h.is_idle() {

@@ -133,6 +133,11 @@ impl History {
         self.cost
     }
 
+    /// The sequence number of the newest retained event (0: none).
+    pub(crate) fn newest_seq(&self) -> u64 {
+        self.ring.back().map_or(0, |e| e.seq)
+    }
+
     /// When the oldest retained event was published.
     pub(crate) fn oldest_at(&self) -> Option<Instant> {
         self.ring.front().map(|e| e.at)
@@ -162,6 +167,20 @@ impl History {
         }
         self.expire(at, limits.age);
         self.wake_all(wake);
+    }
+
+    /// Without changing anything: the index of the oldest event not older than `age` at `now`,
+    /// and the sequence number of the newest event that is (0: none).
+    pub(crate) fn first_unexpired(&self, now: Instant, age: Duration) -> (u64, u64) {
+        // The ring is in time order (events are stamped under the ledger's lock).
+        let expired = self
+            .ring
+            .partition_point(|e| now.saturating_duration_since(e.at) > age);
+        let seq = expired
+            .checked_sub(1)
+            .and_then(|i| self.ring.get(i))
+            .map_or(0, |e| e.seq);
+        (self.front + expired as u64, seq)
     }
 
     /// Evicts events older than `age` at `now`.

@@ -76,10 +76,19 @@ impl Ledger {
     }
 
     /// The topic with the most history, if any holds history: `(id, topic)`.
+    #[cfg(test)]
     pub(crate) fn largest(&self) -> Option<(u64, Topic)> {
         self.by_cost
             .last_key_value()
             .map(|(&(_, id), topic)| (id, topic.clone()))
+    }
+
+    /// The topics with history, the most costly first: `(id, cost, topic)`.
+    pub(crate) fn largest_first(&self) -> impl Iterator<Item = (u64, u64, &Topic)> {
+        self.by_cost
+            .iter()
+            .rev()
+            .map(|(&(cost, id), topic)| (id, cost, topic))
     }
 
     /// The earliest deadline, if any topic holds history that can expire.

@@ -53,15 +53,12 @@ impl MemorySubscription {
         now: Instant,
     ) -> Self {
         let (topics, slots): (Vec<_>, Vec<_>) = topics.into_iter().unzip();
-        // The ledger first (the lock order), so expiring here keeps the books exact.
-        let mut ledger = inner.ledger();
+        // Topic locks only, never the ledger: a subscriber waiting here for a busy topic holds
+        // up the publishes on its own topics, not every publish in the broker. Rings change
+        // only under the ledger, so nothing is expired here: replay skips what is due (below)
+        // and the sweep frees it.
         let mut guards: Vec<_> = slots.iter().map(|s| s.lock()).collect();
         let age = inner.config.history_age;
-        for (topic, h) in topics.iter().zip(&mut guards) {
-            h.expire(now, age);
-            ledger.settle(topic, h, age);
-        }
-        drop(ledger);
         let head = inner.watermark.load(Ordering::Acquire);
         let (start, announce) = match from {
             None => (head, None),
@@ -74,17 +71,20 @@ impl MemorySubscription {
             .zip(&mut guards)
             .map(|(topic, h)| {
                 let replay = from.is_some() && announce != Some(GapReason::FromFuture);
+                // Events past their age are lost even while the sweep has not freed them yet:
+                // replay starts after them, with a gap where they were.
+                let (fresh, expired_max) = h.first_unexpired(now, age);
+                let lost = h.evicted_max.max(expired_max);
                 Read {
                     topic,
                     key: h.join(),
                     next: if replay {
-                        h.first_after(start)
+                        h.first_after(start).max(fresh)
                     } else {
                         h.total()
                     },
                     live_from: h.total(),
-                    gap_at: (replay && h.evicted_max > start)
-                        .then_some((h.evicted_max, GapReason::Evicted)),
+                    gap_at: (replay && lost > start).then_some((lost, GapReason::Evicted)),
                 }
             })
             .collect();
@@ -260,5 +260,55 @@ impl Drop for MemorySubscription {
                 self.inner.release(&read.topic);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use push_core::{Event, Selector};
+
+    use super::*;
+    use crate::{Config, MemoryBroker};
+
+    /// Opening a subscription never waits for the ledger, so a wave of subscribers (or one
+    /// stuck behind a busy topic) cannot hold up publishes to other topics. The test holds
+    /// the ledger itself while another thread subscribes: that must complete (the bound is a
+    /// safety net for a regression, which would otherwise hang, not a timing assertion).
+    #[test]
+    fn subscribing_does_not_take_the_ledger_lock() {
+        let clock = Arc::new(std::sync::Mutex::new(Instant::now()));
+        let hand = Arc::clone(&clock);
+        let config = Config::default()
+            .history_age(Duration::from_secs(10))
+            .clock(move || *hand.lock().unwrap());
+        let broker = MemoryBroker::new(config);
+        let t = Topic::new("t").unwrap();
+        let first = broker.publish_now(&t, Event::new("old")).unwrap();
+        *clock.lock().unwrap() += Duration::from_secs(11);
+        let ledger = broker.inner.ledger();
+        let (done, opened) = mpsc::channel();
+        let other = broker.clone();
+        let from = Cursor::new(broker.epoch(), 0);
+        let thread = std::thread::spawn(move || {
+            let mut sub = other
+                .subscribe(&Selector::one(Topic::new("t").unwrap()), Some(from))
+                .unwrap();
+            let item = sub.try_recv();
+            done.send(item).unwrap();
+        });
+        let item = opened.recv_timeout(Duration::from_secs(20));
+        drop(ledger);
+        thread.join().unwrap();
+        // The expired event is skipped with a gap, and left for the sweep to free.
+        let Ok(Some(Delivery::Gap(gap))) = item else {
+            panic!("subscribe waited for the ledger lock: {item:?}")
+        };
+        assert_eq!((gap.reason, gap.resume), (GapReason::Evicted, first));
+        assert_eq!(broker.retained(&t), 1, "subscribing changed the history");
+        assert!(broker.sweep().is_none());
+        assert_eq!(broker.retained(&t), 0);
     }
 }

@@ -253,3 +253,40 @@ fn history_does_not_keep_a_small_event_s_surrounding_buffer_alive() {
         "the retained event still points into the 8 KiB buffer"
     );
 }
+
+#[test]
+fn the_broker_budget_never_evicts_the_event_just_published() {
+    // A broker budget below the topic's: it bounds the topic too (whatever the order).
+    let config = Config::default()
+        .total_history_bytes(2 << 10)
+        .history_bytes(4 << 10);
+    assert_eq!(config.get_history_bytes(), 2 << 10);
+    let b = MemoryBroker::new(config);
+    let mut sub = b.subscribe(&Selector::one(topic("t")), None).unwrap();
+    // One event larger than every budget: a caught-up subscriber gets it, not a gap.
+    let big = "b".repeat(8 << 10);
+    publish(&b, "t", &big).unwrap();
+    assert_eq!(drain(&mut sub), [big]);
+    assert_eq!(b.retained(&topic("t")), 1);
+    // The next publish makes it an old event, which the budgets take.
+    publish(&b, "t", "small").unwrap();
+    assert_eq!(drain(&mut sub), ["small"]);
+    assert_eq!(b.retained(&topic("t")), 1);
+}
+
+#[test]
+fn a_big_event_on_a_new_topic_trims_the_topic_over_its_share_instead() {
+    let b = MemoryBroker::new(Config::default().total_history_bytes(8 << 10));
+    let kib = "k".repeat(1024);
+    for _ in 0..6 {
+        publish(&b, "busy", &kib).unwrap();
+    }
+    let mut sub = b.subscribe(&Selector::one(topic("new")), None).unwrap();
+    let big = "b".repeat(7 << 10);
+    publish(&b, "new", &big).unwrap();
+    assert_eq!(drain(&mut sub), [big]);
+    // `busy` was over its half of the budget and gave what it had above it.
+    let busy = b.retained_bytes(&topic("busy"));
+    assert!(busy <= 4 << 10, "busy keeps {busy} bytes");
+    assert!(b.retained(&topic("busy")) >= 2);
+}

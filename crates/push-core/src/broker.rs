@@ -4,7 +4,7 @@ use core::future::Future;
 
 use futures_core::Stream;
 
-use crate::{Cursor, Delivery, Error, Event, Selector, Topic};
+use crate::{Cursor, Delivery, Error, Event, PublishError, Selector, Topic};
 
 /// A live subscription: a stream of [`Delivery`] items that knows where it is.
 ///
@@ -34,6 +34,34 @@ pub trait Broker: Send + Sync + 'static {
         topic: &Topic,
         event: Event,
     ) -> impl Future<Output = Result<Cursor, Error>> + Send;
+
+    /// Publishes `event` on every topic of `selector` and returns their cursors, one per topic
+    /// in the selector's order.
+    ///
+    /// The provided implementation publishes topic by topic and stops at the first error, which
+    /// it returns with the cursors of the topics already published
+    /// ([`PublishError::published`]): a partial success is reported, never hidden. A broker
+    /// that can decide a multi-topic publish at once overrides it to publish to all or none
+    /// (the in-memory broker does), and then its errors carry nothing published.
+    ///
+    /// # Errors
+    /// The first [`publish`](Self::publish) error, with what was published before it.
+    fn publish_many(
+        &self,
+        selector: &Selector,
+        event: Event,
+    ) -> impl Future<Output = Result<Vec<Cursor>, PublishError>> + Send {
+        async move {
+            let mut published = Vec::with_capacity(selector.topics().len());
+            for topic in selector.topics() {
+                match self.publish(topic, event.clone()).await {
+                    Ok(cursor) => published.push((topic.clone(), cursor)),
+                    Err(error) => return Err(PublishError::new(published, error)),
+                }
+            }
+            Ok(published.into_iter().map(|(_, cursor)| cursor).collect())
+        }
+    }
 
     /// Opens a subscription on `selector`: live events only when `from` is `None`, otherwise the
     /// retained events after `from` first (a [`Delivery::Gap`] first when `from` cannot be honoured

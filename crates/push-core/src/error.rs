@@ -88,3 +88,38 @@ impl Error {
         )
     }
 }
+
+/// A [`Broker::publish_many`](crate::Broker::publish_many) that failed: the error, and the
+/// topics published before it (empty when the broker publishes to all topics or none).
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishError {
+    /// The topics the event was published on before the error, with their cursors, in the
+    /// selector's order. A server must tell its client about these: a retry would publish
+    /// them again.
+    pub published: Vec<(crate::Topic, crate::Cursor)>,
+    /// Why the publish stopped.
+    pub error: Error,
+}
+
+impl PublishError {
+    /// The error `error`, after the events in `published` were stored.
+    pub fn new(published: Vec<(crate::Topic, crate::Cursor)>, error: Error) -> Self {
+        Self { published, error }
+    }
+}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.published.len() {
+            0 => write!(f, "nothing published: {}", self.error),
+            n => write!(f, "published on {n} topic(s) only: {}", self.error),
+        }
+    }
+}
+
+impl std::error::Error for PublishError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}

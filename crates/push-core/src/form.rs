@@ -62,15 +62,60 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// The most `topic` parameters [`Selector::from_query`] reads, repeats included: past it the
+/// query is refused with [`Error::SelectorTooLarge`] whatever the number of distinct topics.
+///
+/// The limit on a selection is on distinct topics ([`MAX_SELECTOR_TOPICS`]): `topic=a` sent 65
+/// times selects one topic and is accepted. This second bound keeps the work a query costs
+/// bounded by a constant per parameter as well as by its length: each `topic` parameter is
+/// decoded, validated and looked up among at most [`MAX_SELECTOR_TOPICS`] others. Four times
+/// the selector limit leaves room for any client that repeats itself by accident.
+pub const MAX_QUERY_TOPIC_PARAMS: usize = 4 * MAX_SELECTOR_TOPICS;
+
+/// The parameters of `query` as `(name, raw value)`, the name decoded (`None` when it does not
+/// decode: no parameter a caller can be looking for).
+fn params(query: &[u8]) -> impl Iterator<Item = (Option<Cow<'_, str>>, &[u8])> {
+    query.split(|&b| b == b'&').map(|param| {
+        let (name, value) = match param.iter().position(|&b| b == b'=') {
+            Some(i) => (&param[..i], &param[i + 1..]),
+            None => (param, &b""[..]),
+        };
+        (form_decode(name), value)
+    })
+}
+
+/// The value of the first parameter of `query` (the raw query string, without `?`) whose
+/// **decoded** name is `name`, itself decoded strictly: the one rule for every parameter name,
+/// so `%74opic` is `topic` and `%65vent` is `event` wherever a query is read.
+///
+/// # Errors
+/// [`Error::QueryInvalid`] when that parameter's value is not strictly encoded (see
+/// [`form_decode`]).
+///
+/// ```
+/// use push_core::{Error, query_param};
+///
+/// assert_eq!(query_param(b"topic=a&%65vent=b+c", "event").unwrap().as_deref(), Some("b c"));
+/// assert_eq!(query_param(b"topic=a", "event"), Ok(None));
+/// assert_eq!(query_param(b"event=%zz", "event"), Err(Error::QueryInvalid));
+/// ```
+pub fn query_param<'q>(query: &'q [u8], name: &str) -> Result<Option<Cow<'q, str>>, Error> {
+    match params(query).find(|(n, _)| n.as_deref() == Some(name)) {
+        Some((_, value)) => form_decode(value).map(Some).ok_or(Error::QueryInvalid),
+        None => Ok(None),
+    }
+}
+
 impl Selector {
     /// The topics named by every `topic=` parameter of `query` (the raw query string, without
-    /// `?`): the union of all of them, as Mercure reads a repeated `topic`. Other parameters are
-    /// ignored.
+    /// `?`): the union of all of them, as Mercure reads a repeated `topic`. Names are decoded
+    /// before they are matched ([`query_param`]'s rule); other parameters are ignored.
     ///
     /// # Errors
-    /// [`Error::QueryInvalid`] for a `topic` name or value that is not strictly encoded (see
+    /// [`Error::QueryInvalid`] for a `topic` value that is not strictly encoded (see
     /// [`form_decode`]); the [`Topic`] errors for an invalid name; [`Error::SelectorEmpty`]
-    /// without any `topic`; [`Error::SelectorTooLarge`] past [`MAX_SELECTOR_TOPICS`].
+    /// without any `topic`; [`Error::SelectorTooLarge`] past [`MAX_SELECTOR_TOPICS`] distinct
+    /// topics or [`MAX_QUERY_TOPIC_PARAMS`] `topic` parameters.
     ///
     /// ```
     /// use push_core::{Error, Selector};
@@ -82,26 +127,27 @@ impl Selector {
     /// assert_eq!(Selector::from_query(b"since=1-2"), Err(Error::SelectorEmpty));
     /// ```
     pub fn from_query(query: &[u8]) -> Result<Self, Error> {
-        let mut topics = Vec::new();
-        for param in query.split(|&b| b == b'&') {
-            let (name, value) = match param.iter().position(|&b| b == b'=') {
-                Some(i) => (&param[..i], &param[i + 1..]),
-                None => (param, &b""[..]),
-            };
+        // Sorted and distinct as they come, so the limit counts distinct topics.
+        let mut topics: Vec<Topic> = Vec::new();
+        let mut read = 0;
+        for (name, value) in params(query) {
             // `topic` spelled with escapes is still `topic`; a name that does not decode is
-            // no parameter of ours, but a broken `topic` is never skipped.
-            let is_topic = match form_decode(name) {
-                Some(name) => name == "topic",
-                None => false,
-            };
-            if !is_topic {
+            // no parameter of ours, but a broken `topic` value is never skipped.
+            if name.as_deref() != Some("topic") {
                 continue;
             }
-            if topics.len() >= MAX_SELECTOR_TOPICS {
+            read += 1;
+            if read > MAX_QUERY_TOPIC_PARAMS {
                 return Err(Error::SelectorTooLarge);
             }
             let value = form_decode(value).ok_or(Error::QueryInvalid)?;
-            topics.push(Topic::new(&value)?);
+            let topic = Topic::new(&value)?;
+            if let Err(at) = topics.binary_search(&topic) {
+                if topics.len() >= MAX_SELECTOR_TOPICS {
+                    return Err(Error::SelectorTooLarge);
+                }
+                topics.insert(at, topic);
+            }
         }
         Self::new(topics)
     }
@@ -147,5 +193,43 @@ mod tests {
         );
         let s = Selector::from_query(b"%74opic=x&topic=y&other=%zz").unwrap();
         assert_eq!(s.topics().len(), 2);
+    }
+
+    #[test]
+    fn the_selector_limit_counts_distinct_topics_and_the_work_is_bounded() {
+        // One topic named 65 times (or 256) is one topic.
+        for times in [MAX_SELECTOR_TOPICS + 1, MAX_QUERY_TOPIC_PARAMS] {
+            let repeated = "topic=a&".repeat(times);
+            let s = Selector::from_query(repeated.as_bytes()).unwrap();
+            assert_eq!(s.topics().len(), 1, "{times} repeats");
+        }
+        // 64 distinct topics, each named twice, fit; a 65th distinct one does not.
+        let twice: String = (0..2 * MAX_SELECTOR_TOPICS)
+            .map(|i| format!("topic={}&", i % MAX_SELECTOR_TOPICS))
+            .collect();
+        assert_eq!(
+            Selector::from_query(twice.as_bytes()).unwrap().topics().len(),
+            MAX_SELECTOR_TOPICS
+        );
+        let more = format!("{twice}topic=new");
+        assert_eq!(
+            Selector::from_query(more.as_bytes()),
+            Err(Error::SelectorTooLarge)
+        );
+        // Past the parameter bound the query is refused, however few topics it names.
+        let flood = "topic=a&".repeat(MAX_QUERY_TOPIC_PARAMS + 1);
+        assert_eq!(
+            Selector::from_query(flood.as_bytes()),
+            Err(Error::SelectorTooLarge)
+        );
+    }
+
+    #[test]
+    fn every_parameter_name_is_decoded_before_it_is_matched() {
+        let q = b"%74opic=a&%65vent=x%2By&event=second&b%ff=1";
+        assert_eq!(query_param(q, "event").unwrap().as_deref(), Some("x+y"));
+        assert_eq!(query_param(q, "topic").unwrap().as_deref(), Some("a"));
+        assert_eq!(query_param(q, "b\u{fffd}"), Ok(None), "an undecodable name is no name");
+        assert_eq!(query_param(b"e%76ent=%zz", "event"), Err(Error::QueryInvalid));
     }
 }

@@ -15,7 +15,7 @@
 use core::time::Duration;
 use std::borrow::Cow;
 
-use push_core::{Cursor, MAX_SELECTOR_TOPICS, Selector, Topic};
+use push_core::{Cursor, MAX_QUERY_TOPIC_PARAMS, MAX_SELECTOR_TOPICS, Selector, Topic};
 
 use crate::Error;
 use crate::headers::{parse_if_none_match, prefer_wait};
@@ -77,7 +77,8 @@ impl PollRequest {
     /// cursor is the `since` (so a plain HTTP cache-validating client can short-poll). An empty
     /// `since=` means "from now". The `wait` query parameter wins over `Prefer: wait`.
     pub fn parse(query: &[u8], prefer: &[&[u8]], if_none_match: &[&[u8]]) -> Result<Self, Error> {
-        let mut topics = Vec::new();
+        let mut topics: Vec<Topic> = Vec::new();
+        let mut topic_params = 0;
         let mut since = None;
         let mut wait = None;
         for param in query.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
@@ -87,11 +88,20 @@ impl PollRequest {
             };
             match &*decode(name)? {
                 b"topic" => {
-                    if topics.len() >= MAX_SELECTOR_TOPICS {
+                    // Distinct topics count against the selector limit (a repeat is the same
+                    // topic); the parameters read are bounded too, so work stays bounded.
+                    topic_params += 1;
+                    if topic_params > MAX_QUERY_TOPIC_PARAMS {
                         return Err(Error::InvalidTopic(push_core::Error::SelectorTooLarge));
                     }
                     let name = percent_decode(value)?;
-                    topics.push(Topic::new(&name).map_err(Error::InvalidTopic)?);
+                    let topic = Topic::new(&name).map_err(Error::InvalidTopic)?;
+                    if let Err(at) = topics.binary_search(&topic) {
+                        if topics.len() >= MAX_SELECTOR_TOPICS {
+                            return Err(Error::InvalidTopic(push_core::Error::SelectorTooLarge));
+                        }
+                        topics.insert(at, topic);
+                    }
                 }
                 b"since" => {
                     if since.is_some() {
@@ -262,6 +272,15 @@ mod tests {
         assert!(matches!(
             parse(&many, &[], &[]),
             Err(Error::InvalidTopic(_))
+        ));
+        // The limit is on distinct topics: one topic named 65 times is one topic.
+        let repeated = "topic=a&".repeat(65);
+        assert_eq!(parse(&repeated, &[], &[]).unwrap().selector().topics().len(), 1);
+        // And on the parameters read, so a huge query costs bounded work.
+        let flood = "%74opic=a&".repeat(MAX_QUERY_TOPIC_PARAMS + 1);
+        assert!(matches!(
+            parse(&flood, &[], &[]),
+            Err(Error::InvalidTopic(push_core::Error::SelectorTooLarge))
         ));
     }
 

@@ -69,19 +69,12 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     response
 }
 
-/// The first `name=` parameter of `query`, decoded strictly (`None` when absent; an invalid
-/// escape is an error, not text).
+/// The first parameter of `query` whose decoded name is `name`, its value decoded strictly
+/// (`None` when absent; an invalid escape is an error, not text): push-core's one rule.
 fn param(query: &str, name: &str) -> Result<Option<String>, String> {
-    let Some(value) = query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find_map(|(k, v)| (k == name).then_some(v))
-    else {
-        return Ok(None);
-    };
-    push_core::form_decode(value.as_bytes())
-        .map(|v| Some(v.into_owned()))
-        .ok_or_else(|| format!("{name}: invalid %-escape or not UTF-8\n"))
+    push_core::query_param(query.as_bytes(), name)
+        .map(|v| v.map(std::borrow::Cow::into_owned))
+        .map_err(|e| format!("{name}: {e}\n"))
 }
 
 async fn handle(
@@ -142,16 +135,16 @@ async fn handle(
             if let Err(e) = push_sse::check_encodable(&event) {
                 return Ok(text(StatusCode::BAD_REQUEST, format!("{e}\n")));
             }
-            // Published to every topic named; one cursor per line, in topic order.
-            let mut cursors = String::new();
-            for topic in selector.topics() {
-                match broker.publish_now(topic, event.clone()) {
-                    Ok(cursor) => cursors.push_str(&format!("{cursor}\n")),
-                    // Closed, or `TopicLimit`: the server's capacity, not this client's rate.
-                    Err(e) => return Ok(text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n"))),
-                }
+            // Published to every topic named, all or none (a refusal leaves nothing behind, so
+            // a retry duplicates nothing); one cursor per line, in topic order.
+            match broker.publish_many(&selector, event) {
+                Ok(cursors) => text(
+                    StatusCode::OK,
+                    cursors.iter().map(|c| format!("{c}\n")).collect::<String>(),
+                ),
+                // Closed, or `TopicLimit`: the server's capacity, not this client's rate.
+                Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")),
             }
-            text(StatusCode::OK, cursors)
         }
         _ => text(
             StatusCode::NOT_FOUND,

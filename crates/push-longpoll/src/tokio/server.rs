@@ -86,8 +86,10 @@ async fn route<B: Broker>(
 }
 
 /// `POST /publish?topic=T[&topic=U…][&event=TYPE]`: the body is published to every topic named
-/// (the union, as Mercure reads a repeated `topic`); the answer is one cursor per line, in topic
-/// order. The query is decoded strictly: an invalid escape or non-UTF-8 text is a 400.
+/// (the union, as Mercure reads a repeated `topic`), all or none
+/// ([`Broker::publish_many`]); the answer is one cursor per line, in topic order, or a 503 that
+/// says why and lists any topic published before the failure. The query is decoded strictly: an
+/// invalid escape or non-UTF-8 text is a 400.
 async fn publish<B: Broker>(
     broker: &B,
     request: Request<Incoming>,
@@ -102,29 +104,37 @@ async fn publish<B: Broker>(
         }
         Err(e) => return text(StatusCode::BAD_REQUEST, &format!("invalid topic: {e}")),
     };
-    let mut kind = None;
-    for pair in query.split('&') {
-        if let Some(value) = pair.strip_prefix("event=") {
-            match push_core::form_decode(value.as_bytes()) {
-                Some(value) => kind = Some(value.into_owned()),
-                None => return text(StatusCode::BAD_REQUEST, "invalid event type encoding"),
-            }
-        }
-    }
+    // Parameter names are decoded before they are matched: `%65vent` is `event`.
+    let kind = match push_core::query_param(query.as_bytes(), "event") {
+        Ok(kind) => kind.map(std::borrow::Cow::into_owned),
+        Err(_) => return text(StatusCode::BAD_REQUEST, "invalid event type encoding"),
+    };
     let data = match push_net::read_body(body, MAX_PUBLISH_BYTES, config).await {
         Ok(data) => data,
         Err(e) => return text(e.status(), &e.to_string()),
     };
     let mut event = Event::new(data);
     event.event = kind.filter(|k| !k.is_empty());
-    let mut cursors = String::new();
-    for topic in selector.topics() {
-        match broker.publish(topic, event.clone()).await {
-            Ok(cursor) => cursors.push_str(&format!("{cursor}\n")),
-            Err(e) => return text(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    // All topics or none with a broker that can decide it (the in-memory one does): a 503
+    // then leaves nothing behind, and a retry duplicates nothing. A broker that publishes topic
+    // by topic may stop midway: the 503 then lists what was published.
+    match broker.publish_many(&selector, event).await {
+        Ok(cursors) => {
+            let lines: Vec<String> = cursors.iter().map(ToString::to_string).collect();
+            text(StatusCode::OK, &lines.join("\n"))
         }
+        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, &publish_error(&e)),
     }
-    text(StatusCode::OK, cursors.trim_end())
+}
+
+/// The body of a 503 for a publish that failed: the reason, then `published TOPIC CURSOR` for
+/// each topic the event was published on before the failure (none when nothing was).
+fn publish_error(e: &push_core::PublishError) -> String {
+    let mut body = e.error.to_string();
+    for (topic, cursor) in &e.published {
+        body.push_str(&format!("\npublished {topic} {cursor}"));
+    }
+    body
 }
 
 fn text(status: StatusCode, message: &str) -> Response<Bytes> {
