@@ -43,3 +43,30 @@ async fn a_publish_past_the_topic_limit_is_a_503_that_says_why() {
     assert_eq!(publish(addr, "a").await.0, 200);
     assert_eq!(broker.topic_count(), 2);
 }
+
+/// A publish to several topics is all or none: a 503 leaves no event behind (a retry would
+/// otherwise duplicate it). Parameter names are decoded before they are matched, `event` as
+/// much as `topic`.
+#[tokio::test]
+async fn a_refused_multi_topic_publish_leaves_nothing_and_names_are_decoded() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let broker = MemoryBroker::new(push_broker::Config::default().max_topics(2));
+    let handler = Arc::new(Handler::new(broker.clone(), Config::default()));
+    tokio::spawn(serve(listener, handler));
+    assert_eq!(publish(addr, "a").await.0, 200);
+    // `b` would fit, `c` not: neither is published.
+    let (status, body) = publish(addr, "b&%74opic=c&%65vent=greeting").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(!body.contains("published"), "{body}");
+    let b = push_core::Topic::new("b").unwrap();
+    assert_eq!(broker.retained(&b), 0, "a refused publish left an event on b");
+    let (status, body) = publish(addr, "b&%65vent=greeting").await;
+    assert_eq!(status, 200, "{body}");
+    let from = push_core::Cursor::new(broker.epoch(), 0);
+    let mut sub = broker.subscribe(&push_core::Selector::one(b), Some(from)).unwrap();
+    let Some(push_core::Delivery::Event(e)) = sub.try_recv() else {
+        panic!("the event is retained")
+    };
+    assert_eq!(e.event().event.as_deref(), Some("greeting"));
+}
