@@ -181,17 +181,27 @@ impl push_core::Subscription for RacingSubscription {
 }
 
 /// The lost-event race, made deterministic: a check that found nothing, then a publish, then
-/// the hold. Registered first, the hold is woken by that publish and answers with it; a handler
-/// that checked before registering would hold for the whole wait and answer 204.
+/// the hold. Registered first, the hold is woken by that publish and answers with it at once.
+/// Wrong orders fail here: a handler that re-subscribes after its check misses the event
+/// (204); one that checks without registering its waker (a poll with a no-op waker, the
+/// generic `try_recv`) and then holds on its timer alone finds the event only when the hold
+/// ends, so the answer must come before any (paused, simulated) time has passed.
 #[tokio::test(start_paused = true)]
 async fn a_publish_between_the_check_and_the_hold_is_delivered() {
     let h = Handler::new(
         RacingBroker(MemoryBroker::default(), Arc::default()),
         Config::default().jitter(Duration::ZERO),
     );
+    let start = tokio::time::Instant::now();
     let response = h.handle(&get("/poll?topic=t&wait=20")).await;
     assert_eq!(response.status(), 200, "the event in the gap was lost");
     assert_eq!(json(&response)["events"][0]["data"], "in the gap");
+    assert_eq!(
+        start.elapsed(),
+        Duration::ZERO,
+        "the event waited for the hold to end: the waiter was not registered by the check"
+    );
+    assert!(h.broker().1.load(Ordering::SeqCst), "the race was run");
 }
 
 #[tokio::test(start_paused = true)]
