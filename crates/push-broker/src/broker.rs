@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
-use push_core::{Cursor, Error, Event, Published, PublishError, Selector, Topic};
+use push_core::{Cursor, Error, Event, PublishError, Published, Selector, Topic};
 
 use crate::Config;
 use crate::history::{Limits, TopicSlot};

@@ -19,6 +19,9 @@
 //!   cursor is `(epoch, offset)`. Sequence numbers enter the topics in order (the sequence lock is
 //!   held while the event is inserted), so a subscriber that holds its topics' locks sees every
 //!   earlier event of them, and one cursor resumes a multi-topic subscription exactly.
+//!   [`MemoryBroker::publish_many`] publishes one event on several topics all or none: the topic
+//!   limit is decided for all of them before any event is stored, so a refusal leaves nothing
+//!   behind. Subscribing never takes the sequence lock: it cannot hold up publishes elsewhere.
 //! - **History per topic**, bounded by count, age and bytes, and for the whole broker by bytes
 //!   and by the number of topics holding history ([`Config`] says what the defaults hold). When
 //!   the broker's bytes are spent, the topic with the most history loses its oldest events: a

@@ -21,7 +21,7 @@ impl MemoryBroker {
     /// share one sweep), calls [`sweep`](Self::sweep), and repeats. It holds no strong
     /// reference: it ends within a minute of the last handle to the broker being dropped, or at
     /// its next wake-up after [`close`](Self::close). Start one per broker; a server starts it
-    /// next to its listener. Without it, expired events stay until a publish or subscribe on
+    /// next to its listener. Without it, expired events stay (unseen by replays) until a publish on
     /// their topic, or a call to `sweep`.
     ///
     /// The sleeps use tokio's clock and the deadlines the broker's

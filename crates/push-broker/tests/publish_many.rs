@@ -27,16 +27,25 @@ fn a_refused_multi_topic_publish_publishes_nothing() {
     let head = b.head();
     let refused = b.publish_many(&selector(&["b", "c"]), Event::new("x"));
     assert_eq!(refused, Err(Error::TopicLimit));
-    assert_eq!(b.retained(&topic("b")), 0, "b kept an event of a refused publish");
+    assert_eq!(
+        b.retained(&topic("b")),
+        0,
+        "b kept an event of a refused publish"
+    );
     assert_eq!((b.head(), b.topic_count()), (head, 1));
     // Through the trait, as servers call it: the error says nothing was published.
     let refused = Broker::publish_many(&b, &selector(&["b", "c"]), Event::new("x"))
         .now_or_never()
         .unwrap();
-    assert_eq!(refused, Err(PublishError::new(Vec::new(), Error::TopicLimit)));
+    assert_eq!(
+        refused,
+        Err(PublishError::new(Vec::new(), Error::TopicLimit))
+    );
     assert_eq!(b.retained(&topic("b")), 0);
     // One new topic still fits, with an existing one beside it.
-    let cursors = b.publish_many(&selector(&["a", "b"]), Event::new("y")).unwrap();
+    let cursors = b
+        .publish_many(&selector(&["a", "b"]), Event::new("y"))
+        .unwrap();
     assert_eq!(cursors.len(), 2);
     assert_eq!(cursors[1].offset(), cursors[0].offset() + 1);
 }

@@ -208,7 +208,10 @@ mod tests {
             .map(|i| format!("topic={}&", i % MAX_SELECTOR_TOPICS))
             .collect();
         assert_eq!(
-            Selector::from_query(twice.as_bytes()).unwrap().topics().len(),
+            Selector::from_query(twice.as_bytes())
+                .unwrap()
+                .topics()
+                .len(),
             MAX_SELECTOR_TOPICS
         );
         let more = format!("{twice}topic=new");
@@ -229,7 +232,14 @@ mod tests {
         let q = b"%74opic=a&%65vent=x%2By&event=second&b%ff=1";
         assert_eq!(query_param(q, "event").unwrap().as_deref(), Some("x+y"));
         assert_eq!(query_param(q, "topic").unwrap().as_deref(), Some("a"));
-        assert_eq!(query_param(q, "b\u{fffd}"), Ok(None), "an undecodable name is no name");
-        assert_eq!(query_param(b"e%76ent=%zz", "event"), Err(Error::QueryInvalid));
+        assert_eq!(
+            query_param(q, "b\u{fffd}"),
+            Ok(None),
+            "an undecodable name is no name"
+        );
+        assert_eq!(
+            query_param(b"e%76ent=%zz", "event"),
+            Err(Error::QueryInvalid)
+        );
     }
 }

@@ -275,7 +275,14 @@ mod tests {
         ));
         // The limit is on distinct topics: one topic named 65 times is one topic.
         let repeated = "topic=a&".repeat(65);
-        assert_eq!(parse(&repeated, &[], &[]).unwrap().selector().topics().len(), 1);
+        assert_eq!(
+            parse(&repeated, &[], &[])
+                .unwrap()
+                .selector()
+                .topics()
+                .len(),
+            1
+        );
         // And on the parameters read, so a huge query costs bounded work.
         let flood = "%74opic=a&".repeat(MAX_QUERY_TOPIC_PARAMS + 1);
         assert!(matches!(

@@ -60,11 +60,17 @@ async fn a_refused_multi_topic_publish_leaves_nothing_and_names_are_decoded() {
     assert_eq!(status, 503, "{body}");
     assert!(!body.contains("published"), "{body}");
     let b = push_core::Topic::new("b").unwrap();
-    assert_eq!(broker.retained(&b), 0, "a refused publish left an event on b");
+    assert_eq!(
+        broker.retained(&b),
+        0,
+        "a refused publish left an event on b"
+    );
     let (status, body) = publish(addr, "b&%65vent=greeting").await;
     assert_eq!(status, 200, "{body}");
     let from = push_core::Cursor::new(broker.epoch(), 0);
-    let mut sub = broker.subscribe(&push_core::Selector::one(b), Some(from)).unwrap();
+    let mut sub = broker
+        .subscribe(&push_core::Selector::one(b), Some(from))
+        .unwrap();
     let Some(push_core::Delivery::Event(e)) = sub.try_recv() else {
         panic!("the event is retained")
     };
