@@ -15,8 +15,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
+use crate::budget::Exceeded;
 use crate::heartbeat::{Beat, Heartbeat};
-use crate::meter::Exceeded;
 use crate::{Ended, Error};
 
 /// The most replies queued by [`Handler::on_message`] before the connection stops reading from

@@ -138,6 +138,7 @@
 mod accept;
 mod accept_io;
 mod answer;
+mod budget;
 mod connection;
 mod error;
 mod fuzzing;

@@ -41,7 +41,7 @@ impl<S> Metered<S> {
             inner: stream,
             prefix,
             consumed: 0,
-            meter: FrameMeter::new(config.budget(), config.frames_per_message()),
+            meter: FrameMeter::new(config.budget(), config.meter_limits()),
         }
     }
 
