@@ -144,6 +144,7 @@ mod error;
 mod fuzzing;
 #[cfg(feature = "h2")]
 pub mod h2;
+mod handler;
 mod heartbeat;
 #[cfg(feature = "hyper")]
 pub mod hyper;
@@ -157,8 +158,9 @@ mod split;
 pub use accept::AcceptConfig;
 pub use accept_io::{MAX_REQUEST_HEAD, accept};
 pub use answer::{Accepted, Refusal};
-pub use connection::{ConnectionConfig, Handler, Outbox, run};
+pub use connection::run;
 pub use error::{Ended, Error};
+pub use handler::{ConnectionConfig, Handler, Outbox};
 pub use heartbeat::{Beat, Heartbeat};
 pub use metered::Metered;
 pub use origin::OriginPolicy;
