@@ -44,7 +44,7 @@ impl PushContext {
                 let host = parent.headers().get(header::HOST)?;
                 Authority::try_from(host.as_bytes()).ok()
             })
-            .map(canonical_authority);
+            .and_then(|authority| canonical_authority(authority, &config.scheme));
         let mut headers = HeaderMap::new();
         let copy_headers = copy && !parent.headers().is_empty();
         let copy = config
@@ -263,6 +263,16 @@ mod tests {
             "http://example.com/x"
         );
         assert_eq!(uri("//example.com/y").unwrap(), "http://example.com/y");
+        // The scheme's default port is no port: one resource, one URI.
+        assert_eq!(
+            uri("http://example.com:80/x").unwrap(),
+            "http://example.com/x"
+        );
+        assert_eq!(uri("//Example.com:080/z").unwrap(), "http://example.com/z");
+        assert!(matches!(
+            uri("//example.com:8080/x"),
+            Err(Error::ForeignAuthority(_))
+        ));
         assert_eq!(uri("?q").unwrap(), "http://example.com/app/?q");
         assert_eq!(uri("http://example.com").unwrap(), "http://example.com/");
         assert_eq!(
@@ -295,6 +305,56 @@ mod tests {
         assert_eq!(cx.parent_authority().unwrap(), "www.example.com:8443");
         let push = PushRequest::get(&cx, "style.css").unwrap();
         assert_eq!(push.uri(), "https://www.example.com:8443/style.css");
+        // The default port is dropped from the parent as from targets, so both spellings of a
+        // page push the same URIs.
+        for parent in ["https://example.com:443/page", "https://Example.com/page"] {
+            let parent = Request::get(parent).body(()).unwrap();
+            let cx = PushContext::new(&config, &parent);
+            assert_eq!(cx.parent_authority().unwrap(), "example.com");
+            let push = PushRequest::get(&cx, "https://example.com:443/a.css").unwrap();
+            assert_eq!(push.uri(), "https://example.com/a.css");
+        }
+    }
+
+    #[test]
+    fn a_parent_with_userinfo_has_no_authority_to_push_for() {
+        let config = PushConfig::new(Scheme::HTTP);
+        for parent in [
+            Request::get("http://user@example.com/page")
+                .body(())
+                .unwrap(),
+            Request::get("/page")
+                .header("host", "User:Pw@example.com")
+                .body(())
+                .unwrap(),
+        ] {
+            let cx = PushContext::new(&config, &parent);
+            assert_eq!(cx.parent_authority(), None);
+            assert!(matches!(
+                PushRequest::get(&cx, "/style.css"),
+                Err(Error::MissingAuthority)
+            ));
+            // Not even for an absolute target: the parent names no authority to compare with.
+            assert!(matches!(
+                PushRequest::get(&cx, "http://example.com/style.css"),
+                Err(Error::ForeignAuthority(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn configured_authorities_are_canonical() {
+        let config = PushConfig::new(Scheme::HTTPS).authorities([
+            "Example.com:443".parse().unwrap(),
+            "u@cdn.example".parse().unwrap(),
+        ]);
+        let parent = Request::get("https://example.com/page").body(()).unwrap();
+        let cx = PushContext::new(&config, &parent);
+        assert!(PushRequest::get(&cx, "/a.css").is_ok());
+        assert!(matches!(
+            PushRequest::get(&cx, "https://cdn.example/a.css"),
+            Err(Error::ForeignAuthority(_))
+        ));
     }
 
     #[test]
