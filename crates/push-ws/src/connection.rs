@@ -30,9 +30,9 @@ const WRITE_BUDGET: usize = 64;
 /// peer is closed for bad input or silence.
 ///
 /// Bad input closes with the RFC 6455 code before returning the error: 1009 for a message or
-/// frame over the limits (or over the budget for unfinished messages of a [`Metered`](crate::Metered)
-/// stream), 1008 for a message in more frames than allowed, 1007 for invalid UTF-8 in a text
-/// message, 1002 for a protocol error.
+/// frame over the limits (or, on a [`Metered`](crate::Metered) stream, a message over the
+/// connection's share when the shared pool is spent), 1008 for a message in more frames than
+/// allowed, 1007 for invalid UTF-8 in a text message, 1002 for a protocol error.
 /// A dead peer (no answer to a ping within the timeout) is logged and returned as
 /// [`Error::DeadPeer`].
 pub async fn run<S, H>(
