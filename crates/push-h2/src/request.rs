@@ -273,6 +273,12 @@ mod tests {
             uri("//example.com:8080/x"),
             Err(Error::ForeignAuthority(_))
         ));
+        // A port that is no number names no server (the h2_link fuzzer's find): it was taken
+        // for no port, so the push went to the parent's authority with the bad port in its URI.
+        assert!(matches!(
+            uri("http://example.com:6om/net"),
+            Err(Error::InvalidTarget)
+        ));
         assert_eq!(uri("?q").unwrap(), "http://example.com/app/?q");
         assert_eq!(uri("http://example.com").unwrap(), "http://example.com/");
         assert_eq!(

@@ -118,7 +118,8 @@ fn split_authority<'a>(rest: &'a str, scheme: &Scheme) -> Result<(Authority, &'a
 }
 
 /// The canonical form of an authority (RFC 3986 §6.2.2.1, §6.2.3), or `None` for one that
-/// carries userinfo (`user@host`: never pushed, never compared) or has no host. The host is in
+/// carries userinfo (`user@host`: never pushed, never compared), has no host, or has a port that
+/// is not a number up to 65535. The host is in
 /// lower case (a host is case-insensitive, so `Example.com` and `example.com` are one resource,
 /// one cache key, one diary entry); a port that is empty or `scheme`'s default (80 for `http`,
 /// 443 for `https`) is dropped, so `example.com:80` and `example.com` are one too; a port with
@@ -147,7 +148,9 @@ pub(crate) fn canonical_authority(authority: Authority, scheme: &Scheme) -> Opti
         Some(port) => Some(port.to_string()),
         // An empty port, or none.
         None if port_text.is_empty() => None,
-        None => Some(port_text.to_owned()),
+        // A port that is no number (`example.com:6om`, which `Authority` accepts) or over
+        // 65535 names no server: it would compare as no port at all.
+        None => return None,
     };
     let host = &text[..host_end];
     // The port as given (`Some("")` for an empty one) and as it is to be.
@@ -254,7 +257,14 @@ mod tests {
                 "{given}"
             );
         }
-        for refused in ["u@example.com", "U:P@Example.com:80", "@example.com", ":80"] {
+        for refused in [
+            "u@example.com",
+            "U:P@Example.com:80",
+            "@example.com",
+            ":80",
+            "example.com:6om",
+            "example.com:65536",
+        ] {
             assert_eq!(canonical(refused, &Scheme::HTTP), None, "{refused}");
         }
     }
