@@ -279,6 +279,11 @@ mod tests {
             uri("http://example.com:6om/net"),
             Err(Error::InvalidTarget)
         ));
+        // Nor does a host that `Authority` reads as `example.com` but is not (the fuzzer's too).
+        assert!(matches!(
+            uri("http://example.com:80&&[::1]:80/g"),
+            Err(Error::InvalidTarget)
+        ));
         assert_eq!(uri("?q").unwrap(), "http://example.com/app/?q");
         assert_eq!(uri("http://example.com").unwrap(), "http://example.com/");
         assert_eq!(

@@ -118,8 +118,8 @@ fn split_authority<'a>(rest: &'a str, scheme: &Scheme) -> Result<(Authority, &'a
 }
 
 /// The canonical form of an authority (RFC 3986 §6.2.2.1, §6.2.3), or `None` for one that
-/// carries userinfo (`user@host`: never pushed, never compared), has no host, or has a port that
-/// is not a number up to 65535. The host is in
+/// carries userinfo (`user@host`: never pushed, never compared), has no valid host (see
+/// `valid_host`), or has a port that is not a number up to 65535. The host is in
 /// lower case (a host is case-insensitive, so `Example.com` and `example.com` are one resource,
 /// one cache key, one diary entry); a port that is empty or `scheme`'s default (80 for `http`,
 /// 443 for `https`) is dropped, so `example.com:80` and `example.com` are one too; a port with
@@ -153,6 +153,9 @@ pub(crate) fn canonical_authority(authority: Authority, scheme: &Scheme) -> Opti
         None => return None,
     };
     let host = &text[..host_end];
+    if !valid_host(host) {
+        return None;
+    }
     // The port as given (`Some("")` for an empty one) and as it is to be.
     let given_port = (host_end < text.len()).then_some(port_text);
     let same_port = port.as_deref() == given_port;
@@ -166,6 +169,25 @@ pub(crate) fn canonical_authority(authority: Authority, scheme: &Scheme) -> Opti
     }
     // Lower-casing ASCII letters and dropping or shortening a port keep an authority valid.
     Some(Authority::try_from(canonical).unwrap_or(authority))
+}
+
+/// Whether `host` is an IP literal in brackets or a name of unreserved characters and
+/// `%`-escapes (RFC 3986 §3.2.2). `Authority` is laxer: it takes `a:80&[::1]:443` as an
+/// authority whose host is `a` and port 443, which must not pass for `a` (the `h2_link`
+/// fuzzer's find).
+fn valid_host(host: &str) -> bool {
+    if let Some(literal) = host.strip_prefix('[') {
+        return literal.strip_suffix(']').is_some_and(|inner| {
+            !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        });
+    }
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b))
 }
 
 /// Whether `remove_dot_segments` could change `path` (conservatively: any segment that starts
@@ -264,6 +286,11 @@ mod tests {
             ":80",
             "example.com:6om",
             "example.com:65536",
+            "example.com:80&&[::1]:443",
+            "example.com[::1]",
+            "[::1]x:80",
+            "a&b.example",
+            "[]",
         ] {
             assert_eq!(canonical(refused, &Scheme::HTTP), None, "{refused}");
         }
