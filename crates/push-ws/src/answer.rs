@@ -85,20 +85,6 @@ impl fmt::Display for Refusal {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusal_response_carries_status_and_reason() {
-        let refusal = Refusal::new(StatusCode::FORBIDDEN, "origin not allowed");
-        let response = refusal.response();
-        assert_eq!(response.status(), 403);
-        assert_eq!(response.body(), "origin not allowed\n");
-        assert_eq!(refusal.to_string(), "403 origin not allowed");
-    }
-}
-
 fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
     headers
         .get_all(name)
@@ -157,4 +143,18 @@ pub(crate) fn check_extended_connect<B>(request: &Request<B>) -> Result<(), Refu
         ));
     }
     check_version(request.headers())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_response_carries_status_and_reason() {
+        let refusal = Refusal::new(StatusCode::FORBIDDEN, "origin not allowed");
+        let response = refusal.response();
+        assert_eq!(response.status(), 403);
+        assert_eq!(response.body(), "origin not allowed\n");
+        assert_eq!(refusal.to_string(), "403 origin not allowed");
+    }
 }
