@@ -328,47 +328,6 @@ mod tests {
     }
 
     #[test]
-    fn a_parent_with_userinfo_has_no_authority_to_push_for() {
-        let config = PushConfig::new(Scheme::HTTP);
-        for parent in [
-            Request::get("http://user@example.com/page")
-                .body(())
-                .unwrap(),
-            Request::get("/page")
-                .header("host", "User:Pw@example.com")
-                .body(())
-                .unwrap(),
-        ] {
-            let cx = PushContext::new(&config, &parent);
-            assert_eq!(cx.parent_authority(), None);
-            assert!(matches!(
-                PushRequest::get(&cx, "/style.css"),
-                Err(Error::MissingAuthority)
-            ));
-            // Not even for an absolute target: the parent names no authority to compare with.
-            assert!(matches!(
-                PushRequest::get(&cx, "http://example.com/style.css"),
-                Err(Error::ForeignAuthority(_))
-            ));
-        }
-    }
-
-    #[test]
-    fn configured_authorities_are_canonical() {
-        let config = PushConfig::new(Scheme::HTTPS).authorities([
-            "Example.com:443".parse().unwrap(),
-            "u@cdn.example".parse().unwrap(),
-        ]);
-        let parent = Request::get("https://example.com/page").body(()).unwrap();
-        let cx = PushContext::new(&config, &parent);
-        assert!(PushRequest::get(&cx, "/a.css").is_ok());
-        assert!(matches!(
-            PushRequest::get(&cx, "https://cdn.example/a.css"),
-            Err(Error::ForeignAuthority(_))
-        ));
-    }
-
-    #[test]
     fn methods_bodies_and_headers() {
         let config = PushConfig::new(Scheme::HTTP);
         let cx = context(&config);

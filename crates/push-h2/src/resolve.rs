@@ -232,6 +232,8 @@ pub(crate) fn remove_dot_segments(path: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{PushConfig, PushRequest};
+    use http::Request;
 
     #[test]
     fn dot_segments() {
@@ -305,5 +307,46 @@ mod tests {
         assert!(scan("#x").is_err());
         assert!(scan("/a\x7f").is_err());
         assert!(scan("/ok#not checked").is_ok());
+    }
+
+    #[test]
+    fn a_parent_with_userinfo_has_no_authority_to_push_for() {
+        let config = PushConfig::new(Scheme::HTTP);
+        for parent in [
+            Request::get("http://user@example.com/page")
+                .body(())
+                .unwrap(),
+            Request::get("/page")
+                .header("host", "User:Pw@example.com")
+                .body(())
+                .unwrap(),
+        ] {
+            let cx = PushContext::new(&config, &parent);
+            assert_eq!(cx.parent_authority(), None);
+            assert!(matches!(
+                PushRequest::get(&cx, "/style.css"),
+                Err(Error::MissingAuthority)
+            ));
+            // Not even for an absolute target: the parent names no authority to compare with.
+            assert!(matches!(
+                PushRequest::get(&cx, "http://example.com/style.css"),
+                Err(Error::ForeignAuthority(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn configured_authorities_are_canonical() {
+        let config = PushConfig::new(Scheme::HTTPS).authorities([
+            "Example.com:443".parse().unwrap(),
+            "u@cdn.example".parse().unwrap(),
+        ]);
+        let parent = Request::get("https://example.com/page").body(()).unwrap();
+        let cx = PushContext::new(&config, &parent);
+        assert!(PushRequest::get(&cx, "/a.css").is_ok());
+        assert!(matches!(
+            PushRequest::get(&cx, "https://cdn.example/a.css"),
+            Err(Error::ForeignAuthority(_))
+        ));
     }
 }

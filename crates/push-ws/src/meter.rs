@@ -2,12 +2,11 @@
 //! (with tungstenite's own [`FrameHeader::parse`]) as the bytes pass by, before tungstenite sees
 //! them.
 //!
-//! tungstenite 0.30 reserves a frame's whole declared length in its read buffer as soon as it
-//! has parsed the header, but it only writes into that room as bytes arrive (a read fills at most
-//! one read buffer beyond what it holds), so untouched room costs address space, not memory. What
-//! a connection really holds for an unfinished message is the payload it has received of it: the
-//! earlier frames, assembled, and the part of the current frame. That is what the meter counts,
-//! byte by byte as it arrives, and a header alone costs nothing. Its limits:
+//! tungstenite 0.30 reserves a frame's declared length in its read buffer when it parses the
+//! header but writes into that room only as bytes arrive (one read buffer at a time): untouched
+//! room is address space, not memory. What a connection really holds for an unfinished message
+//! is the payload received of it (earlier frames assembled, part of the current one): that is
+//! what the meter counts, as it arrives; a header alone costs nothing. Its limits:
 //!
 //! - a data frame header declaring more than the frame limit, or more than the message limit
 //!   with the frames before it, is refused before any of its payload is read (1009);
