@@ -33,7 +33,11 @@ pub fn link_policy(data: &[u8]) {
         };
         let uri = request.uri();
         assert_eq!(uri.scheme(), Some(&Scheme::HTTPS));
-        assert_eq!(uri.host(), Some("example.com"));
+        // Canonical: lower case, no userinfo, no default (443) port; any other port is foreign.
+        assert_eq!(
+            uri.authority().map(http::uri::Authority::as_str),
+            Some("example.com")
+        );
         assert!(uri.path().starts_with('/'));
         let _ = request.to_http();
         let etag = link.as_type();

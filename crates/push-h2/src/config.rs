@@ -48,9 +48,15 @@ impl PushConfig {
 
     /// The authorities this server is authoritative for. Empty (the default) means "the parent
     /// request's `:authority`, whatever it is"; otherwise the parent's authority and every pushed
-    /// authority must be in the list (compared case-insensitively).
+    /// authority must be in the list (compared case-insensitively, a port that is the scheme's
+    /// default being the same as none). An authority with userinfo (`user@host`) never matches
+    /// and is left out.
     pub fn authorities(mut self, authorities: impl IntoIterator<Item = Authority>) -> Self {
-        self.authorities = authorities.into_iter().collect();
+        let scheme = &self.scheme;
+        self.authorities = authorities
+            .into_iter()
+            .filter_map(|authority| crate::resolve::canonical_authority(authority, scheme))
+            .collect();
         self
     }
 

@@ -44,7 +44,7 @@ impl PushContext {
                 let host = parent.headers().get(header::HOST)?;
                 Authority::try_from(host.as_bytes()).ok()
             })
-            .map(canonical_authority);
+            .and_then(|authority| canonical_authority(authority, &config.scheme));
         let mut headers = HeaderMap::new();
         let copy_headers = copy && !parent.headers().is_empty();
         let copy = config
@@ -263,6 +263,27 @@ mod tests {
             "http://example.com/x"
         );
         assert_eq!(uri("//example.com/y").unwrap(), "http://example.com/y");
+        // The scheme's default port is no port: one resource, one URI.
+        assert_eq!(
+            uri("http://example.com:80/x").unwrap(),
+            "http://example.com/x"
+        );
+        assert_eq!(uri("//Example.com:080/z").unwrap(), "http://example.com/z");
+        assert!(matches!(
+            uri("//example.com:8080/x"),
+            Err(Error::ForeignAuthority(_))
+        ));
+        // A port that is no number names no server (the h2_link fuzzer's find): it was taken
+        // for no port, so the push went to the parent's authority with the bad port in its URI.
+        assert!(matches!(
+            uri("http://example.com:6om/net"),
+            Err(Error::InvalidTarget)
+        ));
+        // Nor does a host that `Authority` reads as `example.com` but is not (the fuzzer's too).
+        assert!(matches!(
+            uri("http://example.com:80&&[::1]:80/g"),
+            Err(Error::InvalidTarget)
+        ));
         assert_eq!(uri("?q").unwrap(), "http://example.com/app/?q");
         assert_eq!(uri("http://example.com").unwrap(), "http://example.com/");
         assert_eq!(
@@ -295,6 +316,15 @@ mod tests {
         assert_eq!(cx.parent_authority().unwrap(), "www.example.com:8443");
         let push = PushRequest::get(&cx, "style.css").unwrap();
         assert_eq!(push.uri(), "https://www.example.com:8443/style.css");
+        // The default port is dropped from the parent as from targets, so both spellings of a
+        // page push the same URIs.
+        for parent in ["https://example.com:443/page", "https://Example.com/page"] {
+            let parent = Request::get(parent).body(()).unwrap();
+            let cx = PushContext::new(&config, &parent);
+            assert_eq!(cx.parent_authority().unwrap(), "example.com");
+            let push = PushRequest::get(&cx, "https://example.com:443/a.css").unwrap();
+            assert_eq!(push.uri(), "https://example.com/a.css");
+        }
     }
 
     #[test]

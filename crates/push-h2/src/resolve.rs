@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use http::uri::{self, Authority, PathAndQuery, Uri};
+use http::uri::{self, Authority, PathAndQuery, Scheme, Uri};
 
 use crate::config::is_authoritative;
 use crate::{Error, MAX_TARGET_LEN, PushContext};
@@ -56,9 +56,9 @@ pub(crate) fn resolve(context: &PushContext, target: &str) -> Result<Uri, Error>
         let rest = target[colon + 1..]
             .strip_prefix("//")
             .ok_or(Error::InvalidTarget)?;
-        split_authority(rest)?
+        split_authority(rest, &context.scheme)?
     } else if let Some(rest) = target.strip_prefix("//") {
-        split_authority(rest)?
+        split_authority(rest, &context.scheme)?
     } else {
         let authority = context
             .parent_authority
@@ -110,28 +110,84 @@ pub(crate) fn resolve(context: &PushContext, target: &str) -> Result<Uri, Error>
     Uri::from_parts(parts).map_err(|_| Error::InvalidTarget)
 }
 
-fn split_authority(rest: &str) -> Result<(Authority, &str), Error> {
+fn split_authority<'a>(rest: &'a str, scheme: &Scheme) -> Result<(Authority, &'a str), Error> {
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let authority = Authority::try_from(&rest[..end]).map_err(|_| Error::InvalidTarget)?;
-    if authority.as_str().contains('@') || authority.host().is_empty() {
-        return Err(Error::InvalidTarget);
-    }
-    Ok((canonical_authority(authority), &rest[end..]))
+    let authority = canonical_authority(authority, scheme).ok_or(Error::InvalidTarget)?;
+    Ok((authority, &rest[end..]))
 }
 
-/// The canonical form of an authority without userinfo (RFC 3986 §6.2.2.1, §6.2.3): the host in
+/// The canonical form of an authority (RFC 3986 §6.2.2.1, §6.2.3), or `None` for one that
+/// carries userinfo (`user@host`: never pushed, never compared), has no valid host (see
+/// `valid_host`), or has a port that is not a number up to 65535. The host is in
 /// lower case (a host is case-insensitive, so `Example.com` and `example.com` are one resource,
-/// one cache key, one diary entry) and no empty port (`example.com:` is `example.com`).
-/// Already-canonical authorities are returned as they are, without a copy.
-pub(crate) fn canonical_authority(authority: Authority) -> Authority {
+/// one cache key, one diary entry); a port that is empty or `scheme`'s default (80 for `http`,
+/// 443 for `https`) is dropped, so `example.com:80` and `example.com` are one too; a port with
+/// leading zeros loses them. Already-canonical authorities are returned as they are, without a
+/// copy.
+pub(crate) fn canonical_authority(authority: Authority, scheme: &Scheme) -> Option<Authority> {
     let text = authority.as_str();
-    let empty_port = text.ends_with(':');
-    if !empty_port && !text.bytes().any(|b| b.is_ascii_uppercase()) {
-        return authority;
+    if text.contains('@') || authority.host().is_empty() {
+        return None;
     }
-    let text = text.strip_suffix(':').unwrap_or(text).to_ascii_lowercase();
-    // Lower-casing ASCII letters and dropping an empty port keep an authority valid.
-    Authority::try_from(text).unwrap_or(authority)
+    let default_port = if scheme.as_str().eq_ignore_ascii_case("http") {
+        Some(80)
+    } else if scheme.as_str().eq_ignore_ascii_case("https") {
+        Some(443)
+    } else {
+        None
+    };
+    // The port's colon is the last one outside an IPv6 literal's brackets.
+    let host_end = match text.rfind(':') {
+        Some(i) if !text[i..].contains(']') => i,
+        _ => text.len(),
+    };
+    let port_text = text.get(host_end + 1..).unwrap_or("");
+    let port = match authority.port_u16() {
+        Some(port) if Some(port) == default_port => None,
+        Some(port) => Some(port.to_string()),
+        // An empty port, or none.
+        None if port_text.is_empty() => None,
+        // A port that is no number (`example.com:6om`, which `Authority` accepts) or over
+        // 65535 names no server: it would compare as no port at all.
+        None => return None,
+    };
+    let host = &text[..host_end];
+    if !valid_host(host) {
+        return None;
+    }
+    // The port as given (`Some("")` for an empty one) and as it is to be.
+    let given_port = (host_end < text.len()).then_some(port_text);
+    let same_port = port.as_deref() == given_port;
+    if same_port && !host.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Some(authority);
+    }
+    let mut canonical = host.to_ascii_lowercase();
+    if let Some(port) = port {
+        canonical.push(':');
+        canonical.push_str(&port);
+    }
+    // Lower-casing ASCII letters and dropping or shortening a port keep an authority valid.
+    Some(Authority::try_from(canonical).unwrap_or(authority))
+}
+
+/// Whether `host` is an IP literal in brackets or a name of unreserved characters and
+/// `%`-escapes (RFC 3986 §3.2.2). `Authority` is laxer: it takes `a:80&[::1]:443` as an
+/// authority whose host is `a` and port 443, which must not pass for `a` (the `h2_link`
+/// fuzzer's find).
+fn valid_host(host: &str) -> bool {
+    if let Some(literal) = host.strip_prefix('[') {
+        return literal.strip_suffix(']').is_some_and(|inner| {
+            !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        });
+    }
+    !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b))
 }
 
 /// Whether `remove_dot_segments` could change `path` (conservatively: any segment that starts
@@ -176,6 +232,8 @@ pub(crate) fn remove_dot_segments(path: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{PushConfig, PushRequest};
+    use http::Request;
 
     #[test]
     fn dot_segments() {
@@ -196,16 +254,47 @@ mod tests {
 
     #[test]
     fn authorities_are_canonical() {
-        for (given, canonical) in [
-            ("Example.COM", "example.com"),
-            ("EXAMPLE.com:8443", "example.com:8443"),
-            ("example.com:", "example.com"),
-            ("[::1]:80", "[::1]:80"),
-            ("[FE80::1]", "[fe80::1]"),
-            ("example.com", "example.com"),
+        let canonical = |given: &str, scheme: &Scheme| {
+            canonical_authority(given.parse().unwrap(), scheme).map(|a| a.as_str().to_owned())
+        };
+        let custom: Scheme = "ws".parse().unwrap();
+        for (given, scheme, expected) in [
+            ("Example.COM", &Scheme::HTTP, "example.com"),
+            ("EXAMPLE.com:8443", &Scheme::HTTPS, "example.com:8443"),
+            ("example.com:", &Scheme::HTTP, "example.com"),
+            ("example.com:80", &Scheme::HTTP, "example.com"),
+            ("Example.com:443", &Scheme::HTTPS, "example.com"),
+            ("example.com:0080", &Scheme::HTTP, "example.com"),
+            ("example.com:0081", &Scheme::HTTP, "example.com:81"),
+            ("example.com:443", &Scheme::HTTP, "example.com:443"),
+            ("example.com:80", &Scheme::HTTPS, "example.com:80"),
+            ("example.com:80", &custom, "example.com:80"),
+            ("[::1]:80", &Scheme::HTTP, "[::1]"),
+            ("[::1]:8080", &Scheme::HTTP, "[::1]:8080"),
+            ("[FE80::1]", &Scheme::HTTPS, "[fe80::1]"),
+            ("[::1]:", &Scheme::HTTPS, "[::1]"),
+            ("example.com", &Scheme::HTTP, "example.com"),
         ] {
-            let authority = canonical_authority(given.parse().unwrap());
-            assert_eq!(authority.as_str(), canonical, "{given}");
+            assert_eq!(
+                canonical(given, scheme).as_deref(),
+                Some(expected),
+                "{given}"
+            );
+        }
+        for refused in [
+            "u@example.com",
+            "U:P@Example.com:80",
+            "@example.com",
+            ":80",
+            "example.com:6om",
+            "example.com:65536",
+            "example.com:80&&[::1]:443",
+            "example.com[::1]",
+            "[::1]x:80",
+            "a&b.example",
+            "[]",
+        ] {
+            assert_eq!(canonical(refused, &Scheme::HTTP), None, "{refused}");
         }
     }
 
@@ -218,5 +307,46 @@ mod tests {
         assert!(scan("#x").is_err());
         assert!(scan("/a\x7f").is_err());
         assert!(scan("/ok#not checked").is_ok());
+    }
+
+    #[test]
+    fn a_parent_with_userinfo_has_no_authority_to_push_for() {
+        let config = PushConfig::new(Scheme::HTTP);
+        for parent in [
+            Request::get("http://user@example.com/page")
+                .body(())
+                .unwrap(),
+            Request::get("/page")
+                .header("host", "User:Pw@example.com")
+                .body(())
+                .unwrap(),
+        ] {
+            let cx = PushContext::new(&config, &parent);
+            assert_eq!(cx.parent_authority(), None);
+            assert!(matches!(
+                PushRequest::get(&cx, "/style.css"),
+                Err(Error::MissingAuthority)
+            ));
+            // Not even for an absolute target: the parent names no authority to compare with.
+            assert!(matches!(
+                PushRequest::get(&cx, "http://example.com/style.css"),
+                Err(Error::ForeignAuthority(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn configured_authorities_are_canonical() {
+        let config = PushConfig::new(Scheme::HTTPS).authorities([
+            "Example.com:443".parse().unwrap(),
+            "u@cdn.example".parse().unwrap(),
+        ]);
+        let parent = Request::get("https://example.com/page").body(()).unwrap();
+        let cx = PushContext::new(&config, &parent);
+        assert!(PushRequest::get(&cx, "/a.css").is_ok());
+        assert!(matches!(
+            PushRequest::get(&cx, "https://cdn.example/a.css"),
+            Err(Error::ForeignAuthority(_))
+        ));
     }
 }

@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderValue};
-use http::{Method, Request, StatusCode, Version};
+use http::{Request, StatusCode, Version};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::meter::Budget;
+use crate::answer::{check_extended_connect, check_upgrade};
+use crate::budget::{Budget, Limits};
 use crate::origin::OriginPolicy;
 use crate::{Accepted, Refusal};
 
@@ -18,9 +19,11 @@ use crate::{Accepted, Refusal};
 /// (non-browser clients, which cannot be protected by `Origin` anyway), limit messages to 1 MiB
 /// and frames to 256 KiB, and use a 4 KiB read buffer so an idle connection costs a few KiB.
 ///
-/// Two limits hold across connections: the bytes of all unfinished incoming messages
-/// ([`partial_message_budget`](Self::partial_message_budget), 64 MiB) and the frames of one
-/// message ([`max_frames_per_message`](Self::max_frames_per_message), 256). The budget is
+/// Limits on unfinished incoming messages: the first 8 KiB of each connection's are its own
+/// ([`partial_message_share`](Self::partial_message_share)), beyond that all the connections draw
+/// on one pool ([`partial_message_budget`](Self::partial_message_budget), 64 MiB), and one
+/// message arrives in at most 256 frames
+/// ([`max_frames_per_message`](Self::max_frames_per_message)). The pool is
 /// shared by this configuration and its clones, so clone one configuration for every connection
 /// of a server (a second `AcceptConfig::default()` has a budget of its own).
 ///
@@ -44,15 +47,20 @@ pub struct AcceptConfig {
     read_buffer_size: usize,
     write_buffer_size: usize,
     budget: Arc<Budget>,
+    partial_message_share: usize,
     max_frames_per_message: u32,
     handshake_timeout: core::time::Duration,
 }
 
-/// 64 MiB: 64 peers can each send a message of the default 1 MiB limit in pieces at once.
-/// tungstenite holds up to about twice the bytes it assembles (a growing buffer), so the
-/// worst case stays near 128 MiB, which a 1 GiB server can afford beside 10,000 idle
-/// connections (about 7.6 KiB each).
+/// 64 MiB: beyond their shares, 64 peers can each send a message of the default 1 MiB limit in
+/// pieces at once. tungstenite copies a finished frame into the message it assembles, so the
+/// worst case stays near 128 MiB, which a 1 GiB server can afford beside 10,000 idle connections
+/// (about 7.6 KiB each).
 const DEFAULT_PARTIAL_MESSAGE_BUDGET: usize = 64 << 20;
+
+/// 8 KiB: a push command (subscribe with a few topics, a cursor) fits many times over, and
+/// 10,000 connections all holding their share at once take 80 MiB.
+const DEFAULT_PARTIAL_MESSAGE_SHARE: usize = 8 << 10;
 
 impl Default for AcceptConfig {
     fn default() -> Self {
@@ -65,6 +73,7 @@ impl Default for AcceptConfig {
             read_buffer_size: 4 << 10,
             write_buffer_size: 32 << 10,
             budget: Budget::new(DEFAULT_PARTIAL_MESSAGE_BUDGET),
+            partial_message_share: DEFAULT_PARTIAL_MESSAGE_SHARE,
             max_frames_per_message: 256,
             handshake_timeout: push_net::ServerConfig::default().get_handshake_timeout(),
         }
@@ -145,16 +154,28 @@ impl AcceptConfig {
         self
     }
 
-    /// The most bytes that all the unfinished incoming messages of the connections sharing this
-    /// configuration (and its clones) may hold together (default 64 MiB). A frame counts with
-    /// its declared length from the moment its header arrives (that is when tungstenite
-    /// reserves room for it) until its message is complete. A frame that does not fit closes
-    /// its connection with 1009; the others are untouched.
+    /// The most bytes that the unfinished incoming messages of the connections sharing this
+    /// configuration (and its clones) may hold together beyond their shares (default 64 MiB; see
+    /// [`partial_message_share`](Self::partial_message_share)). A message counts with the
+    /// payload bytes received of it so far (what tungstenite really holds: a frame header alone
+    /// costs nothing, though tungstenite reserves address space for the declared length) until
+    /// its final frame has passed; control frames never count. A connection whose message needs
+    /// more than the pool has left is closed with 1009; the others are untouched.
     ///
-    /// Setting it starts a new budget, shared by the clones made after this call.
+    /// Setting it starts a new pool, shared by the clones made after this call.
     #[must_use]
     pub fn partial_message_budget(mut self, bytes: usize) -> Self {
         self.budget = Budget::new(bytes);
+        self
+    }
+
+    /// The bytes of every connection's unfinished message that never draw on the shared pool
+    /// (default 8 KiB): exhausting the pool closes only connections holding more than this, so
+    /// a flood of large messages cannot get a client's small command, or its pong, refused.
+    /// Memory for unfinished messages is bounded by connections × share + the pool.
+    #[must_use]
+    pub fn partial_message_share(mut self, bytes: usize) -> Self {
+        self.partial_message_share = bytes;
         self
     }
 
@@ -167,8 +188,8 @@ impl AcceptConfig {
         self
     }
 
-    /// The bytes the unfinished messages of this configuration's connections hold now, and the
-    /// budget's limit.
+    /// The bytes the unfinished messages of this configuration's connections hold now beyond
+    /// their shares, and the shared pool's limit.
     pub fn partial_message_bytes(&self) -> (usize, usize) {
         (self.budget.in_use(), self.budget.limit())
     }
@@ -177,8 +198,14 @@ impl AcceptConfig {
         Arc::clone(&self.budget)
     }
 
-    pub(crate) fn frames_per_message(&self) -> u32 {
-        self.max_frames_per_message
+    pub(crate) fn meter_limits(&self) -> Limits {
+        let max_message = self.max_message_size;
+        Limits {
+            max_frame: self.max_frame_size.min(max_message) as u64,
+            max_message: max_message as u64,
+            max_frames: self.max_frames_per_message,
+            share: self.partial_message_share,
+        }
     }
 
     /// The time a connection has to send its complete upgrade request and take the answer
@@ -256,69 +283,10 @@ impl AcceptConfig {
     }
 }
 
-fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
-}
-
-fn check_version(headers: &HeaderMap) -> Result<(), Refusal> {
-    if headers
-        .get(header::SEC_WEBSOCKET_VERSION)
-        .map(HeaderValue::as_bytes)
-        != Some(b"13")
-    {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "Sec-WebSocket-Version must be 13",
-        ));
-    }
-    Ok(())
-}
-
-fn check_upgrade<B>(request: &Request<B>) -> Result<HeaderValue, Refusal> {
-    let headers = request.headers();
-    if request.method() != Method::GET || request.version() < Version::HTTP_11 {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "a WebSocket upgrade is an HTTP/1.1 GET",
-        ));
-    }
-    if !header_has_token(headers, header::CONNECTION, "upgrade")
-        || !header_has_token(headers, header::UPGRADE, "websocket")
-    {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "missing Connection: upgrade / Upgrade: websocket",
-        ));
-    }
-    check_version(headers)?;
-    match headers.get(header::SEC_WEBSOCKET_KEY) {
-        // RFC 6455 §4.2.1: the base64 of 16 bytes, i.e. 24 characters.
-        Some(key) if key.len() == 24 => Ok(key.clone()),
-        _ => Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "missing or malformed Sec-WebSocket-Key",
-        )),
-    }
-}
-
-fn check_extended_connect<B>(request: &Request<B>) -> Result<(), Refusal> {
-    if request.method() != Method::CONNECT {
-        return Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "WebSocket over HTTP/2 is an extended CONNECT",
-        ));
-    }
-    check_version(request.headers())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::Method;
 
     fn h1() -> http::request::Builder {
         Request::get("/ws")

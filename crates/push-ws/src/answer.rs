@@ -1,10 +1,10 @@
-//! What a handshake answers: an accepted upgrade (its response and subprotocol) or a refusal
-//! (its status and reason).
+//! What a handshake answers: the checks of the upgrade headers, and their outcome, an accepted
+//! upgrade (its response and subprotocol) or a refusal (its status and reason).
 
 use core::fmt;
 
-use http::header::{self, HeaderValue};
-use http::{Response, StatusCode};
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Request, Response, StatusCode, Version};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 /// An accepted upgrade: what to answer, and the subprotocol chosen.
@@ -83,6 +83,66 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.status.as_u16(), self.reason)
     }
+}
+
+fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+fn check_version(headers: &HeaderMap) -> Result<(), Refusal> {
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .map(HeaderValue::as_bytes)
+        != Some(b"13")
+    {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "Sec-WebSocket-Version must be 13",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_upgrade<B>(request: &Request<B>) -> Result<HeaderValue, Refusal> {
+    let headers = request.headers();
+    if request.method() != Method::GET || request.version() < Version::HTTP_11 {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "a WebSocket upgrade is an HTTP/1.1 GET",
+        ));
+    }
+    if !header_has_token(headers, header::CONNECTION, "upgrade")
+        || !header_has_token(headers, header::UPGRADE, "websocket")
+    {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "missing Connection: upgrade / Upgrade: websocket",
+        ));
+    }
+    check_version(headers)?;
+    match headers.get(header::SEC_WEBSOCKET_KEY) {
+        // RFC 6455 §4.2.1: the base64 of 16 bytes, i.e. 24 characters.
+        Some(key) if key.len() == 24 => Ok(key.clone()),
+        _ => Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "missing or malformed Sec-WebSocket-Key",
+        )),
+    }
+}
+
+pub(crate) fn check_extended_connect<B>(request: &Request<B>) -> Result<(), Refusal> {
+    if request.method() != Method::CONNECT {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "WebSocket over HTTP/2 is an extended CONNECT",
+        ));
+    }
+    check_version(request.headers())
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@
 //!   upgrades with 403 (neither tungstenite nor axum checks `Origin`), subprotocol negotiation,
 //!   and limits for untrusted peers: 1 MiB per message, 256 KiB per frame, a 4 KiB read buffer
 //!   (tungstenite's default is 128 KiB), so an idle connection costs a few KiB; and two limits
-//!   across connections, kept by the [`Metered`] stream under every accepted WebSocket: one
-//!   budget for the unfinished messages of all the connections of a configuration (64 MiB,
-//!   1009 beyond) and at most 256 frames per message (1008 beyond).
+//!   across connections, kept by the [`Metered`] stream under every accepted WebSocket: the
+//!   bytes received into unfinished messages beyond each connection's own 8 KiB draw on one
+//!   pool for all the connections of a configuration (64 MiB, 1009 beyond, for the connections
+//!   over their share only; control frames and bare headers never count), and at most 256
+//!   frames per message (1008 beyond).
 //!   [`AcceptConfig::check`] is a pure function over an `http::Request`, used by every adapter:
 //!   a plain byte stream ([`accept`]), hyper 1.x upgrades (`hyper` feature) and RFC 8441
 //!   WebSocket over HTTP/2 (`h2` feature).
@@ -96,8 +98,8 @@
 //!
 //! Close codes: 1000/1005 normal, 1001 broker shutdown, 1013 (or 1008, see
 //! [`ConnectionConfig::overflow_close_code`]) when the subscriber fell behind and the broker's
-//! overflow policy is to close, 1009 / 1007 / 1002 for bad input, 1009 when the budget for
-//! unfinished messages is spent and 1008 for a message in too many frames.
+//! overflow policy is to close, 1009 / 1007 / 1002 for bad input, 1009 when a connection holds
+//! more than its share of unfinished messages and the shared pool is spent and 1008 for a message in too many frames.
 //!
 //! # Backpressure
 //! The runner pulls the next event from the subscription only when tungstenite's write buffer
@@ -138,11 +140,13 @@
 mod accept;
 mod accept_io;
 mod answer;
+mod budget;
 mod connection;
 mod error;
 mod fuzzing;
 #[cfg(feature = "h2")]
 pub mod h2;
+mod handler;
 mod heartbeat;
 #[cfg(feature = "hyper")]
 pub mod hyper;
@@ -156,8 +160,9 @@ mod split;
 pub use accept::AcceptConfig;
 pub use accept_io::{MAX_REQUEST_HEAD, accept};
 pub use answer::{Accepted, Refusal};
-pub use connection::{ConnectionConfig, Handler, Outbox, run};
+pub use connection::run;
 pub use error::{Ended, Error};
+pub use handler::{ConnectionConfig, Handler, Outbox};
 pub use heartbeat::{Beat, Heartbeat};
 pub use metered::Metered;
 pub use origin::OriginPolicy;

@@ -11,15 +11,17 @@ use crate::AcceptConfig;
 use crate::meter::FrameMeter;
 
 /// A stream whose incoming WebSocket frames are metered against the limits of an
-/// [`AcceptConfig`]: the budget for unfinished messages shared by all the connections of that
-/// configuration ([`AcceptConfig::partial_message_budget`]) and the most frames per message
+/// [`AcceptConfig`]: each connection's share of unfinished messages
+/// ([`AcceptConfig::partial_message_share`]), the pool beyond the shares common to all the
+/// connections of that configuration ([`AcceptConfig::partial_message_budget`]), the frame and
+/// message limits (checked on each header, before its payload) and the most frames per message
 /// ([`AcceptConfig::max_frames_per_message`]).
 ///
 /// [`accept`](crate::accept) and the `hyper` and `h2` adapters wrap their streams in it. When a
 /// limit is hit, the read fails with an I/O error that [`run`](crate::run) and
-/// [`serve`](crate::serve) turn into a close with 1009 (budget) or 1008 (frames). To use the
-/// limits with a WebSocket built another way, wrap the stream with [`Metered::new`] before
-/// handing it to tungstenite.
+/// [`serve`](crate::serve) turn into a close with 1009 (pool, frame or message size), 1002 (a
+/// control frame over 125 bytes) or 1008 (frames). To use the limits with a WebSocket built
+/// another way, wrap the stream with [`Metered::new`] before handing it to tungstenite.
 #[derive(Debug)]
 pub struct Metered<S> {
     inner: S,
@@ -41,7 +43,7 @@ impl<S> Metered<S> {
             inner: stream,
             prefix,
             consumed: 0,
-            meter: FrameMeter::new(config.budget(), config.frames_per_message()),
+            meter: FrameMeter::new(config.budget(), config.meter_limits()),
         }
     }
 

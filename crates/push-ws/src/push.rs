@@ -14,7 +14,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 
-use crate::connection::{ConnectionConfig, Handler, Outbox, run};
+use crate::connection::run;
+use crate::handler::{ConnectionConfig, Handler, Outbox};
 use crate::protocol::{Command, encode_error, encode_event, encode_gap, encode_subscribed};
 use crate::{Ended, Error};
 

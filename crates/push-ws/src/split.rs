@@ -13,7 +13,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_util::sync::PollSender;
 
-use crate::connection::{ConnectionConfig, Handler, Outbox, run};
+use crate::connection::run;
+use crate::handler::{ConnectionConfig, Handler, Outbox};
 use crate::{Ended, Error};
 
 /// Splits an accepted connection into a [`WsSender`] (cloneable), a [`WsReceiver`] and the
