@@ -108,6 +108,8 @@
 mod backoff;
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
+mod client_error;
 mod config;
 mod decode;
 mod encode;
@@ -127,7 +129,9 @@ mod utf8;
 
 pub use backoff::{Backoff, DEFAULT_MIN_DELAY, ReconnectPolicy};
 #[cfg(feature = "client")]
-pub use client::{ClientError, EventSource};
+pub use client::EventSource;
+#[cfg(feature = "client")]
+pub use client_error::ClientError;
 pub use config::{Config, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_LINE_LEN};
 pub use decode::{Decoder, Item};
 pub use encode::{check_encodable, encode_comment, encode_event, encode_published, encode_retry};
