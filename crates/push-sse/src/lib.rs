@@ -117,6 +117,7 @@ mod error;
 mod field;
 mod frame;
 mod interpret;
+mod last_id;
 mod line;
 #[cfg(feature = "server")]
 mod request;
