@@ -13,7 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::{Config, EventSourceState, Item, ReconnectPolicy};
+use crate::{ClientError, Config, EventSourceState, Item, ReconnectPolicy};
 
 /// What the client connects with: plain TCP, or TCP and rustls with the `tls` feature.
 #[cfg(feature = "tls")]
@@ -27,68 +27,13 @@ const SCHEMES: &str = "http:// or https://";
 #[cfg(not(feature = "tls"))]
 const SCHEMES: &str = "http:// (https:// needs the `tls` feature)";
 
-/// Why the client could not go on (or, for [`is_transient`](Self::is_transient) errors, why it
-/// is reconnecting).
-#[non_exhaustive]
-#[derive(Debug)]
-pub enum ClientError {
-    /// The URL is not an `http://` (or, with the `tls` feature, `https://`) URL the client can
-    /// use.
-    InvalidUrl(String),
-    /// A certificate given to [`EventSource::add_root_certificate`] is not usable (`tls`
-    /// feature).
-    Tls(String),
-    /// The connection could not be made or the request failed (transient: it reconnects).
-    Connect(String),
-    /// The connection broke while reading (transient: it reconnects).
-    Read(String),
-    /// The stream broke a decoder limit (transient: it reconnects).
-    Decode(crate::Error),
-    /// The server answered with a status other than 200 or 204 (final).
-    Status(StatusCode),
-    /// The server answered 200 with a content type other than `text/event-stream` (final).
-    NotEventStream(String),
-    /// The reconnection policy's maximum number of retries was reached (final).
-    GaveUp,
-}
-
-impl ClientError {
-    /// Whether the client will reconnect after this error.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Connect(_) | Self::Read(_) | Self::Decode(_))
-    }
-}
-
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::InvalidUrl(e) => write!(f, "invalid URL: {e}"),
-            Self::Tls(e) => write!(f, "TLS: {e}"),
-            Self::Connect(e) => write!(f, "connection failed: {e}"),
-            Self::Read(e) => write!(f, "connection lost: {e}"),
-            Self::Decode(e) => write!(f, "bad event stream: {e}"),
-            Self::Status(s) => write!(f, "the server answered {s}"),
-            Self::NotEventStream(t) => {
-                write!(f, "the server answered {t:?}, not text/event-stream")
-            }
-            Self::GaveUp => f.write_str("gave up after the maximum number of retries"),
-        }
-    }
-}
-
-impl std::error::Error for ClientError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Decode(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
 /// A reconnecting Server-Sent Events client, like the browser's `EventSource`.
 ///
 /// - Sends `Last-Event-ID` on reconnection, only when the last event id is not empty. The id is
 ///   the one at the last blank line, as in browsers: a block with an `id` and no data sets it too.
+///   An id no HTTP header can carry (a control character) is not sent: the reconnection resumes
+///   from the most recent id that can be, and [`next`](Self::next) reports
+///   [`ClientError::LastEventIdNotSendable`] (transient) first.
 /// - Honours the server's `retry`, clamped into the policy's `[min, max]` (a `retry: 0` does not
 ///   make it reconnect in a loop), backs off exponentially with jitter, resets the backoff after
 ///   a healthy connection, and stops after [`ReconnectPolicy::max_retries`] failures in a row.
@@ -122,6 +67,8 @@ pub struct EventSource {
     /// The body of the open stream (the state has its decoder).
     body: Option<Incoming>,
     delay: Option<Duration>,
+    /// A transient error to report before going on (an id that cannot be sent).
+    notice: Option<ClientError>,
     finished: bool,
     /// Seeds the jitter of a policy set later.
     seed: u64,
@@ -174,6 +121,7 @@ impl EventSource {
             state: EventSourceState::new(ReconnectPolicy::default(), Config::default(), seed),
             body: None,
             delay: None,
+            notice: None,
             finished: false,
             seed,
         })
@@ -215,9 +163,10 @@ impl EventSource {
         self
     }
 
-    /// The id a reconnection would send (empty: no `Last-Event-ID` header).
+    /// The id a reconnection would send (empty: no `Last-Event-ID` header). It differs from the
+    /// ids the events report only when the server set one no header can carry.
     pub fn current_last_event_id(&self) -> &str {
-        self.state.last_event_id()
+        self.state.request_last_event_id().unwrap_or("")
     }
 
     /// The next event or `retry` from the stream, reconnecting as needed; `None` once the stream
@@ -227,6 +176,9 @@ impl EventSource {
     /// Cancel-safe: dropping the future loses no item; a partially read event stays buffered.
     pub async fn next(&mut self) -> Option<Result<Item, ClientError>> {
         loop {
+            if let Some(notice) = self.notice.take() {
+                return Some(Err(notice));
+            }
             if self.finished {
                 return None;
             }
@@ -284,6 +236,12 @@ impl EventSource {
         {
             Some(next) => {
                 self.delay = Some(next.delay);
+                if let Some(id) = next.withheld_id {
+                    self.notice = Some(ClientError::LastEventIdNotSendable {
+                        id,
+                        resumed_from: next.last_event_id,
+                    });
+                }
                 Ok(())
             }
             None => {
@@ -300,9 +258,16 @@ impl EventSource {
         if let Some(id) = self.state.request_last_event_id() {
             request = request.header("last-event-id", id);
         }
-        let request = request
-            .body(Empty::new())
-            .map_err(|e| ClientError::InvalidUrl(e.to_string()))?;
+        // The URI was checked by `new` and the id is a valid header value (`EventSourceState`
+        // sends no other), so this does not fail; if it did, it is one more failed attempt,
+        // under the backoff like any other: never a final error, never a tight loop.
+        let request = match request.body(Empty::new()) {
+            Ok(request) => request,
+            Err(e) => {
+                self.schedule()?;
+                return Err(ClientError::Connect(format!("building the request: {e}")));
+            }
+        };
         let response = match self.client.request(request).await {
             Ok(r) => r,
             Err(e) => {
@@ -356,4 +321,26 @@ fn https_client(
         .enable_http1()
         .build();
     Ok(Client::builder(TokioExecutor::new()).build(connector))
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use crate::source::is_sendable_id;
+
+    #[test]
+    fn the_state_sends_exactly_the_ids_http_can_carry() {
+        // Every character below 0x100 alone and inside a longer id, and a few wider ones: the
+        // state's rule and `http`'s must agree, or `connect` could not build its request.
+        let chars = (0..=0xFF_u32)
+            .chain([0x2028, 0xFEFF, 0x1F600])
+            .filter_map(char::from_u32);
+        for c in chars {
+            for id in [c.to_string(), format!("a{c}b")] {
+                let http_ok = HeaderValue::from_str(&id).is_ok();
+                assert_eq!(is_sendable_id(&id), http_ok, "{id:?}");
+            }
+        }
+    }
 }

@@ -49,28 +49,26 @@ pub fn encode_event(event: &Event, dst: &mut BytesMut) -> Result<(), Error> {
 /// SSE cannot carry is refused when it is published rather than delivered later as an
 /// `unencodable` gap.
 ///
+/// It refuses exactly what [`encode_published`] refuses, the form every SSE subscriber gets: the
+/// SSE `id` is then the broker's cursor, so the publisher's [`Event::id`] is never sent and any
+/// value of it is accepted (unlike [`encode_event`], which sends it).
+///
 /// # Errors
-/// [`Error::InvalidEventType`] / [`Error::InvalidId`]: CR, LF or NUL in the type or id;
-/// [`Error::DataNotUtf8`]: data that is not UTF-8. Exactly the values [`encode_event`] refuses.
+/// [`Error::InvalidEventType`]: CR, LF or NUL in the type; [`Error::DataNotUtf8`]: data that is
+/// not UTF-8.
 ///
 /// ```
 /// use push_core::Event;
 ///
 /// assert!(push_sse::check_encodable(&Event::new("fine").with_event("tick")).is_ok());
+/// // The publisher's id is not what SSE sends: it may hold anything.
+/// assert!(push_sse::check_encodable(&Event::new("fine").with_id("a\nb")).is_ok());
 /// let refused = push_sse::check_encodable(&Event::new("x").with_event("a\nb")).unwrap_err();
 /// assert_eq!(refused, push_sse::Error::InvalidEventType);
 /// ```
 pub fn check_encodable(event: &Event) -> Result<(), Error> {
-    if event.event.as_deref().is_some_and(has_line_break_or_nul) {
-        return Err(Error::InvalidEventType);
-    }
-    if event.id.as_deref().is_some_and(has_line_break_or_nul) {
-        return Err(Error::InvalidId);
-    }
-    if crate::utf8::text(&event.data).is_none() {
-        return Err(Error::DataNotUtf8);
-    }
-    Ok(())
+    // The cursor, sent as the id, is always valid: only the type and data can fail.
+    validate(event.event.as_deref(), None, &event.data)
 }
 
 /// Encodes a broker's event for SSE, with its **cursor** as the SSE `id`, and caches the bytes in
@@ -159,6 +157,21 @@ pub fn encode_retry(retry_ms: u64, dst: &mut BytesMut) {
     dst.put_u8(b'\n');
 }
 
+/// The encoder's rules, in the order it applies them: what [`encode_parts`] refuses.
+#[inline]
+fn validate(event_type: Option<&str>, id: Option<&str>, data: &[u8]) -> Result<(), Error> {
+    if event_type.is_some_and(has_line_break_or_nul) {
+        return Err(Error::InvalidEventType);
+    }
+    if id.is_some_and(has_line_break_or_nul) {
+        return Err(Error::InvalidId);
+    }
+    if crate::utf8::text(data).is_none() {
+        return Err(Error::DataNotUtf8);
+    }
+    Ok(())
+}
+
 fn encode_parts(
     event_type: Option<&str>,
     id: Option<&str>,
@@ -166,23 +179,9 @@ fn encode_parts(
     data: &[u8],
     dst: &mut BytesMut,
 ) -> Result<(), Error> {
-    let type_len = match event_type {
-        Some(t) if has_line_break_or_nul(t) => {
-            return Err(Error::InvalidEventType);
-        }
-        Some(t) => t.len() + 8,
-        None => 0,
-    };
-    let id_len = match id {
-        Some(i) if has_line_break_or_nul(i) => {
-            return Err(Error::InvalidId);
-        }
-        Some(i) => i.len() + 5,
-        None => 0,
-    };
-    if crate::utf8::text(data).is_none() {
-        return Err(Error::DataNotUtf8);
-    }
+    validate(event_type, id, data)?;
+    let type_len = event_type.map_or(0, |t| t.len() + 8);
+    let id_len = id.map_or(0, |i| i.len() + 5);
     if retry.is_none() && memchr2(b'\r', b'\n', data).is_none() {
         // The usual frame: every length known, written in one piece (no per-part capacity
         // checks, as `put_slice` makes).
@@ -288,106 +287,5 @@ fn put_retry(ms: u64, dst: &mut BytesMut) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn check_encodable_refuses_exactly_what_the_encoder_refuses() {
-        let cases = [
-            (Event::new("ok").with_event("t").with_id("1"), None),
-            (Event::new("a\r\nb"), None),
-            (
-                Event::new("x").with_event("a\rb"),
-                Some(Error::InvalidEventType),
-            ),
-            (
-                Event::new("x").with_event("a\0"),
-                Some(Error::InvalidEventType),
-            ),
-            (Event::new("x").with_id("1\n2"), Some(Error::InvalidId)),
-            (Event::new(&b"\xff"[..]), Some(Error::DataNotUtf8)),
-        ];
-        for (event, refused) in cases {
-            assert_eq!(check_encodable(&event).err(), refused, "{event:?}");
-            let encoded = encode_event(&event, &mut BytesMut::new());
-            assert_eq!(encoded.err(), refused, "{event:?}");
-        }
-    }
-
-    fn enc(e: &Event) -> Result<Vec<u8>, Error> {
-        let mut out = BytesMut::new();
-        encode_event(e, &mut out).map(|()| out.to_vec())
-    }
-
-    #[test]
-    fn line_breaks_and_nul_found_anywhere() {
-        for len in 0..80 {
-            let mut v = vec![b'x'; len];
-            assert!(!has_line_break_or_nul(core::str::from_utf8(&v).unwrap()));
-            for at in 0..len {
-                for bad in [b'\r', b'\n', 0] {
-                    v[at] = bad;
-                    assert!(has_line_break_or_nul(core::str::from_utf8(&v).unwrap()));
-                }
-                // Other control bytes flag the word but are allowed.
-                v[at] = b'\t';
-                assert!(!has_line_break_or_nul(core::str::from_utf8(&v).unwrap()));
-                v[at] = b'x';
-            }
-        }
-    }
-
-    #[test]
-    fn data_lines_split_at_every_line_ending() {
-        assert_eq!(enc(&Event::new("")).unwrap(), b"data:\n\n");
-        assert_eq!(
-            enc(&Event::new("a\rb\nc\r\n\r\n")).unwrap(),
-            b"data: a\ndata: b\ndata: c\ndata:\ndata:\n\n"
-        );
-        assert_eq!(enc(&Event::new(" x")).unwrap(), b"data:  x\n\n");
-    }
-
-    #[test]
-    fn every_field_and_retry() {
-        let e = Event::new("d").with_event(" t").with_id("").with_retry(0);
-        assert_eq!(enc(&e).unwrap(), b"event:  t\nid: \nretry: 0\ndata: d\n\n");
-        let mut out = BytesMut::new();
-        encode_retry(u64::MAX, &mut out);
-        assert_eq!(&out[..], b"retry: 18446744073709551615\n\n");
-    }
-
-    #[test]
-    fn invalid_values_are_errors_and_write_nothing() {
-        let mut out = BytesMut::from(&b"keep"[..]);
-        for (e, err) in [
-            (Event::new("x").with_event("a\nb"), Error::InvalidEventType),
-            (Event::new("x").with_event("a\0"), Error::InvalidEventType),
-            (Event::new("x").with_id("\r"), Error::InvalidId),
-            (Event::new("x").with_id("a\0b"), Error::InvalidId),
-            (Event::new(&b"\xff"[..]), Error::DataNotUtf8),
-        ] {
-            assert_eq!(encode_event(&e, &mut out), Err(err));
-        }
-        assert_eq!(encode_comment("a\rb", &mut out), Err(Error::InvalidComment));
-        assert_eq!(&out[..], b"keep");
-        encode_comment("", &mut out).unwrap();
-        assert_eq!(&out[..], b"keep:\n\n");
-    }
-
-    #[test]
-    fn published_uses_the_cursor_and_caches() {
-        use push_core::{Cursor, Topic};
-        let t = Topic::new("t").unwrap();
-        let p = Published::new(
-            t.clone(),
-            Cursor::new(0x5eed, 1),
-            Event::new("x").with_event("e"),
-        );
-        let a = encode_published(&p).unwrap();
-        assert_eq!(&a[..], b"event: e\nid: 5eed-1\ndata: x\n\n");
-        assert_eq!(p.encoded(WireFormat::Sse, |_| Bytes::new()), a);
-        let bad = Published::new(t, Cursor::new(1, 1), Event::new(&b"\xfe"[..]));
-        assert_eq!(encode_published(&bad), Err(Error::DataNotUtf8));
-        assert_eq!(encode_published(&bad), Err(Error::DataNotUtf8));
-    }
-}
+#[path = "encode_tests.rs"]
+mod tests;

@@ -27,7 +27,8 @@ fn duration(byte: u8) -> Duration {
 
 /// Runs a script through an [`EventSourceState`] and checks, at every step: no panic; every
 /// event is the model's (data and last event id); every reconnection delay lies within the
-/// policy's `[floor, cap]`; the `Last-Event-ID` of every reconnection is the model's.
+/// policy's `[floor, cap]`; the `Last-Event-ID` of every reconnection is the model's, and is
+/// always a valid HTTP field value (an id that is not one is withheld, as the model says).
 ///
 /// Layout: 8 header bytes (limits: bit 0 of byte 0 the default ones, else bytes 1 and 2;
 /// policy: `min`, `max`, `initial`, `healthy_after` from a table of durations, then
@@ -139,9 +140,27 @@ fn disconnect(
         "{:?} outside [{floor:?}, {cap:?}]",
         next.delay
     );
-    let id = Some(model.id.as_str()).filter(|id| !id.is_empty());
-    assert_eq!(next.last_event_id.as_deref(), id, "the Last-Event-ID sent");
+    let sent = next.last_event_id.as_deref().unwrap_or("");
+    assert!(
+        sent.bytes().all(field_value_byte),
+        "{sent:?} is no header value"
+    );
+    let sendable = model.id.bytes().all(field_value_byte);
+    let want = if sendable { &model.id } else { &model.resume };
+    let want = Some(want.as_str()).filter(|id| !id.is_empty());
+    assert_eq!(
+        next.last_event_id.as_deref(),
+        want,
+        "the Last-Event-ID sent"
+    );
+    let withheld = (!sendable).then_some(model.id.as_str());
+    assert_eq!(next.withheld_id.as_deref(), withheld, "the id withheld");
     true
+}
+
+/// A byte an HTTP field value may hold (RFC 9110 §5.5: VCHAR, SP, HTAB, obs-text).
+fn field_value_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b' '..=b'~' | 0x80..)
 }
 
 /// The WHATWG event stream interpretation, written plainly over one whole stream: the last
@@ -150,6 +169,9 @@ struct Model {
     config: Config,
     /// The event source's last event id.
     id: String,
+    /// The id a reconnection resumes from when `id` cannot be sent: the last event source's id
+    /// or dispatched event's id that could be.
+    resume: String,
     /// The bytes of the stream being read.
     stream: Vec<u8>,
 }
@@ -159,6 +181,7 @@ impl Model {
         Self {
             config,
             id: String::new(),
+            resume: String::new(),
             stream: Vec::new(),
         }
     }
@@ -178,6 +201,9 @@ impl Model {
             if line.is_empty() {
                 self.id.clone_from(&buffer);
                 if let Some(data) = data.take() {
+                    if buffer.bytes().all(field_value_byte) {
+                        self.resume.clone_from(&buffer);
+                    }
                     events.push((String::from_utf8_lossy(&data).into_owned(), buffer.clone()));
                 }
                 continue;
@@ -211,6 +237,9 @@ impl Model {
                 _ => {}
             }
         }
+        if self.id.bytes().all(field_value_byte) {
+            self.resume.clone_from(&self.id);
+        }
         events
     }
 }
@@ -231,6 +260,9 @@ mod tests {
         m.stream = b"id: 5\n\nid: x\0\n\n".to_vec();
         assert!(m.end_stream().is_empty());
         assert_eq!(m.id, "5");
+        m.stream = b"id: 6\ndata: c\n\nid: 7\n\nid: a\x01b\n\n".to_vec();
+        assert_eq!(m.end_stream(), [owned("c", "6")]);
+        assert_eq!((m.id.as_str(), m.resume.as_str()), ("a\x01b", "6"));
     }
 
     #[test]
@@ -243,6 +275,12 @@ mod tests {
         script.extend_from_slice(&[0xC0, 0x80, 0x04]);
         script.extend_from_slice(b"id\n\n");
         script.push(0xA0);
+        // Reopen: an event with an id no header can carry, then one that only sets such an id.
+        script.push(0x80);
+        let stream = b"id: 1\ndata: a\n\nid: a\x01b\ndata: b\n\nid: \x7f\n\n";
+        script.push(stream.len() as u8);
+        script.extend_from_slice(stream);
+        script.extend_from_slice(&[0xA0, 0x80, 0x06, b'd', b'a', b't', b'a', b'\n', b'\n', 0xC0]);
         client(&script);
         client(&[]);
         client(&[0; 64]);

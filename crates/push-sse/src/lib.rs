@@ -19,7 +19,7 @@
 //!                                └► Decoder::poll_event ► RawItem::Event(SseEvent)  (shared)
 //!   Event ──► encode_event ──► b"event: tick\nid: 7\ndata: hi\n\n"
 //!   Published ──► encode_published ──► bytes with the cursor as `id` (cached per event)
-//!   bytes, ends, now ──► EventSourceState ──► items; Reconnect { delay, last_event_id }
+//!   bytes, ends, now ──► EventSourceState ──► items; Reconnect { delay, last_event_id, .. }
 //! ```
 //!
 //! ```
@@ -71,7 +71,8 @@
 //! One enum, [`Error`]. Decoding fails only when a limit of the [`Config`] is exceeded (the
 //! decoder then stays failed); every other byte string is a valid event stream. Encoding fails
 //! for values that cannot be written without injecting a field: CR, LF or NUL in the type or id,
-//! CR or LF in a comment, and data that is not UTF-8.
+//! CR or LF in a comment, and data that is not UTF-8. [`check_encodable`] refuses exactly what
+//! [`encode_published`] refuses (the type and data: the id sent is the broker's cursor).
 //!
 //! # Serving and listening
 //! - `server` feature: [`subscribe`] turns an `http::Request`'s parts and a push-core
@@ -87,7 +88,10 @@
 //!   machine available without any feature: stream bytes, ends and the current time in; items
 //!   and [`Reconnect`] decisions (the delay, the `Last-Event-ID` to send) out. The last event id
 //!   is the one at the last blank line, as in browsers, so an `id` in a block without data
-//!   counts too. The reconnection policy ([`ReconnectPolicy`], [`Backoff`]) clamps every delay
+//!   counts too. An id no HTTP header can carry (a control character: `id: a\x01b` is valid
+//!   SSE) is not sent: the reconnection resumes from the most recent id seen that can be, so
+//!   events may come again but none is skipped, and says so ([`Reconnect::withheld_id`],
+//!   `ClientError::LastEventIdNotSendable`, transient). The reconnection policy ([`ReconnectPolicy`], [`Backoff`]) clamps every delay
 //!   into `[min, max]` (a floor, [`DEFAULT_MIN_DELAY`], that a caller can lower, and a cap),
 //!   whatever the server's `retry`: `retry: 0` does not make a tight reconnection loop, and no
 //!   number a server sends can overflow the arithmetic.
@@ -108,6 +112,8 @@
 mod backoff;
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
+mod client_error;
 mod config;
 mod decode;
 mod encode;
@@ -115,6 +121,7 @@ mod error;
 mod field;
 mod frame;
 mod interpret;
+mod last_id;
 mod line;
 #[cfg(feature = "server")]
 mod request;
@@ -127,7 +134,9 @@ mod utf8;
 
 pub use backoff::{Backoff, DEFAULT_MIN_DELAY, ReconnectPolicy};
 #[cfg(feature = "client")]
-pub use client::{ClientError, EventSource};
+pub use client::EventSource;
+#[cfg(feature = "client")]
+pub use client_error::ClientError;
 pub use config::{Config, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_LINE_LEN};
 pub use decode::{Decoder, Item};
 pub use encode::{check_encodable, encode_comment, encode_event, encode_published, encode_retry};

@@ -7,8 +7,16 @@
 //!   handle_open(now) ──► a stream begins (a decoder that starts from the last event id)
 //!   handle_bytes(chunk) ─► poll_item ──► Item::Event / Item::Retry (applied to the backoff)
 //!   handle_end() ──► poll_item drains what is complete; an unfinished event is discarded
-//!   handle_disconnect(now) ──► Some(Reconnect { delay, last_event_id }) or None (give up)
+//!   handle_disconnect(now) ──► Some(Reconnect { delay, last_event_id, withheld_id }) or None
 //! ```
+//!
+//! An id that cannot be sent: a stream may set an id holding a control character (`id: a\x01b`;
+//! only NUL makes the decoder ignore an id), which no HTTP field value may carry, so no
+//! `Last-Event-ID` header can send it (browsers send it anyway; an HTTP library refuses it). The
+//! state then resumes from the most recent id it saw that can be sent (that of the last event
+//! delivered with one, or of the previous connection; none if there is none) and says so in
+//! [`Reconnect::withheld_id`]: the server may resend events, it does not skip them silently
+//! because of an id it chose. The id the events report is still the stream's own.
 
 use std::time::{Duration, Instant};
 
@@ -47,6 +55,9 @@ pub struct EventSourceState {
     last_event_id: String,
     /// The stream being read, if any: its decoder holds the last event id meanwhile.
     stream: Option<Decoder>,
+    /// The most recent last event id seen that [can be sent](is_sendable_id): what a reconnection
+    /// sends when the event source's own cannot be.
+    sendable_id: String,
 }
 
 /// What to do after a disconnection: wait `delay`, then send a request with this
@@ -56,8 +67,21 @@ pub struct EventSourceState {
 pub struct Reconnect {
     /// How long to wait before the next attempt (within the policy's `[floor, cap]`).
     pub delay: Duration,
-    /// The `Last-Event-ID` header of the next request, `None` when the last event id is empty.
+    /// The `Last-Event-ID` header of the next request, `None` when there is no id to send.
+    /// Always a valid HTTP field value: the event source's last event id, or, when that cannot
+    /// be sent (see [`withheld_id`](Self::withheld_id)), the most recent id seen that can.
     pub last_event_id: Option<String>,
+    /// The event source's last event id when it cannot be sent as a header value (it holds a
+    /// control character other than tab): the next request resumes from `last_event_id`
+    /// instead, so the server may resend events already delivered. `None` normally.
+    pub withheld_id: Option<String>,
+}
+
+/// Whether `id` can be sent as a `Last-Event-ID` header: an HTTP field value (RFC 9110 §5.5)
+/// holds no control character but tab. Bytes from 0x80 are allowed (UTF-8 is sent as it is, as
+/// browsers do). This is the `http` crate's rule for `HeaderValue`.
+pub(crate) fn is_sendable_id(id: &str) -> bool {
+    id.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7F))
 }
 
 impl EventSourceState {
@@ -68,13 +92,20 @@ impl EventSourceState {
             config,
             last_event_id: String::new(),
             stream: None,
+            sendable_id: String::new(),
         }
     }
 
-    /// Starts from this last event id (a resumed client).
+    /// Starts from this last event id (a resumed client). An id that cannot be sent as a header
+    /// value is kept as the event source's, and no `Last-Event-ID` is sent until one that can is
+    /// seen ([`Reconnect::withheld_id`] says so).
     #[must_use]
     pub fn with_last_event_id(mut self, id: impl Into<String>) -> Self {
         self.last_event_id = id.into();
+        self.sendable_id.clear();
+        if is_sendable_id(&self.last_event_id) {
+            self.sendable_id.clone_from(&self.last_event_id);
+        }
         if let Some(decoder) = self.stream.take() {
             self.stream = Some(decoder.with_last_event_id(self.last_event_id.clone()));
         }
@@ -100,8 +131,17 @@ impl EventSourceState {
     }
 
     /// The `Last-Event-ID` header a request sent now carries: `None` when the id is empty.
+    ///
+    /// Always a valid HTTP field value: when the event source's last event id cannot be sent (a
+    /// control character), the most recent id seen that can (see [`Reconnect::withheld_id`]).
     pub fn request_last_event_id(&self) -> Option<&str> {
-        Some(self.last_event_id()).filter(|id| !id.is_empty())
+        let id = self.last_event_id();
+        let id = if is_sendable_id(id) {
+            id
+        } else {
+            &self.sendable_id
+        };
+        Some(id).filter(|id| !id.is_empty())
     }
 
     /// The reconnection policy's state.
@@ -153,27 +193,43 @@ impl EventSourceState {
             return Ok(None);
         };
         let item = decoder.poll_item()?;
-        if let Some(Item::Retry(ms)) = item {
-            self.backoff.set_retry(Duration::from_millis(ms));
+        match &item {
+            Some(Item::Retry(ms)) => self.backoff.set_retry(Duration::from_millis(*ms)),
+            Some(Item::Event(e)) => {
+                let id = e.id.as_deref().unwrap_or("");
+                if id != self.sendable_id && is_sendable_id(id) {
+                    self.sendable_id.clear();
+                    self.sendable_id.push_str(id);
+                }
+            }
+            None => {}
         }
         Ok(item)
     }
 
     /// The stream ended, broke, or the attempt failed, at `now`: when and with which id to
     /// reconnect, or `None` when the policy says stop. Anything unread of the stream is dropped.
+    ///
+    /// The id to send is always a valid header value; when the event source's last event id is
+    /// not one, [`Reconnect::withheld_id`] holds it and the request resumes from an earlier id.
     pub fn handle_disconnect(&mut self, now: Instant) -> Option<Reconnect> {
         self.close_stream();
         let delay = self.backoff.disconnected(now)?;
         Some(Reconnect {
             delay,
             last_event_id: self.request_last_event_id().map(str::to_owned),
+            withheld_id: (!is_sendable_id(&self.last_event_id)).then(|| self.last_event_id.clone()),
         })
     }
 
-    /// Drops the open stream, keeping its last event id.
+    /// Drops the open stream, keeping its last event id (and, if it can be sent, as the one to
+    /// resume from).
     fn close_stream(&mut self) {
         if let Some(decoder) = self.stream.take() {
             self.last_event_id = decoder.last_event_id().to_owned();
+            if is_sendable_id(&self.last_event_id) {
+                self.sendable_id.clone_from(&self.last_event_id);
+            }
         }
     }
 }
@@ -237,6 +293,65 @@ mod tests {
         assert_eq!(s.poll_item(), Err(Error::LineTooLong));
         let next = s.handle_disconnect(t).unwrap();
         assert_eq!(next.last_event_id.as_deref(), Some("4"));
+    }
+
+    #[test]
+    fn an_id_that_cannot_be_a_header_value_is_withheld_and_the_last_sendable_one_sent() {
+        let mut s = state();
+        let t = Instant::now();
+        s.handle_open(t);
+        // `a\x01b` is a valid SSE id (only NUL is ignored) but no HTTP field value.
+        s.handle_bytes(Bytes::from_static(
+            b"id: 5\ndata: a\n\nid: 6\n\nid: a\x01b\ndata: b\n\nid: a\x7fc\n\n",
+        ));
+        let ids: Vec<_> = drain(&mut s)
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Event(e) => e.id,
+                Item::Retry(_) => None,
+            })
+            .collect();
+        // The events report the stream's ids as they are.
+        assert_eq!(ids, ["5", "a\x01b"]);
+        assert_eq!(s.last_event_id(), "a\x7fc");
+        // `id: 6` was never seen on an event: the resume point is the last event's sendable id.
+        assert_eq!(s.request_last_event_id(), Some("5"));
+        s.handle_end();
+        let next = s.handle_disconnect(t).expect("the policy retries");
+        assert_eq!(next.last_event_id.as_deref(), Some("5"));
+        assert_eq!(next.withheld_id.as_deref(), Some("a\x7fc"));
+        // A reconnection as any other: a backoff delay, never an immediate retry.
+        let (floor, cap) = (s.backoff().policy().floor(), s.backoff().policy().cap());
+        assert!(next.delay >= floor && next.delay <= cap, "{:?}", next.delay);
+        assert!(next.delay > Duration::ZERO);
+        // The next stream's events still carry the event source's id; once a sendable id ends a
+        // block, it is sent again.
+        s.handle_open(t);
+        s.handle_bytes(Bytes::from_static(b"data: c\n\nid: \t7\n\n"));
+        let [Item::Event(e)] = &drain(&mut s)[..] else {
+            panic!("one event");
+        };
+        assert_eq!(e.id.as_deref(), Some("a\x7fc"));
+        let next = s.handle_disconnect(t).unwrap();
+        assert_eq!(next.last_event_id.as_deref(), Some("\t7"));
+        assert_eq!(next.withheld_id, None);
+        // Nothing sendable seen at all: no header, and the id is still reported withheld.
+        let mut s = state().with_last_event_id("x\ny");
+        assert_eq!(s.request_last_event_id(), None);
+        let next = s.handle_disconnect(t).unwrap();
+        assert_eq!(next.last_event_id, None);
+        assert_eq!(next.withheld_id.as_deref(), Some("x\ny"));
+    }
+
+    #[test]
+    fn sendable_ids_are_http_field_values() {
+        assert!(is_sendable_id("") && is_sendable_id("a b\tc") && is_sendable_id("é~"));
+        for bad in (0u8..0x20).filter(|&b| b != b'\t').chain([0x7F]) {
+            assert!(
+                !is_sendable_id(&format!("a{}", char::from(bad))),
+                "{bad:#x}"
+            );
+        }
     }
 
     #[test]

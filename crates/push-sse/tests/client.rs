@@ -152,6 +152,50 @@ async fn an_id_only_block_sets_the_id_sent_on_reconnection() {
 }
 
 #[tokio::test]
+async fn an_id_no_header_can_carry_is_reported_and_the_client_goes_on() {
+    // `a\x01b` is a valid SSE id, but no HTTP header value: building the request failed with
+    // a final "invalid URL", outside the backoff, and a caller that kept polling spun.
+    let (addr, seen) = scripted(vec![
+        (
+            200,
+            "text/event-stream",
+            "id: 5\ndata: a\n\nid: a\u{1}b\n\n",
+        ),
+        (200, "text/event-stream", "data: b\n\n"),
+        (204, "text/plain", ""),
+    ])
+    .await;
+    let mut source = EventSource::new(&format!("http://{addr}/"))
+        .unwrap()
+        .policy(fast());
+    let mut items = Vec::new();
+    tokio::time::timeout(LIMIT, async {
+        while let Some(item) = source.next().await {
+            items.push(match item {
+                Ok(Item::Event(e)) => {
+                    format!("{}:{}", String::from_utf8_lossy(&e.data), e.id.unwrap())
+                }
+                Ok(other) => format!("{other:?}"),
+                Err(ClientError::LastEventIdNotSendable { id, resumed_from }) => {
+                    format!("withheld {id:?}, sent {resumed_from:?}")
+                }
+                Err(e) => panic!("unexpected error: {e}"),
+            });
+            assert!(items.len() < 10, "the client spins: {items:?}");
+        }
+    })
+    .await
+    .expect("the client stops by itself");
+    let withheld = r#"withheld "a\u{1}b", sent Some("5")"#;
+    // The events keep the stream's id; each reconnection says what it could not send.
+    assert_eq!(items, ["a:5", withheld, "b:a\u{1}b", withheld]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [None, Some("5".to_owned()), Some("5".to_owned())]
+    );
+}
+
+#[tokio::test]
 async fn a_hostile_retry_is_clamped_instead_of_crashing_the_client() {
     // `retry: 99999999999999999` and a disconnection made the backoff's jitter panic.
     let (addr, seen) = scripted(vec![

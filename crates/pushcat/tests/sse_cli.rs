@@ -236,3 +236,63 @@ async fn listen_survives_a_hostile_retry_and_a_broken_connection() {
         "{\"retry\":99999999999999999}\n{\"event\":\"message\",\"data\":\"a\",\"id\":\"\"}\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_goes_on_after_an_id_no_header_can_carry() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // `id: a\x01b` is a valid SSE id but no HTTP header value: pushcat exited with "invalid
+    // URL". It must report it, reconnect (without the id) and go on.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let mut heads = Vec::new();
+        for body in ["retry: 1\nid: a\x01b\n\n", "data: after\n\n"] {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                if tcp.read(&mut byte).await.unwrap() == 0 {
+                    break;
+                }
+                head.push(byte[0]);
+            }
+            heads.push(String::from_utf8_lossy(&head).to_lowercase());
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            tcp.write_all(response.as_bytes()).await.unwrap();
+            tcp.shutdown().await.unwrap();
+        }
+        heads
+    });
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushcat"))
+        .args([
+            "sse",
+            "listen",
+            &format!("http://{addr}/events"),
+            "--count",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("pushcat reconnects and gets the event")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}: {stderr}", out.status);
+    assert!(
+        stderr.contains("cannot be sent as a Last-Event-ID") && stderr.contains("reconnecting"),
+        "pushcat said {stderr:?}"
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"retry\":1}\n{\"event\":\"message\",\"data\":\"after\",\"id\":\"a\\u0001b\"}\n"
+    );
+    let heads = server.await.unwrap();
+    assert!(!heads[1].contains("last-event-id"), "{heads:?}");
+}
