@@ -6,46 +6,31 @@
 
 use std::process::ExitCode;
 
-use push_core::Cursor;
 use push_longpoll::{Client, Item};
 
-use crate::args::Args;
-use crate::usage_error;
+use crate::args::{PollArgs, usage_error};
 
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &["--since", "--count", "--cacert"]) {
-        Ok(a) => a,
-        Err(e) => return usage_error(&e),
-    };
-    let (since, count) = match (
-        parsed.get::<Cursor>("--since"),
-        parsed.get::<u64>("--count"),
-    ) {
-        (Ok(since), Ok(count)) => (since, count),
-        (Err(e), _) | (_, Err(e)) => return usage_error(&e),
-    };
-    let Some(url) = parsed.url.clone() else {
-        return usage_error("poll needs a URL");
-    };
-    let mut client = match Client::new(&url) {
+pub(crate) fn run(args: PollArgs) -> ExitCode {
+    let error = |message: String| usage_error(&["poll"], message);
+    let mut client = match Client::new(&args.url) {
         Ok(c) => c,
-        Err(e) => return usage_error(&e.to_string()),
+        Err(e) => return error(e.to_string()),
     };
-    if let Some(c) = since {
+    if let Some(c) = args.since {
         client = client.since(c);
     }
     // Extra trust anchors for https:// (a private CA, a self-signed certificate).
-    let roots = match crate::tls::cacerts(&parsed) {
+    let roots = match crate::tls::cacerts(&args.tls.files) {
         Ok(roots) => roots,
-        Err(e) => return usage_error(&e),
+        Err(e) => return error(e),
     };
     for der in roots {
         client = match client.add_root_certificate(&der) {
             Ok(c) => c,
-            Err(e) => return usage_error(&format!("--cacert: {e}")),
+            Err(e) => return error(format!("--cacert: {e}")),
         };
     }
-    crate::block_on(poll_loop(client, count))
+    crate::block_on(poll_loop(client, args.count.n))
 }
 
 async fn poll_loop(mut client: Client, count: Option<u64>) -> ExitCode {

@@ -5,16 +5,8 @@ use std::process::ExitCode;
 
 use push_sse::{Decoder, EventSource, Item};
 
-use crate::args::Args;
+use crate::args::{DecodeArgs, ListenArgs, usage_error};
 use crate::json::{Line, print_line};
-
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    match args.first().map(String::as_str) {
-        Some("decode") => decode(&args[1..]),
-        Some("listen") => listen(&args[1..]),
-        _ => crate::usage_error("sse wants `decode` or `listen`"),
-    }
-}
 
 fn item_line(item: &Item) -> Option<Line> {
     match item {
@@ -28,15 +20,10 @@ fn item_line(item: &Item) -> Option<Line> {
     }
 }
 
-fn decode(args: &[String]) -> ExitCode {
-    let chunk_size = match args {
-        [] => 64 * 1024,
-        [flag, n] if flag == "--chunk-size" => match n.parse::<usize>() {
-            Ok(n) if n > 0 => n,
-            _ => return crate::usage_error("--chunk-size wants a positive number"),
-        },
-        _ => return crate::usage_error("usage: pushcat sse decode [--chunk-size N]"),
-    };
+/// `pushcat sse decode [--chunk-size N]`: stdin through the decoder, one JSON line per event and
+/// per `retry`.
+pub(crate) fn decode(args: &DecodeArgs) -> ExitCode {
+    let chunk_size = args.chunk_size;
     let mut decoder = Decoder::new();
     let mut stdin = std::io::stdin().lock();
     let mut stdout = std::io::stdout().lock();
@@ -84,43 +71,26 @@ fn drain(decoder: &mut Decoder, out: &mut impl Write) -> Result<(), ExitCode> {
     }
 }
 
-fn listen(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &["--last-event-id", "--count", "--cacert"]) {
-        Ok(a) => a,
-        Err(e) => return crate::usage_error(&e),
-    };
-    let count = match parsed.get::<u64>("--count") {
-        Ok(count) => count,
-        Err(e) => return crate::usage_error(&e),
-    };
-    let last_event_id = parsed
-        .all("--last-event-id")
-        .last()
-        .unwrap_or("")
-        .to_owned();
-    let Some(url) = parsed.url.as_deref() else {
-        return crate::usage_error(
-            "usage: pushcat sse listen URL [--last-event-id ID] [--count N] [--cacert FILE]",
-        );
-    };
-    let mut source = match EventSource::new(url) {
-        Ok(s) => s.last_event_id(last_event_id),
-        Err(e) => {
-            eprintln!("pushcat: {e}");
-            return ExitCode::from(2);
-        }
+/// `pushcat sse listen URL [--last-event-id ID] [--count N] [--cacert FILE]`: an `EventSource`
+/// that reconnects on transient errors, one JSON line per event and per `retry`.
+pub(crate) fn listen(args: ListenArgs) -> ExitCode {
+    let error = |message: String| usage_error(&["sse", "listen"], message);
+    let mut source = match EventSource::new(&args.url) {
+        Ok(s) => s.last_event_id(args.last_event_id.unwrap_or_default()),
+        Err(e) => return error(e.to_string()),
     };
     // Extra trust anchors for https:// (a private CA, a self-signed certificate).
-    let roots = match crate::tls::cacerts(&parsed) {
+    let roots = match crate::tls::cacerts(&args.tls.files) {
         Ok(roots) => roots,
-        Err(e) => return crate::usage_error(&e),
+        Err(e) => return error(e),
     };
     for der in roots {
         source = match source.add_root_certificate(&der) {
             Ok(s) => s,
-            Err(e) => return crate::usage_error(&format!("--cacert: {e}")),
+            Err(e) => return error(format!("--cacert: {e}")),
         };
     }
+    let count = args.count.n;
     crate::block_on(async move {
         let mut source = source;
         let mut stdout = std::io::stdout();

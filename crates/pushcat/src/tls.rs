@@ -1,18 +1,17 @@
 //! `--cacert FILE`: extra certificate authorities for `https://` and `wss://` URLs.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 
-use crate::args::Args;
-
-/// The certificates of every `--cacert` file (DER each): a PEM file's `CERTIFICATE` blocks, or
-/// the file itself as one DER certificate when it holds none.
-pub(crate) fn cacerts(args: &Args) -> Result<Vec<Vec<u8>>, String> {
+/// The certificates of every `--cacert` file in `files` (DER each): a PEM file's `CERTIFICATE`
+/// blocks, or the file itself as one DER certificate when it holds none.
+pub(crate) fn cacerts(files: &[PathBuf]) -> Result<Vec<Vec<u8>>, String> {
     let mut out = Vec::new();
-    for path in args.all("--cacert") {
-        let bytes = std::fs::read(path).map_err(|e| format!("--cacert {path}: {e}"))?;
+    for path in files {
+        let bytes = std::fs::read(path).map_err(|e| format!("--cacert {}: {e}", path.display()))?;
         let pem: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(&bytes)
             .filter_map(Result::ok)
             .map(|c| c.to_vec())

@@ -1,8 +1,8 @@
-//! `pushcat ws URL [--subscribe TOPIC]... [--from CURSOR] [--count N]`: speaks the push-ws JSON
-//! protocol and prints every server message as one JSON object per line (`event`, `gap`,
-//! `error`, `subscribed`). An event whose data is binary is printed once its binary frame has
-//! arrived, with the bytes as `"data_hex"`. On a dropped connection it reconnects after a second,
-//! resuming from the last event id; `--count N` exits after N events.
+//! `pushcat ws URL --subscribe TOPIC... [--from CURSOR] [--count N] [--cacert FILE]`: speaks the
+//! push-ws JSON protocol and prints every server message as one JSON object per line (`event`,
+//! `gap`, `error`, `subscribed`). An event whose data is binary is printed once its binary frame
+//! has arrived, with the bytes as `"data_hex"`. On a dropped connection it reconnects after a
+//! second, resuming from the last event id; `--count N` exits after N events.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -15,32 +15,23 @@ use serde_json::{Value, json};
 use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::args::Args;
-use crate::usage_error;
+use crate::args::{WsArgs, usage_error};
 
-pub(crate) fn run(args: &[String]) -> ExitCode {
-    let parsed = match Args::parse(args, &["--subscribe", "--from", "--count", "--cacert"]) {
-        Ok(a) => a,
-        Err(e) => return usage_error(&e),
-    };
-    let (from, count) = match (parsed.get::<Cursor>("--from"), parsed.get::<u64>("--count")) {
-        (Ok(from), Ok(count)) => (from, count),
-        (Err(e), _) | (_, Err(e)) => return usage_error(&e),
-    };
-    let topics: Vec<String> = parsed.all("--subscribe").map(str::to_owned).collect();
-    let Some(url) = parsed.url.clone() else {
-        return usage_error("ws needs a URL (ws://HOST:PORT/PATH)");
-    };
+pub(crate) fn run(args: WsArgs) -> ExitCode {
     // wss:// trusts the Mozilla roots and every --cacert.
-    let connector =
-        match crate::tls::cacerts(&parsed).and_then(|extra| crate::tls::client_config(&extra)) {
-            Ok(config) => Connector::Rustls(config),
-            Err(e) => return usage_error(&e),
-        };
-    if topics.is_empty() {
-        return usage_error("ws needs at least one --subscribe TOPIC");
-    }
-    crate::block_on(listen(url, topics, from, count, connector))
+    let connector = match crate::tls::cacerts(&args.tls.files)
+        .and_then(|extra| crate::tls::client_config(&extra))
+    {
+        Ok(config) => Connector::Rustls(config),
+        Err(e) => return usage_error(&["ws"], e),
+    };
+    crate::block_on(listen(
+        args.url,
+        args.topics,
+        args.from,
+        args.count.n,
+        connector,
+    ))
 }
 
 async fn listen(

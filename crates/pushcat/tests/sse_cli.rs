@@ -51,11 +51,13 @@ fn decode_prints_one_json_line_per_event_and_retry_at_every_chunk_size() {
 
 #[test]
 fn decode_rejects_a_bad_chunk_size() {
-    let status = pushcat()
+    let out = pushcat()
         .args(["sse", "decode", "--chunk-size", "0"])
-        .status()
+        .stdin(Stdio::null())
+        .output()
         .unwrap();
-    assert_eq!(status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--chunk-size"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
