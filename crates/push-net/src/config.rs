@@ -17,8 +17,10 @@ use std::time::Duration;
 ///
 /// # Sizing: what a 2-core, 1 GiB server holds
 /// A connection that has not completed a request costs about 15 KiB of process memory (2,000
-/// slow-loris connections measured 28–35 MB of RSS on the example servers), so 1 GiB would hold
-/// some 60,000 of them: long before that the descriptor limit binds, which the accept loop
+/// slow-loris connections measured 28–35 MB of RSS on the example servers), plus at most the
+/// 16 KiB request head limit it may fill ([`Http2Limits::max_header_list_size`], also the
+/// HTTP/1.1 read buffer limit; hyper alone lets a head grow to about 400 KiB), so 1 GiB would
+/// hold some 30,000 of them even when every one sends a full head: long before that the descriptor limit binds, which the accept loop
 /// survives ([`Acceptor`](crate::Acceptor)). With the handshake timeout an attacker must keep
 /// opening connections to hold any (2,000 held sockets need 200 new connections a second);
 /// without it, it needed none. A subscriber that stops reading holds its kernel buffers and
@@ -156,8 +158,10 @@ pub struct Http2Limits {
     /// refused with `REFUSED_STREAM`. A browser opens a handful per page; 100 long polls or
     /// event streams on one connection are plenty.
     pub max_concurrent_streams: u32,
-    /// `SETTINGS_MAX_HEADER_LIST_SIZE` (default 16 KiB, as the HTTP/1.1 and WebSocket paths'
-    /// request head limit): the decoded header list of one request.
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE` (default 16 KiB): the decoded header list of one
+    /// request. [`http_builder`](crate::http_builder) also uses it (at least 8 KiB, hyper's
+    /// minimum) as the HTTP/1.1 read buffer limit, so an HTTP/1.1 request head (with at most 64
+    /// fields) larger than this is answered `431`.
     pub max_header_list_size: u32,
     /// Streams a client may open and reset before the server accepts them (default 20, h2's own
     /// default, which answers the rapid-reset attack, CVE-2023-44487) before the connection
