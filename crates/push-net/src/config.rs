@@ -28,6 +28,10 @@ use std::time::Duration;
 /// stream) for at most the write-stall timeout. An HTTP/2 connection holds at most about 8 MiB
 /// (see [`Http2Limits`]); 2 cores serve tens of thousands of idle push connections, so memory,
 /// not CPU, is what these limits protect.
+///
+/// # No limit
+/// Every time limit longer than [`ServerConfig::LONGEST`] (a year) is taken as a year, so
+/// `Duration::MAX` means "no limit" without overflowing a deadline (`now + limit`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     pub(crate) handshake_timeout: Duration,
@@ -49,7 +53,16 @@ impl Default for ServerConfig {
     }
 }
 
+/// `limit`, at most [`ServerConfig::LONGEST`].
+pub(crate) fn clamp_limit(limit: Duration) -> Duration {
+    limit.min(ServerConfig::LONGEST)
+}
+
 impl ServerConfig {
+    /// The longest time limit kept (365 days): a longer one, such as `Duration::MAX` for "no
+    /// limit", is shortened to it, because a deadline `now + limit` must be representable.
+    pub const LONGEST: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
     /// The time a new connection has to deliver its first complete request (default 10 s): the
     /// HTTP/1.1 request head, the HTTP/2 preface and first request, or the WebSocket upgrade
     /// request. Over HTTP/1.1 the same limit applies to every later request head, so an idle
@@ -61,7 +74,7 @@ impl ServerConfig {
     /// without a limit, are gone 10 s after they stop completing requests.
     #[must_use]
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = timeout;
+        self.handshake_timeout = clamp_limit(timeout);
         self
     }
 
@@ -73,7 +86,7 @@ impl ServerConfig {
     /// up to the size limit) for longer.
     #[must_use]
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = timeout;
+        self.body_timeout = clamp_limit(timeout);
         self
     }
 
@@ -92,7 +105,7 @@ impl ServerConfig {
     /// its kernel buffers (up to a few MiB) and its unsent events forever.
     #[must_use]
     pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
-        self.write_stall_timeout = timeout;
+        self.write_stall_timeout = clamp_limit(timeout);
         self
     }
 
@@ -178,7 +191,7 @@ pub struct Http2Limits {
     /// closes the connection, so a peer that completed its handshake and went silent does not
     /// keep its socket.
     pub keep_alive_interval: Duration,
-    /// See `keep_alive_interval`.
+    /// See `keep_alive_interval`. Both are used at most [`ServerConfig::LONGEST`].
     pub keep_alive_timeout: Duration,
 }
 

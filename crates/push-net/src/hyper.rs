@@ -19,6 +19,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::Watcher;
 use tokio::net::TcpStream;
 
+use crate::config::clamp_limit;
 use crate::{ServerConfig, StallGuard};
 
 /// An error a connection or a service may end with.
@@ -54,8 +55,8 @@ pub fn http_builder(config: &ServerConfig) -> auto::Builder<TokioExecutor> {
         .max_pending_accept_reset_streams(h2.max_pending_accept_reset_streams)
         .max_local_error_reset_streams(h2.max_local_error_reset_streams)
         .max_send_buf_size(h2.max_send_buffer_size)
-        .keep_alive_interval(h2.keep_alive_interval)
-        .keep_alive_timeout(h2.keep_alive_timeout);
+        .keep_alive_interval(clamp_limit(h2.keep_alive_interval))
+        .keep_alive_timeout(clamp_limit(h2.keep_alive_timeout));
     builder
 }
 

@@ -200,3 +200,19 @@ async fn an_http1_request_head_over_the_limit_is_refused() {
     let status = status_of(addr, &many).await;
     assert!(refused(&status), "served: {status}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn no_limit_is_a_year_on_both_paths() {
+    let config = ServerConfig::default()
+        .handshake_timeout(Duration::MAX)
+        .body_timeout(Duration::MAX)
+        .write_stall_timeout(Duration::MAX);
+    assert_eq!(config.get_handshake_timeout(), ServerConfig::LONGEST);
+    let addr = http_server(config.clone()).await;
+    let simple = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    assert_eq!(status_of(addr, simple).await, "HTTP/1.1 200 OK");
+    // h2: a client that closes at once ends the handshake with an error, not a panic.
+    let (server, client) = tokio::io::duplex(64);
+    drop(client);
+    assert!(push_net::h2_handshake(server, &config).await.is_err());
+}
