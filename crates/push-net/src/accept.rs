@@ -140,21 +140,30 @@ fn next_backoff(previous: Duration) -> Duration {
 /// What an accept error means for the loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Failure {
-    /// One pending connection failed (reset, aborted, a network error Linux reports on the
-    /// new socket): accept the next at once.
+    /// One pending connection failed (reset, aborted, refused, timed out, a protocol or
+    /// network error or a firewall's refusal Linux reports on the new socket): accept the next
+    /// at once.
     Connection,
     /// Out of descriptors, buffers or memory, or anything not known to be permanent: pause.
     Resources,
-    /// The listener itself is unusable: retrying cannot help.
+    /// The listener itself is unusable (EBADF, EINVAL, ENOTSOCK, EOPNOTSUPP, EFAULT, ENOSYS):
+    /// retrying cannot help.
     Fatal,
 }
 
 fn classify(e: &io::Error) -> Failure {
     use io::ErrorKind as K;
     match e.kind() {
-        K::ConnectionAborted | K::ConnectionReset | K::Interrupted | K::WouldBlock => {
+        // The new connection timed out, was refused, aborted or reset before it was accepted.
+        K::ConnectionAborted
+        | K::ConnectionReset
+        | K::ConnectionRefused
+        | K::TimedOut
+        | K::Interrupted
+        | K::WouldBlock => {
             return Failure::Connection;
         }
+        // EINVAL (not listening) and ENOSYS / unsupported operations.
         K::InvalidInput | K::Unsupported => return Failure::Fatal,
         _ => {}
     }
@@ -181,6 +190,11 @@ mod errno {
     pub(super) const EBADF: i32 = 9;
     pub(super) const ENOTSOCK: i32 = 88;
     pub(super) const EFAULT: i32 = 14;
+    pub(super) const EOPNOTSUPP: i32 = 95;
+    pub(super) const ETIMEDOUT: i32 = 110;
+    pub(super) const ECONNREFUSED: i32 = 111;
+    pub(super) const ECONNABORTED: i32 = 103;
+    pub(super) const ECONNRESET: i32 = 104;
 }
 
 #[cfg(target_os = "linux")]
@@ -194,9 +208,19 @@ const PER_CONNECTION: &[i32] = &[
     errno::ENONET,
     // A firewall rule refused this connection.
     errno::EPERM,
+    errno::ETIMEDOUT,
+    errno::ECONNREFUSED,
+    errno::ECONNABORTED,
+    errno::ECONNRESET,
 ];
 #[cfg(target_os = "linux")]
-const FATAL: &[i32] = &[errno::EBADF, errno::ENOTSOCK, errno::EFAULT];
+// EOPNOTSUPP: the socket is not of a type that accepts (a UDP socket, say).
+const FATAL: &[i32] = &[
+    errno::EBADF,
+    errno::ENOTSOCK,
+    errno::EFAULT,
+    errno::EOPNOTSUPP,
+];
 #[cfg(not(target_os = "linux"))]
 const PER_CONNECTION: &[i32] = &[];
 #[cfg(not(target_os = "linux"))]
@@ -252,5 +276,40 @@ mod tests {
             classify(&io::Error::from_raw_os_error(22)), // EINVAL: not listening
             Failure::Fatal
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn every_accept_errno_has_its_class() {
+        const EINVAL: i32 = 22;
+        const ENOSYS: i32 = 38;
+        const ENOMEM: i32 = 12;
+        let per_connection = [
+            errno::ETIMEDOUT,
+            errno::ECONNREFUSED,
+            errno::EPROTO,
+            errno::ECONNABORTED,
+            errno::ECONNRESET,
+            errno::EPERM,
+            errno::ENETUNREACH,
+        ];
+        for code in per_connection {
+            let e = io::Error::from_raw_os_error(code);
+            assert_eq!(classify(&e), Failure::Connection, "{e}");
+        }
+        let fatal = [
+            errno::EOPNOTSUPP,
+            EINVAL,
+            errno::ENOTSOCK,
+            errno::EBADF,
+            errno::EFAULT,
+            ENOSYS,
+        ];
+        for code in fatal {
+            let e = io::Error::from_raw_os_error(code);
+            assert_eq!(classify(&e), Failure::Fatal, "{e}");
+        }
+        let e = io::Error::from_raw_os_error(ENOMEM);
+        assert_eq!(classify(&e), Failure::Resources, "{e}");
     }
 }
