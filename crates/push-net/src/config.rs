@@ -24,8 +24,10 @@ use std::time::Duration;
 /// survives ([`Acceptor`](crate::Acceptor)). With the handshake timeout an attacker must keep
 /// opening connections to hold any (2,000 held sockets need 200 new connections a second);
 /// without it, it needed none. A subscriber that stops reading holds its kernel buffers and
-/// the server's unsent bytes (up to hyper's 400 KiB write buffer, or the HTTP/2 send buffer per
-/// stream) for at most the write-stall timeout. An HTTP/2 connection holds at most about 8 MiB
+/// the server's unsent bytes (up to hyper's 400 KiB write buffer) until they are full, then for
+/// at most the write-stall timeout. An HTTP/2 stream whose client reads the socket but never
+/// opens the stream's flow-control window is not bounded in time by this rule (no socket write
+/// is pending), only in size by the HTTP/2 send buffer per stream. An HTTP/2 connection holds at most about 8 MiB
 /// (see [`Http2Limits`]); 2 cores serve tens of thousands of idle push connections, so memory,
 /// not CPU, is what these limits protect.
 ///
@@ -103,6 +105,11 @@ impl ServerConfig {
     /// longer than any pause a live client makes (a mobile hand-over, a tab in the background
     /// still reads), while a client with a zero window is closed instead of holding its socket,
     /// its kernel buffers (up to a few MiB) and its unsent events forever.
+    ///
+    /// The clock starts only once the peer's receive window and the send buffer are full: a
+    /// client that never reads a quiet stream (small keep-alives only) is held until they
+    /// are. An HTTP/2 client that reads the socket but never opens a stream's flow-control
+    /// window is not covered (no socket write is pending).
     #[must_use]
     pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
         self.write_stall_timeout = clamp_limit(timeout);
