@@ -35,15 +35,20 @@ pub fn bind(addr: SocketAddr, config: &ServerConfig) -> io::Result<TcpListener> 
 /// Sets what every accepted connection gets: `TCP_NODELAY` (pushed events are small and must
 /// not wait for Nagle's algorithm) and, on Linux, `TCP_USER_TIMEOUT` at the
 /// [write-stall timeout](ServerConfig::write_stall_timeout), so bytes already in the kernel that
-/// the peer does not take (a zero window) abort the connection after that long.
+/// the peer does not take (a zero window) abort the connection after that long, and
+/// `TCP_NOTSENT_LOWAT` at [`unsent_low_water`](ServerConfig::unsent_low_water), so the socket
+/// takes writes again as soon as a slow reader drains some of its unsent bytes (a reader that
+/// reads is not mistaken for a stalled one behind a multi-MiB autotuned send buffer).
 ///
 /// [`Acceptor::accept`] calls it; call it yourself on streams accepted another way.
 pub fn configure_stream(stream: &TcpStream, config: &ServerConfig) {
-    // Both are optimisations of a socket that works without them: a failure (another kind of
+    // All are optimisations of a socket that works without them: a failure (another kind of
     // socket, an old kernel) is no reason to refuse the connection.
     let _ = stream.set_nodelay(true);
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
     let _ = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(config.write_stall_timeout));
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = socket2::SockRef::from(stream).set_tcp_notsent_lowat(config.unsent_low_water);
     #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
     let _ = config;
 }
@@ -311,5 +316,19 @@ mod tests {
         }
         let e = io::Error::from_raw_os_error(ENOMEM);
         assert_eq!(classify(&e), Failure::Resources, "{e}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn accepted_streams_get_the_unsent_low_water_mark() {
+        let config = ServerConfig::default().unsent_low_water(200 * 1024);
+        let mut acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
+        let addr = acceptor.local_addr().unwrap();
+        let _client = TcpStream::connect(addr).await.unwrap();
+        let (stream, _) = acceptor.accept().await.unwrap();
+        let socket = socket2::SockRef::from(&stream);
+        assert_eq!(socket.tcp_notsent_lowat().unwrap(), 200 * 1024);
+        assert!(socket.tcp_nodelay().unwrap());
+        assert_eq!(ServerConfig::default().get_unsent_low_water(), 128 * 1024);
     }
 }

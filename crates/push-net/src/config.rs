@@ -12,6 +12,7 @@ use std::time::Duration;
 /// | [`handshake_timeout`](Self::handshake_timeout) | 10 s | time to a first complete request (HTTP/1.1 head, HTTP/2 preface + first request, WebSocket upgrade); each later HTTP/1.1 head and idle keep-alive |
 /// | [`body_timeout`](Self::body_timeout) | 30 s | time to read a publish body |
 /// | [`write_stall_timeout`](Self::write_stall_timeout) | 30 s | time a write may make no progress (and bytes may sit unsent in the kernel) |
+/// | [`unsent_low_water`](Self::unsent_low_water) | 128 KiB | unsent bytes in the kernel before the socket stops taking writes (Linux) |
 /// | [`backlog`](Self::backlog) | 4096 | connections waiting to be accepted |
 /// | [`Http2Limits`] | see there | streams, header lists and send buffers per HTTP/2 connection |
 ///
@@ -40,6 +41,7 @@ pub struct ServerConfig {
     pub(crate) body_timeout: Duration,
     pub(crate) write_stall_timeout: Duration,
     pub(crate) backlog: u32,
+    pub(crate) unsent_low_water: u32,
     pub(crate) http2: Http2Limits,
 }
 
@@ -50,6 +52,7 @@ impl Default for ServerConfig {
             body_timeout: Duration::from_secs(30),
             write_stall_timeout: Duration::from_secs(30),
             backlog: 4096,
+            unsent_low_water: 128 * 1024,
             http2: Http2Limits::default(),
         }
     }
@@ -128,6 +131,28 @@ impl ServerConfig {
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog.max(1);
         self
+    }
+
+    /// `TCP_NOTSENT_LOWAT` on Linux and Android (default 128 KiB, at least 16 KiB): the
+    /// unsent bytes the kernel holds for a connection before the socket stops taking writes
+    /// (see [`configure_stream`](crate::configure_stream)).
+    ///
+    /// Why: without it the kernel autotunes a fast link's send buffer to several MiB and
+    /// reports the socket writable only when a good part of it has drained, so a healthy but
+    /// slow reader can leave a write pending for longer than the
+    /// [write-stall timeout](Self::write_stall_timeout) while it reads steadily. With 128 KiB
+    /// the socket takes bytes again as soon as the peer drains a little, which is progress, and
+    /// a peer that never reads makes the kernel hold at most about this much unsent data (plus
+    /// what is in flight). 128 KiB keeps a fast link busy for a round trip of a few ms.
+    #[must_use]
+    pub fn unsent_low_water(mut self, bytes: u32) -> Self {
+        self.unsent_low_water = bytes.max(16 * 1024);
+        self
+    }
+
+    /// See [`unsent_low_water`](Self::unsent_low_water).
+    pub fn get_unsent_low_water(&self) -> u32 {
+        self.unsent_low_water
     }
 
     /// The HTTP/2 settings (see [`Http2Limits`]).

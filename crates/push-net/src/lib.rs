@@ -30,7 +30,7 @@
 //! and the socket's life.
 //!
 //! ```text
-//!  bind(addr) ─► Acceptor::accept ─► (TcpStream: NODELAY, TCP_USER_TIMEOUT) ─► task per connection
+//!  bind(addr) ─► Acceptor::accept ─► (TcpStream: NODELAY, TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT) ─► task
 //!                   │ EMFILE/ENFILE: pause 5 ms … 1 s, keep serving
 //!                   ▼
 //!   serve_http / h2_handshake: StallGuard(stream), first request within the handshake
