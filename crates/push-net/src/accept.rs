@@ -35,15 +35,20 @@ pub fn bind(addr: SocketAddr, config: &ServerConfig) -> io::Result<TcpListener> 
 /// Sets what every accepted connection gets: `TCP_NODELAY` (pushed events are small and must
 /// not wait for Nagle's algorithm) and, on Linux, `TCP_USER_TIMEOUT` at the
 /// [write-stall timeout](ServerConfig::write_stall_timeout), so bytes already in the kernel that
-/// the peer does not take (a zero window) abort the connection after that long.
+/// the peer does not take (a zero window) abort the connection after that long, and
+/// `TCP_NOTSENT_LOWAT` at [`unsent_low_water`](ServerConfig::unsent_low_water), so the socket
+/// takes writes again as soon as a slow reader drains some of its unsent bytes (a reader that
+/// reads is not mistaken for a stalled one behind a multi-MiB autotuned send buffer).
 ///
 /// [`Acceptor::accept`] calls it; call it yourself on streams accepted another way.
 pub fn configure_stream(stream: &TcpStream, config: &ServerConfig) {
-    // Both are optimisations of a socket that works without them: a failure (another kind of
+    // All are optimisations of a socket that works without them: a failure (another kind of
     // socket, an old kernel) is no reason to refuse the connection.
     let _ = stream.set_nodelay(true);
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
     let _ = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(config.write_stall_timeout));
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = socket2::SockRef::from(stream).set_tcp_notsent_lowat(config.unsent_low_water);
     #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
     let _ = config;
 }
@@ -140,21 +145,30 @@ fn next_backoff(previous: Duration) -> Duration {
 /// What an accept error means for the loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Failure {
-    /// One pending connection failed (reset, aborted, a network error Linux reports on the
-    /// new socket): accept the next at once.
+    /// One pending connection failed (reset, aborted, refused, timed out, a protocol or
+    /// network error or a firewall's refusal Linux reports on the new socket): accept the next
+    /// at once.
     Connection,
     /// Out of descriptors, buffers or memory, or anything not known to be permanent: pause.
     Resources,
-    /// The listener itself is unusable: retrying cannot help.
+    /// The listener itself is unusable (EBADF, EINVAL, ENOTSOCK, EOPNOTSUPP, EFAULT, ENOSYS):
+    /// retrying cannot help.
     Fatal,
 }
 
 fn classify(e: &io::Error) -> Failure {
     use io::ErrorKind as K;
     match e.kind() {
-        K::ConnectionAborted | K::ConnectionReset | K::Interrupted | K::WouldBlock => {
+        // The new connection timed out, was refused, aborted or reset before it was accepted.
+        K::ConnectionAborted
+        | K::ConnectionReset
+        | K::ConnectionRefused
+        | K::TimedOut
+        | K::Interrupted
+        | K::WouldBlock => {
             return Failure::Connection;
         }
+        // EINVAL (not listening) and ENOSYS / unsupported operations.
         K::InvalidInput | K::Unsupported => return Failure::Fatal,
         _ => {}
     }
@@ -181,6 +195,11 @@ mod errno {
     pub(super) const EBADF: i32 = 9;
     pub(super) const ENOTSOCK: i32 = 88;
     pub(super) const EFAULT: i32 = 14;
+    pub(super) const EOPNOTSUPP: i32 = 95;
+    pub(super) const ETIMEDOUT: i32 = 110;
+    pub(super) const ECONNREFUSED: i32 = 111;
+    pub(super) const ECONNABORTED: i32 = 103;
+    pub(super) const ECONNRESET: i32 = 104;
 }
 
 #[cfg(target_os = "linux")]
@@ -194,9 +213,19 @@ const PER_CONNECTION: &[i32] = &[
     errno::ENONET,
     // A firewall rule refused this connection.
     errno::EPERM,
+    errno::ETIMEDOUT,
+    errno::ECONNREFUSED,
+    errno::ECONNABORTED,
+    errno::ECONNRESET,
 ];
 #[cfg(target_os = "linux")]
-const FATAL: &[i32] = &[errno::EBADF, errno::ENOTSOCK, errno::EFAULT];
+// EOPNOTSUPP: the socket is not of a type that accepts (a UDP socket, say).
+const FATAL: &[i32] = &[
+    errno::EBADF,
+    errno::ENOTSOCK,
+    errno::EFAULT,
+    errno::EOPNOTSUPP,
+];
 #[cfg(not(target_os = "linux"))]
 const PER_CONNECTION: &[i32] = &[];
 #[cfg(not(target_os = "linux"))]
@@ -252,5 +281,54 @@ mod tests {
             classify(&io::Error::from_raw_os_error(22)), // EINVAL: not listening
             Failure::Fatal
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn every_accept_errno_has_its_class() {
+        const EINVAL: i32 = 22;
+        const ENOSYS: i32 = 38;
+        const ENOMEM: i32 = 12;
+        let per_connection = [
+            errno::ETIMEDOUT,
+            errno::ECONNREFUSED,
+            errno::EPROTO,
+            errno::ECONNABORTED,
+            errno::ECONNRESET,
+            errno::EPERM,
+            errno::ENETUNREACH,
+        ];
+        for code in per_connection {
+            let e = io::Error::from_raw_os_error(code);
+            assert_eq!(classify(&e), Failure::Connection, "{e}");
+        }
+        let fatal = [
+            errno::EOPNOTSUPP,
+            EINVAL,
+            errno::ENOTSOCK,
+            errno::EBADF,
+            errno::EFAULT,
+            ENOSYS,
+        ];
+        for code in fatal {
+            let e = io::Error::from_raw_os_error(code);
+            assert_eq!(classify(&e), Failure::Fatal, "{e}");
+        }
+        let e = io::Error::from_raw_os_error(ENOMEM);
+        assert_eq!(classify(&e), Failure::Resources, "{e}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn accepted_streams_get_the_unsent_low_water_mark() {
+        let config = ServerConfig::default().unsent_low_water(200 * 1024);
+        let mut acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
+        let addr = acceptor.local_addr().unwrap();
+        let _client = TcpStream::connect(addr).await.unwrap();
+        let (stream, _) = acceptor.accept().await.unwrap();
+        let socket = socket2::SockRef::from(&stream);
+        assert_eq!(socket.tcp_notsent_lowat().unwrap(), 200 * 1024);
+        assert!(socket.tcp_nodelay().unwrap());
+        assert_eq!(ServerConfig::default().get_unsent_low_water(), 128 * 1024);
     }
 }

@@ -12,26 +12,36 @@ use std::time::Duration;
 /// | [`handshake_timeout`](Self::handshake_timeout) | 10 s | time to a first complete request (HTTP/1.1 head, HTTP/2 preface + first request, WebSocket upgrade); each later HTTP/1.1 head and idle keep-alive |
 /// | [`body_timeout`](Self::body_timeout) | 30 s | time to read a publish body |
 /// | [`write_stall_timeout`](Self::write_stall_timeout) | 30 s | time a write may make no progress (and bytes may sit unsent in the kernel) |
+/// | [`unsent_low_water`](Self::unsent_low_water) | 128 KiB | unsent bytes in the kernel before the socket stops taking writes (Linux) |
 /// | [`backlog`](Self::backlog) | 4096 | connections waiting to be accepted |
 /// | [`Http2Limits`] | see there | streams, header lists and send buffers per HTTP/2 connection |
 ///
 /// # Sizing: what a 2-core, 1 GiB server holds
 /// A connection that has not completed a request costs about 15 KiB of process memory (2,000
-/// slow-loris connections measured 28–35 MB of RSS on the example servers), so 1 GiB would hold
-/// some 60,000 of them: long before that the descriptor limit binds, which the accept loop
+/// slow-loris connections measured 28–35 MB of RSS on the example servers), plus at most the
+/// 16 KiB request head limit it may fill ([`Http2Limits::max_header_list_size`], also the
+/// HTTP/1.1 read buffer limit; hyper alone lets a head grow to about 400 KiB), so 1 GiB would
+/// hold some 30,000 of them even when every one sends a full head: long before that the descriptor limit binds, which the accept loop
 /// survives ([`Acceptor`](crate::Acceptor)). With the handshake timeout an attacker must keep
 /// opening connections to hold any (2,000 held sockets need 200 new connections a second);
 /// without it, it needed none. A subscriber that stops reading holds its kernel buffers and
-/// the server's unsent bytes (up to hyper's 400 KiB write buffer, or the HTTP/2 send buffer per
-/// stream) for at most the write-stall timeout. An HTTP/2 connection holds at most about 8 MiB
+/// the server's unsent bytes (up to hyper's 400 KiB write buffer) until they are full, then for
+/// at most the write-stall timeout. An HTTP/2 stream whose client reads the socket but never
+/// opens the stream's flow-control window is not bounded in time by this rule (no socket write
+/// is pending), only in size by the HTTP/2 send buffer per stream. An HTTP/2 connection holds at most about 8 MiB
 /// (see [`Http2Limits`]); 2 cores serve tens of thousands of idle push connections, so memory,
 /// not CPU, is what these limits protect.
+///
+/// # No limit
+/// Every time limit longer than [`ServerConfig::LONGEST`] (a year) is taken as a year, so
+/// `Duration::MAX` means "no limit" without overflowing a deadline (`now + limit`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     pub(crate) handshake_timeout: Duration,
     pub(crate) body_timeout: Duration,
     pub(crate) write_stall_timeout: Duration,
     pub(crate) backlog: u32,
+    pub(crate) unsent_low_water: u32,
     pub(crate) http2: Http2Limits,
 }
 
@@ -42,12 +52,22 @@ impl Default for ServerConfig {
             body_timeout: Duration::from_secs(30),
             write_stall_timeout: Duration::from_secs(30),
             backlog: 4096,
+            unsent_low_water: 128 * 1024,
             http2: Http2Limits::default(),
         }
     }
 }
 
+/// `limit`, at most [`ServerConfig::LONGEST`].
+pub(crate) fn clamp_limit(limit: Duration) -> Duration {
+    limit.min(ServerConfig::LONGEST)
+}
+
 impl ServerConfig {
+    /// The longest time limit kept (365 days): a longer one, such as `Duration::MAX` for "no
+    /// limit", is shortened to it, because a deadline `now + limit` must be representable.
+    pub const LONGEST: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
     /// The time a new connection has to deliver its first complete request (default 10 s): the
     /// HTTP/1.1 request head, the HTTP/2 preface and first request, or the WebSocket upgrade
     /// request. Over HTTP/1.1 the same limit applies to every later request head, so an idle
@@ -59,7 +79,7 @@ impl ServerConfig {
     /// without a limit, are gone 10 s after they stop completing requests.
     #[must_use]
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.handshake_timeout = timeout;
+        self.handshake_timeout = clamp_limit(timeout);
         self
     }
 
@@ -71,7 +91,7 @@ impl ServerConfig {
     /// up to the size limit) for longer.
     #[must_use]
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = timeout;
+        self.body_timeout = clamp_limit(timeout);
         self
     }
 
@@ -88,9 +108,14 @@ impl ServerConfig {
     /// longer than any pause a live client makes (a mobile hand-over, a tab in the background
     /// still reads), while a client with a zero window is closed instead of holding its socket,
     /// its kernel buffers (up to a few MiB) and its unsent events forever.
+    ///
+    /// The clock starts only once the peer's receive window and the send buffer are full: a
+    /// client that never reads a quiet stream (small keep-alives only) is held until they
+    /// are. An HTTP/2 client that reads the socket but never opens a stream's flow-control
+    /// window is not covered (no socket write is pending).
     #[must_use]
     pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
-        self.write_stall_timeout = timeout;
+        self.write_stall_timeout = clamp_limit(timeout);
         self
     }
 
@@ -106,6 +131,28 @@ impl ServerConfig {
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog.max(1);
         self
+    }
+
+    /// `TCP_NOTSENT_LOWAT` on Linux and Android (default 128 KiB, at least 16 KiB): the
+    /// unsent bytes the kernel holds for a connection before the socket stops taking writes
+    /// (see [`configure_stream`](crate::configure_stream)).
+    ///
+    /// Why: without it the kernel autotunes a fast link's send buffer to several MiB and
+    /// reports the socket writable only when a good part of it has drained, so a healthy but
+    /// slow reader can leave a write pending for longer than the
+    /// [write-stall timeout](Self::write_stall_timeout) while it reads steadily. With 128 KiB
+    /// the socket takes bytes again as soon as the peer drains a little, which is progress, and
+    /// a peer that never reads makes the kernel hold at most about this much unsent data (plus
+    /// what is in flight). 128 KiB keeps a fast link busy for a round trip of a few ms.
+    #[must_use]
+    pub fn unsent_low_water(mut self, bytes: u32) -> Self {
+        self.unsent_low_water = bytes.max(16 * 1024);
+        self
+    }
+
+    /// See [`unsent_low_water`](Self::unsent_low_water).
+    pub fn get_unsent_low_water(&self) -> u32 {
+        self.unsent_low_water
     }
 
     /// The HTTP/2 settings (see [`Http2Limits`]).
@@ -156,8 +203,10 @@ pub struct Http2Limits {
     /// refused with `REFUSED_STREAM`. A browser opens a handful per page; 100 long polls or
     /// event streams on one connection are plenty.
     pub max_concurrent_streams: u32,
-    /// `SETTINGS_MAX_HEADER_LIST_SIZE` (default 16 KiB, as the HTTP/1.1 and WebSocket paths'
-    /// request head limit): the decoded header list of one request.
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE` (default 16 KiB): the decoded header list of one
+    /// request. [`http_builder`](crate::http_builder) also uses it (at least 8 KiB, hyper's
+    /// minimum) as the HTTP/1.1 read buffer limit, so an HTTP/1.1 request head (with at most 64
+    /// fields) larger than this is answered `431`.
     pub max_header_list_size: u32,
     /// Streams a client may open and reset before the server accepts them (default 20, h2's own
     /// default, which answers the rapid-reset attack, CVE-2023-44487) before the connection
@@ -174,7 +223,7 @@ pub struct Http2Limits {
     /// closes the connection, so a peer that completed its handshake and went silent does not
     /// keep its socket.
     pub keep_alive_interval: Duration,
-    /// See `keep_alive_interval`.
+    /// See `keep_alive_interval`. Both are used at most [`ServerConfig::LONGEST`].
     pub keep_alive_timeout: Duration,
 }
 

@@ -19,6 +19,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::Watcher;
 use tokio::net::TcpStream;
 
+use crate::config::clamp_limit;
 use crate::{ServerConfig, StallGuard};
 
 /// An error a connection or a service may end with.
@@ -27,7 +28,13 @@ pub type BoxError = Box<dyn StdError + Send + Sync>;
 /// A hyper server builder (HTTP/1.1, and HTTP/2 with prior knowledge) with tokio's timer and
 /// `config`'s limits: the HTTP/1.1 header-read timeout (the
 /// [handshake timeout](ServerConfig::handshake_timeout), which also closes idle keep-alive
-/// connections), and every [`Http2Limits`](crate::Http2Limits) setting with keep-alive PINGs.
+/// connections), the HTTP/1.1 request head limit (the HTTP/2 header list size,
+/// [`Http2Limits::max_header_list_size`](crate::Http2Limits::max_header_list_size), at least
+/// hyper's minimum of 8 KiB, and at most 64 header fields: `431` beyond), and every
+/// [`Http2Limits`](crate::Http2Limits) setting with keep-alive PINGs.
+///
+/// Without the head limit hyper reads a request head into a buffer of up to about 400 KiB per
+/// connection.
 ///
 /// Without a timer hyper has no header-read timeout at all: a peer that sends one byte of its
 /// request head every few seconds holds its connection forever.
@@ -36,7 +43,9 @@ pub fn http_builder(config: &ServerConfig) -> auto::Builder<TokioExecutor> {
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(config.handshake_timeout);
+        .header_read_timeout(config.handshake_timeout)
+        .max_buf_size(http1_head_limit(&config.http2))
+        .max_headers(HTTP1_MAX_HEADERS);
     let h2 = &config.http2;
     builder
         .http2()
@@ -46,9 +55,24 @@ pub fn http_builder(config: &ServerConfig) -> auto::Builder<TokioExecutor> {
         .max_pending_accept_reset_streams(h2.max_pending_accept_reset_streams)
         .max_local_error_reset_streams(h2.max_local_error_reset_streams)
         .max_send_buf_size(h2.max_send_buffer_size)
-        .keep_alive_interval(h2.keep_alive_interval)
-        .keep_alive_timeout(h2.keep_alive_timeout);
+        .keep_alive_interval(clamp_limit(h2.keep_alive_interval))
+        .keep_alive_timeout(clamp_limit(h2.keep_alive_timeout));
     builder
+}
+
+/// The most header fields an HTTP/1.1 request head may have (hyper's default is 100): a browser
+/// sends about 20, and each field costs hyper a parsing slot per connection.
+const HTTP1_MAX_HEADERS: usize = 64;
+
+/// hyper's smallest accepted read buffer (`max_buf_size` panics below it).
+const HYPER_MIN_BUF: usize = 8192;
+
+/// The HTTP/1.1 read buffer limit, which bounds a request head: the HTTP/2 header list size,
+/// so both protocols take the same heads.
+fn http1_head_limit(limits: &crate::Http2Limits) -> usize {
+    usize::try_from(limits.max_header_list_size)
+        .unwrap_or(usize::MAX)
+        .max(HYPER_MIN_BUF)
 }
 
 /// Serves one accepted connection with `service` under `config`: the [`http_builder`]

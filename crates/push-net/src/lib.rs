@@ -13,8 +13,12 @@
 //!   are free.
 //! - [`StallGuard`] fails a write that has made no progress for the
 //!   [write-stall timeout](ServerConfig::write_stall_timeout), and [`configure_stream`] sets
-//!   `TCP_USER_TIMEOUT` to the same limit: a client that never reads is closed, keep-alives and
-//!   all.
+//!   `TCP_USER_TIMEOUT` to the same limit. Both count only from the moment the socket is full:
+//!   a client that never reads is closed once its receive window and our send buffer are full
+//!   and then the limit has passed. On a busy stream that is soon; on a quiet one, where only
+//!   small keep-alives flow, filling those buffers can take a long time (hours), and until then
+//!   the connection is held. HTTP/2 streams whose client keeps reading the socket but never
+//!   opens its flow-control window are not covered yet: nothing waits on the socket.
 //! - The [handshake timeout](ServerConfig::handshake_timeout) bounds the time to a first
 //!   complete request on every path (hyper: [`serve_http`]; h2: [`h2_handshake`]; push-ws:
 //!   its accept), and the [body timeout](ServerConfig::body_timeout) a publish body
@@ -26,11 +30,12 @@
 //! and the socket's life.
 //!
 //! ```text
-//!  bind(addr) ─► Acceptor::accept ─► (TcpStream: NODELAY, TCP_USER_TIMEOUT) ─► task per connection
+//!  bind(addr) ─► Acceptor::accept ─► (TcpStream: NODELAY, TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT) ─► task
 //!                   │ EMFILE/ENFILE: pause 5 ms … 1 s, keep serving
 //!                   ▼
-//!   serve_http / h2_handshake / push_ws::accept: StallGuard(stream), first request within the
-//!   handshake timeout, HTTP/2 limits advertised; read_body: size and time limit
+//!   serve_http / h2_handshake: StallGuard(stream), first request within the handshake
+//!   timeout, HTTP/2 limits advertised; read_body: size and time limit
+//!   push_ws::accept: handshake timeout only; the caller wraps the stream in StallGuard
 //! ```
 //!
 //! ```no_run

@@ -38,11 +38,13 @@ pub struct StallGuard<T> {
 }
 
 impl<T> StallGuard<T> {
-    /// Guards `inner`: writes that make no progress for `limit` fail.
+    /// Guards `inner`: writes that make no progress for `limit` fail. A `limit` over
+    /// [`ServerConfig::LONGEST`](crate::ServerConfig::LONGEST) (such as `Duration::MAX`) is
+    /// taken as that.
     pub fn new(inner: T, limit: Duration) -> Self {
         Self {
             inner,
-            limit,
+            limit: crate::config::clamp_limit(limit),
             stalled: None,
             armed: false,
             flush_pending: false,
@@ -172,5 +174,22 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for StallGuard<T> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.inner).poll_shutdown(cx);
         this.guard_flush(cx, polled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test(start_paused = true)]
+    async fn no_limit_stalls_without_overflowing_the_deadline() {
+        let (near, _far) = tokio::io::duplex(8);
+        let mut guarded = StallGuard::new(near, Duration::MAX);
+        // The peer never reads: the second write stays pending and arms the deadline.
+        let stalled =
+            tokio::time::timeout(Duration::from_secs(3600), guarded.write_all(&[0; 64])).await;
+        assert!(stalled.is_err(), "the write should still be pending");
+        assert_eq!(guarded.limit, crate::ServerConfig::LONGEST);
     }
 }

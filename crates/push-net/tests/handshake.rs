@@ -163,3 +163,56 @@ async fn the_deadline_is_configuration() {
     let sent = trickle(&mut stream, &http_head(), 0).await;
     assert!(sent.is_some_and(|n| (11..=14).contains(&n)), "{sent:?}");
 }
+
+/// Writes `head` and returns the status line of the answer (empty if the server closed first).
+async fn status_of(addr: SocketAddr, head: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    // The server may answer and close before the whole head went out.
+    let _ = stream.write_all(head).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let text = String::from_utf8_lossy(&answer);
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+/// `431`, or closed before an answer.
+fn refused(status: &str) -> bool {
+    status.is_empty() || status.starts_with("HTTP/1.1 431")
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_http1_request_head_over_the_limit_is_refused() {
+    let addr = http_server(ServerConfig::default()).await;
+    let small = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    assert_eq!(status_of(addr, small).await, "HTTP/1.1 200 OK");
+    // 20 KiB of header values: over the 16 KiB head limit (hyper alone takes ~400 KiB).
+    let mut big = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX-Pad: ".to_vec();
+    big.extend_from_slice(&[b'a'; 20 * 1024]);
+    big.extend_from_slice(b"\r\n\r\n");
+    let status = status_of(addr, &big).await;
+    assert!(refused(&status), "served: {status}");
+    // 65 small fields: over the 64-field limit.
+    let mut many = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n".to_vec();
+    for i in 0..65 {
+        many.extend_from_slice(format!("X-F{i}: v\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"\r\n");
+    let status = status_of(addr, &many).await;
+    assert!(refused(&status), "served: {status}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_limit_is_a_year_on_both_paths() {
+    let config = ServerConfig::default()
+        .handshake_timeout(Duration::MAX)
+        .body_timeout(Duration::MAX)
+        .write_stall_timeout(Duration::MAX);
+    assert_eq!(config.get_handshake_timeout(), ServerConfig::LONGEST);
+    let addr = http_server(config.clone()).await;
+    let simple = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    assert_eq!(status_of(addr, simple).await, "HTTP/1.1 200 OK");
+    // h2: a client that closes at once ends the handshake with an error, not a panic.
+    let (server, client) = tokio::io::duplex(64);
+    drop(client);
+    assert!(push_net::h2_handshake(server, &config).await.is_err());
+}

@@ -13,7 +13,9 @@
 //! Connections are handled by `push-net` with its documented defaults: a backlog for bursts of
 //! reconnects, an accept loop that waits out file-descriptor exhaustion, a 10 s deadline for a
 //! request head, 30 s for a publish body, and a subscriber whose socket takes no bytes for 30 s
-//! (keep-alives included) is closed.
+//! once it is full is closed. A subscriber that never reads a quiet topic is closed only after
+//! its receive window and our send buffer have filled up (small keep-alives take long to do
+//! that), and then 30 s.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -113,6 +113,11 @@
 //! too (they queue behind our data), so the heartbeat closes it as dead after
 //! `ping_interval + pong_timeout`; until then it costs its socket buffers and nothing else.
 //!
+//! [`accept`] bounds the handshake only; it does not apply push-net's write-stall rule. To
+//! close a peer whose socket takes no bytes, wrap the stream before [`accept`] with
+//! `push_net::StallGuard` and set `TCP_USER_TIMEOUT` with `push_net::configure_stream`
+//! (`push_net::Acceptor::accept` does the latter), as the examples do.
+//!
 //! # Cancel safety
 //! - [`run`] and [`serve`] own the socket; dropping their future drops the connection without a
 //!   close frame (the peer sees a reset). To close cleanly, end the handler: return a
