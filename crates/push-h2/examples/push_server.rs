@@ -111,7 +111,10 @@ async fn serve_connection(socket: TcpStream, config: ServerConfig, state: Arc<St
                 eprintln!("push_server: {error}");
             }
         });
-        next = connection.accept().await.and_then(Result::ok);
+        // A connection with no open stream for a minute is closed with a GOAWAY.
+        next = push_h2::accept_until_idle(&mut connection, push_h2::DEFAULT_IDLE_TIMEOUT)
+            .await
+            .and_then(Result::ok);
     }
 }
 

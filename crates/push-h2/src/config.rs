@@ -1,6 +1,7 @@
 //! Per-server push configuration: authorities, copied headers and limits.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::HeaderName;
 use http::header::{ACCEPT_ENCODING, ACCEPT_LANGUAGE, USER_AGENT};
@@ -11,7 +12,7 @@ use http::uri::{Authority, Scheme};
 ///
 /// The defaults follow what nghttpx, h2o and Apache ship: at most 8 pushes and 1 MiB per page, 100
 /// pushes per connection, 16 pushed streams at once (fewer if the client says so), a diary of 256
-/// entries.
+/// entries, and a 30 s stall timeout for flow control.
 #[derive(Debug, Clone)]
 pub struct PushConfig {
     pub(crate) scheme: Scheme,
@@ -24,6 +25,7 @@ pub struct PushConfig {
     pub(crate) max_concurrent: usize,
     pub(crate) diary_capacity: usize,
     pub(crate) max_chunk: usize,
+    pub(crate) stall_timeout: Duration,
 }
 
 impl PushConfig {
@@ -43,6 +45,7 @@ impl PushConfig {
             max_concurrent: 16,
             diary_capacity: 256,
             max_chunk: 16 * 1024,
+            stall_timeout: push_net::ServerConfig::default().get_write_stall_timeout(),
         }
     }
 
@@ -111,6 +114,18 @@ impl PushConfig {
     /// (default 16 KiB). Smaller chunks stop a cancelled body sooner.
     pub fn max_chunk(mut self, bytes: usize) -> Self {
         self.max_chunk = bytes.max(1);
+        self
+    }
+
+    /// How long a body waits for the client's HTTP/2 flow-control window to open (default 30 s,
+    /// push-net's write-stall timeout). A pushed body still waiting after it is reset with
+    /// CANCEL ([`PushDelivery::Stalled`](crate::PushDelivery::Stalled)); an event stream
+    /// ([`ParentStream::send_event`](crate::ParentStream::send_event)) is reset with CANCEL and
+    /// the send fails with [`Error::Stalled`](crate::Error::Stalled). A client that never
+    /// opens its window would otherwise hold the stream, and the server's buffered bytes, for
+    /// the connection's whole life.
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.stall_timeout = timeout;
         self
     }
 

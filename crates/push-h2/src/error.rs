@@ -37,6 +37,11 @@ pub enum Error {
     /// A header that must not appear in a pushed request (connection-specific or body-related).
     #[error("header {0} is not allowed in a pushed request")]
     ForbiddenHeader(HeaderName),
+    /// The client's flow-control window stayed shut for
+    /// [`PushConfig::stall_timeout`](crate::PushConfig::stall_timeout) while a body waited to be
+    /// sent; the stream was reset with CANCEL.
+    #[error("the client's flow-control window stayed shut; the stream was reset")]
+    Stalled,
     /// The parent stream's final frame (END_STREAM or RST_STREAM) is already queued: no push,
     /// informational response or data may follow.
     #[error("the parent stream has ended")]

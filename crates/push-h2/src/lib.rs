@@ -91,7 +91,10 @@
 //!     parent.send_response(page, false)?;
 //!     parent.send_data(Bytes::from_static(b"<!doctype html>"), true)?;
 //!     preloads.send_now()?;
-//!     next = connection.accept().await.transpose()?;
+//!     // A connection with no open stream for `DEFAULT_IDLE_TIMEOUT` is closed (GOAWAY).
+//!     next = push_h2::accept_until_idle(&mut connection, push_h2::DEFAULT_IDLE_TIMEOUT)
+//!         .await
+//!         .transpose()?;
 //! }
 //! # Ok(())
 //! # }
@@ -122,6 +125,7 @@ mod diary;
 mod digest;
 mod error;
 mod hints;
+mod idle;
 mod link;
 mod notify;
 mod parent;
@@ -136,6 +140,7 @@ pub use diary::PushDiary;
 pub use digest::{CacheDigest, DEFAULT_UNIVERSE_BITS, MAX_DIGEST_ENTRIES, MAX_DIGEST_LEN};
 pub use error::Error;
 pub use hints::{Preloads, Resource};
+pub use idle::{DEFAULT_IDLE_TIMEOUT, accept_until_idle};
 pub use link::{Link, MAX_LINKS, parse_link_header, parse_links};
 pub use notify::{Notified, PUSHED_EVENT, notify_event};
 pub use parent::{ParentState, ParentStream};

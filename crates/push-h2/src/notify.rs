@@ -1,7 +1,10 @@
 //! Push + notify: on a connection that holds an SSE stream, push a resource, then send an event
 //! naming it.
 
+use core::future::poll_fn;
+
 use bytes::{Bytes, BytesMut};
+use h2::Reason;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::{Response, Uri};
 use push_core::{Event, Published};
@@ -39,17 +42,65 @@ impl ParentStream {
         self.send_response(response, false)
     }
 
-    /// Writes one SSE event (`push_sse::encode_event`) as body data.
-    pub fn send_event(&mut self, event: &Event) -> Result<(), Error> {
+    /// Writes one SSE event (`push_sse::encode_event`) as body data, flow-controlled: see
+    /// [`send_data_flowed`](Self::send_data_flowed).
+    pub async fn send_event(&mut self, event: &Event) -> Result<(), Error> {
         let mut dst = BytesMut::new();
         push_sse::encode_event(event, &mut dst)?;
-        self.send_data(dst.freeze(), false)
+        self.send_data_flowed(dst.freeze(), false).await
     }
 
-    /// Writes a broker event as SSE, its cursor as the `id` (`push_sse::encode_published`).
-    pub fn send_published(&mut self, published: &Published) -> Result<(), Error> {
+    /// Writes a broker event as SSE, its cursor as the `id` (`push_sse::encode_published`),
+    /// flow-controlled: see [`send_data_flowed`](Self::send_data_flowed).
+    pub async fn send_published(&mut self, published: &Published) -> Result<(), Error> {
         let bytes: Bytes = push_sse::encode_published(published)?;
-        self.send_data(bytes, false)
+        self.send_data_flowed(bytes, false).await
+    }
+
+    /// Queues body data only as the client's flow-control window takes it, in chunks of at most
+    /// [`PushConfig::max_chunk`](crate::PushConfig::max_chunk) bytes: what h2 holds for a client
+    /// that does not read stays within its window, instead of growing with every event (as
+    /// [`send_data`](Self::send_data) lets it). A window that stays shut for
+    /// [`PushConfig::stall_timeout`](crate::PushConfig::stall_timeout) resets the stream with
+    /// CANCEL and fails with [`Error::Stalled`].
+    ///
+    /// # Cancel safety
+    /// Dropping the future leaves the chunks queued so far queued and the rest unsent.
+    pub async fn send_data_flowed(
+        &mut self,
+        mut data: Bytes,
+        end_of_stream: bool,
+    ) -> Result<(), Error> {
+        let config = self.connection().config();
+        let (max_chunk, stall) = (config.max_chunk, config.stall_timeout);
+        if data.is_empty() {
+            return self.send_data(data, end_of_stream);
+        }
+        while !data.is_empty() {
+            self.reserve_capacity(data.len().min(max_chunk));
+            let granted =
+                match tokio::time::timeout(stall, poll_fn(|cx| self.poll_capacity(cx))).await {
+                    Err(_) => {
+                        self.send_reset(Reason::CANCEL);
+                        return Err(Error::Stalled);
+                    }
+                    Ok(None) => {
+                        // Not streaming: the state tells why (no response yet, or ended).
+                        return self.send_data(data, end_of_stream);
+                    }
+                    Ok(Some(Err(error))) => {
+                        self.send_reset(Reason::CANCEL);
+                        return Err(error);
+                    }
+                    Ok(Some(Ok(granted))) => granted,
+                };
+            if granted == 0 {
+                continue;
+            }
+            let chunk = data.split_to(granted.min(data.len()).min(max_chunk));
+            self.send_data(chunk, end_of_stream && data.is_empty())?;
+        }
+        Ok(())
     }
 
     /// Pushes `resource` as `request` on this event stream, waits until its body is queued (or the
@@ -87,7 +138,7 @@ impl ParentStream {
         if event.data.is_empty() {
             event.data = Bytes::from(request.uri().to_string());
         }
-        self.send_event(&event)?;
+        self.send_event(&event).await?;
         Ok(Notified {
             url: request.uri().clone(),
             push,

@@ -53,6 +53,10 @@ pub enum PushDelivery {
     /// The client reset the stream (usually CANCEL: it has the resource; or REFUSED_STREAM:
     /// too many streams). The body was not produced further, and the diary says "client has it".
     Cancelled(Reason),
+    /// The client's flow-control window stayed shut for
+    /// [`PushConfig::stall_timeout`](crate::PushConfig::stall_timeout): the server reset the
+    /// stream with CANCEL. The client does not have the resource (the diary does not say it has).
+    Stalled,
 }
 
 /// A promised resource waiting for its response.
@@ -95,7 +99,9 @@ impl PushedStream {
     /// Sends the response and its body in flow-controlled chunks of at most
     /// [`PushConfig::max_chunk`](crate::PushConfig::max_chunk) bytes, watching for the client's
     /// RST_STREAM between chunks: on a reset it stops at once and returns
-    /// [`PushDelivery::Cancelled`].
+    /// [`PushDelivery::Cancelled`]. Each wait for flow-control capacity is bounded by
+    /// [`PushConfig::stall_timeout`](crate::PushConfig::stall_timeout): past it the stream is
+    /// reset with CANCEL and the result is [`PushDelivery::Stalled`].
     ///
     /// The response must have a final status (not 1xx); a pushed `HEAD` takes an empty body.
     ///
@@ -113,15 +119,20 @@ impl PushedStream {
             Err(error) => return self.failed(error),
         };
         let max_chunk = self.conn.config().max_chunk;
+        let stall = self.conn.config().stall_timeout;
         while !body.is_empty() {
             stream.reserve_capacity(body.len().min(max_chunk));
-            let event = poll_fn(|cx| {
+            let wait = poll_fn(|cx| {
                 if let Poll::Ready(reset) = stream.poll_reset(cx) {
                     return Poll::Ready(Err(reset));
                 }
                 stream.poll_capacity(cx).map(Ok)
-            })
-            .await;
+            });
+            let Ok(event) = tokio::time::timeout(stall, wait).await else {
+                stream.send_reset(Reason::CANCEL);
+                self.finish();
+                return Ok(PushDelivery::Stalled);
+            };
             let granted = match event {
                 Err(Ok(reason)) => return Ok(self.cancelled(reason)),
                 Err(Err(error)) | Ok(Some(Err(error))) => return self.failed(error),

@@ -18,6 +18,12 @@ use crate::{AcceptConfig, Accepted, Error, Metered, Refusal};
 pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// The most header fields parsed; more is a 431.
 const MAX_HEADERS: usize = 64;
+/// The most lines a request head may span: its request line, [`MAX_HEADERS`] fields, the blank
+/// line, and a few empty lines before the request line (which HTTP/1.1 tells servers to skip).
+/// More is a 431. Since a parse happens only when a line ends, this also bounds the parses of
+/// one head: without it, empty lines sent one per packet (skipped by the parser, so never
+/// counted as fields) would cost a parse of the whole buffer each, thousands per connection.
+const MAX_HEAD_LINES: usize = MAX_HEADERS + 6;
 
 /// Reads the upgrade request from `stream`, applies `config` (Origin policy, subprotocols,
 /// limits) and completes the handshake. The WebSocket reads through a [`Metered`] stream, so
@@ -25,8 +31,8 @@ const MAX_HEADERS: usize = 64;
 ///
 /// Every request is answered: a refused upgrade with its 403 / 400 and [`Error::Refused`]; a
 /// request that is not a WebSocket upgrade at all (a plain `GET`, another method, HTTP/1.0, or
-/// bytes that are not HTTP) with a 400, and a request head over [`MAX_REQUEST_HEAD`] bytes or 64
-/// fields with a 431, also as [`Error::Refused`]. A stream that ends before its request is
+/// bytes that are not HTTP) with a 400, and a request head over [`MAX_REQUEST_HEAD`] bytes, 64
+/// fields or 70 lines with a 431, also as [`Error::Refused`]. A stream that ends before its request is
 /// complete is [`Error::Io`] with [`std::io::ErrorKind::UnexpectedEof`].
 ///
 /// The whole handshake is bounded by [`AcceptConfig::handshake_timeout`] (10 s by default): a
@@ -61,6 +67,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut buf = Vec::with_capacity(1024);
+    let mut lines = 0usize;
     let (request, head_len) = loop {
         if buf.len() == buf.capacity() {
             // Doubling, up to one byte past the limit (which tells an oversized head).
@@ -72,15 +79,20 @@ where
             return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
         }
         // Parsed on the first read (bytes that are not HTTP are refused at once) and then only
-        // when a line ends in the new bytes: a head sent a byte at a time costs a parse per line
-        // (at most 64 of them, the field limit), not one per byte.
-        if before > 0 && !buf[before..].contains(&b'\n') && buf.len() <= MAX_REQUEST_HEAD {
+        // when a line ends in the new bytes: a head sent a byte at a time costs a parse per line,
+        // and a head still incomplete after MAX_HEAD_LINES lines is refused, so that one head
+        // costs at most that many parses, not one per byte or per empty line. (Counted in all the
+        // bytes read, which may include what the client sent after its head: the limit is
+        // applied only to a head the parse finds incomplete.)
+        let new_lines = buf[before..].iter().filter(|&&b| b == b'\n').count();
+        lines = lines.saturating_add(new_lines);
+        if before > 0 && new_lines == 0 && buf.len() <= MAX_REQUEST_HEAD {
             continue;
         }
         match parse_head(&buf) {
             Ok(Some(parsed)) if parsed.1 <= MAX_REQUEST_HEAD => break parsed,
             Ok(Some(_)) => return refuse(&mut stream, TOO_LARGE).await,
-            Ok(None) if buf.len() <= MAX_REQUEST_HEAD => {}
+            Ok(None) if buf.len() <= MAX_REQUEST_HEAD && lines <= MAX_HEAD_LINES => {}
             Ok(None) => return refuse(&mut stream, TOO_LARGE).await,
             Err(refusal) => return refuse(&mut stream, refusal).await,
         }
@@ -148,6 +160,8 @@ const LINGER_BYTES: usize = 64 * 1024;
 /// The request head at the start of `buf` and its length; `Ok(None)` while incomplete.
 pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Request<()>, usize)>, Refusal> {
     const MALFORMED: Refusal = Refusal::new(StatusCode::BAD_REQUEST, "malformed HTTP request");
+    #[cfg(test)]
+    tests::PARSES.with(|n| n.set(n.get() + 1));
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut parsed = httparse::Request::new(&mut fields);
     let len = match parsed.parse(buf) {
@@ -202,6 +216,101 @@ fn head_bytes<T>(response: &Response<T>, body_len: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    thread_local! {
+        /// How many times [`parse_head`] ran on this thread.
+        pub(super) static PARSES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// A client that sends `\r\n` one per read, `left` times, then ends; what the server writes
+    /// is kept, with how many lines it had read when it first wrote.
+    struct Drip {
+        left: usize,
+        sent: usize,
+        sent_at_answer: Option<usize>,
+        answer: Vec<u8>,
+    }
+
+    impl AsyncRead for Drip {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            if self.left > 0 && self.sent_at_answer.is_none() {
+                self.left -= 1;
+                self.sent += 1;
+                // (A bare `\n` where the server's buffer has room for one byte only.)
+                let line: &[u8] = if buf.remaining() >= 2 { b"\r\n" } else { b"\n" };
+                buf.put_slice(line);
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl AsyncWrite for Drip {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bytes: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            let sent = self.sent;
+            self.sent_at_answer.get_or_insert(sent);
+            self.answer.extend_from_slice(bytes);
+            Poll::Ready(Ok(bytes.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Empty lines sent one per packet are skipped by the parser (they are not fields), so
+    /// only the line count bounds them: the head is refused after a bounded number of lines
+    /// and parses, not parsed once per line up to the 16 KiB limit.
+    #[tokio::test(start_paused = true)]
+    async fn empty_lines_one_per_packet_are_refused_after_a_bounded_number() {
+        let mut client = Drip {
+            left: 10_000,
+            sent: 0,
+            sent_at_answer: None,
+            answer: Vec::new(),
+        };
+        PARSES.with(|n| n.set(0));
+        let result = accept(&mut client, &AcceptConfig::default()).await;
+        let parses = PARSES.with(Cell::get);
+        assert!(
+            matches!(&result, Err(Error::Refused(refusal)) if refusal.status() == 431),
+            "{:?}",
+            result.as_ref().err()
+        );
+        assert!(
+            client.answer.starts_with(b"HTTP/1.1 431 "),
+            "{:?}",
+            String::from_utf8_lossy(&client.answer)
+        );
+        let lines = client.sent_at_answer.unwrap();
+        assert!(lines <= MAX_HEAD_LINES + 1, "refused after {lines} lines");
+        assert!(parses <= MAX_HEAD_LINES + 1, "{parses} parses of one head");
+    }
+
+    /// Bytes the client sends right after its head (a first frame), newlines included, do not
+    /// count against the head's lines.
+    #[tokio::test]
+    async fn bytes_after_a_complete_head_do_not_count_as_its_lines() {
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let head = "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+                    Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+        let bytes = [head.as_bytes(), &b"\n".repeat(MAX_HEAD_LINES * 2)].concat();
+        client.write_all(&bytes).await.unwrap();
+        let result = accept(server, &AcceptConfig::default()).await;
+        assert!(result.is_ok(), "{:?}", result.err());
+    }
 
     #[test]
     fn heads_parse_or_refuse() {
