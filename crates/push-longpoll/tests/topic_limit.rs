@@ -28,13 +28,19 @@ async fn publish(addr: SocketAddr, topic: &str) -> (u16, String) {
     (head[9..12].parse().unwrap(), body.to_owned())
 }
 
-#[tokio::test]
-async fn a_publish_past_the_topic_limit_is_a_503_that_says_why() {
+/// A long-poll server whose broker holds history on at most two topics.
+async fn start_with_two_topics() -> (SocketAddr, MemoryBroker) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let broker = MemoryBroker::new(push_broker::Config::default().max_topics(2));
     let handler = Arc::new(Handler::new(broker.clone(), Config::default()));
     tokio::spawn(serve(listener, handler));
+    (addr, broker)
+}
+
+#[tokio::test]
+async fn a_publish_past_the_topic_limit_is_a_503_that_says_why() {
+    let (addr, broker) = start_with_two_topics().await;
     assert_eq!(publish(addr, "a").await.0, 200);
     assert_eq!(publish(addr, "b").await.0, 200);
     let (status, body) = publish(addr, "c").await;
@@ -49,11 +55,7 @@ async fn a_publish_past_the_topic_limit_is_a_503_that_says_why() {
 /// much as `topic`.
 #[tokio::test]
 async fn a_refused_multi_topic_publish_leaves_nothing_and_names_are_decoded() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let broker = MemoryBroker::new(push_broker::Config::default().max_topics(2));
-    let handler = Arc::new(Handler::new(broker.clone(), Config::default()));
-    tokio::spawn(serve(listener, handler));
+    let (addr, broker) = start_with_two_topics().await;
     assert_eq!(publish(addr, "a").await.0, 200);
     // `b` would fit, `c` not: neither is published.
     let (status, body) = publish(addr, "b&%74opic=c&%65vent=greeting").await;
