@@ -4,15 +4,14 @@
 
 #![cfg(target_os = "linux")]
 
-use std::convert::Infallible;
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use push_net::{Acceptor, ServerConfig, serve_http};
+use push_net::{Acceptor, ServerConfig};
 
 /// Set in the child: the server runs instead of the test.
 const CHILD: &str = "PUSH_NET_DESCRIPTOR_CHILD";
@@ -26,19 +25,10 @@ fn child_server() {
         .unwrap();
     runtime.block_on(async {
         let config = ServerConfig::default();
-        let mut acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
+        let acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
         println!("LISTENING {}", acceptor.local_addr().unwrap());
-        loop {
-            // An error here ends the child, which the parent sees.
-            let (stream, _) = acceptor.accept().await.unwrap();
-            let config = config.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(|_request| async {
-                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
-                });
-                let _ = serve_http(stream, service, &config, None).await;
-            });
-        }
+        // An accept error ends the child, which the parent sees.
+        support::serve_ok(acceptor, config).await;
     });
 }
 

@@ -1,13 +1,12 @@
 //! The handshake deadline on every server path, against slow-loris peers on loopback, under
 //! tokio's paused clock (no test waits for real time).
 
-use std::convert::Infallible;
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use push_net::{Acceptor, ServerConfig, serve_http};
+use push_net::{Acceptor, ServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -15,20 +14,9 @@ const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// A hyper server on push-net: `200 ok` for every request.
 async fn http_server(config: ServerConfig) -> SocketAddr {
-    let mut acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
+    let acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
     let addr = acceptor.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = acceptor.accept().await.unwrap();
-            let config = config.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(|_request| async {
-                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
-                });
-                let _ = serve_http(stream, service, &config, None).await;
-            });
-        }
-    });
+    tokio::spawn(support::serve_ok(acceptor, config));
     addr
 }
 
