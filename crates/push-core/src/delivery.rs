@@ -129,6 +129,8 @@ pub enum CloseReason {
     Overflow,
     /// The broker shut down.
     Shutdown,
+    /// The subscription's access ended ([`Access::with_until`](crate::Access::with_until)).
+    Expired,
 }
 
 impl CloseReason {
@@ -137,6 +139,7 @@ impl CloseReason {
         match self {
             Self::Overflow => "overflow",
             Self::Shutdown => "shutdown",
+            Self::Expired => "expired",
         }
     }
 }

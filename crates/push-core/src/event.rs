@@ -18,6 +18,8 @@ pub struct Event {
     pub id: Option<String>,
     /// A reconnection delay in milliseconds, if any.
     pub retry: Option<u64>,
+    /// Who may receive it: every subscriber of its topics, or only those granted private events.
+    pub audience: crate::Audience,
 }
 
 impl Event {
@@ -47,6 +49,13 @@ impl Event {
     #[must_use]
     pub fn with_retry(mut self, retry_ms: u64) -> Self {
         self.retry = Some(retry_ms);
+        self
+    }
+
+    /// Sets who may receive the event.
+    #[must_use]
+    pub fn with_audience(mut self, audience: crate::Audience) -> Self {
+        self.audience = audience;
         self
     }
 

@@ -46,6 +46,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+mod access;
 mod broker;
 mod cursor;
 mod delivery;
@@ -59,6 +60,7 @@ mod topic;
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
 
+pub use access::{Access, Audience};
 pub use broker::{Broker, Subscription};
 pub use cursor::{Cursor, CursorText, MAX_CURSOR_LEN};
 pub use delivery::{CloseReason, Delivery, Gap, GapReason, Published, WireFormat};

@@ -265,6 +265,7 @@ mod tests {
             data: Bytes::from(data.to_owned()),
             id: Some(id.to_owned()),
             retry: None,
+            audience: push_core::Audience::Public,
         })
     }
 

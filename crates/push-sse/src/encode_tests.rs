@@ -22,6 +22,7 @@ fn published_event() -> impl Strategy<Value = Event> {
             event,
             id,
             retry,
+            audience: push_core::Audience::Public,
             data: Bytes::from(data),
         })
 }

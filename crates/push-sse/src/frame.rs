@@ -112,6 +112,7 @@ impl<'a> EventRef<'a> {
             id: Some(self.id.to_owned()),
             data: Bytes::copy_from_slice(self.data.as_bytes()),
             retry: None,
+            audience: push_core::Audience::Public,
         }
     }
 }
@@ -196,6 +197,7 @@ impl SseEvent {
             id: Some(self.last_event_id().to_owned()),
             data: self.data,
             retry: None,
+            audience: push_core::Audience::Public,
         }
     }
 }

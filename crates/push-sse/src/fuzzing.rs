@@ -138,6 +138,7 @@ pub fn expected_items(events: &[Event], last_id: &mut String) -> Vec<Item> {
             data: Bytes::from(text),
             id: Some(last_id.clone()),
             retry: None,
+            audience: push_core::Audience::Public,
         }));
     }
     items

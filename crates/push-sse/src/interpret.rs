@@ -238,6 +238,7 @@ impl Interpreter {
             data: self.owned_data(chunk),
             id: Some(self.id.buffer().to_owned()),
             retry: None,
+            audience: push_core::Audience::Public,
         }
     }
 

@@ -88,6 +88,7 @@ fn event() -> impl Strategy<Value = Event> {
             event,
             id,
             retry,
+            audience: push_core::Audience::Public,
             data: data.into(),
         })
 }

@@ -62,6 +62,7 @@ fn after() -> Vec<Item> {
         data: Bytes::from_static(b"after"),
         id: Some("1".to_owned()),
         retry: None,
+        audience: push_core::Audience::Public,
     })]
 }
 
