@@ -1,8 +1,10 @@
-//! Hooks for the fuzz targets and the seed-replay test; not part of the API.
+//! Entry points for the fuzz targets and the seed-replay test (private feature `__fuzz`); not
+//! part of the API.
 
 use http::{HeaderValue, Method, Request, Version};
 
-use crate::{AcceptConfig, Command, encode_error};
+use crate::server::{Config, OriginPolicy};
+use crate::{Command, encode_error};
 
 /// Feeds arbitrary bytes to the client-to-server surface: the first byte chooses between a push
 /// protocol message (0 or 2 modulo 4), an upgrade request for the handshake policy (1) and raw
@@ -24,10 +26,10 @@ pub fn ws_client_message(data: &[u8]) {
 /// Raw bytes as the request head of a plain-stream upgrade: parsed or refused (400 / 431),
 /// never a panic; a parsed head goes through the policy.
 fn request_head(data: &[u8]) {
-    match crate::accept_io::parse_head(data) {
+    match crate::server::parse_head(data) {
         Ok(Some((request, len))) => {
             assert!(len <= data.len());
-            if let Err(refusal) = AcceptConfig::default().check(&request) {
+            if let Err(refusal) = Config::default().check(&request) {
                 assert!(matches!(refusal.status().as_u16(), 400 | 403));
             }
         }
@@ -82,10 +84,12 @@ fn handshake(data: &[u8]) {
         return;
     };
     let ours = ["push.v1", "chat"];
-    let strict = AcceptConfig::default()
-        .allow_origin("https://app.example")
-        .protocols(ours);
-    let any = AcceptConfig::default().any_origin().protocols(ours);
+    let strict = Config::default()
+        .with_allowed_origin("https://app.example")
+        .with_protocols(ours);
+    let any = Config::default()
+        .with_origin_policy(OriginPolicy::Any)
+        .with_protocols(ours);
     let (strict, any) = (strict.check(&request), any.check(&request));
     match &any {
         Ok(accepted) => {

@@ -7,19 +7,19 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::AcceptConfig;
-use crate::meter::FrameMeter;
+use super::Config;
+use super::meter::FrameMeter;
 
 /// A stream whose incoming WebSocket frames are metered against the limits of an
-/// [`AcceptConfig`]: each connection's share of unfinished messages
-/// ([`AcceptConfig::partial_message_share`]), the pool beyond the shares common to all the
-/// connections of that configuration ([`AcceptConfig::partial_message_budget`]), the frame and
+/// [`Config`]: each connection's share of unfinished messages
+/// ([`Config::partial_message_share`]), the pool beyond the shares common to all the
+/// connections of that configuration ([`Config::partial_message_budget`]), the frame and
 /// message limits (checked on each header, before its payload) and the most frames per message
-/// ([`AcceptConfig::max_frames_per_message`]).
+/// ([`Config::max_frames_per_message`]).
 ///
-/// [`accept`](crate::accept) and the `hyper` and `h2` adapters wrap their streams in it. When a
-/// limit is hit, the read fails with an I/O error that [`run`](crate::run) and
-/// [`serve`](crate::serve) turn into a close with 1009 (pool, frame or message size), 1002 (a
+/// [`accept`](super::accept) and the `hyper` and `h2` adapters wrap their streams in it. When a
+/// limit is hit, the read fails with an I/O error that [`run`](super::run) and
+/// [`serve`](super::drive) turn into a close with 1009 (pool, frame or message size), 1002 (a
 /// control frame over 125 bytes) or 1008 (frames). To use the limits with a WebSocket built
 /// another way, wrap the stream with [`Metered::new`] before handing it to tungstenite.
 #[derive(Debug)]
@@ -33,12 +33,12 @@ pub struct Metered<S> {
 
 impl<S> Metered<S> {
     /// Wraps `stream`, metered against `config`'s limits (sharing its budget).
-    pub fn new(stream: S, config: &AcceptConfig) -> Self {
+    pub fn new(stream: S, config: &Config) -> Self {
         Self::with_prefix(stream, Vec::new(), config)
     }
 
     /// Wraps `stream`, whose first bytes (already read from it) are `prefix`.
-    pub(crate) fn with_prefix(stream: S, prefix: Vec<u8>, config: &AcceptConfig) -> Self {
+    pub(crate) fn with_prefix(stream: S, prefix: Vec<u8>, config: &Config) -> Self {
         Self {
             inner: stream,
             prefix,

@@ -14,7 +14,7 @@
 //!   never charged, as the protocol bounds them per connection;
 //! - the first [`Limits::share`] bytes of every connection's unfinished message are its own; only
 //!   the bytes beyond draw on the pool shared by the connections of an
-//!   [`AcceptConfig`](crate::AcceptConfig), and when the pool is spent only a connection holding
+//!   [`Config`](super::Config), and when the pool is spent only a connection holding
 //!   more than its share is closed (1009);
 //! - a message arrives in at most [`Limits::max_frames`] frames (1008): a stream of empty
 //!   continuation frames costs CPU and no memory, so no byte limit ever stops it.
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::OpCode;
 
-use crate::budget::{Budget, Exceeded, Limits};
+use super::budget::{Budget, Exceeded, Limits};
 
 /// The largest control frame payload (RFC 6455, section 5.5).
 const MAX_CONTROL_PAYLOAD: u64 = 125;

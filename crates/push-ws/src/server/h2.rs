@@ -1,4 +1,6 @@
-//! RFC 8441 WebSocket over HTTP/2 (extended CONNECT) on an `h2` server (feature `h2`).
+//! RFC 8441 WebSocket over HTTP/2 (extended CONNECT) on an `h2` server connection (feature
+//! `h2`). (Behind hyper's HTTP/2 server, [`Endpoint`](super::Endpoint) answers extended
+//! CONNECT requests itself.)
 //!
 //! The server enables the extended CONNECT protocol
 //! (`h2::server::Builder::enable_connect_protocol`); the client opens a stream with
@@ -12,16 +14,18 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
 use h2::{RecvStream, SendStream};
+use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::{AcceptConfig, Accepted, Error, Metered};
+use super::{Accepted, Config, Error, Metered};
 
 /// Accepts an extended CONNECT request received from `h2::server::Connection::accept`:
 /// checks `:protocol websocket` and `config` (Origin policy, subprotocols), answers `200` and
-/// returns the WebSocket on the stream. A refused request gets its status and
+/// returns the WebSocket on the stream, with the request's head (for
+/// [`drive`](super::drive) and the hooks). A refused request gets its status and
 /// [`Error::Refused`].
 ///
 /// # Cancel safety
@@ -29,8 +33,8 @@ use crate::{AcceptConfig, Accepted, Error, Metered};
 pub async fn accept(
     request: Request<RecvStream>,
     mut respond: h2::server::SendResponse<Bytes>,
-    config: &AcceptConfig,
-) -> Result<(WebSocketStream<Metered<H2Stream>>, Accepted), Error> {
+    config: &Config,
+) -> Result<(WebSocketStream<Metered<H2Stream>>, Accepted, Parts), Error> {
     let is_websocket = request
         .extensions()
         .get::<h2::ext::Protocol>()
@@ -49,18 +53,19 @@ pub async fn accept(
     let accepted = match decision {
         Ok(accepted) => accepted,
         Err(refusal) => {
-            let (parts, body) = refusal.response().into_parts();
+            let (parts, body) = refusal.clone().into_response().into_parts();
             let mut send = respond.send_response(Response::from_parts(parts, ()), false)?;
             send.send_data(Bytes::from(body), true)?;
             return Err(Error::Refused(refusal));
         }
     };
     let send = respond.send_response(accepted.response(), false)?;
-    let stream = Metered::new(H2Stream::new(send, request.into_body()), config);
+    let (parts, body) = request.into_parts();
+    let stream = Metered::new(H2Stream::new(send, body), config);
     let ws =
         WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.websocket_config()))
             .await;
-    Ok((ws, accepted))
+    Ok((ws, accepted, parts))
 }
 
 /// An HTTP/2 stream as a byte stream: what the peer sends is read, what is written goes out as

@@ -13,9 +13,9 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_util::sync::PollSender;
 
-use crate::connection::run;
-use crate::handler::{ConnectionConfig, Handler, Outbox};
-use crate::{Ended, Error};
+use super::run;
+use super::{Config, Handler, Outbox};
+use super::{Ended, Error};
 
 /// Splits an accepted connection into a [`WsSender`] (cloneable), a [`WsReceiver`] and the
 /// future that runs the connection; spawn the future, then write and read from any task.
@@ -24,7 +24,7 @@ use crate::{Ended, Error};
 /// is full ([`WsSender::try_send`] does not, so a publisher can drop or close instead), and
 /// when the [`WsReceiver`] is not read the connection stops reading from the peer rather than
 /// buffering. Pings, pongs, limits and close codes are handled by the connection future as in
-/// [`run`](crate::run).
+/// [`run`](super::run).
 ///
 /// Closing works from either side and with the halves anywhere: [`WsSender::close`] (or
 /// dropping every sender) sends a close frame after the queued messages and completes the
@@ -49,7 +49,7 @@ use crate::{Ended, Error};
 /// ```
 pub fn split<S>(
     ws: WebSocketStream<S>,
-    config: &ConnectionConfig,
+    config: &Config,
     capacity: usize,
 ) -> (
     WsSender,

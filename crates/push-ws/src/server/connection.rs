@@ -14,10 +14,10 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::budget::Exceeded;
-use crate::handler::{ConnectionConfig, Handler, Outbox};
+use super::budget::Exceeded;
+use super::{Config, Handler, Outbox};
 use crate::heartbeat::{Beat, Heartbeat};
-use crate::{Ended, Error};
+use super::{Ended, Error};
 
 /// The most replies queued by [`Handler::on_message`] before the connection stops reading from
 /// the peer until they are written: a client that sends commands but never reads cannot grow it.
@@ -30,14 +30,14 @@ const WRITE_BUDGET: usize = 64;
 /// peer is closed for bad input or silence.
 ///
 /// Bad input closes with the RFC 6455 code before returning the error: 1009 for a message or
-/// frame over the limits (or, on a [`Metered`](crate::Metered) stream, a message over the
+/// frame over the limits (or, on a [`Metered`](super::Metered) stream, a message over the
 /// connection's share when the shared pool is spent), 1008 for a message in more frames than
 /// allowed, 1007 for invalid UTF-8 in a text message, 1002 for a protocol error.
 /// A dead peer (no answer to a ping within the timeout) is logged and returned as
 /// [`Error::DeadPeer`].
 pub async fn run<S, H>(
     ws: WebSocketStream<S>,
-    config: &ConnectionConfig,
+    config: &Config,
     handler: H,
 ) -> Result<Ended, Error>
 where
@@ -48,9 +48,9 @@ where
     let mut driver = Driver {
         ws,
         handler,
-        heartbeat: Heartbeat::new(now, config.ping_interval, config.pong_timeout),
+        heartbeat: Heartbeat::new(now, config.ping_interval(), config.pong_timeout()),
         timer: Box::pin(tokio::time::sleep(config.ping_interval)),
-        close_timeout: config.close_timeout,
+        close_timeout: config.close_timeout(),
         outbox: Outbox::default(),
         pending: None,
         flush: false,

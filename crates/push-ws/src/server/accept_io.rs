@@ -1,18 +1,21 @@
 //! Accepting on a byte stream (a TCP connection, a Unix socket, a TLS stream): the HTTP/1.1
 //! request head read and parsed here (bounded, with `httparse`), the decision by
-//! [`AcceptConfig::check`], the answer written here, and the stream handed to tokio-tungstenite
+//! [`Config::check`], the answer written here, and the stream handed to tokio-tungstenite
 //! with whatever the client sent after its request.
 //!
 //! Doing the handshake ourselves, rather than with tungstenite's, means every request gets an
 //! HTTP answer: a plain `GET` or garbage gets a 400, an oversized head a 431, a refused upgrade
 //! its 403 / 400, instead of a dropped connection.
 
+use http::request::Parts;
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::{AcceptConfig, Accepted, Error, Metered, Refusal};
+use push_http::Refusal;
+
+use super::{Accepted, Config, Error, Metered};
 
 /// The largest request head read (request line and headers); more is a 431.
 pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
@@ -26,7 +29,8 @@ const MAX_HEADERS: usize = 64;
 const MAX_HEAD_LINES: usize = MAX_HEADERS + 6;
 
 /// Reads the upgrade request from `stream`, applies `config` (Origin policy, subprotocols,
-/// limits) and completes the handshake. The WebSocket reads through a [`Metered`] stream, so
+/// limits) and completes the handshake. Returns the WebSocket, what was accepted and the upgrade
+/// request's head (its URI and headers, for [`drive`](super::drive) and the hooks). The WebSocket reads through a [`Metered`] stream, so
 /// `config`'s budget for unfinished messages and its frames-per-message limit apply.
 ///
 /// Every request is answered: a refused upgrade with its 403 / 400 and [`Error::Refused`]; a
@@ -35,7 +39,7 @@ const MAX_HEAD_LINES: usize = MAX_HEADERS + 6;
 /// fields or 70 lines with a 431, also as [`Error::Refused`]. A stream that ends before its request is
 /// complete is [`Error::Io`] with [`std::io::ErrorKind::UnexpectedEof`].
 ///
-/// The whole handshake is bounded by [`AcceptConfig::handshake_timeout`] (10 s by default): a
+/// The whole handshake is bounded by [`Config::handshake_timeout`] (10 s by default): a
 /// peer that sends its request a byte at a time, or not at all, is dropped after it with
 /// [`Error::Io`] of kind [`std::io::ErrorKind::TimedOut`].
 ///
@@ -43,12 +47,12 @@ const MAX_HEAD_LINES: usize = MAX_HEADERS + 6;
 /// Not cancel safe: dropping the future drops the half-done handshake and the stream with it.
 pub async fn accept<S>(
     stream: S,
-    config: &AcceptConfig,
-) -> Result<(WebSocketStream<Metered<S>>, Accepted), Error>
+    config: &Config,
+) -> Result<(WebSocketStream<Metered<S>>, Accepted, Parts), Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let limit = config.get_handshake_timeout();
+    let limit = config.handshake_timeout();
     match tokio::time::timeout(limit, handshake(stream, config)).await {
         Ok(done) => done,
         Err(_) => Err(Error::Io(std::io::Error::new(
@@ -61,8 +65,8 @@ where
 /// [`accept`] without its deadline.
 async fn handshake<S>(
     mut stream: S,
-    config: &AcceptConfig,
-) -> Result<(WebSocketStream<Metered<S>>, Accepted), Error>
+    config: &Config,
+) -> Result<(WebSocketStream<Metered<S>>, Accepted, Parts), Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -91,9 +95,9 @@ where
         }
         match parse_head(&buf) {
             Ok(Some(parsed)) if parsed.1 <= MAX_REQUEST_HEAD => break parsed,
-            Ok(Some(_)) => return refuse(&mut stream, TOO_LARGE).await,
+            Ok(Some(_)) => return refuse(&mut stream, too_large()).await,
             Ok(None) if buf.len() <= MAX_REQUEST_HEAD && lines <= MAX_HEAD_LINES => {}
-            Ok(None) => return refuse(&mut stream, TOO_LARGE).await,
+            Ok(None) => return refuse(&mut stream, too_large()).await,
             Err(refusal) => return refuse(&mut stream, refusal).await,
         }
     };
@@ -113,20 +117,22 @@ where
         Some(config.websocket_config()),
     )
     .await;
-    Ok((ws, accepted))
+    Ok((ws, accepted, request.into_parts().0))
 }
 
-const TOO_LARGE: Refusal = Refusal::new(
-    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-    "request head too large",
-);
+fn too_large() -> Refusal {
+    Refusal::new(
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "request head too large",
+    )
+}
 
 /// Writes `refusal`'s response (closing the connection) and returns it as the error.
 async fn refuse<S, T>(stream: &mut S, refusal: Refusal) -> Result<T, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let response = refusal.response();
+    let response = refusal.clone().into_response();
     let mut bytes = head_bytes(&response, response.body().len());
     bytes.extend_from_slice(response.body().as_bytes());
     // The refusal is what matters; a peer gone already changes nothing.
@@ -159,7 +165,7 @@ const LINGER_BYTES: usize = 64 * 1024;
 
 /// The request head at the start of `buf` and its length; `Ok(None)` while incomplete.
 pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Request<()>, usize)>, Refusal> {
-    const MALFORMED: Refusal = Refusal::new(StatusCode::BAD_REQUEST, "malformed HTTP request");
+    let malformed = || Refusal::new(StatusCode::BAD_REQUEST, "malformed HTTP request");
     #[cfg(test)]
     tests::PARSES.with(|n| n.set(n.get() + 1));
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -167,23 +173,23 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<(Request<()>, usize)>, Ref
     let len = match parsed.parse(buf) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
-        Err(httparse::Error::TooManyHeaders) => return Err(TOO_LARGE),
-        Err(_) => return Err(MALFORMED),
+        Err(httparse::Error::TooManyHeaders) => return Err(too_large()),
+        Err(_) => return Err(malformed()),
     };
     let method = Method::from_bytes(parsed.method.unwrap_or_default().as_bytes());
     let mut request = Request::builder()
-        .method(method.map_err(|_| MALFORMED)?)
+        .method(method.map_err(|_| malformed())?)
         .uri(parsed.path.unwrap_or_default())
         .version(match parsed.version {
             Some(1) => Version::HTTP_11,
             _ => Version::HTTP_10,
         })
         .body(())
-        .map_err(|_| MALFORMED)?;
+        .map_err(|_| malformed())?;
     let headers = request.headers_mut();
     for field in parsed.headers.iter() {
-        let name = HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| MALFORMED)?;
-        let value = HeaderValue::from_bytes(field.value).map_err(|_| MALFORMED)?;
+        let name = HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| malformed())?;
+        let value = HeaderValue::from_bytes(field.value).map_err(|_| malformed())?;
         headers.append(name, value);
     }
     Ok(Some((request, len)))
@@ -282,7 +288,7 @@ mod tests {
             answer: Vec::new(),
         };
         PARSES.with(|n| n.set(0));
-        let result = accept(&mut client, &AcceptConfig::default()).await;
+        let result = accept(&mut client, &Config::default()).await;
         let parses = PARSES.with(Cell::get);
         assert!(
             matches!(&result, Err(Error::Refused(refusal)) if refusal.status() == 431),
@@ -308,7 +314,7 @@ mod tests {
                     Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
         let bytes = [head.as_bytes(), &b"\n".repeat(MAX_HEAD_LINES * 2)].concat();
         client.write_all(&bytes).await.unwrap();
-        let result = accept(server, &AcceptConfig::default()).await;
+        let result = accept(server, &Config::default()).await;
         assert!(result.is_ok(), "{:?}", result.err());
     }
 
@@ -349,14 +355,14 @@ mod tests {
     #[test]
     fn the_accept_future_is_small() {
         let (stream, _peer) = tokio::io::duplex(64);
-        let config = AcceptConfig::default();
+        let config = Config::default();
         let size = size_of_val(&accept(stream, &config));
         assert!(size <= 2048, "the accept future takes {size} bytes");
     }
 
     #[test]
     fn responses_are_written_as_http1() {
-        let refusal = Refusal::new(StatusCode::FORBIDDEN, "origin not allowed").response();
+        let refusal = Refusal::new(StatusCode::FORBIDDEN, "origin not allowed").into_response();
         let head = String::from_utf8(head_bytes(&refusal, refusal.body().len())).unwrap();
         assert!(head.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{head}");
         assert!(

@@ -1,12 +1,12 @@
-//! The pool shared by the connections of one [`AcceptConfig`](crate::AcceptConfig) for the bytes
+//! The pool shared by the connections of one [`Config`](super::Config) for the bytes
 //! of unfinished incoming messages beyond each connection's own share, the limits a
-//! [`FrameMeter`](crate::meter::FrameMeter) keeps, and its verdicts.
+//! [`FrameMeter`](super::meter::FrameMeter) keeps, and its verdicts.
 
 use core::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The pool shared by the connections of one [`AcceptConfig`](crate::AcceptConfig) (and its
+/// The pool shared by the connections of one [`Config`](super::Config) (and its
 /// clones): bytes received into unfinished incoming messages beyond each connection's share.
 #[derive(Debug)]
 pub(crate) struct Budget {
@@ -45,7 +45,7 @@ impl Budget {
     }
 }
 
-/// What one connection's meter enforces (from its [`AcceptConfig`](crate::AcceptConfig)).
+/// What one connection's meter enforces (from its [`Config`](super::Config)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Limits {
     /// The largest frame tungstenite accepts (the frame limit, at most the message limit).

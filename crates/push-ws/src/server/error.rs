@@ -1,18 +1,20 @@
-//! The one error type of push-ws.
+//! The errors of the server role, and how a connection ended.
 
+use http::StatusCode;
+use push_http::HttpStatus as _;
 use tokio_tungstenite::tungstenite;
 
-/// What went wrong while accepting or running a WebSocket connection.
+/// What went wrong while accepting or running a server-side WebSocket connection.
 ///
 /// Errors caused by the peer (a refused handshake, a malformed frame, a dead peer) are reported
 /// here and never panic. The wrapped tungstenite error is boxed so `Result<_, Error>` stays small.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The handshake was refused by the [`AcceptConfig`](crate::AcceptConfig) policy; the
+    /// The handshake was refused by the [`Config`](super::Config) policy; the
     /// refusal (403 for a cross-site Origin, 400 for a malformed upgrade) was sent to the client.
     #[error("handshake refused: {0}")]
-    Refused(crate::Refusal),
+    Refused(push_http::Refusal),
     /// The peer did not answer a ping within the deadline.
     #[error("the peer did not answer a ping in time")]
     DeadPeer,
@@ -33,9 +35,21 @@ pub enum Error {
     #[error("h2: {0}")]
     H2(#[from] h2::Error),
     /// A hyper error while upgrading.
-    #[cfg(feature = "hyper")]
     #[error("hyper: {0}")]
     Hyper(#[from] hyper::Error),
+}
+
+impl push_http::HttpStatus for Error {
+    /// 400 / 403 / 431 for a refused handshake (its own status), 503 when the broker is
+    /// unavailable (through `push_core::Error`), 500 otherwise: the other errors happen after
+    /// the upgrade, when no HTTP answer is possible any more, and are reported for logs.
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Refused(refusal) => refusal.status(),
+            Self::Broker(error) => error.status(),
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 impl From<tungstenite::Error> for Error {
@@ -44,7 +58,7 @@ impl From<tungstenite::Error> for Error {
     }
 }
 
-/// How a connection ended, as seen by [`serve`](crate::serve) and [`run`](crate::run).
+/// How a connection ended, as seen by [`drive`](super::drive) and [`run`](super::run).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Ended {

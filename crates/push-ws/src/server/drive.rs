@@ -1,0 +1,284 @@
+//! The push protocol on one connection: client commands change the selection (each subscribe
+//! authorized by the hooks with the upgrade request's head), the broker's deliveries become
+//! `event` / `gap` messages, and one cursor runs through it all.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::request::Parts;
+use push_core::{Access, Broker, CloseReason, Cursor, Delivery, Selector, Subscription, Topic};
+use push_http::{Hooks, Refusal};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Sleep;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+
+use super::{Config, Ended, Error, Handler, Outbox, run};
+use crate::protocol::{
+    Command, encode_error, encode_event, encode_gap, encode_refusal, encode_subscribed,
+};
+
+/// Runs the JSON push protocol (see the [crate documentation](crate#the-push-protocol)) on an
+/// accepted connection until it ends, subscribing through `broker`.
+///
+/// `request` is the head of the upgrade request (as [`accept`](super::accept) returns it): every
+/// subscribe command is authorized with `hooks.authorize(&request, &selection)`, where
+/// `selection` is the connection's whole selection after the command; a refusal is answered with
+/// an `error` message carrying its status and the connection stays up with its selection
+/// unchanged. The granted [`Access`] goes to `broker.subscribe`. While an authorization is under
+/// way the connection reads no further command, so commands take effect in order.
+///
+/// When the granted access has a deadline ([`Access::until`]), the connection is closed with
+/// 1008 "expired" at that instant (a timer, so an idle connection closes on time too; the
+/// broker also ends the subscription then): every authorization on the connection reads the
+/// same request, so its credentials expire for the whole connection, not for one subscription.
+///
+/// A slow client never blocks the publisher: events are pulled from the subscription only when
+/// the socket can take them, so a lagging client falls behind in the broker, whose queue bound
+/// and overflow policy apply (a `gap` message, or a close with
+/// [`Config::overflow_close_code`]).
+pub async fn drive<S, B, H>(
+    ws: WebSocketStream<S>,
+    request: Parts,
+    broker: B,
+    hooks: H,
+    config: &Config,
+) -> Result<Ended, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    B: Broker,
+    H: Hooks,
+{
+    let handler = PushHandler::new(broker, hooks, Arc::new(request), config, None);
+    run(ws, config, handler).await
+}
+
+/// The first subscription of a connection, authorized before the upgrade (the topics of the
+/// upgrade URL).
+pub(crate) struct Initial {
+    pub(crate) selector: Selector,
+    pub(crate) access: Access,
+    /// The cursor to resume after (the URL's `from`).
+    pub(crate) from: Option<Cursor>,
+}
+
+/// An authorization under way: the hooks' answer and what to subscribe to once it comes.
+struct Pending {
+    answer: Pin<Box<dyn Future<Output = Result<Access, Refusal>> + Send>>,
+    topics: BTreeSet<Topic>,
+    from: Option<Cursor>,
+}
+
+pub(crate) struct PushHandler<B: Broker, H> {
+    broker: B,
+    hooks: H,
+    request: Arc<Parts>,
+    topics: BTreeSet<Topic>,
+    /// What the last authorization granted (reused when topics are removed).
+    access: Access,
+    subscription: Option<B::Subscription>,
+    pending: Option<Pending>,
+    /// The answer to the last command, sent before anything else the handler produces.
+    reply: Option<Message>,
+    /// The binary data of the event whose announcement was just sent.
+    binary: Option<Bytes>,
+    /// The end of the granted access.
+    expiry: Option<Pin<Box<Sleep>>>,
+    overflow_close_code: u16,
+}
+
+impl<B: Broker, H: Hooks> PushHandler<B, H> {
+    pub(crate) fn new(
+        broker: B,
+        hooks: H,
+        request: Arc<Parts>,
+        config: &Config,
+        initial: Option<Initial>,
+    ) -> Self {
+        let mut handler = Self {
+            broker,
+            hooks,
+            request,
+            topics: BTreeSet::new(),
+            access: Access::public(),
+            subscription: None,
+            pending: None,
+            reply: None,
+            binary: None,
+            expiry: None,
+            overflow_close_code: config.overflow_close_code(),
+        };
+        if let Some(Initial {
+            selector,
+            access,
+            from,
+        }) = initial
+        {
+            let topics = selector.topics().iter().cloned().collect();
+            handler.reply = Some(text(handler.granted(topics, from, access)));
+        }
+        handler
+    }
+
+    /// Applies a command: an unsubscribe at once (with the access already granted), a subscribe
+    /// once the hooks have authorized the new selection.
+    fn apply(&mut self, command: Command) -> Option<String> {
+        let current = self.subscription.as_ref().map(Subscription::cursor);
+        match command {
+            Command::Subscribe { topics, from } => {
+                let mut all = self.topics.clone();
+                all.extend(topics);
+                let selector = match Selector::new(all.iter().cloned()) {
+                    Ok(selector) => selector,
+                    Err(e) => return Some(encode_error(&e.to_string())),
+                };
+                let (hooks, request) = (self.hooks.clone(), Arc::clone(&self.request));
+                let answer =
+                    Box::pin(async move { hooks.authorize(&request, &selector).await });
+                self.pending = Some(Pending {
+                    answer,
+                    topics: all,
+                    from: from.or(current),
+                });
+                None
+            }
+            Command::Unsubscribe { topics } => {
+                let mut all = self.topics.clone();
+                for t in &topics {
+                    all.remove(t);
+                }
+                let access = self.access.clone();
+                Some(self.granted(all, current, access))
+            }
+        }
+    }
+
+    /// Subscribes to `topics` with `access`; the `subscribed` (or `error`) reply.
+    fn granted(&mut self, topics: BTreeSet<Topic>, from: Option<Cursor>, access: Access) -> String {
+        if topics.is_empty() {
+            self.topics.clear();
+            self.subscription = None;
+            return encode_subscribed(&[], from.unwrap_or_else(|| self.broker.head()));
+        }
+        let subscribed = Selector::new(topics.iter().cloned())
+            .and_then(|selector| Ok((self.broker.subscribe(&selector, from)?, selector)));
+        let (subscription, selector) = match subscribed {
+            Ok(done) => done,
+            Err(e) => return encode_error(&e.to_string()),
+        };
+        let cursor = subscription.cursor();
+        self.expiry = access.until().map(|until| {
+            Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
+                until,
+            )))
+        });
+        self.access = access;
+        self.topics = topics;
+        self.subscription = Some(subscription);
+        encode_subscribed(selector.topics(), cursor)
+    }
+
+    /// Polls the authorization under way; its reply is queued once it is answered.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(pending) = self.pending.as_mut() else {
+            return Poll::Ready(());
+        };
+        let answer = match pending.answer.as_mut().poll(cx) {
+            Poll::Ready(answer) => answer,
+            Poll::Pending => return Poll::Pending,
+        };
+        let Some(Pending { topics, from, .. }) = self.pending.take() else {
+            return Poll::Ready(());
+        };
+        let reply = match answer {
+            Ok(access) => self.granted(topics, from, access),
+            Err(refusal) => encode_refusal(refusal.status(), refusal.message()),
+        };
+        self.reply = Some(text(reply));
+        Poll::Ready(())
+    }
+}
+
+impl<B: Broker, H: Hooks> Handler for PushHandler<B, H> {
+    fn on_message(&mut self, message: Message, outbox: &mut Outbox) {
+        let reply = match message {
+            Message::Text(text) => match Command::parse(&text) {
+                Ok(command) => self.apply(command),
+                Err(e) => Some(encode_error(e.message())),
+            },
+            _ => Some(encode_error("binary messages are not commands")),
+        };
+        if let Some(reply) = reply {
+            outbox.push(text(reply));
+        }
+    }
+
+    fn poll_outgoing(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        if let Some(data) = self.binary.take() {
+            return Poll::Ready(Some(Message::Binary(data)));
+        }
+        let _ = self.poll_pending(cx);
+        if let Some(reply) = self.reply.take() {
+            return Poll::Ready(Some(reply));
+        }
+        if let Some(expiry) = self.expiry.as_mut()
+            && expiry.as_mut().poll(cx).is_ready()
+        {
+            self.expiry = None;
+            self.subscription = None;
+            return Poll::Ready(Some(close(CloseCode::Policy, "expired")));
+        }
+        let Some(subscription) = self.subscription.as_mut() else {
+            return Poll::Pending;
+        };
+        let delivery = match Pin::new(subscription).poll_next(cx) {
+            Poll::Ready(d) => d,
+            Poll::Pending => return Poll::Pending,
+        };
+        let message = match delivery {
+            Some(Delivery::Event(published)) => {
+                let (json, binary) = encode_event(&published);
+                self.binary = binary;
+                text_frame(json)
+            }
+            Some(Delivery::Gap(gap)) => text(encode_gap(&gap)),
+            Some(Delivery::Closed(CloseReason::Overflow)) => close(
+                CloseCode::from(self.overflow_close_code),
+                "subscriber fell behind",
+            ),
+            Some(Delivery::Closed(CloseReason::Expired)) => close(CloseCode::Policy, "expired"),
+            Some(Delivery::Closed(_)) | None => close(CloseCode::Away, "broker shut down"),
+        };
+        Poll::Ready(Some(message))
+    }
+
+    /// No command is read while an authorization is under way.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_pending(cx)
+    }
+}
+
+fn text(json: String) -> Message {
+    Message::Text(json.into())
+}
+
+/// A text message of JSON we encoded (so valid UTF-8), as the frame tungstenite would build for
+/// `Message::Text`: the shared bytes are neither copied nor validated again per connection.
+fn text_frame(json: Bytes) -> Message {
+    Message::Frame(Frame::message(json, OpCode::Data(Data::Text), true))
+}
+
+fn close(code: CloseCode, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}

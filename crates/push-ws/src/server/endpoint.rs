@@ -1,0 +1,232 @@
+//! The tower `Service` that answers WebSocket upgrades and runs the push protocol on the
+//! connections hyper hands over.
+
+use core::convert::Infallible;
+use core::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::request::Parts;
+use http::{Request, Response, StatusCode};
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::TokioIo;
+use push_core::{Broker, Cursor};
+use push_http::{Hooks, Open, Refusal};
+use push_net::StallGuard;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::Role;
+
+use super::drive::{Initial, PushHandler};
+use super::{Body, Config, Metered, run};
+
+/// The WebSocket push endpoint as a `tower_service::Service`: mount it on a route of any hyper
+/// or axum server (`axum::Router::route_service`), or behind any tower middleware.
+///
+/// For each request it:
+/// 1. checks the upgrade against the [`Config`] (HTTP/1.1 `Upgrade: websocket`, or an HTTP/2
+///    extended CONNECT when the server enables it; the Origin policy; the version; the
+///    subprotocols) and answers a refusal with its status (400, 403, …) and a text body;
+/// 2. asks `hooks.topics(&parts)` for an initial subscription from the URL (as SSE and
+///    long-poll requests do, e.g. `/ws?topic=news&from=CURSOR`): an `Ok` selector is authorized
+///    with `hooks.authorize` before the upgrade, and a refusal from either is the HTTP answer
+///    (401 / 403 with its headers). A URL without a `topic` parameter has no initial
+///    subscription when `topics` refuses it (the default hooks do): the client then subscribes
+///    with commands;
+/// 3. answers `101 Switching Protocols` (or `200` to an extended CONNECT) and, once hyper has
+///    switched protocols, runs the push protocol on the connection (in a task of its own) as
+///    [`drive`](super::drive) does: the heartbeat, the [`Metered`] limits on incoming messages,
+///    the close codes, and the hooks for every subscribe command, with this request's head.
+///
+/// The upgraded stream is wrapped in a [`StallGuard`] with [`Config::write_stall_timeout`]: a
+/// peer that takes no bytes for that long is dropped. `TCP_USER_TIMEOUT`
+/// (`push_net::configure_stream`) is the accept loop's to set: hyper does not hand the socket
+/// back (`push_net::Acceptor` sets it; `push_net::serve_http` also guards writes).
+///
+/// The server connection must allow upgrades (`hyper::server::conn::http1::Builder::
+/// serve_connection(..).with_upgrades()`, `hyper_util`'s `serve_connection_with_upgrades`,
+/// `axum::serve` and `push_net::serve_http` do); a request without hyper's upgrade handle is
+/// answered with 500.
+pub struct Endpoint<B, H = Open> {
+    broker: B,
+    config: Config,
+    hooks: H,
+}
+
+impl<B: Broker + Clone> Endpoint<B> {
+    /// An endpoint over `broker` with `config` and the [`Open`] hooks (topics from the query,
+    /// public access for everyone); see [`with_hooks`](Self::with_hooks).
+    pub fn new(broker: B, config: Config) -> Self {
+        Self {
+            broker,
+            config,
+            hooks: Open,
+        }
+    }
+}
+
+impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
+    /// The same endpoint with other hooks (which topics a request asks for, what it may have).
+    pub fn with_hooks<H2: Hooks>(self, hooks: H2) -> Endpoint<B, H2> {
+        Endpoint {
+            broker: self.broker,
+            config: self.config,
+            hooks,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The hooks.
+    pub fn hooks(&self) -> &H {
+        &self.hooks
+    }
+
+    /// The broker.
+    pub fn broker(&self) -> &B {
+        &self.broker
+    }
+
+    fn answer<ReqBody>(&self, mut request: Request<ReqBody>) -> ResponseFuture {
+        let accepted = match self.config.check(&request) {
+            Ok(accepted) => accepted,
+            Err(refusal) => return ResponseFuture::ready(refusal.into_response().map(Body::from)),
+        };
+        let Some(on_upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
+            let message = "the server connection does not support upgrades";
+            return ResponseFuture::ready(text(StatusCode::INTERNAL_SERVER_ERROR, message));
+        };
+        let (parts, _body) = request.into_parts();
+        let (broker, hooks, config) = (self.broker.clone(), self.hooks.clone(), self.config.clone());
+        ResponseFuture(Box::pin(async move {
+            let initial = match initial(&hooks, &parts).await {
+                Ok(initial) => initial,
+                Err(refusal) => return Ok(refusal.into_response().map(Body::from)),
+            };
+            tokio::spawn(async move {
+                let upgraded = match on_upgrade.await {
+                    Ok(upgraded) => upgraded,
+                    Err(error) => {
+                        tracing::debug!(%error, "the upgrade did not complete");
+                        return;
+                    }
+                };
+                let guarded = StallGuard::new(TokioIo::new(upgraded), config.write_stall_timeout());
+                let stream = Metered::new(guarded, &config);
+                let ws = WebSocketStream::from_raw_socket(
+                    stream,
+                    Role::Server,
+                    Some(config.websocket_config()),
+                )
+                .await;
+                let handler =
+                    PushHandler::new(broker, hooks, Arc::new(parts), &config, initial);
+                match run(ws, &config, handler).await {
+                    Ok(ended) => tracing::debug!(?ended, "websocket connection ended"),
+                    Err(error) => tracing::debug!(%error, "websocket connection failed"),
+                }
+            });
+            Ok(accepted.response().map(|()| Body::empty()))
+        }))
+    }
+}
+
+/// The subscription the upgrade URL asks for, authorized, with the cursor it resumes after; `None`
+/// when the URL names no `topic` and the hooks refuse to pick topics.
+async fn initial<H: Hooks>(
+    hooks: &H,
+    parts: &Parts,
+) -> Result<Option<Initial>, Refusal> {
+    let query = parts.uri.query().unwrap_or("").as_bytes();
+    let selector = match hooks.topics(parts) {
+        Ok(selector) => selector,
+        Err(refusal) => {
+            return match push_http::query::query_param(query, "topic") {
+                Ok(None) => Ok(None),
+                _ => Err(refusal),
+            };
+        }
+    };
+    let from = match push_http::query::query_param(query, "from") {
+        Ok(None) => None,
+        Ok(Some(text)) => Some(
+            Cursor::parse(&text)
+                .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("from: {e}")))?,
+        ),
+        Err(e) => return Err(Refusal::new(StatusCode::BAD_REQUEST, e.to_string())),
+    };
+    let access = hooks.authorize(parts, &selector).await?;
+    Ok(Some(Initial {
+        selector,
+        access,
+        from,
+    }))
+}
+
+fn text(status: StatusCode, message: &str) -> Response<Body> {
+    push_http::head::text_response(status, message).map(Body::from)
+}
+
+impl<B: Clone, H: Clone> Clone for Endpoint<B, H> {
+    fn clone(&self) -> Self {
+        Self {
+            broker: self.broker.clone(),
+            config: self.config.clone(),
+            hooks: self.hooks.clone(),
+        }
+    }
+}
+
+impl<B, H> fmt::Debug for Endpoint<B, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B, H, ReqBody> tower_service::Service<Request<ReqBody>> for Endpoint<B, H>
+where
+    B: Broker + Clone,
+    H: Hooks,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = ResponseFuture;
+
+    /// Always ready: every connection is a task of its own.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> ResponseFuture {
+        self.answer(request)
+    }
+}
+
+/// The answer of an [`Endpoint`]: the `101`, or the refusal.
+pub struct ResponseFuture(Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>);
+
+impl ResponseFuture {
+    fn ready(response: Response<Body>) -> Self {
+        Self(Box::pin(std::future::ready(Ok(response))))
+    }
+}
+
+impl Future for ResponseFuture {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl fmt::Debug for ResponseFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
