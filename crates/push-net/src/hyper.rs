@@ -81,6 +81,9 @@ fn http1_head_limit(limits: &crate::Http2Limits) -> usize {
 /// first request) within the [handshake timeout](ServerConfig::handshake_timeout) is closed,
 /// whichever protocol the client was going to speak.
 ///
+/// Protocol upgrades are served (`serve_connection_with_upgrades`), so a service that answers
+/// `101 Switching Protocols`, such as a WebSocket endpoint, gets its connection.
+///
 /// With `graceful` (from `GracefulShutdown::watcher`), the connection takes part in that
 /// graceful shutdown (a shutdown lets its requests finish).
 ///
@@ -108,7 +111,8 @@ where
     };
     let io = TokioIo::new(StallGuard::new(stream, config.write_stall_timeout));
     let builder = http_builder(config);
-    let connection = builder.serve_connection(io, service);
+    // With upgrades, so that WebSocket endpoints (`push_ws::server::Endpoint`) work here too.
+    let connection = builder.serve_connection_with_upgrades(io, service);
     match graceful {
         Some(graceful) => {
             let watched = graceful.watch(connection.into_owned());

@@ -6,13 +6,13 @@
 //! ```
 //!
 //! It echoes text and binary messages and accepts any Origin; limits and heartbeats are the
-//! defaults of [`AcceptConfig`] and [`ConnectionConfig`].
+//! defaults of `push_ws::server::Config`.
 
 use std::task::{Context, Poll};
 
 use push_net::{Acceptor, ServerConfig, StallGuard};
 use push_ws::tungstenite::Message;
-use push_ws::{AcceptConfig, ConnectionConfig, Handler, Outbox};
+use push_ws::server::{Config, Handler, OriginPolicy, Outbox};
 
 /// Sends every data message back.
 #[derive(Debug)]
@@ -41,21 +41,20 @@ async fn main() -> std::io::Result<()> {
     let mut acceptor = Acceptor::bind(addr, &server)?;
     println!("echo server on ws://{}", acceptor.local_addr()?);
     // Conformance suites send messages up to 16 MiB.
-    let accept = AcceptConfig::default()
-        .any_origin()
-        .max_message_size(16 << 20)
-        .max_frame_size(16 << 20)
-        .handshake_timeout(server.get_handshake_timeout());
-    let run = ConnectionConfig::default();
+    let config = Config::default()
+        .with_origin_policy(OriginPolicy::Any)
+        .with_max_message_size(16 << 20)
+        .with_max_frame_size(16 << 20)
+        .with_handshake_timeout(server.get_handshake_timeout());
     loop {
         let (stream, _) = acceptor.accept().await?;
         let stream = StallGuard::new(stream, server.get_write_stall_timeout());
-        let (accept, run) = (accept.clone(), run.clone());
+        let config = config.clone();
         tokio::spawn(async move {
-            // The handshake is bounded by `AcceptConfig::handshake_timeout`.
-            match push_ws::accept(stream, &accept).await {
-                Ok((ws, _)) => {
-                    if let Err(e) = push_ws::run(ws, &run, Echo).await {
+            // The handshake is bounded by `Config::handshake_timeout`.
+            match push_ws::server::accept(stream, &config).await {
+                Ok((ws, _, _)) => {
+                    if let Err(e) = push_ws::server::run(ws, &config, Echo).await {
                         eprintln!("connection ended: {e}");
                     }
                 }

@@ -1,19 +1,21 @@
 //! The JSON push protocol over WebSocket on an in-memory broker, with a tick every second on
-//! topic `time`.
+//! topic `time`: the [`Endpoint`] served by push-net's hyper connection runner.
 //!
 //! ```text
 //! cargo run -p push-ws --example server -- 127.0.0.1:8080
 //! cargo run -p pushcat -- ws ws://127.0.0.1:8080/ --subscribe time --count 3
 //! ```
 //!
-//! Reconnect with `--from ID` (the `id` of the last event seen) to resume where you left off.
+//! Reconnect with `--from ID` (the `id` of the last event seen) to resume where you left off, or
+//! name the first subscription in the URL: `ws://127.0.0.1:8080/?topic=time`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use hyper_util::service::TowerToHyperService;
 use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
-use push_net::{Acceptor, ServerConfig, StallGuard};
-use push_ws::{AcceptConfig, ConnectionConfig};
+use push_net::{Acceptor, ServerConfig};
+use push_ws::server::{Config, Endpoint};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -53,20 +55,17 @@ async fn main() -> std::io::Result<()> {
         }
     });
 
-    let accept = AcceptConfig::default().handshake_timeout(server.get_handshake_timeout());
-    let run = ConnectionConfig::default();
+    // The Origin policy, limits and heartbeat defaults; the write-stall timeout as the server's.
+    let config = Config::default().with_write_stall_timeout(server.get_write_stall_timeout());
+    let endpoint = Endpoint::new(broker, config);
     loop {
+        // `accept` sets TCP_USER_TIMEOUT; `serve_http` bounds the handshake and guards writes.
         let (stream, peer) = acceptor.accept().await?;
-        let stream = StallGuard::new(stream, server.get_write_stall_timeout());
-        let (accept, run, broker) = (accept.clone(), run.clone(), broker.clone());
+        let service = TowerToHyperService::new(endpoint.clone());
+        let server = server.clone();
         tokio::spawn(async move {
-            // The handshake is bounded by `AcceptConfig::handshake_timeout`.
-            match push_ws::accept(stream, &accept).await {
-                Ok((ws, _)) => match push_ws::serve(ws, broker, &run).await {
-                    Ok(ended) => println!("{peer}: {ended:?}"),
-                    Err(e) => println!("{peer}: {e}"),
-                },
-                Err(e) => println!("{peer}: handshake failed: {e}"),
+            if let Err(e) = push_net::serve_http(stream, service, &server, None).await {
+                println!("{peer}: {e}");
             }
         });
     }

@@ -4,6 +4,7 @@ use core::fmt;
 use std::borrow::Cow;
 
 use bytes::Bytes;
+use http::StatusCode;
 use push_core::{Cursor, Gap, Published, Topic, WireFormat};
 use serde::{Deserialize, Serialize};
 
@@ -217,6 +218,8 @@ pub fn encode_gap(gap: &Gap) -> String {
 struct ErrorMessage<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
     message: &'a str,
 }
 
@@ -224,6 +227,17 @@ struct ErrorMessage<'a> {
 pub fn encode_error(message: &str) -> String {
     json(&ErrorMessage {
         kind: "error",
+        status: None,
+        message,
+    })
+}
+
+/// The `error` message for a subscribe the hooks refused: the [`Refusal`](push_http::Refusal)'s
+/// status (401, 403, …) and message; the connection stays up with its selection unchanged.
+pub fn encode_refusal(status: StatusCode, message: &str) -> String {
+    json(&ErrorMessage {
+        kind: "error",
+        status: Some(status.as_u16()),
         message,
     })
 }
@@ -312,6 +326,10 @@ mod tests {
             r#"{"type":"gap","reason":"overflow","resume":"1-9"}"#
         );
         assert_eq!(encode_error("a\"b"), r#"{"type":"error","message":"a\"b"}"#);
+        assert_eq!(
+            encode_refusal(StatusCode::FORBIDDEN, "no"),
+            r#"{"type":"error","status":403,"message":"no"}"#
+        );
         let topics = [Topic::new("x").unwrap()];
         assert_eq!(
             encode_subscribed(&topics, Cursor::new(1, 0)),

@@ -6,15 +6,15 @@ mod support;
 use futures_util::{SinkExt, StreamExt};
 use push_ws::tungstenite::Message;
 use push_ws::tungstenite::client::IntoClientRequest;
-use push_ws::{AcceptConfig, ConnectionConfig, Ended, Error};
+use push_ws::server::{Config, Ended, Error};
 use support::{LIMIT, frame, raw_upgrade, read_close_code, server};
 use tokio::io::AsyncWriteExt;
 use tokio::time::timeout;
 
 #[tokio::test]
 async fn cross_site_upgrades_are_refused_with_403() {
-    let accept = AcceptConfig::default().allow_origin("https://app.example");
-    let (addr, mut outcomes) = server(accept, ConnectionConfig::default(), None).await;
+    let accept = Config::default().with_allowed_origin("https://app.example");
+    let (addr, mut outcomes) = server(accept, None).await;
     let (_, head) = raw_upgrade(addr, "Origin: https://evil.example\r\n").await;
     assert!(head.starts_with("HTTP/1.1 403"), "{head}");
     let outcome = timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap();
@@ -32,8 +32,8 @@ async fn cross_site_upgrades_are_refused_with_403() {
 
 #[tokio::test]
 async fn subprotocol_is_negotiated_in_server_order() {
-    let accept = AcceptConfig::default().protocols(["push.v2", "push.v1"]);
-    let (addr, _outcomes) = server(accept, ConnectionConfig::default(), None).await;
+    let accept = Config::default().with_protocols(["push.v2", "push.v1"]);
+    let (addr, _outcomes) = server(accept, None).await;
     let (_, head) = raw_upgrade(addr, "Sec-WebSocket-Protocol: chat, push.v1, push.v2\r\n").await;
     assert!(
         head.to_ascii_lowercase()
@@ -47,10 +47,10 @@ async fn subprotocol_is_negotiated_in_server_order() {
         "{head}"
     );
 
-    let strict = AcceptConfig::default()
-        .protocols(["push.v1"])
-        .require_protocol(true);
-    let (addr, _outcomes) = server(strict, ConnectionConfig::default(), None).await;
+    let strict = Config::default()
+        .with_protocols(["push.v1"])
+        .with_require_protocol(true);
+    let (addr, _outcomes) = server(strict, None).await;
     let (_, head) = raw_upgrade(addr, "Sec-WebSocket-Protocol: chat\r\n").await;
     assert!(head.starts_with("HTTP/1.1 400"), "{head}");
 }
@@ -58,7 +58,7 @@ async fn subprotocol_is_negotiated_in_server_order() {
 #[tokio::test]
 async fn echo_round_trips_text_and_binary_with_tokio_tungstenite() {
     let (addr, mut outcomes) =
-        server(AcceptConfig::default(), ConnectionConfig::default(), None).await;
+        server(Config::default(), None).await;
     let request = format!("ws://{addr}/").into_client_request().unwrap();
     let (mut client, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     client.send(Message::text("héllo")).await.unwrap();
@@ -81,10 +81,10 @@ async fn echo_round_trips_text_and_binary_with_tokio_tungstenite() {
 
 #[tokio::test]
 async fn bad_input_closes_with_the_right_code() {
-    let accept = AcceptConfig::default()
-        .max_message_size(1000)
-        .max_frame_size(500);
-    let (addr, mut outcomes) = server(accept, ConnectionConfig::default(), None).await;
+    let accept = Config::default()
+        .with_max_message_size(1000)
+        .with_max_frame_size(500);
+    let (addr, mut outcomes) = server(accept, None).await;
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("frame over the limit", frame(0x81, &[b'a'; 600]), 1009),
         (
@@ -128,7 +128,7 @@ async fn bad_input_closes_with_the_right_code() {
 /// closes, and what `accept` reported.
 async fn answer_to(request: &[u8]) -> (String, Result<Ended, Error>) {
     let (addr, mut outcomes) =
-        server(AcceptConfig::default(), ConnectionConfig::default(), None).await;
+        server(Config::default(), None).await;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     // The server may answer and close before all of a long request is written.
     let _ = stream.write_all(request).await;
@@ -145,7 +145,7 @@ async fn answer_to(request: &[u8]) -> (String, Result<Ended, Error>) {
 async fn every_request_that_is_not_an_upgrade_gets_an_http_answer() {
     let huge = [
         &b"GET / HTTP/1.1\r\nX: "[..],
-        &vec![b'a'; push_ws::MAX_REQUEST_HEAD],
+        &vec![b'a'; push_ws::server::MAX_REQUEST_HEAD],
         b"\r\n\r\n",
     ]
     .concat();
@@ -184,7 +184,7 @@ async fn every_request_that_is_not_an_upgrade_gets_an_http_answer() {
 #[tokio::test]
 async fn a_frame_sent_with_the_request_is_not_lost() {
     let (addr, _outcomes) =
-        server(AcceptConfig::default(), ConnectionConfig::default(), None).await;
+        server(Config::default(), None).await;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\

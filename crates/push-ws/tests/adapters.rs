@@ -1,4 +1,4 @@
-//! The hyper 1.x upgrade and RFC 8441 WebSocket over HTTP/2, in-process over loopback.
+//! RFC 8441 WebSocket over HTTP/2 on an `h2` server connection, in-process over loopback.
 
 mod support;
 
@@ -6,85 +6,17 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
-use push_ws::h2::H2Stream;
+use push_ws::server::h2::H2Stream;
 use push_ws::tungstenite::Message;
 use push_ws::tungstenite::protocol::Role;
-use push_ws::{AcceptConfig, ConnectionConfig, Ended, Error};
-use support::{Echo, LIMIT, raw_upgrade};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use push_ws::server::{Config, Ended, Error, Open};
+use support::LIMIT;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tokio_tungstenite::WebSocketStream;
-
-async fn hyper_server(config: AcceptConfig) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                return;
-            };
-            let config = config.clone();
-            let service = service_fn(move |req: hyper::Request<Incoming>| {
-                let response = match push_ws::hyper::upgrade(req, &config) {
-                    Ok((response, upgrading)) => {
-                        tokio::spawn(async move {
-                            let ws = upgrading.await.unwrap();
-                            push_ws::run(ws, &ConnectionConfig::default(), Echo).await
-                        });
-                        response.map(|()| Full::<Bytes>::default())
-                    }
-                    Err(refusal) => refusal.response().map(|b| Full::new(Bytes::from(b))),
-                };
-                async move { Ok::<_, hyper::Error>(response) }
-            });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .with_upgrades(),
-            );
-        }
-    });
-    addr
-}
-
-#[tokio::test]
-async fn hyper_upgrade_echoes_and_applies_the_origin_policy() {
-    let addr = hyper_server(AcceptConfig::default()).await;
-    let (mut client, response) = tokio_tungstenite::connect_async(format!("ws://{addr}/"))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 101);
-    client.send(Message::text("over hyper")).await.unwrap();
-    let echoed = timeout(LIMIT, client.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(echoed, Message::text("over hyper"));
-    client.close(None).await.unwrap();
-
-    let (_, head) = raw_upgrade(addr, "Origin: https://evil.example\r\n").await;
-    assert!(head.starts_with("HTTP/1.1 403"), "{head}");
-    // Not an upgrade: the refusal is an ordinary HTTP answer.
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut head = [0u8; 12];
-    timeout(LIMIT, tcp.read_exact(&mut head))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(&head, b"HTTP/1.1 400");
-}
 
 /// An h2 server with the extended CONNECT protocol that serves the push protocol.
 async fn h2_server(
@@ -103,9 +35,11 @@ async fn h2_server(
         while let Some(Ok((request, respond))) = connection.accept().await {
             let (broker, tx) = (broker.clone(), tx.clone());
             tokio::spawn(async move {
-                let config = AcceptConfig::default();
-                let outcome = match push_ws::h2::accept(request, respond, &config).await {
-                    Ok((ws, _)) => push_ws::serve(ws, broker, &ConnectionConfig::default()).await,
+                let config = Config::default();
+                let outcome = match push_ws::server::h2::accept(request, respond, &config).await {
+                    Ok((ws, _, request)) => {
+                        push_ws::server::drive(ws, request, broker, Open, &config).await
+                    }
                     Err(e) => Err(e),
                 };
                 let _ = tx.send(outcome);
@@ -185,41 +119,4 @@ async fn websocket_over_http2_extended_connect() {
         ws.close(None).await.unwrap();
         support::expect_client_close(&mut ws, &mut outcomes).await;
     }
-}
-
-#[tokio::test]
-async fn hyper_upgrade_inside_an_axum_handler() {
-    use axum::body::Body;
-    use axum::extract::Request;
-    use axum::response::Response;
-
-    async fn ws(request: Request) -> Response {
-        let config = AcceptConfig::default();
-        match push_ws::hyper::upgrade(request, &config) {
-            Ok((response, upgrading)) => {
-                tokio::spawn(async move {
-                    let ws = upgrading.await?;
-                    push_ws::run(ws, &ConnectionConfig::default(), Echo).await
-                });
-                response.map(|()| Body::empty())
-            }
-            Err(refusal) => refusal.response().map(Body::from),
-        }
-    }
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = axum::Router::new().route("/ws", axum::routing::get(ws));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let (mut client, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
-        .await
-        .unwrap();
-    client.send(Message::binary(vec![1u8, 2, 3])).await.unwrap();
-    let echoed = timeout(LIMIT, client.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(echoed, Message::binary(vec![1u8, 2, 3]));
-    client.close(None).await.unwrap();
 }

@@ -3,17 +3,17 @@
 
 mod support;
 
-use push_ws::{AcceptConfig, ConnectionConfig, Error};
+use push_ws::server::{Config, Error};
 use support::{LIMIT, frame, raw_upgrade, read_close_code, server};
 use tokio::io::AsyncWriteExt;
 use tokio::time::timeout;
 
 #[tokio::test]
 async fn unfinished_messages_of_all_connections_share_one_budget() {
-    let accept = AcceptConfig::default()
-        .partial_message_budget(100_000)
-        .partial_message_share(0);
-    let (addr, mut outcomes) = server(accept.clone(), ConnectionConfig::default(), None).await;
+    let accept = Config::default()
+        .with_partial_message_budget(100_000)
+        .with_partial_message_share(0);
+    let (addr, mut outcomes) = server(accept.clone(), None).await;
     // Three clients each start a message of 40,000 bytes and leave it unfinished: two fit.
     let mut clients = Vec::new();
     for held in [40_000, 80_000] {
@@ -24,7 +24,7 @@ async fn unfinished_messages_of_all_connections_share_one_budget() {
         // Wait until the server has read the payload (the order is the test's, not the
         // scheduler's).
         timeout(LIMIT, async {
-            while accept.partial_message_bytes().0 < held {
+            while accept.partial_message_bytes() < held {
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             }
         })
@@ -48,10 +48,11 @@ async fn unfinished_messages_of_all_connections_share_one_budget() {
     assert_eq!(echo, 40_001);
     // Closing the second releases its bytes too: the whole budget is free again.
     drop(clients);
-    while accept.partial_message_bytes().0 != 0 {
+    while accept.partial_message_bytes() != 0 {
         timeout(LIMIT, outcomes.recv()).await.unwrap().unwrap().ok();
     }
-    assert_eq!(accept.partial_message_bytes(), (0, 100_000));
+    assert_eq!(accept.partial_message_bytes(), 0);
+    assert_eq!(accept.partial_message_budget(), 100_000);
 }
 
 /// The start of an unfinished binary frame declaring `len` payload bytes (over 65,535): its
@@ -67,8 +68,8 @@ fn start_of(len: usize, sent: usize) -> Vec<u8> {
 /// next frame, even a pong, was closed with 1009.
 #[tokio::test]
 async fn headers_declaring_large_frames_cannot_close_other_connections() {
-    let accept = AcceptConfig::default().partial_message_budget(4 * ((256 << 10) + 14));
-    let (addr, _outcomes) = server(accept.clone(), ConnectionConfig::default(), None).await;
+    let accept = Config::default().with_partial_message_budget(4 * ((256 << 10) + 14));
+    let (addr, _outcomes) = server(accept.clone(), None).await;
     // Each attacker declares the largest frame and sends one byte past its share: before the
     // fix that reserved the whole frame (four spent the pool); now it charges one byte.
     let mut attackers = Vec::new();
@@ -80,7 +81,7 @@ async fn headers_declaring_large_frames_cannot_close_other_connections() {
             .unwrap();
         attackers.push(stream);
         timeout(LIMIT, async {
-            while accept.partial_message_bytes().0 < n {
+            while accept.partial_message_bytes() < n {
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             }
         })
@@ -97,17 +98,17 @@ async fn headers_declaring_large_frames_cannot_close_other_connections() {
 /// A spent pool closes only the connections that hold more than their share.
 #[tokio::test]
 async fn a_spent_pool_closes_only_connections_over_their_share() {
-    let accept = AcceptConfig::default()
-        .partial_message_budget(100_000)
-        .partial_message_share(8 << 10);
-    let (addr, _outcomes) = server(accept.clone(), ConnectionConfig::default(), None).await;
+    let accept = Config::default()
+        .with_partial_message_budget(100_000)
+        .with_partial_message_share(8 << 10);
+    let (addr, _outcomes) = server(accept.clone(), None).await;
     // One client spends the whole pool: 100,000 bytes beyond its share.
     let (mut hog, _) = raw_upgrade(addr, "").await;
     hog.write_all(&start_of(200_000, (8 << 10) + 100_000))
         .await
         .unwrap();
     timeout(LIMIT, async {
-        while accept.partial_message_bytes().0 < 100_000 {
+        while accept.partial_message_bytes() < 100_000 {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     })
@@ -128,7 +129,7 @@ async fn a_spent_pool_closes_only_connections_over_their_share() {
     let echo = timeout(LIMIT, read_message_len(&mut good)).await.unwrap();
     assert_eq!(echo, 8 << 10);
     assert_eq!(
-        accept.partial_message_bytes().0,
+        accept.partial_message_bytes(),
         100_000,
         "the hog is untouched"
     );
@@ -136,8 +137,8 @@ async fn a_spent_pool_closes_only_connections_over_their_share() {
 
 #[tokio::test]
 async fn endless_empty_continuation_frames_close_with_1008() {
-    let accept = AcceptConfig::default().max_frames_per_message(16);
-    let (addr, mut outcomes) = server(accept, ConnectionConfig::default(), None).await;
+    let accept = Config::default().with_max_frames_per_message(16);
+    let (addr, mut outcomes) = server(accept, None).await;
     let (mut stream, _) = raw_upgrade(addr, "").await;
     let mut flood = frame(0x01, b"");
     for _ in 0..1000 {

@@ -1,19 +1,19 @@
-//! `accept` bounds the whole handshake by `AcceptConfig::handshake_timeout` (push-net's
+//! `accept` bounds the whole handshake by `Config::handshake_timeout` (push-net's
 //! shared setting), so a caller that forgets a timeout is still safe. Paused clock.
 
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use push_ws::{AcceptConfig, Error};
+use push_ws::server::{Config, Error};
 use tokio::io::AsyncWriteExt;
 
 const HEAD: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
 
 /// Runs `accept` against a peer that sends `HEAD` one byte every 5 s; the error and when it came.
-async fn slow_loris(config: AcceptConfig) -> (Error, Duration) {
+async fn slow_loris(config: Config) -> (Error, Duration) {
     let (server, mut client) = tokio::io::duplex(1024);
     let started = tokio::time::Instant::now();
-    let accept = tokio::spawn(async move { push_ws::accept(server, &config).await.map(|_| ()) });
+    let accept = tokio::spawn(async move { push_ws::server::accept(server, &config).await.map(|_| ()) });
     tokio::spawn(async move {
         for byte in HEAD {
             if client.write_all(&[*byte]).await.is_err() {
@@ -35,7 +35,7 @@ async fn slow_loris(config: AcceptConfig) -> (Error, Duration) {
 
 #[tokio::test(start_paused = true)]
 async fn a_slow_upgrade_request_times_out_at_the_default() {
-    let (error, elapsed) = slow_loris(AcceptConfig::default()).await;
+    let (error, elapsed) = slow_loris(Config::default()).await;
     assert!(
         matches!(&error, Error::Io(e) if e.kind() == ErrorKind::TimedOut),
         "{error:?}"
@@ -48,7 +48,7 @@ async fn a_slow_upgrade_request_times_out_at_the_default() {
 
 #[tokio::test(start_paused = true)]
 async fn the_deadline_is_the_configured_one() {
-    let config = AcceptConfig::default().handshake_timeout(Duration::from_secs(3));
+    let config = Config::default().with_handshake_timeout(Duration::from_secs(3));
     let (error, elapsed) = slow_loris(config).await;
     assert!(matches!(&error, Error::Io(e) if e.kind() == ErrorKind::TimedOut));
     assert_eq!(elapsed, Duration::from_secs(3));

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
-use push_ws::{AcceptConfig, ConnectionConfig};
+use push_ws::server::Config;
 use serde_json::Value;
 use support::server;
 
@@ -87,8 +87,8 @@ asyncio.run(asyncio.wait_for(main(sys.argv[1]), 20))
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_websockets_against_the_echo_server() {
     let python = python_websockets();
-    let accept = AcceptConfig::default().allow_origin("https://app.example");
-    let (addr, _outcomes) = server(accept, ConnectionConfig::default(), None).await;
+    let accept = Config::default().with_allowed_origin("https://app.example");
+    let (addr, _outcomes) = server(accept, None).await;
     let url = format!("ws://{addr}/");
     let lines = tokio::task::spawn_blocking(move || run_python(&python, ECHO_CLIENT, &[url]))
         .await
@@ -133,8 +133,7 @@ async fn python_websockets_resumes_with_a_cursor() {
         .publish_now(&topic, Event::new(vec![1u8, 0xff]))
         .unwrap();
     let (addr, _outcomes) = server(
-        AcceptConfig::default(),
-        ConnectionConfig::default(),
+        Config::default(),
         Some(broker),
     )
     .await;

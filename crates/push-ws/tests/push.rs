@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use push_broker::{Config, MemoryBroker, Overflow};
+use push_broker::{Config as BrokerConfig, MemoryBroker, Overflow};
 use push_core::{Event, Topic};
 use push_ws::tungstenite::Message;
-use push_ws::{AcceptConfig, ConnectionConfig, Ended, Error};
+use push_ws::server::{Config, Ended, Error};
 use serde_json::{Value, json};
 use support::{LIMIT, raw_upgrade, server};
 use tokio::net::TcpStream;
@@ -53,8 +53,7 @@ fn publish(broker: &MemoryBroker, topic: &str, data: &str) -> String {
 
 async fn push_server(broker: &MemoryBroker) -> SocketAddr {
     let (addr, _) = server(
-        AcceptConfig::default(),
-        ConnectionConfig::default(),
+        Config::default(),
         Some(broker.clone()),
     )
     .await;
@@ -166,7 +165,7 @@ async fn one_cursor_resumes_across_reconnects() {
 
 #[tokio::test]
 async fn a_burst_larger_than_the_write_budget_is_delivered_whole() {
-    let broker = MemoryBroker::new(Config::default().queue_count(1000).history_count(1000));
+    let broker = MemoryBroker::new(BrokerConfig::default().queue_count(1000).history_count(1000));
     let addr = push_server(&broker).await;
     let mut client = connect(addr).await;
     send(&mut client, json!({"type": "subscribe", "topics": ["a"]})).await;
@@ -207,12 +206,12 @@ async fn a_lagging_client_gets_a_gap_or_a_close() {
         (Overflow::Close, Some(1013u16), None),
         (Overflow::Close, Some(1008), Some(1008)),
     ] {
-        let broker = MemoryBroker::new(Config::default().queue_count(4).overflow(policy));
+        let broker = MemoryBroker::new(BrokerConfig::default().queue_count(4).overflow(policy));
         let run = match configured {
-            Some(code) => ConnectionConfig::default().overflow_close_code(code),
-            None => ConnectionConfig::default(),
+            Some(code) => Config::default().with_overflow_close_code(code),
+            None => Config::default(),
         };
-        let (addr, mut outcomes) = server(AcceptConfig::default(), run, Some(broker.clone())).await;
+        let (addr, mut outcomes) = server(run, Some(broker.clone())).await;
         let mut client = connect(addr).await;
         send(&mut client, json!({"type": "subscribe", "topics": ["a"]})).await;
         recv_json(&mut client).await;
@@ -254,8 +253,7 @@ async fn a_lagging_client_gets_a_gap_or_a_close() {
 async fn close_handshakes_complete_from_either_side_after_split() {
     let broker = MemoryBroker::default();
     let (addr, mut outcomes) = server(
-        AcceptConfig::default(),
-        ConnectionConfig::default(),
+        Config::default(),
         Some(broker.clone()),
     )
     .await;
@@ -293,10 +291,10 @@ async fn close_handshakes_complete_from_either_side_after_split() {
 
 #[tokio::test]
 async fn a_silent_peer_is_closed_as_dead() {
-    let run = ConnectionConfig::default()
-        .ping_interval(Duration::from_millis(20))
-        .pong_timeout(Duration::from_millis(50));
-    let (addr, mut outcomes) = server(AcceptConfig::default(), run, None).await;
+    let run = Config::default()
+        .with_ping_interval(Duration::from_millis(20))
+        .with_pong_timeout(Duration::from_millis(50));
+    let (addr, mut outcomes) = server(run, None).await;
     // A raw client that never reads nor answers pings.
     let (_stream, head) = raw_upgrade(addr, "").await;
     assert!(head.starts_with("HTTP/1.1 101"));
@@ -306,10 +304,10 @@ async fn a_silent_peer_is_closed_as_dead() {
     // A tungstenite client answers pings (while it reads), so it stays up across many of them
     // (with a pong timeout no loaded machine can miss). The next ping follows the pong by the
     // interval, not the pong deadline: otherwise the second ping would come after an hour.
-    let run = ConnectionConfig::default()
-        .ping_interval(Duration::from_millis(20))
-        .pong_timeout(Duration::from_secs(3600));
-    let (addr, _outcomes) = server(AcceptConfig::default(), run, None).await;
+    let run = Config::default()
+        .with_ping_interval(Duration::from_millis(20))
+        .with_pong_timeout(Duration::from_secs(3600));
+    let (addr, _outcomes) = server(run, None).await;
     let mut client = connect(addr).await;
     for _ in 0..3 {
         assert!(matches!(recv(&mut client).await, Message::Ping(_)));
@@ -325,8 +323,8 @@ async fn a_silent_peer_is_closed_as_dead() {
 #[tokio::test]
 async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout() {
     let broker = MemoryBroker::default();
-    let run = ConnectionConfig::default().close_timeout(Duration::from_millis(50));
-    let (addr, mut outcomes) = server(AcceptConfig::default(), run, Some(broker.clone())).await;
+    let run = Config::default().with_close_timeout(Duration::from_millis(50));
+    let (addr, mut outcomes) = server(run, Some(broker.clone())).await;
     let (mut stream, head) = raw_upgrade(addr, "").await;
     assert!(head.starts_with("HTTP/1.1 101"));
     let subscribe = br#"{"type":"subscribe","topics":["a"]}"#;
@@ -346,15 +344,15 @@ async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout(
 #[tokio::test]
 async fn a_client_that_stops_reading_never_blocks_the_publisher() {
     for policy in [Overflow::DropBacklog, Overflow::Close] {
-        let broker = MemoryBroker::new(Config::default().queue_count(16).overflow(policy));
+        let broker = MemoryBroker::new(BrokerConfig::default().queue_count(16).overflow(policy));
         let run = match policy {
             // A client that reads nothing answers no ping either: the heartbeat ends it.
-            Overflow::Close => ConnectionConfig::default()
-                .ping_interval(Duration::from_millis(50))
-                .pong_timeout(Duration::from_millis(100)),
-            _ => ConnectionConfig::default(),
+            Overflow::Close => Config::default()
+                .with_ping_interval(Duration::from_millis(50))
+                .with_pong_timeout(Duration::from_millis(100)),
+            _ => Config::default(),
         };
-        let (addr, mut outcomes) = server(AcceptConfig::default(), run, Some(broker.clone())).await;
+        let (addr, mut outcomes) = server(run, Some(broker.clone())).await;
         let mut client = connect(addr).await;
         send(&mut client, json!({"type": "subscribe", "topics": ["big"]})).await;
         recv_json(&mut client).await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use push_ws::tungstenite::Message;
-use push_ws::{ConnectionConfig, Ended, Error};
+use push_ws::server::{Config, Ended, Error};
 use support::{Echo, pair};
 use tokio::time::Instant;
 
@@ -16,7 +16,7 @@ use tokio::time::Instant;
 async fn a_silent_peer_is_dead_after_ping_interval_plus_pong_timeout() {
     let (server, _client) = pair().await;
     let started = Instant::now();
-    let outcome = push_ws::run(server, &ConnectionConfig::default(), Echo).await;
+    let outcome = push_ws::server::run(server, &Config::default(), Echo).await;
     assert!(matches!(outcome, Err(Error::DeadPeer)), "{outcome:?}");
     assert_eq!(started.elapsed(), Duration::from_secs(50));
 }
@@ -25,7 +25,7 @@ async fn a_silent_peer_is_dead_after_ping_interval_plus_pong_timeout() {
 async fn a_reading_peer_is_pinged_every_interval_and_stays_up() {
     let (server, mut client) = pair().await;
     let run =
-        tokio::spawn(async move { push_ws::run(server, &ConnectionConfig::default(), Echo).await });
+        tokio::spawn(async move { push_ws::server::run(server, &Config::default(), Echo).await });
     let started = Instant::now();
     let mut pings = 0;
     while pings < 10 {
@@ -57,7 +57,7 @@ async fn replies_stop_the_reading_when_the_peer_does_not_read() {
     let (server, client) = pair().await;
     let (mut sink, mut stream) = client.split();
     let run =
-        tokio::spawn(async move { push_ws::run(server, &ConnectionConfig::default(), Echo).await });
+        tokio::spawn(async move { push_ws::server::run(server, &Config::default(), Echo).await });
     let send = tokio::spawn(async move {
         for i in 0..1000 {
             if sink

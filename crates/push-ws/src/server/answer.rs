@@ -159,8 +159,6 @@ impl Config {
     }
 }
 
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,7 +49,7 @@ where
         ws,
         handler,
         heartbeat: Heartbeat::new(now, config.ping_interval(), config.pong_timeout()),
-        timer: Box::pin(tokio::time::sleep(config.ping_interval)),
+        timer: Box::pin(tokio::time::sleep(config.ping_interval())),
         close_timeout: config.close_timeout(),
         outbox: Outbox::default(),
         pending: None,

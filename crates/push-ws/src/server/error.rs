@@ -1,7 +1,6 @@
 //! The errors of the server role, and how a connection ended.
 
 use http::StatusCode;
-use push_http::HttpStatus as _;
 use tokio_tungstenite::tungstenite;
 
 /// What went wrong while accepting or running a server-side WebSocket connection.

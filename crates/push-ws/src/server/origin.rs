@@ -19,7 +19,7 @@ use http::header::{self, HeaderMap};
 ///
 /// ```
 /// use http::Request;
-/// use push_ws::OriginPolicy;
+/// use push_ws::server::OriginPolicy;
 ///
 /// let policy = OriginPolicy::default().allow("https://app.example.com");
 /// let req = |origin: &str| {

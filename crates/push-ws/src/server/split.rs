@@ -35,7 +35,7 @@ use super::{Ended, Error};
 /// # async fn demo(ws: push_ws::WebSocketStream<tokio::net::TcpStream>) {
 /// use push_ws::tungstenite::Message;
 ///
-/// let (sender, mut receiver, connection) = push_ws::split(ws, &Default::default(), 32);
+/// let (sender, mut receiver, connection) = push_ws::server::split(ws, &Default::default(), 32);
 /// let task = tokio::spawn(connection);
 /// sender.send(Message::text("hello")).await.ok();
 /// while let Some(message) = receiver.recv().await {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use push_broker::MemoryBroker;
 use push_ws::tungstenite::Message;
-use push_ws::{AcceptConfig, ConnectionConfig, Ended, Error, Handler, Outbox};
+use push_ws::server::{Config, Ended, Error, Handler, Open, Outbox};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -80,8 +80,7 @@ pub async fn expect_client_close<S, E>(
 /// Serves connections on loopback: echo when `broker` is `None`, the push protocol otherwise.
 /// Each connection's outcome (or handshake error) is sent on the returned channel.
 pub async fn server(
-    accept: AcceptConfig,
-    run: ConnectionConfig,
+    config: Config,
     broker: Option<MemoryBroker>,
 ) -> (SocketAddr, mpsc::UnboundedReceiver<Outcome>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -92,13 +91,12 @@ pub async fn server(
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
-            let (accept, run, broker, tx) =
-                (accept.clone(), run.clone(), broker.clone(), tx.clone());
+            let (config, broker, tx) = (config.clone(), broker.clone(), tx.clone());
             tokio::spawn(async move {
-                let outcome = match push_ws::accept(stream, &accept).await {
-                    Ok((ws, _)) => match broker {
-                        Some(b) => push_ws::serve(ws, b, &run).await,
-                        None => push_ws::run(ws, &run, Echo).await,
+                let outcome = match push_ws::server::accept(stream, &config).await {
+                    Ok((ws, _, request)) => match broker {
+                        Some(b) => push_ws::server::drive(ws, request, b, Open, &config).await,
+                        None => push_ws::server::run(ws, &config, Echo).await,
                     },
                     Err(e) => Err(e),
                 };
