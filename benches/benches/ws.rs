@@ -32,7 +32,7 @@ use futures_util::{SinkExt, StreamExt};
 use push_broker::{Config, MemoryBroker};
 use push_core::{Event, Topic};
 use push_ws::tungstenite::{Message, Utf8Bytes};
-use push_ws::{AcceptConfig, ConnectionConfig, Handler, Outbox};
+use push_ws::server::{Config as WsConfig, Handler, Open, Outbox};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio::sync::broadcast;
@@ -88,10 +88,11 @@ fn push_ws_push(rt: &Runtime, iters: u64) -> Duration {
         let server_broker = broker.clone();
         let server = tokio::spawn(async move {
             let tcp = accept(&listener).await;
-            let (ws, _) = push_ws::accept(tcp, &AcceptConfig::default())
+            let config = WsConfig::default();
+            let (ws, _, request) = push_ws::server::accept(tcp, &config)
                 .await
                 .expect("handshake");
-            push_ws::serve(ws, server_broker, &ConnectionConfig::default()).await
+            push_ws::server::drive(ws, request, server_broker, Open, &config).await
         });
         let mut client = connect(addr).await;
         let subscribe = r#"{"type":"subscribe","topics":["bench"]}"#;
@@ -192,10 +193,11 @@ fn push_ws_echo(rt: &Runtime, iters: u64) -> Duration {
         let (listener, addr) = listener().await;
         let server = tokio::spawn(async move {
             let tcp = accept(&listener).await;
-            let (ws, _) = push_ws::accept(tcp, &AcceptConfig::default())
+            let config = WsConfig::default();
+            let (ws, _, _) = push_ws::server::accept(tcp, &config)
                 .await
                 .expect("handshake");
-            push_ws::run(ws, &ConnectionConfig::default(), Echo).await
+            push_ws::server::run(ws, &config, Echo).await
         });
         let mut client = connect(addr).await;
         let elapsed = round_trips(&mut client, iters).await;

@@ -19,7 +19,7 @@ use futures_util::{SinkExt, StreamExt};
 use push_broker::MemoryBroker;
 use push_ws::tungstenite::Message;
 use push_ws::tungstenite::protocol::WebSocketConfig;
-use push_ws::{AcceptConfig, ConnectionConfig};
+use push_ws::server::{Config as WsConfig, Open};
 use tokio::net::TcpListener;
 
 const CONNECTIONS: usize = 10_000;
@@ -81,25 +81,21 @@ fn server(variant: &str) -> ExitCode {
         let broker = MemoryBroker::default();
         let counter = Arc::clone(&established);
         tokio::spawn(async move {
-            let accept = AcceptConfig::default();
-            let run = ConnectionConfig::default();
+            let config = WsConfig::default();
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
-                let (accept, run, broker, counter) = (
-                    accept.clone(),
-                    run.clone(),
-                    broker.clone(),
-                    Arc::clone(&counter),
-                );
+                let (config, broker, counter) =
+                    (config.clone(), broker.clone(), Arc::clone(&counter));
                 tokio::spawn(async move {
                     if push {
-                        let Ok((ws, _)) = push_ws::accept(tcp, &accept).await else {
+                        let Ok((ws, _, request)) = push_ws::server::accept(tcp, &config).await
+                        else {
                             return;
                         };
                         counter.fetch_add(1, Ordering::Release);
-                        let _ = push_ws::serve(ws, broker, &run).await;
+                        let _ = push_ws::server::drive(ws, request, broker, Open, &config).await;
                     } else {
                         let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
                             return;

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
-use push_ws::{AcceptConfig, ConnectionConfig};
+use push_ws::server::{Config, Open};
 
 mod support;
 
@@ -17,15 +17,16 @@ async fn serve(broker: MemoryBroker, tls: Option<push_test_support::TlsAcceptor>
             let (tcp, _) = listener.accept().await.unwrap();
             let (broker, tls) = (broker.clone(), tls.clone());
             tokio::spawn(async move {
-                let (accept, run) = (AcceptConfig::default(), ConnectionConfig::default());
+                let config = Config::default();
                 let outcome = match tls {
                     Some(tls) => {
-                        let (ws, _) = push_ws::accept(tls.accept(tcp).await?, &accept).await?;
-                        push_ws::serve(ws, broker, &run).await
+                        let (ws, _, request) =
+                            push_ws::server::accept(tls.accept(tcp).await?, &config).await?;
+                        push_ws::server::drive(ws, request, broker, Open, &config).await
                     }
                     None => {
-                        let (ws, _) = push_ws::accept(tcp, &accept).await?;
-                        push_ws::serve(ws, broker, &run).await
+                        let (ws, _, request) = push_ws::server::accept(tcp, &config).await?;
+                        push_ws::server::drive(ws, request, broker, Open, &config).await
                     }
                 };
                 outcome.map_err(Box::<dyn std::error::Error + Send + Sync>::from)
