@@ -13,10 +13,10 @@ use crate::{CacheDigest, PushConfig, PushContext, PushRequest};
 pub fn link_policy(data: &[u8]) {
     let (knobs, value) = data.split_first().map_or((0, data), |(k, rest)| (*k, rest));
     let config = PushConfig::new(Scheme::HTTPS)
-        .max_per_page(usize::from(knobs & 7))
-        .max_concurrent(usize::from((knobs >> 3) & 3) + 1)
-        .max_bytes_per_page(u64::from(knobs) * 64)
-        .diary_capacity(usize::from(knobs >> 5) * 4);
+        .with_max_per_page(usize::from(knobs & 7))
+        .with_max_concurrent(usize::from((knobs >> 3) & 3) + 1)
+        .with_max_bytes_per_page(u64::from(knobs) * 64)
+        .with_diary_capacity(usize::from(knobs >> 5) * 4);
     let parent = Request::get("https://example.com/dir/page.html")
         .body(())
         .unwrap_or_default();

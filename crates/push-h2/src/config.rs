@@ -7,7 +7,7 @@ use http::HeaderName;
 use http::header::{ACCEPT_ENCODING, ACCEPT_LANGUAGE, USER_AGENT};
 use http::uri::{Authority, Scheme};
 
-/// How a server pushes: which authorities it is authoritative for, which request headers a
+/// How a server pushes (builder setters `with_x`, getters `x()`): which authorities it is authoritative for, which request headers a
 /// pushed request inherits from its parent, and the limits per page, per connection and in bytes.
 ///
 /// The defaults follow what nghttpx, h2o and Apache ship: at most 8 pushes and 1 MiB per page, 100
@@ -54,7 +54,7 @@ impl PushConfig {
     /// authority must be in the list (compared case-insensitively, a port that is the scheme's
     /// default being the same as none). An authority with userinfo (`user@host`) never matches
     /// and is left out.
-    pub fn authorities(mut self, authorities: impl IntoIterator<Item = Authority>) -> Self {
+    pub fn with_authorities(mut self, authorities: impl IntoIterator<Item = Authority>) -> Self {
         let scheme = &self.scheme;
         self.authorities = authorities
             .into_iter()
@@ -65,54 +65,54 @@ impl PushConfig {
 
     /// The request headers a pushed request copies from its parent (default: `accept-encoding`,
     /// `accept-language`, `user-agent`). Connection-specific and body headers are never copied.
-    pub fn copy_headers(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
+    pub fn with_copy_headers(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
         self.copy_headers = names.into_iter().collect();
         self
     }
 
     /// Copy the parent's `cookie` headers into pushed requests (off by default: a pushed response
     /// that depends on cookies is rarely cacheable).
-    pub fn copy_cookies(mut self, yes: bool) -> Self {
+    pub fn with_copy_cookies(mut self, yes: bool) -> Self {
         self.copy_cookies = yes;
         self
     }
 
     /// At most `count` pushes per parent stream (page).
-    pub fn max_per_page(mut self, count: usize) -> Self {
+    pub fn with_max_per_page(mut self, count: usize) -> Self {
         self.max_per_page = count;
         self
     }
 
     /// At most `count` pushes over the whole connection.
-    pub fn max_per_connection(mut self, count: usize) -> Self {
+    pub fn with_max_per_connection(mut self, count: usize) -> Self {
         self.max_per_connection = count;
         self
     }
 
     /// At most `bytes` of pushed bodies per parent stream (page), counted from the sizes the caller
     /// declares when pushing.
-    pub fn max_bytes_per_page(mut self, bytes: u64) -> Self {
+    pub fn with_max_bytes_per_page(mut self, bytes: u64) -> Self {
         self.max_bytes_per_page = bytes;
         self
     }
 
     /// At most `count` pushed streams in flight at once; the client's
     /// `SETTINGS_MAX_CONCURRENT_STREAMS`, once observed, lowers it further.
-    pub fn max_concurrent(mut self, count: usize) -> Self {
+    pub fn with_max_concurrent(mut self, count: usize) -> Self {
         self.max_concurrent = count;
         self
     }
 
     /// How many (path, ETag) entries the per-connection push diary remembers (default 256, as in
     /// Apache's `H2PushDiarySize`). The oldest entry is forgotten first.
-    pub fn diary_capacity(mut self, entries: usize) -> Self {
+    pub fn with_diary_capacity(mut self, entries: usize) -> Self {
         self.diary_capacity = entries;
         self
     }
 
     /// The largest DATA chunk a pushed body is cut into while watching for the client's reset
     /// (default 16 KiB). Smaller chunks stop a cancelled body sooner.
-    pub fn max_chunk(mut self, bytes: usize) -> Self {
+    pub fn with_max_chunk(mut self, bytes: usize) -> Self {
         self.max_chunk = bytes.max(1);
         self
     }
@@ -124,7 +124,7 @@ impl PushConfig {
     /// the send fails with [`Error::Stalled`](crate::Error::Stalled). A client that never
     /// opens its window would otherwise hold the stream, and the server's buffered bytes, for
     /// the connection's whole life.
-    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_stall_timeout(mut self, timeout: Duration) -> Self {
         self.stall_timeout = timeout;
         self
     }
@@ -132,6 +132,56 @@ impl PushConfig {
     /// The connection's scheme.
     pub fn scheme(&self) -> &Scheme {
         &self.scheme
+    }
+
+    /// The authorities this server is authoritative for (empty: the parent's).
+    pub fn authorities(&self) -> &[Authority] {
+        &self.authorities
+    }
+
+    /// The request headers a pushed request copies from its parent.
+    pub fn copy_headers(&self) -> &[HeaderName] {
+        &self.copy_headers
+    }
+
+    /// Whether pushed requests copy the parent's `cookie` headers.
+    pub fn copy_cookies(&self) -> bool {
+        self.copy_cookies
+    }
+
+    /// The most pushes per parent stream.
+    pub fn max_per_page(&self) -> usize {
+        self.max_per_page
+    }
+
+    /// The most pushes over the whole connection.
+    pub fn max_per_connection(&self) -> usize {
+        self.max_per_connection
+    }
+
+    /// The most bytes of pushed bodies per parent stream.
+    pub fn max_bytes_per_page(&self) -> u64 {
+        self.max_bytes_per_page
+    }
+
+    /// The most pushed streams in flight at once (before the client's own limit).
+    pub fn max_concurrent(&self) -> usize {
+        self.max_concurrent
+    }
+
+    /// How many entries the push diary remembers.
+    pub fn diary_capacity(&self) -> usize {
+        self.diary_capacity
+    }
+
+    /// The largest DATA chunk a body is cut into.
+    pub fn max_chunk(&self) -> usize {
+        self.max_chunk
+    }
+
+    /// How long a body waits for the client's flow-control window.
+    pub fn stall_timeout(&self) -> Duration {
+        self.stall_timeout
     }
 
     #[cfg(test)]
@@ -177,7 +227,7 @@ mod tests {
 
     #[test]
     fn configured_list_wins() {
-        let config = PushConfig::new(Scheme::HTTPS).authorities([
+        let config = PushConfig::new(Scheme::HTTPS).with_authorities([
             "a.example".parse().unwrap(),
             "cdn.a.example".parse().unwrap(),
         ]);

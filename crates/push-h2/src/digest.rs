@@ -1,7 +1,7 @@
 //! A compact cache digest of what a client already has, carried in a cookie (as h2o's CASPer).
 
 use http::HeaderMap;
-use http::header::{COOKIE, HeaderValue};
+use http::header::HeaderValue;
 
 use crate::Error;
 use crate::diary::resource_hash;
@@ -164,17 +164,12 @@ impl CacheDigest {
         })
     }
 
-    /// The digest in the request's `cookie` headers under `name`. A cookie that does not decode
-    /// is ignored (a client cannot make the server fail by sending one); the first valid one wins.
+    /// The digest in the request's `cookie` headers under `name`, read leniently as RFC 6265
+    /// §5.2 says (push-http's cookie grammar): a malformed sibling cookie, even one with bytes
+    /// that are not text, never hides it. A cookie that does not decode is ignored (a client
+    /// cannot make the server fail by sending one); the first valid one wins.
     pub fn from_cookies(headers: &HeaderMap, name: &str) -> Option<Self> {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .filter(|(n, _)| *n == name)
-            .find_map(|(_, value)| Self::decode(value.trim_matches('"')).ok())
+        push_http::grammar::cookie_values(headers, name).find_map(|value| Self::decode(value).ok())
     }
 
     /// A `set-cookie` value carrying this digest under `name` (Path=/, a week, HttpOnly, Lax).
@@ -267,6 +262,7 @@ fn base64url_decode(text: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::COOKIE;
 
     #[test]
     fn round_trip() {
@@ -311,6 +307,21 @@ mod tests {
         assert!(back.contains("/style.css", Some("\"1\"")));
         assert!(CacheDigest::from_cookies(&headers, "zz").is_none());
         assert!(digest.set_cookie("bad name").is_err());
+    }
+
+    /// RFC 6265 §5.2: one malformed sibling cookie (here bytes that are not text, in the same
+    /// header field) never hides the digest.
+    #[test]
+    fn a_malformed_sibling_cookie_does_not_hide_the_digest() {
+        let mut digest = CacheDigest::default();
+        digest.insert("/app.js", None);
+        let set = digest.set_cookie("h2d").unwrap();
+        let pair = set.as_bytes().split(|&b| b == b';').next().unwrap();
+        let field = [&b"junk; c=\xff\xfe; "[..], pair, b"; d"].concat();
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, HeaderValue::from_bytes(&field).unwrap());
+        let back = CacheDigest::from_cookies(&headers, "h2d").expect("the digest is found");
+        assert!(back.contains("/app.js", None));
     }
 
     #[test]

@@ -70,9 +70,26 @@ pub enum Error {
     /// An SSE event that cannot be encoded (see `push_sse::Error`).
     #[error("the SSE event cannot be encoded: {0}")]
     Sse(push_sse::Error),
+    /// The connection's handshake failed or did not complete in time.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
     /// The HTTP/2 connection or stream failed (I/O, GOAWAY, reset).
     #[error("HTTP/2: {0}")]
     H2(Box<h2::Error>),
+}
+
+impl push_http::HttpStatus for Error {
+    /// 400 for a cache digest that does not decode (the client's input), 408 when the client's
+    /// window stayed shut past the stall timeout, 500 for the rest: a push request or a stream
+    /// call the server built wrongly, an event it could not encode, or the connection failing
+    /// under it.
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidDigest(_) => StatusCode::BAD_REQUEST,
+            Self::Stalled => StatusCode::REQUEST_TIMEOUT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 impl From<h2::Error> for Error {
@@ -147,6 +164,17 @@ mod tests {
                 Ok(()) => assert!(enable_push, "h2 no longer refuses a disabled push"),
             }
         }
+    }
+
+    #[test]
+    fn statuses() {
+        use push_http::HttpStatus;
+        assert_eq!(Error::InvalidDigest("x").status(), StatusCode::BAD_REQUEST);
+        assert_eq!(Error::Stalled.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(
+            Error::UnsafeMethod(Method::POST).status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 
     #[test]

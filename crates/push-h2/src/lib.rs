@@ -123,6 +123,7 @@ mod config;
 mod connection;
 mod diary;
 mod digest;
+mod driver;
 mod error;
 mod hints;
 mod idle;
@@ -137,6 +138,7 @@ mod resolve;
 pub use config::PushConfig;
 pub use connection::PushConnection;
 pub use diary::PushDiary;
+pub use driver::{Pusher, RequestBody, drive};
 pub use digest::{CacheDigest, DEFAULT_UNIVERSE_BITS, MAX_DIGEST_ENTRIES, MAX_DIGEST_LEN};
 pub use error::Error;
 pub use hints::{Preloads, Resource};
@@ -154,5 +156,8 @@ pub use push_net::{
     h2_handshake as handshake,
 };
 
+/// Entry points for the fuzz targets and their seed replay (private feature `__fuzz`); not part
+/// of the API.
+#[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod __fuzz;

@@ -5,8 +5,7 @@ use core::future::poll_fn;
 
 use bytes::{Bytes, BytesMut};
 use h2::Reason;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
-use http::{Response, Uri};
+use http::Uri;
 use push_core::{Event, Published};
 
 use crate::{
@@ -32,14 +31,12 @@ pub fn notify_event(request: &PushRequest) -> Event {
 }
 
 impl ParentStream {
-    /// Sends the `200 text/event-stream` response head (`cache-control: no-cache`) and keeps the
+    /// Sends the `200 text/event-stream` response head every SSE-speaking crate sends
+    /// (`push_http::head::event_stream_response`: `cache-control: no-cache`,
+    /// `x-accel-buffering: no` so proxies such as nginx pass each event on at once) and keeps the
     /// stream open for [`send_event`](Self::send_event).
     pub fn start_event_stream(&mut self) -> Result<(), Error> {
-        let mut response = Response::new(());
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        self.send_response(response, false)
+        self.send_response(push_http::head::event_stream_response(()), false)
     }
 
     /// Writes one SSE event (`push_sse::encode_event`) as body data, flow-controlled: see

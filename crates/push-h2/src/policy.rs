@@ -205,10 +205,10 @@ mod tests {
     #[test]
     fn limits_in_order() {
         let config = PushConfig::new(Scheme::HTTP)
-            .max_per_page(2)
-            .max_bytes_per_page(100)
-            .max_per_connection(3)
-            .max_concurrent(2);
+            .with_max_per_page(2)
+            .with_max_bytes_per_page(100)
+            .with_max_per_connection(3)
+            .with_max_concurrent(2);
         let mut ledger = Ledger::new(&config);
         let mut page = PageBudget::default();
         assert_eq!(
@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn peer_limit_and_refusals_lower_concurrency() {
-        let config = PushConfig::new(Scheme::HTTP).max_concurrent(10);
+        let config = PushConfig::new(Scheme::HTTP).with_max_concurrent(10);
         let mut ledger = Ledger::new(&config);
         assert_eq!(ledger.concurrency(&config), 10);
         ledger.set_peer_max(4);

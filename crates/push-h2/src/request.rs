@@ -371,7 +371,7 @@ mod tests {
 
     #[test]
     fn cookies_are_opt_in_and_authority_can_be_missing() {
-        let config = PushConfig::new(Scheme::HTTP).copy_cookies(true);
+        let config = PushConfig::new(Scheme::HTTP).with_copy_cookies(true);
         assert_eq!(context(&config).headers.get("cookie").unwrap(), "a=b");
         let parent = Request::get("/").body(()).unwrap();
         let cx = PushContext::new(&config, &parent);

@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn configured_authorities_are_canonical() {
-        let config = PushConfig::new(Scheme::HTTPS).authorities([
+        let config = PushConfig::new(Scheme::HTTPS).with_authorities([
             "Example.com:443".parse().unwrap(),
             "u@cdn.example".parse().unwrap(),
         ]);

@@ -177,6 +177,9 @@ async fn push_then_notify_on_an_event_stream() {
         events.response.headers()["content-type"],
         "text/event-stream"
     );
+    // The one event-stream head (push-http's): proxies must not buffer the events.
+    assert_eq!(events.response.headers()["cache-control"], "no-cache");
+    assert_eq!(events.response.headers()["x-accel-buffering"], "no");
     assert_eq!(
         events.body,
         "event: pushed\nid: 1\ndata: http://example.com/blobs/1\n\n"

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 #[tokio::test]
 async fn a_cancelled_push_stops_and_the_client_has_it() {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let config = PushConfig::new(Scheme::HTTP).max_chunk(1024);
+    let config = PushConfig::new(Scheme::HTTP).with_max_chunk(1024);
     let server = handler(move |_request, mut parent| {
         let tx = tx.clone();
         async move {
@@ -115,7 +115,7 @@ async fn pushes_stay_within_the_clients_and_the_configured_concurrency() {
     assert_eq!(pushes.stats().skipped, 1);
     // A configured limit of 1.
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let config = PushConfig::new(Scheme::HTTP).max_concurrent(1);
+    let config = PushConfig::new(Scheme::HTTP).with_max_concurrent(1);
     let (send, _) = connect(
         &client::Builder::new(),
         config,
@@ -131,7 +131,7 @@ async fn pushes_stay_within_the_clients_and_the_configured_concurrency() {
 #[tokio::test]
 async fn invalid_frames_are_refused_before_the_wire_and_the_connection_survives() {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let config = PushConfig::new(Scheme::HTTP).authorities([
+    let config = PushConfig::new(Scheme::HTTP).with_authorities([
         "example.com".parse().unwrap(),
         "cdn.example.com".parse().unwrap(),
     ]);
