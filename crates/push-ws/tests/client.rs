@@ -29,7 +29,7 @@ impl Hooks for Brief {
     }
 }
 
-async fn serve<H: push_ws::server::Hooks>(endpoint: Endpoint<MemoryBroker, H>) -> SocketAddr {
+async fn serve<H: Hooks>(endpoint: Endpoint<MemoryBroker, H>) -> SocketAddr {
     let app = axum::Router::new().route_service("/ws", endpoint);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -169,7 +169,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
             return encode_subscribed(&[], from.unwrap_or_else(|| self.broker.head()));
         }
         let subscribed = Selector::new(topics.iter().cloned())
-            .and_then(|selector| Ok((self.broker.subscribe(&selector, from)?, selector)));
+            .and_then(|selector| Ok((self.broker.subscribe(&selector, from, &access)?, selector)));
         let (subscription, selector) = match subscribed {
             Ok(done) => done,
             Err(e) => return encode_error(&e.to_string()),
