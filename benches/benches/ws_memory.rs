@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use push_broker::MemoryBroker;
+use push_ws::server::{Config as WsConfig, Open};
 use push_ws::tungstenite::Message;
 use push_ws::tungstenite::protocol::WebSocketConfig;
-use push_ws::server::{Config as WsConfig, Open};
 use tokio::net::TcpListener;
 
 const CONNECTIONS: usize = 10_000;

@@ -64,9 +64,7 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: fmt::Display + Send,
 {
-    let (mut connection, mut next) = crate::handshake(io, server)
-        .await
-        .map_err(Error::Io)?;
+    let (mut connection, mut next) = crate::handshake(io, server).await.map_err(Error::Io)?;
     let pushes = PushConnection::new(pushes);
     while let Some((request, respond)) = next.take() {
         pushes.observe(&connection);

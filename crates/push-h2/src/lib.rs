@@ -30,7 +30,17 @@
 //!   through `push-net`). `h2::server::handshake` alone advertises no stream limit: one client
 //!   held 336 MB with 50,000 streams.
 //!
-//! It does not implement HTTP/2: framing, HPACK, flow control and settings are h2's.
+//! - [`drive`] runs a whole connection (handshake, accept loop, idle GOAWAY): the requests a
+//!   [`Pusher`] accepts are answered on their [`ParentStream`], **every other request by any
+//!   `tower_service::Service`** — the transports' `Endpoint`s (`push_sse::server::Endpoint`,
+//!   `push_longpoll::server::Endpoint`) or an axum `Router` holding them. That is the one way to
+//!   combine HTTP/2 push with the other transports: h2 connections go to this driver (hyper
+//!   exposes no `PUSH_PROMISE`), HTTP/1.1 ones to hyper with the same service.
+//!
+//! It does not implement HTTP/2: framing, HPACK, flow control and settings are h2's. It runs on
+//! tokio (h2's I/O is tokio's); the policy parts ([`PushRequest`], [`PushDiary`],
+//! [`CacheDigest`], [`parse_links`]) do no I/O. Header grammars (`Link`, `Cookie`) and the
+//! event-stream head are push-http's, shared with the other crates.
 //!
 //! ```text
 //!   accept ─► (Request, SendResponse) ─► ParentStream::new(&PushConnection, ..)
@@ -66,8 +76,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! A server (h2c) accepts a connection, then for each request wraps its stream; see
-//! `examples/push_server.rs` for the whole program:
+//! A server combines push with any tower service through [`drive`] (see its test
+//! `tests/driver.rs`); a server that wants the accept loop in its own hands accepts a connection,
+//! then for each request wraps its stream; see `examples/push_server.rs` for the whole program:
 //!
 //! ```no_run
 //! # async fn serve(io: tokio::net::TcpStream) -> Result<(), Box<dyn std::error::Error>> {
@@ -102,9 +113,11 @@
 //! ```
 //!
 //! # Errors
-//! One `#[non_exhaustive]` [`Error`]: requests HTTP/2 forbids, calls in the wrong stream state
-//! (both caught before anything is queued), undecodable digests, SSE encoding and
-//! [`Error::H2`] for connection failures.
+//! One `#[non_exhaustive]` [`Error`] (the crate has the server role only): requests HTTP/2
+//! forbids, calls in the wrong stream state (both caught before anything is queued),
+//! undecodable digests, SSE encoding, [`Error::Io`] for a failed handshake and [`Error::H2`]
+//! for connection failures. It implements `push_http::HttpStatus` (400 for a digest, 408 for a
+//! stalled window, 500 otherwise) and keeps its `source()`.
 //!
 //! # Cancel safety
 //! Every method of [`ParentStream`] except the async ones queues frames synchronously: when it
@@ -113,8 +126,13 @@
 //! await point: what was queued is sent, nothing more; a [`PushedStream`] dropped before its body
 //! was queued is reset with CANCEL and leaves the in-flight count.
 //!
+//! # Configuration
+//! [`PushConfig`]: builder setters `with_x`, getters `x()`; the server's connection settings are
+//! push-net's [`ServerConfig`].
+//!
 //! # Crate features
-//! None: the crate needs h2, whose I/O is tokio's.
+//! None public: the crate needs h2, whose I/O is tokio's. `__fuzz` (private) builds the fuzz
+//! entry points for the fuzz targets and the seed-replay test.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
@@ -138,8 +156,8 @@ mod resolve;
 pub use config::PushConfig;
 pub use connection::PushConnection;
 pub use diary::PushDiary;
-pub use driver::{Pusher, RequestBody, drive};
 pub use digest::{CacheDigest, DEFAULT_UNIVERSE_BITS, MAX_DIGEST_ENTRIES, MAX_DIGEST_LEN};
+pub use driver::{Pusher, RequestBody, drive};
 pub use error::Error;
 pub use hints::{Preloads, Resource};
 pub use idle::{DEFAULT_IDLE_TIMEOUT, accept_until_idle};

@@ -24,11 +24,17 @@ impl Pusher for Page {
         request.uri().path() == "/"
     }
 
-    async fn push(&self, request: Request<RecvStream>, mut parent: ParentStream) -> Result<(), Error> {
+    async fn push(
+        &self,
+        request: Request<RecvStream>,
+        mut parent: ParentStream,
+    ) -> Result<(), Error> {
         drop(request);
         let mut head = Response::new(());
-        head.headers_mut()
-            .insert("link", "</style.css>; rel=preload; as=style".parse().unwrap());
+        head.headers_mut().insert(
+            "link",
+            "</style.css>; rel=preload; as=style".parse().unwrap(),
+        );
         let preloads = parent.preload(head.headers(), |_| {
             Some(Resource {
                 response: Response::new(()),
@@ -49,9 +55,8 @@ struct Echo;
 impl tower_service::Service<Request<RequestBody>> for Echo {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>,
-    >;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
@@ -72,7 +77,14 @@ async fn pushes_go_to_the_pusher_and_the_rest_to_the_tower_service() {
     let (client_io, server_io) = tokio::io::duplex(1 << 16);
     let server = tokio::spawn(async move {
         let config = ServerConfig::default();
-        push_h2::drive(server_io, &config, PushConfig::new(Scheme::HTTP), Page, Echo).await
+        push_h2::drive(
+            server_io,
+            &config,
+            PushConfig::new(Scheme::HTTP),
+            Page,
+            Echo,
+        )
+        .await
     });
     let (send, connection) = h2::client::handshake(client_io).await.unwrap();
     tokio::spawn(connection);

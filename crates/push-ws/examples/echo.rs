@@ -11,8 +11,8 @@
 use std::task::{Context, Poll};
 
 use push_net::{Acceptor, ServerConfig, StallGuard};
-use push_ws::tungstenite::Message;
 use push_ws::server::{Config, Handler, OriginPolicy, Outbox};
+use push_ws::tungstenite::Message;
 
 /// Sends every data message back.
 #[derive(Debug)]

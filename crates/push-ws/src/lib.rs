@@ -51,12 +51,12 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let url = format!("ws://{}/ws", listener.local_addr()?);
 //! tokio::spawn(async move {
-//!     let (tcp, _) = listener.accept().await?;
+//!     let Ok((tcp, _)) = listener.accept().await else { return };
 //!     let service = hyper_util::service::TowerToHyperService::new(ws);
-//!     hyper::server::conn::http1::Builder::new()
+//!     let connection = hyper::server::conn::http1::Builder::new()
 //!         .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
-//!         .with_upgrades()
-//!         .await
+//!         .with_upgrades();
+//!     let _ = connection.await;
 //! });
 //!
 //! let news = Topic::new("news")?;

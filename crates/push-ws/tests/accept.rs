@@ -4,9 +4,9 @@
 mod support;
 
 use futures_util::{SinkExt, StreamExt};
+use push_ws::server::{Config, Ended, Error};
 use push_ws::tungstenite::Message;
 use push_ws::tungstenite::client::IntoClientRequest;
-use push_ws::server::{Config, Ended, Error};
 use support::{LIMIT, frame, raw_upgrade, read_close_code, server};
 use tokio::io::AsyncWriteExt;
 use tokio::time::timeout;
@@ -57,8 +57,7 @@ async fn subprotocol_is_negotiated_in_server_order() {
 
 #[tokio::test]
 async fn echo_round_trips_text_and_binary_with_tokio_tungstenite() {
-    let (addr, mut outcomes) =
-        server(Config::default(), None).await;
+    let (addr, mut outcomes) = server(Config::default(), None).await;
     let request = format!("ws://{addr}/").into_client_request().unwrap();
     let (mut client, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     client.send(Message::text("héllo")).await.unwrap();
@@ -127,8 +126,7 @@ async fn bad_input_closes_with_the_right_code() {
 /// Sends `request` on a new connection and returns everything the server answers until it
 /// closes, and what `accept` reported.
 async fn answer_to(request: &[u8]) -> (String, Result<Ended, Error>) {
-    let (addr, mut outcomes) =
-        server(Config::default(), None).await;
+    let (addr, mut outcomes) = server(Config::default(), None).await;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     // The server may answer and close before all of a long request is written.
     let _ = stream.write_all(request).await;
@@ -183,8 +181,7 @@ async fn every_request_that_is_not_an_upgrade_gets_an_http_answer() {
 
 #[tokio::test]
 async fn a_frame_sent_with_the_request_is_not_lost() {
-    let (addr, _outcomes) =
-        server(Config::default(), None).await;
+    let (addr, _outcomes) = server(Config::default(), None).await;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\

@@ -55,7 +55,10 @@ async fn the_client_reconnects_and_resumes_after_its_last_cursor() {
     let topic = Topic::new("t").unwrap();
     let mut client =
         Client::new(format!("ws://{addr}/ws"), [topic.clone()]).with_reconnect_policy(fast());
-    assert!(matches!(next(&mut client).await, Ok(Item::Subscribed { .. })));
+    assert!(matches!(
+        next(&mut client).await,
+        Ok(Item::Subscribed { .. })
+    ));
     let a = broker.publish_now(&topic, Event::new("a")).unwrap();
     let Ok(Item::Event { id, data, .. }) = next(&mut client).await else {
         panic!()
@@ -66,7 +69,9 @@ async fn the_client_reconnects_and_resumes_after_its_last_cursor() {
     };
     assert_eq!((code, reason.as_str()), (1008, "expired"));
     // Published while the client is away, binary: delivered after the reconnection.
-    let b = broker.publish_now(&topic, Event::new(vec![0u8, 0xff])).unwrap();
+    let b = broker
+        .publish_now(&topic, Event::new(vec![0u8, 0xff]))
+        .unwrap();
     let Ok(Item::Subscribed { cursor, .. }) = next(&mut client).await else {
         panic!()
     };
@@ -86,6 +91,9 @@ async fn a_refused_upgrade_ends_the_stream() {
     let Err(error) = next(&mut client).await else {
         panic!()
     };
-    assert!(matches!(error, Error::Refused(StatusCode::NOT_FOUND)), "{error}");
+    assert!(
+        matches!(error, Error::Refused(StatusCode::NOT_FOUND)),
+        "{error}"
+    );
     assert!(timeout(LIMIT, client.next()).await.unwrap().is_none());
 }

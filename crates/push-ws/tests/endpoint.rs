@@ -32,7 +32,10 @@ struct Gate {
 impl Hooks for Gate {
     async fn authorize(&self, request: &Parts, selector: &Selector) -> Result<Access, Refusal> {
         let user = request.headers.get("x-user").and_then(|v| v.to_str().ok());
-        let secret = selector.topics().iter().any(|t| t.as_str().starts_with("secret"));
+        let secret = selector
+            .topics()
+            .iter()
+            .any(|t| t.as_str().starts_with("secret"));
         if secret && user != Some("admin") {
             return Err(Refusal::forbidden("secret topics are for admin"));
         }
@@ -72,7 +75,11 @@ async fn connect(url: String, user: Option<&str>) -> Client {
 }
 
 async fn recv_json(client: &mut Client) -> Value {
-    let message = timeout(LIMIT, client.next()).await.unwrap().unwrap().unwrap();
+    let message = timeout(LIMIT, client.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     serde_json::from_str(message.to_text().unwrap()).unwrap()
 }
 
@@ -90,12 +97,18 @@ async fn on_hyper_it_upgrades_serves_the_protocol_and_refuses_with_http_answers(
     let broker = MemoryBroker::default();
     let addr = hyper_server(Endpoint::new(broker.clone(), Config::default())).await;
     let mut client = connect(format!("ws://{addr}/ws"), None).await;
-    assert_eq!(subscribe(&mut client, &["news"]).await["type"], "subscribed");
+    assert_eq!(
+        subscribe(&mut client, &["news"]).await["type"],
+        "subscribed"
+    );
     let id = broker
         .publish_now(&Topic::new("news").unwrap(), Event::new("hi"))
         .unwrap();
     let event = recv_json(&mut client).await;
-    assert_eq!((event["id"].as_str(), &event["data"]), (Some(&*id.to_string()), &Value::from("hi")));
+    assert_eq!(
+        (event["id"].as_str(), &event["data"]),
+        (Some(&*id.to_string()), &Value::from("hi"))
+    );
 
     let (_, head) = raw_upgrade(addr, "Origin: https://evil.example\r\n").await;
     assert!(head.starts_with("HTTP/1.1 403"), "{head}");
@@ -110,7 +123,10 @@ async fn on_hyper_it_upgrades_serves_the_protocol_and_refuses_with_http_answers(
         .unwrap()
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
-    assert!(answer.ends_with("missing Connection: upgrade / Upgrade: websocket\n"), "{answer}");
+    assert!(
+        answer.ends_with("missing Connection: upgrade / Upgrade: websocket\n"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
@@ -177,12 +193,22 @@ async fn an_expired_access_closes_the_connection_with_1008() {
     };
     let addr = hyper_server(Endpoint::new(broker, Config::default()).with_hooks(gate)).await;
     let mut client = connect(format!("ws://{addr}/ws"), None).await;
-    assert_eq!(subscribe(&mut client, &["news"]).await["type"], "subscribed");
-    let closed = timeout(LIMIT, client.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(
+        subscribe(&mut client, &["news"]).await["type"],
+        "subscribed"
+    );
+    let closed = timeout(LIMIT, client.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     let Message::Close(Some(frame)) = closed else {
         panic!("{closed:?}")
     };
-    assert_eq!((u16::from(frame.code), frame.reason.as_str()), (1008, "expired"));
+    assert_eq!(
+        (u16::from(frame.code), frame.reason.as_str()),
+        (1008, "expired")
+    );
 }
 
 /// `raw_upgrade` with a request target of our choosing.

@@ -13,7 +13,8 @@ const HEAD: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnect
 async fn slow_loris(config: Config) -> (Error, Duration) {
     let (server, mut client) = tokio::io::duplex(1024);
     let started = tokio::time::Instant::now();
-    let accept = tokio::spawn(async move { push_ws::server::accept(server, &config).await.map(|_| ()) });
+    let accept =
+        tokio::spawn(async move { push_ws::server::accept(server, &config).await.map(|_| ()) });
     tokio::spawn(async move {
         for byte in HEAD {
             if client.write_all(&[*byte]).await.is_err() {

@@ -132,11 +132,7 @@ async fn python_websockets_resumes_with_a_cursor() {
     let binary = broker
         .publish_now(&topic, Event::new(vec![1u8, 0xff]))
         .unwrap();
-    let (addr, _outcomes) = server(
-        Config::default(),
-        Some(broker),
-    )
-    .await;
+    let (addr, _outcomes) = server(Config::default(), Some(broker)).await;
     let args = [format!("ws://{addr}/"), before.to_string()];
     let lines = tokio::task::spawn_blocking(move || run_python(&python, PUSH_CLIENT, &args))
         .await

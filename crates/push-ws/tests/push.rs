@@ -8,8 +8,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use push_broker::{Config as BrokerConfig, MemoryBroker, Overflow};
 use push_core::{Event, Topic};
-use push_ws::tungstenite::Message;
 use push_ws::server::{Config, Ended, Error};
+use push_ws::tungstenite::Message;
 use serde_json::{Value, json};
 use support::{LIMIT, raw_upgrade, server};
 use tokio::net::TcpStream;
@@ -52,11 +52,7 @@ fn publish(broker: &MemoryBroker, topic: &str, data: &str) -> String {
 }
 
 async fn push_server(broker: &MemoryBroker) -> SocketAddr {
-    let (addr, _) = server(
-        Config::default(),
-        Some(broker.clone()),
-    )
-    .await;
+    let (addr, _) = server(Config::default(), Some(broker.clone())).await;
     addr
 }
 
@@ -210,7 +206,11 @@ async fn a_lagging_client_gets_a_gap_or_a_close() {
         (Overflow::Close, Some(1013u16), None),
         (Overflow::Close, Some(1008), Some(1008)),
     ] {
-        let broker = MemoryBroker::new(BrokerConfig::default().with_queue_count(4).with_overflow(policy));
+        let broker = MemoryBroker::new(
+            BrokerConfig::default()
+                .with_queue_count(4)
+                .with_overflow(policy),
+        );
         let run = match configured {
             Some(code) => Config::default().with_overflow_close_code(code),
             None => Config::default(),
@@ -256,11 +256,7 @@ async fn a_lagging_client_gets_a_gap_or_a_close() {
 #[tokio::test]
 async fn close_handshakes_complete_from_either_side_after_split() {
     let broker = MemoryBroker::default();
-    let (addr, mut outcomes) = server(
-        Config::default(),
-        Some(broker.clone()),
-    )
-    .await;
+    let (addr, mut outcomes) = server(Config::default(), Some(broker.clone())).await;
 
     // The client closes through its sink half; its stream half sees the server's reply.
     let (mut sink, mut stream) = connect(addr).await.split();
@@ -348,8 +344,11 @@ async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout(
 #[tokio::test]
 async fn a_client_that_stops_reading_never_blocks_the_publisher() {
     for policy in [Overflow::DropBacklog, Overflow::Close] {
-        let broker =
-            MemoryBroker::new(BrokerConfig::default().with_queue_count(16).with_overflow(policy));
+        let broker = MemoryBroker::new(
+            BrokerConfig::default()
+                .with_queue_count(16)
+                .with_overflow(policy),
+        );
         let run = match policy {
             // A client that reads nothing answers no ping either: the heartbeat ends it.
             Overflow::Close => Config::default()

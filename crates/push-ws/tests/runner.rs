@@ -7,8 +7,8 @@ mod support;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use push_ws::tungstenite::Message;
 use push_ws::server::{Config, Ended, Error};
+use push_ws::tungstenite::Message;
 use support::{Echo, pair};
 use tokio::time::Instant;
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use push_ws::tungstenite::Message;
 use push_ws::server::{Config, Ended, TrySendError};
+use push_ws::tungstenite::Message;
 mod support;
 
 use support::pair;
@@ -13,8 +13,7 @@ use support::pair;
 #[tokio::test(start_paused = true)]
 async fn halves_in_other_tasks_and_a_close_from_the_sender() {
     let (server, mut client) = pair().await;
-    let (sender, mut receiver, connection) =
-        push_ws::server::split(server, &Config::default(), 8);
+    let (sender, mut receiver, connection) = push_ws::server::split(server, &Config::default(), 8);
     let connection = tokio::spawn(connection);
     // An echo made of the two halves in two tasks.
     let echo_sender = sender.clone();
@@ -52,8 +51,7 @@ async fn halves_in_other_tasks_and_a_close_from_the_sender() {
 #[tokio::test(start_paused = true)]
 async fn a_close_from_the_peer_ends_both_halves() {
     let (server, mut client) = pair().await;
-    let (sender, mut receiver, connection) =
-        push_ws::server::split(server, &Config::default(), 8);
+    let (sender, mut receiver, connection) = push_ws::server::split(server, &Config::default(), 8);
     let connection = tokio::spawn(connection);
     client.send(Message::text("last")).await.unwrap();
     client.send(Message::Close(None)).await.unwrap();
@@ -103,8 +101,7 @@ async fn dropping_every_sender_closes_normally() {
 #[tokio::test(start_paused = true)]
 async fn both_directions_are_bounded() {
     let (server, client) = pair().await;
-    let (sender, mut receiver, connection) =
-        push_ws::server::split(server, &Config::default(), 4);
+    let (sender, mut receiver, connection) = push_ws::server::split(server, &Config::default(), 4);
     let _connection = tokio::spawn(connection);
     let (mut sink, mut stream) = client.split();
     // The client reads nothing: the sender's queue fills and try_send says so.

@@ -78,7 +78,9 @@ mod tests {
         )));
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         assert!(refused.is_fatal());
-        let io = Error::from(tungstenite::Error::Io(std::io::ErrorKind::ConnectionReset.into()));
+        let io = Error::from(tungstenite::Error::Io(
+            std::io::ErrorKind::ConnectionReset.into(),
+        ));
         assert_eq!(io.status(), StatusCode::BAD_GATEWAY);
         assert!(!io.is_fatal() && io.source().is_some());
         let closed = Error::Closed {

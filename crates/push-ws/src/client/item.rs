@@ -180,7 +180,10 @@ mod tests {
         let Ok(Parsed::Item(Item::Rejected { status, message })) = parse(&refused) else {
             panic!()
         };
-        assert_eq!((status, message.as_str()), (Some(StatusCode::FORBIDDEN), "no"));
+        assert_eq!(
+            (status, message.as_str()),
+            (Some(StatusCode::FORBIDDEN), "no")
+        );
         assert!(matches!(parse(r#"{"type":"future"}"#), Ok(Parsed::Unknown)));
         for bad in [
             "nope",

@@ -20,6 +20,7 @@
 //! }
 //! # Ok(())
 //! # }
+//! # fn main() { let _ = demo; }
 //! ```
 
 mod error;
@@ -267,13 +268,15 @@ impl Run {
             request.headers_mut().append(name, value.clone());
         }
         #[cfg(feature = "tls")]
-        let connector = Some(tokio_tungstenite::Connector::Rustls(match &self.session.tls {
-            Some(config) => std::sync::Arc::clone(config),
-            None => std::sync::Arc::new(
-                push_http::client::tls_config([])
-                    .map_err(|e| Error::WebSocket(Box::new(tls_error(e))))?,
-            ),
-        }));
+        let connector = Some(tokio_tungstenite::Connector::Rustls(
+            match &self.session.tls {
+                Some(config) => std::sync::Arc::clone(config),
+                None => std::sync::Arc::new(
+                    push_http::client::tls_config([])
+                        .map_err(|e| Error::WebSocket(Box::new(tls_error(e))))?,
+                ),
+            },
+        ));
         #[cfg(feature = "tls")]
         let connecting =
             tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector);
@@ -281,7 +284,8 @@ impl Run {
         #[cfg(not(feature = "tls"))]
         let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
         let (mut socket, _) = connecting.await?;
-        self.backoff.connected(tokio::time::Instant::now().into_std());
+        self.backoff
+            .connected(tokio::time::Instant::now().into_std());
         self.awaiting = None;
         let mut subscribe = serde_json::json!({"type": "subscribe", "topics": self.session.topics
             .iter().map(Topic::as_str).collect::<Vec<_>>()});
@@ -300,7 +304,10 @@ impl Run {
             self.done = true;
             return error;
         }
-        match self.backoff.disconnected(tokio::time::Instant::now().into_std()) {
+        match self
+            .backoff
+            .disconnected(tokio::time::Instant::now().into_std())
+        {
             Some(delay) => self.delay = Some(delay),
             None => self.done = true,
         }

@@ -16,8 +16,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::budget::Exceeded;
 use super::{Config, Handler, Outbox};
-use crate::heartbeat::{Beat, Heartbeat};
 use super::{Ended, Error};
+use crate::heartbeat::{Beat, Heartbeat};
 
 /// The most replies queued by [`Handler::on_message`] before the connection stops reading from
 /// the peer until they are written: a client that sends commands but never reads cannot grow it.
@@ -35,11 +35,7 @@ const WRITE_BUDGET: usize = 64;
 /// allowed, 1007 for invalid UTF-8 in a text message, 1002 for a protocol error.
 /// A dead peer (no answer to a ping within the timeout) is logged and returned as
 /// [`Error::DeadPeer`].
-pub async fn run<S, H>(
-    ws: WebSocketStream<S>,
-    config: &Config,
-    handler: H,
-) -> Result<Ended, Error>
+pub async fn run<S, H>(ws: WebSocketStream<S>, config: &Config, handler: H) -> Result<Ended, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     H: Handler,

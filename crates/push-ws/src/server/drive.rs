@@ -141,8 +141,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
                     Err(e) => return Some(encode_error(&e.to_string())),
                 };
                 let (hooks, request) = (self.hooks.clone(), Arc::clone(&self.request));
-                let answer =
-                    Box::pin(async move { hooks.authorize(&request, &selector).await });
+                let answer = Box::pin(async move { hooks.authorize(&request, &selector).await });
                 self.pending = Some(Pending {
                     answer,
                     topics: all,

@@ -101,7 +101,8 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
             return ResponseFuture::ready(text(StatusCode::INTERNAL_SERVER_ERROR, message));
         };
         let (parts, _body) = request.into_parts();
-        let (broker, hooks, config) = (self.broker.clone(), self.hooks.clone(), self.config.clone());
+        let (broker, hooks, config) =
+            (self.broker.clone(), self.hooks.clone(), self.config.clone());
         ResponseFuture(Box::pin(async move {
             let initial = match initial(&hooks, &parts).await {
                 Ok(initial) => initial,
@@ -123,8 +124,7 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
                     Some(config.websocket_config()),
                 )
                 .await;
-                let handler =
-                    PushHandler::new(broker, hooks, Arc::new(parts), &config, initial);
+                let handler = PushHandler::new(broker, hooks, Arc::new(parts), &config, initial);
                 match run(ws, &config, handler).await {
                     Ok(ended) => tracing::debug!(?ended, "websocket connection ended"),
                     Err(error) => tracing::debug!(%error, "websocket connection failed"),
@@ -137,10 +137,7 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
 
 /// The subscription the upgrade URL asks for, authorized, with the cursor it resumes after; `None`
 /// when the URL names no `topic` and the hooks refuse to pick topics.
-async fn initial<H: Hooks>(
-    hooks: &H,
-    parts: &Parts,
-) -> Result<Option<Initial>, Refusal> {
+async fn initial<H: Hooks>(hooks: &H, parts: &Parts) -> Result<Option<Initial>, Refusal> {
     let query = parts.uri.query().unwrap_or("").as_bytes();
     let selector = match hooks.topics(parts) {
         Ok(selector) => selector,

@@ -6,8 +6,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use push_broker::MemoryBroker;
-use push_ws::tungstenite::Message;
 use push_ws::server::{Config, Ended, Error, Handler, Open, Outbox};
+use push_ws::tungstenite::Message;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
