@@ -1,6 +1,6 @@
 //! The client role (feature `client`): [`Client`], a stream of the server's push-protocol
 //! messages over one WebSocket at a time, reconnecting as a
-//! [`ReconnectPolicy`](push_http::client::ReconnectPolicy) says and resuming after the last
+//! [`push_http::client::ReconnectPolicy`] says and resuming after the last
 //! cursor it saw.
 //!
 //! ```no_run
