@@ -62,8 +62,8 @@ async fn connection<T: AsyncRead + AsyncWrite + Unpin>(socket: T, mode: Server) 
         return;
     };
     let config = PushConfig::new(Scheme::HTTP)
-        .max_per_connection(usize::MAX)
-        .max_concurrent(1024);
+        .with_max_per_connection(usize::MAX)
+        .with_max_concurrent(1024);
     let pushes = PushConnection::new(config);
     let counter = Arc::new(AtomicU64::new(0));
     let mut target = String::new();
