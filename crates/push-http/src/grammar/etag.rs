@@ -20,7 +20,7 @@ use nom::combinator::{map, opt};
 use nom::sequence::delimited;
 
 use super::list::{List, Recovery};
-use super::word::Res;
+use super::word::{Res, byte};
 
 /// One entity tag, borrowed from the header.
 ///
@@ -110,7 +110,7 @@ fn entity_tag(input: &[u8]) -> Res<'_, EntityTag<'_>> {
     map(
         (
             opt(tag(&b"W/"[..])),
-            delimited(tag(&b"\""[..]), take_while(is_etagc), tag(&b"\""[..])),
+            delimited(byte(b'"'), take_while(is_etagc), byte(b'"')),
         ),
         |(weak, tag)| EntityTag {
             weak: weak.is_some(),
@@ -122,7 +122,7 @@ fn entity_tag(input: &[u8]) -> Res<'_, EntityTag<'_>> {
 
 fn condition(input: &[u8]) -> Res<'_, EntityTagCondition<'_>> {
     nom::branch::alt((
-        map(tag(&b"*"[..]), |_| EntityTagCondition::Any),
+        map(byte(b'*'), |_| EntityTagCondition::Any),
         map(entity_tag, EntityTagCondition::Tag),
     ))
     .parse(input)

@@ -16,12 +16,12 @@ use core::fmt;
 use http::HeaderMap;
 use http::header::LINK;
 use nom::Parser;
-use nom::bytes::complete::{tag, take_while};
+use nom::bytes::complete::take_while;
 use nom::combinator::map;
 use nom::sequence::delimited;
 
 use super::list::{List, Recovery};
-use super::word::{Param, Params, Res, parameters};
+use super::word::{Param, Params, Res, byte, parameters};
 
 /// The most links [`parse_links`] keeps from one response, over all its `Link` headers: a push
 /// server acts on a handful, and 64 bounds what a response's headers can make it hold.
@@ -107,7 +107,7 @@ fn link_value(input: &[u8]) -> Res<'_, Link<'_>> {
         // is_target admits ASCII only.
         core::str::from_utf8(t).unwrap_or_default()
     });
-    let (rest, target) = delimited(tag(&b"<"[..]), target, tag(&b">"[..])).parse(input)?;
+    let (rest, target) = delimited(byte(b'<'), target, byte(b'>')).parse(input)?;
     let (rest, params) = parameters(rest)?;
     Ok((rest, Link { target, params }))
 }

@@ -14,10 +14,9 @@
 use core::fmt;
 
 use nom::Parser;
-use nom::bytes::complete::tag;
-use nom::combinator::{eof, value};
+use nom::combinator::value;
 
-use super::word::{Res, ows, token};
+use super::word::{Res, byte, ows, token};
 
 /// What a list does with an element that does not parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +62,10 @@ impl<T> fmt::Debug for List<'_, T> {
 /// The end of an element: optional whitespace, then a comma or the end of the value.
 fn element_end(input: &[u8]) -> Res<'_, ()> {
     let (input, _) = ows(input)?;
-    nom::branch::alt((value((), tag(&b","[..])), value((), eof))).parse(input)
+    match input {
+        [] => Ok((input, ())),
+        _ => value((), byte(b',')).parse(input),
+    }
 }
 
 impl<'a, T> Iterator for List<'a, T> {

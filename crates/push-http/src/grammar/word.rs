@@ -19,10 +19,9 @@
 use core::fmt;
 use std::borrow::Cow;
 
-use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
-use nom::combinator::{map, opt, recognize};
-use nom::multi::many0_count;
-use nom::sequence::{delimited, preceded};
+use nom::bytes::complete::take_while1;
+use nom::combinator::{map, opt};
+use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 /// Every parser of this module: bytes in, no error detail (a malformed element is skipped or
@@ -57,8 +56,30 @@ pub fn is_token(text: &[u8]) -> bool {
     !text.is_empty() && text.iter().all(|&b| is_tchar(b))
 }
 
+// The primitives below are parser functions of our own rather than nom's `tag`,
+// `many0_count` and `recognize`: for `&[u8]` those call nom's non-`#[inline]` trait methods
+// (`take_from`, `input_len`, `offset`) at every step, which doubled the cost of a `Link` walk.
+// nom's combinators (`alt`, `opt`, `preceded`, `delimited`, `map`, tuples) compose them.
+
+/// One given byte.
+pub(crate) fn byte<'a>(wanted: u8) -> impl Fn(&'a [u8]) -> Res<'a, u8> {
+    move |input: &'a [u8]| match input {
+        [b, rest @ ..] if *b == wanted => Ok((rest, wanted)),
+        _ => Err(nom::Err::Error(())),
+    }
+}
+
+/// The bytes `parser` consumed from `input`, given what it left.
+pub(crate) fn consumed<'a>(input: &'a [u8], rest: &'a [u8]) -> &'a [u8] {
+    &input[..input.len() - rest.len()]
+}
+
 pub(crate) fn ows(input: &[u8]) -> Res<'_, &[u8]> {
-    take_while(|b| b == b' ' || b == b'\t').parse(input)
+    let n = input
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(input.len());
+    Ok((&input[n..], &input[..n]))
 }
 
 /// A token, as text (tokens are ASCII).
@@ -73,18 +94,18 @@ pub(crate) fn token(input: &[u8]) -> Res<'_, &str> {
 
 /// A quoted-string, recognised whole (quotes and escapes included).
 pub(crate) fn quoted_string(input: &[u8]) -> Res<'_, &[u8]> {
-    recognize(delimited(
-        tag(&b"\""[..]),
-        many0_count(nom::branch::alt((
-            take_while1(|b| QDTEXT[usize::from(b)]),
-            recognize(preceded(
-                tag(&b"\\"[..]),
-                take_while_m_n(1, 1, |b| QUOTED_PAIR[usize::from(b)]),
-            )),
-        ))),
-        tag(&b"\""[..]),
-    ))
-    .parse(input)
+    let (mut rest, _) = byte(b'"')(input)?;
+    loop {
+        let n = rest
+            .iter()
+            .position(|&b| !QDTEXT[usize::from(b)])
+            .unwrap_or(rest.len());
+        match &rest[n..] {
+            [b'"', tail @ ..] => return Ok((tail, consumed(input, tail))),
+            [b'\\', escaped, tail @ ..] if QUOTED_PAIR[usize::from(*escaped)] => rest = tail,
+            _ => return Err(nom::Err::Error(())),
+        }
+    }
 }
 
 pub(crate) fn word(input: &[u8]) -> Res<'_, Word<'_>> {
@@ -97,15 +118,28 @@ pub(crate) fn word(input: &[u8]) -> Res<'_, Word<'_>> {
 
 pub(crate) fn parameter(input: &[u8]) -> Res<'_, Param<'_>> {
     map(
-        (token, opt(preceded((ows, tag(&b"="[..]), ows), word))),
+        (
+            take_while1(is_tchar),
+            opt(preceded((ows, byte(b'='), ows), word)),
+        ),
         |(name, value)| Param { name, value },
     )
     .parse(input)
 }
 
+/// `OWS ";" OWS [ parameter ]`: one step of `parameters`.
+fn parameter_step(input: &[u8]) -> Res<'_, Option<Param<'_>>> {
+    map((ows, byte(b';'), ows, opt(parameter)), |(_, _, _, p)| p).parse(input)
+}
+
 /// `*( OWS ";" OWS [ parameter ] )`, recognised whole so that [`Params`] can walk it later.
 pub(crate) fn parameters(input: &[u8]) -> Res<'_, &[u8]> {
-    recognize(many0_count((ows, tag(&b";"[..]), ows, opt(parameter)))).parse(input)
+    let mut rest = input;
+    // Each step consumes at least its `;`.
+    while let Ok((next, _)) = parameter_step(rest) {
+        rest = next;
+    }
+    Ok((rest, consumed(input, rest)))
 }
 
 /// A `token` or a `quoted-string` as it appears in a header, borrowed from it.
@@ -200,14 +234,16 @@ impl Iterator for Unescaped<'_> {
 /// One `name[=value]` parameter; names compare ASCII case-insensitively.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Param<'a> {
-    name: &'a str,
+    /// A token: ASCII.
+    name: &'a [u8],
     value: Option<Word<'a>>,
 }
 
 impl<'a> Param<'a> {
     /// The parameter's name as written.
     pub fn name(&self) -> &'a str {
-        self.name
+        // A token is ASCII, so this never falls back.
+        core::str::from_utf8(self.name).unwrap_or_default()
     }
 
     /// The value, when there is an `=`.
@@ -217,7 +253,7 @@ impl<'a> Param<'a> {
 
     /// Whether the parameter is named `name`, ASCII case aside.
     pub fn is(&self, name: &str) -> bool {
-        self.name.eq_ignore_ascii_case(name)
+        self.name.eq_ignore_ascii_case(name.as_bytes())
     }
 }
 
@@ -248,8 +284,7 @@ impl<'a> Iterator for Params<'a> {
 
     fn next(&mut self) -> Option<Param<'a>> {
         loop {
-            let parsed: Res<'a, _> = (ows, tag(&b";"[..]), ows, opt(parameter)).parse(self.rest);
-            let Ok((rest, (_, _, _, param))) = parsed else {
+            let Ok((rest, param)) = parameter_step(self.rest) else {
                 self.rest = &[];
                 return None;
             };
