@@ -1,16 +1,4 @@
 //! Entity tags (RFC 9110 §8.8.3) and the lists of `If-None-Match` / `If-Match` (§13.1).
-//!
-//! ```text
-//! entity-tag    = [ weak ] opaque-tag
-//! weak          = %s"W/"
-//! opaque-tag    = DQUOTE *etagc DQUOTE
-//! etagc         = %x21 / %x23-7E / obs-text
-//! If-None-Match = "*" / #entity-tag
-//! ```
-//!
-//! An opaque-tag may contain a comma, so after a malformed element no later comma can be
-//! trusted to start an element: a list of entity tags ends at its first malformed element
-//! (what it held before still counts). `*` is read wherever it appears in the list.
 
 use core::fmt;
 
@@ -129,6 +117,18 @@ fn condition(input: &[u8]) -> Res<'_, EntityTagCondition<'_>> {
 }
 
 /// The elements of an `If-None-Match` (or `If-Match`) value, up to the first malformed one.
+///
+/// ```text
+/// entity-tag    = [ weak ] opaque-tag
+/// weak          = %s"W/"
+/// opaque-tag    = DQUOTE *etagc DQUOTE
+/// etagc         = %x21 / %x23-7E / obs-text
+/// If-None-Match = "*" / #entity-tag
+/// ```
+///
+/// An opaque-tag may contain a comma, so after a malformed element no later comma can be
+/// trusted to start an element: a list of entity tags ends at its first malformed element
+/// (what it held before still counts). `*` is read wherever it appears in the list.
 ///
 /// ```
 /// use push_http::grammar::{EntityTagCondition, entity_tags};

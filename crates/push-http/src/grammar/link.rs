@@ -1,15 +1,4 @@
 //! The `Link` header (RFC 8288 §3).
-//!
-//! ```text
-//! Link       = #link-value
-//! link-value = "<" URI-Reference ">" *( OWS ";" OWS link-param )
-//! link-param = token BWS [ "=" BWS ( token / quoted-string ) ]
-//! ```
-//!
-//! The target is kept as written between `<` and `>` (printable ASCII without spaces; not
-//! resolved, not checked further as a URI). A malformed link-value is skipped up to the next
-//! comma outside `<…>` and quoted strings; the others still count. As RFC 9110's `parameters`
-//! rule allows, an empty parameter (`;;`) is passed over.
 
 use core::fmt;
 
@@ -112,8 +101,18 @@ fn link_value(input: &[u8]) -> Res<'_, Link<'_>> {
     Ok((rest, Link { target, params }))
 }
 
-/// The well-formed link-values of one `Link` header value, in order; malformed ones are
-/// skipped (see the [module docs](self)).
+/// The well-formed link-values of one `Link` header value, in order.
+///
+/// ```text
+/// Link       = #link-value
+/// link-value = "<" URI-Reference ">" *( OWS ";" OWS link-param )
+/// link-param = token BWS [ "=" BWS ( token / quoted-string ) ]
+/// ```
+///
+/// The target is kept as written between `<` and `>` (printable ASCII without spaces; not
+/// resolved, not checked further as a URI). A malformed link-value is skipped up to the next
+/// comma outside `<…>` and quoted strings; the others still count. As RFC 9110's `parameters`
+/// rule allows, an empty parameter (`;;`) is passed over.
 pub fn links(value: &[u8]) -> List<'_, Link<'_>> {
     List::new(value, link_value, Recovery::Skip { brackets: true })
 }

@@ -1,15 +1,4 @@
 //! The `Prefer` header (RFC 7240 §2).
-//!
-//! ```text
-//! Prefer     = 1#preference
-//! preference = token [ BWS "=" BWS word ] *( OWS ";" [ OWS parameter ] )
-//! parameter  = token [ BWS "=" BWS word ]
-//! ```
-//!
-//! RFC 7240 §2: a server ignores a preference it does not understand, and only the first
-//! instance of a preference counts. Here a preference that does not parse is skipped up to the
-//! next comma outside quoted strings, and [`find_preference`] answers the first well-formed
-//! instance of a name, over all the values of the header.
 
 use core::fmt;
 
@@ -73,6 +62,17 @@ fn preference(input: &[u8]) -> Res<'_, Preference<'_>> {
 }
 
 /// The well-formed preferences of one `Prefer` header value, in order.
+///
+/// ```text
+/// Prefer     = 1#preference
+/// preference = token [ BWS "=" BWS word ] *( OWS ";" [ OWS parameter ] )
+/// parameter  = token [ BWS "=" BWS word ]
+/// ```
+///
+/// RFC 7240 §2: a server ignores a preference it does not understand, and only the first
+/// instance of a preference counts. Here a preference that does not parse is skipped up to the
+/// next comma outside quoted strings, and [`find_preference`] answers the first well-formed
+/// instance of a name, over all the values of the header.
 pub fn preferences(value: &[u8]) -> List<'_, Preference<'_>> {
     List::new(value, preference, Recovery::Skip { brackets: false })
 }
