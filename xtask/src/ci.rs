@@ -42,38 +42,41 @@ pub(crate) fn run() -> Result<(), String> {
             "warnings",
         ]))
     })?;
-    step("clippy per package, no default features and feature subsets", || {
-        for package in present(FEATURE_CHECKED) {
-            exec(cargo().args([
-                "clippy",
-                "-p",
-                package,
-                "--no-default-features",
-                "--locked",
-                "--",
-                "-D",
-                "warnings",
-            ]))?;
-        }
-        for (package, features) in FEATURE_SUBSETS {
-            if present(&[package]).is_empty() {
-                continue;
+    step(
+        "clippy per package, no default features and feature subsets",
+        || {
+            for package in present(FEATURE_CHECKED) {
+                exec(cargo().args([
+                    "clippy",
+                    "-p",
+                    package,
+                    "--no-default-features",
+                    "--locked",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]))?;
             }
-            exec(cargo().args([
-                "clippy",
-                "-p",
-                package,
-                "--no-default-features",
-                "--features",
-                features,
-                "--locked",
-                "--",
-                "-D",
-                "warnings",
-            ]))?;
-        }
-        Ok(())
-    })?;
+            for (package, features) in FEATURE_SUBSETS {
+                if present(&[package]).is_empty() {
+                    continue;
+                }
+                exec(cargo().args([
+                    "clippy",
+                    "-p",
+                    package,
+                    "--no-default-features",
+                    "--features",
+                    features,
+                    "--locked",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]))?;
+            }
+            Ok(())
+        },
+    )?;
     step(
         "tests (workspace, all features; includes fuzz seed replay)",
         || exec(cargo().args(["test", "--workspace", "--all-features", "--locked"])),
