@@ -6,11 +6,21 @@
 //!   `link/push-http-borrowed` reads the same without copying.
 //! - `prefer/{hand-written,push-http}`: the `wait` of `Prefer: respond-async, x="a, wait=1";
 //!   y, wait=30` (after a quoted comma and a parameter), as push-longpoll reads it.
+//!
+//! The same binary counts instructions deterministically on this noisy machine (`drive` mode):
+//!
+//! ```text
+//! cargo bench -p push-benches --bench http_grammar --no-run   # prints the binary's path
+//! valgrind --tool=callgrind BINARY drive link/push-http 100000
+//! ```
+//!
+//! Modes: `link/hand-written`, `link/push-http`, `prefer/hand-written`, `prefer/push-http`.
+//! Run twice with different counts and subtract for the instructions per header.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use push_http::grammar::{find_preference, links};
 
 #[path = "http_grammar/baseline.rs"]
@@ -128,5 +138,33 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// `drive MODE COUNT`: reads the header COUNT times the way MODE does, for instruction counts.
+fn drive(args: &[String]) {
+    let count: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let mut checksum = 0usize;
+    for _ in 0..count {
+        checksum += match args.first().map(String::as_str) {
+            Some("link/hand-written") => {
+                let mut out = Vec::new();
+                baseline::link::parse_link_header(black_box(LINK), &mut out);
+                out.len()
+            }
+            Some("link/push-http") => {
+                let mut out = Vec::new();
+                with_push_http(black_box(LINK), &mut out);
+                out.len()
+            }
+            Some("prefer/hand-written") => {
+                usize::from(baseline::prefer::prefer_wait(black_box(&[PREFER])).is_some())
+            }
+            Some("prefer/push-http") => {
+                usize::from(wait_with_push_http(black_box(&[PREFER])).is_some())
+            }
+            other => panic!("unknown mode {other:?}"),
+        };
+    }
+    println!("{checksum}");
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+push_benches::criterion_main_with_drive!(benches, drive);

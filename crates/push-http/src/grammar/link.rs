@@ -29,12 +29,22 @@ pub const MAX_LINKS: usize = 64;
 /// assert_eq!(found[1].target(), "https://x/y,z");
 /// assert!(found[1].param("nopush").is_some());
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Link<'a> {
     target: &'a str,
     /// The link-params as written, checked by the parser.
-    params: &'a [u8],
+    written: &'a [u8],
+    params: Params<'a>,
 }
+
+/// Two links are equal when they are written alike.
+impl PartialEq for Link<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.target == other.target && self.written == other.written
+    }
+}
+
+impl Eq for Link<'_> {}
 
 impl<'a> Link<'a> {
     /// The URI reference between `<` and `>`, as written.
@@ -44,7 +54,7 @@ impl<'a> Link<'a> {
 
     /// The link-params, in order.
     pub fn params(&self) -> Params<'a> {
-        Params::parse(self.params)
+        self.params
     }
 
     /// The first link-param named `name` (ASCII case aside); RFC 8288 §3.3: occurrences of
@@ -82,7 +92,7 @@ impl fmt::Display for Link<'_> {
             f,
             "<{}>{}",
             self.target,
-            String::from_utf8_lossy(self.params)
+            String::from_utf8_lossy(self.written)
         )
     }
 }
@@ -97,8 +107,15 @@ fn link_value(input: &[u8]) -> Res<'_, Link<'_>> {
         core::str::from_utf8(t).unwrap_or_default()
     });
     let (rest, target) = delimited(byte(b'<'), target, byte(b'>')).parse(input)?;
-    let (rest, params) = parameters(rest)?;
-    Ok((rest, Link { target, params }))
+    let (rest, (written, params)) = parameters(rest)?;
+    Ok((
+        rest,
+        Link {
+            target,
+            written,
+            params,
+        },
+    ))
 }
 
 /// The well-formed link-values of one `Link` header value, in order.
