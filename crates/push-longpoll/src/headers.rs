@@ -90,3 +90,31 @@ pub(crate) fn parse_if_none_match(value: &[u8], etags: &mut Vec<Cursor>, any: &m
         }
     }
 }
+
+/// A header's values as byte slices, without allocating for the usual zero or one.
+pub(crate) enum HeaderValues<'a> {
+    Few([&'a [u8]; 1], usize),
+    Many(Vec<&'a [u8]>),
+}
+
+impl<'a> HeaderValues<'a> {
+    pub(crate) fn of(all: http::header::GetAll<'a, http::HeaderValue>) -> Self {
+        let mut iter = all.iter();
+        let Some(first) = iter.next() else {
+            return Self::Few([&[]], 0);
+        };
+        let Some(second) = iter.next() else {
+            return Self::Few([first.as_bytes()], 1);
+        };
+        let mut many = vec![first.as_bytes(), second.as_bytes()];
+        many.extend(iter.map(http::HeaderValue::as_bytes));
+        Self::Many(many)
+    }
+
+    pub(crate) fn as_slice(&self) -> &[&'a [u8]] {
+        match self {
+            Self::Few(one, n) => &one[..*n],
+            Self::Many(many) => many,
+        }
+    }
+}

@@ -10,7 +10,6 @@
 //! the control characters are escaped.
 
 use bytes::Bytes;
-#[cfg(feature = "http")]
 use push_core::MAX_CURSOR_LEN;
 use push_core::{Cursor, Published, WireFormat};
 
@@ -58,7 +57,6 @@ pub(crate) fn push_cursor(out: &mut Vec<u8>, cursor: Cursor) {
 }
 
 /// The entity tag for `cursor`: its text in double quotes, on the stack.
-#[cfg(feature = "http")]
 pub(crate) fn quoted(cursor: Cursor) -> QuotedCursor {
     let text = cursor.text();
     let len = text.as_bytes().len();
@@ -68,13 +66,11 @@ pub(crate) fn quoted(cursor: Cursor) -> QuotedCursor {
 }
 
 /// `"CURSOR"`, an owner for `Bytes::from_owner`.
-#[cfg(feature = "http")]
 pub(crate) struct QuotedCursor {
     buf: [u8; MAX_CURSOR_LEN + 2],
     len: usize,
 }
 
-#[cfg(feature = "http")]
 impl AsRef<[u8]> for QuotedCursor {
     fn as_ref(&self) -> &[u8] {
         &self.buf[..self.len]

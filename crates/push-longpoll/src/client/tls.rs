@@ -1,4 +1,4 @@
-//! `https://` for the [`Client`](crate::Client) (`tls` feature): rustls with the ring provider,
+//! `https://` for the [`Client`](crate::client::Client) (`tls` feature): rustls with the ring provider,
 //! trusting the Mozilla roots of `webpki-roots` and any roots the caller adds.
 
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-use crate::Error;
+use super::Error;
 
 /// What an `https://` client connects with.
 #[derive(Clone)]
@@ -24,8 +24,7 @@ impl Tls {
     /// the webpki roots.
     pub(crate) fn for_host(host: &str) -> Result<Self, Error> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
-        let name =
-            ServerName::try_from(host.to_owned()).map_err(|e| Error::Transport(Box::new(e)))?;
+        let name = ServerName::try_from(host.to_owned()).map_err(|e| Error::Tls(Box::new(e)))?;
         let roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
@@ -36,7 +35,7 @@ impl Tls {
     pub(crate) fn with_root(mut self, der: &[u8]) -> Result<Self, Error> {
         self.roots
             .add(CertificateDer::from(der.to_vec()))
-            .map_err(|e| Error::Transport(Box::new(e)))?;
+            .map_err(|e| Error::Tls(Box::new(e)))?;
         Self::new(self.roots, self.name)
     }
 
@@ -44,7 +43,7 @@ impl Tls {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Transport(Box::new(e)))?
+            .map_err(|e| Error::Tls(Box::new(e)))?
             .with_root_certificates(roots.clone())
             .with_no_client_auth();
         Ok(Self {
@@ -59,6 +58,7 @@ impl Tls {
         self.connector
             .connect(self.name.clone(), stream)
             .await
+            // A handshake that fails (a certificate not trusted, say) is the peer's doing.
             .map_err(|e| Error::Transport(Box::new(e)))
     }
 }

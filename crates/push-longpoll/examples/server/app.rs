@@ -1,0 +1,131 @@
+//! The example server's application: `GET /poll` answered by the library's
+//! [`Endpoint`], a demo `POST /publish`, and the accept loop (push-net's). The tests of this
+//! crate start this same application (`#[path]`), so what they check is what the example runs.
+
+use std::convert::Infallible;
+use std::io;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use push_broker::MemoryBroker;
+use push_core::Event;
+use push_longpoll::server::{Body, Endpoint};
+use push_net::{Acceptor, ServerConfig};
+use tokio::net::TcpListener;
+use tower_service::Service;
+
+/// The largest event body `POST /publish` accepts.
+const MAX_PUBLISH_BYTES: usize = 1 << 20;
+
+/// Serves `poll` on `listener` until the listener fails for good; one task per connection.
+///
+/// Routes:
+/// - `GET /poll?topic=T[&since=C][&wait=S]`: the long poll (the library's `Endpoint`).
+/// - `POST /publish?topic=T[&topic=U…][&event=TYPE]`: publishes the request body (at most
+///   1 MiB) as the event data and answers `200` with the new cursors, one per line, as
+///   `text/plain`. **Unauthenticated**: it exists for this demo and the tests; an application
+///   publishes from its own code, or behind its own authorization.
+/// - Anything else: `404`, or `405` for `/publish` with another method.
+///
+/// Connections are handled by push-net under `config`: accepting backs off when file
+/// descriptors run out, a connection must complete its first request within the handshake
+/// timeout, a publish body within the body timeout (`408` otherwise), a write that makes no
+/// progress for the write-stall timeout closes the connection, and HTTP/2 (prior knowledge)
+/// connections advertise push-net's limits. A held poll is not a stalled write: it writes
+/// nothing until it is answered.
+pub(crate) async fn run(
+    listener: TcpListener,
+    poll: Endpoint<MemoryBroker>,
+    config: ServerConfig,
+) -> io::Result<()> {
+    let mut acceptor = Acceptor::new(listener, &config);
+    loop {
+        let (stream, _) = acceptor.accept().await?;
+        let (poll, config) = (poll.clone(), config.clone());
+        tokio::spawn(async move {
+            let for_requests = config.clone();
+            let service = service_fn(move |request| {
+                let (poll, config) = (poll.clone(), for_requests.clone());
+                async move { Ok::<_, Infallible>(route(poll, request, &config).await) }
+            });
+            // A connection error (a timeout too) concerns this peer only.
+            let _ = push_net::serve_http(stream, service, &config, None).await;
+        });
+    }
+}
+
+async fn route(
+    mut poll: Endpoint<MemoryBroker>,
+    request: Request<Incoming>,
+    config: &ServerConfig,
+) -> Response<Body> {
+    match (request.method(), request.uri().path()) {
+        (_, "/poll") => match poll.call(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        (&Method::POST, "/publish") => publish(poll.broker(), request, config).await,
+        (_, "/publish") => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed".into()),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            "not found: try GET /poll or POST /publish".into(),
+        ),
+    }
+}
+
+/// `POST /publish?topic=T[&topic=U…][&event=TYPE]`: the body is published to every topic named
+/// (the union, as Mercure reads a repeated `topic`), all or none (`Broker::publish_many`); the
+/// answer is one cursor per line, in topic order, or a 503 that says why. The query is decoded
+/// strictly: an invalid escape or non-UTF-8 text is a 400.
+async fn publish(
+    broker: &MemoryBroker,
+    request: Request<Incoming>,
+    config: &ServerConfig,
+) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let query = parts.uri.query().unwrap_or_default();
+    let selector = match push_core::Selector::from_query(query.as_bytes()) {
+        Ok(selector) => selector,
+        Err(push_core::Error::SelectorEmpty) => {
+            return text(StatusCode::BAD_REQUEST, "the request names no topic".into());
+        }
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("invalid topic: {e}")),
+    };
+    // Parameter names are decoded before they are matched: `%65vent` is `event`.
+    let kind = match push_core::query_param(query.as_bytes(), "event") {
+        Ok(kind) => kind.map(std::borrow::Cow::into_owned),
+        Err(_) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "invalid event type encoding".into(),
+            );
+        }
+    };
+    let data = match push_net::read_body(body, MAX_PUBLISH_BYTES, config).await {
+        Ok(data) => data,
+        Err(e) => return text(e.status(), e.to_string()),
+    };
+    let mut event = Event::new(data);
+    event.event = kind.filter(|k| !k.is_empty());
+    // All topics or none (the in-memory broker decides it at once): a 503 leaves nothing
+    // behind, and a retry duplicates nothing.
+    match push_core::Broker::publish_many(broker, &selector, event).await {
+        Ok(cursors) => {
+            let lines: Vec<String> = cursors.iter().map(ToString::to_string).collect();
+            text(StatusCode::OK, lines.join("\n"))
+        }
+        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, e.error.to_string()),
+    }
+}
+
+fn text(status: StatusCode, message: String) -> Response<Body> {
+    let mut response = Response::new(Body::from(Bytes::from(message)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(push_longpoll::TEXT_CONTENT_TYPE),
+    );
+    response
+}

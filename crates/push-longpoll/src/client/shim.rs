@@ -1,0 +1,197 @@
+//! TEMPORARY: push-sse's reconnect policy until push-http's `client::ReconnectPolicy` lands.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+use std::time::{Duration, Instant};
+
+/// When and how often the client reconnects.
+///
+/// Delays grow exponentially from the reconnection time (the server's `retry`, else
+/// [`initial`](Self::initial)) up to [`max`](Self::max), each drawn at random between half and
+/// all of its nominal value (so a restarted server is not hit by every client at once), and
+/// never below [`min`](Self::min). A connection that stayed up for
+/// [`healthy_after`](Self::healthy_after) resets the growth. After
+/// [`max_retries`](Self::max_retries) consecutive failed attempts the client stops.
+///
+/// The reconnection time a server sets is clamped into `[min, max]`: `retry: 0` cannot make a
+/// client reconnect in a tight loop, and `retry: 99999999999999999` cannot make it wait for
+/// three million years.
+///
+#[derive(Clone, Debug)]
+pub struct ReconnectPolicy {
+    initial: Duration,
+    min: Duration,
+    max: Duration,
+    healthy_after: Duration,
+    max_retries: Option<u32>,
+}
+
+/// The default floor of every delay: 250 ms.
+///
+/// A server that answers `retry: 0` and closes at once (a crashing backend behind a healthy
+/// proxy, say) would otherwise have every client reconnect in a loop: with the floor, and the
+/// growth that doubles it after each failure, 10,000 clients send at most 40,000 requests in the
+/// first second and half as many in each of the following, instead of as many as the network
+/// carries. A quarter of a second is still below what a person notices after a server restart.
+/// Lower it with [`ReconnectPolicy::min`] (tests, a local server).
+pub const DEFAULT_MIN_DELAY: Duration = Duration::from_millis(250);
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_secs(3),
+            min: DEFAULT_MIN_DELAY,
+            max: Duration::from_secs(60),
+            healthy_after: Duration::from_secs(10),
+            max_retries: None,
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// The reconnection time before the server sets one with `retry` (default 3 s, as browsers).
+    #[must_use]
+    pub fn initial(mut self, delay: Duration) -> Self {
+        self.initial = delay;
+        self
+    }
+
+    /// The shortest delay between attempts, whatever the server's `retry` (default
+    /// [`DEFAULT_MIN_DELAY`], 250 ms; zero allows an immediate reconnection).
+    #[must_use]
+    pub fn min(mut self, delay: Duration) -> Self {
+        self.min = delay;
+        self
+    }
+
+    /// The longest delay between attempts, whatever the server's `retry` (default 60 s; when
+    /// below [`min`](Self::min), `min` is the longest too).
+    #[must_use]
+    pub fn max(mut self, delay: Duration) -> Self {
+        self.max = delay;
+        self
+    }
+
+    /// How long a connection must stay up for the backoff to start over (default 10 s).
+    #[must_use]
+    pub fn healthy_after(mut self, period: Duration) -> Self {
+        self.healthy_after = period;
+        self
+    }
+
+    /// How many consecutive failed attempts to retry before giving up (default: forever).
+    #[must_use]
+    pub fn max_retries(mut self, retries: Option<u32>) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The shortest delay: [`min`](Self::min).
+    pub fn floor(&self) -> Duration {
+        self.min
+    }
+
+    /// The longest delay: [`max`](Self::max), or [`min`](Self::min) if that is longer.
+    pub fn cap(&self) -> Duration {
+        self.max.max(self.min)
+    }
+
+    /// `delay` clamped into `[floor, cap]`.
+    fn clamp(&self, delay: Duration) -> Duration {
+        delay.clamp(self.floor(), self.cap())
+    }
+}
+
+/// The state of the reconnection policy for one client.
+#[derive(Clone, Debug)]
+pub struct Backoff {
+    policy: ReconnectPolicy,
+    /// The reconnection time, already clamped into `[floor, cap]`.
+    retry: Duration,
+    failures: u32,
+    connected_at: Option<Instant>,
+    rng: u64,
+}
+
+impl Backoff {
+    /// A fresh backoff; `seed` drives the jitter (any value; tests pass a fixed one).
+    pub fn new(policy: ReconnectPolicy, seed: u64) -> Self {
+        Self {
+            retry: policy.clamp(policy.initial),
+            policy,
+            failures: 0,
+            connected_at: None,
+            rng: seed | 1,
+        }
+    }
+
+    /// The server set the reconnection time (`retry:`), applied from the next attempt on,
+    /// clamped into `[floor, cap]` of the policy.
+    pub fn set_retry(&mut self, delay: Duration) {
+        self.retry = self.policy.clamp(delay);
+    }
+
+    /// The current reconnection time (clamped).
+    pub fn retry(&self) -> Duration {
+        self.retry
+    }
+
+    /// The policy this backoff follows.
+    pub fn policy(&self) -> &ReconnectPolicy {
+        &self.policy
+    }
+
+    /// A connection was established (a `200 text/event-stream` answer) at `now`.
+    pub fn connected(&mut self, now: Instant) {
+        self.connected_at = Some(now);
+    }
+
+    /// The connection ended, or an attempt failed, at `now`: the delay before trying again
+    /// (within `[floor, cap]`), or `None` when the policy says stop.
+    pub fn disconnected(&mut self, now: Instant) -> Option<Duration> {
+        if let Some(at) = self.connected_at.take()
+            && now.saturating_duration_since(at) >= self.policy.healthy_after
+        {
+            self.failures = 0;
+        }
+        self.failures = self.failures.saturating_add(1);
+        if self
+            .policy
+            .max_retries
+            .is_some_and(|max| self.failures > max)
+        {
+            return None;
+        }
+        let exponent = self.failures.saturating_sub(1).min(16);
+        let nominal = self.policy.clamp(self.retry.saturating_mul(1 << exponent));
+        // Equal jitter: between half and all of the nominal delay, in nanoseconds as u128 (a
+        // `Duration` has at most 94 bits of them, so nothing here overflows).
+        let nominal = nominal.as_nanos();
+        let half = nominal / 2;
+        let random = (u128::from(self.next_random()) << 64) | u128::from(self.next_random());
+        let jitter = random % (nominal - half + 1);
+        Some(self.policy.clamp(from_nanos(half + jitter)))
+    }
+
+    /// How many attempts in a row have failed.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // xorshift64*: plenty for jitter.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// A duration of `nanos` nanoseconds (at most `Duration::MAX`'s, which this module never exceeds).
+fn from_nanos(nanos: u128) -> Duration {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    let secs = u64::try_from(nanos / NANOS_PER_SEC).unwrap_or(u64::MAX);
+    // The remainder is below 10^9, so it fits a u32.
+    let sub = (nanos % NANOS_PER_SEC) as u32;
+    Duration::new(secs, sub)
+}
