@@ -34,7 +34,7 @@ pub fn longpoll_request(data: &[u8]) {
 
 /// The topics of a query, by the rule the server's default hooks follow.
 fn topics(query: &[u8]) -> Result<Selector, push_core::Error> {
-    Selector::from_query(query)
+    push_http::query::selector_from_query(query)
 }
 
 /// Input: two bytes of configuration (the wait cap and the default wait, in seconds), then

@@ -194,11 +194,11 @@ fn decode(input: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
     })
 }
 
-/// Decodes `application/x-www-form-urlencoded` text strictly (`push_core::form_decode`): an
+/// Decodes `application/x-www-form-urlencoded` text strictly (`push_http::query::form_decode`): an
 /// escape that is not `%` and two hex digits, or bytes that are not UTF-8, are
 /// [`Error::InvalidQuery`], never decoded lossily or taken literally.
 pub(crate) fn percent_decode(input: &[u8]) -> Result<Cow<'_, str>, Error> {
-    push_core::form_decode(input).ok_or(Error::InvalidQuery)
+    push_http::query::form_decode(input).ok_or(Error::InvalidQuery)
 }
 
 /// `1*DIGIT` seconds; a value too large for a `u64` saturates (it is capped later anyway).

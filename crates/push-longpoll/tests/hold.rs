@@ -8,13 +8,13 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use push_broker::{Config as BrokerConfig, MemoryBroker, MemorySubscription};
-use push_core::{Cursor, Event, Selector, Topic};
+use push_core::{Cursor, Event, Topic};
 use push_longpoll::server::{Config, Error};
 use push_longpoll::{Exchange, PollRequest, Reply};
 
 /// A request as the server's default hooks read it: the topics from the query too.
 fn parse(query: &[u8], prefer: &[&[u8]], inm: &[&[u8]]) -> Result<PollRequest, Error> {
-    let selector = Selector::from_query(query).expect("the query names topics");
+    let selector = push_http::query::selector_from_query(query).expect("the query names topics");
     PollRequest::parse(selector, query, prefer, inm)
 }
 

@@ -5,8 +5,7 @@
 use std::convert::Infallible;
 use std::io;
 
-use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use push_broker::MemoryBroker;
@@ -86,7 +85,7 @@ async fn publish(
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
     let query = parts.uri.query().unwrap_or_default();
-    let selector = match push_core::Selector::from_query(query.as_bytes()) {
+    let selector = match push_http::query::selector_from_query(query.as_bytes()) {
         Ok(selector) => selector,
         Err(push_core::Error::SelectorEmpty) => {
             return text(StatusCode::BAD_REQUEST, "the request names no topic".into());
@@ -94,7 +93,7 @@ async fn publish(
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("invalid topic: {e}")),
     };
     // Parameter names are decoded before they are matched: `%65vent` is `event`.
-    let kind = match push_core::query_param(query.as_bytes(), "event") {
+    let kind = match push_http::query::query_param(query.as_bytes(), "event") {
         Ok(kind) => kind.map(std::borrow::Cow::into_owned),
         Err(_) => {
             return text(
@@ -121,11 +120,5 @@ async fn publish(
 }
 
 fn text(status: StatusCode, message: String) -> Response<Body> {
-    let mut response = Response::new(Body::from(Bytes::from(message)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(push_longpoll::TEXT_CONTENT_TYPE),
-    );
-    response
+    push_http::head::text_response(status, message).map(Body::from)
 }

@@ -3,6 +3,7 @@
 use core::fmt;
 
 use http::StatusCode;
+use push_http::HttpStatus;
 
 /// Boxed errors of other libraries (hyper, rustls, the URL parser).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -52,6 +53,12 @@ impl Error {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
+    }
+}
+
+impl HttpStatus for Error {
+    fn status(&self) -> StatusCode {
+        Self::status(self)
     }
 }
 

@@ -7,12 +7,12 @@ use core::task::{Context, Poll};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use push_core::{Access, Broker};
+use push_http::head::text_response;
+use push_http::{Hooks, Open};
 use tokio::time::{Instant, Sleep};
 
-use super::shim::{Hooks, Open};
 use super::{Body, Config, Error};
 use crate::{Exchange, PollRequest, Reply};
 
@@ -113,7 +113,8 @@ where
     /// Answers the request whose head is `parts` (the body is not read).
     async fn respond(&self, parts: http::request::Parts) -> Response<Body> {
         if parts.method != Method::GET && parts.method != Method::HEAD {
-            let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+            let mut response =
+                text_response(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").map(Body::from);
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
@@ -180,16 +181,6 @@ where
 
 fn reply(reply: Reply) -> Response<Body> {
     reply.into_http().map(Body::from)
-}
-
-fn text(status: StatusCode, message: &'static str) -> Response<Body> {
-    let mut response = Response::new(Body::from(Bytes::from_static(message.as_bytes())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(crate::TEXT_CONTENT_TYPE),
-    );
-    response
 }
 
 impl<B, H, ReqBody> tower_service::Service<Request<ReqBody>> for Endpoint<B, H>

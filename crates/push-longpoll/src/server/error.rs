@@ -3,12 +3,14 @@
 use core::fmt;
 
 use http::StatusCode;
+use push_http::HttpStatus;
 
 /// What a server refuses a long poll for. Each request variant says which part is malformed;
 /// the message (`Display`) is the body of the `400` answer.
 ///
 /// The topics of a request are read (and refused) by the hooks, not here: see
-/// [`push_http::Hooks`].
+/// [`push_http::Hooks`]. [`HttpStatus::status`] (or the inherent `status`) says the answer's
+/// status.
 #[non_exhaustive]
 #[derive(Debug)]
 pub enum Error {
@@ -26,25 +28,22 @@ pub enum Error {
 
 impl Error {
     /// The status a server answers this error with: `400` for a malformed request, the broker
-    /// error's own status (`400` for a selector it refuses, `503` when it cannot serve).
+    /// error's own ([`HttpStatus`]: `400` for a selector it refuses, `503` when it cannot
+    /// serve).
     pub fn status(&self) -> StatusCode {
         match self {
             Self::InvalidQuery
             | Self::InvalidSince(_)
             | Self::DuplicateParameter(_)
             | Self::InvalidWait => StatusCode::BAD_REQUEST,
-            Self::Broker(e) => broker_status(e),
+            Self::Broker(e) => e.status(),
         }
     }
 }
 
-/// The status of a broker's refusal: the request's fault (a selector it cannot take) or the
-/// broker's (closed, unavailable, out of topics).
-fn broker_status(e: &push_core::Error) -> StatusCode {
-    use push_core::Error as E;
-    match e {
-        E::BrokerClosed | E::BrokerUnavailable | E::TopicLimit => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::BAD_REQUEST,
+impl HttpStatus for Error {
+    fn status(&self) -> StatusCode {
+        Self::status(self)
     }
 }
 

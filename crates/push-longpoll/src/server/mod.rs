@@ -1,6 +1,6 @@
 //! The server role: the limits ([`Config`]), the refusals ([`Error`]) and, with the `server`
-//! feature, the [`Endpoint`], a `tower_service::Service` that answers long polls, and its
-//! response [`Body`].
+//! feature, the [`Endpoint`], a `tower_service::Service` that answers long polls, its response
+//! [`Body`], and push-http's [`Hooks`] (re-exported with [`Open`] and [`Refusal`]).
 //!
 //! `Config` and `Error` are here without the feature too: the sans-IO core
 //! ([`Exchange`](crate::Exchange), [`PollRequest`](crate::PollRequest)) uses them.
@@ -11,8 +11,6 @@ mod config;
 #[cfg(feature = "server")]
 mod endpoint;
 mod error;
-#[cfg(feature = "server")]
-mod shim;
 
 #[cfg(feature = "server")]
 pub use body::Body;
@@ -20,3 +18,5 @@ pub use config::Config;
 #[cfg(feature = "server")]
 pub use endpoint::Endpoint;
 pub use error::Error;
+#[cfg(feature = "server")]
+pub use push_http::{Hooks, Open, Refusal};
