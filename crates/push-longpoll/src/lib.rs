@@ -109,21 +109,53 @@
 //! # Mounting the server
 //!
 //! [`server::Endpoint`] is built from the broker (owned: `MemoryBroker` is a cheap handle), a
-//! [`server::Config`] and, optionally, hooks (`push_http::Hooks`): which topics a request asks
-//! for, and what it may have. It is a `tower_service::Service<http::Request<_>>` that never
-//! fails (errors are answers), so it mounts as it is:
+//! [`server::Config`] and, optionally, hooks ([`server::Hooks`], push-http's): which topics a
+//! request asks for (default: the `topic` parameters), and what it may have (default: public
+//! events for everyone). It is a `tower_service::Service<http::Request<_>>` that never fails
+//! (errors are answers), so it mounts as it is, here in axum behind a token check:
 //!
-//! ```no_run
+//! ```
+//! use http::request::Parts;
+//! use http::{Request, StatusCode};
+//! use http_body_util::BodyExt;
 //! use push_broker::MemoryBroker;
-//! use push_longpoll::server::{Config, Endpoint};
+//! use push_core::{Access, Event, Selector, Topic};
+//! use push_longpoll::server::{Config, Endpoint, Hooks, Refusal};
+//! use tower_service::Service;
 //!
-//! #[tokio::main]
-//! async fn main() -> std::io::Result<()> {
+//! /// Polls need the bearer token; the topics are the `topic` parameters (the default).
+//! #[derive(Clone)]
+//! struct Token;
+//!
+//! impl Hooks for Token {
+//!     async fn authorize(&self, request: &Parts, _: &Selector) -> Result<Access, Refusal> {
+//!         match request.headers.get("authorization") {
+//!             Some(v) if v == "Bearer letmein" => Ok(Access::public()),
+//!             _ => Err(Refusal::unauthorized("Bearer", "a token is required")),
+//!         }
+//!     }
+//! }
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() {
 //!     let broker = MemoryBroker::default();
-//!     let poll = Endpoint::new(broker.clone(), Config::default());
-//!     let app = axum::Router::new().route_service("/poll", poll);
-//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//!     axum::serve(listener, app).await
+//!     let poll = Endpoint::new(broker.clone(), Config::default()).with_hooks(Token);
+//!     let mut app = axum::Router::new().route_service("/poll", poll);
+//!     // `axum::serve(listener, app)` serves it; here requests go through the router directly.
+//!     let since = broker.head();
+//!     broker.publish_now(&Topic::new("news").unwrap(), Event::new("hi")).unwrap();
+//!     let request = |token: &str| {
+//!         Request::get(format!("/poll?topic=news&since={since}"))
+//!             .header("authorization", token)
+//!             .body(axum::body::Body::empty())
+//!             .unwrap()
+//!     };
+//!     let refused = app.call(request("Bearer guess")).await.unwrap();
+//!     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+//!     let response = app.call(request("Bearer letmein")).await.unwrap();
+//!     assert_eq!(response.status(), StatusCode::OK);
+//!     let body = response.into_body().collect().await.unwrap().to_bytes();
+//!     assert!(body.starts_with(br#"{"events":[{"id":""#));
 //! }
 //! ```
 //!
