@@ -11,12 +11,13 @@ use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use push_broker::MemoryBroker;
-use push_core::{Access, Event, Selector, Topic};
+use push_core::{Access, Audience, Event, Selector, Topic};
 use push_longpoll::server::{Config, Endpoint, Hooks, Refusal};
 use tower_service::Service;
 
 /// Topics from the path (`/poll/NAME`), never from the query; a token header decides access:
-/// `ok` for an hour, `short` for 3 seconds, none refused with 401.
+/// `ok` for an hour, `short` for 3 seconds, `private` with the private events of the topic
+/// asked for, none refused with 401.
 #[derive(Clone, Default)]
 struct PathTopics {
     authorized: Arc<AtomicUsize>,
@@ -33,12 +34,13 @@ impl Hooks for PathTopics {
         Ok(Selector::one(topic))
     }
 
-    async fn authorize(&self, request: &Parts, _: &Selector) -> Result<Access, Refusal> {
+    async fn authorize(&self, request: &Parts, selector: &Selector) -> Result<Access, Refusal> {
         self.authorized.fetch_add(1, Ordering::SeqCst);
         let now = tokio::time::Instant::now().into_std();
         match request.headers.get("x-token").map(|v| v.as_bytes()) {
             Some(b"ok") => Ok(Access::public().with_until(now + Duration::from_secs(3600))),
             Some(b"short") => Ok(Access::public().with_until(now + Duration::from_secs(3))),
+            Some(b"private") => Ok(Access::public().with_private(selector.clone())),
             _ => Err(Refusal::unauthorized("Token", "a token is required")),
         }
     }
@@ -132,4 +134,26 @@ async fn other_methods_are_refused_with_allow() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(response.headers()["allow"], "GET, HEAD");
+}
+
+/// The `Access` the hook grants is the one the broker checks: a private event reaches the poll
+/// granted it and no other.
+#[tokio::test(start_paused = true)]
+async fn the_access_of_the_hook_is_what_the_broker_checks() {
+    let poll = endpoint(PathTopics::default());
+    let a = Topic::new("a").unwrap();
+    let since = poll.broker().head();
+    let secret = Event::new("secret").with_audience(Audience::Private);
+    poll.broker().publish_now(&a, secret).unwrap();
+    let target = format!("/poll/a?since={since}&wait=0");
+    let public = answer(&poll, &target, Some("ok")).await;
+    assert_eq!(
+        public.status(),
+        StatusCode::NO_CONTENT,
+        "a private event leaked"
+    );
+    let granted = answer(&poll, &target, Some("private")).await;
+    assert_eq!(granted.status(), StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(granted.body()).unwrap();
+    assert_eq!(v["events"][0]["data"], "secret");
 }

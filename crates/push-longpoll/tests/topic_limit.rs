@@ -30,7 +30,7 @@ async fn publish(addr: SocketAddr, topic: &str) -> (u16, String) {
 
 /// A long-poll server whose broker holds history on at most two topics.
 async fn start_with_two_topics() -> (SocketAddr, MemoryBroker) {
-    let broker = MemoryBroker::new(push_broker::Config::default().max_topics(2));
+    let broker = MemoryBroker::new(push_broker::Config::default().with_max_topics(2));
     let (addr, _) = support::start(broker.clone(), Config::default()).await;
     (addr, broker)
 }
@@ -68,7 +68,11 @@ async fn a_refused_multi_topic_publish_leaves_nothing_and_names_are_decoded() {
     assert_eq!(status, 200, "{body}");
     let from = push_core::Cursor::new(broker.epoch(), 0);
     let mut sub = broker
-        .subscribe(&push_core::Selector::one(b), Some(from))
+        .subscribe(
+            &push_core::Selector::one(b),
+            Some(from),
+            &push_core::Access::public(),
+        )
         .unwrap();
     let Some(push_core::Delivery::Event(e)) = sub.try_recv() else {
         panic!("the event is retained")

@@ -103,7 +103,9 @@ pub fn subscribe<B: Broker>(
     config: &SseConfig,
 ) -> Result<http::Response<SseBody<B::Subscription>>, Error> {
     let from = resume_cursor(headers, query)?;
-    let subscription = broker.subscribe(selector, from).map_err(Error::Broker)?;
+    let subscription = broker
+        .subscribe(selector, from, &push_core::Access::public())
+        .map_err(Error::Broker)?;
     Ok(response(SseBody::new(subscription, config)))
 }
 

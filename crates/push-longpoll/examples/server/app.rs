@@ -23,8 +23,8 @@ const MAX_PUBLISH_BYTES: usize = 1 << 20;
 /// Routes:
 /// - `GET /poll?topic=T[&since=C][&wait=S]`: the long poll (the library's `Endpoint`).
 /// - `POST /publish?topic=T[&topic=U…][&event=TYPE]`: publishes the request body (at most
-///   1 MiB) as the event data and answers `200` with the new cursors, one per line, as
-///   `text/plain`. **Unauthenticated**: it exists for this demo and the tests; an application
+///   1 MiB) as the event data, one event on all those topics, and answers `200` with its
+///   cursor as `text/plain`. **Unauthenticated**: it exists for this demo and the tests; an application
 ///   publishes from its own code, or behind its own authorization.
 /// - Anything else: `404`, or `405` for `/publish` with another method.
 ///
@@ -74,10 +74,11 @@ async fn route(
     }
 }
 
-/// `POST /publish?topic=T[&topic=U…][&event=TYPE]`: the body is published to every topic named
-/// (the union, as Mercure reads a repeated `topic`), all or none (`Broker::publish_many`); the
-/// answer is one cursor per line, in topic order, or a 503 that says why. The query is decoded
-/// strictly: an invalid escape or non-UTF-8 text is a 400.
+/// `POST /publish?topic=T[&topic=U…][&event=TYPE]`: the body is published as one event on every
+/// topic named (the union, as Mercure reads a repeated `topic`; the first in sorted order is
+/// the canonical one); the
+/// answer is its cursor, or a 503 that says why. The query is decoded strictly: an invalid
+/// escape or non-UTF-8 text is a 400, and so is a pattern (one publishes to topics).
 async fn publish(
     broker: &MemoryBroker,
     request: Request<Incoming>,
@@ -86,7 +87,13 @@ async fn publish(
     let (parts, body) = request.into_parts();
     let query = parts.uri.query().unwrap_or_default();
     let selector = match push_http::query::selector_from_query(query.as_bytes()) {
-        Ok(selector) => selector,
+        Ok(selector) if selector.is_exact() => selector,
+        Ok(_) => {
+            return text(
+                StatusCode::BAD_REQUEST,
+                "publish to topics, not patterns".into(),
+            );
+        }
         Err(push_core::Error::SelectorEmpty) => {
             return text(StatusCode::BAD_REQUEST, "the request names no topic".into());
         }
@@ -108,14 +115,10 @@ async fn publish(
     };
     let mut event = Event::new(data);
     event.event = kind.filter(|k| !k.is_empty());
-    // All topics or none (the in-memory broker decides it at once): a 503 leaves nothing
-    // behind, and a retry duplicates nothing.
-    match push_core::Broker::publish_many(broker, &selector, event).await {
-        Ok(cursors) => {
-            let lines: Vec<String> = cursors.iter().map(ToString::to_string).collect();
-            text(StatusCode::OK, lines.join("\n"))
-        }
-        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, e.error.to_string()),
+    // One event on every topic named, one cursor: stored once, delivered once per subscriber.
+    match push_core::Broker::publish(broker, selector.topics(), event).await {
+        Ok(cursor) => text(StatusCode::OK, cursor.to_string()),
+        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
 

@@ -140,10 +140,14 @@ where
     async fn hold(&self, request: PollRequest, access: &Access) -> Reply {
         let shared = &*self.shared;
         // Register first: from here on, nothing published is missed.
-        let mut subscription = match shared.broker.subscribe(request.selector(), request.since()) {
-            Ok(s) => s,
-            Err(e) => return Reply::Error(Error::Broker(e)),
-        };
+        let mut subscription =
+            match shared
+                .broker
+                .subscribe(request.selector(), request.since(), access)
+            {
+                Ok(s) => s,
+                Err(e) => return Reply::Error(Error::Broker(e)),
+            };
         let now = Instant::now();
         let seed = shared
             .seed
