@@ -55,7 +55,7 @@ impl ReconnectPolicy {
     }
 
     /// The shortest delay between attempts, whatever the server's `retry` (default
-    /// [`DEFAULT_MIN_DELAY`], 250 ms; zero allows an immediate reconnection).
+    /// 250 ms; zero allows an immediate reconnection).
     #[must_use]
     pub fn min(mut self, delay: Duration) -> Self {
         self.min = delay;
