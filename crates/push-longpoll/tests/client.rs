@@ -27,9 +27,9 @@ async fn next(client: &mut Client) -> Item {
 /// Retries at once and often: the tests' policy.
 fn quick() -> ReconnectPolicy {
     ReconnectPolicy::default()
-        .initial(Duration::from_millis(1))
-        .min(Duration::from_millis(1))
-        .max(Duration::from_millis(5))
+        .with_initial(Duration::from_millis(1))
+        .with_min(Duration::from_millis(1))
+        .with_max(Duration::from_millis(5))
 }
 
 #[tokio::test]
@@ -106,7 +106,7 @@ async fn a_refused_poll_ends_the_stream_and_transient_errors_are_retried_until_t
     drop(closed);
     let mut client = Client::new(&format!("http://{dead}/poll?topic=t"))
         .unwrap()
-        .with_reconnect_policy(quick().max_retries(Some(2)));
+        .with_reconnect_policy(quick().with_max_retries(Some(2)));
     for _ in 0..3 {
         let err = client.next().await.unwrap().unwrap_err();
         assert!(err.is_transient(), "{err}");

@@ -3,7 +3,6 @@
 
 mod error;
 mod poller;
-mod shim;
 mod stream;
 #[cfg(feature = "tls")]
 mod tls;
@@ -11,7 +10,7 @@ mod tls;
 use push_core::Cursor;
 
 pub use error::{BoxError, Error};
-pub use shim::ReconnectPolicy;
+pub use push_http::client::ReconnectPolicy;
 pub use stream::Client;
 
 /// What a [`Client`] yields: an event, or the news that events were lost.

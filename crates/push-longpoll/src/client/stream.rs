@@ -9,7 +9,8 @@ use futures_core::Stream;
 use push_core::Cursor;
 
 use super::poller::Poller;
-use super::shim::Backoff;
+use push_http::client::Backoff;
+
 use super::{Error, Item, ReconnectPolicy};
 
 /// A long-poll client: a [`Stream`] of the [`Item`]s after its cursor, polling again from each
