@@ -28,9 +28,10 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use push_broker::MemoryBroker;
 use push_core::{Cursor, Event, Topic};
-use push_longpoll::{Config, Handler, serve};
+use push_longpoll::server::{Config, Endpoint};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
+use tower_service::Service;
 
 const HELD: usize = 10_000;
 
@@ -44,13 +45,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn wake(c: &mut Criterion) {
     let rt = push_benches::runtime();
-    let handler = Arc::new(Handler::new(MemoryBroker::default(), Config::default()));
+    let handler = Endpoint::new(MemoryBroker::default(), Config::default());
     let topic = Topic::new("t").expect("topic");
-    let request = Arc::new(
-        http::Request::get("/poll?topic=t&wait=20")
-            .body(())
-            .expect("request"),
-    );
+    let request = http::Request::get("/poll?topic=t&wait=20")
+        .body(())
+        .expect("request");
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let totals = Arc::new(Mutex::new(Vec::new()));
     let mut group = c.benchmark_group("longpoll_wake");
@@ -64,9 +63,9 @@ fn wake(c: &mut Criterion) {
                 let (all, each) = rt.block_on(async move {
                     let tasks: Vec<_> = (0..HELD)
                         .map(|_| {
-                            let (h, r) = (handler.clone(), request.clone());
+                            let (mut h, r) = (handler.clone(), request.clone());
                             tokio::spawn(async move {
-                                let response = h.handle(&r).await;
+                                let response = h.call(r).await.expect("infallible");
                                 assert_eq!(response.status(), 200);
                                 Instant::now()
                             })
@@ -129,6 +128,18 @@ async fn hello_server(listener: TcpListener) {
     }
 }
 
+/// The long-poll endpoint behind push-net's accept loop and connection runner (what the
+/// crate's example server does).
+async fn poll_server(listener: TcpListener, poll: Endpoint<MemoryBroker>) {
+    let config = push_net::ServerConfig::default();
+    let mut acceptor = push_net::Acceptor::new(listener, &config);
+    while let Ok((stream, _)) = acceptor.accept().await {
+        let service = hyper_util::service::TowerToHyperService::new(poll.clone());
+        let config = config.clone();
+        tokio::spawn(async move { push_net::serve_http(stream, service, &config, None).await });
+    }
+}
+
 async fn client(addr: SocketAddr) -> SendRequest<Empty<Bytes>> {
     let stream = TcpStream::connect(addr).await.expect("connect");
     let _ = stream.set_nodelay(true);
@@ -164,7 +175,7 @@ fn servers(
     SocketAddr,
     SocketAddr,
     String,
-    Arc<Handler<MemoryBroker>>,
+    Endpoint<MemoryBroker>,
     Cursor,
 ) {
     rt.block_on(async {
@@ -177,14 +188,14 @@ fn servers(
                     .with_event("update"),
             )
             .expect("publish");
-        let handler = Arc::new(Handler::new(broker, Config::default()));
+        let handler = Endpoint::new(broker, Config::default());
         let poll = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let hello = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addrs = (
             poll.local_addr().expect("addr"),
             hello.local_addr().expect("addr"),
         );
-        tokio::spawn(serve(poll, Arc::clone(&handler)));
+        tokio::spawn(poll_server(poll, handler.clone()));
         tokio::spawn(hello_server(hello));
         (
             addrs.0,
@@ -217,9 +228,12 @@ fn cycle(c: &mut Criterion) {
         let request = http::Request::get(format!("/poll?topic=t&since={before}&wait=0"))
             .body(())
             .expect("request");
+        let mut handler = handler;
         group.bench_function("handler-only", |b| {
             b.iter(|| {
-                let response = rt.block_on(handler.handle(&request));
+                let response = rt
+                    .block_on(handler.call(request.clone()))
+                    .expect("infallible");
                 assert_eq!(response.status(), 200);
             });
         });

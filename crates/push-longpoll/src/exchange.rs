@@ -6,10 +6,11 @@ use core::task::{Context, Poll};
 use core::time::Duration;
 use std::time::Instant;
 
-use push_core::{Cursor, Delivery, Subscription};
+use push_core::{CloseReason, Cursor, Delivery, Subscription};
 
 use crate::json::{Body, event_json};
-use crate::{Config, Error, PollRequest, Reply};
+use crate::server::{Config, Error};
+use crate::{PollRequest, Reply};
 
 /// One request/response exchange of long polling.
 ///
@@ -30,6 +31,8 @@ pub struct Exchange {
     max_bytes: usize,
     hold: Duration,
     deadline: Instant,
+    /// The hold granted for a `Prefer: wait`, in whole seconds (`Preference-Applied`).
+    wait_applied: Option<u64>,
     body: Body,
     count: usize,
     bytes: usize,
@@ -55,11 +58,20 @@ enum State {
 
 impl Exchange {
     /// Starts an exchange for `request` received at `now`; `seed` picks this hold's jitter (see
-    /// [`Config::jitter`]), so the same seed gives the same deadline.
+    /// [`Config::with_jitter`]), so the same seed gives the same deadline.
+    ///
+    /// A hold asked for with `Prefer: wait=N` is answered with `Preference-Applied: wait=M`
+    /// ([`Reply::wait_applied`]), `M` the hold granted in whole seconds: `N` capped by
+    /// [`Config::wait_cap`], rounded up (a hold under a second is not "wait=0").
     pub fn new(request: PollRequest, config: &Config, now: Instant, seed: u64) -> Self {
         let wait = config.effective_wait(request.wait());
         let hold = wait - config.jitter_for(wait, seed);
+        let wait_applied = request.wait_preferred().then(|| {
+            wait.as_secs()
+                .saturating_add(u64::from(wait.subsec_nanos() > 0))
+        });
         Self {
+            wait_applied,
             request,
             max_events: config.max_events,
             max_bytes: config.max_bytes,
@@ -75,14 +87,34 @@ impl Exchange {
         }
     }
 
+    /// Answers by `until` at the latest (an [`Access::until`](push_core::Access::until): the
+    /// authorization's expiry): the deadline becomes the earlier of the hold's and `until`, so
+    /// the client comes back, and is authorized again, when its access ends.
+    #[must_use]
+    pub fn with_until(mut self, until: Option<Instant>) -> Self {
+        if let Some(until) = until
+            && until < self.deadline
+        {
+            self.deadline = until;
+        }
+        self
+    }
+
     /// The request being answered.
     pub fn request(&self) -> &PollRequest {
         &self.request
     }
 
-    /// How long this exchange holds when nothing is ready (capped, jitter applied).
+    /// How long this exchange holds when nothing is ready (capped, jitter applied; not
+    /// shortened by [`with_until`](Self::with_until): see [`deadline`](Self::deadline)).
     pub fn hold(&self) -> Duration {
         self.hold
+    }
+
+    /// When the hold ends: the request's time plus [`hold`](Self::hold), or the `until` given
+    /// to [`with_until`](Self::with_until) if earlier.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
     }
 
     /// Feeds one item of the subscription. Returns whether it wants more: `false` once the batch
@@ -118,9 +150,12 @@ impl Exchange {
                 self.gap = true;
                 self.next = Some(gap.resume);
             }
-            Delivery::Closed(_) => {
+            Delivery::Closed(reason) => {
                 if self.count > 0 || self.gap {
                     self.answer_batch();
+                } else if matches!(reason, CloseReason::Expired) {
+                    // The access ended: nothing new, come back (and be authorized again).
+                    self.answer_empty();
                 } else {
                     self.state =
                         State::Ready(Reply::Error(Error::Broker(push_core::Error::BrokerClosed)));
@@ -211,7 +246,7 @@ impl Exchange {
                     self.handle_delivery(delivery);
                 }
                 Poll::Ready(None) => {
-                    self.handle_delivery(Delivery::Closed(push_core::CloseReason::Shutdown));
+                    self.handle_delivery(Delivery::Closed(CloseReason::Shutdown));
                 }
                 Poll::Pending => {
                     self.handle_idle(subscription.cursor());
@@ -239,6 +274,7 @@ impl Exchange {
             next,
             count: self.count,
             gap: self.gap,
+            wait_applied: self.wait_applied,
         });
     }
 
@@ -247,10 +283,11 @@ impl Exchange {
             .position
             .or(self.request.since())
             .unwrap_or(Cursor::new(0, 0));
+        let wait_applied = self.wait_applied;
         self.state = State::Ready(if self.request.etag_matches(next) {
-            Reply::NotModified { next }
+            Reply::NotModified { next, wait_applied }
         } else {
-            Reply::Timeout { next }
+            Reply::Timeout { next, wait_applied }
         });
     }
 }

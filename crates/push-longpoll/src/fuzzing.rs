@@ -1,11 +1,41 @@
-//! The `longpoll_headers` fuzz target's body: the request parser's header paths through the
-//! `http` mapping, with arbitrary header values. Not part of the API.
+//! The fuzz targets' bodies (`__fuzz` feature): the request parser on raw parts, and its header
+//! paths through an `http::Request`, with arbitrary header values. Not part of the API.
 
 use core::time::Duration;
 
 use http::{HeaderValue, Request};
+use push_core::Selector;
 
-use crate::{Config, PollRequest, parse_http};
+use crate::PollRequest;
+use crate::server::Config;
+
+/// Parses arbitrary bytes as a request: the query, the `Prefer` value and the `If-None-Match`
+/// value, separated by `\n`. Never panics; checks a few invariants.
+pub fn longpoll_request(data: &[u8]) {
+    let mut parts = data.splitn(3, |&b| b == b'\n');
+    let query = parts.next().unwrap_or_default();
+    let prefer = parts.next().unwrap_or_default();
+    let inm = parts.next().unwrap_or_default();
+    let Ok(selector) = topics(query) else {
+        return;
+    };
+    let Ok(request) = PollRequest::parse(selector, query, &[prefer], &[inm]) else {
+        return;
+    };
+    assert!(!request.selector().topics().is_empty());
+    let config = Config::default();
+    let wait = config.effective_wait(request.wait());
+    assert!(wait <= config.wait_cap());
+    if let Some(since) = request.since() {
+        let text = since.to_string();
+        assert_eq!(text.parse::<push_core::Cursor>(), Ok(since));
+    }
+}
+
+/// The topics of a query, by the rule the server's default hooks follow.
+fn topics(query: &[u8]) -> Result<Selector, push_core::Error> {
+    push_http::query::selector_from_query(query)
+}
 
 /// Input: two bytes of configuration (the wait cap and the default wait, in seconds), then
 /// lines: the first is the query, each later one a header, `P` + value for `Prefer`, `I` +
@@ -21,8 +51,8 @@ pub fn longpoll_headers(data: &[u8]) {
         return;
     };
     let config = Config::default()
-        .wait_cap(Duration::from_secs(u64::from(*cap)))
-        .default_wait(Duration::from_secs(u64::from(*default)));
+        .with_wait_cap(Duration::from_secs(u64::from(*cap)))
+        .with_default_wait(Duration::from_secs(u64::from(*default)));
     let mut lines = rest.split(|&b| b == b'\n');
     let query = lines.next().unwrap_or_default();
     let mut request = Request::builder();
@@ -51,13 +81,11 @@ pub fn longpoll_headers(data: &[u8]) {
     // URI keeps the query up to a `#` (the fragment is no part of it): compare with that.
     let (parsed, query) = match request.uri(uri.as_slice()).body(()) {
         Ok(request) => {
-            let parsed = parse_http(&request);
-            let query = request
-                .uri()
-                .query()
-                .unwrap_or_default()
-                .as_bytes()
-                .to_vec();
+            let (head, ()) = request.into_parts();
+            let parsed = topics(head.uri.query().unwrap_or_default().as_bytes())
+                .map_err(|_| crate::server::Error::InvalidQuery)
+                .and_then(|selector| PollRequest::from_parts(selector, &head));
+            let query = head.uri.query().unwrap_or_default().as_bytes().to_vec();
             let direct = parse_direct(&query, &prefer, &inm);
             assert_eq!(
                 outcome(&parsed),
@@ -81,10 +109,15 @@ pub fn longpoll_headers(data: &[u8]) {
         return;
     };
     let hold = config.effective_wait(request.wait());
-    assert!(hold <= config.get_wait_cap());
-    let applied = hold.as_secs() + u64::from(hold.subsec_nanos() > 0);
+    assert!(hold <= config.wait_cap());
+    // The answer says what was applied, within the cap, exactly when Prefer asked.
+    let mut exchange = crate::Exchange::new(request.clone(), &config, origin(), 0);
+    exchange.handle_idle(push_core::Cursor::new(0, 0));
+    exchange.handle_timeout(exchange.deadline());
+    let reply = exchange.poll_reply().expect("answered at the deadline");
+    assert_eq!(reply.wait_applied().is_some(), request.wait_preferred());
     assert!(
-        applied <= u64::from(*cap),
+        reply.wait_applied().unwrap_or(0) <= u64::from(*cap),
         "Preference-Applied beyond the cap"
     );
     assert!(!request.wait_preferred() || !prefer.is_empty());
@@ -94,7 +127,7 @@ pub fn longpoll_headers(data: &[u8]) {
 }
 
 /// A result compared by value: the request, or the error's text.
-fn outcome(result: &Result<PollRequest, crate::Error>) -> Result<&PollRequest, String> {
+fn outcome(result: &Result<PollRequest, crate::server::Error>) -> Result<&PollRequest, String> {
     result.as_ref().map_err(ToString::to_string)
 }
 
@@ -102,8 +135,15 @@ fn parse_direct(
     query: &[u8],
     prefer: &[HeaderValue],
     inm: &[HeaderValue],
-) -> Result<PollRequest, crate::Error> {
+) -> Result<PollRequest, crate::server::Error> {
     let prefer: Vec<&[u8]> = prefer.iter().map(HeaderValue::as_bytes).collect();
     let inm: Vec<&[u8]> = inm.iter().map(HeaderValue::as_bytes).collect();
-    PollRequest::parse(query, &prefer, &inm)
+    let selector = topics(query).map_err(|_| crate::server::Error::InvalidQuery)?;
+    PollRequest::parse(selector, query, &prefer, &inm)
+}
+
+/// A starting instant for the exchange (the core never reads a clock; the harness does).
+#[allow(clippy::disallowed_methods)]
+fn origin() -> std::time::Instant {
+    std::time::Instant::now()
 }

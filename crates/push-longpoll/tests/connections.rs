@@ -1,22 +1,20 @@
-//! `serve`'s connection handling: slow peers, publish bodies that never finish, HTTP/2
-//! settings. Time is tokio's paused clock where a limit is the point.
-#![cfg(feature = "hyper")]
+//! The example server's connection handling (push-net's): slow peers, publish bodies that never
+//! finish, HTTP/2 settings. Time is tokio's paused clock where a limit is the point.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use push_broker::MemoryBroker;
-use push_longpoll::{Config, Handler, serve};
+use push_longpoll::server::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+mod support;
 
 async fn start() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let handler = Arc::new(Handler::new(MemoryBroker::default(), Config::default()));
-    tokio::spawn(serve(listener, handler));
-    addr
+    support::start(MemoryBroker::default(), Config::default())
+        .await
+        .0
 }
 
 /// Reads until the server closes the connection or `limit` passes; what it sent.

@@ -1,5 +1,5 @@
 //! Replays the committed fuzz seeds of the `longpoll_request` and `longpoll_headers` targets on
-//! stable.
+//! stable (the crate's `__fuzz` feature, turned on by its own dev-dependency).
 
 #[test]
 fn longpoll_request_seeds() {
@@ -11,7 +11,6 @@ fn longpoll_request_seeds() {
     );
 }
 
-#[cfg(feature = "http")]
 #[test]
 fn longpoll_headers_seeds() {
     push_core::__fuzz::replay_seeds(

@@ -9,7 +9,14 @@ use std::time::{Duration, Instant};
 
 use push_broker::{Config as BrokerConfig, MemoryBroker, MemorySubscription};
 use push_core::{Cursor, Event, Topic};
-use push_longpoll::{Config, Exchange, PollRequest, Reply};
+use push_longpoll::server::{Config, Error};
+use push_longpoll::{Exchange, PollRequest, Reply};
+
+/// A request as the server's default hooks read it: the topics from the query too.
+fn parse(query: &[u8], prefer: &[&[u8]], inm: &[&[u8]]) -> Result<PollRequest, Error> {
+    let selector = push_http::query::selector_from_query(query).expect("the query names topics");
+    PollRequest::parse(selector, query, prefer, inm)
+}
 
 #[derive(Default)]
 struct Flag {
@@ -50,7 +57,7 @@ impl Sim {
     fn new() -> Self {
         Self {
             broker: MemoryBroker::with_epoch(BrokerConfig::default(), 0x5eed),
-            config: Config::default().jitter(Duration::ZERO),
+            config: Config::default().with_jitter(Duration::ZERO),
             now: Instant::now(),
             held: Vec::new(),
         }
@@ -68,7 +75,7 @@ impl Sim {
 
     /// Step 1, register: parse and subscribe. Returns the poll's index.
     fn register(&mut self, query: &str) -> usize {
-        let request = PollRequest::parse(query.as_bytes(), &[], &[]).unwrap();
+        let request = parse(query.as_bytes(), &[], &[]).unwrap();
         let sub = self
             .broker
             .subscribe(
@@ -220,7 +227,7 @@ fn waits_above_the_cap_are_capped_and_jitter_is_deterministic() {
         Some(t0 + Duration::from_secs(25))
     );
     let config = Config::default();
-    let r = PollRequest::parse(b"topic=t", &[], &[]).unwrap();
+    let r = parse(b"topic=t", &[], &[]).unwrap();
     let a = Exchange::new(r.clone(), &config, t0, 42);
     let b = Exchange::new(r.clone(), &config, t0, 42);
     assert_eq!(a.poll_timeout(), b.poll_timeout());
@@ -256,7 +263,7 @@ fn short_polling_with_etags() {
     let i = sim.register(&format!("topic=t&since={c}&wait=0"));
     sim.drive(i);
     assert_eq!(sim.reply(i).unwrap().status(), 204);
-    let request = PollRequest::parse(
+    let request = parse(
         format!("topic=t&wait=0&since={c}").as_bytes(),
         &[],
         &[format!("\"{c}\"").as_bytes()],
@@ -279,7 +286,7 @@ fn short_polling_with_etags() {
 #[test]
 fn batches_are_bounded_by_count_and_bytes_and_resume_exactly() {
     let mut sim = Sim::new();
-    sim.config = sim.config.clone().max_events(3).max_bytes(150);
+    sim.config = sim.config.clone().with_max_events(3).with_max_bytes(150);
     let start = sim.broker.head();
     for i in 0..10 {
         sim.publish(&format!("event-{i}"));

@@ -1,15 +1,15 @@
 //! The broker's topic limit over the wire: a publish that would start a topic past it is a 503
 //! whose body says why, and topics that already hold history keep taking publishes.
-#![cfg(feature = "hyper")]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use push_broker::MemoryBroker;
-use push_longpoll::{Config, Handler, serve};
+use push_longpoll::server::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+mod support;
 
 /// One publish on a fresh connection: the status and the body.
 async fn publish(addr: SocketAddr, topic: &str) -> (u16, String) {
@@ -30,11 +30,8 @@ async fn publish(addr: SocketAddr, topic: &str) -> (u16, String) {
 
 /// A long-poll server whose broker holds history on at most two topics.
 async fn start_with_two_topics() -> (SocketAddr, MemoryBroker) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let broker = MemoryBroker::new(push_broker::Config::default().with_max_topics(2));
-    let handler = Arc::new(Handler::new(broker.clone(), Config::default()));
-    tokio::spawn(serve(listener, handler));
+    let (addr, _) = support::start(broker.clone(), Config::default()).await;
     (addr, broker)
 }
 

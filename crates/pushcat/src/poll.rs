@@ -1,12 +1,13 @@
 //! `pushcat poll URL [--since CURSOR] [--count N] [--cacert FILE]`: long-polls a push-longpoll
 //! endpoint (`http://` or `https://`) and prints one JSON object per line:
 //! `{"id":..,"event":..,"data":..}` per event and `{"gap":true,"next":..}` when events were lost.
-//! Transient errors are reported on stderr and retried with backoff; others end the command with
-//! status 1.
+//! Transient errors are reported on stderr and retried under the client's reconnect policy;
+//! others end the command with status 1.
 
 use std::process::ExitCode;
 
-use push_longpoll::{Client, Item};
+use futures_util::StreamExt;
+use push_longpoll::client::{Client, Item};
 
 use crate::args::{PollArgs, usage_error};
 
@@ -17,7 +18,7 @@ pub(crate) fn run(args: PollArgs) -> ExitCode {
         Err(e) => return error(e.to_string()),
     };
     if let Some(c) = args.since {
-        client = client.since(c);
+        client = client.with_since(c);
     }
     // Extra trust anchors for https:// (a private CA, a self-signed certificate).
     let roots = match crate::tls::cacerts(&args.tls.files) {
@@ -25,7 +26,7 @@ pub(crate) fn run(args: PollArgs) -> ExitCode {
         Err(e) => return error(e),
     };
     for der in roots {
-        client = match client.add_root_certificate(&der) {
+        client = match client.with_root_certificate(&der) {
             Ok(c) => c,
             Err(e) => return error(format!("--cacert: {e}")),
         };
@@ -37,25 +38,27 @@ async fn poll_loop(mut client: Client, count: Option<u64>) -> ExitCode {
     let mut seen = 0u64;
     while count.is_none_or(|n| seen < n) {
         match client.next().await {
-            Ok(Item::Event(e)) => {
+            Some(Ok(Item::Event { id, event, data })) => {
                 println!(
                     "{}",
-                    serde_json::json!({"id": e.id.to_string(), "event": e.event, "data": e.data})
+                    serde_json::json!({"id": id.to_string(), "event": event, "data": data})
                 );
                 seen += 1;
             }
-            Ok(Item::Gap { next }) => {
+            Some(Ok(Item::Gap { next })) => {
                 println!(
                     "{}",
                     serde_json::json!({"gap": true, "next": next.to_string()})
                 );
             }
-            Ok(_) => {}
-            Err(e) if e.is_transient() => eprintln!("pushcat: {e} (retrying)"),
-            Err(e) => {
+            Some(Ok(_)) => {}
+            Some(Err(e)) if e.is_transient() => eprintln!("pushcat: {e} (retrying)"),
+            Some(Err(e)) => {
                 eprintln!("pushcat: {e}");
                 return ExitCode::from(1);
             }
+            // The client gave up (its reconnect policy's retries are spent).
+            None => return ExitCode::from(1),
         }
     }
     ExitCode::SUCCESS

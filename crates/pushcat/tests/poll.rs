@@ -1,11 +1,10 @@
 //! `pushcat poll` against an in-process push-longpoll server on loopback.
 
 use std::process::Command;
-use std::sync::Arc;
 
 use push_broker::{Config as BrokerConfig, MemoryBroker};
 use push_core::{Cursor, Event, Topic};
-use push_longpoll::{Config, Handler, serve};
+use push_longpoll::server::{Config, Endpoint};
 
 mod support;
 
@@ -14,8 +13,17 @@ async fn prints_one_json_object_per_event_and_gap_then_exits_after_count() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let broker = MemoryBroker::with_epoch(BrokerConfig::default(), 0x5eed);
-    let handler = Arc::new(Handler::new(broker.clone(), Config::default()));
-    tokio::spawn(serve(listener, handler));
+    let poll = Endpoint::new(broker.clone(), Config::default());
+    // The library's endpoint on a plain hyper HTTP/1.1 accept loop.
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let service = hyper_util::service::TowerToHyperService::new(poll.clone());
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), service),
+            );
+        }
+    });
     let topic = Topic::new("t").unwrap();
     let first = broker.publish_now(&topic, Event::new("one")).unwrap();
     broker

@@ -1,20 +1,22 @@
-//! `https://` for the [`Client`](crate::Client) (`tls` feature): rustls with the ring provider,
-//! trusting the Mozilla roots of `webpki-roots` and any roots the caller adds.
+//! `https://` for the [`Client`](crate::client::Client) (`tls` feature): push-http's one rustls
+//! client configuration (ring, the Mozilla roots of `webpki-roots`, and the roots the caller
+//! adds), connected with tokio-rustls.
 
 use std::sync::Arc;
 
-use rustls::pki_types::{CertificateDer, ServerName};
+use push_http::client::tls_config;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
-use crate::Error;
+use super::Error;
 
 /// What an `https://` client connects with.
 #[derive(Clone)]
 pub(crate) struct Tls {
-    /// The certificate authorities trusted: the webpki roots and those added.
-    roots: rustls::RootCertStore,
+    /// The certificate authorities added to the webpki roots.
+    extra_roots: Vec<CertificateDer<'static>>,
     connector: TlsConnector,
     name: ServerName<'static>,
 }
@@ -25,30 +27,24 @@ impl Tls {
     pub(crate) fn for_host(host: &str) -> Result<Self, Error> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let name =
-            ServerName::try_from(host.to_owned()).map_err(|e| Error::Transport(Box::new(e)))?;
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        Self::new(roots, name)
+            ServerName::try_from(host.to_owned()).map_err(|e| Error::InvalidUrl(Box::new(e)))?;
+        Self::new(Vec::new(), name)
     }
 
     /// The same, also trusting the certificate authority `der`.
     pub(crate) fn with_root(mut self, der: &[u8]) -> Result<Self, Error> {
-        self.roots
-            .add(CertificateDer::from(der.to_vec()))
-            .map_err(|e| Error::Transport(Box::new(e)))?;
-        Self::new(self.roots, self.name)
+        self.extra_roots.push(CertificateDer::from(der.to_vec()));
+        Self::new(self.extra_roots, self.name)
     }
 
-    fn new(roots: rustls::RootCertStore, name: ServerName<'static>) -> Result<Self, Error> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Transport(Box::new(e)))?
-            .with_root_certificates(roots.clone())
-            .with_no_client_auth();
+    fn new(
+        extra_roots: Vec<CertificateDer<'static>>,
+        name: ServerName<'static>,
+    ) -> Result<Self, Error> {
+        let config =
+            tls_config(extra_roots.iter().cloned()).map_err(|e| Error::Tls(Box::new(e)))?;
         Ok(Self {
-            roots,
+            extra_roots,
             connector: TlsConnector::from(Arc::new(config)),
             name,
         })
@@ -59,6 +55,7 @@ impl Tls {
         self.connector
             .connect(self.name.clone(), stream)
             .await
+            // A handshake that fails (a certificate not trusted, say) is the peer's doing.
             .map_err(|e| Error::Transport(Box::new(e)))
     }
 }
@@ -67,6 +64,7 @@ impl core::fmt::Debug for Tls {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Tls")
             .field("name", &self.name)
+            .field("extra_roots", &self.extra_roots.len())
             .finish_non_exhaustive()
     }
 }

@@ -1,17 +1,20 @@
 //! A long-poll server on the embedded broker, to try with curl:
 //!
 //! ```text
-//! cargo run --release -p push-longpoll --features hyper --example server -- 127.0.0.1:8080
+//! cargo run --release -p push-longpoll --example server -- 127.0.0.1:8080
 //! curl -i 'http://127.0.0.1:8080/poll?topic=news&wait=20'          # held until...
 //! curl -d 'hello' 'http://127.0.0.1:8080/publish?topic=news'       # ...this publishes
 //! curl -i 'http://127.0.0.1:8080/poll?topic=news&since=CURSOR&wait=0'
 //! ```
-
-use std::sync::Arc;
+//!
+//! The library gives the `GET /poll` answer (`push_longpoll::server::Endpoint`); the demo
+//! `POST /publish` and the accept loop are this example's own (`app.rs`).
 
 use push_broker::MemoryBroker;
-use push_longpoll::{Config, Handler, serve_with};
+use push_longpoll::server::{Config, Endpoint};
 use push_net::ServerConfig;
+
+mod app;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -30,6 +33,6 @@ async fn main() -> std::io::Result<()> {
     let broker = MemoryBroker::default();
     // Expires history on time, also on topics nobody publishes to or polls again.
     broker.spawn_sweeper();
-    let handler = Arc::new(Handler::new(broker, Config::default()));
-    serve_with(listener, handler, &config).await
+    let poll = Endpoint::new(broker, Config::default());
+    app::run(listener, poll, config).await
 }

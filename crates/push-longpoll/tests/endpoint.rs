@@ -1,5 +1,5 @@
-//! The async handler over `http` types, on tokio's paused clock (no real waiting).
-#![cfg(feature = "tokio")]
+//! The `Endpoint` as a tower service over `http` types, on tokio's paused clock (no real
+//! waiting).
 
 use std::pin::{Pin, pin};
 use std::sync::Arc;
@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
+use http_body_util::BodyExt;
 use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
-use push_longpoll::{Config, Handler};
+use push_longpoll::server::{Body, Config, Endpoint};
+use tower_service::Service;
 
 /// Polls once with a no-op waker: enough to register the waiter.
-fn poll_once<F: Future>(f: Pin<&mut F>) -> Poll<F::Output> {
+fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>) -> Poll<F::Output> {
     f.poll(&mut Context::from_waker(Waker::noop()))
 }
 
@@ -22,15 +24,26 @@ fn get(uri: &str) -> Request<()> {
     Request::get(uri).body(()).unwrap()
 }
 
+/// The whole answer: head, and body collected.
+async fn answer<B, H>(endpoint: &Endpoint<B, H>, request: Request<()>) -> Response<Bytes>
+where
+    Endpoint<B, H>:
+        Service<Request<()>, Response = Response<Body>, Error = std::convert::Infallible> + Clone,
+{
+    let response = endpoint.clone().call(request).await.unwrap();
+    let (head, body) = response.into_parts();
+    Response::from_parts(head, body.collect().await.unwrap().to_bytes())
+}
+
 fn json(response: &Response<Bytes>) -> serde_json::Value {
     serde_json::from_slice(response.body()).unwrap()
 }
 
-fn handler() -> Arc<Handler<MemoryBroker>> {
-    Arc::new(Handler::new(
+fn handler() -> Endpoint<MemoryBroker> {
+    Endpoint::new(
         MemoryBroker::default(),
-        Config::default().jitter(Duration::ZERO),
-    ))
+        Config::default().with_jitter(Duration::ZERO),
+    )
 }
 
 #[tokio::test(start_paused = true)]
@@ -38,8 +51,8 @@ async fn a_held_poll_is_answered_by_a_publish() {
     let h = handler();
     let topic = Topic::new("t").unwrap();
     let task = tokio::spawn({
-        let h = Arc::clone(&h);
-        async move { h.handle(&get("/poll?topic=t&wait=20")).await }
+        let h = h.clone();
+        async move { answer(&h, get("/poll?topic=t&wait=20")).await }
     });
     while h.broker().subscriber_count(&topic) == 0 {
         tokio::task::yield_now().await;
@@ -64,14 +77,14 @@ async fn a_held_poll_is_answered_by_a_publish() {
 async fn a_hold_ends_with_204_at_the_capped_deadline() {
     let h = handler();
     let start = tokio::time::Instant::now();
-    let response = h
-        .handle(
-            &Request::get("/poll?topic=t")
-                .header("prefer", "wait=3600")
-                .body(())
-                .unwrap(),
-        )
-        .await;
+    let response = answer(
+        &h,
+        Request::get("/poll?topic=t")
+            .header("prefer", "wait=3600")
+            .body(())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), 204);
     assert_eq!(start.elapsed(), Duration::from_secs(25));
     assert_eq!(
@@ -82,14 +95,14 @@ async fn a_hold_ends_with_204_at_the_capped_deadline() {
     // The preference was applied, capped: RFC 7240's Preference-Applied says how.
     assert_eq!(response.headers()["preference-applied"], "wait=25");
     // The query's `wait` wins over Prefer, and is not a preference: no Preference-Applied.
-    let response = h
-        .handle(
-            &Request::get("/poll?topic=t&wait=0")
-                .header("prefer", "wait=3600")
-                .body(())
-                .unwrap(),
-        )
-        .await;
+    let response = answer(
+        &h,
+        Request::get("/poll?topic=t&wait=0")
+            .header("prefer", "wait=3600")
+            .body(())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), 204);
     assert!(response.headers().get("preference-applied").is_none());
 }
@@ -102,27 +115,28 @@ async fn bad_input_is_a_400_saying_which() {
         ("/poll?topic=t&wait=soon", "wait"),
         ("/poll?since=1-1", "topic"),
     ] {
-        let response = h.handle(&get(uri)).await;
+        let response = answer(&h, get(uri)).await;
         assert_eq!(response.status(), 400, "{uri}");
         let text = String::from_utf8(response.body().to_vec()).unwrap();
         assert!(text.contains(needle), "{uri}: {text}");
     }
     // RFC 7240 §2: a preference the server cannot parse is ignored, not refused: the poll is
     // served with the default hold and says nothing was applied.
-    let response = h
-        .handle(
-            &Request::get("/poll?topic=t")
-                .header("prefer", "wait=x")
-                .body(())
-                .unwrap(),
-        )
-        .await;
+    let response = answer(
+        &h,
+        Request::get("/poll?topic=t")
+            .header("prefer", "wait=x")
+            .body(())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), 204);
     assert!(response.headers().get("preference-applied").is_none());
 }
 
 /// A broker that publishes one event (once) the first time a subscription's poll finds
 /// nothing: the event lands exactly between the handler's check and its hold.
+#[derive(Clone)]
 struct RacingBroker(MemoryBroker, Arc<AtomicBool>);
 
 struct RacingSubscription {
@@ -189,12 +203,12 @@ impl push_core::Subscription for RacingSubscription {
 /// ends, so the answer must come before any (paused, simulated) time has passed.
 #[tokio::test(start_paused = true)]
 async fn a_publish_between_the_check_and_the_hold_is_delivered() {
-    let h = Handler::new(
+    let h = Endpoint::new(
         RacingBroker(MemoryBroker::default(), Arc::default()),
-        Config::default().jitter(Duration::ZERO),
+        Config::default().with_jitter(Duration::ZERO),
     );
     let start = tokio::time::Instant::now();
-    let response = h.handle(&get("/poll?topic=t&wait=20")).await;
+    let response = answer(&h, get("/poll?topic=t&wait=20")).await;
     assert_eq!(response.status(), 200, "the event in the gap was lost");
     assert_eq!(json(&response)["events"][0]["data"], "in the gap");
     assert_eq!(
@@ -210,14 +224,14 @@ async fn short_polling_answers_at_once_with_304_on_a_matching_etag() {
     let h = handler();
     let topic = Topic::new("t").unwrap();
     let c = h.broker().publish_now(&topic, Event::new("x")).unwrap();
-    let response = h
-        .handle(
-            &Request::get(format!("/poll?topic=t&wait=0&since={c}"))
-                .header("if-none-match", format!("\"{c}\""))
-                .body(())
-                .unwrap(),
-        )
-        .await;
+    let response = answer(
+        &h,
+        Request::get(format!("/poll?topic=t&wait=0&since={c}"))
+            .header("if-none-match", format!("\"{c}\""))
+            .body(())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(response.status(), 304);
     assert_eq!(response.headers()["etag"], format!("\"{c}\""));
 }
@@ -227,9 +241,9 @@ async fn abandoned_polls_leave_no_waiter_behind() {
     const POLLS: usize = 100_000;
     let h = handler();
     let topic = Topic::new("t").unwrap();
-    let request = get("/poll?topic=t&wait=20");
+    let mut service = h.clone();
     for i in 0..POLLS {
-        let mut held = pin!(h.handle(&request));
+        let mut held = pin!(service.call(get("/poll?topic=t&wait=20")));
         assert!(poll_once(held.as_mut()).is_pending(), "poll {i} is held");
         if i == 0 {
             assert_eq!(h.broker().subscriber_count(&topic), 1);
@@ -239,7 +253,9 @@ async fn abandoned_polls_leave_no_waiter_behind() {
     assert_eq!(h.broker().subscriber_count(&topic), 0);
     assert_eq!(h.broker().topic_count(), 0);
     // Keep 1,000 held at once, then abandon them together.
-    let mut futures: Vec<_> = (0..1000).map(|_| Box::pin(h.handle(&request))).collect();
+    let mut futures: Vec<_> = (0..1000)
+        .map(|_| service.call(get("/poll?topic=t&wait=20")))
+        .collect();
     for f in &mut futures {
         assert!(poll_once(f.as_mut()).is_pending());
     }
