@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::{Config, EventSourceState, Item, ReconnectPolicy};
+use crate::Config;
+use crate::client::{EventSourceState, Item, ReconnectPolicy};
 
 /// A few durations, the extremes among them.
 const DURATIONS: [Duration; 9] = [
@@ -44,8 +45,8 @@ pub fn client(data: &[u8]) {
         Config::default()
     } else {
         Config::new()
-            .max_line_len(1 + usize::from(header[1] % 48))
-            .max_event_len(usize::from(header[2] % 64))
+            .with_max_line_len(1 + usize::from(header[1] % 48))
+            .with_max_event_len(usize::from(header[2] % 64))
     };
     let retries = (header[6] & 0x80 == 0).then_some(u32::from(header[6] % 8));
     let policy = ReconnectPolicy::default()
@@ -221,7 +222,7 @@ impl Model {
             match name {
                 b"data" => {
                     let len = data.as_ref().map_or(0, |d| d.len() + 1) + value.len();
-                    if len > self.config.event_limit() {
+                    if len > self.config.max_event_len() {
                         break;
                     }
                     let data = data.get_or_insert_with(Vec::new);
@@ -230,7 +231,7 @@ impl Model {
                     }
                     data.extend_from_slice(value);
                 }
-                b"event" | b"id" | b"retry" if line.len() > self.config.line_limit() => break,
+                b"event" | b"id" | b"retry" if line.len() > self.config.max_line_len() => break,
                 b"id" if !value.contains(&0) => {
                     buffer = String::from_utf8_lossy(value).into_owned();
                 }

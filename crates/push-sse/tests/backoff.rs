@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use push_sse::{Backoff, ReconnectPolicy};
+use push_sse::client::{Backoff, ReconnectPolicy};
 
 /// Any duration: any number of nanoseconds, of milliseconds (a server's `retry`) or of seconds.
 fn any_duration() -> impl Strategy<Value = Duration> {
@@ -94,7 +94,10 @@ fn the_server_retry_extremes() {
         let t = Instant::now();
         for _ in 0..40 {
             let delay = backoff.disconnected(t).unwrap();
-            assert!(delay >= push_sse::DEFAULT_MIN_DELAY, "{ms}: {delay:?}");
+            assert!(
+                delay >= push_sse::client::DEFAULT_MIN_DELAY,
+                "{ms}: {delay:?}"
+            );
             assert!(delay <= Duration::from_secs(60), "{ms}: {delay:?}");
         }
     }

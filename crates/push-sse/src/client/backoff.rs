@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 ///
 /// ```
 /// use std::time::Instant;
-/// use push_sse::{Backoff, ReconnectPolicy};
+/// use push_sse::client::{Backoff, ReconnectPolicy};
 ///
 /// let mut backoff = Backoff::new(ReconnectPolicy::default().max_retries(Some(2)), 7);
 /// let t = Instant::now();
