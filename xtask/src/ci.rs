@@ -14,6 +14,7 @@ const FEATURE_CHECKED: &[&str] = &[
     "push-ws",
     "push-h2",
     "push-net",
+    "push-http",
 ];
 
 pub(crate) fn run() -> Result<(), String> {

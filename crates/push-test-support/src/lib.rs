@@ -1,9 +1,14 @@
 //! Helpers for the push crates' own tests; not published, not an API.
 //!
+//! [`tools`]: the external programs and packages tests drive, found where `cargo xtask setup`
+//! installs them, or a failure that says to run it.
+//!
 //! [`SelfSigned`]: a fresh self-signed certificate for `localhost` and the rustls server
 //! configuration that presents it, so that a test can run an `https://` or `wss://` server on
 //! loopback and hand the certificate to the client under test as its trust anchor.
 #![forbid(unsafe_code)]
+
+pub mod tools;
 
 use std::sync::Arc;
 
