@@ -12,7 +12,7 @@ use criterion::{Criterion, Throughput, criterion_group};
 use futures::executor::block_on;
 use futures::{StreamExt, TryStreamExt, stream};
 use push_benches::{CHUNK, realistic_events, realistic_stream};
-use push_sse::{Decoded, Decoder};
+use push_sse::{Decoded, Decoder, SharedEvent};
 
 const TOTAL: usize = 4 * 1024 * 1024;
 
@@ -45,7 +45,7 @@ fn push_sse(chunks: &[Bytes]) -> usize {
 fn push_sse_shared(chunks: &[Bytes]) -> usize {
     let mut d = Decoder::new();
     let mut n = 0;
-    let mut consume = |item| {
+    let mut consume = |item: Decoded<SharedEvent>| {
         if let Decoded::Event(e) = item {
             black_box(e.event_type() == "heartbeat");
             black_box(e.last_event_id());
