@@ -46,10 +46,16 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod grammar;
 pub mod head;
 mod hooks;
 pub mod query;
 mod status;
+
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
 
 pub use hooks::{Hooks, Open, Refusal};
 pub use status::HttpStatus;
