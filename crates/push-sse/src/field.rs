@@ -20,8 +20,8 @@
 //!
 //! Names are case-sensitive; the decoder acts on `data`, `event`, `id` and `retry` only, so a
 //! name longer than five bytes is read no further. The usual lines (`data:`, `id:`, `event:`,
-//! eight bytes or more) are recognised from their first word before the parser is called: the
-//! parser is the general path, for blank lines, comments, `retry` and short or unknown fields.
+//! eight bytes or more) and the blank line are recognised before the parser is called: the
+//! parser is the general path, for comments, `retry` and short or unknown fields.
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while_m_n};
@@ -71,6 +71,10 @@ pub(crate) fn split_field(line: &[u8]) -> Field<'_> {
         };
         let value = &line[colon + 1..];
         return Field::Named(name, value.strip_prefix(b" ").unwrap_or(value));
+    }
+    // The blank line ending every event, at once too.
+    if line.is_empty() {
+        return Field::Blank;
     }
     split_any_field(line)
 }
