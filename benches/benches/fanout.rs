@@ -50,7 +50,11 @@ fn bench_broker(rt: &Runtime, n: usize, iters: u64) -> Duration {
     let tasks: Vec<_> = (0..n)
         .map(|_| {
             let mut sub = broker
-                .subscribe(&Selector::one(topic.clone()), None)
+                .subscribe(
+                    &Selector::one(topic.clone()),
+                    None,
+                    &push_core::Access::public(),
+                )
                 .expect("subscribe");
             let done = Arc::clone(&done);
             rt.spawn(async move {

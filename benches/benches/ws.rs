@@ -80,8 +80,8 @@ async fn receive(client: &mut Client, n: usize) {
 fn push_ws_push(rt: &Runtime, iters: u64) -> Duration {
     rt.block_on(async {
         let config = Config::default()
-            .history_count(4 * BATCH)
-            .queue_count(4 * BATCH);
+            .with_history_count(4 * BATCH)
+            .with_queue_count(4 * BATCH);
         let broker = MemoryBroker::new(config);
         let topic = Topic::new("bench").expect("topic");
         let (listener, addr) = listener().await;

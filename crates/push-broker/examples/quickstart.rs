@@ -28,7 +28,7 @@ fn show(label: &str, delivery: &Delivery) {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), push_core::Error> {
-    let broker = MemoryBroker::new(Config::default().history_count(3));
+    let broker = MemoryBroker::new(Config::default().with_history_count(3));
     let news = Topic::new("news")?;
     let weather = Topic::new("weather")?;
     println!(
@@ -38,7 +38,7 @@ async fn main() -> Result<(), push_core::Error> {
 
     // A live subscriber to two topics.
     let selector = Selector::new([news.clone(), weather.clone()])?;
-    let mut live = broker.subscribe(&selector, None)?;
+    let mut live = broker.subscribe(&selector, None, &push_core::Access::public())?;
     let first = broker.publish_now(&news, Event::new("hello").with_event("greeting"))?;
     broker.publish_now(&weather, Event::new(r#"{"temp":21}"#))?;
     for _ in 0..2 {
@@ -53,7 +53,8 @@ async fn main() -> Result<(), push_core::Error> {
     }
     let resumed_from: Cursor = first.to_string().parse()?;
     println!("\nresuming from {resumed_from} (the text a client sends back):");
-    let mut resumed = broker.subscribe(&selector, Some(resumed_from))?;
+    let mut resumed =
+        broker.subscribe(&selector, Some(resumed_from), &push_core::Access::public())?;
     while let Some(d) = resumed.try_recv() {
         show("resume", &d);
     }
@@ -61,7 +62,11 @@ async fn main() -> Result<(), push_core::Error> {
     // A cursor from an earlier run of the broker: the loss is announced, never silent.
     let stale = Cursor::new(broker.epoch() ^ 0xff, 7);
     println!("\nresuming from a cursor of another epoch ({stale}):");
-    let mut foreign = broker.subscribe(&Selector::one(weather), Some(stale))?;
+    let mut foreign = broker.subscribe(
+        &Selector::one(weather),
+        Some(stale),
+        &push_core::Access::public(),
+    )?;
     while let Some(d) = foreign.try_recv() {
         show("foreign", &d);
     }

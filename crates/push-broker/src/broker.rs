@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
-use push_core::{Cursor, Error, Event, PublishError, Published, Selector, Topic};
+use push_core::{Access, Cursor, Error, Event, MAX_SELECTOR_TOPICS, Published, Selector, Topic};
 
 use crate::Config;
 use crate::history::{Limits, TopicSlot};
 use crate::ledger::Ledger;
+use crate::patterns::{PatternTable, Watch};
 use crate::subscription::MemorySubscription;
 use crate::wake::WakeList;
 
@@ -47,6 +48,8 @@ pub(crate) struct Inner {
     /// The highest sequence number evicted from a topic that was since removed from the map: a
     /// topic created again starts from here, so a loss is never forgotten with its topic.
     removed_evicted_max: AtomicU64,
+    /// The open pattern subscriptions (`patterns.rs`).
+    pub(crate) patterns: Mutex<PatternTable>,
     pub(crate) closed: AtomicBool,
 }
 
@@ -76,6 +79,7 @@ impl MemoryBroker {
                 watermark: AtomicU64::new(0),
                 topics: RwLock::new(HashMap::default()),
                 removed_evicted_max: AtomicU64::new(0),
+                patterns: Mutex::default(),
                 closed: AtomicBool::new(false),
             }),
         }
@@ -86,42 +90,51 @@ impl MemoryBroker {
         self.inner.epoch
     }
 
-    /// Publishes at once (the in-memory broker never waits) and returns the event's cursor.
+    /// Publishes at once on one topic (the in-memory broker never waits) and returns the
+    /// event's cursor: [`publish_to`](Self::publish_to) with one topic.
     ///
     /// # Errors
     /// [`Error::BrokerClosed`] after [`close`](Self::close); [`Error::TopicLimit`] when `topic`
     /// holds no history and [`Config::max_topics`] topics already do.
     pub fn publish_now(&self, topic: &Topic, event: Event) -> Result<Cursor, Error> {
-        let mut cursor = Cursor::new(self.inner.epoch, 0);
-        self.publish_to(core::slice::from_ref(topic), event, |c| cursor = c)?;
-        Ok(cursor)
+        self.publish_to(core::slice::from_ref(topic), event)
     }
 
-    /// Publishes `event` on every topic of `selector`, all or none: the cursors, one per topic
-    /// in the selector's order, or an error and nothing published.
+    /// Publishes one event on `topics` at once, all or none, and returns its one cursor.
     ///
-    /// The topic limit is checked for all the topics that would start holding history before
-    /// any event is stored, under the broker-wide lock that orders publishes; so a refusal
-    /// leaves no event behind, and a client may retry without duplicating anything. The events
-    /// take consecutive sequence numbers.
+    /// The event is stored once (one `Arc<Published>` referenced from each topic's history)
+    /// and delivered once to each subscriber, however many of its topics the subscriber
+    /// selects. `topics[0]` is the canonical topic; duplicates are ignored. The topic limit is
+    /// checked for every topic that would start holding history before anything is stored,
+    /// under the broker-wide lock that orders publishes, so a refusal leaves nothing behind and
+    /// a client may retry without duplicating anything.
     ///
     /// # Errors
-    /// [`Error::BrokerClosed`] after [`close`](Self::close); [`Error::TopicLimit`] when the
-    /// topics of `selector` that hold no history would take the broker past
-    /// [`Config::max_topics`].
-    pub fn publish_many(&self, selector: &Selector, event: Event) -> Result<Vec<Cursor>, Error> {
-        let mut cursors = Vec::with_capacity(selector.topics().len());
-        self.publish_to(selector.topics(), event, |c| cursors.push(c))?;
-        Ok(cursors)
+    /// [`Error::SelectorEmpty`] without a topic; [`Error::SelectorTooLarge`] past
+    /// [`MAX_SELECTOR_TOPICS`] distinct topics; [`Error::BrokerClosed`] after
+    /// [`close`](Self::close); [`Error::TopicLimit`] when the topics that hold no history
+    /// would take the broker past [`Config::max_topics`].
+    pub fn publish_to(&self, topics: &[Topic], event: Event) -> Result<Cursor, Error> {
+        match topics {
+            [] => Err(Error::SelectorEmpty),
+            [_] => self.publish_distinct(topics, event),
+            _ => {
+                let mut distinct: Vec<Topic> = Vec::with_capacity(topics.len().min(8));
+                for topic in topics {
+                    if !distinct.contains(topic) {
+                        if distinct.len() == MAX_SELECTOR_TOPICS {
+                            return Err(Error::SelectorTooLarge);
+                        }
+                        distinct.push(topic.clone());
+                    }
+                }
+                self.publish_distinct(&distinct, event)
+            }
+        }
     }
 
-    /// The publish path: `topics` are distinct; `on_cursor` sees each cursor in order.
-    fn publish_to(
-        &self,
-        topics: &[Topic],
-        mut event: Event,
-        mut on_cursor: impl FnMut(Cursor),
-    ) -> Result<(), Error> {
+    /// The publish path: `topics` are distinct, at least one.
+    fn publish_distinct(&self, topics: &[Topic], mut event: Event) -> Result<Cursor, Error> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::BrokerClosed);
         }
@@ -144,12 +157,13 @@ impl MemoryBroker {
         };
         let mut wake = WakeList::default();
         let mut emptied = Vec::new();
+        let cursor;
         {
             let mut ledger = self.inner.ledger();
             // Read under the lock: events enter each ring in time order too.
             let now = config.clock.now();
             // Rings change only under the ledger's lock: what is counted here stays true until
-            // the events are in.
+            // the event is in.
             let fresh = || slots.iter().filter(|s| s.lock().len() == 0).count();
             let mut new = fresh();
             if new > 0 && ledger.live_topics.saturating_add(new) > config.max_topics {
@@ -169,27 +183,18 @@ impl MemoryBroker {
                 return Err(Error::TopicLimit);
             }
             let before = ledger.seq;
-            let mut event = Some(event);
-            for (i, (topic, slot)) in topics.iter().zip(slots).enumerate() {
-                // The last topic takes the event itself: one topic costs no copy.
-                let Some(event) = (if i + 1 == topics.len() {
-                    event.take()
-                } else {
-                    event.clone()
-                }) else {
-                    break;
-                };
+            let seq = before + 1;
+            ledger.seq = seq;
+            cursor = Cursor::new(self.inner.epoch, seq);
+            let published = Arc::new(Published::with_topics(topics.into(), cursor, event));
+            for (topic, slot) in topics.iter().zip(slots) {
                 let mut history = slot.lock();
-                let seq = ledger.seq + 1;
-                ledger.seq = seq;
-                let cursor = Cursor::new(self.inner.epoch, seq);
-                let published = Arc::new(Published::new(topic.clone(), cursor, event));
-                history.push(seq, now, published, limits, &mut wake);
+                history.push(seq, now, Arc::clone(&published), limits, &mut wake);
                 ledger.settle(topic, &mut history, limits.age);
-                self.inner.watermark.store(seq, Ordering::Release);
-                drop(history);
-                on_cursor(cursor);
             }
+            // In every ring now: a subscriber that reads this watermark finds the event in
+            // each of its topics.
+            self.inner.watermark.store(seq, Ordering::Release);
             self.inner.trim(&mut ledger, before, &mut emptied);
         }
         drop(one);
@@ -198,28 +203,47 @@ impl MemoryBroker {
         for topic in emptied {
             self.inner.release(&topic);
         }
-        Ok(())
+        Ok(cursor)
     }
 
     /// Opens a subscription (see [`push_core::Broker::subscribe`]).
+    ///
+    /// A selector of exact topics follows those topics. One with other patterns also follows
+    /// every existing topic they match and, from then on, every topic created while it is open
+    /// (each matched once, when it appears); it counts against
+    /// [`Config::max_pattern_subscriptions`] and follows at most
+    /// [`Config::max_pattern_topics`] topics.
+    ///
+    /// # Errors
+    /// [`Error::BrokerClosed`] after [`close`](Self::close); [`Error::SubscriptionLimit`] for a
+    /// pattern selector when [`Config::max_pattern_subscriptions`] are open, or when it matches
+    /// more than [`Config::max_pattern_topics`] existing topics.
     pub fn subscribe(
         &self,
         selector: &Selector,
         from: Option<Cursor>,
+        access: &Access,
     ) -> Result<MemorySubscription, Error> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Error::BrokerClosed);
         }
-        let slots = selector
+        let mut slots: Vec<_> = selector
             .topics()
             .iter()
             .map(|t| (t.clone(), self.inner.slot(t)))
             .collect();
+        let watch = if selector.is_exact() {
+            None
+        } else {
+            Some(self.inner.watch(selector, &mut slots)?)
+        };
         let now = self.inner.config.clock.now();
         Ok(MemorySubscription::open(
             Arc::clone(&self.inner),
             slots,
+            watch,
             from,
+            access.clone(),
             now,
         ))
     }
@@ -249,6 +273,10 @@ impl MemoryBroker {
             slot.lock().wake_all(&mut wake);
         }
         wake.wake_all();
+        let wakers = self.inner.pattern_table().wakers();
+        for waker in wakers {
+            waker.wake();
+        }
     }
 
     /// Whether [`close`](Self::close) was called.
@@ -324,12 +352,52 @@ impl Inner {
             return Arc::clone(slot);
         }
         let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
+        let mut wakers = Vec::new();
         let slot = topics.entry(topic.clone()).or_insert_with(|| {
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
             let floor = self.removed_evicted_max.load(Ordering::Acquire);
-            Arc::new(TopicSlot::new(id, floor))
+            let slot = Arc::new(TopicSlot::new(id, floor));
+            wakers = self.pattern_table().offer(topic, &slot);
+            slot
         });
-        Arc::clone(slot)
+        let slot = Arc::clone(slot);
+        drop(topics);
+        for waker in wakers {
+            waker.wake();
+        }
+        slot
+    }
+
+    pub(crate) fn pattern_table(&self) -> MutexGuard<'_, PatternTable> {
+        self.patterns.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a pattern subscription and adds the existing topics it matches to `slots`
+    /// (which holds its exact topics already), atomically with respect to topic creation: a
+    /// topic is either found here or offered to the watch later, never neither.
+    fn watch(
+        &self,
+        selector: &Selector,
+        slots: &mut Vec<(Topic, Arc<TopicSlot>)>,
+    ) -> Result<Arc<Watch>, Error> {
+        let config = &self.config;
+        let topics = self.topics.read().unwrap_or_else(PoisonError::into_inner);
+        let mut table = self.pattern_table();
+        if table.len() >= config.max_pattern_subscriptions {
+            return Err(Error::SubscriptionLimit);
+        }
+        let exact = selector.topics();
+        for (topic, slot) in topics.iter() {
+            if exact.binary_search(topic).is_err() && selector.matches(topic) {
+                if slots.len() >= exact.len() + config.max_pattern_topics {
+                    return Err(Error::SubscriptionLimit);
+                }
+                slots.push((topic.clone(), Arc::clone(slot)));
+            }
+        }
+        let watch = Arc::new(Watch::new(selector.clone()));
+        table.insert(Arc::clone(&watch));
+        Ok(watch)
     }
 
     /// Called by a subscription that left `topic`: forgets the topic when it is idle.
@@ -354,29 +422,19 @@ impl push_core::Broker for MemoryBroker {
 
     fn publish(
         &self,
-        topic: &Topic,
+        topics: &[Topic],
         event: Event,
     ) -> impl Future<Output = Result<Cursor, Error>> + Send {
-        core::future::ready(self.publish_now(topic, event))
-    }
-
-    /// All or none (see [`MemoryBroker::publish_many`]): on error nothing was published.
-    fn publish_many(
-        &self,
-        selector: &Selector,
-        event: Event,
-    ) -> impl Future<Output = Result<Vec<Cursor>, PublishError>> + Send {
-        core::future::ready(
-            Self::publish_many(self, selector, event).map_err(|e| PublishError::new(Vec::new(), e)),
-        )
+        core::future::ready(self.publish_to(topics, event))
     }
 
     fn subscribe(
         &self,
         selector: &Selector,
         from: Option<Cursor>,
+        access: &Access,
     ) -> Result<MemorySubscription, Error> {
-        Self::subscribe(self, selector, from)
+        Self::subscribe(self, selector, from, access)
     }
 
     fn head(&self) -> Cursor {

@@ -20,6 +20,10 @@ pub const DEFAULT_MAX_TOPICS: usize = 65_536;
 pub const DEFAULT_HISTORY_BYTES: usize = 16 << 20;
 /// The default [`Config::total_history_bytes`] (the whole broker).
 pub const DEFAULT_TOTAL_HISTORY_BYTES: usize = 256 << 20;
+/// The default [`Config::max_pattern_subscriptions`].
+pub const DEFAULT_MAX_PATTERN_SUBSCRIPTIONS: usize = 1024;
+/// The default [`Config::max_pattern_topics`].
+pub const DEFAULT_MAX_PATTERN_TOPICS: usize = 1024;
 
 /// What to do with a subscriber that falls further behind than its queue allows.
 #[non_exhaustive]
@@ -35,10 +39,10 @@ pub enum Overflow {
 
 /// The broker's limits. Every one of them bounds memory; none of them can be turned off.
 ///
-/// History is bounded four ways: per topic by count ([`history_count`](Self::history_count)),
-/// age ([`history_age`](Self::history_age)) and bytes ([`history_bytes`](Self::history_bytes)),
-/// and for the whole broker by bytes ([`total_history_bytes`](Self::total_history_bytes)) and by
-/// the number of topics that hold history ([`max_topics`](Self::max_topics)). Every event lost to
+/// History is bounded four ways: per topic by count ([`history_count`](Self::with_history_count)),
+/// age ([`history_age`](Self::with_history_age)) and bytes ([`history_bytes`](Self::with_history_bytes)),
+/// and for the whole broker by bytes ([`total_history_bytes`](Self::with_total_history_bytes)) and by
+/// the number of topics that hold history ([`max_topics`](Self::with_max_topics)). Every event lost to
 /// a bound becomes a [`Gap`](push_core::Gap) for a subscriber that resumes before it.
 ///
 /// ```
@@ -46,16 +50,16 @@ pub enum Overflow {
 /// use push_broker::{Config, Overflow};
 ///
 /// let config = Config::default()
-///     .history_count(10_000)
-///     .history_age(Duration::from_secs(3600))
-///     .history_bytes(64 << 20)
-///     .total_history_bytes(512 << 20)
-///     .max_topics(100_000)
-///     .queue_count(1_000)
-///     .queue_bytes(4 << 20)
-///     .overflow(Overflow::Close);
-/// assert_eq!(config.get_history_count(), 10_000);
-/// assert_eq!(config.get_max_topics(), 100_000);
+///     .with_history_count(10_000)
+///     .with_history_age(Duration::from_secs(3600))
+///     .with_history_bytes(64 << 20)
+///     .with_total_history_bytes(512 << 20)
+///     .with_max_topics(100_000)
+///     .with_queue_count(1_000)
+///     .with_queue_bytes(4 << 20)
+///     .with_overflow(Overflow::Close);
+/// assert_eq!(config.history_count(), 10_000);
+/// assert_eq!(config.max_topics(), 100_000);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -67,6 +71,8 @@ pub struct Config {
     pub(crate) queue_count: usize,
     pub(crate) queue_bytes: usize,
     pub(crate) overflow: Overflow,
+    pub(crate) max_pattern_subscriptions: usize,
+    pub(crate) max_pattern_topics: usize,
     pub(crate) clock: Clock,
 }
 
@@ -81,6 +87,8 @@ impl Default for Config {
             queue_count: 512,
             queue_bytes: 1 << 20,
             overflow: Overflow::DropBacklog,
+            max_pattern_subscriptions: DEFAULT_MAX_PATTERN_SUBSCRIPTIONS,
+            max_pattern_topics: DEFAULT_MAX_PATTERN_TOPICS,
             clock: Clock::default(),
         }
     }
@@ -89,7 +97,7 @@ impl Default for Config {
 impl Config {
     /// The most events kept per topic (at least 1). Default 1024.
     #[must_use]
-    pub fn history_count(mut self, count: usize) -> Self {
+    pub fn with_history_count(mut self, count: usize) -> Self {
         self.history_count = count.max(1);
         self
     }
@@ -101,7 +109,7 @@ impl Config {
     /// [`MemoryBroker::spawn_sweeper`](crate::MemoryBroker::spawn_sweeper) calls it at each
     /// [`poll_timeout`](crate::MemoryBroker::poll_timeout).
     #[must_use]
-    pub fn history_age(mut self, age: Duration) -> Self {
+    pub fn with_history_age(mut self, age: Duration) -> Self {
         self.history_age = age;
         self
     }
@@ -109,28 +117,28 @@ impl Config {
     /// The most bytes of history one topic keeps, counted as each event's
     /// [`weight`](push_core::Event::weight) plus a fixed estimate of its bookkeeping. The newest
     /// event of a topic is kept even when it alone is larger. At most
-    /// [`total_history_bytes`](Self::total_history_bytes) (a larger value counts as that).
+    /// [`total_history_bytes`](Self::with_total_history_bytes) (a larger value counts as that).
     /// Default 16 MiB ([`DEFAULT_HISTORY_BYTES`]).
     #[must_use]
-    pub fn history_bytes(mut self, bytes: usize) -> Self {
+    pub fn with_history_bytes(mut self, bytes: usize) -> Self {
         self.history_bytes = bytes as u64;
         self
     }
 
     /// The most bytes of history the whole broker keeps, counted like
-    /// [`history_bytes`](Self::history_bytes). When a publish goes past it, the topic with the
+    /// [`history_bytes`](Self::with_history_bytes). When a publish goes past it, the topic with the
     /// most history loses its oldest event until the total fits again: a topic at or under its
     /// fair share (this budget divided by the topics holding history) never loses an event to
     /// another topic's publishes. Default 256 MiB ([`DEFAULT_TOTAL_HISTORY_BYTES`]).
     ///
     /// A topic's own budget is never larger than this one: a smaller value lowers
-    /// [`history_bytes`](Self::history_bytes) to it (whatever the order of the two calls), so
+    /// [`history_bytes`](Self::with_history_bytes) to it (whatever the order of the two calls), so
     /// a topic filling its own budget never makes the broker trim it. The event just
     /// published on a topic that holds nothing else is never evicted by this budget (a
     /// caught-up subscriber gets it, not a gap): an event larger than the budget is kept until
     /// the next publish.
     #[must_use]
-    pub fn total_history_bytes(mut self, bytes: usize) -> Self {
+    pub fn with_total_history_bytes(mut self, bytes: usize) -> Self {
         self.total_history_bytes = bytes as u64;
         self
     }
@@ -140,14 +148,14 @@ impl Config {
     /// subscribers do not count: their state belongs to the subscriptions and goes with the
     /// last of them. Default 65,536 ([`DEFAULT_MAX_TOPICS`]).
     #[must_use]
-    pub fn max_topics(mut self, count: usize) -> Self {
+    pub fn with_max_topics(mut self, count: usize) -> Self {
         self.max_topics = count.max(1);
         self
     }
 
     /// The most live events a subscriber may be behind (at least 1). Default 512.
     #[must_use]
-    pub fn queue_count(mut self, count: usize) -> Self {
+    pub fn with_queue_count(mut self, count: usize) -> Self {
         self.queue_count = count.max(1);
         self
     }
@@ -156,7 +164,7 @@ impl Config {
     /// may be behind. A single event larger than this still gets through when it is the whole
     /// backlog. Default 1 MiB.
     #[must_use]
-    pub fn queue_bytes(mut self, bytes: usize) -> Self {
+    pub fn with_queue_bytes(mut self, bytes: usize) -> Self {
         self.queue_bytes = bytes.max(1);
         self
     }
@@ -164,8 +172,34 @@ impl Config {
     /// What happens when a subscriber falls behind by more than its queue. Default
     /// [`Overflow::DropBacklog`].
     #[must_use]
-    pub fn overflow(mut self, policy: Overflow) -> Self {
+    pub fn with_overflow(mut self, policy: Overflow) -> Self {
         self.overflow = policy;
+        self
+    }
+
+    /// The most subscriptions with patterns (`*`, templates, URL patterns) open at once (at
+    /// least 1); one more is refused with
+    /// [`Error::SubscriptionLimit`](push_core::Error::SubscriptionLimit). Each is matched once
+    /// against every topic created while it is open, so this bounds the work a new topic costs
+    /// (a thousand template matches: well under a millisecond). Default 1024
+    /// ([`DEFAULT_MAX_PATTERN_SUBSCRIPTIONS`]).
+    #[must_use]
+    pub fn with_max_pattern_subscriptions(mut self, count: usize) -> Self {
+        self.max_pattern_subscriptions = count.max(1);
+        self
+    }
+
+    /// The most topics one pattern subscription follows besides its exact ones (at least 1).
+    /// A pattern matching more existing topics is refused with
+    /// [`Error::SubscriptionLimit`](push_core::Error::SubscriptionLimit); past it later, the
+    /// subscription stops following matched topics that hold nothing for it, and closes with
+    /// [`CloseReason::Overflow`](push_core::CloseReason::Overflow) if that is not enough. Each
+    /// followed topic costs the subscription about a hundred bytes and a lock on each refill:
+    /// with the default pattern-subscription limit, 1024 × 1024 followed topics hold about
+    /// 100 MiB at worst. Default 1024 ([`DEFAULT_MAX_PATTERN_TOPICS`]).
+    #[must_use]
+    pub fn with_max_pattern_topics(mut self, count: usize) -> Self {
+        self.max_pattern_topics = count.max(1);
         self
     }
 
@@ -173,29 +207,29 @@ impl Config {
     /// pass a clock they move by hand, or tokio's paused clock
     /// (`|| tokio::time::Instant::now().into_std()`), so expiry is tested without sleeping.
     #[must_use]
-    pub fn clock(mut self, now: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
+    pub fn with_clock(mut self, now: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
         self.clock = Clock(Some(Arc::new(now)));
         self
     }
 
     /// The configured history count.
-    pub fn get_history_count(&self) -> usize {
+    pub fn history_count(&self) -> usize {
         self.history_count
     }
 
     /// The configured history age.
-    pub fn get_history_age(&self) -> Duration {
+    pub fn history_age(&self) -> Duration {
         self.history_age
     }
 
-    /// The per-topic byte budget in force: [`history_bytes`](Self::history_bytes), at most
-    /// [`total_history_bytes`](Self::total_history_bytes).
-    pub fn get_history_bytes(&self) -> usize {
+    /// The per-topic byte budget in force: [`history_bytes`](Self::with_history_bytes), at most
+    /// [`total_history_bytes`](Self::with_total_history_bytes).
+    pub fn history_bytes(&self) -> usize {
         usize::try_from(self.topic_budget()).unwrap_or(usize::MAX)
     }
 
     /// The broker-wide byte budget.
-    pub fn get_total_history_bytes(&self) -> usize {
+    pub fn total_history_bytes(&self) -> usize {
         usize::try_from(self.total_history_bytes).unwrap_or(usize::MAX)
     }
 
@@ -205,8 +239,33 @@ impl Config {
     }
 
     /// The configured topic limit.
-    pub fn get_max_topics(&self) -> usize {
+    pub fn max_topics(&self) -> usize {
         self.max_topics
+    }
+
+    /// The configured subscriber queue bound, in events.
+    pub fn queue_count(&self) -> usize {
+        self.queue_count
+    }
+
+    /// The configured subscriber queue bound, in bytes.
+    pub fn queue_bytes(&self) -> usize {
+        self.queue_bytes
+    }
+
+    /// The configured overflow policy.
+    pub fn overflow(&self) -> Overflow {
+        self.overflow
+    }
+
+    /// The configured limit on open pattern subscriptions.
+    pub fn max_pattern_subscriptions(&self) -> usize {
+        self.max_pattern_subscriptions
+    }
+
+    /// The configured limit on topics one pattern subscription follows.
+    pub fn max_pattern_topics(&self) -> usize {
+        self.max_pattern_topics
     }
 }
 

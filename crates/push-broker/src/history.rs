@@ -43,6 +43,7 @@ impl TopicSlot {
             state: Mutex::new(History {
                 id,
                 evicted_max,
+                inherited: evicted_max,
                 ..History::default()
             }),
         }
@@ -89,8 +90,12 @@ pub(crate) struct History {
     total_bytes: u64,
     /// The summed [`cost`] of the retained events.
     cost: u64,
-    /// The highest sequence number ever evicted from this topic (0: none).
+    /// The highest sequence number ever evicted from this topic (0: none), starting from the
+    /// loss it inherited.
     pub(crate) evicted_max: u64,
+    /// The loss this topic inherited when it was created (the floor of removed topics): a
+    /// subscription that attaches to the topic after creating it lost nothing from it.
+    pub(crate) inherited: u64,
     waiters: Vec<Waiter>,
     free_head: Option<usize>,
     subscribers: usize,

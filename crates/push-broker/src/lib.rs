@@ -59,7 +59,7 @@
 //! broker.publish_now(&news, Event::new("two")).unwrap();
 //!
 //! // Resume after the first event: the second comes from history, the third live.
-//! let mut sub = broker.subscribe(&Selector::one(news.clone()), Some(first)).unwrap();
+//! let mut sub = broker.subscribe(&Selector::one(news.clone()), Some(first), &push_core::Access::public()).unwrap();
 //! broker.publish_now(&news, Event::new("three")).unwrap();
 //! for want in ["two", "three"] {
 //!     let Some(Delivery::Event(e)) = sub.next().await else { panic!() };
@@ -86,6 +86,8 @@ mod config;
 mod evict;
 mod history;
 mod ledger;
+mod merge;
+mod patterns;
 mod subscription;
 #[cfg(feature = "tokio")]
 mod tokio;
@@ -93,6 +95,7 @@ mod wake;
 
 pub use broker::MemoryBroker;
 pub use config::{
-    Config, DEFAULT_HISTORY_BYTES, DEFAULT_MAX_TOPICS, DEFAULT_TOTAL_HISTORY_BYTES, Overflow,
+    Config, DEFAULT_HISTORY_BYTES, DEFAULT_MAX_PATTERN_SUBSCRIPTIONS, DEFAULT_MAX_PATTERN_TOPICS,
+    DEFAULT_MAX_TOPICS, DEFAULT_TOTAL_HISTORY_BYTES, Overflow,
 };
 pub use subscription::MemorySubscription;

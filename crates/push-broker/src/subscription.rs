@@ -1,21 +1,19 @@
-//! A subscription: a read position in each selected topic, merged into one ordered stream.
+//! A subscription: a read position in each followed topic, merged into one ordered stream
+//! (the merge itself is in `merge.rs`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use futures_core::Stream;
-use push_core::{CloseReason, Cursor, Delivery, Gap, GapReason, Topic};
+use push_core::{Access, CloseReason, Cursor, Delivery, Gap, GapReason, Topic};
 
-use crate::Overflow;
 use crate::broker::Inner;
 use crate::history::{History, TopicSlot};
-
-/// How many items one visit to the topics moves into the subscription's local buffer.
-const BATCH: usize = 32;
+use crate::patterns::Watch;
 
 /// A subscription to the [`MemoryBroker`](crate::MemoryBroker): a
 /// [`Stream`] of [`Delivery`] items (see [`push_core::Subscription`] for the contract).
@@ -24,34 +22,56 @@ const BATCH: usize = 32;
 /// head of each topic's shared history, bounded by the broker's queue limits.
 #[derive(Debug)]
 pub struct MemorySubscription {
-    inner: Arc<Inner>,
-    slots: Vec<Arc<TopicSlot>>,
-    reads: Vec<Read>,
-    buffer: VecDeque<Delivery>,
+    pub(crate) inner: Arc<Inner>,
+    pub(crate) slots: Vec<Arc<TopicSlot>>,
+    pub(crate) reads: Vec<Read>,
+    /// How many of `reads` are the selector's exact topics (the rest came from patterns).
+    exact: usize,
+    /// The pattern table's entry, for a selector with patterns.
+    watch: Option<Arc<Watch>>,
+    pub(crate) access: Access,
+    /// Whether the access grants private events on topics this subscription does not follow
+    /// (an alternate topic of a multi-topic event), memoised per topic and bounded.
+    pub(crate) grants: HashMap<Topic, bool>,
+    pub(crate) buffer: VecDeque<Delivery>,
     position: u64,
+    /// Where the subscription started: topics attached later are read after it.
+    start: u64,
+    /// The highest sequence number put into the buffer (or skipped past): an event reached
+    /// again through another of its topics is not delivered twice.
+    pub(crate) delivered: u64,
     done: bool,
 }
 
-/// The read state in one selected topic.
+/// The read state in one followed topic.
 #[derive(Debug)]
-struct Read {
-    topic: Topic,
-    key: usize,
+pub(crate) struct Read {
+    pub(crate) topic: Topic,
+    pub(crate) key: usize,
     /// The topic-local index of the next event to deliver.
-    next: u64,
+    pub(crate) next: u64,
     /// Events at and after this index count against the queue bound (history replay does not).
-    live_from: u64,
+    pub(crate) live_from: u64,
     /// A loss in this topic that ends at this sequence number, to be announced in order.
-    gap_at: Option<(u64, GapReason)>,
+    pub(crate) gap_at: Option<(u64, GapReason)>,
+    /// Whether the access grants private events on this topic (decided once, when the topic
+    /// is joined).
+    pub(crate) private: bool,
 }
 
 impl MemorySubscription {
     pub(crate) fn open(
         inner: Arc<Inner>,
         topics: Vec<(Topic, Arc<TopicSlot>)>,
+        watch: Option<Arc<Watch>>,
         from: Option<Cursor>,
+        access: Access,
         now: Instant,
     ) -> Self {
+        let exact = match &watch {
+            Some(w) => w.selector.topics().len(),
+            None => topics.len(),
+        };
         let (topics, slots): (Vec<_>, Vec<_>) = topics.into_iter().unzip();
         // Topic locks only, never the ledger: a subscriber waiting here for a busy topic holds
         // up the publishes on its own topics, not every publish in the broker. Rings change
@@ -76,6 +96,7 @@ impl MemorySubscription {
                 let (fresh, expired_max) = h.first_unexpired(now, age);
                 let lost = h.evicted_max.max(expired_max);
                 Read {
+                    private: access.grants(core::slice::from_ref(&topic)),
                     topic,
                     key: h.join(),
                     next: if replay {
@@ -98,9 +119,15 @@ impl MemorySubscription {
         }
         Self {
             position: start,
+            start,
+            delivered: start,
             inner,
             slots,
             reads,
+            exact,
+            watch,
+            access,
+            grants: HashMap::new(),
             buffer,
             done: false,
         }
@@ -111,6 +138,12 @@ impl MemorySubscription {
         Cursor::new(self.inner.epoch, self.position)
     }
 
+    /// How many topics this subscription follows (its exact topics and, for a pattern
+    /// selector, every topic its patterns matched so far).
+    pub fn topic_count(&self) -> usize {
+        self.reads.len()
+    }
+
     /// The next item if one is ready now, without waiting or registering for a wake-up
     /// (`None`: nothing yet, or the subscription has ended).
     pub fn try_recv(&mut self) -> Option<Delivery> {
@@ -119,7 +152,16 @@ impl MemorySubscription {
 
     /// The next item, refilling the buffer from the topics when it is empty (and parking on them
     /// when `waker` is given and nothing is there).
-    fn next_item(&mut self, waker: Option<&std::task::Waker>) -> Option<Delivery> {
+    fn next_item(&mut self, waker: Option<&Waker>) -> Option<Delivery> {
+        if !self.done
+            && let Some(until) = self.access.until()
+            && self.inner.config.clock.now() >= until
+        {
+            self.buffer.clear();
+            self.buffer
+                .push_back(Delivery::Closed(CloseReason::Expired));
+            self.done = true;
+        }
         if self.buffer.is_empty() && !self.done {
             self.refill(waker);
         }
@@ -132,96 +174,123 @@ impl MemorySubscription {
         Some(item)
     }
 
-    fn refill(&mut self, waker: Option<&std::task::Waker>) {
-        // Moved out for the duration so the guards do not borrow `self` (no allocation).
-        let slots = core::mem::take(&mut self.slots);
-        if let [slot] = slots.as_slice() {
-            let mut guards = [slot.lock()];
-            self.fill(&mut guards, waker);
-        } else {
-            let mut guards: Vec<_> = slots.iter().map(|s| s.lock()).collect();
-            self.fill(&mut guards, waker);
+    fn refill(&mut self, waker: Option<&Waker>) {
+        loop {
+            if let Some(watch) = self.watch.clone()
+                && watch.has_pending()
+                && !self.attach(watch.take())
+            {
+                self.buffer
+                    .push_back(Delivery::Closed(CloseReason::Overflow));
+                return;
+            }
+            // Moved out for the duration so the guards do not borrow `self` (no allocation).
+            let slots = core::mem::take(&mut self.slots);
+            let filled = if let [slot] = slots.as_slice() {
+                let mut guards = [slot.lock()];
+                self.fill_unless_pending(&mut guards, waker)
+            } else {
+                let mut guards: Vec<_> = slots.iter().map(|s| s.lock()).collect();
+                self.fill_unless_pending(&mut guards, waker)
+            };
+            self.slots = slots;
+            if filled {
+                return;
+            }
         }
-        self.slots = slots;
     }
 
-    /// Moves up to a batch of items into the buffer; parks on every topic when there is none.
-    fn fill(&mut self, guards: &mut [MutexGuard<'_, History>], waker: Option<&std::task::Waker>) {
-        let config = &self.inner.config;
-        // Events evicted while this subscriber lagged: a loss, announced where it happened.
-        for (read, h) in self.reads.iter_mut().zip(guards.iter()) {
-            if read.next < h.front() {
-                let end = read.gap_at.map_or(0, |g| g.0).max(h.evicted_max);
-                read.gap_at = Some((end, GapReason::Evicted));
-                read.next = h.front();
-            }
+    /// Fills the buffer unless a topic arrived for the watch: its events may come before
+    /// those visible now, so it must be joined first (returns `false`, nothing done). A topic
+    /// is offered before any event is stored in it, so once the topics are locked, every
+    /// earlier event of a matching topic is in a followed ring or in the watch's pending list.
+    fn fill_unless_pending(
+        &mut self,
+        guards: &mut [MutexGuard<'_, History>],
+        waker: Option<&Waker>,
+    ) -> bool {
+        if self.watch.as_ref().is_some_and(|w| w.has_pending()) {
+            return false;
         }
-        // The queue bound: how far behind the live head this subscriber is.
-        let (mut lag_count, mut lag_bytes) = (0u64, 0u64);
-        for (read, h) in self.reads.iter().zip(guards.iter()) {
-            let from = read.next.max(read.live_from);
-            lag_count += h.total().saturating_sub(from);
-            lag_bytes += h.bytes_from(from);
-        }
-        if lag_count > config.queue_count as u64
-            || (lag_bytes > config.queue_bytes as u64 && lag_count > 1)
+        self.fill(guards, waker);
+        if self.buffer.is_empty()
+            && let (Some(waker), Some(watch)) = (waker, &self.watch)
         {
-            match config.overflow {
-                Overflow::DropBacklog => {
-                    let head = self.inner.watermark.load(Ordering::Acquire);
-                    for (read, h) in self.reads.iter_mut().zip(guards.iter()) {
-                        read.next = h.total();
-                        read.live_from = h.total();
-                        read.gap_at = None;
-                    }
-                    self.buffer.push_back(Delivery::Gap(Gap {
-                        reason: GapReason::Overflow,
-                        resume: Cursor::new(self.inner.epoch, head),
-                    }));
-                }
-                Overflow::Close => self
-                    .buffer
-                    .push_back(Delivery::Closed(CloseReason::Overflow)),
-            }
-            return;
-        }
-        // Merge the topics in sequence order.
-        while self.buffer.len() < BATCH {
-            let mut best: Option<(u64, usize, bool)> = None;
-            for (i, (read, h)) in self.reads.iter().zip(guards.iter()).enumerate() {
-                let candidate = match read.gap_at {
-                    Some((end, _)) => Some((end, i, true)),
-                    None => h.get(read.next).map(|e| (e.seq, i, false)),
-                };
-                if let Some(c) = candidate
-                    && best.is_none_or(|b| c.0 < b.0)
-                {
-                    best = Some(c);
-                }
-            }
-            let Some((seq, i, is_gap)) = best else { break };
-            let read = &mut self.reads[i];
-            if is_gap {
-                let reason = read.gap_at.take().map_or(GapReason::Evicted, |g| g.1);
-                self.buffer.push_back(Delivery::Gap(Gap {
-                    reason,
-                    resume: Cursor::new(self.inner.epoch, seq),
-                }));
-            } else if let Some(entry) = guards[i].get(read.next) {
-                self.buffer
-                    .push_back(Delivery::Event(Arc::clone(&entry.published)));
-                read.next += 1;
+            watch.park(waker);
+            // A topic offered between the check above and parking found no waker.
+            if watch.has_pending() {
+                waker.wake_by_ref();
             }
         }
-        if self.buffer.is_empty() {
-            if self.inner.closed.load(Ordering::Acquire) {
-                self.buffer
-                    .push_back(Delivery::Closed(CloseReason::Shutdown));
-            } else if let Some(waker) = waker {
-                for (read, h) in self.reads.iter().zip(guards.iter_mut()) {
-                    h.park(read.key, waker);
+        true
+    }
+
+    /// Follows topics created since the subscription opened. Past
+    /// [`Config::max_pattern_topics`](crate::Config::max_pattern_topics), topics this
+    /// subscription follows that hold nothing for it are dropped first; `false` when it is
+    /// still over (the subscription then closes).
+    fn attach(&mut self, topics: Vec<(Topic, Arc<TopicSlot>)>) -> bool {
+        let limit = self.exact + self.inner.config.max_pattern_topics;
+        for (topic, slot) in topics {
+            if self.reads.len() >= limit {
+                self.prune();
+                if self.reads.len() >= limit {
+                    return false;
                 }
             }
+            let mut h = slot.lock();
+            // The topic was created after this subscription registered: a loss it inherited
+            // from removed topics is not this subscription's.
+            let lost = if h.evicted_max > h.inherited {
+                h.evicted_max
+            } else {
+                0
+            };
+            let read = Read {
+                private: self.access.grants(core::slice::from_ref(&topic)),
+                topic,
+                key: h.join(),
+                next: h.first_after(self.start),
+                live_from: h.total(),
+                gap_at: (lost > self.start).then_some((lost, GapReason::Evicted)),
+            };
+            drop(h);
+            self.reads.push(read);
+            self.slots.push(slot);
+        }
+        true
+    }
+
+    /// Stops following pattern-matched topics that hold nothing for this subscription.
+    fn prune(&mut self) {
+        let mut i = self.exact;
+        while i < self.reads.len() {
+            let idle = {
+                let h = self.slots[i].lock();
+                let read = &self.reads[i];
+                read.gap_at.is_none() && read.next >= h.total()
+            };
+            if idle {
+                let read = self.reads.swap_remove(i);
+                let slot = self.slots.swap_remove(i);
+                self.leave(read, slot);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn leave(&self, read: Read, slot: Arc<TopicSlot>) {
+        let idle = {
+            let mut history = slot.lock();
+            history.leave(read.key);
+            history.is_idle()
+        };
+        drop(slot);
+        // Only a topic left with neither history nor subscribers can be forgotten; checking
+        // here first spares the map's write lock on the common path.
+        if idle {
+            self.inner.release(&read.topic);
         }
     }
 }
@@ -246,18 +315,20 @@ impl push_core::Subscription for MemorySubscription {
 
 impl Drop for MemorySubscription {
     fn drop(&mut self) {
+        if let Some(watch) = &self.watch {
+            self.inner.pattern_table().remove(watch);
+        }
         let slots = core::mem::take(&mut self.slots);
-        for (slot, read) in slots.into_iter().zip(&self.reads) {
-            let idle = {
-                let mut history = slot.lock();
-                history.leave(read.key);
-                history.is_idle()
-            };
-            drop(slot);
-            // Only a topic left with neither history nor subscribers can be forgotten; checking
-            // here first spares the map's write lock on the common path.
-            if idle {
-                self.inner.release(&read.topic);
+        let reads = core::mem::take(&mut self.reads);
+        for (slot, read) in slots.into_iter().zip(reads) {
+            self.leave(read, slot);
+        }
+        // Topics offered but never joined hold no subscriber slot; dropping them may leave
+        // them idle.
+        if let Some(watch) = self.watch.take() {
+            for (topic, slot) in watch.take() {
+                drop(slot);
+                self.inner.release(&topic);
             }
         }
     }
@@ -268,7 +339,7 @@ mod tests {
     use std::sync::mpsc;
     use std::time::Duration;
 
-    use push_core::{Event, Selector};
+    use push_core::{Access, Event, Selector};
 
     use super::*;
     use crate::{Config, MemoryBroker};
@@ -282,8 +353,8 @@ mod tests {
         let clock = Arc::new(std::sync::Mutex::new(Instant::now()));
         let hand = Arc::clone(&clock);
         let config = Config::default()
-            .history_age(Duration::from_secs(10))
-            .clock(move || *hand.lock().unwrap());
+            .with_history_age(Duration::from_secs(10))
+            .with_clock(move || *hand.lock().unwrap());
         let broker = MemoryBroker::new(config);
         let t = Topic::new("t").unwrap();
         let first = broker.publish_now(&t, Event::new("old")).unwrap();
@@ -294,7 +365,11 @@ mod tests {
         let from = Cursor::new(broker.epoch(), 0);
         let thread = std::thread::spawn(move || {
             let mut sub = other
-                .subscribe(&Selector::one(Topic::new("t").unwrap()), Some(from))
+                .subscribe(
+                    &Selector::one(Topic::new("t").unwrap()),
+                    Some(from),
+                    &Access::public(),
+                )
                 .unwrap();
             let item = sub.try_recv();
             done.send(item).unwrap();

@@ -31,9 +31,9 @@ fn decode(data: &[u8]) -> (usize, u64) {
 fn config() -> Config {
     // Large enough that nothing here is evicted or overflows: every loss would be a bug.
     Config::default()
-        .history_count(100_000)
-        .queue_count(100_000)
-        .queue_bytes(1 << 30)
+        .with_history_count(100_000)
+        .with_queue_count(100_000)
+        .with_queue_bytes(1 << 30)
 }
 
 /// Publishers on every topic run concurrently; `publishers_done` tells subscribers how many
@@ -106,7 +106,9 @@ async fn many_publishers_and_subscribers_lose_nothing() {
             _ => Selector::new((0..TOPICS).map(topic)).unwrap(),
         };
         let expected = per_topic * selector.topics().len() as u64;
-        let sub = broker.subscribe(&selector, None).unwrap();
+        let sub = broker
+            .subscribe(&selector, None, &push_core::Access::public())
+            .unwrap();
         consumers.push(tokio::spawn(consume(
             sub,
             selector,
@@ -141,7 +143,11 @@ async fn the_history_live_seam_holds_under_racing_publishes() {
         };
         // A cursor in the middle of the stream: what a reconnecting client would send.
         let mut probe = broker
-            .subscribe(&probe_selector, Some(Cursor::new(broker.epoch(), 0)))
+            .subscribe(
+                &probe_selector,
+                Some(Cursor::new(broker.epoch(), 0)),
+                &push_core::Access::public(),
+            )
             .unwrap();
         let mut seen: HashMap<usize, u64> = HashMap::new();
         let mut count = 0u64;
@@ -161,7 +167,9 @@ async fn the_history_live_seam_holds_under_racing_publishes() {
         }
         drop(probe);
         let expected = total / TOPICS as u64 * probe_selector.topics().len() as u64 - count;
-        let sub = broker.subscribe(&probe_selector, Some(cursor)).unwrap();
+        let sub = broker
+            .subscribe(&probe_selector, Some(cursor), &push_core::Access::public())
+            .unwrap();
         joiners.push(tokio::spawn(consume(sub, probe_selector, seen, expected)));
     }
     publishers.await.unwrap();
@@ -182,10 +190,10 @@ async fn bounds_hold_under_racing_publishes_subscribes_and_sweeps() {
     let clock = Arc::clone(&now);
     let broker = MemoryBroker::new(
         Config::default()
-            .max_topics(8)
-            .total_history_bytes(16 << 10)
-            .history_age(Duration::from_secs(1))
-            .clock(move || *clock.lock().unwrap()),
+            .with_max_topics(8)
+            .with_total_history_bytes(16 << 10)
+            .with_history_age(Duration::from_secs(1))
+            .with_clock(move || *clock.lock().unwrap()),
     );
     let mut tasks = Vec::new();
     for p in 0..4 {
@@ -210,7 +218,11 @@ async fn bounds_hold_under_racing_publishes_subscribes_and_sweeps() {
         tasks.push(tokio::spawn(async move {
             for n in 0..500usize {
                 let sel = Selector::new([topic(n % 12), topic((n + s) % 12)]).unwrap();
-                let mut sub = broker.subscribe(&sel, Some(Cursor::new(broker.epoch(), 0)));
+                let mut sub = broker.subscribe(
+                    &sel,
+                    Some(Cursor::new(broker.epoch(), 0)),
+                    &push_core::Access::public(),
+                );
                 if let Ok(sub) = &mut sub {
                     while sub.try_recv().is_some() {}
                 }

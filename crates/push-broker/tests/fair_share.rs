@@ -24,9 +24,9 @@ proptest! {
     ) {
         let b = MemoryBroker::new(
             Config::default()
-                .total_history_bytes(budget)
-                .max_topics(MAX_TOPICS)
-                .history_count(10_000),
+                .with_total_history_bytes(budget)
+                .with_max_topics(MAX_TOPICS)
+                .with_history_count(10_000),
         );
         for (x, size) in ops {
             let before: Vec<(usize, usize)> = (0..TOPICS)

@@ -55,13 +55,13 @@ impl Manual {
 
     fn config(&self) -> Config {
         let clock = self.clone();
-        Config::default().clock(move || *clock.0.lock().unwrap())
+        Config::default().with_clock(move || *clock.0.lock().unwrap())
     }
 }
 
 #[test]
 fn a_publish_past_the_topic_limit_is_refused_and_leaves_nothing_behind() {
-    let b = MemoryBroker::new(Config::default().max_topics(3));
+    let b = MemoryBroker::new(Config::default().with_max_topics(3));
     for t in ["a", "b", "c"] {
         publish(&b, t, "x").unwrap();
     }
@@ -78,7 +78,7 @@ fn a_publish_past_the_topic_limit_is_refused_and_leaves_nothing_behind() {
 fn topics_whose_history_expired_make_room_for_new_ones() {
     let clock = Manual::new();
     let age = Duration::from_secs(10);
-    let b = MemoryBroker::new(clock.config().max_topics(2).history_age(age));
+    let b = MemoryBroker::new(clock.config().with_max_topics(2).with_history_age(age));
     let start = b.head();
     publish(&b, "a", "1").unwrap();
     publish(&b, "b", "2").unwrap();
@@ -89,18 +89,26 @@ fn topics_whose_history_expired_make_room_for_new_ones() {
     assert_eq!(b.topic_count(), 1, "the expired topics are forgotten");
     // The floor: a topic made again still announces what it lost.
     let mut sub = b
-        .subscribe(&Selector::one(topic("a")), Some(start))
+        .subscribe(
+            &Selector::one(topic("a")),
+            Some(start),
+            &push_core::Access::public(),
+        )
         .unwrap();
     assert_eq!(drain(&mut sub), ["gap:evicted@2"]);
 }
 
 #[test]
 fn subscribers_to_topics_without_history_do_not_use_up_the_topic_limit() {
-    let b = MemoryBroker::new(Config::default().max_topics(2));
+    let b = MemoryBroker::new(Config::default().with_max_topics(2));
     let subs: Vec<_> = (0..1000)
         .map(|i| {
-            b.subscribe(&Selector::one(topic(&format!("nobody{i}"))), None)
-                .unwrap()
+            b.subscribe(
+                &Selector::one(topic(&format!("nobody{i}"))),
+                None,
+                &push_core::Access::public(),
+            )
+            .unwrap()
         })
         .collect();
     publish(&b, "a", "x").unwrap();
@@ -109,7 +117,13 @@ fn subscribers_to_topics_without_history_do_not_use_up_the_topic_limit() {
     drop(subs);
     assert_eq!(b.topic_count(), 2, "their state leaves with them");
     // A subscribed topic that receives its first event counts from then on.
-    let mut sub = b.subscribe(&Selector::one(topic("a")), None).unwrap();
+    let mut sub = b
+        .subscribe(
+            &Selector::one(topic("a")),
+            None,
+            &push_core::Access::public(),
+        )
+        .unwrap();
     publish(&b, "a", "live").unwrap();
     assert_eq!(drain(&mut sub), ["live"]);
 }
@@ -118,7 +132,7 @@ fn subscribers_to_topics_without_history_do_not_use_up_the_topic_limit() {
 fn a_quiet_topic_expires_at_its_deadline_without_traffic() {
     let clock = Manual::new();
     let age = Duration::from_secs(60);
-    let b = MemoryBroker::new(clock.config().history_age(age));
+    let b = MemoryBroker::new(clock.config().with_history_age(age));
     let start = b.head();
     let t0 = b.now();
     publish(&b, "quiet", "old").unwrap();
@@ -142,7 +156,11 @@ fn a_quiet_topic_expires_at_its_deadline_without_traffic() {
     // Both topics were forgotten: the broker-wide floor (conservatively the later loss)
     // announces what the quiet topic lost.
     let mut sub = b
-        .subscribe(&Selector::one(topic("quiet")), Some(start))
+        .subscribe(
+            &Selector::one(topic("quiet")),
+            Some(start),
+            &push_core::Access::public(),
+        )
         .unwrap();
     assert_eq!(drain(&mut sub), ["gap:evicted@2"]);
 }
@@ -150,9 +168,15 @@ fn a_quiet_topic_expires_at_its_deadline_without_traffic() {
 #[test]
 fn a_topic_with_a_subscriber_loses_expired_history_but_stays() {
     let clock = Manual::new();
-    let b = MemoryBroker::new(clock.config().history_age(Duration::from_secs(5)));
+    let b = MemoryBroker::new(clock.config().with_history_age(Duration::from_secs(5)));
     let start = b.head();
-    let mut sub = b.subscribe(&Selector::one(topic("t")), None).unwrap();
+    let mut sub = b
+        .subscribe(
+            &Selector::one(topic("t")),
+            None,
+            &push_core::Access::public(),
+        )
+        .unwrap();
     publish(&b, "t", "1").unwrap();
     clock.advance(Duration::from_secs(6));
     let _ = b.sweep();
@@ -160,7 +184,11 @@ fn a_topic_with_a_subscriber_loses_expired_history_but_stays() {
     // The live subscriber lagged behind the expiry: it is told, not silently skipped.
     assert_eq!(drain(&mut sub), ["gap:evicted@1"]);
     let mut late = b
-        .subscribe(&Selector::one(topic("t")), Some(start))
+        .subscribe(
+            &Selector::one(topic("t")),
+            Some(start),
+            &push_core::Access::public(),
+        )
         .unwrap();
     assert_eq!(drain(&mut late), ["gap:evicted@1"]);
 }
@@ -170,8 +198,8 @@ async fn the_sweeper_task_frees_a_quiet_topic_on_time() {
     let age = Duration::from_secs(60);
     let b = MemoryBroker::new(
         Config::default()
-            .history_age(age)
-            .clock(|| tokio::time::Instant::now().into_std()),
+            .with_history_age(age)
+            .with_clock(|| tokio::time::Instant::now().into_std()),
     );
     let sweeper = b.spawn_sweeper();
     publish(&b, "quiet", "x").unwrap();
@@ -187,7 +215,7 @@ async fn the_sweeper_task_frees_a_quiet_topic_on_time() {
 
 #[test]
 fn a_topic_keeps_no_more_than_its_byte_budget() {
-    let b = MemoryBroker::new(Config::default().history_bytes(64 << 10));
+    let b = MemoryBroker::new(Config::default().with_history_bytes(64 << 10));
     let start = b.head();
     let kib = "k".repeat(1024);
     for _ in 0..512 {
@@ -196,7 +224,11 @@ fn a_topic_keeps_no_more_than_its_byte_budget() {
     let kept = b.retained(&topic("t"));
     assert!((32..64).contains(&kept), "kept {kept} events of 1 KiB");
     let mut sub = b
-        .subscribe(&Selector::one(topic("t")), Some(start))
+        .subscribe(
+            &Selector::one(topic("t")),
+            Some(start),
+            &push_core::Access::public(),
+        )
         .unwrap();
     let items = drain(&mut sub);
     assert_eq!(items[0], format!("gap:evicted@{}", 512 - kept));
@@ -206,7 +238,7 @@ fn a_topic_keeps_no_more_than_its_byte_budget() {
 #[test]
 fn the_broker_budget_trims_the_busy_topic_not_the_quiet_one() {
     // Room for about 40 events of 1 KiB in all.
-    let b = MemoryBroker::new(Config::default().total_history_bytes(48 << 10));
+    let b = MemoryBroker::new(Config::default().with_total_history_bytes(48 << 10));
     let start = b.head();
     let kib = "k".repeat(1024);
     publish(&b, "quiet", "q1").unwrap();
@@ -221,6 +253,7 @@ fn the_broker_budget_trims_the_busy_topic_not_the_quiet_one() {
         .subscribe(
             &Selector::new([topic("quiet"), topic("busy")]).unwrap(),
             Some(start),
+            &push_core::Access::public(),
         )
         .unwrap();
     let items = drain(&mut sub);
@@ -234,7 +267,7 @@ fn the_broker_budget_trims_the_busy_topic_not_the_quiet_one() {
 #[test]
 fn the_broker_budget_bounds_many_topics_of_tiny_events() {
     // Tiny events still cost their bookkeeping: the budget bounds their number too.
-    let b = MemoryBroker::new(Config::default().total_history_bytes(256 << 10));
+    let b = MemoryBroker::new(Config::default().with_total_history_bytes(256 << 10));
     for i in 0..20_000 {
         publish(&b, &format!("t{}", i % 100), "").unwrap();
     }
@@ -252,7 +285,11 @@ fn history_does_not_keep_a_small_event_s_surrounding_buffer_alive() {
     b.publish_now(&topic("t"), Event::new(body.clone()))
         .unwrap();
     let mut sub = b
-        .subscribe(&Selector::one(topic("t")), Some(Cursor::new(b.epoch(), 0)))
+        .subscribe(
+            &Selector::one(topic("t")),
+            Some(Cursor::new(b.epoch(), 0)),
+            &push_core::Access::public(),
+        )
         .unwrap();
     let Some(Delivery::Event(kept)) = sub.try_recv() else {
         panic!("the event is retained")
@@ -269,11 +306,17 @@ fn history_does_not_keep_a_small_event_s_surrounding_buffer_alive() {
 fn the_broker_budget_never_evicts_the_event_just_published() {
     // A broker budget below the topic's: it bounds the topic too (whatever the order).
     let config = Config::default()
-        .total_history_bytes(2 << 10)
-        .history_bytes(4 << 10);
-    assert_eq!(config.get_history_bytes(), 2 << 10);
+        .with_total_history_bytes(2 << 10)
+        .with_history_bytes(4 << 10);
+    assert_eq!(config.history_bytes(), 2 << 10);
     let b = MemoryBroker::new(config);
-    let mut sub = b.subscribe(&Selector::one(topic("t")), None).unwrap();
+    let mut sub = b
+        .subscribe(
+            &Selector::one(topic("t")),
+            None,
+            &push_core::Access::public(),
+        )
+        .unwrap();
     // One event larger than every budget: a caught-up subscriber gets it, not a gap.
     let big = "b".repeat(8 << 10);
     publish(&b, "t", &big).unwrap();
@@ -287,12 +330,18 @@ fn the_broker_budget_never_evicts_the_event_just_published() {
 
 #[test]
 fn a_big_event_on_a_new_topic_trims_the_topic_over_its_share_instead() {
-    let b = MemoryBroker::new(Config::default().total_history_bytes(8 << 10));
+    let b = MemoryBroker::new(Config::default().with_total_history_bytes(8 << 10));
     let kib = "k".repeat(1024);
     for _ in 0..6 {
         publish(&b, "busy", &kib).unwrap();
     }
-    let mut sub = b.subscribe(&Selector::one(topic("new")), None).unwrap();
+    let mut sub = b
+        .subscribe(
+            &Selector::one(topic("new")),
+            None,
+            &push_core::Access::public(),
+        )
+        .unwrap();
     let big = "b".repeat(7 << 10);
     publish(&b, "new", &big).unwrap();
     assert_eq!(short(drain(&mut sub)), ["b x 7168"]);

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use crate::Selector;
+use crate::{Published, Selector};
 
 /// Who an [`Event`](crate::Event) is for.
 ///
@@ -72,5 +72,31 @@ impl Access {
     /// When the subscription ends, if ever.
     pub fn until(&self) -> Option<Instant> {
         self.until
+    }
+
+    /// Whether this access admits `published`: always when it is public, when it is private
+    /// only if the grant matches one of its topics.
+    ///
+    /// ```
+    /// use push_core::{Access, Audience, Cursor, Event, Published, Selector, Topic};
+    ///
+    /// let [a, b] = ["a", "b"].map(|t| Topic::new(t).unwrap());
+    /// let secret = Event::new("x").with_audience(Audience::Private);
+    /// let p = Published::with_topics(Box::new([a, b.clone()]), Cursor::new(1, 1), secret);
+    /// assert!(!Access::public().admits(&p));
+    /// assert!(Access::public().with_private(Selector::one(b)).admits(&p));
+    /// ```
+    pub fn admits(&self, published: &Published) -> bool {
+        match published.event().audience {
+            Audience::Public => true,
+            Audience::Private => self.grants(published.topics()),
+        }
+    }
+
+    /// Whether the private grant matches one of `topics`.
+    pub fn grants(&self, topics: &[crate::Topic]) -> bool {
+        self.private
+            .as_ref()
+            .is_some_and(|s| topics.iter().any(|t| s.matches(t)))
     }
 }

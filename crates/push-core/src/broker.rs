@@ -4,7 +4,7 @@ use core::future::Future;
 
 use futures_core::Stream;
 
-use crate::{Cursor, Delivery, Error, Event, PublishError, Selector, Topic};
+use crate::{Access, Cursor, Delivery, Error, Event, Selector, Topic};
 
 /// A live subscription: a stream of [`Delivery`] items that knows where it is.
 ///
@@ -26,50 +26,37 @@ pub trait Broker: Send + Sync + 'static {
     /// The subscription type.
     type Subscription: Subscription + 'static;
 
-    /// Publishes `event` on `topic` and returns the cursor it was stored at.
+    /// Publishes `event` on `topics` and returns the one cursor it was stored at.
     ///
-    /// Publishing never waits for subscribers; it may wait for the backing store.
+    /// The event is stored once and delivered once to each subscriber, even one whose selector
+    /// matches several of its topics. `topics[0]` is the canonical topic
+    /// ([`Published::topic`](crate::Published::topic)), the others are alternates; duplicates
+    /// are ignored. A publish is all or nothing: on error nothing was stored. Publishing never
+    /// waits for subscribers; it may wait for the backing store.
+    ///
+    /// # Errors
+    /// [`Error::SelectorEmpty`] for no topic, [`Error::SelectorTooLarge`] past
+    /// [`MAX_SELECTOR_TOPICS`](crate::MAX_SELECTOR_TOPICS) distinct topics, and the broker's own
+    /// ([`Error::BrokerClosed`], [`Error::BrokerUnavailable`], [`Error::TopicLimit`]).
     fn publish(
         &self,
-        topic: &Topic,
+        topics: &[Topic],
         event: Event,
     ) -> impl Future<Output = Result<Cursor, Error>> + Send;
 
-    /// Publishes `event` on every topic of `selector` and returns their cursors, one per topic
-    /// in the selector's order.
+    /// Opens a subscription on `selector` with `access`: live events only when `from` is
+    /// `None`, otherwise the retained events after `from` first (a [`Delivery::Gap`] first when
+    /// `from` cannot be honoured exactly: another epoch, a cursor from the future, or events
+    /// already evicted).
     ///
-    /// The provided implementation publishes topic by topic and stops at the first error, which
-    /// it returns with the cursors of the topics already published
-    /// ([`PublishError::published`]): a partial success is reported, never hidden. A broker
-    /// that can decide a multi-topic publish at once overrides it to publish to all or none
-    /// (the in-memory broker does), and then its errors carry nothing published.
-    ///
-    /// # Errors
-    /// The first [`publish`](Self::publish) error, with what was published before it.
-    fn publish_many(
-        &self,
-        selector: &Selector,
-        event: Event,
-    ) -> impl Future<Output = Result<Vec<Cursor>, PublishError>> + Send {
-        async move {
-            let mut published = Vec::with_capacity(selector.topics().len());
-            for topic in selector.topics() {
-                match self.publish(topic, event.clone()).await {
-                    Ok(cursor) => published.push((topic.clone(), cursor)),
-                    Err(error) => return Err(PublishError::new(published, error)),
-                }
-            }
-            Ok(published.into_iter().map(|(_, cursor)| cursor).collect())
-        }
-    }
-
-    /// Opens a subscription on `selector`: live events only when `from` is `None`, otherwise the
-    /// retained events after `from` first (a [`Delivery::Gap`] first when `from` cannot be honoured
-    /// exactly: another epoch, a cursor from the future, or events already evicted).
+    /// It yields the events [`Access::admits`] (public ones, and private ones on the topics
+    /// the access grants), and ends with [`CloseReason::Expired`](crate::CloseReason::Expired)
+    /// once [`Access::until`] has passed.
     fn subscribe(
         &self,
         selector: &Selector,
         from: Option<Cursor>,
+        access: &Access,
     ) -> Result<Self::Subscription, Error>;
 
     /// The cursor of the newest event published, in this broker's epoch (offset 0 when none).

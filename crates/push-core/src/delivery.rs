@@ -1,65 +1,61 @@
 //! What a subscription yields: published events, gaps and the reason it closed.
 
+use core::any::TypeId;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 
 use crate::{Cursor, Event, Topic};
 
-/// An event as a broker stored it: its topic, its cursor and, lazily, its encodings.
+/// How many transports' encodings one [`Published`] event caches: more than the transports one
+/// server runs side by side (SSE, long polling, WebSocket, HTTP/2 push).
+const ENCODING_SLOTS: usize = 4;
+
+/// An event as a broker stored it: its topics, its cursor and, lazily, its encodings.
 ///
-/// A broker makes one `Published` per publish and hands every subscriber the same
-/// `Arc<Published>`. Transports call [`Published::encoded`] so each wire format is encoded once per
-/// event, not once per subscriber.
+/// A broker makes one `Published` per publish, however many topics it went to, and hands every
+/// subscriber the same `Arc<Published>`. Transports call [`Published::encoded`] so each wire
+/// format is encoded once per event, not once per subscriber.
 #[derive(Debug)]
 pub struct Published {
-    topic: Topic,
+    /// At least one; the first is the canonical topic.
+    topics: Box<[Topic]>,
     cursor: Cursor,
     event: Event,
-    encoded: [OnceLock<Bytes>; WireFormat::COUNT],
-}
-
-/// The wire formats whose encoding of a [`Published`] event can be cached.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum WireFormat {
-    /// A `text/event-stream` frame.
-    Sse,
-    /// A JSON object (long polling, the WebSocket push protocol).
-    Json,
-    /// A second JSON shape, for a transport that needs another one.
-    JsonAlt,
-    /// Application-defined bytes (for example a binary WebSocket frame).
-    Custom,
-}
-
-impl WireFormat {
-    const COUNT: usize = 4;
-
-    const fn index(self) -> usize {
-        match self {
-            Self::Sse => 0,
-            Self::Json => 1,
-            Self::JsonAlt => 2,
-            Self::Custom => 3,
-        }
-    }
+    encoded: [OnceLock<(TypeId, Bytes)>; ENCODING_SLOTS],
 }
 
 impl Published {
-    /// Wraps an event stored at `cursor` on `topic`.
+    /// Wraps an event stored at `cursor` on one topic.
     pub fn new(topic: Topic, cursor: Cursor, event: Event) -> Self {
+        Self::with_topics(Box::new([topic]), cursor, event)
+    }
+
+    /// Wraps an event stored at `cursor` on several topics: the first is the canonical one.
+    ///
+    /// # Panics
+    /// When `topics` is empty (a broker refuses such a publish before storing anything).
+    pub fn with_topics(topics: Box<[Topic]>, cursor: Cursor, event: Event) -> Self {
+        assert!(
+            !topics.is_empty(),
+            "an event is published on at least one topic"
+        );
         Self {
-            topic,
+            topics,
             cursor,
             event,
             encoded: Default::default(),
         }
     }
 
-    /// The topic the event was published on.
+    /// The canonical topic: the first the event was published on.
     pub fn topic(&self) -> &Topic {
-        &self.topic
+        &self.topics[0]
+    }
+
+    /// Every topic the event was published on, the canonical one first, without duplicates.
+    pub fn topics(&self) -> &[Topic] {
+        &self.topics
     }
 
     /// The cursor of this event: resuming from it yields what came after.
@@ -72,14 +68,42 @@ impl Published {
         &self.event
     }
 
-    /// This event's encoding in `format`, computed by `encode` on first use and cached.
+    /// This event's encoding for the wire format named by the marker type `K` (each transport
+    /// declares a private one, so no two transports share a key), computed by `encode` on first
+    /// use and cached.
     ///
-    /// `encode` must be deterministic for a given format: concurrent first uses may both run it and
-    /// one result wins.
-    pub fn encoded(&self, format: WireFormat, encode: impl FnOnce(&Self) -> Bytes) -> Bytes {
-        self.encoded[format.index()]
-            .get_or_init(|| encode(self))
-            .clone()
+    /// The cache holds a few formats; when its slots are all taken by other keys, `encode` runs
+    /// on every call. It takes no lock: `encode` must be deterministic for a given key, as
+    /// concurrent first uses may both run it and one result wins.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use push_core::{Cursor, Event, Published, Topic};
+    ///
+    /// struct MyFormat;
+    /// let p = Published::new(Topic::new("t").unwrap(), Cursor::new(1, 2), Event::new("x"));
+    /// let frame = p.encoded::<MyFormat>(|p| Bytes::from(format!("{}\n", p.cursor())));
+    /// assert_eq!(frame, "1-2\n");
+    /// ```
+    pub fn encoded<K: 'static>(&self, encode: impl FnOnce(&Self) -> Bytes) -> Bytes {
+        let key = TypeId::of::<K>();
+        for slot in &self.encoded {
+            match slot.get() {
+                Some((k, bytes)) if *k == key => return bytes.clone(),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        let bytes = encode(self);
+        for slot in &self.encoded {
+            match slot.set((key, bytes.clone())) {
+                Ok(()) => break,
+                // Another thread encoded this key first: its bytes are the same.
+                Err(_) if slot.get().is_some_and(|(k, _)| *k == key) => break,
+                Err(_) => {}
+            }
+        }
+        bytes
     }
 }
 
@@ -172,22 +196,48 @@ mod tests {
     use std::cell::Cell;
 
     #[test]
-    fn encoding_is_computed_once_per_format() {
+    fn encoding_is_computed_once_per_key() {
+        struct Sse;
+        struct Json;
         let p = Published::new(Topic::new("t").unwrap(), Cursor::new(1, 2), Event::new("x"));
         let calls = Cell::new(0);
         for _ in 0..3 {
-            let bytes = p.encoded(WireFormat::Sse, |p| {
+            let bytes = p.encoded::<Sse>(|p| {
                 calls.set(calls.get() + 1);
                 Bytes::from(format!("id: {}\n", p.cursor()))
             });
             assert_eq!(bytes, Bytes::from_static(b"id: 1-2\n"));
         }
-        let json = p.encoded(WireFormat::Json, |_| Bytes::from_static(b"{}"));
+        let json = p.encoded::<Json>(|_| Bytes::from_static(b"{}"));
         assert_eq!(json, Bytes::from_static(b"{}"));
+        assert_eq!(p.encoded::<Sse>(|_| Bytes::new()), "id: 1-2\n");
         assert_eq!(calls.get(), 1);
         assert_eq!(
             Delivery::Event(Arc::new(p)).cursor(),
             Some(Cursor::new(1, 2))
         );
+    }
+
+    /// Past the slots, every other key still gets its own encoding, uncached.
+    #[test]
+    fn keys_past_the_slots_encode_every_time() {
+        struct K<const N: usize>;
+        fn once<const N: usize>(p: &Published, calls: &Cell<usize>) -> Bytes {
+            p.encoded::<K<N>>(|_| {
+                calls.set(calls.get() + 1);
+                Bytes::from(N.to_string())
+            })
+        }
+        let p = Published::new(Topic::new("t").unwrap(), Cursor::new(1, 2), Event::new("x"));
+        let calls = Cell::new(0);
+        for _ in 0..2 {
+            assert_eq!(once::<0>(&p, &calls), "0");
+            assert_eq!(once::<1>(&p, &calls), "1");
+            assert_eq!(once::<2>(&p, &calls), "2");
+            assert_eq!(once::<3>(&p, &calls), "3");
+            assert_eq!(once::<4>(&p, &calls), "4");
+        }
+        // Four cached after their first use, the fifth encoded both times.
+        assert_eq!(calls.get(), 6);
     }
 }

@@ -29,6 +29,8 @@ pub enum Error {
     SelectorEmpty,
     /// The selector names more topics than [`MAX_SELECTOR_TOPICS`](crate::MAX_SELECTOR_TOPICS).
     SelectorTooLarge,
+    /// A topic pattern is not well formed (a URI template or URL pattern that does not parse).
+    PatternInvalid,
     /// A query parameter is not strictly `application/x-www-form-urlencoded`: an escape that is
     /// not `%` and two hex digits, or bytes that are not UTF-8 once decoded.
     QueryInvalid,
@@ -40,6 +42,10 @@ pub enum Error {
     /// this publish would start another one. Retrying later may succeed (topics whose history
     /// expires are forgotten); servers answer it with 503 Service Unavailable.
     TopicLimit,
+    /// The broker already serves as many pattern subscriptions (or a pattern subscription
+    /// already follows as many topics) as its configuration allows. Servers answer it with
+    /// 503 Service Unavailable.
+    SubscriptionLimit,
 }
 
 impl fmt::Display for Error {
@@ -60,11 +66,15 @@ impl fmt::Display for Error {
             Self::TopicInvalidCharacter => "the topic contains a control character",
             Self::SelectorEmpty => "the selector names no topic",
             Self::SelectorTooLarge => "the selector names too many topics",
+            Self::PatternInvalid => "the topic pattern is not a valid URI template or URL pattern",
             Self::QueryInvalid => {
                 "a query parameter has an invalid %-escape or is not UTF-8 once decoded"
             }
             Self::BrokerClosed => "the broker has shut down",
             Self::BrokerUnavailable => "the broker is unavailable",
+            Self::SubscriptionLimit => {
+                "the broker serves as many pattern subscriptions or pattern topics as it may; retry later"
+            }
             Self::TopicLimit => {
                 "the broker holds history on as many topics as it may; retry later or publish to an existing topic"
             }
@@ -86,40 +96,5 @@ impl Error {
                 | Self::CursorTooLong
                 | Self::CursorNotCanonical
         )
-    }
-}
-
-/// A [`Broker::publish_many`](crate::Broker::publish_many) that failed: the error, and the
-/// topics published before it (empty when the broker publishes to all topics or none).
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublishError {
-    /// The topics the event was published on before the error, with their cursors, in the
-    /// selector's order. A server must tell its client about these: a retry would publish
-    /// them again.
-    pub published: Vec<(crate::Topic, crate::Cursor)>,
-    /// Why the publish stopped.
-    pub error: Error,
-}
-
-impl PublishError {
-    /// The error `error`, after the events in `published` were stored.
-    pub fn new(published: Vec<(crate::Topic, crate::Cursor)>, error: Error) -> Self {
-        Self { published, error }
-    }
-}
-
-impl fmt::Display for PublishError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.published.len() {
-            0 => write!(f, "nothing published: {}", self.error),
-            n => write!(f, "published on {n} topic(s) only: {}", self.error),
-        }
-    }
-}
-
-impl std::error::Error for PublishError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
     }
 }

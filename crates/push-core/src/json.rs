@@ -1,10 +1,6 @@
-//! JSON string literals, for the JSON wire formats ([`WireFormat::Json`] and
-//! [`WireFormat::JsonAlt`]): byte for byte what `serde_json` writes, with a vectorised check
+//! JSON string literals, for the JSON wire formats: byte for byte what `serde_json` writes, with a vectorised check
 //! that skips the per-byte escape loop when nothing needs escaping (the usual case for topics,
 //! event types, ids and text data). Shared by the transports that write JSON by hand.
-//!
-//! [`WireFormat::Json`]: crate::WireFormat::Json
-//! [`WireFormat::JsonAlt`]: crate::WireFormat::JsonAlt
 
 /// Whether JSON needs any byte of `bytes` escaped: `"`, `\` and the control characters below
 /// 0x20 (DEL and non-ASCII stay as they are).

@@ -54,7 +54,11 @@ mod error;
 mod event;
 mod form;
 mod json;
+mod selector;
+mod template;
 mod topic;
+#[cfg(feature = "urlpattern")]
+mod url_pattern;
 
 #[doc(hidden)]
 #[path = "fuzzing.rs"]
@@ -63,9 +67,13 @@ pub mod __fuzz;
 pub use access::{Access, Audience};
 pub use broker::{Broker, Subscription};
 pub use cursor::{Cursor, CursorText, MAX_CURSOR_LEN};
-pub use delivery::{CloseReason, Delivery, Gap, GapReason, Published, WireFormat};
-pub use error::{Error, PublishError};
+pub use delivery::{CloseReason, Delivery, Gap, GapReason, Published};
+pub use error::Error;
 pub use event::Event;
 pub use form::{MAX_QUERY_TOPIC_PARAMS, form_decode, query_param};
 pub use json::push_json_string;
-pub use topic::{MAX_SELECTOR_TOPICS, MAX_TOPIC_LEN, Selector, Topic};
+pub use selector::{MAX_SELECTOR_TOPICS, Pattern, Selector};
+pub use template::UriTemplate;
+pub use topic::{MAX_TOPIC_LEN, Topic};
+#[cfg(feature = "urlpattern")]
+pub use url_pattern::UrlPattern;

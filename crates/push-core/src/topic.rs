@@ -1,4 +1,4 @@
-//! Topics and the selectors that subscriptions use to name them.
+//! Topic names.
 
 use core::fmt;
 use std::sync::Arc;
@@ -7,9 +7,6 @@ use crate::Error;
 
 /// The longest topic name, in bytes (topics are often URLs, as in the Mercure protocol).
 pub const MAX_TOPIC_LEN: usize = 1024;
-
-/// The most topics one [`Selector`] may name.
-pub const MAX_SELECTOR_TOPICS: usize = 64;
 
 /// A validated topic name: 1 to [`MAX_TOPIC_LEN`] bytes of UTF-8 without control characters.
 ///
@@ -66,64 +63,6 @@ impl core::str::FromStr for Topic {
     }
 }
 
-/// Which topics a subscription receives: a set of exact topic names (at least one, at most
-/// [`MAX_SELECTOR_TOPICS`]).
-///
-/// One [`Cursor`](crate::Cursor) resumes the whole selection.
-///
-/// ```
-/// use push_core::{Selector, Topic};
-///
-/// let a = Topic::new("a").unwrap();
-/// let b = Topic::new("b").unwrap();
-/// let s = Selector::new([b.clone(), a.clone(), b.clone()]).unwrap();
-/// assert_eq!(s.topics(), &[a.clone(), b]);
-/// assert!(s.matches(&a));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Selector {
-    topics: Vec<Topic>,
-}
-
-impl Selector {
-    /// A selector for exactly these topics (duplicates are merged).
-    pub fn new(topics: impl IntoIterator<Item = Topic>) -> Result<Self, Error> {
-        let mut topics: Vec<Topic> = topics.into_iter().collect();
-        topics.sort();
-        topics.dedup();
-        if topics.is_empty() {
-            return Err(Error::SelectorEmpty);
-        }
-        if topics.len() > MAX_SELECTOR_TOPICS {
-            return Err(Error::SelectorTooLarge);
-        }
-        Ok(Self { topics })
-    }
-
-    /// A selector for one topic.
-    pub fn one(topic: Topic) -> Self {
-        Self {
-            topics: vec![topic],
-        }
-    }
-
-    /// The selected topics, sorted, without duplicates.
-    pub fn topics(&self) -> &[Topic] {
-        &self.topics
-    }
-
-    /// Whether an event on `topic` belongs to this selection.
-    pub fn matches(&self, topic: &Topic) -> bool {
-        self.topics.binary_search(topic).is_ok()
-    }
-}
-
-impl From<Topic> for Selector {
-    fn from(topic: Topic) -> Self {
-        Self::one(topic)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,14 +78,5 @@ mod tests {
         assert_eq!(Topic::new("a\0b"), Err(Error::TopicInvalidCharacter));
         assert_eq!(Topic::new("a\u{85}b"), Err(Error::TopicInvalidCharacter));
         assert!(Topic::new("https://example.com/books/1 ü").is_ok());
-    }
-
-    #[test]
-    fn selector_limits() {
-        assert_eq!(Selector::new([]), Err(Error::SelectorEmpty));
-        let many = (0..=MAX_SELECTOR_TOPICS).map(|i| Topic::new(&i.to_string()).unwrap());
-        assert_eq!(Selector::new(many), Err(Error::SelectorTooLarge));
-        let s = Selector::one(Topic::new("a").unwrap());
-        assert!(!s.matches(&Topic::new("b").unwrap()));
     }
 }

@@ -180,7 +180,11 @@ async fn page(
 
 async fn events(mut parent: ParentStream, state: &State) -> Result<(), push_h2::Error> {
     let topic = Topic::new("blobs").expect("a valid topic name");
-    let Ok(mut subscription) = state.broker.subscribe(&Selector::one(topic), None) else {
+    let Ok(mut subscription) =
+        state
+            .broker
+            .subscribe(&Selector::one(topic), None, &push_core::Access::public())
+    else {
         return parent.send_response(status(StatusCode::SERVICE_UNAVAILABLE), true);
     };
     parent.start_event_stream()?;

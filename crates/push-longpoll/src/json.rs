@@ -12,13 +12,16 @@
 use bytes::Bytes;
 #[cfg(feature = "http")]
 use push_core::MAX_CURSOR_LEN;
-use push_core::{Cursor, Published, WireFormat};
+use push_core::{Cursor, Published};
+
+/// The key of this crate's event objects in [`Published::encoded`]'s cache.
+struct JsonEncoding;
 
 /// The JSON object of one event, encoded once per event and cached in the [`Published`] event,
 /// shared by every poll that answers with it.
 ///
-/// It is cached under [`WireFormat::JsonAlt`]: `push-ws` caches its own, different JSON message
-/// under [`WireFormat::Json`], and one broker may serve both transports.
+/// It is cached under a key private to this crate: `push-ws` caches its own, different JSON
+/// message under its own key, and one broker may serve both transports.
 ///
 /// ```
 /// use push_core::{Cursor, Event, Published, Topic};
@@ -34,7 +37,7 @@ use push_core::{Cursor, Published, WireFormat};
 /// );
 /// ```
 pub fn event_json(published: &Published) -> Bytes {
-    published.encoded(WireFormat::JsonAlt, encode_event)
+    published.encoded::<JsonEncoding>(encode_event)
 }
 
 fn encode_event(p: &Published) -> Bytes {
@@ -169,9 +172,8 @@ mod tests {
     #[test]
     fn another_transports_json_does_not_leak_in() {
         let p = published(b"x", None);
-        let _ = p.encoded(WireFormat::Json, |_| {
-            Bytes::from_static(b"{\"type\":\"event\"}")
-        });
+        struct OtherTransport;
+        let _ = p.encoded::<OtherTransport>(|_| Bytes::from_static(b"{\"type\":\"event\"}"));
         assert!(event_json(&p).starts_with(b"{\"id\":"));
     }
 

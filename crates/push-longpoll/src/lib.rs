@@ -35,8 +35,8 @@
 //!   with the events from where the history starts and a `next` from there.
 //!
 //! The `200` body (`application/json`; each event's object is encoded once and cached with
-//! [`Published::encoded`](push_core::Published::encoded) under `WireFormat::JsonAlt`, since
-//! `push-ws` uses `WireFormat::Json` for its own message shape):
+//! [`Published::encoded`](push_core::Published::encoded) under this crate's own key, since
+//! `push-ws` caches its own message shape under its key):
 //!
 //! ```text
 //! {"events":[{"id":"5eed-2a","event":"message","data":"hello"}, …],"next":"5eed-2a","gap":false}
@@ -67,7 +67,7 @@
 //! let t0 = Instant::now(); // the caller's clock; the core never reads one
 //!
 //! // Register, check, hold.
-//! let mut sub = broker.subscribe(request.selector(), request.since()).unwrap();
+//! let mut sub = broker.subscribe(request.selector(), request.since(), &push_core::Access::public()).unwrap();
 //! let mut exchange = Exchange::new(request, &config, t0, 0);
 //! while let Some(d) = sub.try_recv() {
 //!     exchange.handle_delivery(d);
@@ -86,7 +86,7 @@
 //! broker.publish_now(&Topic::new("news").unwrap(), Event::new("hi")).unwrap();
 //! let query = format!("topic=news&since={}", reply.next().unwrap());
 //! let request = PollRequest::parse(query.as_bytes(), &[], &[]).unwrap();
-//! let mut sub = broker.subscribe(request.selector(), request.since()).unwrap();
+//! let mut sub = broker.subscribe(request.selector(), request.since(), &push_core::Access::public()).unwrap();
 //! let mut exchange = Exchange::new(request, &config, t0, 0);
 //! while let Some(d) = sub.try_recv() {
 //!     exchange.handle_delivery(d);

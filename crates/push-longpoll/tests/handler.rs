@@ -136,19 +136,20 @@ impl push_core::Broker for RacingBroker {
 
     fn publish(
         &self,
-        topic: &Topic,
+        topics: &[Topic],
         event: Event,
     ) -> impl Future<Output = Result<push_core::Cursor, push_core::Error>> + Send {
-        self.0.publish(topic, event)
+        self.0.publish(topics, event)
     }
 
     fn subscribe(
         &self,
         selector: &push_core::Selector,
         from: Option<push_core::Cursor>,
+        access: &push_core::Access,
     ) -> Result<RacingSubscription, push_core::Error> {
         Ok(RacingSubscription {
-            inner: self.0.subscribe(selector, from)?,
+            inner: self.0.subscribe(selector, from, access)?,
             broker: self.0.clone(),
             raced: Arc::clone(&self.1),
         })

@@ -71,7 +71,11 @@ impl Sim {
         let request = PollRequest::parse(query.as_bytes(), &[], &[]).unwrap();
         let sub = self
             .broker
-            .subscribe(request.selector(), request.since())
+            .subscribe(
+                request.selector(),
+                request.since(),
+                &push_core::Access::public(),
+            )
             .unwrap();
         let flag = Arc::new(Flag::default());
         self.held.push(Held {
@@ -326,7 +330,7 @@ fn another_epoch_is_a_gap_with_next_from_where_history_starts() {
 #[test]
 fn an_eviction_gap_after_events_ends_the_batch_before_it() {
     let mut sim = Sim::new();
-    sim.broker = MemoryBroker::with_epoch(BrokerConfig::default().history_count(2), 0x5eed);
+    sim.broker = MemoryBroker::with_epoch(BrokerConfig::default().with_history_count(2), 0x5eed);
     let start = sim.broker.head();
     let publish = |t: &str, d: &str| {
         sim.broker

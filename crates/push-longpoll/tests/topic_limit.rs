@@ -32,7 +32,7 @@ async fn publish(addr: SocketAddr, topic: &str) -> (u16, String) {
 async fn start_with_two_topics() -> (SocketAddr, MemoryBroker) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let broker = MemoryBroker::new(push_broker::Config::default().max_topics(2));
+    let broker = MemoryBroker::new(push_broker::Config::default().with_max_topics(2));
     let handler = Arc::new(Handler::new(broker.clone(), Config::default()));
     tokio::spawn(serve(listener, handler));
     (addr, broker)
@@ -71,7 +71,11 @@ async fn a_refused_multi_topic_publish_leaves_nothing_and_names_are_decoded() {
     assert_eq!(status, 200, "{body}");
     let from = push_core::Cursor::new(broker.epoch(), 0);
     let mut sub = broker
-        .subscribe(&push_core::Selector::one(b), Some(from))
+        .subscribe(
+            &push_core::Selector::one(b),
+            Some(from),
+            &push_core::Access::public(),
+        )
         .unwrap();
     let Some(push_core::Delivery::Event(e)) = sub.try_recv() else {
         panic!("the event is retained")

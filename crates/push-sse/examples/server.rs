@@ -122,13 +122,10 @@ async fn handle(
             if let Err(e) = push_sse::check_encodable(&event) {
                 return Ok(text(StatusCode::BAD_REQUEST, format!("{e}\n")));
             }
-            // Published to every topic named, all or none (a refusal leaves nothing behind, so
-            // a retry duplicates nothing); one cursor per line, in topic order.
-            match broker.publish_many(&selector, event) {
-                Ok(cursors) => text(
-                    StatusCode::OK,
-                    cursors.iter().map(|c| format!("{c}\n")).collect::<String>(),
-                ),
+            // One event on every topic named, all or none (a refusal leaves nothing behind, so
+            // a retry duplicates nothing); its one cursor.
+            match broker.publish_to(selector.topics(), event) {
+                Ok(cursor) => text(StatusCode::OK, format!("{cursor}\n")),
                 // Closed, or `TopicLimit`: the server's capacity, not this client's rate.
                 Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")),
             }

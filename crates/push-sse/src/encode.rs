@@ -9,7 +9,10 @@ use core::fmt::Write as _;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use memchr::{memchr2, memchr3};
-use push_core::{Event, Published, WireFormat};
+use push_core::{Event, Published};
+
+/// The key of this crate's `text/event-stream` frames in [`Published::encoded`]'s cache.
+struct SseEncoding;
 
 use crate::Error;
 
@@ -89,7 +92,7 @@ pub fn check_encodable(event: &Event) -> Result<(), Error> {
 /// assert_eq!(&bytes[..], b"id: 1-2\ndata: hi\n\n");
 /// ```
 pub fn encode_published(published: &Published) -> Result<Bytes, Error> {
-    let bytes = published.encoded(WireFormat::Sse, |p| {
+    let bytes = published.encoded::<SseEncoding>(|p| {
         let mut dst = BytesMut::new();
         match encode_published_into(p, &mut dst) {
             Ok(()) => dst.freeze(),

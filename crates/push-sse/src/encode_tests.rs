@@ -134,7 +134,7 @@ fn published_uses_the_cursor_and_caches() {
     );
     let a = encode_published(&p).unwrap();
     assert_eq!(&a[..], b"event: e\nid: 5eed-1\ndata: x\n\n");
-    assert_eq!(p.encoded(WireFormat::Sse, |_| Bytes::new()), a);
+    assert_eq!(p.encoded::<SseEncoding>(|_| Bytes::new()), a);
     let bad = Published::new(t, Cursor::new(1, 1), Event::new(&b"\xfe"[..]));
     assert_eq!(encode_published(&bad), Err(Error::DataNotUtf8));
     assert_eq!(encode_published(&bad), Err(Error::DataNotUtf8));

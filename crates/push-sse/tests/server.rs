@@ -195,7 +195,7 @@ async fn resume_by_header_or_query_replays_what_was_missed() {
 
 #[tokio::test]
 async fn a_loss_reaches_the_client_as_a_gap_event() {
-    let broker = MemoryBroker::new(Config::default().history_count(2));
+    let broker = MemoryBroker::new(Config::default().with_history_count(2));
     let addr = serve(broker.clone(), server::Config::default()).await;
     let first = broker.publish_now(&topic(), Event::new("first")).unwrap();
     for i in 0..4 {

@@ -4,7 +4,10 @@ use core::fmt;
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use push_core::{Cursor, Gap, Published, Topic, WireFormat};
+use push_core::{Cursor, Gap, Published, Topic};
+
+/// The key of this crate's event messages in [`Published::encoded`]'s cache.
+struct WsEncoding;
 use serde::{Deserialize, Serialize};
 
 use std::io::Write as _;
@@ -131,7 +134,7 @@ fn shorten(text: &str, max: usize) -> Cow<'_, str> {
 /// message that follows it.
 ///
 /// The JSON is encoded once per event and cached in the shared [`Published`]
-/// ([`WireFormat::Json`]), so fanning an event out to N connections encodes it once.
+/// (under this crate's own key), so fanning an event out to N connections encodes it once.
 ///
 /// ```
 /// use push_core::{Cursor, Event, Published, Topic};
@@ -149,7 +152,7 @@ fn shorten(text: &str, max: usize) -> Cow<'_, str> {
 pub fn encode_event(published: &Published) -> (Bytes, Option<Bytes>) {
     let data = &published.event().data;
     let text = core::str::from_utf8(data).ok();
-    let json = published.encoded(WireFormat::Json, |p| encode_event_json(p, text));
+    let json = published.encoded::<WsEncoding>(|p| encode_event_json(p, text));
     (json, text.is_none().then(|| data.clone()))
 }
 

@@ -82,7 +82,7 @@ impl<B: Broker> PushHandler<B> {
         let selector = Selector::new(topics.iter().cloned()).map_err(|e| e.to_string())?;
         let subscription = self
             .broker
-            .subscribe(&selector, from)
+            .subscribe(&selector, from, &push_core::Access::public())
             .map_err(|e| e.to_string())?;
         let cursor: Cursor = subscription.cursor();
         self.topics = topics;

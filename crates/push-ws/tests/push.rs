@@ -166,7 +166,11 @@ async fn one_cursor_resumes_across_reconnects() {
 
 #[tokio::test]
 async fn a_burst_larger_than_the_write_budget_is_delivered_whole() {
-    let broker = MemoryBroker::new(Config::default().queue_count(1000).history_count(1000));
+    let broker = MemoryBroker::new(
+        Config::default()
+            .with_queue_count(1000)
+            .with_history_count(1000),
+    );
     let addr = push_server(&broker).await;
     let mut client = connect(addr).await;
     send(&mut client, json!({"type": "subscribe", "topics": ["a"]})).await;
@@ -207,7 +211,7 @@ async fn a_lagging_client_gets_a_gap_or_a_close() {
         (Overflow::Close, Some(1013u16), None),
         (Overflow::Close, Some(1008), Some(1008)),
     ] {
-        let broker = MemoryBroker::new(Config::default().queue_count(4).overflow(policy));
+        let broker = MemoryBroker::new(Config::default().with_queue_count(4).with_overflow(policy));
         let run = match configured {
             Some(code) => ConnectionConfig::default().overflow_close_code(code),
             None => ConnectionConfig::default(),
@@ -346,7 +350,8 @@ async fn a_peer_that_never_answers_our_close_is_dropped_after_the_close_timeout(
 #[tokio::test]
 async fn a_client_that_stops_reading_never_blocks_the_publisher() {
     for policy in [Overflow::DropBacklog, Overflow::Close] {
-        let broker = MemoryBroker::new(Config::default().queue_count(16).overflow(policy));
+        let broker =
+            MemoryBroker::new(Config::default().with_queue_count(16).with_overflow(policy));
         let run = match policy {
             // A client that reads nothing answers no ping either: the heartbeat ends it.
             Overflow::Close => ConnectionConfig::default()

@@ -82,7 +82,11 @@ impl<B: Broker> Handler<B> {
     /// an event or the deadline.
     pub async fn answer(&self, request: PollRequest) -> Reply {
         // Register first: from here on, nothing published is missed.
-        let mut subscription = match self.broker.subscribe(request.selector(), request.since()) {
+        let mut subscription = match self.broker.subscribe(
+            request.selector(),
+            request.since(),
+            &push_core::Access::public(),
+        ) {
             Ok(s) => s,
             Err(e) => return Reply::Error(Error::Broker(e)),
         };

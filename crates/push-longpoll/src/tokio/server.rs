@@ -86,9 +86,8 @@ async fn route<B: Broker>(
 }
 
 /// `POST /publish?topic=T[&topic=U…][&event=TYPE]`: the body is published to every topic named
-/// (the union, as Mercure reads a repeated `topic`), all or none
-/// ([`Broker::publish_many`]); the answer is one cursor per line, in topic order, or a 503 that
-/// says why and lists any topic published before the failure. The query is decoded strictly: an
+/// (the union, as Mercure reads a repeated `topic`) as one event, all or none
+/// ([`Broker::publish`]); the answer is its cursor, or a 503 that says why. The query is decoded strictly: an
 /// invalid escape or non-UTF-8 text is a 400.
 async fn publish<B: Broker>(
     broker: &B,
@@ -115,26 +114,12 @@ async fn publish<B: Broker>(
     };
     let mut event = Event::new(data);
     event.event = kind.filter(|k| !k.is_empty());
-    // All topics or none with a broker that can decide it (the in-memory one does): a 503
-    // then leaves nothing behind, and a retry duplicates nothing. A broker that publishes topic
-    // by topic may stop midway: the 503 then lists what was published.
-    match broker.publish_many(&selector, event).await {
-        Ok(cursors) => {
-            let lines: Vec<String> = cursors.iter().map(ToString::to_string).collect();
-            text(StatusCode::OK, &lines.join("\n"))
-        }
-        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, &publish_error(&e)),
+    // One event on every topic, all or none: a 503 leaves nothing behind, and a retry
+    // duplicates nothing.
+    match broker.publish(selector.topics(), event).await {
+        Ok(cursor) => text(StatusCode::OK, &cursor.to_string()),
+        Err(e) => text(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }
-}
-
-/// The body of a 503 for a publish that failed: the reason, then `published TOPIC CURSOR` for
-/// each topic the event was published on before the failure (none when nothing was).
-fn publish_error(e: &push_core::PublishError) -> String {
-    let mut body = e.error.to_string();
-    for (topic, cursor) in &e.published {
-        body.push_str(&format!("\npublished {topic} {cursor}"));
-    }
-    body
 }
 
 fn text(status: StatusCode, message: &str) -> Response<Bytes> {

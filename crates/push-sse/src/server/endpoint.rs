@@ -161,7 +161,7 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
         };
         let subscribed = resume_cursor(request).and_then(|from| {
             self.broker
-                .subscribe(&selector, from) // TEMP-ACCESS
+                .subscribe(&selector, from, &access)
                 .map_err(Error::Broker)
         });
         let subscription = match subscribed {

@@ -138,7 +138,7 @@ async fn until<F: Fn() -> bool>(what: &str, condition: F) {
 /// `Last-Event-ID`, and gets a live event. `start` launches the client for the test server's
 /// address and the starting cursor; what it returns is kept alive until the end.
 pub(crate) async fn resume_gap_reconnect<C>(start: impl FnOnce(SocketAddr, Cursor) -> C) {
-    let broker = MemoryBroker::new(Config::default().history_count(2));
+    let broker = MemoryBroker::new(Config::default().with_history_count(2));
     let topic = Topic::new("news").unwrap();
     // The page resumes from `first`; history keeps only p2 and p3, so p1 is lost: a gap.
     let first = broker.publish_now(&topic, Event::new("p0")).unwrap();

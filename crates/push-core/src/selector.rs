@@ -1,0 +1,241 @@
+//! Patterns and the selectors that subscriptions use to name their topics.
+
+use core::fmt;
+
+use crate::{Error, Topic, UriTemplate};
+
+/// The most patterns one [`Selector`] may hold.
+pub const MAX_SELECTOR_TOPICS: usize = 64;
+
+/// One way of naming topics: an exact name, every topic, a URI template or a URL pattern.
+///
+/// ```
+/// use push_core::{Pattern, Topic};
+///
+/// assert_eq!(Pattern::parse("*").unwrap(), Pattern::All);
+/// let books = Pattern::parse("https://example.com/books/{id}").unwrap();
+/// assert!(matches!(books, Pattern::Template(_)));
+/// assert!(books.matches(&Topic::new("https://example.com/books/1").unwrap()));
+/// // Not a template (unclosed brace): the exact topic of that name.
+/// assert!(matches!(Pattern::parse("a{b").unwrap(), Pattern::Exact(_)));
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Pattern {
+    /// Exactly this topic.
+    Exact(Topic),
+    /// Every topic (written `*`).
+    All,
+    /// The topics an RFC 6570 URI template can expand to.
+    Template(UriTemplate),
+    /// The topics a WHATWG URL pattern matches (feature `urlpattern`).
+    #[cfg(feature = "urlpattern")]
+    UrlPattern(crate::UrlPattern),
+}
+
+impl Pattern {
+    /// Reads a pattern as Mercure does: `*` is every topic; a string containing `{` that parses
+    /// as a URI template is that template; anything else is the exact topic of that name.
+    ///
+    /// # Errors
+    /// The [`Topic::new`] errors when the string is read as an exact topic and is not one.
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        if text == "*" {
+            return Ok(Self::All);
+        }
+        if text.contains('{')
+            && let Ok(template) = UriTemplate::parse(text)
+        {
+            return Ok(Self::Template(template));
+        }
+        Topic::new(text).map(Self::Exact)
+    }
+
+    /// Whether `topic` is one of the topics this pattern names.
+    pub fn matches(&self, topic: &Topic) -> bool {
+        match self {
+            Self::Exact(t) => t == topic,
+            Self::All => true,
+            Self::Template(t) => t.matches(topic),
+            #[cfg(feature = "urlpattern")]
+            Self::UrlPattern(p) => p.matches(topic),
+        }
+    }
+}
+
+impl From<Topic> for Pattern {
+    fn from(topic: Topic) -> Self {
+        Self::Exact(topic)
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exact(t) => fmt::Display::fmt(t, f),
+            Self::All => f.write_str("*"),
+            Self::Template(t) => fmt::Display::fmt(t, f),
+            #[cfg(feature = "urlpattern")]
+            Self::UrlPattern(p) => fmt::Display::fmt(p, f),
+        }
+    }
+}
+
+/// Which topics a subscription receives: one to [`MAX_SELECTOR_TOPICS`] [`Pattern`]s; a topic
+/// is selected when any of them matches it.
+///
+/// One [`Cursor`](crate::Cursor) resumes the whole selection.
+///
+/// ```
+/// use push_core::{Pattern, Selector, Topic};
+///
+/// let a = Topic::new("a").unwrap();
+/// let b = Topic::new("b").unwrap();
+/// let s = Selector::new([b.clone(), a.clone(), b.clone()]).unwrap();
+/// assert_eq!(s.topics(), &[a.clone(), b]);
+/// assert!(s.matches(&a));
+///
+/// let books = Selector::new([Pattern::parse("/books/{id}").unwrap()]).unwrap();
+/// assert!(books.matches(&Topic::new("/books/7").unwrap()));
+/// assert!(books.topics().is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Selector {
+    /// The exact topics, sorted, without duplicates.
+    topics: Vec<Topic>,
+    /// Every pattern, exact topics first (in `topics` order), the others as given.
+    patterns: Vec<Pattern>,
+}
+
+impl Selector {
+    /// A selector for these patterns (or topics; duplicates are merged).
+    ///
+    /// # Errors
+    /// [`Error::SelectorEmpty`] without any pattern; [`Error::SelectorTooLarge`] past
+    /// [`MAX_SELECTOR_TOPICS`] distinct patterns.
+    pub fn new<I>(patterns: I) -> Result<Self, Error>
+    where
+        I: IntoIterator,
+        I::Item: Into<Pattern>,
+    {
+        let mut topics = Vec::new();
+        let mut others: Vec<Pattern> = Vec::new();
+        for pattern in patterns {
+            match pattern.into() {
+                Pattern::Exact(topic) => topics.push(topic),
+                other if others.contains(&other) => {}
+                other => others.push(other),
+            }
+            // Bounds the work on a hostile iterator before deduplication.
+            if topics.len() + others.len() > 4 * MAX_SELECTOR_TOPICS {
+                return Err(Error::SelectorTooLarge);
+            }
+        }
+        topics.sort();
+        topics.dedup();
+        if topics.is_empty() && others.is_empty() {
+            return Err(Error::SelectorEmpty);
+        }
+        if topics.len() + others.len() > MAX_SELECTOR_TOPICS {
+            return Err(Error::SelectorTooLarge);
+        }
+        let mut patterns: Vec<Pattern> = topics.iter().cloned().map(Pattern::Exact).collect();
+        patterns.extend(others);
+        Ok(Self { topics, patterns })
+    }
+
+    /// A selector for one topic.
+    pub fn one(topic: Topic) -> Self {
+        Self {
+            topics: vec![topic.clone()],
+            patterns: vec![Pattern::Exact(topic)],
+        }
+    }
+
+    /// Every topic.
+    pub fn all() -> Self {
+        Self {
+            topics: Vec::new(),
+            patterns: vec![Pattern::All],
+        }
+    }
+
+    /// The exact topics this selector names, sorted, without duplicates (its other patterns
+    /// are in [`patterns`](Self::patterns)).
+    pub fn topics(&self) -> &[Topic] {
+        &self.topics
+    }
+
+    /// Every pattern: the exact topics first, in [`topics`](Self::topics) order.
+    pub fn patterns(&self) -> &[Pattern] {
+        &self.patterns
+    }
+
+    /// Whether every pattern is an exact topic (so [`topics`](Self::topics) is the selection).
+    pub fn is_exact(&self) -> bool {
+        self.patterns.len() == self.topics.len()
+    }
+
+    /// Whether an event on `topic` belongs to this selection.
+    pub fn matches(&self, topic: &Topic) -> bool {
+        self.topics.binary_search(topic).is_ok()
+            || self.patterns[self.topics.len()..]
+                .iter()
+                .any(|p| p.matches(topic))
+    }
+}
+
+impl From<Topic> for Selector {
+    fn from(topic: Topic) -> Self {
+        Self::one(topic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str) -> Topic {
+        Topic::new(name).unwrap()
+    }
+
+    #[test]
+    fn selector_limits() {
+        assert_eq!(Selector::new::<[Topic; 0]>([]), Err(Error::SelectorEmpty));
+        let many = (0..=MAX_SELECTOR_TOPICS).map(|i| t(&i.to_string()));
+        assert_eq!(Selector::new(many), Err(Error::SelectorTooLarge));
+        let s = Selector::one(t("a"));
+        assert!(!s.matches(&t("b")));
+        assert!(s.is_exact());
+    }
+
+    #[test]
+    fn patterns_mix_and_deduplicate() {
+        let s = Selector::new([
+            Pattern::parse("/b/{id}").unwrap(),
+            Pattern::Exact(t("z")),
+            Pattern::parse("/b/{id}").unwrap(),
+            Pattern::Exact(t("a")),
+            Pattern::All,
+        ])
+        .unwrap();
+        assert_eq!(s.topics(), &[t("a"), t("z")]);
+        let shown: Vec<String> = s.patterns().iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["a", "z", "/b/{id}", "*"]);
+        assert!(!s.is_exact());
+        assert!(s.matches(&t("anything")));
+        let books = Selector::new([Pattern::parse("/b/{id}").unwrap()]).unwrap();
+        assert!(books.matches(&t("/b/1")) && !books.matches(&t("/c/1")));
+        assert!(Selector::all().matches(&t("x")));
+    }
+
+    #[test]
+    fn parse_follows_the_mercure_rule() {
+        assert_eq!(Pattern::parse("*"), Ok(Pattern::All));
+        assert_eq!(Pattern::parse("**"), Ok(Pattern::Exact(t("**"))));
+        assert_eq!(Pattern::parse("a}"), Ok(Pattern::Exact(t("a}"))));
+        assert_eq!(Pattern::parse("{"), Ok(Pattern::Exact(t("{"))));
+        assert!(matches!(Pattern::parse("{x}"), Ok(Pattern::Template(_))));
+        assert_eq!(Pattern::parse(""), Err(Error::TopicEmpty));
+    }
+}
