@@ -9,7 +9,7 @@ use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use push_broker::{MemoryBroker, MemorySubscription};
-use push_core::{Access, Event, Selector, Topic};
+use push_core::{Access, Audience, Event, Selector, Topic};
 use push_http::{Hooks, Refusal};
 use push_sse::server::{Body, Config, Endpoint};
 use tower::ServiceExt;
@@ -32,12 +32,14 @@ impl Hooks for Keyed {
         Topic::new(name).map(Selector::one).map_err(Refusal::from)
     }
 
-    async fn authorize(&self, request: &Parts, _: &Selector) -> Result<Access, Refusal> {
+    async fn authorize(&self, request: &Parts, selector: &Selector) -> Result<Access, Refusal> {
         match request.headers.get("x-key") {
             Some(key) if key == "s3cret" => {
                 let until = tokio::time::Instant::now().into_std() + Duration::from_secs(3600);
                 Ok(Access::public().with_until(until))
             }
+            // The insider also gets the private events of the topics it asked for.
+            Some(key) if key == "insider" => Ok(Access::public().with_private(selector.clone())),
             Some(_) => Err(Refusal::forbidden("wrong key")),
             None => Err(Refusal::unauthorized("Key", "a key is required")),
         }
@@ -180,4 +182,40 @@ async fn the_shutdown_signal_ends_every_open_stream() {
     for mut body in bodies {
         assert_eq!(frame(&mut body).await, None);
     }
+}
+
+#[tokio::test]
+async fn private_events_reach_only_the_subscribers_granted_them() {
+    let broker = MemoryBroker::default();
+    let endpoint = Endpoint::new(broker.clone(), Config::default()).with_hooks(Keyed);
+    let mut bodies = Vec::new();
+    for key in ["insider", "s3cret"] {
+        let response = call(
+            &endpoint,
+            Request::get("/events")
+                .header("x-topic", "news")
+                .header("x-key", key),
+        )
+        .await;
+        let mut body = response.into_body();
+        assert_eq!(frame(&mut body).await.as_deref(), Some(&b": ok\n\n"[..]));
+        bodies.push(body);
+    }
+    let secret = Event::new("secret").with_audience(Audience::Private);
+    let hidden = broker.publish_now(&topic(), secret).unwrap();
+    let open = broker.publish_now(&topic(), Event::new("open")).unwrap();
+    let [insider, outsider] = &mut bodies[..] else {
+        unreachable!()
+    };
+    let want = format!("id: {hidden}\ndata: secret\n\n");
+    assert_eq!(frame(insider).await.unwrap(), want);
+    assert_eq!(
+        frame(insider).await.unwrap(),
+        format!("id: {open}\ndata: open\n\n")
+    );
+    // The outsider's next frame is the public event: the private one never reached it.
+    assert_eq!(
+        frame(outsider).await.unwrap(),
+        format!("id: {open}\ndata: open\n\n")
+    );
 }
