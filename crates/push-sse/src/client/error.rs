@@ -84,6 +84,12 @@ impl Error {
     }
 }
 
+impl push_http::HttpStatus for Error {
+    fn status(&self) -> StatusCode {
+        Self::status(self)
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
