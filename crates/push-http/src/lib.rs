@@ -14,7 +14,7 @@
 //! ```
 //!
 //! It performs no I/O, reads no clock and starts no runtime: every function here is a pure
-//! function of its input.
+//! function of its input ([`client::Backoff`] is given the time).
 //!
 //! ```
 //! use http::{Request, StatusCode};
@@ -36,7 +36,10 @@
 //! ```
 //!
 //! # Crate features
-//! None yet.
+//! - `client`: [`client::ReconnectPolicy`] and its running state [`client::Backoff`], the one
+//!   reconnect policy of every push client.
+//! - `tls` (implies `client`): [`client::tls_config`], the one rustls client configuration
+//!   (ring, webpki roots plus added roots), and [`client::pem_certificates`] to read a CA file.
 //!
 //! # Errors
 //! Query parsing answers [`push_core::Error`]; the hooks answer a [`Refusal`]; every error
@@ -46,6 +49,8 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod grammar;
 pub mod head;
 mod hooks;

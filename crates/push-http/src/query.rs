@@ -19,7 +19,7 @@
 use std::borrow::Cow;
 
 use percent_encoding::percent_decode;
-use push_core::{Error, MAX_SELECTOR_TOPICS, Selector, Topic};
+use push_core::{Error, MAX_SELECTOR_TOPICS, Pattern, Selector, Topic};
 
 /// Decodes one query component (`+` is a space, `%XX` a byte); borrows when there is nothing to
 /// decode. `None` when an escape is not `%` and two hex digits, or the result is not UTF-8.
@@ -105,29 +105,35 @@ pub fn query_param<'q>(query: &'q [u8], name: &str) -> Result<Option<Cow<'q, str
     }
 }
 
-/// The topics named by every `topic=` parameter of `query` (the raw query string, without
-/// `?`): the union of all of them, as Mercure reads a repeated `topic`. Names are decoded
-/// before they are matched ([`query_param`]'s rule); other parameters are ignored.
+/// The selector named by every `topic=` parameter of `query` (the raw query string, without
+/// `?`): the union of all of them, as Mercure reads a repeated `topic`, each value read by
+/// [`Pattern::parse`] (`*` is every topic, a URI template names the topics it matches, anything
+/// else one exact topic). Names are decoded before they are matched ([`query_param`]'s rule);
+/// other parameters are ignored.
 ///
 /// # Errors
 /// [`Error::QueryInvalid`] for a `topic` value that is not strictly encoded (see
 /// [`form_decode`]); the [`Topic`] errors for an invalid name; [`Error::SelectorEmpty`]
 /// without any `topic`; [`Error::SelectorTooLarge`] past [`MAX_SELECTOR_TOPICS`] distinct
-/// topics or [`MAX_QUERY_TOPIC_PARAMS`] `topic` parameters.
+/// patterns or [`MAX_QUERY_TOPIC_PARAMS`] `topic` parameters.
 ///
 /// ```
-/// use push_core::Error;
+/// use push_core::{Error, Pattern};
 /// use push_http::query::selector_from_query;
 ///
 /// let s = selector_from_query(b"topic=a&x=1&topic=b%2Fc&topic=a").unwrap();
 /// let names: Vec<_> = s.topics().iter().map(|t| t.as_str()).collect();
 /// assert_eq!(names, ["a", "b/c"]);
+/// let all = selector_from_query(b"topic=*").unwrap();
+/// assert_eq!(all.patterns(), [Pattern::All]);
 /// assert_eq!(selector_from_query(b"topic=a%ffb"), Err(Error::QueryInvalid));
 /// assert_eq!(selector_from_query(b"since=1-2"), Err(Error::SelectorEmpty));
 /// ```
 pub fn selector_from_query(query: &[u8]) -> Result<Selector, Error> {
-    // Sorted and distinct as they come, so the limit counts distinct topics.
+    // Distinct as they come, so the limit counts distinct patterns: exact topics sorted (a
+    // binary search each), the other patterns (at most the limit) compared one by one.
     let mut topics: Vec<Topic> = Vec::new();
+    let mut others: Vec<Pattern> = Vec::new();
     let mut read = 0;
     for (name, value) in params(query) {
         // `topic` spelled with escapes is still `topic`; a name that does not decode is
@@ -140,15 +146,27 @@ pub fn selector_from_query(query: &[u8]) -> Result<Selector, Error> {
             return Err(Error::SelectorTooLarge);
         }
         let value = form_decode(value).ok_or(Error::QueryInvalid)?;
-        let topic = Topic::new(&value)?;
-        if let Err(at) = topics.binary_search(&topic) {
-            if topics.len() >= MAX_SELECTOR_TOPICS {
-                return Err(Error::SelectorTooLarge);
+        let full = topics.len() + others.len() >= MAX_SELECTOR_TOPICS;
+        match Pattern::parse(&value)? {
+            Pattern::Exact(topic) => {
+                if let Err(at) = topics.binary_search(&topic) {
+                    if full {
+                        return Err(Error::SelectorTooLarge);
+                    }
+                    topics.insert(at, topic);
+                }
             }
-            topics.insert(at, topic);
+            other => {
+                if !others.contains(&other) {
+                    if full {
+                        return Err(Error::SelectorTooLarge);
+                    }
+                    others.push(other);
+                }
+            }
         }
     }
-    Selector::new(topics)
+    Selector::new(topics.into_iter().map(Pattern::Exact).chain(others))
 }
 
 #[cfg(test)]
@@ -236,6 +254,41 @@ mod tests {
             selector_from_query(flood.as_bytes()),
             Err(Error::SelectorTooLarge)
         );
+    }
+
+    #[test]
+    fn topic_values_are_patterns_and_count_toward_the_limit_once_each() {
+        let s = selector_from_query(
+            b"topic=*&topic=https%3A%2F%2Fexample.com%2Fbooks%2F%7Bid%7D&topic=a&topic=*",
+        )
+        .unwrap();
+        assert_eq!(s.topics().len(), 1);
+        assert_eq!(s.patterns().len(), 3);
+        assert!(s.patterns().contains(&Pattern::All));
+        let book = Topic::new("https://example.com/books/7").unwrap();
+        assert!(s.matches(&book));
+        // An unclosed brace is no template: the exact topic of that name.
+        let s = selector_from_query(b"topic=a%7Bb").unwrap();
+        assert_eq!(s.topics()[0].as_str(), "a{b");
+        // 63 distinct templates and one exact topic fit; another of either kind does not.
+        let templates: String = (0..MAX_SELECTOR_TOPICS - 1)
+            .map(|i| format!("topic=/t{i}/%7Bx%7D&"))
+            .collect();
+        let full = format!("{templates}{templates}topic=a");
+        assert_eq!(
+            selector_from_query(full.as_bytes())
+                .unwrap()
+                .patterns()
+                .len(),
+            MAX_SELECTOR_TOPICS
+        );
+        for more in ["&topic=b", "&topic=/more/%7Bx%7D"] {
+            assert_eq!(
+                selector_from_query(format!("{full}{more}").as_bytes()),
+                Err(Error::SelectorTooLarge),
+                "{more}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use http::StatusCode;
 ///
 /// Every error type of the push crates implements it, so a server maps any of them the same
 /// way: `error.status()`. Peer input that is not well formed is a 4xx; a broker that cannot
-/// serve now is 503 (retrying later may succeed); anything this crate does not know is 500.
+/// serve now (closed, unavailable, or at a configured limit) is 503: retrying later may succeed; anything this crate does not know is 500.
 ///
 /// ```
 /// use http::StatusCode;
@@ -41,10 +41,12 @@ impl HttpStatus for push_core::Error {
             | Self::TopicInvalidCharacter
             | Self::SelectorEmpty
             | Self::SelectorTooLarge
+            | Self::PatternInvalid
             | Self::QueryInvalid => StatusCode::BAD_REQUEST,
-            Self::TopicLimit | Self::BrokerUnavailable | Self::BrokerClosed => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::TopicLimit
+            | Self::SubscriptionLimit
+            | Self::BrokerUnavailable
+            | Self::BrokerClosed => StatusCode::SERVICE_UNAVAILABLE,
             // A variant added to push-core after this crate: not the client's fault as far as
             // anyone here can tell.
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -72,6 +74,7 @@ mod tests {
             "1-g".parse::<push_core::Cursor>().unwrap_err(),
             Error::SelectorEmpty,
             Error::SelectorTooLarge,
+            Error::PatternInvalid,
             Error::QueryInvalid,
         ];
         for e in peer {

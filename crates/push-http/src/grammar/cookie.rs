@@ -1,20 +1,4 @@
-//! The `Cookie` request header, read leniently (RFC 6265 §4.2.1 for the grammar, §5.2's
-//! spirit for the reading).
-//!
-//! ```text
-//! cookie-string = cookie-pair *( ";" SP cookie-pair )
-//! cookie-pair   = cookie-name "=" cookie-value
-//! cookie-name   = token
-//! cookie-value  = *cookie-octet / ( DQUOTE *cookie-octet DQUOTE )
-//! ```
-//!
-//! What user agents and intermediaries really send strays from that grammar (no space, extra
-//! spaces, a stray `;`, a pair without `=`, bytes that are not cookie-octets), and one sibling
-//! cookie a server does not know about must never hide the one it looks for. So a value is cut
-//! at every `;`, and each piece is read on its own: the name is what precedes its first `=`,
-//! the value what follows, both without surrounding spaces and tabs, and the value without one
-//! pair of surrounding double quotes. A piece without `=`, with an empty name, or that is not
-//! UTF-8 is skipped, and only that piece.
+//! The `Cookie` request header, read leniently.
 
 use core::fmt;
 
@@ -85,7 +69,23 @@ fn read_pair(piece: &[u8]) -> Option<Cookie<'_>> {
     })
 }
 
-/// The cookies of one `Cookie` header value, in order (see the [module docs](self)).
+/// The cookies of one `Cookie` header value, in order: RFC 6265 §4.2.1 for the grammar,
+/// §5.2's spirit for the reading.
+///
+/// ```text
+/// cookie-string = cookie-pair *( ";" SP cookie-pair )
+/// cookie-pair   = cookie-name "=" cookie-value
+/// cookie-name   = token
+/// cookie-value  = *cookie-octet / ( DQUOTE *cookie-octet DQUOTE )
+/// ```
+///
+/// What user agents and intermediaries really send strays from that grammar (no space, extra
+/// spaces, a stray `;`, a pair without `=`, bytes that are not cookie-octets), and one sibling
+/// cookie a server does not know about must never hide the one it looks for. So a value is cut
+/// at every `;`, and each piece is read on its own: the name is what precedes its first `=`,
+/// the value what follows, both without surrounding spaces and tabs, and the value without one
+/// pair of surrounding double quotes. A piece without `=`, with an empty name, or that is not
+/// UTF-8 is skipped, and only that piece.
 ///
 /// ```
 /// use push_http::grammar::cookies;

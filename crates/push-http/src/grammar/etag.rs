@@ -1,16 +1,4 @@
 //! Entity tags (RFC 9110 §8.8.3) and the lists of `If-None-Match` / `If-Match` (§13.1).
-//!
-//! ```text
-//! entity-tag    = [ weak ] opaque-tag
-//! weak          = %s"W/"
-//! opaque-tag    = DQUOTE *etagc DQUOTE
-//! etagc         = %x21 / %x23-7E / obs-text
-//! If-None-Match = "*" / #entity-tag
-//! ```
-//!
-//! An opaque-tag may contain a comma, so after a malformed element no later comma can be
-//! trusted to start an element: a list of entity tags ends at its first malformed element
-//! (what it held before still counts). `*` is read wherever it appears in the list.
 
 use core::fmt;
 
@@ -20,7 +8,7 @@ use nom::combinator::{map, opt};
 use nom::sequence::delimited;
 
 use super::list::{List, Recovery};
-use super::word::Res;
+use super::word::{Res, byte};
 
 /// One entity tag, borrowed from the header.
 ///
@@ -110,7 +98,7 @@ fn entity_tag(input: &[u8]) -> Res<'_, EntityTag<'_>> {
     map(
         (
             opt(tag(&b"W/"[..])),
-            delimited(tag(&b"\""[..]), take_while(is_etagc), tag(&b"\""[..])),
+            delimited(byte(b'"'), take_while(is_etagc), byte(b'"')),
         ),
         |(weak, tag)| EntityTag {
             weak: weak.is_some(),
@@ -122,13 +110,25 @@ fn entity_tag(input: &[u8]) -> Res<'_, EntityTag<'_>> {
 
 fn condition(input: &[u8]) -> Res<'_, EntityTagCondition<'_>> {
     nom::branch::alt((
-        map(tag(&b"*"[..]), |_| EntityTagCondition::Any),
+        map(byte(b'*'), |_| EntityTagCondition::Any),
         map(entity_tag, EntityTagCondition::Tag),
     ))
     .parse(input)
 }
 
 /// The elements of an `If-None-Match` (or `If-Match`) value, up to the first malformed one.
+///
+/// ```text
+/// entity-tag    = [ weak ] opaque-tag
+/// weak          = %s"W/"
+/// opaque-tag    = DQUOTE *etagc DQUOTE
+/// etagc         = %x21 / %x23-7E / obs-text
+/// If-None-Match = "*" / #entity-tag
+/// ```
+///
+/// An opaque-tag may contain a comma, so after a malformed element no later comma can be
+/// trusted to start an element: a list of entity tags ends at its first malformed element
+/// (what it held before still counts). `*` is read wherever it appears in the list.
 ///
 /// ```
 /// use push_http::grammar::{EntityTagCondition, entity_tags};

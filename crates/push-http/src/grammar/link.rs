@@ -1,27 +1,16 @@
 //! The `Link` header (RFC 8288 §3).
-//!
-//! ```text
-//! Link       = #link-value
-//! link-value = "<" URI-Reference ">" *( OWS ";" OWS link-param )
-//! link-param = token BWS [ "=" BWS ( token / quoted-string ) ]
-//! ```
-//!
-//! The target is kept as written between `<` and `>` (printable ASCII without spaces; not
-//! resolved, not checked further as a URI). A malformed link-value is skipped up to the next
-//! comma outside `<…>` and quoted strings; the others still count. As RFC 9110's `parameters`
-//! rule allows, an empty parameter (`;;`) is passed over.
 
 use core::fmt;
 
 use http::HeaderMap;
 use http::header::LINK;
 use nom::Parser;
-use nom::bytes::complete::{tag, take_while};
+use nom::bytes::complete::take_while;
 use nom::combinator::map;
 use nom::sequence::delimited;
 
 use super::list::{List, Recovery};
-use super::word::{Param, Params, Res, parameters};
+use super::word::{Param, Params, Res, byte, parameters};
 
 /// The most links [`parse_links`] keeps from one response, over all its `Link` headers: a push
 /// server acts on a handful, and 64 bounds what a response's headers can make it hold.
@@ -40,12 +29,22 @@ pub const MAX_LINKS: usize = 64;
 /// assert_eq!(found[1].target(), "https://x/y,z");
 /// assert!(found[1].param("nopush").is_some());
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Link<'a> {
     target: &'a str,
     /// The link-params as written, checked by the parser.
-    params: &'a [u8],
+    written: &'a [u8],
+    params: Params<'a>,
 }
+
+/// Two links are equal when they are written alike.
+impl PartialEq for Link<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.target == other.target && self.written == other.written
+    }
+}
+
+impl Eq for Link<'_> {}
 
 impl<'a> Link<'a> {
     /// The URI reference between `<` and `>`, as written.
@@ -55,7 +54,7 @@ impl<'a> Link<'a> {
 
     /// The link-params, in order.
     pub fn params(&self) -> Params<'a> {
-        Params::parse(self.params)
+        self.params
     }
 
     /// The first link-param named `name` (ASCII case aside); RFC 8288 §3.3: occurrences of
@@ -93,7 +92,7 @@ impl fmt::Display for Link<'_> {
             f,
             "<{}>{}",
             self.target,
-            String::from_utf8_lossy(self.params)
+            String::from_utf8_lossy(self.written)
         )
     }
 }
@@ -107,13 +106,30 @@ fn link_value(input: &[u8]) -> Res<'_, Link<'_>> {
         // is_target admits ASCII only.
         core::str::from_utf8(t).unwrap_or_default()
     });
-    let (rest, target) = delimited(tag(&b"<"[..]), target, tag(&b">"[..])).parse(input)?;
-    let (rest, params) = parameters(rest)?;
-    Ok((rest, Link { target, params }))
+    let (rest, target) = delimited(byte(b'<'), target, byte(b'>')).parse(input)?;
+    let (rest, (written, params)) = parameters(rest)?;
+    Ok((
+        rest,
+        Link {
+            target,
+            written,
+            params,
+        },
+    ))
 }
 
-/// The well-formed link-values of one `Link` header value, in order; malformed ones are
-/// skipped (see the [module docs](self)).
+/// The well-formed link-values of one `Link` header value, in order.
+///
+/// ```text
+/// Link       = #link-value
+/// link-value = "<" URI-Reference ">" *( OWS ";" OWS link-param )
+/// link-param = token BWS [ "=" BWS ( token / quoted-string ) ]
+/// ```
+///
+/// The target is kept as written between `<` and `>` (printable ASCII without spaces; not
+/// resolved, not checked further as a URI). A malformed link-value is skipped up to the next
+/// comma outside `<…>` and quoted strings; the others still count. As RFC 9110's `parameters`
+/// rule allows, an empty parameter (`;;`) is passed over.
 pub fn links(value: &[u8]) -> List<'_, Link<'_>> {
     List::new(value, link_value, Recovery::Skip { brackets: true })
 }

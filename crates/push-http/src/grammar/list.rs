@@ -1,23 +1,12 @@
 //! RFC 9110 §5.6.1 lists (`#element`), walked lazily with a recovery rule for malformed
-//! elements.
-//!
-//! ```text
-//! #element  = [ element ] *( OWS "," OWS [ element ] )   ; empty elements are allowed
-//! ```
-//!
-//! A list is walked element by element: each is parsed where it starts and must end at a comma
-//! or at the end of the value. What happens to one that does not parse is the list's
-//! [`Recovery`]: skip it up to the next comma outside quoted strings (and, for `Link`, outside
-//! `<…>`), or stop there. Each step consumes at least one byte, so a walk is linear in the
-//! value's length whatever it holds, and nothing recurses.
+//! elements: the `#element` rule and the walk are described on [`tokens`].
 
 use core::fmt;
 
 use nom::Parser;
-use nom::bytes::complete::tag;
-use nom::combinator::{eof, value};
+use nom::combinator::value;
 
-use super::word::{Res, ows, token};
+use super::word::{Res, byte, ows, token};
 
 /// What a list does with an element that does not parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +52,10 @@ impl<T> fmt::Debug for List<'_, T> {
 /// The end of an element: optional whitespace, then a comma or the end of the value.
 fn element_end(input: &[u8]) -> Res<'_, ()> {
     let (input, _) = ows(input)?;
-    nom::branch::alt((value((), tag(&b","[..])), value((), eof))).parse(input)
+    match input {
+        [] => Ok((input, ())),
+        _ => value((), byte(b',')).parse(input),
+    }
 }
 
 impl<'a, T> Iterator for List<'a, T> {
@@ -117,6 +109,16 @@ fn skip_element(input: &[u8], brackets: bool) -> &[u8] {
 
 /// The tokens of a `#token` list (`Connection`, `Upgrade`, …); an element that is not a
 /// token is skipped.
+///
+/// ```text
+/// #element  = [ element ] *( OWS "," OWS [ element ] )   ; empty elements are allowed
+/// ```
+///
+/// A list is walked element by element: each is parsed where it starts and must end at a comma
+/// or at the end of the value. What happens to one that does not parse is the list's
+/// recovery rule: skip it up to the next comma outside quoted strings (and, for `Link`, outside
+/// `<…>`), or stop there. Each step consumes at least one byte, so a walk is linear in the
+/// value's length whatever it holds, and nothing recurses.
 ///
 /// ```
 /// use push_http::grammar::tokens;

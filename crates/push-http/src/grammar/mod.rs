@@ -15,6 +15,23 @@
 //!   its own. Entity-tag lists are the exception, and end at their first malformed element
 //!   (a comma inside a malformed opaque-tag could otherwise start a forged element).
 //!
+//! The building blocks, RFC 9110 §5.6 ([`Word`], [`Param`], [`Params`], [`tokens`]):
+//!
+//! ```text
+//! OWS            = *( SP / HTAB )
+//! BWS            = OWS
+//! token          = 1*tchar
+//! tchar          = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_"
+//!                / "`" / "|" / "~" / DIGIT / ALPHA
+//! quoted-string  = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+//! qdtext         = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+//! quoted-pair    = "\" ( HTAB / SP / VCHAR / obs-text )
+//! obs-text       = %x80-FF
+//! word           = token / quoted-string            ; RFC 7240's name, used by Link too
+//! parameters     = *( OWS ";" OWS [ parameter ] )
+//! parameter      = token [ BWS "=" BWS word ]       ; the value is optional in Link and Prefer
+//! ```
+//!
 //! ```
 //! use push_http::grammar::{find_preference, links, tokens};
 //!

@@ -1,22 +1,11 @@
 //! The `Prefer` header (RFC 7240 §2).
-//!
-//! ```text
-//! Prefer     = 1#preference
-//! preference = token [ BWS "=" BWS word ] *( OWS ";" [ OWS parameter ] )
-//! parameter  = token [ BWS "=" BWS word ]
-//! ```
-//!
-//! RFC 7240 §2: a server ignores a preference it does not understand, and only the first
-//! instance of a preference counts. Here a preference that does not parse is skipped up to the
-//! next comma outside quoted strings, and [`find_preference`] answers the first well-formed
-//! instance of a name, over all the values of the header.
 
 use core::fmt;
 
 use nom::Parser;
 
 use super::list::{List, Recovery};
-use super::word::{Param, Params, Res, Word, parameter, parameters};
+use super::word::{Param, Params, Res, Word, parameter, recognize_parameters};
 
 /// One preference: a name, an optional value and parameters, borrowed from the header.
 ///
@@ -29,11 +18,21 @@ use super::word::{Param, Params, Res, Word, parameter, parameters};
 /// assert_eq!(found[1].value().unwrap().as_token(), Some("10"));
 /// assert_eq!(found[1].params().get("x").unwrap().value().unwrap().to_str().unwrap(), "y");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Preference<'a> {
     head: Param<'a>,
-    params: &'a [u8],
+    /// The parameters as written, checked by the parser (rarely walked: parsed again then).
+    written: &'a [u8],
 }
+
+/// Two preferences are equal when they are written alike.
+impl PartialEq for Preference<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.head == other.head && self.written == other.written
+    }
+}
+
+impl Eq for Preference<'_> {}
 
 impl<'a> Preference<'a> {
     /// The preference's name as written.
@@ -53,7 +52,7 @@ impl<'a> Preference<'a> {
 
     /// The parameters after the value, in order.
     pub fn params(&self) -> Params<'a> {
-        Params::parse(self.params)
+        Params::parse(self.written)
     }
 }
 
@@ -68,11 +67,22 @@ impl fmt::Debug for Preference<'_> {
 }
 
 fn preference(input: &[u8]) -> Res<'_, Preference<'_>> {
-    let (rest, (head, params)) = (parameter, parameters).parse(input)?;
-    Ok((rest, Preference { head, params }))
+    let (rest, (head, written)) = (parameter, recognize_parameters).parse(input)?;
+    Ok((rest, Preference { head, written }))
 }
 
 /// The well-formed preferences of one `Prefer` header value, in order.
+///
+/// ```text
+/// Prefer     = 1#preference
+/// preference = token [ BWS "=" BWS word ] *( OWS ";" [ OWS parameter ] )
+/// parameter  = token [ BWS "=" BWS word ]
+/// ```
+///
+/// RFC 7240 §2: a server ignores a preference it does not understand, and only the first
+/// instance of a preference counts. Here a preference that does not parse is skipped up to the
+/// next comma outside quoted strings, and [`find_preference`] answers the first well-formed
+/// instance of a name, over all the values of the header.
 pub fn preferences(value: &[u8]) -> List<'_, Preference<'_>> {
     List::new(value, preference, Recovery::Skip { brackets: false })
 }

@@ -91,6 +91,9 @@ fn links_as_push_h2_reads_them() {
         Some("x\"y,")
     );
     assert!(link_list(r#"</a>; rel="unterminated"#).is_empty());
+    // A comma inside a malformed element's quoted string starts nothing.
+    assert!(link_list(r#"x="a, </b>, c", <d"#).is_empty());
+    assert!(link_list(r#"<x y="a, </b>, c">, <d"#).is_empty());
     assert!(link_list("<").is_empty());
     assert!(link_list(",,, ,").is_empty());
     assert!(
