@@ -50,12 +50,12 @@ pub fn client(data: &[u8]) {
     };
     let retries = (header[6] & 0x80 == 0).then_some(u32::from(header[6] % 8));
     let policy = ReconnectPolicy::default()
-        .min(duration(header[2] >> 4))
-        .max(duration(header[3]))
-        .initial(duration(header[4]))
-        .healthy_after(duration(header[5]))
-        .max_retries(retries);
-    let (floor, cap) = (policy.floor(), policy.cap());
+        .with_min(duration(header[2] >> 4))
+        .with_max(duration(header[3]))
+        .with_initial(duration(header[4]))
+        .with_healthy_after(duration(header[5]))
+        .with_max_retries(retries);
+    let (floor, cap) = (policy.min(), policy.max().max(policy.min()));
     let mut state = EventSourceState::new(policy, config, u64::from(header[7]));
     #[allow(clippy::disallowed_methods)] // The origin of simulated time; the state reads no clock.
     let start = Instant::now();

@@ -63,9 +63,9 @@ async fn scripted(answers: Vec<Answer>) -> (SocketAddr, Arc<Mutex<Vec<Option<Str
 
 fn fast() -> ReconnectPolicy {
     ReconnectPolicy::default()
-        .initial(Duration::from_millis(1))
-        .min(Duration::from_millis(1))
-        .max(Duration::from_millis(5))
+        .with_initial(Duration::from_millis(1))
+        .with_min(Duration::from_millis(1))
+        .with_max(Duration::from_millis(5))
 }
 
 /// Every item until the stream is over, errors as text.
@@ -284,7 +284,7 @@ async fn the_retry_limit_really_stops() {
         .unwrap();
     let source = EventSource::with_config(
         &format!("http://{addr}/"),
-        Config::default().with_reconnect_policy(fast().max_retries(Some(3))),
+        Config::default().with_reconnect_policy(fast().with_max_retries(Some(3))),
     )
     .unwrap();
     let items = collect(source).await;
@@ -349,7 +349,7 @@ async fn https_with_a_trusted_root_and_refused_without() {
     let url = format!("https://localhost:{port}/events");
     let source = EventSource::with_config(
         &url,
-        Config::default().with_reconnect_policy(fast().max_retries(Some(0))),
+        Config::default().with_reconnect_policy(fast().with_max_retries(Some(0))),
     )
     .unwrap()
     .add_root_certificate(&der)
@@ -360,7 +360,7 @@ async fn https_with_a_trusted_root_and_refused_without() {
     // The same server is not trusted by the default roots: a connection error, then giving up.
     let source = EventSource::with_config(
         &url,
-        Config::default().with_reconnect_policy(fast().max_retries(Some(1))),
+        Config::default().with_reconnect_policy(fast().with_max_retries(Some(1))),
     )
     .unwrap();
     let items = collect(source).await;

@@ -10,10 +10,10 @@ use super::ReconnectPolicy;
 /// use push_sse::client::{Config, ReconnectPolicy};
 ///
 /// let config = Config::default()
-///     .with_reconnect_policy(ReconnectPolicy::default().max(Duration::from_secs(30)))
+///     .with_reconnect_policy(ReconnectPolicy::default().with_max(Duration::from_secs(30)))
 ///     .with_decoder(push_sse::Config::new().with_max_event_len(64 * 1024));
 /// assert_eq!(config.decoder().max_event_len(), 64 * 1024);
-/// assert_eq!(config.reconnect_policy().cap(), Duration::from_secs(30));
+/// assert_eq!(config.reconnect_policy().max(), Duration::from_secs(30));
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Config {

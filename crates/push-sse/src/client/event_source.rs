@@ -43,7 +43,7 @@ pub(super) const SCHEMES: &str = "http:// (https:// needs the `tls` feature)";
 /// - Honours the server's `retry`, clamped into the policy's `[min, max]` (a `retry: 0` does not
 ///   make it reconnect in a loop), backs off exponentially with jitter, resets the backoff after
 ///   a healthy connection, and stops after
-///   [`ReconnectPolicy::max_retries`](super::ReconnectPolicy::max_retries) failures in a row.
+///   [`ReconnectPolicy::with_max_retries`](super::ReconnectPolicy::with_max_retries) failures in a row.
 ///   Transient errors ([`Error::is_transient`]) are yielded and the stream goes on; after a
 ///   final one it ends.
 /// - Stops on `204 No Content` (the stream simply ends); any other status than 200, or a content
@@ -75,9 +75,9 @@ pub(super) const SCHEMES: &str = "http:// (https:// needs the `tls` feature)";
 /// state, and a connection attempt in flight is resumed by the next poll.
 pub struct EventSource {
     client: Client<Connector, Empty<Bytes>>,
-    /// The certificate authorities trusted for `https://`: the webpki roots and those added.
+    /// The certificate authorities trusted for `https://` besides the webpki roots.
     #[cfg(feature = "tls")]
-    roots: rustls::RootCertStore,
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     uri: Uri,
     state: EventSourceState,
     phase: Phase,
@@ -134,20 +134,16 @@ impl EventSource {
         if !scheme_ok || uri.authority().is_none() {
             return Err(invalid(None));
         }
-        #[cfg(feature = "tls")]
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
         let seed =
             core::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), url);
         let policy = config.reconnect_policy().clone();
         Ok(Self {
             #[cfg(feature = "tls")]
-            client: https_client(roots.clone())?,
+            client: https_client(&[])?,
             #[cfg(not(feature = "tls"))]
             client: Client::builder(TokioExecutor::new()).build_http(),
             #[cfg(feature = "tls")]
-            roots,
+            extra_roots: Vec::new(),
             uri,
             state: EventSourceState::new(policy, config.decoder(), seed),
             phase: Phase::Waiting(None),
@@ -169,11 +165,9 @@ impl EventSource {
     /// [`Error::Tls`] when the certificate cannot be used as a trust anchor.
     #[cfg(feature = "tls")]
     pub fn add_root_certificate(mut self, der: &[u8]) -> Result<Self, Error> {
-        let certificate = rustls::pki_types::CertificateDer::from(der.to_vec());
-        self.roots
-            .add(certificate)
-            .map_err(|e| Error::Tls(Box::new(e)))?;
-        self.client = https_client(self.roots.clone())?;
+        self.extra_roots
+            .push(rustls::pki_types::CertificateDer::from(der.to_vec()));
+        self.client = https_client(&self.extra_roots)?;
         Ok(self)
     }
 
@@ -335,15 +329,14 @@ impl Stream for EventSource {
     }
 }
 
-/// A hyper client for `http://` and `https://` trusting `roots` (rustls with ring, HTTP/1.1).
+/// A hyper client for `http://` and `https://` (HTTP/1.1) with push-http's one rustls
+/// configuration, trusting the webpki roots and `extra_roots`.
 #[cfg(feature = "tls")]
-fn https_client(roots: rustls::RootCertStore) -> Result<Client<Connector, Empty<Bytes>>, Error> {
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Tls(Box::new(e)))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+fn https_client(
+    extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+) -> Result<Client<Connector, Empty<Bytes>>, Error> {
+    let tls = push_http::client::tls_config(extra_roots.iter().cloned())
+        .map_err(|e| Error::Tls(Box::new(e)))?;
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()

@@ -14,14 +14,14 @@
 //! The words: an [`Item`] is what a client yields (an event, or the server's `retry`); the
 //! decoder's output is a [`Decoded`](crate::Decoded), which a client turns into items.
 
-mod backoff;
 mod config;
 mod error;
 mod event_source;
 mod state;
 
-pub use backoff::{Backoff, DEFAULT_MIN_DELAY, ReconnectPolicy};
 pub use config::Config;
 pub use error::Error;
 pub use event_source::EventSource;
+/// The one reconnect policy of the push clients (push-http's), re-exported for convenience.
+pub use push_http::client::ReconnectPolicy;
 pub use state::{EventSourceState, Item, Reconnect};

@@ -24,8 +24,8 @@ use bytes::Bytes;
 
 use push_core::Event;
 
-use super::{Backoff, ReconnectPolicy};
 use crate::{Config, Decoded, Decoder, Error};
+use push_http::client::{Backoff, ReconnectPolicy};
 
 /// What a client yields: an event, or the reconnection time the server set.
 ///
@@ -263,8 +263,8 @@ mod tests {
 
     fn state() -> EventSourceState {
         let policy = ReconnectPolicy::default()
-            .min(Duration::from_millis(10))
-            .max(Duration::from_secs(1));
+            .with_min(Duration::from_millis(10))
+            .with_max(Duration::from_secs(1));
         EventSourceState::new(policy, Config::default(), 11)
     }
 
@@ -343,7 +343,8 @@ mod tests {
         assert_eq!(next.last_event_id.as_deref(), Some("5"));
         assert_eq!(next.withheld_id.as_deref(), Some("a\x7fc"));
         // A reconnection as any other: a backoff delay, never an immediate retry.
-        let (floor, cap) = (s.backoff().policy().floor(), s.backoff().policy().cap());
+        let policy = s.backoff().policy();
+        let (floor, cap) = (policy.min(), policy.max().max(policy.min()));
         assert!(next.delay >= floor && next.delay <= cap, "{:?}", next.delay);
         assert!(next.delay > Duration::ZERO);
         // The next stream's events still carry the event source's id; once a sendable id ends a
