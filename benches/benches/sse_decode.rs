@@ -12,7 +12,7 @@ use criterion::{Criterion, Throughput, criterion_group};
 use futures::executor::block_on;
 use futures::{StreamExt, TryStreamExt, stream};
 use push_benches::{CHUNK, realistic_events, realistic_stream};
-use push_sse::{Decoder, Item, ItemRef, RawItem};
+use push_sse::{Decoded, Decoder, SharedEvent};
 
 const TOTAL: usize = 4 * 1024 * 1024;
 
@@ -29,7 +29,7 @@ fn push_sse(chunks: &[Bytes]) -> usize {
     for chunk in chunks {
         d.feed_bytes(chunk.clone());
         while let Some(item) = d.poll_ref().expect("valid stream") {
-            if let ItemRef::Event(e) = item {
+            if let Decoded::Event(e) = item {
                 black_box(e.event_type() == "heartbeat");
                 black_box(e.last_event_id());
                 n += black_box(e.data()).len();
@@ -41,12 +41,12 @@ fn push_sse(chunks: &[Bytes]) -> usize {
     n
 }
 
-/// The same with events that share the chunk (`poll_event`: `SseEvent`s, which can be kept).
+/// The same with events that share the chunk (`poll_shared`: `SharedEvent`s, which can be kept).
 fn push_sse_shared(chunks: &[Bytes]) -> usize {
     let mut d = Decoder::new();
     let mut n = 0;
-    let mut consume = |item| {
-        if let RawItem::Event(e) = item {
+    let mut consume = |item: Decoded<SharedEvent>| {
+        if let Decoded::Event(e) = item {
             black_box(e.event_type() == "heartbeat");
             black_box(e.last_event_id());
             n += black_box(e.data()).len();
@@ -54,18 +54,18 @@ fn push_sse_shared(chunks: &[Bytes]) -> usize {
     };
     for chunk in chunks {
         d.feed_bytes(chunk.clone());
-        while let Some(item) = d.poll_event().expect("valid stream") {
+        while let Some(item) = d.poll_shared().expect("valid stream") {
             consume(item);
         }
     }
     d.finish();
-    while let Some(item) = d.poll_event().expect("valid stream") {
+    while let Some(item) = d.poll_shared().expect("valid stream") {
         consume(item);
     }
     n
 }
 
-/// `feed_bytes` and owned events (`poll_item`: a `push_core::Event` each).
+/// `feed_bytes` and owned events (`poll_owned`: a `push_core::Event` each).
 fn push_sse_owned(chunks: &[Bytes]) -> usize {
     push_sse_with(chunks, |d, chunk| d.feed_bytes(chunk.clone()))
 }
@@ -80,8 +80,8 @@ fn push_sse_with(chunks: &[Bytes], feed: impl Fn(&mut Decoder, &Bytes)) -> usize
     let mut n = 0;
     for chunk in chunks {
         feed(&mut d, chunk);
-        while let Some(item) = d.poll_item().expect("valid stream") {
-            if let Item::Event(e) = item {
+        while let Some(item) = d.poll_owned().expect("valid stream") {
+            if let Decoded::Event(e) = item {
                 black_box(e.event.as_deref() == Some("heartbeat"));
                 black_box(&e.id);
                 n += black_box(&e.data).len();
@@ -89,7 +89,7 @@ fn push_sse_with(chunks: &[Bytes], feed: impl Fn(&mut Decoder, &Bytes)) -> usize
         }
     }
     d.finish();
-    while d.poll_item().expect("valid stream").is_some() {}
+    while d.poll_owned().expect("valid stream").is_some() {}
     n
 }
 
@@ -207,8 +207,8 @@ fn interleaved(chunks: &[Bytes]) {
     );
     for (name, ours) in [
         ("push-sse (poll_ref)", push_sse as fn(&[Bytes]) -> usize),
-        ("push-sse-shared (poll_event)", push_sse_shared),
-        ("push-sse-owned (poll_item)", push_sse_owned),
+        ("push-sse-shared (poll_shared)", push_sse_shared),
+        ("push-sse-owned (poll_owned)", push_sse_owned),
     ] {
         let r = push_benches::interleave(ROUNDS, timed(ours), timed(sse_stream));
         line.push_str(&format!(" {name} {};", r.ratio()));

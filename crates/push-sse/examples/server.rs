@@ -7,8 +7,10 @@
 //! curl -N -H 'Last-Event-ID: CURSOR' 'http://127.0.0.1:8080/events?topic=news'
 //! ```
 //!
-//! `GET /` serves a page whose EventSource prints every event and gap. Ctrl-C shuts down
-//! gracefully: open streams end cleanly.
+//! `GET /events` is the library's [`Endpoint`](push_sse::server::Endpoint) (topics from the
+//! query, open to all); `GET /` serves a page whose EventSource prints every event and gap;
+//! `POST /publish` is this example's own, open to anyone: a demo route, not something to deploy
+//! as it is. Ctrl-C shuts down gracefully: open streams end cleanly.
 //!
 //! Connections are handled by `push-net` with its documented defaults: a backlog for bursts of
 //! reconnects, an accept loop that waits out file-descriptor exhaustion, a 10 s deadline for a
@@ -29,9 +31,10 @@ use hyper::service::service_fn;
 use push_broker::MemoryBroker;
 use push_core::Event;
 use push_net::{Acceptor, ServerConfig};
-use push_sse::{SseBody, SseConfig};
+use push_sse::server::{self, Endpoint};
+use tower::ServiceExt;
 
-type Body = Either<SseBody<push_broker::MemorySubscription>, Full<Bytes>>;
+type Body = Either<server::Body<push_broker::MemorySubscription>, Full<Bytes>>;
 
 /// The largest event a client may publish.
 const MAX_PUBLISH: usize = 1 << 20;
@@ -74,19 +77,17 @@ fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
 /// The first parameter of `query` whose decoded name is `name`, its value decoded strictly
 /// (`None` when absent; an invalid escape is an error, not text): push-core's one rule.
 fn param(query: &str, name: &str) -> Result<Option<String>, String> {
-    push_core::query_param(query.as_bytes(), name)
+    push_http::query::query_param(query.as_bytes(), name)
         .map(|v| v.map(std::borrow::Cow::into_owned))
         .map_err(|e| format!("{name}: {e}\n"))
 }
 
 async fn handle(
-    broker: MemoryBroker,
+    sse: Endpoint<MemoryBroker>,
     config: ServerConfig,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let query = request.uri().query().unwrap_or("").to_owned();
-    // Every `topic=` counts (their union), decoded strictly: the library's one rule.
-    let topics = push_sse::query_selector(Some(&query));
     let response = match (request.method(), request.uri().path()) {
         (&Method::GET, "/") => {
             let mut r = text(StatusCode::OK, PAGE);
@@ -96,37 +97,21 @@ async fn handle(
             );
             r
         }
-        (&Method::GET, "/events") => match topics {
-            Ok(selector) => {
-                let config = SseConfig::default().keep_alive(Some(Duration::from_secs(15)));
-                match push_sse::subscribe(
-                    &broker,
-                    &selector,
-                    request.headers(),
-                    Some(&query),
-                    &config,
-                ) {
-                    Ok(response) => response.map(Either::Left),
-                    Err(e) => push_sse::error_response(&e)
-                        .map(|b| Either::Right(Full::new(Bytes::from(b)))),
-                }
-            }
-            Err(e) => {
-                push_sse::error_response(&e).map(|b| Either::Right(Full::new(Bytes::from(b))))
-            }
+        (&Method::GET, "/events") => match sse.oneshot(request).await {
+            Ok(response) => response.map(Either::Left),
+            Err(never) => match never {},
         },
         (&Method::POST, "/publish") => {
-            let selector = match topics {
+            // Every `topic=` counts (their union), decoded strictly: push-http's one rule.
+            let selector = match push_http::query::selector_from_query(query.as_bytes()) {
                 Ok(selector) => selector,
-                Err(e) => {
-                    return Ok(push_sse::error_response(&e)
-                        .map(|b| Either::Right(Full::new(Bytes::from(b)))));
-                }
+                Err(e) => return Ok(text(StatusCode::BAD_REQUEST, format!("{e}\n"))),
             };
             let event_type = match param(&query, "event") {
                 Ok(t) => t,
                 Err(e) => return Ok(text(StatusCode::BAD_REQUEST, e)),
             };
+            let broker = sse.broker();
             let body = match push_net::read_body(request.into_body(), MAX_PUBLISH, &config).await {
                 Ok(body) => body,
                 Err(e) => return Ok(text(e.status(), format!("{e}\n"))),
@@ -169,18 +154,22 @@ async fn main() -> std::io::Result<()> {
     let broker = MemoryBroker::default();
     // Expires history on time, also on topics nobody publishes to or subscribes to again.
     broker.spawn_sweeper();
+    let sse = Endpoint::new(
+        broker.clone(),
+        server::Config::default().with_keep_alive(Some(Duration::from_secs(15))),
+    );
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
             accepted = acceptor.accept() => {
                 let (stream, _) = accepted?;
-                let (broker, config) = (broker.clone(), config.clone());
+                let (sse, config) = (sse.clone(), config.clone());
                 let graceful = graceful.watcher();
                 tokio::spawn(async move {
                     let for_requests = config.clone();
                     let service =
-                        service_fn(move |req| handle(broker.clone(), for_requests.clone(), req));
+                        service_fn(move |req| handle(sse.clone(), for_requests.clone(), req));
                     // A timeout or a broken connection concerns this peer only.
                     let _ = push_net::serve_http(stream, service, &config, Some(graceful)).await;
                 });

@@ -4,9 +4,9 @@
 ///
 /// What is limited is what the decoder must keep, and nothing else, so it accepts what browsers
 /// accept:
-/// - an event's data ([`max_event_len`](Self::max_event_len), default 1 MiB): the joined `data`
+/// - an event's data ([`max_event_len`](Self::with_max_event_len), default 1 MiB): the joined `data`
 ///   lines, including a single `data` line as long as that (it is buffered while it arrives);
-/// - an `event`, `id` or `retry` line ([`max_line_len`](Self::max_line_len), default 64 KiB):
+/// - an `event`, `id` or `retry` line ([`max_line_len`](Self::with_max_line_len), default 64 KiB):
 ///   the type and the id are kept (the id is sent back as `Last-Event-ID`, and few servers take
 ///   a request header of more than 8 to 64 KiB);
 /// - comments and fields the decoder ignores have no limit: a line that is not complete yet is
@@ -23,8 +23,8 @@
 /// ```
 /// use push_sse::{Config, Decoder};
 ///
-/// let config = Config::new().max_line_len(4096).max_event_len(64 * 1024);
-/// assert_eq!(config.line_limit(), 4096);
+/// let config = Config::new().with_max_line_len(4096).with_max_event_len(64 * 1024);
+/// assert_eq!(config.max_line_len(), 4096);
 /// let _decoder = Decoder::with_config(config);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,13 +51,13 @@ impl Config {
     }
 
     /// Sets the longest accepted `event`, `id` or `retry` line, in bytes, not counting its line
-    /// ending (at least 1). `data` lines are bounded by [`max_event_len`](Self::max_event_len)
+    /// ending (at least 1). `data` lines are bounded by [`max_event_len`](Self::with_max_event_len)
     /// instead; comments and ignored fields by nothing.
     ///
     /// A longer line is [`Error::LineTooLong`](crate::Error::LineTooLong), reported as soon as
     /// that many bytes of it are buffered.
     #[must_use]
-    pub const fn max_line_len(mut self, bytes: usize) -> Self {
+    pub const fn with_max_line_len(mut self, bytes: usize) -> Self {
         self.max_line_len = if bytes == 0 { 1 } else { bytes };
         self
     }
@@ -69,18 +69,18 @@ impl Config {
     /// `data` line that crosses the limit, as soon as that much of it is buffered. One `data`
     /// line may be as long as this.
     #[must_use]
-    pub const fn max_event_len(mut self, bytes: usize) -> Self {
+    pub const fn with_max_event_len(mut self, bytes: usize) -> Self {
         self.max_event_len = bytes;
         self
     }
 
     /// The longest accepted `event`, `id` or `retry` line, in bytes.
-    pub const fn line_limit(&self) -> usize {
+    pub const fn max_line_len(&self) -> usize {
         self.max_line_len
     }
 
     /// The largest accepted event data, in bytes.
-    pub const fn event_limit(&self) -> usize {
+    pub const fn max_event_len(&self) -> usize {
         self.max_event_len
     }
 }
@@ -98,10 +98,10 @@ mod tests {
     #[test]
     fn builder_sets_limits() {
         let c = Config::default();
-        assert_eq!(c.line_limit(), DEFAULT_MAX_LINE_LEN);
-        assert_eq!(c.event_limit(), DEFAULT_MAX_EVENT_LEN);
-        let c = c.max_line_len(0).max_event_len(7);
-        assert_eq!(c.line_limit(), 1);
-        assert_eq!(c.event_limit(), 7);
+        assert_eq!(c.max_line_len(), DEFAULT_MAX_LINE_LEN);
+        assert_eq!(c.max_event_len(), DEFAULT_MAX_EVENT_LEN);
+        let c = c.with_max_line_len(0).with_max_event_len(7);
+        assert_eq!(c.max_line_len(), 1);
+        assert_eq!(c.max_event_len(), 7);
     }
 }

@@ -1,4 +1,4 @@
-//! The incremental decoder: bytes in, [`Item`]s out. Lines are split by [`crate::line`] and
+//! The incremental decoder: bytes in, [`Decoded`] items out. Lines are split by [`crate::line`] and
 //! interpreted by [`crate::interpret`].
 
 use core::ops::ControlFlow;
@@ -8,37 +8,68 @@ use push_core::Event;
 
 use crate::interpret::{Interpreter, Step};
 use crate::line::LineBuffer;
-use crate::{Config, Error, ItemRef, RawItem};
+use crate::{Config, Error, EventRef, SharedEvent};
 
-/// What the decoder yields.
+/// What the decoder yields: an event, in one of three forms, or a `retry`.
+///
+/// The form of the event is the method's: [`Decoder::poll_owned`] gives a
+/// [`push_core::Event`] (`Decoded<Event>`), [`Decoder::poll_shared`] a [`SharedEvent`] that
+/// shares the input chunk, [`Decoder::poll_ref`] an [`EventRef`] borrowed from the decoder. All
+/// three give the same values, and the three methods may be mixed.
+///
+/// (What a reconnecting client yields is another thing, `client::Item`.)
 #[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Item {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Decoded<E> {
     /// A dispatched event.
     ///
-    /// `event` is the type (`Some("message")` when the stream gave none or an empty one); `data`
-    /// is UTF-8 (invalid input replaced with U+FFFD) with lines joined by LF; `id` is the last
-    /// event id at dispatch — it persists across events, so it is always `Some`, `""` until a
-    /// stream sets one; `retry` is always `None` (see [`Item::Retry`]).
-    Event(Event),
+    /// Its type is `message` when the stream gave none or an empty one; its data is UTF-8
+    /// (invalid input replaced with U+FFFD) with lines joined by LF; its id is the last event id
+    /// at dispatch: it persists across events, `""` until a stream sets one. As an [`Event`],
+    /// `event` and `id` are always `Some` and `retry` is `None` (see [`Decoded::Retry`]).
+    Event(E),
     /// A valid `retry` field: the reconnection time in milliseconds, reported when the line is
     /// read, whether or not an event follows.
     Retry(u64),
+}
+
+impl<E> Decoded<E> {
+    /// The same item with its event converted by `f`.
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Decoded<F> {
+        match self {
+            Self::Event(e) => Decoded::Event(f(e)),
+            Self::Retry(ms) => Decoded::Retry(ms),
+        }
+    }
+}
+
+impl Decoded<SharedEvent> {
+    /// The same item as [`Decoder::poll_owned`] gives (the data stays shared).
+    pub fn into_owned(self) -> Decoded<Event> {
+        self.map(SharedEvent::into_event)
+    }
+}
+
+impl Decoded<EventRef<'_>> {
+    /// The same item as [`Decoder::poll_owned`] gives (a copy).
+    pub fn to_owned(&self) -> Decoded<Event> {
+        self.map(|e| e.to_event())
+    }
 }
 
 /// An incremental, sans-IO `text/event-stream` decoder.
 ///
 /// Feed it chunks as they arrive with [`feed`](Self::feed) (or, for [`Bytes`] chunks, without a
 /// copy, [`feed_bytes`](Self::feed_bytes)), drain it with
-/// [`poll_item`](Self::poll_item) until `Ok(None)`, and call [`finish`](Self::finish) at the end
+/// [`poll_owned`](Self::poll_owned) until `Ok(None)`, and call [`finish`](Self::finish) at the end
 /// of the stream. Chunk boundaries never change what it yields.
 ///
 /// Memory: the decoder holds the bytes fed since the last drain plus one event's data
 /// ([`Config::max_event_len`], which bounds a partial `data` line too) or one partial `event`,
 /// `id` or `retry` line ([`Config::max_line_len`]); a comment or an ignored field that spans
-/// chunks is dropped as it arrives, whatever its length. Call [`poll_item`](Self::poll_item)
-/// until `Ok(None)` before each [`feed`](Self::feed) to keep it bounded. Every value [`poll_item`](Self::poll_item) dispatches is its own allocation: keeping
-/// an event keeps no input alive (unlike [`poll_event`](Self::poll_event)'s zero-copy events).
+/// chunks is dropped as it arrives, whatever its length. Call [`poll_owned`](Self::poll_owned)
+/// until `Ok(None)` before each [`feed`](Self::feed) to keep it bounded. Every value [`poll_owned`](Self::poll_owned) dispatches is its own allocation: keeping
+/// an event keeps no input alive (unlike [`poll_shared`](Self::poll_shared)'s zero-copy events).
 #[derive(Debug)]
 pub struct Decoder {
     lines: LineBuffer,
@@ -56,8 +87,8 @@ impl Decoder {
     /// A decoder with these limits.
     pub fn with_config(config: Config) -> Self {
         Self {
-            lines: LineBuffer::new(config.line_limit()),
-            state: Interpreter::new(config.event_limit()),
+            lines: LineBuffer::new(config.max_line_len()),
+            state: Interpreter::new(config.max_event_len()),
             failed: None,
             finished: false,
         }
@@ -76,7 +107,7 @@ impl Decoder {
     /// Adds a chunk of the stream without copying it, when it can: what an HTTP body yields.
     ///
     /// The decoder reads the chunk in place and keeps it (a reference count, not a copy) until
-    /// [`poll_item`](Self::poll_item) has consumed it; only a line that continues into the next
+    /// [`poll_owned`](Self::poll_owned) has consumed it; only a line that continues into the next
     /// chunk is copied. If bytes of an earlier chunk are still buffered, it is copied like
     /// [`feed`](Self::feed). The items are the same either way, at any chunking.
     ///
@@ -91,7 +122,7 @@ impl Decoder {
 
     /// Marks the end of the stream.
     ///
-    /// Items from complete lines still come out of [`poll_item`](Self::poll_item); then the
+    /// Items from complete lines still come out of [`poll_owned`](Self::poll_owned); then the
     /// partial line and the undispatched event (no blank line yet) are discarded, as the
     /// specification says.
     pub fn finish(&mut self) {
@@ -107,42 +138,42 @@ impl Decoder {
     ///   decoder is then failed for good: it drops its buffers and every later call returns the
     ///   same error.
     #[must_use = "the item or error is lost if not used"]
-    pub fn poll_item(&mut self) -> Result<Option<Item>, Error> {
+    pub fn poll_owned(&mut self) -> Result<Option<Decoded<Event>>, Error> {
         Ok(match self.advance()? {
             None => None,
-            Some(Found::Retry(ms)) => Some(Item::Retry(ms)),
-            Some(Found::Event) => Some(Item::Event(self.state.owned(self.lines.chunk()))),
+            Some(Found::Retry(ms)) => Some(Decoded::Retry(ms)),
+            Some(Found::Event) => Some(Decoded::Event(self.state.owned(self.lines.chunk()))),
         })
     }
 
-    /// The next item, like [`poll_item`](Self::poll_item), with the event in its zero-copy form.
+    /// The next item, like [`poll_owned`](Self::poll_owned), with the event in its zero-copy form.
     ///
-    /// The same items, values and errors as [`poll_item`](Self::poll_item) (the two may be
+    /// The same items, values and errors as [`poll_owned`](Self::poll_owned) (the two may be
     /// mixed), but the event's data and id are, when their line lies wholly in a chunk given to
     /// [`feed_bytes`](Self::feed_bytes), slices of that chunk: no allocation per event, only
-    /// reference counts. See [`SseEvent`](crate::SseEvent) for what is copied and for the memory a kept event
+    /// reference counts. See [`SharedEvent`](crate::SharedEvent) for what is copied and for the memory a kept event
     /// holds.
     #[must_use = "the item or error is lost if not used"]
-    pub fn poll_event(&mut self) -> Result<Option<RawItem>, Error> {
+    pub fn poll_shared(&mut self) -> Result<Option<Decoded<SharedEvent>>, Error> {
         Ok(match self.advance()? {
             None => None,
-            Some(Found::Retry(ms)) => Some(RawItem::Retry(ms)),
-            Some(Found::Event) => Some(RawItem::Event(self.state.shared(self.lines.chunk()))),
+            Some(Found::Retry(ms)) => Some(Decoded::Retry(ms)),
+            Some(Found::Event) => Some(Decoded::Event(self.state.shared(self.lines.chunk()))),
         })
     }
 
-    /// The next item, like [`poll_item`](Self::poll_item), with the event borrowed from the
+    /// The next item, like [`poll_owned`](Self::poll_owned), with the event borrowed from the
     /// decoder: the fastest path, with no allocation, copy or reference count per event.
     ///
-    /// The same items, values and errors as [`poll_item`](Self::poll_item) (the three may be
+    /// The same items, values and errors as [`poll_owned`](Self::poll_owned) (the three may be
     /// mixed). The event's fields are `&str`s into the input chunk and the decoder's buffers,
     /// valid until the next call on the decoder; see [`EventRef`](crate::EventRef).
     #[must_use = "the item or error is lost if not used"]
-    pub fn poll_ref(&mut self) -> Result<Option<ItemRef<'_>>, Error> {
+    pub fn poll_ref(&mut self) -> Result<Option<Decoded<EventRef<'_>>>, Error> {
         Ok(match self.advance()? {
             None => None,
-            Some(Found::Retry(ms)) => Some(ItemRef::Retry(ms)),
-            Some(Found::Event) => Some(ItemRef::Event(self.state.view(self.lines.chunk()))),
+            Some(Found::Retry(ms)) => Some(Decoded::Retry(ms)),
+            Some(Found::Event) => Some(Decoded::Event(self.state.view(self.lines.chunk()))),
         })
     }
 
@@ -208,7 +239,7 @@ impl Decoder {
     ///
     /// As the specification says, it is set at every blank line (dispatch) to the last event id
     /// buffer, also when the block had no data and so dispatched no event: after `id: 7\n\n`
-    /// it is `"7"` although [`poll_item`](Self::poll_item) yielded nothing. An `id` field with
+    /// it is `"7"` although [`poll_owned`](Self::poll_owned) yielded nothing. An `id` field with
     /// no blank line after it yet does not count (an event cut off by the end of the stream is
     /// discarded with its id).
     pub fn last_event_id(&self) -> &str {
@@ -248,19 +279,19 @@ impl Default for Decoder {
 mod tests {
     use super::*;
 
-    fn decode(input: &[u8]) -> Vec<Item> {
+    fn decode(input: &[u8]) -> Vec<Decoded<Event>> {
         let mut d = Decoder::new();
         d.feed(input);
         d.finish();
         let mut out = Vec::new();
-        while let Some(item) = d.poll_item().unwrap() {
+        while let Some(item) = d.poll_owned().unwrap() {
             out.push(item);
         }
         out
     }
 
-    fn event(kind: &str, data: &str, id: &str) -> Item {
-        Item::Event(Event {
+    fn event(kind: &str, data: &str, id: &str) -> Decoded<Event> {
+        Decoded::Event(Event {
             event: Some(kind.to_owned()),
             data: Bytes::from(data.to_owned()),
             id: Some(id.to_owned()),
@@ -279,7 +310,7 @@ mod tests {
 
     #[test]
     fn retry_values() {
-        assert_eq!(decode(b"retry: 3000\n\n"), vec![Item::Retry(3000)]);
+        assert_eq!(decode(b"retry: 3000\n\n"), vec![Decoded::Retry(3000)]);
         assert_eq!(decode(b"retry: +5\nretry\n\n"), vec![]);
     }
 
@@ -288,11 +319,11 @@ mod tests {
         let mut d = Decoder::new();
         d.feed(b"data: a\n\ndata: b\n");
         d.finish();
-        assert_eq!(d.poll_item(), Ok(Some(event("message", "a", ""))));
-        assert_eq!(d.poll_item(), Ok(None));
+        assert_eq!(d.poll_owned(), Ok(Some(event("message", "a", ""))));
+        assert_eq!(d.poll_owned(), Ok(None));
         assert_eq!(d.buffered_len(), 0);
         d.feed(b"\n");
-        assert_eq!(d.poll_item(), Ok(None));
+        assert_eq!(d.poll_owned(), Ok(None));
     }
 
     #[test]
@@ -304,29 +335,29 @@ mod tests {
             let mut d = Decoder::new();
             for chunk in chunks {
                 d.feed(chunk);
-                assert_eq!(d.poll_item(), Ok(None));
+                assert_eq!(d.poll_owned(), Ok(None));
             }
             // `id: 8` has no blank line after it yet: not the event source's id.
             assert_eq!(d.last_event_id(), "7");
             d.feed(b"data: x\n\n");
-            assert_eq!(d.poll_item(), Ok(Some(event("message", "x", "8"))));
+            assert_eq!(d.poll_owned(), Ok(Some(event("message", "x", "8"))));
             assert_eq!(d.last_event_id(), "8");
         }
         // Cut off by the end of the stream: the id goes with the event.
         let mut d = Decoder::new().with_last_event_id("1");
         d.feed(b"id: 2\ndata: lost");
         d.finish();
-        assert_eq!(d.poll_item(), Ok(None));
+        assert_eq!(d.poll_owned(), Ok(None));
         assert_eq!(d.last_event_id(), "1");
     }
 
     #[test]
     fn errors_are_sticky() {
-        let mut d = Decoder::with_config(Config::new().max_event_len(3));
+        let mut d = Decoder::with_config(Config::new().with_max_event_len(3));
         d.feed(b"data: abcd\n");
-        assert_eq!(d.poll_item(), Err(Error::EventTooLarge));
+        assert_eq!(d.poll_owned(), Err(Error::EventTooLarge));
         d.feed(b"data: a\n\n");
-        assert_eq!(d.poll_item(), Err(Error::EventTooLarge));
+        assert_eq!(d.poll_owned(), Err(Error::EventTooLarge));
         assert_eq!(d.buffer_capacity(), 0);
     }
 }

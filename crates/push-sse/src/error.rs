@@ -1,4 +1,4 @@
-//! The one error type of push-sse.
+//! The codec's error (the server and the client have their own).
 
 use core::fmt;
 
@@ -27,14 +27,6 @@ pub enum Error {
     DataNotUtf8,
     /// The comment to encode contains CR or LF.
     InvalidComment,
-    /// A resume cursor (`Last-Event-ID` or its query parameter) is malformed; the inner error says
-    /// how.
-    Cursor(push_core::Error),
-    /// The broker refused the subscription (it is closed or unavailable).
-    Broker(push_core::Error),
-    /// The topics of a request's query are malformed (an invalid escape, a bad topic name, none
-    /// or too many); the inner error says which.
-    Topic(push_core::Error),
 }
 
 impl fmt::Display for Error {
@@ -50,21 +42,11 @@ impl fmt::Display for Error {
             Self::InvalidId => f.write_str("the event id contains CR, LF or NUL"),
             Self::DataNotUtf8 => f.write_str("the event data is not valid UTF-8"),
             Self::InvalidComment => f.write_str("the comment contains CR or LF"),
-            Self::Cursor(e) => write!(f, "bad Last-Event-ID: {e}"),
-            Self::Broker(e) => write!(f, "cannot subscribe: {e}"),
-            Self::Topic(e) => write!(f, "bad topic in the query: {e}"),
         }
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Cursor(e) | Self::Broker(e) | Self::Topic(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+impl std::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
@@ -79,9 +61,6 @@ mod tests {
             Error::InvalidId,
             Error::DataNotUtf8,
             Error::InvalidComment,
-            Error::Cursor(push_core::Error::CursorEmpty),
-            Error::Broker(push_core::Error::BrokerClosed),
-            Error::Topic(push_core::Error::QueryInvalid),
         ] {
             assert!(!e.to_string().is_empty());
             let _: &dyn std::error::Error = &e;

@@ -1,12 +1,34 @@
-//! The grammar of one line: a field name and its value.
+//! The grammar of one line: a field name and its value, written with `nom` on the general path.
+//!
+//! The WHATWG grammar (HTML, "9.2.5 Parsing an event stream"), for one line without its line
+//! ending (the line splitter, [`crate::line`], has the rest):
 //!
 //! ```text
-//! line    = empty / comment / field
-//! empty   = ""                                  ; dispatch the event
-//! comment = ":" *any-char                       ; ignored
-//! field   = name [ ":" [ " " ] value ]          ; one leading space is stripped
-//! name    = 1*name-char                         ; anything but ":"  (case-sensitive)
+//! line       = blank / comment / field
+//! blank      = ""                                  ; dispatch the event
+//! comment    = colon *any-char                     ; ignored
+//! field      = 1*name-char [ colon [ space ] *any-char ]
+//!                                                  ; one leading space is stripped from the value
+//! any-char   = %x0000-0009 / %x000B-000C / %x000E-10FFFF   ; anything but CR and LF
+//! name-char  = %x0000-0009 / %x000B-000C / %x000E-0039 / %x003B-10FFFF
+//!                                                  ; anything but CR, LF and ":"
+//! colon      = %x003A                              ; ":"
+//! space      = %x0020                              ; " "
+//! retry      = 1*digit                             ; the value of a `retry` field, else ignored
+//! digit      = %x0030-0039                         ; ASCII digits only: no sign, no space
 //! ```
+//!
+//! Names are case-sensitive; the decoder acts on `data`, `event`, `id` and `retry` only, so a
+//! name longer than five bytes is read no further. The usual lines (`data:`, `id:`, `event:`,
+//! eight bytes or more) and the blank line are recognised before the parser is called: the
+//! parser is the general path, for comments, `retry` and short or unknown fields.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while_m_n};
+use nom::character::complete::u64 as decimal_u64;
+use nom::combinator::{all_consuming, eof, map, opt, rest};
+use nom::sequence::{preceded, terminated};
+use nom::{IResult, Parser};
 
 /// The longest field name the decoder acts on (`event`, `retry`).
 const MAX_NAME: usize = 5;
@@ -22,7 +44,7 @@ pub(crate) enum Field<'a> {
 }
 
 /// A field name.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Name {
     Data,
     Event,
@@ -50,29 +72,47 @@ pub(crate) fn split_field(line: &[u8]) -> Field<'_> {
         let value = &line[colon + 1..];
         return Field::Named(name, value.strip_prefix(b" ").unwrap_or(value));
     }
+    // The blank line ending every event, at once too.
+    if line.is_empty() {
+        return Field::Blank;
+    }
     split_any_field(line)
 }
 
-/// [`split_field`] for any line.
+/// [`split_field`] for any line: the [`line`] parser.
+#[inline]
 fn split_any_field(line: &[u8]) -> Field<'_> {
-    // Every field this decoder acts on has a name of at most 5 bytes, so the colon is looked for
-    // in the first 6 bytes only: a longer name is an unknown field either way.
-    let head = &line[..line.len().min(MAX_NAME + 1)];
-    match head.iter().position(|&b| b == b':') {
-        None if line.is_empty() => Field::Blank,
-        Some(0) => Field::Ignored,
-        Some(colon) => {
-            let value = &line[colon + 1..];
-            Field::Named(
-                name(&line[..colon]),
-                value.strip_prefix(b" ").unwrap_or(value),
-            )
-        }
-        // The empty value at the line's end (not a constant): values always lie in their line,
-        // so a caller can locate them in the input.
-        None if line.len() <= MAX_NAME => Field::Named(name(line), &line[line.len()..]),
-        None => Field::Ignored,
+    match parse_line(line) {
+        Ok((_, field)) => field,
+        // `parse_line` ends with `rest`, which cannot fail: no line is refused.
+        Err(_) => Field::Ignored,
     }
+}
+
+/// `line`, parsed: `blank / field / comment` (a comment, or a name longer than the longest one
+/// the decoder acts on, is [`Field::Ignored`]). The value is always a part of `line` (the empty
+/// value of a field without a colon is the empty slice at the line's end, not a constant), so a
+/// caller can locate it in the input.
+fn parse_line(line: &[u8]) -> IResult<&[u8], Field<'_>, ()> {
+    alt((
+        map(eof, |_| Field::Blank),
+        map((short_name, alt((field_value, eof))), |(n, v)| {
+            Field::Named(name(n), v)
+        }),
+        map(rest, |_| Field::Ignored),
+    ))
+    .parse(line)
+}
+
+/// `1*name-char`, at most [`MAX_NAME`] of them: every name the decoder acts on fits, so a longer
+/// one (the byte after these is neither a colon nor the line's end) is an unknown field.
+fn short_name(input: &[u8]) -> IResult<&[u8], &[u8], ()> {
+    take_while_m_n(1, MAX_NAME, |b| b != b':').parse(input)
+}
+
+/// `colon [ space ] *any-char`: the value, after one optional leading space.
+fn field_value(input: &[u8]) -> IResult<&[u8], &[u8], ()> {
+    preceded((tag(&b":"[..]), opt(tag(&b" "[..]))), rest).parse(input)
 }
 
 /// How the decoder must hold a line that is not complete yet, from its first bytes (up to
@@ -98,15 +138,16 @@ pub(crate) const HEAD: usize = MAX_NAME + 1;
 /// with no line ending among them).
 pub(crate) fn partial(head: &[u8]) -> Partial {
     let head = &head[..head.len().min(HEAD)];
-    match head.iter().position(|&b| b == b':') {
-        Some(0) => Partial::Skip,
-        Some(colon) => match name(&head[..colon]) {
+    let named = terminated(short_name, tag::<_, _, ()>(&b":"[..])).parse(head);
+    match named {
+        Ok((_, n)) => match name(n) {
             Name::Data => Partial::Data,
             Name::Event | Name::Id | Name::Retry => Partial::Limited,
             Name::Other => Partial::Skip,
         },
-        None if head.len() < HEAD => Partial::Undecided,
-        None => Partial::Skip,
+        // A comment; or a name longer than any the decoder acts on.
+        Err(_) if head.first() == Some(&b':') || head.len() == HEAD => Partial::Skip,
+        Err(_) => Partial::Undecided,
     }
 }
 
@@ -152,17 +193,13 @@ const fn prefix_mask(len: u32) -> u64 {
     (1u64 << (8 * len)) - 1
 }
 
-/// ASCII digits only (no sign, no space, not empty); a value that overflows `u64` is ignored.
+/// The value of a `retry` field: `1*digit`, ASCII digits only (no sign, no space, not empty);
+/// a value that overflows `u64` is ignored, as one that is not digits.
 pub(crate) fn parse_retry(value: &[u8]) -> Option<u64> {
-    if value.is_empty() {
-        return None;
-    }
-    value.iter().try_fold(0u64, |acc, &b| {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })
+    all_consuming(decimal_u64::<_, ()>)
+        .parse(value)
+        .ok()
+        .map(|(_, ms)| ms)
 }
 
 #[cfg(test)]
@@ -206,6 +243,74 @@ mod tests {
         assert_eq!(data_value_len(b"data: ", 6), 0);
         assert_eq!(data_value_len(b"data: x", 9), 3);
         assert_eq!(data_value_len(b"data:xy", 9), 4);
+    }
+
+    /// The grammar by hand, byte by byte: what the parser must agree with.
+    fn by_hand(line: &[u8]) -> Option<(&[u8], &[u8])> {
+        let colon = line.iter().position(|&b| b == b':');
+        let (name, value) = match colon {
+            Some(0) => return None,
+            Some(c) => (&line[..c], &line[c + 1..]),
+            None if line.is_empty() => return None,
+            None => (line, &line[line.len()..]),
+        };
+        Some((name, value.strip_prefix(b" ").unwrap_or(value)))
+    }
+
+    #[test]
+    fn the_parser_follows_the_grammar() {
+        let alphabet = [b'a', b'd', b':', b' ', b'\xFF', b'0', b'i'];
+        let names: [&[u8]; 5] = [b"data", b"event", b"id", b"retry", b"dat"];
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for name in names {
+            for tail in [
+                &b""[..],
+                b":",
+                b": ",
+                b":  x",
+                b":x",
+                b"x:",
+                b": a:b",
+                b"\xFF",
+            ] {
+                lines.push([name, tail].concat());
+            }
+        }
+        for len in 0..=4 {
+            for n in 0..alphabet.len().pow(len) {
+                let mut n = n;
+                lines.push(
+                    (0..len)
+                        .map(|_| {
+                            let b = alphabet[n % alphabet.len()];
+                            n /= alphabet.len();
+                            b
+                        })
+                        .collect(),
+                );
+            }
+        }
+        for line in &lines {
+            let want = by_hand(line);
+            match (split_field(line), want) {
+                (Field::Blank, None) => assert!(line.is_empty()),
+                (Field::Ignored, None) => {}
+                (Field::Ignored, Some((name_of, _))) => {
+                    assert!(matches!(name(name_of), Name::Other), "{line:?}");
+                }
+                (Field::Named(got, value), Some((name_of, want_value))) => {
+                    assert_eq!(value, want_value, "{line:?}");
+                    assert_eq!(
+                        core::mem::discriminant(&got),
+                        core::mem::discriminant(&name(name_of))
+                    );
+                    // The value lies in the line, at its end.
+                    let end = line.as_ptr() as usize + line.len();
+                    assert_eq!(value.as_ptr() as usize + value.len(), end, "{line:?}");
+                }
+                (_, want) => panic!("{line:?}: expected {want:?}"),
+            }
+        }
     }
 
     #[test]

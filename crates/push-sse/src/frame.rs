@@ -1,7 +1,7 @@
 //! The two zero-copy forms of a dispatched event: [`EventRef`], borrowed from the decoder
-//! ([`Decoder::poll_ref`](crate::Decoder::poll_ref), inside an [`ItemRef`]), and [`SseEvent`],
-//! which shares the input chunk ([`Decoder::poll_event`](crate::Decoder::poll_event), inside a
-//! [`RawItem`]).
+//! ([`Decoder::poll_ref`](crate::Decoder::poll_ref)), and [`SharedEvent`], which shares the
+//! input chunk ([`Decoder::poll_shared`](crate::Decoder::poll_shared)); each inside a
+//! [`Decoded`](crate::Decoded).
 
 use std::sync::Arc;
 
@@ -9,68 +9,24 @@ use arrayvec::ArrayString;
 use bytes::Bytes;
 use push_core::Event;
 
-/// What [`Decoder::poll_event`](crate::Decoder::poll_event) yields: [`Item`](crate::Item) with
-/// the event in its zero-copy form.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RawItem {
-    /// A dispatched event.
-    Event(SseEvent),
-    /// A valid `retry` field: the reconnection time in milliseconds, reported when the line is
-    /// read, whether or not an event follows.
-    Retry(u64),
-}
-
-impl RawItem {
-    /// The same item as [`Decoder::poll_item`](crate::Decoder::poll_item) gives.
-    pub fn into_item(self) -> crate::Item {
-        match self {
-            Self::Event(e) => crate::Item::Event(e.into_event()),
-            Self::Retry(ms) => crate::Item::Retry(ms),
-        }
-    }
-}
-
-/// What [`Decoder::poll_ref`](crate::Decoder::poll_ref) yields: [`Item`](crate::Item) with the
-/// event borrowed from the decoder.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ItemRef<'a> {
-    /// A dispatched event.
-    Event(EventRef<'a>),
-    /// A valid `retry` field: the reconnection time in milliseconds, reported when the line is
-    /// read, whether or not an event follows.
-    Retry(u64),
-}
-
-impl ItemRef<'_> {
-    /// The same item as [`Decoder::poll_item`](crate::Decoder::poll_item) gives (a copy).
-    pub fn to_item(&self) -> crate::Item {
-        match self {
-            Self::Event(e) => crate::Item::Event(e.to_event()),
-            Self::Retry(ms) => crate::Item::Retry(*ms),
-        }
-    }
-}
-
 /// A dispatched event borrowed from the decoder: nothing copied, nothing reference-counted.
 ///
 /// The data is a slice of the input chunk when it was a single line lying in the chunk being
 /// read, else of the decoder's buffer; the type and id are the decoder's own (the id is the
 /// last event id at dispatch). All three are valid UTF-8 (invalid input replaced with U+FFFD),
-/// with the same values as the [`Event`] of [`Item::Event`](crate::Item::Event). The borrow
+/// with the same values as the [`Event`] of [`Decoded::Event`](crate::Decoded::Event). The borrow
 /// ends at the next call on the decoder: what is kept must be copied
 /// ([`to_event`](Self::to_event)). This is the fastest way to decode, for a consumer that
 /// handles each event at once (deserialises its JSON, say).
 ///
 /// ```
 /// use bytes::Bytes;
-/// use push_sse::{Decoder, ItemRef};
+/// use push_sse::{Decoded, Decoder};
 ///
 /// let mut decoder = Decoder::new();
 /// decoder.feed_bytes(Bytes::from_static(b"event: tick\nid: 7\ndata: {\"n\":1}\n\n"));
 /// while let Some(item) = decoder.poll_ref().unwrap() {
-///     if let ItemRef::Event(event) = item {
+///     if let Decoded::Event(event) = item {
 ///         assert_eq!(event.event_type(), "tick");
 ///         assert_eq!(event.data(), "{\"n\":1}");
 ///         assert_eq!(event.last_event_id(), "7");
@@ -104,7 +60,7 @@ impl<'a> EventRef<'a> {
         self.id
     }
 
-    /// As an owned [`Event`], the same as [`Decoder::poll_item`](crate::Decoder::poll_item)
+    /// As an owned [`Event`], the same as [`Decoder::poll_owned`](crate::Decoder::poll_owned)
     /// gives (`event` and `id` always `Some`, `retry` `None`).
     pub fn to_event(&self) -> Event {
         Event {
@@ -120,7 +76,7 @@ impl<'a> EventRef<'a> {
 /// A dispatched event whose fields share the input's memory.
 ///
 /// The type, data and id are valid UTF-8 (invalid input replaced with U+FFFD), with the same
-/// values as the [`Event`] of [`Item::Event`](crate::Item::Event).
+/// values as the [`Event`] of [`Decoded::Event`](crate::Decoded::Event).
 ///
 /// What is copied: when the stream was fed with
 /// [`Decoder::feed_bytes`](crate::Decoder::feed_bytes) and the event has a single `data` line
@@ -135,11 +91,11 @@ impl<'a> EventRef<'a> {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use push_sse::{Decoder, RawItem};
+/// use push_sse::{Decoded, Decoder};
 ///
 /// let mut decoder = Decoder::new();
 /// decoder.feed_bytes(Bytes::from_static(b"\nevent: tick\nid: 7\ndata: {\"n\":1}\n\n"));
-/// let Some(RawItem::Event(event)) = decoder.poll_event().unwrap() else {
+/// let Some(Decoded::Event(event)) = decoder.poll_shared().unwrap() else {
 ///     panic!("expected an event");
 /// };
 /// assert_eq!(event.event_type(), "tick");
@@ -147,13 +103,13 @@ impl<'a> EventRef<'a> {
 /// assert_eq!(event.last_event_id(), "7");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct SseEvent {
+pub struct SharedEvent {
     event: Text,
     data: Bytes,
     id: Text,
 }
 
-impl SseEvent {
+impl SharedEvent {
     /// `data` already validated as UTF-8.
     pub(crate) fn new(event: Text, data: Bytes, id: Text) -> Self {
         Self { event, data, id }
@@ -188,7 +144,7 @@ impl SseEvent {
         }
     }
 
-    /// As an [`Event`], the same as [`Decoder::poll_item`](crate::Decoder::poll_item) gives
+    /// As an [`Event`], the same as [`Decoder::poll_owned`](crate::Decoder::poll_owned) gives
     /// (`event` and `id` always `Some`, `retry` `None`). The type and id are copied into
     /// `String`s; the data stays shared.
     pub fn into_event(self) -> Event {
@@ -207,7 +163,7 @@ fn text(bytes: &[u8]) -> &str {
     crate::utf8::text(bytes).unwrap_or_default()
 }
 
-/// How long a type or id is kept inline in an [`SseEvent`] (no allocation, no reference count).
+/// How long a type or id is kept inline in an [`SharedEvent`] (no allocation, no reference count).
 const INLINE: usize = 30;
 
 /// A short text stored inline, a longer one shared; either way known to be UTF-8, so reading it
@@ -246,7 +202,7 @@ mod tests {
 
     #[test]
     fn accessors_and_conversions() {
-        let e = SseEvent::new(
+        let e = SharedEvent::new(
             Text::new("message"),
             Bytes::from_static("d\u{e9}".as_bytes()),
             Text::new(""),
@@ -264,9 +220,12 @@ mod tests {
         assert_eq!(owned.id.as_deref(), Some(""));
         assert_eq!(owned.data, e.data);
         assert_eq!(
-            RawItem::Event(e).into_item(),
-            crate::Item::Event(owned.clone())
+            crate::Decoded::Event(e).into_owned(),
+            crate::Decoded::Event(owned.clone())
         );
-        assert_eq!(RawItem::Retry(5).into_item(), crate::Item::Retry(5));
+        assert_eq!(
+            crate::Decoded::<SharedEvent>::Retry(5).into_owned(),
+            crate::Decoded::Retry(5)
+        );
     }
 }

@@ -3,11 +3,16 @@
 use bytes::{Bytes, BytesMut};
 use push_core::Event;
 
-use crate::{Config, Decoder, Error, Item, ItemRef, RawItem, encode_event};
+use crate::{Config, Decoded, Decoder, Error, EventRef, SharedEvent, encode_event};
 
+#[cfg(feature = "client")]
 #[path = "fuzzing_client.rs"]
 mod client;
+#[cfg(feature = "client")]
 pub use client::client;
+
+/// What the decoder yields, owned: what every path is compared as.
+pub type Item = Decoded<Event>;
 
 /// Decodes `chunks` in order, then finishes: every item, and the error that stopped it, if any.
 pub fn decode_chunks<'a>(
@@ -33,15 +38,15 @@ pub fn split_at_fractions<'a>(input: &'a [u8], cuts: &[u16]) -> Vec<&'a [u8]> {
 /// How [`decode_by`] feeds and polls the decoder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Path {
-    /// `feed` and `poll_item`.
+    /// `feed` and `poll_owned`.
     Feed,
-    /// `feed_bytes` and `poll_item`.
+    /// `feed_bytes` and `poll_owned`.
     FeedBytes,
-    /// `feed` and `poll_event` (its items converted with `into_item`).
+    /// `feed` and `poll_shared` (its items converted with `into_owned`).
     FeedRaw,
-    /// `feed_bytes` and `poll_event`: the zero-copy path.
+    /// `feed_bytes` and `poll_shared`: the zero-copy path.
     FeedBytesRaw,
-    /// `feed` and `poll_ref` (its items converted with `to_item`).
+    /// `feed` and `poll_ref` (its items converted with `to_owned`).
     FeedRef,
     /// `feed_bytes` and `poll_ref`: the borrowing path.
     FeedBytesRef,
@@ -69,9 +74,9 @@ pub fn decode_by<'a>(
     let mut items = Vec::new();
     let drain = |d: &mut Decoder, items: &mut Vec<Item>| loop {
         let next = match path {
-            Path::FeedRaw | Path::FeedBytesRaw => d.poll_event().map(|item| item.map(checked)),
+            Path::FeedRaw | Path::FeedBytesRaw => d.poll_shared().map(|item| item.map(checked)),
             Path::FeedRef | Path::FeedBytesRef => d.poll_ref().map(|item| item.map(checked_ref)),
-            Path::Feed | Path::FeedBytes => d.poll_item(),
+            Path::Feed | Path::FeedBytes => d.poll_owned(),
         };
         match next {
             Ok(Some(item)) => items.push(item),
@@ -96,22 +101,22 @@ pub fn decode_by<'a>(
 }
 
 /// A zero-copy item as an [`Item`], after checking its fields.
-fn checked(item: RawItem) -> Item {
-    if let RawItem::Event(e) = &item {
+fn checked(item: Decoded<SharedEvent>) -> Item {
+    if let Decoded::Event(e) = &item {
         assert!(!e.event_type().is_empty());
         assert_eq!(core::str::from_utf8(e.data()), Ok(e.data_str()));
         assert_eq!(e.clone().detach(), *e);
     }
-    item.into_item()
+    item.into_owned()
 }
 
 /// A borrowed item as an [`Item`], after checking its fields.
-fn checked_ref(item: ItemRef<'_>) -> Item {
-    if let ItemRef::Event(e) = &item {
+fn checked_ref(item: Decoded<EventRef<'_>>) -> Item {
+    if let Decoded::Event(e) = &item {
         assert!(!e.event_type().is_empty());
         assert!(!e.last_event_id().contains('\0'));
     }
-    item.to_item()
+    item.to_owned()
 }
 
 /// What decoding the encoding of `events` must give (the reference model): per event, its
@@ -154,7 +159,7 @@ pub fn decode(data: &[u8]) {
     let split = data.get(1).map_or(0, |&b| usize::from(b)) % (data.len() + 1);
     for config in [
         Config::default(),
-        Config::new().max_line_len(16).max_event_len(32),
+        Config::new().with_max_line_len(16).with_max_event_len(32),
     ] {
         let whole = decode_chunks(config, [data]);
         let (a, b) = data.split_at(split);

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::{Config, EventSourceState, Item, ReconnectPolicy};
+use crate::Config;
+use crate::client::{EventSourceState, Item, ReconnectPolicy};
 
 /// A few durations, the extremes among them.
 const DURATIONS: [Duration; 9] = [
@@ -44,17 +45,17 @@ pub fn client(data: &[u8]) {
         Config::default()
     } else {
         Config::new()
-            .max_line_len(1 + usize::from(header[1] % 48))
-            .max_event_len(usize::from(header[2] % 64))
+            .with_max_line_len(1 + usize::from(header[1] % 48))
+            .with_max_event_len(usize::from(header[2] % 64))
     };
     let retries = (header[6] & 0x80 == 0).then_some(u32::from(header[6] % 8));
     let policy = ReconnectPolicy::default()
-        .min(duration(header[2] >> 4))
-        .max(duration(header[3]))
-        .initial(duration(header[4]))
-        .healthy_after(duration(header[5]))
-        .max_retries(retries);
-    let (floor, cap) = (policy.floor(), policy.cap());
+        .with_min(duration(header[2] >> 4))
+        .with_max(duration(header[3]))
+        .with_initial(duration(header[4]))
+        .with_healthy_after(duration(header[5]))
+        .with_max_retries(retries);
+    let (floor, cap) = (policy.min(), policy.max().max(policy.min()));
     let mut state = EventSourceState::new(policy, config, u64::from(header[7]));
     #[allow(clippy::disallowed_methods)] // The origin of simulated time; the state reads no clock.
     let start = Instant::now();
@@ -221,7 +222,7 @@ impl Model {
             match name {
                 b"data" => {
                     let len = data.as_ref().map_or(0, |d| d.len() + 1) + value.len();
-                    if len > self.config.event_limit() {
+                    if len > self.config.max_event_len() {
                         break;
                     }
                     let data = data.get_or_insert_with(Vec::new);
@@ -230,7 +231,7 @@ impl Model {
                     }
                     data.extend_from_slice(value);
                 }
-                b"event" | b"id" | b"retry" if line.len() > self.config.line_limit() => break,
+                b"event" | b"id" | b"retry" if line.len() > self.config.max_line_len() => break,
                 b"id" if !value.contains(&0) => {
                     buffer = String::from_utf8_lossy(value).into_owned();
                 }

@@ -7,7 +7,7 @@
 //! | `data`  | append the value and an LF to the data buffer                           |
 //! | `event` | set the event type buffer                                               |
 //! | `id`    | set the last event id, unless the value contains U+0000                 |
-//! | `retry` | if the value is ASCII digits only: [`Item::Retry`](crate::Item::Retry) at once |
+//! | `retry` | if the value is ASCII digits only: [`Decoded::Retry`](crate::Decoded::Retry) at once |
 //! | other   | ignored                                                                 |
 //!
 //! Limits: a `data` line makes [`Error::EventTooLarge`] when the joined data would pass the event
@@ -20,7 +20,7 @@
 //!
 //! Three ways out, once [`Interpreter::dispatch`] has noted where the event is:
 //! [`Interpreter::view`] borrows it (`&str`s into the chunk or the decoder's buffers: nothing
-//! copied, nothing counted); [`Interpreter::shared`] makes an [`SseEvent`] whose data is, when
+//! copied, nothing counted); [`Interpreter::shared`] makes an [`SharedEvent`] whose data is, when
 //! it is one line of a [`Bytes`] chunk, a slice of that chunk; [`Interpreter::owned`] copies into
 //! a [`push_core::Event`] (nothing shared with the input).
 //!
@@ -33,7 +33,7 @@ use push_core::Event;
 
 use crate::Error;
 use crate::field::{Field, Name, parse_retry, split_field};
-use crate::frame::{EventRef, SseEvent};
+use crate::frame::{EventRef, SharedEvent};
 use crate::last_id::{LastEventId, has_nul};
 use crate::types::{EventTypes, TypeAt};
 use crate::utf8::{text, text_in};
@@ -222,13 +222,13 @@ impl Interpreter {
     }
 
     /// The event just dispatched, sharing `chunk` (the chunk being read) when its data lies there.
-    pub(crate) fn shared(&mut self, chunk: &Bytes) -> SseEvent {
+    pub(crate) fn shared(&mut self, chunk: &Bytes) -> SharedEvent {
         let data = match self.ready.0 {
             DataAt::Chunk(from, to) if text_in(chunk, from, to).is_some() => chunk.slice(from..to),
             _ => self.owned_data(chunk),
         };
         let event = self.types.get(self.ready.1).1.clone();
-        SseEvent::new(event, data, self.id.text())
+        SharedEvent::new(event, data, self.id.text())
     }
 
     /// The event just dispatched, copied.

@@ -1,34 +1,12 @@
-//! The SSE response from an axum handler: axum takes the `http::Response` as it is.
+//! The SSE endpoint mounted in axum with `route_service`: it streams and resumes.
 
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use push_broker::MemoryBroker;
-use push_core::{Event, Selector, Topic};
-use push_sse::SseConfig;
+use push_core::{Event, Topic};
+use push_sse::server::{Config, Endpoint};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn events(
-    State(broker): State<MemoryBroker>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let selector = Selector::one(Topic::new("news").expect("valid topic"));
-    match push_sse::subscribe(
-        &broker,
-        &selector,
-        &headers,
-        query.as_deref(),
-        &SseConfig::default(),
-    ) {
-        Ok(response) => response.into_response(),
-        Err(e) => push_sse::error_response(&e).into_response(),
-    }
-}
 
 #[tokio::test]
 async fn an_axum_route_streams_events_and_resumes() {
@@ -36,15 +14,15 @@ async fn an_axum_route_streams_events_and_resumes() {
     let topic = Topic::new("news").unwrap();
     let first = broker.publish_now(&topic, Event::new("one")).unwrap();
     let second = broker.publish_now(&topic, Event::new("two")).unwrap();
-    let app = Router::new()
-        .route("/events", get(events))
-        .with_state(broker.clone());
+    let app =
+        Router::new().route_service("/events", Endpoint::new(broker.clone(), Config::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET /events?last_event_id={first} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let request =
+        format!("GET /events?topic=news&last_event_id={first} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut received = Vec::new();
     let want = format!("id: {second}\ndata: two\n\n");

@@ -35,7 +35,7 @@ fn splits() -> impl Strategy<Value = Vec<u16>> {
 }
 
 fn small() -> Config {
-    Config::new().max_line_len(12).max_event_len(20)
+    Config::new().with_max_line_len(12).with_max_event_len(20)
 }
 
 proptest! {

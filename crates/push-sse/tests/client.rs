@@ -14,7 +14,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use push_sse::{ClientError, EventSource, Item, ReconnectPolicy};
+use push_sse::client::{Config, Error as ClientError, EventSource, Item, ReconnectPolicy};
 use tokio::net::TcpListener;
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -63,9 +63,9 @@ async fn scripted(answers: Vec<Answer>) -> (SocketAddr, Arc<Mutex<Vec<Option<Str
 
 fn fast() -> ReconnectPolicy {
     ReconnectPolicy::default()
-        .initial(Duration::from_millis(1))
-        .min(Duration::from_millis(1))
-        .max(Duration::from_millis(5))
+        .with_initial(Duration::from_millis(1))
+        .with_min(Duration::from_millis(1))
+        .with_max(Duration::from_millis(5))
 }
 
 /// Every item until the stream is over, errors as text.
@@ -80,7 +80,7 @@ async fn collect(mut source: EventSource) -> Vec<String> {
                     String::from_utf8_lossy(&e.data),
                     e.id.unwrap_or_default()
                 ),
-                Ok(Item::Retry(ms)) => format!("retry {ms}"),
+                Ok(Item::Retry(delay)) => format!("retry {}", delay.as_millis()),
                 Ok(other) => format!("{other:?}"),
                 Err(e) if e.is_transient() => "transient".to_owned(),
                 Err(e) => format!("error: {e}"),
@@ -108,9 +108,11 @@ async fn reconnects_with_the_last_event_id_and_stops_on_204() {
         (204, "text/plain", ""),
     ])
     .await;
-    let source = EventSource::new(&format!("http://{addr}/events"))
-        .unwrap()
-        .policy(fast());
+    let source = EventSource::with_config(
+        &format!("http://{addr}/events"),
+        Config::default().with_reconnect_policy(fast()),
+    )
+    .unwrap();
     let items = collect(source).await;
     assert_eq!(
         items,
@@ -140,9 +142,11 @@ async fn an_id_only_block_sets_the_id_sent_on_reconnection() {
         (204, "text/plain", ""),
     ])
     .await;
-    let source = EventSource::new(&format!("http://{addr}/"))
-        .unwrap()
-        .policy(fast());
+    let source = EventSource::with_config(
+        &format!("http://{addr}/"),
+        Config::default().with_reconnect_policy(fast()),
+    )
+    .unwrap();
     assert_eq!(collect(source).await, ["message:a:8"]);
     // `id: 10` never saw its blank line: the end of the stream discarded it.
     assert_eq!(
@@ -165,9 +169,11 @@ async fn an_id_no_header_can_carry_is_reported_and_the_client_goes_on() {
         (204, "text/plain", ""),
     ])
     .await;
-    let mut source = EventSource::new(&format!("http://{addr}/"))
-        .unwrap()
-        .policy(fast());
+    let mut source = EventSource::with_config(
+        &format!("http://{addr}/"),
+        Config::default().with_reconnect_policy(fast()),
+    )
+    .unwrap();
     let mut items = Vec::new();
     tokio::time::timeout(LIMIT, async {
         while let Some(item) = source.next().await {
@@ -208,9 +214,11 @@ async fn a_hostile_retry_is_clamped_instead_of_crashing_the_client() {
         (204, "text/plain", ""),
     ])
     .await;
-    let source = EventSource::new(&format!("http://{addr}/"))
-        .unwrap()
-        .policy(fast());
+    let source = EventSource::with_config(
+        &format!("http://{addr}/"),
+        Config::default().with_reconnect_policy(fast()),
+    )
+    .unwrap();
     assert_eq!(
         collect(source).await,
         [
@@ -228,7 +236,7 @@ async fn a_given_last_event_id_is_sent_on_the_first_request() {
     let (addr, seen) = scripted(vec![(204, "text/plain", "")]).await;
     let source = EventSource::new(&format!("http://{addr}/"))
         .unwrap()
-        .last_event_id("5-9");
+        .with_last_event_id("5-9");
     assert!(collect(source).await.is_empty());
     assert_eq!(*seen.lock().unwrap(), [Some("5-9".to_owned())]);
 }
@@ -236,9 +244,11 @@ async fn a_given_last_event_id_is_sent_on_the_first_request() {
 #[tokio::test]
 async fn a_response_that_is_not_an_event_stream_is_a_final_error() {
     let (addr, seen) = scripted(vec![(200, "text/html", "<html>")]).await;
-    let source = EventSource::new(&format!("http://{addr}/"))
-        .unwrap()
-        .policy(fast());
+    let source = EventSource::with_config(
+        &format!("http://{addr}/"),
+        Config::default().with_reconnect_policy(fast()),
+    )
+    .unwrap();
     assert_eq!(
         collect(source).await,
         ["error: the server answered \"text/html\", not text/event-stream"]
@@ -253,9 +263,11 @@ async fn a_response_that_is_not_an_event_stream_is_a_final_error() {
 #[tokio::test]
 async fn an_error_status_is_final() {
     let (addr, _) = scripted(vec![(500, "text/plain", "boom")]).await;
-    let source = EventSource::new(&format!("http://{addr}/"))
-        .unwrap()
-        .policy(fast());
+    let source = EventSource::with_config(
+        &format!("http://{addr}/"),
+        Config::default().with_reconnect_policy(fast()),
+    )
+    .unwrap();
     assert_eq!(
         collect(source).await,
         ["error: the server answered 500 Internal Server Error"]
@@ -270,9 +282,11 @@ async fn the_retry_limit_really_stops() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let source = EventSource::new(&format!("http://{addr}/"))
-        .unwrap()
-        .policy(fast().max_retries(Some(3)));
+    let source = EventSource::with_config(
+        &format!("http://{addr}/"),
+        Config::default().with_reconnect_policy(fast().with_max_retries(Some(3))),
+    )
+    .unwrap();
     let items = collect(source).await;
     assert_eq!(
         items,
@@ -289,7 +303,7 @@ async fn the_retry_limit_really_stops() {
 fn only_http_and_https_urls_are_accepted() {
     for url in ["ftp://x/", "/relative", "not a url", "https:///no-host"] {
         assert!(
-            matches!(EventSource::new(url), Err(ClientError::InvalidUrl(_))),
+            matches!(EventSource::new(url), Err(ClientError::InvalidUrl { .. })),
             "{url}"
         );
     }
@@ -333,18 +347,22 @@ async fn tls_server(body: &'static str) -> (u16, Vec<u8>) {
 async fn https_with_a_trusted_root_and_refused_without() {
     let (port, der) = tls_server("id: 1\ndata: over tls\n\n").await;
     let url = format!("https://localhost:{port}/events");
-    let source = EventSource::new(&url)
-        .unwrap()
-        .add_root_certificate(&der)
-        .unwrap()
-        .policy(fast().max_retries(Some(0)));
+    let source = EventSource::with_config(
+        &url,
+        Config::default().with_reconnect_policy(fast().with_max_retries(Some(0))),
+    )
+    .unwrap()
+    .add_root_certificate(&der)
+    .unwrap();
     let items = collect(source).await;
     assert_eq!(items[0], "message:over tls:1", "{items:?}");
 
     // The same server is not trusted by the default roots: a connection error, then giving up.
-    let source = EventSource::new(&url)
-        .unwrap()
-        .policy(fast().max_retries(Some(1)));
+    let source = EventSource::with_config(
+        &url,
+        Config::default().with_reconnect_policy(fast().with_max_retries(Some(1))),
+    )
+    .unwrap();
     let items = collect(source).await;
     assert_eq!(
         items.first().map(String::as_str),

@@ -1,7 +1,10 @@
 //! Memory stays bounded whatever the input.
 
 use bytes::Bytes;
-use push_sse::{Config, Decoder, Error, Item};
+use push_core::Event;
+use push_sse::{Config, Decoded, Decoder, Error};
+
+type Item = Decoded<Event>;
 
 const CHUNK: usize = 16 * 1024;
 
@@ -40,7 +43,7 @@ fn feed_long_line(
             left -= chunk.len().min(left);
             feed(&mut d, chunk);
             result = loop {
-                match d.poll_item() {
+                match d.poll_owned() {
                     Ok(Some(item)) => items.push(item),
                     Ok(None) => break Ok(()),
                     Err(e) => break Err(e),
@@ -57,7 +60,7 @@ fn feed_long_line(
 }
 
 fn after() -> Vec<Item> {
-    vec![Item::Event(push_core::Event {
+    vec![Item::Event(Event {
         event: Some("message".to_owned()),
         data: Bytes::from_static(b"after"),
         id: Some("1".to_owned()),
@@ -91,7 +94,7 @@ fn long_ignored_fields_are_skipped_in_constant_memory() {
 fn a_data_line_may_be_as_long_as_the_event_limit() {
     let config = Config::default();
     // 70,000 bytes (past the line limit) and the whole event limit in one line.
-    for len in [70_000, config.event_limit()] {
+    for len in [70_000, config.max_event_len()] {
         for (peak, items) in feed_long_line(config, b"data: ", b'd', len) {
             let items = items.unwrap();
             let [Item::Event(e), _] = &items[..] else {
@@ -104,7 +107,7 @@ fn a_data_line_may_be_as_long_as_the_event_limit() {
         }
     }
     // One byte more is refused as soon as it is buffered, whatever the chunking.
-    for (_, items) in feed_long_line(config, b"data: ", b'd', config.event_limit() + 1) {
+    for (_, items) in feed_long_line(config, b"data: ", b'd', config.max_event_len() + 1) {
         assert_eq!(items, Err(Error::EventTooLarge));
     }
 }
@@ -120,7 +123,7 @@ fn ten_megabytes_of_an_id_fail_early_with_bounded_memory() {
     while fed < 10 * 1024 * 1024 {
         d.feed(&chunk);
         fed += CHUNK;
-        match d.poll_item() {
+        match d.poll_owned() {
             Ok(None) => {}
             Ok(Some(item)) => panic!("unexpected {item:?}"),
             Err(e) => {
@@ -128,25 +131,25 @@ fn ten_megabytes_of_an_id_fail_early_with_bounded_memory() {
                 break;
             }
         }
-        assert!(d.buffered_len() <= config.line_limit());
-        assert!(d.buffer_capacity() <= 4 * (config.line_limit() + CHUNK));
+        assert!(d.buffered_len() <= config.max_line_len());
+        assert!(d.buffer_capacity() <= 4 * (config.max_line_len() + CHUNK));
     }
     let (e, at) = error.expect("the long line is an error");
     assert_eq!(e, Error::LineTooLong);
     assert!(
-        at <= config.line_limit() + CHUNK,
+        at <= config.max_line_len() + CHUNK,
         "reported late, after {at} bytes"
     );
     // Failed for good, holding nothing.
     d.feed(&chunk);
-    assert_eq!(d.poll_item(), Err(Error::LineTooLong));
+    assert_eq!(d.poll_owned(), Err(Error::LineTooLong));
     assert_eq!(d.buffered_len(), 0);
     assert_eq!(d.buffer_capacity(), 0);
 }
 
 #[test]
 fn many_short_data_lines_hit_the_event_limit() {
-    let config = Config::new().max_event_len(1024 * 1024);
+    let config = Config::new().with_max_event_len(1024 * 1024);
     let mut d = Decoder::with_config(config);
     let chunk = b"data: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n".repeat(300);
     let mut fed = 0;
@@ -154,7 +157,7 @@ fn many_short_data_lines_hit_the_event_limit() {
         d.feed(&chunk);
         fed += chunk.len();
         assert!(fed < 4 * 1024 * 1024, "no error after {fed} bytes");
-        match d.poll_item() {
+        match d.poll_owned() {
             Ok(None) => assert!(d.buffer_capacity() <= 4 * 1024 * 1024),
             Ok(Some(item)) => panic!("unexpected {item:?}"),
             Err(e) => break e,
@@ -168,11 +171,11 @@ fn a_huge_chunk_of_small_events_does_not_keep_a_huge_buffer() {
     let mut d = Decoder::new();
     d.feed(&b"data: x\n\n".repeat(1024 * 1024));
     let mut n = 0;
-    while let Some(item) = d.poll_item().unwrap() {
+    while let Some(item) = d.poll_owned().unwrap() {
         assert!(matches!(item, Item::Event(_)));
         n += 1;
     }
     assert_eq!(n, 1024 * 1024);
     d.feed(b"data: y\n\n");
-    assert!(d.buffer_capacity() <= 2 * (Config::default().line_limit() + 64 * 1024));
+    assert!(d.buffer_capacity() <= 2 * (Config::default().max_line_len() + 64 * 1024));
 }

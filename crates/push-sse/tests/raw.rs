@@ -1,10 +1,10 @@
-//! The zero-copy path (`poll_event`) gives exactly what `poll_item` gives, fed either way, at
+//! The zero-copy path (`poll_shared`) gives exactly what `poll_owned` gives, fed either way, at
 //! every chunking, and shares the chunk's memory when it can.
 
 use bytes::Bytes;
 use proptest::prelude::*;
 use push_sse::__fuzz::{Path, decode_by, decode_chunks, split_at_fractions as chunked};
-use push_sse::{Config, Decoder, Error, RawItem};
+use push_sse::{Config, Decoded, Decoder, Error};
 
 /// Bytes rich in what matters to the grammar and to the zero-copy path: invalid UTF-8, BOMs,
 /// NUL in ids, CR / CRLF, repeated types and ids, multi-line data.
@@ -42,7 +42,7 @@ proptest! {
         input in stream_bytes(),
         cuts in prop::collection::vec(any::<u16>(), 0..12),
     ) {
-        for config in [Config::default(), Config::new().max_line_len(12).max_event_len(20)] {
+        for config in [Config::default(), Config::new().with_max_line_len(12).with_max_event_len(20)] {
             let whole = decode_chunks(config, [&input[..]]);
             for path in Path::ALL {
                 prop_assert_eq!(&decode_by(config, [&input[..]], path), &whole);
@@ -72,7 +72,7 @@ proptest! {
             input.extend((0..len).map(|i| b"v\xC3\xA9:x"[i % 5]));
             input.extend_from_slice(if crlf { b"\r\ndata: end\r\n\r\n" } else { b"\rdata: end\n\n" });
         }
-        let small = Config::new().max_line_len(64).max_event_len(1024);
+        let small = Config::new().with_max_line_len(64).with_max_event_len(1024);
         for config in [Config::default(), small] {
             let whole = decode_chunks(config, [&input[..]]);
             if config == Config::default() {
@@ -93,7 +93,7 @@ fn every_split_of_a_tricky_stream() {
         id: \0\nretry: 5\nevent: a\xFF\ndata: z\n\nid\ndata: \n\n:c\nevent:\ndata:w\r";
     for config in [
         Config::default(),
-        Config::new().max_line_len(8).max_event_len(6),
+        Config::new().with_max_line_len(8).with_max_event_len(6),
     ] {
         let whole = decode_chunks(config, [input]);
         assert!(whole.0.len() >= 4 || whole.1.is_some());
@@ -117,10 +117,10 @@ fn shares(chunk: &Bytes, part: &Bytes) -> bool {
 fn single_line_fields_are_slices_of_the_chunk() {
     let mut d = Decoder::new();
     d.feed_bytes(Bytes::from_static(b"\n"));
-    assert_eq!(d.poll_event(), Ok(None));
+    assert_eq!(d.poll_shared(), Ok(None));
     let chunk = Bytes::from(b"event: t\nid: 7\ndata: hello\n\ndata: a\ndata: b\n\n".to_vec());
     d.feed_bytes(chunk.clone());
-    let Ok(Some(RawItem::Event(first))) = d.poll_event() else {
+    let Ok(Some(Decoded::Event(first))) = d.poll_shared() else {
         panic!("an event");
     };
     assert_eq!(
@@ -131,7 +131,7 @@ fn single_line_fields_are_slices_of_the_chunk() {
     let detached = first.clone().detach();
     assert_eq!(detached, first);
     assert!(!shares(&chunk, detached.data()));
-    let Ok(Some(RawItem::Event(joined))) = d.poll_event() else {
+    let Ok(Some(Decoded::Event(joined))) = d.poll_shared() else {
         panic!("an event");
     };
     assert_eq!(
@@ -140,7 +140,7 @@ fn single_line_fields_are_slices_of_the_chunk() {
     );
     assert!(!shares(&chunk, joined.data()));
     assert_eq!(joined.last_event_id(), "7");
-    assert_eq!(d.poll_event(), Ok(None));
+    assert_eq!(d.poll_shared(), Ok(None));
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn long_types_and_ids_round_trip() {
     let mut d = Decoder::new();
     d.feed_bytes(Bytes::from(input));
     for data in ["1", "2"] {
-        let Ok(Some(RawItem::Event(e))) = d.poll_event() else {
+        let Ok(Some(Decoded::Event(e))) = d.poll_shared() else {
             panic!("an event");
         };
         assert_eq!(
@@ -166,38 +166,38 @@ fn the_two_polls_mix() {
     d.feed_bytes(Bytes::from_static(
         b"data: 1\n\nid: 2\ndata: 2\n\ndata: 3\n\nretry: 9\n",
     ));
-    let Ok(Some(RawItem::Event(e))) = d.poll_event() else {
+    let Ok(Some(Decoded::Event(e))) = d.poll_shared() else {
         panic!("an event");
     };
     assert_eq!(e.last_event_id(), "start");
-    let Ok(Some(push_sse::Item::Event(e))) = d.poll_item() else {
+    let Ok(Some(Decoded::Event(e))) = d.poll_owned() else {
         panic!("an event");
     };
     assert_eq!((e.id.as_deref(), &e.data[..]), (Some("2"), &b"2"[..]));
     assert_eq!(d.last_event_id(), "2");
-    let Ok(Some(RawItem::Event(e))) = d.poll_event() else {
+    let Ok(Some(Decoded::Event(e))) = d.poll_shared() else {
         panic!("an event");
     };
     assert_eq!((e.last_event_id(), e.data_str()), ("2", "3"));
-    assert_eq!(d.poll_item(), Ok(Some(push_sse::Item::Retry(9))));
+    assert_eq!(d.poll_owned(), Ok(Some(Decoded::Retry(9))));
 }
 
 #[test]
 fn limits_hold_on_the_zero_copy_path() {
-    let mut d = Decoder::with_config(Config::new().max_event_len(3));
+    let mut d = Decoder::with_config(Config::new().with_max_event_len(3));
     d.feed_bytes(Bytes::from_static(b"\ndata: abc\n\ndata: ab\ndata: c\n"));
-    let Ok(Some(RawItem::Event(e))) = d.poll_event() else {
+    let Ok(Some(Decoded::Event(e))) = d.poll_shared() else {
         panic!("an event");
     };
     assert_eq!(e.data_str(), "abc");
-    assert_eq!(d.poll_event(), Err(Error::EventTooLarge));
-    assert_eq!(d.poll_item(), Err(Error::EventTooLarge));
+    assert_eq!(d.poll_shared(), Err(Error::EventTooLarge));
+    assert_eq!(d.poll_owned(), Err(Error::EventTooLarge));
     // The line limit bounds `event`, `id` and `retry` lines; `data` lines have the event limit.
-    let mut d = Decoder::with_config(Config::new().max_line_len(4));
+    let mut d = Decoder::with_config(Config::new().with_max_line_len(4));
     d.feed_bytes(Bytes::from_static(b"\ndata: abc\n\nid: abc\n"));
-    let Ok(Some(RawItem::Event(e))) = d.poll_event() else {
+    let Ok(Some(Decoded::Event(e))) = d.poll_shared() else {
         panic!("an event");
     };
     assert_eq!(e.data_str(), "abc");
-    assert_eq!(d.poll_event(), Err(Error::LineTooLong));
+    assert_eq!(d.poll_shared(), Err(Error::LineTooLong));
 }

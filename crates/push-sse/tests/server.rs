@@ -1,19 +1,18 @@
 //! The SSE response over real loopback sockets: headers, live events, resume by header and by
 //! query, gaps, keep-alives, disconnects and graceful shutdown; and curl as a real client.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use http::{Request, Response};
-use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use push_broker::{Config, MemoryBroker};
-use push_core::{Cursor, Event, Selector, Topic};
-use push_sse::{Decoder, Item, SseConfig};
+use push_core::{Cursor, Event, Topic};
+use push_sse::server::{self, Endpoint};
+use push_sse::{Decoded, Decoder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tower::ServiceExt;
 
 /// Bounds every wait in these tests: a hang fails instead of blocking CI.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -22,8 +21,9 @@ fn topic() -> Topic {
     Topic::new("news").unwrap()
 }
 
-/// Serves `GET /events?topic=news[&last_event_id=C]` on a loopback port.
-async fn serve(broker: MemoryBroker, config: SseConfig) -> SocketAddr {
+/// Serves the endpoint (`GET /events?topic=news[&last_event_id=C]`) on a loopback port.
+async fn serve(broker: MemoryBroker, config: server::Config) -> SocketAddr {
+    let endpoint = Endpoint::new(broker, config);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -31,26 +31,8 @@ async fn serve(broker: MemoryBroker, config: SseConfig) -> SocketAddr {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
-            let broker = broker.clone();
-            let config = config.clone();
-            let service = service_fn(move |req: Request<Incoming>| {
-                let response = push_sse::subscribe(
-                    &broker,
-                    &Selector::one(topic()),
-                    req.headers(),
-                    req.uri().query(),
-                    &config,
-                )
-                .map(|r| r.map(http_body_util::Either::Left))
-                .unwrap_or_else(|e| {
-                    push_sse::error_response(&e).map(|b| {
-                        http_body_util::Either::Right(http_body_util::Full::new(
-                            bytes::Bytes::from(b),
-                        ))
-                    })
-                });
-                async move { Ok::<Response<_>, Infallible>(response) }
-            });
+            let endpoint = endpoint.clone();
+            let service = service_fn(move |req| endpoint.clone().oneshot(req));
             tokio::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -109,8 +91,8 @@ impl RawClient {
         let mut decoder = Decoder::new();
         decoder.feed(dechunk(body).as_bytes());
         let mut out = Vec::new();
-        while let Ok(Some(item)) = decoder.poll_item() {
-            if let Item::Event(e) = item {
+        while let Ok(Some(item)) = decoder.poll_owned() {
+            if let Decoded::Event(e) = item {
                 out.push(e);
             }
         }
@@ -150,7 +132,7 @@ async fn live_events_arrive_with_proxy_headers_and_cursor_ids() {
     let broker = MemoryBroker::default();
     let addr = serve(
         broker.clone(),
-        SseConfig::default().retry(Some(Duration::from_millis(2500))),
+        server::Config::default().with_retry(Some(Duration::from_millis(2500))),
     )
     .await;
     let mut client = RawClient::get(addr, "/events?topic=news", "").await;
@@ -175,7 +157,7 @@ async fn live_events_arrive_with_proxy_headers_and_cursor_ids() {
 #[tokio::test]
 async fn resume_by_header_or_query_replays_what_was_missed() {
     let broker = MemoryBroker::default();
-    let addr = serve(broker.clone(), SseConfig::default()).await;
+    let addr = serve(broker.clone(), server::Config::default()).await;
     let cursors: Vec<Cursor> = (0..3)
         .map(|i| {
             broker
@@ -214,7 +196,7 @@ async fn resume_by_header_or_query_replays_what_was_missed() {
 #[tokio::test]
 async fn a_loss_reaches_the_client_as_a_gap_event() {
     let broker = MemoryBroker::new(Config::default().with_history_count(2));
-    let addr = serve(broker.clone(), SseConfig::default()).await;
+    let addr = serve(broker.clone(), server::Config::default()).await;
     let first = broker.publish_now(&topic(), Event::new("first")).unwrap();
     for i in 0..4 {
         broker
@@ -243,7 +225,7 @@ async fn a_loss_reaches_the_client_as_a_gap_event() {
 #[tokio::test]
 async fn a_malformed_cursor_is_a_400_that_says_why() {
     let broker = MemoryBroker::default();
-    let addr = serve(broker.clone(), SseConfig::default()).await;
+    let addr = serve(broker.clone(), server::Config::default()).await;
     let mut client = RawClient::get(
         addr,
         "/events?topic=news",
@@ -261,7 +243,7 @@ async fn keep_alive_comments_flow_while_idle() {
     let broker = MemoryBroker::default();
     let addr = serve(
         broker.clone(),
-        SseConfig::default().keep_alive(Some(Duration::from_millis(20))),
+        server::Config::default().with_keep_alive(Some(Duration::from_millis(20))),
     )
     .await;
     let mut client = RawClient::get(addr, "/events?topic=news", "").await;
@@ -273,7 +255,7 @@ async fn keep_alive_comments_flow_while_idle() {
 #[tokio::test]
 async fn a_client_that_disconnects_frees_its_subscription() {
     let broker = MemoryBroker::default();
-    let addr = serve(broker.clone(), SseConfig::default()).await;
+    let addr = serve(broker.clone(), server::Config::default()).await;
     let mut clients = Vec::new();
     for _ in 0..20 {
         let mut c = RawClient::get(addr, "/events?topic=news", "").await;
@@ -290,7 +272,7 @@ async fn a_client_that_disconnects_frees_its_subscription() {
 #[tokio::test]
 async fn shutting_the_broker_down_ends_open_streams_cleanly() {
     let broker = MemoryBroker::default();
-    let addr = serve(broker.clone(), SseConfig::default()).await;
+    let addr = serve(broker.clone(), server::Config::default()).await;
     let mut client = RawClient::get(addr, "/events?topic=news", "").await;
     client.until(": ok\n\n").await;
     broker.close();
@@ -301,7 +283,7 @@ async fn shutting_the_broker_down_ends_open_streams_cleanly() {
 #[tokio::test]
 async fn curl_receives_events_as_they_are_published() {
     let broker = MemoryBroker::default();
-    let addr = serve(broker.clone(), SseConfig::default()).await;
+    let addr = serve(broker.clone(), server::Config::default()).await;
     let mut curl = tokio::process::Command::new("curl")
         .args([
             "-sN",

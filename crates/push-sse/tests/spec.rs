@@ -12,7 +12,9 @@ use std::path::Path;
 use bytes::Bytes;
 use push_core::Event;
 use push_sse::__fuzz::decode_chunks;
-use push_sse::{Config, Error, Item};
+use push_sse::{Config, Decoded, Error};
+
+type Item = Decoded<Event>;
 
 struct Fixture {
     config: Config,
@@ -75,8 +77,8 @@ fn parse(source: &str) -> Fixture {
                 let (name, n) = value.split_once('=').expect("name=N");
                 let n: usize = n.parse().expect("a number");
                 f.config = match name {
-                    "max_line_len" => f.config.max_line_len(n),
-                    "max_event_len" => f.config.max_event_len(n),
+                    "max_line_len" => f.config.with_max_line_len(n),
+                    "max_event_len" => f.config.with_max_event_len(n),
                     _ => panic!("unknown config {name}"),
                 };
             }

@@ -3,19 +3,37 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use push_sse::{Decoder, EventSource, Item};
+use push_core::Event;
+use push_sse::client::{EventSource, Item};
+use push_sse::{Decoded, Decoder};
 
 use crate::args::{DecodeArgs, ListenArgs, usage_error};
 use crate::json::{Line, print_line};
 
+fn event_line(e: &Event) -> Line {
+    Line::Event {
+        event: e.event.clone().unwrap_or_else(|| "message".to_owned()),
+        data: String::from_utf8_lossy(&e.data).into_owned(),
+        id: e.id.clone().unwrap_or_default(),
+    }
+}
+
+/// A decoder's item as a line.
+fn decoded_line(item: &Decoded<Event>) -> Option<Line> {
+    match item {
+        Decoded::Event(e) => Some(event_line(e)),
+        Decoded::Retry(ms) => Some(Line::Retry(*ms)),
+        _ => None,
+    }
+}
+
+/// A client's item as a line.
 fn item_line(item: &Item) -> Option<Line> {
     match item {
-        Item::Event(e) => Some(Line::Event {
-            event: e.event.clone().unwrap_or_else(|| "message".to_owned()),
-            data: String::from_utf8_lossy(&e.data).into_owned(),
-            id: e.id.clone().unwrap_or_default(),
-        }),
-        Item::Retry(ms) => Some(Line::Retry(*ms)),
+        Item::Event(e) => Some(event_line(e)),
+        Item::Retry(delay) => Some(Line::Retry(
+            u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+        )),
         _ => None,
     }
 }
@@ -56,9 +74,9 @@ pub(crate) fn decode(args: &DecodeArgs) -> ExitCode {
 
 fn drain(decoder: &mut Decoder, out: &mut impl Write) -> Result<(), ExitCode> {
     loop {
-        match decoder.poll_item() {
+        match decoder.poll_owned() {
             Ok(Some(item)) => {
-                if let Some(line) = item_line(&item) {
+                if let Some(line) = decoded_line(&item) {
                     print_line(out, &line).map_err(|_| ExitCode::FAILURE)?;
                 }
             }
@@ -76,7 +94,7 @@ fn drain(decoder: &mut Decoder, out: &mut impl Write) -> Result<(), ExitCode> {
 pub(crate) fn listen(args: ListenArgs) -> ExitCode {
     let error = |message: String| usage_error(&["sse", "listen"], message);
     let mut source = match EventSource::new(&args.url) {
-        Ok(s) => s.last_event_id(args.last_event_id.unwrap_or_default()),
+        Ok(s) => s.with_last_event_id(args.last_event_id.unwrap_or_default()),
         Err(e) => return error(e.to_string()),
     };
     // Extra trust anchors for https:// (a private CA, a self-signed certificate).

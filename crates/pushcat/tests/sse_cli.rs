@@ -1,6 +1,5 @@
 //! `pushcat sse decode` and `pushcat sse listen`, run as a user runs them.
 
-use std::convert::Infallible;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -8,8 +7,9 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use push_broker::MemoryBroker;
-use push_core::{Event, Selector, Topic};
-use push_sse::SseConfig;
+use push_core::{Event, Topic};
+use push_sse::server::{Config, Endpoint};
+use tower::ServiceExt;
 
 mod support;
 
@@ -70,23 +70,15 @@ async fn listen_resumes_from_a_last_event_id_and_prints_events() {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server_broker = broker.clone();
+    let endpoint = Endpoint::new(broker.clone(), Config::default());
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
-            let broker = server_broker.clone();
+            let endpoint = endpoint.clone();
             let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                let response = push_sse::subscribe(
-                    &broker,
-                    &Selector::one(Topic::new("news").unwrap()),
-                    req.headers(),
-                    req.uri().query(),
-                    &SseConfig::default(),
-                )
-                .expect("valid request");
-                async move { Ok::<_, Infallible>(response) }
+                endpoint.clone().oneshot(req)
             });
             tokio::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -95,7 +87,7 @@ async fn listen_resumes_from_a_last_event_id_and_prints_events() {
             });
         }
     });
-    let url = format!("http://{addr}/events");
+    let url = format!("http://{addr}/events?topic=news");
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pushcat"))
         .args([
             "sse",

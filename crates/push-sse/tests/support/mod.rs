@@ -15,8 +15,8 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use push_broker::{Config, MemoryBroker};
-use push_core::{Cursor, Event, Selector, Topic};
-use push_sse::{SseBody, SseConfig};
+use push_core::{Cursor, Event, Topic};
+use push_sse::server::{self, Endpoint};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
@@ -38,7 +38,8 @@ es.addEventListener('gap', record);
 </script>"#;
 
 struct Shared {
-    broker: MemoryBroker,
+    /// The endpoint under test (topics from the query, open to all).
+    endpoint: Endpoint<MemoryBroker>,
     /// Ends the first stream when fired, to make the browser reconnect.
     cut_first: Mutex<Option<oneshot::Receiver<()>>>,
     /// Every Last-Event-ID header the server received.
@@ -48,7 +49,7 @@ struct Shared {
     result: mpsc::Sender<String>,
 }
 
-type Body = Either<SseBody<push_broker::MemorySubscription>, Full<Bytes>>;
+type Body = Either<server::Body<push_broker::MemorySubscription>, Full<Bytes>>;
 
 async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Infallible> {
     let html = |body: &'static str| {
@@ -69,24 +70,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
                     .unwrap()
                     .push(id.to_str().unwrap_or("?").to_owned());
             }
-            let config = SseConfig::default().retry(Some(Duration::from_millis(200)));
-            let response = push_sse::subscribe(
-                &shared.broker,
-                &Selector::one(Topic::new("news").unwrap()),
-                req.headers(),
-                req.uri().query(),
-                &config,
-            )
-            .expect("valid request");
             let cut = shared.cut_first.lock().unwrap().take();
-            response.map(|body| {
-                Either::Left(match cut {
-                    Some(cut) => body.with_shutdown(async move {
-                        let _ = cut.await;
-                    }),
-                    None => body,
-                })
-            })
+            // The first stream ends when the test says so: its own endpoint's shutdown signal.
+            let endpoint = match cut {
+                Some(cut) => shared.endpoint.clone().with_shutdown(async move {
+                    let _ = cut.await;
+                }),
+                None => shared.endpoint.clone(),
+            };
+            let (parts, _) = req.into_parts();
+            let response = endpoint.respond(&parts).await;
+            assert_eq!(response.status(), 200, "valid request");
+            response.map(Either::Left)
         }
         "/progress" => {
             let n = body_text(req).await.parse().unwrap_or(0);
@@ -156,8 +151,9 @@ pub(crate) async fn resume_gap_reconnect<C>(start: impl FnOnce(SocketAddr, Curso
         .collect();
     let (cut, cut_rx) = oneshot::channel();
     let (result_tx, mut result_rx) = mpsc::channel(1);
+    let config = server::Config::default().with_retry(Some(Duration::from_millis(200)));
     let shared = Arc::new(Shared {
-        broker: broker.clone(),
+        endpoint: Endpoint::new(broker.clone(), config),
         cut_first: Mutex::new(Some(cut_rx)),
         last_event_ids: Mutex::new(Vec::new()),
         progress: Mutex::new(0),

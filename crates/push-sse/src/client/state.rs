@@ -1,4 +1,4 @@
-//! The client's state machine, sans-IO: what [`EventSource`](crate::EventSource) does between
+//! The client's state machine, sans-IO: what [`EventSource`](super::EventSource) does between
 //! its socket reads, with the time as an argument. Stream bytes, connection outcomes and the
 //! current time go in; items and reconnection decisions (the delay, the `Last-Event-ID` to send)
 //! come out.
@@ -22,7 +22,25 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use crate::{Backoff, Config, Decoder, Error, Item, ReconnectPolicy};
+use push_core::Event;
+
+use crate::{Config, Decoded, Decoder, Error};
+use push_http::client::{Backoff, ReconnectPolicy};
+
+/// What a client yields: an event, or the reconnection time the server set.
+///
+/// (The decoder's own output is a [`Decoded`]; a client yields items.)
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// An event: its type `Some("message")` when the stream gave none, its data UTF-8 with lines
+    /// joined by LF, its id the event source's last event id at dispatch (`Some("")` until a
+    /// stream sets one); `retry` is `None`.
+    Event(Event),
+    /// The server set the reconnection time (`retry:`), as sent; the client applies it clamped
+    /// into its policy's `[floor, cap]`.
+    Retry(Duration),
+}
 
 /// The sans-IO state of a reconnecting Server-Sent Events client: the event source's last
 /// event id, the reconnection policy, and the stream being read.
@@ -34,13 +52,14 @@ use crate::{Backoff, Config, Decoder, Error, Item, ReconnectPolicy};
 /// ```
 /// use std::time::{Duration, Instant};
 /// use bytes::Bytes;
-/// use push_sse::{Config, EventSourceState, Item, ReconnectPolicy};
+/// use push_sse::Config;
+/// use push_sse::client::{EventSourceState, Item, ReconnectPolicy};
 ///
 /// let mut state = EventSourceState::new(ReconnectPolicy::default(), Config::default(), 1);
 /// let t = Instant::now();
 /// state.handle_open(t);
 /// state.handle_bytes(Bytes::from_static(b"retry: 0\nid: 7\n\n"));
-/// assert_eq!(state.poll_item(), Ok(Some(Item::Retry(0))));
+/// assert_eq!(state.poll_item(), Ok(Some(Item::Retry(Duration::ZERO))));
 /// assert_eq!(state.poll_item(), Ok(None)); // an id-only block fires no event...
 /// state.handle_end();
 /// let next = state.handle_disconnect(t).expect("the policy retries");
@@ -192,19 +211,22 @@ impl EventSourceState {
         let Some(decoder) = &mut self.stream else {
             return Ok(None);
         };
-        let item = decoder.poll_item()?;
-        match &item {
-            Some(Item::Retry(ms)) => self.backoff.set_retry(Duration::from_millis(*ms)),
-            Some(Item::Event(e)) => {
+        Ok(match decoder.poll_owned()? {
+            Some(Decoded::Retry(ms)) => {
+                let retry = Duration::from_millis(ms);
+                self.backoff.set_retry(retry);
+                Some(Item::Retry(retry))
+            }
+            Some(Decoded::Event(e)) => {
                 let id = e.id.as_deref().unwrap_or("");
                 if id != self.sendable_id && is_sendable_id(id) {
                     self.sendable_id.clear();
                     self.sendable_id.push_str(id);
                 }
+                Some(Item::Event(e))
             }
-            None => {}
-        }
-        Ok(item)
+            None => None,
+        })
     }
 
     /// The stream ended, broke, or the attempt failed, at `now`: when and with which id to
@@ -241,8 +263,8 @@ mod tests {
 
     fn state() -> EventSourceState {
         let policy = ReconnectPolicy::default()
-            .min(Duration::from_millis(10))
-            .max(Duration::from_secs(1));
+            .with_min(Duration::from_millis(10))
+            .with_max(Duration::from_secs(1));
         EventSourceState::new(policy, Config::default(), 11)
     }
 
@@ -287,7 +309,7 @@ mod tests {
         s.handle_bytes(Bytes::from_static(b"id\n\n"));
         assert!(drain(&mut s).is_empty());
         assert_eq!(s.request_last_event_id(), None);
-        s.set_config(Config::new().max_line_len(8));
+        s.set_config(Config::new().with_max_line_len(8));
         s.handle_open(t);
         s.handle_bytes(Bytes::from_static(b"id: 4\n\nevent: far too long\n"));
         assert_eq!(s.poll_item(), Err(Error::LineTooLong));
@@ -321,7 +343,8 @@ mod tests {
         assert_eq!(next.last_event_id.as_deref(), Some("5"));
         assert_eq!(next.withheld_id.as_deref(), Some("a\x7fc"));
         // A reconnection as any other: a backoff delay, never an immediate retry.
-        let (floor, cap) = (s.backoff().policy().floor(), s.backoff().policy().cap());
+        let policy = s.backoff().policy();
+        let (floor, cap) = (policy.min(), policy.max().max(policy.min()));
         assert!(next.delay >= floor && next.delay <= cap, "{:?}", next.delay);
         assert!(next.delay > Duration::ZERO);
         // The next stream's events still carry the event source's id; once a sendable id ends a
@@ -362,7 +385,12 @@ mod tests {
         let t = Instant::now();
         s.handle_open(t);
         s.handle_bytes(Bytes::from_static(b"retry: 99999999999999999\n"));
-        assert_eq!(s.poll_item(), Ok(Some(Item::Retry(99_999_999_999_999_999))));
+        assert_eq!(
+            s.poll_item(),
+            Ok(Some(Item::Retry(Duration::from_millis(
+                99_999_999_999_999_999
+            ))))
+        );
         assert_eq!(s.backoff().retry(), Duration::from_secs(1));
         let next = s.handle_disconnect(t).unwrap();
         assert!(next.delay >= Duration::from_millis(500) && next.delay <= Duration::from_secs(1));

@@ -1,0 +1,218 @@
+//! The one SSE state type: a subscription's deliveries, keep-alives, a deadline and a shutdown
+//! signal in; `text/event-stream` bytes out. The [`Body`](super::Body) of every
+//! [`Endpoint`](super::Endpoint) response is one, and so is any leaner serving path.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use push_core::{Cursor, Delivery, Gap, Subscription};
+use tokio::time::{Instant, Sleep};
+
+use super::Config;
+use crate::{encode_comment, encode_published, encode_retry};
+
+/// A signal that ends a stream cleanly.
+pub(super) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The state of one served event stream: what to write next, as [`Bytes`] frames.
+///
+/// It is the building block of every way this crate serves SSE: the [`Endpoint`]'s response
+/// [`Body`](super::Body) wraps one, and a server with its own connection handling (a raw
+/// HTTP/1.1 writer, an HTTP/2 stream) drives one directly, as a [`Stream`] of frames or with
+/// [`poll_frame`](Self::poll_frame). There is no second SSE writer.
+///
+/// What it writes, each as one frame:
+/// - first, `retry:` if [`Config::retry`] is set, and a `:ok` comment (it flushes the response
+///   head through proxies and tells the client the stream is open);
+/// - each event as soon as the subscription yields it, encoded once per event and shared by
+///   every subscriber, with its **cursor** as the SSE `id` (so `Last-Event-ID` resumes exactly);
+/// - a [`Gap`] as an event named `gap` whose data is `{"reason":…,"resume":CURSOR}` and whose
+///   `id` is the resume cursor; an event SSE cannot carry (see
+///   [`check_encodable`](crate::check_encodable)) as a gap of reason `unencodable` at its
+///   cursor, never silently dropped;
+/// - a keep-alive comment when nothing was sent for [`Config::keep_alive`].
+///
+/// It ends when the subscription closes (an overflowing subscriber is cut and resumes from its
+/// `Last-Event-ID`; a grant that expired ends it too), at the deadline set by
+/// [`with_until`](Self::with_until) (an authorization's expiry: even an idle stream ends on
+/// time), or when the signal set by [`with_shutdown`](Self::with_shutdown) completes.
+///
+/// It uses tokio's timer: poll it inside a tokio runtime.
+///
+/// # Cancel safety
+/// No frame is ever half written between polls: dropping the stream at any point loses nothing
+/// the client was told about, and drops the subscription (freeing its slot in the broker).
+///
+/// [`Endpoint`]: super::Endpoint
+pub struct EventStream<S> {
+    subscription: S,
+    keep_alive: Option<KeepAlive>,
+    preamble: Option<Bytes>,
+    until: Option<Pin<Box<Sleep>>>,
+    shutdown: Option<Shutdown>,
+    done: bool,
+}
+
+impl<S> core::fmt::Debug for EventStream<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("done", &self.done)
+            .field("until", &self.until.as_ref().map(|s| s.deadline()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Subscription> EventStream<S> {
+    /// A stream of `subscription`'s deliveries, as configured.
+    pub fn new(subscription: S, config: &Config) -> Self {
+        let mut preamble = BytesMut::new();
+        if let Some(retry) = config.retry() {
+            encode_retry(
+                u64::try_from(retry.as_millis()).unwrap_or(u64::MAX),
+                &mut preamble,
+            );
+        }
+        // Cannot fail: the comment is a constant without a line break.
+        let _ = encode_comment("ok", &mut preamble);
+        Self {
+            subscription,
+            keep_alive: config.keep_alive().map(|interval| KeepAlive {
+                interval,
+                sleep: Box::pin(tokio::time::sleep(interval)),
+                last_sent: Instant::now(),
+            }),
+            preamble: Some(preamble.freeze()),
+            until: None,
+            shutdown: None,
+            done: false,
+        }
+    }
+
+    /// Ends the stream at `deadline` (an authorization's expiry,
+    /// [`Access::until`](push_core::Access::until)), even when nothing is published.
+    #[must_use]
+    pub fn with_until(mut self, deadline: std::time::Instant) -> Self {
+        let deadline = Instant::from_std(deadline);
+        self.until = Some(Box::pin(tokio::time::sleep_until(deadline)));
+        self
+    }
+
+    /// Ends the stream cleanly (after the frame in flight) when `signal` completes.
+    #[must_use]
+    pub fn with_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.shutdown = Some(Box::pin(signal));
+        self
+    }
+
+    /// The cursor a client would resume from now.
+    pub fn cursor(&self) -> Cursor {
+        self.subscription.cursor()
+    }
+
+    /// Whether the stream has ended (no more frames).
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// The next frame: `Ready(Some(bytes))` to write, `Ready(None)` once the stream has ended,
+    /// `Pending` until a delivery, a keep-alive, the deadline or the shutdown signal wakes the
+    /// task.
+    pub fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        if let Some(preamble) = self.preamble.take() {
+            return self.sent(preamble);
+        }
+        let shut = self
+            .shutdown
+            .as_mut()
+            .is_some_and(|s| s.as_mut().poll(cx).is_ready());
+        let expired = self
+            .until
+            .as_mut()
+            .is_some_and(|s| s.as_mut().poll(cx).is_ready());
+        if shut || expired {
+            return self.end();
+        }
+        match Pin::new(&mut self.subscription).poll_next(cx) {
+            Poll::Ready(Some(Delivery::Event(published))) => {
+                let bytes = encode_published(&published).unwrap_or_else(|_| {
+                    // An event SSE cannot carry (its type has a line break, its data is not
+                    // UTF-8): announced as a gap at its cursor, never dropped silently.
+                    encode_gap_parts("unencodable", published.cursor())
+                });
+                return self.sent(bytes);
+            }
+            Poll::Ready(Some(Delivery::Gap(gap))) => return self.sent(encode_gap(&gap)),
+            Poll::Ready(Some(Delivery::Closed(_)) | None) => return self.end(),
+            Poll::Pending => {}
+        }
+        if let Some(keep_alive) = &mut self.keep_alive {
+            ready!(keep_alive.poll_due(cx));
+            return self.sent(Bytes::from_static(b":\n\n"));
+        }
+        Poll::Pending
+    }
+
+    fn sent(&mut self, bytes: Bytes) -> Poll<Option<Bytes>> {
+        if let Some(keep_alive) = &mut self.keep_alive {
+            keep_alive.last_sent = Instant::now();
+        }
+        Poll::Ready(Some(bytes))
+    }
+
+    fn end(&mut self) -> Poll<Option<Bytes>> {
+        self.done = true;
+        self.keep_alive = None;
+        self.until = None;
+        self.shutdown = None;
+        Poll::Ready(None)
+    }
+}
+
+impl<S: Subscription> Stream for EventStream<S> {
+    type Item = Bytes;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        self.get_mut().poll_frame(cx)
+    }
+}
+
+/// The keep-alive timer. Sending a frame only notes the time; the timer is moved when it fires
+/// early, so a busy stream costs no timer update per event.
+struct KeepAlive {
+    interval: Duration,
+    sleep: Pin<Box<Sleep>>,
+    last_sent: Instant,
+}
+
+impl KeepAlive {
+    /// Ready when nothing was sent for a whole interval.
+    fn poll_due(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            ready!(self.sleep.as_mut().poll(cx));
+            let due = self.last_sent + self.interval;
+            if Instant::now() >= due {
+                self.sleep.as_mut().reset(Instant::now() + self.interval);
+                return Poll::Ready(());
+            }
+            self.sleep.as_mut().reset(due);
+        }
+    }
+}
+
+/// The `gap` event for `gap`, its id the resume cursor.
+pub fn encode_gap(gap: &Gap) -> Bytes {
+    encode_gap_parts(gap.reason.as_str(), gap.resume)
+}
+
+fn encode_gap_parts(reason: &str, resume: Cursor) -> Bytes {
+    Bytes::from(format!(
+        "event: gap\nid: {resume}\ndata: {{\"reason\":\"{reason}\",\"resume\":\"{resume}\"}}\n\n"
+    ))
+}
