@@ -88,6 +88,7 @@ mod history;
 mod ledger;
 mod merge;
 mod patterns;
+mod publish;
 mod subscription;
 #[cfg(feature = "tokio")]
 mod tokio;

@@ -53,13 +53,13 @@ mod delivery;
 mod error;
 mod event;
 mod form;
-mod json;
 mod selector;
 mod template;
 mod topic;
 #[cfg(feature = "urlpattern")]
 mod url_pattern;
 
+#[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
@@ -71,7 +71,6 @@ pub use delivery::{CloseReason, Delivery, Gap, GapReason, Published};
 pub use error::Error;
 pub use event::Event;
 pub use form::{MAX_QUERY_TOPIC_PARAMS, form_decode, query_param};
-pub use json::push_json_string;
 pub use selector::{MAX_SELECTOR_TOPICS, Pattern, Selector};
 pub use template::UriTemplate;
 pub use topic::{MAX_TOPIC_LEN, Topic};

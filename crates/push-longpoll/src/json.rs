@@ -48,11 +48,17 @@ fn encode_event(p: &Published) -> Bytes {
     out.extend_from_slice(b"{\"id\":\"");
     push_cursor(&mut out, p.cursor());
     out.extend_from_slice(b"\",\"event\":");
-    push_core::push_json_string(&mut out, kind);
+    json_string(&mut out, kind);
     out.extend_from_slice(b",\"data\":");
-    push_core::push_json_string(&mut out, &data);
+    json_string(&mut out, &data);
     out.push(b'}');
     Bytes::from(out)
+}
+
+/// Appends `s` as a JSON string literal (serde_json's escaping).
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing into a `Vec` cannot fail, and a `str` always serialises.
+    let _ = serde_json::to_writer(out, s);
 }
 
 /// Appends a cursor's text form (it needs no escaping: only `[0-9a-f-]`).

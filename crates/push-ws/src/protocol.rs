@@ -177,18 +177,18 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
         });
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(br#"{"type":"event","topic":"#);
-    push_core::push_json_string(&mut out, topic);
+    json_string(&mut out, topic);
     out.extend_from_slice(br#","id":""#);
     out.extend_from_slice(id.as_bytes());
     out.push(b'"');
     if let Some(event) = event {
         out.extend_from_slice(br#","event":"#);
-        push_core::push_json_string(&mut out, event);
+        json_string(&mut out, event);
     }
     match text {
         Some(text) => {
             out.extend_from_slice(br#","data":"#);
-            push_core::push_json_string(&mut out, text);
+            json_string(&mut out, text);
         }
         None => {
             // Rare (binary data), and `Display` writes what `serde_json` writes for a number.
@@ -197,6 +197,12 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
     }
     out.push(b'}');
     Bytes::from(out)
+}
+
+/// Appends `s` as a JSON string literal (serde_json's escaping).
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    // Writing into a `Vec` cannot fail, and a `str` always serialises.
+    let _ = serde_json::to_writer(out, s);
 }
 
 #[derive(Serialize)]
