@@ -55,10 +55,26 @@ fn encode_event(p: &Published) -> Bytes {
     Bytes::from(out)
 }
 
-/// Appends `s` as a JSON string literal (serde_json's escaping).
+/// Appends `s` as a JSON string literal, exactly as serde_json writes it: text with nothing to
+/// escape (the usual case) is copied after a check the compiler vectorises (chunks without an
+/// early exit), which keeps plain text as fast as the escaper this replaced; anything else
+/// goes through serde_json.
 fn json_string(out: &mut Vec<u8>, s: &str) {
-    // Writing into a `Vec` cannot fail, and a `str` always serialises.
-    let _ = serde_json::to_writer(out, s);
+    let plain = |b: &u8| *b >= 0x20 && *b != b'"' && *b != b'\\';
+    let (chunks, rest) = s.as_bytes().as_chunks::<16>();
+    let copy = chunks
+        .iter()
+        .all(|chunk| chunk.iter().fold(true, |ok, b| ok & plain(b)))
+        && rest.iter().all(plain);
+    if copy {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing into a `Vec` cannot fail, and a `str` always serialises.
+        let _ = serde_json::to_writer(out, s);
+    }
 }
 
 /// Appends a cursor's text form (it needs no escaping: only `[0-9a-f-]`).
@@ -147,6 +163,21 @@ impl Body {
 mod tests {
     use super::*;
     use push_core::{Event, Topic};
+
+    /// Every ASCII byte at every position of a chunk and of the remainder, escaped exactly as
+    /// serde_json escapes it (the copy path and the serde_json path).
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for c in 0u8..0x80 {
+            for at in [0, 7, 15, 16, 31, 33] {
+                let mut s = "x".repeat(40);
+                s.replace_range(at..=at, core::str::from_utf8(&[c]).unwrap());
+                let mut out = Vec::new();
+                json_string(&mut out, &s);
+                assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
+            }
+        }
+    }
 
     fn published(data: &[u8], kind: Option<&str>) -> Published {
         let mut e = Event::new(Bytes::copy_from_slice(data));
