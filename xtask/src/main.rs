@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo xtask ci                       # everything CI checks (what .ci/run runs)
+//! cargo xtask setup                    # install the external tools the tests drive
 //! cargo xtask bench [NAME]             # criterion benches + a summary table of ratios
 //! cargo xtask fuzz --list              # the fuzz targets
 //! cargo xtask fuzz TARGET [--secs N]   # run one with cargo-fuzz on nightly
@@ -18,12 +19,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const USAGE: &str =
-    "usage: cargo xtask <ci | bench [NAME] | fuzz --list | fuzz TARGET [--secs N] | tidy>";
+    "usage: cargo xtask <ci | setup | bench [NAME] | fuzz --list | fuzz TARGET [--secs N] | tidy>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("ci") => ci::run(),
+        Some("setup") => setup::test_dependencies(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("tidy") => tidy::check(&root()).map_err(|problems| problems.join("\n")),

@@ -2,7 +2,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::{cargo, exec};
+use crate::{cargo, exec, root};
 
 /// rustfmt and clippy, through rustup when they are missing.
 pub(crate) fn toolchain_components() -> Result<(), String> {
@@ -34,7 +34,76 @@ pub(crate) fn test_dependencies() -> Result<(), String> {
         // .tools/node on first use).
         ("nodejs", "node"),
         ("npm", "npm"),
-    ])
+        // Python 3 with venv: Python `websockets` in the WebSocket interop tests.
+        ("python3", "python3"),
+    ])?;
+    // venv's ensurepip comes in a separate Debian package that has no binary to probe.
+    if !python_venv_works() {
+        apt_install(&["python3-venv"])?;
+    }
+    node_packages()?;
+    python_packages()
+}
+
+/// The packages of the workspace's git-ignored `.tools/`, where tests find them
+/// (`push_test_support::tools`): npm's into `.tools/node`, PyPI's into the venv `.tools/venv`.
+const NODE_PACKAGES: &[&str] = &["eventsource@3"];
+const PYTHON_PACKAGES: &[&str] = &["websockets"];
+
+fn node_packages() -> Result<(), String> {
+    let dir = root().join(".tools/node");
+    let missing = NODE_PACKAGES.iter().any(|spec| {
+        let name = spec.rsplit_once('@').map_or(*spec, |(name, _)| name);
+        !dir.join("node_modules")
+            .join(name)
+            .join("package.json")
+            .exists()
+    });
+    if !missing {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    exec(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&dir)
+            .args(NODE_PACKAGES),
+    )
+}
+
+fn python_packages() -> Result<(), String> {
+    let venv = root().join(".tools/venv");
+    let python = venv.join("bin/python");
+    let imports = PYTHON_PACKAGES.join(", ");
+    let present = Command::new(&python)
+        .args(["-c", &format!("import {imports}")])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if present {
+        return Ok(());
+    }
+    if !python.exists() {
+        exec(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    exec(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet"])
+            .args(PYTHON_PACKAGES),
+    )
+}
+
+fn python_venv_works() -> bool {
+    let probe = std::env::temp_dir().join(format!("push-venv-probe-{}", std::process::id()));
+    let ok = Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&probe)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let _ = std::fs::remove_dir_all(&probe);
+    ok
 }
 
 /// Installs the Debian packages whose probe binary is missing.
@@ -47,6 +116,11 @@ pub(crate) fn apt(packages: &[(&str, &str)]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
+    apt_install(&missing)
+}
+
+/// `apt-get update` then `apt-get install` of `packages` (through sudo when not root).
+fn apt_install(packages: &[&str]) -> Result<(), String> {
     let sudo = !is_root();
     let apt_get = |args: &[&str]| {
         let mut cmd = if sudo {
@@ -61,7 +135,7 @@ pub(crate) fn apt(packages: &[(&str, &str)]) -> Result<(), String> {
     };
     exec(&mut apt_get(&["update", "-q"]))?;
     let mut install = apt_get(&["install", "-y", "-q", "--no-install-recommends"]);
-    install.args(&missing);
+    install.args(packages);
     exec(&mut install)
 }
 

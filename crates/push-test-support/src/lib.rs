@@ -1,5 +1,8 @@
 //! Helpers for the push crates' own tests; not published, not an API.
 //!
+//! [`tools`]: the external programs and packages tests drive, found where `cargo xtask setup`
+//! installs them, or a failure that says to run it.
+//!
 //! [`SelfSigned`]: a fresh self-signed certificate for `localhost` and the rustls server
 //! configuration that presents it, so that a test can run an `https://` or `wss://` server on
 //! loopback and hand the certificate to the client under test as its trust anchor.
@@ -7,6 +10,8 @@
 //! [`replay_seeds`]: runs a fuzz target's hook on its committed seeds, so CI exercises them on
 //! stable without libFuzzer.
 #![forbid(unsafe_code)]
+
+pub mod tools;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,9 +1,8 @@
 //! Interop with a real non-Rust client: Python's `websockets` (PyPI) against our echo and push
 //! servers on loopback.
 //!
-//! The client is installed on first use into the git-ignored `.tools/venv` at the workspace root
-//! (`python3 -m venv .tools/venv && .tools/venv/bin/pip install websockets`). Set
-//! `PUSH_WS_SKIP_INTEROP=1` to skip these tests on a machine without Python or network.
+//! `cargo xtask setup` (run by `cargo xtask ci`) installs the client into the git-ignored
+//! `.tools/venv` at the workspace root; without it the tests fail and say so.
 
 mod support;
 
@@ -18,44 +17,12 @@ use push_ws::{AcceptConfig, ConnectionConfig};
 use serde_json::Value;
 use support::server;
 
-/// Installs Python `websockets` into `.tools/venv` when missing; returns the venv's python,
-/// or `None` when the tests are skipped.
-fn python_websockets() -> Option<PathBuf> {
-    static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
+/// The venv's python with `websockets` (installed by `cargo xtask setup`; the test fails and
+/// says so when it is missing).
+fn python_websockets() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON
-        .get_or_init(|| {
-            if std::env::var_os("PUSH_WS_SKIP_INTEROP").is_some() {
-                return None;
-            }
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-            let venv = root.join(".tools/venv");
-            let python = venv.join("bin/python");
-            let has_websockets = |python: &Path| {
-                Command::new(python)
-                    .args(["-c", "import websockets"])
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success())
-            };
-            if !has_websockets(&python) {
-                let ok = Command::new("python3")
-                    .args(["-m", "venv"])
-                    .arg(&venv)
-                    .status()
-                    .is_ok_and(|s| s.success())
-                    && Command::new(venv.join("bin/pip"))
-                        .args(["install", "--quiet", "websockets"])
-                        .status()
-                        .is_ok_and(|s| s.success());
-                assert!(
-                    ok && has_websockets(&python),
-                    "could not install Python websockets into {}; \
-                     set PUSH_WS_SKIP_INTEROP=1 to skip the interop tests",
-                    venv.display()
-                );
-            }
-            Some(python)
-        })
+        .get_or_init(|| push_test_support::tools::python(&["websockets"]))
         .clone()
 }
 
@@ -119,9 +86,7 @@ asyncio.run(asyncio.wait_for(main(sys.argv[1]), 20))
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_websockets_against_the_echo_server() {
-    let Some(python) = python_websockets() else {
-        return;
-    };
+    let python = python_websockets();
     let accept = AcceptConfig::default().allow_origin("https://app.example");
     let (addr, _outcomes) = server(accept, ConnectionConfig::default(), None).await;
     let url = format!("ws://{addr}/");
@@ -159,9 +124,7 @@ asyncio.run(asyncio.wait_for(main(sys.argv[1], sys.argv[2]), 20))
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_websockets_resumes_with_a_cursor() {
-    let Some(python) = python_websockets() else {
-        return;
-    };
+    let python = python_websockets();
     let broker = MemoryBroker::default();
     let topic = Topic::new("py").unwrap();
     let before = broker.publish_now(&topic, Event::new("seen")).unwrap();

@@ -1,0 +1,339 @@
+//! Query strings (`application/x-www-form-urlencoded`), decoded strictly: one rule for every
+//! transport that reads topics from a URL.
+//!
+//! ```text
+//! query   = param *( "&" param )
+//! param   = name [ "=" value ]
+//! escape  = "%" HEXDIG HEXDIG          ; anything else after "%" is an error, not literal text
+//! "+"     = a space
+//! ```
+//!
+//! A lossy decoder makes distinct names equal (`a%ffb` and `a%feb` would both become `a\u{fffd}b`)
+//! and a lenient one reads `%zz` literally while another reads it as an error: both are refused
+//! here, so a topic name has exactly one spelling that reaches the broker.
+//!
+//! The escapes are checked here, then decoded by `percent-encoding`, whose UTF-8 step is strict.
+//! (`form_urlencoded::parse` is not used to decode: it reads `%zz` literally and replaces bytes
+//! that are not UTF-8, the two things this module refuses. The tests use it as the encoder.)
+
+use std::borrow::Cow;
+
+use percent_encoding::percent_decode;
+use push_core::{Error, MAX_SELECTOR_TOPICS, Pattern, Selector, Topic};
+
+/// Decodes one query component (`+` is a space, `%XX` a byte); borrows when there is nothing to
+/// decode. `None` when an escape is not `%` and two hex digits, or the result is not UTF-8.
+///
+/// ```
+/// use push_http::query::form_decode;
+///
+/// assert_eq!(form_decode(b"a%2Fb+c").as_deref(), Some("a/b c"));
+/// assert_eq!(form_decode(b"a%zz"), None);
+/// assert_eq!(form_decode(b"a%ffb"), None);
+/// ```
+pub fn form_decode(input: &[u8]) -> Option<Cow<'_, str>> {
+    if !escapes_are_well_formed(input) {
+        return None;
+    }
+    if input.contains(&b'+') {
+        let spaced: Vec<u8> = input
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        let decoded = percent_decode(&spaced).decode_utf8().ok()?;
+        return Some(Cow::Owned(decoded.into_owned()));
+    }
+    percent_decode(input).decode_utf8().ok()
+}
+
+/// Whether every `%` in `input` is followed by two hex digits.
+fn escapes_are_well_formed(input: &[u8]) -> bool {
+    let mut rest = input;
+    while let Some(at) = rest.iter().position(|&b| b == b'%') {
+        match rest.get(at + 1..at + 3) {
+            Some([hi, lo]) if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
+                rest = &rest[at + 3..];
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The most `topic` parameters [`selector_from_query`] reads, repeats included: past it the
+/// query is refused with [`Error::SelectorTooLarge`] whatever the number of distinct topics.
+///
+/// The limit on a selection is on distinct topics ([`MAX_SELECTOR_TOPICS`]): `topic=a` sent 65
+/// times selects one topic and is accepted. This second bound keeps the work a query costs
+/// bounded by a constant per parameter as well as by its length: each `topic` parameter is
+/// decoded, validated and looked up among at most [`MAX_SELECTOR_TOPICS`] others. Four times
+/// the selector limit leaves room for any client that repeats itself by accident.
+pub const MAX_QUERY_TOPIC_PARAMS: usize = 4 * MAX_SELECTOR_TOPICS;
+
+/// The parameters of `query` as `(name, raw value)`, the name decoded (`None` when it does not
+/// decode: no parameter a caller can be looking for).
+fn params(query: &[u8]) -> impl Iterator<Item = (Option<Cow<'_, str>>, &[u8])> {
+    query.split(|&b| b == b'&').map(|param| {
+        let (name, value) = match param.iter().position(|&b| b == b'=') {
+            Some(i) => (&param[..i], &param[i + 1..]),
+            None => (param, &b""[..]),
+        };
+        (form_decode(name), value)
+    })
+}
+
+/// The value of the first parameter of `query` (the raw query string, without `?`) whose
+/// **decoded** name is `name`, itself decoded strictly: the one rule for every parameter name,
+/// so `%74opic` is `topic` and `%65vent` is `event` wherever a query is read.
+///
+/// # Errors
+/// [`Error::QueryInvalid`] when that parameter's value is not strictly encoded (see
+/// [`form_decode`]).
+///
+/// ```
+/// use push_core::Error;
+/// use push_http::query::query_param;
+///
+/// assert_eq!(query_param(b"topic=a&%65vent=b+c", "event").unwrap().as_deref(), Some("b c"));
+/// assert_eq!(query_param(b"topic=a", "event"), Ok(None));
+/// assert_eq!(query_param(b"event=%zz", "event"), Err(Error::QueryInvalid));
+/// ```
+pub fn query_param<'q>(query: &'q [u8], name: &str) -> Result<Option<Cow<'q, str>>, Error> {
+    match params(query).find(|(n, _)| n.as_deref() == Some(name)) {
+        Some((_, value)) => form_decode(value).map(Some).ok_or(Error::QueryInvalid),
+        None => Ok(None),
+    }
+}
+
+/// The selector named by every `topic=` parameter of `query` (the raw query string, without
+/// `?`): the union of all of them, as Mercure reads a repeated `topic`, each value read by
+/// [`Pattern::parse`] (`*` is every topic, a URI template names the topics it matches, anything
+/// else one exact topic). Names are decoded before they are matched ([`query_param`]'s rule);
+/// other parameters are ignored.
+///
+/// # Errors
+/// [`Error::QueryInvalid`] for a `topic` value that is not strictly encoded (see
+/// [`form_decode`]); the [`Topic`] errors for an invalid name; [`Error::SelectorEmpty`]
+/// without any `topic`; [`Error::SelectorTooLarge`] past [`MAX_SELECTOR_TOPICS`] distinct
+/// patterns or [`MAX_QUERY_TOPIC_PARAMS`] `topic` parameters.
+///
+/// ```
+/// use push_core::{Error, Pattern};
+/// use push_http::query::selector_from_query;
+///
+/// let s = selector_from_query(b"topic=a&x=1&topic=b%2Fc&topic=a").unwrap();
+/// let names: Vec<_> = s.topics().iter().map(|t| t.as_str()).collect();
+/// assert_eq!(names, ["a", "b/c"]);
+/// let all = selector_from_query(b"topic=*").unwrap();
+/// assert_eq!(all.patterns(), [Pattern::All]);
+/// assert_eq!(selector_from_query(b"topic=a%ffb"), Err(Error::QueryInvalid));
+/// assert_eq!(selector_from_query(b"since=1-2"), Err(Error::SelectorEmpty));
+/// ```
+pub fn selector_from_query(query: &[u8]) -> Result<Selector, Error> {
+    // Distinct as they come, so the limit counts distinct patterns: exact topics sorted (a
+    // binary search each), the other patterns (at most the limit) compared one by one.
+    let mut topics: Vec<Topic> = Vec::new();
+    let mut others: Vec<Pattern> = Vec::new();
+    let mut read = 0;
+    for (name, value) in params(query) {
+        // `topic` spelled with escapes is still `topic`; a name that does not decode is
+        // no parameter of ours, but a broken `topic` value is never skipped.
+        if name.as_deref() != Some("topic") {
+            continue;
+        }
+        read += 1;
+        if read > MAX_QUERY_TOPIC_PARAMS {
+            return Err(Error::SelectorTooLarge);
+        }
+        let value = form_decode(value).ok_or(Error::QueryInvalid)?;
+        let full = topics.len() + others.len() >= MAX_SELECTOR_TOPICS;
+        match Pattern::parse(&value)? {
+            Pattern::Exact(topic) => {
+                if let Err(at) = topics.binary_search(&topic) {
+                    if full {
+                        return Err(Error::SelectorTooLarge);
+                    }
+                    topics.insert(at, topic);
+                }
+            }
+            other => {
+                if !others.contains(&other) {
+                    if full {
+                        return Err(Error::SelectorTooLarge);
+                    }
+                    others.push(other);
+                }
+            }
+        }
+    }
+    Selector::new(topics.into_iter().map(Pattern::Exact).chain(others))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn escapes_are_strict() {
+        assert_eq!(form_decode(b"plain").as_deref(), Some("plain"));
+        assert!(matches!(form_decode(b"plain"), Some(Cow::Borrowed(_))));
+        assert_eq!(form_decode(b"%41%62+").as_deref(), Some("Ab "));
+        assert_eq!(form_decode(b"%e2%82%ac").as_deref(), Some("\u{20ac}"));
+        assert_eq!(form_decode(b"%25zz").as_deref(), Some("%zz"));
+        for bad in [
+            &b"%"[..],
+            b"%4",
+            b"%zz",
+            b"a%g0",
+            b"%ff",
+            b"%c3",
+            b"\xff",
+            b"%+1",
+        ] {
+            assert_eq!(form_decode(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn distinct_spellings_are_never_one_topic() {
+        // Lossy decoding would have made both `a\u{fffd}b`.
+        assert_eq!(
+            selector_from_query(b"topic=a%ffb"),
+            Err(Error::QueryInvalid)
+        );
+        assert_eq!(
+            selector_from_query(b"topic=a%feb"),
+            Err(Error::QueryInvalid)
+        );
+        assert_eq!(selector_from_query(b"topic=%zz"), Err(Error::QueryInvalid));
+        assert_eq!(
+            selector_from_query(b"topic=%0a"),
+            Err(Error::TopicInvalidCharacter)
+        );
+        assert_eq!(selector_from_query(b"topic="), Err(Error::TopicEmpty));
+        let s = selector_from_query(b"%74opic=x&topic=y&&topic").unwrap_err();
+        assert_eq!(s, Error::TopicEmpty, "a bare `topic` names the empty topic");
+        let many: String = (0..65).map(|i| format!("topic={i}&")).collect();
+        assert_eq!(
+            selector_from_query(many.as_bytes()),
+            Err(Error::SelectorTooLarge)
+        );
+        let s = selector_from_query(b"%74opic=x&topic=y&other=%zz").unwrap();
+        assert_eq!(s.topics().len(), 2);
+    }
+
+    #[test]
+    fn the_selector_limit_counts_distinct_topics_and_the_work_is_bounded() {
+        // One topic named 65 times (or 256) is one topic.
+        for times in [MAX_SELECTOR_TOPICS + 1, MAX_QUERY_TOPIC_PARAMS] {
+            let repeated = "topic=a&".repeat(times);
+            let s = selector_from_query(repeated.as_bytes()).unwrap();
+            assert_eq!(s.topics().len(), 1, "{times} repeats");
+        }
+        // 64 distinct topics, each named twice, fit; a 65th distinct one does not.
+        let twice: String = (0..2 * MAX_SELECTOR_TOPICS)
+            .map(|i| format!("topic={}&", i % MAX_SELECTOR_TOPICS))
+            .collect();
+        assert_eq!(
+            selector_from_query(twice.as_bytes())
+                .unwrap()
+                .topics()
+                .len(),
+            MAX_SELECTOR_TOPICS
+        );
+        let more = format!("{twice}topic=new");
+        assert_eq!(
+            selector_from_query(more.as_bytes()),
+            Err(Error::SelectorTooLarge)
+        );
+        // Past the parameter bound the query is refused, however few topics it names.
+        let flood = "topic=a&".repeat(MAX_QUERY_TOPIC_PARAMS + 1);
+        assert_eq!(
+            selector_from_query(flood.as_bytes()),
+            Err(Error::SelectorTooLarge)
+        );
+    }
+
+    #[test]
+    fn topic_values_are_patterns_and_count_toward_the_limit_once_each() {
+        let s = selector_from_query(
+            b"topic=*&topic=https%3A%2F%2Fexample.com%2Fbooks%2F%7Bid%7D&topic=a&topic=*",
+        )
+        .unwrap();
+        assert_eq!(s.topics().len(), 1);
+        assert_eq!(s.patterns().len(), 3);
+        assert!(s.patterns().contains(&Pattern::All));
+        let book = Topic::new("https://example.com/books/7").unwrap();
+        assert!(s.matches(&book));
+        // An unclosed brace is no template: the exact topic of that name.
+        let s = selector_from_query(b"topic=a%7Bb").unwrap();
+        assert_eq!(s.topics()[0].as_str(), "a{b");
+        // 63 distinct templates and one exact topic fit; another of either kind does not.
+        let templates: String = (0..MAX_SELECTOR_TOPICS - 1)
+            .map(|i| format!("topic=/t{i}/%7Bx%7D&"))
+            .collect();
+        let full = format!("{templates}{templates}topic=a");
+        assert_eq!(
+            selector_from_query(full.as_bytes())
+                .unwrap()
+                .patterns()
+                .len(),
+            MAX_SELECTOR_TOPICS
+        );
+        for more in ["&topic=b", "&topic=/more/%7Bx%7D"] {
+            assert_eq!(
+                selector_from_query(format!("{full}{more}").as_bytes()),
+                Err(Error::SelectorTooLarge),
+                "{more}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_parameter_name_is_decoded_before_it_is_matched() {
+        let q = b"%74opic=a&%65vent=x%2By&event=second&b%ff=1";
+        assert_eq!(query_param(q, "event").unwrap().as_deref(), Some("x+y"));
+        assert_eq!(query_param(q, "topic").unwrap().as_deref(), Some("a"));
+        assert_eq!(
+            query_param(q, "b\u{fffd}"),
+            Ok(None),
+            "an undecodable name is no name"
+        );
+        assert_eq!(
+            query_param(b"e%76ent=%zz", "event"),
+            Err(Error::QueryInvalid)
+        );
+    }
+
+    proptest! {
+        /// Whatever `form_urlencoded` writes, this module reads back exactly.
+        #[test]
+        fn decodes_what_form_urlencoded_encodes(s in "\\PC*") {
+            let encoded: String = form_urlencoded::byte_serialize(s.as_bytes()).collect();
+            let decoded = form_decode(encoded.as_bytes());
+            prop_assert_eq!(decoded.as_deref(), Some(s.as_str()));
+        }
+
+        /// Where this module accepts a component, it agrees with `form_urlencoded`'s lenient
+        /// reading; where they differ, the input had a malformed escape or was not UTF-8.
+        #[test]
+        fn agrees_with_form_urlencoded_where_it_accepts(raw in proptest::collection::vec(
+            prop_oneof![Just(b'%'), Just(b'+'), Just(b'a'), Just(b'F'), Just(b'2'),
+                any::<u8>().prop_filter("one parameter", |&b| b != b'&')],
+            0..24,
+        )) {
+            let lenient: Vec<(String, String)> = form_urlencoded::parse(&[&b"k="[..], &raw].concat())
+                .into_owned()
+                .collect();
+            match form_decode(&raw) {
+                Some(strict) => prop_assert_eq!(&lenient[0].1, strict.as_ref()),
+                None => prop_assert!(
+                    !escapes_are_well_formed(&raw) || lenient[0].1.contains('\u{fffd}'),
+                    "refused {:?} though its escapes are well formed and it decodes to UTF-8", raw
+                ),
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The external programs and packages tests drive, found where `cargo xtask setup` (run by
+//! `cargo xtask ci`) installs them. A test that needs one and cannot find it fails and says
+//! what to run: no test skips because a tool is missing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The workspace root (this crate lives in `crates/push-test-support`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The path of `binary` on PATH; panics naming the Debian package to install when it is missing.
+pub fn program(binary: &str, debian_package: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(binary))
+                .find(|path| path.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "`{binary}` is not on PATH: run `cargo xtask setup` \
+                 (or `apt-get install {debian_package}`)"
+            )
+        })
+}
+
+/// The folder whose `node_modules` holds the npm `package` (`.tools/node`); panics when it is
+/// not installed there.
+pub fn node_modules(package: &str) -> PathBuf {
+    program("node", "nodejs");
+    let dir = workspace_root().join(".tools/node");
+    assert!(
+        dir.join("node_modules")
+            .join(package)
+            .join("package.json")
+            .exists(),
+        "the npm package `{package}` is not in {}: run `cargo xtask setup`",
+        dir.display()
+    );
+    dir
+}
+
+/// The Python of the venv `.tools/venv`, checked to import every module of `modules`; panics
+/// when one is missing.
+pub fn python(modules: &[&str]) -> PathBuf {
+    let python = workspace_root().join(".tools/venv/bin/python");
+    let imports = modules.join(", ");
+    let ok = Command::new(&python)
+        .args(["-c", &format!("import {imports}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "{} cannot import {imports}: run `cargo xtask setup`",
+        python.display()
+    );
+    python
+}
