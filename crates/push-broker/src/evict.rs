@@ -43,7 +43,7 @@ impl MemoryBroker {
         self.inner.ledger().next_deadline()
     }
 
-    /// The time on the broker's clock ([`Config::clock`](crate::Config::clock)).
+    /// The time on the broker's clock ([`Config::with_clock`](crate::Config::with_clock)).
     pub fn now(&self) -> Instant {
         self.inner.config.clock.now()
     }

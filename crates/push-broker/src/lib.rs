@@ -19,9 +19,20 @@
 //!   cursor is `(epoch, offset)`. Sequence numbers enter the topics in order (the sequence lock is
 //!   held while the event is inserted), so a subscriber that holds its topics' locks sees every
 //!   earlier event of them, and one cursor resumes a multi-topic subscription exactly.
-//!   [`MemoryBroker::publish_many`] publishes one event on several topics all or none: the topic
-//!   limit is decided for all of them before any event is stored, so a refusal leaves nothing
-//!   behind. Subscribing never takes the sequence lock: it cannot hold up publishes elsewhere.
+//!   Subscribing never takes the sequence lock: it cannot hold up publishes elsewhere.
+//! - **One event, several topics.** [`MemoryBroker::publish_to`] stores one event (one cursor,
+//!   one `Arc<Published>`) in each of its topics' histories, all or none: the topic limit is
+//!   decided for all of them before anything is stored. A subscriber that follows several of
+//!   them receives it once.
+//! - **Patterns are matched in the broker, once per topic.** A selector with `*`, URI templates
+//!   or URL patterns follows every existing topic it matches and every topic created while it is
+//!   open (each matched once, when it appears; bounded by [`Config::max_pattern_subscriptions`]
+//!   and [`Config::max_pattern_topics`]). Replay merges the matched topics' histories in cursor
+//!   order, exactly as an exact-topic subscription to the same topics would.
+//! - **Access per subscriber.** A private event reaches only the subscriptions whose
+//!   [`Access`](push_core::Access) grants one of its topics (decided once per followed topic);
+//!   an access deadline ends the subscription with
+//!   [`CloseReason::Expired`](push_core::CloseReason::Expired), read with the broker's clock.
 //! - **History per topic**, bounded by count, age and bytes, and for the whole broker by bytes
 //!   and by the number of topics holding history ([`Config`] says what the defaults hold). When
 //!   the broker's bytes are spent, the topic with the most history loses its oldest events: a
@@ -32,7 +43,7 @@
 //!   their oldest event expires: [`MemoryBroker::poll_timeout`] is the next deadline and
 //!   [`MemoryBroker::sweep`] frees what is due, visiting only those topics. With the `tokio`
 //!   feature, [`MemoryBroker::spawn_sweeper`] runs that loop. The broker reads time only through
-//!   [`Config::clock`], so tests move it by hand.
+//!   [`Config::with_clock`], so tests move it by hand.
 //! - **Topics without history cost nothing permanent.** A subscription to a topic nobody
 //!   published on holds a slot that goes with the last subscriber, and does not count against
 //!   [`Config::max_topics`]: subscribers cannot use up the topic limit for publishers.
@@ -50,7 +61,7 @@
 //! ```
 //! use futures_util::StreamExt;
 //! use push_broker::MemoryBroker;
-//! use push_core::{Delivery, Event, Selector, Topic};
+//! use push_core::{Access, Delivery, Event, Selector, Topic};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! let broker = MemoryBroker::default();
@@ -59,7 +70,8 @@
 //! broker.publish_now(&news, Event::new("two")).unwrap();
 //!
 //! // Resume after the first event: the second comes from history, the third live.
-//! let mut sub = broker.subscribe(&Selector::one(news.clone()), Some(first), &push_core::Access::public()).unwrap();
+//! let selector = Selector::one(news.clone());
+//! let mut sub = broker.subscribe(&selector, Some(first), &Access::public()).unwrap();
 //! broker.publish_now(&news, Event::new("three")).unwrap();
 //! for want in ["two", "three"] {
 //!     let Some(Delivery::Event(e)) = sub.next().await else { panic!() };
@@ -76,7 +88,11 @@
 //! [`push_core::Error::BrokerClosed`] after [`MemoryBroker::close`];
 //! [`push_core::Error::TopicLimit`] from a publish that would start a topic past
 //! [`Config::max_topics`] (servers answer 503: the limit is the server's capacity, not this
-//! client's rate, and it frees itself as history expires). Nothing else fails.
+//! client's rate, and it frees itself as history expires);
+//! [`push_core::Error::SubscriptionLimit`] from a pattern subscription past
+//! [`Config::max_pattern_subscriptions`] or [`Config::max_pattern_topics`];
+//! [`push_core::Error::SelectorEmpty`] / [`push_core::Error::SelectorTooLarge`] from a publish
+//! naming no topic or too many. Nothing else fails.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
@@ -88,6 +104,7 @@ mod history;
 mod ledger;
 mod merge;
 mod patterns;
+mod publish;
 mod subscription;
 #[cfg(feature = "tokio")]
 mod tokio;

@@ -82,7 +82,10 @@ impl MemorySubscription {
         let head = inner.watermark.load(Ordering::Acquire);
         let (start, announce) = match from {
             None => (head, None),
-            Some(c) if c.epoch() != inner.epoch => (0, Some(GapReason::UnknownEpoch)),
+            // This broker's cursors have two numbers: one with a third is another history's.
+            Some(c) if c.epoch() != inner.epoch || c.sequence().is_some() => {
+                (0, Some(GapReason::UnknownEpoch))
+            }
             Some(c) if c.offset() > head => (head, Some(GapReason::FromFuture)),
             Some(c) => (c.offset(), None),
         };

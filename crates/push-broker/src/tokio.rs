@@ -25,7 +25,7 @@ impl MemoryBroker {
     /// their topic, or a call to `sweep`.
     ///
     /// The sleeps use tokio's clock and the deadlines the broker's
-    /// [`Config::clock`](crate::Config::clock); with the default clock both are the system's
+    /// [`Config::with_clock`](crate::Config::with_clock); with the default clock both are the system's
     /// monotonic time. Under `tokio::time::pause` give the broker
     /// `|| tokio::time::Instant::now().into_std()` as its clock.
     ///

@@ -115,3 +115,20 @@ fn a_publish_names_one_to_the_selector_limit_of_topics() {
     assert_eq!(b.topic_count(), 1);
     assert!(b.publish_to(&many[1..], Event::new("x")).is_ok());
 }
+
+/// A cursor with a third number (a Redis stream position) is never one of this broker's, even
+/// in its epoch: a gap, then everything retained.
+#[test]
+fn a_three_number_cursor_is_another_history() {
+    let b = MemoryBroker::default();
+    let first = b.publish_now(&topic("t"), Event::new("1")).unwrap();
+    let foreign = push_core::Cursor::with_sequence(b.epoch(), first.offset(), 0);
+    let mut sub = b
+        .subscribe(&selector(&["t"]), Some(foreign), &Access::public())
+        .unwrap();
+    let Some(Delivery::Gap(gap)) = sub.try_recv() else {
+        panic!("no gap")
+    };
+    assert_eq!(gap.reason, push_core::GapReason::UnknownEpoch);
+    assert_eq!(events(&mut sub)[0].cursor(), first);
+}

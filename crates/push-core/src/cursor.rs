@@ -19,7 +19,10 @@ use crate::Error;
 /// only that form, so `c.to_string().parse() == Ok(c)` and `s.parse()?.to_string() == s`.
 ///
 /// Clients must treat it as opaque. Its layout is `EPOCH-OFFSET`, both in lowercase hexadecimal
-/// without leading zeros.
+/// without leading zeros, or `EPOCH-OFFSET-SEQUENCE` for a broker whose positions have two
+/// numbers: a Redis stream entry id `MS-SEQ` is the offset `MS` and the sequence `SEQ`
+/// ([`Cursor::with_sequence`]). The two forms are distinct cursors (`1-5` is not `1-5-0`), each
+/// with its one text form; cursors order by epoch, offset, then sequence (none first).
 ///
 /// ```
 /// use push_core::Cursor;
@@ -33,15 +36,40 @@ use crate::Error;
 pub struct Cursor {
     epoch: u64,
     offset: u64,
+    sequence: Option<u64>,
 }
 
-/// The longest text form of a cursor: two 16-digit numbers and a separator.
-pub const MAX_CURSOR_LEN: usize = 33;
+/// The longest text form of a cursor: three 16-digit numbers and two separators.
+pub const MAX_CURSOR_LEN: usize = 50;
 
 impl Cursor {
     /// A cursor at `offset` in the history named by `epoch`.
     pub const fn new(epoch: u64, offset: u64) -> Self {
-        Self { epoch, offset }
+        Self {
+            epoch,
+            offset,
+            sequence: None,
+        }
+    }
+
+    /// A cursor with a third number: a position of two numbers in the history named by
+    /// `epoch`, such as a Redis stream entry id `offset-sequence`.
+    ///
+    /// ```
+    /// use push_core::Cursor;
+    ///
+    /// // Redis stream entry 1700000000000-3 in the stream whose identity is 0x5eed.
+    /// let c = Cursor::with_sequence(0x5eed, 1_700_000_000_000, 3);
+    /// assert_eq!(c.to_string(), "5eed-18bcfe56800-3");
+    /// assert_eq!(c.to_string().parse::<Cursor>(), Ok(c));
+    /// assert_eq!((c.offset(), c.sequence()), (1_700_000_000_000, Some(3)));
+    /// ```
+    pub const fn with_sequence(epoch: u64, offset: u64, sequence: u64) -> Self {
+        Self {
+            epoch,
+            offset,
+            sequence: Some(sequence),
+        }
     }
 
     /// The history this cursor counts in.
@@ -52,6 +80,12 @@ impl Cursor {
     /// The offset of the last event this cursor has seen (0: none yet).
     pub const fn offset(self) -> u64 {
         self.offset
+    }
+
+    /// The third number, when the broker's positions have one (see
+    /// [`with_sequence`](Self::with_sequence)).
+    pub const fn sequence(self) -> Option<u64> {
+        self.sequence
     }
 
     /// The text form on the stack (the same as `to_string()`, without allocating).
@@ -76,8 +110,15 @@ impl Cursor {
             return Err(Error::CursorMissingSeparator);
         };
         let epoch = parse_hex(&text[..dash])?;
-        let offset = parse_hex(&text[dash + 1..])?;
-        Ok(Self { epoch, offset })
+        let rest = &text[dash + 1..];
+        match rest.iter().position(|&b| b == b'-') {
+            None => Ok(Self::new(epoch, parse_hex(rest)?)),
+            Some(dash) => Ok(Self::with_sequence(
+                epoch,
+                parse_hex(&rest[..dash])?,
+                parse_hex(&rest[dash + 1..])?,
+            )),
+        }
     }
 }
 
@@ -138,6 +179,11 @@ impl CursorText {
         text.buf[text.len] = b'-';
         text.len += 1;
         text.push_hex(cursor.offset);
+        if let Some(sequence) = cursor.sequence {
+            text.buf[text.len] = b'-';
+            text.len += 1;
+            text.push_hex(sequence);
+        }
         text
     }
 
@@ -197,6 +243,8 @@ mod tests {
             Cursor::new(0, 0),
             Cursor::new(u64::MAX, u64::MAX),
             Cursor::new(1, u64::MAX),
+            Cursor::with_sequence(u64::MAX, u64::MAX, u64::MAX),
+            Cursor::with_sequence(0, 0, 0),
         ] {
             let text = c.to_string();
             assert!(text.len() <= MAX_CURSOR_LEN);
@@ -204,6 +252,21 @@ mod tests {
         }
         assert_eq!(Cursor::new(0, 0).to_string(), "0-0");
         assert_eq!(Cursor::new(u64::MAX, 1).to_string(), "ffffffffffffffff-1");
+        assert_eq!(Cursor::with_sequence(0, 0, 0).to_string(), "0-0-0");
+        let longest = Cursor::with_sequence(u64::MAX, u64::MAX, u64::MAX);
+        assert_eq!(longest.to_string().len(), MAX_CURSOR_LEN);
+    }
+
+    #[test]
+    fn the_third_number_is_a_distinct_ordered_position() {
+        let two = Cursor::new(1, 5);
+        let three = Cursor::with_sequence(1, 5, 0);
+        assert_ne!(two, three);
+        assert_ne!(two.to_string(), three.to_string());
+        assert!(two < three && three < Cursor::with_sequence(1, 5, 1));
+        assert!(Cursor::with_sequence(1, 5, u64::MAX) < Cursor::new(1, 6));
+        assert_eq!("1-5-0".parse::<Cursor>(), Ok(three));
+        assert_eq!(two.sequence(), None);
     }
 
     #[test]
@@ -228,7 +291,11 @@ mod tests {
             ("abc", Error::CursorMissingSeparator),
             ("-1", Error::CursorMissingNumber),
             ("1-", Error::CursorMissingNumber),
-            ("1-2-3", Error::CursorInvalidCharacter),
+            ("1-2-3-4", Error::CursorInvalidCharacter),
+            ("1-2-", Error::CursorMissingNumber),
+            ("1--3", Error::CursorMissingNumber),
+            ("1-2-03", Error::CursorNotCanonical),
+            ("1-2-A", Error::CursorNotCanonical),
             ("01-2", Error::CursorNotCanonical),
             ("1-A", Error::CursorNotCanonical),
             ("1-g", Error::CursorInvalidCharacter),
@@ -236,7 +303,11 @@ mod tests {
             ("+1-2", Error::CursorInvalidCharacter),
             ("11111111111111111-2", Error::CursorTooLong),
             ("1-11111111111111111", Error::CursorTooLong),
-            ("1234567890123456789012345678901234", Error::CursorTooLong),
+            ("1-2-11111111111111111", Error::CursorTooLong),
+            (
+                "123456789012345678901234567890123456789012345678901",
+                Error::CursorTooLong,
+            ),
         ];
         for (text, err) in cases {
             assert_eq!(text.parse::<Cursor>(), Err(*err), "{text:?}");
@@ -244,10 +315,13 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "__fuzz")]
     #[test]
     fn fuzz_hook_accepts_arbitrary_input() {
         crate::__fuzz::cursor_roundtrip(b"\xff\x00-\x01");
         crate::__fuzz::cursor_roundtrip(b"0123456789abcdef0123");
         crate::__fuzz::cursor_roundtrip(b"1f-0");
+        crate::__fuzz::cursor_roundtrip(b"1f-0-9");
+        crate::__fuzz::cursor_roundtrip(&[0xff; 24]);
     }
 }

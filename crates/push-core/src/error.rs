@@ -11,9 +11,9 @@ pub enum Error {
     CursorEmpty,
     /// The cursor has no `-` between its epoch and its offset.
     CursorMissingSeparator,
-    /// The epoch or the offset of the cursor is missing.
+    /// The epoch, the offset or the sequence after a second `-` is missing.
     CursorMissingNumber,
-    /// The cursor contains a character other than `0-9`, `a-f` and one `-`.
+    /// The cursor contains a character other than `0-9`, `a-f` and one or two `-`.
     CursorInvalidCharacter,
     /// The cursor is longer than any cursor can be.
     CursorTooLong,
@@ -53,9 +53,9 @@ impl fmt::Display for Error {
         f.write_str(match self {
             Self::CursorEmpty => "the cursor is empty",
             Self::CursorMissingSeparator => "the cursor has no '-' between epoch and offset",
-            Self::CursorMissingNumber => "the cursor lacks its epoch or its offset",
+            Self::CursorMissingNumber => "the cursor lacks a number around a '-'",
             Self::CursorInvalidCharacter => {
-                "the cursor contains a character other than 0-9, a-f and one '-'"
+                "the cursor contains a character other than 0-9, a-f and one or two '-'"
             }
             Self::CursorTooLong => "the cursor is too long",
             Self::CursorNotCanonical => {

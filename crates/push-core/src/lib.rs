@@ -8,16 +8,20 @@
 //! - [`Event`]: what is pushed (type, data, id, retry).
 //! - [`Cursor`]: where a client is in a broker's history; **one opaque text token** used unchanged
 //!   as the SSE `id`, the long-poll `since`/`next` and the WebSocket `from`.
-//! - [`Topic`] and [`Selector`]: what a subscription receives.
+//! - [`Topic`], [`Pattern`] and [`Selector`]: what a subscription receives (exact topics, `*`,
+//!   RFC 6570 [URI templates](UriTemplate), and URL patterns with the `urlpattern` feature).
+//! - [`Audience`] and [`Access`]: who may receive a private event, and until when.
 //! - [`Delivery`]: what a subscription yields — a shared [`Published`] event, a [`Gap`] (a loss,
 //!   announced, never silent) or the reason it [closed](CloseReason).
 //! - [`Broker`] and [`Subscription`]: the traits between brokers and transports.
 //!
-//! It does no I/O, reads no clock and spawns nothing; it depends on `bytes` and `futures-core`.
+//! It does no I/O, reads no clock and spawns nothing; it depends on `bytes` and `futures-core`
+//! (and, with the `urlpattern` feature, on the `urlpattern` crate). It knows no transport: each
+//! keys its own encodings in [`Published::encoded`].
 //!
 //! ```text
-//!   publisher ──publish(topic, Event)──► Broker ──► Cursor
-//!   client ──subscribe(selector, from)──► Subscription ══► Delivery::{Event, Gap, Closed}
+//!   publisher ──publish(&[topics], Event)──► Broker ──► Cursor (one per event)
+//!   client ──subscribe(selector, from, access)──► Subscription ══► Delivery::{Event, Gap, Closed}
 //! ```
 //!
 //! ```
@@ -40,8 +44,12 @@
 //!
 //! # Errors
 //! One enum, [`Error`], with unit variants: malformed cursors and topics say which rule they
-//! break; brokers report [`Error::BrokerClosed`], [`Error::BrokerUnavailable`] and, when a
-//! publish would start a topic past their limit, [`Error::TopicLimit`].
+//! break; brokers report [`Error::BrokerClosed`], [`Error::BrokerUnavailable`], when a
+//! publish would start a topic past their limit [`Error::TopicLimit`], and when they serve as
+//! many pattern subscriptions as they may [`Error::SubscriptionLimit`].
+//!
+//! # Crate features
+//! - `urlpattern`: [`Pattern::UrlPattern`] (WHATWG URL patterns, through the `urlpattern` crate).
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
@@ -53,13 +61,13 @@ mod delivery;
 mod error;
 mod event;
 mod form;
-mod json;
 mod selector;
 mod template;
 mod topic;
 #[cfg(feature = "urlpattern")]
 mod url_pattern;
 
+#[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
@@ -71,7 +79,6 @@ pub use delivery::{CloseReason, Delivery, Gap, GapReason, Published};
 pub use error::Error;
 pub use event::Event;
 pub use form::{MAX_QUERY_TOPIC_PARAMS, form_decode, query_param};
-pub use json::push_json_string;
 pub use selector::{MAX_SELECTOR_TOPICS, Pattern, Selector};
 pub use template::UriTemplate;
 pub use topic::{MAX_TOPIC_LEN, Topic};

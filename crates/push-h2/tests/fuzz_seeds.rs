@@ -1,6 +1,6 @@
 //! Replays the committed fuzz seeds of the `h2_link` and `h2_cookie_digest` targets on stable.
 
-use push_core::__fuzz::replay_seeds;
+use push_test_support::replay_seeds;
 
 #[test]
 fn h2_link_seeds() {

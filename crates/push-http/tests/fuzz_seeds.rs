@@ -3,7 +3,7 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use push_core::__fuzz::replay_seeds;
+use push_test_support::replay_seeds;
 
 #[test]
 fn http_grammar_seeds() {

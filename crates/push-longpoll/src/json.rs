@@ -167,6 +167,21 @@ mod tests {
     use super::*;
     use push_core::{Event, Topic};
 
+    /// Every ASCII byte at every position of a chunk and of the remainder, escaped exactly as
+    /// serde_json escapes it (the copy path and the serde_json path).
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        for c in 0u8..0x80 {
+            for at in [0, 7, 15, 16, 31, 33] {
+                let mut s = "x".repeat(40);
+                s.replace_range(at..=at, core::str::from_utf8(&[c]).unwrap());
+                let mut out = Vec::new();
+                push_json_string(&mut out, &s);
+                assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
+            }
+        }
+    }
+
     fn published(data: &[u8], kind: Option<&str>) -> Published {
         let mut e = Event::new(Bytes::copy_from_slice(data));
         e.event = kind.map(str::to_owned);

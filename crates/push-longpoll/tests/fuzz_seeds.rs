@@ -3,7 +3,7 @@
 
 #[test]
 fn longpoll_request_seeds() {
-    push_core::__fuzz::replay_seeds(
+    push_test_support::replay_seeds(
         env!("CARGO_MANIFEST_DIR"),
         "longpoll_request",
         10,
@@ -13,7 +13,7 @@ fn longpoll_request_seeds() {
 
 #[test]
 fn longpoll_headers_seeds() {
-    push_core::__fuzz::replay_seeds(
+    push_test_support::replay_seeds(
         env!("CARGO_MANIFEST_DIR"),
         "longpoll_headers",
         10,

@@ -1,7 +1,7 @@
 //! Replays the committed fuzz seeds of the `sse_decode`, `sse_roundtrip` and `sse_client` targets
 //! on stable.
 
-use push_core::__fuzz::replay_seeds;
+use push_test_support::replay_seeds;
 
 #[test]
 fn sse_decode_seeds() {

@@ -6,10 +6,14 @@
 //! [`SelfSigned`]: a fresh self-signed certificate for `localhost` and the rustls server
 //! configuration that presents it, so that a test can run an `https://` or `wss://` server on
 //! loopback and hand the certificate to the client under test as its trust anchor.
+//!
+//! [`replay_seeds`]: runs a fuzz target's hook on its committed seeds, so CI exercises them on
+//! stable without libFuzzer.
 #![forbid(unsafe_code)]
 
 pub mod tools;
 
+use std::path::Path;
 use std::sync::Arc;
 
 pub use tokio_rustls::TlsAcceptor;
@@ -57,4 +61,29 @@ impl SelfSigned {
     pub fn acceptor(&self) -> TlsAcceptor {
         TlsAcceptor::from(Arc::clone(&self.config))
     }
+}
+
+/// Runs `run` on every committed seed of the fuzz target `target` (the files in
+/// `fuzz/seeds/TARGET` of the workspace whose member lives at `manifest_dir`), and checks that
+/// there are at least `min` of them. Each crate's `tests/fuzz_seeds.rs` calls it with its
+/// `CARGO_MANIFEST_DIR` and the hook its `__fuzz` feature exposes.
+///
+/// # Panics
+/// When the seed directory is missing or unreadable, holds fewer than `min` seeds, or `run`
+/// panics on a seed (a regression the fuzzer once found).
+pub fn replay_seeds(manifest_dir: &str, target: &str, min: usize, run: impl Fn(&[u8])) {
+    let dir = Path::new(manifest_dir)
+        .join("../../fuzz/seeds")
+        .join(target);
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("seed directory exists") {
+        let data = std::fs::read(entry.expect("readable entry").path()).expect("readable seed");
+        run(&data);
+        count += 1;
+    }
+    assert!(
+        count >= min,
+        "expected committed seeds in {}",
+        dir.display()
+    );
 }

@@ -2,7 +2,7 @@
 
 #[test]
 fn ws_client_message_seeds() {
-    push_core::__fuzz::replay_seeds(
+    push_test_support::replay_seeds(
         env!("CARGO_MANIFEST_DIR"),
         "ws_client_message",
         10,
