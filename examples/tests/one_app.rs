@@ -3,7 +3,11 @@
 //! the token and refuse a wrong token.
 
 #[path = "../one_app.rs"]
-#[allow(dead_code, unreachable_pub, reason = "the example's main is not run here")]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "the example's main is not run here"
+)]
 mod one_app;
 
 use std::net::SocketAddr;
@@ -42,7 +46,10 @@ async fn read_until(stream: &mut TcpStream, seen: &mut String, needle: &str) -> 
     timeout(LIMIT, async {
         while !seen.contains(needle) {
             let n = stream.read(&mut buf).await.unwrap();
-            assert!(n > 0, "the connection ended before {needle:?}; got {seen:?}");
+            assert!(
+                n > 0,
+                "the connection ended before {needle:?}; got {seen:?}"
+            );
             seen.push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     })
@@ -58,7 +65,12 @@ async fn sse_long_poll_and_websocket_share_one_broker_and_one_set_of_hooks() {
     let first: Cursor = broker.publish_now(&lobby, Event::new("before")).unwrap();
 
     // Every client resumes after `first`, so none can miss what follows, whenever it subscribed.
-    let mut public_sse = get(addr, "/events?room=lobby", &format!("last-event-id: {first}\r\n")).await;
+    let mut public_sse = get(
+        addr,
+        "/events?room=lobby",
+        &format!("last-event-id: {first}\r\n"),
+    )
+    .await;
     let mut private_sse = get(
         addr,
         "/events?room=lobby&token=letmein",
@@ -72,7 +84,10 @@ async fn sse_long_poll_and_websocket_share_one_broker_and_one_set_of_hooks() {
     ws.send(Message::text(subscribe)).await.unwrap();
 
     broker
-        .publish_now(&lobby, Event::new("secret").with_audience(Audience::Private))
+        .publish_now(
+            &lobby,
+            Event::new("secret").with_audience(Audience::Private),
+        )
         .unwrap();
     broker.publish_now(&lobby, Event::new("hello")).unwrap();
 
@@ -80,9 +95,15 @@ async fn sse_long_poll_and_websocket_share_one_broker_and_one_set_of_hooks() {
     let (mut public_seen, mut private_seen) = (String::new(), String::new());
     let public = read_until(&mut public_sse, &mut public_seen, "data: hello\n").await;
     assert!(public.starts_with("HTTP/1.1 200"), "{public}");
-    assert!(!public.contains("secret"), "a private event reached an anonymous client: {public}");
+    assert!(
+        !public.contains("secret"),
+        "a private event reached an anonymous client: {public}"
+    );
     let private = read_until(&mut private_sse, &mut private_seen, "data: hello\n").await;
-    let (secret, hello) = (private.find("data: secret").unwrap(), private.find("data: hello").unwrap());
+    let (secret, hello) = (
+        private.find("data: secret").unwrap(),
+        private.find("data: hello").unwrap(),
+    );
     assert!(secret < hello, "{private}");
 
     // Long polling: the batch after `first` holds the public event only.
@@ -90,7 +111,10 @@ async fn sse_long_poll_and_websocket_share_one_broker_and_one_set_of_hooks() {
     let mut poll_seen = String::new();
     let answer = read_until(&mut poll, &mut poll_seen, "\"next\"").await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.contains("\"data\":\"hello\"") && !answer.contains("secret"), "{answer}");
+    assert!(
+        answer.contains("\"data\":\"hello\"") && !answer.contains("secret"),
+        "{answer}"
+    );
 
     // WebSocket: the public event arrives on the resumed subscription.
     let text = timeout(LIMIT, async {
@@ -119,13 +143,17 @@ async fn the_hooks_refuse_a_wrong_token_and_a_request_without_a_room() {
         let mut stream = get(addr, target, "connection: close\r\n").await;
         let mut seen = String::new();
         let head = read_until(&mut stream, &mut seen, "\r\n").await;
-        assert!(head.starts_with(&format!("HTTP/1.1 {status}")), "{target}: {head}");
+        assert!(
+            head.starts_with(&format!("HTTP/1.1 {status}")),
+            "{target}: {head}"
+        );
     }
-    let refused = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?room=lobby&token=nope")).await;
-    match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            assert_eq!(response.status(), 401);
+    for (target, status) in [("/ws?room=lobby&token=nope", 401), ("/ws", 403)] {
+        match tokio_tungstenite::connect_async(format!("ws://{addr}{target}")).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), status, "{target}");
+            }
+            other => panic!("{target} must not open a WebSocket: {other:?}"),
         }
-        other => panic!("a wrong token must not open a WebSocket: {other:?}"),
     }
 }
