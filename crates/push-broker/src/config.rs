@@ -105,7 +105,7 @@ impl Config {
     /// How long an event stays in its topic's history. Default 10 minutes.
     ///
     /// Expiry does not wait for traffic: [`MemoryBroker::sweep`](crate::MemoryBroker::sweep)
-    /// frees what is due, and the `tokio` feature's
+    /// frees what is due, and the `sweeper` feature's
     /// [`MemoryBroker::spawn_sweeper`](crate::MemoryBroker::spawn_sweeper) calls it at each
     /// [`poll_timeout`](crate::MemoryBroker::poll_timeout).
     #[must_use]

@@ -17,7 +17,7 @@ impl MemoryBroker {
     ///
     /// Only topics whose oldest event is due are visited: the broker keeps its topics ordered by
     /// that deadline, so a sweep costs the work it does, not the number of topics. Call it when
-    /// the deadline passes (the `tokio` feature's [`spawn_sweeper`](Self::spawn_sweeper) does);
+    /// the deadline passes (the `sweeper` feature's [`spawn_sweeper`](Self::spawn_sweeper) does);
     /// publishing also expires what is due when the topic limit is reached.
     #[must_use = "the returned deadline is when to sweep next"]
     pub fn sweep(&self) -> Option<Instant> {

@@ -41,7 +41,7 @@
 //!   [`Gap`](push_core::Gap) (`Evicted`) placed exactly where the loss is.
 //! - **Expiry runs on deadlines, not on traffic.** The broker keeps its topics ordered by when
 //!   their oldest event expires: [`MemoryBroker::poll_timeout`] is the next deadline and
-//!   [`MemoryBroker::sweep`] frees what is due, visiting only those topics. With the `tokio`
+//!   [`MemoryBroker::sweep`] frees what is due, visiting only those topics. With the `sweeper`
 //!   feature, [`MemoryBroker::spawn_sweeper`] runs that loop. The broker reads time only through
 //!   [`Config::with_clock`], so tests move it by hand.
 //! - **Topics without history cost nothing permanent.** A subscription to a topic nobody
@@ -82,7 +82,7 @@
 //! ```
 //!
 //! # Crate features
-//! - `tokio`: [`MemoryBroker::spawn_sweeper`], a tokio task that expires history on time.
+//! - `sweeper`: [`MemoryBroker::spawn_sweeper`], a tokio task that expires history on time.
 //!
 //! # Errors
 //! [`push_core::Error::BrokerClosed`] after [`MemoryBroker::close`];
@@ -106,8 +106,8 @@ mod merge;
 mod patterns;
 mod publish;
 mod subscription;
-#[cfg(feature = "tokio")]
-mod tokio;
+#[cfg(feature = "sweeper")]
+mod sweeper;
 mod wake;
 
 pub use broker::MemoryBroker;

@@ -45,7 +45,7 @@ impl PushConfig {
             max_concurrent: 16,
             diary_capacity: 256,
             max_chunk: 16 * 1024,
-            stall_timeout: push_net::ServerConfig::default().get_write_stall_timeout(),
+            stall_timeout: push_net::ServerConfig::default().write_stall_timeout(),
         }
     }
 

@@ -9,14 +9,14 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use crate::ServerConfig;
 
 /// The first pause after an accept failed for lack of resources; each further failure in a row
-/// doubles it, up to [`MAX_BACKOFF`].
-pub const MIN_BACKOFF: Duration = Duration::from_millis(5);
+/// doubles it, up to [`MAX_ACCEPT_PAUSE`].
+pub const MIN_ACCEPT_PAUSE: Duration = Duration::from_millis(5);
 /// The longest pause between accept attempts while resources are exhausted: a freed descriptor
 /// is used within a second, and a server out of descriptors wakes at most once a second.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
+pub const MAX_ACCEPT_PAUSE: Duration = Duration::from_secs(1);
 
 /// Binds a TCP listener on `addr` with `SO_REUSEADDR` (a restart does not wait for old
-/// connections in `TIME_WAIT`) and the configured [`backlog`](ServerConfig::backlog).
+/// connections in `TIME_WAIT`) and the configured [`backlog`](ServerConfig::with_backlog).
 ///
 /// # Errors
 /// Whatever the socket, bind or listen calls return (the address in use, no permission).
@@ -34,9 +34,9 @@ pub fn bind(addr: SocketAddr, config: &ServerConfig) -> io::Result<TcpListener> 
 
 /// Sets what every accepted connection gets: `TCP_NODELAY` (pushed events are small and must
 /// not wait for Nagle's algorithm) and, on Linux, `TCP_USER_TIMEOUT` at the
-/// [write-stall timeout](ServerConfig::write_stall_timeout), so bytes already in the kernel that
+/// [write-stall timeout](ServerConfig::with_write_stall_timeout), so bytes already in the kernel that
 /// the peer does not take (a zero window) abort the connection after that long, and
-/// `TCP_NOTSENT_LOWAT` at [`unsent_low_water`](ServerConfig::unsent_low_water), so the socket
+/// `TCP_NOTSENT_LOWAT` at [`unsent_low_water`](ServerConfig::with_unsent_low_water), so the socket
 /// takes writes again as soon as a slow reader drains some of its unsent bytes (a reader that
 /// reads is not mistaken for a stalled one behind a multi-MiB autotuned send buffer).
 ///
@@ -75,7 +75,7 @@ pub fn configure_stream(stream: &TcpStream, config: &ServerConfig) {
 pub struct Acceptor {
     listener: TcpListener,
     config: ServerConfig,
-    backoff: Duration,
+    pause: Duration,
 }
 
 impl Acceptor {
@@ -92,7 +92,7 @@ impl Acceptor {
         Self {
             listener,
             config: config.clone(),
-            backoff: Duration::ZERO,
+            pause: Duration::ZERO,
         }
     }
 
@@ -120,15 +120,15 @@ impl Acceptor {
         loop {
             match self.listener.accept().await {
                 Ok((stream, peer)) => {
-                    self.backoff = Duration::ZERO;
+                    self.pause = Duration::ZERO;
                     configure_stream(&stream, &self.config);
                     return Ok((stream, peer));
                 }
                 Err(e) => match classify(&e) {
                     Failure::Connection => {}
                     Failure::Resources => {
-                        self.backoff = next_backoff(self.backoff);
-                        tokio::time::sleep(self.backoff).await;
+                        self.pause = next_pause(self.pause);
+                        tokio::time::sleep(self.pause).await;
                     }
                     Failure::Fatal => return Err(e),
                 },
@@ -138,8 +138,10 @@ impl Acceptor {
 }
 
 /// The pause after `previous` (zero after a success).
-fn next_backoff(previous: Duration) -> Duration {
-    previous.saturating_mul(2).clamp(MIN_BACKOFF, MAX_BACKOFF)
+fn next_pause(previous: Duration) -> Duration {
+    previous
+        .saturating_mul(2)
+        .clamp(MIN_ACCEPT_PAUSE, MAX_ACCEPT_PAUSE)
 }
 
 /// What an accept error means for the loop.
@@ -236,18 +238,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_up_to_a_second_and_restarts_at_the_minimum() {
+    fn the_pause_doubles_up_to_a_second_and_restarts_at_the_minimum() {
         let mut pause = Duration::ZERO;
         let mut seen = Vec::new();
         for _ in 0..12 {
-            pause = next_backoff(pause);
+            pause = next_pause(pause);
             seen.push(pause);
         }
-        assert_eq!(seen[0], MIN_BACKOFF);
-        assert_eq!(seen[1], MIN_BACKOFF * 2);
+        assert_eq!(seen[0], MIN_ACCEPT_PAUSE);
+        assert_eq!(seen[1], MIN_ACCEPT_PAUSE * 2);
         assert!(seen.windows(2).all(|w| w[0] <= w[1]));
-        assert_eq!(*seen.last().unwrap(), MAX_BACKOFF);
-        assert_eq!(next_backoff(Duration::ZERO), MIN_BACKOFF);
+        assert_eq!(*seen.last().unwrap(), MAX_ACCEPT_PAUSE);
+        assert_eq!(next_pause(Duration::ZERO), MIN_ACCEPT_PAUSE);
     }
 
     #[cfg(target_os = "linux")]
@@ -321,7 +323,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn accepted_streams_get_the_unsent_low_water_mark() {
-        let config = ServerConfig::default().unsent_low_water(200 * 1024);
+        let config = ServerConfig::default().with_unsent_low_water(200 * 1024);
         let mut acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
         let addr = acceptor.local_addr().unwrap();
         let _client = TcpStream::connect(addr).await.unwrap();
@@ -329,6 +331,6 @@ mod tests {
         let socket = socket2::SockRef::from(&stream);
         assert_eq!(socket.tcp_notsent_lowat().unwrap(), 200 * 1024);
         assert!(socket.tcp_nodelay().unwrap());
-        assert_eq!(ServerConfig::default().get_unsent_low_water(), 128 * 1024);
+        assert_eq!(ServerConfig::default().unsent_low_water(), 128 * 1024);
     }
 }

@@ -9,11 +9,11 @@ use std::time::Duration;
 ///
 /// | setting | default | what it bounds |
 /// |---|---|---|
-/// | [`handshake_timeout`](Self::handshake_timeout) | 10 s | time to a first complete request (HTTP/1.1 head, HTTP/2 preface + first request, WebSocket upgrade); each later HTTP/1.1 head and idle keep-alive |
-/// | [`body_timeout`](Self::body_timeout) | 30 s | time to read a publish body |
-/// | [`write_stall_timeout`](Self::write_stall_timeout) | 30 s | time a write may make no progress (and bytes may sit unsent in the kernel) |
-/// | [`unsent_low_water`](Self::unsent_low_water) | 128 KiB | unsent bytes in the kernel before the socket stops taking writes (Linux) |
-/// | [`backlog`](Self::backlog) | 4096 | connections waiting to be accepted |
+/// | [`handshake_timeout`](Self::with_handshake_timeout) | 10 s | time to a first complete request (HTTP/1.1 head, HTTP/2 preface + first request, WebSocket upgrade); each later HTTP/1.1 head and idle keep-alive |
+/// | [`body_timeout`](Self::with_body_timeout) | 30 s | time to read a publish body |
+/// | [`write_stall_timeout`](Self::with_write_stall_timeout) | 30 s | time a write may make no progress (and bytes may sit unsent in the kernel) |
+/// | [`unsent_low_water`](Self::with_unsent_low_water) | 128 KiB | unsent bytes in the kernel before the socket stops taking writes (Linux) |
+/// | [`backlog`](Self::with_backlog) | 4096 | connections waiting to be accepted |
 /// | [`Http2Limits`] | see there | streams, header lists and send buffers per HTTP/2 connection |
 ///
 /// # Sizing: what a 2-core, 1 GiB server holds
@@ -78,7 +78,7 @@ impl ServerConfig {
     /// a new connection every 10 s to keep one, and 2,000 of them, which held about 16 KiB each
     /// without a limit, are gone 10 s after they stop completing requests.
     #[must_use]
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = clamp_limit(timeout);
         self
     }
@@ -90,7 +90,7 @@ impl ServerConfig {
     /// peer that trickles a body cannot keep its request (and the buffered part of its body,
     /// up to the size limit) for longer.
     #[must_use]
-    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = clamp_limit(timeout);
         self
     }
@@ -114,7 +114,7 @@ impl ServerConfig {
     /// are. An HTTP/2 client that reads the socket but never opens a stream's flow-control
     /// window is not covered (no socket write is pending).
     #[must_use]
-    pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_write_stall_timeout(mut self, timeout: Duration) -> Self {
         self.write_stall_timeout = clamp_limit(timeout);
         self
     }
@@ -128,7 +128,7 @@ impl ServerConfig {
     /// server accepts thousands per second. Queued connections cost the kernel about a socket
     /// each, nothing in the process.
     #[must_use]
-    pub fn backlog(mut self, backlog: u32) -> Self {
+    pub fn with_backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog.max(1);
         self
     }
@@ -140,50 +140,50 @@ impl ServerConfig {
     /// Why: without it the kernel autotunes a fast link's send buffer to several MiB and
     /// reports the socket writable only when a good part of it has drained, so a healthy but
     /// slow reader can leave a write pending for longer than the
-    /// [write-stall timeout](Self::write_stall_timeout) while it reads steadily. With 128 KiB
+    /// [write-stall timeout](Self::with_write_stall_timeout) while it reads steadily. With 128 KiB
     /// the socket takes bytes again as soon as the peer drains a little, which is progress, and
     /// a peer that never reads makes the kernel hold at most about this much unsent data (plus
     /// what is in flight). 128 KiB keeps a fast link busy for a round trip of a few ms.
     #[must_use]
-    pub fn unsent_low_water(mut self, bytes: u32) -> Self {
+    pub fn with_unsent_low_water(mut self, bytes: u32) -> Self {
         self.unsent_low_water = bytes.max(16 * 1024);
         self
     }
 
-    /// See [`unsent_low_water`](Self::unsent_low_water).
-    pub fn get_unsent_low_water(&self) -> u32 {
+    /// See [`with_unsent_low_water`](Self::with_unsent_low_water).
+    pub fn unsent_low_water(&self) -> u32 {
         self.unsent_low_water
     }
 
     /// The HTTP/2 settings (see [`Http2Limits`]).
     #[must_use]
-    pub fn http2(mut self, limits: Http2Limits) -> Self {
+    pub fn with_http2(mut self, limits: Http2Limits) -> Self {
         self.http2 = limits;
         self
     }
 
-    /// See [`handshake_timeout`](Self::handshake_timeout).
-    pub fn get_handshake_timeout(&self) -> Duration {
+    /// See [`with_handshake_timeout`](Self::with_handshake_timeout).
+    pub fn handshake_timeout(&self) -> Duration {
         self.handshake_timeout
     }
 
-    /// See [`body_timeout`](Self::body_timeout).
-    pub fn get_body_timeout(&self) -> Duration {
+    /// See [`with_body_timeout`](Self::with_body_timeout).
+    pub fn body_timeout(&self) -> Duration {
         self.body_timeout
     }
 
-    /// See [`write_stall_timeout`](Self::write_stall_timeout).
-    pub fn get_write_stall_timeout(&self) -> Duration {
+    /// See [`with_write_stall_timeout`](Self::with_write_stall_timeout).
+    pub fn write_stall_timeout(&self) -> Duration {
         self.write_stall_timeout
     }
 
-    /// See [`backlog`](Self::backlog).
-    pub fn get_backlog(&self) -> u32 {
+    /// See [`with_backlog`](Self::with_backlog).
+    pub fn backlog(&self) -> u32 {
         self.backlog
     }
 
-    /// See [`http2`](Self::http2).
-    pub fn get_http2(&self) -> &Http2Limits {
+    /// See [`with_http2`](Self::with_http2).
+    pub fn http2(&self) -> &Http2Limits {
         &self.http2
     }
 }

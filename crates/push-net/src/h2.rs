@@ -33,7 +33,7 @@ pub fn h2_builder(limits: &Http2Limits) -> Builder {
 
 /// The HTTP/2 handshake on `io` with [`h2_builder`]'s settings and writes guarded by a
 /// [`StallGuard`], then the connection's first request, both within the
-/// [handshake timeout](ServerConfig::handshake_timeout). The first request is `None` when the
+/// [handshake timeout](ServerConfig::with_handshake_timeout). The first request is `None` when the
 /// client closed the connection cleanly without sending one.
 ///
 /// Accept the following requests with [`Connection::accept`] as usual.

@@ -3,25 +3,25 @@
 //!
 //! A push server holds connections for a long time, so it must not hold the ones that cost it
 //! without serving anyone. This crate is the one place where that is decided, for the SSE,
-//! long-poll, WebSocket and HTTP/2 push servers alike (their examples and `push_longpoll::serve`
-//! use it):
+//! long-poll, WebSocket and HTTP/2 push servers alike (the example servers use
+//! it):
 //!
-//! - [`bind`] listens with a backlog sized for bursts of reconnects ([`ServerConfig::backlog`]).
+//! - [`bind`] listens with a backlog sized for bursts of reconnects ([`ServerConfig::with_backlog`]).
 //! - [`Acceptor::accept`] is the one accept loop: a connection that failed before it was
 //!   accepted is skipped, and running out of file descriptors pauses accepting (5 ms doubling
 //!   to 1 s) instead of ending the server or spinning; it serves again as soon as descriptors
 //!   are free.
 //! - [`StallGuard`] fails a write that has made no progress for the
-//!   [write-stall timeout](ServerConfig::write_stall_timeout), and [`configure_stream`] sets
+//!   [write-stall timeout](ServerConfig::with_write_stall_timeout), and [`configure_stream`] sets
 //!   `TCP_USER_TIMEOUT` to the same limit. Both count only from the moment the socket is full:
 //!   a client that never reads is closed once its receive window and our send buffer are full
 //!   and then the limit has passed. On a busy stream that is soon; on a quiet one, where only
 //!   small keep-alives flow, filling those buffers can take a long time (hours), and until then
 //!   the connection is held. HTTP/2 streams whose client keeps reading the socket but never
 //!   opens its flow-control window are not covered yet: nothing waits on the socket.
-//! - The [handshake timeout](ServerConfig::handshake_timeout) bounds the time to a first
+//! - The [handshake timeout](ServerConfig::with_handshake_timeout) bounds the time to a first
 //!   complete request on every path (hyper: [`serve_http`]; h2: [`h2_handshake`]; push-ws:
-//!   its accept), and the [body timeout](ServerConfig::body_timeout) a publish body
+//!   its accept), and the [body timeout](ServerConfig::with_body_timeout) a publish body
 //!   ([`read_body`]).
 //! - [`Http2Limits`] are the HTTP/2 settings every server advertises: bounded concurrent
 //!   streams, header lists, resets and send buffers ([`http_builder`], [`h2_builder`]).
@@ -63,7 +63,7 @@
 //! ```
 //!
 //! # Crate features
-//! - `hyper`: [`http_builder`], [`serve_http`], [`read_body`] for hyper 1 servers.
+//! - `server`: [`http_builder`], [`serve_http`], [`read_body`] for hyper 1 servers.
 //! - `h2`: [`h2_builder`], [`h2_handshake`] for servers on the `h2` crate.
 //!
 //! # Errors
@@ -77,14 +77,14 @@ mod accept;
 mod config;
 #[cfg(feature = "h2")]
 mod h2;
-#[cfg(feature = "hyper")]
-mod hyper;
+#[cfg(feature = "server")]
+mod serve;
 mod stall;
 
-pub use accept::{Acceptor, MAX_BACKOFF, MIN_BACKOFF, bind, configure_stream};
+pub use accept::{Acceptor, MAX_ACCEPT_PAUSE, MIN_ACCEPT_PAUSE, bind, configure_stream};
 pub use config::{Http2Limits, ServerConfig};
 #[cfg(feature = "h2")]
 pub use h2::{H2Request, h2_builder, h2_handshake};
-#[cfg(feature = "hyper")]
-pub use hyper::{BodyError, BoxError, http_builder, read_body, serve_http};
+#[cfg(feature = "server")]
+pub use serve::{BodyError, BoxError, http_builder, read_body, serve_http};
 pub use stall::StallGuard;

@@ -48,7 +48,7 @@ async fn a_body_over_the_size_limit_is_a_413() {
 
 #[tokio::test(start_paused = true)]
 async fn a_body_that_never_ends_is_a_408_at_the_body_timeout() {
-    let config = ServerConfig::default().body_timeout(Duration::from_secs(7));
+    let config = ServerConfig::default().with_body_timeout(Duration::from_secs(7));
     let started = tokio::time::Instant::now();
     let body = Trickle(Some(Bytes::from_static(b"par")));
     let read = tokio::time::timeout(Duration::from_secs(3600), read_body(body, 1 << 20, &config));

@@ -119,7 +119,7 @@ fn exhausted_descriptors_pause_accepting() {
         "the server exited when it ran out of descriptors"
     );
     // Not spinning: over one second it uses well under half a core (a spinning accept loop
-    // uses all of one; the back-off wakes a few times a second).
+    // uses all of one; the accept pause wakes a few times a second).
     let pid = server.0.id();
     let before = cpu_ticks(pid);
     std::thread::sleep(Duration::from_secs(1));
@@ -130,7 +130,7 @@ fn exhausted_descriptors_pause_accepting() {
     );
 
     drop(idle);
-    // Bounded: the back-off is at most a second; 20 tries of 2 s each.
+    // Bounded: the accept pause is at most a second; 20 tries of 2 s each.
     let served = (0..20).any(|_| {
         let ok = get(addr).is_ok_and(|r| r.starts_with("HTTP/1.1 200"));
         if !ok {

@@ -145,7 +145,7 @@ async fn a_second_request_head_on_a_kept_alive_connection_is_bounded_too() {
 
 #[tokio::test(start_paused = true)]
 async fn the_deadline_is_configuration() {
-    let config = ServerConfig::default().handshake_timeout(Duration::from_secs(60));
+    let config = ServerConfig::default().with_handshake_timeout(Duration::from_secs(60));
     let addr = http_server(config).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let sent = trickle(&mut stream, &http_head(), 0).await;
@@ -192,10 +192,10 @@ async fn an_http1_request_head_over_the_limit_is_refused() {
 #[tokio::test(start_paused = true)]
 async fn no_limit_is_a_year_on_both_paths() {
     let config = ServerConfig::default()
-        .handshake_timeout(Duration::MAX)
-        .body_timeout(Duration::MAX)
-        .write_stall_timeout(Duration::MAX);
-    assert_eq!(config.get_handshake_timeout(), ServerConfig::LONGEST);
+        .with_handshake_timeout(Duration::MAX)
+        .with_body_timeout(Duration::MAX)
+        .with_write_stall_timeout(Duration::MAX);
+    assert_eq!(config.handshake_timeout(), ServerConfig::LONGEST);
     let addr = http_server(config.clone()).await;
     let simple = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
     assert_eq!(status_of(addr, simple).await, "HTTP/1.1 200 OK");

@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 
 #[tokio::test]
 async fn a_peer_that_never_reads_is_aborted_keep_alives_and_all() {
-    let config = ServerConfig::default().write_stall_timeout(Duration::from_secs(1));
+    let config = ServerConfig::default().with_write_stall_timeout(Duration::from_secs(1));
     let mut acceptor = Acceptor::bind("127.0.0.1:0".parse().unwrap(), &config).unwrap();
     let addr = acceptor.local_addr().unwrap();
     // The peer: a small receive buffer, and it never reads.

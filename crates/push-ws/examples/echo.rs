@@ -35,7 +35,7 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:9001".to_owned())
         .parse()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ADDR: {e}")))?;
-    // The accept back-off, the handshake and write-stall timeouts: push-net's documented
+    // The accept pause, the handshake and write-stall timeouts: push-net's documented
     // defaults, shared with the other push servers.
     let server = ServerConfig::default();
     let mut acceptor = Acceptor::bind(addr, &server)?;
@@ -45,10 +45,10 @@ async fn main() -> std::io::Result<()> {
         .with_origin_policy(OriginPolicy::Any)
         .with_max_message_size(16 << 20)
         .with_max_frame_size(16 << 20)
-        .with_handshake_timeout(server.get_handshake_timeout());
+        .with_handshake_timeout(server.handshake_timeout());
     loop {
         let (stream, _) = acceptor.accept().await?;
-        let stream = StallGuard::new(stream, server.get_write_stall_timeout());
+        let stream = StallGuard::new(stream, server.write_stall_timeout());
         let config = config.clone();
         tokio::spawn(async move {
             // The handshake is bounded by `Config::handshake_timeout`.

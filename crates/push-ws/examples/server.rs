@@ -24,7 +24,7 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
         .parse()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ADDR: {e}")))?;
-    // The accept back-off, the handshake and write-stall timeouts: push-net's documented
+    // The accept pause, the handshake and write-stall timeouts: push-net's documented
     // defaults, shared with the other push servers.
     let server = ServerConfig::default();
     let mut acceptor = Acceptor::bind(addr, &server)?;
@@ -56,7 +56,7 @@ async fn main() -> std::io::Result<()> {
     });
 
     // The Origin policy, limits and heartbeat defaults; the write-stall timeout as the server's.
-    let config = Config::default().with_write_stall_timeout(server.get_write_stall_timeout());
+    let config = Config::default().with_write_stall_timeout(server.write_stall_timeout());
     let endpoint = Endpoint::new(broker, config);
     loop {
         // `accept` sets TCP_USER_TIMEOUT; `serve_http` bounds the handshake and guards writes.

@@ -43,7 +43,7 @@ async fn a_slow_upgrade_request_times_out_at_the_default() {
     );
     assert_eq!(
         elapsed,
-        push_net::ServerConfig::default().get_handshake_timeout()
+        push_net::ServerConfig::default().handshake_timeout()
     );
 }
 

@@ -23,7 +23,7 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
         .parse()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("ADDR: {e}")))?;
-    // Timeouts, the accept back-off and the HTTP/2 limits: the documented defaults.
+    // Timeouts, the accept pause and the HTTP/2 limits: the documented defaults.
     let config = ServerConfig::default();
     let listener = push_net::bind(addr, &config)?;
     eprintln!(

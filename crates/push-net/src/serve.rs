@@ -27,7 +27,7 @@ pub type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// A hyper server builder (HTTP/1.1, and HTTP/2 with prior knowledge) with tokio's timer and
 /// `config`'s limits: the HTTP/1.1 header-read timeout (the
-/// [handshake timeout](ServerConfig::handshake_timeout), which also closes idle keep-alive
+/// [handshake timeout](ServerConfig::with_handshake_timeout), which also closes idle keep-alive
 /// connections), the HTTP/1.1 request head limit (the HTTP/2 header list size,
 /// [`Http2Limits::max_header_list_size`](crate::Http2Limits::max_header_list_size), at least
 /// hyper's minimum of 8 KiB, and at most 64 header fields: `431` beyond), and every
@@ -78,7 +78,7 @@ fn http1_head_limit(limits: &crate::Http2Limits) -> usize {
 /// Serves one accepted connection with `service` under `config`: the [`http_builder`]
 /// settings, writes guarded by a [`StallGuard`], and the handshake deadline — a connection
 /// that has not completed its first request (HTTP/1.1 head, or HTTP/2 preface, SETTINGS and
-/// first request) within the [handshake timeout](ServerConfig::handshake_timeout) is closed,
+/// first request) within the [handshake timeout](ServerConfig::with_handshake_timeout) is closed,
 /// whichever protocol the client was going to speak.
 ///
 /// Protocol upgrades are served (`serve_connection_with_upgrades`), so a service that answers
@@ -169,7 +169,7 @@ where
 }
 
 /// Reads a request body of at most `max` bytes within `config`'s
-/// [body timeout](ServerConfig::body_timeout).
+/// [body timeout](ServerConfig::with_body_timeout).
 ///
 /// # Errors
 /// [`BodyError`]; its [`status`](BodyError::status) is the answer to send.
@@ -207,6 +207,12 @@ impl BodyError {
             Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Broken(_) => StatusCode::BAD_REQUEST,
         }
+    }
+}
+
+impl push_http::HttpStatus for BodyError {
+    fn status(&self) -> StatusCode {
+        BodyError::status(self)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The age sweep's driver on tokio (feature `tokio`): a task that sleeps until the broker's
+//! The age sweep's driver on tokio (feature `sweeper`): a task that sleeps until the broker's
 //! next deadline and sweeps.
 
 use std::sync::Arc;
@@ -31,10 +31,10 @@ impl MemoryBroker {
     ///
     /// # Panics
     /// Outside a tokio runtime (as `tokio::spawn` does).
-    pub fn spawn_sweeper(&self) -> ::tokio::task::JoinHandle<()> {
+    pub fn spawn_sweeper(&self) -> tokio::task::JoinHandle<()> {
         let weak = Arc::downgrade(&self.inner);
         let age = self.inner.config.history_age;
-        ::tokio::spawn(async move {
+        tokio::spawn(async move {
             loop {
                 let nap = {
                     let Some(inner) = weak.upgrade() else { return };
@@ -46,7 +46,7 @@ impl MemoryBroker {
                     let now = broker.now();
                     next.map_or(age, |at| at.saturating_duration_since(now))
                 };
-                ::tokio::time::sleep(nap.clamp(MIN_NAP, MAX_NAP)).await;
+                tokio::time::sleep(nap.clamp(MIN_NAP, MAX_NAP)).await;
             }
         })
     }
