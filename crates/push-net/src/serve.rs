@@ -212,7 +212,7 @@ impl BodyError {
 
 impl push_http::HttpStatus for BodyError {
     fn status(&self) -> StatusCode {
-        BodyError::status(self)
+        Self::status(self)
     }
 }
 

@@ -57,3 +57,24 @@ async fn a_body_that_never_ends_is_a_408_at_the_body_timeout() {
     assert_eq!(error.status(), StatusCode::REQUEST_TIMEOUT);
     assert_eq!(started.elapsed(), Duration::from_secs(7));
 }
+
+/// Any push error maps to its answer through `push_http::HttpStatus`, `BodyError` included.
+fn answer(error: &dyn push_http::HttpStatus) -> StatusCode {
+    error.status()
+}
+
+#[test]
+fn a_body_error_answers_through_http_status_as_its_own_status_says() {
+    let broken: push_net::BoxError = "a malformed chunk".into();
+    for (error, status) in [
+        (BodyError::TooLarge(5), StatusCode::PAYLOAD_TOO_LARGE),
+        (
+            BodyError::TimedOut(Duration::from_secs(30)),
+            StatusCode::REQUEST_TIMEOUT,
+        ),
+        (BodyError::Broken(broken), StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(answer(&error), status, "{error:?}");
+        assert_eq!(answer(&error), error.status());
+    }
+}
