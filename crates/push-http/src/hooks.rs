@@ -98,6 +98,8 @@ struct RefusalParts {
     status: StatusCode,
     message: Cow<'static, str>,
     headers: HeaderMap,
+    /// Made from [`push_core::Error::SelectorEmpty`]: the request asked for no topic.
+    no_topics: bool,
 }
 
 impl Refusal {
@@ -107,6 +109,7 @@ impl Refusal {
             status,
             message: message.into(),
             headers: HeaderMap::new(),
+            no_topics: false,
         }))
     }
 
@@ -148,12 +151,22 @@ impl Refusal {
         &self.0.headers
     }
 
+    /// Whether this refusal says only that the request asked for no topic: true for a refusal
+    /// made from [`push_core::Error::SelectorEmpty`] (as the default [`Hooks::topics`] answers
+    /// a query without `topic=`), false for every other one. A transport that can subscribe
+    /// later (a WebSocket, by command) treats this refusal as "no initial subscription" and
+    /// answers every other refusal of `topics` as the hook built it.
+    pub fn is_no_topics(&self) -> bool {
+        self.0.no_topics
+    }
+
     /// The response: the status, a [`text_response`] body, the headers of the refusal.
     pub fn into_response(self) -> Response<String> {
         let RefusalParts {
             status,
             message,
             headers,
+            no_topics: _,
         } = *self.0;
         let mut response = text_response(status, message);
         let mut name = None;
@@ -171,7 +184,9 @@ impl Refusal {
 impl From<push_core::Error> for Refusal {
     /// The error's [`HttpStatus`] with its message.
     fn from(error: push_core::Error) -> Self {
-        Self::new(error.status(), error.to_string())
+        let mut refusal = Self::new(error.status(), error.to_string());
+        refusal.0.no_topics = error == push_core::Error::SelectorEmpty;
+        refusal
     }
 }
 
@@ -239,6 +254,29 @@ mod tests {
             assert!(refusal.message().starts_with(message), "{uri}: {refusal}");
             assert!(refusal.headers().is_empty());
         }
+    }
+
+    #[test]
+    fn only_a_query_without_topics_is_refused_as_no_topics() {
+        for uri in ["/events", "/events?x=1", "/events?since=1-2"] {
+            assert!(
+                Open.topics(&parts(uri)).unwrap_err().is_no_topics(),
+                "{uri}"
+            );
+        }
+        for uri in ["/events?topic=%zz", "/events?topic="] {
+            assert!(
+                !Open.topics(&parts(uri)).unwrap_err().is_no_topics(),
+                "{uri}"
+            );
+        }
+        assert!(Refusal::from(push_core::Error::SelectorEmpty).is_no_topics());
+        let same_words = Refusal::new(StatusCode::BAD_REQUEST, "the selector names no topic");
+        assert!(
+            !same_words.is_no_topics(),
+            "a hook's own refusal is never no-topics"
+        );
+        assert!(!Refusal::forbidden("no ?room=").is_no_topics());
     }
 
     #[test]

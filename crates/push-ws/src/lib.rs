@@ -90,8 +90,8 @@
 //! Every message is one JSON object in a text frame, with a `type`.
 //!
 //! The upgrade URL may name a first subscription, as an SSE or long-poll request does:
-//! `/ws?topic=a&topic=b&from=CURSOR` (read by the hooks' `topics`; see [`server::Endpoint`]);
-//! it is answered with a `subscribed` message first.
+//! `/ws?topic=a&topic=b&from=CURSOR` (read by the hooks' `topics`; see [`server::Endpoint`]
+//! and [`server::drive`], which both ask); it is answered with a `subscribed` message first.
 //!
 //! Client → server:
 //! - `{"type":"subscribe","topics":["a","b"],"from":"CURSOR"}` adds topics to the connection's

@@ -55,6 +55,13 @@ impl fmt::Display for CommandError {
 
 impl std::error::Error for CommandError {}
 
+impl push_http::HttpStatus for CommandError {
+    /// 400: the client sent a message that is not a valid command.
+    fn status(&self) -> StatusCode {
+        StatusCode::BAD_REQUEST
+    }
+}
+
 #[derive(Deserialize)]
 struct RawCommand<'a> {
     #[serde(rename = "type", borrow)]

@@ -12,14 +12,14 @@ use tokio_tungstenite::tungstenite;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The URL is not a `ws://` (or, with the `tls` feature, `wss://`) URL.
-    #[error("bad URL: {0}")]
+    #[error("bad URL")]
     Url(#[source] Box<tungstenite::Error>),
     /// The server answered the upgrade with this status instead of `101` (a 403 of its Origin
     /// policy or its hooks, a 404, …).
     #[error("the server refused the upgrade: {0}")]
     Refused(StatusCode),
     /// Connecting failed, or the connection failed (I/O, TLS, a WebSocket protocol error).
-    #[error("websocket: {0}")]
+    #[error("websocket")]
     WebSocket(#[source] Box<tungstenite::Error>),
     /// The server closed the connection (1001 when it shut down, 1008 "expired" when the access
     /// its hooks granted ended, 1013 when this client fell behind, …).
@@ -83,6 +83,11 @@ mod tests {
         ));
         assert_eq!(io.status(), StatusCode::BAD_GATEWAY);
         assert!(!io.is_fatal() && io.source().is_some());
+        assert_eq!(
+            io.to_string(),
+            "websocket",
+            "the source is not printed twice"
+        );
         let closed = Error::Closed {
             code: 1008,
             reason: "expired".into(),

@@ -143,6 +143,19 @@ impl Client {
     pub fn reconnect_policy(&self) -> &ReconnectPolicy {
         &self.config.policy
     }
+
+    /// The cursor the first connection resumes after ([`with_from`](Self::with_from)); `None`
+    /// for a live start. Reconnections resume after the last cursor seen instead.
+    pub fn from(&self) -> Option<Cursor> {
+        self.config.from
+    }
+
+    /// The rustls configuration set with [`with_tls_config`](Self::with_tls_config); `None`
+    /// when `wss://` uses the default (`push_http::client::tls_config` with the webpki roots).
+    #[cfg(feature = "tls")]
+    pub fn tls_config(&self) -> Option<&std::sync::Arc<rustls::ClientConfig>> {
+        self.config.tls.as_ref()
+    }
 }
 
 impl Stream for Client {

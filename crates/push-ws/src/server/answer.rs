@@ -7,6 +7,7 @@ use http::{Method, Request, Response, StatusCode, Version};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use push_http::Refusal;
+use push_http::grammar::{has_token, tokens};
 
 use super::Config;
 
@@ -47,13 +48,10 @@ impl Accepted {
     }
 }
 
+/// Whether the `#token` list of header `name` (RFC 9110 §5.6.1, push-http's grammar: quoted
+/// strings and malformed elements are not tokens) has `token`, ASCII case aside.
 fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
-    headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
+    has_token(headers.get_all(name), token)
 }
 
 fn check_version(headers: &HeaderMap) -> Result<(), Refusal> {
@@ -134,13 +132,11 @@ impl Config {
     }
 
     fn select_protocol(&self, headers: &HeaderMap) -> Result<Option<HeaderValue>, Refusal> {
+        // `Sec-WebSocket-Protocol` is a `#token` list (RFC 6455 §11.3.4).
         let offered = headers
             .get_all(header::SEC_WEBSOCKET_PROTOCOL)
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|p| !p.is_empty());
+            .flat_map(|v| tokens(v.as_bytes()));
         let mut best: Option<usize> = None;
         for p in offered {
             if let Some(i) = self.protocols().iter().position(|ours| ours == p) {
@@ -207,6 +203,26 @@ mod tests {
                 .insert(name, HeaderValue::from_static(value));
             assert_eq!(config.check(&request).unwrap_err().status(), 400);
         }
+    }
+
+    #[test]
+    fn header_lists_are_read_with_the_rfc_9110_grammar() {
+        let config = Config::default().with_protocols(["push.v1", "chat"]);
+        let with = |name, value| {
+            let mut request = h1().body(()).unwrap();
+            let value = HeaderValue::from_str(value).unwrap();
+            request.headers_mut().insert(name, value);
+            config.check(&request)
+        };
+        // A quoted string is one (malformed) element, not a list to split at its commas.
+        let quoted = with(header::CONNECTION, r#""keep-alive, upgrade, x""#);
+        assert_eq!(quoted.unwrap_err().status(), 400);
+        let quoted = with(header::SEC_WEBSOCKET_PROTOCOL, r#""x, push.v1""#).unwrap();
+        assert_eq!(quoted.protocol(), None);
+        // Empty elements and odd spacing around real tokens are fine.
+        assert!(with(header::CONNECTION, " ,keep-alive ,\tUpgrade,").is_ok());
+        let offered = with(header::SEC_WEBSOCKET_PROTOCOL, "x , chat,push.v1").unwrap();
+        assert_eq!(offered.protocol(), Some("push.v1"));
     }
 
     #[test]

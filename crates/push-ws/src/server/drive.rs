@@ -29,7 +29,13 @@ use crate::protocol::{
 /// Runs the JSON push protocol (see the [crate documentation](crate#the-push-protocol)) on an
 /// accepted connection until it ends, subscribing through `broker`.
 ///
-/// `request` is the head of the upgrade request (as [`accept`](super::accept) returns it): every
+/// `request` is the head of the upgrade request (as [`accept`](super::accept) returns it). As
+/// [`Endpoint`](super::Endpoint) does, `drive` first asks `hooks.topics(&request)` for the topics
+/// of the URL (`?topic=..&from=CURSOR`) and authorizes them: the connection starts subscribed,
+/// without topics when the hooks answer only that the URL asks for none
+/// ([`Refusal::is_no_topics`]). Any other refusal closes the connection with 1008 and its message
+/// (the upgrade is done: no HTTP answer is possible) and is returned as [`Error::Refused`]; to
+/// answer it with its HTTP status instead, use the [`Endpoint`](super::Endpoint). Every
 /// subscribe command is authorized with `hooks.authorize(&request, &selection)`, where
 /// `selection` is the connection's whole selection after the command; a refusal is answered with
 /// an `error` message carrying its status and the connection stays up with its selection
@@ -57,8 +63,33 @@ where
     B: Broker,
     H: Hooks,
 {
-    let handler = PushHandler::new(broker, hooks, Arc::new(request), config, None);
+    let mut ws = ws;
+    let initial = match super::endpoint::initial(&hooks, &request).await {
+        Ok(initial) => initial,
+        Err(refusal) => {
+            // The upgrade is done: no HTTP answer is possible, so the refusal closes the
+            // connection (1008 with the refusal's message, cut to fit a close frame).
+            let reason = close_reason(refusal.message());
+            let frame = CloseFrame {
+                code: CloseCode::Policy,
+                reason: reason.into(),
+            };
+            // The peer may be gone already; the refusal is the error either way.
+            let _ = ws.close(Some(frame)).await;
+            return Err(Error::Refused(refusal));
+        }
+    };
+    let handler = PushHandler::new(broker, hooks, Arc::new(request), config, initial);
     run(ws, config, handler).await
+}
+
+/// `message` cut at a character boundary to the 123 bytes a close frame's reason may hold.
+fn close_reason(message: &str) -> &str {
+    let mut end = message.len().min(123);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    &message[..end]
 }
 
 /// The first subscription of a connection, authorized before the upgrade (the topics of the

@@ -31,9 +31,9 @@ use super::{Body, Config, Metered, run};
 /// 2. asks `hooks.topics(&parts)` for an initial subscription from the URL (as SSE and
 ///    long-poll requests do, e.g. `/ws?topic=news&from=CURSOR`): an `Ok` selector is authorized
 ///    with `hooks.authorize` before the upgrade, and a refusal from either is the HTTP answer
-///    (401 / 403 with its headers). A URL without a `topic` parameter has no initial
-///    subscription when `topics` refuses it (the default hooks do): the client then subscribes
-///    with commands;
+///    (401 / 403 with its headers). Only the refusal that says the URL asks for no topic
+///    ([`Refusal::is_no_topics`], the default hooks' answer to a URL without `topic=`) lets the
+///    upgrade go ahead without an initial subscription: the client then subscribes with commands;
 /// 3. answers `101 Switching Protocols` (or `200` to an extended CONNECT) and, once hyper has
 ///    switched protocols, runs the push protocol on the connection (in a task of its own) as
 ///    [`drive`](super::drive) does: the heartbeat, the [`Metered`] limits on incoming messages,
@@ -136,17 +136,18 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
 }
 
 /// The subscription the upgrade URL asks for, authorized, with the cursor it resumes after; `None`
-/// when the URL names no `topic` and the hooks refuse to pick topics.
-async fn initial<H: Hooks>(hooks: &H, parts: &Parts) -> Result<Option<Initial>, Refusal> {
+/// when `hooks.topics` answers only that the request asks for no topic
+/// ([`Refusal::is_no_topics`], as the default hooks do for a URL without `topic=`): the client
+/// then subscribes with commands. Every other refusal is the answer, as the hook built it.
+pub(crate) async fn initial<H: Hooks>(
+    hooks: &H,
+    parts: &Parts,
+) -> Result<Option<Initial>, Refusal> {
     let query = parts.uri.query().unwrap_or("").as_bytes();
     let selector = match hooks.topics(parts) {
         Ok(selector) => selector,
-        Err(refusal) => {
-            return match push_http::query::query_param(query, "topic") {
-                Ok(None) => Ok(None),
-                _ => Err(refusal),
-            };
-        }
+        Err(refusal) if refusal.is_no_topics() => return Ok(None),
+        Err(refusal) => return Err(refusal),
     };
     let from = match push_http::query::query_param(query, "from") {
         Ok(None) => None,

@@ -12,7 +12,9 @@ use tokio_tungstenite::tungstenite;
 pub enum Error {
     /// The handshake was refused by the [`Config`](super::Config) policy; the
     /// refusal (403 for a cross-site Origin, 400 for a malformed upgrade) was sent to the client.
-    #[error("handshake refused: {0}")]
+    /// From [`drive`](super::drive): the hooks refused the URL's topics after the upgrade, and
+    /// the connection was closed with 1008 and the refusal's message.
+    #[error("refused: {0}")]
     Refused(push_http::Refusal),
     /// The peer did not answer a ping within the deadline.
     #[error("the peer did not answer a ping in time")]
@@ -21,8 +23,8 @@ pub enum Error {
     #[error("the peer did not complete the close handshake in time")]
     CloseTimeout,
     /// The connection failed at the WebSocket layer (framing, limits, UTF-8, I/O).
-    #[error("websocket: {0}")]
-    WebSocket(Box<tungstenite::Error>),
+    #[error("websocket")]
+    WebSocket(#[source] Box<tungstenite::Error>),
     /// An I/O error outside tungstenite (for example on an HTTP/2 stream).
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -5,6 +5,7 @@ use core::fmt;
 use std::future::Future;
 use std::task::{Context, Poll};
 
+use http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
@@ -128,6 +129,40 @@ pub enum TrySendError {
     Full(Message),
     /// The connection has ended.
     Closed(Message),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the connection has ended; the message was not sent")
+    }
+}
+
+impl std::error::Error for SendError {}
+
+impl push_http::HttpStatus for SendError {
+    /// 503: the connection is gone, the message can not be delivered.
+    fn status(&self) -> StatusCode {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+impl fmt::Display for TrySendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Full(_) => "the send queue is full; the message was not queued",
+            Self::Closed(_) => "the connection has ended; the message was not sent",
+        })
+    }
+}
+
+impl std::error::Error for TrySendError {}
+
+impl push_http::HttpStatus for TrySendError {
+    /// 503 for both: the peer can not take the message now (a full queue) or ever (an ended
+    /// connection).
+    fn status(&self) -> StatusCode {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
 }
 
 impl WsSender {
