@@ -3,7 +3,7 @@
 use http::Request;
 use http::uri::Scheme;
 
-use crate::link::parse_link_header;
+use crate::link::preload_link_header;
 use crate::policy::{Ledger, PageBudget};
 use crate::{CacheDigest, PushConfig, PushContext, PushRequest};
 
@@ -22,7 +22,7 @@ pub fn link_policy(data: &[u8]) {
         .unwrap_or_default();
     let context = PushContext::new(&config, &parent);
     let mut links = Vec::new();
-    parse_link_header(value, &mut links);
+    preload_link_header(value, &mut links);
     assert!(links.len() <= crate::MAX_LINKS);
     let mut ledger = Ledger::new(&config);
     let mut page = PageBudget::default();

@@ -68,14 +68,14 @@ pub enum Error {
     #[error("invalid cache digest: {0}")]
     InvalidDigest(&'static str),
     /// An SSE event that cannot be encoded (see `push_sse::Error`).
-    #[error("the SSE event cannot be encoded: {0}")]
-    Sse(push_sse::Error),
+    #[error("the SSE event cannot be encoded")]
+    Sse(#[source] push_sse::Error),
     /// The connection's handshake failed or did not complete in time.
-    #[error("i/o: {0}")]
+    #[error("the connection's I/O failed")]
     Io(#[from] std::io::Error),
     /// The HTTP/2 connection or stream failed (I/O, GOAWAY, reset).
-    #[error("HTTP/2: {0}")]
-    H2(Box<h2::Error>),
+    #[error("the HTTP/2 connection or stream failed")]
+    H2(#[source] Box<h2::Error>),
 }
 
 impl push_http::HttpStatus for Error {
@@ -181,6 +181,30 @@ mod tests {
     fn result_stays_small() {
         // Method and HeaderName are inline (as in http::Error); everything else is boxed.
         assert!(size_of::<Error>() <= 40, "{}", size_of::<Error>());
+    }
+
+    #[test]
+    fn causes_are_sources_and_printed_once() {
+        use std::error::Error as _;
+        let causes: [(Error, String); 3] = [
+            (
+                push_sse::Error::InvalidId.into(),
+                push_sse::Error::InvalidId.to_string(),
+            ),
+            (
+                h2::Error::from(h2::Reason::CANCEL).into(),
+                h2::Error::from(h2::Reason::CANCEL).to_string(),
+            ),
+            (
+                std::io::Error::other("wire cut").into(),
+                "wire cut".to_owned(),
+            ),
+        ];
+        for (error, cause) in causes {
+            let source = error.source().expect("the cause is the source");
+            assert_eq!(source.to_string(), cause);
+            assert!(!error.to_string().contains(&cause), "{error}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::header::{ETAG, LINK};
 use http::{HeaderMap, Response, StatusCode};
 
-use crate::link::{MAX_LINKS, parse_link_header};
+use crate::link::{MAX_LINKS, preload_link_header};
 use crate::{
     Error, ParentState, ParentStream, PushDelivery, PushOutcome, PushRequest, PushedStream,
     SkipReason,
@@ -96,7 +96,7 @@ impl ParentStream {
     ) -> Result<Preloads, Error> {
         let mut links = Vec::new();
         for value in headers.get_all(LINK) {
-            parse_link_header(value.as_bytes(), &mut links);
+            preload_link_header(value.as_bytes(), &mut links);
         }
         let mut preloads = Preloads {
             outcomes: Vec::new(),
@@ -166,7 +166,7 @@ impl ParentStream {
         let mut scratch = Vec::new();
         for value in headers.get_all(LINK) {
             scratch.clear();
-            parse_link_header(value.as_bytes(), &mut scratch);
+            preload_link_header(value.as_bytes(), &mut scratch);
             if scratch.iter().any(|l| l.is_preload()) {
                 hints.headers_mut().append(LINK, value.clone());
             }

@@ -39,7 +39,7 @@
 //!
 //! It does not implement HTTP/2: framing, HPACK, flow control and settings are h2's. It runs on
 //! tokio (h2's I/O is tokio's); the policy parts ([`PushRequest`], [`PushDiary`],
-//! [`CacheDigest`], [`parse_links`]) do no I/O. Header grammars (`Link`, `Cookie`) and the
+//! [`CacheDigest`], [`preload_links`]) do no I/O. Header grammars (`Link`, `Cookie`) and the
 //! event-stream head are push-http's, shared with the other crates.
 //!
 //! ```text
@@ -51,12 +51,12 @@
 //!
 //! ```
 //! use http::{Method, Request, uri::Scheme};
-//! use push_h2::{Error, PushConfig, PushContext, PushRequest, parse_links};
+//! use push_h2::{Error, PushConfig, PushContext, PushRequest, preload_links};
 //!
 //! // The response names what to push.
 //! let mut headers = http::HeaderMap::new();
 //! headers.append("link", r#"</style.css>; rel=preload; as=style, <app.js>; rel="preload"; nopush"#.parse().unwrap());
-//! let links = parse_links(&headers);
+//! let links = preload_links(&headers);
 //! assert!(links[0].is_push_candidate());
 //! assert!(links[1].is_preload() && links[1].is_nopush());
 //!
@@ -161,7 +161,7 @@ pub use driver::{Pusher, RequestBody, drive};
 pub use error::Error;
 pub use hints::{Preloads, Resource};
 pub use idle::{DEFAULT_IDLE_TIMEOUT, accept_until_idle};
-pub use link::{Link, MAX_LINKS, parse_link_header, parse_links};
+pub use link::{MAX_LINKS, PreloadLink, preload_link_header, preload_links};
 pub use notify::{Notified, PUSHED_EVENT, notify_event};
 pub use parent::{ParentState, ParentStream};
 pub use policy::{PushStats, SkipReason};

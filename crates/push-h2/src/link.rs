@@ -16,16 +16,18 @@ use http::header::LINK;
 
 pub use push_http::grammar::MAX_LINKS;
 
-/// One parsed link-value.
+/// One link-value as a push server reads it: its target, `rel=preload`, `nopush` and `as`
+/// (push-http's [`grammar::Link`](push_http::grammar::Link) is the full link-value this is read
+/// from).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
+pub struct PreloadLink {
     target: String,
     preload: bool,
     nopush: bool,
     as_type: Option<String>,
 }
 
-impl Link {
+impl PreloadLink {
     /// The URI reference between `<` and `>`.
     pub fn target(&self) -> &str {
         &self.target
@@ -56,14 +58,14 @@ impl Link {
 ///
 /// The grammar is push-http's ([`push_http::grammar::links`]): a malformed link-value is
 /// skipped up to the next comma outside `<…>` and quoted strings, the others still count.
-pub fn parse_link_header(value: &[u8], out: &mut Vec<Link>) {
+pub fn preload_link_header(value: &[u8], out: &mut Vec<PreloadLink>) {
     let room = MAX_LINKS.saturating_sub(out.len());
     out.extend(push_http::grammar::links(value).take(room).map(|link| {
         let as_type = link
             .param("as")
             .and_then(|p| p.value())
             .and_then(|v| v.to_str().map(|t| t.to_ascii_lowercase()));
-        Link {
+        PreloadLink {
             target: link.target().to_owned(),
             preload: link.has_rel("preload"),
             nopush: link.param("nopush").is_some(),
@@ -73,10 +75,10 @@ pub fn parse_link_header(value: &[u8], out: &mut Vec<Link>) {
 }
 
 /// Every link of every `Link` header in `headers`, in order, at most [`MAX_LINKS`].
-pub fn parse_links(headers: &HeaderMap) -> Vec<Link> {
+pub fn preload_links(headers: &HeaderMap) -> Vec<PreloadLink> {
     let mut out = Vec::new();
     for value in headers.get_all(LINK) {
-        parse_link_header(value.as_bytes(), &mut out);
+        preload_link_header(value.as_bytes(), &mut out);
     }
     out
 }
@@ -85,9 +87,9 @@ pub fn parse_links(headers: &HeaderMap) -> Vec<Link> {
 mod tests {
     use super::*;
 
-    fn parse(value: &str) -> Vec<Link> {
+    fn parse(value: &str) -> Vec<PreloadLink> {
         let mut out = Vec::new();
-        parse_link_header(value.as_bytes(), &mut out);
+        preload_link_header(value.as_bytes(), &mut out);
         out
     }
 
@@ -111,7 +113,7 @@ mod tests {
         let links = parse(
             r#"junk, </a>; rel="pre,load", <b c>; rel=preload, </d>; rel=preload; title="x\"y,", </e> x, </f>;rel=preload"#,
         );
-        let targets: Vec<_> = links.iter().map(Link::target).collect();
+        let targets: Vec<_> = links.iter().map(PreloadLink::target).collect();
         assert_eq!(targets, ["/a", "/d", "/f"]);
         assert!(!links[0].is_preload());
         assert!(parse(r#"</a>; rel="unterminated"#).is_empty());
@@ -128,7 +130,7 @@ mod tests {
             LINK,
             "</b>; rel=preload, </c>; rel=preload".parse().unwrap(),
         );
-        assert_eq!(parse_links(&headers).len(), 3);
+        assert_eq!(preload_links(&headers).len(), 3);
         let many = "</x>; rel=preload, ".repeat(100);
         assert_eq!(parse(&many).len(), MAX_LINKS);
     }

@@ -70,16 +70,51 @@ fn escapes_are_well_formed(input: &[u8]) -> bool {
 /// the selector limit leaves room for any client that repeats itself by accident.
 pub const MAX_QUERY_TOPIC_PARAMS: usize = 4 * MAX_SELECTOR_TOPICS;
 
-/// The parameters of `query` as `(name, raw value)`, the name decoded (`None` when it does not
-/// decode: no parameter a caller can be looking for).
-fn params(query: &[u8]) -> impl Iterator<Item = (Option<Cow<'_, str>>, &[u8])> {
-    query.split(|&b| b == b'&').map(|param| {
-        let (name, value) = match param.iter().position(|&b| b == b'=') {
-            Some(i) => (&param[..i], &param[i + 1..]),
-            None => (param, &b""[..]),
-        };
-        (form_decode(name), value)
-    })
+/// One parameter of a query string, as [`pairs`] yields it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Pair<'q> {
+    /// The name, decoded strictly ([`form_decode`]); `None` when it does not decode: no name a
+    /// caller can be looking for.
+    pub name: Option<Cow<'q, str>>,
+    /// The value as sent, still encoded (empty without `=`): decode it with [`form_decode`].
+    pub value: &'q [u8],
+    /// The whole parameter as sent (`name=value`, without the `&`): what a client forwards
+    /// when it keeps a parameter it does not read.
+    pub raw: &'q [u8],
+}
+
+/// The parameters of `query` (the raw query string, without `?`) in order, each name decoded
+/// by [`query_param`]'s rule: the one way every crate splits a query, so `%73ince` is `since`
+/// wherever it is looked for. Empty parameters (`a&&b`) are skipped.
+///
+/// ```
+/// use push_http::query::pairs;
+///
+/// let names: Vec<_> = pairs(b"%73ince=1-2&&wait=5&b%ff=1")
+///     .map(|p| (p.name.map(|n| n.into_owned()), p.value, p.raw))
+///     .collect();
+/// assert_eq!(names, [
+///     (Some("since".to_owned()), &b"1-2"[..], &b"%73ince=1-2"[..]),
+///     (Some("wait".to_owned()), b"5", b"wait=5"),
+///     (None, b"1", b"b%ff=1"),
+/// ]);
+/// ```
+pub fn pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
+    query
+        .split(|&b| b == b'&')
+        .filter(|param| !param.is_empty())
+        .map(|raw| {
+            let (name, value) = match raw.iter().position(|&b| b == b'=') {
+                Some(i) => (&raw[..i], &raw[i + 1..]),
+                None => (raw, &b""[..]),
+            };
+            Pair {
+                name: form_decode(name),
+                value,
+                raw,
+            }
+        })
 }
 
 /// The value of the first parameter of `query` (the raw query string, without `?`) whose
@@ -99,8 +134,8 @@ fn params(query: &[u8]) -> impl Iterator<Item = (Option<Cow<'_, str>>, &[u8])> {
 /// assert_eq!(query_param(b"event=%zz", "event"), Err(Error::QueryInvalid));
 /// ```
 pub fn query_param<'q>(query: &'q [u8], name: &str) -> Result<Option<Cow<'q, str>>, Error> {
-    match params(query).find(|(n, _)| n.as_deref() == Some(name)) {
-        Some((_, value)) => form_decode(value).map(Some).ok_or(Error::QueryInvalid),
+    match pairs(query).find(|p| p.name.as_deref() == Some(name)) {
+        Some(Pair { value, .. }) => form_decode(value).map(Some).ok_or(Error::QueryInvalid),
         None => Ok(None),
     }
 }
@@ -135,7 +170,7 @@ pub fn selector_from_query(query: &[u8]) -> Result<Selector, Error> {
     let mut topics: Vec<Topic> = Vec::new();
     let mut others: Vec<Pattern> = Vec::new();
     let mut read = 0;
-    for (name, value) in params(query) {
+    for Pair { name, value, .. } in pairs(query) {
         // `topic` spelled with escapes is still `topic`; a name that does not decode is
         // no parameter of ours, but a broken `topic` value is never skipped.
         if name.as_deref() != Some("topic") {

@@ -5,8 +5,9 @@
 //! subscription's [`Delivery`](push_core::Delivery) items and the current time go in; a
 //! [`Reply`] (status, headers, JSON body) and the hold's deadline come out. It performs no I/O,
 //! reads no clock (time is an argument; `clippy.toml` forbids `Instant::now`) and spawns nothing.
-//! The optional adapters map it to `http` types, hold with `tokio::time`, serve it with hyper and
-//! poll it as a client.
+//! Around it, the `server` role's [`server::Endpoint`] (a `tower_service::Service` holding with
+//! `tokio::time`; mount it in axum, hyper or any tower stack) and the `client` role's
+//! `client::Client` (a `Stream` of the answers' events).
 //!
 //! ```text
 //!   Hooks::topics ──► Selector ─┐
@@ -62,7 +63,7 @@
 //! *Register, then check, then hold*: the subscription is opened from `since` before anything is
 //! checked, so an event published between the check and the hold is in the subscription and
 //! wakes (or immediately answers) the hold. A client that disconnects while held drops the
-//! handler's future, which drops the subscription, which frees its slot in the broker at once.
+//! `Endpoint`'s response future, which drops the subscription, which frees its slot in the broker at once.
 //!
 //! ```
 //! use std::time::{Duration, Instant};

@@ -77,7 +77,8 @@ impl PollRequest {
 
     /// Parses the poll's parameters for `selector` (the topics, read by the caller: the
     /// server's [`Hooks::topics`](push_http::Hooks::topics)) from the raw query string (without
-    /// `?`; `topic` and unknown parameters are skipped), the `Prefer` header values and the
+    /// `?`, split by `push_http::query::pairs`; `topic`, unknown parameters and names that do
+    /// not decode are skipped), the `Prefer` header values and the
     /// `If-None-Match` header values.
     ///
     /// When `since` is absent and `If-None-Match` holds exactly one tag that is a cursor, that
@@ -91,28 +92,24 @@ impl PollRequest {
     ) -> Result<Self, Error> {
         let mut since = None;
         let mut wait = None;
-        for param in query.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
-            let (name, value) = match param.iter().position(|&b| b == b'=') {
-                Some(i) => (&param[..i], &param[i + 1..]),
-                None => (param, &b""[..]),
-            };
-            match &*decode(name)? {
-                b"since" => {
+        for pair in push_http::query::pairs(query) {
+            match pair.name.as_deref() {
+                Some("since") => {
                     if since.is_some() {
                         return Err(Error::DuplicateParameter("since"));
                     }
-                    let text = decode(value)?;
+                    let text = decode(pair.value)?;
                     since = Some(if text.is_empty() {
                         None
                     } else {
                         Some(Cursor::parse_bytes(&text).map_err(Error::InvalidSince)?)
                     });
                 }
-                b"wait" => {
+                Some("wait") => {
                     if wait.is_some() {
                         return Err(Error::DuplicateParameter("wait"));
                     }
-                    let text = decode(value)?;
+                    let text = decode(pair.value)?;
                     wait = Some(parse_seconds(&text).ok_or(Error::InvalidWait)?);
                 }
                 _ => {}
@@ -242,6 +239,9 @@ mod tests {
         let r = parse("%73ince=1-2&w%61it=3", &[], &[]).unwrap();
         assert_eq!(r.since(), Some(Cursor::new(1, 2)));
         assert_eq!(r.wait(), Some(Duration::from_secs(3)));
+        // A name that does not decode is no parameter of ours (push-http's one rule).
+        let r = parse("s%ffince=%zz&since=1-3", &[], &[]).unwrap();
+        assert_eq!(r.since(), Some(Cursor::new(1, 3)));
     }
 
     #[test]

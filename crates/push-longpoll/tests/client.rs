@@ -46,6 +46,7 @@ async fn reads_history_then_live_across_batches_in_order() {
     let mut client = Client::new(&format!("http://{addr}/poll?topic=t&wait=10"))
         .unwrap()
         .with_since(start);
+    assert_eq!(client.since(), Some(start));
     for i in 0..7 {
         let Item::Event { data, event, .. } = next(&mut client).await else {
             panic!("event expected")
@@ -55,7 +56,7 @@ async fn reads_history_then_live_across_batches_in_order() {
     }
     let live = tokio::spawn(async move {
         let item = next(&mut client).await;
-        (item, client.cursor())
+        (item, client.since())
     });
     let topic2 = topic.clone();
     let broker = handler.broker().clone();
@@ -107,6 +108,7 @@ async fn a_refused_poll_ends_the_stream_and_transient_errors_are_retried_until_t
     let mut client = Client::new(&format!("http://{dead}/poll?topic=t"))
         .unwrap()
         .with_reconnect_policy(quick().with_max_retries(Some(2)));
+    assert_eq!(client.reconnect_policy().max_retries(), Some(2));
     for _ in 0..3 {
         let err = client.next().await.unwrap().unwrap_err();
         assert!(err.is_transient(), "{err}");

@@ -48,6 +48,23 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Only with push-http in the build (the `server` or `client` feature): the codec alone needs
+/// no HTTP.
+#[cfg(any(feature = "server", feature = "client"))]
+impl push_http::HttpStatus for Error {
+    /// 502 for a decoding limit (a stream the peer sent, as
+    /// [`client::Error::Decode`](crate::client::Error::Decode) answers when the `client` feature
+    /// is on), 500 for a value this side could not encode.
+    fn status(&self) -> http::StatusCode {
+        match self {
+            Self::LineTooLong | Self::EventTooLarge => http::StatusCode::BAD_GATEWAY,
+            Self::InvalidEventType | Self::InvalidId | Self::DataNotUtf8 | Self::InvalidComment => {
+                http::StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +81,24 @@ mod tests {
         ] {
             assert!(!e.to_string().is_empty());
             let _: &dyn std::error::Error = &e;
+        }
+    }
+
+    #[cfg(any(feature = "server", feature = "client"))]
+    #[test]
+    fn decoding_limits_are_the_peers_and_encoding_errors_ours() {
+        use http::StatusCode;
+        use push_http::HttpStatus;
+        for e in [Error::LineTooLong, Error::EventTooLarge] {
+            assert_eq!(e.status(), StatusCode::BAD_GATEWAY, "{e}");
+        }
+        for e in [
+            Error::InvalidEventType,
+            Error::InvalidId,
+            Error::DataNotUtf8,
+            Error::InvalidComment,
+        ] {
+            assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR, "{e}");
         }
     }
 }

@@ -115,7 +115,7 @@
 //! - `client`: [`client::EventSource`] over hyper (hyper, hyper-util, tokio), with its sans-IO
 //!   [`client::EventSourceState`].
 //! - `tls`: `https://` for the client (rustls with the ring provider, the Mozilla roots from
-//!   `webpki-roots`, and more roots with `EventSource::add_root_certificate`).
+//!   `webpki-roots`, and more roots with `EventSource::with_root_certificate`).
 //!
 //! The codec needs none of them: with default features the crate depends on `push-core`,
 //! `bytes`, `memchr`, `nom`, `simdutf8` and `arrayvec` only.

@@ -113,6 +113,11 @@ async fn reconnects_with_the_last_event_id_and_stops_on_204() {
         Config::default().with_reconnect_policy(fast()),
     )
     .unwrap();
+    assert_eq!(
+        source.config().reconnect_policy().max(),
+        fast().max(),
+        "the config is read back"
+    );
     let items = collect(source).await;
     assert_eq!(
         items,
@@ -352,7 +357,7 @@ async fn https_with_a_trusted_root_and_refused_without() {
         Config::default().with_reconnect_policy(fast().with_max_retries(Some(0))),
     )
     .unwrap()
-    .add_root_certificate(&der)
+    .with_root_certificate(&der)
     .unwrap();
     let items = collect(source).await;
     assert_eq!(items[0], "message:over tls:1", "{items:?}");
@@ -376,7 +381,7 @@ async fn https_with_a_trusted_root_and_refused_without() {
     assert!(matches!(
         EventSource::new("http://x/")
             .unwrap()
-            .add_root_certificate(b"not a certificate"),
+            .with_root_certificate(b"not a certificate"),
         Err(ClientError::Tls(_))
     ));
 }

@@ -23,7 +23,7 @@ pub use tokio_rustls::TlsAcceptor;
 pub struct SelfSigned {
     /// The server configuration (ring provider) presenting the certificate.
     pub config: Arc<rustls::ServerConfig>,
-    /// The certificate, DER (what `add_root_certificate` takes).
+    /// The certificate, DER (what the clients' `with_root_certificate` takes).
     pub der: Vec<u8>,
     /// The certificate, PEM (what `pushcat --cacert` reads).
     pub pem: String,

@@ -103,7 +103,7 @@ pub(crate) fn listen(args: ListenArgs) -> ExitCode {
         Err(e) => return error(e),
     };
     for der in roots {
-        source = match source.add_root_certificate(&der) {
+        source = match source.with_root_certificate(&der) {
             Ok(s) => s,
             Err(e) => return error(format!("--cacert: {e}")),
         };

@@ -38,6 +38,14 @@ impl std::error::Error for TlsError {
     }
 }
 
+impl crate::HttpStatus for TlsError {
+    /// 500: the client's own configuration is wrong (its certificates, its TLS set-up), nothing
+    /// a server sent.
+    fn status(&self) -> http::StatusCode {
+        http::StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+
 /// The rustls client configuration every push client uses: ring, the safe default protocol
 /// versions, no client certificate, trusting the Mozilla roots (`webpki-roots`) and
 /// `extra_roots` (DER certificates, e.g. from [`pem_certificates`]).
@@ -174,5 +182,9 @@ mod tests {
         let error = tls_config([CertificateDer::from(b"junk".to_vec())]).unwrap_err();
         assert!(matches!(error, TlsError::Root(_)), "{error:?}");
         assert!(std::error::Error::source(&error).is_some());
+        assert_eq!(
+            crate::HttpStatus::status(&error),
+            http::StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

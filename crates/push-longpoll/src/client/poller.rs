@@ -50,22 +50,27 @@ impl Poller {
         } else {
             None
         };
+        // `since` is the client's own parameter, found by its decoded name (the server's
+        // rule, so `%73ince` is `since` too); every other parameter is kept as written.
         let mut since = None;
-        let mut kept = Vec::new();
-        for pair in uri.query().unwrap_or_default().split('&') {
-            match pair.strip_prefix("since=") {
-                Some(c) if !c.is_empty() => {
-                    since = Some(Cursor::parse(c).map_err(Error::InvalidSince)?);
-                }
-                Some(_) => {}
-                None if pair.is_empty() => {}
-                None => kept.push(pair),
+        let mut kept: Vec<&[u8]> = Vec::new();
+        for pair in push_http::query::pairs(uri.query().unwrap_or_default().as_bytes()) {
+            if pair.name.as_deref() != Some("since") {
+                kept.push(pair.raw);
+                continue;
+            }
+            let text = push_http::query::form_decode(pair.value)
+                .ok_or(Error::InvalidSince(push_core::Error::QueryInvalid))?;
+            if !text.is_empty() {
+                since = Some(Cursor::parse(&text).map_err(Error::InvalidSince)?);
             }
         }
+        // Parts of a `&str` split at ASCII `&`: still UTF-8.
+        let query = String::from_utf8_lossy(&kept.join(&b'&')).into_owned();
         Ok(Self {
             authority: format!("{}:{port}", authority.host()),
             path: uri.path().to_owned(),
-            query: kept.join("&"),
+            query,
             since,
             connection: None,
             #[cfg(feature = "tls")]
@@ -233,6 +238,21 @@ mod tests {
         assert!(matches!(
             Poller::new("http://x/poll?since=zz"),
             Err(Error::InvalidSince(_))
+        ));
+    }
+
+    #[test]
+    fn since_is_found_however_its_name_is_spelled() {
+        // `%73ince` is `since` to the server: kept in the query, the server would see two
+        // `since` parameters once the client adds its own, and refuse every poll.
+        let p = Poller::new("http://x/poll?topic=a&%73ince=1-2&&s%69nce=&w%61it=5").unwrap();
+        assert_eq!(p.since, Some(Cursor::new(1, 2)));
+        assert_eq!(p.query, "topic=a&w%61it=5");
+        let p = Poller::new("http://x/poll?since=1%2D3").unwrap();
+        assert_eq!(p.since, Some(Cursor::new(1, 3)), "the value is decoded too");
+        assert!(matches!(
+            Poller::new("http://x/poll?since=1-%zz"),
+            Err(Error::InvalidSince(push_core::Error::QueryInvalid))
         ));
     }
 }

@@ -131,9 +131,16 @@ impl Client {
         self
     }
 
-    /// The cursor the next poll asks with (`None`: from now, before the first answer).
-    pub fn cursor(&self) -> Option<Cursor> {
+    /// The cursor the next poll asks with (`None`: from now, before the first answer): the one
+    /// given to [`with_since`](Self::with_since) (or in the URL) until an answer moves it.
+    pub fn since(&self) -> Option<Cursor> {
         self.since
+    }
+
+    /// When this client retries and when it gives up (set by
+    /// [`with_reconnect_policy`](Self::with_reconnect_policy)).
+    pub fn reconnect_policy(&self) -> &ReconnectPolicy {
+        self.backoff.policy()
     }
 
     /// The answer of a poll: queue its items, or decide whether (and when) to retry.

@@ -27,7 +27,7 @@ pub enum Error {
         source: Option<http::uri::InvalidUri>,
     },
     /// A certificate given to
-    /// [`EventSource::add_root_certificate`](super::EventSource::add_root_certificate) is not
+    /// [`EventSource::with_root_certificate`](super::EventSource::with_root_certificate) is not
     /// usable, or the TLS configuration cannot be built (`tls` feature; configuration).
     Tls(Source),
     /// The connection could not be made or the request failed (transient: it reconnects).

@@ -79,6 +79,8 @@ pub struct EventSource {
     #[cfg(feature = "tls")]
     extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     uri: Uri,
+    /// What [`with_config`](Self::with_config) was given (read back by [`config`](Self::config)).
+    config: Config,
     state: EventSourceState,
     phase: Phase,
     /// A transient error to report before going on (an id that cannot be sent).
@@ -111,7 +113,7 @@ impl EventSource {
     /// A client for `url` with the default [`Config`]. Nothing happens until it is polled.
     ///
     /// `https://` URLs need the `tls` feature: the server's certificate is then checked against
-    /// the Mozilla roots (`webpki-roots`) and any [added](Self::add_root_certificate).
+    /// the Mozilla roots (`webpki-roots`) and any [added](Self::with_root_certificate).
     ///
     /// # Errors
     /// [`Error::InvalidUrl`] when `url` is not an absolute `http://` (or `https://`) URL.
@@ -146,6 +148,7 @@ impl EventSource {
             extra_roots: Vec::new(),
             uri,
             state: EventSourceState::new(policy, config.decoder(), seed),
+            config,
             phase: Phase::Waiting(None),
             notice: None,
         })
@@ -164,11 +167,17 @@ impl EventSource {
     /// # Errors
     /// [`Error::Tls`] when the certificate cannot be used as a trust anchor.
     #[cfg(feature = "tls")]
-    pub fn add_root_certificate(mut self, der: &[u8]) -> Result<Self, Error> {
+    pub fn with_root_certificate(mut self, der: &[u8]) -> Result<Self, Error> {
         self.extra_roots
             .push(rustls::pki_types::CertificateDer::from(der.to_vec()));
         self.client = https_client(&self.extra_roots)?;
         Ok(self)
+    }
+
+    /// The reconnection policy and decoder limits this client was built with
+    /// ([`with_config`](Self::with_config); [`Config::default`] for [`new`](Self::new)).
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The id a reconnection would send (empty: no `Last-Event-ID` header). It differs from the
