@@ -239,6 +239,10 @@ fn cycle(c: &mut Criterion) {
         });
     }
     group.finish();
+    // Fresh connections: push-net closes a keep-alive connection that sends no request within
+    // its header-read timeout, and the in-process group above kept these idle longer than that.
+    let mut poll_client = rt.block_on(client(poll_addr));
+    let mut hello_client = rt.block_on(client(hello_addr));
     interleaved(&rt, &mut poll_client, &target, &mut hello_client);
 }
 
