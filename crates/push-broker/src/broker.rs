@@ -266,7 +266,7 @@ impl Inner {
         }
         let exact = selector.topics();
         for (topic, slot) in topics.iter() {
-            if exact.binary_search(topic).is_err() && selector.matches(topic) {
+            if exact.binary_search(topic).is_err() && selector.matches_by_pattern(topic) {
                 if slots.len() >= exact.len() + config.max_pattern_topics {
                     return Err(Error::SubscriptionLimit);
                 }

@@ -123,7 +123,9 @@ impl MemorySubscription {
         if published.event().audience == Audience::Public {
             return true;
         }
-        if self.access.private().is_none() {
+        // A single-topic event was found in a followed topic, whose grant (`Read::private`)
+        // already said no: only alternates can still grant it.
+        if self.access.private().is_none() || published.topics().len() == 1 {
             return false;
         }
         for topic in published.topics() {

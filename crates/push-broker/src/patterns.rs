@@ -111,7 +111,7 @@ impl PatternTable {
         self.watches
             .iter()
             .filter(|w| w.selector.topics().binary_search(topic).is_err())
-            .filter(|w| w.selector.matches(topic))
+            .filter(|w| w.selector.matches_by_pattern(topic))
             .filter_map(|w| w.offer(topic, slot))
             .collect()
     }

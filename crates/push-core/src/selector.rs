@@ -178,10 +178,15 @@ impl Selector {
 
     /// Whether an event on `topic` belongs to this selection.
     pub fn matches(&self, topic: &Topic) -> bool {
-        self.topics.binary_search(topic).is_ok()
-            || self.patterns[self.topics.len()..]
-                .iter()
-                .any(|p| p.matches(topic))
+        self.topics.binary_search(topic).is_ok() || self.matches_by_pattern(topic)
+    }
+
+    /// Whether one of the selection's non-exact patterns (`*`, a template, a URL pattern)
+    /// matches `topic`; what a broker asks of a topic it already knows is not named exactly.
+    pub fn matches_by_pattern(&self, topic: &Topic) -> bool {
+        self.patterns[self.topics.len()..]
+            .iter()
+            .any(|p| p.matches(topic))
     }
 }
 

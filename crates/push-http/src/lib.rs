@@ -54,6 +54,7 @@ pub mod client;
 pub mod grammar;
 pub mod head;
 mod hooks;
+pub mod json;
 pub mod query;
 mod status;
 

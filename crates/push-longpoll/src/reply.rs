@@ -16,8 +16,8 @@ pub const CURSOR_HEADER: &str = "push-cursor";
 /// The content type of the event batches.
 pub const JSON_CONTENT_TYPE: &str = "application/json";
 
-/// The content type of error messages.
-pub const TEXT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+/// The content type of error messages (push-http's, as every transport sends them).
+pub const TEXT_CONTENT_TYPE: &str = push_http::head::TEXT_PLAIN_UTF8;
 
 static PUSH_CURSOR: HeaderName = HeaderName::from_static(CURSOR_HEADER);
 static PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-applied");

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use http::StatusCode;
 use push_core::{Cursor, Gap, Published, Topic};
+use push_http::json::push_string;
 
 /// The key of this crate's event messages in [`Published::encoded`]'s cache.
 struct WsEncoding;
@@ -185,18 +186,18 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
         });
     let mut out = Vec::with_capacity(len);
     out.extend_from_slice(br#"{"type":"event","topic":"#);
-    json_string(&mut out, topic);
+    push_string(&mut out, topic);
     out.extend_from_slice(br#","id":""#);
     out.extend_from_slice(id.as_bytes());
     out.push(b'"');
     if let Some(event) = event {
         out.extend_from_slice(br#","event":"#);
-        json_string(&mut out, event);
+        push_string(&mut out, event);
     }
     match text {
         Some(text) => {
             out.extend_from_slice(br#","data":"#);
-            json_string(&mut out, text);
+            push_string(&mut out, text);
         }
         None => {
             // Rare (binary data), and `Display` writes what `serde_json` writes for a number.
@@ -205,28 +206,6 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
     }
     out.push(b'}');
     Bytes::from(out)
-}
-
-/// Appends `s` as a JSON string literal, exactly as serde_json writes it: text with nothing to
-/// escape (the usual case) is copied after a check the compiler vectorises (chunks without an
-/// early exit), which keeps plain text as fast as the escaper this replaced; anything else
-/// goes through serde_json.
-fn json_string(out: &mut Vec<u8>, s: &str) {
-    let plain = |b: &u8| *b >= 0x20 && *b != b'"' && *b != b'\\';
-    let (chunks, rest) = s.as_bytes().as_chunks::<16>();
-    let copy = chunks
-        .iter()
-        .all(|chunk| chunk.iter().fold(true, |ok, b| ok & plain(b)))
-        && rest.iter().all(plain);
-    if copy {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        // Writing into a `Vec` cannot fail, and a `str` always serialises.
-        let _ = serde_json::to_writer(out, s);
-    }
 }
 
 #[derive(Serialize)]

@@ -280,13 +280,17 @@ impl Run {
         for (name, value) in &self.session.headers {
             request.headers_mut().append(name, value.clone());
         }
+        // The default configuration (webpki roots) is built on the first connection and kept
+        // for the reconnections: building a root store is not a per-attempt cost.
         #[cfg(feature = "tls")]
         let connector = Some(tokio_tungstenite::Connector::Rustls(
             match &self.session.tls {
                 Some(config) => std::sync::Arc::clone(config),
-                None => std::sync::Arc::new(
-                    push_http::client::tls_config([])
-                        .map_err(|e| Error::WebSocket(Box::new(tls_error(e))))?,
+                None => std::sync::Arc::clone(
+                    self.session.tls.insert(std::sync::Arc::new(
+                        push_http::client::tls_config([])
+                            .map_err(|e| Error::WebSocket(Box::new(tls_error(e))))?,
+                    )),
                 ),
             },
         ));
