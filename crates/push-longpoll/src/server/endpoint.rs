@@ -9,8 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use push_core::{Access, Broker};
-use push_http::head::text_response;
-use push_http::{Hooks, Open};
+use push_http::{Hooks, Open, Refusal};
 use tokio::time::{Instant, Sleep};
 
 use super::{Body, Config, Error};
@@ -113,12 +112,10 @@ where
     /// Answers the request whose head is `parts` (the body is not read).
     async fn respond(&self, parts: http::request::Parts) -> Response<Body> {
         if parts.method != Method::GET && parts.method != Method::HEAD {
-            let mut response =
-                text_response(StatusCode::METHOD_NOT_ALLOWED, "method not allowed").map(Body::from);
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return response;
+            return Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+                .with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD"))
+                .into_response()
+                .map(Body::from);
         }
         let selector = match self.hooks.topics(&parts) {
             Ok(selector) => selector,

@@ -142,14 +142,13 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
     /// gives, for a server that holds the head without the request.
     pub async fn respond(&self, request: &Parts) -> Answer<B> {
         if request.method != Method::GET && request.method != Method::HEAD {
-            let mut response = text(text_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "an event stream is read with GET",
-            ));
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return response;
+            return refused(
+                Refusal::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "an event stream is read with GET",
+                )
+                .with_header(ALLOW, HeaderValue::from_static("GET, HEAD")),
+            );
         }
         let selector = match self.hooks.topics(request) {
             Ok(selector) => selector,
