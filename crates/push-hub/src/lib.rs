@@ -1,0 +1,7 @@
+//! The hub: the server people run. It speaks the Mercure protocol (both revisions) for
+//! publishing and SSE, and serves the same topics, cursors and authorization over WebSocket
+//! (`/ws`), long polling (`/poll`) and HTTP/2, all on one port.
+//!
+//! The design and the file map are in the workspace's `ARCHITECTURE.md`, section `push-hub`.
+
+#![forbid(unsafe_code)]
