@@ -1,0 +1,299 @@
+//! The server: the broker, the router and the listener, built from [`Args`], on one port.
+//!
+//! [`Hub::new`] builds everything that can fail before a socket is opened (keys, TLS files,
+//! the store); [`Hub::bind`] listens; [`Bound::run`] accepts until the shutdown signal and then
+//! shuts down gracefully (see [`crate::ops::shutdown`]).
+
+mod banner;
+mod body;
+mod connection;
+mod router;
+mod sniff;
+mod tls;
+mod tracked;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper_util::server::graceful::GracefulShutdown;
+use push_broker::{MemoryBroker, Overflow};
+use push_net::{Acceptor, ServerConfig};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+pub use banner::{Banner, Development};
+pub use body::{BoxError, HubBody};
+pub use router::{MercureHandler, Router, RouterFuture};
+pub use sniff::{Sniffed, decide, sniff};
+pub use tls::{ALPN, TlsError};
+pub use tracked::{Connection, Connections, Tracked};
+
+use crate::args::{Args, OverflowArg};
+use crate::ops::forwarded::TrustedProxies;
+use crate::ops::metered::Metered;
+use crate::ops::metrics::{Metrics, Refused};
+use crate::ops::quota::{Limits, Quotas};
+use crate::ops::shutdown::Shutdown;
+use router::Shared;
+
+/// The hub's broker: the embedded broker, counted in the metrics.
+pub type HubBroker = Metered<MemoryBroker>;
+
+/// The hooks of `/ws` and `/poll`: which topics a request asks for and what it may have.
+pub type HubHooks = push_http::Open;
+
+/// How many refused connections are answered at once; beyond, they are closed at once, so a
+/// flood over the limit costs no more than this many small tasks.
+const MAX_REFUSING: usize = 1024;
+
+/// Why the hub could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// TLS files.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A key file could not be read.
+    #[error("reading {what}")]
+    Key {
+        /// Which flag.
+        what: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The address could not be listened on.
+    #[error("listening on {addr}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The socket's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What every connection task shares.
+pub(crate) struct Context {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) server: ServerConfig,
+    pub(crate) tls: Option<TlsAcceptor>,
+    pub(crate) shutdown: Shutdown,
+}
+
+/// The hub, built and not yet listening.
+pub struct Hub {
+    args: Args,
+    broker: HubBroker,
+    metrics: Arc<Metrics>,
+    context: Arc<Context>,
+    banner: Banner,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("addr", &self.args.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// Builds the hub `args` describe.
+    ///
+    /// # Errors
+    /// [`StartError`] for files that cannot be read or used.
+    pub fn new(args: Args) -> Result<Self, StartError> {
+        let metrics = Metrics::new();
+        let broker = Metered::new(
+            MemoryBroker::new(broker_config(&args)),
+            Arc::clone(&metrics),
+        );
+        let server = ServerConfig::default()
+            .with_handshake_timeout(args.request_timeout)
+            .with_body_timeout(args.body_timeout)
+            .with_write_stall_timeout(args.write_stall_timeout);
+        let tls = match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+            _ => None,
+        };
+        let shutdown = Shutdown::new(args.shutdown_retry);
+        let ws_config = push_ws::server::Config::default()
+            .with_handshake_timeout(args.request_timeout)
+            .with_write_stall_timeout(args.write_stall_timeout);
+        let ws = push_ws::server::Endpoint::new(broker.clone(), ws_config)
+            .with_hooks(HubHooks::default());
+        let poll = push_longpoll::server::Endpoint::new(broker.clone(), Default::default())
+            .with_hooks(HubHooks::default());
+        let shared = Arc::new(Shared {
+            ws,
+            poll,
+            metrics: Arc::clone(&metrics),
+            quotas: Quotas::new(Limits {
+                streams_per_address: args.max_streams_per_client,
+                streams_per_token: args.max_streams_per_token,
+                publish_rate: args.publish_rate,
+            }),
+            proxies: TrustedProxies::new(args.trusted_proxy.clone()),
+            shutdown: shutdown.clone(),
+            cookie_name: args.cookie_name.clone(),
+            mercure: None,
+        });
+        let banner = Banner::new(&args, tls.is_some());
+        Ok(Self {
+            context: Arc::new(Context {
+                shared,
+                server,
+                tls,
+                shutdown,
+            }),
+            args,
+            broker,
+            metrics,
+            banner,
+        })
+    }
+
+    /// The broker (to publish from the process itself, or in tests).
+    pub fn broker(&self) -> &HubBroker {
+        &self.broker
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The shutdown signal: [`Shutdown::trigger`] starts a graceful shutdown.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.context.shutdown
+    }
+
+    /// Listens on `--addr`.
+    ///
+    /// # Errors
+    /// [`StartError::Bind`].
+    pub fn bind(self) -> Result<Bound, StartError> {
+        let addr = self.args.addr;
+        let acceptor = Acceptor::bind(addr, &self.context.server)
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let local = acceptor
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Bound {
+            hub: self,
+            acceptor,
+            local,
+        })
+    }
+}
+
+/// The hub, listening.
+#[derive(Debug)]
+pub struct Bound {
+    hub: Hub,
+    acceptor: Acceptor,
+    local: SocketAddr,
+}
+
+impl Bound {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// What to print at start-up (where it listens; the development key's banner).
+    pub fn banner(&self) -> String {
+        self.hub.banner.render(self.local)
+    }
+
+    /// The hub (its broker, metrics and shutdown signal).
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Accepts and serves until `signal` completes (or the hub's shutdown is triggered), then
+    /// shuts down gracefully: no more accepts, event streams and held polls ended with a
+    /// jittered retry hint, WebSocket connections closed, and a return once every connection
+    /// has ended or `--shutdown-timeout` has passed.
+    ///
+    /// # Errors
+    /// Only when the listener itself fails (push-net's accept loop survives everything else).
+    pub async fn run(self, signal: impl Future<Output = ()>) -> std::io::Result<()> {
+        let Self {
+            hub, mut acceptor, ..
+        } = self;
+        let context = Arc::clone(&hub.context);
+        let connections = Connections::new(hub.args.max_connections, Arc::clone(&hub.metrics));
+        let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
+        let graceful = GracefulShutdown::new();
+        let sweeper = hub.broker.inner().spawn_sweeper();
+        let mut signal = std::pin::pin!(signal);
+        let stopped = context.shutdown.wait();
+        let mut stopped = std::pin::pin!(stopped);
+        let accepting = loop {
+            let (stream, peer) = tokio::select! {
+                accepted = acceptor.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => break Err(error),
+                },
+                () = &mut signal => break Ok(()),
+                () = &mut stopped => break Ok(()),
+            };
+            let Some(connection) = connections.admit(peer) else {
+                hub.metrics.refused(Refused::Connections);
+                if let Ok(permit) = Arc::clone(&refusing).try_acquire_owned() {
+                    tokio::spawn(async move {
+                        connection::refuse(stream, quota_retry()).await;
+                        drop(permit);
+                    });
+                }
+                continue;
+            };
+            let watcher = graceful.watcher();
+            tokio::spawn(connection::serve(
+                stream,
+                connection,
+                Arc::clone(&context),
+                watcher,
+            ));
+        };
+        drop(acceptor);
+        tracing::info!(live = connections.live(), "shutting down");
+        context.shutdown.trigger();
+        let deadline = Instant::now() + hub.args.shutdown_timeout;
+        // HTTP/1.1 connections finish their requests (event streams end with their hint);
+        // then WebSockets and anything left close with the broker.
+        let _ = tokio::time::timeout_at(deadline.into(), graceful.shutdown()).await;
+        hub.broker.inner().close();
+        while connections.live() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        sweeper.abort();
+        tracing::info!(left = connections.live(), "stopped");
+        accepting
+    }
+}
+
+/// The `Retry-After` of a connection over the limit.
+fn quota_retry() -> Duration {
+    crate::ops::quota::STREAM_RETRY
+}
+
+/// The broker's limits from the flags.
+fn broker_config(args: &Args) -> push_broker::Config {
+    push_broker::Config::default()
+        .with_history_count(args.history_count)
+        .with_history_age(args.history_age)
+        .with_history_bytes(args.history_bytes)
+        .with_total_history_bytes(args.total_history_bytes)
+        .with_max_topics(args.max_topics)
+        .with_queue_count(args.queue_count)
+        .with_queue_bytes(args.queue_bytes)
+        .with_overflow(match args.overflow {
+            OverflowArg::Gap => Overflow::DropBacklog,
+            OverflowArg::Close => Overflow::Close,
+        })
+}
