@@ -37,7 +37,10 @@ async fn healthz_metrics_and_pages_over_http1_and_h2c() {
         assert!(ok, "{version}: {err}");
         assert_eq!(body, "ok\n");
         let (ok, body, _) = curl_async(vec![version.into(), format!("{base}/metrics")]).await;
-        assert!(ok && body.contains("push_hub_connections{protocol="), "{body}");
+        assert!(
+            ok && body.contains("push_hub_connections{protocol="),
+            "{body}"
+        );
         assert!(body.ends_with("# EOF\n"), "{body}");
         let (_, status, _) = curl_async(vec![
             version.into(),
@@ -52,7 +55,10 @@ async fn healthz_metrics_and_pages_over_http1_and_h2c() {
     }
     // The metrics counted the connections of both protocols.
     let (_, metrics, _) = curl_async(vec![format!("{base}/metrics")]).await;
-    assert!(metrics.contains("push_hub_connections{protocol=\"http1\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("push_hub_connections{protocol=\"http1\"} 1"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,15 +101,24 @@ async fn websocket_delivers_a_published_event() {
     .unwrap();
     assert!(message.contains("over the websocket"), "{message}");
     let (_, metrics, _) = curl_async(vec![format!("http://{}/metrics", hub.addr)]).await;
-    assert!(metrics.contains("push_hub_streams{transport=\"websocket\"} 1"), "{metrics}");
-    assert!(metrics.contains("push_hub_events_delivered_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("push_hub_streams{transport=\"websocket\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("push_hub_events_delivered_total 1"),
+        "{metrics}"
+    );
     drop(ws);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_long_poll_delivers_a_published_event_on_every_protocol() {
     let hub = start(args());
-    for (n, version) in ["--http1.1", "--http2-prior-knowledge"].into_iter().enumerate() {
+    for (n, version) in ["--http1.1", "--http2-prior-knowledge"]
+        .into_iter()
+        .enumerate()
+    {
         let since = hub.broker.head();
         let url = format!("http://{}/poll?topic=jobs&since={since}&wait=20", hub.addr);
         let poll = tokio::spawn(curl_async(vec![version.into(), url]));
@@ -176,10 +191,16 @@ async fn a_client_over_its_stream_quota_gets_429_with_retry_after() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (_, head, _) = curl_async(vec!["-i".into(), url]).await;
     assert!(head.starts_with("HTTP/1.1 429"), "{head}");
-    assert!(head.to_ascii_lowercase().contains("retry-after: 5"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: 5"),
+        "{head}"
+    );
     publish(&hub.broker, "q", "release").await;
     let (ok, body, _) = held.await.unwrap();
     assert!(ok && body.contains("release"), "{body}");
     let (_, metrics, _) = curl_async(vec![format!("http://{}/metrics", hub.addr)]).await;
-    assert!(metrics.contains("push_hub_refused_total{limit=\"stream_quota\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("push_hub_refused_total{limit=\"stream_quota\"} 1"),
+        "{metrics}"
+    );
 }

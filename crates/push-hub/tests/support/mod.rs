@@ -95,7 +95,10 @@ impl Binary {
         let mut banner = String::new();
         let addr = loop {
             let mut line = String::new();
-            assert!(stdout.read_line(&mut line).unwrap() > 0, "the hub exited: {banner}");
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "the hub exited: {banner}"
+            );
             banner.push_str(&line);
             if let Some(rest) = line.strip_prefix("push-hub listening on http://") {
                 let addr = rest.split('/').next().unwrap();
@@ -112,10 +115,14 @@ impl Binary {
     }
 
     /// Reads the rest of the banner (the lines printed with the first one).
-    pub fn read_banner_until(&mut self, needle: &str) {
-        while !self.banner.contains(needle) {
+    pub fn read_banner_until(&mut self, done: impl Fn(&str) -> bool) {
+        while !done(&self.banner) {
             let mut line = String::new();
-            assert!(self.stdout.read_line(&mut line).unwrap() > 0, "{}", self.banner);
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "{}",
+                self.banner
+            );
             self.banner.push_str(&line);
         }
     }
@@ -136,7 +143,10 @@ impl Binary {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(std::time::Instant::now() < deadline, "the hub did not exit in {limit:?}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the hub did not exit in {limit:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
