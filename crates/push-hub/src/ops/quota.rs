@@ -7,7 +7,7 @@
 //! a new key that finds the table full of busy clients is refused like an exceeded quota.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -101,9 +101,7 @@ impl Quotas {
 
     /// The key of a token (a keyed hash; the token itself is not kept).
     pub fn token_key(&self, token: &str) -> Key {
-        let mut hasher = self.inner.hasher.build_hasher();
-        token.hash(&mut hasher);
-        Key::Token(hasher.finish())
+        Key::Token(self.inner.hasher.hash_one(token))
     }
 
     /// Takes one stream for each of `keys`, or says how long to wait when one of them is at its

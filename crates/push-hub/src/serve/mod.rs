@@ -156,6 +156,17 @@ impl Hub {
         })
     }
 
+    /// The same hub with `handler` answering `/.well-known/mercure…` (the router keeps the
+    /// quotas, the stream count and the shutdown hint around it).
+    #[must_use]
+    pub fn with_mercure(mut self, handler: MercureHandler) -> Self {
+        // Nothing shares the context before `bind`: `Hub` hands out no clone of it.
+        let context = Arc::get_mut(&mut self.context).expect("the context is not shared yet");
+        let shared = Arc::get_mut(&mut context.shared).expect("the router is not shared yet");
+        shared.mercure = Some(handler);
+        self
+    }
+
     /// The broker (to publish from the process itself, or in tests).
     pub fn broker(&self) -> &HubBroker {
         &self.broker

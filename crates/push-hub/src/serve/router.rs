@@ -237,10 +237,10 @@ impl Router {
         let (parts, body) = request.into_parts();
         let keys = self.keys(&parts);
         let now = Instant::now();
-        if parts.method == Method::POST {
-            if let Err(after) = self.shared.quotas.publish(&keys, now) {
-                return self.refuse(Refused::PublishQuota, after);
-            }
+        if parts.method == Method::POST
+            && let Err(after) = self.shared.quotas.publish(&keys, now)
+        {
+            return self.refuse(Refused::PublishQuota, after);
         }
         let subscribe = matches!(parts.method, Method::GET | Method::HEAD)
             && parts.uri.path() == "/.well-known/mercure";
