@@ -34,6 +34,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod args;
+pub mod auth;
 pub mod ops;
 pub mod pages;
 pub mod serve;
+pub mod token;

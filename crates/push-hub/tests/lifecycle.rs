@@ -23,6 +23,17 @@ fn starts_without_flags_and_prints_the_banner() {
         .find(|l| l.starts_with("!! key (HS256): "))
         .unwrap();
     assert_eq!(key_line.len(), "!! key (HS256): ".len() + 64);
+    let token_line = hub
+        .banner
+        .lines()
+        .find(|l| l.starts_with("!! publisher token"))
+        .unwrap();
+    assert_eq!(token_line.matches('.').count(), 2, "a JWS: {token_line}");
+    let curl_line = hub.banner.lines().find(|l| l.starts_with("curl ")).unwrap();
+    assert!(
+        curl_line.contains("Authorization: Bearer ey"),
+        "{curl_line}"
+    );
     let (ok, body, err) = curl(&[&format!("http://{}/healthz", hub.addr)]);
     assert!(ok, "{err}");
     assert_eq!(body, "ok\n");
@@ -65,6 +76,7 @@ fn sigterm_ends_held_polls_with_a_jittered_retry_after_and_exits() {
         &[
             "--addr",
             "127.0.0.1:0",
+            "--anonymous",
             "--shutdown-retry",
             "3s",
             "--shutdown-timeout",

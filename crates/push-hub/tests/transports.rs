@@ -181,6 +181,42 @@ async fn tls_speaks_h2_and_http1_by_alpn_beside_plain_http() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_and_poll_are_authorized_by_the_hub_tokens() {
+    let mut hub_args = args();
+    hub_args.anonymous = false;
+    let hub = start(hub_args);
+    let poll = format!("http://{}/poll?topic=private-room&wait=0", hub.addr);
+    // No token and no anonymous access: 401, counted.
+    let (_, head, _) = curl_async(vec!["-i".into(), poll.clone()]).await;
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    let tcp = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
+    let url = format!("ws://{}/ws?topic=private-room", hub.addr);
+    let refused = tokio_tungstenite::client_async(url, tcp).await.unwrap_err();
+    assert!(refused.to_string().contains("401"), "{refused}");
+    // A subscriber token: private updates of its topics too.
+    let token = support::token(push_hub::token::Claims::new().subscribe("private-room"));
+    let since = hub.broker.head();
+    let topic = Topic::new("private-room").unwrap();
+    let event = Event::new("for the token").with_audience(push_core::Audience::Private);
+    hub.broker
+        .publish(std::slice::from_ref(&topic), event)
+        .await
+        .unwrap();
+    let (ok, body, err) = curl_async(vec![
+        "-H".into(),
+        format!("Authorization: Bearer {token}"),
+        format!("{poll}&since={since}"),
+    ])
+    .await;
+    assert!(ok && body.contains("for the token"), "{body} {err}");
+    let (_, metrics, _) = curl_async(vec![format!("http://{}/metrics", hub.addr)]).await;
+    assert!(
+        metrics.contains("push_hub_auth_failures_total 2"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_over_its_stream_quota_gets_429_with_retry_after() {
     let mut hub_args = args();
     hub_args.max_streams_per_client = 1;

@@ -8,8 +8,6 @@
 use std::fmt::Write;
 use std::net::SocketAddr;
 
-use crate::args::Args;
-
 /// The start-up banner.
 #[derive(Debug, Clone)]
 pub struct Banner {
@@ -27,20 +25,9 @@ pub struct Development {
 }
 
 impl Banner {
-    /// The banner of a hub started with `args`; `tls` says whether TLS is configured.
-    pub fn new(args: &Args, tls: bool) -> Self {
-        Self {
-            tls,
-            development: None,
-        }
-        .with_development(development_key(args).map(|key| Development { key, token: None }))
-    }
-
-    /// The same banner announcing `development`.
-    #[must_use]
-    pub fn with_development(mut self, development: Option<Development>) -> Self {
-        self.development = development;
-        self
+    /// The banner of a hub with TLS or not, and with the `development` key it made, if any.
+    pub fn new(tls: bool, development: Option<Development>) -> Self {
+        Self { tls, development }
     }
 
     /// The development key, when the hub made one.
@@ -99,21 +86,16 @@ impl Banner {
     }
 }
 
-/// A random development key when no key is configured, else `None`.
-fn development_key(args: &Args) -> Option<String> {
-    let configured = args.jwt_key.is_some()
-        || (args.publisher_jwt_key.is_some() && args.subscriber_jwt_key.is_some());
-    if configured {
-        return None;
-    }
+/// A random development key: 32 bytes from the system's random source, in hex.
+pub(crate) fn random_key() -> String {
     let mut bytes = [0_u8; 32];
     // Without the system's randomness there is no safe key; a fixed one would be worse than
     // none, so fail loudly.
     getrandom::fill(&mut bytes).expect("the system's random source is unavailable");
-    Some(bytes.iter().fold(String::with_capacity(64), |mut hex, b| {
+    bytes.iter().fold(String::with_capacity(64), |mut hex, b| {
         let _ = write!(hex, "{b:02x}");
         hex
-    }))
+    })
 }
 
 #[cfg(test)]
@@ -122,10 +104,7 @@ mod tests {
 
     #[test]
     fn a_configured_key_gets_a_quiet_banner() {
-        let mut args = Args::defaults();
-        args.jwt_key = Some("secret".into());
-        let banner = Banner::new(&args, false);
-        assert!(banner.development().is_none());
+        let banner = Banner::new(false, None);
         let text = banner.render("127.0.0.1:8080".parse().unwrap());
         assert!(
             text.starts_with("push-hub listening on http://127.0.0.1:8080/"),
@@ -135,19 +114,15 @@ mod tests {
     }
 
     #[test]
-    fn no_key_makes_a_random_one_and_says_so() {
-        let args = Args::defaults();
-        let a = Banner::new(&args, true);
-        let b = Banner::new(&args, true);
-        let key = a.development().unwrap().key.clone();
+    fn a_development_key_is_random_and_announced_loudly() {
+        let key = random_key();
         assert_eq!(key.len(), 64);
-        assert_ne!(key, b.development().unwrap().key);
-        let text = a
-            .with_development(Some(Development {
-                key: key.clone(),
-                token: Some("TOKEN".into()),
-            }))
-            .render("127.0.0.1:8443".parse().unwrap());
+        assert_ne!(key, random_key());
+        let development = Development {
+            key: key.clone(),
+            token: Some("TOKEN".into()),
+        };
+        let text = Banner::new(true, Some(development)).render("127.0.0.1:8443".parse().unwrap());
         assert!(text.contains("DEVELOPMENT KEY"), "{text}");
         assert!(text.contains(&key));
         assert!(text.contains(

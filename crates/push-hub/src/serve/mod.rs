@@ -31,18 +31,19 @@ pub use tls::{ALPN, TlsError};
 pub use tracked::{Connection, Connections, Tracked};
 
 use crate::args::{Args, OverflowArg};
+use crate::auth::{Algorithm, AuthConfig, Authorizer, KeySpec};
 use crate::ops::forwarded::TrustedProxies;
 use crate::ops::metered::Metered;
 use crate::ops::metrics::{Metrics, Refused};
 use crate::ops::quota::{Limits, Quotas};
 use crate::ops::shutdown::Shutdown;
+use crate::token::{self, Claims};
 use router::Shared;
 
 /// The hub's broker: the embedded broker, counted in the metrics.
 pub type HubBroker = Metered<MemoryBroker>;
 
-/// The hooks of `/ws` and `/poll`: which topics a request asks for and what it may have.
-pub type HubHooks = push_http::Open;
+pub use crate::auth::HubHooks;
 
 /// How many refused connections are answered at once; beyond, they are closed at once, so a
 /// flood over the limit costs no more than this many small tasks.
@@ -64,6 +65,15 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// `--jwt-alg` names no algorithm.
+    #[error("--jwt-alg {0}: not an algorithm (HS256, RS256, ES256, EdDSA, …)")]
+    Algorithm(String),
+    /// A key does not suit its algorithm.
+    #[error("the JWT keys")]
+    Auth(#[from] crate::auth::ConfigError),
+    /// The development token could not be signed.
+    #[error("signing the development token")]
+    Mint(#[from] token::MintError),
     /// The address could not be listened on.
     #[error("listening on {addr}")]
     Bind {
@@ -120,13 +130,15 @@ impl Hub {
             _ => None,
         };
         let shutdown = Shutdown::new(args.shutdown_retry);
+        let (auth, development) = auth_config(&args)?;
+        let authorizer = Arc::new(Authorizer::new(auth)?);
         let ws_config = push_ws::server::Config::default()
             .with_handshake_timeout(args.request_timeout)
             .with_write_stall_timeout(args.write_stall_timeout);
         let ws = push_ws::server::Endpoint::new(broker.clone(), ws_config)
-            .with_hooks(HubHooks::default());
+            .with_hooks(HubHooks::new(Arc::clone(&authorizer)));
         let poll = push_longpoll::server::Endpoint::new(broker.clone(), Default::default())
-            .with_hooks(HubHooks::default());
+            .with_hooks(HubHooks::new(Arc::clone(&authorizer)));
         let shared = Arc::new(Shared {
             ws,
             poll,
@@ -141,7 +153,7 @@ impl Hub {
             cookie_name: args.cookie_name.clone(),
             mercure: None,
         });
-        let banner = Banner::new(&args, tls.is_some());
+        let banner = Banner::new(tls.is_some(), development);
         Ok(Self {
             context: Arc::new(Context {
                 shared,
@@ -291,6 +303,52 @@ impl Bound {
 /// The `Retry-After` of a connection over the limit.
 fn quota_retry() -> Duration {
     crate::ops::quota::STREAM_RETRY
+}
+
+/// The authorization from the flags: `--publisher-jwt-key` / `--subscriber-jwt-key`, else
+/// `--jwt-key`, with `--jwt-alg`; without any key, a random development key (HS256) for both
+/// roles and a publisher token signed with it.
+fn auth_config(args: &Args) -> Result<(AuthConfig, Option<Development>), StartError> {
+    let alg: Algorithm = args
+        .jwt_alg
+        .parse()
+        .map_err(|_| StartError::Algorithm(args.jwt_alg.clone()))?;
+    let key = |flag: &Option<String>, what: &'static str| -> Result<Option<KeySpec>, StartError> {
+        flag.as_deref()
+            .map(|text| {
+                let key = crate::args::key_text(text)
+                    .map_err(|source| StartError::Key { what, source })?;
+                Ok(KeySpec::new(key.trim_end_matches(['\r', '\n']), alg))
+            })
+            .transpose()
+    };
+    let both = key(&args.jwt_key, "--jwt-key")?;
+    let publisher = key(&args.publisher_jwt_key, "--publisher-jwt-key")?.or_else(|| both.clone());
+    let subscriber = key(&args.subscriber_jwt_key, "--subscriber-jwt-key")?.or(both);
+    let (publisher, subscriber, development) = if publisher.is_none() && subscriber.is_none() {
+        let secret = banner::random_key();
+        let spec = KeySpec::new(secret.clone(), Algorithm::HS256);
+        let claims = Claims::new().publish("*").subscribe("*");
+        let token = token::mint(&spec, &claims)?;
+        let development = Development {
+            key: secret,
+            token: Some(token),
+        };
+        (Some(spec.clone()), Some(spec), Some(development))
+    } else {
+        (publisher, subscriber, None)
+    };
+    let mut publish_origins = args.publish_origin.clone();
+    publish_origins.extend(args.cors_origin.iter().cloned());
+    let config = AuthConfig {
+        publisher: publisher.into_iter().collect(),
+        subscriber: subscriber.into_iter().collect(),
+        anonymous: args.anonymous,
+        cookie_name: args.cookie_name.clone(),
+        publish_origins,
+        ..AuthConfig::default()
+    };
+    Ok((config, development))
 }
 
 /// The broker's limits from the flags.

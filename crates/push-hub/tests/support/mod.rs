@@ -22,13 +22,24 @@ pub struct InProcess {
     pub task: JoinHandle<std::io::Result<()>>,
 }
 
-/// Arguments for a test hub: loopback, any port, memory only, a known key.
+/// The key of the test hubs.
+pub const KEY: &str = "a-test-secret-that-is-long-enough-for-hs256";
+
+/// Arguments for a test hub: loopback, any port, memory only, the key [`KEY`], anonymous
+/// subscribers allowed (public updates).
 pub fn args() -> Args {
     let mut args = Args::defaults();
     args.addr = "127.0.0.1:0".parse().unwrap();
     args.in_memory = true;
-    args.jwt_key = Some("a-test-secret-that-is-long-enough-for-hs256".into());
+    args.anonymous = true;
+    args.jwt_key = Some(KEY.into());
     args
+}
+
+/// A token signed with [`KEY`] granting `claims`.
+pub fn token(claims: push_hub::token::Claims) -> String {
+    let key = push_hub::auth::KeySpec::new(KEY, push_hub::auth::Algorithm::HS256);
+    push_hub::token::mint(&key, &claims).unwrap()
 }
 
 /// Starts a hub with `args` in this process.
