@@ -221,7 +221,7 @@ class Subscription extends EventTarget {
       const status = response.status;
       if (status === 200) {
         if (this.status !== 'open') this.connected();
-        if (body.gap) this.gap('gap', body.events.length > 0 ? undefined : body.next);
+        if (body.gap) this.gap('unspecified', body.events.length > 0 ? undefined : body.next);
         for (const e of body.events) {
           this.deliver({ id: e.id, topic: e.topic, type: e.event || 'message', data: e.data });
         }

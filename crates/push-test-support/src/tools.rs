@@ -60,3 +60,9 @@ pub fn python(modules: &[&str]) -> PathBuf {
     );
     python
 }
+
+/// Debian's `chromium` (headless browser tests); panics saying to run `cargo xtask setup` when it
+/// is missing.
+pub fn chromium() -> PathBuf {
+    program("chromium", "chromium")
+}
