@@ -35,6 +35,7 @@
 
 pub mod args;
 pub mod auth;
+pub mod lean;
 pub mod ops;
 pub mod pages;
 pub mod serve;

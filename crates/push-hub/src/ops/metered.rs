@@ -85,6 +85,10 @@ impl<B: Broker> Broker for Metered<B> {
     fn head(&self) -> Cursor {
         self.inner.head()
     }
+
+    fn resolve(&self, id: &str) -> Option<Cursor> {
+        self.inner.resolve(id)
+    }
 }
 
 /// A subscription of a [`Metered`] broker.

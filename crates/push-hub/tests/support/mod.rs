@@ -1,4 +1,4 @@
-//! Starting a hub for a test: in-process (the library, to publish through its broker) or as the
+//! What the push-hub integration tests share. Starting a hub for a test: in-process (the library, to publish through its broker) or as the
 //! binary (what people run), on a loopback port chosen by the system.
 
 #![allow(dead_code, unreachable_pub)]
@@ -180,3 +180,6 @@ fn getrandom_suffix() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
+
+/// A headless browser driven over DevTools (the browser tests).
+pub(crate) mod browser;
