@@ -25,8 +25,8 @@ use tokio_rustls::TlsAcceptor;
 
 pub use banner::{Banner, Development};
 pub use body::{BoxError, HubBody};
-pub use router::{MercureHandler, Router, RouterFuture};
-pub use sniff::{Sniffed, decide, sniff};
+pub use router::{HubSubscription, MercureHandler, Router, RouterFuture, SubscribeFn};
+pub use sniff::{Sniffed, decide, decide_subscribe, is_subscribe, sniff};
 pub use tls::{ALPN, TlsError};
 pub use tracked::{Connection, Connections, Tracked};
 
@@ -91,6 +91,7 @@ pub(crate) struct Context {
     pub(crate) server: ServerConfig,
     pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) shutdown: Shutdown,
+    pub(crate) lean: crate::lean::Config,
 }
 
 /// The hub, built and not yet listening.
@@ -152,11 +153,13 @@ impl Hub {
             shutdown: shutdown.clone(),
             cookie_name: args.cookie_name.clone(),
             mercure: None,
+            subscribe: None,
         });
         let banner = Banner::new(tls.is_some(), development);
         Ok(Self {
             context: Arc::new(Context {
                 shared,
+                lean: crate::lean::Config::new(server.clone()),
                 server,
                 tls,
                 shutdown,
@@ -176,6 +179,17 @@ impl Hub {
         let context = Arc::get_mut(&mut self.context).expect("the context is not shared yet");
         let shared = Arc::get_mut(&mut context.shared).expect("the router is not shared yet");
         shared.mercure = Some(handler);
+        self
+    }
+
+    /// The same hub with `subscribe` holding plain HTTP/1.1 Mercure subscribers on the lean
+    /// path (`crate::lean`) instead of hyper.
+    #[must_use]
+    pub fn with_lean_subscribe(mut self, subscribe: SubscribeFn) -> Self {
+        // As in `with_mercure`: nothing shares the context before `bind`.
+        let context = Arc::get_mut(&mut self.context).expect("the context is not shared yet");
+        let shared = Arc::get_mut(&mut context.shared).expect("the router is not shared yet");
+        shared.subscribe = Some(subscribe);
         self
     }
 
