@@ -100,6 +100,8 @@ async fn http1(
     }
     let shared = Arc::clone(&context.shared);
     let held = Arc::clone(&connection);
+    // The lean path's interface takes a refusal as a `Response` (cold path): see lean_subscribe.
+    #[allow(clippy::result_large_err)]
     let subscribe = move |parts: &Parts| lean_subscribe(&shared, &held, &subscribe, parts);
     let service = TowerToHyperService::new(router);
     // Boxed as a `dyn Future + Send`: the compiler proves `Send` for the lean path's generic
@@ -123,6 +125,9 @@ async fn http1(
 /// One subscribe on the lean path, with the router's rules: the stream quota (a `GET` only:
 /// a `HEAD` opens no stream), the SSE gauge, the count of authorization failures, the access
 /// line.
+// The refusal is a whole `Response`, as the lean path's `serve_connection` takes it; it is the
+// cold path (one per refused request), so its size costs nothing that matters.
+#[allow(clippy::result_large_err)]
 fn lean_subscribe(
     shared: &Shared,
     connection: &Connection,
