@@ -9,3 +9,4 @@
 pub mod auth;
 pub mod token;
 pub mod lean;
+pub mod store;
