@@ -8,3 +8,8 @@
 
 pub mod auth;
 pub mod token;
+
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
