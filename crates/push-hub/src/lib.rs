@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod token;
+pub mod lean;
 
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]
