@@ -10,3 +10,8 @@ pub mod auth;
 pub mod token;
 pub mod lean;
 pub mod store;
+
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
