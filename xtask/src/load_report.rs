@@ -20,6 +20,17 @@ impl Run {
             .ok_or_else(|| format!("the client made no mark {name}"))
     }
 
+    /// Server CPU µs and write syscalls per delivery over the phase `name` (between its
+    /// start and end marks, the deliveries the client counted in it).
+    fn per_delivery(&self, name: &str, tick_us: u64) -> Result<(f64, f64), String> {
+        let start = self.mark(&format!("{name}-start"))?;
+        let end = self.mark(&format!("{name}-end"))?;
+        let delivered = self.value(name, "deliveries")?.max(1.0);
+        let cpu_us = end.cpu_ticks.saturating_sub(start.cpu_ticks) as f64 * tick_us as f64;
+        let writes = end.syscw.saturating_sub(start.syscw) as f64;
+        Ok((cpu_us / delivered, writes / delivered))
+    }
+
     fn value(&self, result: &str, key: &str) -> Result<f64, String> {
         self.results
             .get(result)
@@ -68,30 +79,36 @@ pub(crate) fn fanout(runs: &[(&str, &str, &str, Run)], tick_us: u64) -> Result<(
     println!("\nfan-out over loopback SSE, one topic, 100-byte events (same run)");
     for n in ["1000", "10000"] {
         let here: Vec<_> = runs.iter().filter(|(_, _, m, _)| *m == n).collect();
-        let mut rows: Vec<(String, Vec<f64>)> = vec![
-            ("deliveries/s".to_owned(), Vec::new()),
-            ("server CPU µs per delivery".to_owned(), Vec::new()),
-            ("write syscalls per delivery".to_owned(), Vec::new()),
-            ("p99 publish→delivery ms".to_owned(), Vec::new()),
-            ("  at events/s".to_owned(), Vec::new()),
-        ];
+        let mut rows: Vec<(String, Vec<f64>)> = [
+            "burst: deliveries/s",
+            "burst: server CPU µs/delivery",
+            "burst: write syscalls/delivery",
+            "steady: server CPU µs/delivery",
+            "steady: write syscalls/delivery",
+            "steady: p50 publish→delivery ms",
+            "steady: p99 publish→delivery ms",
+            "steady: events/s",
+        ]
+        .into_iter()
+        .map(|name| (name.to_owned(), Vec::new()))
+        .collect();
         let mut heads = Vec::new();
         for (server, variant, _, run) in &here {
             heads.push(format!("{server} {variant}"));
             let burst = format!("burst-{variant}-{n}");
-            let (start, end) = (
-                run.mark(&format!("{burst}-start"))?,
-                run.mark(&format!("{burst}-end"))?,
+            let steady = format!("steady-{variant}-{n}");
+            let (at_burst, at_steady) = (
+                run.per_delivery(&burst, tick_us)?,
+                run.per_delivery(&steady, tick_us)?,
             );
-            let delivered = run.value(&burst, "deliveries")?.max(1.0);
-            let cpu_us = end.cpu_ticks.saturating_sub(start.cpu_ticks) as f64 * tick_us as f64;
-            let writes = end.syscw.saturating_sub(start.syscw) as f64;
-            let latency = format!("latency-{variant}-{n}");
             rows[0].1.push(run.value(&burst, "per_second")?);
-            rows[1].1.push(cpu_us / delivered);
-            rows[2].1.push(writes / delivered);
-            rows[3].1.push(run.value(&latency, "p99_us")? / 1000.0);
-            rows[4].1.push(run.value(&latency, "rate")?);
+            rows[1].1.push(at_burst.0);
+            rows[2].1.push(at_burst.1);
+            rows[3].1.push(at_steady.0);
+            rows[4].1.push(at_steady.1);
+            rows[5].1.push(run.value(&steady, "p50_us")? / 1000.0);
+            rows[6].1.push(run.value(&steady, "p99_us")? / 1000.0);
+            rows[7].1.push(run.value(&steady, "rate")?);
         }
         println!("\n{n} subscribers");
         print!("{:<32}", "");
@@ -125,7 +142,7 @@ pub(crate) fn soak(hub: &Run, anchor: &Run) -> Result<(), String> {
         "\nresume soak: 5,000 events, 10 subscribers, ~50 random reconnects with Last-Event-ID"
     );
     println!(
-        "{:<16}{:>12}{:>12}{:>12}{:>12}",
+        "{:<16}{:>14}{:>14}{:>14}{:>14}",
         "", "reconnects", "lost", "duplicated", "out of order"
     );
     let mut hub_total = 0.0;
@@ -137,7 +154,7 @@ pub(crate) fn soak(hub: &Run, anchor: &Run) -> Result<(), String> {
             get("duplicated")?,
             get("out_of_order")?,
         );
-        println!("{name:<16}{r:>12}{l:>12}{d:>12}{o:>12}");
+        println!("{name:<16}{r:>14}{l:>14}{d:>14}{o:>14}");
         if name == "hub" {
             hub_total = l + d + o;
         }

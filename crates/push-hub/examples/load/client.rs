@@ -157,10 +157,12 @@ pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str) {
         "result burst-{variant}-{n} deliveries={delivered} seconds={seconds:.3} per_second={per_second:.0} complete={complete}"
     );
 
-    // Latency: a quarter of the burst's delivery rate, for 5 s (1 to 200 events a second).
-    let rate = ((per_second / 4.0 / n as f64) as u64).clamp(1, 200);
-    let count = rate * 5;
+    // Below saturation: 20,000 deliveries a second (20 events/s to 1,000 subscribers, 2 to
+    // 10,000), at least 20 events: one write per event and subscriber, as a live hub sees.
+    let rate = (20_000 / n as u64).max(1);
+    let count = (rate * 5).max(20);
     tally.recording.store(true, Ordering::Release);
+    mark(&format!("steady-{variant}-{n}-start")).await;
     post(
         addr,
         &format!("/pump?count={count}&rate={rate}&topic=/fan/1{private}"),
@@ -168,18 +170,18 @@ pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str) {
     .await
     .expect("pump");
     let want = n as u64 * count;
-    wait_for(|| tally.received.load(Ordering::Acquire) >= want).await;
+    let complete = wait_for(|| tally.received.load(Ordering::Acquire) >= want).await;
+    mark(&format!("steady-{variant}-{n}-end")).await;
     tally.recording.store(false, Ordering::Release);
+    let delivered = tally.received.swap(0, Ordering::AcqRel);
     let mut latencies = std::mem::take(&mut *tally.latencies_us.lock().unwrap());
     latencies.sort_unstable();
     let pick = |q: f64| {
-        latencies
-            .get(((latencies.len() as f64 - 1.0) * q) as usize)
-            .copied()
-            .unwrap_or(0)
+        let last = latencies.len().saturating_sub(1) as f64;
+        latencies.get((last * q) as usize).copied().unwrap_or(0)
     };
     println!(
-        "result latency-{variant}-{n} rate={rate} samples={} p50_us={} p99_us={}",
+        "result steady-{variant}-{n} deliveries={delivered} rate={rate} samples={} p50_us={} p99_us={} complete={complete}",
         latencies.len(),
         pick(0.5),
         pick(0.99)
@@ -191,8 +193,8 @@ pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str) {
 pub(crate) async fn soak(addr: SocketAddr, subscribers: usize) {
     const EVENTS: u64 = 5000;
     const RECONNECTS: usize = 50;
-    let kicks: Arc<Vec<AtomicBool>> =
-        Arc::new((0..subscribers).map(|_| AtomicBool::new(false)).collect());
+    let kicks: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..subscribers).map(|_| AtomicUsize::new(0)).collect());
     let mut tasks = Vec::new();
     for i in 0..subscribers {
         let kicks = Arc::clone(&kicks);
@@ -214,7 +216,7 @@ pub(crate) async fn soak(addr: SocketAddr, subscribers: usize) {
     };
     for _ in 0..RECONNECTS {
         tokio::time::sleep(Duration::from_millis(20 + random() % 160)).await;
-        kicks[(random() % subscribers as u64) as usize].store(true, Ordering::Release);
+        kicks[(random() % subscribers as u64) as usize].fetch_add(1, Ordering::AcqRel);
     }
     let (mut lost, mut duplicated, mut out_of_order, mut reconnects) = (0, 0, 0, 0);
     for task in tasks {
@@ -228,7 +230,7 @@ pub(crate) async fn soak(addr: SocketAddr, subscribers: usize) {
 }
 
 /// One soak subscriber: (lost, duplicated, out of order, reconnects).
-async fn soak_one(addr: SocketAddr, events: u64, kick: &AtomicBool) -> (u64, u64, u64, u64) {
+async fn soak_one(addr: SocketAddr, events: u64, kick: &AtomicUsize) -> (u64, u64, u64, u64) {
     let mut seen = vec![false; events as usize];
     let (mut highest, mut duplicated, mut out_of_order, mut reconnects) = (None, 0, 0, 0);
     let mut last_id = String::new();
@@ -254,7 +256,11 @@ async fn soak_one(addr: SocketAddr, events: u64, kick: &AtomicBool) -> (u64, u64
             {
                 break 'connection;
             }
-            if kick.swap(false, Ordering::AcqRel) {
+            // One reconnect per kick, however close together they came.
+            if kick
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |k| k.checked_sub(1))
+                .is_ok()
+            {
                 reconnects += 1;
                 continue 'connection;
             }

@@ -87,7 +87,9 @@ pub(crate) async fn hub(addr: SocketAddr) -> std::io::Result<()> {
     let broker = MemoryBroker::new(
         push_broker::Config::default()
             .with_queue_count(BACKLOG)
-            .with_history_count(BACKLOG),
+            .with_history_count(BACKLOG)
+            // 10,000 template subscribers, against the default's 1,024.
+            .with_max_pattern_subscriptions(20_000),
     );
     let config = lean::Config::default();
     let mut acceptor = Acceptor::bind(addr, config.server())?;
