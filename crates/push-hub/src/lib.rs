@@ -6,4 +6,6 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
+pub mod token;
 pub mod lean;
