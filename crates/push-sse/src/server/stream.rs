@@ -12,8 +12,8 @@ use futures_core::Stream;
 use push_core::{Cursor, Delivery, Gap, Subscription};
 use tokio::time::{Instant, Sleep};
 
-use super::Config;
-use crate::{encode_comment, encode_published, encode_retry};
+use super::{Config, EventId};
+use crate::{encode_comment, encode_published, encode_published_with_event_id, encode_retry};
 
 /// A signal that ends a stream cleanly.
 pub(super) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -28,8 +28,10 @@ pub(super) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// What it writes, each as one frame:
 /// - first, `retry:` if [`Config::retry`] is set, and a `:ok` comment (it flushes the response
 ///   head through proxies and tells the client the stream is open);
+/// - a [`Gap`] set by [`with_gap`](Self::with_gap), announced before anything else;
 /// - each event as soon as the subscription yields it, encoded once per event and shared by
-///   every subscriber, with its **cursor** as the SSE `id` (so `Last-Event-ID` resumes exactly);
+///   every subscriber, with its **cursor** as the SSE `id` (so `Last-Event-ID` resumes exactly),
+///   or its own id with [`EventId::Own`];
 /// - a [`Gap`] as an event named `gap` whose data is `{"reason":…,"resume":CURSOR}` and whose
 ///   `id` is the resume cursor; an event SSE cannot carry (see
 ///   [`check_encodable`](crate::check_encodable)) as a gap of reason `unencodable` at its
@@ -52,6 +54,7 @@ pub struct EventStream<S> {
     subscription: S,
     keep_alive: Option<KeepAlive>,
     preamble: Option<Bytes>,
+    own_ids: bool,
     until: Option<Pin<Box<Sleep>>>,
     shutdown: Option<Shutdown>,
     done: bool,
@@ -86,10 +89,23 @@ impl<S: Subscription> EventStream<S> {
                 last_sent: Instant::now(),
             }),
             preamble: Some(preamble.freeze()),
+            own_ids: config.event_id() == EventId::Own,
             until: None,
             shutdown: None,
             done: false,
         }
+    }
+
+    /// Announces `gap` first, after the opening comment and before any delivery: a loss the
+    /// server found before opening the subscription (a `Last-Event-ID` it cannot place), which
+    /// the broker cannot know about.
+    #[must_use]
+    pub fn with_gap(mut self, gap: &Gap) -> Self {
+        let frame = encode_gap(gap);
+        let mut preamble = BytesMut::from(self.preamble.take().unwrap_or_default());
+        preamble.extend_from_slice(&frame);
+        self.preamble = Some(preamble.freeze());
+        self
     }
 
     /// Ends the stream at `deadline` (an authorization's expiry,
@@ -141,7 +157,12 @@ impl<S: Subscription> EventStream<S> {
         }
         match Pin::new(&mut self.subscription).poll_next(cx) {
             Poll::Ready(Some(Delivery::Event(published))) => {
-                let bytes = encode_published(&published).unwrap_or_else(|_| {
+                let encoded = if self.own_ids {
+                    encode_published_with_event_id(&published)
+                } else {
+                    encode_published(&published)
+                };
+                let bytes = encoded.unwrap_or_else(|_| {
                     // An event SSE cannot carry (its type has a line break, its data is not
                     // UTF-8): announced as a gap at its cursor, never dropped silently.
                     encode_gap_parts("unencodable", published.cursor())
