@@ -90,3 +90,30 @@ async fn a_gap_set_by_the_server_comes_before_the_first_delivery() {
     );
     assert_eq!(out[1], "id: urn:uuid:1\ndata: one\n\n");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_guard_lives_as_long_as_the_stream() {
+    let broker = MemoryBroker::default();
+    let held = std::sync::Arc::new(());
+    let subscription = broker
+        .subscribe(&Selector::one(news()), None, &Access::public())
+        .unwrap();
+    let deadline = tokio::time::Instant::now().into_std() + std::time::Duration::from_secs(5);
+    let mut stream = EventStream::new(subscription, &Config::default())
+        .with_until(deadline)
+        .with_guard(std::sync::Arc::clone(&held));
+    assert_eq!(std::sync::Arc::strong_count(&held), 2);
+    assert_eq!(stream.next().await.unwrap(), ": ok\n\n");
+    assert_eq!(std::sync::Arc::strong_count(&held), 2);
+    // The stream ends at its deadline: the guard goes then, before the stream is dropped.
+    tokio::time::advance(std::time::Duration::from_secs(20)).await;
+    while stream.next().await.is_some() {}
+    assert_eq!(std::sync::Arc::strong_count(&held), 1);
+    let subscription = broker
+        .subscribe(&Selector::one(news()), None, &Access::public())
+        .unwrap();
+    let stream =
+        EventStream::new(subscription, &Config::default()).with_guard(std::sync::Arc::clone(&held));
+    drop(stream);
+    assert_eq!(std::sync::Arc::strong_count(&held), 1);
+}

@@ -57,6 +57,7 @@ pub struct EventStream<S> {
     own_ids: bool,
     until: Option<Pin<Box<Sleep>>>,
     shutdown: Option<Shutdown>,
+    guard: Option<Box<dyn Send>>,
     done: bool,
 }
 
@@ -92,6 +93,7 @@ impl<S: Subscription> EventStream<S> {
             own_ids: config.event_id() == EventId::Own,
             until: None,
             shutdown: None,
+            guard: None,
             done: false,
         }
     }
@@ -114,6 +116,15 @@ impl<S: Subscription> EventStream<S> {
     pub fn with_until(mut self, deadline: std::time::Instant) -> Self {
         let deadline = Instant::from_std(deadline);
         self.until = Some(Box::pin(tokio::time::sleep_until(deadline)));
+        self
+    }
+
+    /// Keeps `guard` while the stream runs and drops it when the stream ends or is dropped,
+    /// whichever comes first: what a server ties to the life of a subscriber (a registry
+    /// entry that says it is connected, and says so no longer when dropped).
+    #[must_use]
+    pub fn with_guard(mut self, guard: impl Send + 'static) -> Self {
+        self.guard = Some(Box::new(guard));
         self
     }
 
@@ -192,6 +203,7 @@ impl<S: Subscription> EventStream<S> {
         self.keep_alive = None;
         self.until = None;
         self.shutdown = None;
+        self.guard = None;
         Poll::Ready(None)
     }
 }
