@@ -189,7 +189,7 @@ async fn private_updates_reach_only_granted_subscribers_and_alternates_match() {
 
 #[tokio::test]
 async fn refusals_say_what_was_wrong() {
-    let addr = serve(MemoryBroker::default(), MercureConfig::default().with_max_body(64)).await;
+    let addr = serve(MemoryBroker::default(), MercureConfig::default().with_max_body(200)).await;
     let writer = token(&Claims::new().publish("https://ex.com/{x}"));
     // A topic outside the token's publish selectors: nothing is sent (401 in 0.x).
     let (status, body) =
@@ -197,7 +197,7 @@ async fn refusals_say_what_was_wrong() {
     assert_eq!(status, 401, "{body}");
     let (status, body) = publish(addr, &writer, "topic=%2F.well-known%2Fmercure%2Fx").await;
     assert_eq!(status, 403, "{body}");
-    let (status, body) = publish(addr, &writer, &format!("topic=https%3A%2F%2Fex.com%2Fa&data={}", "x".repeat(64))).await;
+    let (status, body) = publish(addr, &writer, &format!("topic=https%3A%2F%2Fex.com%2Fa&data={}", "x".repeat(200))).await;
     assert_eq!(status, 413, "{body}");
     let (status, body) = publish(addr, &writer, "data=x").await;
     assert_eq!(status, 400, "{body}");
