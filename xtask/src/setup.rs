@@ -26,8 +26,11 @@ pub(crate) fn test_dependencies() -> Result<(), String> {
     apt(&[
         // curl: a real HTTP client in the SSE and long-poll tests.
         ("curl", "curl"),
-        // Chromium: a real browser EventSource in the SSE tests (run headless).
+        // Chromium: a real browser in the SSE tests and push-hub's page tests (run headless,
+        // driven over DevTools).
         ("chromium", "chromium"),
+        // PHP: Symfony's Mercure component publishing to push-hub (its interop test).
+        ("php-cli", "php"),
         // nghttp: a real HTTP/2 client that shows PUSH_PROMISE frames (push-h2's tests).
         ("nghttp2-client", "nghttp"),
         // Node.js and npm: Node's `eventsource` package in the SSE tests (npm installs it into
@@ -41,9 +44,17 @@ pub(crate) fn test_dependencies() -> Result<(), String> {
     if !python_venv_works() {
         apt_install(&["python3-venv"])?;
     }
+    // Symfony's Mercure component is PHP source with no binary to probe: its autoloader.
+    if !std::path::Path::new(SYMFONY_MERCURE).is_file() {
+        apt_install(&["php-symfony-mercure"])?;
+    }
     node_packages()?;
     python_packages()
 }
+
+/// Where Debian's `php-symfony-mercure` puts its autoloader (push_test_support::tools reads the
+/// same path).
+const SYMFONY_MERCURE: &str = "/usr/share/php/Symfony/Component/Mercure/autoload.php";
 
 /// The packages of the workspace's git-ignored `.tools/`, where tests find them
 /// (`push_test_support::tools`): npm's into `.tools/node`, PyPI's into the venv `.tools/venv`.

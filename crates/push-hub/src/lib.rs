@@ -8,4 +8,5 @@
 
 pub mod auth;
 pub mod token;
+pub mod lean;
 pub mod mercure;

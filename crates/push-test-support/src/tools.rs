@@ -60,3 +60,25 @@ pub fn python(modules: &[&str]) -> PathBuf {
     );
     python
 }
+
+/// Debian's `chromium` (headless browser tests); panics saying to run `cargo xtask setup` when it
+/// is missing.
+pub fn chromium() -> PathBuf {
+    program("chromium", "chromium")
+}
+
+/// Where Debian's `php-symfony-mercure` installs the component's autoloader.
+pub const SYMFONY_MERCURE: &str = "/usr/share/php/Symfony/Component/Mercure/autoload.php";
+
+/// PHP (`php-cli`), checked to have Symfony's Mercure component ([`SYMFONY_MERCURE`], Debian's
+/// `php-symfony-mercure`) beside it; panics saying to run `cargo xtask setup` when either is
+/// missing.
+pub fn php_symfony_mercure() -> PathBuf {
+    let php = program("php", "php-cli");
+    assert!(
+        Path::new(SYMFONY_MERCURE).is_file(),
+        "Symfony's Mercure component is not installed ({SYMFONY_MERCURE} is missing): \
+         run `cargo xtask setup` (or `apt-get install php-symfony-mercure`)"
+    );
+    php
+}
