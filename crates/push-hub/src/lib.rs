@@ -7,6 +7,6 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
-pub mod token;
 pub mod lean;
 pub mod mercure;
+pub mod token;

@@ -68,7 +68,11 @@ impl Raw {
     }
 
     async fn get(addr: SocketAddr, target: &str, headers: &str) -> Self {
-        Self::send(addr, &format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n")).await
+        Self::send(
+            addr,
+            &format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n"),
+        )
+        .await
     }
 
     /// Reads until `needle` arrived (or the peer closed); everything received so far.
@@ -84,7 +88,12 @@ impl Raw {
             }
         })
         .await
-        .unwrap_or_else(|_| panic!("no {needle:?} in {}", String::from_utf8_lossy(&self.received)));
+        .unwrap_or_else(|_| {
+            panic!(
+                "no {needle:?} in {}",
+                String::from_utf8_lossy(&self.received)
+            )
+        });
         String::from_utf8_lossy(&self.received).into_owned()
     }
 }
@@ -100,7 +109,10 @@ async fn publish(addr: SocketAddr, token: &str, form: &str) -> (u16, String) {
     let mut raw = Raw::send(addr, &request).await;
     let text = raw.until("\u{0}never").await;
     let status = text[9..12].parse().unwrap();
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
     (status, body)
 }
 
@@ -110,21 +122,43 @@ async fn a_published_update_reaches_a_subscriber_under_its_mercure_id_and_resume
     let writer = token(&Claims::new().publish("*"));
     let reader = token(&Claims::new().subscribe("*"));
     let auth = format!("Authorization: Bearer {reader}\r\n");
-    let mut sub = Raw::get(addr, "/.well-known/mercure?topic=https%3A%2F%2Fex.com%2Fbooks%2F%7Bid%7D", &auth).await;
+    let mut sub = Raw::get(
+        addr,
+        "/.well-known/mercure?topic=https%3A%2F%2Fex.com%2Fbooks%2F%7Bid%7D",
+        &auth,
+    )
+    .await;
     let head = sub.until(": ok\n\n").await.to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("content-type: text/event-stream"), "{head}");
-    assert!(head.contains("cache-control: private, no-cache, no-store, must-revalidate, max-age=0"));
-    assert!(!head.contains("last-event-id:"), "no cursor asked, none answered: {head}");
+    assert!(
+        head.contains("cache-control: private, no-cache, no-store, must-revalidate, max-age=0")
+    );
+    assert!(
+        !head.contains("last-event-id:"),
+        "no cursor asked, none answered: {head}"
+    );
 
-    let (status, first) = publish(addr, &writer, "topic=https%3A%2F%2Fex.com%2Fbooks%2F1&data=one").await;
+    let (status, first) = publish(
+        addr,
+        &writer,
+        "topic=https%3A%2F%2Fex.com%2Fbooks%2F1&data=one",
+    )
+    .await;
     assert_eq!(status, 200, "{first}");
     assert!(first.starts_with("urn:uuid:"), "{first}");
-    let (status, second) =
-        publish(addr, &writer, "topic=https%3A%2F%2Fex.com%2Fbooks%2F2&data=two&id=book-2").await;
+    let (status, second) = publish(
+        addr,
+        &writer,
+        "topic=https%3A%2F%2Fex.com%2Fbooks%2F2&data=two&id=book-2",
+    )
+    .await;
     assert_eq!((status, second.as_str()), (200, "book-2"));
     let seen = sub.until("data: two\n\n").await;
-    assert!(seen.contains(&format!("id: {first}\ndata: one\n\n")), "{seen}");
+    assert!(
+        seen.contains(&format!("id: {first}\ndata: one\n\n")),
+        "{seen}"
+    );
     assert!(seen.contains("id: book-2\ndata: two\n\n"), "{seen}");
 
     // Resume by the generated id (header), and by the publisher's id (query): exactly after it.
@@ -135,9 +169,19 @@ async fn a_published_update_reaches_a_subscriber_under_its_mercure_id_and_resume
     )
     .await;
     let replay = again.until("data: two\n\n").await;
-    assert!(replay.to_ascii_lowercase().contains(&format!("last-event-id: {first}")), "{replay}");
+    assert!(
+        replay
+            .to_ascii_lowercase()
+            .contains(&format!("last-event-id: {first}")),
+        "{replay}"
+    );
     assert!(!replay.contains("data: one"), "{replay}");
-    let (status, _) = publish(addr, &writer, "topic=https%3A%2F%2Fex.com%2Fbooks%2F3&data=three").await;
+    let (status, _) = publish(
+        addr,
+        &writer,
+        "topic=https%3A%2F%2Fex.com%2Fbooks%2F3&data=three",
+    )
+    .await;
     assert_eq!(status, 200);
     let mut by_query = Raw::get(
         addr,
@@ -146,7 +190,10 @@ async fn a_published_update_reaches_a_subscriber_under_its_mercure_id_and_resume
     )
     .await;
     let replay = by_query.until("data: three\n\n").await;
-    assert!(!replay.contains("data: two") && !replay.contains("data: one"), "{replay}");
+    assert!(
+        !replay.contains("data: two") && !replay.contains("data: one"),
+        "{replay}"
+    );
 
     // An id the hub never had: the answer says `earliest`, a gap is announced, all follows.
     let mut lost = Raw::get(
@@ -156,13 +203,20 @@ async fn a_published_update_reaches_a_subscriber_under_its_mercure_id_and_resume
     )
     .await;
     let replay = lost.until("data: one\n\n").await.to_ascii_lowercase();
-    assert!(replay.contains("mercure-last-event-id: earliest"), "{replay}");
+    assert!(
+        replay.contains("mercure-last-event-id: earliest"),
+        "{replay}"
+    );
     assert!(replay.contains("event: gap"), "{replay}");
 }
 
 #[tokio::test]
 async fn private_updates_reach_only_granted_subscribers_and_alternates_match() {
-    let addr = serve(MemoryBroker::default(), MercureConfig::default().with_heartbeat(None)).await;
+    let addr = serve(
+        MemoryBroker::default(),
+        MercureConfig::default().with_heartbeat(None),
+    )
+    .await;
     let writer = token(&Claims::new().publish("*"));
     let granted = token(&Claims::new().subscribe("https://ex.com/users/{id}"));
     let other = token(&Claims::new().subscribe("https://ex.com/other"));
@@ -179,7 +233,12 @@ async fn private_updates_reach_only_granted_subscribers_and_alternates_match() {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, _) = publish(addr, &writer, "topic=https%3A%2F%2Fex.com%2Fpublic&data=open").await;
+    let (status, _) = publish(
+        addr,
+        &writer,
+        "topic=https%3A%2F%2Fex.com%2Fpublic&data=open",
+    )
+    .await;
     assert_eq!(status, 200);
     let seen = yes.until("data: open\n\n").await;
     assert!(seen.contains("data: secret\n\n"), "{seen}");
@@ -189,24 +248,47 @@ async fn private_updates_reach_only_granted_subscribers_and_alternates_match() {
 
 #[tokio::test]
 async fn refusals_say_what_was_wrong() {
-    let addr = serve(MemoryBroker::default(), MercureConfig::default().with_max_body(200)).await;
+    let addr = serve(
+        MemoryBroker::default(),
+        MercureConfig::default().with_max_body(200),
+    )
+    .await;
     let writer = token(&Claims::new().publish("https://ex.com/{x}"));
     // A topic outside the token's publish selectors: nothing is sent (401 in 0.x).
-    let (status, body) =
-        publish(addr, &writer, "topic=https%3A%2F%2Fex.com%2Fa&topic=https%3A%2F%2Fother%2Fb&data=x").await;
+    let (status, body) = publish(
+        addr,
+        &writer,
+        "topic=https%3A%2F%2Fex.com%2Fa&topic=https%3A%2F%2Fother%2Fb&data=x",
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
     let (status, body) = publish(addr, &writer, "topic=%2F.well-known%2Fmercure%2Fx").await;
     assert_eq!(status, 403, "{body}");
-    let (status, body) = publish(addr, &writer, &format!("topic=https%3A%2F%2Fex.com%2Fa&data={}", "x".repeat(200))).await;
+    let (status, body) = publish(
+        addr,
+        &writer,
+        &format!("topic=https%3A%2F%2Fex.com%2Fa&data={}", "x".repeat(200)),
+    )
+    .await;
     assert_eq!(status, 413, "{body}");
     let (status, body) = publish(addr, &writer, "data=x").await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("topic"), "{body}");
     // No token at all: the subscriber is refused (anonymous is off) with a message.
-    let mut sub = Raw::get(addr, "/.well-known/mercure?topic=a", "Connection: close\r\n").await;
+    let mut sub = Raw::get(
+        addr,
+        "/.well-known/mercure?topic=a",
+        "Connection: close\r\n",
+    )
+    .await;
     let answer = sub.until("\u{0}never").await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    let mut bad = Raw::get(addr, "/.well-known/mercure?match_regex=a", "Connection: close\r\n").await;
+    let mut bad = Raw::get(
+        addr,
+        "/.well-known/mercure?match_regex=a",
+        "Connection: close\r\n",
+    )
+    .await;
     let answer = bad.until("\u{0}never").await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 }
@@ -253,5 +335,8 @@ async fn curl_subscribes_and_receives_the_update() {
     .await
     .unwrap();
     let text = String::from_utf8_lossy(&seen);
-    assert!(text.contains(&format!("event: note\nid: {id}\ndata: via curl\n\n")), "{text}");
+    assert!(
+        text.contains(&format!("event: note\nid: {id}\ndata: via curl\n\n")),
+        "{text}"
+    );
 }

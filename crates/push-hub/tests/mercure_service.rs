@@ -32,7 +32,10 @@ fn hub(config: MercureConfig) -> Mercure<MemoryBroker> {
     Mercure::new(MemoryBroker::default(), authorizer, config)
 }
 
-async fn call(hub: &Mercure<MemoryBroker>, request: Request<String>) -> Response<Body<MemorySubscription>> {
+async fn call(
+    hub: &Mercure<MemoryBroker>,
+    request: Request<String>,
+) -> Response<Body<MemorySubscription>> {
     hub.clone().oneshot(request).await.unwrap()
 }
 
@@ -62,14 +65,21 @@ async fn the_requests_form_decides_the_revisions_answers() {
     let hub = hub(MercureConfig::default());
     let narrow = Claims::new().publish("https://ex.com/allowed");
     let draft07 = token(&narrow);
-    let at_jwt = token(&narrow.clone().access_token("https://issuer.test", "http://hub.test/.well-known/mercure"));
+    let at_jwt = token(
+        &narrow
+            .clone()
+            .access_token("https://issuer.test", "http://hub.test/.well-known/mercure"),
+    );
     // A topic the token may not publish to: 0.x answers 401, 1.0 403 insufficient_scope.
     let form = "topic=https%3A%2F%2Fex.com%2Fother&data=x";
     let v0 = call(&hub, post(&draft07, form)).await;
     assert_eq!(v0.status(), StatusCode::UNAUTHORIZED);
     let v1 = call(&hub, post(&at_jwt, form)).await;
     assert_eq!(v1.status(), StatusCode::FORBIDDEN);
-    let challenge = v1.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let challenge = v1.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(challenge.contains("insufficient_scope"), "{challenge}");
     // The reserved namespace: 403 in 0.x, 400 in 1.0 (the token may publish anywhere).
     let any = Claims::new().publish("*");
@@ -78,17 +88,32 @@ async fn the_requests_form_decides_the_revisions_answers() {
     assert_eq!(v0.status(), StatusCode::FORBIDDEN);
     let v1 = call(
         &hub,
-        post(&token(&any.access_token("https://issuer.test", "http://hub.test/.well-known/mercure")), form),
+        post(
+            &token(&any.access_token("https://issuer.test", "http://hub.test/.well-known/mercure")),
+            form,
+        ),
     )
     .await;
     assert_eq!(v1.status(), StatusCode::BAD_REQUEST);
     assert!(text(v1).await.contains("reserved"));
     // A 1.0 subscribe without a token: 401 with a bare Bearer challenge; 0.x the same status.
-    let v1 = call(&hub, get("/.well-known/mercure?match=a", None).body(String::new()).unwrap()).await;
+    let v1 = call(
+        &hub,
+        get("/.well-known/mercure?match=a", None)
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(v1.status(), StatusCode::UNAUTHORIZED);
     assert!(v1.headers().contains_key("www-authenticate"));
     // Unknown `match*` names and malformed queries: 400 before any token is looked at.
-    let bad = call(&hub, get("/.well-known/mercure?match_regex=a", None).body(String::new()).unwrap()).await;
+    let bad = call(
+        &hub,
+        get("/.well-known/mercure?match_regex=a", None)
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(text(bad).await.contains("match_regex"));
 }
@@ -97,23 +122,49 @@ async fn the_requests_form_decides_the_revisions_answers() {
 async fn methods_paths_media_types_and_sizes() {
     let hub = hub(MercureConfig::default().with_max_body(100));
     let writer = token(&Claims::new().publish("*"));
-    let put = Request::put("http://hub.test/.well-known/mercure").body(String::new()).unwrap();
+    let put = Request::put("http://hub.test/.well-known/mercure")
+        .body(String::new())
+        .unwrap();
     let answer = call(&hub, put).await;
     assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer.headers()["allow"], "GET, HEAD, POST, OPTIONS");
-    let elsewhere = call(&hub, get("/.well-known/mercurex", None).body(String::new()).unwrap()).await;
+    let elsewhere = call(
+        &hub,
+        get("/.well-known/mercurex", None)
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
     // The subscriptions API is off by default.
-    let api = call(&hub, get("/.well-known/mercure/subscriptions", None).body(String::new()).unwrap()).await;
+    let api = call(
+        &hub,
+        get("/.well-known/mercure/subscriptions", None)
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(api.status(), StatusCode::NOT_FOUND);
     let mut json = post(&writer, "topic=a");
-    json.headers_mut().insert("content-type", "application/json".parse().unwrap());
-    assert_eq!(call(&hub, json).await.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    json.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    assert_eq!(
+        call(&hub, json).await.status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
     let big = post(&writer, &format!("topic=a&data={}", "x".repeat(100)));
-    assert_eq!(call(&hub, big).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        call(&hub, big).await.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
     let mut declared = post(&writer, "topic=a");
-    declared.headers_mut().insert("content-length", "1000000".parse().unwrap());
-    assert_eq!(call(&hub, declared).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    declared
+        .headers_mut()
+        .insert("content-length", "1000000".parse().unwrap());
+    assert_eq!(
+        call(&hub, declared).await.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
     let ok = call(&hub, post(&writer, "topic=a&data=fine")).await;
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(ok.headers()["content-type"], "text/plain; charset=utf-8");
@@ -132,9 +183,15 @@ async fn head_checks_without_subscribing_and_cors_follows_the_allowlist() {
     let answer = call(&hub, head).await;
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(answer.headers()["content-type"], "text/event-stream");
-    assert_eq!(answer.headers()["access-control-allow-origin"], "https://app.test");
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "https://app.test"
+    );
     assert_eq!(answer.headers()["access-control-allow-credentials"], "true");
-    assert_eq!(hub.broker().subscriber_count(&Topic::new("news").unwrap()), 0);
+    assert_eq!(
+        hub.broker().subscriber_count(&Topic::new("news").unwrap()),
+        0
+    );
     let preflight = Request::options("http://hub.test/.well-known/mercure")
         .header("origin", "https://app.test")
         .header("access-control-request-method", "POST")
@@ -142,7 +199,12 @@ async fn head_checks_without_subscribing_and_cors_follows_the_allowlist() {
         .unwrap();
     let answer = call(&hub, preflight).await;
     assert_eq!(answer.status(), StatusCode::NO_CONTENT);
-    assert!(answer.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    assert!(
+        answer.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
     // A refusal carries the CORS headers too, so the page can read why.
     let refused = get("/.well-known/mercure?topic=news", None)
         .header("origin", "https://app.test")
@@ -150,7 +212,10 @@ async fn head_checks_without_subscribing_and_cors_follows_the_allowlist() {
         .unwrap();
     let answer = call(&hub, refused).await;
     assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(answer.headers()["access-control-allow-origin"], "https://app.test");
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "https://app.test"
+    );
     let foreign = get("/.well-known/mercure?topic=news", Some(&reader))
         .header("origin", "https://evil.test")
         .body(String::new())
@@ -163,8 +228,18 @@ async fn head_checks_without_subscribing_and_cors_follows_the_allowlist() {
 async fn the_tokens_exp_ends_the_stream() {
     let hub = hub(MercureConfig::default());
     let start = tokio::time::Instant::now();
-    let reader = token(&Claims::new().subscribe("*").expires_in(Duration::from_secs(120)));
-    let answer = call(&hub, get("/.well-known/mercure?topic=news", Some(&reader)).body(String::new()).unwrap()).await;
+    let reader = token(
+        &Claims::new()
+            .subscribe("*")
+            .expires_in(Duration::from_secs(120)),
+    );
+    let answer = call(
+        &hub,
+        get("/.well-known/mercure?topic=news", Some(&reader))
+            .body(String::new())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(answer.status(), StatusCode::OK);
     let mut body = answer.into_body();
     let mut heartbeats = 0;
@@ -180,33 +255,57 @@ async fn the_tokens_exp_ends_the_stream() {
     }
     // Ended by the deadline (about two minutes of simulated time), after heartbeats every 40 s.
     let elapsed = start.elapsed();
-    assert!(elapsed >= Duration::from_secs(115) && elapsed <= Duration::from_secs(125), "{elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_secs(115) && elapsed <= Duration::from_secs(125),
+        "{elapsed:?}"
+    );
     assert!((2..=3).contains(&heartbeats), "{heartbeats}");
 }
 
 #[tokio::test]
 async fn subscription_events_announce_arrivals_and_departures() {
-    let hub = hub(MercureConfig::default().with_subscriptions(true).with_heartbeat(None));
-    let watcher = token(&Claims::new().subscribe("/.well-known/mercure/subscriptions{/topic}{/subscriber}"));
+    let hub = hub(MercureConfig::default()
+        .with_subscriptions(true)
+        .with_heartbeat(None));
+    let watcher =
+        token(&Claims::new().subscribe("/.well-known/mercure/subscriptions{/topic}{/subscriber}"));
     let watch = "/.well-known/mercure?topic=%2F.well-known%2Fmercure%2Fsubscriptions%7B%2Ftopic%7D%7B%2Fsubscriber%7D";
     let (_, mut events) = hub
         .subscribe(&get(watch, Some(&watcher)).body(()).unwrap().into_parts().0)
         .unwrap();
     assert_eq!(events.next().await.unwrap(), ": ok\n\n");
-    let reader = token(&Claims::new().subscribe("*").payload(serde_json::json!({"user": 7})));
+    let reader = token(
+        &Claims::new()
+            .subscribe("*")
+            .payload(serde_json::json!({"user": 7})),
+    );
     let (_, reader_stream) = hub
-        .subscribe(&get("/.well-known/mercure?topic=https%3A%2F%2Fex.com%2Fa", Some(&reader)).body(()).unwrap().into_parts().0)
+        .subscribe(
+            &get(
+                "/.well-known/mercure?topic=https%3A%2F%2Fex.com%2Fa",
+                Some(&reader),
+            )
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0,
+        )
         .unwrap();
     // The watcher's own arrival may come first: read up to the reader's.
     let arrived = until(&mut events, "https://ex.com/a").await;
     assert!(arrived.contains(r#""active":true"#), "{arrived}");
-    assert!(arrived.contains(r#""topic":"https://ex.com/a""#), "{arrived}");
+    assert!(
+        arrived.contains(r#""topic":"https://ex.com/a""#),
+        "{arrived}"
+    );
     assert!(arrived.contains(r#""user":7"#), "{arrived}");
     assert!(arrived.starts_with("id: urn:uuid:"), "{arrived}");
     // The API lists it (the watcher's own subscription too).
     let api = call(
         &hub,
-        get("/.well-known/mercure/subscriptions", Some(&watcher)).body(String::new()).unwrap(),
+        get("/.well-known/mercure/subscriptions", Some(&watcher))
+            .body(String::new())
+            .unwrap(),
     )
     .await;
     assert_eq!(api.status(), StatusCode::OK);
@@ -215,24 +314,49 @@ async fn subscription_events_announce_arrivals_and_departures() {
     assert!(listed.contains("https://ex.com/a"), "{listed}");
     // A publisher cannot forge one.
     let writer = token(&Claims::new().publish("*"));
-    let forged = call(&hub, post(&writer, "topic=%2F.well-known%2Fmercure%2Fsubscriptions%2Fa%2Fb&data=x")).await;
+    let forged = call(
+        &hub,
+        post(
+            &writer,
+            "topic=%2F.well-known%2Fmercure%2Fsubscriptions%2Fa%2Fb&data=x",
+        ),
+    )
+    .await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     drop(reader_stream);
     let left = until(&mut events, "https://ex.com/a").await;
     assert!(left.contains(r#""active":false"#), "{left}");
     // A subscriber without the grant sees nothing of them (they are private).
     let (_, mut blind) = hub
-        .subscribe(&get(watch, Some(&token(&Claims::new().subscribe("https://ex.com/{x}")))).body(()).unwrap().into_parts().0)
+        .subscribe(
+            &get(
+                watch,
+                Some(&token(&Claims::new().subscribe("https://ex.com/{x}"))),
+            )
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0,
+        )
         .unwrap();
     assert_eq!(blind.next().await.unwrap(), ": ok\n\n");
     let another = hub
-        .subscribe(&get("/.well-known/mercure?topic=b", Some(&reader)).body(()).unwrap().into_parts().0)
+        .subscribe(
+            &get("/.well-known/mercure?topic=b", Some(&reader))
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0,
+        )
         .unwrap();
     let seen = until(&mut events, r#""topic":"b""#).await;
     assert!(seen.contains(r#""topic":"b""#), "{seen}");
     drop(another);
     let nothing = tokio::time::timeout(Duration::from_millis(200), blind.next()).await;
-    assert!(nothing.is_err(), "the ungranted watcher received {nothing:?}");
+    assert!(
+        nothing.is_err(),
+        "the ungranted watcher received {nothing:?}"
+    );
 }
 
 /// The next frame of `events` that contains `needle` (bounded: ten frames, ten seconds).

@@ -1,12 +1,12 @@
 //! CORS (mercure.md §8): an explicit origin allowlist; credentials (the cookie a browser's
 //! `EventSource` sends with `withCredentials`) only for explicit origins, never with `*`.
 
+use http::Method;
 use http::header::{
     ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
     ACCESS_CONTROL_REQUEST_METHOD, HeaderMap, HeaderValue, ORIGIN, VARY,
 };
-use http::Method;
 
 /// The request headers a cross-origin client may send: the token, and the reconnection
 /// cursor (as the reference hub allows), and the form's content type.
@@ -92,7 +92,8 @@ impl Cors {
         let method = request
             .get(ACCESS_CONTROL_REQUEST_METHOD)
             .and_then(|m| Method::from_bytes(m.as_bytes()).ok());
-        let method_allowed = matches!(method, Some(m) if m == Method::GET || m == Method::HEAD || m == Method::POST);
+        let method_allowed =
+            matches!(method, Some(m) if m == Method::GET || m == Method::HEAD || m == Method::POST);
         let Some((allow, credentials)) = request.get(ORIGIN).and_then(|o| self.allow(o)) else {
             return out;
         };
@@ -127,7 +128,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(ORIGIN, HeaderValue::from_str(origin).unwrap());
         if let Some(m) = method {
-            h.insert(ACCESS_CONTROL_REQUEST_METHOD, HeaderValue::from_str(m).unwrap());
+            h.insert(
+                ACCESS_CONTROL_REQUEST_METHOD,
+                HeaderValue::from_str(m).unwrap(),
+            );
         }
         h
     }
@@ -166,7 +170,10 @@ mod tests {
         let mut out = HeaderMap::new();
         cors.apply(&request("https://app.example", None), &mut out);
         assert!(out.is_empty());
-        assert!(cors.preflight(&request("https://app.example", Some("GET"))).is_empty());
+        assert!(
+            cors.preflight(&request("https://app.example", Some("GET")))
+                .is_empty()
+        );
     }
 
     #[test]
@@ -177,9 +184,15 @@ mod tests {
         assert_eq!(out[ACCESS_CONTROL_ALLOW_METHODS], ALLOW_METHODS);
         assert_eq!(out[ACCESS_CONTROL_ALLOW_HEADERS], ALLOW_HEADERS);
         assert_eq!(out[ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
-        for (origin, method) in [("https://app.example", "DELETE"), ("https://evil.example", "GET")] {
+        for (origin, method) in [
+            ("https://app.example", "DELETE"),
+            ("https://evil.example", "GET"),
+        ] {
             let out = cors.preflight(&request(origin, Some(method)));
-            assert!(out.get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none(), "{origin} {method}");
+            assert!(
+                out.get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none(),
+                "{origin} {method}"
+            );
         }
     }
 }

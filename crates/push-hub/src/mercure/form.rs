@@ -115,7 +115,11 @@ impl std::error::Error for FormError {
 ///
 /// # Errors
 /// [`FormError`], answered with [`FormError::status`] and its text.
-pub fn parse_publish(body: &[u8], revision: Revision, max_id_len: usize) -> Result<Update, FormError> {
+pub fn parse_publish(
+    body: &[u8],
+    revision: Revision,
+    max_id_len: usize,
+) -> Result<Update, FormError> {
     let mut topics: Vec<Topic> = Vec::new();
     let mut read = 0;
     let (mut data, mut id, mut kind, mut retry) = (None, None, None, None);
@@ -167,7 +171,9 @@ pub fn parse_publish(body: &[u8], revision: Revision, max_id_len: usize) -> Resu
             return Err(FormError::Type("CR, LF and NUL are not allowed"));
         }
         if revision == Revision::V1 && kind == "mercure" {
-            return Err(FormError::Type("\"mercure\" is reserved for subscription events"));
+            return Err(FormError::Type(
+                "\"mercure\" is reserved for subscription events",
+            ));
         }
         event = event.with_event(kind.into_owned());
     }
@@ -203,16 +209,22 @@ fn check_id(id: &str, revision: Revision, max_len: usize) -> Result<(), FormErro
         return Err(FormError::IdTooLong(max_len));
     }
     if id.starts_with('#') {
-        return Err(FormError::Id("it must not start with \"#\" (the hub's own ids may)"));
+        return Err(FormError::Id(
+            "it must not start with \"#\" (the hub's own ids may)",
+        ));
     }
     if id == "earliest" {
-        return Err(FormError::Id("\"earliest\" asks for the whole history; it cannot be an id"));
+        return Err(FormError::Id(
+            "\"earliest\" asks for the whole history; it cannot be an id",
+        ));
     }
     if has_line_break_or_nul(id) {
         return Err(FormError::Id("CR, LF and NUL are not allowed"));
     }
     if revision == Revision::V1 && has_control_or_format(id) {
-        return Err(FormError::Id("control and invisible format characters are not allowed"));
+        return Err(FormError::Id(
+            "control and invisible format characters are not allowed",
+        ));
     }
     Ok(())
 }

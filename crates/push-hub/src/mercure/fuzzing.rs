@@ -4,9 +4,9 @@
 
 use push_core::Audience;
 
+use super::Revision;
 use super::form::{is_reserved, parse_publish};
 use super::query::parse_subscribe;
-use super::Revision;
 
 /// Runs both parsers on `data` (its first byte picks the revision and the id limit) and checks
 /// what they return.
@@ -14,7 +14,11 @@ pub fn mercure_publish(data: &[u8]) {
     let Some((&mode, input)) = data.split_first() else {
         return;
     };
-    let revision = if mode & 1 == 0 { Revision::V0 } else { Revision::V1 };
+    let revision = if mode & 1 == 0 {
+        Revision::V0
+    } else {
+        Revision::V1
+    };
     let max_id_len = usize::from(mode >> 1) * 4;
     if let Ok(update) = parse_publish(input, revision, max_id_len) {
         check_update(&update, revision, max_id_len);

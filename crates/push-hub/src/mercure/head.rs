@@ -59,7 +59,10 @@ mod tests {
         assert_eq!(parts.status, StatusCode::OK);
         let h = &parts.headers;
         assert_eq!(h[CONTENT_TYPE], "text/event-stream");
-        assert_eq!(h[CACHE_CONTROL], "private, no-cache, no-store, must-revalidate, max-age=0");
+        assert_eq!(
+            h[CACHE_CONTROL],
+            "private, no-cache, no-store, must-revalidate, max-age=0"
+        );
         assert_eq!(h[PRAGMA], "no-cache");
         assert_eq!(h["expire"], "0");
         assert_eq!(h["x-accel-buffering"], "no");

@@ -44,7 +44,7 @@
 //!             .into_parts()
 //!             .0,
 //!     )
-//!     .map_err(|refused| refused.status())?;
+//!     .map_err(|refused| format!("refused: {}", refused.status()))?;
 //! assert_eq!(head.headers["content-type"], "text/event-stream");
 //!
 //! // ...and a publisher, over the tower service.
@@ -86,7 +86,6 @@ mod text;
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
 
-
 use core::future::Future;
 use core::pin::Pin;
 use std::sync::Arc;
@@ -107,8 +106,8 @@ pub use query::{
 };
 pub use resume::{Resume, UUID_PREFIX, generate_id, resume};
 
-pub use crate::auth::Revision;
 use crate::auth::Authorizer;
+pub use crate::auth::Revision;
 
 /// The hub's path: the Mercure URL and the root of its reserved namespace.
 pub const HUB_PATH: &str = "/.well-known/mercure";

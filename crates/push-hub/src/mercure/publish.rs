@@ -44,11 +44,10 @@ impl<B: Broker + Clone> Mercure<B> {
                 format_args!("a publish body is {FORM} (Content-Type)"),
             );
         }
-        let mut update =
-            match parse_publish(body, revision, self.shared.config.max_id_len()) {
-                Ok(update) => update,
-                Err(e) => return text_answer(e.status(revision), &e),
-            };
+        let mut update = match parse_publish(body, revision, self.shared.config.max_id_len()) {
+            Ok(update) => update,
+            Err(e) => return text_answer(e.status(revision), &e),
+        };
         if let Err(e) = publisher.check(&update.topics) {
             return e.into_response(revision).map(Body::text);
         }

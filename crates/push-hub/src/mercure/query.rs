@@ -129,7 +129,10 @@ impl std::error::Error for QueryError {
 ///
 /// # Errors
 /// [`QueryError`]: what is wrong, said for the `400` body.
-pub fn parse_subscribe(query: &[u8], base: Option<&url::Url>) -> Result<SubscribeQuery, QueryError> {
+pub fn parse_subscribe(
+    query: &[u8],
+    base: Option<&url::Url>,
+) -> Result<SubscribeQuery, QueryError> {
     let mut patterns: Vec<Pattern> = Vec::new();
     let mut matchers: Vec<Matcher> = Vec::new();
     let mut v1 = false;
@@ -150,7 +153,11 @@ pub fn parse_subscribe(query: &[u8], base: Option<&url::Url>) -> Result<Subscrib
             "lastEventID" | "last_event_id" => {
                 let slot = usize::from(name == "last_event_id");
                 if cursor[slot].is_none() {
-                    let which = if slot == 0 { "lastEventID" } else { "last_event_id" };
+                    let which = if slot == 0 {
+                        "lastEventID"
+                    } else {
+                        "last_event_id"
+                    };
                     let value = form_decode(pair.value).ok_or(QueryError::Encoding(which))?;
                     cursor[slot] = Some(value.into_owned());
                 }
@@ -178,7 +185,10 @@ pub fn parse_subscribe(query: &[u8], base: Option<&url::Url>) -> Result<Subscrib
             continue;
         }
         if patterns.len() == MAX_SELECTOR_TOPICS {
-            return Err(QueryError::Selector(name, push_core::Error::SelectorTooLarge));
+            return Err(QueryError::Selector(
+                name,
+                push_core::Error::SelectorTooLarge,
+            ));
         }
         patterns.push(pattern);
         matchers.push(Matcher {
@@ -189,8 +199,7 @@ pub fn parse_subscribe(query: &[u8], base: Option<&url::Url>) -> Result<Subscrib
     if patterns.is_empty() {
         return Err(QueryError::MissingTopic);
     }
-    let selector =
-        Selector::new(patterns).map_err(|e| QueryError::Selector("topic", e))?;
+    let selector = Selector::new(patterns).map_err(|e| QueryError::Selector("topic", e))?;
     let [legacy, current] = cursor;
     let last_event_id = legacy
         .filter(|v| !v.is_empty())
@@ -215,7 +224,10 @@ fn url_pattern(text: &str, base: Option<&url::Url>) -> Result<Pattern, push_core
     } else if text.starts_with('/') {
         format!("{}{text}", base.origin().ascii_serialization())
     } else {
-        let dir = base.as_str().rfind('/').map_or(base.as_str(), |i| &base.as_str()[..=i]);
+        let dir = base
+            .as_str()
+            .rfind('/')
+            .map_or(base.as_str(), |i| &base.as_str()[..=i]);
         format!("{dir}{text}")
     };
     UrlPattern::parse(&joined).map(Pattern::UrlPattern)

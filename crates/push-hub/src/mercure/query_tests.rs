@@ -49,10 +49,16 @@ fn relative_url_patterns_resolve_against_the_hub() {
     assert!(q.selector.matches(&t("https://hub.example/books/1")));
     assert!(!q.selector.matches(&t("https://other.example/books/1")));
     let q = parse("match_urlpattern=items%2F*").unwrap();
-    assert!(q.selector.matches(&t("https://hub.example/.well-known/items/9")));
+    assert!(
+        q.selector
+            .matches(&t("https://hub.example/.well-known/items/9"))
+    );
     // Without a base, a relative pattern is refused.
     let refused = parse_subscribe(b"match_urlpattern=%2Fbooks%2F%3Aid", None).unwrap_err();
-    assert!(matches!(refused, QueryError::Selector("match_urlpattern", _)), "{refused:?}");
+    assert!(
+        matches!(refused, QueryError::Selector("match_urlpattern", _)),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -68,13 +74,34 @@ fn the_match_namespace_is_reserved() {
 #[test]
 fn hostile_values_are_400s_never_panics() {
     assert_eq!(parse("").unwrap_err(), QueryError::MissingTopic);
-    assert_eq!(parse("lastEventID=x").unwrap_err(), QueryError::MissingTopic);
-    assert_eq!(parse("topic=%zz").unwrap_err(), QueryError::Encoding("topic"));
-    assert_eq!(parse("topic=%ff").unwrap_err(), QueryError::Encoding("topic"));
-    assert!(matches!(parse("topic=").unwrap_err(), QueryError::Selector("topic", push_core::Error::TopicEmpty)));
-    assert!(matches!(parse("topic=a%0Ab").unwrap_err(), QueryError::Selector(..)));
-    assert_eq!(parse("match=a%E2%80%8Bb").unwrap_err(), QueryError::Character("match"));
-    assert_eq!(parse("match=a%C2%85").unwrap_err(), QueryError::Character("match"));
+    assert_eq!(
+        parse("lastEventID=x").unwrap_err(),
+        QueryError::MissingTopic
+    );
+    assert_eq!(
+        parse("topic=%zz").unwrap_err(),
+        QueryError::Encoding("topic")
+    );
+    assert_eq!(
+        parse("topic=%ff").unwrap_err(),
+        QueryError::Encoding("topic")
+    );
+    assert!(matches!(
+        parse("topic=").unwrap_err(),
+        QueryError::Selector("topic", push_core::Error::TopicEmpty)
+    ));
+    assert!(matches!(
+        parse("topic=a%0Ab").unwrap_err(),
+        QueryError::Selector(..)
+    ));
+    assert_eq!(
+        parse("match=a%E2%80%8Bb").unwrap_err(),
+        QueryError::Character("match")
+    );
+    assert_eq!(
+        parse("match=a%C2%85").unwrap_err(),
+        QueryError::Character("match")
+    );
     let long = "x".repeat(push_core::MAX_TOPIC_LEN + 1);
     assert!(matches!(
         parse(&format!("topic={long}")).unwrap_err(),
@@ -85,7 +112,9 @@ fn hostile_values_are_400s_never_panics() {
         QueryError::Selector("match_urlpattern", _)
     ));
     // Too many distinct selectors, and too many parameters even when they repeat.
-    let many: String = (0..=MAX_SELECTOR_TOPICS).map(|i| format!("topic={i}&")).collect();
+    let many: String = (0..=MAX_SELECTOR_TOPICS)
+        .map(|i| format!("topic={i}&"))
+        .collect();
     assert!(matches!(
         parse(&many).unwrap_err(),
         QueryError::Selector(_, push_core::Error::SelectorTooLarge)

@@ -115,15 +115,21 @@ mod tests {
         let broker = MemoryBroker::default();
         let topic = Topic::new("t").unwrap();
         let first = broker
-            .publish(&[topic.clone()], Event::new("1").with_id("urn:uuid:one"))
+            .publish(&[topic], Event::new("1").with_id("urn:uuid:one"))
             .await
             .unwrap();
         let epoch = first.epoch();
         assert_eq!(resume(&broker, None).from, None);
         let all = resume(&broker, Some("earliest"));
-        assert_eq!((all.from, all.gap, all.answer.as_deref()), (Some(Cursor::new(epoch, 0)), None, Some("earliest")));
+        assert_eq!(
+            (all.from, all.gap, all.answer.as_deref()),
+            (Some(Cursor::new(epoch, 0)), None, Some("earliest"))
+        );
         let by_id = resume(&broker, Some("urn:uuid:one"));
-        assert_eq!((by_id.from, by_id.answer.as_deref()), (Some(first), Some("urn:uuid:one")));
+        assert_eq!(
+            (by_id.from, by_id.answer.as_deref()),
+            (Some(first), Some("urn:uuid:one"))
+        );
         let text = first.to_string();
         let by_cursor = resume(&broker, Some(&text));
         assert_eq!((by_cursor.from, by_cursor.gap), (Some(first), None));

@@ -41,8 +41,12 @@ impl<B: Broker + Clone> Mercure<B> {
         let checked = self.check_subscribe(request)?;
         let subscription = self
             .broker
-            .subscribe(&checked.query.selector, checked.resume.from, &checked.access)
-            .map_err(|e| self.refuse(request, text_answer(e.status(), &e)))?;
+            .subscribe(
+                &checked.query.selector,
+                checked.resume.from,
+                &checked.access,
+            )
+            .map_err(|e| self.refuse(request, text_answer(e.status(), e)))?;
         let mut events = EventStream::new(subscription, &self.shared.sse);
         if let Some(gap) = &checked.resume.gap {
             events = events.with_gap(gap);

@@ -32,7 +32,11 @@ const COLLECTION: &str = "/.well-known/mercure/subscriptions";
 
 /// What a path variable keeps unescaped: RFC 3986's unreserved characters (Go's
 /// `url.QueryEscape` also keeps these; it writes a space as `+`, we as `%20`).
-const VARIABLE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const VARIABLE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The connected subscribers, by subscriber id.
 #[derive(Debug, Default)]
@@ -54,7 +58,11 @@ impl Entry {
     fn topic(&self, matcher: &Matcher) -> String {
         let enc = |s: &str| utf8_percent_encode(s, VARIABLE).to_string();
         match self.revision {
-            Revision::V0 => format!("{COLLECTION}/{}/{}", enc(&matcher.text), enc(&self.subscriber)),
+            Revision::V0 => format!(
+                "{COLLECTION}/{}/{}",
+                enc(&matcher.text),
+                enc(&self.subscriber)
+            ),
             Revision::V1 => format!(
                 "{COLLECTION}/{}/{}/{}",
                 v1_type(matcher.kind),
@@ -205,7 +213,12 @@ impl Registry {
 /// collection, a filter by selector (0.x `/{selector}`, 1.0 `/{match_type}/{match}`) or one
 /// subscription (with the subscriber id; 404 when not connected), each subscription shown in
 /// the request's revision. `If-None-Match` equal to the cursor is a `304`.
-fn answer_for(entries: &[Arc<Entry>], last: &str, authorizer: &Authorizer, request: &Parts) -> Response<String> {
+fn answer_for(
+    entries: &[Arc<Entry>],
+    last: &str,
+    authorizer: &Authorizer,
+    request: &Parts,
+) -> Response<String> {
     let revision = Revision::of(request);
     let subscriber = match authorizer.subscriber(request) {
         Ok(subscriber) => subscriber,
@@ -224,14 +237,20 @@ fn answer_for(entries: &[Arc<Entry>], last: &str, authorizer: &Authorizer, reque
         );
     }
     let Some(asked) = segments(path) else {
-        return push_http::head::text_response(StatusCode::NOT_FOUND, "no such subscription resource");
+        return push_http::head::text_response(
+            StatusCode::NOT_FOUND,
+            "no such subscription resource",
+        );
     };
     let full = match revision {
         Revision::V0 => 2,
         Revision::V1 => 3,
     };
     if asked.len() > full {
-        return push_http::head::text_response(StatusCode::NOT_FOUND, "no such subscription resource");
+        return push_http::head::text_response(
+            StatusCode::NOT_FOUND,
+            "no such subscription resource",
+        );
     }
     let mut found = Vec::new();
     for entry in entries {
@@ -261,7 +280,10 @@ fn answer_for(entries: &[Arc<Entry>], last: &str, authorizer: &Authorizer, reque
         None
     } else if asked.len() == full {
         let Some(mut one) = found.pop() else {
-            return push_http::head::text_response(StatusCode::NOT_FOUND, "no such active subscription");
+            return push_http::head::text_response(
+                StatusCode::NOT_FOUND,
+                "no such active subscription",
+            );
         };
         if revision == Revision::V0 {
             one["lastEventID"] = Value::from(last);
@@ -318,7 +340,12 @@ fn segments(path: &str) -> Option<Vec<String>> {
     }
     rest.strip_prefix('/')?
         .split('/')
-        .map(|s| percent_decode_str(s).decode_utf8().ok().map(|s| s.into_owned()))
+        .map(|s| {
+            percent_decode_str(s)
+                .decode_utf8()
+                .ok()
+                .map(|s| s.into_owned())
+        })
         .collect()
 }
 

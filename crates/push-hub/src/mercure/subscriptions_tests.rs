@@ -55,14 +55,21 @@ fn topics_and_documents_follow_the_revision() {
     assert_eq!(doc["active"], true);
     assert_eq!(doc["payload"]["user"], 7);
     assert_eq!(doc["id"], v0.topic(m));
-    let v1 = entry(Revision::V1, MatchType::UrlPattern, "https://ex.com/books/:id");
+    let v1 = entry(
+        Revision::V1,
+        MatchType::UrlPattern,
+        "https://ex.com/books/:id",
+    );
     let m = &v1.matchers[0];
     assert_eq!(
         v1.topic(m),
         "/.well-known/mercure/subscriptions/urlpattern/https%3A%2F%2Fex.com%2Fbooks%2F%3Aid/urn%3Auuid%3As1"
     );
     let doc = v1.document(m, false);
-    assert_eq!((doc["type"].as_str(), doc["match_type"].as_str()), (Some("subscription"), Some("urlpattern")));
+    assert_eq!(
+        (doc["type"].as_str(), doc["match_type"].as_str()),
+        (Some("subscription"), Some("urlpattern"))
+    );
     assert_eq!(doc["active"], false);
     assert!(doc.get("@context").is_none());
     // Every subscription topic is in the reserved namespace: no publisher can forge one.
@@ -84,7 +91,12 @@ fn the_api_lists_filters_and_finds_one() {
     assert_eq!(body["type"], "Subscriptions");
     assert_eq!(body["lastEventID"], "5-2");
     assert_eq!(body["subscriptions"].as_array().unwrap().len(), 2);
-    let only_a = answer_for(&entries, "5-2", &auth, &get(&format!("{COLLECTION}/a"), &reader(), &[]));
+    let only_a = answer_for(
+        &entries,
+        "5-2",
+        &auth,
+        &get(&format!("{COLLECTION}/a"), &reader(), &[]),
+    );
     let body: Value = serde_json::from_str(only_a.body()).unwrap();
     assert_eq!(body["subscriptions"].as_array().unwrap().len(), 1);
     let one = answer_for(
@@ -94,7 +106,10 @@ fn the_api_lists_filters_and_finds_one() {
         &get(&format!("{COLLECTION}/b/urn%3Auuid%3As1"), &reader(), &[]),
     );
     let body: Value = serde_json::from_str(one.body()).unwrap();
-    assert_eq!((body["topic"].as_str(), body["lastEventID"].as_str()), (Some("b"), Some("5-2")));
+    assert_eq!(
+        (body["topic"].as_str(), body["lastEventID"].as_str()),
+        (Some("b"), Some("5-2"))
+    );
     let missing = answer_for(
         &entries,
         "5-2",
@@ -102,7 +117,12 @@ fn the_api_lists_filters_and_finds_one() {
         &get(&format!("{COLLECTION}/c/urn%3Auuid%3As1"), &reader(), &[]),
     );
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    let cached = answer_for(&entries, "5-2", &auth, &get(COLLECTION, &reader(), &[("if-none-match", "5-2")]));
+    let cached = answer_for(
+        &entries,
+        "5-2",
+        &auth,
+        &get(COLLECTION, &reader(), &[("if-none-match", "5-2")]),
+    );
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
     assert!(cached.body().is_empty());
 }
@@ -114,7 +134,18 @@ fn the_api_needs_a_matching_subscribe_selector() {
     let other = Claims::new().subscribe("https://ex.com/{x}");
     let refused = answer_for(&entries, "earliest", &auth, &get(COLLECTION, &other, &[]));
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    assert!(refused.body().contains("subscribe selectors"), "{}", refused.body());
-    let anonymous = http::Request::get(COLLECTION).body(()).unwrap().into_parts().0;
-    assert_eq!(answer_for(&entries, "earliest", &auth, &anonymous).status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        refused.body().contains("subscribe selectors"),
+        "{}",
+        refused.body()
+    );
+    let anonymous = http::Request::get(COLLECTION)
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    assert_eq!(
+        answer_for(&entries, "earliest", &auth, &anonymous).status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

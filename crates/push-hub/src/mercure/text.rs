@@ -47,7 +47,14 @@ mod tests {
 
     #[test]
     fn format_and_control_characters_are_found() {
-        for c in ['\u{AD}', '\u{200B}', '\u{200F}', '\u{202E}', '\u{FEFF}', '\u{E0041}'] {
+        for c in [
+            '\u{AD}',
+            '\u{200B}',
+            '\u{200F}',
+            '\u{202E}',
+            '\u{FEFF}',
+            '\u{E0041}',
+        ] {
             assert!(is_format(c), "{c:?}");
             assert!(has_control_or_format(&format!("a{c}b")));
         }

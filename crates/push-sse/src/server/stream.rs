@@ -56,8 +56,10 @@ pub struct EventStream<S> {
     preamble: Option<Bytes>,
     own_ids: bool,
     until: Option<Pin<Box<Sleep>>>,
+    /// The shutdown signal, which also owns the guard of [`with_guard`](Self::with_guard)
+    /// (so a guard costs the stream no field: an idle stream's size is what a lean server
+    /// holds per subscriber).
     shutdown: Option<Shutdown>,
-    guard: Option<Box<dyn Send>>,
     done: bool,
 }
 
@@ -93,7 +95,6 @@ impl<S: Subscription> EventStream<S> {
             own_ids: config.event_id() == EventId::Own,
             until: None,
             shutdown: None,
-            guard: None,
             done: false,
         }
     }
@@ -124,14 +125,29 @@ impl<S: Subscription> EventStream<S> {
     /// entry that says it is connected, and says so no longer when dropped).
     #[must_use]
     pub fn with_guard(mut self, guard: impl Send + 'static) -> Self {
-        self.guard = Some(Box::new(guard));
+        let signal = self.shutdown.take();
+        self.shutdown = Some(Box::pin(async move {
+            let _guard = guard;
+            match signal {
+                Some(signal) => signal.await,
+                None => core::future::pending().await,
+            }
+        }));
         self
     }
 
-    /// Ends the stream cleanly (after the frame in flight) when `signal` completes.
+    /// Ends the stream cleanly (after the frame in flight) when `signal` completes (or when
+    /// an earlier signal does: signals add up, a guard set before is kept).
     #[must_use]
     pub fn with_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
-        self.shutdown = Some(Box::pin(signal));
+        self.shutdown = Some(match self.shutdown.take() {
+            None => Box::pin(signal),
+            Some(earlier) => Box::pin(async move {
+                let signal = core::pin::pin!(signal);
+                let earlier = core::pin::pin!(earlier);
+                futures_util::future::select(earlier, signal).await;
+            }),
+        });
         self
     }
 
@@ -203,7 +219,6 @@ impl<S: Subscription> EventStream<S> {
         self.keep_alive = None;
         self.until = None;
         self.shutdown = None;
-        self.guard = None;
         Poll::Ready(None)
     }
 }
