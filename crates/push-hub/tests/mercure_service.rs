@@ -96,6 +96,43 @@ async fn the_requests_form_decides_the_revisions_answers() {
     .await;
     assert_eq!(v1.status(), StatusCode::BAD_REQUEST);
     assert!(text(v1).await.contains("reserved"));
+    // The cursor header: 1.0 answers even an empty cursor (with the newest update), 0.x does
+    // not; both answer a cursor the hub cannot place with `earliest`.
+    let reader = token(&Claims::new().subscribe("*"));
+    let (head, _) = hub
+        .subscribe(
+            &get("/.well-known/mercure?match=a&last_event_id=", Some(&reader))
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0,
+        )
+        .unwrap();
+    assert_eq!(head.headers["mercure-last-event-id"], "earliest");
+    let (head, _) = hub
+        .subscribe(
+            &get("/.well-known/mercure?topic=a&lastEventID=", Some(&reader))
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0,
+        )
+        .unwrap();
+    assert!(!head.headers.contains_key("last-event-id"));
+    let (head, _) = hub
+        .subscribe(
+            &get(
+                "/.well-known/mercure?topic=a&lastEventID=nope",
+                Some(&reader),
+            )
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0,
+        )
+        .unwrap();
+    assert_eq!(head.headers["last-event-id"], "earliest");
+    assert!(!head.headers.contains_key("mercure-last-event-id"));
     // A 1.0 subscribe without a token: 401 with a bare Bearer challenge; 0.x the same status.
     let v1 = call(
         &hub,
@@ -165,6 +202,22 @@ async fn methods_paths_media_types_and_sizes() {
         call(&hub, declared).await.status(),
         StatusCode::PAYLOAD_TOO_LARGE
     );
+    // 1.0's protected-resource metadata names the hub as the resource.
+    let metadata = call(
+        &hub,
+        get(
+            "/.well-known/oauth-protected-resource/.well-known/mercure",
+            None,
+        )
+        .body(String::new())
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(metadata.status(), StatusCode::OK);
+    let document: serde_json::Value = serde_json::from_str(&text(metadata).await).unwrap();
+    assert_eq!(document["resource"], "http://hub.test/.well-known/mercure");
+    assert_eq!(document["bearer_methods_supported"][0], "header");
+    assert_eq!(document["mercure_subscriptions"], false);
     let ok = call(&hub, post(&writer, "topic=a&data=fine")).await;
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(ok.headers()["content-type"], "text/plain; charset=utf-8");

@@ -11,6 +11,7 @@
 //!        ─► form (topic…, data, id, type, retry, private) ─► Publisher::check(every topic)
 //!        ─► id (the publisher's, or urn:uuid:v4) ─► Broker::publish ─► 200 text/plain id
 //!  OPTIONS ─► CORS preflight;  GET /.well-known/mercure/subscriptions… ─► the API (opt-in)
+//!  GET /.well-known/oauth-protected-resource/.well-known/mercure ─► 1.0's RFC 9728 metadata
 //! ```
 //!
 //! Which revision answers is decided by the request's own form ([`Revision::of`]: `match…`
@@ -73,6 +74,7 @@ mod config;
 mod cors;
 mod form;
 mod head;
+mod metadata;
 mod publish;
 mod query;
 mod resume;
@@ -101,6 +103,7 @@ use push_sse::server::{Body, EventId};
 pub use config::{DEFAULT_HEARTBEAT, DEFAULT_MAX_BODY, DEFAULT_MAX_ID_LEN, MercureConfig};
 pub use form::{FormError, RESERVED, Update, is_reserved, parse_publish};
 pub use head::{LAST_EVENT_ID, MERCURE_LAST_EVENT_ID, stream_head};
+pub use metadata::METADATA_PATH;
 pub use query::{
     MAX_SELECTOR_PARAMS, MatchType, Matcher, QueryError, SubscribeQuery, parse_subscribe,
 };

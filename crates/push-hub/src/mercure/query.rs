@@ -62,7 +62,8 @@ pub struct SubscribeQuery {
     pub matchers: Vec<Matcher>,
     /// Whether the query is 1.0-shaped (it has a `match…` parameter).
     pub v1: bool,
-    /// The cursor parameter (`lastEventID`, else `last_event_id`), decoded, when not empty.
+    /// The cursor parameter (`lastEventID`, else `last_event_id`), decoded: the first
+    /// non-empty one, else `Some("")` when one was present but empty.
     pub last_event_id: Option<String>,
 }
 
@@ -200,10 +201,14 @@ pub fn parse_subscribe(
         return Err(QueryError::MissingTopic);
     }
     let selector = Selector::new(patterns).map_err(|e| QueryError::Selector("topic", e))?;
+    // The first non-empty one; else an empty one when either was present (1.0 answers a
+    // present cursor parameter even when it is empty).
     let [legacy, current] = cursor;
-    let last_event_id = legacy
-        .filter(|v| !v.is_empty())
-        .or(current.filter(|v| !v.is_empty()));
+    let last_event_id = match (legacy, current) {
+        (Some(v), _) if !v.is_empty() => Some(v),
+        (_, Some(v)) if !v.is_empty() => Some(v),
+        (legacy, current) => legacy.or(current),
+    };
     Ok(SubscribeQuery {
         selector,
         matchers,

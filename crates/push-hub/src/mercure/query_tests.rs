@@ -135,6 +135,9 @@ fn the_cursor_parameters() {
     assert_eq!(q.last_event_id.as_deref(), Some("urn:uuid:1"));
     let q = parse("topic=a&lastEventID=&last_event_id=earliest").unwrap();
     assert_eq!(q.last_event_id.as_deref(), Some("earliest"));
+    // Present but empty is not absent: 1.0 answers it.
+    let q = parse("topic=a&last_event_id=").unwrap();
+    assert_eq!(q.last_event_id.as_deref(), Some(""));
     assert_eq!(
         parse("topic=a&last_event_id=%zz").unwrap_err(),
         QueryError::Encoding("last_event_id")

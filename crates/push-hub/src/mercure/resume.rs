@@ -6,6 +6,7 @@
 //!
 //! A subscriber resumes from the `Last-Event-ID` header, else the `lastEventID` /
 //! `last_event_id` query parameter:
+//! - empty: live updates (the answer is the newest update's cursor, or `earliest`);
 //! - `earliest`: every retained update;
 //! - an id the broker still indexes ([`Broker::resolve`]): the updates after it;
 //! - a cursor text (as `/ws` and `/poll` hand out): the updates after it, so a client can move
@@ -59,8 +60,23 @@ pub fn resume<B: Broker>(broker: &B, requested: Option<&str>) -> Resume {
             answer: None,
         };
     };
-    let epoch = broker.head().epoch();
+    let head = broker.head();
+    let epoch = head.epoch();
     let oldest = Cursor::new(epoch, 0);
+    if requested.is_empty() {
+        // Sent but empty: live updates; the answer names the newest update, which precedes
+        // the first one sent.
+        let answer = if head.offset() == 0 {
+            "earliest".to_owned()
+        } else {
+            head.to_string()
+        };
+        return Resume {
+            from: None,
+            gap: None,
+            answer: Some(answer),
+        };
+    }
     let everything = |gap| Resume {
         from: Some(oldest),
         gap,
@@ -120,6 +136,9 @@ mod tests {
             .unwrap();
         let epoch = first.epoch();
         assert_eq!(resume(&broker, None).from, None);
+        let empty = resume(&broker, Some(""));
+        assert_eq!((empty.from, empty.gap), (None, None));
+        assert_eq!(empty.answer, Some(first.to_string()));
         let all = resume(&broker, Some("earliest"));
         assert_eq!(
             (all.from, all.gap, all.answer.as_deref()),

@@ -13,7 +13,7 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use push_core::Broker;
 use push_sse::server::Body;
 
-use super::{Answer, HUB_PATH, Mercure, text_answer};
+use super::{Answer, HUB_PATH, METADATA_PATH, Mercure, text_answer};
 
 /// The methods of the hub's URL, for `Allow`.
 const ALLOW_HUB: &str = "GET, HEAD, POST, OPTIONS";
@@ -39,7 +39,8 @@ where
     /// Routes `request`: `GET` / `HEAD` subscribe, `POST` publishes (its body read up to
     /// [`MercureConfig::max_body`](super::MercureConfig::max_body), else 413), `OPTIONS` is
     /// the CORS preflight; `/.well-known/mercure/subscriptions…` is the subscriptions API when
-    /// it is on; any other path is a 404 and any other method a 405.
+    /// it is on; `/.well-known/oauth-protected-resource/.well-known/mercure` is 1.0's
+    /// metadata ([`METADATA_PATH`]); any other path is a 404 and any other method a 405.
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let this = self.clone();
         Box::pin(async move { Ok(this.route(request).await) })
@@ -72,6 +73,16 @@ impl<B: Broker + Clone> Mercure<B> {
                 },
                 Method::OPTIONS => self.preflight(&parts),
                 _ => self.refuse(&parts, method_not_allowed(ALLOW_HUB)),
+            };
+        }
+        if path == METADATA_PATH {
+            return match parts.method {
+                Method::GET | Method::HEAD => {
+                    let answer = self.metadata(&parts).map(Body::text);
+                    self.refuse(&parts, answer)
+                }
+                Method::OPTIONS => self.preflight(&parts),
+                _ => self.refuse(&parts, method_not_allowed("GET, HEAD, OPTIONS")),
             };
         }
         if let Some(rest) = path.strip_prefix(HUB_PATH)

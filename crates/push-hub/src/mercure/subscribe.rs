@@ -1,6 +1,5 @@
 //! `GET /.well-known/mercure`: everything up to the first byte of the event stream.
 
-use http::header::HeaderValue;
 use http::request::Parts;
 use http::{StatusCode, response};
 use push_core::{Access, Broker};
@@ -81,7 +80,11 @@ impl<B: Broker + Clone> Mercure<B> {
             .map_err(|e| self.refuse(request, e.into_response(revision).map(Body::text)))?;
         let access = subscriber.access();
         let requested = requested_cursor(request, &query);
-        let resume = resume(&self.broker, requested.as_deref());
+        let mut resume = resume(&self.broker, requested.as_deref());
+        // 0.x answers only a cursor that was not empty; 1.0 any cursor that was sent.
+        if revision == Revision::V0 && requested.as_deref() == Some("") {
+            resume.answer = None;
+        }
         Ok(Checked {
             revision,
             query,
@@ -100,17 +103,18 @@ impl<B: Broker + Clone> Mercure<B> {
 }
 
 /// The cursor the subscriber asks to resume from: the `Last-Event-ID` header when present and
-/// not blank, else the query's parameter.
+/// not blank, else the query's parameter; `Some("")` when a cursor was sent but empty (a
+/// blank header or an empty parameter), `None` when none was.
 fn requested_cursor(request: &Parts, query: &SubscribeQuery) -> Option<String> {
     let header = request
         .headers
         .get("last-event-id")
-        .map(HeaderValue::as_bytes)
-        .map(<[u8]>::trim_ascii)
-        .filter(|v| !v.is_empty());
-    match header {
+        .map(|v| v.as_bytes().trim_ascii());
+    match (header, query.last_event_id.as_deref()) {
         // An id is text; bytes that are not UTF-8 name no id the hub gave (an announced gap).
-        Some(value) => Some(String::from_utf8_lossy(value).into_owned()),
-        None => query.last_event_id.clone(),
+        (Some(value), _) if !value.is_empty() => Some(String::from_utf8_lossy(value).into_owned()),
+        (_, Some(query)) => Some(query.to_owned()),
+        (Some(_), None) => Some(String::new()),
+        (None, None) => None,
     }
 }
