@@ -7,7 +7,6 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
-pub mod token;
 pub mod lean;
 pub mod store;
 
@@ -15,3 +14,5 @@ pub mod store;
 #[doc(hidden)]
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
+pub mod mercure;
+pub mod token;
