@@ -76,8 +76,9 @@ class Subscription extends EventTarget {
     const ceiling = Math.min(this.maxDelay, this.minDelay * 2 ** Math.min(this.attempt, 16));
     let delay = ceiling / 2 + Math.random() * (ceiling / 2);
     if (hint !== undefined) delay = Math.min(this.maxDelay, Math.max(delay, hint));
+    const attempt = this.attempt;
     this.attempt += 1;
-    this.setStatus('waiting', { delay: Math.round(delay), reason: String(reason ?? '') });
+    this.setStatus('waiting', { delay, attempt, reason: String(reason ?? '') });
     this.timer = setTimeout(() => this.connect(), delay);
   }
 

@@ -25,11 +25,14 @@ const PAGE: &str = r#"<!doctype html><meta charset="utf-8"><script type="module"
 import { subscribe } from '/push.js';
 const state = { module: typeof subscribe, global: typeof globalThis.push?.subscribe };
 for (const t of ['ws', 'poll']) {
-  const s = state[t] = { seen: [], status: 'connecting', retries: 0 };
+  const s = state[t] = { seen: [], status: 'connecting', retries: 0, waits: [] };
   subscribe('/' + t, { topics: ['news'], transport: t, wait: 5, minDelay: 50, maxDelay: 400,
     onEvent: (e) => s.seen.push({ kind: 'event', data: e.data, id: e.id }),
     onGap: (g) => s.seen.push({ kind: 'gap', reason: g.reason }),
-    onStatus: (x) => { s.status = x.status; if (x.status === 'waiting') s.retries += 1; },
+    onStatus: (x) => {
+      s.status = x.status;
+      if (x.status === 'waiting') { s.retries += 1; s.waits.push([x.attempt, x.delay]); }
+    },
     onFail: (f) => s.seen.push({ kind: 'fail', message: f.message }),
   });
 }
@@ -213,5 +216,19 @@ async fn push_js_delivers_resumes_after_restarts_and_surfaces_gaps() {
         expected("unspecified"),
         "long polling"
     );
+    // Every back-off lies in [c/2, c] for c = min(max, min × 2^attempt) (here 50 ms and 400 ms),
+    // whatever the attempt.
+    for transport in ["ws", "poll"] {
+        let waits = seen[transport]["waits"].as_array().expect("waits");
+        assert!(!waits.is_empty(), "{transport} retried");
+        for wait in waits {
+            let (attempt, delay) = (wait[0].as_u64().unwrap(), wait[1].as_f64().unwrap());
+            let ceiling = (50.0 * 2f64.powi(i32::try_from(attempt).unwrap())).min(400.0);
+            assert!(
+                (ceiling / 2.0..=ceiling).contains(&delay),
+                "{transport}: attempt {attempt} waited {delay} ms"
+            );
+        }
+    }
     server.stop().await;
 }
