@@ -59,7 +59,8 @@ class Subscription extends EventTarget {
   connect() {
     if (this.closed) return;
     this.setStatus(this.attempt === 0 ? 'connecting' : 'reconnecting');
-    Promise.resolve(typeof this.token === 'function' ? this.token() : this.token).then(
+    // A token function that throws or rejects is retried like a failed connection.
+    new Promise((resolve) => resolve(typeof this.token === 'function' ? this.token() : this.token)).then(
       (token) => {
         if (this.closed) return;
         if (this.transport === 'ws') this.openSocket(token);
