@@ -236,7 +236,8 @@ class Subscription extends EventTarget {
         return;
       } else {
         // 400, 401, 403, 404: asking again would get the same answer.
-        this.fail(typeof body === 'string' && body ? body : `HTTP ${status}`, status);
+        const message = typeof body === 'string' ? body.trim() : '';
+        this.fail(message || `HTTP ${status}`, status);
         return;
       }
     }
