@@ -5,3 +5,6 @@
 //! The design and the file map are in the workspace's `ARCHITECTURE.md`, section `push-hub`.
 
 #![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod token;

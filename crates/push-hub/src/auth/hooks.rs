@@ -1,0 +1,113 @@
+//! The push-http request hooks of the hub's `/ws` and `/poll` endpoints: Mercure's selectors
+//! from the query, access from the Mercure token.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use http::request::Parts;
+use push_core::{Access, Error, Pattern, Selector, Topic, UrlPattern};
+use push_http::query::{MAX_QUERY_TOPIC_PARAMS, form_decode, pairs};
+use push_http::{Hooks, Refusal};
+
+use super::Authorizer;
+
+/// [`Hooks`] for the hub's other transports: the topics of a request are its `topic`
+/// selectors (draft-07: `*`, URI templates, exact topics) and the 1.0 `match` / `match_exact`
+/// / `match_urlpattern` ones; its access is its Mercure token's, as on `/.well-known/mercure`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use push_http::Hooks;
+/// use push_hub::auth::{AuthConfig, Authorizer, HubHooks};
+///
+/// let config = AuthConfig { anonymous: true, ..AuthConfig::default() };
+/// let hooks = HubHooks::new(Arc::new(Authorizer::new(config).unwrap()));
+/// let (parts, ()) = http::Request::get("/poll?topic=/books/{id}&match=news")
+///     .body(())
+///     .unwrap()
+///     .into_parts();
+/// let selector = hooks.topics(&parts).unwrap();
+/// assert_eq!(selector.patterns().len(), 2);
+/// ```
+#[derive(Clone, Debug)]
+pub struct HubHooks {
+    authorizer: Arc<Authorizer>,
+}
+
+impl HubHooks {
+    /// Hooks that authorize with `authorizer`.
+    pub fn new(authorizer: Arc<Authorizer>) -> Self {
+        Self { authorizer }
+    }
+
+    /// The authorizer.
+    pub fn authorizer(&self) -> &Arc<Authorizer> {
+        &self.authorizer
+    }
+}
+
+/// The selector of a subscribe query: every `topic`, `match`, `match_exact` and
+/// `match_urlpattern` parameter.
+///
+/// # Errors
+/// [`Error::SelectorEmpty`] without any (a WebSocket may subscribe later),
+/// [`Error::QueryInvalid`] for a value that does not decode, [`Error::SelectorTooLarge`] past
+/// [`MAX_QUERY_TOPIC_PARAMS`] parameters, a topic or pattern error for a value that is not
+/// one; a refusal (400) for another `match…` parameter, a name 1.0 reserves.
+pub fn selector_from_query(query: &[u8]) -> Result<Selector, Refusal> {
+    let mut patterns = Vec::new();
+    for pair in pairs(query) {
+        let Some(name) = pair.name.as_deref() else {
+            continue;
+        };
+        let kind = match name {
+            "topic" => Kind::Topic,
+            "match" | "match_exact" => Kind::Exact,
+            "match_urlpattern" => Kind::UrlPattern,
+            other if other.starts_with("match") => {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    "unknown match parameter: 1.0 defines match, match_exact and match_urlpattern",
+                ));
+            }
+            _ => continue,
+        };
+        if patterns.len() == MAX_QUERY_TOPIC_PARAMS {
+            return Err(Error::SelectorTooLarge.into());
+        }
+        let value = form_decode(pair.value).ok_or(Error::QueryInvalid)?;
+        patterns.push(match kind {
+            Kind::Topic => Pattern::parse(&value)?,
+            Kind::Exact if value == "*" => Pattern::All,
+            Kind::Exact => Pattern::Exact(Topic::new(&value)?),
+            Kind::UrlPattern => Pattern::UrlPattern(UrlPattern::parse(&value)?),
+        });
+    }
+    Ok(Selector::new(patterns)?)
+}
+
+enum Kind {
+    Topic,
+    Exact,
+    UrlPattern,
+}
+
+impl Hooks for HubHooks {
+    fn topics(&self, request: &Parts) -> Result<Selector, Refusal> {
+        selector_from_query(request.uri.query().unwrap_or("").as_bytes())
+    }
+
+    fn authorize(
+        &self,
+        request: &Parts,
+        _selector: &Selector,
+    ) -> impl Future<Output = Result<Access, Refusal>> + Send {
+        // Verification is CPU work on the head alone: done now, the future is ready.
+        let result = self
+            .authorizer
+            .subscriber(request)
+            .map(|s| s.access())
+            .map_err(|e| e.into_refusal());
+        core::future::ready(result)
+    }
+}
