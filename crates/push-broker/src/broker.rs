@@ -4,13 +4,14 @@ use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockWriteGuard};
 use std::time::Instant;
 
 use push_core::{Access, Cursor, Error, Event, Selector, Topic};
 
 use crate::Config;
 use crate::history::TopicSlot;
+use crate::ids::IdIndex;
 use crate::ledger::Ledger;
 use crate::patterns::{PatternTable, Watch};
 use crate::subscription::MemorySubscription;
@@ -41,7 +42,11 @@ pub(crate) struct Inner {
     topics: RwLock<HashMap<Topic, Arc<TopicSlot>, foldhash::fast::RandomState>>,
     /// The highest sequence number evicted from a topic that was since removed from the map: a
     /// topic created again starts from here, so a loss is never forgotten with its topic.
-    removed_evicted_max: AtomicU64,
+    pub(crate) removed_evicted_max: AtomicU64,
+    /// Publisher ids → retained events (`ids.rs`). Changed under the ledger's lock (lock order:
+    /// ledger, then this; nothing is locked while holding it); read by `resolve` without the
+    /// ledger, so resolving ids never holds up a publish for longer than a lookup.
+    ids: RwLock<IdIndex>,
     /// The open pattern subscriptions (`patterns.rs`).
     pub(crate) patterns: Mutex<PatternTable>,
     pub(crate) closed: AtomicBool,
@@ -64,15 +69,17 @@ impl MemoryBroker {
 
     /// A broker with a chosen epoch (for tests and for restoring a known history identity).
     pub fn with_epoch(config: Config, epoch: u64) -> Self {
+        let ledger = Ledger::new(config.journal.is_some());
         Self {
             inner: Arc::new(Inner {
                 epoch,
                 config,
-                ledger: Mutex::new(Ledger::default()),
+                ledger: Mutex::new(ledger),
                 next_id: AtomicU64::new(1),
                 watermark: AtomicU64::new(0),
                 topics: RwLock::new(HashMap::default()),
                 removed_evicted_max: AtomicU64::new(0),
+                ids: RwLock::default(),
                 patterns: Mutex::default(),
                 closed: AtomicBool::new(false),
             }),
@@ -124,6 +131,18 @@ impl MemoryBroker {
             access.clone(),
             now,
         ))
+    }
+
+    /// The cursor of the earliest retained event whose publisher id ([`Event::id`]) is `id`
+    /// (see [`push_core::Broker::resolve`]): `None` once that event has left every topic it
+    /// was published on. A duplicated id resolves to its earliest retained occurrence. The
+    /// index holds only retained events and counts against the byte budgets.
+    pub fn resolve(&self, id: &str) -> Option<Cursor> {
+        self.inner
+            .ids
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .resolve(id)
     }
 
     /// The cursor of the newest event published.
@@ -246,6 +265,23 @@ impl Inner {
         slot
     }
 
+    /// The id index, for a change (under the ledger's lock).
+    pub(crate) fn index_mut(&self) -> RwLockWriteGuard<'_, IdIndex> {
+        // Every change is one insert or removal, complete or not begun.
+        self.ids.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A restored topic's slot, created with the loss it is known to have had (`evicted_max`)
+    /// when missing. Only while restoring: no subscription exists to offer it to.
+    pub(crate) fn restored_slot(&self, topic: &Topic, evicted_max: u64) -> Arc<TopicSlot> {
+        let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
+        let slot = topics.entry(topic.clone()).or_insert_with(|| {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            Arc::new(TopicSlot::new(id, evicted_max))
+        });
+        Arc::clone(slot)
+    }
+
     pub(crate) fn pattern_table(&self) -> MutexGuard<'_, PatternTable> {
         self.patterns.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -317,5 +353,9 @@ impl push_core::Broker for MemoryBroker {
 
     fn head(&self) -> Cursor {
         Self::head(self)
+    }
+
+    fn resolve(&self, id: &str) -> Option<Cursor> {
+        Self::resolve(self, id)
     }
 }

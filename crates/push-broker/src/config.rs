@@ -14,6 +14,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::Journal;
+
 /// The default [`Config::max_topics`].
 pub const DEFAULT_MAX_TOPICS: usize = 65_536;
 /// The default [`Config::history_bytes`] (per topic).
@@ -74,6 +76,7 @@ pub struct Config {
     pub(crate) max_pattern_subscriptions: usize,
     pub(crate) max_pattern_topics: usize,
     pub(crate) clock: Clock,
+    pub(crate) journal: Option<Arc<dyn Journal>>,
 }
 
 impl Default for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             max_pattern_subscriptions: DEFAULT_MAX_PATTERN_SUBSCRIPTIONS,
             max_pattern_topics: DEFAULT_MAX_PATTERN_TOPICS,
             clock: Clock::default(),
+            journal: None,
         }
     }
 }
@@ -210,6 +214,27 @@ impl Config {
     pub fn with_clock(mut self, now: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
         self.clock = Clock(Some(Arc::new(now)));
         self
+    }
+
+    /// Makes the history durable: `journal` hears every publish (its cursor, topics and
+    /// event) inside the broker's critical section, before any subscriber can see the event,
+    /// and a journal error fails the publish with
+    /// [`Error::BrokerUnavailable`](push_core::Error::BrokerUnavailable) (nothing stored,
+    /// nothing delivered). It also hears which events left the history, by any bound, so what
+    /// it keeps is bounded like the broker. [`MemoryBroker::restore`](crate::MemoryBroker::restore)
+    /// rebuilds a broker from what it kept. Default: none (the history lives in memory only).
+    ///
+    /// A journal's write happens under the lock that orders publishes: its latency is the
+    /// publish latency, and publishes are serialised through it. Subscribers never wait for it.
+    #[must_use]
+    pub fn with_journal(mut self, journal: Arc<dyn Journal>) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// The configured journal, if any.
+    pub fn journal(&self) -> Option<&Arc<dyn Journal>> {
+        self.journal.as_ref()
     }
 
     /// The configured history count.

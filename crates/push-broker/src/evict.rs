@@ -26,6 +26,8 @@ impl MemoryBroker {
         let next = {
             let mut ledger = self.inner.ledger();
             self.inner.expire_due(&mut ledger, now, &mut emptied);
+            self.inner.forget_departed(&mut ledger);
+            self.inner.flush_journal(&mut ledger);
             ledger.next_deadline()
         };
         for topic in emptied {
@@ -66,7 +68,7 @@ impl Inner {
                 continue;
             }
             h.books.deadline = None;
-            h.expire(now, age);
+            h.expire(now, age, &mut ledger.departures);
             ledger.settle(&topic, &mut h, age);
             if h.is_idle() {
                 emptied.push(topic);
@@ -109,7 +111,7 @@ impl Inner {
             }
             let Some((topic, slot)) = victim else { break };
             let mut h = slot.lock();
-            h.pop_front();
+            h.pop_front(&mut ledger.departures);
             ledger.settle(&topic, &mut h, age);
             if h.is_idle() {
                 emptied.push(topic);

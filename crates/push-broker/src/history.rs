@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use push_core::Published;
 
+use crate::departures::Departures;
+use crate::ids::ID_OVERHEAD;
 use crate::ledger::Books;
 use crate::wake::WakeList;
 
@@ -16,9 +18,12 @@ use crate::wake::WakeList;
 pub(crate) const EVENT_OVERHEAD: u64 =
     (size_of::<Entry>() + size_of::<Published>() + 4 * size_of::<usize>() + 64) as u64;
 
-/// What one retained event counts for in the byte budgets.
+/// What one retained event counts for in the byte budgets (with its id index entry, if it has
+/// an id: the index holds what the history holds).
 pub(crate) fn cost(published: &Published) -> u64 {
-    published.event().weight() as u64 + EVENT_OVERHEAD
+    let event = published.event();
+    let indexed = if event.id.is_some() { ID_OVERHEAD } else { 0 };
+    event.weight() as u64 + EVENT_OVERHEAD + indexed
 }
 
 /// The limits one topic's history keeps to by itself.
@@ -149,7 +154,8 @@ impl History {
     }
 
     /// Appends an event, evicts what the topic's own limits no longer allow (the new event
-    /// always stays), and collects the wakers of every waiting subscriber into `wake`.
+    /// always stays, the evicted ones go to `departures`), and collects the wakers of every
+    /// waiting subscriber into `wake`.
     pub(crate) fn push(
         &mut self,
         seq: u64,
@@ -157,9 +163,10 @@ impl History {
         published: Arc<Published>,
         limits: Limits,
         wake: &mut WakeList,
+        departures: &mut Departures,
     ) {
         let weight = published.event().weight() as u64;
-        self.cost += weight + EVENT_OVERHEAD;
+        self.cost += cost(&published);
         self.ring.push_back(Entry {
             seq,
             start_bytes: self.total_bytes,
@@ -168,9 +175,9 @@ impl History {
         });
         self.total_bytes += weight;
         while self.ring.len() > limits.count || (self.cost > limits.bytes && self.ring.len() > 1) {
-            self.pop_front();
+            self.pop_front(departures);
         }
-        self.expire(at, limits.age);
+        self.expire(at, limits.age, departures);
         self.wake_all(wake);
     }
 
@@ -188,23 +195,25 @@ impl History {
         (self.front + expired as u64, seq)
     }
 
-    /// Evicts events older than `age` at `now`.
-    pub(crate) fn expire(&mut self, now: Instant, age: Duration) {
+    /// Evicts events older than `age` at `now` (to `departures`).
+    pub(crate) fn expire(&mut self, now: Instant, age: Duration, departures: &mut Departures) {
         while self
             .ring
             .front()
             .is_some_and(|e| now.saturating_duration_since(e.at) > age)
         {
-            self.pop_front();
+            self.pop_front(departures);
         }
     }
 
-    /// Evicts the oldest event (the broker's budget takes it from the topic with the most).
-    pub(crate) fn pop_front(&mut self) {
+    /// Evicts the oldest event (the broker's budget takes it from the topic with the most) and
+    /// hands it to `departures`.
+    pub(crate) fn pop_front(&mut self, departures: &mut Departures) {
         if let Some(e) = self.ring.pop_front() {
             self.front += 1;
             self.evicted_max = e.seq;
             self.cost -= cost(&e.published);
+            departures.left(e.seq, e.published);
         }
     }
 
@@ -287,6 +296,7 @@ mod tests {
         let mut h = History::default();
         let t0 = Instant::now();
         let mut wake = WakeList::default();
+        let mut gone = Departures::default();
         for (i, seq) in [3u64, 5, 9].into_iter().enumerate() {
             let at = t0 + Duration::from_secs(i as u64);
             let limits = Limits {
@@ -294,7 +304,7 @@ mod tests {
                 age: Duration::from_secs(60),
                 bytes: u64::MAX,
             };
-            h.push(seq, at, published(seq, "ab"), limits, &mut wake);
+            h.push(seq, at, published(seq, "ab"), limits, &mut wake, &mut gone);
         }
         assert_eq!((h.front(), h.total(), h.len()), (1, 3, 2));
         assert_eq!(h.evicted_max, 3);
@@ -303,7 +313,11 @@ mod tests {
         assert_eq!(h.first_after(9), 3);
         assert_eq!(h.bytes_from(1), 4);
         assert_eq!(h.bytes_from(3), 0);
-        h.expire(t0 + Duration::from_secs(62), Duration::from_secs(60));
+        h.expire(
+            t0 + Duration::from_secs(62),
+            Duration::from_secs(60),
+            &mut gone,
+        );
         assert_eq!((h.front(), h.len(), h.evicted_max), (2, 1, 5));
     }
 
@@ -312,6 +326,7 @@ mod tests {
         let mut h = History::default();
         let t0 = Instant::now();
         let mut wake = WakeList::default();
+        let mut gone = Departures::default();
         let each = 10 + EVENT_OVERHEAD;
         let limits = Limits {
             count: 100,
@@ -319,16 +334,24 @@ mod tests {
             bytes: 3 * each,
         };
         for seq in 1..=5 {
-            h.push(seq, t0, published(seq, "0123456789"), limits, &mut wake);
+            h.push(
+                seq,
+                t0,
+                published(seq, "0123456789"),
+                limits,
+                &mut wake,
+                &mut gone,
+            );
         }
         assert_eq!((h.len(), h.cost(), h.evicted_max), (3, 3 * each, 2));
         // One event larger than the whole budget stays, alone.
         let big = "x".repeat(10 * each as usize);
-        h.push(6, t0, published(6, &big), limits, &mut wake);
+        h.push(6, t0, published(6, &big), limits, &mut wake, &mut gone);
         assert_eq!((h.len(), h.evicted_max), (1, 5));
         assert_eq!(h.cost(), big.len() as u64 + EVENT_OVERHEAD);
-        h.pop_front();
+        h.pop_front(&mut gone);
         assert_eq!((h.len(), h.cost()), (0, 0));
+        assert_eq!(gone.evicted_max, 6);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use push_core::Topic;
 
+use crate::departures::Departures;
 use crate::history::History;
 
 /// The broker-wide books (see the module docs).
@@ -27,9 +28,20 @@ pub(crate) struct Ledger {
     /// Every topic with history, by `(deadline, id)`: when its oldest event (or an older one,
     /// evicted since) expires. A topic is in here exactly while it has history.
     deadlines: BTreeMap<(Instant, u64), Topic>,
+    /// What left the rings (for the id index and the journal), changed with them.
+    pub(crate) departures: Departures,
 }
 
 impl Ledger {
+    /// Empty books; `follow_all`: every event's departure is followed (a journal is set), not
+    /// only those of events with ids.
+    pub(crate) fn new(follow_all: bool) -> Self {
+        Self {
+            departures: Departures::new(follow_all),
+            ..Self::default()
+        }
+    }
+
     /// Brings the books in line with `h` (the history of `topic`) after a change to it.
     pub(crate) fn settle(&mut self, topic: &Topic, h: &mut History, age: Duration) {
         let cost = h.cost();
@@ -155,7 +167,14 @@ mod tests {
                 Cursor::new(1, seq),
                 Event::new("abc"),
             ));
-            h.push(seq, t0, published, limits, &mut WakeList::default());
+            h.push(
+                seq,
+                t0,
+                published,
+                limits,
+                &mut WakeList::default(),
+                &mut ledger.departures,
+            );
             ledger.settle(&topic, &mut h, age);
         }
         // One schedule entry and one cost entry per topic, however often it is settled.
@@ -166,7 +185,7 @@ mod tests {
         assert_eq!(deadline, t0 + age + Duration::from_nanos(1));
         assert_eq!(ledger.pop_due(deadline - Duration::from_nanos(1)), None);
         for _ in 0..3 {
-            h.pop_front();
+            h.pop_front(&mut ledger.departures);
             ledger.settle(&topic, &mut h, age);
         }
         assert_eq!((ledger.scheduled(), ledger.live_topics), (0, 0));

@@ -99,12 +99,16 @@
 
 mod broker;
 mod config;
+mod departures;
 mod evict;
 mod history;
+mod ids;
+mod journal;
 mod ledger;
 mod merge;
 mod patterns;
 mod publish;
+mod restore;
 mod subscription;
 #[cfg(feature = "sweeper")]
 mod sweeper;
@@ -115,4 +119,5 @@ pub use config::{
     Config, DEFAULT_HISTORY_BYTES, DEFAULT_MAX_PATTERN_SUBSCRIPTIONS, DEFAULT_MAX_PATTERN_TOPICS,
     DEFAULT_MAX_TOPICS, DEFAULT_TOTAL_HISTORY_BYTES, Overflow,
 };
+pub use journal::{Evicted, Journal, JournalError, Record, RestoreError, Snapshot};
 pub use subscription::MemorySubscription;

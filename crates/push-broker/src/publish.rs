@@ -7,9 +7,9 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 use push_core::{Cursor, Error, Event, MAX_SELECTOR_TOPICS, Published, Topic};
 
-use crate::MemoryBroker;
 use crate::history::{Limits, TopicSlot};
 use crate::wake::WakeList;
+use crate::{Evicted, MemoryBroker};
 
 /// Payloads shorter than this are copied at publish so that history owns exactly what it counts
 /// (a copy this small costs less than the request that carried it); longer ones are kept as
@@ -40,7 +40,9 @@ impl MemoryBroker {
     /// [`Error::SelectorEmpty`] without a topic; [`Error::SelectorTooLarge`] past
     /// [`MAX_SELECTOR_TOPICS`] distinct topics; [`Error::BrokerClosed`] after
     /// [`close`](Self::close); [`Error::TopicLimit`] when the topics that hold no history
-    /// would take the broker past [`Config::max_topics`](crate::Config::max_topics).
+    /// would take the broker past [`Config::max_topics`](crate::Config::max_topics);
+    /// [`Error::BrokerUnavailable`] when the [journal](crate::Config::with_journal) could not
+    /// keep the event (nothing is stored or delivered).
     pub fn publish_to(&self, topics: &[Topic], event: Event) -> Result<Cursor, Error> {
         match topics {
             [] => Err(Error::SelectorEmpty),
@@ -98,7 +100,36 @@ impl MemoryBroker {
                 self.inner.expire_due(&mut ledger, now, &mut emptied);
                 new = fresh();
             }
-            if new > 0 && ledger.live_topics.saturating_add(new) > config.max_topics {
+            let refused = if new > 0 && ledger.live_topics.saturating_add(new) > config.max_topics {
+                Some(Error::TopicLimit)
+            } else {
+                None
+            };
+            let before = ledger.seq;
+            let seq = before + 1;
+            cursor = Cursor::new(self.inner.epoch, seq);
+            let published = refused
+                .is_none()
+                .then(|| Arc::new(Published::with_topics(topics.into(), cursor, event)));
+            // Durable before visible: a journal that cannot keep the event refuses it.
+            let refused = match (&published, &config.journal) {
+                (Some(published), Some(journal)) => {
+                    self.inner.forget_departed(&mut ledger);
+                    let departures = &mut ledger.departures;
+                    let evicted = Evicted {
+                        offsets: &departures.pending,
+                        evicted_max: departures.evicted_max,
+                    };
+                    let kept = journal.append(published, evicted);
+                    if kept.is_ok() {
+                        departures.pending.clear();
+                    }
+                    kept.err().map(|_| Error::BrokerUnavailable)
+                }
+                _ => refused,
+            };
+            let (Some(published), None) = (published, refused) else {
+                self.inner.forget_departed(&mut ledger);
                 drop(ledger);
                 // Slots made for this publish must not stay behind.
                 drop(one);
@@ -107,22 +138,30 @@ impl MemoryBroker {
                 for topic in emptied {
                     self.inner.release(&topic);
                 }
-                return Err(Error::TopicLimit);
-            }
-            let before = ledger.seq;
-            let seq = before + 1;
+                return Err(refused.unwrap_or(Error::BrokerUnavailable));
+            };
             ledger.seq = seq;
-            cursor = Cursor::new(self.inner.epoch, seq);
-            let published = Arc::new(Published::with_topics(topics.into(), cursor, event));
+            ledger.departures.stored(&published);
+            if published.event().id.is_some() {
+                self.inner.index_mut().insert(&published);
+            }
             for (topic, slot) in topics.iter().zip(slots) {
                 let mut history = slot.lock();
-                history.push(seq, now, Arc::clone(&published), limits, &mut wake);
+                history.push(
+                    seq,
+                    now,
+                    Arc::clone(&published),
+                    limits,
+                    &mut wake,
+                    &mut ledger.departures,
+                );
                 ledger.settle(topic, &mut history, limits.age);
             }
             // In every ring now: a subscriber that reads this watermark finds the event in
             // each of its topics.
             self.inner.watermark.store(seq, Ordering::Release);
             self.inner.trim(&mut ledger, before, &mut emptied);
+            self.inner.forget_departed(&mut ledger);
         }
         drop(one);
         drop(many);

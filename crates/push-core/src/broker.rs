@@ -61,4 +61,19 @@ pub trait Broker: Send + Sync + 'static {
 
     /// The cursor of the newest event published, in this broker's epoch (offset 0 when none).
     fn head(&self) -> Cursor;
+
+    /// The cursor of the earliest retained event whose publisher id ([`Event::id`]) is `id`:
+    /// resuming from it yields exactly what came after that event. `None` when no retained
+    /// event carries `id` (never published, or evicted from every topic it was on) or when the
+    /// broker keeps no id index (the default).
+    ///
+    /// This is how a protocol whose clients resume with the publisher's ids (Mercure's
+    /// `Last-Event-ID`) resumes exactly. Contract for brokers that keep an index: it is bounded
+    /// with the retained history (an id leaves it with the last copy of its event), and a
+    /// duplicated id resolves to its earliest retained occurrence. An id that does not resolve
+    /// is a loss the caller announces (a gap), never a silent resume from elsewhere.
+    fn resolve(&self, id: &str) -> Option<Cursor> {
+        let _ = id;
+        None
+    }
 }

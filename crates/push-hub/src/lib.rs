@@ -8,3 +8,4 @@
 
 pub mod auth;
 pub mod token;
+pub mod lean;
