@@ -3,12 +3,12 @@
 //! encoder supports, and `null` beyond. The page runs in headless Chromium; the test server
 //! serves it alone (the page's subscription is not needed to encode).
 
-mod support;
+mod web;
 
 use axum::Router;
 use axum::routing::get;
 use serde_json::Value;
-use support::browser::Browser;
+use web::browser::Browser;
 
 const LOGIN: &str = include_str!("../assets/login.html");
 
@@ -48,7 +48,7 @@ async fn the_login_page_qr_codes_decode_at_every_version() {
             .await;
         let side = modules.as_array().map_or(0, Vec::len);
         assert_eq!(
-            support::qr::decode(&modules, &length.to_string()),
+            web::qr::decode(&modules, &length.to_string()),
             text,
             "{length} bytes ({side} modules)"
         );

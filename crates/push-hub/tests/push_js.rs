@@ -6,7 +6,7 @@
 //!
 //! The hub itself serves the same file (`assets/push.js`); `tests/browser.rs` drives its pages.
 
-mod support;
+mod web;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -20,7 +20,7 @@ use push_core::{Access, Cursor, Event, Selector, Topic};
 use push_http::query::query_param;
 use push_http::{Hooks, Refusal};
 use serde_json::{Value, json};
-use support::browser::{Browser, LIMIT, Tab};
+use web::browser::{Browser, LIMIT, Tab};
 
 /// The page under test: one subscription per transport through `/push.js`, recording what it
 /// saw in `window.state`; the WebSocket's token comes from a function (asked at every

@@ -1,4 +1,4 @@
-//! What the push-hub integration tests share: a headless browser driven over DevTools, and a
+//! What push-hub's browser tests share: a headless browser driven over DevTools, and a
 //! QR decoder. Each test binary uses part of it.
 #![allow(dead_code)]
 
