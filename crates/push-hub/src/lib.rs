@@ -36,6 +36,13 @@
 pub mod args;
 pub mod auth;
 pub mod lean;
+pub mod store;
+
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+#[path = "fuzzing.rs"]
+pub mod __fuzz;
+pub mod mercure;
 pub mod ops;
 pub mod pages;
 pub mod serve;

@@ -5,10 +5,13 @@
 //! pushcat sse decode [--chunk-size N]
 //! pushcat sse listen URL [--last-event-id ID] [--count N] [--cacert FILE]
 //! pushcat ws URL --subscribe TOPIC... [--from CURSOR] [--count N] [--cacert FILE]
+//! pushcat token --key KEY [--alg ALG] [--kid KID] --publish SEL... --subscribe SEL... [--exp DURATION]
+//! pushcat publish HUB_URL --topic T... --data D [--id ID] [--type TYPE] [--retry MS] [--private] [--token JWT]
 //! ```
 //!
-//! Every subcommand prints one JSON object per line on standard output, so its output can be
-//! piped into `jq` or compared in tests. The command line is declared in `args` (clap): every
+//! Every listening subcommand prints one JSON object per line on standard output, so its output
+//! can be piped into `jq` or compared in tests; `token` prints the token and `publish` the
+//! update's id, each alone on its line, for `$(…)` in a shell. The command line is declared in `args` (clap): every
 //! command answers `--help`, and a usage error names its flag and exits with status 2. Each
 //! subcommand lives in its own module.
 #![forbid(unsafe_code)]
@@ -20,8 +23,10 @@ use clap::Parser;
 mod args;
 mod json;
 mod poll;
+mod publish;
 mod sse;
 mod tls;
+mod token;
 mod ws;
 
 use args::{Cli, Command, SseCommand};
@@ -32,6 +37,8 @@ fn main() -> ExitCode {
         Command::Sse(SseCommand::Decode(args)) => sse::decode(&args),
         Command::Sse(SseCommand::Listen(args)) => sse::listen(args),
         Command::Ws(args) => ws::run(args),
+        Command::Token(args) => token::run(&args),
+        Command::Publish(args) => publish::run(args),
     }
 }
 

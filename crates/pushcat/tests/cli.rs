@@ -48,7 +48,36 @@ fn assert_usage_error(args: &[&str], flag: &str) {
 #[test]
 fn every_command_answers_help_with_its_flags() {
     for (args, flags) in [
-        (&["--help"][..], &["poll", "sse", "ws"][..]),
+        (
+            &["--help"][..],
+            &["poll", "sse", "ws", "token", "publish"][..],
+        ),
+        (
+            &["token", "--help"],
+            &[
+                "--key",
+                "--alg",
+                "--kid",
+                "--publish",
+                "--subscribe",
+                "--exp",
+                "--payload",
+            ],
+        ),
+        (
+            &["publish", "--help"],
+            &[
+                "<URL>",
+                "--topic",
+                "--data",
+                "--id",
+                "--type",
+                "--retry",
+                "--private",
+                "--token",
+                "--cacert",
+            ],
+        ),
         (
             &["poll", "--help"],
             &["<URL>", "--since", "--count", "--cacert"],

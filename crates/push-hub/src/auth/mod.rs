@@ -66,6 +66,8 @@ mod revision;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_keys;
+#[cfg(test)]
 mod tests_request;
 
 use std::time::Duration;
