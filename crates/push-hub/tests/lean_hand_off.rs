@@ -15,6 +15,8 @@ use push_sse::server::EventStream;
 use support::{args, curl};
 
 /// Public events of the `topic` parameters, from now.
+// The lean path takes a refusal as a whole `Response` (a cold path).
+#[allow(clippy::result_large_err)]
 fn subscribe(broker: HubBroker) -> SubscribeFn {
     Arc::new(move |parts: &http::request::Parts| {
         let refuse = |message: String| {

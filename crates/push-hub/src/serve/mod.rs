@@ -32,6 +32,7 @@ pub use tracked::{Connection, Connections, Tracked};
 
 use crate::args::{Args, OverflowArg};
 use crate::auth::{Algorithm, AuthConfig, Authorizer, KeySpec};
+use crate::mercure::{Mercure, MercureConfig};
 use crate::ops::forwarded::TrustedProxies;
 use crate::ops::metered::Metered;
 use crate::ops::metrics::{Metrics, Refused};
@@ -74,6 +75,9 @@ pub enum StartError {
     /// The development token could not be signed.
     #[error("signing the development token")]
     Mint(#[from] token::MintError),
+    /// The history store could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// The address could not be listened on.
     #[error("listening on {addr}")]
     Bind {
@@ -118,10 +122,14 @@ impl Hub {
     /// [`StartError`] for files that cannot be read or used.
     pub fn new(args: Args) -> Result<Self, StartError> {
         let metrics = Metrics::new();
-        let broker = Metered::new(
-            MemoryBroker::new(broker_config(&args)),
-            Arc::clone(&metrics),
-        );
+        // The history: in the store under --data-dir (a restart resumes every client), or in
+        // memory only with --in-memory (a restart is an announced gap).
+        let memory = if args.in_memory {
+            MemoryBroker::new(broker_config(&args))
+        } else {
+            crate::store::open(&args.data_dir, broker_config(&args))?
+        };
+        let broker = Metered::new(memory, Arc::clone(&metrics));
         let server = ServerConfig::default()
             .with_handshake_timeout(args.request_timeout)
             .with_body_timeout(args.body_timeout)
@@ -140,6 +148,17 @@ impl Hub {
             .with_hooks(HubHooks::new(Arc::clone(&authorizer)));
         let poll = push_longpoll::server::Endpoint::new(broker.clone(), Default::default())
             .with_hooks(HubHooks::new(Arc::clone(&authorizer)));
+        let keep_alive = (!args.keep_alive.is_zero()).then_some(args.keep_alive);
+        let mut mercure_config = MercureConfig::default()
+            .with_max_body(args.max_publish_bytes)
+            .with_cors_origins(args.cors_origin.iter().cloned())
+            .with_subscriptions(args.subscriptions)
+            .with_heartbeat(keep_alive);
+        if let Some(url) = &args.public_url {
+            mercure_config = mercure_config.with_public_url(url.clone());
+        }
+        let mercure = Mercure::new(broker.clone(), Arc::clone(&authorizer), mercure_config)
+            .with_shutdown(shutdown.wait());
         let shared = Arc::new(Shared {
             ws,
             poll,
@@ -152,8 +171,8 @@ impl Hub {
             proxies: TrustedProxies::new(args.trusted_proxy.clone()),
             shutdown: shutdown.clone(),
             cookie_name: args.cookie_name.clone(),
-            mercure: None,
-            subscribe: None,
+            mercure: Some(mercure_handler(mercure.clone())),
+            subscribe: Some(lean_subscribe(mercure)),
         });
         let banner = Banner::new(tls.is_some(), development);
         Ok(Self {
@@ -363,6 +382,26 @@ fn auth_config(args: &Args) -> Result<(AuthConfig, Option<Development>), StartEr
         ..AuthConfig::default()
     };
     Ok((config, development))
+}
+
+/// The Mercure endpoint as the router calls it.
+fn mercure_handler(mercure: Mercure<HubBroker>) -> MercureHandler {
+    Arc::new(move |request| {
+        let mut mercure = mercure.clone();
+        Box::pin(async move {
+            let Ok(response) = tower_service::Service::call(&mut mercure, request).await;
+            response.map(body::boxed)
+        })
+    })
+}
+
+/// Mercure's subscribe as the lean path calls it.
+fn lean_subscribe(mercure: Mercure<HubBroker>) -> SubscribeFn {
+    Arc::new(move |parts| {
+        mercure
+            .subscribe(parts)
+            .map_err(|refused| refused.map(body::boxed))
+    })
 }
 
 /// The broker's limits from the flags.
