@@ -193,7 +193,7 @@ pub struct Args {
     #[arg(long, env = "PUSH_HUB_SUBSCRIPTIONS")]
     pub subscriptions: bool,
 
-    /// The hub's public URL (https://example.com/.well-known/mercure), when clients reach it
+    /// The hub's public URL (`https://example.com/.well-known/mercure`), when clients reach it
     /// through a proxy: the 1.0 token audience and relative URL patterns resolve against it.
     /// Default: http:// and each request's Host.
     #[arg(long, env = "PUSH_HUB_PUBLIC_URL", value_name = "URL")]
