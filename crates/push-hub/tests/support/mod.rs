@@ -181,5 +181,3 @@ fn getrandom_suffix() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A headless browser driven over DevTools (the browser tests).
-pub(crate) mod browser;
