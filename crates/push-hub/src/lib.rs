@@ -7,8 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
-pub mod token;
 pub mod lean;
+pub mod token;
 
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]
