@@ -124,7 +124,8 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
                     Some(config.websocket_config()),
                 )
                 .await;
-                let handler = PushHandler::new(broker, hooks, Retained::new(parts), &config, initial);
+                let handler =
+                    PushHandler::new(broker, hooks, Retained::new(parts), &config, initial);
                 match run(ws, &config, handler).await {
                     Ok(ended) => tracing::debug!(?ended, "websocket connection ended"),
                     Err(error) => tracing::debug!(%error, "websocket connection failed"),
