@@ -45,8 +45,9 @@ async fn symfony_publishes_public_and_private_updates_to_browser_event_sources()
     )
     .await;
     let mut browser = Browser::launch("interop").await;
-    // Any page of the hub gives the tab the hub's origin; /healthz runs no script of its own.
-    let tab = browser.open(&format!("http://{}/healthz", hub.addr)).await;
+    // Any page of the hub gives the tab the hub's origin; the phone page with no valid code
+    // subscribes to nothing and publishes nothing.
+    let tab = browser.open(&format!("http://{}/login?confirm=none", hub.addr)).await;
     browser
         .until(
             &tab,
