@@ -117,8 +117,8 @@ async fn the_demo_page_resumes_every_transport_after_a_restart() {
     let seen = restart_scenario("resume", true).await;
     for transport in TRANSPORTS {
         let t = &seen[transport];
-        assert_eq!(t["steps"], json!([1, 2, 3, 4, 5, 6]), "{transport}: {t}");
-        assert_eq!(t["gaps"], json!([]), "{transport}: {t}");
+        assert_eq!(t["steps"], json!([1, 2, 3, 4, 5, 6]), "{transport}: {seen}");
+        assert_eq!(t["gaps"], json!([]), "{transport}: {seen}");
     }
 }
 

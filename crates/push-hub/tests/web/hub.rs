@@ -185,7 +185,7 @@ pub(crate) struct DataDir(pub(crate) PathBuf);
 
 impl DataDir {
     pub(crate) fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("push-hub-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("push-hub-data-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         Self(dir)
     }
