@@ -47,12 +47,14 @@ async fn symfony_publishes_public_and_private_updates_to_browser_event_sources()
     let mut browser = Browser::launch("interop").await;
     // Any page of the hub gives the tab the hub's origin; the phone page with no valid code
     // subscribes to nothing and publishes nothing.
-    let tab = browser.open(&format!("http://{}/login?confirm=none", hub.addr)).await;
+    let tab = browser
+        .open(&format!("http://{}/login?confirm=none", hub.addr))
+        .await;
     browser
         .until(
             &tab,
             "the tab",
-            "document.readyState === 'complete'",
+            "window.phone?.status === 'failed'",
             "document.readyState",
         )
         .await;
