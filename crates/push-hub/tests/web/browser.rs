@@ -44,7 +44,8 @@ impl Browser {
     /// open DevTools within [`LIMIT`].
     pub(crate) async fn launch(name: &str) -> Self {
         let program = push_test_support::tools::chromium();
-        let profile = std::env::temp_dir().join(format!("push-hub-{name}-{}", std::process::id()));
+        let profile =
+            std::env::temp_dir().join(format!("push-hub-chromium-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         let child = tokio::process::Command::new(program)
             .args([
