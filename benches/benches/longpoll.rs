@@ -285,8 +285,9 @@ fn interleaved(
     );
 }
 
-/// `drive MODE CYCLES`: CYCLES poll cycles (`poll`) or hello requests (`hello`) over one
-/// keep-alive loopback connection on a current-thread runtime, for callgrind.
+/// `drive MODE COUNT`: COUNT poll cycles (`poll`) or hello requests (`hello`) over one
+/// keep-alive loopback connection, or COUNT held polls woken by one publish (`wake`, in
+/// process, as the `longpoll_wake` bench), on a current-thread runtime, for callgrind.
 fn drive(args: &[String]) {
     let mode = args.first().map_or("poll", String::as_str);
     let count: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000);
@@ -294,6 +295,36 @@ fn drive(args: &[String]) {
         .enable_all()
         .build()
         .expect("runtime");
+    if mode == "wake" {
+        let held = usize::try_from(count).unwrap_or(usize::MAX);
+        let handler = Endpoint::new(MemoryBroker::default(), Config::default());
+        let topic = Topic::new("t").expect("topic");
+        let request = http::Request::get("/poll?topic=t&wait=20")
+            .body(())
+            .expect("request");
+        let elapsed = rt.block_on(async move {
+            let tasks: Vec<_> = (0..held)
+                .map(|_| {
+                    let (mut h, r) = (handler.clone(), request.clone());
+                    tokio::spawn(async move { h.call(r).await.expect("infallible").status() })
+                })
+                .collect();
+            while handler.broker().subscriber_count(&topic) < held {
+                tokio::task::yield_now().await;
+            }
+            let start = Instant::now();
+            handler
+                .broker()
+                .publish_now(&topic, Event::new("wake up"))
+                .expect("publish");
+            for t in tasks {
+                assert_eq!(t.await.expect("task"), 200);
+            }
+            start.elapsed()
+        });
+        println!("wake: {count} held polls answered in {elapsed:?}");
+        return;
+    }
     let (poll_addr, hello_addr, target, _, _) = servers(&rt);
     let (addr, target) = match mode {
         "poll" => (poll_addr, target.as_str()),

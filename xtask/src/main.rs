@@ -7,19 +7,21 @@
 //! cargo xtask bench [NAME]             # criterion benches + a summary table of ratios
 //! cargo xtask fuzz --list              # the fuzz targets
 //! cargo xtask fuzz TARGET [--secs N]   # run one with cargo-fuzz on nightly
+//! cargo xtask load idle|fanout|soak    # push-hub's lean SSE path against axum's Sse, loopback
 //! ```
 
 mod bench;
 mod ci;
 mod fuzz;
+mod load;
+mod load_report;
 mod setup;
 mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str =
-    "usage: cargo xtask <ci | setup | bench [NAME] | fuzz --list | fuzz TARGET [--secs N] | tidy>";
+const USAGE: &str = "usage: cargo xtask <ci | setup | bench [NAME] | fuzz --list | fuzz TARGET [--secs N] | load idle|fanout|soak | tidy>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::test_dependencies(),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("load") => load::run(&args[1..]),
         Some("tidy") => tidy::check(&root()).map_err(|problems| problems.join("\n")),
         _ => Err(USAGE.to_owned()),
     };

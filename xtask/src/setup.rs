@@ -31,6 +31,8 @@ pub(crate) fn test_dependencies() -> Result<(), String> {
         ("chromium", "chromium"),
         // PHP: Symfony's Mercure component publishing to push-hub (its interop test).
         ("php-cli", "php"),
+        // zbarimg: a real QR decoder reading back push-hub's sign-in QR code.
+        ("zbar-tools", "zbarimg"),
         // nghttp: a real HTTP/2 client that shows PUSH_PROMISE frames (push-h2's tests).
         ("nghttp2-client", "nghttp"),
         // Node.js and npm: Node's `eventsource` package in the SSE tests (npm installs it into

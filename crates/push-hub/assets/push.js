@@ -59,7 +59,8 @@ class Subscription extends EventTarget {
   connect() {
     if (this.closed) return;
     this.setStatus(this.attempt === 0 ? 'connecting' : 'reconnecting');
-    Promise.resolve(typeof this.token === 'function' ? this.token() : this.token).then(
+    // A token function that throws or rejects is retried like a failed connection.
+    new Promise((resolve) => resolve(typeof this.token === 'function' ? this.token() : this.token)).then(
       (token) => {
         if (this.closed) return;
         if (this.transport === 'ws') this.openSocket(token);
@@ -76,8 +77,9 @@ class Subscription extends EventTarget {
     const ceiling = Math.min(this.maxDelay, this.minDelay * 2 ** Math.min(this.attempt, 16));
     let delay = ceiling / 2 + Math.random() * (ceiling / 2);
     if (hint !== undefined) delay = Math.min(this.maxDelay, Math.max(delay, hint));
+    const attempt = this.attempt;
     this.attempt += 1;
-    this.setStatus('waiting', { delay: Math.round(delay), reason: String(reason ?? '') });
+    this.setStatus('waiting', { delay, attempt, reason: String(reason ?? '') });
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
@@ -234,7 +236,8 @@ class Subscription extends EventTarget {
         return;
       } else {
         // 400, 401, 403, 404: asking again would get the same answer.
-        this.fail(typeof body === 'string' && body ? body : `HTTP ${status}`, status);
+        const message = typeof body === 'string' ? body.trim() : '';
+        this.fail(message || `HTTP ${status}`, status);
         return;
       }
     }

@@ -6,7 +6,7 @@
 //!
 //! The hub itself serves the same file (`assets/push.js`); `tests/browser.rs` drives its pages.
 
-mod support;
+mod web;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -14,27 +14,60 @@ use std::time::Duration;
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use http::request::Parts;
 use push_broker::MemoryBroker;
-use push_core::{Cursor, Event, Topic};
+use push_core::{Access, Cursor, Event, Selector, Topic};
+use push_http::query::query_param;
+use push_http::{Hooks, Refusal};
 use serde_json::{Value, json};
-use support::browser::{Browser, LIMIT, Tab};
+use web::browser::{Browser, LIMIT, Tab};
 
 /// The page under test: one subscription per transport through `/push.js`, recording what it
-/// saw in `window.state`.
+/// saw in `window.state`; the WebSocket's token comes from a function (asked at every
+/// connection), the long poll's is a string; a third subscription has a wrong token.
 const PAGE: &str = r#"<!doctype html><meta charset="utf-8"><script type="module">
 import { subscribe } from '/push.js';
-const state = { module: typeof subscribe, global: typeof globalThis.push?.subscribe };
+const state = { module: typeof subscribe, global: typeof globalThis.push?.subscribe, asked: 0 };
+const tokens = { ws: () => { state.asked += 1; return 'letmein'; }, poll: 'letmein' };
 for (const t of ['ws', 'poll']) {
-  const s = state[t] = { seen: [], status: 'connecting', retries: 0 };
-  subscribe('/' + t, { topics: ['news'], transport: t, wait: 5, minDelay: 50, maxDelay: 400,
+  const s = state[t] = { seen: [], status: 'connecting', retries: 0, waits: [] };
+  subscribe('/' + t, { topics: ['news'], transport: t, token: tokens[t], wait: 5, minDelay: 50, maxDelay: 400,
     onEvent: (e) => s.seen.push({ kind: 'event', data: e.data, id: e.id }),
     onGap: (g) => s.seen.push({ kind: 'gap', reason: g.reason }),
-    onStatus: (x) => { s.status = x.status; if (x.status === 'waiting') s.retries += 1; },
+    onStatus: (x) => {
+      s.status = x.status;
+      if (x.status === 'waiting') { s.retries += 1; s.waits.push([x.attempt, x.delay]); }
+    },
     onFail: (f) => s.seen.push({ kind: 'fail', message: f.message }),
   });
 }
+state.refused = [];
+subscribe('/poll', { topics: ['news'], token: 'guess', onFail: (f) => state.refused.push(f) });
 window.state = state;
 </script>"#;
+
+/// The test server's authorization: the token `letmein`, as `Authorization: Bearer` (long
+/// polling) or the `authorization` query parameter (a browser WebSocket cannot send headers).
+#[derive(Clone)]
+struct Token;
+
+impl Hooks for Token {
+    async fn authorize(&self, request: &Parts, _: &Selector) -> Result<Access, Refusal> {
+        let query = request.uri.query().unwrap_or("").as_bytes();
+        let header = request.headers.get("authorization");
+        if header.is_some_and(|v| v == "Bearer letmein")
+            || query_param(query, "authorization")
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some("letmein")
+        {
+            Ok(Access::public())
+        } else {
+            Err(Refusal::unauthorized("Bearer", "a token is required"))
+        }
+    }
+}
 
 const PUSH_JS: &str = include_str!("../assets/push.js");
 
@@ -52,8 +85,10 @@ impl Server {
             .enable_all()
             .build()
             .expect("server runtime");
-        let ws = push_ws::server::Endpoint::new(broker.clone(), Default::default());
-        let poll = push_longpoll::server::Endpoint::new(broker, Default::default());
+        let ws =
+            push_ws::server::Endpoint::new(broker.clone(), Default::default()).with_hooks(Token);
+        let poll =
+            push_longpoll::server::Endpoint::new(broker, Default::default()).with_hooks(Token);
         let app = Router::new()
             .route("/page", get(|| async { axum::response::Html(PAGE) }))
             .route(
@@ -160,8 +195,8 @@ async fn push_js_delivers_resumes_after_restarts_and_surfaces_gaps() {
     browser
         .until(
             &tab,
-            "a retry on both transports",
-            "state.ws.retries > 0 && state.poll.retries > 0",
+            "three retries on both transports",
+            "state.ws.retries >= 3 && state.poll.retries >= 3",
             report,
         )
         .await;
@@ -208,10 +243,32 @@ async fn push_js_delivers_resumes_after_restarts_and_surfaces_gaps() {
         ])
     };
     assert_eq!(seen["ws"]["seen"], expected("unknown-epoch"), "WebSocket");
+    // A refused token ends a subscription with the hub's answer; a token function is asked at
+    // every connection (the first and three runs of the server at least).
+    assert_eq!(
+        seen["refused"],
+        json!([{ "status": 401, "message": "a token is required" }])
+    );
+    assert!(seen["asked"].as_u64().unwrap() >= 4, "{}", seen["asked"]);
     assert_eq!(
         seen["poll"]["seen"],
         expected("unspecified"),
         "long polling"
     );
+    // The attempts while the first server was away count up from 0, and every back-off lies in
+    // [c/2, c] for c = min(max, min × 2^attempt) (here 50 ms and 400 ms).
+    for transport in ["ws", "poll"] {
+        let waits = seen[transport]["waits"].as_array().expect("waits");
+        let attempts: Vec<u64> = waits.iter().map(|w| w[0].as_u64().unwrap()).collect();
+        assert_eq!(attempts[..3], [0, 1, 2], "{transport}");
+        for wait in waits {
+            let (attempt, delay) = (wait[0].as_u64().unwrap(), wait[1].as_f64().unwrap());
+            let ceiling = (50.0 * 2f64.powi(i32::try_from(attempt).unwrap())).min(400.0);
+            assert!(
+                (ceiling / 2.0..=ceiling).contains(&delay),
+                "{transport}: attempt {attempt} waited {delay} ms"
+            );
+        }
+    }
     server.stop().await;
 }

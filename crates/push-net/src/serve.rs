@@ -17,7 +17,7 @@ use hyper::service::Service;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::Watcher;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::config::clamp_limit;
 use crate::{ServerConfig, StallGuard};
@@ -75,7 +75,8 @@ fn http1_head_limit(limits: &crate::Http2Limits) -> usize {
         .max(HYPER_MIN_BUF)
 }
 
-/// Serves one accepted connection with `service` under `config`: the [`http_builder`]
+/// Serves one accepted connection (a `TcpStream`, or any byte stream such as a TLS stream
+/// over one) with `service` under `config`: the [`http_builder`]
 /// settings, writes guarded by a [`StallGuard`], and the handshake deadline — a connection
 /// that has not completed its first request (HTTP/1.1 head, or HTTP/2 preface, SETTINGS and
 /// first request) within the [handshake timeout](ServerConfig::with_handshake_timeout) is closed,
@@ -90,13 +91,14 @@ fn http1_head_limit(limits: &crate::Http2Limits) -> usize {
 /// # Errors
 /// [`io::ErrorKind::TimedOut`] when the first request did not arrive in time or a write
 /// stalled; otherwise hyper's error for this connection. Either concerns this peer only.
-pub async fn serve_http<S, B>(
-    stream: TcpStream,
+pub async fn serve_http<T, S, B>(
+    stream: T,
     service: S,
     config: &ServerConfig,
     graceful: Option<Watcher>,
 ) -> Result<(), BoxError>
 where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Into<BoxError>,

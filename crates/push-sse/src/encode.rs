@@ -14,6 +14,9 @@ use push_core::{Event, Published};
 /// The key of this crate's `text/event-stream` frames in [`Published::encoded`]'s cache.
 struct SseEncoding;
 
+/// The key of the frames whose `id` is the event's own id ([`encode_published_with_event_id`]).
+struct SseEventIdEncoding;
+
 use crate::Error;
 
 /// Appends `event` as one `text/event-stream` frame to `dst`.
@@ -119,6 +122,60 @@ fn encode_published_into(p: &Published, dst: &mut BytesMut) -> Result<(), Error>
         &event.data,
         dst,
     )
+}
+
+/// Encodes a broker's event for SSE with the event's **own id** ([`Event::id`], such as a
+/// Mercure update id) as the SSE `id`, and caches the bytes in the [`Published`] beside (not
+/// instead of) [`encode_published`]'s.
+///
+/// The id is the cursor when the event has none, or has one SSE cannot carry (CR, LF or NUL:
+/// the frame is never refused for its id). A server that sends these ids must map them back to
+/// positions when a client resumes with one (a broker's id index), since `Last-Event-ID` then
+/// carries the event's id, not its cursor.
+///
+/// # Errors
+/// As [`encode_published`]: an event type with CR, LF or NUL, or data that is not UTF-8.
+///
+/// ```
+/// use push_core::{Cursor, Event, Published, Topic};
+///
+/// let t = Topic::new("t").unwrap();
+/// let own = Published::new(t.clone(), Cursor::new(1, 2), Event::new("hi").with_id("urn:uuid:9"));
+/// let bytes = push_sse::encode_published_with_event_id(&own).unwrap();
+/// assert_eq!(&bytes[..], b"id: urn:uuid:9\ndata: hi\n\n");
+/// let none = Published::new(t, Cursor::new(1, 3), Event::new("hi"));
+/// let bytes = push_sse::encode_published_with_event_id(&none).unwrap();
+/// assert_eq!(&bytes[..], b"id: 1-3\ndata: hi\n\n");
+/// ```
+pub fn encode_published_with_event_id(published: &Published) -> Result<Bytes, Error> {
+    let bytes = published.encoded::<SseEventIdEncoding>(|p| {
+        let mut dst = BytesMut::new();
+        match encode_with_event_id_into(p, &mut dst) {
+            Ok(()) => dst.freeze(),
+            // As in `encode_published`: empty marks an event that cannot be encoded.
+            Err(_) => Bytes::new(),
+        }
+    });
+    if bytes.is_empty() {
+        let mut scratch = BytesMut::new();
+        encode_with_event_id_into(published, &mut scratch)?;
+        return Ok(scratch.freeze());
+    }
+    Ok(bytes)
+}
+
+fn encode_with_event_id_into(p: &Published, dst: &mut BytesMut) -> Result<(), Error> {
+    let event = p.event();
+    match event.id.as_deref() {
+        Some(id) if !id.is_empty() && !has_line_break_or_nul(id) => encode_parts(
+            event.event.as_deref(),
+            Some(id),
+            event.retry,
+            &event.data,
+            dst,
+        ),
+        _ => encode_published_into(p, dst),
+    }
 }
 
 /// Appends a comment frame, `: <text>` and a blank line, to `dst`: a keep-alive that every

@@ -139,3 +139,40 @@ fn published_uses_the_cursor_and_caches() {
     assert_eq!(encode_published(&bad), Err(Error::DataNotUtf8));
     assert_eq!(encode_published(&bad), Err(Error::DataNotUtf8));
 }
+
+#[test]
+fn the_event_id_form_sends_the_own_id_or_else_the_cursor() {
+    use push_core::{Cursor, Topic};
+    let t = Topic::new("t").unwrap();
+    let own = Published::new(
+        t.clone(),
+        Cursor::new(0x5eed, 1),
+        Event::new("x").with_event("e").with_id("urn:uuid:1"),
+    );
+    let a = encode_published_with_event_id(&own).unwrap();
+    assert_eq!(&a[..], b"event: e\nid: urn:uuid:1\ndata: x\n\n");
+    // Cached under its own key: the cursor form of the same event is unchanged.
+    assert_eq!(p_encoded_event_id(&own), a);
+    assert_eq!(
+        &encode_published(&own).unwrap()[..],
+        b"event: e\nid: 5eed-1\ndata: x\n\n"
+    );
+    // An id SSE cannot carry, or an empty one, falls back to the cursor.
+    for bad in ["a\nb", "a\rb", "a\0b", ""] {
+        let p = Published::new(t.clone(), Cursor::new(2, 3), Event::new("y").with_id(bad));
+        assert_eq!(
+            &encode_published_with_event_id(&p).unwrap()[..],
+            b"id: 2-3\ndata: y\n\n",
+            "{bad:?}"
+        );
+    }
+    let bad = Published::new(t, Cursor::new(1, 1), Event::new(&b"\xfe"[..]).with_id("i"));
+    assert_eq!(
+        encode_published_with_event_id(&bad),
+        Err(Error::DataNotUtf8)
+    );
+}
+
+fn p_encoded_event_id(p: &Published) -> Bytes {
+    p.encoded::<SseEventIdEncoding>(|_| Bytes::new())
+}

@@ -142,7 +142,10 @@ mod utf8;
 
 pub use config::{Config, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_LINE_LEN};
 pub use decode::{Decoded, Decoder};
-pub use encode::{check_encodable, encode_comment, encode_event, encode_published, encode_retry};
+pub use encode::{
+    check_encodable, encode_comment, encode_event, encode_published,
+    encode_published_with_event_id, encode_retry,
+};
 pub use error::Error;
 pub use frame::{EventRef, SharedEvent};
 

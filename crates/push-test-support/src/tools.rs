@@ -82,3 +82,9 @@ pub fn php_symfony_mercure() -> PathBuf {
     );
     php
 }
+
+/// `zbarimg` (Debian's `zbar-tools`), a QR decoder; panics saying to run `cargo xtask setup` when
+/// it is missing.
+pub fn zbarimg() -> PathBuf {
+    program("zbarimg", "zbar-tools")
+}

@@ -33,7 +33,11 @@ pub struct Corrupt {
 
 impl fmt::Display for Corrupt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the record at offset {} is damaged: {}", self.offset, self.reason)
+        write!(
+            f,
+            "the record at offset {} is damaged: {}",
+            self.offset, self.reason
+        )
     }
 }
 
@@ -232,9 +236,15 @@ mod tests {
         }
         let mut longer = out.clone();
         longer.push(0);
-        assert_eq!(decode(3, &longer).unwrap_err().reason, "bytes after its end");
+        assert_eq!(
+            decode(3, &longer).unwrap_err().reason,
+            "bytes after its end"
+        );
         let mut version = out;
         version[0] = 2;
-        assert_eq!(decode(3, &version).unwrap_err().reason, "unknown record version");
+        assert_eq!(
+            decode(3, &version).unwrap_err().reason,
+            "unknown record version"
+        );
     }
 }

@@ -1,3 +1,200 @@
-//! What the push-hub integration tests share: a headless browser driven over DevTools.
+//! What the push-hub integration tests share. Starting a hub for a test: in-process (the library, to publish through its broker) or as the
+//! binary (what people run), on a loopback port chosen by the system.
 
-pub(crate) mod browser;
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use push_hub::args::Args;
+use push_hub::ops::shutdown::Shutdown;
+use push_hub::serve::{Hub, HubBroker};
+use tokio::task::JoinHandle;
+
+/// A hub running in this process.
+pub struct InProcess {
+    pub addr: SocketAddr,
+    pub broker: HubBroker,
+    pub shutdown: Shutdown,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+/// The key of the test hubs.
+pub const KEY: &str = "a-test-secret-that-is-long-enough-for-hs256";
+
+/// Arguments for a test hub: loopback, any port, memory only, the key [`KEY`], anonymous
+/// subscribers allowed (public updates).
+pub fn args() -> Args {
+    let mut args = Args::defaults();
+    args.addr = "127.0.0.1:0".parse().unwrap();
+    args.in_memory = true;
+    args.anonymous = true;
+    args.jwt_key = Some(KEY.into());
+    args
+}
+
+/// A token signed with [`KEY`] granting `claims`.
+pub fn token(claims: push_hub::token::Claims) -> String {
+    let key = push_hub::auth::KeySpec::new(KEY, push_hub::auth::Algorithm::HS256);
+    push_hub::token::mint(&key, &claims).unwrap()
+}
+
+/// Starts a hub with `args` in this process.
+pub fn start(args: Args) -> InProcess {
+    let bound = Hub::new(args).unwrap().bind().unwrap();
+    let addr = bound.local_addr();
+    let broker = bound.hub().broker().clone();
+    let shutdown = bound.hub().shutdown().clone();
+    let task = tokio::spawn(bound.run(std::future::pending()));
+    InProcess {
+        addr,
+        broker,
+        shutdown,
+        task,
+    }
+}
+
+/// `curl ARGS…` with a bounded time; its status, stdout and stderr.
+pub fn curl(args: &[&str]) -> (bool, String, String) {
+    let curl = push_test_support::tools::program("curl", "curl");
+    let output = Command::new(curl)
+        .args(["--silent", "--show-error", "--max-time", "10"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The `push-hub` binary, started in a fresh temporary folder with `env` and `flags`; its
+/// banner read up to the first line that names where it listens.
+pub struct Binary {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub banner: String,
+    pub dir: PathBuf,
+    pub stdout: BufReader<std::process::ChildStdout>,
+    /// Whether dropping removes `dir`.
+    pub owns_dir: bool,
+}
+
+/// A fresh temporary folder.
+pub fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "push-hub-test-{}-{}",
+        std::process::id(),
+        getrandom_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Binary {
+    pub fn start(env: &[(&str, &str)], flags: &[&str]) -> Self {
+        let mut binary = Self::start_in(temp_dir(), env, flags);
+        binary.owns_dir = true;
+        binary
+    }
+
+    /// Starts the binary in `dir` (kept when it ends: a restart can use it again).
+    pub fn start_in(dir: PathBuf, env: &[(&str, &str)], flags: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_push-hub"));
+        command
+            .current_dir(&dir)
+            .env_remove("RUST_LOG")
+            .args(flags)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            // The log, kept beside the data (an unread pipe could fill up and stall the hub).
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut banner = String::new();
+        let addr = loop {
+            let mut line = String::new();
+            assert!(
+                stdout.read_line(&mut line).unwrap() > 0,
+                "the hub exited: {banner}"
+            );
+            banner.push_str(&line);
+            if let Some(rest) = line.strip_prefix("push-hub listening on http://") {
+                let addr = rest.split('/').next().unwrap();
+                break addr.parse().unwrap();
+            }
+        };
+        Self {
+            child,
+            addr,
+            banner,
+            dir,
+            stdout,
+            owns_dir: false,
+        }
+    }
+
+    /// Reads the rest of the banner (the lines printed with the first one).
+    pub fn read_banner_until(&mut self, done: impl Fn(&str) -> bool) {
+        while !done(&self.banner) {
+            let mut line = String::new();
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "{}",
+                self.banner
+            );
+            self.banner.push_str(&line);
+        }
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the exit, at most `limit`.
+    pub fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the hub did not exit in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn getrandom_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

@@ -19,6 +19,32 @@ use std::time::Duration;
 pub struct Config {
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
+    event_id: EventId,
+}
+
+/// What an event's SSE `id` is: the broker's cursor (the default) or the event's own id.
+///
+/// ```
+/// use push_sse::server::{Config, EventId};
+///
+/// let config = Config::default().with_event_id(EventId::Own);
+/// assert_eq!(config.event_id(), EventId::Own);
+/// assert_eq!(Config::default().event_id(), EventId::Cursor);
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EventId {
+    /// The event's cursor ([`encode_published`](crate::encode_published)): `Last-Event-ID` is
+    /// always a position the broker can resume from, with no lookup.
+    #[default]
+    Cursor,
+    /// The event's own id ([`Event::id`](push_core::Event::id), such as a Mercure update id)
+    /// when it has one SSE can carry, else its cursor
+    /// ([`encode_published_with_event_id`](crate::encode_published_with_event_id)). The server
+    /// must then resolve a `Last-Event-ID` holding such an id (a broker's id index): the
+    /// [`Endpoint`](super::Endpoint) does not, so this is for servers that resume themselves
+    /// (a Mercure hub). Gaps keep the cursor as their id.
+    Own,
 }
 
 /// The default keep-alive interval: 15 s.
@@ -34,6 +60,7 @@ impl Default for Config {
         Self {
             keep_alive: Some(DEFAULT_KEEP_ALIVE),
             retry: None,
+            event_id: EventId::Cursor,
         }
     }
 }
@@ -64,6 +91,18 @@ impl Config {
     pub fn retry(&self) -> Option<Duration> {
         self.retry
     }
+
+    /// Chooses what each event's SSE `id` is (default [`EventId::Cursor`]).
+    #[must_use]
+    pub fn with_event_id(mut self, event_id: EventId) -> Self {
+        self.event_id = event_id;
+        self
+    }
+
+    /// What each event's SSE `id` is.
+    pub fn event_id(&self) -> EventId {
+        self.event_id
+    }
 }
 
 #[cfg(test)]
@@ -80,5 +119,7 @@ mod tests {
             .with_retry(Some(Duration::from_millis(5)));
         assert_eq!(c.keep_alive(), None);
         assert_eq!(c.retry(), Some(Duration::from_millis(5)));
+        assert_eq!(c.event_id(), EventId::Cursor);
+        assert_eq!(c.with_event_id(EventId::Own).event_id(), EventId::Own);
     }
 }

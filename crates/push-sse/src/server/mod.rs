@@ -22,7 +22,7 @@ mod resume;
 mod stream;
 
 pub use body::Body;
-pub use config::{Config, DEFAULT_KEEP_ALIVE};
+pub use config::{Config, DEFAULT_KEEP_ALIVE, EventId};
 pub use endpoint::Endpoint;
 pub use error::Error;
 pub use resume::{LAST_EVENT_ID_PARAMS, resume_cursor};

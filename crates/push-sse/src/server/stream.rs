@@ -12,8 +12,8 @@ use futures_core::Stream;
 use push_core::{Cursor, Delivery, Gap, Subscription};
 use tokio::time::{Instant, Sleep};
 
-use super::Config;
-use crate::{encode_comment, encode_published, encode_retry};
+use super::{Config, EventId};
+use crate::{encode_comment, encode_published, encode_published_with_event_id, encode_retry};
 
 /// A signal that ends a stream cleanly.
 pub(super) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -28,8 +28,10 @@ pub(super) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// What it writes, each as one frame:
 /// - first, `retry:` if [`Config::retry`] is set, and a `:ok` comment (it flushes the response
 ///   head through proxies and tells the client the stream is open);
+/// - a [`Gap`] set by [`with_gap`](Self::with_gap), announced before anything else;
 /// - each event as soon as the subscription yields it, encoded once per event and shared by
-///   every subscriber, with its **cursor** as the SSE `id` (so `Last-Event-ID` resumes exactly);
+///   every subscriber, with its **cursor** as the SSE `id` (so `Last-Event-ID` resumes exactly),
+///   or its own id with [`EventId::Own`];
 /// - a [`Gap`] as an event named `gap` whose data is `{"reason":…,"resume":CURSOR}` and whose
 ///   `id` is the resume cursor; an event SSE cannot carry (see
 ///   [`check_encodable`](crate::check_encodable)) as a gap of reason `unencodable` at its
@@ -52,7 +54,11 @@ pub struct EventStream<S> {
     subscription: S,
     keep_alive: Option<KeepAlive>,
     preamble: Option<Bytes>,
+    own_ids: bool,
     until: Option<Pin<Box<Sleep>>>,
+    /// The shutdown signal, which also owns the guard of [`with_guard`](Self::with_guard)
+    /// (so a guard costs the stream no field: an idle stream's size is what a lean server
+    /// holds per subscriber).
     shutdown: Option<Shutdown>,
     done: bool,
 }
@@ -86,10 +92,23 @@ impl<S: Subscription> EventStream<S> {
                 last_sent: Instant::now(),
             }),
             preamble: Some(preamble.freeze()),
+            own_ids: config.event_id() == EventId::Own,
             until: None,
             shutdown: None,
             done: false,
         }
+    }
+
+    /// Announces `gap` first, after the opening comment and before any delivery: a loss the
+    /// server found before opening the subscription (a `Last-Event-ID` it cannot place), which
+    /// the broker cannot know about.
+    #[must_use]
+    pub fn with_gap(mut self, gap: &Gap) -> Self {
+        let frame = encode_gap(gap);
+        let mut preamble = BytesMut::from(self.preamble.take().unwrap_or_default());
+        preamble.extend_from_slice(&frame);
+        self.preamble = Some(preamble.freeze());
+        self
     }
 
     /// Ends the stream at `deadline` (an authorization's expiry,
@@ -101,10 +120,34 @@ impl<S: Subscription> EventStream<S> {
         self
     }
 
-    /// Ends the stream cleanly (after the frame in flight) when `signal` completes.
+    /// Keeps `guard` while the stream runs and drops it when the stream ends or is dropped,
+    /// whichever comes first: what a server ties to the life of a subscriber (a registry
+    /// entry that says it is connected, and says so no longer when dropped).
+    #[must_use]
+    pub fn with_guard(mut self, guard: impl Send + 'static) -> Self {
+        let signal = self.shutdown.take();
+        self.shutdown = Some(Box::pin(async move {
+            let _guard = guard;
+            match signal {
+                Some(signal) => signal.await,
+                None => core::future::pending().await,
+            }
+        }));
+        self
+    }
+
+    /// Ends the stream cleanly (after the frame in flight) when `signal` completes (or when
+    /// an earlier signal does: signals add up, a guard set before is kept).
     #[must_use]
     pub fn with_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
-        self.shutdown = Some(Box::pin(signal));
+        self.shutdown = Some(match self.shutdown.take() {
+            None => Box::pin(signal),
+            Some(earlier) => Box::pin(async move {
+                let signal = core::pin::pin!(signal);
+                let earlier = core::pin::pin!(earlier);
+                futures_util::future::select(earlier, signal).await;
+            }),
+        });
         self
     }
 
@@ -141,7 +184,12 @@ impl<S: Subscription> EventStream<S> {
         }
         match Pin::new(&mut self.subscription).poll_next(cx) {
             Poll::Ready(Some(Delivery::Event(published))) => {
-                let bytes = encode_published(&published).unwrap_or_else(|_| {
+                let encoded = if self.own_ids {
+                    encode_published_with_event_id(&published)
+                } else {
+                    encode_published(&published)
+                };
+                let bytes = encoded.unwrap_or_else(|_| {
                     // An event SSE cannot carry (its type has a line break, its data is not
                     // UTF-8): announced as a gap at its cursor, never dropped silently.
                     encode_gap_parts("unencodable", published.cursor())

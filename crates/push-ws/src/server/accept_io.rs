@@ -53,7 +53,10 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let limit = config.handshake_timeout();
-    match tokio::time::timeout(limit, handshake(stream, config)).await {
+    // The handshake's state (its read buffer, tungstenite's handshake machine) lives on the
+    // heap only while it runs: inline, it would size the future of every connection task that
+    // awaits `accept` and then serves the connection, for the connection's whole life.
+    match tokio::time::timeout(limit, Box::pin(handshake(stream, config))).await {
         Ok(done) => done,
         Err(_) => Err(Error::Io(std::io::Error::new(
             std::io::ErrorKind::TimedOut,

@@ -1,7 +1,7 @@
 //! Running an accepted connection: heartbeats, the bounded outgoing path, close handshakes and
 //! the close codes for bad input, around an application [`Handler`].
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -35,28 +35,59 @@ const WRITE_BUDGET: usize = 64;
 /// allowed, 1007 for invalid UTF-8 in a text message, 1002 for a protocol error.
 /// A dead peer (no answer to a ping within the timeout) is logged and returned as
 /// [`Error::DeadPeer`].
-pub async fn run<S, H>(ws: WebSocketStream<S>, config: &Config, handler: H) -> Result<Ended, Error>
+pub fn run<S, H>(
+    ws: WebSocketStream<S>,
+    config: &Config,
+    handler: H,
+) -> impl Future<Output = Result<Ended, Error>> + use<S, H>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     H: Handler,
 {
-    let now = now();
-    let mut driver = Driver {
-        ws,
-        handler,
-        heartbeat: Heartbeat::new(now, config.ping_interval(), config.pong_timeout()),
-        timer: Box::pin(tokio::time::sleep(config.ping_interval())),
-        close_timeout: config.close_timeout(),
-        outbox: Outbox::default(),
-        pending: None,
-        flush: false,
-        closing: None,
-        close_deadline: None,
-        handler_done: false,
-        read_done: false,
-        fatal: None,
-    };
-    poll_fn(|cx| driver.poll(cx)).await
+    // A hand-built future rather than an `async fn`: an `async fn` keeps its arguments in its
+    // state beside the driver they are moved into, and an idle connection is mostly this state,
+    // so it would hold the WebSocket stream and the handler twice for its whole life. The timer
+    // is made on the first poll (a tokio timer needs the runtime; building the future does not).
+    let (ping, pong, close_timeout) = (
+        config.ping_interval(),
+        config.pong_timeout(),
+        config.close_timeout(),
+    );
+    let mut state = Run::Start(ws, handler);
+    poll_fn(move |cx| {
+        if matches!(state, Run::Start(..)) {
+            let Run::Start(ws, handler) = core::mem::replace(&mut state, Run::Moving) else {
+                return Poll::Pending;
+            };
+            state = Run::Running(Driver {
+                ws,
+                handler,
+                heartbeat: Heartbeat::new(now(), ping, pong),
+                timer: Box::pin(tokio::time::sleep(ping)),
+                close_timeout,
+                outbox: Outbox::default(),
+                pending: None,
+                flush: false,
+                closing: None,
+                close_deadline: None,
+                handler_done: false,
+                read_done: false,
+                fatal: None,
+            });
+        }
+        match &mut state {
+            Run::Running(driver) => driver.poll(cx),
+            // Only between the two assignments above, never seen by a poll.
+            Run::Start(..) | Run::Moving => Poll::Pending,
+        }
+    })
+}
+
+/// The state of [`run`]'s future: not yet polled, then running.
+enum Run<S, H> {
+    Start(WebSocketStream<S>, H),
+    Moving,
+    Running(Driver<S, H>),
 }
 
 fn now() -> Instant {

@@ -5,7 +5,6 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -21,6 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
 
+use super::retained::Retained;
 use super::{Config, Ended, Error, Handler, Outbox, run};
 use crate::protocol::{
     Command, encode_error, encode_event, encode_gap, encode_refusal, encode_subscribed,
@@ -51,36 +51,43 @@ use crate::protocol::{
 /// the socket can take them, so a lagging client falls behind in the broker, whose queue bound
 /// and overflow policy apply (a `gap` message, or a close with
 /// [`Config::overflow_close_code`]).
-pub async fn drive<S, B, H>(
+pub fn drive<'a, S, B, H>(
     ws: WebSocketStream<S>,
     request: Parts,
     broker: B,
     hooks: H,
-    config: &Config,
-) -> Result<Ended, Error>
+    config: &'a Config,
+) -> impl Future<Output = Result<Ended, Error>> + 'a
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin + 'a,
     B: Broker,
     H: Hooks,
 {
-    let mut ws = ws;
-    let initial = match super::endpoint::initial(&hooks, &request).await {
-        Ok(initial) => initial,
-        Err(refusal) => {
-            // The upgrade is done: no HTTP answer is possible, so the refusal closes the
-            // connection (1008 with the refusal's message, cut to fit a close frame).
-            let reason = close_reason(refusal.message());
-            let frame = CloseFrame {
-                code: CloseCode::Policy,
-                reason: reason.into(),
-            };
-            // The peer may be gone already; the refusal is the error either way.
-            let _ = ws.close(Some(frame)).await;
-            return Err(Error::Refused(refusal));
-        }
-    };
-    let handler = PushHandler::new(broker, hooks, Arc::new(request), config, initial);
-    run(ws, config, handler).await
+    // The arguments wait for the first authorization in one allocation, freed once they move
+    // into the connection's state: an `async fn` would keep them in its own state beside that
+    // state for the connection's whole life (an idle connection is mostly this future).
+    let args = Box::new((ws, request, broker, hooks));
+    async move {
+        let initial = match super::endpoint::initial(&args.3, &args.1).await {
+            Ok(initial) => initial,
+            Err(refusal) => {
+                let mut ws = args.0;
+                // The upgrade is done: no HTTP answer is possible, so the refusal closes the
+                // connection (1008 with the refusal's message, cut to fit a close frame).
+                let reason = close_reason(refusal.message());
+                let frame = CloseFrame {
+                    code: CloseCode::Policy,
+                    reason: reason.into(),
+                };
+                // The peer may be gone already; the refusal is the error either way.
+                let _ = ws.close(Some(frame)).await;
+                return Err(Error::Refused(refusal));
+            }
+        };
+        let (ws, request, broker, hooks) = *args;
+        let handler = PushHandler::new(broker, hooks, Retained::new(request), config, initial);
+        run(ws, config, handler).await
+    }
 }
 
 /// `message` cut at a character boundary to the 123 bytes a close frame's reason may hold.
@@ -111,7 +118,7 @@ struct Pending {
 pub(crate) struct PushHandler<B: Broker, H> {
     broker: B,
     hooks: H,
-    request: Arc<Parts>,
+    request: Retained,
     topics: BTreeSet<Topic>,
     /// What the last authorization granted (reused when topics are removed).
     access: Access,
@@ -130,7 +137,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
     pub(crate) fn new(
         broker: B,
         hooks: H,
-        request: Arc<Parts>,
+        request: Retained,
         config: &Config,
         initial: Option<Initial>,
     ) -> Self {
@@ -171,7 +178,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
                     Ok(selector) => selector,
                     Err(e) => return Some(encode_error(&e.to_string())),
                 };
-                let (hooks, request) = (self.hooks.clone(), Arc::clone(&self.request));
+                let (hooks, request) = (self.hooks.clone(), self.request.parts());
                 let answer = Box::pin(async move { hooks.authorize(&request, &selector).await });
                 self.pending = Some(Pending {
                     answer,

@@ -5,7 +5,6 @@ use core::convert::Infallible;
 use core::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::request::Parts;
@@ -19,6 +18,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::drive::{Initial, PushHandler};
+use super::retained::Retained;
 use super::{Body, Config, Metered, run};
 
 /// The WebSocket push endpoint as a `tower_service::Service`: mount it on a route of any hyper
@@ -124,7 +124,7 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
                     Some(config.websocket_config()),
                 )
                 .await;
-                let handler = PushHandler::new(broker, hooks, Arc::new(parts), &config, initial);
+                let handler = PushHandler::new(broker, hooks, Retained::new(parts), &config, initial);
                 match run(ws, &config, handler).await {
                     Ok(ended) => tracing::debug!(?ended, "websocket connection ended"),
                     Err(error) => tracing::debug!(%error, "websocket connection failed"),

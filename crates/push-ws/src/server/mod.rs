@@ -26,6 +26,7 @@ mod handler;
 mod meter;
 mod metered;
 mod origin;
+mod retained;
 mod split;
 
 pub use accept_io::{MAX_REQUEST_HEAD, accept};

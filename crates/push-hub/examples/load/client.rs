@@ -1,0 +1,292 @@
+//! The load client: opens the subscribers, asks the server to publish, counts what arrives.
+//!
+//! It talks to `cargo xtask load` over its standard streams: `mark NAME` when the server's
+//! `/proc` figures are to be read (it waits for a line on stdin before going on), and
+//! `result NAME key=value…` for its own figures.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::wire::{Stream, post};
+
+/// Connections opened at once.
+const CONNECTING: usize = 256;
+
+/// The longest any phase may take: the run always ends.
+const PHASE_LIMIT: Duration = Duration::from_secs(180);
+
+/// Waits until `xtask` has read the server's figures for `name`.
+async fn mark(name: &str) {
+    println!("mark {name}");
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    })
+    .await;
+}
+
+fn now_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos()
+}
+
+/// What the subscriber tasks share.
+#[derive(Default)]
+struct Tally {
+    ready: AtomicUsize,
+    received: AtomicU64,
+    recording: AtomicBool,
+    latencies_us: Mutex<Vec<u32>>,
+}
+
+/// Opens subscribers `from..to` on `target(i)`; each counts its events into `tally` until
+/// its connection ends. Returns once all are open.
+async fn open_subscribers(
+    addr: SocketAddr,
+    range: std::ops::Range<usize>,
+    target: impl Fn(usize) -> String,
+    tally: &Arc<Tally>,
+) {
+    let gate = Arc::new(Semaphore::new(CONNECTING));
+    let want = tally.ready.load(Ordering::Acquire) + range.len();
+    for i in range {
+        let permit = Arc::clone(&gate).acquire_owned().await;
+        let (tally, target) = (Arc::clone(tally), target(i));
+        tokio::spawn(async move {
+            let mut stream = match Stream::open(addr, &target, "").await {
+                Ok(stream) => stream,
+                Err(e) => {
+                    eprintln!("subscriber {i}: {e}");
+                    std::process::exit(1);
+                }
+            };
+            tally.ready.fetch_add(1, Ordering::AcqRel);
+            drop(permit);
+            let mut latencies = Vec::new();
+            loop {
+                let mut count = 0;
+                let read = stream.read(|seen| {
+                    count += 1;
+                    if tally.recording.load(Ordering::Relaxed) {
+                        let us = now_ns().saturating_sub(seen.sent_ns) / 1000;
+                        latencies.push(u32::try_from(us).unwrap_or(u32::MAX));
+                    }
+                });
+                let open = read.await.unwrap_or(false);
+                tally.received.fetch_add(count, Ordering::AcqRel);
+                if !latencies.is_empty() {
+                    tally.latencies_us.lock().unwrap().append(&mut latencies);
+                }
+                if !open {
+                    return;
+                }
+            }
+        });
+    }
+    wait_for(|| tally.ready.load(Ordering::Acquire) >= want).await;
+}
+
+/// Waits (bounded) until `done` holds.
+async fn wait_for(done: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    while !done() {
+        if start.elapsed() > PHASE_LIMIT {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    true
+}
+
+/// Idle: `counts` subscribers in steps (a mark after each), each on a topic of its own.
+pub(crate) async fn idle(addr: SocketAddr, counts: &[usize]) {
+    let tally = Arc::new(Tally::default());
+    let mut open = 0;
+    for &count in counts {
+        open_subscribers(
+            addr,
+            open..count,
+            |i| format!("/.well-known/mercure?topic=/idle/{i}"),
+            &tally,
+        )
+        .await;
+        open = count;
+        // Let the server settle (freed head buffers, parked tasks) before its memory is read.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        mark(&format!("idle-{count}")).await;
+    }
+}
+
+/// Fan-out: `n` subscribers of one topic (`variant`: `public` exact, `template`, `private`);
+/// a burst for throughput and CPU, then a fixed rate below saturation for latency.
+pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str) {
+    let (selector, private) = match variant {
+        "template" => ("/fan/{id}", ""),
+        "private" => ("/fan/1", "&private=1"),
+        _ => ("/fan/1", ""),
+    };
+    let tally = Arc::new(Tally::default());
+    let target = |_| format!("/.well-known/mercure?topic={selector}{private}");
+    open_subscribers(addr, 0..n, target, &tally).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Throughput: a burst of about two million deliveries.
+    let burst = (2_000_000 / n).clamp(50, 4000) as u64;
+    let want = n as u64 * burst;
+    mark(&format!("burst-{variant}-{n}-start")).await;
+    let start = Instant::now();
+    post(
+        addr,
+        &format!("/pump?count={burst}&rate=0&topic=/fan/1{private}"),
+    )
+    .await
+    .expect("pump");
+    let complete = wait_for(|| tally.received.load(Ordering::Acquire) >= want).await;
+    let seconds = start.elapsed().as_secs_f64();
+    mark(&format!("burst-{variant}-{n}-end")).await;
+    let delivered = tally.received.swap(0, Ordering::AcqRel);
+    let per_second = delivered as f64 / seconds;
+    println!(
+        "result burst-{variant}-{n} deliveries={delivered} seconds={seconds:.3} per_second={per_second:.0} complete={complete}"
+    );
+
+    // Below saturation: 20,000 deliveries a second (20 events/s to 1,000 subscribers, 2 to
+    // 10,000), at least 20 events: one write per event and subscriber, as a live hub sees.
+    let rate = (20_000 / n as u64).max(1);
+    let count = (rate * 5).max(20);
+    tally.recording.store(true, Ordering::Release);
+    mark(&format!("steady-{variant}-{n}-start")).await;
+    post(
+        addr,
+        &format!("/pump?count={count}&rate={rate}&topic=/fan/1{private}"),
+    )
+    .await
+    .expect("pump");
+    let want = n as u64 * count;
+    let complete = wait_for(|| tally.received.load(Ordering::Acquire) >= want).await;
+    mark(&format!("steady-{variant}-{n}-end")).await;
+    tally.recording.store(false, Ordering::Release);
+    let delivered = tally.received.swap(0, Ordering::AcqRel);
+    let mut latencies = std::mem::take(&mut *tally.latencies_us.lock().unwrap());
+    latencies.sort_unstable();
+    let pick = |q: f64| {
+        let last = latencies.len().saturating_sub(1) as f64;
+        latencies.get((last * q) as usize).copied().unwrap_or(0)
+    };
+    println!(
+        "result steady-{variant}-{n} deliveries={delivered} rate={rate} samples={} p50_us={} p99_us={} complete={complete}",
+        latencies.len(),
+        pick(0.5),
+        pick(0.99)
+    );
+}
+
+/// Soak: `subscribers` on one topic while 5,000 events are published at 1,000 a second; about
+/// 50 reconnects at random moments, each resuming from the last `id` seen.
+pub(crate) async fn soak(addr: SocketAddr, subscribers: usize) {
+    const EVENTS: u64 = 5000;
+    const RECONNECTS: usize = 50;
+    let kicks: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..subscribers).map(|_| AtomicUsize::new(0)).collect());
+    let mut tasks = Vec::new();
+    for i in 0..subscribers {
+        let kicks = Arc::clone(&kicks);
+        tasks.push(tokio::spawn(async move {
+            soak_one(addr, EVENTS, &kicks[i]).await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    post(addr, &format!("/pump?count={EVENTS}&rate=1000&topic=/soak"))
+        .await
+        .expect("pump");
+    // About 50 reconnects over the 5 s of publishing, at pseudo-random moments and subscribers.
+    let mut seed = (now_ns() as u64) | 1;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..RECONNECTS {
+        tokio::time::sleep(Duration::from_millis(20 + random() % 160)).await;
+        kicks[(random() % subscribers as u64) as usize].fetch_add(1, Ordering::AcqRel);
+    }
+    let (mut lost, mut duplicated, mut out_of_order, mut reconnects) = (0, 0, 0, 0);
+    for task in tasks {
+        let (l, d, o, r) = task.await.expect("subscriber");
+        (lost, duplicated, out_of_order, reconnects) =
+            (lost + l, duplicated + d, out_of_order + o, reconnects + r);
+    }
+    println!(
+        "result soak events={EVENTS} subscribers={subscribers} reconnects={reconnects} lost={lost} duplicated={duplicated} out_of_order={out_of_order}"
+    );
+}
+
+/// One soak subscriber: (lost, duplicated, out of order, reconnects).
+async fn soak_one(addr: SocketAddr, events: u64, kick: &AtomicUsize) -> (u64, u64, u64, u64) {
+    let mut seen = vec![false; events as usize];
+    let (mut highest, mut duplicated, mut out_of_order, mut reconnects) = (None, 0, 0, 0);
+    let mut last_id = String::new();
+    let start = Instant::now();
+    let mut quiet_since = Instant::now();
+    'connection: while start.elapsed() < PHASE_LIMIT {
+        let extra = if last_id.is_empty() {
+            String::new()
+        } else {
+            format!("Last-Event-ID: {last_id}\r\n")
+        };
+        let Ok(mut stream) = Stream::open(addr, "/.well-known/mercure?topic=/soak", &extra).await
+        else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        loop {
+            let all = seen.iter().all(|s| *s);
+            // Done: everything arrived, or the publishing is long over and nothing came for 2 s.
+            if all
+                || (start.elapsed() > Duration::from_secs(8)
+                    && quiet_since.elapsed() > Duration::from_secs(2))
+            {
+                break 'connection;
+            }
+            // One reconnect per kick, however close together they came.
+            if kick
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |k| k.checked_sub(1))
+                .is_ok()
+            {
+                reconnects += 1;
+                continue 'connection;
+            }
+            let read = tokio::time::timeout(
+                Duration::from_millis(50),
+                stream.read(|event| {
+                    quiet_since = Instant::now();
+                    last_id = event.id;
+                    let Some(slot) = seen.get_mut(event.seq as usize) else {
+                        return;
+                    };
+                    if *slot {
+                        duplicated += 1;
+                    } else if highest.is_some_and(|h| event.seq < h) {
+                        out_of_order += 1;
+                    }
+                    *slot = true;
+                    highest = highest.max(Some(event.seq));
+                }),
+            );
+            match read.await {
+                Err(_) | Ok(Ok(true)) => {}
+                Ok(Ok(false) | Err(_)) => continue 'connection,
+            }
+        }
+    }
+    let lost = seen.iter().filter(|s| !**s).count() as u64;
+    (lost, duplicated, out_of_order, reconnects)
+}

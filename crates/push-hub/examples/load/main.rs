@@ -1,0 +1,66 @@
+//! The servers and the client of `cargo xtask load` (not an example to copy: a measuring
+//! harness). `cargo xtask load idle|fanout|soak` builds it in release and runs each role as
+//! a child process:
+//!
+//! ```text
+//! load hub ADDR                          # push-hub's lean SSE path over a MemoryBroker
+//! load anchor ADDR                       # axum's Sse over a tokio broadcast channel
+//! load client idle ADDR 5000,10000       # idle subscribers, a mark after each step
+//! load client fanout ADDR N VARIANT      # N subscribers (public | template | private)
+//! load client soak ADDR SUBSCRIBERS      # 5,000 events, ~50 reconnects with the cursor
+//! ```
+//!
+//! Both servers print `listening ADDR` once bound; the client prints `mark NAME` (and waits
+//! for a line on stdin) where the server's figures are read, and `result NAME key=value…`.
+
+mod client;
+mod servers;
+mod wire;
+
+use std::net::SocketAddr;
+
+const USAGE: &str = "usage: load hub|anchor ADDR | load client idle|fanout|soak ADDR ARGS…";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
+    let addr = |i: usize| -> SocketAddr { arg(i).parse().unwrap_or_else(|_| usage()) };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let ended = runtime.block_on(async {
+        match arg(0) {
+            "hub" => servers::hub(addr(1)).await,
+            "anchor" => servers::anchor(addr(1)).await,
+            "client" => {
+                match arg(1) {
+                    "idle" => {
+                        let counts: Vec<usize> =
+                            arg(3).split(',').filter_map(|c| c.parse().ok()).collect();
+                        client::idle(addr(2), &counts).await;
+                    }
+                    "fanout" => {
+                        let n = arg(3).parse().unwrap_or_else(|_| usage());
+                        client::fanout(addr(2), n, arg(4)).await;
+                    }
+                    "soak" => client::soak(addr(2), arg(3).parse().unwrap_or(10)).await,
+                    _ => usage(),
+                }
+                Ok(())
+            }
+            _ => usage(),
+        }
+    });
+    if let Err(e) = ended {
+        eprintln!("load: {e}");
+        std::process::exit(1);
+    }
+    // The client's subscriber tasks are still reading: end without waiting for them.
+    std::process::exit(0);
+}
+
+fn usage() -> ! {
+    eprintln!("{USAGE}");
+    std::process::exit(2);
+}

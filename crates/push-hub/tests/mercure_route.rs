@@ -1,0 +1,104 @@
+//! The router around the Mercure endpoint, with a stand-in endpoint: the publish rate quota
+//! (429 + Retry-After), the SSE stream gauge, and the shutdown that ends an event stream with a
+//! jittered `retry:` hint.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::{Method, Response};
+use http_body_util::{BodyExt, Full, StreamBody};
+use push_hub::serve::{Hub, HubBody, MercureHandler};
+use support::{args, curl};
+
+/// Answers a GET with an event stream that never ends by itself, a POST with `200 urn:x`.
+fn stand_in() -> MercureHandler {
+    Arc::new(|request: http::Request<HubBody>| {
+        Box::pin(async move {
+            if request.method() == Method::POST {
+                let body = Full::new(Bytes::from_static(b"urn:x")).map_err(Into::into);
+                return Response::new(body.boxed_unsync());
+            }
+            let frames = futures_util::stream::once(async {
+                Ok::<_, push_hub::serve::BoxError>(http_body::Frame::data(Bytes::from_static(
+                    b":\n\n",
+                )))
+            })
+            .chain(futures_util::stream::pending());
+            let mut response = Response::new(StreamBody::new(frames).boxed_unsync());
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("text/event-stream"),
+            );
+            response
+        })
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishes_over_the_rate_get_429_and_streams_end_with_a_retry_hint() {
+    let mut hub_args = args();
+    hub_args.publish_rate = 1;
+    hub_args.shutdown_retry = Duration::from_secs(2);
+    let bound = Hub::new(hub_args)
+        .unwrap()
+        .with_mercure(stand_in())
+        .bind()
+        .unwrap();
+    let addr = bound.local_addr();
+    let shutdown = bound.hub().shutdown().clone();
+    let metrics = Arc::clone(bound.hub().metrics());
+    let run = tokio::spawn(bound.run(std::future::pending()));
+    let hub_url = format!("http://{addr}/.well-known/mercure");
+
+    let publish = {
+        let hub_url = hub_url.clone();
+        move || curl(&["-i", "-d", "topic=a&data=b", &hub_url])
+    };
+    let (_, first, _) = tokio::task::spawn_blocking(publish.clone()).await.unwrap();
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    let (_, second, _) = tokio::task::spawn_blocking(publish).await.unwrap();
+    assert!(second.starts_with("HTTP/1.1 429"), "{second}");
+    assert!(
+        second.to_ascii_lowercase().contains("retry-after: 1"),
+        "{second}"
+    );
+
+    let stream = tokio::task::spawn_blocking({
+        let url = format!("{hub_url}?topic=a");
+        // Over h2c: the router's path (plain HTTP/1.1 subscribers take the lean path).
+        move || curl(&["--http2-prior-knowledge", "-N", &url])
+    });
+    let held = async {
+        while metrics
+            .streams(push_hub::ops::metrics::Transport::Sse)
+            .get()
+            != 1
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), held)
+        .await
+        .unwrap();
+    shutdown.trigger();
+    let (ok, body, err) = stream.await.unwrap();
+    assert!(ok, "{err}");
+    let retry: u64 = body
+        .strip_prefix(":\n\nretry: ")
+        .and_then(|rest| rest.strip_suffix("\n\n"))
+        .unwrap_or_else(|| panic!("{body:?}"))
+        .parse()
+        .unwrap();
+    assert!((2000..=4000).contains(&retry), "{body}");
+    run.await.unwrap().unwrap();
+    assert_eq!(
+        metrics
+            .streams(push_hub::ops::metrics::Transport::Sse)
+            .get(),
+        0
+    );
+}

@@ -1,0 +1,205 @@
+//! `cargo xtask load idle|fanout|soak`: push-hub's lean SSE path against an anchor (axum's `Sse`
+//! over a tokio `broadcast` channel), in the same run, over loopback.
+//!
+//! Both servers and the load client are roles of one binary, push-hub's `load` example, built
+//! in release and run as child processes (so each server's `/proc` figures are its own). The
+//! client prints `mark NAME` where this task reads the server's `/proc/PID` figures (RSS,
+//! CPU time, write syscalls) and `result NAME key=value…` for what it measured itself.
+//! Everything is bounded: counts are fixed, every phase of the client has a time limit.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+use crate::load_report::{self, Run};
+
+const USAGE: &str = "usage: cargo xtask load idle|fanout|soak";
+
+/// The servers' figures at one moment.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Snapshot {
+    /// Resident memory, KiB (`VmRSS`).
+    pub(crate) rss_kib: u64,
+    /// User and system CPU time, clock ticks.
+    pub(crate) cpu_ticks: u64,
+    /// Write syscalls so far (`syscw`).
+    pub(crate) syscw: u64,
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let scenario = args.first().map(String::as_str).ok_or(USAGE)?;
+    if !matches!(scenario, "idle" | "fanout" | "soak") {
+        return Err(USAGE.to_owned());
+    }
+    crate::exec(crate::cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "push-hub",
+        "--example",
+        "load",
+    ]))?;
+    let bin = target_dir().join("release/examples/load");
+    let tick_us = 1_000_000 / clock_ticks();
+    match scenario {
+        "idle" => {
+            let hub = measure(&bin, "hub", &["idle", "5000,10000"])?;
+            let anchor = measure(&bin, "anchor", &["idle", "5000,10000"])?;
+            load_report::idle(&hub, &anchor)
+        }
+        "fanout" => {
+            let mut runs = Vec::new();
+            for n in ["1000", "10000"] {
+                for (server, variant) in [
+                    ("hub", "public"),
+                    ("anchor", "public"),
+                    ("hub", "template"),
+                    ("hub", "private"),
+                ] {
+                    let run = measure(&bin, server, &["fanout", n, variant])?;
+                    runs.push((server, variant, n, run));
+                }
+            }
+            load_report::fanout(&runs, tick_us)
+        }
+        _ => {
+            let hub = measure(&bin, "hub", &["soak", "10"])?;
+            let anchor = measure(&bin, "anchor", &["soak", "10"])?;
+            load_report::soak(&hub, &anchor)
+        }
+    }
+}
+
+/// Starts `server`, runs the client with `client_args` against it, and stops the server.
+fn measure(bin: &Path, server: &str, client_args: &[&str]) -> Result<Run, String> {
+    eprintln!("\n== {server}: {}", client_args.join(" "));
+    let mut child = spawn(bin, &[server, "127.0.0.1:0"], false)?;
+    let pid = child.id();
+    let result = listening(&mut child).and_then(|(addr, _stdout)| {
+        let mut args = vec!["client", client_args[0], addr.as_str()];
+        args.extend(&client_args[1..]);
+        drive_client(bin, &args, pid)
+    });
+    // Our own child, by its handle.
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+/// Spawns the load binary with the open-file limit raised to the hard limit (10,000 sockets
+/// need more than the usual 1,024), through `prlimit`.
+fn spawn(bin: &Path, args: &[&str], stdin: bool) -> Result<Child, String> {
+    let mut cmd = match hard_file_limit() {
+        Some(limit) if Path::new("/usr/bin/prlimit").exists() => {
+            let mut cmd = Command::new("/usr/bin/prlimit");
+            cmd.arg(format!("--nofile={limit}:{limit}")).arg(bin);
+            cmd
+        }
+        _ => Command::new(bin),
+    };
+    cmd.args(args)
+        .stdout(Stdio::piped())
+        .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+        .stderr(Stdio::inherit());
+    cmd.spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))
+}
+
+/// The server's address, from its `listening ADDR` line.
+fn listening(child: &mut Child) -> Result<(String, BufReader<ChildStdout>), String> {
+    let stdout = child.stdout.take().ok_or("no server stdout")?;
+    let mut lines = BufReader::new(stdout);
+    let mut line = String::new();
+    lines
+        .read_line(&mut line)
+        .map_err(|e| format!("server: {e}"))?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening ")
+        .ok_or_else(|| format!("the server said {line:?}"))?;
+    Ok((addr.to_owned(), lines))
+}
+
+/// Runs the client, reading the server's figures at each of its marks.
+fn drive_client(bin: &Path, args: &[&str], server: u32) -> Result<Run, String> {
+    let mut client = spawn(bin, args, true)?;
+    let stdout = client.stdout.take().ok_or("no client stdout")?;
+    let mut stdin = client.stdin.take().ok_or("no client stdin")?;
+    let mut run = Run::default();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("client: {e}"))?;
+        if let Some(name) = line.strip_prefix("mark ") {
+            let snapshot = snapshot(server)?;
+            eprintln!("   {name}: {snapshot:?}");
+            run.marks.insert(name.to_owned(), snapshot);
+            writeln!(stdin).map_err(|e| format!("client: {e}"))?;
+        } else if let Some(result) = line.strip_prefix("result ") {
+            eprintln!("   {result}");
+            let mut words = result.split_whitespace();
+            let name = words.next().unwrap_or_default().to_owned();
+            let values: HashMap<String, String> = words
+                .filter_map(|w| w.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            run.results.insert(name, values);
+        }
+    }
+    let status = client.wait().map_err(|e| format!("client: {e}"))?;
+    if !status.success() {
+        return Err(format!("the load client failed ({status})"));
+    }
+    Ok(run)
+}
+
+/// The server's `/proc` figures now.
+fn snapshot(pid: u32) -> Result<Snapshot, String> {
+    let read = |file: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+            .map_err(|e| format!("/proc/{pid}/{file}: {e}"))
+    };
+    let field = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let status = read("status")?;
+    let io = read("io")?;
+    let stat = read("stat")?;
+    // Fields 14 and 15 (utime, stime), counted after the command name's closing parenthesis.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    let cpu_ticks = fields.get(11).unwrap_or(&0) + fields.get(12).unwrap_or(&0);
+    Ok(Snapshot {
+        rss_kib: field(&status, "VmRSS:"),
+        cpu_ticks,
+        syscw: field(&io, "syscw:"),
+    })
+}
+
+/// This process's hard limit of open files.
+fn hard_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(4)?.parse().ok()
+}
+
+/// `CLK_TCK`, the unit of `/proc/PID/stat`'s CPU times (100 on Linux unless told otherwise).
+fn clock_ticks() -> u64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok()?.trim().parse().ok())
+        .filter(|&t| t > 0)
+        .unwrap_or(100)
+}
+
+/// Cargo's target directory, as the build just used it.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::root().join("target"), PathBuf::from)
+}

@@ -1,0 +1,167 @@
+//! The figures `cargo xtask load` prints: hub, anchor and their ratio, from one run each.
+
+use std::collections::HashMap;
+
+use crate::load::Snapshot;
+
+/// What one client run against one server gave: the server's figures at each mark, and the
+/// client's results by name.
+#[derive(Debug, Default)]
+pub(crate) struct Run {
+    pub(crate) marks: HashMap<String, Snapshot>,
+    pub(crate) results: HashMap<String, HashMap<String, String>>,
+}
+
+impl Run {
+    fn mark(&self, name: &str) -> Result<Snapshot, String> {
+        self.marks
+            .get(name)
+            .copied()
+            .ok_or_else(|| format!("the client made no mark {name}"))
+    }
+
+    /// Server CPU µs and write syscalls per delivery over the phase `name` (between its
+    /// start and end marks, the deliveries the client counted in it).
+    fn per_delivery(&self, name: &str, tick_us: u64) -> Result<(f64, f64), String> {
+        let start = self.mark(&format!("{name}-start"))?;
+        let end = self.mark(&format!("{name}-end"))?;
+        let delivered = self.value(name, "deliveries")?.max(1.0);
+        let cpu_us = end.cpu_ticks.saturating_sub(start.cpu_ticks) as f64 * tick_us as f64;
+        let writes = end.syscw.saturating_sub(start.syscw) as f64;
+        Ok((cpu_us / delivered, writes / delivered))
+    }
+
+    fn value(&self, result: &str, key: &str) -> Result<f64, String> {
+        self.results
+            .get(result)
+            .and_then(|values| values.get(key))
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("the client gave no {key} in {result}"))
+    }
+}
+
+fn ratio(hub: f64, anchor: f64) -> String {
+    if anchor > 0.0 {
+        format!("{:.2}×", hub / anchor)
+    } else {
+        "-".to_owned()
+    }
+}
+
+/// Idle memory: the RSS slope between 5,000 and 10,000 subscribers.
+pub(crate) fn idle(hub: &Run, anchor: &Run) -> Result<(), String> {
+    let slope = |run: &Run| -> Result<(f64, f64), String> {
+        let (low, high) = (run.mark("idle-5000")?, run.mark("idle-10000")?);
+        let slope = high.rss_kib.saturating_sub(low.rss_kib) as f64 / 5000.0;
+        Ok((slope, high.rss_kib as f64 / 10_000.0))
+    };
+    let ((hub_slope, hub_all), (anchor_slope, anchor_all)) = (slope(hub)?, slope(anchor)?);
+    println!("\nidle SSE subscribers over plain HTTP/1.1 loopback, each on a topic of its own");
+    println!(
+        "{:<44}{:>12}{:>12}{:>12}",
+        "", "hub", "anchor", "hub÷anchor"
+    );
+    println!(
+        "{:<44}{hub_slope:>12.2}{anchor_slope:>12.2}{:>12}",
+        "KiB per connection (RSS slope 5k→10k)",
+        ratio(hub_slope, anchor_slope)
+    );
+    println!(
+        "{:<44}{hub_all:>12.2}{anchor_all:>12.2}{:>12}",
+        "RSS ÷ connections at 10k (KiB)",
+        ratio(hub_all, anchor_all)
+    );
+    Ok(())
+}
+
+/// Fan-out: per subscriber count, the hub's variants beside the anchor.
+pub(crate) fn fanout(runs: &[(&str, &str, &str, Run)], tick_us: u64) -> Result<(), String> {
+    println!("\nfan-out over loopback SSE, one topic, 100-byte events (same run)");
+    for n in ["1000", "10000"] {
+        let here: Vec<_> = runs.iter().filter(|(_, _, m, _)| *m == n).collect();
+        let mut rows: Vec<(String, Vec<f64>)> = [
+            "burst: deliveries/s",
+            "burst: server CPU µs/delivery",
+            "burst: write syscalls/delivery",
+            "steady: server CPU µs/delivery",
+            "steady: write syscalls/delivery",
+            "steady: p50 publish→delivery ms",
+            "steady: p99 publish→delivery ms",
+            "steady: events/s",
+        ]
+        .into_iter()
+        .map(|name| (name.to_owned(), Vec::new()))
+        .collect();
+        let mut heads = Vec::new();
+        for (server, variant, _, run) in &here {
+            heads.push(format!("{server} {variant}"));
+            let burst = format!("burst-{variant}-{n}");
+            let steady = format!("steady-{variant}-{n}");
+            let (at_burst, at_steady) = (
+                run.per_delivery(&burst, tick_us)?,
+                run.per_delivery(&steady, tick_us)?,
+            );
+            rows[0].1.push(run.value(&burst, "per_second")?);
+            rows[1].1.push(at_burst.0);
+            rows[2].1.push(at_burst.1);
+            rows[3].1.push(at_steady.0);
+            rows[4].1.push(at_steady.1);
+            rows[5].1.push(run.value(&steady, "p50_us")? / 1000.0);
+            rows[6].1.push(run.value(&steady, "p99_us")? / 1000.0);
+            rows[7].1.push(run.value(&steady, "rate")?);
+        }
+        println!("\n{n} subscribers");
+        print!("{:<32}", "");
+        for head in &heads {
+            print!("{head:>16}");
+        }
+        println!("{:>16}", "hub÷anchor");
+        let hub = heads.iter().position(|h| h == "hub public");
+        let anchor = heads.iter().position(|h| h == "anchor public");
+        for (name, values) in rows {
+            print!("{name:<32}");
+            for v in &values {
+                print!("{:>16}", format!("{v:.3}"));
+            }
+            let r = match (hub, anchor) {
+                (Some(h), Some(a)) => ratio(values[h], values[a]),
+                _ => "-".to_owned(),
+            };
+            println!("{r:>16}");
+        }
+    }
+    println!(
+        "\n(hub÷anchor compares the public exact-topic runs; CPU from /proc/PID/stat, writes from syscw)"
+    );
+    Ok(())
+}
+
+/// Resume soak: lost / duplicated / out of order on each side; the hub's must be 0 / 0 / 0.
+pub(crate) fn soak(hub: &Run, anchor: &Run) -> Result<(), String> {
+    println!(
+        "\nresume soak: 5,000 events, 10 subscribers, ~50 random reconnects with Last-Event-ID"
+    );
+    println!(
+        "{:<16}{:>14}{:>14}{:>14}{:>14}",
+        "", "reconnects", "lost", "duplicated", "out of order"
+    );
+    let mut hub_total = 0.0;
+    for (name, run) in [("hub", hub), ("anchor", anchor)] {
+        let get = |key| run.value("soak", key);
+        let (r, l, d, o) = (
+            get("reconnects")?,
+            get("lost")?,
+            get("duplicated")?,
+            get("out_of_order")?,
+        );
+        println!("{name:<16}{r:>14}{l:>14}{d:>14}{o:>14}");
+        if name == "hub" {
+            hub_total = l + d + o;
+        }
+    }
+    println!("(the anchor has no history: a reconnect loses what was published meanwhile)");
+    if hub_total > 0.0 {
+        return Err("the hub lost, duplicated or reordered events".to_owned());
+    }
+    Ok(())
+}
