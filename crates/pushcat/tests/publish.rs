@@ -23,6 +23,13 @@ struct Received {
 /// Serves on loopback; a request with `Bearer good` gets 200 and an id, any other a 401 with
 /// the message a 0.x hub writes.
 async fn hub() -> (std::net::SocketAddr, Arc<Mutex<Vec<Received>>>) {
+    serve(None).await
+}
+
+/// [`hub`], over TLS with `acceptor` when one is given.
+async fn serve(
+    acceptor: Option<push_test_support::TlsAcceptor>,
+) -> (std::net::SocketAddr, Arc<Mutex<Vec<Received>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -63,10 +70,22 @@ async fn hub() -> (std::net::SocketAddr, Arc<Mutex<Vec<Received>>>) {
                         Ok::<_, Infallible>(response)
                     }
                 });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), service),
-            );
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let http = hyper::server::conn::http1::Builder::new();
+                match acceptor {
+                    None => {
+                        let io = hyper_util::rt::TokioIo::new(tcp);
+                        let _ = http.serve_connection(io, service).await;
+                    }
+                    Some(acceptor) => {
+                        if let Ok(tls) = acceptor.accept(tcp).await {
+                            let io = hyper_util::rt::TokioIo::new(tls);
+                            let _ = http.serve_connection(io, service).await;
+                        }
+                    }
+                }
+            });
         }
     });
     (addr, seen)
@@ -190,4 +209,30 @@ async fn an_unreachable_hub_or_a_bad_url_is_an_error() {
     .await;
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("http:// or https://"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_with_a_private_ca() {
+    let (acceptor, pem) = support::tls_acceptor("publish");
+    let (addr, seen) = serve(Some(acceptor)).await;
+    let url = format!("https://localhost:{}/.well-known/mercure", addr.port());
+    let pem = pem.to_str().unwrap();
+    let publish = [
+        "publish", &url, "--topic", "t", "--data", "x", "--token", "good",
+    ];
+    let output = support::run(args(&[&publish[..], &["--cacert", pem]].concat())).await;
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "urn:uuid:0b7e6a2c\n"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    // Without the CA the certificate is not trusted: an error, nothing sent.
+    let output = support::run(args(&publish)).await;
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("TLS"),
+        "{output:?}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
 }

@@ -353,3 +353,22 @@ fn malformed_claims_say_what_is_wrong() {
         assert!(error.to_string().contains(expected), "{expected}: {error}");
     }
 }
+
+#[test]
+fn keys_and_tokens_never_reach_debug_output() {
+    let auth = authorizer(AuthConfig::with_key(hs256().with_kid("k1")));
+    let shown = format!("{auth:?}");
+    assert!(!shown.contains(SECRET), "{shown}");
+    assert!(shown.contains("k1") && shown.contains("HS256"), "{shown}");
+    let token = mint(&hs256(), &Claims::new().subscribe("*")).unwrap();
+    let error = authorizer(AuthConfig::with_key(KeySpec::new(
+        "other",
+        Algorithm::HS256,
+    )))
+    .subscriber(&request("/", &[("authorization", &bearer(&token))]))
+    .unwrap_err();
+    let shown = format!("{error:?} {error}");
+    assert!(!shown.contains(&token), "{shown}");
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(!shown.contains(signature), "{shown}");
+}
