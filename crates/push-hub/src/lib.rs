@@ -36,14 +36,14 @@
 pub mod args;
 pub mod auth;
 pub mod lean;
+pub mod mercure;
+pub mod ops;
+pub mod pages;
+pub mod serve;
 pub mod store;
+pub mod token;
 
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
-pub mod mercure;
-pub mod ops;
-pub mod pages;
-pub mod serve;
-pub mod token;

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use support::{Binary, curl};
+use support::{Binary, KEY, curl, temp_dir};
 
 #[test]
 fn starts_without_flags_and_prints_the_banner() {
@@ -110,4 +110,112 @@ fn sigterm_ends_held_polls_with_a_jittered_retry_after_and_exits() {
     }
     // (A 503 is the shutdown's answer: the 60 s wait would have ended with 204.)
     assert!(hub.wait(Duration::from_secs(10)).success());
+}
+
+#[test]
+fn the_banner_curl_line_publishes() {
+    let mut hub = Binary::start(&[("PUSH_HUB_ADDR", "127.0.0.1:0")], &[]);
+    let rule = format!("{}\n", "!".repeat(78));
+    hub.read_banner_until(|banner| banner.matches(&rule).count() == 2);
+    let line = hub.banner.lines().find(|l| l.starts_with("curl ")).unwrap();
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{line} --silent --show-error --max-time 10"))
+        .output()
+        .unwrap();
+    let id = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(id.starts_with("urn:uuid:"), "{id}");
+}
+
+/// Waits (bounded) until the hub at `addr` holds `count` SSE streams.
+fn wait_for_sse_streams(addr: std::net::SocketAddr, count: usize) {
+    let line = format!("push_hub_streams{{transport=\"sse\"}} {count}\n");
+    for _ in 0..500 {
+        let (_, metrics, _) = curl(&[&format!("http://{addr}/metrics")]);
+        if metrics.contains(&line) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("the hub never held {count} SSE streams");
+}
+
+#[test]
+fn sigterm_ends_event_streams_with_a_jittered_retry_hint() {
+    let mut hub = Binary::start(
+        &[],
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--anonymous",
+            "--shutdown-retry",
+            "2s",
+            "--shutdown-timeout",
+            "5s",
+            "--log",
+            "push_hub=debug,info",
+        ],
+    );
+    let url = format!("http://{}/.well-known/mercure?topic=t", hub.addr);
+    // Over h2c (the router) and over HTTP/1.1 (the lean path).
+    let h2 = std::thread::spawn({
+        let url = url.clone();
+        move || curl(&["--http2-prior-knowledge", "-N", &url])
+    });
+    let h1 = std::thread::spawn(move || curl(&["-N", &url]));
+    wait_for_sse_streams(hub.addr, 2);
+    hub.terminate();
+    let (ok, body, err) = h2.join().unwrap();
+    assert!(ok, "{err}");
+    let retry: u64 = body
+        .rsplit_once("retry: ")
+        .and_then(|(_, rest)| rest.strip_suffix("\n\n"))
+        .unwrap_or_else(|| {
+            let log = std::fs::read_to_string(hub.dir().join("stderr.log")).unwrap_or_default();
+            panic!("no retry hint in {body:?}; the hub's log:\n{log}")
+        })
+        .parse()
+        .unwrap();
+    assert!((2000..=4000).contains(&retry), "{body:?}");
+    // The lean path's stream ends cleanly (the client reconnects by itself).
+    let (ok, body, err) = h1.join().unwrap();
+    assert!(ok && body.starts_with(':'), "{body:?} {err}");
+    assert!(hub.wait(Duration::from_secs(10)).success());
+}
+
+#[test]
+fn a_restart_resumes_from_the_store() {
+    let dir = temp_dir();
+    let env = [("PUSH_HUB_JWT_KEY", KEY)];
+    let flags = ["--addr", "127.0.0.1:0", "--anonymous"];
+    let token = support::token(push_hub::token::Claims::new().publish("*"));
+    let bearer = format!("Authorization: Bearer {token}");
+    let mut first = Binary::start_in(dir.clone(), &env, &flags);
+    let hub_url = format!("http://{}/.well-known/mercure", first.addr);
+    for (id, data) in [("a", "one"), ("b", "two")] {
+        let (ok, answer, err) = curl(&[
+            "-H",
+            &bearer,
+            "-d",
+            &format!("topic=jobs&id={id}&data={data}"),
+            &hub_url,
+        ]);
+        assert!(ok && answer == id, "{answer} {err}");
+    }
+    first.terminate();
+    assert!(first.wait(Duration::from_secs(10)).success());
+    drop(first);
+    let second = Binary::start_in(dir.clone(), &env, &flags);
+    let url = format!("http://{}/.well-known/mercure?topic=jobs", second.addr);
+    // The client saw `a` before the restart: it resumes with `b`, and only `b`.
+    let (_, body, _) = curl(&["-N", "--max-time", "2", "-H", "Last-Event-ID: a", &url]);
+    assert!(body.contains("id: b\ndata: two\n"), "{body:?}");
+    assert!(!body.contains("data: one"), "{body:?}");
+    drop(second);
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -69,7 +69,8 @@ async fn publishes_over_the_rate_get_429_and_streams_end_with_a_retry_hint() {
 
     let stream = tokio::task::spawn_blocking({
         let url = format!("{hub_url}?topic=a");
-        move || curl(&["-N", &url])
+        // Over h2c: the router's path (plain HTTP/1.1 subscribers take the lean path).
+        move || curl(&["--http2-prior-knowledge", "-N", &url])
     });
     let held = async {
         while metrics

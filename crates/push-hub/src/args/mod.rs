@@ -182,10 +182,22 @@ pub struct Args {
     #[arg(long, env = "PUSH_HUB_OVERFLOW", value_enum, default_value_t = OverflowArg::Gap)]
     pub overflow: OverflowArg,
 
-    /// The SSE keep-alive interval: a comment line when nothing else was sent, so proxies
-    /// do not cut idle streams. 0 turns it off.
-    #[arg(long, env = "PUSH_HUB_KEEP_ALIVE", default_value = "15s", value_parser = duration, value_name = "INTERVAL")]
+    /// The SSE keep-alive interval: a comment line when nothing else was sent, so proxies do
+    /// not cut idle streams (30s stays under the 60s idle timeout of common proxies, such as
+    /// nginx's proxy_read_timeout). 0 turns it off.
+    #[arg(long, env = "PUSH_HUB_KEEP_ALIVE", default_value = "30s", value_parser = duration, value_name = "INTERVAL")]
     pub keep_alive: Duration,
+
+    /// Turn on the active-subscriptions API (/.well-known/mercure/subscriptions) and the
+    /// subscription events (each connection then publishes two events).
+    #[arg(long, env = "PUSH_HUB_SUBSCRIPTIONS")]
+    pub subscriptions: bool,
+
+    /// The hub's public URL (https://example.com/.well-known/mercure), when clients reach it
+    /// through a proxy: the 1.0 token audience and relative URL patterns resolve against it.
+    /// Default: http:// and each request's Host.
+    #[arg(long, env = "PUSH_HUB_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<url::Url>,
 
     /// The most connections held at once; more are answered 503 with Retry-After. Raise the
     /// process's file-descriptor limit (ulimit -n) to match.

@@ -6,9 +6,12 @@
 //!    0x16 ─► TLS handshake ─► ALPN h2 ─► push_h2::drive(DemoPusher, Router)
 //!                          └► http/1.1 ─► push_net::serve_http(Router)
 //!    PRI  ─► push_h2::drive(DemoPusher, Router)                       (h2c, prior knowledge)
-//!    else ─► http1(): push_net::serve_http(Router)                    (HTTP/1.1)
+//!    else ─► GET/HEAD /.well-known/mercure first ─► lean::serve_connection (idle subscribers)
+//!         └► anything else ─► push_net::serve_http(Router)              (HTTP/1.1)
 //! ```
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,10 +22,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::Context;
-use super::router::Router;
-use super::sniff::{Sniffed, sniff};
+use bytes::Bytes;
+use http::request::Parts;
+use http::{Method, Response, StatusCode, response};
+use push_sse::server::EventStream;
+
+use super::body::{HubBody, StreamGauge, retry_later};
+use super::router::{HubSubscription, Router, Shared, SubscribeFn};
+use super::sniff::{Sniffed, is_subscribe, sniff};
 use super::tracked::{Connection, Tracked};
-use crate::ops::metrics::Protocol;
+use crate::ops::metrics::{Protocol, Refused, Transport};
 use crate::pages::DemoPusher;
 
 /// How long an HTTP/2 connection may go on after the shutdown signal (its event streams have
@@ -67,11 +76,14 @@ pub(crate) async fn serve(
     }
 }
 
-/// A plain HTTP/1.1 connection.
+/// A plain HTTP/1.1 connection: the lean path when its first request is a Mercure subscribe
+/// (and the hub has one), hyper otherwise.
 ///
-/// This is the hand-off point of the lean path: idle Mercure subscribers are to be held by
-/// `lean::serve`, which reads the request head itself and passes every other request to hyper
-/// with the bytes it read; until it is wired in, every HTTP/1.1 connection goes to hyper.
+/// On the lean path (`crate::lean::serve_connection`) an idle subscriber costs its socket, its
+/// subscription and a few hundred bytes; the router's rules are kept around it: the stream
+/// quota and the SSE gauge are taken in the subscribe call and held by the connection until it
+/// closes, refusals are counted and logged as the router's are. Every other request on it
+/// still goes to the router through hyper.
 async fn http1(
     stream: TcpStream,
     connection: Arc<Connection>,
@@ -79,8 +91,90 @@ async fn http1(
     context: &Context,
     graceful: Watcher,
 ) {
-    let io = Tracked::new(stream, connection);
-    hyper_service(io, router, context, graceful).await;
+    let timeout = context.server.handshake_timeout();
+    let Some(subscribe) = context.shared.subscribe.clone() else {
+        return hyper_service(Tracked::new(stream, connection), router, context, graceful).await;
+    };
+    if !is_subscribe(&stream, timeout).await {
+        return hyper_service(Tracked::new(stream, connection), router, context, graceful).await;
+    }
+    let shared = Arc::clone(&context.shared);
+    let held = Arc::clone(&connection);
+    // The lean path's interface takes a refusal as a `Response` (cold path): see lean_subscribe.
+    #[allow(clippy::result_large_err)]
+    let subscribe = move |parts: &Parts| lean_subscribe(&shared, &held, &subscribe, parts);
+    let service = TowerToHyperService::new(router);
+    // Boxed as a `dyn Future + Send`: the compiler proves `Send` for the lean path's generic
+    // future here, where its types are known (inside the spawned task it trips over the
+    // higher-ranked `Into<BoxError>` bounds).
+    let served: Pin<Box<dyn Future<Output = Result<(), crate::lean::BoxError>> + Send + '_>> =
+        Box::pin(crate::lean::serve_connection(
+            stream,
+            Bytes::new(),
+            subscribe,
+            service,
+            &context.lean,
+            Some(graceful),
+        ));
+    if let Err(error) = served.await {
+        tracing::debug!(%error, "connection ended");
+    }
+    drop(connection);
+}
+
+/// One subscribe on the lean path, with the router's rules: the stream quota (a `GET` only:
+/// a `HEAD` opens no stream), the SSE gauge, the count of authorization failures, the access
+/// line.
+// The refusal is a whole `Response`, as the lean path's `serve_connection` takes it; it is the
+// cold path (one per refused request), so its size costs nothing that matters.
+#[allow(clippy::result_large_err)]
+fn lean_subscribe(
+    shared: &Shared,
+    connection: &Connection,
+    subscribe: &SubscribeFn,
+    parts: &Parts,
+) -> Result<(response::Parts, EventStream<HubSubscription>), Response<HubBody>> {
+    let started = std::time::Instant::now();
+    let peer = connection.peer().ip();
+    let client = shared.client(peer, &parts.headers);
+    let answer = if parts.method == Method::GET {
+        match shared
+            .quotas
+            .open_stream(&shared.keys(peer, parts), started)
+        {
+            Ok(permit) => subscribe(parts).inspect(|_| {
+                let gauge = StreamGauge::new(shared.metrics.streams(Transport::Sse));
+                connection.hold(Box::new((permit, gauge)));
+            }),
+            Err(after) => {
+                shared.metrics.refused(Refused::StreamQuota);
+                Err(retry_later(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "quota exceeded",
+                    after,
+                ))
+            }
+        }
+    } else {
+        subscribe(parts)
+    };
+    let status = match &answer {
+        Ok((head, _)) => head.status,
+        Err(response) => response.status(),
+    };
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+        shared.metrics.auth_failures.inc();
+    }
+    tracing::info!(
+        target: "push_hub::access",
+        method = %parts.method,
+        path = parts.uri.path(),
+        status = status.as_u16(),
+        %client,
+        micros = started.elapsed().as_micros() as u64,
+        lean = true,
+    );
+    answer
 }
 
 async fn hyper_service<T>(io: T, router: Router, context: &Context, graceful: Watcher)

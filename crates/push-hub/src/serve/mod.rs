@@ -25,13 +25,14 @@ use tokio_rustls::TlsAcceptor;
 
 pub use banner::{Banner, Development};
 pub use body::{BoxError, HubBody};
-pub use router::{MercureHandler, Router, RouterFuture};
-pub use sniff::{Sniffed, decide, sniff};
+pub use router::{HubSubscription, MercureHandler, Router, RouterFuture, SubscribeFn};
+pub use sniff::{Sniffed, decide, decide_subscribe, is_subscribe, sniff};
 pub use tls::{ALPN, TlsError};
 pub use tracked::{Connection, Connections, Tracked};
 
 use crate::args::{Args, OverflowArg};
 use crate::auth::{Algorithm, AuthConfig, Authorizer, KeySpec};
+use crate::mercure::{Mercure, MercureConfig};
 use crate::ops::forwarded::TrustedProxies;
 use crate::ops::metered::Metered;
 use crate::ops::metrics::{Metrics, Refused};
@@ -74,6 +75,9 @@ pub enum StartError {
     /// The development token could not be signed.
     #[error("signing the development token")]
     Mint(#[from] token::MintError),
+    /// The history store could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// The address could not be listened on.
     #[error("listening on {addr}")]
     Bind {
@@ -91,6 +95,7 @@ pub(crate) struct Context {
     pub(crate) server: ServerConfig,
     pub(crate) tls: Option<TlsAcceptor>,
     pub(crate) shutdown: Shutdown,
+    pub(crate) lean: crate::lean::Config,
 }
 
 /// The hub, built and not yet listening.
@@ -117,10 +122,14 @@ impl Hub {
     /// [`StartError`] for files that cannot be read or used.
     pub fn new(args: Args) -> Result<Self, StartError> {
         let metrics = Metrics::new();
-        let broker = Metered::new(
-            MemoryBroker::new(broker_config(&args)),
-            Arc::clone(&metrics),
-        );
+        // The history: in the store under --data-dir (a restart resumes every client), or in
+        // memory only with --in-memory (a restart is an announced gap).
+        let memory = if args.in_memory {
+            MemoryBroker::new(broker_config(&args))
+        } else {
+            crate::store::open(&args.data_dir, broker_config(&args))?
+        };
+        let broker = Metered::new(memory, Arc::clone(&metrics));
         let server = ServerConfig::default()
             .with_handshake_timeout(args.request_timeout)
             .with_body_timeout(args.body_timeout)
@@ -139,6 +148,17 @@ impl Hub {
             .with_hooks(HubHooks::new(Arc::clone(&authorizer)));
         let poll = push_longpoll::server::Endpoint::new(broker.clone(), Default::default())
             .with_hooks(HubHooks::new(Arc::clone(&authorizer)));
+        let keep_alive = (!args.keep_alive.is_zero()).then_some(args.keep_alive);
+        let mut mercure_config = MercureConfig::default()
+            .with_max_body(args.max_publish_bytes)
+            .with_cors_origins(args.cors_origin.iter().cloned())
+            .with_subscriptions(args.subscriptions)
+            .with_heartbeat(keep_alive);
+        if let Some(url) = &args.public_url {
+            mercure_config = mercure_config.with_public_url(url.clone());
+        }
+        let mercure = Mercure::new(broker.clone(), Arc::clone(&authorizer), mercure_config)
+            .with_shutdown(shutdown.wait());
         let shared = Arc::new(Shared {
             ws,
             poll,
@@ -151,12 +171,14 @@ impl Hub {
             proxies: TrustedProxies::new(args.trusted_proxy.clone()),
             shutdown: shutdown.clone(),
             cookie_name: args.cookie_name.clone(),
-            mercure: None,
+            mercure: Some(mercure_handler(mercure.clone())),
+            subscribe: Some(lean_subscribe(mercure)),
         });
         let banner = Banner::new(tls.is_some(), development);
         Ok(Self {
             context: Arc::new(Context {
                 shared,
+                lean: crate::lean::Config::new(server.clone()),
                 server,
                 tls,
                 shutdown,
@@ -176,6 +198,17 @@ impl Hub {
         let context = Arc::get_mut(&mut self.context).expect("the context is not shared yet");
         let shared = Arc::get_mut(&mut context.shared).expect("the router is not shared yet");
         shared.mercure = Some(handler);
+        self
+    }
+
+    /// The same hub with `subscribe` holding plain HTTP/1.1 Mercure subscribers on the lean
+    /// path (`crate::lean`) instead of hyper.
+    #[must_use]
+    pub fn with_lean_subscribe(mut self, subscribe: SubscribeFn) -> Self {
+        // As in `with_mercure`: nothing shares the context before `bind`.
+        let context = Arc::get_mut(&mut self.context).expect("the context is not shared yet");
+        let shared = Arc::get_mut(&mut context.shared).expect("the router is not shared yet");
+        shared.subscribe = Some(subscribe);
         self
     }
 
@@ -349,6 +382,26 @@ fn auth_config(args: &Args) -> Result<(AuthConfig, Option<Development>), StartEr
         ..AuthConfig::default()
     };
     Ok((config, development))
+}
+
+/// The Mercure endpoint as the router calls it.
+fn mercure_handler(mercure: Mercure<HubBroker>) -> MercureHandler {
+    Arc::new(move |request| {
+        let mut mercure = mercure.clone();
+        Box::pin(async move {
+            let Ok(response) = tower_service::Service::call(&mut mercure, request).await;
+            response.map(body::boxed)
+        })
+    })
+}
+
+/// Mercure's subscribe as the lean path calls it.
+fn lean_subscribe(mercure: Mercure<HubBroker>) -> SubscribeFn {
+    Arc::new(move |parts| {
+        mercure
+            .subscribe(parts)
+            .map_err(|refused| refused.map(body::boxed))
+    })
 }
 
 /// The broker's limits from the flags.

@@ -27,7 +27,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, IF_NONE_MATCH};
 use http::request::Parts;
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, response};
 use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
@@ -37,7 +37,11 @@ use super::body::{
 };
 use super::tracked::Connection;
 use super::{HubBroker, HubHooks};
+use push_broker::MemorySubscription;
+use push_sse::server::EventStream;
+
 use crate::ops::forwarded::TrustedProxies;
+use crate::ops::metered::MeteredSubscription;
 use crate::ops::metrics::{Metrics, Refused, Transport};
 use crate::ops::quota::{Key, Quotas};
 use crate::ops::shutdown::{Shutdown, or_shutdown};
@@ -54,6 +58,35 @@ pub(crate) struct Shared {
     pub(crate) cookie_name: String,
     /// The Mercure endpoint, when the build has one.
     pub(crate) mercure: Option<MercureHandler>,
+    /// Mercure's subscribe, for the lean path (plain HTTP/1.1 subscribers).
+    pub(crate) subscribe: Option<SubscribeFn>,
+}
+
+/// The subscriptions of the hub's broker.
+pub type HubSubscription = MeteredSubscription<MemorySubscription>;
+
+/// Mercure's subscribe as the lean path calls it: a request head to the response head and the
+/// event stream, or the answer of a refusal.
+pub type SubscribeFn = Arc<
+    dyn Fn(&Parts) -> Result<(response::Parts, EventStream<HubSubscription>), Response<HubBody>>
+        + Send
+        + Sync,
+>;
+
+impl Shared {
+    /// The address quotas count against (the forwarded client behind a trusted proxy).
+    pub(crate) fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        self.proxies.client(peer, headers)
+    }
+
+    /// The quota keys of a request: its client address, and its token when it presents one.
+    pub(crate) fn keys(&self, peer: IpAddr, parts: &Parts) -> Vec<Key> {
+        let mut keys = vec![Key::Address(self.client(peer, &parts.headers))];
+        if let Some(token) = presented_token(parts, &self.cookie_name) {
+            keys.push(self.quotas.token_key(&token));
+        }
+        keys
+    }
 }
 
 /// The Mercure endpoint as the router calls it: any request of `/.well-known/mercure…`, its
@@ -151,20 +184,12 @@ impl Router {
         response
     }
 
-    /// The address quotas count against (the forwarded client behind a trusted proxy).
     fn client(&self, headers: &HeaderMap) -> IpAddr {
-        self.shared
-            .proxies
-            .client(self.connection.peer().ip(), headers)
+        self.shared.client(self.connection.peer().ip(), headers)
     }
 
-    /// The quota keys of a request: its client address, and its token when it presents one.
     fn keys(&self, parts: &Parts) -> Vec<Key> {
-        let mut keys = vec![Key::Address(self.client(&parts.headers))];
-        if let Some(token) = presented_token(parts, &self.shared.cookie_name) {
-            keys.push(self.shared.quotas.token_key(&token));
-        }
-        keys
+        self.shared.keys(self.connection.peer().ip(), parts)
     }
 
     fn websocket<ReqBody: Send + 'static>(&self, request: Request<ReqBody>) -> RouterFuture {

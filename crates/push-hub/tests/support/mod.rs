@@ -80,16 +80,30 @@ pub struct Binary {
     pub banner: String,
     pub dir: PathBuf,
     pub stdout: BufReader<std::process::ChildStdout>,
+    /// Whether dropping removes `dir`.
+    pub owns_dir: bool,
+}
+
+/// A fresh temporary folder.
+pub fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "push-hub-test-{}-{}",
+        std::process::id(),
+        getrandom_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 impl Binary {
     pub fn start(env: &[(&str, &str)], flags: &[&str]) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "push-hub-test-{}-{}",
-            std::process::id(),
-            getrandom_suffix()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
+        let mut binary = Self::start_in(temp_dir(), env, flags);
+        binary.owns_dir = true;
+        binary
+    }
+
+    /// Starts the binary in `dir` (kept when it ends: a restart can use it again).
+    pub fn start_in(dir: PathBuf, env: &[(&str, &str)], flags: &[&str]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_push-hub"));
         command
             .current_dir(&dir)
@@ -97,7 +111,8 @@ impl Binary {
             .args(flags)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            // The log, kept beside the data (an unread pipe could fill up and stall the hub).
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap());
         for (name, value) in env {
             command.env(name, value);
         }
@@ -122,6 +137,7 @@ impl Binary {
             banner,
             dir,
             stdout,
+            owns_dir: false,
         }
     }
 
@@ -171,7 +187,9 @@ impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -180,6 +198,3 @@ fn getrandom_suffix() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
-
-/// A headless browser driven over DevTools (the browser tests).
-pub(crate) mod browser;
