@@ -52,15 +52,16 @@ async fn open_subscribers(
     addr: SocketAddr,
     range: std::ops::Range<usize>,
     target: impl Fn(usize) -> String,
+    headers: &str,
     tally: &Arc<Tally>,
 ) {
     let gate = Arc::new(Semaphore::new(CONNECTING));
     let want = tally.ready.load(Ordering::Acquire) + range.len();
     for i in range {
         let permit = Arc::clone(&gate).acquire_owned().await;
-        let (tally, target) = (Arc::clone(tally), target(i));
+        let (tally, target, headers) = (Arc::clone(tally), target(i), headers.to_owned());
         tokio::spawn(async move {
-            let mut stream = match Stream::open(addr, &target, "").await {
+            let mut stream = match Stream::open(addr, &target, &headers).await {
                 Ok(stream) => stream,
                 Err(e) => {
                     eprintln!("subscriber {i}: {e}");
@@ -105,6 +106,13 @@ async fn wait_for(done: impl Fn() -> bool) -> bool {
     true
 }
 
+/// The `Authorization` line of a subscriber token granting `topic`, for the hub's load key.
+fn subscriber_token(topic: &str) -> String {
+    let claims = push_hub::token::Claims::new().subscribe(topic);
+    let token = push_hub::token::mint(&crate::servers::load_key(), &claims).expect("a token");
+    format!("Authorization: Bearer {token}\r\n")
+}
+
 /// Idle: `counts` subscribers in steps (a mark after each), each on a topic of its own.
 pub(crate) async fn idle(addr: SocketAddr, counts: &[usize]) {
     let tally = Arc::new(Tally::default());
@@ -114,6 +122,7 @@ pub(crate) async fn idle(addr: SocketAddr, counts: &[usize]) {
             addr,
             open..count,
             |i| format!("/.well-known/mercure?topic=/idle/{i}"),
+            "",
             &tally,
         )
         .await;
@@ -127,14 +136,15 @@ pub(crate) async fn idle(addr: SocketAddr, counts: &[usize]) {
 /// Fan-out: `n` subscribers of one topic (`variant`: `public` exact, `template`, `private`);
 /// a burst for throughput and CPU, then a fixed rate below saturation for latency.
 pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str) {
-    let (selector, private) = match variant {
-        "template" => ("/fan/{id}", ""),
-        "private" => ("/fan/1", "&private=1"),
-        _ => ("/fan/1", ""),
+    // A private subscriber presents a token granting the topic (the anchor ignores it).
+    let (selector, private, token) = match variant {
+        "template" => ("/fan/{id}", "", String::new()),
+        "private" => ("/fan/1", "&private=1", subscriber_token("/fan/1")),
+        _ => ("/fan/1", "", String::new()),
     };
     let tally = Arc::new(Tally::default());
-    let target = |_| format!("/.well-known/mercure?topic={selector}{private}");
-    open_subscribers(addr, 0..n, target, &tally).await;
+    let target = |_| format!("/.well-known/mercure?topic={selector}");
+    open_subscribers(addr, 0..n, target, &token, &tally).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Throughput: a burst of about two million deliveries.

@@ -1,9 +1,11 @@
-//! The two servers `cargo xtask load` compares: the hub's lean SSE path over a MemoryBroker,
-//! and the anchor, axum's `Sse` over a tokio `broadcast` channel. Both take
+//! The two servers `cargo xtask load` compares: the hub's lean SSE path in front of its
+//! Mercure over a MemoryBroker, and the anchor, axum's `Sse` over a tokio `broadcast` channel. Both take
 //! `GET /.well-known/mercure?topic=…` and `POST /pump?…` (see [`Pump`]).
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -12,11 +14,12 @@ use futures_util::StreamExt as _;
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use push_broker::{MemoryBroker, MemorySubscription};
-use push_core::{Access, Audience, Event, Topic};
+use push_broker::MemoryBroker;
+use push_hub::auth::{Algorithm, AuthConfig, Authorizer, KeySpec};
 use push_hub::lean;
+use push_hub::mercure::{Mercure, MercureConfig};
+use push_hub::token::{Claims, mint};
 use push_net::Acceptor;
-use push_sse::server::EventStream;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
@@ -57,7 +60,11 @@ impl Pump {
     }
 
     /// Calls `publish` with each event's data on schedule.
-    async fn run(self, mut publish: impl FnMut(u64, Bytes)) {
+    async fn run<F, P>(self, mut publish: P)
+    where
+        P: FnMut(u64, Bytes) -> F,
+        F: Future<Output = ()>,
+    {
         let start = Instant::now();
         for seq in 0..self.count {
             if self.rate > 0 {
@@ -66,7 +73,7 @@ impl Pump {
             } else if seq % 8 == 0 {
                 tokio::task::yield_now().await;
             }
-            publish(seq, payload(seq));
+            publish(seq, payload(seq)).await;
         }
     }
 }
@@ -81,8 +88,17 @@ fn payload(seq: u64) -> Bytes {
     Bytes::from(text)
 }
 
-/// The hub side: push-hub's lean path, subscribe as the hub's (selector from `topic`,
-/// resume from `Last-Event-ID`; `private=1` grants private events on the selector).
+/// The hub's keys for this harness only (publisher and subscriber, HS256).
+pub(crate) fn load_key() -> KeySpec {
+    KeySpec::new(
+        "the load harness's own secret, never a deployment's",
+        Algorithm::HS256,
+    )
+}
+
+/// The hub side: push-hub's lean path in front of the hub's Mercure (anonymous subscribers
+/// allowed; private updates for tokens of [`load_key`]); the pump publishes through
+/// `Mercure::publish` with a publisher token, as a `POST` would.
 pub(crate) async fn hub(addr: SocketAddr) -> std::io::Result<()> {
     let broker = MemoryBroker::new(
         push_broker::Config::default()
@@ -91,79 +107,66 @@ pub(crate) async fn hub(addr: SocketAddr) -> std::io::Result<()> {
             // 10,000 template subscribers, against the default's 1,024.
             .with_max_pattern_subscriptions(20_000),
     );
+    let mut auth = AuthConfig::with_key(load_key());
+    auth.anonymous = true;
+    let authorizer = Authorizer::new(auth).map_err(std::io::Error::other)?;
+    let mercure = Mercure::new(broker, Arc::new(authorizer), MercureConfig::default());
+    let publisher =
+        mint(&load_key(), &Claims::new().publish("*")).map_err(std::io::Error::other)?;
+    let publisher: Arc<str> = Arc::from(format!("Bearer {publisher}"));
     let config = lean::Config::default();
     let mut acceptor = Acceptor::bind(addr, config.server())?;
     println!("listening {}", acceptor.local_addr()?);
     loop {
         let (stream, _) = acceptor.accept().await?;
-        let (broker, config) = (broker.clone(), config.clone());
+        let (mercure, config, token) = (mercure.clone(), config.clone(), Arc::clone(&publisher));
         tokio::spawn(async move {
-            let publisher = broker.clone();
+            let pumping = mercure.clone();
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let broker = publisher.clone();
-                async move { Ok::<_, Infallible>(hub_pump(&broker, &request)) }
+                let (mercure, token) = (pumping.clone(), Arc::clone(&token));
+                async move { Ok::<_, Infallible>(hub_pump(mercure, token, &request)) }
             });
             #[expect(
                 clippy::result_large_err,
-                reason = "the shape of Mercure::subscribe, which the lean path takes"
+                reason = "Mercure::subscribe's own shape: the refusal is the response"
             )]
-            let subscribe = move |parts: &http::request::Parts| subscribe(&broker, parts);
+            let subscribe = move |parts: &http::request::Parts| mercure.subscribe(parts);
             let _ = lean::serve_connection(stream, Bytes::new(), subscribe, service, &config, None)
                 .await;
         });
     }
 }
 
-type Refusal = Response<Full<Bytes>>;
-
-#[expect(
-    clippy::result_large_err,
-    reason = "the shape of Mercure::subscribe, which the lean path takes"
-)]
-fn subscribe(
-    broker: &MemoryBroker,
-    parts: &http::request::Parts,
-) -> Result<(http::response::Parts, EventStream<MemorySubscription>), Refusal> {
-    let refuse = |message: String| {
-        let mut response = Response::new(Full::new(Bytes::from(message)));
-        *response.status_mut() = StatusCode::BAD_REQUEST;
-        response
-    };
-    let query = parts.uri.query().unwrap_or("");
-    let selector = push_http::query::selector_from_query(query.as_bytes())
-        .map_err(|e| refuse(e.to_string()))?;
-    let mut access = Access::public();
-    if query.split('&').any(|pair| pair == "private=1") {
-        access = access.with_private(selector.clone());
-    }
-    let from = push_sse::server::resume_cursor(parts).map_err(|e| refuse(e.to_string()))?;
-    let subscription = broker
-        .subscribe(&selector, from, &access)
-        .map_err(|e| refuse(e.to_string()))?;
-    let events = EventStream::new(subscription, &push_sse::server::Config::default());
-    let (head, ()) = push_http::head::event_stream_response(()).into_parts();
-    Ok((head, events))
-}
-
-fn hub_pump(broker: &MemoryBroker, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+fn hub_pump(
+    mercure: Mercure<MemoryBroker>,
+    token: Arc<str>,
+    request: &Request<Incoming>,
+) -> Response<Full<Bytes>> {
     if request.uri().path() != "/pump" {
         let mut response = Response::new(Full::new(Bytes::from_static(b"not found")));
         *response.status_mut() = StatusCode::NOT_FOUND;
         return response;
     }
     let pump = Pump::from_query(request.uri().query().unwrap_or(""));
-    let Ok(topic) = Topic::new(&pump.topic) else {
-        return Response::new(Full::new(Bytes::from_static(b"bad topic")));
-    };
-    let audience = if pump.private {
-        Audience::Private
-    } else {
-        Audience::Public
-    };
-    let broker = broker.clone();
+    let form_tail = if pump.private { "&private=on" } else { "" };
+    let topic = pump.topic.replace('/', "%2F");
     tokio::spawn(pump.run(move |_, data| {
-        let event = Event::new(data).with_audience(audience);
-        let _ = broker.publish_to(core::slice::from_ref(&topic), event);
+        let (mercure, token) = (mercure.clone(), Arc::clone(&token));
+        // The payload is digits, spaces and `x`: form-encoded, a space is `+`.
+        let data = String::from_utf8_lossy(&data).replace(' ', "+");
+        let body = Bytes::from(format!("topic={topic}&data={data}{form_tail}"));
+        async move {
+            let (parts, ()) = Request::post("/.well-known/mercure")
+                .header("authorization", &*token)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(())
+                .expect("a valid request")
+                .into_parts();
+            let answer = mercure.publish(parts, body).await;
+            if answer.status() != StatusCode::OK {
+                eprintln!("hub: publish refused: {}", answer.status());
+            }
+        }
     }));
     Response::new(Full::new(Bytes::from_static(b"pumping")))
 }
@@ -189,6 +192,7 @@ pub(crate) async fn anchor(addr: SocketAddr) -> std::io::Result<()> {
                     let pump = Pump::from_query(&query.0.unwrap_or_default());
                     tokio::spawn(pump.run(move |seq, data| {
                         let _ = sender.send((seq, data));
+                        std::future::ready(())
                     }));
                     "pumping"
                 }

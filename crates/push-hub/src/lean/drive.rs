@@ -9,8 +9,7 @@ use bytes::{Buf, Bytes};
 use push_core::Subscription;
 use push_net::StallGuard;
 use push_sse::server::EventStream;
-use tokio::io::AsyncWrite;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The most frames gathered into one write (`writev`): a subscriber that fell behind catches
 /// up in writes of up to this many events.
@@ -41,8 +40,8 @@ const DISCARD_CHUNK: usize = 512;
 ///   ends the connection.
 /// - When the stream ends (the subscription closed, the grant expired, shutdown) the rest is
 ///   written and the connection shut down: the body was delimited by the close.
-pub(crate) struct Drive<S> {
-    io: StallGuard<TcpStream>,
+pub(crate) struct Drive<T, S> {
+    io: StallGuard<T>,
     events: EventStream<S>,
     /// The frames not yet written, the first possibly in part. Empty (no allocation) while
     /// the stream is idle.
@@ -53,7 +52,7 @@ pub(crate) struct Drive<S> {
     discard: usize,
 }
 
-impl<S> std::fmt::Debug for Drive<S> {
+impl<T, S> std::fmt::Debug for Drive<T, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Drive")
             .field("events", &self.events)
@@ -63,10 +62,10 @@ impl<S> std::fmt::Debug for Drive<S> {
     }
 }
 
-impl<S: Subscription> Drive<S> {
+impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Drive<T, S> {
     /// Drives `events` on `io`, writing `head` first.
     pub(crate) fn new(
-        io: StallGuard<TcpStream>,
+        io: StallGuard<T>,
         head: Bytes,
         events: EventStream<S>,
         max_discard: usize,
@@ -80,25 +79,22 @@ impl<S: Subscription> Drive<S> {
         }
     }
 
-    /// `Ready(Ok(()))` once the peer has closed its side, `Pending` while it is silent.
+    /// `Ready(Ok(()))` once the peer has closed its side, `Pending` while it is silent (a
+    /// pending read registers the read interest; its buffer is on the stack, for this call).
     fn poll_peer(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let socket = self.io.get_ref();
         loop {
-            std::task::ready!(socket.poll_read_ready(cx))?;
             let mut scratch = [0u8; DISCARD_CHUNK];
-            match socket.try_read(&mut scratch) {
-                Ok(0) => return Poll::Ready(Ok(())),
-                Ok(n) => {
-                    // A pipelined request behind a stream is never answered (the response
-                    // said `connection: close`); a peer that keeps sending is cut off.
-                    self.discard = self.discard.checked_sub(n).ok_or_else(|| {
-                        io::Error::new(io::ErrorKind::InvalidData, "the peer kept sending")
-                    })?;
-                }
-                // Readiness was spurious; the next `poll_read_ready` registers interest again.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Poll::Ready(Err(e)),
+            let mut read = ReadBuf::new(&mut scratch);
+            std::task::ready!(Pin::new(&mut self.io).poll_read(cx, &mut read))?;
+            let n = read.filled().len();
+            if n == 0 {
+                return Poll::Ready(Ok(()));
             }
+            // A pipelined request behind a stream is never answered (the response said
+            // `connection: close`); a peer that keeps sending is cut off.
+            self.discard = self.discard.checked_sub(n).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, "the peer kept sending")
+            })?;
         }
     }
 
@@ -156,7 +152,7 @@ impl<S: Subscription> Drive<S> {
     }
 }
 
-impl<S: Subscription + Unpin> Future for Drive<S> {
+impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Future for Drive<T, S> {
     type Output = io::Result<()>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -183,11 +179,12 @@ impl<S: Subscription + Unpin> Future for Drive<S> {
 mod tests {
     use super::*;
     use push_broker::MemorySubscription;
+    use tokio::net::TcpStream;
 
     #[test]
     fn a_drive_is_its_socket_its_stream_and_a_few_words() {
         use std::mem::size_of;
-        let drive = size_of::<Drive<MemorySubscription>>();
+        let drive = size_of::<Drive<TcpStream, MemorySubscription>>();
         let socket = size_of::<StallGuard<TcpStream>>();
         let events = size_of::<EventStream<MemorySubscription>>();
         println!("Drive {drive} = socket {socket} + event stream {events} + the rest");

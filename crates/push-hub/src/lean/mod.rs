@@ -19,10 +19,13 @@
 //!
 //! # For the server: the hand-off point
 //! Call [`serve_connection`] for every accepted plain-TCP connection that speaks HTTP/1.1
-//! (after TLS and HTTP/2 prior knowledge have been sniffed off): pass the bytes the sniffing
+//! (after TLS and HTTP/2 prior knowledge have been sniffed off) — the `TcpStream`, or any
+//! wrapper of it that counts or tracks (an `AsyncRead + AsyncWrite`): pass the bytes the sniffing
 //! already read (or none, if it peeked), the subscribe function (for the hub,
 //! `Mercure::subscribe` in a closure), the hyper service every other request goes to (the
-//! router), the [`Config`] and the graceful-shutdown watcher.
+//! router), the [`Config`] and the graceful-shutdown watcher. The watcher covers what hyper
+//! serves; a lean stream ends at shutdown through its own [`EventStream`]'s signal (for the
+//! hub, `Mercure::with_shutdown`).
 //!
 //! ```no_run
 //! use std::convert::Infallible;
@@ -99,8 +102,7 @@ use hyper_util::server::graceful::Watcher;
 use push_core::Subscription;
 use push_net::{ServerConfig, StallGuard};
 use push_sse::server::EventStream;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 pub use config::Config;
@@ -114,7 +116,9 @@ use rewind::Rewind;
 /// An error a connection ends with (push-net's).
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
-/// Serves one accepted plain-TCP HTTP/1.1 connection: Mercure subscribes (`GET` or `HEAD` of
+/// Serves one accepted plain-TCP HTTP/1.1 connection (`stream`: the `TcpStream` or a
+/// wrapper of it; the lean path is for plain TCP, where a connection costs its socket and no
+/// TLS buffers): Mercure subscribes (`GET` or `HEAD` of
 /// [`MERCURE_PATH`], any query) through `subscribe`, every other request through hyper with
 /// `service`.
 ///
@@ -141,15 +145,16 @@ pub type BoxError = Box<dyn StdError + Send + Sync>;
 /// The connection's socket error, a stalled write ([`std::io::ErrorKind::TimedOut`]), a peer
 /// that kept sending after its subscribe request, or hyper's error: each concerns this peer
 /// only. A peer that leaves or never completes a head is no error.
-pub fn serve_connection<'c, Sub, S, E, Svc, B>(
-    stream: TcpStream,
+pub fn serve_connection<'c, T, Sub, S, E, Svc, B>(
+    stream: T,
     read: Bytes,
     subscribe: Sub,
     service: Svc,
     config: &'c Config,
     graceful: Option<Watcher>,
-) -> impl Future<Output = Result<(), BoxError>> + use<'c, Sub, S, E, Svc, B>
+) -> impl Future<Output = Result<(), BoxError>> + use<'c, T, Sub, S, E, Svc, B>
 where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     Sub: Fn(&Parts) -> Result<(response::Parts, EventStream<S>), Response<E>>,
     S: Subscription,
     E: Body,
@@ -171,16 +176,17 @@ where
 /// more: the head reading and hyper's connection are large futures, boxed while they run;
 /// what the task holds while a subscriber idles is the [`Drive`] alone. (An `async fn` would
 /// also keep room for its arguments beside its states, the whole connection's life.)
-enum Connection<O, S> {
+enum Connection<O, T, S> {
     /// Reading requests until one opens a stream, hyper takes over, or the connection ends.
     Opening(Pin<Box<O>>),
     /// Serving the stream.
-    Driving(Drive<S>),
+    Driving(Drive<T, S>),
 }
 
-impl<O, S> Future for Connection<O, S>
+impl<O, T, S> Future for Connection<O, T, S>
 where
-    O: Future<Output = Result<Option<Drive<S>>, BoxError>>,
+    O: Future<Output = Result<Option<Drive<T, S>>, BoxError>>,
+    T: AsyncRead + AsyncWrite + Unpin,
     S: Subscription,
 {
     type Output = Result<(), BoxError>;
@@ -202,15 +208,16 @@ where
 
 /// Reads requests until one opens a stream (its `Drive` is returned), hyper takes the
 /// connection, or it ends.
-async fn open<Sub, S, E, Svc, B>(
-    mut io: StallGuard<TcpStream>,
+async fn open<T, Sub, S, E, Svc, B>(
+    mut io: StallGuard<T>,
     read: Bytes,
     subscribe: Sub,
     service: Svc,
     config: &Config,
     graceful: Option<Watcher>,
-) -> Result<Option<Drive<S>>, BoxError>
+) -> Result<Option<Drive<T, S>>, BoxError>
 where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     Sub: Fn(&Parts) -> Result<(response::Parts, EventStream<S>), Response<E>>,
     S: Subscription,
     E: Body,
@@ -299,14 +306,15 @@ where
 }
 
 /// Hands the connection to hyper, `read` replayed first.
-async fn to_hyper<Svc, B>(
-    io: StallGuard<TcpStream>,
+async fn to_hyper<T, Svc, B>(
+    io: StallGuard<T>,
     read: Bytes,
     service: Svc,
     server: &ServerConfig,
     graceful: Option<Watcher>,
 ) -> Result<(), BoxError>
 where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     Svc: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
     Svc::Future: Send + 'static,
     Svc::Error: Into<BoxError>,
@@ -327,8 +335,8 @@ where
 }
 
 /// Answers `status` with `message` and closes the connection.
-async fn refuse(
-    mut io: StallGuard<TcpStream>,
+async fn refuse<T: AsyncRead + AsyncWrite + Unpin>(
+    mut io: StallGuard<T>,
     status: StatusCode,
     message: &str,
     config: &Config,
@@ -351,7 +359,7 @@ async fn refuse(
 /// Closes after a last answer: the write side first, then what the peer still sends is read
 /// and dropped (up to [`Config::max_discard_bytes`], for at most a second), so that unread
 /// bytes do not make the kernel reset the connection before the peer has read the answer.
-async fn linger_close(mut io: StallGuard<TcpStream>, config: &Config) {
+async fn linger_close<T: AsyncRead + AsyncWrite + Unpin>(mut io: StallGuard<T>, config: &Config) {
     if io.shutdown().await.is_err() {
         return;
     }
