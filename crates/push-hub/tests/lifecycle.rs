@@ -34,9 +34,27 @@ fn starts_without_flags_and_prints_the_banner() {
         curl_line.contains("Authorization: Bearer ey"),
         "{curl_line}"
     );
+    let demo_line = hub
+        .banner
+        .lines()
+        .find(|l| l.starts_with("!! the demo"))
+        .unwrap();
+    assert!(demo_line.contains("/#token=ey"), "{demo_line}");
     let (ok, body, err) = curl(&[&format!("http://{}/healthz", hub.addr)]);
     assert!(ok, "{err}");
     assert_eq!(body, "ok\n");
+    // Development mode lets a subscriber without a token in (public updates), so the demo
+    // page works with no flag.
+    let (ok, status, err) = curl(&[
+        "-I",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://{}/.well-known/mercure?topic=demo", hub.addr),
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(status, "200");
     hub.terminate();
     assert!(hub.wait(Duration::from_secs(15)).success());
 }

@@ -72,6 +72,10 @@ impl Banner {
             text,
             "!! this in production: set --jwt-key (or PUSH_HUB_JWT_KEY)."
         );
+        let _ = writeln!(
+            text,
+            "!! Subscribers without a token get public updates (as --anonymous), so the demo works."
+        );
         let _ = writeln!(text, "!! key (HS256): {}", development.key);
         if let Some(token) = &development.token {
             let _ = writeln!(text, "!! publisher token (every topic): {token}");
@@ -79,6 +83,10 @@ impl Banner {
             let _ = writeln!(
                 text,
                 "curl -H 'Authorization: Bearer {token}' -d topic=demo -d data=hello {scheme}://{addr}/.well-known/mercure"
+            );
+            let _ = writeln!(
+                text,
+                "!! the demo, with the token to run its job: {scheme}://{addr}/#token={token}"
             );
         }
         let _ = writeln!(text, "{rule}");

@@ -376,7 +376,9 @@ fn auth_config(args: &Args) -> Result<(AuthConfig, Option<Development>), StartEr
     let config = AuthConfig {
         publisher: publisher.into_iter().collect(),
         subscriber: subscriber.into_iter().collect(),
-        anonymous: args.anonymous,
+        // Development mode (no key given) lets token-less subscribers in, as `--anonymous`
+        // does, so the demo page works with no flag; the banner says so.
+        anonymous: args.anonymous || development.is_some(),
         cookie_name: args.cookie_name.clone(),
         publish_origins,
         ..AuthConfig::default()
