@@ -80,13 +80,21 @@ impl MemorySubscription {
         let mut guards: Vec<_> = slots.iter().map(|s| s.lock()).collect();
         let age = inner.config.history_age;
         let head = inner.watermark.load(Ordering::Acquire);
+        // A cursor from the future is one past every event published. The watermark is raised
+        // only once an event is in all its rings, so a subscriber may already have read (and
+        // handed out the cursor of) an event in a ring whose watermark is still behind: what
+        // the rings under our locks hold is published too.
+        let known = guards
+            .iter()
+            .map(|h| h.newest_seq())
+            .fold(head, u64::max);
         let (start, announce) = match from {
             None => (head, None),
             // This broker's cursors have two numbers: one with a third is another history's.
             Some(c) if c.epoch() != inner.epoch || c.sequence().is_some() => {
                 (0, Some(GapReason::UnknownEpoch))
             }
-            Some(c) if c.offset() > head => (head, Some(GapReason::FromFuture)),
+            Some(c) if c.offset() > known => (head, Some(GapReason::FromFuture)),
             Some(c) => (c.offset(), None),
         };
         let reads = topics
