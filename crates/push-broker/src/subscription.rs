@@ -84,10 +84,7 @@ impl MemorySubscription {
         // only once an event is in all its rings, so a subscriber may already have read (and
         // handed out the cursor of) an event in a ring whose watermark is still behind: what
         // the rings under our locks hold is published too.
-        let known = guards
-            .iter()
-            .map(|h| h.newest_seq())
-            .fold(head, u64::max);
+        let known = guards.iter().map(|h| h.newest_seq()).fold(head, u64::max);
         let (start, announce) = match from {
             None => (head, None),
             // This broker's cursors have two numbers: one with a third is another history's.

@@ -52,6 +52,14 @@ async fn healthz_metrics_and_pages_over_http1_and_h2c() {
         assert_eq!(status, "404");
         let (ok, js, _) = curl_async(vec![version.into(), format!("{base}/push.js")]).await;
         assert!(ok && js == push_hub::pages::find("/push.js").unwrap().body);
+        // Mercure 1.0 clients discover the hub's authorization from its RFC 9728 metadata.
+        let (ok, metadata, err) = curl_async(vec![
+            version.into(),
+            format!("{base}/.well-known/oauth-protected-resource/.well-known/mercure"),
+        ])
+        .await;
+        assert!(ok, "{err}");
+        assert!(metadata.contains("\"resource\""), "{metadata}");
     }
     // The metrics counted the connections of both protocols.
     let (_, metrics, _) = curl_async(vec![format!("{base}/metrics")]).await;

@@ -130,6 +130,8 @@ impl Route {
         match path {
             "/.well-known/mercure" => Self::Mercure,
             _ if path.starts_with("/.well-known/mercure/") => Self::Mercure,
+            // Mercure 1.0's protected-resource metadata (RFC 9728), which Mercure answers.
+            "/.well-known/oauth-protected-resource/.well-known/mercure" => Self::Mercure,
             "/ws" => Self::WebSocket,
             "/poll" => Self::Poll,
             "/healthz" => Self::Health,
