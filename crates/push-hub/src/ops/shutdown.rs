@@ -104,7 +104,14 @@ where
             if signal.as_mut().poll(cx).is_ready() {
                 this.signal = None;
             } else {
-                return Pin::new(&mut this.body).poll_frame(cx);
+                match Pin::new(&mut this.body).poll_frame(cx) {
+                    // The body watches the same signal (the Mercure stream ends at shutdown
+                    // too) and may see it first: its end is then the shutdown's, hint included.
+                    Poll::Ready(None) if this.hint.as_ref().is_some_and(Shutdown::is_triggered) => {
+                        this.signal = None;
+                    }
+                    other => return other,
+                }
             }
         }
         // Shutting down: the hint once, then the end.
@@ -224,6 +231,26 @@ mod tests {
             .unwrap();
         assert!((1000..=2000).contains(&millis), "{text}");
         assert!(body.is_end_stream());
+        assert_eq!(
+            std::future::poll_fn(|cx| poll_data(&mut body, cx)).await,
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_ends_at_the_signal_before_the_wrapper_sees_it_gets_the_hint() {
+        // The race of a shutdown: the wrapper polled its signal just before the trigger, then
+        // the body (which watches the same signal) saw it and ended.
+        let shutdown = Shutdown::new(Duration::from_millis(1000));
+        shutdown.trigger();
+        let mut body = Ending {
+            body: http_body_util::Empty::<Bytes>::new(),
+            signal: Some(Box::pin(std::future::pending())),
+            hint: Some(shutdown.clone()),
+        };
+        let hint = std::future::poll_fn(|cx| poll_data(&mut body, cx)).await;
+        let hint = hint.expect("a retry hint, not the end");
+        assert!(std::str::from_utf8(&hint).unwrap().starts_with("retry: "));
         assert_eq!(
             std::future::poll_fn(|cx| poll_data(&mut body, cx)).await,
             None
