@@ -18,6 +18,7 @@
 //! use push_hub::args::Args;
 //! use push_hub::serve::Hub;
 //!
+//! # #[allow(dead_code)]
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut args = Args::defaults();
 //! args.addr = "127.0.0.1:0".parse()?;
