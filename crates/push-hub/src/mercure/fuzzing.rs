@@ -30,7 +30,18 @@ pub fn mercure_publish(data: &[u8]) {
     if let Ok(query) = parse_subscribe(input, base.as_ref()) {
         assert!(!query.matchers.is_empty());
         assert_eq!(query.matchers.len(), query.selector.patterns().len());
-        assert!(query.last_event_id.as_ref().is_none_or(|id| !id.is_empty()));
+        // An empty cursor stands only for a cursor parameter that was present but empty (1.0
+        // answers it): then the first of each cursor parameter had no value.
+        if query.last_event_id.as_deref() == Some("") {
+            let first = |name: &str| {
+                form_urlencoded::parse(input)
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value.into_owned())
+            };
+            let (legacy, current) = (first("lastEventID"), first("last_event_id"));
+            assert!(legacy.is_some() || current.is_some());
+            assert!(legacy.is_none_or(|v| v.is_empty()) && current.is_none_or(|v| v.is_empty()));
+        }
     }
 }
 
