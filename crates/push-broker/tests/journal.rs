@@ -4,8 +4,8 @@
 //! so every cursor resumes as it would have on the broker that wrote the journal.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use push_broker::{
@@ -23,6 +23,55 @@ struct MemJournal {
     clock: Clock,
     fail: AtomicBool,
     state: Mutex<State>,
+    /// Appends wait while it is shut (a disk busy syncing).
+    gate: Gate,
+    /// How many appends (commits) were made.
+    commits: AtomicUsize,
+}
+
+/// A door the journal's appends wait at while it is shut; it counts who waits.
+#[derive(Debug, Default)]
+struct Gate {
+    state: Mutex<(bool, usize)>,
+    changed: Condvar,
+}
+
+impl Gate {
+    fn shut(&self) {
+        self.state.lock().unwrap().0 = true;
+    }
+
+    fn open(&self) {
+        self.state.lock().unwrap().0 = false;
+        self.changed.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.1 += 1;
+        self.changed.notify_all();
+        while state.0 {
+            state = self.changed.wait(state).unwrap();
+        }
+        state.1 -= 1;
+    }
+
+    /// Blocks until someone waits at the shut door (bounded: a test that never gets there
+    /// fails instead of hanging).
+    fn until_waited(&self) {
+        let mut state = self.state.lock().unwrap();
+        for _ in 0..500 {
+            if state.1 > 0 {
+                return;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, Duration::from_millis(20))
+                .unwrap()
+                .0;
+        }
+        panic!("nobody reached the journal");
+    }
 }
 
 #[derive(Debug, Default)]
@@ -38,6 +87,8 @@ impl MemJournal {
             clock: Arc::clone(clock),
             fail: AtomicBool::new(false),
             state: Mutex::default(),
+            gate: Gate::default(),
+            commits: AtomicUsize::new(0),
         })
     }
 
@@ -73,17 +124,25 @@ impl MemJournal {
 }
 
 impl Journal for MemJournal {
-    fn append(&self, published: &Published, evicted: Evicted<'_>) -> Result<(), JournalError> {
+    fn append(
+        &self,
+        published: &[Arc<Published>],
+        evicted: Evicted<'_>,
+    ) -> Result<(), JournalError> {
+        self.gate.wait();
+        self.commits.fetch_add(1, Ordering::SeqCst);
         if self.fail.load(Ordering::SeqCst) {
             return Err("disk full".into());
         }
         let mut state = self.state.lock().unwrap();
         Self::forget_in(&mut state, evicted);
-        let offset = published.cursor().offset();
         let at = *self.clock.lock().unwrap();
-        let record = (published.topics().to_vec(), published.event().clone(), at);
-        state.records.insert(offset, record);
-        state.head = offset;
+        for published in published {
+            let offset = published.cursor().offset();
+            let record = (published.topics().to_vec(), published.event().clone(), at);
+            state.records.insert(offset, record);
+            state.head = offset;
+        }
         Ok(())
     }
 
@@ -357,4 +416,98 @@ fn a_snapshot_no_broker_could_write_is_refused() {
         restore(vec![record(1, &["t"]), record(3, &["u", "t"])]),
         Ok(())
     );
+}
+
+/// The group commit: publishes made while a commit runs share the next one (one journal call
+/// for all of them), none resolves before the commit that holds it, none is visible before it,
+/// and they keep the order they were made in.
+#[tokio::test]
+async fn concurrent_publishes_share_one_commit_and_wait_for_it() {
+    use futures_util::FutureExt as _;
+    use push_core::Broker as _;
+
+    let clock = Arc::new(Mutex::new(Instant::now()));
+    let journal = MemJournal::new(&clock);
+    let b = MemoryBroker::new(config(&clock).with_journal(journal.clone()));
+    let mut sub = subscribe(&b, &["t"], None);
+    let t = [topic("t")];
+    journal.gate.shut();
+    let mut first = Box::pin(b.publish(&t, Event::new("0")));
+    // The committer holds the first publish in its commit, which waits at the shut door.
+    journal.gate.until_waited();
+    let mut rest: Vec<_> = (1..=10)
+        .map(|i| Box::pin(b.publish(&t, Event::new(i.to_string()))))
+        .collect();
+    assert!(
+        (&mut first).now_or_never().is_none(),
+        "acknowledged before its commit"
+    );
+    assert!(rest.iter_mut().all(|p| p.now_or_never().is_none()));
+    assert_eq!(
+        drain(&mut sub),
+        Vec::<String>::new(),
+        "visible before its commit"
+    );
+    assert_eq!(b.head().offset(), 0);
+    journal.gate.open();
+    assert_eq!(first.await.unwrap().offset(), 1);
+    let mut offsets = Vec::new();
+    for p in rest {
+        offsets.push(p.await.unwrap().offset());
+    }
+    assert_eq!(offsets, (2..=11).collect::<Vec<_>>());
+    // The first commit held the first publish, the second the ten made meanwhile.
+    assert_eq!(journal.commits.load(Ordering::SeqCst), 2);
+    assert_eq!(journal.offsets(), (1..=11).collect::<Vec<_>>());
+    let seen = drain(&mut sub);
+    let expected: Vec<_> = (0..=10).map(|i| format!("{i}@{}", i + 1)).collect();
+    assert_eq!(seen, expected);
+}
+
+/// A group is all or nothing for the journal: a refused commit refuses each of its publishes,
+/// stores and delivers none; the topic limit is still each publish's own.
+#[tokio::test]
+async fn a_refused_group_commit_refuses_each_publish_and_the_topic_limit_stays_per_publish() {
+    use push_core::Broker as _;
+
+    let clock = Arc::new(Mutex::new(Instant::now()));
+    let journal = MemJournal::new(&clock);
+    let b = MemoryBroker::new(
+        config(&clock)
+            .with_max_topics(2)
+            .with_journal(journal.clone()),
+    );
+    let mut sub = subscribe(&b, &["a", "b", "c"], None);
+    let (a, bt, c) = ([topic("a")], [topic("b")], [topic("c")]);
+    journal.gate.shut();
+    let first = b.publish(&a, Event::new("a0"));
+    journal.gate.until_waited();
+    // Queued together: b takes the second topic, c would be a third (refused on its own),
+    // a again needs no new topic.
+    let group = [
+        b.publish(&bt, Event::new("b1")),
+        b.publish(&c, Event::new("c1")),
+        b.publish(&a, Event::new("a1")),
+    ];
+    journal.gate.open();
+    assert_eq!(first.await.unwrap().offset(), 1);
+    let [pb, pc, pa] = group;
+    assert_eq!(pb.await.unwrap().offset(), 2);
+    assert_eq!(pc.await, Err(Error::TopicLimit));
+    assert_eq!(pa.await.unwrap().offset(), 3);
+    assert_eq!(drain(&mut sub), ["a0@1", "b1@2", "a1@3"]);
+
+    journal.fail.store(true, Ordering::SeqCst);
+    journal.gate.shut();
+    let first = b.publish(&a, Event::new("lost0"));
+    journal.gate.until_waited();
+    let second = b.publish(&bt, Event::new("lost1"));
+    journal.gate.open();
+    assert_eq!(first.await, Err(Error::BrokerUnavailable));
+    assert_eq!(second.await, Err(Error::BrokerUnavailable));
+    assert_eq!(drain(&mut sub), Vec::<String>::new());
+    assert_eq!(b.head().offset(), 3);
+    assert_eq!(journal.offsets(), [1, 2, 3]);
+    journal.fail.store(false, Ordering::SeqCst);
+    assert_eq!(b.publish(&a, Event::new("a2")).await.unwrap().offset(), 4);
 }
