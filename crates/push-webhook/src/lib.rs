@@ -42,6 +42,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! - **Sender** (feature `sender`): [`sender::Sender`] posts on hyper with keep-alive reuse and
+//!   the address policy applied to resolved addresses; [`sender::Queue`] is the durable queue
+//!   (redb); [`sender::Engine`] runs fast attempts from memory and the rest from the queue.
+//!
+//! # Crate features
+//! - `sender`: the [`sender`] module (tokio, hyper, hyper-rustls, redb). Without it the crate
+//!   is the sans-IO core: no I/O, no runtime, no clock.
+//!
 //! # Errors
 //! [`KeyError`] for keys that do not parse (with the base64 error as its source),
 //! [`VerifyError`] for requests that are not authentic and fresh, [`Refusal`] for callbacks the
@@ -56,6 +64,8 @@ mod idempotency;
 mod keys;
 mod payload;
 mod policy;
+#[cfg(feature = "sender")]
+pub mod sender;
 mod sign;
 mod ssrf;
 mod verify;
