@@ -1,0 +1,61 @@
+//! The Lua scripts: each touches the keys of one partition only (one Cluster slot).
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// `KEYS`: log, meta. `ARGV`: epoch candidate, max length, max age in ms (0: none), then the
+/// entry's field/value pairs. Returns `{id, epoch}`: the entry's id and the partition's epoch.
+pub(crate) static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1])
+local add = {'XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*'}
+for i = 4, #ARGV do add[#add + 1] = ARGV[i] end
+local id = redis.call(unpack(add))
+local age = tonumber(ARGV[3])
+if age > 0 then
+  local t = redis.call('TIME')
+  local cut = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - age
+  if cut > 0 then redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%d', cut)) end
+end
+return {id, redis.call('HGET', KEYS[2], 'epoch')}
+",
+    )
+});
+
+/// `KEYS`: log, meta. `ARGV`: epoch candidate, the last entry id this hub read (`''`: none),
+/// the partition epoch this hub knows (`''`: none), a second candidate for a lost tail.
+///
+/// Sets the epoch when there is none; replaces it with the second candidate when the entry last
+/// read is gone without having been trimmed (a lost tail) and nobody has replaced it since.
+/// Returns `{epoch, last-generated-id, max-deleted-entry-id}`.
+pub(crate) static STATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local function less(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1])
+local last, deleted = '0-0', '0-0'
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then last = info[i + 1] end
+    if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
+  end
+end
+local epoch = redis.call('HGET', KEYS[2], 'epoch')
+if ARGV[2] ~= '' and ARGV[3] == epoch and less(deleted, ARGV[2]) then
+  if #redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2]) == 0 then
+    redis.call('HSET', KEYS[2], 'epoch', ARGV[4])
+    epoch = ARGV[4]
+  end
+end
+return {epoch, last, deleted}
+",
+    )
+});

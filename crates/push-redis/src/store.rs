@@ -1,0 +1,254 @@
+//! The Redis round trips: publish, partition state, the reader's `TIME` + `XREAD`, the replay's
+//! `XRANGE`s. Each is one pipeline (one round trip); scripts are reloaded once on `NOSCRIPT`
+//! (a restarted Redis has forgotten them).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use push_core::{Event, Topic};
+use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use redis::{AsyncConnectionConfig, Client, ErrorKind, Pipeline, RedisResult, ServerErrorKind, Value};
+
+use crate::config::Config;
+use crate::entry;
+use crate::layout::{EntryId, Keys};
+use crate::scripts::{PUBLISH, STATE};
+
+/// One partition as Redis has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PartitionState {
+    pub(crate) epoch: u64,
+    pub(crate) last: EntryId,
+    pub(crate) deleted: EntryId,
+}
+
+/// What one reader round read.
+#[derive(Debug)]
+pub(crate) struct Read {
+    /// The server's clock (ms) when the round began: every entry below it has been read.
+    pub(crate) time_ms: u64,
+    /// `(partition, id, fields)` in the order Redis answered.
+    pub(crate) entries: Vec<(u16, EntryId, HashMap<String, Value>)>,
+    /// Partitions whose answer was cut at `COUNT`: they may hold more below `time_ms`.
+    pub(crate) full: Vec<u16>,
+}
+
+/// A random epoch (64 bits from the OS).
+pub(crate) fn random_epoch() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        // No OS randomness: the clock's nanoseconds still make a fresh epoch per run.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        now.map_or(1, |d| d.as_nanos() as u64)
+    })
+}
+
+/// An epoch as the scripts store it (lowercase hex).
+pub(crate) fn epoch_text(epoch: u64) -> String {
+    format!("{epoch:x}")
+}
+
+fn parse_epoch(text: &str) -> RedisResult<u64> {
+    u64::from_str_radix(text, 16)
+        .map_err(|_| redis::RedisError::from((ErrorKind::Parse, "partition epoch is not hex")))
+}
+
+fn parse_id(text: &str) -> RedisResult<EntryId> {
+    EntryId::parse(text)
+        .ok_or_else(|| redis::RedisError::from((ErrorKind::Parse, "not a stream entry id")))
+}
+
+/// The Redis of one deployment.
+#[derive(Clone, Debug)]
+pub(crate) struct Store {
+    pub(crate) client: Client,
+    pub(crate) keys: Keys,
+    pub(crate) config: Config,
+}
+
+impl Store {
+    pub(crate) fn new(config: Config) -> RedisResult<Self> {
+        let client = Client::open(config.url.as_str())?;
+        Ok(Self {
+            client,
+            keys: Keys::new(&config.prefix, config.partitions),
+            config,
+        })
+    }
+
+    /// A connection of its own (the reader's: its `XREAD` blocks).
+    pub(crate) async fn connection(&self, timeout: Duration) -> RedisResult<MultiplexedConnection> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(timeout));
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+    }
+
+    /// Runs `pipe`, loading the scripts and trying once more when Redis has forgotten them.
+    async fn query<T: redis::FromRedisValue>(
+        con: &mut (impl ConnectionLike + Send),
+        pipe: &Pipeline,
+    ) -> RedisResult<T> {
+        match pipe.query_async(con).await {
+            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                PUBLISH.prepare_invoke().load_async(con).await?;
+                STATE.prepare_invoke().load_async(con).await?;
+                pipe.query_async(con).await
+            }
+            other => other,
+        }
+    }
+
+    /// Appends `topics` and `event` to `partition` (trimming it) and, in durable mode, waits
+    /// for the replicas. Returns the entry's id and the partition's epoch.
+    pub(crate) async fn publish(
+        &self,
+        con: &mut (impl ConnectionLike + Send),
+        partition: u16,
+        topics: &[Topic],
+        event: &Event,
+    ) -> RedisResult<(EntryId, u64)> {
+        let mut invocation = PUBLISH.key(self.keys.log(partition));
+        invocation
+            .key(self.keys.meta(partition))
+            .arg(epoch_text(random_epoch()))
+            .arg(self.config.history_count)
+            .arg(u64::try_from(self.config.history_age.as_millis()).unwrap_or(u64::MAX));
+        for (name, value) in entry::fields(topics, event) {
+            invocation.arg(name).arg(value.as_ref());
+        }
+        let mut pipe = redis::pipe();
+        pipe.invoke_script(&invocation);
+        let (id, epoch) = match self.config.durable {
+            None => {
+                let ((id, epoch),): ((String, String),) = Self::query(con, &pipe).await?;
+                (id, epoch)
+            }
+            Some((replicas, timeout)) => {
+                let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+                pipe.cmd("WAIT").arg(replicas).arg(ms);
+                let ((id, epoch), acked): ((String, String), u32) =
+                    Self::query(con, &pipe).await?;
+                if acked < replicas {
+                    return Err(redis::RedisError::from((
+                        ErrorKind::Io,
+                        "fewer replicas than required acknowledged the event (WAIT)",
+                    )));
+                }
+                (id, epoch)
+            }
+        };
+        Ok((parse_id(&id)?, parse_epoch(&epoch)?))
+    }
+
+    /// Every partition's state. `last_read[q]` / `known[q]`: the entry this hub read last in
+    /// `q` and the epoch it knows, for the lost-tail check (`None`: no check).
+    pub(crate) async fn states(
+        &self,
+        con: &mut (impl ConnectionLike + Send),
+        last_read: &[Option<EntryId>],
+        known: &[u64],
+    ) -> RedisResult<Vec<PartitionState>> {
+        let mut pipe = redis::pipe();
+        let mut invocations = Vec::new();
+        for q in 0..self.keys.partitions() {
+            let mut inv = STATE.key(self.keys.log(q));
+            let check = last_read.get(usize::from(q)).copied().flatten();
+            inv.key(self.keys.meta(q))
+                .arg(epoch_text(random_epoch()))
+                .arg(check.map(EntryId::text).unwrap_or_default())
+                .arg(match (check, known.get(usize::from(q))) {
+                    (Some(_), Some(&e)) => epoch_text(e),
+                    _ => String::new(),
+                })
+                .arg(epoch_text(random_epoch()));
+            invocations.push(inv);
+        }
+        for inv in &invocations {
+            pipe.invoke_script(inv);
+        }
+        let raw: Vec<(String, String, String)> = Self::query(con, &pipe).await?;
+        raw.into_iter()
+            .map(|(epoch, last, deleted)| {
+                Ok(PartitionState {
+                    epoch: parse_epoch(&epoch)?,
+                    last: parse_id(&last)?,
+                    deleted: parse_id(&deleted)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The server's clock in milliseconds.
+    pub(crate) async fn time_ms(&self, con: &mut (impl ConnectionLike + Send)) -> RedisResult<u64> {
+        let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(con).await?;
+        Ok(secs.saturating_mul(1000).saturating_add(micros / 1000))
+    }
+
+    /// One reader round: `TIME`, then `XREAD` of every partition after `positions`, blocking up
+    /// to `block` when given.
+    pub(crate) async fn read(
+        &self,
+        con: &mut (impl ConnectionLike + Send),
+        positions: &[EntryId],
+        block: Option<Duration>,
+    ) -> RedisResult<Read> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("TIME");
+        let xread = pipe.cmd("XREAD").arg("COUNT").arg(self.config.batch);
+        if let Some(block) = block {
+            xread
+                .arg("BLOCK")
+                .arg(u64::try_from(block.as_millis()).unwrap_or(u64::MAX).max(1));
+        }
+        xread.arg("STREAMS").arg(self.keys.logs());
+        for p in positions {
+            xread.arg(p.text());
+        }
+        let ((secs, micros), reply): ((u64, u64), Option<StreamReadReply>) =
+            pipe.query_async(con).await?;
+        let mut read = Read {
+            time_ms: secs.saturating_mul(1000).saturating_add(micros / 1000),
+            entries: Vec::new(),
+            full: Vec::new(),
+        };
+        for key in reply.map(|r| r.keys).unwrap_or_default() {
+            let Some(q) = self.keys.logs().iter().position(|k| *k == key.key) else {
+                continue;
+            };
+            // Fewer than MAX_PARTITIONS (a u16) logs.
+            let q = q as u16;
+            if key.ids.len() >= self.config.batch {
+                read.full.push(q);
+            }
+            for StreamId { id, map, .. } in key.ids {
+                read.entries.push((q, parse_id(&id)?, map));
+            }
+        }
+        Ok(read)
+    }
+
+    /// One replay round: up to `count` entries of each partition from `start` (inclusive) to
+    /// `end` (inclusive), one `XRANGE` per partition in one pipeline.
+    pub(crate) async fn ranges(
+        &self,
+        con: &mut (impl ConnectionLike + Send),
+        start: EntryId,
+        end: EntryId,
+        count: usize,
+    ) -> RedisResult<Vec<Vec<StreamId>>> {
+        let mut pipe = redis::pipe();
+        for log in self.keys.logs() {
+            pipe.cmd("XRANGE")
+                .arg(log)
+                .arg(start.text())
+                .arg(end.text())
+                .arg("COUNT")
+                .arg(count);
+        }
+        let replies: Vec<StreamRangeReply> = pipe.query_async(con).await?;
+        Ok(replies.into_iter().map(|r| r.ids).collect())
+    }
+}
