@@ -91,6 +91,11 @@ impl RedisBroker {
         self.shared.healthy.load(Ordering::Relaxed)
     }
 
+    /// The partition `topic` belongs to (its stream is `PREFIX{pN}:log`).
+    pub fn partition(&self, topic: &Topic) -> u16 {
+        partition_of(topic, self.shared.store.keys.partitions())
+    }
+
     /// The deployment epoch every cursor carries now.
     pub fn epoch(&self) -> u64 {
         self.shared.live().epoch

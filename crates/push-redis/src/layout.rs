@@ -45,6 +45,23 @@ impl EntryId {
         })
     }
 
+    /// The id just before this one (`0-0` stays `0-0`).
+    pub(crate) fn before(self) -> Self {
+        match (self.ms, self.seq) {
+            (0, 0) => self,
+            (ms, 0) => Self { ms: ms - 1, seq: u64::MAX },
+            (ms, seq) => Self { ms, seq: seq - 1 },
+        }
+    }
+
+    /// A cursor at or just after this id in `partition`, even past the cursor's room for the
+    /// sequence (where a gap that ends at this id resumes).
+    pub(crate) fn gap_cursor(self, epoch: u64, partition: u16) -> Cursor {
+        Self { ms: self.ms, seq: self.seq.min(MAX_SEQ) }
+            .cursor(epoch, partition)
+            .unwrap_or_else(|| watermark(epoch, self.ms))
+    }
+
     /// The first entry id a resume after `cursor` may need (inclusive; entries at it are then
     /// filtered with [`after`]).
     pub(crate) fn resume_start(cursor: Cursor) -> Self {

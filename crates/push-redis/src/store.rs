@@ -20,6 +20,7 @@ use crate::scripts::{PUBLISH, STATE};
 pub(crate) struct PartitionState {
     pub(crate) epoch: u64,
     pub(crate) last: EntryId,
+    /// Every entry at or below it may have been deleted or trimmed (`0-0`: none).
     pub(crate) deleted: EntryId,
 }
 
@@ -169,13 +170,13 @@ impl Store {
         for inv in &invocations {
             pipe.invoke_script(inv);
         }
-        let raw: Vec<(String, String, String)> = Self::query(con, &pipe).await?;
+        let raw: Vec<(String, String, String, String)> = Self::query(con, &pipe).await?;
         raw.into_iter()
-            .map(|(epoch, last, deleted)| {
+            .map(|(epoch, last, deleted, trimmed)| {
                 Ok(PartitionState {
                     epoch: parse_epoch(&epoch)?,
                     last: parse_id(&last)?,
-                    deleted: parse_id(&deleted)?,
+                    deleted: parse_id(&deleted)?.max(parse_id(&trimmed)?.before()),
                 })
             })
             .collect()

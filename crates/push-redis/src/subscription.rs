@@ -244,10 +244,8 @@ impl State {
             }
             for (q, s) in states.iter().enumerate() {
                 // Fewer than MAX_PARTITIONS (a u16) partitions.
-                if let Some(gap) = s.deleted.cursor(epoch, q as u16)
-                    && s.deleted != EntryId::default()
-                    && layout::after(gap, from)
-                {
+                let gap = s.deleted.gap_cursor(epoch, q as u16);
+                if s.deleted != EntryId::default() && layout::after(gap, from) {
                     replay.gaps.push(gap);
                 }
             }
