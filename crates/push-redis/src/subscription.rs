@@ -101,6 +101,9 @@ pub(crate) fn open(
         }
         Some(c) => (c, Some(Replay::new(c, upto, true))),
     };
+    // A cursor another process gave, ahead of this reader: nothing to replay, and the live
+    // events up to it were delivered already.
+    let upto = if layout::after(position, upto) { position } else { upto };
     let state = State {
         shared,
         selector: selector.clone(),
