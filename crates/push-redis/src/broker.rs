@@ -9,13 +9,15 @@ use push_core::{
     Topic,
 };
 use redis::aio::ConnectionManagerConfig;
+use redis::cluster::ClusterClient;
 use tokio::sync::broadcast;
 
+use crate::cluster;
 use crate::config::Config;
 use crate::layout::{self, deployment_epoch, partition_of};
 use crate::reader::{self, Positions};
 use crate::shared::{Live, Shared};
-use crate::store::Store;
+use crate::store::{Conn, Store};
 use crate::subscription::{self, RedisSubscription};
 
 /// Why [`RedisBroker::connect`] failed.
@@ -51,21 +53,42 @@ impl RedisBroker {
             Some((_, wait)) => wait + Duration::from_secs(2),
             None => Duration::from_secs(2),
         };
-        let manager = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(response))
-            .set_number_of_retries(2)
-            .set_max_delay(store.config.backoff.1);
-        let mut conn = store
-            .client
-            .get_connection_manager_with_config(manager)
-            .await
-            .map_err(ConnectError::Redis)?;
+        let (conn, waiters) = match &store.config.cluster {
+            None => {
+                let manager = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_secs(2)))
+                    .set_response_timeout(Some(response))
+                    .set_number_of_retries(2)
+                    .set_max_delay(store.config.backoff.1);
+                let conn = store
+                    .client
+                    .get_connection_manager_with_config(manager)
+                    .await
+                    .map_err(ConnectError::Redis)?;
+                (Conn::Single(conn), None)
+            }
+            Some(nodes) => {
+                let build = |timeout| {
+                    ClusterClient::builder(nodes.iter().map(String::as_str))
+                        .connection_timeout(Duration::from_secs(2))
+                        .response_timeout(timeout)
+                        .build()
+                        .map_err(ConnectError::Url)
+                };
+                let client = build(response)?;
+                let waiters = build(store.config.block + Duration::from_secs(5))?;
+                let conn = client
+                    .get_async_connection()
+                    .await
+                    .map_err(ConnectError::Redis)?;
+                (Conn::Cluster(conn), Some(waiters))
+            }
+        };
         let states = store
-            .states(&mut conn, &[], &[])
+            .states(&conn, &[], &[])
             .await
             .map_err(ConnectError::Redis)?;
-        let time_ms = store.time_ms(&mut conn).await.map_err(ConnectError::Redis)?;
+        let time_ms = store.clock_ms(&conn).await.map_err(ConnectError::Redis)?;
         let epochs: Vec<u64> = states.iter().map(|s| s.epoch).collect();
         let epoch = deployment_epoch(&epochs);
         let start = time_ms.saturating_sub(1);
@@ -79,10 +102,11 @@ impl RedisBroker {
             sender,
         };
         let shared = Shared::new(store, conn, live);
-        let reader = tokio::spawn(reader::run(
-            Arc::clone(&shared),
-            Positions::at(partitions, start),
-        ));
+        let positions = Positions::at(partitions, start);
+        let reader = match waiters {
+            None => tokio::spawn(reader::run(Arc::clone(&shared), positions)),
+            Some(waiters) => tokio::spawn(cluster::run(Arc::clone(&shared), positions, waiters)),
+        };
         Ok(Self { shared, reader })
     }
 

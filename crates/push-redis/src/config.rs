@@ -20,6 +20,7 @@ pub const MAX_PARTITIONS: u16 = 1024;
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) url: String,
+    pub(crate) cluster: Option<Vec<String>>,
     pub(crate) prefix: String,
     pub(crate) partitions: u16,
     pub(crate) history_count: usize,
@@ -38,6 +39,7 @@ impl Config {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            cluster: None,
             prefix: "push:".to_owned(),
             partitions: 16,
             history_count: 10_000,
@@ -49,6 +51,30 @@ impl Config {
             channel: 4096,
             id_index: 100_000,
         }
+    }
+
+    /// Settings for a Redis Cluster reached through any of `nodes` (the same URL forms; the
+    /// client learns the rest of the topology from them). Every script and command touches one
+    /// slot; the reader reads each partition on its master.
+    ///
+    /// ```
+    /// let config = push_redis::Config::cluster(["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]);
+    /// assert!(config.is_cluster());
+    /// ```
+    pub fn cluster<I, S>(nodes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let nodes: Vec<String> = nodes.into_iter().map(Into::into).collect();
+        let mut config = Self::new(nodes.first().cloned().unwrap_or_default());
+        config.cluster = Some(nodes);
+        config
+    }
+
+    /// Whether this is a Cluster's configuration.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.is_some()
     }
 
     /// The prefix of every key (default `push:`): several deployments may share one Redis.

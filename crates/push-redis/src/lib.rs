@@ -38,6 +38,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod broker;
+mod cluster;
 mod config;
 mod entry;
 mod layout;

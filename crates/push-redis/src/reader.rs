@@ -35,14 +35,13 @@ pub(crate) async fn run(shared: Arc<Shared>, mut positions: Positions) {
     let (first, max) = shared.store.config.backoff;
     let mut delay = first;
     // Read but not yet below the watermark, in cursor order (the key ignores the epoch).
-    let mut pending: BTreeMap<(u64, u64), (u16, EntryId, Pending)> = BTreeMap::new();
+    let mut pending: BTreeMap<(u64, u64), Pending> = BTreeMap::new();
     let mut reconnect = false;
     while !shared.is_closed() {
         let timeout = shared.store.config.block + Duration::from_secs(5);
         match shared.store.connection(timeout).await {
             Ok(mut con) => {
-                if reconnect && !check_loss(&shared, &mut con, &mut positions, &mut pending).await
-                {
+                if reconnect && !check_loss(&shared, &mut positions, &mut pending).await {
                     fail(&shared, &mut delay, max).await;
                     continue;
                 }
@@ -63,26 +62,42 @@ async fn fail(shared: &Shared, delay: &mut Duration, max: Duration) {
     *delay = (*delay * 2).min(max);
 }
 
-type Pending = std::collections::HashMap<String, redis::Value>;
+/// An entry read and not yet released: its partition, id and fields.
+pub(crate) type Pending = (u16, EntryId, std::collections::HashMap<String, redis::Value>);
+
+/// Holds an entry until the watermark passes it (an entry whose sequence does not fit a
+/// cursor is skipped, loudly).
+pub(crate) fn hold(
+    pending: &mut BTreeMap<(u64, u64), Pending>,
+    q: u16,
+    id: EntryId,
+    fields: std::collections::HashMap<String, redis::Value>,
+) {
+    if id.seq > layout::MAX_SEQ {
+        tracing::warn!(%q, "push-redis: entry sequence past the cursor's room, skipped");
+        return;
+    }
+    let key = (id.ms, (id.seq << layout::PARTITION_BITS) | u64::from(q));
+    pending.insert(key, (q, id, fields));
+}
 
 /// After a reconnection: a partition whose epoch changed (history flushed, or a tail lost,
 /// which the state script turns into a new epoch) restarts the reader at the server's clock,
 /// and every local subscriber has been told. Returns false when Redis failed again.
-async fn check_loss(
+pub(crate) async fn check_loss(
     shared: &Shared,
-    con: &mut MultiplexedConnection,
     positions: &mut Positions,
-    pending: &mut BTreeMap<(u64, u64), (u16, EntryId, Pending)>,
+    pending: &mut BTreeMap<(u64, u64), Pending>,
 ) -> bool {
     let known = shared.live().epochs.clone();
-    let states = match shared.store.states(con, &positions.last_entry, &known).await {
+    let states = match shared.store.states(&shared.conn, &positions.last_entry, &known).await {
         Ok(states) => states,
         Err(e) => {
             tracing::warn!(error = %e, "push-redis: reader cannot read partition state");
             return false;
         }
     };
-    let Ok(time_ms) = shared.store.time_ms(con).await else {
+    let Ok(time_ms) = shared.store.clock_ms(&shared.conn).await else {
         return false;
     };
     let changes = states.iter().enumerate().map(|(q, s)| (q as u16, s.epoch));
@@ -103,7 +118,7 @@ async fn rounds(
     shared: &Shared,
     con: &mut MultiplexedConnection,
     positions: &mut Positions,
-    pending: &mut BTreeMap<(u64, u64), (u16, EntryId, Pending)>,
+    pending: &mut BTreeMap<(u64, u64), Pending>,
     delay: &mut Duration,
     first: Duration,
 ) {
@@ -129,12 +144,7 @@ async fn rounds(
             let slot = usize::from(q);
             positions.after[slot] = positions.after[slot].max(id);
             positions.last_entry[slot] = Some(id);
-            let key = (id.ms, (id.seq << layout::PARTITION_BITS) | u64::from(q));
-            if id.seq > layout::MAX_SEQ {
-                tracing::warn!(%q, "push-redis: entry sequence past the cursor's room, skipped");
-                continue;
-            }
-            pending.insert(key, (q, id, fields));
+            hold(pending, q, id, fields);
         }
         // Below the clock, and below what partitions cut at COUNT have not read yet.
         let mut limit = (read.time_ms.saturating_sub(1), u64::MAX);
@@ -147,9 +157,9 @@ async fn rounds(
 }
 
 /// Sends the pending entries at or below `limit`, in order.
-fn release(
+pub(crate) fn release(
     shared: &Shared,
-    pending: &mut BTreeMap<(u64, u64), (u16, EntryId, Pending)>,
+    pending: &mut BTreeMap<(u64, u64), Pending>,
     limit: (u64, u64),
 ) {
     let rest = match limit.1.checked_add(1) {

@@ -70,3 +70,20 @@ return {epoch, last, deleted, trimmed}
 ",
     )
 });
+
+/// `KEYS`: log. `ARGV`: the id to read after, the most entries. Returns `{secs, micros,
+/// entries}`: the master's clock and the entries after the id. Atomic, so every entry below
+/// the clock is in the answer or an earlier one (the watermark's proof, on each master).
+pub(crate) static READ: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+return {t[1], t[2], redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+",
+    )
+});
+
+/// `KEYS`: log (only to route to its master). Returns that master's `TIME`.
+pub(crate) static CLOCK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new("return redis.call('TIME')")
+});

@@ -5,11 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use push_core::{Cursor, Delivery, Gap, GapReason, Published};
-use redis::aio::ConnectionManager;
 use tokio::sync::broadcast;
 
 use crate::layout::{self, deployment_epoch};
-use crate::store::Store;
+use crate::store::{Conn, Store};
 
 /// The reader's state, read by subscriptions when they open.
 #[derive(Debug)]
@@ -61,8 +60,8 @@ impl IdIndex {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) store: Store,
-    /// Publishes and replays (reconnects by itself with backoff).
-    pub(crate) conn: ConnectionManager,
+    /// Publishes, replays and loss checks (reconnects by itself).
+    pub(crate) conn: Conn,
     live: Mutex<Live>,
     pub(crate) ids: Mutex<IdIndex>,
     pub(crate) healthy: AtomicBool,
@@ -76,7 +75,7 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(store: Store, conn: ConnectionManager, live: Live) -> Arc<Self> {
+    pub(crate) fn new(store: Store, conn: Conn, live: Live) -> Arc<Self> {
         Arc::new(Self {
             store,
             conn,

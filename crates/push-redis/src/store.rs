@@ -6,14 +6,18 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use push_core::{Event, Topic};
-use redis::aio::{ConnectionLike, MultiplexedConnection};
+use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
+use redis::cluster_async::ClusterConnection;
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
-use redis::{AsyncConnectionConfig, Client, ErrorKind, Pipeline, RedisResult, ServerErrorKind, Value};
+use redis::{
+    AsyncConnectionConfig, Client, ErrorKind, Pipeline, RedisFuture, RedisResult, ServerErrorKind,
+    Value,
+};
 
 use crate::config::Config;
 use crate::entry;
 use crate::layout::{EntryId, Keys};
-use crate::scripts::{PUBLISH, STATE};
+use crate::scripts::{CLOCK, PUBLISH, READ, STATE};
 
 /// One partition as Redis has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +99,6 @@ impl Store {
         match pipe.query_async(con).await {
             Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
                 PUBLISH.prepare_invoke().load_async(con).await?;
-                STATE.prepare_invoke().load_async(con).await?;
                 pipe.query_async(con).await
             }
             other => other,
@@ -148,44 +151,49 @@ impl Store {
     /// `q` and the epoch it knows, for the lost-tail check (`None`: no check).
     pub(crate) async fn states(
         &self,
-        con: &mut (impl ConnectionLike + Send),
+        con: &Conn,
         last_read: &[Option<EntryId>],
         known: &[u64],
     ) -> RedisResult<Vec<PartitionState>> {
-        let mut pipe = redis::pipe();
-        let mut invocations = Vec::new();
-        for q in 0..self.keys.partitions() {
-            let mut inv = STATE.key(self.keys.log(q));
+        // One script per partition (one slot each), all in flight at once: a multiplexed
+        // connection pipelines them, a Cluster connection sends each to its master.
+        let calls = (0..self.keys.partitions()).map(|q| {
             let check = last_read.get(usize::from(q)).copied().flatten();
-            inv.key(self.keys.meta(q))
-                .arg(epoch_text(random_epoch()))
-                .arg(check.map(EntryId::text).unwrap_or_default())
-                .arg(match (check, known.get(usize::from(q))) {
-                    (Some(_), Some(&e)) => epoch_text(e),
-                    _ => String::new(),
-                })
-                .arg(epoch_text(random_epoch()));
-            invocations.push(inv);
-        }
-        for inv in &invocations {
-            pipe.invoke_script(inv);
-        }
-        let raw: Vec<(String, String, String, String)> = Self::query(con, &pipe).await?;
-        raw.into_iter()
-            .map(|(epoch, last, deleted, trimmed)| {
-                Ok(PartitionState {
+            let known = match (check, known.get(usize::from(q))) {
+                (Some(_), Some(&e)) => epoch_text(e),
+                _ => String::new(),
+            };
+            let mut con = con.clone();
+            async move {
+                let mut inv = STATE.key(self.keys.log(q));
+                inv.key(self.keys.meta(q))
+                    .arg(epoch_text(random_epoch()))
+                    .arg(check.map(EntryId::text).unwrap_or_default())
+                    .arg(known)
+                    .arg(epoch_text(random_epoch()));
+                let (epoch, last, deleted, trimmed): (String, String, String, String) =
+                    inv.invoke_async(&mut con).await?;
+                Ok::<_, redis::RedisError>(PartitionState {
                     epoch: parse_epoch(&epoch)?,
                     last: parse_id(&last)?,
                     deleted: parse_id(&deleted)?.max(parse_id(&trimmed)?.before()),
                 })
-            })
-            .collect()
+            }
+        });
+        futures_util::future::try_join_all(calls).await
     }
 
-    /// The server's clock in milliseconds.
-    pub(crate) async fn time_ms(&self, con: &mut (impl ConnectionLike + Send)) -> RedisResult<u64> {
-        let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(con).await?;
-        Ok(secs.saturating_mul(1000).saturating_add(micros / 1000))
+    /// The least of the clocks of the masters that hold the partitions, in milliseconds.
+    pub(crate) async fn clock_ms(&self, con: &Conn) -> RedisResult<u64> {
+        let calls = self.keys.logs().iter().map(|log| {
+            let mut con = con.clone();
+            async move {
+                let (secs, micros): (u64, u64) = CLOCK.key(log).invoke_async(&mut con).await?;
+                Ok::<_, redis::RedisError>(secs.saturating_mul(1000).saturating_add(micros / 1000))
+            }
+        });
+        let clocks = futures_util::future::try_join_all(calls).await?;
+        Ok(clocks.into_iter().min().unwrap_or(0))
     }
 
     /// One reader round: `TIME`, then `XREAD` of every partition after `positions`, blocking up
@@ -232,24 +240,92 @@ impl Store {
     }
 
     /// One replay round: up to `count` entries of each partition from `start` (inclusive) to
-    /// `end` (inclusive), one `XRANGE` per partition in one pipeline.
+    /// `end` (inclusive), one `XRANGE` per partition, all in flight at once.
     pub(crate) async fn ranges(
         &self,
-        con: &mut (impl ConnectionLike + Send),
+        con: &Conn,
         start: EntryId,
         end: EntryId,
         count: usize,
     ) -> RedisResult<Vec<Vec<StreamId>>> {
-        let mut pipe = redis::pipe();
-        for log in self.keys.logs() {
-            pipe.cmd("XRANGE")
-                .arg(log)
-                .arg(start.text())
-                .arg(end.text())
-                .arg("COUNT")
-                .arg(count);
+        let calls = self.keys.logs().iter().map(|log| {
+            let mut con = con.clone();
+            let (start, end) = (start.text(), end.text());
+            async move {
+                let reply: StreamRangeReply = redis::cmd("XRANGE")
+                    .arg(log)
+                    .arg(start)
+                    .arg(end)
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut con)
+                    .await?;
+                Ok::<_, redis::RedisError>(reply.ids)
+            }
+        });
+        futures_util::future::try_join_all(calls).await
+    }
+
+    /// One partition's round for a Cluster reader: the master's clock and the entries after
+    /// `after`, read atomically (one script, one slot).
+    pub(crate) async fn read_partition(
+        &self,
+        con: &mut Conn,
+        partition: u16,
+        after: EntryId,
+    ) -> RedisResult<(u64, Vec<StreamId>)> {
+        let (secs, micros, reply): (u64, u64, StreamRangeReply) = READ
+            .key(self.keys.log(partition))
+            .arg(after.text())
+            .arg(self.config.batch)
+            .invoke_async(con)
+            .await?;
+        Ok((secs.saturating_mul(1000).saturating_add(micros / 1000), reply.ids))
+    }
+}
+
+/// The connection for publishes and replays: one Redis, or a Cluster.
+#[derive(Clone)]
+pub(crate) enum Conn {
+    /// A single Redis (reconnects by itself).
+    Single(ConnectionManager),
+    /// A Redis Cluster (follows its topology by itself).
+    Cluster(ClusterConnection),
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Single(_) => "Conn::Single",
+            Self::Cluster(_) => "Conn::Cluster",
+        })
+    }
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
         }
-        let replies: Vec<StreamRangeReply> = pipe.query_async(con).await?;
-        Ok(replies.into_iter().map(|r| r.ids).collect())
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
     }
 }

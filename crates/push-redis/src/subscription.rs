@@ -241,7 +241,8 @@ impl State {
                         reason: GapReason::FromFuture,
                         resume: head,
                     }));
-                    self.upto = self.upto.max(head);
+                    // Live from here: not from the claimed cursor, which may never come.
+                    self.upto = replay.upto.max(head);
                     return;
                 }
             }

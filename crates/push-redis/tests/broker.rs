@@ -36,7 +36,7 @@ async fn live_events_reach_another_broker_and_a_cursor_resumes_on_either() {
 async fn an_event_on_two_topics_comes_once_and_private_ones_only_where_granted() {
     let server = RedisServer::start();
     let hub = broker(&server).await;
-    let (x, y) = two_partitions(&hub);
+    let (x, y) = two_partitions(&hub, "two");
     let mut public = hub.subscribe(&both(&x, &y), None, &Access::public()).unwrap();
     let granted = Access::public().with_private(Selector::one(y.clone()));
     let mut private = hub.subscribe(&Selector::one(x.clone()), None, &granted).unwrap();

@@ -184,3 +184,67 @@ impl Drop for RedisServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A Redis Cluster of `masters` masters without replicas, each a [`RedisServer`] on its own
+/// ephemeral loopback port, joined with `redis-cli --cluster create`.
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    /// Starts the nodes, creates the cluster and waits until every node says it is ok.
+    ///
+    /// # Panics
+    /// When the servers do not start or the cluster does not form (bounded waits).
+    pub fn start(masters: usize) -> Self {
+        let options = RedisOptions {
+            extra: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            ..RedisOptions::default()
+        };
+        let nodes: Vec<RedisServer> = (0..masters)
+            .map(|_| RedisServer::start_with(options.clone()))
+            .collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port()))
+            .collect();
+        let mut create = Command::new(program("redis-cli", "redis-server"));
+        create
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"]);
+        let out = create.output().expect("running redis-cli --cluster create");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let cluster = Self { nodes };
+        for _ in 0..400 {
+            if cluster
+                .nodes
+                .iter()
+                .all(|n| n.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+            {
+                return cluster;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("the cluster did not reach cluster_state:ok");
+    }
+
+    /// Every node's `redis://127.0.0.1:PORT/`.
+    pub fn urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisServer::url).collect()
+    }
+
+    /// The nodes.
+    pub fn nodes(&self) -> &[RedisServer] {
+        &self.nodes
+    }
+}

@@ -1,6 +1,8 @@
 //! Shared by push-redis' integration tests: brokers on a test server, bounded waits.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod race;
+
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -47,10 +49,10 @@ pub fn data(p: &Published) -> String {
 }
 
 /// Two topic names that live in different partitions of `broker`.
-pub fn two_partitions(broker: &RedisBroker) -> (Topic, Topic) {
-    let a = topic("race/a");
+pub fn two_partitions(broker: &RedisBroker, prefix: &str) -> (Topic, Topic) {
+    let a = topic(&format!("{prefix}/a"));
     let b = (0..64)
-        .map(|i| topic(&format!("race/b{i}")))
+        .map(|i| topic(&format!("{prefix}/b{i}")))
         .find(|b| broker.partition(b) != broker.partition(&a))
         .expect("some name in another partition");
     (a, b)
