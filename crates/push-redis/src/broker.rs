@@ -93,7 +93,6 @@ impl RedisBroker {
         let epoch = deployment_epoch(&epochs);
         let start = time_ms.saturating_sub(1);
         let (sender, _) = broadcast::channel(store.config.channel);
-        let partitions = store.keys.partitions();
         let live = Live {
             epochs,
             epoch,
@@ -102,7 +101,7 @@ impl RedisBroker {
             sender,
         };
         let shared = Shared::new(store, conn, live);
-        let positions = Positions::at(partitions, start);
+        let positions = Positions::at(start, &shared.live().epochs);
         let reader = match waiters {
             None => tokio::spawn(reader::run(Arc::clone(&shared), positions)),
             Some(waiters) => tokio::spawn(cluster::run(Arc::clone(&shared), positions, waiters)),
@@ -163,7 +162,20 @@ impl RedisBroker {
                 tracing::warn!(error = %e, "push-redis: publish failed");
                 Error::BrokerUnavailable
             })?;
-        self.shared.set_epochs([(q, partition_epoch)]);
+        let known = self.shared.live().epochs.get(usize::from(q)).copied();
+        if known != Some(partition_epoch) {
+            // This partition's history was lost; the others' likely with it (a flush, a
+            // restart): read them all, so that subscribers hear of one new epoch, not several.
+            match store.states(&self.shared.conn, &[], &[]).await {
+                Ok(states) => {
+                    let all = states.iter().enumerate().map(|(p, s)| (p as u16, s.epoch));
+                    self.shared.set_epochs(all);
+                }
+                Err(_) => {
+                    self.shared.set_epochs([(q, partition_epoch)]);
+                }
+            }
+        }
         let epoch = self.shared.live().epoch;
         id.cursor(epoch, q).ok_or(Error::BrokerUnavailable)
     }

@@ -53,11 +53,12 @@ pub(crate) async fn run(shared: Arc<Shared>, mut positions: Positions, waiters: 
         } else {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        let epochs = shared.live().epochs.clone();
         match round(&shared, &positions).await {
             Ok(reads) => {
                 shared.set_healthy(true);
                 delay = first;
-                let limit = absorb(reads, &mut positions, &mut pending, config.batch);
+                let limit = absorb(reads, &epochs, &mut positions, &mut pending, config.batch);
                 release(&shared, &mut pending, limit);
                 lock(&known).clone_from(&positions.after);
             }
@@ -89,6 +90,7 @@ async fn round(
 /// and below what a partition cut at `COUNT` has not read yet.
 fn absorb(
     reads: Vec<(u64, Vec<StreamId>)>,
+    epochs: &[u64],
     positions: &mut Positions,
     pending: &mut BTreeMap<(u64, u64), Pending>,
     batch: usize,
@@ -101,8 +103,7 @@ fn absorb(
             let Some(id) = EntryId::parse(&sid.id) else {
                 continue;
             };
-            positions.after[q] = positions.after[q].max(id);
-            positions.last_entry[q] = Some(id);
+            positions.read(q, id, epochs[q]);
             // Fewer than MAX_PARTITIONS (a u16) partitions.
             crate::reader::hold(pending, q as u16, id, sid.map);
         }
@@ -126,13 +127,10 @@ async fn wait(
 ) {
     let mut delay = first;
     loop {
-        let mut con = match client.get_async_connection().await {
-            Ok(con) => con,
-            Err(_) => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(max);
-                continue;
-            }
+        let Ok(mut con) = client.get_async_connection().await else {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(max);
+            continue;
         };
         loop {
             let after = lock(&known)[q];

@@ -49,7 +49,10 @@ impl EntryId {
     pub(crate) fn before(self) -> Self {
         match (self.ms, self.seq) {
             (0, 0) => self,
-            (ms, 0) => Self { ms: ms - 1, seq: u64::MAX },
+            (ms, 0) => Self {
+                ms: ms - 1,
+                seq: u64::MAX,
+            },
             (ms, seq) => Self { ms, seq: seq - 1 },
         }
     }
@@ -57,9 +60,12 @@ impl EntryId {
     /// A cursor at or just after this id in `partition`, even past the cursor's room for the
     /// sequence (where a gap that ends at this id resumes).
     pub(crate) fn gap_cursor(self, epoch: u64, partition: u16) -> Cursor {
-        Self { ms: self.ms, seq: self.seq.min(MAX_SEQ) }
-            .cursor(epoch, partition)
-            .unwrap_or_else(|| watermark(epoch, self.ms))
+        Self {
+            ms: self.ms,
+            seq: self.seq.min(MAX_SEQ),
+        }
+        .cursor(epoch, partition)
+        .unwrap_or_else(|| watermark(epoch, self.ms))
     }
 
     /// The first entry id a resume after `cursor` may need (inclusive; entries at it are then
@@ -128,7 +134,9 @@ impl Keys {
         let tag = |n: u16| format!("{prefix}{{p{n}}}");
         Self {
             logs: (0..partitions).map(|n| format!("{}:log", tag(n))).collect(),
-            metas: (0..partitions).map(|n| format!("{}:meta", tag(n))).collect(),
+            metas: (0..partitions)
+                .map(|n| format!("{}:meta", tag(n)))
+                .collect(),
         }
     }
 
@@ -163,7 +171,14 @@ mod tests {
         assert!(c(100, MAX_SEQ, 9) < c(101, 0, 0));
         assert!(Cursor::new(7, 100) < c(100, 0, 0));
         assert!(c(100, 3, 2) < watermark(7, 100) && watermark(7, 100) < c(101, 0, 0));
-        assert_eq!(EntryId { ms: 1, seq: MAX_SEQ + 1 }.cursor(7, 0), None);
+        assert_eq!(
+            EntryId {
+                ms: 1,
+                seq: MAX_SEQ + 1
+            }
+            .cursor(7, 0),
+            None
+        );
     }
 
     #[test]
@@ -174,7 +189,10 @@ mod tests {
         // The same id in a lower partition came before the cursor, in a higher one after.
         let same = |p| EntryId { ms: 100, seq: 2 }.cursor(7, p).unwrap();
         assert!(!after(same(2), from) && !after(same(3), from) && after(same(4), from));
-        assert_eq!(EntryId::resume_start(Cursor::new(7, 100)), EntryId { ms: 100, seq: 0 });
+        assert_eq!(
+            EntryId::resume_start(Cursor::new(7, 100)),
+            EntryId { ms: 100, seq: 0 }
+        );
         assert!(after(same(0), Cursor::new(7, 100)));
     }
 

@@ -13,20 +13,30 @@ use crate::entry;
 use crate::layout::{self, EntryId};
 use crate::shared::Shared;
 
-/// Where the reader is: per partition, the position it reads after and the last entry it read.
+/// Where the reader is: per partition, the position it reads after, the last entry it read
+/// and the partition epoch it was read in (a loss already announced is not announced again).
 #[derive(Debug)]
 pub(crate) struct Positions {
     pub(crate) after: Vec<EntryId>,
     pub(crate) last_entry: Vec<Option<EntryId>>,
+    pub(crate) read_in: Vec<u64>,
 }
 
 impl Positions {
-    /// Every partition from just after millisecond `ms`.
-    pub(crate) fn at(partitions: u16, ms: u64) -> Self {
+    /// Every partition from just after millisecond `ms`, in the partition epochs `epochs`.
+    pub(crate) fn at(ms: u64, epochs: &[u64]) -> Self {
         Self {
-            after: vec![layout::watermark_id(ms); usize::from(partitions)],
-            last_entry: vec![None; usize::from(partitions)],
+            after: vec![layout::watermark_id(ms); epochs.len()],
+            last_entry: vec![None; epochs.len()],
+            read_in: epochs.to_vec(),
         }
+    }
+
+    /// Records that `id` of partition `q` was read while its epoch was `epoch`.
+    pub(crate) fn read(&mut self, q: usize, id: EntryId, epoch: u64) {
+        self.after[q] = self.after[q].max(id);
+        self.last_entry[q] = Some(id);
+        self.read_in[q] = epoch;
     }
 }
 
@@ -46,7 +56,15 @@ pub(crate) async fn run(shared: Arc<Shared>, mut positions: Positions) {
                     continue;
                 }
                 reconnect = true;
-                rounds(&shared, &mut con, &mut positions, &mut pending, &mut delay, first).await;
+                rounds(
+                    &shared,
+                    &mut con,
+                    &mut positions,
+                    &mut pending,
+                    &mut delay,
+                    first,
+                )
+                .await;
             }
             Err(e) => tracing::warn!(error = %e, "push-redis: reader cannot connect"),
         }
@@ -63,7 +81,11 @@ async fn fail(shared: &Shared, delay: &mut Duration, max: Duration) {
 }
 
 /// An entry read and not yet released: its partition, id and fields.
-pub(crate) type Pending = (u16, EntryId, std::collections::HashMap<String, redis::Value>);
+pub(crate) type Pending = (
+    u16,
+    EntryId,
+    std::collections::HashMap<String, redis::Value>,
+);
 
 /// Holds an entry until the watermark passes it (an entry whose sequence does not fit a
 /// cursor is skipped, loudly).
@@ -90,7 +112,11 @@ pub(crate) async fn check_loss(
     pending: &mut BTreeMap<(u64, u64), Pending>,
 ) -> bool {
     let known = shared.live().epochs.clone();
-    let states = match shared.store.states(&shared.conn, &positions.last_entry, &known).await {
+    let states = match shared
+        .store
+        .states(&shared.conn, &positions.last_entry, &known)
+        .await
+    {
         Ok(states) => states,
         Err(e) => {
             tracing::warn!(error = %e, "push-redis: reader cannot read partition state");
@@ -106,8 +132,8 @@ pub(crate) async fn check_loss(
         // The new epoch's subscribers replay from its start up to the watermark; the reader
         // goes on from the server's clock.
         pending.clear();
-        *positions = Positions::at(shared.store.keys.partitions(), time_ms.saturating_sub(1));
         let mut live = shared.live();
+        *positions = Positions::at(time_ms.saturating_sub(1), &live.epochs);
         live.released = layout::watermark(live.epoch, time_ms.saturating_sub(1));
     }
     true
@@ -131,6 +157,8 @@ async fn rounds(
             tokio::time::sleep(Duration::from_millis(1)).await;
             None
         };
+        // The epochs before the read: an entry is attributed to the epoch it may belong to.
+        let epochs = shared.live().epochs.clone();
         let read = match shared.store.read(con, &positions.after, block).await {
             Ok(read) => read,
             Err(e) => {
@@ -142,8 +170,7 @@ async fn rounds(
         *delay = first;
         for (q, id, fields) in read.entries {
             let slot = usize::from(q);
-            positions.after[slot] = positions.after[slot].max(id);
-            positions.last_entry[slot] = Some(id);
+            positions.read(slot, id, epochs[slot]);
             hold(pending, q, id, fields);
         }
         // Below the clock, and below what partitions cut at COUNT have not read yet.

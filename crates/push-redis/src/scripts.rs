@@ -84,6 +84,5 @@ return {t[1], t[2], redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', 
 });
 
 /// `KEYS`: log (only to route to its master). Returns that master's `TIME`.
-pub(crate) static CLOCK: LazyLock<Script> = LazyLock::new(|| {
-    Script::new("return redis.call('TIME')")
-});
+pub(crate) static CLOCK: LazyLock<Script> =
+    LazyLock::new(|| Script::new("return redis.call('TIME')"));

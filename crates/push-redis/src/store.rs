@@ -131,10 +131,11 @@ impl Store {
                 (id, epoch)
             }
             Some((replicas, timeout)) => {
-                let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX).max(1);
+                let ms = u64::try_from(timeout.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1);
                 pipe.cmd("WAIT").arg(replicas).arg(ms);
-                let ((id, epoch), acked): ((String, String), u32) =
-                    Self::query(con, &pipe).await?;
+                let ((id, epoch), acked): ((String, String), u32) = Self::query(con, &pipe).await?;
                 if acked < replicas {
                     return Err(redis::RedisError::from((
                         ErrorKind::Io,
@@ -280,7 +281,10 @@ impl Store {
             .arg(self.config.batch)
             .invoke_async(con)
             .await?;
-        Ok((secs.saturating_mul(1000).saturating_add(micros / 1000), reply.ids))
+        Ok((
+            secs.saturating_mul(1000).saturating_add(micros / 1000),
+            reply.ids,
+        ))
     }
 }
 

@@ -103,7 +103,11 @@ pub(crate) fn open(
     };
     // A cursor another process gave, ahead of this reader: nothing to replay, and the live
     // events up to it were delivered already.
-    let upto = if layout::after(position, upto) { position } else { upto };
+    let upto = if layout::after(position, upto) {
+        position
+    } else {
+        upto
+    };
     let state = State {
         shared,
         selector: selector.clone(),
@@ -200,9 +204,8 @@ impl State {
             None => self.rx.recv().await,
         };
         match msg {
-            Ok(Delivery::Event(p)) => {
-                (layout::after(p.cursor(), self.upto) && self.admits(&p)).then_some(Delivery::Event(p))
-            }
+            Ok(Delivery::Event(p)) => (layout::after(p.cursor(), self.upto) && self.admits(&p))
+                .then_some(Delivery::Event(p)),
             Ok(Delivery::Gap(gap)) => {
                 // History lost in Redis (a new epoch) or a late entry: announced, then what
                 // Redis still has after the gap's cursor.
@@ -221,11 +224,11 @@ impl State {
 
     async fn replay_round(&mut self, mut replay: Replay) {
         let store = &self.shared.store;
-        let mut con = self.shared.conn.clone();
+        let con = self.shared.conn.clone();
         let epoch = self.shared.live().epoch;
         if replay.check {
             replay.check = false;
-            let states = match store.states(&mut con, &[], &[]).await {
+            let states = match store.states(&con, &[], &[]).await {
                 Ok(states) => states,
                 Err(e) => return self.unavailable(&e, replay.upto),
             };
@@ -258,10 +261,14 @@ impl State {
         let start = EntryId::resume_start(replay.from);
         let end = EntryId {
             ms: replay.upto.offset(),
-            seq: replay.upto.sequence().map_or(0, |s| s >> PARTITION_BITS).min(MAX_SEQ),
+            seq: replay
+                .upto
+                .sequence()
+                .map_or(0, |s| s >> PARTITION_BITS)
+                .min(MAX_SEQ),
         };
         let batch = store.config.batch;
-        let ranges = match store.ranges(&mut con, start, end, batch).await {
+        let ranges = match store.ranges(&con, start, end, batch).await {
             Ok(ranges) => ranges,
             Err(e) => return self.unavailable(&e, replay.upto),
         };

@@ -21,8 +21,12 @@ fn cluster_config(cluster: &RedisCluster) -> Config {
 async fn a_cluster_serves_live_resume_and_the_race() {
     let cluster = RedisCluster::start(3);
     let (a, b) = (
-        RedisBroker::connect(cluster_config(&cluster)).await.unwrap(),
-        RedisBroker::connect(cluster_config(&cluster)).await.unwrap(),
+        RedisBroker::connect(cluster_config(&cluster))
+            .await
+            .unwrap(),
+        RedisBroker::connect(cluster_config(&cluster))
+            .await
+            .unwrap(),
     );
     assert_eq!(a.epoch(), b.epoch());
     // The partitions' keys are spread over the masters.
@@ -36,17 +40,26 @@ async fn a_cluster_serves_live_resume_and_the_race() {
     let (x, y) = two_partitions(&a, "cluster");
     let sel = both(&x, &y);
     let mut live = a.subscribe(&sel, None, &Access::public()).unwrap();
-    let first = b.publish(&[x.clone()], Event::new("one")).await.unwrap();
-    b.publish(&[y.clone(), x.clone()], Event::new("two")).await.unwrap();
+    let first = b
+        .publish(std::slice::from_ref(&x), Event::new("one"))
+        .await
+        .unwrap();
+    b.publish(&[y.clone(), x.clone()], Event::new("two"))
+        .await
+        .unwrap();
     assert_eq!(next_data(&mut live).await, "one");
     assert_eq!(next_data(&mut live).await, "two");
     let mut resumed = b.subscribe(&sel, Some(first), &Access::public()).unwrap();
     assert_eq!(next_data(&mut resumed).await, "two");
-    a.publish(&[y.clone()], Event::new("three")).await.unwrap();
+    a.publish(std::slice::from_ref(&y), Event::new("three"))
+        .await
+        .unwrap();
     assert_eq!(next_data(&mut resumed).await, "three");
     assert_eq!(next_data(&mut live).await, "three");
     assert_eq!(live.cursor(), resumed.cursor());
-    let mut only_y = a.subscribe(&Selector::one(y.clone()), Some(first), &Access::public()).unwrap();
+    let mut only_y = a
+        .subscribe(&Selector::one(y.clone()), Some(first), &Access::public())
+        .unwrap();
     assert_eq!(next_data(&mut only_y).await, "two");
     assert_eq!(next_data(&mut only_y).await, "three");
     assert!(a.healthy() && b.healthy());

@@ -121,9 +121,8 @@ impl RedisServer {
         let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
         let mut buf = [0u8; 64];
         s.write_all(b"PING\r\n").is_ok()
-            && s.read(&mut buf).is_ok_and(|n| {
-                buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH")
-            })
+            && s.read(&mut buf)
+                .is_ok_and(|n| buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH"))
     }
 
     /// Its port on 127.0.0.1.
@@ -199,10 +198,15 @@ impl RedisCluster {
     /// When the servers do not start or the cluster does not form (bounded waits).
     pub fn start(masters: usize) -> Self {
         let options = RedisOptions {
-            extra: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
-                .into_iter()
-                .map(String::from)
-                .collect(),
+            extra: [
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
             ..RedisOptions::default()
         };
         let nodes: Vec<RedisServer> = (0..masters)

@@ -21,7 +21,12 @@ async fn publish_all(broker: RedisBroker, topic: Topic) -> RedisBroker {
 /// reconnecting with its cursor, alternating between two more brokers; a steady subscriber.
 pub async fn race(config: impl Fn() -> Config) {
     let connect = || async { RedisBroker::connect(config()).await.unwrap() };
-    let (p1, p2, s1, s2) = (connect().await, connect().await, connect().await, connect().await);
+    let (p1, p2, s1, s2) = (
+        connect().await,
+        connect().await,
+        connect().await,
+        connect().await,
+    );
     let (a, b) = two_partitions(&s1, "race");
     let selector = both(&a, &b);
     // One subscriber that never reconnects: live delivery alone must keep cursor order.
@@ -43,12 +48,18 @@ pub async fn race(config: impl Fn() -> Config) {
     let mut reconnects = 0;
     while got_a.len() < PER_TOPIC || got_b.len() < PER_TOPIC {
         let hub = if reconnects % 2 == 0 { &s1 } else { &s2 };
-        let mut sub = hub.subscribe(&selector, Some(cursor), &Access::public()).unwrap();
+        let mut sub = hub
+            .subscribe(&selector, Some(cursor), &Access::public())
+            .unwrap();
         reconnects += 1;
         for _ in 0..=rand(15) {
             match next(&mut sub).await {
                 Delivery::Event(p) => {
-                    assert!(p.cursor() > cursor, "cursor order: {} after {cursor}", p.cursor());
+                    assert!(
+                        p.cursor() > cursor,
+                        "cursor order: {} after {cursor}",
+                        p.cursor()
+                    );
                     cursor = p.cursor();
                     let n: usize = data(&p).parse().unwrap();
                     if p.topic() == &a {
@@ -67,14 +78,21 @@ pub async fn race(config: impl Fn() -> Config) {
     let want: Vec<usize> = (0..PER_TOPIC).collect();
     assert_eq!(got_a, want, "topic a: no loss, no duplicate, in order");
     assert_eq!(got_b, want, "topic b: no loss, no duplicate, in order");
-    assert!(reconnects > 20, "the subscriber reconnected {reconnects} times");
+    assert!(
+        reconnects > 20,
+        "the subscriber reconnected {reconnects} times"
+    );
 
     let mut last = start;
     for _ in 0..2 * PER_TOPIC {
         let Delivery::Event(p) = next(&mut steady).await else {
             panic!("events only")
         };
-        assert!(p.cursor() > last, "live cursor order: {} after {last}", p.cursor());
+        assert!(
+            p.cursor() > last,
+            "live cursor order: {} after {last}",
+            p.cursor()
+        );
         last = p.cursor();
     }
     assert_eq!(last, cursor, "both subscribers end on the same last event");
