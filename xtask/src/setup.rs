@@ -41,6 +41,8 @@ pub(crate) fn test_dependencies() -> Result<(), String> {
         ("npm", "npm"),
         // Python 3 with venv: Python `websockets` in the WebSocket interop tests.
         ("python3", "python3"),
+        // Redis 7 (redis-server and redis-cli): push-redis' tests start their own servers.
+        ("redis-server", "redis-server"),
     ])?;
     // venv's ensurepip comes in a separate Debian package that has no binary to probe.
     if !python_venv_works() {

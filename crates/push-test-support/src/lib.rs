@@ -7,10 +7,14 @@
 //! configuration that presents it, so that a test can run an `https://` or `wss://` server on
 //! loopback and hand the certificate to the client under test as its trust anchor.
 //!
+//! [`redis::RedisServer`]: a real `redis-server` on an ephemeral loopback port (push-redis' tests),
+//! killed and restarted at will.
+//!
 //! [`replay_seeds`]: runs a fuzz target's hook on its committed seeds, so CI exercises them on
 //! stable without libFuzzer.
 #![forbid(unsafe_code)]
 
+pub mod redis;
 pub mod tools;
 
 use std::path::Path;

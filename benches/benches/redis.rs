@@ -1,0 +1,161 @@
+//! `cargo xtask bench redis`: push-redis against the embedded broker, in the same run.
+//!
+//! - Latency: publish-to-delivery across two brokers (two hubs) on one loopback Redis, at a
+//!   fixed rate below saturation (one event every 2 ms), p50 / p99; the embedded broker the same.
+//! - Throughput: events per second from publish to the last delivery, eight publishers at once.
+//! - Redis commands per publish and per delivered event, from `INFO commandstats` (a count the
+//!   machine's load cannot blur).
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use push_broker::MemoryBroker;
+use push_core::{Access, Broker, Delivery, Event, Selector, Topic};
+use push_redis::{Config, RedisBroker};
+use push_test_support::redis::RedisServer;
+
+const LATENCY_EVENTS: usize = 1000;
+const THROUGHPUT_EVENTS: usize = 20_000;
+const PUBLISHERS: usize = 8;
+
+/// Publish-to-delivery latencies (µs), sorted, of `LATENCY_EVENTS` events at a fixed rate.
+async fn latency<P: Broker, S: Broker>(publisher: &P, subscriber: &S, topic: &Topic) -> Vec<u64> {
+    let base = Instant::now();
+    let mut sub = subscriber
+        .subscribe(&Selector::one(topic.clone()), None, &Access::public())
+        .unwrap();
+    let receiver = async {
+        let mut out = Vec::with_capacity(LATENCY_EVENTS);
+        while out.len() < LATENCY_EVENTS {
+            let Some(Delivery::Event(p)) = sub.next().await else {
+                panic!("events only")
+            };
+            let sent: u64 = std::str::from_utf8(&p.event().data)
+                .unwrap()
+                .parse()
+                .unwrap();
+            let now = u64::try_from(base.elapsed().as_micros()).unwrap();
+            out.push(now.saturating_sub(sent));
+        }
+        out
+    };
+    let sender = async {
+        let mut tick = tokio::time::interval(Duration::from_millis(2));
+        for _ in 0..LATENCY_EVENTS {
+            tick.tick().await;
+            let sent = base.elapsed().as_micros().to_string();
+            publisher
+                .publish(std::slice::from_ref(topic), Event::new(sent))
+                .await
+                .unwrap();
+        }
+    };
+    let (mut out, ()) = tokio::join!(receiver, sender);
+    out.sort_unstable();
+    out
+}
+
+/// Events per second from the first publish to the last delivery.
+async fn throughput<P: Broker, S: Broker>(publisher: &P, subscriber: &S, topic: &Topic) -> f64 {
+    let mut sub = subscriber
+        .subscribe(&Selector::one(topic.clone()), None, &Access::public())
+        .unwrap();
+    let start = Instant::now();
+    let publish = async {
+        let per = THROUGHPUT_EVENTS / PUBLISHERS;
+        let one = |_| async {
+            for _ in 0..per {
+                publisher
+                    .publish(std::slice::from_ref(topic), Event::new("x".repeat(100)))
+                    .await
+                    .unwrap();
+            }
+        };
+        futures_util::future::join_all((0..PUBLISHERS).map(one)).await;
+    };
+    let receive = async {
+        let mut n = 0;
+        while n < THROUGHPUT_EVENTS {
+            match sub.next().await {
+                Some(Delivery::Event(_)) => n += 1,
+                other => panic!("events only: {other:?}"),
+            }
+        }
+    };
+    tokio::join!(publish, receive);
+    THROUGHPUT_EVENTS as f64 / start.elapsed().as_secs_f64()
+}
+
+fn pct(sorted: &[u64], p: usize) -> u64 {
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
+}
+
+/// `calls` of each command in `INFO commandstats`.
+fn command_calls(server: &RedisServer) -> Vec<(String, u64)> {
+    server
+        .cli(&["INFO", "commandstats"])
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect()
+}
+
+fn main() {
+    let runtime = push_benches::runtime();
+    let server = RedisServer::start();
+    let lines = runtime.block_on(async {
+        let config = || Config::new(server.url());
+        let (hub_a, hub_b) = (
+            RedisBroker::connect(config()).await.unwrap(),
+            RedisBroker::connect(config()).await.unwrap(),
+        );
+        let memory = MemoryBroker::default();
+        let t = |n: &str| Topic::new(n).unwrap();
+        let redis_lat = latency(&hub_b, &hub_a, &t("lat")).await;
+        let memory_lat = latency(&memory, &memory, &t("lat")).await;
+        server.cli(&["CONFIG", "RESETSTAT"]);
+        let redis_rate = throughput(&hub_b, &hub_a, &t("rate")).await;
+        let calls = command_calls(&server);
+        let memory_rate = throughput(&memory, &memory, &t("rate")).await;
+        let total: u64 = calls.iter().filter(|(n, _)| n != "config").map(|(_, c)| c).sum();
+        let per = |names: &[&str]| {
+            let n: u64 = calls
+                .iter()
+                .filter(|(c, _)| names.contains(&c.as_str()))
+                .map(|(_, c)| c)
+                .sum();
+            n as f64 / THROUGHPUT_EVENTS as f64
+        };
+        let mut lines = vec![
+            format!(
+                "redis latency across hubs (1 event / 2 ms): p50 {} µs, p99 {} µs; embedded p50 {} µs, p99 {} µs",
+                pct(&redis_lat, 50),
+                pct(&redis_lat, 99),
+                pct(&memory_lat, 50),
+                pct(&memory_lat, 99)
+            ),
+            format!(
+                "redis throughput ({PUBLISHERS} publishers, 1 subscriber on another hub): {redis_rate:.0} events/s; embedded {memory_rate:.0} events/s; ratio {:.2}",
+                redis_rate / memory_rate
+            ),
+            format!(
+                "redis commands: {:.3} per publish (evalsha), {:.3} per delivered event (two readers' xread + time), {:.3} all commands per event",
+                per(&["evalsha", "eval"]),
+                per(&["xread", "time"]),
+                total as f64 / THROUGHPUT_EVENTS as f64
+            ),
+        ];
+        lines.push(format!("redis commandstats: {calls:?}"));
+        drop((hub_a, hub_b));
+        lines
+    });
+    push_benches::note("redis", &lines.join("\n"));
+}

@@ -1,0 +1,159 @@
+//! The broker's settings, each with a safe documented default.
+
+use std::time::Duration;
+
+/// The most partitions a deployment may have (the cursor has room for 65 536; a reader reads
+/// every partition in one `XREAD`, so keep it small).
+pub const MAX_PARTITIONS: u16 = 1024;
+
+/// How a [`RedisBroker`](crate::RedisBroker) uses Redis.
+///
+/// ```
+/// use std::time::Duration;
+/// use push_redis::Config;
+///
+/// let config = Config::new("redis://127.0.0.1:6379/")
+///     .with_history_count(1000)
+///     .with_durable(1, Duration::from_millis(200));
+/// assert_eq!(config.partitions(), 16);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) url: String,
+    pub(crate) cluster: Option<Vec<String>>,
+    pub(crate) prefix: String,
+    pub(crate) partitions: u16,
+    pub(crate) history_count: usize,
+    pub(crate) history_age: Duration,
+    pub(crate) durable: Option<(u32, Duration)>,
+    pub(crate) backoff: (Duration, Duration),
+    pub(crate) block: Duration,
+    pub(crate) batch: usize,
+    pub(crate) channel: usize,
+    pub(crate) id_index: usize,
+}
+
+impl Config {
+    /// Settings for the Redis at `url`: `redis://[USER:PASSWORD@]HOST:PORT[/DB]`, or `rediss://…`
+    /// for TLS (the server's certificate is checked against the Web PKI roots).
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            cluster: None,
+            prefix: "push:".to_owned(),
+            partitions: 16,
+            history_count: 10_000,
+            history_age: Duration::from_secs(3600),
+            durable: None,
+            backoff: (Duration::from_millis(50), Duration::from_secs(5)),
+            block: Duration::from_secs(1),
+            batch: 512,
+            channel: 4096,
+            id_index: 100_000,
+        }
+    }
+
+    /// Settings for a Redis Cluster reached through any of `nodes` (the same URL forms; the
+    /// client learns the rest of the topology from them). Every script and command touches one
+    /// slot; the reader reads each partition on its master.
+    ///
+    /// ```
+    /// let config = push_redis::Config::cluster(["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]);
+    /// assert!(config.is_cluster());
+    /// ```
+    pub fn cluster<I, S>(nodes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let nodes: Vec<String> = nodes.into_iter().map(Into::into).collect();
+        let mut config = Self::new(nodes.first().cloned().unwrap_or_default());
+        config.cluster = Some(nodes);
+        config
+    }
+
+    /// Whether this is a Cluster's configuration.
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// The prefix of every key (default `push:`): several deployments may share one Redis.
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The number of partitions (default 16, clamped to 1..=[`MAX_PARTITIONS`]). Fixed for the
+    /// life of the data: every hub of a deployment must use the same number. Sixteen spread over
+    /// the masters of a Cluster of up to sixteen and cost a reader one short `XREAD`.
+    #[must_use]
+    pub fn with_partitions(mut self, partitions: u16) -> Self {
+        self.partitions = partitions.clamp(1, MAX_PARTITIONS);
+        self
+    }
+
+    /// The entries each partition keeps (default 10 000, approximately: `MAXLEN ~`). Sixteen
+    /// partitions of 10 000 entries of half a kilobyte are about 80 MB of Redis memory.
+    #[must_use]
+    pub fn with_history_count(mut self, count: usize) -> Self {
+        self.history_count = count.max(1);
+        self
+    }
+
+    /// How long entries are kept (default one hour, approximately: `MINID ~`): longer than a
+    /// client is expected to stay away and still want what it missed. Zero keeps them until
+    /// the count bound removes them.
+    #[must_use]
+    pub fn with_history_age(mut self, age: Duration) -> Self {
+        self.history_age = age;
+        self
+    }
+
+    /// Durable mode: a publish also waits (`WAIT`) until `replicas` replicas have the event, at
+    /// most `timeout`, and fails when fewer acknowledged (the event may then still be
+    /// delivered). Off by default: Redis' default persistence may lose an acknowledged event in
+    /// a crash or failover.
+    #[must_use]
+    pub fn with_durable(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.durable = Some((replicas, timeout));
+        self
+    }
+
+    /// The reader's reconnection backoff: first delay, doubling up to the last (default 50 ms to
+    /// 5 s: quick after a blip, gentle on a Redis that is restarting).
+    #[must_use]
+    pub fn with_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.backoff = (first.max(Duration::from_millis(1)), max.max(first));
+        self
+    }
+
+    /// How long one `XREAD` blocks when nothing is pending (default 1 s): an idle hub costs
+    /// Redis one command a second.
+    #[must_use]
+    pub fn with_block(mut self, block: Duration) -> Self {
+        self.block = block.clamp(Duration::from_millis(1), Duration::from_secs(30));
+        self
+    }
+
+    /// The local fan-out channel's capacity in events (default 4096). A subscriber further
+    /// behind replays from Redis instead of losing events.
+    #[must_use]
+    pub fn with_channel(mut self, events: usize) -> Self {
+        self.channel = events.max(16);
+        self
+    }
+
+    /// How many publisher ids the local index keeps for [`resolve`](push_core::Broker::resolve)
+    /// (default 100 000, about 10 MB).
+    #[must_use]
+    pub fn with_id_index(mut self, ids: usize) -> Self {
+        self.id_index = ids;
+        self
+    }
+
+    /// The number of partitions.
+    pub fn partitions(&self) -> u16 {
+        self.partitions
+    }
+}

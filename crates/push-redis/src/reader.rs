@@ -1,0 +1,228 @@
+//! The one reader of a process: `TIME` + `XREAD` over every partition, released in cursor order
+//! below the watermark (ARCHITECTURE.md, push-redis, proves why that order is final), with
+//! backoff and a loss check on every reconnection.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use push_core::{Cursor, Delivery, Gap, GapReason, Published};
+use redis::aio::MultiplexedConnection;
+
+use crate::entry;
+use crate::layout::{self, EntryId};
+use crate::shared::Shared;
+
+/// Where the reader is: per partition, the position it reads after, the last entry it read
+/// and the partition epoch it was read in (a loss already announced is not announced again).
+#[derive(Debug)]
+pub(crate) struct Positions {
+    pub(crate) after: Vec<EntryId>,
+    pub(crate) last_entry: Vec<Option<EntryId>>,
+    pub(crate) read_in: Vec<u64>,
+}
+
+impl Positions {
+    /// Every partition from just after millisecond `ms`, in the partition epochs `epochs`.
+    pub(crate) fn at(ms: u64, epochs: &[u64]) -> Self {
+        Self {
+            after: vec![layout::watermark_id(ms); epochs.len()],
+            last_entry: vec![None; epochs.len()],
+            read_in: epochs.to_vec(),
+        }
+    }
+
+    /// Records that `id` of partition `q` was read while its epoch was `epoch`.
+    pub(crate) fn read(&mut self, q: usize, id: EntryId, epoch: u64) {
+        self.after[q] = self.after[q].max(id);
+        self.last_entry[q] = Some(id);
+        self.read_in[q] = epoch;
+    }
+}
+
+/// Runs until the broker closes.
+pub(crate) async fn run(shared: Arc<Shared>, mut positions: Positions) {
+    let (first, max) = shared.store.config.backoff;
+    let mut delay = first;
+    // Read but not yet below the watermark, in cursor order (the key ignores the epoch).
+    let mut pending: BTreeMap<(u64, u64), Pending> = BTreeMap::new();
+    let mut reconnect = false;
+    while !shared.is_closed() {
+        let timeout = shared.store.config.block + Duration::from_secs(5);
+        match shared.store.connection(timeout).await {
+            Ok(mut con) => {
+                if reconnect && !check_loss(&shared, &mut positions, &mut pending).await {
+                    fail(&shared, &mut delay, max).await;
+                    continue;
+                }
+                reconnect = true;
+                rounds(
+                    &shared,
+                    &mut con,
+                    &mut positions,
+                    &mut pending,
+                    &mut delay,
+                    first,
+                )
+                .await;
+            }
+            Err(e) => tracing::warn!(error = %e, "push-redis: reader cannot connect"),
+        }
+        if !shared.is_closed() {
+            fail(&shared, &mut delay, max).await;
+        }
+    }
+}
+
+async fn fail(shared: &Shared, delay: &mut Duration, max: Duration) {
+    shared.set_healthy(false);
+    tokio::time::sleep(*delay).await;
+    *delay = (*delay * 2).min(max);
+}
+
+/// An entry read and not yet released: its partition, id and fields.
+pub(crate) type Pending = (
+    u16,
+    EntryId,
+    std::collections::HashMap<String, redis::Value>,
+);
+
+/// Holds an entry until the watermark passes it (an entry whose sequence does not fit a
+/// cursor is skipped, loudly).
+pub(crate) fn hold(
+    pending: &mut BTreeMap<(u64, u64), Pending>,
+    q: u16,
+    id: EntryId,
+    fields: std::collections::HashMap<String, redis::Value>,
+) {
+    if id.seq > layout::MAX_SEQ {
+        tracing::warn!(%q, "push-redis: entry sequence past the cursor's room, skipped");
+        return;
+    }
+    let key = (id.ms, (id.seq << layout::PARTITION_BITS) | u64::from(q));
+    pending.insert(key, (q, id, fields));
+}
+
+/// After a reconnection: a partition whose epoch changed (history flushed, or a tail lost,
+/// which the state script turns into a new epoch) restarts the reader at the server's clock,
+/// and every local subscriber has been told. Returns false when Redis failed again.
+pub(crate) async fn check_loss(
+    shared: &Shared,
+    positions: &mut Positions,
+    pending: &mut BTreeMap<(u64, u64), Pending>,
+) -> bool {
+    let known = shared.live().epochs.clone();
+    let states = match shared
+        .store
+        .states(&shared.conn, &positions.last_entry, &known)
+        .await
+    {
+        Ok(states) => states,
+        Err(e) => {
+            tracing::warn!(error = %e, "push-redis: reader cannot read partition state");
+            return false;
+        }
+    };
+    let Ok(time_ms) = shared.store.clock_ms(&shared.conn).await else {
+        return false;
+    };
+    let changes = states.iter().enumerate().map(|(q, s)| (q as u16, s.epoch));
+    if shared.set_epochs(changes) {
+        tracing::warn!("push-redis: history lost in Redis: a new epoch, announced as a gap");
+        // The new epoch's subscribers replay from its start up to the watermark; the reader
+        // goes on from the server's clock.
+        pending.clear();
+        let mut live = shared.live();
+        *positions = Positions::at(time_ms.saturating_sub(1), &live.epochs);
+        live.released = layout::watermark(live.epoch, time_ms.saturating_sub(1));
+    }
+    true
+}
+
+/// Reads until Redis fails or the broker closes.
+async fn rounds(
+    shared: &Shared,
+    con: &mut MultiplexedConnection,
+    positions: &mut Positions,
+    pending: &mut BTreeMap<(u64, u64), Pending>,
+    delay: &mut Duration,
+    first: Duration,
+) {
+    let config = &shared.store.config;
+    while !shared.is_closed() {
+        let block = if pending.is_empty() {
+            Some(config.block)
+        } else {
+            // Wait for the clock to pass what is pending.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            None
+        };
+        // The epochs before the read: an entry is attributed to the epoch it may belong to.
+        let epochs = shared.live().epochs.clone();
+        let read = match shared.store.read(con, &positions.after, block).await {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::warn!(error = %e, "push-redis: reader lost Redis");
+                return;
+            }
+        };
+        shared.set_healthy(true);
+        *delay = first;
+        for (q, id, fields) in read.entries {
+            let slot = usize::from(q);
+            positions.read(slot, id, epochs[slot]);
+            hold(pending, q, id, fields);
+        }
+        // Below the clock, and below what partitions cut at COUNT have not read yet.
+        let mut limit = (read.time_ms.saturating_sub(1), u64::MAX);
+        for q in read.full {
+            let at = positions.after[usize::from(q)];
+            limit = limit.min((at.ms, (at.seq << layout::PARTITION_BITS) | u64::from(q)));
+        }
+        release(shared, pending, limit);
+    }
+}
+
+/// Sends the pending entries at or below `limit`, in order.
+pub(crate) fn release(
+    shared: &Shared,
+    pending: &mut BTreeMap<(u64, u64), Pending>,
+    limit: (u64, u64),
+) {
+    let rest = match limit.1.checked_add(1) {
+        Some(next) => pending.split_off(&(limit.0, next)),
+        None => limit
+            .0
+            .checked_add(1)
+            .map_or_else(BTreeMap::new, |ms| pending.split_off(&(ms, 0))),
+    };
+    let due = std::mem::replace(pending, rest);
+    let (epoch, released) = {
+        let live = shared.live();
+        (live.epoch, live.released)
+    };
+    let mut events = Vec::with_capacity(due.len());
+    for (_, (q, id, fields)) in due {
+        let Some(cursor) = id.cursor(epoch, q) else {
+            continue;
+        };
+        if !layout::after(cursor, released) {
+            // Below a watermark already released: a master's clock stepped back. Delivering it
+            // now would break cursor order; the loss is announced instead.
+            tracing::warn!(%q, "push-redis: an entry appeared below the watermark");
+            let _ = shared.live().sender.send(Delivery::Gap(Gap {
+                reason: GapReason::UnknownEpoch,
+                resume: released,
+            }));
+            continue;
+        }
+        match entry::parse(&fields) {
+            Ok((topics, event)) => {
+                events.push(Arc::new(Published::with_topics(topics, cursor, event)));
+            }
+            Err(e) => tracing::warn!(?e, %q, "push-redis: a foreign entry in a partition, skipped"),
+        }
+    }
+    let watermark = Cursor::with_sequence(epoch, limit.0, limit.1);
+    shared.release(events, watermark);
+}

@@ -1,0 +1,88 @@
+//! The Lua scripts: each touches the keys of one partition only (one Cluster slot).
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+/// `KEYS`: log, meta. `ARGV`: epoch candidate, max length, max age in ms (0: none), then the
+/// entry's field/value pairs. Returns `{id, epoch}`: the entry's id and the partition's epoch.
+/// When trimming removed entries, `meta.trimmed` becomes the first retained id: every entry
+/// before it may be gone (Redis 7.0 does not count trims in `max-deleted-entry-id`).
+pub(crate) static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1])
+local add = {'XADD', KEYS[1], '*'}
+for i = 4, #ARGV do add[#add + 1] = ARGV[i] end
+local id = redis.call(unpack(add))
+local removed = redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
+local age = tonumber(ARGV[3])
+if age > 0 then
+  local t = redis.call('TIME')
+  local cut = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - age
+  if cut > 0 then
+    removed = removed + redis.call('XTRIM', KEYS[1], 'MINID', '~', string.format('%d', cut))
+  end
+end
+if removed > 0 then
+  local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+  redis.call('HSET', KEYS[2], 'trimmed', first[1][1])
+end
+return {id, redis.call('HGET', KEYS[2], 'epoch')}
+",
+    )
+});
+
+/// `KEYS`: log, meta. `ARGV`: epoch candidate, the last entry id this hub read (`''`: none),
+/// the partition epoch this hub knows (`''`: none), a second candidate for a lost tail.
+///
+/// Sets the epoch when there is none; replaces it with the second candidate when the entry last
+/// read is gone without having been trimmed (a lost tail) and nobody has replaced it since.
+/// An entry before `meta.trimmed` counts as trimmed. Returns `{epoch, last-generated-id,
+/// max-deleted-entry-id, trimmed}`.
+pub(crate) static STATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local function less(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1])
+local last, deleted = '0-0', '0-0'
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then last = info[i + 1] end
+    if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
+  end
+end
+local epoch = redis.call('HGET', KEYS[2], 'epoch')
+local trimmed = redis.call('HGET', KEYS[2], 'trimmed') or '0-0'
+if ARGV[2] ~= '' and ARGV[3] == epoch and less(deleted, ARGV[2]) and not less(ARGV[2], trimmed) then
+  if #redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2]) == 0 then
+    redis.call('HSET', KEYS[2], 'epoch', ARGV[4])
+    epoch = ARGV[4]
+  end
+end
+return {epoch, last, deleted, trimmed}
+",
+    )
+});
+
+/// `KEYS`: log. `ARGV`: the id to read after, the most entries. Returns `{secs, micros,
+/// entries}`: the master's clock and the entries after the id. Atomic, so every entry below
+/// the clock is in the answer or an earlier one (the watermark's proof, on each master).
+pub(crate) static READ: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+return {t[1], t[2], redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])}
+",
+    )
+});
+
+/// `KEYS`: log (only to route to its master). Returns that master's `TIME`.
+pub(crate) static CLOCK: LazyLock<Script> =
+    LazyLock::new(|| Script::new("return redis.call('TIME')"));

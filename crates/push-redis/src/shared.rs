@@ -1,0 +1,151 @@
+//! What the broker, its reader and its subscriptions share: the live state under one lock.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use push_core::{Cursor, Delivery, Gap, GapReason, Published};
+use tokio::sync::broadcast;
+
+use crate::layout::{self, deployment_epoch};
+use crate::store::{Conn, Store};
+
+/// The reader's state, read by subscriptions when they open.
+#[derive(Debug)]
+pub(crate) struct Live {
+    /// Each partition's epoch, and the deployment epoch mixed from them.
+    pub(crate) epochs: Vec<u64>,
+    pub(crate) epoch: u64,
+    /// The watermark: every entry at or below it has been sent on the channel (or was in
+    /// Redis before the reader started); nothing at or below it can still appear.
+    pub(crate) released: Cursor,
+    /// The newest event sent (offset 0 before any).
+    pub(crate) head: Cursor,
+    pub(crate) sender: broadcast::Sender<Delivery>,
+}
+
+/// The publisher ids the reader has seen, oldest first, bounded.
+#[derive(Debug, Default)]
+pub(crate) struct IdIndex {
+    map: HashMap<String, Cursor>,
+    order: VecDeque<String>,
+}
+
+impl IdIndex {
+    /// Remembers the first cursor of `id`, forgetting the oldest past `bound`.
+    pub(crate) fn insert(&mut self, id: &str, cursor: Cursor, bound: usize) {
+        if bound == 0 || self.map.contains_key(id) {
+            return;
+        }
+        while self.order.len() >= bound {
+            if let Some(old) = self.order.pop_front() {
+                self.map.remove(&old);
+            }
+        }
+        self.map.insert(id.to_owned(), cursor);
+        self.order.push_back(id.to_owned());
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<Cursor> {
+        self.map.get(id).copied()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.map.clear();
+        self.order.clear();
+    }
+}
+
+/// Everything one broker's tasks share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    /// Publishes, replays and loss checks (reconnects by itself).
+    pub(crate) conn: Conn,
+    live: Mutex<Live>,
+    pub(crate) ids: Mutex<IdIndex>,
+    pub(crate) healthy: AtomicBool,
+    pub(crate) closed: AtomicBool,
+}
+
+/// Locks, recovering from a panic elsewhere (the state stays consistent: every update is one
+/// assignment under the lock).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub(crate) fn new(store: Store, conn: Conn, live: Live) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            conn,
+            live: Mutex::new(live),
+            ids: Mutex::new(IdIndex::default()),
+            healthy: AtomicBool::new(true),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn live(&self) -> MutexGuard<'_, Live> {
+        lock(&self.live)
+    }
+
+    pub(crate) fn set_healthy(&self, healthy: bool) {
+        self.healthy.store(healthy, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Records partition epochs read from Redis. When the deployment epoch changes, every
+    /// local subscriber is told (`UnknownEpoch`, resume at the new epoch's start) and the id
+    /// index is dropped. Returns whether it changed.
+    pub(crate) fn set_epochs(&self, changes: impl IntoIterator<Item = (u16, u64)>) -> bool {
+        let mut live = self.live();
+        let mut changed = false;
+        for (q, epoch) in changes {
+            if let Some(slot) = live.epochs.get_mut(usize::from(q))
+                && *slot != epoch
+            {
+                *slot = epoch;
+                changed = true;
+            }
+        }
+        if !changed {
+            return false;
+        }
+        let epoch = deployment_epoch(&live.epochs);
+        live.epoch = epoch;
+        live.head = Cursor::new(epoch, 0);
+        live.released = layout::watermark(epoch, live.released.offset());
+        let _ = live.sender.send(Delivery::Gap(Gap {
+            reason: GapReason::UnknownEpoch,
+            resume: Cursor::new(epoch, 0),
+        }));
+        drop(live);
+        lock(&self.ids).clear();
+        true
+    }
+
+    /// Sends released events in cursor order and moves the watermark to `watermark`.
+    pub(crate) fn release(&self, events: Vec<Arc<Published>>, watermark: Cursor) {
+        let bound = self.store.config.id_index;
+        {
+            let mut ids = lock(&self.ids);
+            for p in &events {
+                if let Some(id) = &p.event().id {
+                    ids.insert(id, p.cursor(), bound);
+                }
+            }
+        }
+        let mut live = self.live();
+        for p in events {
+            live.head = p.cursor();
+            let _ = live.sender.send(Delivery::Event(p));
+        }
+        if watermark > live.released {
+            live.released = watermark;
+        }
+    }
+}

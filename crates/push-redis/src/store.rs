@@ -1,0 +1,335 @@
+//! The Redis round trips: publish, partition state, the reader's `TIME` + `XREAD`, the replay's
+//! `XRANGE`s. Each is one pipeline (one round trip); scripts are reloaded once on `NOSCRIPT`
+//! (a restarted Redis has forgotten them).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use push_core::{Event, Topic};
+use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
+use redis::cluster_async::ClusterConnection;
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use redis::{
+    AsyncConnectionConfig, Client, ErrorKind, Pipeline, RedisFuture, RedisResult, ServerErrorKind,
+    Value,
+};
+
+use crate::config::Config;
+use crate::entry;
+use crate::layout::{EntryId, Keys};
+use crate::scripts::{CLOCK, PUBLISH, READ, STATE};
+
+/// One partition as Redis has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PartitionState {
+    pub(crate) epoch: u64,
+    pub(crate) last: EntryId,
+    /// Every entry at or below it may have been deleted or trimmed (`0-0`: none).
+    pub(crate) deleted: EntryId,
+}
+
+/// What one reader round read.
+#[derive(Debug)]
+pub(crate) struct Read {
+    /// The server's clock (ms) when the round began: every entry below it has been read.
+    pub(crate) time_ms: u64,
+    /// `(partition, id, fields)` in the order Redis answered.
+    pub(crate) entries: Vec<(u16, EntryId, HashMap<String, Value>)>,
+    /// Partitions whose answer was cut at `COUNT`: they may hold more below `time_ms`.
+    pub(crate) full: Vec<u16>,
+}
+
+/// A random epoch (64 bits from the OS).
+pub(crate) fn random_epoch() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        // No OS randomness: the clock's nanoseconds still make a fresh epoch per run.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        now.map_or(1, |d| d.as_nanos() as u64)
+    })
+}
+
+/// An epoch as the scripts store it (lowercase hex).
+pub(crate) fn epoch_text(epoch: u64) -> String {
+    format!("{epoch:x}")
+}
+
+fn parse_epoch(text: &str) -> RedisResult<u64> {
+    u64::from_str_radix(text, 16)
+        .map_err(|_| redis::RedisError::from((ErrorKind::Parse, "partition epoch is not hex")))
+}
+
+fn parse_id(text: &str) -> RedisResult<EntryId> {
+    EntryId::parse(text)
+        .ok_or_else(|| redis::RedisError::from((ErrorKind::Parse, "not a stream entry id")))
+}
+
+/// The Redis of one deployment.
+#[derive(Clone, Debug)]
+pub(crate) struct Store {
+    pub(crate) client: Client,
+    pub(crate) keys: Keys,
+    pub(crate) config: Config,
+}
+
+impl Store {
+    pub(crate) fn new(config: Config) -> RedisResult<Self> {
+        let client = Client::open(config.url.as_str())?;
+        Ok(Self {
+            client,
+            keys: Keys::new(&config.prefix, config.partitions),
+            config,
+        })
+    }
+
+    /// A connection of its own (the reader's: its `XREAD` blocks).
+    pub(crate) async fn connection(&self, timeout: Duration) -> RedisResult<MultiplexedConnection> {
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(timeout));
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+    }
+
+    /// Runs `pipe`, loading the scripts and trying once more when Redis has forgotten them.
+    async fn query<T: redis::FromRedisValue>(
+        con: &mut (impl ConnectionLike + Send),
+        pipe: &Pipeline,
+    ) -> RedisResult<T> {
+        match pipe.query_async(con).await {
+            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                PUBLISH.prepare_invoke().load_async(con).await?;
+                pipe.query_async(con).await
+            }
+            other => other,
+        }
+    }
+
+    /// Appends `topics` and `event` to `partition` (trimming it) and, in durable mode, waits
+    /// for the replicas. Returns the entry's id and the partition's epoch.
+    pub(crate) async fn publish(
+        &self,
+        con: &mut (impl ConnectionLike + Send),
+        partition: u16,
+        topics: &[Topic],
+        event: &Event,
+    ) -> RedisResult<(EntryId, u64)> {
+        let mut invocation = PUBLISH.key(self.keys.log(partition));
+        invocation
+            .key(self.keys.meta(partition))
+            .arg(epoch_text(random_epoch()))
+            .arg(self.config.history_count)
+            .arg(u64::try_from(self.config.history_age.as_millis()).unwrap_or(u64::MAX));
+        for (name, value) in entry::fields(topics, event) {
+            invocation.arg(name).arg(value.as_ref());
+        }
+        let mut pipe = redis::pipe();
+        pipe.invoke_script(&invocation);
+        let (id, epoch) = match self.config.durable {
+            None => {
+                let ((id, epoch),): ((String, String),) = Self::query(con, &pipe).await?;
+                (id, epoch)
+            }
+            Some((replicas, timeout)) => {
+                let ms = u64::try_from(timeout.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1);
+                pipe.cmd("WAIT").arg(replicas).arg(ms);
+                let ((id, epoch), acked): ((String, String), u32) = Self::query(con, &pipe).await?;
+                if acked < replicas {
+                    return Err(redis::RedisError::from((
+                        ErrorKind::Io,
+                        "fewer replicas than required acknowledged the event (WAIT)",
+                    )));
+                }
+                (id, epoch)
+            }
+        };
+        Ok((parse_id(&id)?, parse_epoch(&epoch)?))
+    }
+
+    /// Every partition's state. `last_read[q]` / `known[q]`: the entry this hub read last in
+    /// `q` and the epoch it knows, for the lost-tail check (`None`: no check).
+    pub(crate) async fn states(
+        &self,
+        con: &Conn,
+        last_read: &[Option<EntryId>],
+        known: &[u64],
+    ) -> RedisResult<Vec<PartitionState>> {
+        // One script per partition (one slot each), all in flight at once: a multiplexed
+        // connection pipelines them, a Cluster connection sends each to its master.
+        let calls = (0..self.keys.partitions()).map(|q| {
+            let check = last_read.get(usize::from(q)).copied().flatten();
+            let known = match (check, known.get(usize::from(q))) {
+                (Some(_), Some(&e)) => epoch_text(e),
+                _ => String::new(),
+            };
+            let mut con = con.clone();
+            async move {
+                let mut inv = STATE.key(self.keys.log(q));
+                inv.key(self.keys.meta(q))
+                    .arg(epoch_text(random_epoch()))
+                    .arg(check.map(EntryId::text).unwrap_or_default())
+                    .arg(known)
+                    .arg(epoch_text(random_epoch()));
+                let (epoch, last, deleted, trimmed): (String, String, String, String) =
+                    inv.invoke_async(&mut con).await?;
+                Ok::<_, redis::RedisError>(PartitionState {
+                    epoch: parse_epoch(&epoch)?,
+                    last: parse_id(&last)?,
+                    deleted: parse_id(&deleted)?.max(parse_id(&trimmed)?.before()),
+                })
+            }
+        });
+        futures_util::future::try_join_all(calls).await
+    }
+
+    /// The least of the clocks of the masters that hold the partitions, in milliseconds.
+    pub(crate) async fn clock_ms(&self, con: &Conn) -> RedisResult<u64> {
+        let calls = self.keys.logs().iter().map(|log| {
+            let mut con = con.clone();
+            async move {
+                let (secs, micros): (u64, u64) = CLOCK.key(log).invoke_async(&mut con).await?;
+                Ok::<_, redis::RedisError>(secs.saturating_mul(1000).saturating_add(micros / 1000))
+            }
+        });
+        let clocks = futures_util::future::try_join_all(calls).await?;
+        Ok(clocks.into_iter().min().unwrap_or(0))
+    }
+
+    /// One reader round: `TIME`, then `XREAD` of every partition after `positions`, blocking up
+    /// to `block` when given.
+    pub(crate) async fn read(
+        &self,
+        con: &mut (impl ConnectionLike + Send),
+        positions: &[EntryId],
+        block: Option<Duration>,
+    ) -> RedisResult<Read> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("TIME");
+        let xread = pipe.cmd("XREAD").arg("COUNT").arg(self.config.batch);
+        if let Some(block) = block {
+            xread
+                .arg("BLOCK")
+                .arg(u64::try_from(block.as_millis()).unwrap_or(u64::MAX).max(1));
+        }
+        xread.arg("STREAMS").arg(self.keys.logs());
+        for p in positions {
+            xread.arg(p.text());
+        }
+        let ((secs, micros), reply): ((u64, u64), Option<StreamReadReply>) =
+            pipe.query_async(con).await?;
+        let mut read = Read {
+            time_ms: secs.saturating_mul(1000).saturating_add(micros / 1000),
+            entries: Vec::new(),
+            full: Vec::new(),
+        };
+        for key in reply.map(|r| r.keys).unwrap_or_default() {
+            let Some(q) = self.keys.logs().iter().position(|k| *k == key.key) else {
+                continue;
+            };
+            // Fewer than MAX_PARTITIONS (a u16) logs.
+            let q = q as u16;
+            if key.ids.len() >= self.config.batch {
+                read.full.push(q);
+            }
+            for StreamId { id, map, .. } in key.ids {
+                read.entries.push((q, parse_id(&id)?, map));
+            }
+        }
+        Ok(read)
+    }
+
+    /// One replay round: up to `count` entries of each partition from `start` (inclusive) to
+    /// `end` (inclusive), one `XRANGE` per partition, all in flight at once.
+    pub(crate) async fn ranges(
+        &self,
+        con: &Conn,
+        start: EntryId,
+        end: EntryId,
+        count: usize,
+    ) -> RedisResult<Vec<Vec<StreamId>>> {
+        let calls = self.keys.logs().iter().map(|log| {
+            let mut con = con.clone();
+            let (start, end) = (start.text(), end.text());
+            async move {
+                let reply: StreamRangeReply = redis::cmd("XRANGE")
+                    .arg(log)
+                    .arg(start)
+                    .arg(end)
+                    .arg("COUNT")
+                    .arg(count)
+                    .query_async(&mut con)
+                    .await?;
+                Ok::<_, redis::RedisError>(reply.ids)
+            }
+        });
+        futures_util::future::try_join_all(calls).await
+    }
+
+    /// One partition's round for a Cluster reader: the master's clock and the entries after
+    /// `after`, read atomically (one script, one slot).
+    pub(crate) async fn read_partition(
+        &self,
+        con: &mut Conn,
+        partition: u16,
+        after: EntryId,
+    ) -> RedisResult<(u64, Vec<StreamId>)> {
+        let (secs, micros, reply): (u64, u64, StreamRangeReply) = READ
+            .key(self.keys.log(partition))
+            .arg(after.text())
+            .arg(self.config.batch)
+            .invoke_async(con)
+            .await?;
+        Ok((
+            secs.saturating_mul(1000).saturating_add(micros / 1000),
+            reply.ids,
+        ))
+    }
+}
+
+/// The connection for publishes and replays: one Redis, or a Cluster.
+#[derive(Clone)]
+pub(crate) enum Conn {
+    /// A single Redis (reconnects by itself).
+    Single(ConnectionManager),
+    /// A Redis Cluster (follows its topology by itself).
+    Cluster(ClusterConnection),
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Single(_) => "Conn::Single",
+            Self::Cluster(_) => "Conn::Cluster",
+        })
+    }
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Single(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Single(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! A subscription: replay from Redis up to the reader's watermark, then the reader's live
+//! events above it; a subscriber that falls behind the channel replays again, so it loses
+//! nothing.
+
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+use push_core::{
+    Access, CloseReason, Cursor, Delivery, Gap, GapReason, Published, Selector, Subscription,
+};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::entry;
+use crate::layout::{self, EntryId, MAX_SEQ, PARTITION_BITS};
+use crate::shared::Shared;
+
+/// A live subscription on a [`RedisBroker`](crate::RedisBroker).
+pub struct RedisSubscription {
+    stream: Pin<Box<dyn Stream<Item = Delivery> + Send>>,
+    cursor: Cursor,
+}
+
+impl core::fmt::Debug for RedisSubscription {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RedisSubscription")
+            .field("cursor", &self.cursor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream for RedisSubscription {
+    type Item = Delivery;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
+        let polled = self.stream.as_mut().poll_next(cx);
+        if let Poll::Ready(Some(d)) = &polled
+            && let Some(c) = d.cursor()
+        {
+            self.cursor = c;
+        }
+        polled
+    }
+}
+
+impl Subscription for RedisSubscription {
+    fn cursor(&self) -> Cursor {
+        self.cursor
+    }
+}
+
+/// What is still to replay.
+#[derive(Debug)]
+struct Replay {
+    from: Cursor,
+    upto: Cursor,
+    /// The first round checks `from` against Redis (from the future, trimmed).
+    check: bool,
+    /// Where trimmed entries end, per partition that lost some after `from`: a gap there.
+    gaps: Vec<Cursor>,
+}
+
+struct State {
+    shared: Arc<Shared>,
+    selector: Selector,
+    access: Access,
+    rx: broadcast::Receiver<Delivery>,
+    /// Live events at or below this were replayed (or come before the subscription).
+    upto: Cursor,
+    position: Cursor,
+    replay: Option<Replay>,
+    queue: VecDeque<Delivery>,
+    deadline: Option<tokio::time::Instant>,
+    ended: bool,
+}
+
+/// Opens a subscription (see [`Broker::subscribe`](push_core::Broker::subscribe)).
+pub(crate) fn open(
+    shared: Arc<Shared>,
+    selector: &Selector,
+    from: Option<Cursor>,
+    access: &Access,
+) -> RedisSubscription {
+    let (rx, upto, epoch) = {
+        let live = shared.live();
+        (live.sender.subscribe(), live.released, live.epoch)
+    };
+    let mut queue = VecDeque::new();
+    let (position, replay) = match from {
+        None => (Cursor::new(epoch, upto.offset()), None),
+        Some(c) if c.epoch() != epoch => {
+            let start = Cursor::new(epoch, 0);
+            queue.push_back(Delivery::Gap(Gap {
+                reason: GapReason::UnknownEpoch,
+                resume: start,
+            }));
+            (start, Some(Replay::new(start, upto, false)))
+        }
+        Some(c) => (c, Some(Replay::new(c, upto, true))),
+    };
+    // A cursor another process gave, ahead of this reader: nothing to replay, and the live
+    // events up to it were delivered already.
+    let upto = if layout::after(position, upto) {
+        position
+    } else {
+        upto
+    };
+    let state = State {
+        shared,
+        selector: selector.clone(),
+        access: access.clone(),
+        rx,
+        upto,
+        position,
+        replay,
+        queue,
+        deadline: access.until().map(tokio::time::Instant::from_std),
+        ended: false,
+    };
+    let stream = futures_util::stream::unfold(state, |mut st| async move {
+        let item = st.next().await?;
+        Some((item, st))
+    });
+    RedisSubscription {
+        stream: stream.boxed(),
+        cursor: position,
+    }
+}
+
+impl Replay {
+    fn new(from: Cursor, upto: Cursor, check: bool) -> Self {
+        Self {
+            from,
+            upto,
+            check,
+            gaps: Vec::new(),
+        }
+    }
+}
+
+impl State {
+    async fn next(&mut self) -> Option<Delivery> {
+        loop {
+            if self.ended {
+                return None;
+            }
+            if let Some(d) = self.queue.pop_front() {
+                return Some(self.yielded(d));
+            }
+            if self.shared.is_closed() {
+                return Some(self.yielded(Delivery::Closed(CloseReason::Shutdown)));
+            }
+            if self
+                .deadline
+                .is_some_and(|d| d <= tokio::time::Instant::now())
+            {
+                return Some(self.yielded(Delivery::Closed(CloseReason::Expired)));
+            }
+            if let Some(replay) = self.replay.take() {
+                self.replay_round(replay).await;
+                continue;
+            }
+            if let Some(d) = self.live().await {
+                return Some(self.yielded(d));
+            }
+        }
+    }
+
+    fn yielded(&mut self, d: Delivery) -> Delivery {
+        match &d {
+            Delivery::Closed(_) => self.ended = true,
+            other => {
+                if let Some(c) = other.cursor() {
+                    self.position = c;
+                }
+            }
+        }
+        d
+    }
+
+    fn admits(&self, p: &Published) -> bool {
+        p.topics().iter().any(|t| self.selector.matches(t)) && self.access.admits(p)
+    }
+
+    /// Replays again from `from` up to the reader's current watermark.
+    fn restart(&mut self, from: Cursor) {
+        let released = self.shared.live().released;
+        self.upto = self.upto.max(released);
+        self.replay = Some(Replay::new(from, self.upto, false));
+    }
+
+    /// One live item, or `None` when it was not for us (or a replay was started).
+    async fn live(&mut self) -> Option<Delivery> {
+        let msg = match self.deadline {
+            Some(deadline) => tokio::select! {
+                () = tokio::time::sleep_until(deadline) => {
+                    return Some(Delivery::Closed(CloseReason::Expired));
+                }
+                msg = self.rx.recv() => msg,
+            },
+            None => self.rx.recv().await,
+        };
+        match msg {
+            Ok(Delivery::Event(p)) => (layout::after(p.cursor(), self.upto) && self.admits(&p))
+                .then_some(Delivery::Event(p)),
+            Ok(Delivery::Gap(gap)) => {
+                // History lost in Redis (a new epoch) or a late entry: announced, then what
+                // Redis still has after the gap's cursor.
+                self.upto = gap.resume;
+                self.restart(gap.resume);
+                Some(Delivery::Gap(gap))
+            }
+            Ok(Delivery::Closed(reason)) => Some(Delivery::Closed(reason)),
+            Err(RecvError::Lagged(_)) => {
+                self.restart(self.position);
+                None
+            }
+            Err(RecvError::Closed) => Some(Delivery::Closed(CloseReason::Shutdown)),
+        }
+    }
+
+    async fn replay_round(&mut self, mut replay: Replay) {
+        let store = &self.shared.store;
+        let con = self.shared.conn.clone();
+        let epoch = self.shared.live().epoch;
+        if replay.check {
+            replay.check = false;
+            let states = match store.states(&con, &[], &[]).await {
+                Ok(states) => states,
+                Err(e) => return self.unavailable(&e, replay.upto),
+            };
+            let from = replay.from;
+            if let Some(packed) = from.sequence() {
+                let q = usize::try_from(packed & 0xffff).unwrap_or(usize::MAX);
+                let future = states
+                    .get(q)
+                    .is_none_or(|s| EntryId::resume_start(from) > s.last);
+                if future {
+                    let head = self.shared.live().head;
+                    self.queue.push_back(Delivery::Gap(Gap {
+                        reason: GapReason::FromFuture,
+                        resume: head,
+                    }));
+                    // Live from here: not from the claimed cursor, which may never come.
+                    self.upto = replay.upto.max(head);
+                    return;
+                }
+            }
+            for (q, s) in states.iter().enumerate() {
+                // Fewer than MAX_PARTITIONS (a u16) partitions.
+                let gap = s.deleted.gap_cursor(epoch, q as u16);
+                if s.deleted != EntryId::default() && layout::after(gap, from) {
+                    replay.gaps.push(gap);
+                }
+            }
+            replay.gaps.sort_unstable();
+        }
+        let start = EntryId::resume_start(replay.from);
+        let end = EntryId {
+            ms: replay.upto.offset(),
+            seq: replay
+                .upto
+                .sequence()
+                .map_or(0, |s| s >> PARTITION_BITS)
+                .min(MAX_SEQ),
+        };
+        let batch = store.config.batch;
+        let ranges = match store.ranges(&con, start, end, batch).await {
+            Ok(ranges) => ranges,
+            Err(e) => return self.unavailable(&e, replay.upto),
+        };
+        let mut limit = replay.upto;
+        let mut found = Vec::new();
+        for (q, ids) in ranges.into_iter().enumerate() {
+            let q = q as u16;
+            if ids.len() >= batch
+                && let Some(last) = ids.last().and_then(|s| EntryId::parse(&s.id))
+                && let Some(c) = last.cursor(epoch, q)
+            {
+                limit = limit.min(c);
+            }
+            for sid in ids {
+                let Some(c) = EntryId::parse(&sid.id).and_then(|id| id.cursor(epoch, q)) else {
+                    continue;
+                };
+                if layout::after(c, replay.from) && !layout::after(c, replay.upto) {
+                    found.push((c, sid.map));
+                }
+            }
+        }
+        found.sort_unstable_by_key(|(c, _)| *c);
+        for (c, fields) in found {
+            if layout::after(c, limit) {
+                break;
+            }
+            self.gaps_before(&mut replay.gaps, c);
+            if let Ok((topics, event)) = entry::parse(&fields) {
+                let p = Published::with_topics(topics, c, event);
+                if self.admits(&p) {
+                    self.queue.push_back(Delivery::Event(Arc::new(p)));
+                }
+            }
+        }
+        if limit < replay.upto {
+            replay.from = limit;
+            self.replay = Some(replay);
+        } else {
+            for gap in replay.gaps.drain(..) {
+                self.upto = self.upto.max(gap);
+                self.queue.push_back(Delivery::Gap(Gap {
+                    reason: GapReason::Evicted,
+                    resume: gap,
+                }));
+            }
+        }
+    }
+
+    /// Announces the trimmed ranges that end before the entry at `c`.
+    fn gaps_before(&mut self, gaps: &mut Vec<Cursor>, c: Cursor) {
+        while let Some(&gap) = gaps.first()
+            && gap < c
+        {
+            gaps.remove(0);
+            self.queue.push_back(Delivery::Gap(Gap {
+                reason: GapReason::Evicted,
+                resume: gap,
+            }));
+        }
+    }
+
+    /// Redis could not be read: what lies up to `upto` is announced as lost, live goes on.
+    fn unavailable(&mut self, e: &redis::RedisError, upto: Cursor) {
+        tracing::warn!(error = %e, "push-redis: replay failed: announced as a gap");
+        self.queue.push_back(Delivery::Gap(Gap {
+            reason: GapReason::Evicted,
+            resume: upto,
+        }));
+    }
+}
