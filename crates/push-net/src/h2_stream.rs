@@ -13,6 +13,7 @@
 //! with the stream. A service that wants the tunnel takes the [`OnConnect`] out of the
 //! extensions and awaits it after answering.
 
+use std::any::Any;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -37,6 +38,8 @@ pub struct H2Stream {
     recv: RecvStream,
     /// Received data not read yet (at most one DATA frame).
     buffered: Bytes,
+    /// What lives exactly as long as the stream (see [`OnConnect::holding`]).
+    held: Option<Box<dyn Any + Send>>,
 }
 
 impl H2Stream {
@@ -47,6 +50,7 @@ impl H2Stream {
             send,
             recv,
             buffered: Bytes::new(),
+            held: None,
         }
     }
 }
@@ -128,7 +132,10 @@ impl AsyncWrite for H2Stream {
 /// extension a connection driver inserts (see the [module docs](self)). Await it after
 /// answering; it fails when the answer was not `2xx` or the stream ended before it was sent.
 #[derive(Debug)]
-pub struct OnConnect(oneshot::Receiver<H2Stream>);
+pub struct OnConnect {
+    rx: oneshot::Receiver<H2Stream>,
+    held: Option<Box<dyn Any + Send>>,
+}
 
 /// The driver's half of an [`OnConnect`]: completed with the stream after a `2xx` answer.
 #[derive(Debug)]
@@ -139,7 +146,16 @@ impl OnConnect {
     /// the request's extensions.
     pub fn pair() -> (ConnectSender, OnConnect) {
         let (tx, rx) = oneshot::channel();
-        (ConnectSender(tx), OnConnect(rx))
+        (ConnectSender(tx), OnConnect { rx, held: None })
+    }
+
+    /// The same hand-over, with `guard` kept until the stream it yields is dropped (or until
+    /// this is dropped, when no stream comes): a quota permit or a gauge of open streams that
+    /// counts the stream itself, not the connection it shares with others.
+    #[must_use]
+    pub fn holding(mut self, guard: Box<dyn Any + Send>) -> Self {
+        self.held = Some(guard);
+        self
     }
 }
 
@@ -163,11 +179,18 @@ impl Future for OnConnect {
     type Output = io::Result<H2Stream>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Poll::Ready(ready!(Pin::new(&mut self.0).poll(cx)).map_err(|_| {
-            io::Error::new(
+        let received = ready!(Pin::new(&mut self.rx).poll(cx));
+        Poll::Ready(match received {
+            Ok(mut stream) => {
+                if let Some(held) = self.held.take() {
+                    stream.held = Some(held);
+                }
+                Ok(stream)
+            }
+            Err(_) => Err(io::Error::new(
                 io::ErrorKind::NotConnected,
                 "the extended CONNECT's stream was not handed over (no 2xx answer, or it ended)",
-            )
-        }))
+            )),
+        })
     }
 }

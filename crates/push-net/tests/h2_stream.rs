@@ -92,3 +92,53 @@ async fn on_connect_fails_when_nothing_is_handed_over() {
     drop(on_connect);
     assert!(!sender.is_claimed());
 }
+
+#[tokio::test]
+async fn a_guard_held_by_on_connect_lives_as_long_as_the_stream() {
+    let guard = Arc::new(());
+    // No stream comes: the guard goes with the `OnConnect`.
+    let (sender, on_connect) = OnConnect::pair();
+    let on_connect = on_connect.holding(Box::new(Arc::clone(&guard)));
+    assert_eq!(Arc::strong_count(&guard), 2);
+    drop(sender);
+    assert!(on_connect.await.is_err());
+    assert_eq!(Arc::strong_count(&guard), 1);
+
+    // A stream comes: the guard moves into it and is dropped with it.
+    let (client_io, server_io) = tokio::io::duplex(1 << 16);
+    let server = tokio::spawn(async move {
+        let mut connection = push_net::h2_builder(&push_net::Http2Limits::default())
+            .handshake::<_, Bytes>(server_io)
+            .await
+            .unwrap();
+        let (request, mut respond) = connection.accept().await.unwrap().unwrap();
+        tokio::spawn(async move { while connection.accept().await.is_some() {} });
+        let send = respond.send_response(Response::new(()), false).unwrap();
+        let (sender, on_connect) = OnConnect::pair();
+        let on_connect = on_connect.holding(Box::new(Arc::clone(&guard)));
+        sender
+            .send(H2Stream::new(send, request.into_body()))
+            .unwrap();
+        let mut stream = on_connect.await.unwrap();
+        assert_eq!(Arc::strong_count(&guard), 2);
+        // The client ends its side: the stream reads its end, and is dropped.
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await.unwrap();
+        drop(stream);
+        assert_eq!(Arc::strong_count(&guard), 1);
+    });
+    let (send, connection) = h2::client::handshake(client_io).await.unwrap();
+    tokio::spawn(connection);
+    let mut send = send.ready().await.unwrap();
+    let request = Request::post("http://hub.test/").body(()).unwrap();
+    let (response, mut body) = send.send_request(request, false).unwrap();
+    let response = response.await.unwrap();
+    body.send_data(Bytes::from_static(b"x"), true).unwrap();
+    assert_eq!(response.status(), 200);
+    // The server's assertions ran (a panic there fails the test here).
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap();
+    drop((send, body, response));
+}
