@@ -32,14 +32,18 @@ where
     let (send, connection) = h2::client::handshake(io).await.unwrap();
     tokio::spawn(connection);
     let mut send = send.ready().await.unwrap();
-    timeout(LIMIT, async {
-        while !send.is_extended_connect_protocol_enabled() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            send = send.ready().await.unwrap();
+    // Bounded: 2,000 × 5 ms.
+    for _ in 0..2000 {
+        if send.is_extended_connect_protocol_enabled() {
+            break;
         }
-    })
-    .await
-    .expect("the hub advertises SETTINGS_ENABLE_CONNECT_PROTOCOL");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        send = send.ready().await.unwrap();
+    }
+    assert!(
+        send.is_extended_connect_protocol_enabled(),
+        "the hub advertises SETTINGS_ENABLE_CONNECT_PROTOCOL"
+    );
     send
 }
 

@@ -17,6 +17,7 @@ use std::any::Any;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes};
@@ -131,10 +132,23 @@ impl AsyncWrite for H2Stream {
 /// The stream of an extended CONNECT, once the request has been answered `2xx`: a request
 /// extension a connection driver inserts (see the [module docs](self)). Await it after
 /// answering; it fails when the answer was not `2xx` or the stream ended before it was sent.
-#[derive(Debug)]
-pub struct OnConnect {
-    rx: oneshot::Receiver<H2Stream>,
+///
+/// Clones share the hand-over (request extensions must be `Clone`, as hyper's `OnUpgrade`
+/// is): the first to await it gets the stream, the others an error.
+#[derive(Clone)]
+pub struct OnConnect(Arc<Mutex<Pending>>);
+
+/// What an [`OnConnect`] and its clones share.
+struct Pending {
+    /// `None` once the stream (or the error) has been taken.
+    rx: Option<oneshot::Receiver<H2Stream>>,
     held: Option<Box<dyn Any + Send>>,
+}
+
+impl std::fmt::Debug for OnConnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnConnect").finish_non_exhaustive()
+    }
 }
 
 /// The driver's half of an [`OnConnect`]: completed with the stream after a `2xx` answer.
@@ -146,21 +160,31 @@ impl OnConnect {
     /// the request's extensions.
     pub fn pair() -> (ConnectSender, OnConnect) {
         let (tx, rx) = oneshot::channel();
-        (ConnectSender(tx), OnConnect { rx, held: None })
+        let pending = Pending {
+            rx: Some(rx),
+            held: None,
+        };
+        (ConnectSender(tx), OnConnect(Arc::new(Mutex::new(pending))))
     }
 
     /// The same hand-over, with `guard` kept until the stream it yields is dropped (or until
     /// this is dropped, when no stream comes): a quota permit or a gauge of open streams that
     /// counts the stream itself, not the connection it shares with others.
     #[must_use]
-    pub fn holding(mut self, guard: Box<dyn Any + Send>) -> Self {
-        self.held = Some(guard);
+    pub fn holding(self, guard: Box<dyn Any + Send>) -> Self {
+        self.lock().held = Some(guard);
         self
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        // Nothing panics while holding the lock; a poisoned one is still consistent.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl ConnectSender {
-    /// Whether the service still holds the [`OnConnect`], i.e. will take the stream. A driver
+    /// Whether the service still holds the [`OnConnect`] (or a clone), i.e. may take the
+    /// stream. A driver
     /// resets a `2xx`-answered stream nobody claimed rather than leave a tunnel open to no one.
     pub fn is_claimed(&self) -> bool {
         !self.0.is_closed()
@@ -178,13 +202,19 @@ impl ConnectSender {
 impl Future for OnConnect {
     type Output = io::Result<H2Stream>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let received = ready!(Pin::new(&mut self.rx).poll(cx));
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut pending = self.lock();
+        let Some(rx) = pending.rx.as_mut() else {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the extended CONNECT's stream was already taken",
+            )));
+        };
+        let received = ready!(Pin::new(rx).poll(cx));
+        pending.rx = None;
         Poll::Ready(match received {
             Ok(mut stream) => {
-                if let Some(held) = self.held.take() {
-                    stream.held = Some(held);
-                }
+                stream.held = pending.held.take();
                 Ok(stream)
             }
             Err(_) => Err(io::Error::new(
