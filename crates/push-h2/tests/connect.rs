@@ -55,7 +55,10 @@ impl tower_service::Service<Request<RequestBody>> for Tunnels {
         let path = request.uri().path().to_owned();
         Box::pin(async move {
             let body = request.into_body().collect().await.unwrap().to_bytes();
-            assert!(body.is_empty(), "an extended CONNECT's body is the tunnel's");
+            assert!(
+                body.is_empty(),
+                "an extended CONNECT's body is the tunnel's"
+            );
             match (path.as_str(), on_connect) {
                 ("/echo", Some(on_connect)) => {
                     tokio::spawn(async move {
@@ -128,7 +131,11 @@ async fn a_2xx_answer_hands_the_stream_to_the_service() {
         request_stream
             .send_data(Bytes::copy_from_slice(chunk), false)
             .unwrap();
-        let echoed = timeout(LIMIT, tunnel.data()).await.unwrap().unwrap().unwrap();
+        let echoed = timeout(LIMIT, tunnel.data())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         let _ = tunnel.flow_control().release_capacity(echoed.len());
         assert_eq!(echoed, chunk);
     }

@@ -128,17 +128,27 @@ async fn a_query_is_refused_as_a_get_is_and_its_body_is_bounded() {
 
     // The parser's refusals: an unknown `match…` name, no selector at all.
     for body in ["match_regex=.%2A", "last_event_id=x"] {
-        let response = call(&hub, query("", Some(&reader), body).body(body.into()).unwrap()).await;
+        let response = call(
+            &hub,
+            query("", Some(&reader), body).body(body.into()).unwrap(),
+        )
+        .await;
         assert_eq!(status(&response), StatusCode::BAD_REQUEST, "{body}");
     }
 
     // Past the body limit: 413, whether `Content-Length` says so or the body only shows it.
     let long = format!("match={}", "a".repeat(64));
     let declared = query("", Some(&reader), &long).body(long.clone()).unwrap();
-    assert_eq!(status(&call(&hub, declared).await), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        status(&call(&hub, declared).await),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
     let mut undeclared = query("", Some(&reader), &long).body(long.clone()).unwrap();
     undeclared.headers_mut().remove("content-length");
-    assert_eq!(status(&call(&hub, undeclared).await), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        status(&call(&hub, undeclared).await),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
 
     // Another media type: 415, naming the one a QUERY takes.
     let mut json = query("", Some(&reader), "{}").body("{}".into()).unwrap();
@@ -160,7 +170,10 @@ async fn a_query_is_refused_as_a_get_is_and_its_body_is_bounded() {
         .uri(HUB)
         .body(String::new())
         .unwrap();
-    assert_eq!(status(&call(&hub, other).await), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        status(&call(&hub, other).await),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
 }
 
 /// On the hub's port: a raw HTTP/1.1 `QUERY` (the lean path hands it to hyper with the bytes
@@ -189,7 +202,9 @@ async fn a_query_subscribes_over_http1_and_h2c_on_the_hubs_port() {
         .body(())
         .unwrap();
     let (response, mut stream) = send.send_request(h2_request, false).unwrap();
-    stream.send_data(Bytes::from_static(body.as_bytes()), true).unwrap();
+    stream
+        .send_data(Bytes::from_static(body.as_bytes()), true)
+        .unwrap();
     let response = timeout(LIMIT, response).await.unwrap().unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let mut h2_events = response.into_body();
@@ -205,7 +220,11 @@ async fn a_query_subscribes_over_http1_and_h2c_on_the_hubs_port() {
     let head = String::from_utf8_lossy(&seen1).to_ascii_lowercase();
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("content-type: text/event-stream"), "{head}");
-    let first = timeout(LIMIT, h2_events.data()).await.unwrap().unwrap().unwrap();
+    let first = timeout(LIMIT, h2_events.data())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert!(first.starts_with(b":"), "{first:?}");
 
     let topic = push_core::Topic::new("https://ex.com/q").unwrap();
@@ -223,7 +242,11 @@ async fn a_query_subscribes_over_http1_and_h2c_on_the_hubs_port() {
     }
     let mut seen2 = Vec::new();
     while !String::from_utf8_lossy(&seen2).contains("data: queried") {
-        let data = timeout(LIMIT, h2_events.data()).await.unwrap().unwrap().unwrap();
+        let data = timeout(LIMIT, h2_events.data())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         let _ = h2_events.flow_control().release_capacity(data.len());
         seen2.extend_from_slice(&data);
     }

@@ -94,7 +94,12 @@ async fn next_event(ws: &mut WebSocketStream<H2Stream>) -> String {
 /// subscribed by its URL, one by a command), a published event on both, the refusals.
 async fn websockets_over(send: SendRequest<Bytes>, authority: &str, hub: &support::InProcess) {
     let from = hub.broker.head();
-    let by_url = connect(authority, &format!("/ws?topic=news&from={from}"), "websocket", &[]);
+    let by_url = connect(
+        authority,
+        &format!("/ws?topic=news&from={from}"),
+        "websocket",
+        &[],
+    );
     let (status, ws) = open(&send, by_url).await;
     assert_eq!(status, StatusCode::OK);
     let mut by_url = ws.unwrap();
@@ -103,7 +108,11 @@ async fn websockets_over(send: SendRequest<Bytes>, authority: &str, hub: &suppor
     let mut by_command = ws.unwrap();
     let subscribe = r#"{"type":"subscribe","topics":["news"]}"#;
     by_command.send(Message::text(subscribe)).await.unwrap();
-    let ack = timeout(LIMIT, by_command.next()).await.unwrap().unwrap().unwrap();
+    let ack = timeout(LIMIT, by_command.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert!(ack.to_text().unwrap().contains("subscribed"), "{ack}");
 
     let topic = Topic::new("news").unwrap();
@@ -120,7 +129,12 @@ async fn websockets_over(send: SendRequest<Bytes>, authority: &str, hub: &suppor
     // HTTP/1.1 applies unchanged.
     let other = connect(authority, "/ws", "chat", &[]);
     assert_eq!(open(&send, other).await.0, StatusCode::NOT_IMPLEMENTED);
-    let cross = connect(authority, "/ws", "websocket", &[("origin", "https://evil.example")]);
+    let cross = connect(
+        authority,
+        "/ws",
+        "websocket",
+        &[("origin", "https://evil.example")],
+    );
     assert_eq!(open(&send, cross).await.0, StatusCode::FORBIDDEN);
     // An extended CONNECT elsewhere is answered by that route, as any request is.
     let elsewhere = connect(authority, "/nope", "websocket", &[]);
@@ -217,7 +231,10 @@ async fn the_stream_quota_counts_websockets_not_h2_connections() {
     let request = || connect(&authority, "/ws", "websocket", &[]);
     let (status, first) = open(&send, request()).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(open(&send, request()).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        open(&send, request()).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     let mut first = first.unwrap();
     first.close(None).await.unwrap();
     // The close handshake ends the server's side; then its permit is free again.
@@ -233,5 +250,8 @@ async fn the_stream_quota_counts_websockets_not_h2_connections() {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(reopened.is_some(), "the permit of the closed WebSocket came back");
+    assert!(
+        reopened.is_some(),
+        "the permit of the closed WebSocket came back"
+    );
 }

@@ -92,8 +92,7 @@ impl Cors {
         let method = request
             .get(ACCESS_CONTROL_REQUEST_METHOD)
             .and_then(|m| Method::from_bytes(m.as_bytes()).ok());
-        let method_allowed =
-            matches!(method, Some(m) if m == Method::GET || m == Method::HEAD || m == Method::POST
+        let method_allowed = matches!(method, Some(m) if m == Method::GET || m == Method::HEAD || m == Method::POST
                 || super::query_method::is_query(&m));
         let Some((allow, credentials)) = request.get(ORIGIN).and_then(|o| self.allow(o)) else {
             return out;

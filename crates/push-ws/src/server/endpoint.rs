@@ -122,7 +122,9 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
                 Upgrade::H2(on_connect) => tokio::spawn(async move {
                     match on_connect.await {
                         Ok(stream) => serve(stream, &config, handler).await,
-                        Err(error) => tracing::debug!(%error, "the extended CONNECT did not complete"),
+                        Err(error) => {
+                            tracing::debug!(%error, "the extended CONNECT did not complete")
+                        }
                     }
                 }),
             };

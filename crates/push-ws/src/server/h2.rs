@@ -42,7 +42,14 @@ pub async fn accept(
     request: Request<RecvStream>,
     mut respond: h2::server::SendResponse<Bytes>,
     config: &Config,
-) -> Result<(WebSocketStream<Metered<StallGuard<H2Stream>>>, Accepted, Parts), Error> {
+) -> Result<
+    (
+        WebSocketStream<Metered<StallGuard<H2Stream>>>,
+        Accepted,
+        Parts,
+    ),
+    Error,
+> {
     let accepted = match config.check(&request) {
         Ok(accepted) => accepted,
         Err(refusal) => {
