@@ -158,13 +158,13 @@ pub struct ConnectSender(oneshot::Sender<H2Stream>);
 impl OnConnect {
     /// A new hand-over: the [`ConnectSender`] stays with the driver, the [`OnConnect`] goes in
     /// the request's extensions.
-    pub fn pair() -> (ConnectSender, OnConnect) {
+    pub fn pair() -> (ConnectSender, Self) {
         let (tx, rx) = oneshot::channel();
         let pending = Pending {
             rx: Some(rx),
             held: None,
         };
-        (ConnectSender(tx), OnConnect(Arc::new(Mutex::new(pending))))
+        (ConnectSender(tx), Self(Arc::new(Mutex::new(pending))))
     }
 
     /// The same hand-over, with `guard` kept until the stream it yields is dropped (or until
