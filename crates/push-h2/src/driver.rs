@@ -14,6 +14,8 @@ use http::{Request, Response};
 use http_body::{Body, Frame};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use push_net::{ConnectSender, H2Stream, OnConnect};
+
 use crate::{DEFAULT_IDLE_TIMEOUT, Error, ParentStream, PushConfig, PushConnection, ServerConfig};
 
 /// The requests a server pushes for: [`accepts`](Self::accepts) picks them, [`push`](Self::push)
@@ -37,9 +39,14 @@ pub trait Pusher: Clone + Send + Sync + 'static {
 /// graceful GOAWAY after [`DEFAULT_IDLE_TIMEOUT`] without a stream.
 ///
 /// This is the one way to combine HTTP/2 push with the other transports on a server: their
-/// `Endpoint`s (or a router holding them) are the `service`. (WebSocket upgrades need hyper's
-/// upgrade machinery, which this driver does not have: serve `push_ws` over HTTP/1.1 or through
-/// `push_ws::server::h2`.)
+/// `Endpoint`s (or a router holding them) are the `service`.
+///
+/// WebSocket over HTTP/2 (RFC 8441): the handshake advertises `SETTINGS_ENABLE_CONNECT_PROTOCOL`,
+/// and an extended CONNECT goes to the service with an empty body and a
+/// [`push_net::OnConnect`] in its extensions (as hyper hands its `OnUpgrade`); once the service
+/// has answered 2xx the driver sends that head and hands the stream over as a
+/// [`push_net::H2Stream`]. `push_ws`'s `Endpoint` (feature `h2`) takes it, so `/ws` serves
+/// HTTP/2 clients on the same connection as pushes. A non-2xx answer is sent as any other.
 ///
 /// # Errors
 /// [`Error::Io`] when the handshake fails or times out, [`Error::H2`] when the connection
@@ -106,8 +113,17 @@ async fn answer<S, B>(
     B: Body<Data = Bytes>,
     B::Error: fmt::Display,
 {
-    let (parts, body) = request.into_parts();
-    let request = Request::from_parts(parts, RequestBody(body));
+    let (mut parts, body) = request.into_parts();
+    // An extended CONNECT (RFC 8441): the service gets an `OnConnect` instead of the body, and
+    // the stream once it has answered 2xx.
+    let (body, connect) = if parts.extensions.get::<h2::ext::Protocol>().is_some() {
+        let (sender, on_connect) = OnConnect::pair();
+        parts.extensions.insert(on_connect);
+        (RequestBody(None), Some((sender, body)))
+    } else {
+        (RequestBody(Some(body)), None)
+    };
+    let request = Request::from_parts(parts, body);
     let response = match poll_fn(|cx| service.poll_ready(cx)).await {
         Ok(()) => service.call(request).await,
         Err(error) => Err(error),
@@ -120,6 +136,12 @@ async fn answer<S, B>(
             return;
         }
     };
+    if let Some((sender, recv)) = connect
+        && response.status().is_success()
+    {
+        tunnel(response, respond, sender, recv);
+        return;
+    }
     let (parts, body) = response.into_parts();
     let end = body.is_end_stream();
     let Ok(send) = respond.send_response(Response::from_parts(parts, ()), end) else {
@@ -128,6 +150,28 @@ async fn answer<S, B>(
     if !end {
         send_body(send, body, stall).await;
     }
+}
+
+/// Answers an extended CONNECT the service accepted (2xx): the head without its body (after a
+/// 2xx the stream is the tunnel's), then the stream to the service's `OnConnect`. A 2xx nobody
+/// claimed (the service dropped its `OnConnect`) is reset rather than left open to no one.
+fn tunnel<B>(
+    response: Response<B>,
+    mut respond: SendResponse<Bytes>,
+    sender: ConnectSender,
+    recv: RecvStream,
+) {
+    if !sender.is_claimed() {
+        tracing::debug!("a 2xx answer to an extended CONNECT that no one took the stream of");
+        respond.send_reset(Reason::INTERNAL_ERROR);
+        return;
+    }
+    let (parts, _body) = response.into_parts();
+    let Ok(send) = respond.send_response(Response::from_parts(parts, ()), false) else {
+        return;
+    };
+    // Should the service have let go meanwhile, the stream is dropped, which resets it.
+    let _ = sender.send(H2Stream::new(send, recv));
 }
 
 /// Sends `body` on `send` as the window opens; stops when the client resets the stream, and
@@ -190,9 +234,10 @@ where
 }
 
 /// The body of a request the driver hands to the service: the h2 stream's DATA frames (the
-/// window given back as they are read) and its trailers.
+/// window given back as they are read) and its trailers. Empty for an extended CONNECT, whose
+/// stream goes to the service's [`OnConnect`] once it has answered 2xx.
 #[derive(Debug)]
-pub struct RequestBody(RecvStream);
+pub struct RequestBody(Option<RecvStream>);
 
 impl Body for RequestBody {
     type Data = Bytes;
@@ -202,13 +247,16 @@ impl Body for RequestBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, h2::Error>>> {
-        match ready!(self.0.poll_data(cx)) {
+        let Some(recv) = self.0.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match ready!(recv.poll_data(cx)) {
             Some(Ok(data)) => {
-                let _ = self.0.flow_control().release_capacity(data.len());
+                let _ = recv.flow_control().release_capacity(data.len());
                 Poll::Ready(Some(Ok(Frame::data(data))))
             }
             Some(Err(error)) => Poll::Ready(Some(Err(error))),
-            None => match ready!(self.0.poll_trailers(cx)) {
+            None => match ready!(recv.poll_trailers(cx)) {
                 Ok(Some(trailers)) => Poll::Ready(Some(Ok(Frame::trailers(trailers)))),
                 Ok(None) => Poll::Ready(None),
                 Err(error) => Poll::Ready(Some(Err(error))),
@@ -217,6 +265,6 @@ impl Body for RequestBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.0.is_end_stream()
+        self.0.as_ref().is_none_or(RecvStream::is_end_stream)
     }
 }

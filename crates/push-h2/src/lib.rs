@@ -174,6 +174,10 @@ pub use push_net::{
     h2_handshake as handshake,
 };
 
+/// An extended CONNECT's stream (RFC 8441) as [`drive`] hands it to the service that answered
+/// it 2xx, and the byte stream it becomes (`push-net`).
+pub use push_net::{H2Stream, OnConnect};
+
 /// Entry points for the fuzz targets and their seed replay (private feature `__fuzz`); not part
 /// of the API.
 #[cfg(feature = "__fuzz")]

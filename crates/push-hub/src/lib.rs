@@ -1,6 +1,7 @@
 //! The hub: the server people run. It speaks the Mercure protocol (both revisions) for
 //! publishing and SSE, and serves the same topics, cursors and authorization over WebSocket
-//! (`/ws`), long polling (`/poll`) and HTTP/2, all on one port.
+//! (`/ws`, also over HTTP/2 as an RFC 8441 extended CONNECT), long polling (`/poll`) and
+//! HTTP/2, all on one port. Mercure 1.0's `QUERY` subscribe takes its parameters in the body.
 //!
 //! ```text
 //!                 ┌──────────── one port ────────────┐

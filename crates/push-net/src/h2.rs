@@ -20,9 +20,17 @@ pub type H2Request = (Request<RecvStream>, SendResponse<Bytes>);
 /// `h2::server::handshake` on its own advertises no `SETTINGS_MAX_CONCURRENT_STREAMS` (no
 /// limit), a 16 MiB header list and 400 KiB of send buffer per stream: one client opening
 /// 50,000 streams held 336 MB.
+///
+/// It also advertises `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441), so clients may open
+/// WebSockets over HTTP/2 with an extended CONNECT: such a request reaches the accept loop like
+/// any other (with `h2::ext::Protocol` in its extensions) and is answered like any other — by
+/// `push_ws::server::h2::accept`, by a service behind `push_h2::drive` (which hands over the
+/// stream with an [`OnConnect`](crate::OnConnect)), or with whatever status a route gives a
+/// `CONNECT` it does not serve. Costs nothing per connection.
 pub fn h2_builder(limits: &Http2Limits) -> Builder {
     let mut builder = Builder::new();
     builder
+        .enable_connect_protocol()
         .max_concurrent_streams(limits.max_concurrent_streams)
         .max_header_list_size(limits.max_header_list_size)
         .max_pending_accept_reset_streams(limits.max_pending_accept_reset_streams)

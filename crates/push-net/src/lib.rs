@@ -64,7 +64,9 @@
 //!
 //! # Crate features
 //! - `server`: [`http_builder`], [`serve_http`], [`read_body`] for hyper 1 servers.
-//! - `h2`: [`h2_builder`], [`h2_handshake`] for servers on the `h2` crate.
+//! - `h2`: [`h2_builder`], [`h2_handshake`] for servers on the `h2` crate; [`H2Stream`] (an
+//!   HTTP/2 stream as a byte stream) and [`OnConnect`] (an RFC 8441 extended CONNECT's stream
+//!   handed from a connection driver to the service that answered it).
 //!
 //! # Errors
 //! Plain [`std::io::Error`]s: [`std::io::ErrorKind::TimedOut`] for a limit that ran out, the
@@ -77,6 +79,8 @@ mod accept;
 mod config;
 #[cfg(feature = "h2")]
 mod h2;
+#[cfg(feature = "h2")]
+mod h2_stream;
 #[cfg(feature = "server")]
 mod serve;
 mod stall;
@@ -85,6 +89,8 @@ pub use accept::{Acceptor, MAX_ACCEPT_PAUSE, MIN_ACCEPT_PAUSE, bind, configure_s
 pub use config::{Http2Limits, ServerConfig};
 #[cfg(feature = "h2")]
 pub use h2::{H2Request, h2_builder, h2_handshake};
+#[cfg(feature = "h2")]
+pub use h2_stream::{ConnectSender, H2Stream, OnConnect};
 #[cfg(feature = "server")]
 pub use serve::{BodyError, BoxError, http_builder, read_body, serve_http};
 pub use stall::StallGuard;

@@ -27,7 +27,7 @@
 //! ```text
 //!  http::Request ─► server::Endpoint ─ Config::check, hooks.topics/authorize ─► 101 ─┐
 //!  TcpStream ─► server::accept ───────────────────────────────────────────────────────┤
-//!  h2 extended CONNECT ─► server::h2::accept ─────────────────────────────────────────┤
+//!  h2 extended CONNECT ─► server::h2::accept (or Endpoint behind push_h2::drive) ────┤
 //!                  WebSocketStream<Metered<..>> ─► drive: commands ─► hooks.authorize ─► broker
 //!                        ping/pong, close codes, backpressure │
 //!                  broker Subscription ─► event / gap JSON (encoded once per event)
@@ -162,8 +162,9 @@
 //! # Crate features
 //! - `server`: the server role ([`server`]): the tower endpoint (on hyper's upgrades), the
 //!   byte-stream accept, the connection runner.
-//! - `h2`: RFC 8441 WebSocket over HTTP/2 on an `h2` server connection (`server::h2`); implies
-//!   `server`.
+//! - `h2`: RFC 8441 WebSocket over HTTP/2 on an `h2` server connection (`server::h2`), and the
+//!   [`server::Endpoint`] behind `push_h2::drive` (it takes the stream the driver hands over,
+//!   push-net's `OnConnect`); implies `server`.
 //! - `client`: the reconnecting [`client::Client`] (`ws://`).
 //! - `tls`: `wss://` for the client (rustls with the webpki roots and added roots, through
 //!   `push_http::client`); implies `client`.

@@ -54,7 +54,8 @@ impl Default for MercureConfig {
 }
 
 impl MercureConfig {
-    /// The largest publish body, in bytes (default [`DEFAULT_MAX_BODY`]); larger is a `413`.
+    /// The largest request body, in bytes (default [`DEFAULT_MAX_BODY`]): a publish, or the
+    /// parameters of 1.0's `QUERY` subscribe; larger is a `413`.
     #[must_use]
     pub fn with_max_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;

@@ -16,7 +16,7 @@ const ALLOW_HEADERS: &str = "authorization, cache-control, last-event-id, conten
 const EXPOSE_HEADERS: &str = "last-event-id, mercure-last-event-id, link";
 
 /// The methods of the hub's URL.
-const ALLOW_METHODS: &str = "GET, HEAD, POST";
+const ALLOW_METHODS: &str = "GET, HEAD, POST, QUERY";
 
 /// The allowlist, checked once per request.
 #[derive(Clone, Debug, Default)]
@@ -92,8 +92,8 @@ impl Cors {
         let method = request
             .get(ACCESS_CONTROL_REQUEST_METHOD)
             .and_then(|m| Method::from_bytes(m.as_bytes()).ok());
-        let method_allowed =
-            matches!(method, Some(m) if m == Method::GET || m == Method::HEAD || m == Method::POST);
+        let method_allowed = matches!(method, Some(m) if m == Method::GET || m == Method::HEAD || m == Method::POST
+                || super::query_method::is_query(&m));
         let Some((allow, credentials)) = request.get(ORIGIN).and_then(|o| self.allow(o)) else {
             return out;
         };
@@ -184,6 +184,10 @@ mod tests {
         assert_eq!(out[ACCESS_CONTROL_ALLOW_METHODS], ALLOW_METHODS);
         assert_eq!(out[ACCESS_CONTROL_ALLOW_HEADERS], ALLOW_HEADERS);
         assert_eq!(out[ACCESS_CONTROL_ALLOW_CREDENTIALS], "true");
+        // Mercure 1.0's QUERY subscribe (a body, so never a simple request) is preflighted.
+        let out = cors.preflight(&request("https://app.example", Some("QUERY")));
+        assert_eq!(out[ACCESS_CONTROL_ALLOW_ORIGIN], "https://app.example");
+        assert!(ALLOW_METHODS.contains("QUERY"));
         for (origin, method) in [
             ("https://app.example", "DELETE"),
             ("https://evil.example", "GET"),

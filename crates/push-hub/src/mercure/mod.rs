@@ -10,6 +10,7 @@
 //!  POST /.well-known/mercure ─► body (≤ max_body, else 413) ─► Authorizer::publisher
 //!        ─► form (topic…, data, id, type, retry, private) ─► Publisher::check(every topic)
 //!        ─► id (the publisher's, or urn:uuid:v4) ─► Broker::publish ─► 200 text/plain id
+//!  QUERY /.well-known/mercure ─► 1.0: the URL's query & the form body (≤ max_body) ─► as GET
 //!  OPTIONS ─► CORS preflight;  GET /.well-known/mercure/subscriptions… ─► the API (opt-in)
 //!  GET /.well-known/oauth-protected-resource/.well-known/mercure ─► 1.0's RFC 9728 metadata
 //! ```
@@ -77,6 +78,7 @@ mod head;
 mod metadata;
 mod publish;
 mod query;
+mod query_method;
 mod resume;
 mod service;
 mod subscribe;

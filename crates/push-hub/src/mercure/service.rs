@@ -13,10 +13,11 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use push_core::Broker;
 use push_sse::server::Body;
 
+use super::query_method::{ACCEPT_QUERY, FORM, is_query, query_params};
 use super::{Answer, HUB_PATH, METADATA_PATH, Mercure, text_answer};
 
 /// The methods of the hub's URL, for `Allow`.
-const ALLOW_HUB: &str = "GET, HEAD, POST, OPTIONS";
+const ALLOW_HUB: &str = "GET, HEAD, POST, QUERY, OPTIONS";
 
 /// The future of [`Mercure`]'s service.
 type AnswerFuture<B> = Pin<Box<dyn Future<Output = Result<Answer<B>, Infallible>> + Send>>;
@@ -36,7 +37,9 @@ where
         Poll::Ready(Ok(()))
     }
 
-    /// Routes `request`: `GET` / `HEAD` subscribe, `POST` publishes (its body read up to
+    /// Routes `request`: `GET` / `HEAD` subscribe, and so does 1.0's `QUERY` with the
+    /// parameters in its form-urlencoded body (joined to the URL's; the body read up to
+    /// `max_body`, else 413; another content type 415), `POST` publishes (its body read up to
     /// [`MercureConfig::max_body`](super::MercureConfig::max_body), else 413), `OPTIONS` is
     /// the CORS preflight; `/.well-known/mercure/subscriptions…` is the subscriptions API when
     /// it is on; `/.well-known/oauth-protected-resource/.well-known/mercure` is 1.0's
@@ -61,7 +64,7 @@ impl<B: Broker + Clone> Mercure<B> {
                     Ok((head, events)) => Response::from_parts(head, Body::events(events)),
                     Err(refused) => refused,
                 },
-                Method::HEAD => match self.check_subscribe(&parts) {
+                Method::HEAD => match self.check_subscribe(&parts, query(&parts)) {
                     Ok(checked) => {
                         Response::from_parts(self.stream_head(&parts, &checked), Body::text(""))
                     }
@@ -72,6 +75,16 @@ impl<B: Broker + Clone> Mercure<B> {
                     Err(refused) => self.refuse(&parts, refused),
                 },
                 Method::OPTIONS => self.preflight(&parts),
+                ref method if is_query(method) => {
+                    let max = self.config().max_body();
+                    match query_params(&parts, body, max).await {
+                        Ok(params) => match self.subscribe_with(&parts, &params) {
+                            Ok((head, events)) => Response::from_parts(head, Body::events(events)),
+                            Err(refused) => refused,
+                        },
+                        Err(refused) => self.refuse(&parts, refused),
+                    }
+                }
                 _ => self.refuse(&parts, method_not_allowed(ALLOW_HUB)),
             };
         }
@@ -112,8 +125,14 @@ impl<B: Broker + Clone> Mercure<B> {
         let headers = response.headers_mut();
         headers.extend(self.shared.cors.preflight(&request.headers));
         headers.insert(ALLOW, HeaderValue::from_static(ALLOW_HUB));
+        headers.insert(ACCEPT_QUERY, HeaderValue::from_static(FORM));
         response
     }
+}
+
+/// The URL's query of `request`: the subscribe parameters of a `GET` or `HEAD`.
+fn query(request: &Parts) -> &[u8] {
+    request.uri.query().unwrap_or("").as_bytes()
 }
 
 fn method_not_allowed<S>(allow: &'static str) -> Response<Body<S>> {
@@ -129,7 +148,7 @@ fn method_not_allowed<S>(allow: &'static str) -> Response<Body<S>> {
 
 /// The whole body, or `413` past `max` bytes (a `Content-Length` over it is refused before a
 /// byte is read) and `400` when the body fails.
-async fn read_body<ReqBody, S>(
+pub(super) async fn read_body<ReqBody, S>(
     parts: &Parts,
     body: ReqBody,
     max: usize,
@@ -141,7 +160,7 @@ where
     let too_large = || {
         text_answer(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format_args!("a publish body is at most {max} bytes"),
+            format_args!("a request body is at most {max} bytes"),
         )
     };
     let declared = parts

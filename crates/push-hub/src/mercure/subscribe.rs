@@ -37,7 +37,20 @@ impl<B: Broker + Clone> Mercure<B> {
         &self,
         request: &Parts,
     ) -> Result<(response::Parts, EventStream<B::Subscription>), Answer<B>> {
-        let checked = self.check_subscribe(request)?;
+        let query = request.uri.query().unwrap_or("");
+        self.subscribe_with(request, query.as_bytes())
+    }
+
+    /// [`subscribe`](Self::subscribe) with the subscribe parameters `params` (a
+    /// form-urlencoded string): the URL's query for `GET`, the query and the body joined for
+    /// 1.0's `QUERY`.
+    #[allow(clippy::result_large_err)]
+    pub(super) fn subscribe_with(
+        &self,
+        request: &Parts,
+        params: &[u8],
+    ) -> Result<(response::Parts, EventStream<B::Subscription>), Answer<B>> {
+        let checked = self.check_subscribe(request, params)?;
         let subscription = self
             .broker
             .subscribe(
@@ -63,15 +76,19 @@ impl<B: Broker + Clone> Mercure<B> {
         Ok((head, events))
     }
 
-    /// The checks of [`subscribe`](Self::subscribe) without opening the subscription.
+    /// The checks of [`subscribe_with`](Self::subscribe_with) without opening the
+    /// subscription. A `QUERY` request is 1.0's (the method is only in 1.0), so 1.0 answers it.
     #[allow(clippy::result_large_err)]
-    pub(super) fn check_subscribe(&self, request: &Parts) -> Result<Checked, Answer<B>> {
+    pub(super) fn check_subscribe(
+        &self,
+        request: &Parts,
+        params: &[u8],
+    ) -> Result<Checked, Answer<B>> {
         let mut revision = Revision::of(request);
         let base = self.hub_url(request);
-        let query = request.uri.query().unwrap_or("");
-        let query = parse_subscribe(query.as_bytes(), base.as_ref())
+        let query = parse_subscribe(params, base.as_ref())
             .map_err(|e| self.refuse(request, text_answer(StatusCode::BAD_REQUEST, &e)))?;
-        if query.v1 {
+        if query.v1 || super::query_method::is_query(&request.method) {
             revision = Revision::V1;
         }
         let subscriber = self

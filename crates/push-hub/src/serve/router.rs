@@ -194,8 +194,12 @@ impl Router {
         self.shared.keys(self.connection.peer().ip(), parts)
     }
 
+    /// `/ws`: push-ws's `Endpoint`, behind the stream quota. Over HTTP/1.1 the WebSocket is the
+    /// connection (the permit and the stream gauge are held until it closes); over HTTP/2
+    /// (RFC 8441, push-h2's driver) it is one stream of many, so the permit and the gauge go
+    /// with that stream (`OnConnect::holding`) and are given back when the WebSocket ends.
     fn websocket<ReqBody: Send + 'static>(&self, request: Request<ReqBody>) -> RouterFuture {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
         let permit = match self
             .shared
             .quotas
@@ -207,6 +211,14 @@ impl Router {
         let mut ws = self.shared.ws.clone();
         let connection = Arc::clone(&self.connection);
         let gauge = self.shared.metrics.streams(Transport::WebSocket).clone();
+        if let Some(on_connect) = parts.extensions.remove::<push_net::OnConnect>() {
+            let held = Box::new((permit, StreamGauge::new(&gauge)));
+            parts.extensions.insert(on_connect.holding(held));
+            return Box::pin(async move {
+                let Ok(response) = ws.call(Request::from_parts(parts, body)).await;
+                Ok(boxed_response(response))
+            });
+        }
         Box::pin(async move {
             let Ok(response) = ws.call(Request::from_parts(parts, body)).await;
             if response.status() == StatusCode::SWITCHING_PROTOCOLS {
@@ -269,7 +281,8 @@ impl Router {
         {
             return self.refuse(Refused::PublishQuota, after);
         }
-        let subscribe = matches!(parts.method, Method::GET | Method::HEAD)
+        let subscribe = (matches!(parts.method, Method::GET | Method::HEAD)
+            || parts.method.as_str() == "QUERY")
             && parts.uri.path() == "/.well-known/mercure";
         let permit = if subscribe {
             match self.shared.quotas.open_stream(&keys, now) {

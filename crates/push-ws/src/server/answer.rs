@@ -95,11 +95,35 @@ pub(crate) fn check_upgrade<B>(request: &Request<B>) -> Result<HeaderValue, Refu
     }
 }
 
+/// The `:protocol` of an extended CONNECT (RFC 8441 §4), as hyper's HTTP/2 server or the `h2`
+/// crate (behind `push_h2::drive` or `h2::accept`, feature `h2`) hands it over.
+fn connect_protocol<B>(request: &Request<B>) -> Option<&str> {
+    let extensions = request.extensions();
+    if let Some(protocol) = extensions.get::<hyper::ext::Protocol>() {
+        return Some(protocol.as_str());
+    }
+    #[cfg(feature = "h2")]
+    if let Some(protocol) = extensions.get::<h2::ext::Protocol>() {
+        return Some(protocol.as_str());
+    }
+    None
+}
+
+/// An HTTP/2 WebSocket request is an extended CONNECT (RFC 8441 §4) naming `websocket`: a plain
+/// `CONNECT` or another method is malformed (400); another `:protocol` is one this endpoint does
+/// not implement (501, as for a method a server does not implement: the client may fall back).
 pub(crate) fn check_extended_connect<B>(request: &Request<B>) -> Result<(), Refusal> {
-    if request.method() != Method::CONNECT {
+    let protocol = connect_protocol(request);
+    if request.method() != Method::CONNECT || protocol.is_none() {
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
-            "WebSocket over HTTP/2 is an extended CONNECT",
+            "WebSocket over HTTP/2 is an extended CONNECT with :protocol websocket",
+        ));
+    }
+    if !protocol.is_some_and(|p| p.eq_ignore_ascii_case("websocket")) {
+        return Err(Refusal::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "this endpoint speaks only the websocket :protocol",
         ));
     }
     check_version(request.headers())
@@ -174,6 +198,7 @@ mod tests {
             .version(Version::HTTP_2)
             .uri(uri)
             .header("sec-websocket-version", "13")
+            .extension(hyper::ext::Protocol::from_static("websocket"))
     }
 
     #[test]
@@ -242,5 +267,31 @@ mod tests {
             config.check(&get.body(()).unwrap()).unwrap_err().status(),
             400
         );
+    }
+
+    #[test]
+    fn http2_extended_connect_must_name_websocket() {
+        let config = Config::default();
+        let check = |request: Request<()>| config.check(&request).map(|_| ());
+        // A plain CONNECT (no `:protocol`) is no WebSocket request.
+        let mut plain = h2("https://example.com/ws").body(()).unwrap();
+        plain.extensions_mut().clear();
+        assert_eq!(check(plain).unwrap_err().status(), 400);
+        // Another protocol, as hyper or h2 hands it over, is not implemented here.
+        let other = h2("https://example.com/ws")
+            .extension(hyper::ext::Protocol::from_static("connect-udp"))
+            .body(())
+            .unwrap();
+        assert_eq!(check(other).unwrap_err().status(), 501);
+        let mut raw = h2("https://example.com/ws").body(()).unwrap();
+        raw.extensions_mut().clear();
+        raw.extensions_mut()
+            .insert(h2::ext::Protocol::from_static("webtransport"));
+        assert_eq!(check(raw).unwrap_err().status(), 501);
+        let mut raw = h2("https://example.com/ws").body(()).unwrap();
+        raw.extensions_mut().clear();
+        raw.extensions_mut()
+            .insert(h2::ext::Protocol::from_static("websocket"));
+        assert!(check(raw).is_ok());
     }
 }

@@ -46,8 +46,10 @@ use super::{Body, Config, Metered, run};
 ///
 /// The server connection must allow upgrades (`hyper::server::conn::http1::Builder::
 /// serve_connection(..).with_upgrades()`, `hyper_util`'s `serve_connection_with_upgrades`,
-/// `axum::serve` and `push_net::serve_http` do); a request without hyper's upgrade handle is
-/// answered with 500.
+/// `axum::serve` and `push_net::serve_http` do), or be `push_h2::drive` (feature `h2`: the
+/// driver hands over an extended CONNECT's stream with push-net's `OnConnect`, so WebSocket
+/// over HTTP/2 shares a port with HTTP/2 push); a request with neither handle is answered
+/// with 500.
 pub struct Endpoint<B, H = Open> {
     broker: B,
     config: Config,
@@ -96,7 +98,7 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
             Ok(accepted) => accepted,
             Err(refusal) => return ResponseFuture::ready(refusal.into_response().map(Body::from)),
         };
-        let Some(on_upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
+        let Some(upgrade) = Upgrade::take(&mut request) else {
             let message = "the server connection does not support upgrades";
             return ResponseFuture::ready(text(StatusCode::INTERNAL_SERVER_ERROR, message));
         };
@@ -108,31 +110,68 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
                 Ok(initial) => initial,
                 Err(refusal) => return Ok(refusal.into_response().map(Body::from)),
             };
-            tokio::spawn(async move {
-                let upgraded = match on_upgrade.await {
-                    Ok(upgraded) => upgraded,
-                    Err(error) => {
-                        tracing::debug!(%error, "the upgrade did not complete");
-                        return;
+            let handler = PushHandler::new(broker, hooks, Retained::new(parts), &config, initial);
+            match upgrade {
+                Upgrade::Hyper(on_upgrade) => tokio::spawn(async move {
+                    match on_upgrade.await {
+                        Ok(upgraded) => serve(TokioIo::new(upgraded), &config, handler).await,
+                        Err(error) => tracing::debug!(%error, "the upgrade did not complete"),
                     }
-                };
-                let guarded = StallGuard::new(TokioIo::new(upgraded), config.write_stall_timeout());
-                let stream = Metered::new(guarded, &config);
-                let ws = WebSocketStream::from_raw_socket(
-                    stream,
-                    Role::Server,
-                    Some(config.websocket_config()),
-                )
-                .await;
-                let handler =
-                    PushHandler::new(broker, hooks, Retained::new(parts), &config, initial);
-                match run(ws, &config, handler).await {
-                    Ok(ended) => tracing::debug!(?ended, "websocket connection ended"),
-                    Err(error) => tracing::debug!(%error, "websocket connection failed"),
-                }
-            });
+                }),
+                #[cfg(feature = "h2")]
+                Upgrade::H2(on_connect) => tokio::spawn(async move {
+                    match on_connect.await {
+                        Ok(stream) => serve(stream, &config, handler).await,
+                        Err(error) => {
+                            tracing::debug!(%error, "the extended CONNECT did not complete")
+                        }
+                    }
+                }),
+            };
             Ok(accepted.response().map(|()| Body::empty()))
         }))
+    }
+}
+
+/// Where the upgraded stream will come from: hyper's upgrade (HTTP/1.1 `101`, or an extended
+/// CONNECT on hyper's HTTP/2 server), or the stream of an extended CONNECT that
+/// `push_h2::drive` hands over after the `200` (feature `h2`).
+enum Upgrade {
+    Hyper(OnUpgrade),
+    #[cfg(feature = "h2")]
+    H2(push_net::OnConnect),
+}
+
+impl Upgrade {
+    fn take<ReqBody>(request: &mut Request<ReqBody>) -> Option<Self> {
+        let extensions = request.extensions_mut();
+        if let Some(on_upgrade) = extensions.remove::<OnUpgrade>() {
+            return Some(Self::Hyper(on_upgrade));
+        }
+        #[cfg(feature = "h2")]
+        if let Some(on_connect) = extensions.remove::<push_net::OnConnect>() {
+            return Some(Self::H2(on_connect));
+        }
+        None
+    }
+}
+
+/// Runs the push protocol on an upgraded stream: writes guarded by the stall timeout, incoming
+/// frames metered, the runner with `handler`.
+async fn serve<S, B, H>(stream: S, config: &Config, handler: PushHandler<B, H>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send,
+    B: Broker + Clone,
+    H: Hooks,
+{
+    let guarded = StallGuard::new(stream, config.write_stall_timeout());
+    let stream = Metered::new(guarded, config);
+    let ws =
+        WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.websocket_config()))
+            .await;
+    match run(ws, config, handler).await {
+        Ok(ended) => tracing::debug!(?ended, "websocket connection ended"),
+        Err(error) => tracing::debug!(%error, "websocket connection failed"),
     }
 }
 
