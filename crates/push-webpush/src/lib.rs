@@ -47,6 +47,8 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "client")]
+pub mod client;
 mod ece;
 mod endpoint;
 mod error;
