@@ -287,6 +287,6 @@ trait CloneForTest {
 
 impl CloneForTest for Vapid {
     fn clone_for_test(&self) -> Self {
-        Vapid::new(self.key().clone(), "mailto:ops@example.com").unwrap()
+        Self::new(self.key().clone(), "mailto:ops@example.com").unwrap()
     }
 }
