@@ -53,6 +53,7 @@ mod ece;
 mod endpoint;
 mod error;
 mod message;
+mod payload;
 mod request;
 mod response;
 mod subscription;
@@ -64,6 +65,7 @@ pub use message::{
     AUTH_LEN, Encoding, HEADER_LEN, MAX_BODY, OVERHEAD, PUBLIC_KEY_LEN, Receiver, Recipient,
     encrypt,
 };
+pub use payload::{Fit, event_payload};
 pub use request::{Delivery, Topic, Urgency, WebPush};
 pub use response::{MAX_RETRY_AFTER, Outcome};
 pub use subscription::{PushSubscription, SubscriptionKeys};

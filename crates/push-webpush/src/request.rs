@@ -13,6 +13,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::{Method, Request};
@@ -64,6 +66,18 @@ impl Topic {
         HeaderValue::from_str(topic)
             .map(Self)
             .map_err(|_| Error::Topic)
+    }
+
+    /// A topic standing for any `key` (an event's type, a publisher's replacement key): the
+    /// first 32 characters of the base64url SHA-256 of the key, so equal keys replace each other
+    /// and any text fits the header.
+    pub fn digest(key: &str) -> Self {
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(key.as_bytes());
+        let mut text = URL_SAFE_NO_PAD.encode(hash);
+        text.truncate(32);
+        // Invariant: 32 base64url characters are a valid topic.
+        Self::new(&text).expect("a base64url digest is a topic")
     }
 
     /// The topic text.
@@ -210,8 +224,6 @@ impl WebPush {
 mod tests {
     use super::*;
     use crate::{Receiver, SubscriptionKeys, VapidKey};
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn subscription(receiver: &Receiver, endpoint: &str) -> PushSubscription {
         PushSubscription {
@@ -283,5 +295,9 @@ mod tests {
         for bad in ["", &"a".repeat(33), "a b", "a=", "a+b", "é"] {
             assert!(Topic::new(bad).is_err(), "{bad}");
         }
+        let digest = Topic::digest("scores/ARS-CHE — live");
+        assert_eq!(digest.as_str().len(), 32);
+        assert_eq!(digest, Topic::digest("scores/ARS-CHE — live"));
+        assert_ne!(digest, Topic::digest("scores/ARS-CHE — final"));
     }
 }
