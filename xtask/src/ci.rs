@@ -15,6 +15,7 @@ const FEATURE_CHECKED: &[&str] = &[
     "push-h2",
     "push-net",
     "push-http",
+    "push-webpush",
 ];
 
 /// Feature sets checked on their own besides none and all, where one feature gates a part of

@@ -63,8 +63,10 @@ const SYMFONY_MERCURE: &str = "/usr/share/php/Symfony/Component/Mercure/autoload
 /// The packages of the workspace's git-ignored `.tools/`, where tests find them
 /// (`push_test_support::tools`): npm's into `.tools/node`, PyPI's into the venv `.tools/venv`.
 const NODE_PACKAGES: &[&str] = &["eventsource@3"];
-// standardwebhooks: the Standard Webhooks reference library (push-webhook's interop test).
-const PYTHON_PACKAGES: &[&str] = &["websockets", "standardwebhooks"];
+// standardwebhooks: the Standard Webhooks reference library (push-webhook's interop test);
+// http_ece, cryptography, py_vapid: independent RFC 8291 / 8292 checks (push-webpush's interop test).
+const PYTHON_PACKAGES: &[&str] =
+    &["websockets", "standardwebhooks", "http_ece", "cryptography", "py_vapid"];
 
 fn node_packages() -> Result<(), String> {
     let dir = root().join(".tools/node");
