@@ -117,7 +117,15 @@ fn main() {
             RedisBroker::connect(config()).await.unwrap(),
             RedisBroker::connect(config()).await.unwrap(),
         );
-        let memory = MemoryBroker::default();
+        // A queue that holds the whole run, as Redis' channel replay does: no overflow gap.
+        let memory = MemoryBroker::new(
+            push_broker::Config::default()
+                .with_queue_count(2 * THROUGHPUT_EVENTS)
+                .with_history_count(2 * THROUGHPUT_EVENTS)
+                .with_queue_bytes(64 << 20)
+                .with_history_bytes(64 << 20)
+                .with_total_history_bytes(256 << 20),
+        );
         let t = |n: &str| Topic::new(n).unwrap();
         let redis_lat = latency(&hub_b, &hub_a, &t("lat")).await;
         let memory_lat = latency(&memory, &memory, &t("lat")).await;
