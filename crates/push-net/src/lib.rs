@@ -25,6 +25,9 @@
 //!   ([`read_body`]).
 //! - [`Http2Limits`] are the HTTP/2 settings every server advertises: bounded concurrent
 //!   streams, header lists, resets and send buffers ([`http_builder`], [`h2_builder`]).
+//! - [`Rewind`] hands a connection on after its first bytes were read (to pick who serves it),
+//!   replaying them first, optionally through a [`ReadCheck`] (push-ws meters incoming frames
+//!   with one); [`HttpService`] names once what a hyper connection asks of its service.
 //!
 //! It does no protocol work: hyper, h2 and tungstenite do that; this crate decides the limits
 //! and the socket's life.
@@ -77,6 +80,7 @@ mod accept;
 mod config;
 #[cfg(feature = "h2")]
 mod h2;
+mod rewind;
 #[cfg(feature = "server")]
 mod serve;
 mod stall;
@@ -85,6 +89,7 @@ pub use accept::{Acceptor, MAX_ACCEPT_PAUSE, MIN_ACCEPT_PAUSE, bind, configure_s
 pub use config::{Http2Limits, ServerConfig};
 #[cfg(feature = "h2")]
 pub use h2::{H2Request, h2_builder, h2_handshake};
+pub use rewind::{ReadCheck, Rewind};
 #[cfg(feature = "server")]
-pub use serve::{BodyError, BoxError, http_builder, read_body, serve_http};
+pub use serve::{BodyError, BoxError, HttpService, http_builder, read_body, serve_http};
 pub use stall::StallGuard;

@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::drive::{Initial, PushHandler};
 use super::retained::Retained;
-use super::{Body, Config, Metered, run};
+use super::{Body, Config, metered, run};
 
 /// The WebSocket push endpoint as a `tower_service::Service`: mount it on a route of any hyper
 /// or axum server (`axum::Router::route_service`), or behind any tower middleware.
@@ -117,7 +117,7 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
                     }
                 };
                 let guarded = StallGuard::new(TokioIo::new(upgraded), config.write_stall_timeout());
-                let stream = Metered::new(guarded, &config);
+                let stream = metered(guarded, &config);
                 let ws = WebSocketStream::from_raw_socket(
                     stream,
                     Role::Server,

@@ -20,7 +20,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use super::{Accepted, Config, Error, Metered};
+use super::{Accepted, Config, Error, Metered, metered};
 
 /// Accepts an extended CONNECT request received from `h2::server::Connection::accept`:
 /// checks `:protocol websocket` and `config` (Origin policy, subprotocols), answers `200` and
@@ -61,7 +61,7 @@ pub async fn accept(
     };
     let send = respond.send_response(accepted.response(), false)?;
     let (parts, body) = request.into_parts();
-    let stream = Metered::new(H2Stream::new(send, body), config);
+    let stream = metered(H2Stream::new(send, body), config);
     let ws =
         WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.websocket_config()))
             .await;
