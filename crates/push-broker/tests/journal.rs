@@ -12,7 +12,7 @@ use push_broker::{
     Config, Evicted, Journal, JournalError, MemoryBroker, MemorySubscription, Record, RestoreError,
     Snapshot,
 };
-use push_core::{Access, Cursor, Delivery, Error, Event, Published, Selector, Topic};
+use push_core::{Access, Cursor, Error, Event, Published, Selector, Topic};
 
 type Clock = Arc<Mutex<Instant>>;
 
@@ -114,19 +114,7 @@ fn subscribe(b: &MemoryBroker, topics: &[&str], from: Option<Cursor>) -> MemoryS
 
 /// Everything ready now, as short strings.
 fn drain(sub: &mut MemorySubscription) -> Vec<String> {
-    let mut out = Vec::new();
-    while let Some(d) = sub.try_recv() {
-        out.push(match d {
-            Delivery::Event(p) => format!(
-                "{}@{}",
-                String::from_utf8_lossy(&p.event().data),
-                p.cursor().offset()
-            ),
-            Delivery::Gap(g) => format!("gap:{}@{}", g.reason.as_str(), g.resume.offset()),
-            Delivery::Closed(r) => format!("closed:{}", r.as_str()),
-        });
-    }
-    out
+    push_test_support::deliveries::drain(|| sub.try_recv())
 }
 
 #[test]
