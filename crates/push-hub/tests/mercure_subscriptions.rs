@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use http::StatusCode;
-use http_body_util::BodyExt as _;
 use push_hub::mercure::MercureConfig;
 use push_hub::token::Claims;
 use support::service::{call, get, hub, parts, post, text, token};

@@ -113,6 +113,10 @@ use head::{Head, HeadError, Subscribe, read_head};
 /// An error a connection ends with (push-net's).
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// What a subscribe function gives: the response head and the [`EventStream`] to serve, or
+/// the refusal to answer with.
+pub type Subscribed<S, E> = Result<(response::Parts, EventStream<S>), Response<E>>;
+
 /// What the lean path asks of its subscribe function: the request's parts to the response head
 /// and the [`EventStream`] to serve, or a refusal to answer with (any body whose error boxes).
 /// Implemented for every such `Fn`, such as a closure around `Mercure::subscribe`.
@@ -127,22 +131,19 @@ pub trait Subscriber {
     /// # Errors
     /// The refusal, as a complete response.
     #[allow(clippy::result_large_err)] // the refusal is the response itself (the cold path)
-    fn subscribe(
-        &self,
-        request: &Parts,
-    ) -> Result<(response::Parts, EventStream<Self::Subscription>), Response<Self::Refusal>>;
+    fn subscribe(&self, request: &Parts) -> Subscribed<Self::Subscription, Self::Refusal>;
 }
 
 impl<F, S, E> Subscriber for F
 where
-    F: Fn(&Parts) -> Result<(response::Parts, EventStream<S>), Response<E>>,
+    F: Fn(&Parts) -> Subscribed<S, E>,
     S: Subscription,
     E: Body<Error: Into<BoxError>>,
 {
     type Subscription = S;
     type Refusal = E;
 
-    fn subscribe(&self, request: &Parts) -> Result<(response::Parts, EventStream<S>), Response<E>> {
+    fn subscribe(&self, request: &Parts) -> Subscribed<S, E> {
         self(request)
     }
 }
