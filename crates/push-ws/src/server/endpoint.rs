@@ -36,7 +36,7 @@ use super::{Body, Config, metered, run};
 ///    upgrade go ahead without an initial subscription: the client then subscribes with commands;
 /// 3. answers `101 Switching Protocols` (or `200` to an extended CONNECT) and, once hyper has
 ///    switched protocols, runs the push protocol on the connection (in a task of its own) as
-///    [`drive`](super::drive) does: the heartbeat, the [`Metered`] limits on incoming messages,
+///    [`drive`](super::drive) does: the heartbeat, the [`Metered`](super::Metered) limits on incoming messages,
 ///    the close codes, and the hooks for every subscribe command, with this request's head.
 ///
 /// The upgraded stream is wrapped in a [`StallGuard`] with [`Config::write_stall_timeout`]: a
