@@ -200,9 +200,16 @@ fn sigterm_ends_event_streams_with_a_jittered_retry_hint() {
         .parse()
         .unwrap();
     assert!((2000..=4000).contains(&retry), "{body:?}");
-    // The lean path's stream ends cleanly (the client reconnects by itself).
+    // The lean path's stream ends the same way.
     let (ok, body, err) = h1.join().unwrap();
     assert!(ok && body.starts_with(':'), "{body:?} {err}");
+    let retry: u64 = body
+        .rsplit_once("retry: ")
+        .and_then(|(_, rest)| rest.strip_suffix("\n\n"))
+        .unwrap_or_else(|| panic!("no retry hint on the lean path: {body:?}"))
+        .parse()
+        .unwrap();
+    assert!((2000..=4000).contains(&retry), "{body:?}");
     assert!(hub.wait(Duration::from_secs(10)).success());
 }
 

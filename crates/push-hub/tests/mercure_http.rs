@@ -2,100 +2,25 @@
 //! token, an SSE subscriber receives the update under its Mercure id, and resumes by that id;
 //! private updates reach only granted subscribers; curl as a subscriber.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use push_broker::MemoryBroker;
-use push_hub::auth::{AuthConfig, Authorizer, KeySpec};
+use push_hub::auth::{AuthConfig, Authorizer};
 use push_hub::mercure::{Mercure, MercureConfig};
-use push_hub::token::{Claims, mint};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use push_hub::token::Claims;
+use push_test_support::http::{LIMIT, RawClient as Raw, serve_http1};
+use support::service::{key, token};
+use tokio::io::AsyncReadExt as _;
 use tower::ServiceExt as _;
-
-/// Bounds every wait: a hang fails instead of blocking CI.
-const LIMIT: Duration = Duration::from_secs(10);
-
-const SECRET: &str = "a test secret of at least thirty-two bytes";
-
-fn key() -> KeySpec {
-    KeySpec::new(SECRET, push_hub::auth::Algorithm::HS256)
-}
-
-fn token(claims: &Claims) -> String {
-    mint(&key(), claims).unwrap()
-}
 
 async fn serve(broker: MemoryBroker, config: MercureConfig) -> SocketAddr {
     let authorizer = Arc::new(Authorizer::new(AuthConfig::with_key(key())).unwrap());
     let hub = Mercure::new(broker, authorizer, config);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let hub = hub.clone();
-            let service = service_fn(move |req| hub.clone().oneshot(req));
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
-/// A raw HTTP/1.1 exchange: sends the request, then reads as the response streams.
-struct Raw {
-    stream: TcpStream,
-    received: Vec<u8>,
-}
-
-impl Raw {
-    async fn send(addr: SocketAddr, request: &str) -> Self {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream.write_all(request.as_bytes()).await.unwrap();
-        Self {
-            stream,
-            received: Vec::new(),
-        }
-    }
-
-    async fn get(addr: SocketAddr, target: &str, headers: &str) -> Self {
-        Self::send(
-            addr,
-            &format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n"),
-        )
-        .await
-    }
-
-    /// Reads until `needle` arrived (or the peer closed); everything received so far.
-    async fn until(&mut self, needle: &str) -> String {
-        tokio::time::timeout(LIMIT, async {
-            let mut buf = [0u8; 4096];
-            while !String::from_utf8_lossy(&self.received).contains(needle) {
-                let n = self.stream.read(&mut buf).await.unwrap();
-                if n == 0 {
-                    break;
-                }
-                self.received.extend_from_slice(&buf[..n]);
-            }
-        })
-        .await
-        .unwrap_or_else(|_| {
-            panic!(
-                "no {needle:?} in {}",
-                String::from_utf8_lossy(&self.received)
-            )
-        });
-        String::from_utf8_lossy(&self.received).into_owned()
-    }
+    serve_http1(service_fn(move |req| hub.clone().oneshot(req))).await
 }
 
 /// Publishes `form` with `token`; the status line and the body.
@@ -107,7 +32,7 @@ async fn publish(addr: SocketAddr, token: &str, form: &str) -> (u16, String) {
         form.len()
     );
     let mut raw = Raw::send(addr, &request).await;
-    let text = raw.until("\u{0}never").await;
+    let text = raw.to_end().await;
     let status = text[9..12].parse().unwrap();
     let body = text
         .split_once("\r\n\r\n")
@@ -281,7 +206,7 @@ async fn refusals_say_what_was_wrong() {
         "Connection: close\r\n",
     )
     .await;
-    let answer = sub.until("\u{0}never").await;
+    let answer = sub.to_end().await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     let mut bad = Raw::get(
         addr,
@@ -289,7 +214,7 @@ async fn refusals_say_what_was_wrong() {
         "Connection: close\r\n",
     )
     .await;
-    let answer = bad.until("\u{0}never").await;
+    let answer = bad.to_end().await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 }
 

@@ -1,6 +1,6 @@
 //! The router around the Mercure endpoint, with a stand-in endpoint: the publish rate quota
-//! (429 + Retry-After), the SSE stream gauge, and the shutdown that ends an event stream with a
-//! jittered `retry:` hint.
+//! (429 + Retry-After), the SSE stream gauge, and a stream that ends at the hub's shutdown with
+//! the jittered `retry:` hint of [`Shutdown::farewell`] (the endpoint's, not the router's).
 
 mod support;
 
@@ -11,12 +11,15 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use http::{Method, Response};
 use http_body_util::{BodyExt, Full, StreamBody};
+use push_hub::ops::shutdown::Shutdown;
 use push_hub::serve::{Hub, HubBody, MercureHandler};
 use support::{args, curl};
 
-/// Answers a GET with an event stream that never ends by itself, a POST with `200 urn:x`.
-fn stand_in() -> MercureHandler {
-    Arc::new(|request: http::Request<HubBody>| {
+/// Answers a GET with an event stream that ends at `shutdown` with its farewell hint, a POST
+/// with `200 urn:x`.
+fn stand_in(shutdown: Shutdown) -> MercureHandler {
+    Arc::new(move |request: http::Request<HubBody>| {
+        let farewell = shutdown.farewell();
         Box::pin(async move {
             if request.method() == Method::POST {
                 let body = Full::new(Bytes::from_static(b"urn:x")).map_err(Into::into);
@@ -27,7 +30,12 @@ fn stand_in() -> MercureHandler {
                     b":\n\n",
                 )))
             })
-            .chain(futures_util::stream::pending());
+            .chain(futures_util::stream::once(async move {
+                let millis = farewell.await.as_millis();
+                Ok(http_body::Frame::data(Bytes::from(format!(
+                    "retry: {millis}\n\n"
+                ))))
+            }));
             let mut response = Response::new(StreamBody::new(frames).boxed_unsync());
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
@@ -43,11 +51,9 @@ async fn publishes_over_the_rate_get_429_and_streams_end_with_a_retry_hint() {
     let mut hub_args = args();
     hub_args.publish_rate = 1;
     hub_args.shutdown_retry = Duration::from_secs(2);
-    let bound = Hub::new(hub_args)
-        .unwrap()
-        .with_mercure(stand_in())
-        .bind()
-        .unwrap();
+    let hub = Hub::new(hub_args).unwrap();
+    let handler = stand_in(hub.shutdown().clone());
+    let bound = hub.with_mercure(handler).bind().unwrap();
     let addr = bound.local_addr();
     let shutdown = bound.hub().shutdown().clone();
     let metrics = Arc::clone(bound.hub().metrics());

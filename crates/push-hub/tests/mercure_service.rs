@@ -2,62 +2,16 @@
 //! HEAD, OPTIONS and CORS, the token's `exp` ending a stream (paused clock), the subscription
 //! events and API.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
-use http::{Request, Response, StatusCode};
+use http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
-use push_broker::{MemoryBroker, MemorySubscription};
 use push_core::Topic;
-use push_hub::auth::{Algorithm, AuthConfig, Authorizer, KeySpec};
-use push_hub::mercure::{Mercure, MercureConfig};
-use push_hub::token::{Claims, mint};
-use push_sse::server::Body;
-use tower::ServiceExt as _;
-
-const SECRET: &str = "a test secret of at least thirty-two bytes";
-const FORM: &str = "application/x-www-form-urlencoded";
-
-fn key() -> KeySpec {
-    KeySpec::new(SECRET, Algorithm::HS256)
-}
-
-fn token(claims: &Claims) -> String {
-    mint(&key(), claims).unwrap()
-}
-
-fn hub(config: MercureConfig) -> Mercure<MemoryBroker> {
-    let authorizer = Arc::new(Authorizer::new(AuthConfig::with_key(key())).unwrap());
-    Mercure::new(MemoryBroker::default(), authorizer, config)
-}
-
-async fn call(
-    hub: &Mercure<MemoryBroker>,
-    request: Request<String>,
-) -> Response<Body<MemorySubscription>> {
-    hub.clone().oneshot(request).await.unwrap()
-}
-
-fn post(token: &str, form: &str) -> Request<String> {
-    Request::post("http://hub.test/.well-known/mercure")
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", FORM)
-        .body(form.to_owned())
-        .unwrap()
-}
-
-fn get(target: &str, token: Option<&str>) -> http::request::Builder {
-    let builder = Request::get(format!("http://hub.test{target}"));
-    match token {
-        Some(t) => builder.header("authorization", format!("Bearer {t}")),
-        None => builder,
-    }
-}
-
-async fn text(response: Response<Body<MemorySubscription>>) -> String {
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
+use push_hub::mercure::MercureConfig;
+use push_hub::token::Claims;
+use support::service::{call, get, hub, parts, post, text, token};
 
 #[tokio::test]
 async fn the_requests_form_decides_the_revisions_answers() {
@@ -99,36 +53,24 @@ async fn the_requests_form_decides_the_revisions_answers() {
     // not; both answer a cursor the hub cannot place with `earliest`.
     let reader = token(&Claims::new().subscribe("*"));
     let (head, _) = hub
-        .subscribe(
-            &get("/.well-known/mercure?match=a&last_event_id=", Some(&reader))
-                .body(())
-                .unwrap()
-                .into_parts()
-                .0,
-        )
+        .subscribe(&parts(
+            "/.well-known/mercure?match=a&last_event_id=",
+            Some(&reader),
+        ))
         .unwrap();
     assert_eq!(head.headers["mercure-last-event-id"], "earliest");
     let (head, _) = hub
-        .subscribe(
-            &get("/.well-known/mercure?topic=a&lastEventID=", Some(&reader))
-                .body(())
-                .unwrap()
-                .into_parts()
-                .0,
-        )
+        .subscribe(&parts(
+            "/.well-known/mercure?topic=a&lastEventID=",
+            Some(&reader),
+        ))
         .unwrap();
     assert!(!head.headers.contains_key("last-event-id"));
     let (head, _) = hub
-        .subscribe(
-            &get(
-                "/.well-known/mercure?topic=a&lastEventID=nope",
-                Some(&reader),
-            )
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0,
-        )
+        .subscribe(&parts(
+            "/.well-known/mercure?topic=a&lastEventID=nope",
+            Some(&reader),
+        ))
         .unwrap();
     assert_eq!(head.headers["last-event-id"], "earliest");
     assert!(!head.headers.contains_key("mercure-last-event-id"));

@@ -1,61 +1,15 @@
 //! The subscription events and API over the Mercure service, in process: arrivals and
 //! departures announced as private updates in the reserved namespace, the API listing them.
 
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
-use http::{Request, Response, StatusCode};
-use http_body_util::BodyExt as _;
-use push_broker::{MemoryBroker, MemorySubscription};
-use push_hub::auth::{Algorithm, AuthConfig, Authorizer, KeySpec};
-use push_hub::mercure::{Mercure, MercureConfig};
-use push_hub::token::{Claims, mint};
-use push_sse::server::Body;
-use tower::ServiceExt as _;
-
-const SECRET: &str = "a test secret of at least thirty-two bytes";
-
-fn key() -> KeySpec {
-    KeySpec::new(SECRET, Algorithm::HS256)
-}
-
-fn token(claims: &Claims) -> String {
-    mint(&key(), claims).unwrap()
-}
-
-fn hub(config: MercureConfig) -> Mercure<MemoryBroker> {
-    let authorizer = Arc::new(Authorizer::new(AuthConfig::with_key(key())).unwrap());
-    Mercure::new(MemoryBroker::default(), authorizer, config)
-}
-
-async fn call(
-    hub: &Mercure<MemoryBroker>,
-    request: Request<String>,
-) -> Response<Body<MemorySubscription>> {
-    hub.clone().oneshot(request).await.unwrap()
-}
-
-fn get(target: &str, token: Option<&str>) -> http::request::Builder {
-    let builder = Request::get(format!("http://hub.test{target}"));
-    match token {
-        Some(t) => builder.header("authorization", format!("Bearer {t}")),
-        None => builder,
-    }
-}
-
-fn post(token: &str, form: &str) -> Request<String> {
-    Request::post("http://hub.test/.well-known/mercure")
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.to_owned())
-        .unwrap()
-}
-
-async fn text(response: Response<Body<MemorySubscription>>) -> String {
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
+use http::StatusCode;
+use push_hub::mercure::MercureConfig;
+use push_hub::token::Claims;
+use support::service::{call, get, hub, parts, post, text, token};
 
 #[tokio::test]
 async fn subscription_events_announce_arrivals_and_departures() {
@@ -65,9 +19,7 @@ async fn subscription_events_announce_arrivals_and_departures() {
     let watcher =
         token(&Claims::new().subscribe("/.well-known/mercure/subscriptions{/topic}{/subscriber}"));
     let watch = "/.well-known/mercure?topic=%2F.well-known%2Fmercure%2Fsubscriptions%7B%2Ftopic%7D%7B%2Fsubscriber%7D";
-    let (_, mut events) = hub
-        .subscribe(&get(watch, Some(&watcher)).body(()).unwrap().into_parts().0)
-        .unwrap();
+    let (_, mut events) = hub.subscribe(&parts(watch, Some(&watcher))).unwrap();
     assert_eq!(events.next().await.unwrap(), ": ok\n\n");
     let reader = token(
         &Claims::new()
@@ -75,16 +27,10 @@ async fn subscription_events_announce_arrivals_and_departures() {
             .payload(serde_json::json!({"user": 7})),
     );
     let (_, reader_stream) = hub
-        .subscribe(
-            &get(
-                "/.well-known/mercure?topic=https%3A%2F%2Fex.com%2Fa",
-                Some(&reader),
-            )
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0,
-        )
+        .subscribe(&parts(
+            "/.well-known/mercure?topic=https%3A%2F%2Fex.com%2Fa",
+            Some(&reader),
+        ))
         .unwrap();
     // The watcher's own arrival may come first: read up to the reader's.
     let arrived = until(&mut events, "https://ex.com/a").await;
@@ -123,26 +69,14 @@ async fn subscription_events_announce_arrivals_and_departures() {
     assert!(left.contains(r#""active":false"#), "{left}");
     // A subscriber without the grant sees nothing of them (they are private).
     let (_, mut blind) = hub
-        .subscribe(
-            &get(
-                watch,
-                Some(&token(&Claims::new().subscribe("https://ex.com/{x}"))),
-            )
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0,
-        )
+        .subscribe(&parts(
+            watch,
+            Some(&token(&Claims::new().subscribe("https://ex.com/{x}"))),
+        ))
         .unwrap();
     assert_eq!(blind.next().await.unwrap(), ": ok\n\n");
     let another = hub
-        .subscribe(
-            &get("/.well-known/mercure?topic=b", Some(&reader))
-                .body(())
-                .unwrap()
-                .into_parts()
-                .0,
-        )
+        .subscribe(&parts("/.well-known/mercure?topic=b", Some(&reader)))
         .unwrap();
     let seen = until(&mut events, r#""topic":"b""#).await;
     assert!(seen.contains(r#""topic":"b""#), "{seen}");

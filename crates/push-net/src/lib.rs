@@ -25,6 +25,9 @@
 //!   ([`read_body`]).
 //! - [`Http2Limits`] are the HTTP/2 settings every server advertises: bounded concurrent
 //!   streams, header lists, resets and send buffers ([`http_builder`], [`h2_builder`]).
+//! - [`Rewind`] hands a connection on after its first bytes were read (to pick who serves it),
+//!   replaying them first, optionally through a [`ReadCheck`] (push-ws meters incoming frames
+//!   with one); [`HttpService`] names once what a hyper connection asks of its service.
 //!
 //! It does no protocol work: hyper, h2 and tungstenite do that; this crate decides the limits
 //! and the socket's life.
@@ -81,6 +84,7 @@ mod config;
 mod h2;
 #[cfg(feature = "h2")]
 mod h2_stream;
+mod rewind;
 #[cfg(feature = "server")]
 mod serve;
 mod stall;
@@ -91,6 +95,7 @@ pub use config::{Http2Limits, ServerConfig};
 pub use h2::{H2Request, h2_builder, h2_handshake};
 #[cfg(feature = "h2")]
 pub use h2_stream::{ConnectSender, H2Stream, OnConnect};
+pub use rewind::{ReadCheck, Rewind};
 #[cfg(feature = "server")]
-pub use serve::{BodyError, BoxError, http_builder, read_body, serve_http};
+pub use serve::{BodyError, BoxError, HttpService, http_builder, read_body, serve_http};
 pub use stall::StallGuard;

@@ -25,6 +25,41 @@ use crate::{ServerConfig, StallGuard};
 /// An error a connection or a service may end with.
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// A hyper service a server connection can run: what [`serve_http`] (and any connection
+/// handler that hands requests to hyper) asks of its service, named once.
+///
+/// Implemented for every `Service<Request<Incoming>>` whose future can move between threads,
+/// whose error and response body's error box into a [`BoxError`], and whose body's chunks
+/// can move between threads.
+pub trait HttpService:
+    Service<
+        Request<Incoming>,
+        Response = Response<<Self as HttpService>::ResBody>,
+        Error = <Self as HttpService>::Failure,
+        Future = <Self as HttpService>::Answer,
+    > + Send
+    + 'static
+{
+    /// The response body.
+    type ResBody: Body<Data: Send, Error: Into<BoxError>> + Send + 'static;
+    /// The service's error.
+    type Failure: Into<BoxError>;
+    /// The future of a response.
+    type Answer: Future<Output = Result<Response<Self::ResBody>, Self::Failure>> + Send + 'static;
+}
+
+impl<S, B> HttpService for S
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
+{
+    type ResBody = B;
+    type Failure = S::Error;
+    type Answer = S::Future;
+}
+
 /// A hyper server builder (HTTP/1.1, and HTTP/2 with prior knowledge) with tokio's timer and
 /// `config`'s limits: the HTTP/1.1 header-read timeout (the
 /// [handshake timeout](ServerConfig::with_handshake_timeout), which also closes idle keep-alive
@@ -91,7 +126,7 @@ fn http1_head_limit(limits: &crate::Http2Limits) -> usize {
 /// # Errors
 /// [`io::ErrorKind::TimedOut`] when the first request did not arrive in time or a write
 /// stalled; otherwise hyper's error for this connection. Either concerns this peer only.
-pub async fn serve_http<T, S, B>(
+pub async fn serve_http<T, S>(
     stream: T,
     service: S,
     config: &ServerConfig,
@@ -99,12 +134,7 @@ pub async fn serve_http<T, S, B>(
 ) -> Result<(), BoxError>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     let started = Arc::new(AtomicBool::new(false));
     let service = MarkFirst {

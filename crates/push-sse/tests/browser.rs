@@ -2,31 +2,18 @@
 //! query cursor, live events, the `gap` event listener, and the browser's own reconnection with
 //! `Last-Event-ID` after the server ends a stream (the scenario of `support`).
 //!
-//! Chromium comes from Debian's `chromium` package (`cargo xtask ci` installs it). The page posts
+//! Chromium comes from Debian's `chromium` package (`cargo xtask setup` installs it). The page posts
 //! what it saw back to the test server, so nothing here scrapes the browser.
 
 mod support;
 
 fn chromium(url: &str, profile: &std::path::Path) -> tokio::process::Child {
-    tokio::process::Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+    let mut command = push_test_support::tools::headless_chromium(profile);
+    command.arg(url);
+    tokio::process::Command::from(command)
         .kill_on_drop(true)
         .spawn()
-        .expect("chromium is installed (cargo xtask ci installs Debian's chromium)")
+        .expect("chromium starts")
 }
 
 /// Chromium's profile directory, removed when the test ends.

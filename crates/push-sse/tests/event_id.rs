@@ -1,6 +1,6 @@
 //! The event stream's id choice: the cursor by default, the event's own id with
-//! `EventId::Own` (a Mercure hub's update ids), and a gap the server announces before the
-//! subscription's first delivery.
+//! `EventId::Own` (a Mercure hub's update ids), a gap the server announces before the
+//! subscription's first delivery, the guard, and the `retry:` a shutdown ends a stream with.
 
 use bytes::Bytes;
 use futures_util::StreamExt as _;
@@ -116,4 +116,24 @@ async fn the_guard_lives_as_long_as_the_stream() {
         EventStream::new(subscription, &Config::default()).with_guard(std::sync::Arc::clone(&held));
     drop(stream);
     assert_eq!(std::sync::Arc::strong_count(&held), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_shutdown_with_a_retry_ends_the_stream_with_that_retry_field() {
+    let broker = MemoryBroker::default();
+    let subscription = broker
+        .subscribe(&Selector::one(news()), None, &Access::public())
+        .unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<std::time::Duration>();
+    let (_keep, never) = tokio::sync::oneshot::channel::<()>();
+    let mut stream = EventStream::new(subscription, &Config::default())
+        .with_shutdown(async move {
+            let _ = never.await;
+        })
+        .with_shutdown_retry(async move { rx.await.unwrap_or_default() });
+    assert_eq!(stream.next().await.unwrap(), ": ok\n\n");
+    tx.send(std::time::Duration::from_millis(2500)).unwrap();
+    assert_eq!(stream.next().await.unwrap(), "retry: 2500\n\n");
+    assert!(stream.is_done());
+    assert_eq!(stream.next().await, None);
 }

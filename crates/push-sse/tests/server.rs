@@ -5,17 +5,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use push_broker::{Config, MemoryBroker};
 use push_core::{Cursor, Event, Topic};
 use push_sse::server::{self, Endpoint};
 use push_sse::{Decoded, Decoder};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use push_test_support::http::{LIMIT, RawClient, serve_http1};
+use tokio::io::AsyncReadExt as _;
 use tower::ServiceExt;
-
-/// Bounds every wait in these tests: a hang fails instead of blocking CI.
-const LIMIT: Duration = Duration::from_secs(10);
 
 fn topic() -> Topic {
     Topic::new("news").unwrap()
@@ -24,80 +20,22 @@ fn topic() -> Topic {
 /// Serves the endpoint (`GET /events?topic=news[&last_event_id=C]`) on a loopback port.
 async fn serve(broker: MemoryBroker, config: server::Config) -> SocketAddr {
     let endpoint = Endpoint::new(broker, config);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let endpoint = endpoint.clone();
-            let service = service_fn(move |req| endpoint.clone().oneshot(req));
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
+    serve_http1(service_fn(move |req| endpoint.clone().oneshot(req))).await
 }
 
-/// A raw HTTP/1.1 client: sends the request, then reads the response as it streams.
-struct RawClient {
-    stream: TcpStream,
-    received: Vec<u8>,
-}
-
-impl RawClient {
-    async fn get(addr: SocketAddr, target: &str, headers: &str) -> Self {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        let request = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n");
-        stream.write_all(request.as_bytes()).await.unwrap();
-        Self {
-            stream,
-            received: Vec::new(),
+/// The events `client` received so far (decoded with our decoder from the de-chunked body).
+fn events(client: &RawClient) -> Vec<Event> {
+    let text = String::from_utf8_lossy(client.received());
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let mut decoder = Decoder::new();
+    decoder.feed(dechunk(body).as_bytes());
+    let mut out = Vec::new();
+    while let Ok(Some(item)) = decoder.poll_owned() {
+        if let Decoded::Event(e) = item {
+            out.push(e);
         }
     }
-
-    /// Reads until `needle` has arrived; returns everything received so far.
-    async fn until(&mut self, needle: &str) -> String {
-        tokio::time::timeout(LIMIT, async {
-            let mut buf = [0u8; 4096];
-            while !String::from_utf8_lossy(&self.received).contains(needle) {
-                let n = self.stream.read(&mut buf).await.unwrap();
-                assert!(
-                    n > 0,
-                    "connection closed before {needle:?}: {}",
-                    String::from_utf8_lossy(&self.received)
-                );
-                self.received.extend_from_slice(&buf[..n]);
-            }
-        })
-        .await
-        .unwrap_or_else(|_| {
-            panic!(
-                "no {needle:?} in {}",
-                String::from_utf8_lossy(&self.received)
-            )
-        });
-        String::from_utf8_lossy(&self.received).into_owned()
-    }
-
-    /// The events (decoded with our decoder from the de-chunked body) received so far.
-    fn events(&self) -> Vec<Event> {
-        let text = String::from_utf8_lossy(&self.received);
-        let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        let mut decoder = Decoder::new();
-        decoder.feed(dechunk(body).as_bytes());
-        let mut out = Vec::new();
-        while let Ok(Some(item)) = decoder.poll_owned() {
-            if let Decoded::Event(e) = item {
-                out.push(e);
-            }
-        }
-        out
-    }
+    out
 }
 
 /// Removes HTTP/1.1 chunked framing.
@@ -147,7 +85,7 @@ async fn live_events_arrive_with_proxy_headers_and_cursor_ids() {
         .publish_now(&topic(), Event::new("line 1\nline 2").with_event("story"))
         .unwrap();
     client.until("line 2\n\n").await;
-    let events = client.events();
+    let events = events(&client);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].data, "line 1\nline 2");
     assert_eq!(events[0].event.as_deref(), Some("story"));
@@ -172,7 +110,7 @@ async fn resume_by_header_or_query_replays_what_was_missed() {
     )
     .await;
     by_header.until("e2\n\n").await;
-    let data: Vec<_> = by_header.events().into_iter().map(|e| e.data).collect();
+    let data: Vec<_> = events(&by_header).into_iter().map(|e| e.data).collect();
     assert_eq!(data, ["e1", "e2"]);
     let mut by_query = RawClient::get(
         addr,
@@ -181,7 +119,7 @@ async fn resume_by_header_or_query_replays_what_was_missed() {
     )
     .await;
     by_query.until("e2\n\n").await;
-    assert_eq!(by_query.events().len(), 1);
+    assert_eq!(events(&by_query).len(), 1);
     // The header wins over the query (it is what a reconnecting EventSource sends).
     let mut both = RawClient::get(
         addr,
@@ -190,7 +128,7 @@ async fn resume_by_header_or_query_replays_what_was_missed() {
     )
     .await;
     both.until("e2\n\n").await;
-    assert_eq!(both.events().len(), 1);
+    assert_eq!(events(&both).len(), 1);
 }
 
 #[tokio::test]
@@ -210,7 +148,7 @@ async fn a_loss_reaches_the_client_as_a_gap_event() {
     )
     .await;
     client.until("e3\n\n").await;
-    let events = client.events();
+    let events = events(&client);
     assert_eq!(events[0].event.as_deref(), Some("gap"));
     let resume = Cursor::new(broker.epoch(), 3);
     assert_eq!(events[0].id.as_deref(), Some(resume.to_string().as_str()));
@@ -251,7 +189,7 @@ async fn keep_alive_comments_flow_while_idle() {
     let mut client = RawClient::get(addr, "/events?topic=news", "").await;
     client.until(": ok\n\n").await;
     client.until(":\n\n").await;
-    assert!(client.events().is_empty(), "keep-alives dispatch nothing");
+    assert!(events(&client).is_empty(), "keep-alives dispatch nothing");
 }
 
 #[tokio::test]

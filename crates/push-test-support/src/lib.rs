@@ -12,9 +12,16 @@
 //!
 //! [`replay_seeds`]: runs a fuzz target's hook on its committed seeds, so CI exercises them on
 //! stable without libFuzzer.
+//!
+//! [`deliveries`]: what a subscriber got, as short strings to compare.
+//!
+//! [`http`]: a loopback HTTP/1.1 server for a hyper service, and a raw client that reads a
+//! response as it streams.
 #![forbid(unsafe_code)]
 
 pub mod redis;
+pub mod deliveries;
+pub mod http;
 pub mod tools;
 
 use std::path::Path;

@@ -67,6 +67,30 @@ pub fn chromium() -> PathBuf {
     program("chromium", "chromium")
 }
 
+/// Headless [`chromium`] on the fresh profile `profile`, as every browser test starts it: no
+/// sandbox, GPU, QUIC, first-run page or background traffic, its output dropped. Add the
+/// test's own flags and the page, then spawn it (`tokio::process::Command::from` it first, to
+/// have it killed with the test's runtime).
+pub fn headless_chromium(profile: &Path) -> Command {
+    let mut command = Command::new(chromium());
+    command
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
 /// Where Debian's `php-symfony-mercure` installs the component's autoloader.
 pub const SYMFONY_MERCURE: &str = "/usr/share/php/Symfony/Component/Mercure/autoload.php";
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use push_broker::{
     Config, Evicted, Journal, JournalError, MemoryBroker, MemorySubscription, Record, Snapshot,
 };
-use push_core::{Access, Cursor, Delivery, Event, Published, Selector, Topic};
+use push_core::{Access, Cursor, Event, Published, Selector, Topic};
 
 pub(crate) type Clock = Arc<Mutex<Instant>>;
 
@@ -175,17 +175,5 @@ pub(crate) fn subscribe(
 
 /// Everything ready now, as short strings.
 pub(crate) fn drain(sub: &mut MemorySubscription) -> Vec<String> {
-    let mut out = Vec::new();
-    while let Some(d) = sub.try_recv() {
-        out.push(match d {
-            Delivery::Event(p) => format!(
-                "{}@{}",
-                String::from_utf8_lossy(&p.event().data),
-                p.cursor().offset()
-            ),
-            Delivery::Gap(g) => format!("gap:{}@{}", g.reason.as_str(), g.resume.offset()),
-            Delivery::Closed(r) => format!("closed:{}", r.as_str()),
-        });
-    }
-    out
+    push_test_support::deliveries::drain(|| sub.try_recv())
 }

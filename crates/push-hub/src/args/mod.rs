@@ -1,11 +1,11 @@
 //! The command line: every flag with its `PUSH_HUB_…` environment variable and a `--help` line
 //! that says what it does and why its default is what it is.
 //!
-//! A flag is one field of [`Args`]: its doc comment (the `--help` text) and one `#[arg(long, …)]`
-//! line with its default, value parser ([`units`]' durations and sizes) and value name. The
-//! environment variable is not written there: [`Args`]' command gives every flag
-//! `PUSH_HUB_` and its name in capitals (`--max-topics` → `PUSH_HUB_MAX_TOPICS`), so a new flag
-//! cannot lack one or misspell it.
+//! A flag is one field of [`Args`]: its doc comment (the `--help` text) and one
+//! `#[arg(long, …)]` line with its default, value parser (the `units` module's durations and
+//! sizes) and value name. The environment variable is not written there: [`Args`]' command
+//! gives every flag `PUSH_HUB_` and its name in capitals (`--max-topics` →
+//! `PUSH_HUB_MAX_TOPICS`), so a new flag cannot lack one or misspell it.
 //!
 //! The defaults are sized for a small deployment (2 cores, 1 GiB): tens of thousands of idle
 //! subscribers, history bounded in count, age and bytes, and timeouts that keep slow or silent

@@ -24,8 +24,9 @@
 //! already read (or none, if it peeked), the subscribe function (for the hub,
 //! `Mercure::subscribe` in a closure), the hyper service every other request goes to (the
 //! router), the [`Config`] and the graceful-shutdown watcher. The watcher covers what hyper
-//! serves; a lean stream ends at shutdown through its own [`EventStream`]'s signal (for the
-//! hub, `Mercure::with_shutdown`).
+//! serves; a lean stream ends at shutdown through its own [`EventStream`]'s signal, with the
+//! `retry:` hint the stream carries itself (for the hub, `Mercure::with_shutdown`): the lean
+//! path adds nothing to a stream, so it ends as it would anywhere else.
 //!
 //! ```no_run
 //! use std::convert::Infallible;
@@ -84,7 +85,6 @@ mod answer;
 mod config;
 mod drive;
 mod head;
-mod rewind;
 
 use std::error::Error as StdError;
 use std::future::Future;
@@ -93,14 +93,12 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Bytes, BytesMut};
 use http::request::Parts;
-use http::{Method, Request, Response, StatusCode, response};
+use http::{Method, Response, StatusCode, response};
 use http_body::Body;
-use hyper::body::Incoming;
-use hyper::service::Service;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::Watcher;
 use push_core::Subscription;
-use push_net::{ServerConfig, StallGuard};
+use push_net::{HttpService, Rewind, ServerConfig, StallGuard};
 use push_sse::server::EventStream;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
@@ -111,10 +109,44 @@ pub use head::{MAX_HEADERS, MERCURE_PATH};
 use answer::{Framing, encode_head, refusal, write_answer};
 use drive::Drive;
 use head::{Head, HeadError, Subscribe, read_head};
-use rewind::Rewind;
 
 /// An error a connection ends with (push-net's).
 pub type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// What a subscribe function gives: the response head and the [`EventStream`] to serve, or
+/// the refusal to answer with.
+pub type Subscribed<S, E> = Result<(response::Parts, EventStream<S>), Response<E>>;
+
+/// What the lean path asks of its subscribe function: the request's parts to the response head
+/// and the [`EventStream`] to serve, or a refusal to answer with (any body whose error boxes).
+/// Implemented for every such `Fn`, such as a closure around `Mercure::subscribe`.
+pub trait Subscriber {
+    /// The subscriptions of the streams it opens.
+    type Subscription: Subscription;
+    /// The body of a refusal.
+    type Refusal: Body<Error: Into<BoxError>>;
+
+    /// Opens the stream `request` asks for, or says why not.
+    ///
+    /// # Errors
+    /// The refusal, as a complete response.
+    #[allow(clippy::result_large_err)] // the refusal is the response itself (the cold path)
+    fn subscribe(&self, request: &Parts) -> Subscribed<Self::Subscription, Self::Refusal>;
+}
+
+impl<F, S, E> Subscriber for F
+where
+    F: Fn(&Parts) -> Subscribed<S, E>,
+    S: Subscription,
+    E: Body<Error: Into<BoxError>>,
+{
+    type Subscription = S;
+    type Refusal = E;
+
+    fn subscribe(&self, request: &Parts) -> Subscribed<S, E> {
+        self(request)
+    }
+}
 
 /// Serves one accepted plain-TCP HTTP/1.1 connection (`stream`: the `TcpStream` or a
 /// wrapper of it; the lean path is for plain TCP, where a connection costs its socket and no
@@ -145,26 +177,18 @@ pub type BoxError = Box<dyn StdError + Send + Sync>;
 /// The connection's socket error, a stalled write ([`std::io::ErrorKind::TimedOut`]), a peer
 /// that kept sending after its subscribe request, or hyper's error: each concerns this peer
 /// only. A peer that leaves or never completes a head is no error.
-pub fn serve_connection<'c, T, Sub, S, E, Svc, B>(
+pub fn serve_connection<'c, T, Sub, Svc>(
     stream: T,
     read: Bytes,
     subscribe: Sub,
     service: Svc,
     config: &'c Config,
     graceful: Option<Watcher>,
-) -> impl Future<Output = Result<(), BoxError>> + use<'c, T, Sub, S, E, Svc, B>
+) -> impl Future<Output = Result<(), BoxError>> + use<'c, T, Sub, Svc>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    Sub: Fn(&Parts) -> Result<(response::Parts, EventStream<S>), Response<E>>,
-    S: Subscription,
-    E: Body,
-    E::Error: Into<BoxError>,
-    Svc: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    Svc::Future: Send + 'static,
-    Svc::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    Sub: Subscriber,
+    Svc: HttpService,
 {
     let io = StallGuard::new(stream, config.server().write_stall_timeout());
     Connection::Opening(Box::pin(open(
@@ -208,26 +232,18 @@ where
 
 /// Reads requests until one opens a stream (its `Drive` is returned), hyper takes the
 /// connection, or it ends.
-async fn open<T, Sub, S, E, Svc, B>(
+async fn open<T, Sub, Svc>(
     mut io: StallGuard<T>,
     read: Bytes,
     subscribe: Sub,
     service: Svc,
     config: &Config,
     graceful: Option<Watcher>,
-) -> Result<Option<Drive<T, S>>, BoxError>
+) -> Result<Option<Drive<T, Sub::Subscription>>, BoxError>
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    Sub: Fn(&Parts) -> Result<(response::Parts, EventStream<S>), Response<E>>,
-    S: Subscription,
-    E: Body,
-    E::Error: Into<BoxError>,
-    Svc: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    Svc::Future: Send + 'static,
-    Svc::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    Sub: Subscriber,
+    Svc: HttpService,
 {
     let server = config.server();
     let mut buf = BytesMut::from(&read[..]);
@@ -273,7 +289,7 @@ where
             reusable,
         } = request;
         let head_only = parts.method == Method::HEAD;
-        let reusable = match subscribe(&parts) {
+        let reusable = match subscribe.subscribe(&parts) {
             Ok((head, events)) if !head_only => {
                 // The request and whatever came behind it are freed before the stream idles.
                 drop((parts, rest));
@@ -306,22 +322,13 @@ where
 }
 
 /// Hands the connection to hyper, `read` replayed first.
-async fn to_hyper<T, Svc, B>(
+async fn to_hyper<T: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     io: StallGuard<T>,
     read: Bytes,
-    service: Svc,
+    service: impl HttpService,
     server: &ServerConfig,
     graceful: Option<Watcher>,
-) -> Result<(), BoxError>
-where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    Svc: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-    Svc::Future: Send + 'static,
-    Svc::Error: Into<BoxError>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
+) -> Result<(), BoxError> {
     // A complete head is among the replayed bytes, so the first request is there at once:
     // hyper's header-read timeout bounds every later head.
     let stream = Rewind::new(io.into_inner(), read);

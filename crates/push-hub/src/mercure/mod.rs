@@ -90,12 +90,8 @@ mod text;
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
 
-use core::future::Future;
-use core::pin::Pin;
 use std::sync::Arc;
 
-use futures_util::FutureExt as _;
-use futures_util::future::Shared;
 use http::request::Parts;
 use http::{Response, StatusCode};
 use push_core::Broker;
@@ -113,15 +109,13 @@ pub use resume::{Resume, UUID_PREFIX, generate_id, resume};
 
 use crate::auth::Authorizer;
 pub use crate::auth::Revision;
+use crate::ops::shutdown::Shutdown;
 
 /// The hub's path: the Mercure URL and the root of its reserved namespace.
 pub const HUB_PATH: &str = "/.well-known/mercure";
 
 /// The response of every Mercure route over broker `B`.
 pub type Answer<B> = Response<Body<<B as Broker>::Subscription>>;
-
-/// A signal that ends every open stream cleanly.
-type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A Mercure hub over broker `B`: [`subscribe`](Self::subscribe), [`publish`](Self::publish),
 /// and a [`tower_service::Service`] for every `/.well-known/mercure…` route (see the
@@ -132,7 +126,7 @@ pub struct Mercure<B> {
     broker: B,
     authorizer: Arc<Authorizer>,
     shared: Arc<SharedConfig>,
-    shutdown: Option<Shared<Shutdown>>,
+    shutdown: Option<Shutdown>,
 }
 
 /// What every clone shares: the configuration and what is derived from it once.
@@ -186,12 +180,13 @@ impl<B: Broker + Clone> Mercure<B> {
         }
     }
 
-    /// Ends every open stream cleanly when `signal` completes (a graceful shutdown); a
-    /// subscriber that comes after gets a stream that ends at once.
+    /// Ends every open stream when `shutdown` fires (a graceful shutdown), each with its own
+    /// jittered `retry:` hint ([`Shutdown::farewell`]) then the end of the stream; a subscriber
+    /// that comes after gets the hint at once. The stream carries the hint itself, so every
+    /// way of serving it (hyper, HTTP/2, the lean path) ends the same.
     #[must_use]
-    pub fn with_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
-        let signal: Shutdown = Box::pin(signal);
-        self.shutdown = Some(signal.shared());
+    pub fn with_shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = Some(shutdown);
         self
     }
 

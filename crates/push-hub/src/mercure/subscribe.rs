@@ -66,8 +66,8 @@ impl<B: Broker + Clone> Mercure<B> {
         if let Some(until) = checked.access.until() {
             events = events.with_until(until);
         }
-        if let Some(signal) = &self.shutdown {
-            events = events.with_shutdown(signal.clone());
+        if let Some(shutdown) = &self.shutdown {
+            events = events.with_shutdown_retry(shutdown.farewell());
         }
         if let Some(registry) = &self.shared.subscriptions {
             events = events.with_guard(registry.connect(&self.broker, &checked));

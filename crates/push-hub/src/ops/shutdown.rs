@@ -1,21 +1,18 @@
-//! Graceful shutdown: one signal every part of the hub watches, and the bodies that end event
-//! streams with a jittered reconnection hint when it fires.
+//! Graceful shutdown: one signal every part of the hub watches, and the jittered reconnection
+//! delay it gives each client.
 //!
 //! On SIGTERM or SIGINT the hub stops accepting, tells each SSE stream to reconnect after a
 //! random delay between `--shutdown-retry` and twice it (an SSE `retry:` field, then the end of
-//! the stream), answers each held long poll `503` with a `Retry-After` drawn the same way,
+//! the stream: the stream's own last frame, [`Shutdown::farewell`] wired into the hub's Mercure
+//! streams, so it is the same whether hyper, HTTP/2 or the lean path serves the stream), answers each held long poll `503` with a `Retry-After` drawn the same way,
 //! closes WebSocket connections (1001, going away), and exits once the connections are gone or
 //! `--shutdown-timeout` has passed. The jitter spreads the reconnections of a restart over the
 //! whole window instead of one thundering instant.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
 use tokio::sync::watch;
 
 /// The shutdown signal: cheap to clone, fired once.
@@ -62,74 +59,16 @@ impl Shutdown {
         self.retry.saturating_add(Duration::from_millis(extra))
     }
 
-    /// Wraps an SSE response body so that it ends with a `retry:` hint when the signal fires.
-    pub fn event_stream<B>(&self, body: B) -> Ending<B> {
-        Ending {
-            body,
-            signal: Some(Box::pin(self.wait())),
-            hint: Some(self.clone()),
+    /// Completes when the signal fires, with a reconnection delay for one client
+    /// ([`jittered_retry`](Self::jittered_retry)), drawn then: what an event stream ends with
+    /// (`EventStream::with_shutdown_retry`; the hub's Mercure streams, on every path).
+    pub fn farewell(&self) -> impl Future<Output = Duration> + Send + 'static {
+        let signal = self.wait();
+        let hint = self.clone();
+        async move {
+            signal.await;
+            hint.jittered_retry()
         }
-    }
-}
-
-/// An event-stream body that ends at the shutdown signal with an SSE `retry:` field holding a
-/// jittered delay (see [`Shutdown::jittered_retry`]).
-pub struct Ending<B> {
-    body: B,
-    signal: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    hint: Option<Shutdown>,
-}
-
-impl<B> std::fmt::Debug for Ending<B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ending")
-            .field("ended", &self.signal.is_none())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<B> Body for Ending<B>
-where
-    B: Body<Data = Bytes> + Unpin,
-{
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        let this = &mut *self;
-        if let Some(signal) = &mut this.signal {
-            if signal.as_mut().poll(cx).is_ready() {
-                this.signal = None;
-            } else {
-                match Pin::new(&mut this.body).poll_frame(cx) {
-                    // The body watches the same signal (the Mercure stream ends at shutdown
-                    // too) and may see it first: its end is then the shutdown's, hint included.
-                    Poll::Ready(None) if this.hint.as_ref().is_some_and(Shutdown::is_triggered) => {
-                        this.signal = None;
-                    }
-                    other => return other,
-                }
-            }
-        }
-        // Shutting down: the hint once, then the end.
-        let Some(hint) = this.hint.take() else {
-            return Poll::Ready(None);
-        };
-        let millis = hint.jittered_retry().as_millis();
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(format!(
-            "retry: {millis}\n\n"
-        ))))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.signal.is_none() && self.hint.is_none()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
 
@@ -166,32 +105,9 @@ pub(crate) async fn or_shutdown<F: Future>(future: F, shutdown: &Shutdown) -> Op
 
 #[cfg(test)]
 mod tests {
-    use std::task::ready;
+    use std::task::Context;
 
     use super::*;
-
-    /// A body that never yields.
-    struct Pending;
-
-    impl Body for Pending {
-        type Data = Bytes;
-        type Error = std::convert::Infallible;
-
-        fn poll_frame(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-            Poll::Pending
-        }
-    }
-
-    fn poll_data<B: Body<Data = Bytes> + Unpin>(
-        body: &mut B,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Bytes>> {
-        let frame = ready!(Pin::new(body).poll_frame(cx));
-        Poll::Ready(frame.and_then(|f| f.ok()).and_then(|f| f.into_data().ok()))
-    }
 
     #[test]
     fn jitter_stays_in_its_window() {
@@ -211,49 +127,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_stream_ends_with_a_retry_hint_at_the_signal() {
+    async fn the_farewell_comes_at_the_signal_with_a_jittered_delay() {
         let shutdown = Shutdown::new(Duration::from_millis(1000));
-        let mut body = shutdown.event_stream(Pending);
+        let mut farewell = std::pin::pin!(shutdown.farewell());
         let waker = std::task::Waker::noop();
         let mut cx = Context::from_waker(waker);
-        assert!(poll_data(&mut body, &mut cx).is_pending());
+        assert!(farewell.as_mut().poll(&mut cx).is_pending());
         shutdown.trigger();
         assert!(shutdown.is_triggered());
-        let hint = std::future::poll_fn(|cx| poll_data(&mut body, cx))
-            .await
-            .unwrap();
-        let text = std::str::from_utf8(&hint).unwrap();
-        let millis: u64 = text
-            .strip_prefix("retry: ")
-            .and_then(|t| t.strip_suffix("\n\n"))
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!((1000..=2000).contains(&millis), "{text}");
-        assert!(body.is_end_stream());
-        assert_eq!(
-            std::future::poll_fn(|cx| poll_data(&mut body, cx)).await,
-            None
+        let delay = farewell.await;
+        assert!(
+            (Duration::from_millis(1000)..=Duration::from_millis(2000)).contains(&delay),
+            "{delay:?}"
         );
-    }
-
-    #[tokio::test]
-    async fn a_body_that_ends_at_the_signal_before_the_wrapper_sees_it_gets_the_hint() {
-        // The race of a shutdown: the wrapper polled its signal just before the trigger, then
-        // the body (which watches the same signal) saw it and ended.
-        let shutdown = Shutdown::new(Duration::from_millis(1000));
-        shutdown.trigger();
-        let mut body = Ending {
-            body: http_body_util::Empty::<Bytes>::new(),
-            signal: Some(Box::pin(std::future::pending())),
-            hint: Some(shutdown.clone()),
-        };
-        let hint = std::future::poll_fn(|cx| poll_data(&mut body, cx)).await;
-        let hint = hint.expect("a retry hint, not the end");
-        assert!(std::str::from_utf8(&hint).unwrap().starts_with("retry: "));
-        assert_eq!(
-            std::future::poll_fn(|cx| poll_data(&mut body, cx)).await,
-            None
-        );
+        // After the signal, a new farewell is due at once.
+        let late = shutdown.farewell().await;
+        assert!(late >= Duration::from_millis(1000));
     }
 }

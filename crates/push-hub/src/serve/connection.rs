@@ -80,8 +80,9 @@ pub(crate) async fn serve(
 /// (and the hub has one), hyper otherwise.
 ///
 /// On the lean path (`crate::lean::serve_connection`) an idle subscriber costs its socket, its
-/// subscription and a few hundred bytes; the router's rules are kept around it: the stream
-/// quota and the SSE gauge are taken in the subscribe call and held by the connection until it
+/// subscription and a few hundred bytes; the socket is [`Tracked`] as on every other path
+/// (admitted while it lives, its bytes counted); the router's rules are kept around it: the
+/// stream quota and the SSE gauge are taken in the subscribe call and held by the connection until it
 /// closes, refusals are counted and logged as the router's are. Every other request on it
 /// still goes to the router through hyper.
 async fn http1(
@@ -107,9 +108,10 @@ async fn http1(
     // Boxed as a `dyn Future + Send`: the compiler proves `Send` for the lean path's generic
     // future here, where its types are known (inside the spawned task it trips over the
     // higher-ranked `Into<BoxError>` bounds).
+    // Tracked like every other path's stream: admitted while it lives, its bytes counted.
     let served: Pin<Box<dyn Future<Output = Result<(), crate::lean::BoxError>> + Send + '_>> =
         Box::pin(crate::lean::serve_connection(
-            stream,
+            Tracked::new(stream, connection),
             Bytes::new(),
             subscribe,
             service,
@@ -119,7 +121,6 @@ async fn http1(
     if let Err(error) = served.await {
         tracing::debug!(%error, "connection ended");
     }
-    drop(connection);
 }
 
 /// One subscribe on the lean path, with the router's rules: the stream quota (a `GET` only:

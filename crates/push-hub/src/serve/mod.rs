@@ -158,7 +158,7 @@ impl Hub {
             mercure_config = mercure_config.with_public_url(url.clone());
         }
         let mercure = Mercure::new(broker.clone(), Arc::clone(&authorizer), mercure_config)
-            .with_shutdown(shutdown.wait());
+            .with_shutdown(shutdown.clone());
         let shared = Arc::new(Shared {
             ws,
             poll,
@@ -191,7 +191,9 @@ impl Hub {
     }
 
     /// The same hub with `handler` answering `/.well-known/mercure…` (the router keeps the
-    /// quotas, the stream count and the shutdown hint around it).
+    /// quotas and the stream count around it). The handler's event streams end at the hub's
+    /// [`shutdown`](Self::shutdown) as the handler makes them: a [`Mercure`] given it with
+    /// [`Mercure::with_shutdown`] ends each with a jittered `retry:` hint.
     #[must_use]
     pub fn with_mercure(mut self, handler: MercureHandler) -> Self {
         // Nothing shares the context before `bind`: `Hub` hands out no clone of it.

@@ -12,8 +12,8 @@
 //!
 //! Around the endpoints the router keeps the operational rules: the stream quotas per client
 //! address and per token (429), the publish rate (429), the count of streams per transport,
-//! the shutdown (held polls answered 503 with a jittered `Retry-After`, event streams ended with
-//! a jittered `retry:`), the count of authorization failures, and one access-log line per
+//! the shutdown (held polls answered 503 with a jittered `Retry-After`; event streams end with
+//! a jittered `retry:` of their own, see [`crate::mercure::Mercure::with_shutdown`]), the count of authorization failures, and one access-log line per
 //! request, which names the path but never the query (it may hold a token).
 
 use std::convert::Infallible;
@@ -259,8 +259,8 @@ impl Router {
     }
 
     /// `/.well-known/mercure…`: the Mercure endpoint ([`Shared::mercure`]), with the publish
-    /// rate quota in front of a publish and, around a subscription, the stream quota, the SSE
-    /// stream gauge and the shutdown's `retry:` hint. Without an endpoint the route answers
+    /// rate quota in front of a publish and, around a subscription, the stream quota and the
+    /// SSE stream gauge (the stream's shutdown `retry:` hint is the endpoint's). Without an endpoint the route answers
     /// 503, so a client sees a clear "not here", never a 404.
     fn mercure<ReqBody>(&self, request: Request<ReqBody>) -> RouterFuture
     where
@@ -292,7 +292,6 @@ impl Router {
         } else {
             None
         };
-        let shutdown = self.shared.shutdown.clone();
         let gauge = self.shared.metrics.streams(Transport::Sse).clone();
         let request = Request::from_parts(parts, boxed(body));
         Box::pin(async move {
@@ -305,7 +304,7 @@ impl Router {
                 return Ok(response);
             }
             let held = (permit, StreamGauge::new(&gauge));
-            Ok(response.map(|body| boxed(Holding::new(shutdown.event_stream(body), held))))
+            Ok(response.map(|body| boxed(Holding::new(body, held))))
         })
     }
 

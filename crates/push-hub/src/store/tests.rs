@@ -21,19 +21,7 @@ fn topic(name: &str) -> Topic {
 fn drain(b: &MemoryBroker, topics: &[&str], from: Option<Cursor>) -> Vec<String> {
     let selector = Selector::new(topics.iter().map(|t| topic(t)).collect::<Vec<_>>()).unwrap();
     let mut sub = b.subscribe(&selector, from, &Access::public()).unwrap();
-    let mut out = Vec::new();
-    while let Some(d) = sub.try_recv() {
-        out.push(match d {
-            Delivery::Event(p) => format!(
-                "{}@{}",
-                String::from_utf8_lossy(&p.event().data),
-                p.cursor().offset()
-            ),
-            Delivery::Gap(g) => format!("gap:{}@{}", g.reason.as_str(), g.resume.offset()),
-            Delivery::Closed(r) => format!("closed:{}", r.as_str()),
-        });
-    }
-    out
+    push_test_support::deliveries::drain(|| sub.try_recv())
 }
 
 fn publish(b: &MemoryBroker, topics: &[&str], data: &str, id: &str) -> Cursor {

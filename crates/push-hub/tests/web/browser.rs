@@ -43,31 +43,19 @@ impl Browser {
     /// When `chromium` is not installed (the message says to run `cargo xtask setup`) or does not
     /// open DevTools within [`LIMIT`].
     pub(crate) async fn launch(name: &str) -> Self {
-        let program = push_test_support::tools::chromium();
         let profile =
             std::env::temp_dir().join(format!("push-hub-chromium-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
-        let child = tokio::process::Command::new(program)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-dev-shm-usage",
-                // Background tabs keep their timers: the login test runs two tabs at once.
-                "--disable-background-timer-throttling",
-                "--disable-renderer-backgrounding",
-                "--remote-debugging-address=127.0.0.1",
-                "--remote-debugging-port=0",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg("about:blank")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+        let mut command = push_test_support::tools::headless_chromium(&profile);
+        command.args([
+            // Background tabs keep their timers: the login test runs two tabs at once.
+            "--disable-background-timer-throttling",
+            "--disable-renderer-backgrounding",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+            "about:blank",
+        ]);
+        let child = tokio::process::Command::from(command)
             .kill_on_drop(true)
             .spawn()
             .expect("chromium starts");

@@ -14,8 +14,10 @@ use push_core::Broker;
 use push_http::head::{event_stream_response, text_response};
 use push_http::{Hooks, Open, Refusal};
 
-use super::stream::Shutdown;
 use super::{Body, Config, Error, EventStream, resume_cursor};
+
+/// A signal that ends every open stream cleanly.
+type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The response of an [`Endpoint`] over broker `B`.
 type Answer<B> = Response<Body<<B as Broker>::Subscription>>;

@@ -15,8 +15,8 @@ use tokio::time::{Instant, Sleep};
 use super::{Config, EventId};
 use crate::{encode_comment, encode_published, encode_published_with_event_id, encode_retry};
 
-/// A signal that ends a stream cleanly.
-pub(super) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// A signal that ends a stream cleanly, with the last frame it gives (a `retry:` hint) if any.
+type Ending = Pin<Box<dyn Future<Output = Option<Bytes>> + Send>>;
 
 /// The state of one served event stream: what to write next, as [`Bytes`] frames.
 ///
@@ -41,7 +41,9 @@ pub(super) type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// It ends when the subscription closes (an overflowing subscriber is cut and resumes from its
 /// `Last-Event-ID`; a grant that expired ends it too), at the deadline set by
 /// [`with_until`](Self::with_until) (an authorization's expiry: even an idle stream ends on
-/// time), or when the signal set by [`with_shutdown`](Self::with_shutdown) completes.
+/// time), or when the signal set by [`with_shutdown`](Self::with_shutdown) completes (with
+/// [`with_shutdown_retry`](Self::with_shutdown_retry), after a last `retry:` field: a server
+/// that stops tells each client when to come back).
 ///
 /// It uses tokio's timer: poll it inside a tokio runtime.
 ///
@@ -59,7 +61,7 @@ pub struct EventStream<S> {
     /// The shutdown signal, which also owns the guard of [`with_guard`](Self::with_guard)
     /// (so a guard costs the stream no field: an idle stream's size is what a lean server
     /// holds per subscriber).
-    shutdown: Option<Shutdown>,
+    shutdown: Option<Ending>,
     done: bool,
 }
 
@@ -139,13 +141,43 @@ impl<S: Subscription> EventStream<S> {
     /// Ends the stream cleanly (after the frame in flight) when `signal` completes (or when
     /// an earlier signal does: signals add up, a guard set before is kept).
     #[must_use]
-    pub fn with_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+    pub fn with_shutdown(self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.ending(async move {
+            signal.await;
+            None
+        })
+    }
+
+    /// Ends the stream as [`with_shutdown`](Self::with_shutdown) does, with a last `retry:`
+    /// field holding the delay `signal` completes with: the reconnection delay a stopping
+    /// server gives this client (each its own, so that clients do not all come back at once).
+    #[must_use]
+    pub fn with_shutdown_retry(
+        self,
+        signal: impl Future<Output = Duration> + Send + 'static,
+    ) -> Self {
+        self.ending(async move {
+            let delay = signal.await;
+            let mut frame = BytesMut::new();
+            encode_retry(
+                u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                &mut frame,
+            );
+            Some(frame.freeze())
+        })
+    }
+
+    /// Adds `signal` to the signals that end the stream.
+    fn ending(mut self, signal: impl Future<Output = Option<Bytes>> + Send + 'static) -> Self {
         self.shutdown = Some(match self.shutdown.take() {
             None => Box::pin(signal),
             Some(earlier) => Box::pin(async move {
                 let signal = core::pin::pin!(signal);
                 let earlier = core::pin::pin!(earlier);
-                futures_util::future::select(earlier, signal).await;
+                futures_util::future::select(earlier, signal)
+                    .await
+                    .factor_first()
+                    .0
             }),
         });
         self
@@ -171,15 +203,20 @@ impl<S: Subscription> EventStream<S> {
         if let Some(preamble) = self.preamble.take() {
             return self.sent(preamble);
         }
-        let shut = self
-            .shutdown
-            .as_mut()
-            .is_some_and(|s| s.as_mut().poll(cx).is_ready());
+        let shut = match self.shutdown.as_mut().map(|s| s.as_mut().poll(cx)) {
+            Some(Poll::Ready(last)) => Some(last),
+            _ => None,
+        };
         let expired = self
             .until
             .as_mut()
             .is_some_and(|s| s.as_mut().poll(cx).is_ready());
-        if shut || expired {
+        if let Some(Some(last)) = shut {
+            // The last frame, then the end.
+            let _ = self.end();
+            return Poll::Ready(Some(last));
+        }
+        if shut.is_some() || expired {
             return self.end();
         }
         match Pin::new(&mut self.subscription).poll_next(cx) {

@@ -13,11 +13,10 @@ use http::{Request, Response};
 use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use push_broker::{Config, MemoryBroker};
 use push_core::{Cursor, Event, Topic};
 use push_sse::server::{self, Endpoint};
-use tokio::net::TcpListener;
+use push_test_support::http::serve_http1;
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) const LIMIT: Duration = Duration::from_secs(60);
@@ -104,23 +103,7 @@ async fn body_text(req: Request<Incoming>) -> String {
 }
 
 async fn serve(shared: Arc<Shared>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let shared = Arc::clone(&shared);
-            let service = service_fn(move |req| handle(Arc::clone(&shared), req));
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
+    serve_http1(service_fn(move |req| handle(Arc::clone(&shared), req))).await
 }
 
 async fn until<F: Fn() -> bool>(what: &str, condition: F) {

@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use push_http::Refusal;
 
+use super::metered::metered_after;
 use super::{Accepted, Config, Error, Metered};
 
 /// The largest request head read (request line and headers); more is a 431.
@@ -115,7 +116,7 @@ where
     // What the client sent after its head is read through the meter like the rest.
     let rest = buf.split_off(head_len);
     let ws = WebSocketStream::from_raw_socket(
-        Metered::with_prefix(stream, rest, config),
+        metered_after(stream, rest.into(), config),
         Role::Server,
         Some(config.websocket_config()),
     )

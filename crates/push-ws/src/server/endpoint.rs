@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::drive::{Initial, PushHandler};
 use super::retained::Retained;
-use super::{Body, Config, Metered, run};
+use super::{Body, Config, metered, run};
 
 /// The WebSocket push endpoint as a `tower_service::Service`: mount it on a route of any hyper
 /// or axum server (`axum::Router::route_service`), or behind any tower middleware.
@@ -36,7 +36,7 @@ use super::{Body, Config, Metered, run};
 ///    upgrade go ahead without an initial subscription: the client then subscribes with commands;
 /// 3. answers `101 Switching Protocols` (or `200` to an extended CONNECT) and, once hyper has
 ///    switched protocols, runs the push protocol on the connection (in a task of its own) as
-///    [`drive`](super::drive) does: the heartbeat, the [`Metered`] limits on incoming messages,
+///    [`drive`](super::drive) does: the heartbeat, the [`Metered`](super::Metered) limits on incoming messages,
 ///    the close codes, and the hooks for every subscribe command, with this request's head.
 ///
 /// The upgraded stream is wrapped in a [`StallGuard`] with [`Config::write_stall_timeout`]: a
@@ -165,7 +165,7 @@ where
     H: Hooks,
 {
     let guarded = StallGuard::new(stream, config.write_stall_timeout());
-    let stream = Metered::new(guarded, config);
+    let stream = metered(guarded, config);
     let ws =
         WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.websocket_config()))
             .await;

@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 pub use push_net::H2Stream;
 
-use super::{Accepted, Config, Error, Metered};
+use super::{Accepted, Config, Error, metered};
 
 /// Accepts an extended CONNECT request received from `h2::server::Connection::accept`:
 /// checks it against `config` (`:protocol websocket`, the Origin policy, subprotocols),
@@ -62,7 +62,7 @@ pub async fn accept(
     let send = respond.send_response(accepted.response(), false)?;
     let (parts, body) = request.into_parts();
     let guarded = StallGuard::new(H2Stream::new(send, body), config.write_stall_timeout());
-    let stream = Metered::new(guarded, config);
+    let stream = metered(guarded, config);
     let ws =
         WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.websocket_config()))
             .await;

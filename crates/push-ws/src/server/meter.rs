@@ -30,12 +30,13 @@ use super::budget::{Budget, Exceeded, Limits};
 /// The largest control frame payload (RFC 6455, section 5.5).
 const MAX_CONTROL_PAYLOAD: u64 = 125;
 
-/// Follows the frame structure of one connection's incoming bytes and keeps the charge of its
-/// unfinished message in the shared [`Budget`]: the payload bytes of that message received so
-/// far, less the connection's share, until its final frame has passed. Dropping the meter
-/// releases it.
+/// The read check of a [`Metered`](super::Metered) stream: follows the frame structure of one
+/// connection's incoming bytes and keeps the charge of its unfinished message in the shared
+/// budget: the payload bytes of that message received so far, less the connection's share,
+/// until its final frame has passed. Dropping the meter releases it. Made by
+/// [`metered`](super::metered).
 #[derive(Debug)]
-pub(crate) struct FrameMeter {
+pub struct FrameMeter {
     budget: Arc<Budget>,
     limits: Limits,
     /// Bytes of a frame header seen so far (at most 14).
