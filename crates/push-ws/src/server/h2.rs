@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 
 pub use push_net::H2Stream;
 
-use super::{Accepted, Config, Error, metered};
+use super::{Accepted, Config, Error, Metered, metered};
 
 /// Accepts an extended CONNECT request received from `h2::server::Connection::accept`:
 /// checks it against `config` (`:protocol websocket`, the Origin policy, subprotocols),
