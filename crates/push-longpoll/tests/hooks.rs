@@ -175,13 +175,19 @@ async fn a_held_poll_does_not_keep_the_request_head() {
         }
         tokio::task::yield_now().await;
     }
-    assert_eq!(poll.broker().subscriber_count(&topic), 1, "the poll is held");
+    assert_eq!(
+        poll.broker().subscriber_count(&topic),
+        1,
+        "the poll is held"
+    );
     assert_eq!(
         Arc::strong_count(&marker),
         1,
         "the held poll still owns the request's head"
     );
-    poll.broker().publish_now(&topic, Event::new("wake")).unwrap();
+    poll.broker()
+        .publish_now(&topic, Event::new("wake"))
+        .unwrap();
     let response = held.await.unwrap().unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
