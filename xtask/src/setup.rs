@@ -61,7 +61,8 @@ const SYMFONY_MERCURE: &str = "/usr/share/php/Symfony/Component/Mercure/autoload
 /// The packages of the workspace's git-ignored `.tools/`, where tests find them
 /// (`push_test_support::tools`): npm's into `.tools/node`, PyPI's into the venv `.tools/venv`.
 const NODE_PACKAGES: &[&str] = &["eventsource@3"];
-const PYTHON_PACKAGES: &[&str] = &["websockets"];
+// standardwebhooks: the Standard Webhooks reference library (push-webhook's interop test).
+const PYTHON_PACKAGES: &[&str] = &["websockets", "standardwebhooks"];
 
 fn node_packages() -> Result<(), String> {
     let dir = root().join(".tools/node");

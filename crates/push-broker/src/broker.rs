@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock, RwLockWriteGuard};
 use std::time::Instant;
 
 use push_core::{Access, Cursor, Error, Event, Selector, Topic};
 
 use crate::Config;
+use crate::group::Committer;
 use crate::history::TopicSlot;
 use crate::ids::IdIndex;
 use crate::ledger::Ledger;
@@ -50,6 +51,9 @@ pub(crate) struct Inner {
     /// The open pattern subscriptions (`patterns.rs`).
     pub(crate) patterns: Mutex<PatternTable>,
     pub(crate) closed: AtomicBool,
+    /// The queue to the group-commit thread (`group.rs`), started by the first asynchronous
+    /// publish with a journal.
+    pub(crate) committer: OnceLock<Committer>,
 }
 
 impl Default for MemoryBroker {
@@ -82,6 +86,7 @@ impl MemoryBroker {
                 ids: RwLock::default(),
                 patterns: Mutex::default(),
                 closed: AtomicBool::new(false),
+                committer: OnceLock::new(),
             }),
         }
     }
@@ -339,7 +344,7 @@ impl push_core::Broker for MemoryBroker {
         topics: &[Topic],
         event: Event,
     ) -> impl Future<Output = Result<Cursor, Error>> + Send {
-        core::future::ready(self.publish_to(topics, event))
+        self.publish_grouped(topics, event)
     }
 
     fn subscribe(

@@ -10,6 +10,7 @@
 //! journal kept: a [`Snapshot`].
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use push_core::{Event, Published, Topic};
@@ -37,14 +38,23 @@ pub struct Evicted<'a> {
 /// broker. A call that blocks (a disk write) holds up every publish for its duration, never a
 /// subscriber.
 pub trait Journal: Send + Sync + fmt::Debug + 'static {
-    /// Makes `published` (its cursor, topics and event) durable, together with forgetting
-    /// `evicted`, before the broker makes it visible. When this returns `Ok`, the event must
-    /// survive a restart; on `Err` the publish fails and the broker stores nothing (the
-    /// journal must not keep the event either).
+    /// Makes `published` (each event's cursor, topics and event; one or more, in cursor order,
+    /// their offsets consecutive) durable, together with forgetting `evicted`, before the
+    /// broker makes any of them visible: all of them or none, in one commit. When this returns
+    /// `Ok`, every one of them must survive a restart; on `Err` each of their publishes fails
+    /// and the broker stores none of them (the journal must not keep any of them either).
+    ///
+    /// Several events arrive together when concurrent publishes share a commit (the group
+    /// commit of the asynchronous [`push_core::Broker::publish`]): one durable write for the
+    /// group is what makes a journal that syncs to disk keep up with many publishers.
     ///
     /// # Errors
-    /// Whatever kept the event from becoming durable.
-    fn append(&self, published: &Published, evicted: Evicted<'_>) -> Result<(), JournalError>;
+    /// Whatever kept the events from becoming durable.
+    fn append(
+        &self,
+        published: &[Arc<Published>],
+        evicted: Evicted<'_>,
+    ) -> Result<(), JournalError>;
 
     /// Forgets events that left the history outside a publish (the age sweep, a restore). On
     /// `Err`, the broker offers the same offsets again with the next call.

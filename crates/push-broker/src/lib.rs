@@ -52,6 +52,12 @@
 //!   queue is its distance behind the ring's head, bounded by [`Config::queue_count`] and
 //!   [`Config::queue_bytes`]; past that, [`Overflow`] decides: drop the backlog and announce a gap
 //!   (default), or close. Publishing never waits for a subscriber.
+//! - **Durable before visible, commits shared.** With a [`Journal`]
+//!   ([`Config::with_journal`]), each event is made durable before any subscriber sees it. The
+//!   asynchronous [`push_core::Broker::publish`] hands its publish to the broker's committer
+//!   thread, which makes every publish queued meanwhile (up to [`MAX_GROUP`]) in one journal
+//!   call: many publishers share one disk sync, each publish resolving only after the commit
+//!   that holds it. [`MemoryBroker::publish_to`] writes its event alone, on the calling thread.
 //! - **Dropping a subscription frees its slot at once**, and a topic with neither history nor
 //!   subscribers is forgotten (keeping the fact that it lost events, so gaps stay announced).
 //! - **Epochs.** Each broker draws a random epoch; a cursor of another epoch (an earlier run) gets a
@@ -101,6 +107,7 @@ mod broker;
 mod config;
 mod departures;
 mod evict;
+mod group;
 mod history;
 mod ids;
 mod journal;
@@ -119,5 +126,6 @@ pub use config::{
     Config, DEFAULT_HISTORY_BYTES, DEFAULT_MAX_PATTERN_SUBSCRIPTIONS, DEFAULT_MAX_PATTERN_TOPICS,
     DEFAULT_MAX_TOPICS, DEFAULT_TOTAL_HISTORY_BYTES, Overflow,
 };
+pub use group::MAX_GROUP;
 pub use journal::{Evicted, Journal, JournalError, Record, RestoreError, Snapshot};
 pub use subscription::MemorySubscription;

@@ -1,6 +1,8 @@
 //! The publish path: one event, one sequence number, one `Arc<Published>` in each of its
-//! topics' histories.
+//! topics' histories. Publishes are made in groups (`publish_group`): one is a group of one;
+//! the group commit (`group.rs`) hands several to the journal in one call.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -15,6 +17,62 @@ use crate::{Evicted, MemoryBroker};
 /// (a copy this small costs less than the request that carried it); longer ones are kept as
 /// given, their buffers being at most a few times their length.
 const COPY_BELOW: usize = 64 << 10;
+
+/// One publish of a group: its distinct topics and event in, its outcome out.
+pub(crate) struct Pending<'t> {
+    topics: Cow<'t, [Topic]>,
+    event: Option<Event>,
+    published: Option<Arc<Published>>,
+    pub(crate) outcome: Result<Cursor, Error>,
+}
+
+impl<'t> Pending<'t> {
+    /// A publish on `topics` (deduplicated here; the outcome is already an error when they are
+    /// empty or too many).
+    pub(crate) fn new(topics: &'t [Topic], event: Event) -> Self {
+        let (topics, outcome) = match distinct(topics) {
+            Ok(topics) => (topics, Err(Error::BrokerUnavailable)),
+            Err(e) => (Cow::Borrowed(&[][..]), Err(e)),
+        };
+        let event = (!topics.is_empty()).then_some(event);
+        Self {
+            topics,
+            event,
+            published: None,
+            outcome,
+        }
+    }
+
+    /// The same publish, owning its topics (to cross to the committer thread).
+    pub(crate) fn into_owned(self) -> Pending<'static> {
+        Pending {
+            topics: Cow::Owned(self.topics.into_owned()),
+            event: self.event,
+            published: self.published,
+            outcome: self.outcome,
+        }
+    }
+}
+
+/// `topics` without duplicates, in their order (borrowed when they have none).
+fn distinct(topics: &[Topic]) -> Result<Cow<'_, [Topic]>, Error> {
+    match topics {
+        [] => Err(Error::SelectorEmpty),
+        [_] => Ok(Cow::Borrowed(topics)),
+        _ => {
+            let mut distinct: Vec<Topic> = Vec::with_capacity(topics.len().min(8));
+            for topic in topics {
+                if !distinct.contains(topic) {
+                    if distinct.len() == MAX_SELECTOR_TOPICS {
+                        return Err(Error::SelectorTooLarge);
+                    }
+                    distinct.push(topic.clone());
+                }
+            }
+            Ok(Cow::Owned(distinct))
+        }
+    }
+}
 
 impl MemoryBroker {
     /// Publishes at once on one topic (the in-memory broker never waits) and returns the
@@ -36,6 +94,10 @@ impl MemoryBroker {
     /// under the broker-wide lock that orders publishes, so a refusal leaves nothing behind and
     /// a client may retry without duplicating anything.
     ///
+    /// With a [journal](crate::Config::with_journal), this call writes its event alone (one
+    /// commit) on the calling thread; the asynchronous [`push_core::Broker::publish`] shares
+    /// commits between concurrent publishes instead (see the [crate docs](crate)).
+    ///
     /// # Errors
     /// [`Error::SelectorEmpty`] without a topic; [`Error::SelectorTooLarge`] past
     /// [`MAX_SELECTOR_TOPICS`] distinct topics; [`Error::BrokerClosed`] after
@@ -44,41 +106,39 @@ impl MemoryBroker {
     /// [`Error::BrokerUnavailable`] when the [journal](crate::Config::with_journal) could not
     /// keep the event (nothing is stored or delivered).
     pub fn publish_to(&self, topics: &[Topic], event: Event) -> Result<Cursor, Error> {
-        match topics {
-            [] => Err(Error::SelectorEmpty),
-            [_] => self.publish_distinct(topics, event),
-            _ => {
-                let mut distinct: Vec<Topic> = Vec::with_capacity(topics.len().min(8));
-                for topic in topics {
-                    if !distinct.contains(topic) {
-                        if distinct.len() == MAX_SELECTOR_TOPICS {
-                            return Err(Error::SelectorTooLarge);
-                        }
-                        distinct.push(topic.clone());
-                    }
-                }
-                self.publish_distinct(&distinct, event)
-            }
-        }
+        let mut one = [Pending::new(topics, event)];
+        self.publish_group(&mut one);
+        let [one] = one;
+        one.outcome
     }
 
-    /// The publish path: `topics` are distinct, at least one.
-    fn publish_distinct(&self, topics: &[Topic], mut event: Event) -> Result<Cursor, Error> {
+    /// Publishes every pending publish of `group` that can be, in order, under one hold of the
+    /// broker-wide lock and with one journal call for all of them: each is all or nothing on
+    /// its own for the topic limit, and the group is all or nothing for the journal (a
+    /// journal that refuses the group refuses each publish of it). The outcomes are exactly
+    /// those of publishing them one after another, one journal write each.
+    pub(crate) fn publish_group(&self, group: &mut [Pending<'_>]) {
         if self.inner.closed.load(Ordering::Acquire) {
-            return Err(Error::BrokerClosed);
-        }
-        if event.data.len() < COPY_BELOW {
-            // A small payload may be a slice of a transport's read buffer (hyper's, for a body
-            // that arrived in one piece) and would keep all of it alive, unseen by the budgets.
-            event.data = Bytes::copy_from_slice(&event.data);
+            for p in group.iter_mut().filter(|p| p.event.is_some()) {
+                p.outcome = Err(Error::BrokerClosed);
+            }
+            return;
         }
         let config = &self.inner.config;
-        // One topic (the common case) needs no allocation.
-        let (one, many): (Option<[Arc<TopicSlot>; 1]>, Vec<Arc<TopicSlot>>) = match topics {
-            [topic] => (Some([self.inner.slot(topic)]), Vec::new()),
-            _ => (None, topics.iter().map(|t| self.inner.slot(t)).collect()),
-        };
-        let slots = one.as_ref().map_or(many.as_slice(), |one| one.as_slice());
+        let slots: Vec<Vec<Arc<TopicSlot>>> = group
+            .iter_mut()
+            .map(|p| {
+                if let Some(event) = &mut p.event
+                    && event.data.len() < COPY_BELOW
+                {
+                    // A small payload may be a slice of a transport's read buffer (hyper's,
+                    // for a body that arrived in one piece) and would keep all of it alive,
+                    // unseen by the budgets.
+                    event.data = Bytes::copy_from_slice(&event.data);
+                }
+                p.topics.iter().map(|t| self.inner.slot(t)).collect()
+            })
+            .collect();
         let limits = Limits {
             count: config.history_count,
             age: config.history_age,
@@ -86,89 +146,116 @@ impl MemoryBroker {
         };
         let mut wake = WakeList::default();
         let mut emptied = Vec::new();
-        let cursor;
         {
             let mut ledger = self.inner.ledger();
             // Read under the lock: events enter each ring in time order too.
             let now = config.clock.now();
-            // Rings change only under the ledger's lock: what is counted here stays true until
-            // the event is in.
-            let fresh = || slots.iter().filter(|s| s.lock().len() == 0).count();
-            let mut new = fresh();
-            if new > 0 && ledger.live_topics.saturating_add(new) > config.max_topics {
-                // Topics whose history is due to expire make room before anyone is refused.
-                self.inner.expire_due(&mut ledger, now, &mut emptied);
-                new = fresh();
-            }
-            let refused = if new > 0 && ledger.live_topics.saturating_add(new) > config.max_topics {
-                Some(Error::TopicLimit)
-            } else {
-                None
-            };
-            let before = ledger.seq;
-            let seq = before + 1;
-            cursor = Cursor::new(self.inner.epoch, seq);
-            let published = refused
-                .is_none()
-                .then(|| Arc::new(Published::with_topics(topics.into(), cursor, event)));
-            // Durable before visible: a journal that cannot keep the event refuses it.
-            let refused = match (&published, &config.journal) {
-                (Some(published), Some(journal)) => {
-                    self.inner.forget_departed(&mut ledger);
-                    let departures = &mut ledger.departures;
-                    let evicted = Evicted {
-                        offsets: &departures.pending,
-                        evicted_max: departures.evicted_max,
-                    };
-                    let kept = journal.append(published, evicted);
-                    if kept.is_ok() {
-                        departures.pending.clear();
+            // Topics an earlier publish of this group starts (not yet in their rings).
+            let mut claimed: Vec<Topic> = Vec::new();
+            let mut next = ledger.seq;
+            for (p, slots) in group.iter_mut().zip(&slots) {
+                let Some(event) = p.event.take() else {
+                    continue;
+                };
+                // Rings change only under the ledger's lock: what is counted here stays true
+                // until the event is in.
+                let fresh = |claimed: &[Topic]| {
+                    p.topics
+                        .iter()
+                        .zip(slots)
+                        .filter(|&(t, s)| s.lock().len() == 0 && !claimed.contains(t))
+                        .count()
+                };
+                let live = |ledger: &crate::ledger::Ledger, claimed: &[Topic], new: usize| {
+                    new > 0
+                        && ledger
+                            .live_topics
+                            .saturating_add(claimed.len())
+                            .saturating_add(new)
+                            > config.max_topics
+                };
+                let mut new = fresh(&claimed);
+                if live(&ledger, &claimed, new) {
+                    // Topics whose history is due to expire make room before anyone is refused.
+                    self.inner.expire_due(&mut ledger, now, &mut emptied);
+                    new = fresh(&claimed);
+                }
+                if live(&ledger, &claimed, new) {
+                    p.outcome = Err(Error::TopicLimit);
+                    continue;
+                }
+                for (t, s) in p.topics.iter().zip(slots) {
+                    if s.lock().len() == 0 && !claimed.contains(t) {
+                        claimed.push(t.clone());
                     }
-                    kept.err().map(|_| Error::BrokerUnavailable)
                 }
-                _ => refused,
-            };
-            let (Some(published), None) = (published, refused) else {
+                next += 1;
+                let cursor = Cursor::new(self.inner.epoch, next);
+                p.published = Some(Arc::new(Published::with_topics(
+                    p.topics.to_vec().into(),
+                    cursor,
+                    event,
+                )));
+            }
+            drop(claimed);
+            // Durable before visible: a journal that cannot keep the events refuses them.
+            if let Some(journal) = &config.journal
+                && next > ledger.seq
+            {
+                let staged: Vec<Arc<Published>> =
+                    group.iter().filter_map(|p| p.published.clone()).collect();
                 self.inner.forget_departed(&mut ledger);
-                drop(ledger);
-                // Slots made for this publish must not stay behind.
-                drop(one);
-                drop(many);
-                emptied.extend(topics.iter().cloned());
-                for topic in emptied {
-                    self.inner.release(&topic);
+                let departures = &mut ledger.departures;
+                let evicted = Evicted {
+                    offsets: &departures.pending,
+                    evicted_max: departures.evicted_max,
+                };
+                if journal.append(&staged, evicted).is_ok() {
+                    departures.pending.clear();
+                } else {
+                    for p in group.iter_mut().filter(|p| p.published.is_some()) {
+                        p.published = None;
+                        p.outcome = Err(Error::BrokerUnavailable);
+                    }
                 }
-                return Err(refused.unwrap_or(Error::BrokerUnavailable));
-            };
-            ledger.seq = seq;
-            ledger.departures.stored(&published);
-            if published.event().id.is_some() {
-                self.inner.index_mut().insert(&published);
             }
-            for (topic, slot) in topics.iter().zip(slots) {
-                let mut history = slot.lock();
-                history.push(
-                    seq,
-                    now,
-                    Arc::clone(&published),
-                    limits,
-                    &mut wake,
-                    &mut ledger.departures,
-                );
-                ledger.settle(topic, &mut history, limits.age);
+            for (p, slots) in group.iter_mut().zip(&slots) {
+                let Some(published) = p.published.take() else {
+                    // Slots made for a refused publish must not stay behind (below).
+                    emptied.extend(p.topics.iter().cloned());
+                    continue;
+                };
+                let seq = published.cursor().offset();
+                let before = ledger.seq;
+                ledger.seq = seq;
+                ledger.departures.stored(&published);
+                if published.event().id.is_some() {
+                    self.inner.index_mut().insert(&published);
+                }
+                for (topic, slot) in p.topics.iter().zip(slots) {
+                    let mut history = slot.lock();
+                    history.push(
+                        seq,
+                        now,
+                        Arc::clone(&published),
+                        limits,
+                        &mut wake,
+                        &mut ledger.departures,
+                    );
+                    ledger.settle(topic, &mut history, limits.age);
+                }
+                // In every ring now: a subscriber that reads this watermark finds the event in
+                // each of its topics.
+                self.inner.watermark.store(seq, Ordering::Release);
+                self.inner.trim(&mut ledger, before, &mut emptied);
+                p.outcome = Ok(published.cursor());
             }
-            // In every ring now: a subscriber that reads this watermark finds the event in
-            // each of its topics.
-            self.inner.watermark.store(seq, Ordering::Release);
-            self.inner.trim(&mut ledger, before, &mut emptied);
             self.inner.forget_departed(&mut ledger);
         }
-        drop(one);
-        drop(many);
+        drop(slots);
         wake.wake_all();
         for topic in emptied {
             self.inner.release(&topic);
         }
-        Ok(cursor)
     }
 }

@@ -3,131 +3,16 @@
 //! stays bounded, and a restore rebuilds the same epoch, offsets, retention ages and id index,
 //! so every cursor resumes as it would have on the broker that wrote the journal.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use push_broker::{
-    Config, Evicted, Journal, JournalError, MemoryBroker, MemorySubscription, Record, RestoreError,
-    Snapshot,
-};
-use push_core::{Access, Cursor, Delivery, Error, Event, Published, Selector, Topic};
-
-type Clock = Arc<Mutex<Instant>>;
-
-/// A journal in memory, as a store would keep it: records by offset, the head, the highest
-/// eviction. Its clock is the broker's, so ages are exact.
-#[derive(Debug)]
-struct MemJournal {
-    clock: Clock,
-    fail: AtomicBool,
-    state: Mutex<State>,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    records: BTreeMap<u64, (Vec<Topic>, Event, Instant)>,
-    head: u64,
-    evicted_max: u64,
-}
-
-impl MemJournal {
-    fn new(clock: &Clock) -> Arc<Self> {
-        Arc::new(Self {
-            clock: Arc::clone(clock),
-            fail: AtomicBool::new(false),
-            state: Mutex::default(),
-        })
-    }
-
-    fn forget_in(state: &mut State, evicted: Evicted<'_>) {
-        for offset in evicted.offsets {
-            state.records.remove(offset);
-        }
-        state.evicted_max = state.evicted_max.max(evicted.evicted_max);
-    }
-
-    fn offsets(&self) -> Vec<u64> {
-        self.state.lock().unwrap().records.keys().copied().collect()
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        let now = *self.clock.lock().unwrap();
-        let state = self.state.lock().unwrap();
-        Snapshot {
-            head: state.head,
-            evicted_max: state.evicted_max,
-            records: state
-                .records
-                .iter()
-                .map(|(&offset, (topics, event, at))| Record {
-                    offset,
-                    topics: topics.clone(),
-                    event: event.clone(),
-                    age: now - *at,
-                })
-                .collect(),
-        }
-    }
-}
-
-impl Journal for MemJournal {
-    fn append(&self, published: &Published, evicted: Evicted<'_>) -> Result<(), JournalError> {
-        if self.fail.load(Ordering::SeqCst) {
-            return Err("disk full".into());
-        }
-        let mut state = self.state.lock().unwrap();
-        Self::forget_in(&mut state, evicted);
-        let offset = published.cursor().offset();
-        let at = *self.clock.lock().unwrap();
-        let record = (published.topics().to_vec(), published.event().clone(), at);
-        state.records.insert(offset, record);
-        state.head = offset;
-        Ok(())
-    }
-
-    fn forget(&self, evicted: Evicted<'_>) -> Result<(), JournalError> {
-        if self.fail.load(Ordering::SeqCst) {
-            return Err("disk full".into());
-        }
-        Self::forget_in(&mut self.state.lock().unwrap(), evicted);
-        Ok(())
-    }
-}
-
-fn topic(name: &str) -> Topic {
-    Topic::new(name).unwrap()
-}
-
-fn config(clock: &Clock) -> Config {
-    let hand = Arc::clone(clock);
-    Config::default()
-        .with_history_age(Duration::from_secs(60))
-        .with_clock(move || *hand.lock().unwrap())
-}
-
-fn subscribe(b: &MemoryBroker, topics: &[&str], from: Option<Cursor>) -> MemorySubscription {
-    let selector = Selector::new(topics.iter().map(|t| topic(t)).collect::<Vec<_>>()).unwrap();
-    b.subscribe(&selector, from, &Access::public()).unwrap()
-}
-
-/// Everything ready now, as short strings.
-fn drain(sub: &mut MemorySubscription) -> Vec<String> {
-    let mut out = Vec::new();
-    while let Some(d) = sub.try_recv() {
-        out.push(match d {
-            Delivery::Event(p) => format!(
-                "{}@{}",
-                String::from_utf8_lossy(&p.event().data),
-                p.cursor().offset()
-            ),
-            Delivery::Gap(g) => format!("gap:{}@{}", g.reason.as_str(), g.resume.offset()),
-            Delivery::Closed(r) => format!("closed:{}", r.as_str()),
-        });
-    }
-    out
-}
+use push_broker::{Config, MemoryBroker, Record, RestoreError, Snapshot};
+use push_core::{Cursor, Error, Event, Topic};
+use support::{MemJournal, config, drain, subscribe, topic};
 
 #[test]
 fn a_publish_the_journal_refuses_is_not_stored_or_delivered() {

@@ -118,6 +118,23 @@ impl Selector {
         I: IntoIterator,
         I::Item: Into<Pattern>,
     {
+        Self::with_limit(patterns, MAX_SELECTOR_TOPICS)
+    }
+
+    /// A selector for these patterns, with at most `limit` distinct ones instead of
+    /// [`MAX_SELECTOR_TOPICS`]: for selectors a server trusts more than a request's (an
+    /// authorization's grant, signed by a key it holds), whose bound is its configuration.
+    /// Matching costs grow with the count (each topic is matched once against every pattern
+    /// when a subscription first follows it), and so does the selector's memory.
+    ///
+    /// # Errors
+    /// [`Error::SelectorEmpty`] without any pattern; [`Error::SelectorTooLarge`] past `limit`
+    /// distinct patterns (and, before deduplication, past four times `limit` given).
+    pub fn with_limit<I>(patterns: I, limit: usize) -> Result<Self, Error>
+    where
+        I: IntoIterator,
+        I::Item: Into<Pattern>,
+    {
         let mut topics = Vec::new();
         let mut others: Vec<Pattern> = Vec::new();
         for pattern in patterns {
@@ -127,7 +144,7 @@ impl Selector {
                 other => others.push(other),
             }
             // Bounds the work on a hostile iterator before deduplication.
-            if topics.len() + others.len() > 4 * MAX_SELECTOR_TOPICS {
+            if topics.len() + others.len() > limit.saturating_mul(4) {
                 return Err(Error::SelectorTooLarge);
             }
         }
@@ -136,7 +153,7 @@ impl Selector {
         if topics.is_empty() && others.is_empty() {
             return Err(Error::SelectorEmpty);
         }
-        if topics.len() + others.len() > MAX_SELECTOR_TOPICS {
+        if topics.len() + others.len() > limit {
             return Err(Error::SelectorTooLarge);
         }
         let mut patterns: Vec<Pattern> = topics.iter().cloned().map(Pattern::Exact).collect();
@@ -209,6 +226,16 @@ mod tests {
         assert_eq!(Selector::new::<[Topic; 0]>([]), Err(Error::SelectorEmpty));
         let many = (0..=MAX_SELECTOR_TOPICS).map(|i| t(&i.to_string()));
         assert_eq!(Selector::new(many), Err(Error::SelectorTooLarge));
+        let many = (0..1000).map(|i| t(&i.to_string()));
+        assert_eq!(
+            Selector::with_limit(many, 1000).unwrap().topics().len(),
+            1000
+        );
+        let many = (0..=1000).map(|i| t(&i.to_string()));
+        assert_eq!(
+            Selector::with_limit(many, 1000),
+            Err(Error::SelectorTooLarge)
+        );
         let s = Selector::one(t("a"));
         assert!(!s.matches(&t("b")));
         assert!(s.is_exact());

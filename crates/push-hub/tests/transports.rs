@@ -248,3 +248,37 @@ async fn a_client_over_its_stream_quota_gets_429_with_retry_after() {
         "{metrics}"
     );
 }
+
+/// The status line a subscribe with `token` gets (read from a raw socket: the stream itself
+/// never ends).
+async fn subscribe_status(addr: std::net::SocketAddr, token: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /.well-known/mercure?topic=t/0 HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut head = vec![0; 64];
+    let read = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut head)).await;
+    let n = read.expect("no answer").unwrap();
+    let text = String::from_utf8_lossy(&head[..n]).into_owned();
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+/// `--max-grant-selectors` bounds a subscriber token's grant: 100 selectors pass by default
+/// (push-core's request selectors hold 64), and are refused past a lower flag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_grant_limit_is_the_flag() {
+    let mut claims = push_hub::token::Claims::new();
+    for i in 0..100 {
+        claims = claims.subscribe(format!("t/{i}"));
+    }
+    let token = support::token(claims);
+    let hub = start(args());
+    assert_eq!(subscribe_status(hub.addr, &token).await, "HTTP/1.1 200 OK");
+    let mut narrow = args();
+    narrow.max_grant_selectors = 99;
+    let hub = start(narrow);
+    let status = subscribe_status(hub.addr, &token).await;
+    assert!(status.starts_with("HTTP/1.1 401"), "{status}");
+}

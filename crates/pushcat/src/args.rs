@@ -43,6 +43,31 @@ pub(crate) enum Command {
     Token(TokenArgs),
     /// Publish an update to a Mercure hub; prints the id the hub gives it.
     Publish(PublishArgs),
+    /// RESTful callbacks (Standard Webhooks): a verifying receiver.
+    #[command(subcommand, arg_required_else_help = true)]
+    Webhook(WebhookCommand),
+}
+
+/// `pushcat webhook …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Receive callbacks on ADDR: verify each, drop duplicates (by `webhook-id`), print each
+    /// delivery as one JSON line.
+    Serve(WebhookServeArgs),
+}
+
+/// `pushcat webhook serve ADDR --secret whsec_… [--fail-first N]`.
+#[derive(Debug, Args)]
+#[command(args_override_self = true)]
+pub(crate) struct WebhookServeArgs {
+    /// The address to listen on (e.g. 127.0.0.1:9000; port 0 picks one, printed on stderr).
+    pub(crate) addr: std::net::SocketAddr,
+    /// The registration's secret (`whsec_…`); repeat it during a rotation.
+    #[arg(long = "secret", value_name = "whsec_…", required = true)]
+    pub(crate) secrets: Vec<push_webhook::Secret>,
+    /// Answer the first N verified attempts with 503, to watch the sender retry.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub(crate) fail_first: u32,
 }
 
 /// `pushcat sse …`.

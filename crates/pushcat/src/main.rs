@@ -6,6 +6,7 @@
 //! pushcat sse listen URL [--last-event-id ID] [--count N] [--cacert FILE]
 //! pushcat ws URL --subscribe TOPIC... [--from CURSOR] [--count N] [--cacert FILE]
 //! pushcat token --key KEY [--alg ALG] [--kid KID] --publish SEL... --subscribe SEL... [--exp DURATION]
+//! pushcat webhook serve ADDR --secret whsec_... [--fail-first N]
 //! pushcat publish HUB_URL --topic T... --data D [--id ID] [--type TYPE] [--retry MS] [--private] [--token JWT]
 //! ```
 //!
@@ -27,9 +28,10 @@ mod publish;
 mod sse;
 mod tls;
 mod token;
+mod webhook;
 mod ws;
 
-use args::{Cli, Command, SseCommand};
+use args::{Cli, Command, SseCommand, WebhookCommand};
 
 fn main() -> ExitCode {
     match Cli::parse().command {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Command::Ws(args) => ws::run(args),
         Command::Token(args) => token::run(&args),
         Command::Publish(args) => publish::run(args),
+        Command::Webhook(WebhookCommand::Serve(args)) => webhook::serve(args),
     }
 }
 

@@ -72,6 +72,12 @@ pub struct Args {
     #[arg(long, default_value = "mercureAuthorization")]
     pub cookie_name: String,
 
+    /// The most distinct topic selectors a subscriber's token may grant; a token granting
+    /// more is refused (401, saying so). Each costs about 100 bytes for as long as the
+    /// subscriber holding it is connected.
+    #[arg(long, default_value_t = crate::auth::DEFAULT_MAX_GRANT_SELECTORS, value_name = "N")]
+    pub max_grant_selectors: usize,
+
     /// The TLS certificate chain (PEM). With --tls-key, the port speaks TLS too (ALPN h2 and
     /// http/1.1), beside plain HTTP.
     #[arg(long, requires = "tls_key", value_name = "FILE")]
@@ -281,6 +287,7 @@ mod tests {
         assert_eq!(args.history_age, Duration::from_secs(600));
         assert_eq!(args.total_history_bytes, 256 << 20);
         assert!(args.jwt_key.is_none() && !args.in_memory);
+        assert_eq!(args.max_grant_selectors, 1000);
     }
 
     #[test]
@@ -322,7 +329,7 @@ mod tests {
             );
             flags += 1;
         }
-        assert!(flags >= 37, "{flags} flags");
+        assert!(flags >= 38, "{flags} flags");
         let help = Args::command().render_long_help().to_string();
         assert!(
             help.contains("[env: PUSH_HUB_MAX_STREAMS_PER_TOKEN=]"),

@@ -156,7 +156,10 @@ impl Authorizer {
         let grants = self.verify(&self.subscriber, &token, request, revision, now)?;
         let private = match grants.subscribe.len() {
             0 => None,
-            _ => Some(private_selector(grants.subscribe).map_err(fail)?),
+            _ => Some(
+                private_selector(grants.subscribe, self.config.max_grant_selectors)
+                    .map_err(fail)?,
+            ),
         };
         Ok(Subscriber {
             private,
@@ -241,20 +244,19 @@ impl Authorizer {
     }
 }
 
-/// The private grant of a subscribe claim. push-core's [`Selector`] holds at most
-/// [`MAX_SELECTOR_TOPICS`](push_core::MAX_SELECTOR_TOPICS) patterns: a claim that names `*`
-/// is every topic whatever else it names; past the limit otherwise, the token is refused with
-/// a message that says so.
-fn private_selector(patterns: Vec<Pattern>) -> Result<Selector, Reason> {
+/// The private grant of a subscribe claim, of at most `limit` distinct selectors
+/// ([`AuthConfig::max_grant_selectors`](super::AuthConfig::max_grant_selectors)): a claim
+/// that names `*` is every topic whatever else it names; past the limit otherwise, the token is
+/// refused with a message that says so.
+fn private_selector(patterns: Vec<Pattern>, limit: usize) -> Result<Selector, Reason> {
     if patterns.contains(&Pattern::All) {
         return Ok(Selector::all());
     }
     let count = patterns.len();
-    Selector::new(patterns).map_err(|e| match e {
+    Selector::with_limit(patterns, limit).map_err(|e| match e {
         Error::SelectorTooLarge => Reason::InvalidClaims(Cow::Owned(format!(
-            "the subscribe claim names {count} selectors; this hub grants at most {} \
-             distinct ones to a subscription",
-            push_core::MAX_SELECTOR_TOPICS
+            "the subscribe claim names {count} selectors; this hub grants at most {limit} \
+             distinct ones to a subscription (--max-grant-selectors)"
         ))),
         other => Reason::InvalidClaims(Cow::Owned(format!("the subscribe claim: {other}"))),
     })

@@ -99,6 +99,13 @@ pub const MAX_CLAIM_SELECTORS: usize = 1000;
 /// it is decoded, so a hostile one costs no base64 or JSON work.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
 
+/// The default of [`AuthConfig::max_grant_selectors`]: 1,000, every selector a claim may
+/// name. Tokens are signed by the hub's keys, so this bounds a mistake, not an attacker: a
+/// grant holds its selectors for the subscription's life (about 100 bytes each, so 100 KiB
+/// for a subscriber holding 1,000; a 1 GiB deployment holds thousands of those beside its
+/// ordinary subscribers), and each topic the subscriber follows is matched once against them.
+pub const DEFAULT_MAX_GRANT_SELECTORS: usize = MAX_CLAIM_SELECTORS;
+
 /// One verification key: a secret (HMAC) or a PEM public key, the one algorithm it verifies,
 /// and optionally the key id (`kid`) tokens name it by.
 ///
@@ -177,6 +184,11 @@ pub struct AuthConfig {
     pub leeway: Duration,
     /// The longest token read (default [`DEFAULT_MAX_TOKEN_LEN`]).
     pub max_token_len: usize,
+    /// The most distinct selectors a subscriber's token may grant (its subscribe claim; `*`
+    /// counts as every topic whatever else it names); a token granting more is refused with
+    /// a message that says so. Default [`DEFAULT_MAX_GRANT_SELECTORS`]; a claim never names
+    /// more than [`MAX_CLAIM_SELECTORS`].
+    pub max_grant_selectors: usize,
 }
 
 impl Default for AuthConfig {
@@ -191,6 +203,7 @@ impl Default for AuthConfig {
             audience: Vec::new(),
             leeway: Duration::ZERO,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            max_grant_selectors: DEFAULT_MAX_GRANT_SELECTORS,
         }
     }
 }

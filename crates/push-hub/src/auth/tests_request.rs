@@ -280,3 +280,40 @@ fn futures_ready<T>(future: impl Future<Output = T>) -> T {
         std::task::Poll::Pending => panic!("the hub's hooks never wait"),
     }
 }
+
+/// A token may grant more selectors than push-core's request selectors hold (64): the bound is
+/// `AuthConfig::max_grant_selectors` (default 1,000), and past it the refusal says so.
+#[test]
+fn a_grant_of_many_selectors_is_bounded_by_configuration() {
+    use super::tests::{SECRET, signed};
+    use jsonwebtoken::Header;
+    use serde_json::json;
+
+    let subscribe: Vec<String> = (0..1000)
+        .map(|i| format!("https://example.com/t/{i}"))
+        .collect();
+    let claims = json!({"mercure": {"subscribe": subscribe}});
+    let token = signed(&Header::new(Algorithm::HS256), &claims, SECRET);
+    let parts = request("/", &[("authorization", &bearer(&token))]);
+    let config = AuthConfig {
+        max_token_len: 1 << 20,
+        ..AuthConfig::with_key(hs256())
+    };
+    assert_eq!(config.max_grant_selectors, 1000);
+    let access = authorizer(config.clone())
+        .subscriber(&parts)
+        .unwrap()
+        .access();
+    for i in [0, 64, 999] {
+        let topic = Topic::new(&format!("https://example.com/t/{i}")).unwrap();
+        assert!(access.grants(&[topic]), "selector {i} not granted");
+    }
+    let narrow = authorizer(AuthConfig {
+        max_grant_selectors: 999,
+        ..config
+    });
+    let Reason::InvalidClaims(message) = reason(narrow.subscriber(&parts)) else {
+        panic!("a grant past the limit was not refused as invalid claims");
+    };
+    assert!(message.contains("at most 999"), "{message}");
+}

@@ -381,6 +381,7 @@ fn auth_config(args: &Args) -> Result<(AuthConfig, Option<Development>), StartEr
         anonymous: args.anonymous || development.is_some(),
         cookie_name: args.cookie_name.clone(),
         publish_origins,
+        max_grant_selectors: args.max_grant_selectors,
         ..AuthConfig::default()
     };
     Ok((config, development))

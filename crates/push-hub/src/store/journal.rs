@@ -1,9 +1,10 @@
-//! The broker's journal in redb: one write transaction per publish (the record in, the
-//! evicted records out, the head and the eviction mark), committed with immediate durability
-//! before the broker makes the event visible.
+//! The broker's journal in redb: one write transaction per group of publishes (their records
+//! in, the evicted records out, the head and the eviction mark), committed with immediate
+//! durability before the broker makes any of them visible.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -28,6 +29,8 @@ pub(super) struct RedbJournal {
     wall: WallClock,
     /// The encoding buffer, reused (the broker calls one method at a time, under its lock).
     scratch: Mutex<Vec<u8>>,
+    /// How many publish commits were made (each holding one or more publishes).
+    commits: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for RedbJournal {
@@ -39,12 +42,18 @@ impl fmt::Debug for RedbJournal {
 }
 
 impl RedbJournal {
-    pub(super) fn new(db: Database, path: PathBuf, wall: WallClock) -> Self {
+    pub(super) fn new(
+        db: Database,
+        path: PathBuf,
+        wall: WallClock,
+        commits: Arc<AtomicU64>,
+    ) -> Self {
         Self {
             db,
             path,
             wall,
             scratch: Mutex::new(Vec::new()),
+            commits,
         }
     }
 
@@ -64,24 +73,33 @@ impl RedbJournal {
         Ok(())
     }
 
-    fn write(&self, published: &Published, evicted: Evicted<'_>) -> Result<(), redb::Error> {
+    fn write(&self, published: &[Arc<Published>], evicted: Evicted<'_>) -> Result<(), redb::Error> {
         let mut scratch = self.scratch.lock().unwrap_or_else(PoisonError::into_inner);
-        scratch.clear();
-        codec::encode(
-            published.topics(),
-            published.event(),
-            (self.wall)(),
-            &mut scratch,
-        );
-        let offset = published.cursor().offset();
         let write = self.db.begin_write()?;
         Self::forget_in(&write, evicted)?;
-        write
-            .open_table(RECORDS)?
-            .insert(offset, scratch.as_slice())?;
-        write.open_table(META)?.insert("head", offset)?;
-        // Durability::Immediate, redb's default: on disk when `commit` returns.
+        let mut head = None;
+        {
+            let mut records = write.open_table(RECORDS)?;
+            for published in published {
+                scratch.clear();
+                codec::encode(
+                    published.topics(),
+                    published.event(),
+                    (self.wall)(),
+                    &mut scratch,
+                );
+                let offset = published.cursor().offset();
+                records.insert(offset, scratch.as_slice())?;
+                head = Some(offset);
+            }
+        }
+        if let Some(head) = head {
+            write.open_table(META)?.insert("head", head)?;
+        }
+        // Durability::Immediate, redb's default: on disk when `commit` returns. One commit
+        // (one sync) for every publish of the group.
         write.commit()?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
         if scratch.capacity() > KEEP_SCRATCH {
             *scratch = Vec::new();
         }
@@ -95,7 +113,11 @@ impl RedbJournal {
 }
 
 impl Journal for RedbJournal {
-    fn append(&self, published: &Published, evicted: Evicted<'_>) -> Result<(), JournalError> {
+    fn append(
+        &self,
+        published: &[Arc<Published>],
+        evicted: Evicted<'_>,
+    ) -> Result<(), JournalError> {
         // Dropping an uncommitted transaction aborts it: on error nothing of it is kept.
         self.write(published, evicted)
             .map_err(|e| self.report("a publish could not be made durable and was refused", e))

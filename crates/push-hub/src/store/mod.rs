@@ -15,8 +15,14 @@
 //! head) committed with immediate durability, so when a publish returns its cursor (the hub's
 //! `200`), the event is on disk (`fsync`ed) and survives a crash or power loss. A write that
 //! fails refuses the publish (the hub answers `503`): no subscriber ever saw an event a restart
-//! could lose. The cost is one commit per publish, serialised with the other publishes (figures
-//! in the crate's `store` bench); subscribers never wait for the disk.
+//! could lose.
+//!
+//! Concurrent publishes share a commit (group commit, push-broker's asynchronous publish):
+//! while one commit syncs, the publishes arriving meanwhile queue, and the next commit holds
+//! them all (their records in one transaction, one sync), each acknowledged only after it. A
+//! lone publisher still pays one sync per publish; many pay about one per group. Subscribers
+//! never wait for the disk, and neither do the runtime's workers (the commit runs on the
+//! broker's committer thread).
 //!
 //! # Bounded like the broker
 //!
@@ -36,6 +42,8 @@
 //! wrote, or a newer layout.
 
 mod codec;
+#[cfg(test)]
+mod group_tests;
 mod journal;
 mod load;
 #[cfg(test)]
@@ -44,6 +52,7 @@ mod tests;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use push_broker::{MemoryBroker, RestoreError};
@@ -77,6 +86,7 @@ pub fn open(
 pub struct Config {
     cache_bytes: usize,
     wall: WallClock,
+    commits: Arc<AtomicU64>,
 }
 
 impl Default for Config {
@@ -84,6 +94,7 @@ impl Default for Config {
         Self {
             cache_bytes: DEFAULT_CACHE_BYTES,
             wall: Arc::new(SystemTime::now),
+            commits: Arc::default(),
         }
     }
 }
@@ -121,6 +132,13 @@ impl Config {
         self.cache_bytes
     }
 
+    /// How many publish commits the stores opened with this configuration (and its clones)
+    /// have made so far: each holds one publish or a group of concurrent ones, so fewer
+    /// commits than publishes means publishes shared their syncs.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
     /// [`open`] with this configuration.
     ///
     /// # Errors
@@ -155,7 +173,12 @@ impl Config {
         broker: push_broker::Config,
     ) -> Result<MemoryBroker, StoreError> {
         let (epoch, snapshot) = load::load(&db, &path, (self.wall)())?;
-        let journal = RedbJournal::new(db, path.clone(), Arc::clone(&self.wall));
+        let journal = RedbJournal::new(
+            db,
+            path.clone(),
+            Arc::clone(&self.wall),
+            Arc::clone(&self.commits),
+        );
         MemoryBroker::restore(broker.with_journal(Arc::new(journal)), epoch, snapshot)
             .map_err(|source| StoreError::Restore { path, source })
     }
