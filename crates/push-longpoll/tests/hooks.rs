@@ -157,3 +157,37 @@ async fn the_access_of_the_hook_is_what_the_broker_checks() {
     let v: serde_json::Value = serde_json::from_slice(granted.body()).unwrap();
     assert_eq!(v["events"][0]["data"], "secret");
 }
+
+/// A held poll keeps what it parsed, never the request's head: the headers, URI and
+/// extensions are freed when the hold starts (10,000 held polls would otherwise keep 10,000
+/// heads). The head's extensions hold a marker whose count says whether the head is alive.
+#[tokio::test(start_paused = true)]
+async fn a_held_poll_does_not_keep_the_request_head() {
+    let poll = Endpoint::new(MemoryBroker::default(), Config::default());
+    let topic = Topic::new("t").unwrap();
+    let marker = Arc::new(());
+    let mut request = Request::get("/poll?topic=t&wait=20").body(()).unwrap();
+    request.extensions_mut().insert(Arc::clone(&marker));
+    let held = tokio::spawn(poll.clone().call(request));
+    for _ in 0..100 {
+        if poll.broker().subscriber_count(&topic) == 1 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        poll.broker().subscriber_count(&topic),
+        1,
+        "the poll is held"
+    );
+    assert_eq!(
+        Arc::strong_count(&marker),
+        1,
+        "the held poll still owns the request's head"
+    );
+    poll.broker()
+        .publish_now(&topic, Event::new("wake"))
+        .unwrap();
+    let response = held.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}

@@ -111,25 +111,39 @@ where
 {
     /// Answers the request whose head is `parts` (the body is not read).
     async fn respond(&self, parts: http::request::Parts) -> Response<Body> {
-        if parts.method != Method::GET && parts.method != Method::HEAD {
-            return Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
-                .with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD"))
-                .into_response()
-                .map(Body::from);
+        // The head is consumed by `admit` and gone before the hold: a held poll keeps its
+        // parsed request and access, never the request's headers.
+        match self.admit(parts).await {
+            Ok((poll, access)) => reply(self.hold(poll, &access).await),
+            Err(response) => response,
         }
-        let selector = match self.hooks.topics(&parts) {
-            Ok(selector) => selector,
-            Err(refusal) => return refusal.into_response().map(Body::from),
-        };
-        let poll = match PollRequest::from_parts(selector, &parts) {
-            Ok(poll) => poll,
-            Err(e) => return reply(Reply::Error(e)),
-        };
-        let access = match self.hooks.authorize(&parts, poll.selector()).await {
-            Ok(access) => access,
-            Err(refusal) => return refusal.into_response().map(Body::from),
-        };
-        reply(self.hold(poll, &access).await)
+    }
+
+    /// Reads the request's head (the topics, the poll's parameters, the authorization) into
+    /// what the hold needs, or the answer that refuses it.
+    async fn admit(
+        &self,
+        parts: http::request::Parts,
+    ) -> Result<(PollRequest, Access), Response<Body>> {
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            return Err(
+                Refusal::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+                    .with_header(header::ALLOW, HeaderValue::from_static("GET, HEAD"))
+                    .into_response()
+                    .map(Body::from),
+            );
+        }
+        let selector = self
+            .hooks
+            .topics(&parts)
+            .map_err(|refusal| refusal.into_response().map(Body::from))?;
+        let poll = PollRequest::from_parts(selector, &parts).map_err(|e| reply(Reply::Error(e)))?;
+        let access = self
+            .hooks
+            .authorize(&parts, poll.selector())
+            .await
+            .map_err(|refusal| refusal.into_response().map(Body::from))?;
+        Ok((poll, access))
     }
 
     /// Registers (subscribes from `since` with `access`), checks, and holds until an event,
