@@ -72,6 +72,8 @@
 //!
 //! # Crate features
 //! - `session`: [`Session`], [`Config`], [`Publish`] (push-core, push-http, http).
+//! - `server`: [`server::Endpoint`] and [`server::handler`], STOMP over WebSocket on push-ws
+//!   (tokio, hyper).
 //! - `__fuzz` (private): the fuzz entry points; not part of the API.
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
@@ -94,6 +96,8 @@ mod fuzzing;
 
 #[cfg(feature = "session")]
 mod config;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "session")]
 mod session;
 
