@@ -64,9 +64,16 @@ const SYMFONY_MERCURE: &str = "/usr/share/php/Symfony/Component/Mercure/autoload
 /// (`push_test_support::tools`): npm's into `.tools/node`, PyPI's into the venv `.tools/venv`.
 const NODE_PACKAGES: &[&str] = &["eventsource@3"];
 // standardwebhooks: the Standard Webhooks reference library (push-webhook's interop test);
-// http_ece, cryptography, py_vapid: independent RFC 8291 / 8292 checks (push-webpush's interop test).
-const PYTHON_PACKAGES: &[&str] =
-    &["websockets", "standardwebhooks", "http_ece", "cryptography", "py_vapid"];
+// http_ece, cryptography, py_vapid: independent RFC 8291 / 8292 checks (push-webpush's interop test);
+// `stomp.py` (imported as `stomp`): the STOMP-over-WebSocket interop tests of push-stomp.
+const PYTHON_PACKAGES: &[&str] = &[
+    "websockets",
+    "standardwebhooks",
+    "http_ece",
+    "cryptography",
+    "py_vapid",
+    "stomp.py",
+];
 
 fn node_packages() -> Result<(), String> {
     let dir = root().join(".tools/node");
@@ -92,7 +99,12 @@ fn node_packages() -> Result<(), String> {
 fn python_packages() -> Result<(), String> {
     let venv = root().join(".tools/venv");
     let python = venv.join("bin/python");
-    let imports = PYTHON_PACKAGES.join(", ");
+    // A distribution's module is its name before any `.` (`stomp.py` installs `stomp`).
+    let modules: Vec<&str> = PYTHON_PACKAGES
+        .iter()
+        .map(|p| p.split('.').next().unwrap_or(p))
+        .collect();
+    let imports = modules.join(", ");
     let present = Command::new(&python)
         .args(["-c", &format!("import {imports}")])
         .stderr(Stdio::null())

@@ -111,3 +111,22 @@ impl Hooks for HubHooks {
         core::future::ready(result)
     }
 }
+
+/// `SEND` over STOMP is a publish: the connection's token (the `CONNECT` frame's, or the
+/// upgrade request's) must be a publisher's whose selectors allow the topic, as for a Mercure
+/// publish.
+impl push_stomp::Publish for HubHooks {
+    fn authorize_send(
+        &self,
+        request: &Parts,
+        topic: &Topic,
+    ) -> impl Future<Output = Result<(), Refusal>> + Send {
+        // Verification is CPU work on the head alone: done now, the future is ready.
+        let result = self
+            .authorizer
+            .publisher(request)
+            .and_then(|publisher| publisher.check(core::slice::from_ref(topic)))
+            .map_err(|e| e.into_refusal());
+        core::future::ready(result)
+    }
+}

@@ -144,6 +144,14 @@ impl Hub {
         let ws_config = push_ws::server::Config::default()
             .with_handshake_timeout(args.request_timeout)
             .with_write_stall_timeout(args.write_stall_timeout);
+        let stomp_ws = ws_config
+            .clone()
+            .with_protocols(push_stomp::Version::ALL.map(push_stomp::Version::subprotocol));
+        let stomp_config = push_stomp::server::Config::default().with_websocket(stomp_ws);
+        let hub_hooks = HubHooks::new(Arc::clone(&authorizer));
+        let stomp = push_stomp::server::Endpoint::new(broker.clone(), stomp_config)
+            .with_hooks(hub_hooks.clone())
+            .with_publish(hub_hooks);
         let ws = push_ws::server::Endpoint::new(broker.clone(), ws_config)
             .with_hooks(HubHooks::new(Arc::clone(&authorizer)));
         let poll = push_longpoll::server::Endpoint::new(broker.clone(), Default::default())
@@ -161,6 +169,7 @@ impl Hub {
             .with_shutdown(shutdown.clone());
         let shared = Arc::new(Shared {
             ws,
+            stomp,
             poll,
             metrics: Arc::clone(&metrics),
             quotas: Quotas::new(Limits {

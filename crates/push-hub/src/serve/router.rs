@@ -50,6 +50,8 @@ use crate::pages;
 /// What every connection's router shares.
 pub(crate) struct Shared {
     pub(crate) ws: push_ws::server::Endpoint<HubBroker, HubHooks>,
+    /// STOMP over WebSocket (`/stomp`).
+    pub(crate) stomp: push_stomp::server::Endpoint<HubBroker, HubHooks, HubHooks>,
     pub(crate) poll: push_longpoll::server::Endpoint<HubBroker, HubHooks>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) quotas: Quotas,
@@ -118,6 +120,7 @@ pub type RouterFuture = Pin<Box<dyn Future<Output = Result<Response<HubBody>, In
 enum Route {
     Mercure,
     WebSocket,
+    Stomp,
     Poll,
     Health,
     Metrics,
@@ -133,6 +136,7 @@ impl Route {
             // Mercure 1.0's protected-resource metadata (RFC 9728), which Mercure answers.
             "/.well-known/oauth-protected-resource/.well-known/mercure" => Self::Mercure,
             "/ws" => Self::WebSocket,
+            "/stomp" => Self::Stomp,
             "/poll" => Self::Poll,
             "/healthz" => Self::Health,
             "/metrics" => Self::Metrics,
@@ -154,7 +158,10 @@ impl Router {
     {
         let shared = &self.shared;
         let route = Route::of(request.uri().path());
-        let streams = matches!(route, Route::WebSocket | Route::Poll | Route::Mercure);
+        let streams = matches!(
+            route,
+            Route::WebSocket | Route::Stomp | Route::Poll | Route::Mercure
+        );
         if shared.shutdown.is_triggered() && streams {
             let after = shared.shutdown.jittered_retry();
             return ready(retry_later(
@@ -171,7 +178,8 @@ impl Router {
                 ready(boxed_response(answer.map(Full::new)))
             }
             Route::NotFound => ready(text(StatusCode::NOT_FOUND, "no such route\n")),
-            Route::WebSocket => self.websocket(request),
+            Route::WebSocket => self.upgrade(request, self.shared.ws.clone()),
+            Route::Stomp => self.upgrade(request, self.shared.stomp.clone()),
             Route::Poll => self.poll(request),
             Route::Mercure => self.mercure(request),
         }
@@ -194,11 +202,22 @@ impl Router {
         self.shared.keys(self.connection.peer().ip(), parts)
     }
 
-    /// `/ws`: push-ws's `Endpoint`, behind the stream quota. Over HTTP/1.1 the WebSocket is the
-    /// connection (the permit and the stream gauge are held until it closes); over HTTP/2
-    /// (RFC 8441, push-h2's driver) it is one stream of many, so the permit and the gauge go
-    /// with that stream (`OnConnect::holding`) and are given back when the WebSocket ends.
-    fn websocket<ReqBody: Send + 'static>(&self, request: Request<ReqBody>) -> RouterFuture {
+    /// A WebSocket (`/ws`, `/stomp`) through `endpoint`, behind the stream quota. Over HTTP/1.1
+    /// the WebSocket is the connection (the permit and the stream gauge are held until it
+    /// closes); over HTTP/2 (RFC 8441, push-h2's driver) it is one stream of many, so the permit
+    /// and the gauge go with that stream (`OnConnect::holding`) and are given back when the
+    /// WebSocket ends.
+    fn upgrade<ReqBody, E>(&self, request: Request<ReqBody>, mut endpoint: E) -> RouterFuture
+    where
+        ReqBody: Send + 'static,
+        E: Service<
+                Request<ReqBody>,
+                Response = Response<push_ws::server::Body>,
+                Error = Infallible,
+            > + Send
+            + 'static,
+        E::Future: Send,
+    {
         let (mut parts, body) = request.into_parts();
         let permit = match self
             .shared
@@ -208,19 +227,18 @@ impl Router {
             Ok(permit) => permit,
             Err(after) => return self.refuse(Refused::StreamQuota, after),
         };
-        let mut ws = self.shared.ws.clone();
         let connection = Arc::clone(&self.connection);
         let gauge = self.shared.metrics.streams(Transport::WebSocket).clone();
         if let Some(on_connect) = parts.extensions.remove::<push_net::OnConnect>() {
             let held = Box::new((permit, StreamGauge::new(&gauge)));
             parts.extensions.insert(on_connect.holding(held));
             return Box::pin(async move {
-                let Ok(response) = ws.call(Request::from_parts(parts, body)).await;
+                let Ok(response) = endpoint.call(Request::from_parts(parts, body)).await;
                 Ok(boxed_response(response))
             });
         }
         Box::pin(async move {
-            let Ok(response) = ws.call(Request::from_parts(parts, body)).await;
+            let Ok(response) = endpoint.call(Request::from_parts(parts, body)).await;
             if response.status() == StatusCode::SWITCHING_PROTOCOLS {
                 // The WebSocket lives on this connection's stream: count it until that closes.
                 connection.hold(Box::new((permit, StreamGauge::new(&gauge))));
