@@ -10,7 +10,7 @@ use hyper_util::rt::TokioIo;
 use push_core::Broker;
 use push_http::{Hooks, Open};
 use push_net::StallGuard;
-use push_ws::server::{Body, Metered, run};
+use push_ws::server::{Body, metered, run};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
@@ -150,7 +150,7 @@ impl<B: Broker + Clone, H: Hooks, P: Publish> Endpoint<B, H, P> {
             };
             let ws_config = &config.websocket;
             let guarded = StallGuard::new(TokioIo::new(upgraded), ws_config.write_stall_timeout());
-            let stream = Metered::new(guarded, ws_config);
+            let stream = metered(guarded, ws_config);
             let ws = WebSocketStream::from_raw_socket(
                 stream,
                 Role::Server,
