@@ -19,9 +19,9 @@
 //! response as it streams.
 #![forbid(unsafe_code)]
 
-pub mod redis;
 pub mod deliveries;
 pub mod http;
+pub mod redis;
 pub mod tools;
 
 use std::path::Path;
