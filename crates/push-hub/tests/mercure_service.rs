@@ -105,7 +105,7 @@ async fn methods_paths_media_types_and_sizes() {
         .unwrap();
     let answer = call(&hub, put).await;
     assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(answer.headers()["allow"], "GET, HEAD, POST, OPTIONS");
+    assert_eq!(answer.headers()["allow"], "GET, HEAD, POST, QUERY, OPTIONS");
     let elsewhere = call(
         &hub,
         get("/.well-known/mercurex", None)
