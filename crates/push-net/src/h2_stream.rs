@@ -130,7 +130,7 @@ impl AsyncWrite for H2Stream {
 }
 
 /// The stream of an extended CONNECT, once the request has been answered `2xx`: a request
-/// extension a connection driver inserts (see the [module docs](self)). Await it after
+/// extension a connection driver inserts, completed by its [`ConnectSender`]. Await it after
 /// answering; it fails when the answer was not `2xx` or the stream ended before it was sent.
 ///
 /// Clones share the hand-over (request extensions must be `Clone`, as hyper's `OnUpgrade`
