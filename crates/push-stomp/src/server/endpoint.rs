@@ -9,10 +9,7 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use push_core::Broker;
 use push_http::{Hooks, Open};
-use push_net::StallGuard;
-use push_ws::server::{Body, metered, run};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::Role;
+use push_ws::server::{Body, run};
 
 use super::handler::handler;
 use crate::{NoPublish, Publish, Version};
@@ -149,14 +146,7 @@ impl<B: Broker + Clone, H: Hooks, P: Publish> Endpoint<B, H, P> {
                 }
             };
             let ws_config = &config.websocket;
-            let guarded = StallGuard::new(TokioIo::new(upgraded), ws_config.write_stall_timeout());
-            let stream = metered(guarded, ws_config);
-            let ws = WebSocketStream::from_raw_socket(
-                stream,
-                Role::Server,
-                Some(ws_config.websocket_config()),
-            )
-            .await;
+            let ws = push_ws::server::websocket(TokioIo::new(upgraded), ws_config).await;
             let stomp = config.stomp.clone();
             let handler = handler(broker, hooks, publish, parts, stomp, subprotocol.as_deref());
             match run(ws, ws_config, handler).await {

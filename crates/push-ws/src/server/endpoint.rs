@@ -13,13 +13,10 @@ use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use push_core::{Broker, Cursor};
 use push_http::{Hooks, Open, Refusal};
-use push_net::StallGuard;
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::drive::{Initial, PushHandler};
 use super::retained::Retained;
-use super::{Body, Config, metered, run};
+use super::{Body, Config, run, websocket};
 
 /// The WebSocket push endpoint as a `tower_service::Service`: mount it on a route of any hyper
 /// or axum server (`axum::Router::route_service`), or behind any tower middleware.
@@ -39,7 +36,7 @@ use super::{Body, Config, metered, run};
 ///    [`drive`](super::drive) does: the heartbeat, the [`Metered`](super::Metered) limits on incoming messages,
 ///    the close codes, and the hooks for every subscribe command, with this request's head.
 ///
-/// The upgraded stream is wrapped in a [`StallGuard`] with [`Config::write_stall_timeout`]: a
+/// The upgraded stream is wrapped in a [`StallGuard`](push_net::StallGuard) with [`Config::write_stall_timeout`]: a
 /// peer that takes no bytes for that long is dropped. `TCP_USER_TIMEOUT`
 /// (`push_net::configure_stream`) is the accept loop's to set: hyper does not hand the socket
 /// back (`push_net::Acceptor` sets it; `push_net::serve_http` also guards writes).
@@ -164,11 +161,7 @@ where
     B: Broker + Clone,
     H: Hooks,
 {
-    let guarded = StallGuard::new(stream, config.write_stall_timeout());
-    let stream = metered(guarded, config);
-    let ws =
-        WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.websocket_config()))
-            .await;
+    let ws = websocket(stream, config).await;
     match run(ws, config, handler).await {
         Ok(ended) => tracing::debug!(?ended, "websocket connection ended"),
         Err(error) => tracing::debug!(%error, "websocket connection failed"),

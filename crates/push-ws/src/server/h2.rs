@@ -20,11 +20,10 @@ use http::request::Parts;
 use http::{Request, Response};
 use push_net::StallGuard;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::Role;
 
 pub use push_net::H2Stream;
 
-use super::{Accepted, Config, Error, Metered, metered};
+use super::{Accepted, Config, Error, Metered, websocket};
 
 /// Accepts an extended CONNECT request received from `h2::server::Connection::accept`:
 /// checks it against `config` (`:protocol websocket`, the Origin policy, subprotocols),
@@ -61,10 +60,6 @@ pub async fn accept(
     };
     let send = respond.send_response(accepted.response(), false)?;
     let (parts, body) = request.into_parts();
-    let guarded = StallGuard::new(H2Stream::new(send, body), config.write_stall_timeout());
-    let stream = metered(guarded, config);
-    let ws =
-        WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.websocket_config()))
-            .await;
+    let ws = websocket(H2Stream::new(send, body), config).await;
     Ok((ws, accepted, parts))
 }

@@ -5,7 +5,10 @@
 use std::io;
 
 use bytes::Bytes;
-use push_net::{ReadCheck, Rewind};
+use push_net::{ReadCheck, Rewind, StallGuard};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::Role;
 
 use super::Config;
 use super::meter::FrameMeter;
@@ -27,6 +30,19 @@ pub type Metered<S> = Rewind<S, FrameMeter>;
 /// Wraps `stream`, metered against `config`'s limits (sharing its budget).
 pub fn metered<S>(stream: S, config: &Config) -> Metered<S> {
     metered_after(stream, Bytes::new(), config)
+}
+
+/// The server's WebSocket on an upgraded `stream` (hyper's upgrade, an RFC 8441 HTTP/2 stream,
+/// any byte stream after the `101`): writes guarded by [`Config::write_stall_timeout`],
+/// incoming frames [`metered`], tungstenite configured by [`Config::websocket_config`]. Every
+/// adapter (push-ws's own and push-stomp's) builds its WebSocket here.
+pub async fn websocket<S>(stream: S, config: &Config) -> WebSocketStream<Metered<StallGuard<S>>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let guarded = StallGuard::new(stream, config.write_stall_timeout());
+    let stream = metered(guarded, config);
+    WebSocketStream::from_raw_socket(stream, Role::Server, Some(config.websocket_config())).await
 }
 
 /// Wraps `stream`, whose first bytes (already read from it) are `prefix`.

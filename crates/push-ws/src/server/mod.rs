@@ -39,7 +39,7 @@ pub use endpoint::{Endpoint, ResponseFuture};
 pub use error::{Ended, Error};
 pub use handler::{Handler, Outbox};
 pub use meter::FrameMeter;
-pub use metered::{Metered, metered};
+pub use metered::{Metered, metered, websocket};
 pub use origin::OriginPolicy;
 pub use push_http::{Hooks, Open, Refusal};
 pub use split::{SendError, TrySendError, WsReceiver, WsSender, split};
