@@ -15,11 +15,14 @@
 //!
 //! [`deliveries`]: what a subscriber got, as short strings to compare.
 //!
+//! [`gate`]: a door blocking code waits at while a test holds it shut.
+//!
 //! [`http`]: a loopback HTTP/1.1 server for a hyper service, and a raw client that reads a
 //! response as it streams.
 #![forbid(unsafe_code)]
 
 pub mod deliveries;
+pub mod gate;
 pub mod http;
 pub mod redis;
 pub mod tools;

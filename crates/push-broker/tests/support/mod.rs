@@ -4,13 +4,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use push_broker::{
     Config, Evicted, Journal, JournalError, MemoryBroker, MemorySubscription, Record, Snapshot,
 };
 use push_core::{Access, Cursor, Event, Published, Selector, Topic};
+pub(crate) use push_test_support::gate::Gate;
 
 pub(crate) type Clock = Arc<Mutex<Instant>>;
 
@@ -25,51 +26,6 @@ pub(crate) struct MemJournal {
     pub(crate) gate: Gate,
     /// How many appends (commits) were made.
     pub(crate) commits: AtomicUsize,
-}
-
-/// A door the journal's appends wait at while it is shut; it counts who waits.
-#[derive(Debug, Default)]
-pub(crate) struct Gate {
-    state: Mutex<(bool, usize)>,
-    changed: Condvar,
-}
-
-impl Gate {
-    pub(crate) fn shut(&self) {
-        self.state.lock().unwrap().0 = true;
-    }
-
-    pub(crate) fn open(&self) {
-        self.state.lock().unwrap().0 = false;
-        self.changed.notify_all();
-    }
-
-    fn wait(&self) {
-        let mut state = self.state.lock().unwrap();
-        state.1 += 1;
-        self.changed.notify_all();
-        while state.0 {
-            state = self.changed.wait(state).unwrap();
-        }
-        state.1 -= 1;
-    }
-
-    /// Blocks until someone waits at the shut door (bounded: a test that never gets there
-    /// fails instead of hanging).
-    pub(crate) fn until_waited(&self) {
-        let mut state = self.state.lock().unwrap();
-        for _ in 0..500 {
-            if state.1 > 0 {
-                return;
-            }
-            state = self
-                .changed
-                .wait_timeout(state, Duration::from_millis(20))
-                .unwrap()
-                .0;
-        }
-        panic!("nobody reached the journal");
-    }
 }
 
 #[derive(Debug, Default)]
@@ -127,7 +83,7 @@ impl Journal for MemJournal {
         published: &[Arc<Published>],
         evicted: Evicted<'_>,
     ) -> Result<(), JournalError> {
-        self.gate.wait();
+        self.gate.pass();
         self.commits.fetch_add(1, Ordering::SeqCst);
         if self.fail.load(Ordering::SeqCst) {
             return Err("disk full".into());

@@ -3,11 +3,11 @@
 //! acknowledged publish is there after a restart.
 
 use std::io;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use futures_util::FutureExt as _;
 use push_core::{Broker as _, Cursor, Event, Topic};
+use push_test_support::gate::Gate;
 use redb::StorageBackend;
 use redb::backends::FileBackend;
 
@@ -17,46 +17,10 @@ use super::{Config, FILE_NAME, open};
 #[derive(Debug)]
 struct Slow {
     file: FileBackend,
-    door: Arc<Door>,
+    door: Arc<Gate>,
 }
 
 /// Shut or open, and how many syncs wait at it.
-#[derive(Debug, Default)]
-struct Door {
-    state: Mutex<(bool, usize)>,
-    changed: Condvar,
-}
-
-impl Door {
-    fn set(&self, shut: bool) {
-        self.state.lock().unwrap().0 = shut;
-        self.changed.notify_all();
-    }
-
-    fn pass(&self) {
-        let mut state = self.state.lock().unwrap();
-        state.1 += 1;
-        self.changed.notify_all();
-        while state.0 {
-            state = self.changed.wait(state).unwrap();
-        }
-        state.1 -= 1;
-    }
-
-    /// Blocks until a sync waits at the door (bounded: fails rather than hangs).
-    fn until_waited(&self) {
-        let mut state = self.state.lock().unwrap();
-        for _ in 0..500 {
-            if state.1 > 0 {
-                return;
-            }
-            let waited = self.changed.wait_timeout(state, Duration::from_millis(20));
-            state = waited.unwrap().0;
-        }
-        panic!("no commit reached the disk");
-    }
-}
-
 impl StorageBackend for Slow {
     fn len(&self) -> Result<u64, io::Error> {
         self.file.len()
@@ -87,7 +51,7 @@ async fn publishes_made_during_a_commit_share_the_next_and_survive_a_restart() {
         .truncate(false)
         .open(&path)
         .unwrap();
-    let door = Arc::new(Door::default());
+    let door = Arc::new(Gate::default());
     let backend = Slow {
         file: FileBackend::new(file).unwrap(),
         door: Arc::clone(&door),
@@ -98,7 +62,7 @@ async fn publishes_made_during_a_commit_share_the_next_and_survive_a_restart() {
         .restore(db, path, push_broker::Config::default())
         .unwrap();
     let t = [Topic::new("t").unwrap()];
-    door.set(true);
+    door.shut();
     let first = b.publish(&t, Event::new("0").with_id("urn:uuid:0"));
     // The first publish's commit is syncing (held at the door); these queue meanwhile.
     door.until_waited();
@@ -110,7 +74,7 @@ async fn publishes_made_during_a_commit_share_the_next_and_survive_a_restart() {
         "acknowledged before its commit"
     );
     assert_eq!(b.head().offset(), 0, "visible before its commit");
-    door.set(false);
+    door.open();
     assert_eq!(first.await.unwrap().offset(), 1);
     for (i, p) in rest.into_iter().enumerate() {
         assert_eq!(p.await.unwrap().offset(), i as u64 + 2);
