@@ -101,6 +101,9 @@ impl RedisBroker {
             sender,
         };
         let shared = Shared::new(store, conn, live);
+        // After the clock was read: every id committed before the reader's start is in Redis'
+        // index now, every later one passes through the reader.
+        shared.load_ids().await.map_err(ConnectError::Redis)?;
         let positions = Positions::at(start, &shared.live().epochs);
         let reader = match waiters {
             None => tokio::spawn(reader::run(Arc::clone(&shared), positions)),

@@ -49,7 +49,7 @@ impl Config {
             block: Duration::from_secs(1),
             batch: 512,
             channel: 4096,
-            id_index: 100_000,
+            id_index: 160_000,
         }
     }
 
@@ -145,7 +145,9 @@ impl Config {
     }
 
     /// How many publisher ids the local index keeps for [`resolve`](push_core::Broker::resolve)
-    /// (default 100 000, about 10 MB).
+    /// (default 160 000, about 16 MB: every id the default history can hold, sixteen partitions
+    /// of 10 000 entries). Past it the oldest ids are forgotten: resuming from one is then an
+    /// announced gap, as for an id never published.
     #[must_use]
     pub fn with_id_index(mut self, ids: usize) -> Self {
         self.id_index = ids;
