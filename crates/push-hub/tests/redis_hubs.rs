@@ -110,7 +110,10 @@ async fn a_client_moving_between_hubs_with_its_cursor_receives_exactly_what_it_m
     let mut ws = Ws::open(hubs[2].addr, "moves", Some(&cursor)).await;
     for (n, data) in batch(1).into_iter().enumerate() {
         let event = ws.event().await;
-        assert_eq!(event["type"], "event", "WebSocket on hub 2, event {n}: {event}");
+        assert_eq!(
+            event["type"], "event",
+            "WebSocket on hub 2, event {n}: {event}"
+        );
         assert_eq!(event["data"], data);
         cursor = event["id"].as_str().unwrap().to_owned();
     }
@@ -121,7 +124,11 @@ async fn a_client_moving_between_hubs_with_its_cursor_receives_exactly_what_it_m
     let mut last_id = String::new();
     for data in batch(2) {
         let frame = sse.frame().await;
-        assert_eq!((frame.event.as_str(), frame.data), ("", data), "SSE on hub 0");
+        assert_eq!(
+            (frame.event.as_str(), frame.data),
+            ("", data),
+            "SSE on hub 0"
+        );
         last_id = frame.id;
     }
     drop(sse);
@@ -130,7 +137,11 @@ async fn a_client_moving_between_hubs_with_its_cursor_receives_exactly_what_it_m
     // The Mercure id the hub generated resolves on another hub.
     publish_batch(3).await;
     let mut sse = Sse::open(hubs[1].addr, "moves", Some(&last_id)).await;
-    assert_eq!(sse.data(4).await, batch(3), "SSE on hub 1 from a Mercure id");
+    assert_eq!(
+        sse.data(4).await,
+        batch(3),
+        "SSE on hub 1 from a Mercure id"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,7 +153,12 @@ async fn a_publisher_id_resolves_on_every_hub_even_one_started_after_the_publish
         assert_eq!(publish(b.addr, "orders", data, Some(id)).await.0, 200);
     }
     for n in 1..=2 {
-        assert_eq!(publish(b.addr, "orders", &format!("after {n}"), None).await.0, 200);
+        assert_eq!(
+            publish(b.addr, "orders", &format!("after {n}"), None)
+                .await
+                .0,
+            200
+        );
     }
     // C's reader never saw order-17: the id index in Redis places it.
     let c = hub(&redis).await;
@@ -220,11 +236,17 @@ fn an_unreachable_redis_or_a_wrong_password_stops_the_binary_with_a_clear_error(
     for (url, expect) in [
         (
             format!("redis://127.0.0.1:{}/", closed.port()),
-            format!("connecting to Redis at redis://127.0.0.1:{}/: cannot reach Redis", closed.port()),
+            format!(
+                "connecting to Redis at redis://127.0.0.1:{}/: cannot reach Redis",
+                closed.port()
+            ),
         ),
         (
             wrong,
-            format!("connecting to Redis at redis://:***@127.0.0.1:{}/", guarded.port()),
+            format!(
+                "connecting to Redis at redis://:***@127.0.0.1:{}/",
+                guarded.port()
+            ),
         ),
     ] {
         let dir = support::temp_dir();

@@ -38,7 +38,12 @@ async fn the_login_page_on_hub_a_is_confirmed_through_hub_b() {
     let phone = browser.open(&format!("{on_b}#token={phone_token}")).await;
     let phone_report = "JSON.stringify(window.phone)";
     browser
-        .until(&phone, "the phone page", "window.phone?.status === 'idle'", phone_report)
+        .until(
+            &phone,
+            "the phone page",
+            "window.phone?.status === 'idle'",
+            phone_report,
+        )
         .await;
     browser
         .eval(&phone, "document.getElementById('confirm').click(), true")

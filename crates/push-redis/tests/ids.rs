@@ -53,14 +53,35 @@ async fn the_id_index_is_bounded_with_the_stream() {
         .await
         .unwrap();
     }
-    let stream: usize = server.cli(&["XLEN", "push:{p0}:log"]).trim().parse().unwrap();
-    let ids: usize = server.cli(&["HLEN", "push:{p0}:ids"]).trim().parse().unwrap();
-    let queue: usize = server.cli(&["LLEN", "push:{p0}:idq"]).trim().parse().unwrap();
+    let stream: usize = server
+        .cli(&["XLEN", "push:{p0}:log"])
+        .trim()
+        .parse()
+        .unwrap();
+    let ids: usize = server
+        .cli(&["HLEN", "push:{p0}:ids"])
+        .trim()
+        .parse()
+        .unwrap();
+    let queue: usize = server
+        .cli(&["LLEN", "push:{p0}:idq"])
+        .trim()
+        .parse()
+        .unwrap();
     // MAXLEN ~ trims whole nodes of 100 entries: the stream keeps at most about 110.
     assert!(stream < 200, "stream {stream}");
-    assert!(ids <= stream && queue == ids, "ids {ids}, queue {queue}, stream {stream}");
-    assert_eq!(server.cli(&["HEXISTS", "push:{p0}:ids", "id-0"]).trim(), "0");
-    assert_eq!(server.cli(&["HEXISTS", "push:{p0}:ids", "id-999"]).trim(), "1");
+    assert!(
+        ids <= stream && queue == ids,
+        "ids {ids}, queue {queue}, stream {stream}"
+    );
+    assert_eq!(
+        server.cli(&["HEXISTS", "push:{p0}:ids", "id-0"]).trim(),
+        "0"
+    );
+    assert_eq!(
+        server.cli(&["HEXISTS", "push:{p0}:ids", "id-999"]).trim(),
+        "1"
+    );
     // A broker connecting now loads what is retained, not what was trimmed.
     let late = RedisBroker::connect(config(&server).with_partitions(1).with_history_count(10))
         .await
