@@ -206,10 +206,10 @@ pub struct Args {
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
 
-    /// Share topics with every hub on this Redis (7 or later):
-    /// redis://[USER:PASSWORD@]HOST:PORT[/DB], or rediss:// for TLS. The history then lives in
-    /// Redis (its age bounded by --history-age, its length by push-redis' 10 000 entries per
-    /// partition) and --data-dir is not used; a client may resume on any of the hubs.
+    /// Share topics with every hub on this Redis (7 or later): redis://HOST:PORT (AUTH as
+    /// redis://USER:PASSWORD@HOST:PORT, a database as …/DB), or rediss:// for TLS. The history
+    /// then lives in Redis (its age bounded by --history-age, its length by push-redis' 10 000
+    /// entries per partition) and --data-dir is not used; a client may resume on any hub.
     #[arg(long, hide_env_values = true, value_name = "URL")]
     pub redis: Option<String>,
 
