@@ -69,11 +69,13 @@ impl RedisBroker {
             }
             Some(nodes) => {
                 let build = |timeout| {
-                    ClusterClient::builder(nodes.iter().map(String::as_str))
+                    let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str))
                         .connection_timeout(Duration::from_secs(2))
-                        .response_timeout(timeout)
-                        .build()
-                        .map_err(ConnectError::Url)
+                        .response_timeout(timeout);
+                    if let Some(pem) = &store.config.root_cert {
+                        builder = builder.certs(crate::store::certificates(pem));
+                    }
+                    builder.build().map_err(ConnectError::Url)
                 };
                 let client = build(response)?;
                 let waiters = build(store.config.block + Duration::from_secs(5))?;

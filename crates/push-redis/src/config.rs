@@ -31,6 +31,7 @@ pub struct Config {
     pub(crate) batch: usize,
     pub(crate) channel: usize,
     pub(crate) id_index: usize,
+    pub(crate) root_cert: Option<Vec<u8>>,
 }
 
 impl Config {
@@ -50,6 +51,7 @@ impl Config {
             batch: 512,
             channel: 4096,
             id_index: 160_000,
+            root_cert: None,
         }
     }
 
@@ -151,6 +153,14 @@ impl Config {
     #[must_use]
     pub fn with_id_index(mut self, ids: usize) -> Self {
         self.id_index = ids;
+        self
+    }
+
+    /// Trust the certificate authority `pem` (PEM) for `rediss://` instead of the Web PKI roots:
+    /// a Redis with a certificate of a private CA, or self-signed.
+    #[must_use]
+    pub fn with_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_cert = Some(pem.into());
         self
     }
 

@@ -73,7 +73,10 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn new(config: Config) -> RedisResult<Self> {
-        let client = Client::open(config.url.as_str())?;
+        let client = match &config.root_cert {
+            None => Client::open(config.url.as_str())?,
+            Some(pem) => Client::build_with_tls(config.url.as_str(), certificates(pem))?,
+        };
         Ok(Self {
             client,
             keys: Keys::new(&config.prefix, config.partitions),
@@ -309,6 +312,14 @@ impl Store {
             secs.saturating_mul(1000).saturating_add(micros / 1000),
             reply.ids,
         ))
+    }
+}
+
+/// The TLS trust of a `rediss://` connection: the CA `pem` only.
+pub(crate) fn certificates(pem: &[u8]) -> redis::TlsCertificates {
+    redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem.to_vec()),
     }
 }
 

@@ -222,6 +222,11 @@ pub struct Args {
     /// How long a durable publish (--redis-wait) waits for the replicas.
     #[arg(long, default_value = "1s", value_parser = duration, value_name = "TIMEOUT")]
     pub redis_wait_timeout: Duration,
+
+    /// For rediss://: trust this CA certificate (a PEM file) instead of the Web PKI roots (a
+    /// Redis with a private CA's or a self-signed certificate).
+    #[arg(long, value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
 }
 
 /// The prefix of every flag's environment variable.

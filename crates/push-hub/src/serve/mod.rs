@@ -163,6 +163,13 @@ impl Hub {
         if args.redis_wait > 0 {
             config = config.with_durable(args.redis_wait, args.redis_wait_timeout);
         }
+        if let Some(path) = &args.redis_ca {
+            let pem = std::fs::read(path).map_err(|source| StartError::Key {
+                what: "--redis-ca",
+                source,
+            })?;
+            config = config.with_root_certificate(pem);
+        }
         let backend = Backend::redis(config)
             .await
             .map_err(|source| StartError::Redis {
