@@ -262,3 +262,26 @@ fn an_unreachable_redis_or_a_wrong_password_stops_the_binary_with_a_clear_error(
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hubs_on_a_redis_cluster_share_topics() {
+    let cluster = push_test_support::redis::RedisCluster::start(3);
+    let open = || {
+        let mut args = support::args();
+        args.redis = Some(cluster.urls().join(","));
+        args.redis_cluster = true;
+        support::open(args)
+    };
+    let (a, b) = (open().await, open().await);
+    let start = a.broker.head().to_string();
+    let mut sse = Sse::open(a.addr, "clustered", None).await;
+    for n in 0..3 {
+        let (status, body) = publish(b.addr, "clustered", &format!("c{n}"), None).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    assert_eq!(sse.data(3).await, ["c0", "c1", "c2"]);
+    let (polled, _) = poll_n(b.addr, "clustered", start, 3).await;
+    assert_eq!(polled, ["c0", "c1", "c2"]);
+    let (status, health) = get(format!("http://{}/healthz", a.addr), false).await;
+    assert_eq!((status, health.as_str()), (200, "ok\nredis: reachable\n"));
+}

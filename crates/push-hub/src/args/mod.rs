@@ -223,6 +223,11 @@ pub struct Args {
     #[arg(long, default_value = "1s", value_parser = duration, value_name = "TIMEOUT")]
     pub redis_wait_timeout: Duration,
 
+    /// --redis names a Redis Cluster: one or more of its nodes' URLs, comma-separated (the
+    /// hub learns the rest of the topology from them).
+    #[arg(long)]
+    pub redis_cluster: bool,
+
     /// For rediss://: trust this CA certificate (a PEM file) instead of the Web PKI roots (a
     /// Redis with a private CA's or a self-signed certificate).
     #[arg(long, value_name = "FILE")]

@@ -162,8 +162,16 @@ impl Subscription for BackendSubscription {
     }
 }
 
-/// `redis://user:password@host` with the password replaced by `***`, for messages and logs.
+/// `redis://user:password@host` with the password replaced by `***`, for messages and logs
+/// (each of a comma-separated list of URLs, as `--redis-cluster` takes).
 pub fn redact(url: &str) -> String {
+    url.split(',')
+        .map(|one| redact_one(one.trim()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn redact_one(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));
@@ -187,6 +195,10 @@ mod tests {
         assert_eq!(redact("rediss://h:6380"), "rediss://h:6380");
         assert!(!redact("redis://:s3cret@h").contains("s3cret"));
         assert_eq!(redact("not a url"), "(an unparsable URL)");
+        assert_eq!(
+            redact("redis://:a@h1:7000, redis://:b@h2:7000"),
+            "redis://:***@h1:7000,redis://:***@h2:7000"
+        );
     }
 
     #[tokio::test]

@@ -159,7 +159,12 @@ impl Hub {
         let Some(url) = args.redis.clone() else {
             return Self::new(args);
         };
-        let mut config = push_redis::Config::new(url.as_str()).with_history_age(args.history_age);
+        let config = if args.redis_cluster {
+            push_redis::Config::cluster(url.split(',').map(str::trim))
+        } else {
+            push_redis::Config::new(url.as_str())
+        };
+        let mut config = config.with_history_age(args.history_age);
         if args.redis_wait > 0 {
             config = config.with_durable(args.redis_wait, args.redis_wait_timeout);
         }
