@@ -113,12 +113,47 @@ impl Queue {
             .set_cache_size(4 << 20)
             .create(&path)
             .map_err(open_err)?;
+        Self::with_tables(db)
+    }
+
+    /// A queue in memory: the same behaviour, nothing survives the process (a hub run with
+    /// `--in-memory`).
+    ///
+    /// # Errors
+    /// [`QueueError::Open`] when redb cannot set the tables up.
+    pub fn in_memory() -> Result<Self, QueueError> {
+        let db = redb::Builder::new()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|source| QueueError::Open {
+                path: PathBuf::from("(memory)"),
+                source,
+            })?;
+        Self::with_tables(db)
+    }
+
+    fn with_tables(db: Database) -> Result<Self, QueueError> {
         let write = db.begin_write()?;
         write.open_table(RECORDS)?;
         write.open_table(DUE)?;
         write.open_table(META)?;
         write.commit()?;
         Ok(Self { db })
+    }
+
+    /// When the oldest queued delivery was queued (Unix milliseconds), if any: ids grow with
+    /// each enqueue and a retry keeps its id, so the first record is the oldest.
+    ///
+    /// # Errors
+    /// [`QueueError::Storage`], [`QueueError::Corrupt`].
+    pub fn oldest(&self) -> Result<Option<u64>, QueueError> {
+        let read = self.db.begin_read()?;
+        let records = read.open_table(RECORDS)?;
+        let Some((id, record)) = records.first()? else {
+            return Ok(None);
+        };
+        let id = id.value();
+        let created = decode(id, record.value()).ok_or(QueueError::Corrupt(id))?;
+        Ok(Some(created.created))
     }
 
     /// Queues deliveries in one durable commit; their ids, in order. `attempt`, `due` and
