@@ -66,6 +66,9 @@ pub enum CallbacksError {
     Queue(#[from] QueueError),
 }
 
+/// The broker's head: where a new registration starts.
+pub type Head = Arc<dyn Fn() -> push_core::Cursor + Send + Sync>;
+
 /// What the callbacks are configured with (from [`crate::args::CallbacksArgs`]).
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -90,7 +93,7 @@ pub(crate) struct Inner {
     pub(crate) authorizer: Arc<Authorizer>,
     pub(crate) config: Config,
     /// The broker's head, for a new registration's start.
-    pub(crate) head: std::sync::OnceLock<Arc<dyn Fn() -> push_core::Cursor + Send + Sync>>,
+    pub(crate) head: Head,
 }
 
 impl std::fmt::Debug for Callbacks {
@@ -108,7 +111,11 @@ impl Callbacks {
     ///
     /// # Errors
     /// [`CallbacksError`] when a file cannot be opened.
-    pub fn open(args: &Args, authorizer: Arc<Authorizer>) -> Result<Self, CallbacksError> {
+    pub fn open(
+        args: &Args,
+        authorizer: Arc<Authorizer>,
+        head: Head,
+    ) -> Result<Self, CallbacksError> {
         let flags = &args.callbacks;
         let (registry, queue) = if args.in_memory {
             (Registry::open(None, flags.callbacks_max)?, Queue::in_memory()?)
@@ -184,7 +191,7 @@ impl Callbacks {
                     max_in_flight: flags.callbacks_max_in_flight.max(1),
                     rotation: flags.callbacks_rotation,
                 },
-                head: std::sync::OnceLock::new(),
+                head,
             }),
             disabled: std::sync::Mutex::new(Some(disabled)),
         })
@@ -213,11 +220,6 @@ impl Callbacks {
     /// Starts the fan-out on `broker`, the engine's queue loop and the task that disables
     /// registrations; the tasks to abort at shutdown. Call once.
     pub fn start<B: Broker + Clone>(&self, broker: B) -> Vec<JoinHandle<()>> {
-        let head_broker = broker.clone();
-        let _ = self
-            .inner
-            .head
-            .set(Arc::new(move || head_broker.head()));
         let mut tasks = vec![tokio::spawn(fanout::run(
             broker.clone(),
             Arc::clone(&self.inner),

@@ -138,9 +138,6 @@ async fn register(inner: &Inner, parts: &Parts, body: HubBody) -> Response<HubBo
     let Ok(secret) = Secret::generate() else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "no randomness for a secret");
     };
-    let Some(head) = inner.head.get() else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "callbacks are starting");
-    };
     let now = SystemTime::now();
     let access = owner.subscriber.access();
     let expires = access.until().map(|until| {
@@ -160,7 +157,7 @@ async fn register(inner: &Inner, parts: &Parts, body: HubBody) -> Response<HubBo
             previous: None,
         }),
         in_flight: asked.in_flight,
-        from: head().to_string(),
+        from: (inner.head)().to_string(),
         created: unix_millis(now),
         disabled: None,
     };

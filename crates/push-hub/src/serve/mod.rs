@@ -146,9 +146,11 @@ impl Hub {
         let shutdown = Shutdown::new(args.shutdown_retry);
         let (auth, development) = auth_config(&args)?;
         let authorizer = Arc::new(Authorizer::new(auth)?);
+        let head_of = memory_head(&broker);
         let callbacks = Arc::new(crate::callbacks::Callbacks::open(
             &args,
             Arc::clone(&authorizer),
+            head_of,
         )?);
         let ws_config = push_ws::server::Config::default()
             .with_handshake_timeout(args.request_timeout)
@@ -438,6 +440,12 @@ fn lean_subscribe(mercure: Mercure<HubBroker>) -> SubscribeFn {
             .subscribe(parts)
             .map_err(|refused| refused.map(body::boxed))
     })
+}
+
+/// The broker's head, for the callbacks' new registrations.
+fn memory_head(broker: &HubBroker) -> crate::callbacks::Head {
+    let memory = broker.inner().clone();
+    Arc::new(move || push_core::Broker::head(&memory))
 }
 
 /// The broker's limits from the flags.
