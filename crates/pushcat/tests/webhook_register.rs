@@ -24,7 +24,14 @@ fn free_port() -> u16 {
 fn register(hub: &str, url: &str, token: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_pushcat"))
         .args(["webhook", "register", hub, "--url", url])
-        .args(["--topic", "orders/{id}", "--id", "client-7", "--token", token])
+        .args([
+            "--topic",
+            "orders/{id}",
+            "--id",
+            "client-7",
+            "--token",
+            token,
+        ])
         .output()
         .unwrap()
 }
@@ -108,10 +115,7 @@ async fn a_registered_receiver_that_fails_twice_gets_the_event_once() {
     assert!(line.starts_with("listening on"), "{line}");
 
     let topic = Topic::new("orders/12").unwrap();
-    let cursor = broker
-        .publish(&[topic], Event::new("paid"))
-        .await
-        .unwrap();
+    let cursor = broker.publish(&[topic], Event::new("paid")).await.unwrap();
     // Attempts 1 and 2 fail (503), the third is printed; then a second event: the next line
     // is that one, so the first took effect once.
     let (tx, mut lines) = tokio::sync::mpsc::unbounded_channel();

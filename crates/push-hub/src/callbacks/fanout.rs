@@ -1,7 +1,7 @@
 //! The fan-out: one broker subscription on every topic (private events included) that
 //! matches each event against the active registrations and queues one delivery per match
-//! with its target's engine. It knows no target kind: a registration makes its own
-//! [`Pending`] delivery.
+//! with the delivery engine. It knows no target kind: a registration makes its own queue
+//! record, and the engine hands each to its kind.
 //!
 //! **Nothing is lost between a publish's `200` and the first attempt.** The hub's history is
 //! durable before a publish is answered (the store's journal); the fan-out keeps a cursor in
@@ -22,8 +22,9 @@ use std::time::{Duration, SystemTime};
 use futures_util::{FutureExt as _, StreamExt as _};
 use push_core::{Access, Broker, CloseReason, Cursor, Delivery, GapReason, Selector};
 
+use push_webhook::sender::Stored;
+
 use super::Inner;
-use super::registration::Pending;
 
 /// The most subscription items matched and queued in one commit.
 const BATCH: usize = 256;
@@ -80,7 +81,7 @@ pub(crate) async fn run<B: Broker>(broker: B, inner: Arc<Inner>) {
 
 /// What one batch came to.
 struct Step {
-    pending: Vec<Pending>,
+    pending: Vec<Stored>,
     last: Cursor,
     then: Then,
 }
@@ -143,19 +144,13 @@ fn match_batch(inner: &Inner, batch: Vec<Delivery>, mut last: Cursor) -> Step {
     }
 }
 
-/// Queues `pending` with each kind's engine, retrying until the commit succeeds: the cursor
-/// does not move past events whose deliveries are not on disk.
-async fn queue(inner: &Inner, pending: Vec<Pending>) {
+/// Queues `pending` (every kind in one engine, one commit), retrying until the commit
+/// succeeds: the cursor does not move past events whose deliveries are not on disk.
+async fn queue(inner: &Inner, pending: Vec<Stored>) {
     if pending.is_empty() {
         return;
     }
-    let mut webhooks = Vec::with_capacity(pending.len());
-    for p in pending {
-        match p {
-            Pending::Webhook(stored) => webhooks.push(stored),
-        }
-    }
-    while let Err(error) = inner.webhooks.publish(webhooks.clone()).await {
+    while let Err(error) = inner.engine.publish(pending.clone()).await {
         tracing::warn!(error = %error, "callbacks: cannot queue deliveries; retrying");
         tokio::time::sleep(RETRY).await;
     }

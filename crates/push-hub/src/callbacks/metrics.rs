@@ -44,11 +44,7 @@ impl CallbackMetrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("push_hub_callbacks");
         let attempted = Counter::default();
-        registry.register(
-            "attempts",
-            "Delivery attempts made",
-            attempted.clone(),
-        );
+        registry.register("attempts", "Delivery attempts made", attempted.clone());
         let succeeded = Counter::default();
         registry.register(
             "succeeded",

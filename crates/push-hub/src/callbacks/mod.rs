@@ -30,15 +30,15 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use push_core::{Audience, Broker, Event, Topic};
-use push_webhook::sender::{Engine, Observer, Queue, QueueError, Sender, Signers};
+use push_webhook::sender::{
+    Deliver, Engine, Kind, Lanes, Observer, Queue, QueueError, Sender, Signers, Webhooks,
+};
 use push_webhook::{AddressPolicy, Next, Policy};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use metrics::CallbackMetrics;
-pub use registration::{
-    Disabled, Pending, Previous, Registration, Target, Webhook, covered,
-};
+pub use registration::{Disabled, Previous, Registration, Target, Webhook, covered};
 pub use registry::{REGISTRY_FILE, Registered, Registry, RegistryError};
 pub use routes::{CALLBACKS_PATH, answer, is_callbacks_path};
 
@@ -88,7 +88,7 @@ pub struct Callbacks {
 
 pub(crate) struct Inner {
     pub(crate) registry: Arc<Registry>,
-    pub(crate) webhooks: Engine,
+    pub(crate) engine: Engine,
     pub(crate) metrics: Arc<CallbackMetrics>,
     pub(crate) authorizer: Arc<Authorizer>,
     pub(crate) config: Config,
@@ -118,7 +118,10 @@ impl Callbacks {
     ) -> Result<Self, CallbacksError> {
         let flags = &args.callbacks;
         let (registry, queue) = if args.in_memory {
-            (Registry::open(None, flags.callbacks_max)?, Queue::in_memory()?)
+            (
+                Registry::open(None, flags.callbacks_max)?,
+                Queue::in_memory()?,
+            )
         } else {
             (
                 Registry::open(Some(&args.data_dir), flags.callbacks_max)?,
@@ -167,23 +170,33 @@ impl Callbacks {
                     Next::Delivered => {
                         metrics.succeeded.inc();
                     }
-                    Next::Retry { .. } => {
-                        metrics.failed.inc();
-                    }
                     Next::Disable | Next::Exhausted => {
                         metrics.failed.inc();
                         // The registration is disabled by the task `start` runs.
                         let _ = notices.try_send((delivery.registration.clone(), next));
                     }
+                    // A retry, or a delivery dropped for good (the registration stays).
+                    _ => {
+                        metrics.failed.inc();
+                    }
                 }
             })
         };
         let sender = Sender::new(addresses, policy.timeout);
-        let webhooks = Engine::with_observer(queue, sender, policy, signers, Some(observer));
+        let webhooks: Arc<dyn Deliver> = Arc::new(Webhooks::new(sender, signers));
+        // Every target kind runs on this one engine (one queue, schedule and run loop).
+        let lanes: Lanes = {
+            let registry = Arc::clone(&registry);
+            Arc::new(move |id: &str| registry.get(id).map_or(1, |r| r.in_flight))
+        };
+        // Every target kind runs on this one engine (one queue, schedule and run loop), each
+        // registration in its lane (`in_flight`, default 1: in cursor order).
+        let engine = Engine::with_kinds(queue, policy, [(Kind::WEBHOOK, webhooks)], Some(observer))
+            .with_lanes(lanes);
         Ok(Self {
             inner: Arc::new(Inner {
                 registry,
-                webhooks,
+                engine,
                 metrics,
                 authorizer,
                 config: Config {
@@ -202,14 +215,14 @@ impl Callbacks {
         &self.inner.registry
     }
 
-    /// The webhook delivery engine.
-    pub fn webhooks(&self) -> &Engine {
-        &self.inner.webhooks
+    /// The delivery engine (every target kind).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
     }
 
     /// The metrics' text (for `/metrics`, without `# EOF`).
     pub fn metrics_text(&self) -> String {
-        let queue = self.inner.webhooks.queue();
+        let queue = self.inner.engine.queue();
         let depth = queue.len().unwrap_or(0);
         let oldest = queue.oldest().ok().flatten();
         self.inner
@@ -224,7 +237,7 @@ impl Callbacks {
             broker.clone(),
             Arc::clone(&self.inner),
         ))];
-        let engine = self.inner.webhooks.clone();
+        let engine = self.inner.engine.clone();
         tasks.push(tokio::spawn(async move { engine.run().await }));
         let receiver = self
             .disabled

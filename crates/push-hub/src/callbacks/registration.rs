@@ -4,12 +4,13 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use push_core::{Access, Pattern, Published, Selector, UrlPattern};
+use push_webhook::sender::{Kind, Stored};
 use push_webhook::{Secret, Signer};
 use serde_json::{Map, Value, json};
 
-/// Where a registration's deliveries go. Each kind has its delivery engine; the fan-out
-/// matches events against registrations without looking at the kind
-/// ([`Target::pending`]).
+/// Where a registration's deliveries go. The fan-out matches events against registrations
+/// without looking at the kind: a registration makes its own queue record
+/// ([`Registration::pending`]), and the one engine runs every kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Target {
@@ -49,14 +50,6 @@ impl Webhook {
             _ => signer,
         }
     }
-}
-
-/// One delivery the fan-out made, by target kind: what the kind's engine queues.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Pending {
-    /// A webhook delivery for push-webhook's engine.
-    Webhook(push_webhook::sender::Stored),
 }
 
 /// A registration (see the [module](super) docs).
@@ -113,12 +106,13 @@ impl Registration {
         {
             return false;
         }
-        published.topics().iter().any(|t| self.selector.matches(t))
-            && self.access.admits(published)
+        published.topics().iter().any(|t| self.selector.matches(t)) && self.access.admits(published)
     }
 
-    /// The delivery of `published` to this registration's target, made at `now`.
-    pub fn pending(&self, published: &Published, now: SystemTime) -> Pending {
+    /// The delivery of `published` to this registration's target, made at `now`: a queue
+    /// record of the target's [`Kind`], which the one engine hands to that kind's
+    /// [`Deliver`](push_webhook::sender::Deliver).
+    pub fn pending(&self, published: &Published, now: SystemTime) -> Stored {
         let cursor = published.cursor().to_string();
         match &self.target {
             Target::Webhook(webhook) => {
@@ -134,16 +128,14 @@ impl Registration {
                     data: &data,
                 }
                 .to_json();
-                Pending::Webhook(push_webhook::sender::Stored {
-                    id: 0,
+                Stored {
+                    kind: Kind::WEBHOOK,
                     registration: self.id.clone(),
                     url: webhook.url.clone(),
                     message_id: push_webhook::message_id(&self.id, &cursor),
                     body,
-                    attempt: 1,
-                    due: 0,
-                    created: 0,
-                })
+                    ..Stored::default()
+                }
             }
         }
     }

@@ -73,10 +73,7 @@ struct State {
 
 impl State {
     fn put(&mut self, registration: Arc<Registration>) {
-        let key = (
-            registration.owner.clone(),
-            registration.client_id.clone(),
-        );
+        let key = (registration.owner.clone(), registration.client_id.clone());
         self.by_owner.insert(key, registration.id.clone());
         self.by_id.insert(registration.id.clone(), registration);
         self.rebuild();

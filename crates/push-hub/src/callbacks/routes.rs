@@ -83,7 +83,7 @@ struct Owner {
 
 #[allow(clippy::result_large_err)]
 fn owner(inner: &Inner, parts: &Parts) -> Result<Owner, Response<HubBody>> {
-    let Some(token) = bearer(&parts.headers) else {
+    let Some(token) = bearer(&parts.headers).filter(|t| !t.is_empty()) else {
         return Err(error(
             StatusCode::UNAUTHORIZED,
             "a subscriber's token is required (Authorization: Bearer)",
@@ -136,7 +136,10 @@ async fn register(inner: &Inner, parts: &Parts, body: HubBody) -> Response<HubBo
         return refused;
     }
     let Ok(secret) = Secret::generate() else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no randomness for a secret");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no randomness for a secret",
+        );
     };
     let now = SystemTime::now();
     let access = owner.subscriber.access();
@@ -205,7 +208,10 @@ async fn rotate(inner: &Inner, id: &str, request: &Parts) -> Response<HubBody> {
         return refused;
     }
     let Ok(secret) = Secret::generate() else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no randomness for a secret");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no randomness for a secret",
+        );
     };
     let until = unix_secs(SystemTime::now()).saturating_add(inner.config.rotation.as_secs());
     let registry = Arc::clone(&inner.registry);
@@ -219,11 +225,7 @@ async fn rotate(inner: &Inner, id: &str, request: &Parts) -> Response<HubBody> {
 
 /// The registration `id`, when the request's token covers its topics.
 #[allow(clippy::result_large_err)]
-fn owned(
-    inner: &Inner,
-    id: &str,
-    request: &Parts,
-) -> Result<Arc<Registration>, Response<HubBody>> {
+fn owned(inner: &Inner, id: &str, request: &Parts) -> Result<Arc<Registration>, Response<HubBody>> {
     let owner = owner(inner, request)?;
     let registration = inner
         .registry
@@ -319,7 +321,11 @@ fn hub_id() -> String {
     let mut bytes = [0u8; 16];
     // Without randomness the id is still unique per process; the registry refuses a clash.
     if getrandom::fill(&mut bytes).is_err() {
-        bytes = unix_millis(SystemTime::now()).to_be_bytes().repeat(2).try_into().unwrap_or_default();
+        bytes = unix_millis(SystemTime::now())
+            .to_be_bytes()
+            .repeat(2)
+            .try_into()
+            .unwrap_or_default();
     }
     let mut bits = u128::from_be_bytes(bytes);
     let mut id = String::from("cb_");
@@ -372,5 +378,7 @@ fn not_allowed(allow: &'static str) -> Response<HubBody> {
 }
 
 fn refusal(refusal: push_http::Refusal) -> Response<HubBody> {
-    refusal.into_response().map(|text| boxed_body(Full::new(Bytes::from(text))))
+    refusal
+        .into_response()
+        .map(|text| boxed_body(Full::new(Bytes::from(text))))
 }

@@ -24,8 +24,8 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 pub use banner::{Banner, Development};
-pub use body::{BoxError, HubBody};
 pub(crate) use body::boxed as boxed_body;
+pub use body::{BoxError, HubBody};
 pub use router::{HubSubscription, MercureHandler, Router, RouterFuture, SubscribeFn};
 pub use sniff::{Sniffed, decide, decide_subscribe, is_subscribe, sniff};
 pub use tls::{ALPN, TlsError};
