@@ -298,3 +298,6 @@ async fn disable_on_notice<B: Broker>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
