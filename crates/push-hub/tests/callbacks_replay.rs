@@ -50,12 +50,16 @@ async fn events_published_while_the_fanout_was_down_are_delivered_after_a_restar
     .unwrap();
     assert!(ok, "{err}");
     let registration: serde_json::Value = serde_json::from_str(&answer).unwrap();
-    receiver.set_secrets(vec![registration["secret"].as_str().unwrap().parse().unwrap()]);
+    receiver.set_secrets(vec![
+        registration["secret"].as_str().unwrap().parse().unwrap(),
+    ]);
     hub.broker
         .publish(&[Topic::new("jobs").unwrap()], Event::new("before"))
         .await
         .unwrap();
-    receiver.until("the first event", |s| s.effects.len() == 1).await;
+    receiver
+        .until("the first event", |s| s.effects.len() == 1)
+        .await;
     hub.shutdown.trigger();
     hub.task.await.unwrap().unwrap();
     drop(hub.broker);
@@ -74,7 +78,9 @@ async fn events_published_while_the_fanout_was_down_are_delivered_after_a_restar
     let bound = retry(|| Hub::new(args(dir.path()))).await.bind().unwrap();
     let shutdown = bound.hub().shutdown().clone();
     let task = tokio::spawn(bound.run(std::future::pending()));
-    receiver.until("both events", |s| s.effects.len() == 3).await;
+    receiver
+        .until("both events", |s| s.effects.len() == 3)
+        .await;
     let data: Vec<String> = receiver
         .effects()
         .iter()

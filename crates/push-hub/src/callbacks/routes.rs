@@ -136,7 +136,10 @@ async fn register(inner: &Inner, parts: &Parts, body: HubBody) -> Response<HubBo
         return refused;
     }
     let (Ok(secret), Some(id)) = (Secret::generate(), hub_id()) else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "no randomness for a secret");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no randomness for a secret",
+        );
     };
     let now = SystemTime::now();
     let access = owner.subscriber.access();

@@ -151,13 +151,18 @@ fn the_registry_is_idempotent_bounded_and_durable() {
     ));
     let mut b = registration("b", &["x"], &["x"]);
     b.client_id = "b".into();
-    assert!(matches!(registry.register(b).unwrap(), Registered::Created(_)));
+    assert!(matches!(
+        registry.register(b).unwrap(),
+        Registered::Created(_)
+    ));
     let mut c = registration("c", &["x"], &["x"]);
     c.client_id = "c".into();
     assert!(matches!(registry.register(c).unwrap(), Registered::Full));
     registry.disable("a", "gone", 5).unwrap().unwrap();
     assert!(registry.disable("a", "gone", 6).unwrap().is_none(), "once");
-    let rotated = registry.rotate("b", Secret::generate().unwrap(), 9).unwrap();
+    let rotated = registry
+        .rotate("b", Secret::generate().unwrap(), 9)
+        .unwrap();
     assert!(rotated.is_some());
     registry.set_fanout_cursor("7-a").unwrap();
     drop(registry);
