@@ -20,7 +20,10 @@ use ipnet::IpNet;
 
 use units::{bytes, duration};
 
+mod callbacks;
 mod units;
+
+pub use callbacks::CallbacksArgs;
 
 /// push-hub: a Mercure-compatible server-push hub. SSE (Mercure), WebSocket (`/ws`), long
 /// polling (`/poll`) and HTTP/2 push share one port, one topic space and one set of cursors.
@@ -232,6 +235,9 @@ pub struct Args {
     /// Redis with a private CA's or a self-signed certificate).
     #[arg(long, value_name = "FILE")]
     pub redis_ca: Option<PathBuf>,
+    #[command(flatten, next_help_heading = "Callbacks (webhooks)")]
+    #[allow(missing_docs)]
+    pub callbacks: CallbacksArgs,
 }
 
 /// The prefix of every flag's environment variable.

@@ -46,7 +46,14 @@ struct Inner {
     /// Queue ids with an attempt task in memory.
     in_flight: Mutex<HashSet<u64>>,
     wake: Notify,
+    /// How many deliveries of a registration may be attempted at once (see
+    /// [`Engine::with_lanes`]); unset, all of them.
+    lanes: std::sync::OnceLock<Lanes>,
 }
+
+/// The lane limit of a registration by its hub id: how many of its deliveries may be in
+/// flight at once (1: in cursor order).
+pub type Lanes = Arc<dyn Fn(&str) -> u32 + Send + Sync>;
 
 impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -98,8 +105,19 @@ impl Engine {
                 observer,
                 in_flight: Mutex::new(HashSet::new()),
                 wake: Notify::new(),
+                lanes: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// The same engine with each registration's deliveries in a lane of `lanes(registration)`
+    /// deliveries in flight at most (the queue holds the others back, in order, and releases
+    /// the next when one is over: a lane of 1 delivers in cursor order). Set it before the
+    /// first publish; a second call is ignored.
+    #[must_use]
+    pub fn with_lanes(self, lanes: Lanes) -> Self {
+        let _ = self.inner.lanes.set(lanes);
+        self
     }
 
     /// The queue (for metrics: depth, next due).
@@ -121,17 +139,21 @@ impl Engine {
             (d.attempt, d.due, d.created) = (1, due, now);
         }
         let inner = Arc::clone(&self.inner);
-        let (ids, deliveries) = tokio::task::spawn_blocking(move || {
-            inner
-                .queue
-                .enqueue(&deliveries)
-                .map(|ids| (ids, deliveries))
+        let (placed, deliveries) = tokio::task::spawn_blocking(move || {
+            let placed = match inner.lanes.get() {
+                Some(lanes) => inner.queue.enqueue_in_lanes(&deliveries, &**lanes),
+                None => inner.queue.enqueue_in_lanes(&deliveries, &|_| u32::MAX),
+            };
+            placed.map(|placed| (placed, deliveries))
         })
         .await
         .map_err(|_| QueueError::Corrupt(0))??;
-        for (id, mut delivery) in ids.into_iter().zip(deliveries) {
-            delivery.id = id;
-            self.spawn(delivery);
+        for ((id, released), mut delivery) in placed.into_iter().zip(deliveries) {
+            // A held delivery is started when its lane releases it.
+            if released {
+                delivery.id = id;
+                self.spawn(delivery);
+            }
         }
         Ok(())
     }
@@ -169,15 +191,19 @@ impl Engine {
 
     /// Starts an attempt task for `delivery` unless one is in memory already.
     fn spawn(&self, delivery: Stored) {
-        let fresh = self
-            .inner
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(delivery.id);
-        if fresh {
-            tokio::spawn(attempts(Arc::clone(&self.inner), delivery));
-        }
+        spawn(&self.inner, delivery);
+    }
+}
+
+/// Starts an attempt task for `delivery` unless one is in memory already.
+fn spawn(inner: &Arc<Inner>, delivery: Stored) {
+    let fresh = inner
+        .in_flight
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(delivery.id);
+    if fresh {
+        tokio::spawn(attempts(Arc::clone(inner), delivery));
     }
 }
 
@@ -194,13 +220,25 @@ async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
         let step = Arc::clone(&inner);
         let current = delivery.clone();
         let stored = tokio::task::spawn_blocking(move || match next {
-            Next::Retry { at, attempt, .. } => {
-                step.queue.reschedule(&current, attempt, unix_millis(at))
-            }
-            // Delivered, disabled, discarded or exhausted: the delivery is over.
-            _ => step.queue.remove(&current),
+            Next::Retry { at, attempt, .. } => step
+                .queue
+                .reschedule(&current, attempt, unix_millis(at))
+                .map(|()| None),
+            // Delivered, disabled, discarded or exhausted: the delivery is over, and the next
+            // of its lane goes.
+            _ => step.queue.remove_and_release(&current),
         })
         .await;
+        let stored = match stored {
+            Ok(Ok(released)) => {
+                if let Some(released) = released {
+                    spawn(&inner, released);
+                }
+                Ok(Ok(()))
+            }
+            Ok(Err(e)) => Ok(Err(e)),
+            Err(e) => Err(e),
+        };
         match (next, stored) {
             (
                 Next::Retry {

@@ -9,5 +9,5 @@ mod queue;
 
 pub use client::{Resolve, SendError, Sender, SystemResolver};
 pub use deliver::{Attempt, Deliver, Kind, Signers, Webhooks};
-pub use engine::{Engine, Observer};
+pub use engine::{Engine, Lanes, Observer};
 pub use queue::{QUEUE_FILE, Queue, QueueError, Stored};
