@@ -205,6 +205,13 @@ pub struct Args {
     /// What to log, as a tracing filter (e.g. info, push_hub=debug).
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
+
+    /// The STOMP heart-beat the hub offers both ways (`CONNECTED`'s `heart-beat`): each side
+    /// beats at the larger of its wish and the other's, and a client silent for twice the
+    /// agreed interval is closed. 10s keeps idle connections through common proxies at one
+    /// small frame per 10 s per client; 0 offers none.
+    #[arg(long, default_value = "10s", value_parser = duration, value_name = "INTERVAL")]
+    pub stomp_heart_beat: Duration,
 }
 
 /// The prefix of every flag's environment variable.
