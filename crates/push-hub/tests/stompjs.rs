@@ -33,7 +33,8 @@ fn scenario_dir() -> PathBuf {
 fn check(seen: &Value) {
     assert!(seen.get("error").is_none(), "{seen}");
     assert_eq!(seen["errors"], json!([]), "{seen}");
-    assert_eq!(seen["bodies"], json!(["m1", "m2", "m3"]), "{seen}");
+    let large = format!("m3:{}", "x".repeat(3000));
+    assert_eq!(seen["bodies"], json!(["m1", "m2", large]), "{seen}");
     assert_eq!(seen["versions"], json!(["1.2", "1.2"]), "{seen}");
     assert_eq!(seen["connects"], json!(2), "{seen}");
     assert_eq!(seen["sentWhileAway"], json!(true), "{seen}");
