@@ -36,7 +36,10 @@ struct Figures {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let (subscribers, events, rounds) = (
         args.first().copied().unwrap_or(1000),
         args.get(1).copied().unwrap_or(200),
@@ -75,7 +78,14 @@ fn main() {
     for round in 0..rounds {
         for (i, protocol) in [Protocol::Json, Protocol::Stomp].into_iter().enumerate() {
             let topic = format!("fan-{round}-{protocol:?}");
-            let f = clients.block_on(measure(addr, &broker, protocol, &topic, subscribers, events));
+            let f = clients.block_on(measure(
+                addr,
+                &broker,
+                protocol,
+                &topic,
+                subscribers,
+                events,
+            ));
             println!(
                 "result {protocol:?} round={round} subscribers={subscribers} events={events} \
                  per_second={:.0} hub_cpu_us_per_delivery={:.3}",
@@ -118,7 +128,11 @@ async fn measure(
     }
     let deadline = started + Duration::from_secs(300);
     while count.load(Ordering::Relaxed) < expected {
-        assert!(Instant::now() < deadline, "{} of {expected}", count.load(Ordering::Relaxed));
+        assert!(
+            Instant::now() < deadline,
+            "{} of {expected}",
+            count.load(Ordering::Relaxed)
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let elapsed = started.elapsed();
@@ -144,7 +158,9 @@ async fn subscribe(addr: std::net::SocketAddr, protocol: Protocol, topic: &str) 
     let mut request = url.into_client_request().unwrap();
     if let Some(offered) = offered {
         let value = offered.parse().unwrap();
-        request.headers_mut().insert("sec-websocket-protocol", value);
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", value);
     }
     let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     let ready = match protocol {

@@ -121,7 +121,11 @@ async fn sse_until(stream: &mut tokio::net::TcpStream, needle: &str) -> String {
             .await
             .expect("an SSE chunk in time")
             .unwrap();
-        assert!(n > 0, "the SSE stream ended: {}", String::from_utf8_lossy(&seen));
+        assert!(
+            n > 0,
+            "the SSE stream ended: {}",
+            String::from_utf8_lossy(&seen)
+        );
         seen.extend_from_slice(&buffer[..n]);
     }
     String::from_utf8_lossy(&seen).into_owned()
@@ -155,7 +159,10 @@ async fn stomp_on_ws_by_subprotocol_shares_topics_with_sse_and_mercure() {
         "SUBSCRIBE\nid:0\ndestination:/topic/news\nreceipt:s\n\n\0",
     )
     .await;
-    assert_eq!(next(&mut stomp).await.unwrap().header("receipt-id"), Some("s"));
+    assert_eq!(
+        next(&mut stomp).await.unwrap().header("receipt-id"),
+        Some("s")
+    );
 
     // STOMP SEND → SSE, push-ws JSON and STOMP subscribers.
     send(
@@ -163,7 +170,10 @@ async fn stomp_on_ws_by_subprotocol_shares_topics_with_sse_and_mercure() {
         "SEND\ndestination:/topic/news\nreceipt:p\n\nfrom stomp\0",
     )
     .await;
-    assert_eq!(next(&mut stomp).await.unwrap().header("receipt-id"), Some("p"));
+    assert_eq!(
+        next(&mut stomp).await.unwrap().header("receipt-id"),
+        Some("p")
+    );
     let echoed = next(&mut stomp).await.unwrap();
     assert_eq!(&echoed.body()[..], b"from stomp");
     assert_eq!(echoed.header("destination"), Some("/topic/news"));
@@ -184,8 +194,12 @@ async fn stomp_on_ws_by_subprotocol_shares_topics_with_sse_and_mercure() {
     assert!(event.contains("\"data\":\"from stomp\""), "{event}");
 
     // Mercure publish (HTTP POST) → the STOMP subscriber on /ws.
-    let (status, id) =
-        web::hub::publish(hub.addr, &both, &[("topic", "news"), ("data", "from mercure")]).await;
+    let (status, id) = web::hub::publish(
+        hub.addr,
+        &both,
+        &[("topic", "news"), ("data", "from mercure")],
+    )
+    .await;
     assert_eq!(status, 200, "{id}");
     let message = next(&mut stomp).await.unwrap();
     assert_eq!(&message.body()[..], b"from mercure");

@@ -43,9 +43,18 @@ fn check(seen: &Value) {
     assert_eq!(seen["resumedWith"][1], seen["ids"][0], "{seen}");
     let destinations = seen["destinations"].as_array().unwrap();
     assert!(destinations.iter().all(|d| d == "/topic/interop"), "{seen}");
-    for receipt in ["subscribed-1", "subscribed-2", "sent-m1", "sent-m2", "sent-m3"] {
+    for receipt in [
+        "subscribed-1",
+        "subscribed-2",
+        "sent-m1",
+        "sent-m2",
+        "sent-m3",
+    ] {
         assert!(
-            seen["receipts"].as_array().unwrap().contains(&json!(receipt)),
+            seen["receipts"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(receipt)),
             "{receipt}: {seen}"
         );
     }
@@ -82,10 +91,9 @@ async fn stompjs_in_node_with_ws() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stompjs_in_chromium() {
     let modules = push_test_support::tools::node_modules("@stomp/stompjs");
-    let bundle = std::fs::read_to_string(
-        modules.join("node_modules/@stomp/stompjs/bundles/stomp.umd.js"),
-    )
-    .unwrap();
+    let bundle =
+        std::fs::read_to_string(modules.join("node_modules/@stomp/stompjs/bundles/stomp.umd.js"))
+            .unwrap();
     let scenario = std::fs::read_to_string(scenario_dir().join("stompjs_scenario.js")).unwrap();
     let hub = start(hub_args());
     let token = support::token(Claims::new().subscribe("interop").publish("interop"));
@@ -93,10 +101,17 @@ async fn stompjs_in_chromium() {
     // A page of the hub, so the WebSocket's Origin is the hub's own.
     let tab = browser.open(&format!("http://{}/healthz", hub.addr)).await;
     browser
-        .until(&tab, "the page", "document.readyState === 'complete'", "document.readyState")
+        .until(
+            &tab,
+            "the page",
+            "document.readyState === 'complete'",
+            "document.readyState",
+        )
         .await;
     // The test serves the library: its UMD bundle defines `StompJs` in the page.
-    browser.eval(&tab, &format!("{bundle};\n{scenario}; true")).await;
+    browser
+        .eval(&tab, &format!("{bundle};\n{scenario}; true"))
+        .await;
     assert_eq!(
         browser.eval(&tab, "typeof StompJs.Client").await,
         json!("function")

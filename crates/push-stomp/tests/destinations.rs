@@ -18,7 +18,11 @@ use push_stomp::{Command, Config, Decoder, Frame, Item, Limits, OpenPublish, Ses
 type Peer = Session<MemoryBroker, Open, OpenPublish>;
 
 fn peer(broker: &MemoryBroker, version: &str) -> Peer {
-    let request = http::Request::get("/stomp").body(()).unwrap().into_parts().0;
+    let request = http::Request::get("/stomp")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
     // Simulated time: nothing here depends on it.
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
@@ -102,7 +106,10 @@ fn every_subscriber_of_an_event_shares_one_encoded_tail() {
     let mut client = peer(&broker, "1.2");
     let mut old = peer(&broker, "1.0");
     send(&mut auto, "SUBSCRIBE\nid:a\ndestination:/topic/news\n\n\0");
-    send(&mut client, "SUBSCRIBE\nid:c\ndestination:news\nack:client\n\n\0");
+    send(
+        &mut client,
+        "SUBSCRIBE\nid:c\ndestination:news\nack:client\n\n\0",
+    );
     send(&mut old, "SUBSCRIBE\nid:o\ndestination:/topic/news\n\n\0");
     let mut event = Event::new("colon: here");
     event.event = Some("note:1".into());
@@ -141,7 +148,10 @@ fn binary_events_are_binary_messages_with_their_length() {
     let (head, tail, text) = parts(&mut p);
     assert!(!text);
     let frame = decode(&[&head[..], &tail[..]].concat());
-    assert_eq!(frame.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(
+        frame.header("content-type"),
+        Some("application/octet-stream")
+    );
     assert_eq!(&frame.body()[..], &[0xff, 0, 1]);
 }
 
@@ -166,12 +176,20 @@ fn template_and_star_destinations_select_topics_as_mercure_does() {
     assert_eq!(seen[0].header("destination"), Some("/topic/books/1"));
     let seen = frames(&mut every);
     let destinations: Vec<_> = seen.iter().map(|f| f.header("destination")).collect();
-    assert_eq!(destinations, [Some("/topic/authors/9"), Some("/topic/books/1")]);
+    assert_eq!(
+        destinations,
+        [Some("/topic/authors/9"), Some("/topic/books/1")]
+    );
 
     // A SEND names one topic: a template is refused, not published under its text.
     let refused = send(&mut every, "SEND\ndestination:/topic/books/{id}\n\nx\0");
     assert_eq!(refused[0].command(), Command::Error);
-    assert!(refused[0].header("message").unwrap().contains("not a selector"));
+    assert!(
+        refused[0]
+            .header("message")
+            .unwrap()
+            .contains("not a selector")
+    );
 }
 
 #[test]
@@ -182,6 +200,12 @@ fn an_event_on_several_topics_names_the_one_the_subscription_selects() {
     send(&mut second, "SUBSCRIBE\nid:s\ndestination:/topic/b\n\n\0");
     send(&mut first, "SUBSCRIBE\nid:f\ndestination:/topic/a\n\n\0");
     publish(&broker, &["a", "b"], Event::new("both"));
-    assert_eq!(frames(&mut second)[0].header("destination"), Some("/topic/b"));
-    assert_eq!(frames(&mut first)[0].header("destination"), Some("/topic/a"));
+    assert_eq!(
+        frames(&mut second)[0].header("destination"),
+        Some("/topic/b")
+    );
+    assert_eq!(
+        frames(&mut first)[0].header("destination"),
+        Some("/topic/a")
+    );
 }
