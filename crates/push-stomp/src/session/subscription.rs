@@ -54,6 +54,9 @@ pub(crate) struct Sub<S> {
     pub(crate) ack: AckMode,
     pub(crate) stream: S,
     unacked: VecDeque<Unacked>,
+    /// The `MESSAGE` head when it names no message (no `ack` header): the same for every
+    /// delivery, so encoded once.
+    head: Option<Bytes>,
 }
 
 /// What an `ACK` or `NACK` did.
@@ -80,6 +83,7 @@ impl<S> Sub<S> {
             ack,
             stream,
             unacked: VecDeque::new(),
+            head: None,
         }
     }
 
@@ -126,18 +130,24 @@ impl<S> Sub<S> {
     /// for an event published on several topics the first this subscription selects (then the
     /// tail is this subscription's own, not cached).
     pub(crate) fn message(
-        &self,
+        &mut self,
         published: &Published,
         version: Version,
     ) -> Result<Transmit, crate::Error> {
-        let ack = (self.ack != AckMode::Auto && version == Version::V1_2)
-            .then(|| self.ack_id(published.cursor()));
-        let mut head = Vec::with_capacity(32 + self.id.len() + ack.as_ref().map_or(0, String::len));
-        let mut headers = vec![("subscription", self.id.as_str())];
-        if let Some(ack) = &ack {
-            headers.push(("ack", ack.as_str()));
-        }
-        encode_head(Command::Message, headers, version, &mut head)?;
+        let head = if self.ack != AckMode::Auto && version == Version::V1_2 {
+            let ack = self.ack_id(published.cursor());
+            let mut head = Vec::with_capacity(32 + self.id.len() + ack.len());
+            let headers = [("subscription", self.id.as_str()), ("ack", ack.as_str())];
+            encode_head(Command::Message, headers, version, &mut head)?;
+            Bytes::from(head)
+        } else if let Some(head) = &self.head {
+            head.clone()
+        } else {
+            let mut head = Vec::with_capacity(32 + self.id.len());
+            let headers = [("subscription", self.id.as_str())];
+            encode_head(Command::Message, headers, version, &mut head)?;
+            self.head.insert(Bytes::from(head)).clone()
+        };
         let canonical = published.topic();
         let tail = if published.topics().len() == 1 || self.selector.matches(canonical) {
             shared_tail(published, version)
@@ -155,7 +165,7 @@ impl<S> Sub<S> {
             return Err(crate::Error::Unencodable);
         };
         Ok(Transmit::Message {
-            head: head.into(),
+            head,
             tail: tail.slice(1..),
             text: kind == TEXT,
         })
