@@ -99,14 +99,16 @@ async fn stompjs_in_chromium() {
     let token = support::token(Claims::new().subscribe("interop").publish("interop"));
     let mut browser = web::browser::Browser::launch("stompjs").await;
     // A page of the hub, so the WebSocket's Origin is the hub's own.
-    let tab = browser.open(&format!("http://{}/healthz", hub.addr)).await;
+    let page = format!("http://{}/healthz", hub.addr);
+    let tab = browser.open(&page).await;
+    // The tab starts on about:blank (already complete): wait for the hub's page itself, or the
+    // navigation would destroy what is evaluated before it.
+    let loaded = format!(
+        "location.href === {} && document.readyState === 'complete'",
+        json!(page)
+    );
     browser
-        .until(
-            &tab,
-            "the page",
-            "document.readyState === 'complete'",
-            "document.readyState",
-        )
+        .until(&tab, "the page", &loaded, "location.href")
         .await;
     // The test serves the library: its UMD bundle defines `StompJs` in the page.
     browser
