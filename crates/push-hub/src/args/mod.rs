@@ -235,6 +235,13 @@ pub struct Args {
     /// Redis with a private CA's or a self-signed certificate).
     #[arg(long, value_name = "FILE")]
     pub redis_ca: Option<PathBuf>,
+    /// The STOMP heart-beat the hub offers both ways (`CONNECTED`'s `heart-beat`): each side
+    /// beats at the larger of its wish and the other's, and a client silent for twice the
+    /// agreed interval is closed. 10s keeps idle connections through common proxies at one
+    /// small frame per 10 s per client; 0 offers none.
+    #[arg(long, default_value = "10s", value_parser = duration, value_name = "INTERVAL")]
+    pub stomp_heart_beat: Duration,
+
     #[command(flatten, next_help_heading = "Callbacks (webhooks)")]
     #[allow(missing_docs)]
     pub callbacks: CallbacksArgs,

@@ -219,7 +219,10 @@ impl Hub {
         let stomp_ws = ws_config
             .clone()
             .with_protocols(push_stomp::Version::ALL.map(push_stomp::Version::subprotocol));
-        let stomp_config = push_stomp::server::Config::default().with_websocket(stomp_ws);
+        let beat = args.stomp_heart_beat;
+        let stomp_config = push_stomp::server::Config::default()
+            .with_websocket(stomp_ws)
+            .with_stomp(push_stomp::Config::default().with_heart_beat(beat, beat));
         let hub_hooks = HubHooks::new(Arc::clone(&authorizer));
         let stomp = push_stomp::server::Endpoint::new(broker.clone(), stomp_config)
             .with_hooks(hub_hooks.clone())

@@ -4,7 +4,8 @@
 //! | path | answered by |
 //! |---|---|
 //! | `/.well-known/mercure…` | the Mercure endpoint (subscribe, publish, subscriptions) |
-//! | `/ws` | push-ws's `Endpoint` with the hub's hooks |
+//! | `/ws` | push-ws's `Endpoint` with the hub's hooks; push-stomp's when the upgrade offers a STOMP subprotocol |
+//! | `/stomp` | push-stomp's `Endpoint` (STOMP over WebSocket) with the hub's hooks |
 //! | `/poll` | push-longpoll's `Endpoint` with the hub's hooks |
 //! | `/healthz` | `200 ok` while the hub serves, `503` once it shuts down |
 //! | `/metrics` | the Prometheus (OpenMetrics) text of [`Metrics`] and the callbacks' metrics |
@@ -51,7 +52,7 @@ use crate::pages;
 /// What every connection's router shares.
 pub(crate) struct Shared {
     pub(crate) ws: push_ws::server::Endpoint<HubBroker, HubHooks>,
-    /// STOMP over WebSocket (`/stomp`).
+    /// STOMP over WebSocket (`/ws` with a STOMP subprotocol, and `/stomp`).
     pub(crate) stomp: push_stomp::server::Endpoint<HubBroker, HubHooks, HubHooks>,
     pub(crate) poll: push_longpoll::server::Endpoint<HubBroker, HubHooks>,
     pub(crate) metrics: Arc<Metrics>,
@@ -188,6 +189,10 @@ impl Router {
                 ready(boxed_response(answer.map(Full::new)))
             }
             Route::NotFound => ready(text(StatusCode::NOT_FOUND, "no such route\n")),
+            // One WebSocket endpoint, the protocol chosen by the subprotocol the client offers.
+            Route::WebSocket if push_stomp::server::offers_stomp(request.headers()) => {
+                self.upgrade(request, self.shared.stomp.clone())
+            }
             Route::WebSocket => self.upgrade(request, self.shared.ws.clone()),
             Route::Stomp => self.upgrade(request, self.shared.stomp.clone()),
             Route::Poll => self.poll(request),
