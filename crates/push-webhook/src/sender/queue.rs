@@ -162,15 +162,33 @@ impl Queue {
     /// # Errors
     /// [`QueueError::Storage`], or [`QueueError::Corrupt`] for a record that does not decode.
     pub fn due(&self, now: u64, limit: usize) -> Result<Vec<Stored>, QueueError> {
+        self.due_where(now, limit, |_| true)
+    }
+
+    /// The deliveries due at `now` that `take` accepts, the earliest first, looking at no more
+    /// than `scan` due entries — so a backlog that `take` passes over (deliveries an engine
+    /// holds in memory already, or whose target has no free slot) costs a bounded read.
+    ///
+    /// # Errors
+    /// As [`Queue::due`].
+    pub fn due_where(
+        &self,
+        now: u64,
+        scan: usize,
+        mut take: impl FnMut(&Stored) -> bool,
+    ) -> Result<Vec<Stored>, QueueError> {
         let read = self.db.begin_read()?;
         let due = read.open_table(DUE)?;
         let records = read.open_table(RECORDS)?;
         let mut out = Vec::new();
-        for entry in due.range(..=(now, u64::MAX))?.take(limit) {
+        for entry in due.range(..=(now, u64::MAX))?.take(scan) {
             let (key, _) = entry?;
             let (_, id) = key.value();
             let record = records.get(id)?.ok_or(QueueError::Corrupt(id))?;
-            out.push(decode(id, record.value()).ok_or(QueueError::Corrupt(id))?);
+            let delivery = decode(id, record.value()).ok_or(QueueError::Corrupt(id))?;
+            if take(&delivery) {
+                out.push(delivery);
+            }
         }
         Ok(out)
     }
@@ -364,6 +382,14 @@ mod tests {
             Err(QueueError::Corrupt(2))
         ));
         assert_eq!(queue.enqueue(&[delivery(1)]).unwrap(), [4]);
+        // Skipped ids are passed over, and the scan is bounded.
+        queue.enqueue(&[delivery(2), delivery(3)]).unwrap();
+        let ids = |v: Vec<Stored>| v.iter().map(|d| d.id).collect::<Vec<_>>();
+        assert_eq!(ids(queue.due(100, 10).unwrap()), [4, 5, 6, 1]);
+        assert_eq!(ids(queue.due(100, 2).unwrap()), [4, 5]);
+        let all = queue.due_where(100, 10, |d| d.id != 4).unwrap();
+        assert_eq!(ids(all), [5, 6, 1]);
+        assert_eq!(ids(queue.due_where(100, 2, |d| d.id != 4).unwrap()), [5]);
     }
 
     #[test]
