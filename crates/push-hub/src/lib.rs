@@ -37,6 +37,7 @@
 
 pub mod args;
 pub mod auth;
+pub mod callbacks;
 pub mod lean;
 pub mod mercure;
 pub mod ops;

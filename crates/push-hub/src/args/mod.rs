@@ -20,7 +20,10 @@ use ipnet::IpNet;
 
 use units::{bytes, duration};
 
+mod callbacks;
 mod units;
+
+pub use callbacks::CallbacksArgs;
 
 /// push-hub: a Mercure-compatible server-push hub. SSE (Mercure), WebSocket (`/ws`), long
 /// polling (`/poll`) and HTTP/2 push share one port, one topic space and one set of cursors.
@@ -205,6 +208,10 @@ pub struct Args {
     /// What to log, as a tracing filter (e.g. info, push_hub=debug).
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
+
+    #[command(flatten, next_help_heading = "Callbacks (webhooks)")]
+    #[allow(missing_docs)]
+    pub callbacks: CallbacksArgs,
 }
 
 /// The prefix of every flag's environment variable.

@@ -24,6 +24,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 pub use banner::{Banner, Development};
+pub(crate) use body::boxed as boxed_body;
 pub use body::{BoxError, HubBody};
 pub use router::{HubSubscription, MercureHandler, Router, RouterFuture, SubscribeFn};
 pub use sniff::{Sniffed, decide, decide_subscribe, is_subscribe, sniff};
@@ -78,6 +79,9 @@ pub enum StartError {
     /// The history store could not be opened.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The callbacks' registry or queue could not be opened.
+    #[error(transparent)]
+    Callbacks(#[from] crate::callbacks::CallbacksError),
     /// The address could not be listened on.
     #[error("listening on {addr}")]
     Bind {
@@ -105,6 +109,7 @@ pub struct Hub {
     metrics: Arc<Metrics>,
     context: Arc<Context>,
     banner: Banner,
+    callbacks: Arc<crate::callbacks::Callbacks>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -141,6 +146,12 @@ impl Hub {
         let shutdown = Shutdown::new(args.shutdown_retry);
         let (auth, development) = auth_config(&args)?;
         let authorizer = Arc::new(Authorizer::new(auth)?);
+        let head_of = memory_head(&broker);
+        let callbacks = Arc::new(crate::callbacks::Callbacks::open(
+            &args,
+            Arc::clone(&authorizer),
+            head_of,
+        )?);
         let ws_config = push_ws::server::Config::default()
             .with_handshake_timeout(args.request_timeout)
             .with_write_stall_timeout(args.write_stall_timeout);
@@ -182,6 +193,7 @@ impl Hub {
             cookie_name: args.cookie_name.clone(),
             mercure: Some(mercure_handler(mercure.clone())),
             subscribe: Some(lean_subscribe(mercure)),
+            callbacks: Some(Arc::clone(&callbacks)),
         });
         let banner = Banner::new(tls.is_some(), development);
         Ok(Self {
@@ -196,6 +208,7 @@ impl Hub {
             broker,
             metrics,
             banner,
+            callbacks,
         })
     }
 
@@ -226,6 +239,11 @@ impl Hub {
     /// The broker (to publish from the process itself, or in tests).
     pub fn broker(&self) -> &HubBroker {
         &self.broker
+    }
+
+    /// The callbacks (registry, delivery engine).
+    pub fn callbacks(&self) -> &Arc<crate::callbacks::Callbacks> {
+        &self.callbacks
     }
 
     /// The metrics.
@@ -297,6 +315,7 @@ impl Bound {
         let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
         let graceful = GracefulShutdown::new();
         let sweeper = hub.broker.inner().spawn_sweeper();
+        let callbacks = hub.callbacks.start(hub.broker.inner().clone());
         let mut signal = std::pin::pin!(signal);
         let stopped = context.shutdown.wait();
         let mut stopped = std::pin::pin!(stopped);
@@ -339,6 +358,9 @@ impl Bound {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         sweeper.abort();
+        for task in callbacks {
+            task.abort();
+        }
         tracing::info!(left = connections.live(), "stopped");
         accepting
     }
@@ -418,6 +440,12 @@ fn lean_subscribe(mercure: Mercure<HubBroker>) -> SubscribeFn {
             .subscribe(parts)
             .map_err(|refused| refused.map(body::boxed))
     })
+}
+
+/// The broker's head, for the callbacks' new registrations.
+fn memory_head(broker: &HubBroker) -> crate::callbacks::Head {
+    let memory = broker.inner().clone();
+    Arc::new(move || push_core::Broker::head(&memory))
 }
 
 /// The broker's limits from the flags.

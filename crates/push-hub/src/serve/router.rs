@@ -62,6 +62,8 @@ pub(crate) struct Shared {
     pub(crate) mercure: Option<MercureHandler>,
     /// Mercure's subscribe, for the lean path (plain HTTP/1.1 subscribers).
     pub(crate) subscribe: Option<SubscribeFn>,
+    /// The callbacks API (`/.well-known/push/callbacks…`).
+    pub(crate) callbacks: Option<Arc<crate::callbacks::Callbacks>>,
 }
 
 /// The subscriptions of the hub's broker.
@@ -124,6 +126,7 @@ enum Route {
     Poll,
     Health,
     Metrics,
+    Callbacks,
     Page(&'static pages::Page),
     NotFound,
 }
@@ -140,6 +143,7 @@ impl Route {
             "/poll" => Self::Poll,
             "/healthz" => Self::Health,
             "/metrics" => Self::Metrics,
+            _ if crate::callbacks::is_callbacks_path(path) => Self::Callbacks,
             _ => pages::find(path).map_or(Self::NotFound, Self::Page),
         }
     }
@@ -182,11 +186,24 @@ impl Router {
             Route::Stomp => self.upgrade(request, self.shared.stomp.clone()),
             Route::Poll => self.poll(request),
             Route::Mercure => self.mercure(request),
+            Route::Callbacks => match self.shared.callbacks.clone() {
+                Some(callbacks) => {
+                    let request = request.map(boxed);
+                    Box::pin(async move { Ok(crate::callbacks::answer(callbacks, request).await) })
+                }
+                None => ready(text(StatusCode::NOT_FOUND, "no such route\n")),
+            },
         }
     }
 
     fn metrics(&self) -> Response<HubBody> {
-        let mut response = text(StatusCode::OK, self.shared.metrics.encode());
+        let mut encoded = self.shared.metrics.encode();
+        if let Some(callbacks) = &self.shared.callbacks
+            && let Some(head) = encoded.strip_suffix("# EOF\n")
+        {
+            encoded = format!("{head}{}# EOF\n", callbacks.metrics_text());
+        }
+        let mut response = text(StatusCode::OK, encoded);
         response.headers_mut().insert(
             CONTENT_TYPE,
             HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),

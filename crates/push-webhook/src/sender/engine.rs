@@ -48,7 +48,14 @@ struct Inner {
     /// The deliveries with an attempt task in memory.
     slots: Mutex<Slots>,
     wake: Notify,
+    /// How many deliveries of a registration may be attempted at once (see
+    /// [`Engine::with_lanes`]); unset, all of them.
+    lanes: std::sync::OnceLock<Lanes>,
 }
+
+/// The lane limit of a registration by its hub id: how many of its deliveries may be in
+/// flight at once (1: in cursor order).
+pub type Lanes = Arc<dyn Fn(&str) -> u32 + Send + Sync>;
 
 impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -101,8 +108,19 @@ impl Engine {
                 observer,
                 slots: Mutex::new(slots),
                 wake: Notify::new(),
+                lanes: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// The same engine with each registration's deliveries in a lane of `lanes(registration)`
+    /// deliveries in flight at most (the queue holds the others back, in order, and releases
+    /// the next when one is over: a lane of 1 delivers in cursor order). Set it before the
+    /// first publish; a second call is ignored.
+    #[must_use]
+    pub fn with_lanes(self, lanes: Lanes) -> Self {
+        let _ = self.inner.lanes.set(lanes);
+        self
     }
 
     /// The queue (for metrics: depth, next due).
@@ -132,21 +150,21 @@ impl Engine {
             (d.attempt, d.due, d.created) = (1, due, now);
         }
         let inner = Arc::clone(&self.inner);
-        let (ids, deliveries) = tokio::task::spawn_blocking(move || {
-            inner
-                .queue
-                .enqueue(&deliveries)
-                .map(|ids| (ids, deliveries))
+        let (placed, deliveries) = tokio::task::spawn_blocking(move || {
+            let placed = match inner.lanes.get() {
+                Some(lanes) => inner.queue.enqueue_in_lanes(&deliveries, &**lanes),
+                None => inner.queue.enqueue_in_lanes(&deliveries, &|_| u32::MAX),
+            };
+            placed.map(|placed| (placed, deliveries))
         })
         .await
         .map_err(|_| QueueError::Corrupt(0))??;
         let mut left_queued = false;
-        for (id, mut delivery) in ids.into_iter().zip(deliveries) {
-            delivery.id = id;
-            if self.inner.slots().admit(&delivery) {
-                tokio::spawn(attempts(Arc::clone(&self.inner), delivery));
-            } else {
-                left_queued = true;
+        for ((id, released), mut delivery) in placed.into_iter().zip(deliveries) {
+            // A held delivery is started when its lane releases it.
+            if released {
+                delivery.id = id;
+                left_queued |= !spawn(&self.inner, delivery);
             }
         }
         if left_queued {
@@ -199,6 +217,16 @@ impl Inner {
     }
 }
 
+/// Starts an attempt task for `delivery` if it gets a slot (none in memory already, and room
+/// in all and for its origin); false when it stays in the queue, due, for `run`.
+fn spawn(inner: &Arc<Inner>, delivery: Stored) -> bool {
+    let admitted = inner.slots().admit(&delivery);
+    if admitted {
+        tokio::spawn(attempts(Arc::clone(inner), delivery));
+    }
+    admitted
+}
+
 /// Attempts `delivery` until it is done or leaves memory for the queue.
 async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
     loop {
@@ -211,13 +239,27 @@ async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
         let step = Arc::clone(&inner);
         let current = delivery.clone();
         let stored = tokio::task::spawn_blocking(move || match next {
-            Next::Retry { at, attempt, .. } => {
-                step.queue.reschedule(&current, attempt, unix_millis(at))
-            }
-            // Delivered, disabled, discarded or exhausted: the delivery is over.
-            _ => step.queue.remove(&current),
+            Next::Retry { at, attempt, .. } => step
+                .queue
+                .reschedule(&current, attempt, unix_millis(at))
+                .map(|()| None),
+            // Delivered, disabled, discarded or exhausted: the delivery is over, and the next
+            // of its lane goes.
+            _ => step.queue.remove_and_release(&current),
         })
         .await;
+        let stored = match stored {
+            Ok(Ok(released)) => {
+                if let Some(released) = released
+                    && !spawn(&inner, released)
+                {
+                    inner.wake.notify_one();
+                }
+                Ok(Ok(()))
+            }
+            Ok(Err(e)) => Ok(Err(e)),
+            Err(e) => Err(e),
+        };
         match (next, stored) {
             (
                 Next::Retry {

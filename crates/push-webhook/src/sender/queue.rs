@@ -19,6 +19,9 @@ use redb::{
     TableDefinition,
 };
 
+#[path = "lanes.rs"]
+mod lanes;
+
 /// id → the encoded delivery.
 const RECORDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("deliveries");
 /// (due in Unix milliseconds, id): the deliveries in the order they fall due.
@@ -121,40 +124,59 @@ impl Queue {
             .set_cache_size(4 << 20)
             .create(&path)
             .map_err(open_err)?;
+        Self::with_tables(db)
+    }
+
+    /// A queue in memory: the same behaviour, nothing survives the process (a hub run with
+    /// `--in-memory`).
+    ///
+    /// # Errors
+    /// [`QueueError::Open`] when redb cannot set the tables up.
+    pub fn in_memory() -> Result<Self, QueueError> {
+        let db = redb::Builder::new()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|source| QueueError::Open {
+                path: PathBuf::from("(memory)"),
+                source,
+            })?;
+        Self::with_tables(db)
+    }
+
+    fn with_tables(db: Database) -> Result<Self, QueueError> {
         let write = db.begin_write()?;
         write.open_table(RECORDS)?;
         write.open_table(DUE)?;
         write.open_table(META)?;
+        write.open_table(lanes::LANES)?;
         write.commit()?;
         Ok(Self { db })
     }
 
+    /// When the oldest queued delivery was queued (Unix milliseconds), if any: ids grow with
+    /// each enqueue and a retry keeps its id, so the first record is the oldest.
+    ///
+    /// # Errors
+    /// [`QueueError::Storage`], [`QueueError::Corrupt`].
+    pub fn oldest(&self) -> Result<Option<u64>, QueueError> {
+        let read = self.db.begin_read()?;
+        let records = read.open_table(RECORDS)?;
+        let Some((id, record)) = records.first()? else {
+            return Ok(None);
+        };
+        let id = id.value();
+        let created = decode(id, record.value()).ok_or(QueueError::Corrupt(id))?;
+        Ok(Some(created.created))
+    }
+
     /// Queues deliveries in one durable commit; their ids, in order. `attempt`, `due` and
-    /// `created` of each are kept; `id` is ignored and assigned.
+    /// `created` of each are kept; `id` is ignored and assigned. Every delivery is released
+    /// at once (no lane limit; see [`Queue::enqueue_in_lanes`]).
     ///
     /// # Errors
     /// [`QueueError::Storage`]: nothing was queued.
     pub fn enqueue(&self, deliveries: &[Stored]) -> Result<Vec<u64>, QueueError> {
-        let write = self.db.begin_write()?;
-        let mut ids = Vec::with_capacity(deliveries.len());
-        {
-            let mut meta = write.open_table(META)?;
-            let mut next = meta.get("next")?.map_or(1, |v| v.value());
-            let mut records = write.open_table(RECORDS)?;
-            let mut due = write.open_table(DUE)?;
-            let mut scratch = Vec::new();
-            for delivery in deliveries {
-                scratch.clear();
-                encode(delivery, &mut scratch);
-                records.insert(next, scratch.as_slice())?;
-                due.insert((delivery.due, next), ())?;
-                ids.push(next);
-                next += 1;
-            }
-            meta.insert("next", next)?;
-        }
-        write.commit()?;
-        Ok(ids)
+        let placed = self.enqueue_in_lanes(deliveries, &|_| u32::MAX)?;
+        Ok(placed.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Up to `limit` deliveries due at `now` (Unix milliseconds), the earliest first.
@@ -230,23 +252,14 @@ impl Queue {
         Ok(())
     }
 
-    /// Removes a delivery: after its 2xx, or when its registration is disabled.
+    /// Removes a delivery: after its 2xx, or when its registration is disabled (the next
+    /// delivery of its lane, if one was held, is released: see
+    /// [`Queue::remove_and_release`]).
     ///
     /// # Errors
     /// [`QueueError::Storage`].
     pub fn remove(&self, delivery: &Stored) -> Result<(), QueueError> {
-        let write = self.db.begin_write()?;
-        {
-            let mut records = write.open_table(RECORDS)?;
-            // The stored due time, not the caller's copy's: the index entry must go with it.
-            let removed = records.remove(delivery.id)?;
-            if let Some(record) = removed {
-                let due = decode(delivery.id, record.value()).map_or(delivery.due, |d| d.due);
-                write.open_table(DUE)?.remove((due, delivery.id))?;
-            }
-        }
-        write.commit()?;
-        Ok(())
+        self.remove_and_release(delivery).map(|_| ())
     }
 
     /// How many deliveries are queued.
