@@ -236,9 +236,16 @@ async fn events_reach_a_browser_subscription_through_its_push_service() {
             format!("{base}/.well-known/push/webpush/{id}"),
         ]
     };
+    let show = |id: &str| vec![format!("{base}/.well-known/push/webpush/{id}")];
+    let (status, shown) = curl(show(&id)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&shown).unwrap()["status"],
+        "active"
+    );
     let mut removed = false;
     for _ in 0..200 {
-        if curl(delete(&gone_id)).await.0 == 404 {
+        if curl(show(&gone_id)).await.0 == 404 {
             removed = true;
             break;
         }

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `GET /.well-known/push/vapid` | `200` `{"publicKey": "<base64url>"}`; the key alone as `text/plain` when asked (`Accept: text/plain`) |
 //! | `POST /.well-known/push/webpush` `{"subscription", "topics", "replace"?}` | `201` with the registration (`hub_id`); `200` with the same when it repeats one |
+//! | `GET /.well-known/push/webpush/{hub_id}` | `200` with the registration (`status`: `active`), `404` once it is gone |
 //! | `DELETE /.well-known/push/webpush/{hub_id}` | `204` |
 //!
 //! A subscription is authorized like any subscription (`GET /.well-known/mercure`): the
@@ -73,7 +74,8 @@ pub(crate) async fn answer(
         ("", Method::POST) => subscribe(&callbacks, &parts, body).await,
         ("", _) => not_allowed("POST"),
         (id, Method::DELETE) if !id.contains('/') => unsubscribe(&callbacks, id).await,
-        (id, _) if !id.contains('/') => not_allowed("DELETE"),
+        (id, Method::GET | Method::HEAD) if !id.contains('/') => show(&callbacks, id),
+        (id, _) if !id.contains('/') => not_allowed("GET, HEAD, DELETE"),
         _ => error(StatusCode::NOT_FOUND, "no such Web Push route"),
     }
 }
@@ -163,6 +165,15 @@ async fn subscribe(callbacks: &Callbacks, parts: &Parts, body: HubBody) -> Respo
             "the hub holds its most registrations (--callbacks-max)",
         ),
         _ => error(StatusCode::SERVICE_UNAVAILABLE, "the registry cannot store"),
+    }
+}
+
+fn show(callbacks: &Callbacks, id: &str) -> Response<HubBody> {
+    match callbacks.inner.registry.get(id) {
+        Some(r) if matches!(r.target, Target::WebPush(_)) => {
+            json_answer(StatusCode::OK, &r.answer(false), None)
+        }
+        _ => error(StatusCode::NOT_FOUND, "no such Web Push subscription"),
     }
 }
 
