@@ -302,10 +302,9 @@ async fn disable_on_notice<B: Broker>(
         let registry = Arc::clone(&inner.registry);
         let at = unix_millis(SystemTime::now());
         let disabled = tokio::task::spawn_blocking(move || registry.disable(&id, reason, at)).await;
-        let registration = match disabled {
-            Ok(Ok(Some(registration))) => registration,
-            // Disabled already, removed, or the registry failed (the next failure retries).
-            _ => continue,
+        // Disabled already, removed, or the registry failed (the next failure retries).
+        let Ok(Ok(Some(registration))) = disabled else {
+            continue;
         };
         inner.metrics.disabled.inc();
         tracing::warn!(
@@ -329,3 +328,6 @@ async fn disable_on_notice<B: Broker>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -135,7 +135,7 @@ async fn register(inner: &Inner, parts: &Parts, body: HubBody) -> Response<HubBo
     if let Err(refused) = check_grant(&owner, &asked.selector) {
         return refused;
     }
-    let Ok(secret) = Secret::generate() else {
+    let (Ok(secret), Some(id)) = (Secret::generate(), hub_id()) else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "no randomness for a secret",
@@ -148,7 +148,7 @@ async fn register(inner: &Inner, parts: &Parts, body: HubBody) -> Response<HubBo
         unix_secs(now).saturating_add(left.as_secs())
     });
     let registration = Registration {
-        id: hub_id(),
+        id,
         client_id: asked.client_id,
         selector: asked.selector,
         access,
@@ -315,25 +315,18 @@ fn parse(inner: &Inner, body: &Bytes) -> Result<Asked, String> {
     })
 }
 
-/// `cb_` and 26 base32 characters of 128 random bits.
-pub(crate) fn hub_id() -> String {
+/// `cb_` and 26 base32 characters of 128 random bits; `None` without randomness.
+pub(crate) fn hub_id() -> Option<String> {
     const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
     let mut bytes = [0u8; 16];
-    // Without randomness the id is still unique per process; the registry refuses a clash.
-    if getrandom::fill(&mut bytes).is_err() {
-        bytes = unix_millis(SystemTime::now())
-            .to_be_bytes()
-            .repeat(2)
-            .try_into()
-            .unwrap_or_default();
-    }
+    getrandom::fill(&mut bytes).ok()?;
     let mut bits = u128::from_be_bytes(bytes);
     let mut id = String::from("cb_");
     for _ in 0..26 {
         id.push(char::from(ALPHABET[(bits & 31) as usize]));
         bits >>= 5;
     }
-    id
+    Some(id)
 }
 
 pub(crate) fn bearer(headers: &http::HeaderMap) -> Option<&str> {

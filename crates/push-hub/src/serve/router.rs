@@ -7,7 +7,8 @@
 //! | `/ws` | push-ws's `Endpoint` with the hub's hooks |
 //! | `/poll` | push-longpoll's `Endpoint` with the hub's hooks |
 //! | `/healthz` | `200 ok` while the hub serves, `503` once it shuts down |
-//! | `/metrics` | the Prometheus (OpenMetrics) text of [`Metrics`] |
+//! | `/metrics` | the Prometheus (OpenMetrics) text of [`Metrics`] and the callbacks' metrics |
+//! | `/.well-known/push/callbacks…` | the callbacks API ([`crate::callbacks`]) |
 //! | `/`, `/login`, `/push.js` | the embedded pages ([`crate::pages`]) |
 //!
 //! Around the endpoints the router keeps the operational rules: the stream quotas per client

@@ -131,8 +131,11 @@ async fn subscribe(callbacks: &Callbacks, parts: &Parts, body: HubBody) -> Respo
         let left = until.saturating_duration_since(Instant::now());
         crate::callbacks::unix_secs(now).saturating_add(left.as_secs())
     });
+    let Some(id) = hub_id() else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "no randomness for an id");
+    };
     let registration = Registration {
-        id: hub_id(),
+        id,
         // A browser's endpoint is its own: a second POST of it is a repetition.
         client_id: asked.subscription.endpoint.clone(),
         selector: asked.selector,
