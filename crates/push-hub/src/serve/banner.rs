@@ -69,19 +69,24 @@ impl Banner {
             "  Mercure {scheme}://{addr}/.well-known/mercure · WebSocket /ws · long polling /poll · /metrics · /healthz · demo /"
         );
         let rule = "!".repeat(78);
-        if let Some(kept) = &self.vapid_development {
-            let _ = writeln!(text, "{rule}");
-            let _ = writeln!(
-                text,
-                "!! DEVELOPMENT VAPID KEY: no --vapid-key was given; Web Push signs with a key {kept}."
-            );
-            let _ = writeln!(
-                text,
-                "!! In production set --vapid-key (or PUSH_HUB_VAPID_KEY) and --vapid-subject."
-            );
-            if self.development.is_none() {
-                let _ = writeln!(text, "{rule}");
+        // The development VAPID key is said inside the development block (one pair of rules),
+        // or in its own block when the JWT key was given.
+        let vapid = |text: &mut String| {
+            if let Some(kept) = &self.vapid_development {
+                let _ = writeln!(
+                    text,
+                    "!! DEVELOPMENT VAPID KEY: no --vapid-key was given; Web Push signs with a key {kept}."
+                );
+                let _ = writeln!(
+                    text,
+                    "!! In production set --vapid-key (or PUSH_HUB_VAPID_KEY) and --vapid-subject."
+                );
             }
+        };
+        if self.development.is_none() && self.vapid_development.is_some() {
+            let _ = writeln!(text, "{rule}");
+            vapid(&mut text);
+            let _ = writeln!(text, "{rule}");
         }
         let Some(development) = &self.development else {
             return text;
@@ -116,6 +121,7 @@ impl Banner {
                 "!! the demo, with the token to run its job: {scheme}://{addr}/#token={token}"
             );
         }
+        vapid(&mut text);
         let _ = writeln!(text, "{rule}");
         text
     }
