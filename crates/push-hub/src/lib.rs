@@ -45,6 +45,7 @@ pub mod pages;
 pub mod serve;
 pub mod store;
 pub mod token;
+pub mod webpush;
 
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]

@@ -22,8 +22,10 @@ use units::{bytes, duration};
 
 mod callbacks;
 mod units;
+mod webpush;
 
 pub use callbacks::CallbacksArgs;
+pub use webpush::WebPushArgs;
 
 /// push-hub: a Mercure-compatible server-push hub. SSE (Mercure), WebSocket (`/ws`), long
 /// polling (`/poll`) and HTTP/2 push share one port, one topic space and one set of cursors.
@@ -245,6 +247,10 @@ pub struct Args {
     #[command(flatten, next_help_heading = "Callbacks (webhooks)")]
     #[allow(missing_docs)]
     pub callbacks: CallbacksArgs,
+
+    #[command(flatten, next_help_heading = "Web Push")]
+    #[allow(missing_docs)]
+    pub webpush: WebPushArgs,
 }
 
 /// The prefix of every flag's environment variable.

@@ -101,7 +101,7 @@ fn match_batch(inner: &Inner, batch: Vec<Delivery>, mut last: Cursor) -> Step {
         match item {
             Delivery::Event(published) => {
                 for registration in active.iter().filter(|r| r.wants(&published, now)) {
-                    pending.push(registration.pending(&published, now));
+                    pending.extend(registration.pending(&published, now));
                 }
                 last = published.cursor();
             }

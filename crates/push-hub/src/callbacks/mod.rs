@@ -24,7 +24,7 @@ mod fanout;
 mod metrics;
 mod registration;
 mod registry;
-mod routes;
+pub(crate) mod routes;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -38,13 +38,13 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use metrics::CallbackMetrics;
-pub use registration::{Disabled, Previous, Registration, Target, Webhook, covered};
+pub use registration::{Disabled, Previous, Registration, Target, WebPushTarget, Webhook, covered};
 pub use registry::{REGISTRY_FILE, Registered, Registry, RegistryError};
 pub use routes::{CALLBACKS_PATH, answer, is_callbacks_path};
 
 use crate::args::Args;
 use crate::auth::Authorizer;
-use registration::unix_millis;
+pub(crate) use registration::{unix_millis, unix_secs};
 
 /// The prefix of the topic a disabled registration's event is published on (private; the
 /// prefix is Mercure's reserved namespace, so no publisher can forge it).
@@ -64,6 +64,9 @@ pub enum CallbacksError {
     /// The delivery queue.
     #[error("the callbacks' delivery queue")]
     Queue(#[from] QueueError),
+    /// Web Push's VAPID key.
+    #[error(transparent)]
+    WebPush(#[from] crate::webpush::WebPushError),
 }
 
 /// The broker's head: where a new registration starts.
@@ -82,7 +85,7 @@ pub struct Config {
 
 /// The callbacks: registry, engine, metrics (see the module docs). Shared as `Arc`.
 pub struct Callbacks {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
     disabled: std::sync::Mutex<Option<mpsc::Receiver<(String, Next)>>>,
 }
 
@@ -94,6 +97,8 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     /// The broker's head, for a new registration's start.
     pub(crate) head: Head,
+    /// Web Push (the VAPID key, the endpoint policy).
+    pub(crate) web_push: Option<Arc<crate::webpush::WebPush>>,
 }
 
 impl std::fmt::Debug for Callbacks {
@@ -151,6 +156,7 @@ impl Callbacks {
                 }
                 match &registration.target {
                     Target::Webhook(webhook) => Some(webhook.signer(SystemTime::now())),
+                    Target::WebPush(_) => None,
                 }
             })
         };
@@ -191,8 +197,9 @@ impl Callbacks {
         };
         // Every target kind runs on this one engine (one queue, schedule and run loop), each
         // registration in its lane (`in_flight`, default 1: in cursor order).
-        let engine = Engine::with_kinds(queue, policy, [(Kind::WEBHOOK, webhooks)], Some(observer))
-            .with_lanes(lanes);
+        let web_push = Arc::new(crate::webpush::WebPush::open(args, Arc::clone(&registry))?);
+        let kinds = [(Kind::WEBHOOK, webhooks), (Kind::WEB_PUSH, web_push.kind())];
+        let engine = Engine::with_kinds(queue, policy, kinds, Some(observer)).with_lanes(lanes);
         Ok(Self {
             inner: Arc::new(Inner {
                 registry,
@@ -205,6 +212,7 @@ impl Callbacks {
                     rotation: flags.callbacks_rotation,
                 },
                 head,
+                web_push: Some(web_push),
             }),
             disabled: std::sync::Mutex::new(Some(disabled)),
         })
@@ -218,6 +226,11 @@ impl Callbacks {
     /// The delivery engine (every target kind).
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Web Push (its VAPID key and endpoint policy), when it is on.
+    pub fn web_push(&self) -> Option<&Arc<crate::webpush::WebPush>> {
+        self.inner.web_push.as_ref()
     }
 
     /// The metrics' text (for `/metrics`, without `# EOF`).
@@ -263,6 +276,24 @@ async fn disable_on_notice<B: Broker>(
     mut notices: mpsc::Receiver<(String, Next)>,
 ) {
     while let Some((id, next)) = notices.recv().await {
+        // A push service said the browser's subscription is gone: it is removed, not kept
+        // disabled (the browser makes a new subscription, with a new endpoint).
+        if next == Next::Disable
+            && inner
+                .registry
+                .get(&id)
+                .is_some_and(|r| matches!(r.target, Target::WebPush(_)))
+        {
+            let registry = Arc::clone(&inner.registry);
+            let removing = id.clone();
+            if matches!(
+                tokio::task::spawn_blocking(move || registry.remove(&removing)).await,
+                Ok(Ok(true))
+            ) {
+                tracing::info!(registration = %id, "Web Push: the subscription is gone; removed");
+            }
+            continue;
+        }
         let reason = if next == Next::Disable {
             "gone"
         } else {

@@ -16,7 +16,22 @@ use serde_json::{Map, Value, json};
 pub enum Target {
     /// A webhook: a signed `POST` to a URL (Standard Webhooks).
     Webhook(Webhook),
+    /// A browser's Web Push subscription (see [`crate::webpush`]).
+    WebPush(WebPushTarget),
 }
+
+/// A Web Push target: the browser's subscription, and whether a newer message replaces an
+/// undelivered older one of the same topic at the push service (RFC 8030 `Topic`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebPushTarget {
+    /// `PushSubscription.toJSON()` as the browser gave it.
+    pub subscription: push_webpush::PushSubscription,
+    /// Whether each message carries `Topic` (a digest of the event's topic).
+    pub replace: bool,
+}
+
+// `expirationTime` is the one float, and it is never NaN once parsed from JSON.
+impl Eq for WebPushTarget {}
 
 /// A webhook target: the URL and the secrets that sign its deliveries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,9 +127,34 @@ impl Registration {
     /// The delivery of `published` to this registration's target, made at `now`: a queue
     /// record of the target's [`Kind`], which the one engine hands to that kind's
     /// [`Deliver`](push_webhook::sender::Deliver).
-    pub fn pending(&self, published: &Published, now: SystemTime) -> Stored {
+    ///
+    /// `None` when there is nothing to send: a Web Push event whose type and cursor alone would
+    /// not fit the 4 KiB record (a type of thousands of bytes).
+    pub fn pending(&self, published: &Published, now: SystemTime) -> Option<Stored> {
         let cursor = published.cursor().to_string();
-        match &self.target {
+        Some(match &self.target {
+            Target::WebPush(target) => {
+                let event = published.event();
+                let encoding = push_webpush::Encoding::default();
+                let (payload, _) = push_webpush::event_payload(
+                    event.event.as_deref(),
+                    &cursor,
+                    &event.data,
+                    &encoding,
+                )?;
+                let mut delivery = push_webpush::Delivery::default();
+                if target.replace {
+                    delivery = delivery
+                        .with_topic(push_webpush::Topic::digest(published.topic().as_str()));
+                }
+                push_webpush::engine::WebPushKind::stored(
+                    &self.id,
+                    &target.subscription,
+                    &push_webhook::message_id(&self.id, &cursor),
+                    payload,
+                    &delivery,
+                )
+            }
             Target::Webhook(webhook) => {
                 let event = published.event();
                 let data = String::from_utf8_lossy(&event.data);
@@ -137,7 +177,7 @@ impl Registration {
                     ..Stored::default()
                 }
             }
-        }
+        })
     }
 
     /// The JSON answer of the API; with `secret` the current secret too (only the answers of
@@ -158,6 +198,13 @@ impl Registration {
                 if let Some(previous) = &webhook.previous {
                     answer.insert("previous_secret_until".into(), previous.until.into());
                 }
+            }
+            Target::WebPush(target) => {
+                answer.insert(
+                    "endpoint".into(),
+                    target.subscription.endpoint.clone().into(),
+                );
+                answer.insert("replace".into(), target.replace.into());
             }
         }
         answer.insert(
@@ -180,6 +227,11 @@ impl Registration {
                 "previous": w.previous.as_ref().map(|p| json!({
                     "secret": p.secret.to_string(), "until": p.until,
                 })),
+            }),
+            Target::WebPush(w) => json!({
+                "kind": "webpush",
+                "subscription": w.subscription,
+                "replace": w.replace,
             }),
         };
         let record = json!({
@@ -226,6 +278,10 @@ impl Registration {
                         until: p["until"].as_u64()?,
                     }),
                 },
+            }),
+            "webpush" => Target::WebPush(WebPushTarget {
+                subscription: serde_json::from_value(t["subscription"].clone()).ok()?,
+                replace: t["replace"].as_bool()?,
             }),
             _ => return None,
         };

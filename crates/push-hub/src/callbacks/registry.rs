@@ -239,6 +239,8 @@ impl Registry {
                 webhook.previous = Some(Previous { secret: old, until });
                 true
             }
+            // A Web Push subscription has no secret.
+            Target::WebPush(_) => false,
         })
     }
 
@@ -323,5 +325,7 @@ impl Registry {
 fn same_destination(a: &Target, b: &Target) -> bool {
     match (a, b) {
         (Target::Webhook(a), Target::Webhook(b)) => a.url == b.url,
+        (Target::WebPush(a), Target::WebPush(b)) => a == b,
+        _ => false,
     }
 }

@@ -236,7 +236,7 @@ fn owned(inner: &Inner, id: &str, request: &Parts) -> Result<Arc<Registration>, 
 }
 
 /// The body, when it is readable and at most [`MAX_BODY`] bytes.
-fn read_body(body: HubBody) -> Pin<Box<dyn Future<Output = Option<Bytes>> + Send>> {
+pub(crate) fn read_body(body: HubBody) -> Pin<Box<dyn Future<Output = Option<Bytes>> + Send>> {
     Box::pin(async move {
         let mut body = body;
         let mut read = Vec::new();
@@ -316,7 +316,7 @@ fn parse(inner: &Inner, body: &Bytes) -> Result<Asked, String> {
 }
 
 /// `cb_` and 26 base32 characters of 128 random bits; `None` without randomness.
-fn hub_id() -> Option<String> {
+pub(crate) fn hub_id() -> Option<String> {
     const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).ok()?;
@@ -329,7 +329,7 @@ fn hub_id() -> Option<String> {
     Some(id)
 }
 
-fn bearer(headers: &http::HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &http::HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     value.strip_prefix("Bearer ").map(str::trim)
 }
@@ -339,7 +339,11 @@ fn registration_answer(status: StatusCode, registration: &Registration) -> Respo
     json_answer(status, &registration.answer(true), Some(&location))
 }
 
-fn json_answer(status: StatusCode, value: &Value, location: Option<&str>) -> Response<HubBody> {
+pub(crate) fn json_answer(
+    status: StatusCode,
+    value: &Value,
+    location: Option<&str>,
+) -> Response<HubBody> {
     let mut response = Response::new(boxed_body(Full::new(Bytes::from(value.to_string()))));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -352,17 +356,17 @@ fn json_answer(status: StatusCode, value: &Value, location: Option<&str>) -> Res
     response
 }
 
-fn error(status: StatusCode, message: &str) -> Response<HubBody> {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response<HubBody> {
     json_answer(status, &json!({ "error": message }), None)
 }
 
-fn empty(status: StatusCode) -> Response<HubBody> {
+pub(crate) fn empty(status: StatusCode) -> Response<HubBody> {
     let mut response = Response::new(boxed_body(Full::new(Bytes::new())));
     *response.status_mut() = status;
     response
 }
 
-fn not_allowed(allow: &'static str) -> Response<HubBody> {
+pub(crate) fn not_allowed(allow: &'static str) -> Response<HubBody> {
     let mut response = error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
     response
         .headers_mut()
@@ -370,7 +374,7 @@ fn not_allowed(allow: &'static str) -> Response<HubBody> {
     response
 }
 
-fn refusal(refusal: push_http::Refusal) -> Response<HubBody> {
+pub(crate) fn refusal(refusal: push_http::Refusal) -> Response<HubBody> {
     refusal
         .into_response()
         .map(|text| boxed_body(Full::new(Bytes::from(text))))

@@ -260,7 +260,11 @@ impl Hub {
             subscribe: Some(lean_subscribe(mercure)),
             callbacks: Some(Arc::clone(&callbacks)),
         });
-        let banner = Banner::new(tls.is_some(), development);
+        let vapid_development = callbacks
+            .web_push()
+            .and_then(|w| w.development().map(str::to_owned));
+        let banner =
+            Banner::new(tls.is_some(), development).with_vapid_development(vapid_development);
         Ok(Self {
             context: Arc::new(Context {
                 shared,

@@ -131,6 +131,7 @@ enum Route {
     Health,
     Metrics,
     Callbacks,
+    WebPush,
     Page(&'static pages::Page),
     NotFound,
 }
@@ -148,6 +149,7 @@ impl Route {
             "/healthz" => Self::Health,
             "/metrics" => Self::Metrics,
             _ if crate::callbacks::is_callbacks_path(path) => Self::Callbacks,
+            _ if crate::webpush::is_webpush_path(path) => Self::WebPush,
             _ => pages::find(path).map_or(Self::NotFound, Self::Page),
         }
     }
@@ -201,6 +203,13 @@ impl Router {
                 Some(callbacks) => {
                     let request = request.map(boxed);
                     Box::pin(async move { Ok(crate::callbacks::answer(callbacks, request).await) })
+                }
+                None => ready(text(StatusCode::NOT_FOUND, "no such route\n")),
+            },
+            Route::WebPush => match self.shared.callbacks.clone() {
+                Some(callbacks) => {
+                    let request = request.map(boxed);
+                    Box::pin(async move { Ok(crate::webpush::answer(callbacks, request).await) })
                 }
                 None => ready(text(StatusCode::NOT_FOUND, "no such route\n")),
             },

@@ -6,6 +6,7 @@ mod client;
 mod deliver;
 mod engine;
 mod queue;
+mod slots;
 
 pub use client::{Resolve, SendError, Sender, SystemResolver};
 pub use deliver::{Attempt, Deliver, Kind, Signers, Webhooks};
