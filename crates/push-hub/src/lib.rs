@@ -9,7 +9,7 @@
 //!  h2c ─────────┼►│       ─► h2c ─► push-h2 drive ───┼─►    /ws                   push-ws
 //!  HTTP/1.1 ────┘ │       ─► HTTP/1.1 ─► hyper ──────┼─► Router: /poll            push-longpoll
 //!                 └──────────────────────────────────┘      /healthz /metrics / /login /push.js
-//!                                     all on one broker (MemoryBroker, counted by ops::metered)
+//!          all on one broker (MemoryBroker, or Redis with --redis: ops::backend; counted by ops::metered)
 //! ```
 //!
 //! The binary `push-hub` parses [`args::Args`] and runs a [`serve::Hub`]; the library exposes

@@ -205,6 +205,33 @@ pub struct Args {
     /// What to log, as a tracing filter (e.g. info, push_hub=debug).
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
+
+    /// Share topics with every hub on this Redis (7 or later): redis://HOST:PORT (AUTH as
+    /// redis://USER:PASSWORD@HOST:PORT, a database as …/DB), or rediss:// for TLS. The history
+    /// then lives in Redis (its age bounded by --history-age, its length by push-redis' 10 000
+    /// entries per partition) and --data-dir is not used; a client may resume on any hub.
+    #[arg(long, hide_env_values = true, value_name = "URL")]
+    pub redis: Option<String>,
+
+    /// Durable publishing on Redis: acknowledge a publish only once N replicas have the event
+    /// (WAIT), else answer 503. 0 (the default) acknowledges once the master has it, which a
+    /// crash or failover of the master can still lose (the loss is then announced as a gap).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub redis_wait: u32,
+
+    /// How long a durable publish (--redis-wait) waits for the replicas.
+    #[arg(long, default_value = "1s", value_parser = duration, value_name = "TIMEOUT")]
+    pub redis_wait_timeout: Duration,
+
+    /// --redis names a Redis Cluster: one or more of its nodes' URLs, comma-separated (the
+    /// hub learns the rest of the topology from them).
+    #[arg(long)]
+    pub redis_cluster: bool,
+
+    /// For rediss://: trust this CA certificate (a PEM file) instead of the Web PKI roots (a
+    /// Redis with a private CA's or a self-signed certificate).
+    #[arg(long, value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
 }
 
 /// The prefix of every flag's environment variable.

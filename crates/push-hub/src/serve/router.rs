@@ -37,9 +37,9 @@ use super::body::{
 };
 use super::tracked::Connection;
 use super::{HubBroker, HubHooks};
-use push_broker::MemorySubscription;
 use push_sse::server::EventStream;
 
+use crate::ops::backend::{Backend, BackendSubscription};
 use crate::ops::forwarded::TrustedProxies;
 use crate::ops::metered::MeteredSubscription;
 use crate::ops::metrics::{Metrics, Refused, Transport};
@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub(crate) stomp: push_stomp::server::Endpoint<HubBroker, HubHooks, HubHooks>,
     pub(crate) poll: push_longpoll::server::Endpoint<HubBroker, HubHooks>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The broker, for its health (`/healthz`, `/metrics`, new streams refused while down).
+    pub(crate) backend: Backend,
     pub(crate) quotas: Quotas,
     pub(crate) proxies: TrustedProxies,
     pub(crate) shutdown: Shutdown,
@@ -65,7 +67,7 @@ pub(crate) struct Shared {
 }
 
 /// The subscriptions of the hub's broker.
-pub type HubSubscription = MeteredSubscription<MemorySubscription>;
+pub type HubSubscription = MeteredSubscription<BackendSubscription>;
 
 /// Mercure's subscribe as the lean path calls it: a request head to the response head and the
 /// event stream, or the answer of a refusal.
@@ -170,8 +172,11 @@ impl Router {
                 after,
             ));
         }
+        if let Some(refused) = super::health::refuse(shared, streams) {
+            return ready(refused);
+        }
         match route {
-            Route::Health => ready(text(StatusCode::OK, "ok\n")),
+            Route::Health => ready(super::health::answer(shared)),
             Route::Metrics => ready(self.metrics()),
             Route::Page(page) => {
                 let answer = page.answer(request.method(), request.headers().get(IF_NONE_MATCH));
@@ -186,6 +191,7 @@ impl Router {
     }
 
     fn metrics(&self) -> Response<HubBody> {
+        super::health::update(&self.shared);
         let mut response = text(StatusCode::OK, self.shared.metrics.encode());
         response.headers_mut().insert(
             CONTENT_TYPE,
