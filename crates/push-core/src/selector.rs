@@ -1,6 +1,8 @@
 //! Patterns and the selectors that subscriptions use to name their topics.
 
 use core::fmt;
+use core::hash::{Hash, Hasher};
+use std::sync::OnceLock;
 
 use crate::{Error, Topic, UriTemplate};
 
@@ -99,12 +101,33 @@ impl fmt::Display for Pattern {
 /// assert!(books.matches(&Topic::new("/books/7").unwrap()));
 /// assert!(books.topics().is_empty());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct Selector {
-    /// The exact topics, sorted, without duplicates.
-    topics: Vec<Topic>,
-    /// Every pattern, exact topics first (in `topics` order), the others as given.
-    patterns: Vec<Pattern>,
+    /// The exact topics, sorted, without duplicates: a single one inline.
+    topics: Topics,
+    /// The other patterns (`*`, templates, URL patterns), as given, without duplicates.
+    others: Vec<Pattern>,
+    /// Every pattern, exact topics first: made on the first call of
+    /// [`patterns`](Self::patterns) (matching and subscribing never need it).
+    all: OnceLock<Vec<Pattern>>,
+}
+
+/// The exact topics of a selector. Most selectors name one topic: it is kept inline, so a
+/// request's selector costs no allocation beyond the topic's name.
+#[derive(Clone, Debug)]
+enum Topics {
+    One(Topic),
+    /// None (a selector of patterns only) or two and more.
+    Many(Vec<Topic>),
+}
+
+impl Topics {
+    fn as_slice(&self) -> &[Topic] {
+        match self {
+            Self::One(topic) => core::slice::from_ref(topic),
+            Self::Many(topics) => topics,
+        }
+    }
 }
 
 impl Selector {
@@ -135,75 +158,125 @@ impl Selector {
         I: IntoIterator,
         I::Item: Into<Pattern>,
     {
-        let mut topics = Vec::new();
+        // The first exact topic apart, so that a selector of one topic allocates nothing.
+        let mut first = None;
+        let mut rest: Vec<Topic> = Vec::new();
         let mut others: Vec<Pattern> = Vec::new();
         for pattern in patterns {
             match pattern.into() {
-                Pattern::Exact(topic) => topics.push(topic),
+                Pattern::Exact(topic) if first.is_none() => first = Some(topic),
+                Pattern::Exact(topic) => rest.push(topic),
                 other if others.contains(&other) => {}
                 other => others.push(other),
             }
             // Bounds the work on a hostile iterator before deduplication.
-            if topics.len() + others.len() > limit.saturating_mul(4) {
+            if usize::from(first.is_some()) + rest.len() + others.len() > limit.saturating_mul(4) {
                 return Err(Error::SelectorTooLarge);
             }
         }
-        topics.sort();
-        topics.dedup();
-        if topics.is_empty() && others.is_empty() {
+        let topics = match first {
+            None => Topics::Many(Vec::new()),
+            Some(topic) if rest.is_empty() => Topics::One(topic),
+            Some(topic) => {
+                rest.push(topic);
+                rest.sort();
+                rest.dedup();
+                match rest.pop() {
+                    Some(only) if rest.is_empty() => Topics::One(only),
+                    Some(last) => {
+                        rest.push(last);
+                        Topics::Many(rest)
+                    }
+                    None => Topics::Many(rest),
+                }
+            }
+        };
+        let exact = topics.as_slice().len();
+        if exact == 0 && others.is_empty() {
             return Err(Error::SelectorEmpty);
         }
-        if topics.len() + others.len() > limit {
+        if exact + others.len() > limit {
             return Err(Error::SelectorTooLarge);
         }
-        let mut patterns: Vec<Pattern> = topics.iter().cloned().map(Pattern::Exact).collect();
-        patterns.extend(others);
-        Ok(Self { topics, patterns })
+        Ok(Self {
+            topics,
+            others,
+            all: OnceLock::new(),
+        })
     }
 
     /// A selector for one topic.
     pub fn one(topic: Topic) -> Self {
         Self {
-            topics: vec![topic.clone()],
-            patterns: vec![Pattern::Exact(topic)],
+            topics: Topics::One(topic),
+            others: Vec::new(),
+            all: OnceLock::new(),
         }
     }
 
     /// Every topic.
     pub fn all() -> Self {
         Self {
-            topics: Vec::new(),
-            patterns: vec![Pattern::All],
+            topics: Topics::Many(Vec::new()),
+            others: vec![Pattern::All],
+            all: OnceLock::new(),
         }
     }
 
     /// The exact topics this selector names, sorted, without duplicates (its other patterns
     /// are in [`patterns`](Self::patterns)).
     pub fn topics(&self) -> &[Topic] {
-        &self.topics
+        self.topics.as_slice()
     }
 
     /// Every pattern: the exact topics first, in [`topics`](Self::topics) order.
     pub fn patterns(&self) -> &[Pattern] {
-        &self.patterns
+        self.all.get_or_init(|| {
+            let exact = self.topics().iter().cloned().map(Pattern::Exact);
+            exact.chain(self.others.iter().cloned()).collect()
+        })
     }
 
     /// Whether every pattern is an exact topic (so [`topics`](Self::topics) is the selection).
     pub fn is_exact(&self) -> bool {
-        self.patterns.len() == self.topics.len()
+        self.others.is_empty()
     }
 
     /// Whether an event on `topic` belongs to this selection.
     pub fn matches(&self, topic: &Topic) -> bool {
-        self.topics.binary_search(topic).is_ok() || self.matches_by_pattern(topic)
+        self.topics().binary_search(topic).is_ok() || self.matches_by_pattern(topic)
     }
 
     /// Whether one of the selection's non-exact patterns (`*`, a template, a URL pattern)
     /// matches `topic`; what a broker asks of a topic it already knows is not named exactly.
     pub fn matches_by_pattern(&self, topic: &Topic) -> bool {
-        self.patterns[self.topics.len()..]
-            .iter()
-            .any(|p| p.matches(topic))
+        self.others.iter().any(|p| p.matches(topic))
+    }
+}
+
+/// Two selectors are equal when they select with the same patterns (the cache of
+/// [`Selector::patterns`] plays no part).
+impl PartialEq for Selector {
+    fn eq(&self, other: &Self) -> bool {
+        self.topics() == other.topics() && self.others == other.others
+    }
+}
+
+impl Eq for Selector {}
+
+impl Hash for Selector {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.topics().hash(state);
+        self.others.hash(state);
+    }
+}
+
+impl fmt::Debug for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Selector")
+            .field("topics", &self.topics())
+            .field("others", &self.others)
+            .finish()
     }
 }
 
@@ -259,6 +332,27 @@ mod tests {
         let books = Selector::new([Pattern::parse("/b/{id}").unwrap()]).unwrap();
         assert!(books.matches(&t("/b/1")) && !books.matches(&t("/c/1")));
         assert!(Selector::all().matches(&t("x")));
+    }
+
+    #[test]
+    fn one_topic_however_given_is_the_same_selector() {
+        let one = Selector::one(t("a"));
+        for same in [
+            Selector::new([t("a")]).unwrap(),
+            Selector::new([t("a"), t("a"), t("a")]).unwrap(),
+        ] {
+            assert_eq!(same, one);
+            assert_eq!(same.topics(), &[t("a")]);
+            assert_eq!(same.patterns(), &[Pattern::Exact(t("a"))]);
+        }
+        let s = Selector::new([t("c"), t("a"), t("b"), t("a")]).unwrap();
+        assert_eq!(s.topics(), &[t("a"), t("b"), t("c")]);
+        // The patterns made once stay the same; equality ignores whether they were made.
+        let fresh = s.clone();
+        assert_eq!(s.patterns().len(), 3);
+        assert_eq!(s, fresh);
+        assert_eq!(Selector::all().patterns(), &[Pattern::All]);
+        assert!(Selector::all().topics().is_empty());
     }
 
     #[test]

@@ -18,6 +18,7 @@
 
 use std::borrow::Cow;
 
+use arrayvec::ArrayVec;
 use percent_encoding::percent_decode;
 use push_core::{Error, MAX_SELECTOR_TOPICS, Pattern, Selector, Topic};
 
@@ -186,7 +187,7 @@ pub fn selector_from_query(query: &[u8]) -> Result<Selector, Error> {
 fn selector_from_pairs<'q>(pairs: impl Iterator<Item = Pair<'q>>) -> Result<Selector, Error> {
     // Distinct as they come, so the limit counts distinct patterns: exact topics sorted (a
     // binary search each), the other patterns (at most the limit) compared one by one.
-    let mut topics: Vec<Topic> = Vec::new();
+    let mut topics = Distinct::default();
     let mut others: Vec<Pattern> = Vec::new();
     let mut read = 0;
     for Pair { name, value, .. } in pairs {
@@ -203,11 +204,11 @@ fn selector_from_pairs<'q>(pairs: impl Iterator<Item = Pair<'q>>) -> Result<Sele
         let full = topics.len() + others.len() >= MAX_SELECTOR_TOPICS;
         match Pattern::parse(&value)? {
             Pattern::Exact(topic) => {
-                if let Err(at) = topics.binary_search(&topic) {
+                if topics.is_new(&topic) {
                     if full {
                         return Err(Error::SelectorTooLarge);
                     }
-                    topics.insert(at, topic);
+                    topics.insert(topic);
                 }
             }
             other => {
@@ -221,6 +222,55 @@ fn selector_from_pairs<'q>(pairs: impl Iterator<Item = Pair<'q>>) -> Result<Sele
         }
     }
     Selector::new(topics.into_iter().map(Pattern::Exact).chain(others))
+}
+
+/// How many distinct exact topics [`selector_from_query`] keeps on the stack before it moves
+/// them to the heap: a request names one to a few, and the selector copies them into its own
+/// storage anyway, so this spares a poll one allocation and its free.
+const INLINE_TOPICS: usize = 8;
+
+/// The distinct exact topics of a query, sorted: inline up to [`INLINE_TOPICS`], then on the
+/// heap.
+#[derive(Default)]
+struct Distinct {
+    inline: ArrayVec<Topic, INLINE_TOPICS>,
+    /// Every topic once the inline ones overflowed (then `inline` is empty).
+    heap: Vec<Topic>,
+}
+
+impl Distinct {
+    fn sorted(&self) -> &[Topic] {
+        if self.heap.is_empty() {
+            &self.inline
+        } else {
+            &self.heap
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.sorted().len()
+    }
+
+    fn is_new(&self, topic: &Topic) -> bool {
+        self.sorted().binary_search(topic).is_err()
+    }
+
+    /// Inserts `topic`, which [`is_new`](Self::is_new), in order.
+    fn insert(&mut self, topic: Topic) {
+        let at = self.sorted().binary_search(&topic).unwrap_or_else(|at| at);
+        if self.heap.is_empty() && !self.inline.is_full() {
+            self.inline.insert(at, topic);
+            return;
+        }
+        if self.heap.is_empty() {
+            self.heap = self.inline.drain(..).collect();
+        }
+        self.heap.insert(at, topic);
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = Topic> {
+        self.inline.into_iter().chain(self.heap)
+    }
 }
 
 #[cfg(test)]
@@ -308,6 +358,27 @@ mod tests {
             selector_from_query(flood.as_bytes()),
             Err(Error::SelectorTooLarge)
         );
+    }
+
+    #[test]
+    fn more_topics_than_kept_inline_stay_sorted_and_distinct() {
+        // Past `INLINE_TOPICS` distinct topics the set moves to the heap, in order.
+        let names: Vec<String> = (0..3 * INLINE_TOPICS)
+            .rev()
+            .map(|i| format!("t{i:02}"))
+            .collect();
+        let query: String = names
+            .iter()
+            .chain(&names)
+            .map(|n| format!("topic={n}&"))
+            .collect();
+        let s = selector_from_query(query.as_bytes()).unwrap();
+        let mut expected = names.clone();
+        expected.sort();
+        let got: Vec<&str> = s.topics().iter().map(Topic::as_str).collect();
+        assert_eq!(got, expected);
+        let one = selector_from_query(b"topic=a&topic=a").unwrap();
+        assert_eq!(one, Selector::one(Topic::new("a").unwrap()));
     }
 
     #[test]

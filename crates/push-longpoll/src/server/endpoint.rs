@@ -135,14 +135,17 @@ where
                     .map(Body::from),
             );
         }
-        // One split of the query for the hooks and the poll's own parameters.
-        let query = Query::of(&parts.uri);
-        let selector = self
-            .hooks
-            .topics(&parts, &query)
-            .map_err(|refusal| refusal.into_response().map(Body::from))?;
-        let poll = PollRequest::from_parts(selector, &parts, &query)
-            .map_err(|e| reply(Reply::Error(e)))?;
+        // One split of the query for the hooks and the poll's own parameters, in a block: the
+        // split (on the stack) ends before the authorization's await, so no poll's future
+        // carries it.
+        let poll = {
+            let query = Query::of(&parts.uri);
+            let selector = self
+                .hooks
+                .topics(&parts, &query)
+                .map_err(|refusal| refusal.into_response().map(Body::from))?;
+            PollRequest::from_parts(selector, &parts, &query).map_err(|e| reply(Reply::Error(e)))?
+        };
         let access = self
             .hooks
             .authorize(&parts, poll.selector())

@@ -157,12 +157,13 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
         // One split of the query for the hooks and the resume parameters; read before the
         // authorization (its error is still answered after it), so the split is not kept
         // across the wait.
-        let query = Query::of(&request.uri);
-        let selector = match self.hooks.topics(request, &query) {
-            Ok(selector) => selector,
-            Err(refusal) => return refused(refusal),
+        let (selector, from) = {
+            let query = Query::of(&request.uri);
+            match self.hooks.topics(request, &query) {
+                Ok(selector) => (selector, resume_from(request, &query)),
+                Err(refusal) => return refused(refusal),
+            }
         };
-        let from = resume_from(request, &query);
         let access = match self.hooks.authorize(request, &selector).await {
             Ok(access) => access,
             Err(refusal) => return refused(refusal),

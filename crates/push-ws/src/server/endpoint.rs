@@ -178,20 +178,24 @@ pub(crate) async fn initial<H: Hooks>(
     hooks: &H,
     parts: &Parts,
 ) -> Result<Option<Initial>, Refusal> {
-    // One split of the query for the hooks and `from`, dropped before the authorization.
-    let query = Query::of(&parts.uri);
-    let selector = match hooks.topics(parts, &query) {
-        Ok(selector) => selector,
-        Err(refusal) if refusal.is_no_topics() => return Ok(None),
-        Err(refusal) => return Err(refusal),
-    };
-    let from = match query.get("from") {
-        Ok(None) => None,
-        Ok(Some(text)) => Some(
-            Cursor::parse(&text)
-                .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("from: {e}")))?,
-        ),
-        Err(e) => return Err(Refusal::new(StatusCode::BAD_REQUEST, e.to_string())),
+    // One split of the query for the hooks and `from`, in a block: it ends before the
+    // authorization's await, so the connection's future does not carry it.
+    let (selector, from) = {
+        let query = Query::of(&parts.uri);
+        let selector = match hooks.topics(parts, &query) {
+            Ok(selector) => selector,
+            Err(refusal) if refusal.is_no_topics() => return Ok(None),
+            Err(refusal) => return Err(refusal),
+        };
+        let from = match query.get("from") {
+            Ok(None) => None,
+            Ok(Some(text)) => Some(
+                Cursor::parse(&text)
+                    .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("from: {e}")))?,
+            ),
+            Err(e) => return Err(Refusal::new(StatusCode::BAD_REQUEST, e.to_string())),
+        };
+        (selector, from)
     };
     let access = hooks.authorize(parts, &selector).await?;
     Ok(Some(Initial {
