@@ -7,3 +7,4 @@ pub mod metered;
 pub mod metrics;
 pub mod quota;
 pub mod shutdown;
+mod stamps;
