@@ -48,8 +48,8 @@ pub struct Args {
     #[arg(long, hide_env_values = true, value_name = "KEY")]
     pub subscriber_jwt_key: Option<String>,
 
-    /// The keys' algorithm: HS256/384/512 for a secret; RS*, PS*, ES256/384 or EdDSA for a PEM
-    /// public key. A token signed with any other algorithm is refused.
+    /// The keys' algorithm: HS256/384/512 for a secret; RS*, PS*, ES256/384/512 or EdDSA for a
+    /// PEM public key. A token signed with any other algorithm is refused.
     #[arg(long, default_value = "HS256", value_name = "ALG")]
     pub jwt_alg: String,
 

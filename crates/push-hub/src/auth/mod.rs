@@ -54,9 +54,11 @@
 //! # }
 //! ```
 
+mod alg;
 mod authorizer;
 mod claims;
 mod error;
+mod es512;
 mod extract;
 mod hooks;
 mod jws;
@@ -66,17 +68,19 @@ mod revision;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_es512;
+#[cfg(test)]
 mod tests_keys;
 #[cfg(test)]
 mod tests_request;
 
 use std::time::Duration;
 
+pub use alg::{Algorithm, UnknownAlgorithm};
 pub use authorizer::{Authorizer, Publisher, Subscriber};
 pub use claims::DETAIL_TYPE;
 pub use error::{AuthError, Reason, Role};
 pub use hooks::{HubHooks, selector_from_query};
-pub use jsonwebtoken::Algorithm;
 pub use keys::ConfigError;
 pub use revision::Revision;
 
