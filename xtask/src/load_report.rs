@@ -162,7 +162,10 @@ pub(crate) fn fanout(runs: &[(&str, &str, &str, Run)], tick_us: u64) -> Result<(
 /// Resume soak: lost / duplicated / out of order on each side; the hub's must be 0 / 0 / 0.
 pub(crate) fn soak(hub: &Run, anchor: &Run) -> Result<(), String> {
     println!(
-        "\nresume soak: 5,000 events, 10 subscribers, ~50 random reconnects with Last-Event-ID"
+        "\nresume soak: {} events, {} subscribers, {} random reconnects with Last-Event-ID",
+        hub.value("soak", "events")?,
+        hub.value("soak", "subscribers")?,
+        hub.value("soak", "reconnects")?
     );
     println!(
         "{:<16}{:>14}{:>14}{:>14}{:>14}",
