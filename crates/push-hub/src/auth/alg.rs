@@ -17,10 +17,6 @@ use jsonwebtoken::AlgorithmFamily;
 /// assert_eq!(alg.to_string(), "ES512");
 /// assert!("none".parse::<Algorithm>().is_err());
 /// ```
-#[expect(
-    clippy::upper_case_acronyms,
-    reason = "the RFC 7518 names, as jsonwebtoken spells them"
-)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Algorithm {
