@@ -6,12 +6,11 @@ use axum::{Router, routing::post};
 use http::{Response, Uri, request::Parts};
 use push_broker::MemoryBroker;
 use push_core::{Access, Event, Pattern, Selector, Topic};
-use push_http::{Hooks, Refusal, query::query_param};
+use push_http::{Hooks, Refusal, query::Query};
 use {push_longpoll::server as poll, push_sse::server as sse, push_ws::server as ws};
 
-fn room(uri: &Uri) -> Result<Topic, Refusal> {
-    let room = query_param(uri.query().unwrap_or("").as_bytes(), "room")?;
-    let room = room.ok_or(Refusal::forbidden("no ?room="))?;
+fn room(query: &Query<'_>) -> Result<Topic, Refusal> {
+    let room = query.get("room")?.ok_or(Refusal::forbidden("no ?room="))?;
     Ok(Topic::new(&format!("rooms/{room}"))?)
 }
 
@@ -20,13 +19,13 @@ fn room(uri: &Uri) -> Result<Topic, Refusal> {
 pub struct Rooms;
 
 impl Hooks for Rooms {
-    fn topics(&self, request: &Parts) -> Result<Selector, Refusal> {
-        Ok(Selector::one(room(&request.uri)?))
+    fn topics(&self, _: &Parts, query: &Query<'_>) -> Result<Selector, Refusal> {
+        Ok(Selector::one(room(query)?))
     }
 
     async fn authorize(&self, request: &Parts, _: &Selector) -> Result<Access, Refusal> {
         let private = Selector::new([Pattern::parse("rooms/{name}")?])?;
-        match query_param(request.uri.query().unwrap_or("").as_bytes(), "token")?.as_deref() {
+        match Query::of(&request.uri).get("token")?.as_deref() {
             None => Ok(Access::public()),
             Some("letmein") => Ok(Access::public()
                 .with_private(private)
@@ -42,7 +41,8 @@ pub fn app(broker: MemoryBroker) -> Router {
     let poll = poll::Endpoint::new(broker.clone(), poll::Config::default()).with_hooks(Rooms);
     let ws = ws::Endpoint::new(broker.clone(), ws::Config::default()).with_hooks(Rooms);
     let publish = async move |uri: Uri, body: String| -> Result<String, Response<String>> {
-        let go = || Ok::<_, Refusal>(broker.publish_now(&room(&uri)?, Event::new(body))?);
+        let go =
+            || Ok::<_, Refusal>(broker.publish_now(&room(&Query::of(&uri))?, Event::new(body))?);
         Ok(go().map_err(Refusal::into_response)?.to_string())
     };
     let app = Router::new().route("/publish", post(publish));

@@ -146,14 +146,12 @@ fn enqueue(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let queue = Queue::open(dir.path()).expect("queue");
     let delivery = Stored {
-        id: 0,
         registration: "reg".into(),
         url: "https://example.com/hook".into(),
         message_id: ID.into(),
         body: body(),
         attempt: 1,
-        due: 0,
-        created: 0,
+        ..Stored::default()
     };
     let mut group = c.benchmark_group("webhook_enqueue");
     group.throughput(Throughput::Elements(1));

@@ -1,9 +1,26 @@
 //! The fuzz target `http_grammar` and its stable seed-replay test; compiled only with the
 //! private feature `__fuzz`, not part of the API.
 
+use std::cell::Cell;
+
 use crate::grammar::{
     EntityTag, EntityTagCondition, Link, cookies, entity_tags, links, preferences, tokens,
 };
+
+thread_local! {
+    static SPLITS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts one walk of [`crate::query::pairs`] on this thread.
+pub(crate) fn count_split() {
+    SPLITS.with(|n| n.set(n.get().saturating_add(1)));
+}
+
+/// How many times a query string was split on this thread so far: a transport's tests check
+/// that one request's query is split once, however many readers it has.
+pub fn query_splits() -> usize {
+    SPLITS.with(Cell::get)
+}
 
 /// Reads `data` as every header grammar and checks what each promises: no panic, at most one
 /// element per byte, every element written back (its `Display`) reads back the same, every

@@ -10,12 +10,13 @@ use http::{Response, StatusCode};
 use push_core::{Access, Selector};
 
 use crate::head::text_response;
-use crate::query::selector_from_query;
+use crate::query::Query;
 use crate::status::HttpStatus;
 
 /// The request hooks of a server transport.
 ///
-/// A transport's `Endpoint` calls [`topics`](Self::topics) with the request head, then
+/// A transport's `Endpoint` calls [`topics`](Self::topics) with the request head and its
+/// query, split once (the transport reads its own parameters from the same [`Query`]), then
 /// [`authorize`](Self::authorize) with the selector it returned, and opens the subscription
 /// with the [`Access`] it grants; a [`Refusal`] from either becomes the response. A WebSocket
 /// connection calls `authorize` for each subscribe command, with the head of its upgrade
@@ -28,6 +29,7 @@ use crate::status::HttpStatus;
 /// use http::StatusCode;
 /// use http::request::Parts;
 /// use push_core::{Access, Selector};
+/// use push_http::query::Query;
 /// use push_http::{Hooks, Refusal};
 ///
 /// /// Lets in requests that carry the one shared key; private events stay out.
@@ -47,16 +49,17 @@ use crate::status::HttpStatus;
 /// # fn main() {
 /// let (parts, ()) = http::Request::get("/events?topic=news").body(()).unwrap().into_parts();
 /// let hooks = SharedKey("s3cret");
-/// let selector = hooks.topics(&parts).unwrap();
+/// let selector = hooks.topics(&parts, &Query::of(&parts.uri)).unwrap();
 /// assert_eq!(selector.topics()[0].as_str(), "news");
 /// # }
 /// ```
 pub trait Hooks: Clone + Send + Sync + 'static {
-    /// Which topics the request asks for. Default: the `topic` query parameters
-    /// ([`selector_from_query`]), a malformed or missing one refused with 400.
-    fn topics(&self, request: &Parts) -> Result<Selector, Refusal> {
-        let query = request.uri.query().unwrap_or("");
-        selector_from_query(query.as_bytes()).map_err(Refusal::from)
+    /// Which topics the request asks for; `query` is the query of `request.uri`, already
+    /// split. Default: the `topic` query parameters ([`Query::selector`]), a malformed or
+    /// missing one refused with 400.
+    fn topics(&self, request: &Parts, query: &Query<'_>) -> Result<Selector, Refusal> {
+        let _ = request;
+        query.selector().map_err(Refusal::from)
     }
 
     /// What the request may have: `Ok(Access)` or a refusal (401/403 with a message and
@@ -218,6 +221,10 @@ mod tests {
         http::Request::get(uri).body(()).unwrap().into_parts().0
     }
 
+    fn topics(request: &Parts) -> Result<Selector, Refusal> {
+        Open.topics(request, &Query::of(&request.uri))
+    }
+
     fn ready<T>(future: impl Future<Output = T>) -> T {
         let waker = std::task::Waker::noop();
         let mut cx = std::task::Context::from_waker(waker);
@@ -231,7 +238,7 @@ mod tests {
     #[test]
     fn open_reads_the_query_and_lets_everyone_in() {
         let request = parts("/events?topic=a&topic=b%2Fc&since=1-2");
-        let selector = Open.topics(&request).unwrap();
+        let selector = topics(&request).unwrap();
         let names: Vec<_> = selector.topics().iter().map(|t| t.as_str()).collect();
         assert_eq!(names, ["a", "b/c"]);
         let access = ready(Open.authorize(&request, &selector)).unwrap();
@@ -249,7 +256,7 @@ mod tests {
             ),
             ("/events?topic=", "the topic is empty"),
         ] {
-            let refusal = Open.topics(&parts(uri)).unwrap_err();
+            let refusal = topics(&parts(uri)).unwrap_err();
             assert_eq!(refusal.status(), StatusCode::BAD_REQUEST, "{uri}");
             assert!(refusal.message().starts_with(message), "{uri}: {refusal}");
             assert!(refusal.headers().is_empty());
@@ -259,16 +266,10 @@ mod tests {
     #[test]
     fn only_a_query_without_topics_is_refused_as_no_topics() {
         for uri in ["/events", "/events?x=1", "/events?since=1-2"] {
-            assert!(
-                Open.topics(&parts(uri)).unwrap_err().is_no_topics(),
-                "{uri}"
-            );
+            assert!(topics(&parts(uri)).unwrap_err().is_no_topics(), "{uri}");
         }
         for uri in ["/events?topic=%zz", "/events?topic="] {
-            assert!(
-                !Open.topics(&parts(uri)).unwrap_err().is_no_topics(),
-                "{uri}"
-            );
+            assert!(!topics(&parts(uri)).unwrap_err().is_no_topics(), "{uri}");
         }
         assert!(Refusal::from(push_core::Error::SelectorEmpty).is_no_topics());
         let same_words = Refusal::new(StatusCode::BAD_REQUEST, "the selector names no topic");

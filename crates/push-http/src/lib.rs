@@ -18,6 +18,7 @@
 //!
 //! ```
 //! use http::{Request, StatusCode};
+//! use push_http::query::Query;
 //! use push_http::{Hooks, HttpStatus, Open, head};
 //!
 //! # fn main() {
@@ -25,7 +26,7 @@
 //!     .body(())
 //!     .unwrap()
 //!     .into_parts();
-//! let selector = Open.topics(&parts).unwrap();
+//! let selector = Open.topics(&parts, &Query::of(&parts.uri)).unwrap();
 //! assert_eq!(selector.topics().len(), 2);
 //!
 //! // Errors of every push crate answer with their status:

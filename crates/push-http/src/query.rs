@@ -21,6 +21,10 @@ use std::borrow::Cow;
 use percent_encoding::percent_decode;
 use push_core::{Error, MAX_SELECTOR_TOPICS, Pattern, Selector, Topic};
 
+mod split;
+
+pub use split::{Query, SPLIT_PARAMS};
+
 /// Decodes one query component (`+` is a space, `%XX` a byte); borrows when there is nothing to
 /// decode. `None` when an escape is not `%` and two hex digits, or the result is not UTF-8.
 ///
@@ -101,6 +105,8 @@ pub struct Pair<'q> {
 /// ]);
 /// ```
 pub fn pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
+    #[cfg(feature = "__fuzz")]
+    crate::__fuzz::count_split();
     query
         .split(|&b| b == b'&')
         .filter(|param| !param.is_empty())
@@ -134,7 +140,15 @@ pub fn pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
 /// assert_eq!(query_param(b"event=%zz", "event"), Err(Error::QueryInvalid));
 /// ```
 pub fn query_param<'q>(query: &'q [u8], name: &str) -> Result<Option<Cow<'q, str>>, Error> {
-    match pairs(query).find(|p| p.name.as_deref() == Some(name)) {
+    param_in(pairs(query), name)
+}
+
+/// [`query_param`] over parameters already split.
+fn param_in<'q>(
+    mut pairs: impl Iterator<Item = Pair<'q>>,
+    name: &str,
+) -> Result<Option<Cow<'q, str>>, Error> {
+    match pairs.find(|p| p.name.as_deref() == Some(name)) {
         Some(Pair { value, .. }) => form_decode(value).map(Some).ok_or(Error::QueryInvalid),
         None => Ok(None),
     }
@@ -165,12 +179,17 @@ pub fn query_param<'q>(query: &'q [u8], name: &str) -> Result<Option<Cow<'q, str
 /// assert_eq!(selector_from_query(b"since=1-2"), Err(Error::SelectorEmpty));
 /// ```
 pub fn selector_from_query(query: &[u8]) -> Result<Selector, Error> {
+    selector_from_pairs(pairs(query))
+}
+
+/// [`selector_from_query`] over parameters already split.
+fn selector_from_pairs<'q>(pairs: impl Iterator<Item = Pair<'q>>) -> Result<Selector, Error> {
     // Distinct as they come, so the limit counts distinct patterns: exact topics sorted (a
     // binary search each), the other patterns (at most the limit) compared one by one.
     let mut topics: Vec<Topic> = Vec::new();
     let mut others: Vec<Pattern> = Vec::new();
     let mut read = 0;
-    for Pair { name, value, .. } in pairs(query) {
+    for Pair { name, value, .. } in pairs {
         // `topic` spelled with escapes is still `topic`; a name that does not decode is
         // no parameter of ours, but a broken `topic` value is never skipped.
         if name.as_deref() != Some("topic") {

@@ -5,6 +5,7 @@ use core::time::Duration;
 
 use http::{HeaderValue, Request};
 use push_core::Selector;
+use push_http::query::Query;
 
 use crate::PollRequest;
 use crate::server::Config;
@@ -16,10 +17,11 @@ pub fn longpoll_request(data: &[u8]) {
     let query = parts.next().unwrap_or_default();
     let prefer = parts.next().unwrap_or_default();
     let inm = parts.next().unwrap_or_default();
-    let Ok(selector) = topics(query) else {
+    let query = Query::new(query);
+    let Ok(selector) = topics(&query) else {
         return;
     };
-    let Ok(request) = PollRequest::parse(selector, query, &[prefer], &[inm]) else {
+    let Ok(request) = PollRequest::parse(selector, &query, &[prefer], &[inm]) else {
         return;
     };
     assert!(!request.selector().topics().is_empty());
@@ -33,8 +35,8 @@ pub fn longpoll_request(data: &[u8]) {
 }
 
 /// The topics of a query, by the rule the server's default hooks follow.
-fn topics(query: &[u8]) -> Result<Selector, push_core::Error> {
-    push_http::query::selector_from_query(query)
+fn topics(query: &Query<'_>) -> Result<Selector, push_core::Error> {
+    query.selector()
 }
 
 /// Input: two bytes of configuration (the wait cap and the default wait, in seconds), then
@@ -82,9 +84,10 @@ pub fn longpoll_headers(data: &[u8]) {
     let (parsed, query) = match request.uri(uri.as_slice()).body(()) {
         Ok(request) => {
             let (head, ()) = request.into_parts();
-            let parsed = topics(head.uri.query().unwrap_or_default().as_bytes())
+            let split = Query::of(&head.uri);
+            let parsed = topics(&split)
                 .map_err(|_| crate::server::Error::InvalidQuery)
-                .and_then(|selector| PollRequest::from_parts(selector, &head));
+                .and_then(|selector| PollRequest::from_parts(selector, &head, &split));
             let query = head.uri.query().unwrap_or_default().as_bytes().to_vec();
             let direct = parse_direct(&query, &prefer, &inm);
             assert_eq!(
@@ -138,8 +141,9 @@ fn parse_direct(
 ) -> Result<PollRequest, crate::server::Error> {
     let prefer: Vec<&[u8]> = prefer.iter().map(HeaderValue::as_bytes).collect();
     let inm: Vec<&[u8]> = inm.iter().map(HeaderValue::as_bytes).collect();
-    let selector = topics(query).map_err(|_| crate::server::Error::InvalidQuery)?;
-    PollRequest::parse(selector, query, &prefer, &inm)
+    let query = Query::new(query);
+    let selector = topics(&query).map_err(|_| crate::server::Error::InvalidQuery)?;
+    PollRequest::parse(selector, &query, &prefer, &inm)
 }
 
 /// A starting instant for the exchange (the core never reads a clock; the harness does).

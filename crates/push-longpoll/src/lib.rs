@@ -10,8 +10,8 @@
 //! `client::Client` (a `Stream` of the answers' events).
 //!
 //! ```text
-//!   Hooks::topics ──► Selector ─┐
-//!   query, Prefer, If-None-Match ┴► PollRequest::from_parts ──► PollRequest
+//!   query, split once (push_http::query::Query) ──► Hooks::topics ──► Selector ─┐
+//!   the same query, Prefer, If-None-Match ────────────────────────────────────┴► PollRequest::from_parts
 //!   Hooks::authorize ──► Access ──► Broker::subscribe(selector, since, access)
 //!   Delivery… ──► Exchange::handle_delivery ─┐
 //!   "nothing ready" ──► Exchange::handle_idle ├──► Exchange::poll_reply ──► Reply (200 / 204 / 304 / 4xx)
@@ -69,12 +69,13 @@
 //! use std::time::{Duration, Instant};
 //! use push_broker::MemoryBroker;
 //! use push_core::{Access, Event, Selector, Topic};
+//! use push_http::query::Query;
 //! use push_longpoll::{Exchange, PollRequest, Reply, server::Config};
 //!
 //! let broker = MemoryBroker::default();
 //! let config = Config::default().with_jitter(Duration::ZERO);
 //! let news = Selector::one(Topic::new("news").unwrap());
-//! let request = PollRequest::parse(news.clone(), b"wait=10", &[], &[]).unwrap();
+//! let request = PollRequest::parse(news.clone(), &Query::new(b"wait=10"), &[], &[]).unwrap();
 //! let t0 = Instant::now(); // the caller's clock; the core never reads one
 //!
 //! // Register, check, hold.
@@ -96,7 +97,7 @@
 //! // The next poll resumes from there and gets what was published in between, at once.
 //! broker.publish_now(&Topic::new("news").unwrap(), Event::new("hi")).unwrap();
 //! let query = format!("since={}", reply.next().unwrap());
-//! let request = PollRequest::parse(news, query.as_bytes(), &[], &[]).unwrap();
+//! let request = PollRequest::parse(news, &Query::new(query.as_bytes()), &[], &[]).unwrap();
 //! let mut sub = broker.subscribe(request.selector(), request.since(), &Access::public()).unwrap();
 //! let mut exchange = Exchange::new(request, &config, t0, 0);
 //! while let Some(d) = sub.try_recv() {
@@ -199,6 +200,8 @@ pub mod server;
 
 pub use exchange::Exchange;
 pub use json::event_json;
+/// The split query [`PollRequest::parse`] reads (push-http's).
+pub use push_http::query::Query;
 pub use reply::{CURSOR_HEADER, JSON_CONTENT_TYPE, Reply, TEXT_CONTENT_TYPE};
 pub use request::PollRequest;
 

@@ -19,6 +19,7 @@ use std::borrow::Cow;
 
 use http::HeaderName;
 use push_core::{Cursor, Selector};
+use push_http::query::Query;
 
 use crate::headers::{HeaderValues, parse_if_none_match, prefer_wait};
 use crate::server::Error;
@@ -76,23 +77,22 @@ impl PollRequest {
     }
 
     /// Parses the poll's parameters for `selector` (the topics, read by the caller: the
-    /// server's [`Hooks::topics`](push_http::Hooks::topics)) from the raw query string (without
-    /// `?`, split by `push_http::query::pairs`; `topic`, unknown parameters and names that do
-    /// not decode are skipped), the `Prefer` header values and the
-    /// `If-None-Match` header values.
+    /// server's [`Hooks::topics`](push_http::Hooks::topics), from the same split query) from
+    /// the query (`topic`, unknown parameters and names that do not decode are skipped), the
+    /// `Prefer` header values and the `If-None-Match` header values.
     ///
     /// When `since` is absent and `If-None-Match` holds exactly one tag that is a cursor, that
     /// cursor is the `since` (so a plain HTTP cache-validating client can short-poll). An empty
     /// `since=` means "from now". The `wait` query parameter wins over `Prefer: wait`.
     pub fn parse(
         selector: Selector,
-        query: &[u8],
+        query: &Query<'_>,
         prefer: &[&[u8]],
         if_none_match: &[&[u8]],
     ) -> Result<Self, Error> {
         let mut since = None;
         let mut wait = None;
-        for pair in push_http::query::pairs(query) {
+        for pair in query.iter() {
             match pair.name.as_deref() {
                 Some("since") => {
                     if since.is_some() {
@@ -135,18 +135,17 @@ impl PollRequest {
         Ok(request)
     }
 
-    /// [`parse`](Self::parse) on an HTTP request's head: its query, `Prefer` and
+    /// [`parse`](Self::parse) on an HTTP request's head: `query` (the query of `parts.uri`,
+    /// split once for the hooks and this parse: [`Query::of`]), the `Prefer` and
     /// `If-None-Match` headers (the method, path and body are the caller's business).
-    pub fn from_parts(selector: Selector, parts: &http::request::Parts) -> Result<Self, Error> {
-        let query = parts.uri.query().unwrap_or_default();
+    pub fn from_parts(
+        selector: Selector,
+        parts: &http::request::Parts,
+        query: &Query<'_>,
+    ) -> Result<Self, Error> {
         let prefer = HeaderValues::of(parts.headers.get_all(&PREFER));
         let if_none_match = HeaderValues::of(parts.headers.get_all(http::header::IF_NONE_MATCH));
-        Self::parse(
-            selector,
-            query.as_bytes(),
-            prefer.as_slice(),
-            if_none_match.as_slice(),
-        )
+        Self::parse(selector, query, prefer.as_slice(), if_none_match.as_slice())
     }
 
     /// The topics to watch.
@@ -217,7 +216,7 @@ mod tests {
         let prefer: Vec<&[u8]> = prefer.iter().map(|s| s.as_bytes()).collect();
         let inm: Vec<&[u8]> = inm.iter().map(|s| s.as_bytes()).collect();
         let selector = Selector::one(push_core::Topic::new("a").unwrap());
-        PollRequest::parse(selector, q.as_bytes(), &prefer, &inm)
+        PollRequest::parse(selector, &Query::new(q.as_bytes()), &prefer, &inm)
     }
 
     #[test]
@@ -326,7 +325,7 @@ mod tests {
             .unwrap()
             .into_parts();
         let selector = Selector::one(push_core::Topic::new("a").unwrap());
-        let r = PollRequest::from_parts(selector, &parts).unwrap();
+        let r = PollRequest::from_parts(selector, &parts, &Query::of(&parts.uri)).unwrap();
         assert_eq!(r.wait(), Some(Duration::from_secs(4)));
         assert!(r.wait_preferred());
         assert!(r.etag_matches(Cursor::new(1, 4)));

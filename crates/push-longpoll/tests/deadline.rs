@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use push_core::{CloseReason, Cursor, Delivery, Event, Published, Selector, Topic};
 use push_longpoll::server::Config;
-use push_longpoll::{Exchange, PollRequest, Reply};
+use push_longpoll::{Exchange, PollRequest, Query, Reply};
 
 // The simulated clock's origin: read once here; the core never reads one.
 #[allow(clippy::disallowed_methods)]
@@ -24,7 +24,8 @@ fn request(query: &str, prefer: &str) -> PollRequest {
     } else {
         &[prefer.as_bytes()]
     };
-    PollRequest::parse(Selector::one(topic()), query.as_bytes(), prefer, &[]).unwrap()
+    let query = Query::new(query.as_bytes());
+    PollRequest::parse(Selector::one(topic()), &query, prefer, &[]).unwrap()
 }
 
 fn config() -> Config {
@@ -72,7 +73,8 @@ fn preference_applied_is_part_of_every_reply() {
         .body(())
         .unwrap()
         .into_parts();
-    let poll = PollRequest::from_parts(Selector::one(topic()), &parts).unwrap();
+    let poll =
+        PollRequest::from_parts(Selector::one(topic()), &parts, &Query::of(&parts.uri)).unwrap();
     let mut exchange = Exchange::new(poll, &config(), now, 0);
     let response = timed_out(&mut exchange).into_http();
     assert_eq!(response.headers()["preference-applied"], "wait=3");

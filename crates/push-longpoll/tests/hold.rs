@@ -14,8 +14,9 @@ use push_longpoll::{Exchange, PollRequest, Reply};
 
 /// A request as the server's default hooks read it: the topics from the query too.
 fn parse(query: &[u8], prefer: &[&[u8]], inm: &[&[u8]]) -> Result<PollRequest, Error> {
-    let selector = push_http::query::selector_from_query(query).expect("the query names topics");
-    PollRequest::parse(selector, query, prefer, inm)
+    let query = push_http::query::Query::new(query);
+    let selector = query.selector().expect("the query names topics");
+    PollRequest::parse(selector, &query, prefer, inm)
 }
 
 #[derive(Default)]

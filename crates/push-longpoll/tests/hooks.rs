@@ -12,6 +12,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use push_broker::MemoryBroker;
 use push_core::{Access, Audience, Event, Selector, Topic};
+use push_http::query::Query;
 use push_longpoll::server::{Config, Endpoint, Hooks, Refusal};
 use tower_service::Service;
 
@@ -24,7 +25,7 @@ struct PathTopics {
 }
 
 impl Hooks for PathTopics {
-    fn topics(&self, request: &Parts) -> Result<Selector, Refusal> {
+    fn topics(&self, request: &Parts, _: &Query<'_>) -> Result<Selector, Refusal> {
         let name = request
             .uri
             .path()
@@ -190,4 +191,27 @@ async fn a_held_poll_does_not_keep_the_request_head() {
         .unwrap();
     let response = held.await.unwrap().unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// One split of the query per poll: the hooks' `topics` and the poll's own parameters
+/// (`since`, `wait`) read the same split `Query` (push-http counts its splits per thread).
+#[tokio::test(start_paused = true)]
+async fn a_polls_query_is_split_once() {
+    let poll = Endpoint::new(MemoryBroker::default(), Config::default());
+    let before = push_http::__fuzz::query_splits();
+    let response = poll
+        .clone()
+        .call(
+            Request::get("/poll?topic=t&since=&wait=0")
+                .body(())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        push_http::__fuzz::query_splits() - before,
+        1,
+        "the poll's query was split more than once"
+    );
 }

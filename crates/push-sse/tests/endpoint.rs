@@ -10,6 +10,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use push_broker::{MemoryBroker, MemorySubscription};
 use push_core::{Access, Audience, Event, Selector, Topic};
+use push_http::query::Query;
 use push_http::{Hooks, Refusal};
 use push_sse::server::{Body, Config, Endpoint};
 use tower::ServiceExt;
@@ -23,7 +24,7 @@ fn topic() -> Topic {
 struct Keyed;
 
 impl Hooks for Keyed {
-    fn topics(&self, request: &Parts) -> Result<Selector, Refusal> {
+    fn topics(&self, request: &Parts, _: &Query<'_>) -> Result<Selector, Refusal> {
         let name = request
             .headers
             .get("x-topic")

@@ -44,7 +44,9 @@
 //!
 //! - **Sender** (feature `sender`): [`sender::Sender`] posts on hyper with keep-alive reuse and
 //!   the address policy applied to resolved addresses; [`sender::Queue`] is the durable queue
-//!   (redb); [`sender::Engine`] runs fast attempts from memory and the rest from the queue.
+//!   (redb); [`sender::Engine`] runs fast attempts from memory and the rest from the queue, for
+//!   every kind of delivery ([`sender::Deliver`]: [`sender::Webhooks`], or another protocol's
+//!   attempts such as Web Push) on the one queue and schedule.
 //!
 //! # Crate features
 //! - `sender`: the [`sender`] module (tokio, hyper, hyper-rustls, redb). Without it the crate

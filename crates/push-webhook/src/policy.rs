@@ -2,10 +2,17 @@
 //! retry at a time — in memory or from the durable queue —, disable, give up) comes out.
 //!
 //! ```text
-//!   Outcome::{Status, Timeout, Transport} + now + random ──► Policy::next ──► Next::{Delivered,
-//!                                                           Retry { at, attempt, durable },
-//!                                                           Disable, Exhausted}
+//!   Outcome::{Status, Timeout, Transport,      + now + random ──► Policy::next ──► Next::{Delivered,
+//!             Delivered, Gone, Retry, Refused}                       Retry { at, attempt, durable },
+//!                                                                     Disable, Discard, Exhausted}
 //! ```
+//!
+//! A webhook attempt reports the receiver's [`Outcome::Status`] and the policy reads it the
+//! Standard Webhooks way (2xx delivered, `410` disables, anything else retried). Another kind of
+//! delivery whose protocol gives statuses other meanings (Web Push: `404` is gone too, `413` is
+//! never retried) classifies its answer itself and reports [`Outcome::Delivered`],
+//! [`Outcome::Gone`], [`Outcome::Retry`] or [`Outcome::Refused`]; the schedule, the jitter and
+//! the `Retry-After` clamp are the same for every kind.
 
 use core::time::Duration;
 use std::time::SystemTime;
@@ -41,6 +48,20 @@ pub enum Outcome {
     Timeout,
     /// No connection, a reset, a refused address: the request did not complete.
     Transport,
+    /// The target took the delivery, by its protocol's own success answer (Web Push's `201`).
+    Delivered,
+    /// The target no longer exists (Web Push's `404` / `410`, a registration deleted meanwhile):
+    /// disable the registration, never send to it again.
+    Gone,
+    /// A failure worth retrying on the schedule, not before `retry_after` when the target
+    /// asked (clamped to [`Policy::retry_after_max`]).
+    Retry {
+        /// The delay the target asked for.
+        retry_after: Option<Duration>,
+    },
+    /// This delivery can never succeed (too large, refused for good): drop it, keep the
+    /// registration.
+    Refused,
 }
 
 impl Outcome {
@@ -57,6 +78,7 @@ impl Outcome {
 /// What to do after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
+#[non_exhaustive]
 pub enum Next {
     /// A 2xx: the delivery is done; remove it from the queue.
     Delivered,
@@ -70,8 +92,10 @@ pub enum Next {
         /// Whether the attempt is past the fast phase.
         durable: bool,
     },
-    /// `410 Gone`: disable the registration and stop sending.
+    /// `410 Gone` (or [`Outcome::Gone`]): disable the registration and stop sending.
     Disable,
+    /// [`Outcome::Refused`]: this delivery is dropped; the registration stays.
+    Discard,
     /// The schedule is spent: the delivery failed for good; disable the registration and say so.
     Exhausted,
 }
@@ -136,6 +160,10 @@ impl Policy {
         let retry_after = match outcome {
             Outcome::Status { status, .. } if status.is_success() => return Next::Delivered,
             Outcome::Status { status, .. } if status == StatusCode::GONE => return Next::Disable,
+            Outcome::Delivered => return Next::Delivered,
+            Outcome::Gone => return Next::Disable,
+            Outcome::Refused => return Next::Discard,
+            Outcome::Retry { retry_after } => retry_after,
             Outcome::Status {
                 status,
                 retry_after,

@@ -95,7 +95,6 @@ async fn serve(listener: tokio::net::TcpListener, rx: Arc<Receiver>) {
 fn delivery(url: &str, event: &str) -> Stored {
     let cursor = format!("5eed-{event}");
     Stored {
-        id: 0,
         registration: "reg-1".into(),
         url: url.into(),
         message_id: message_id("reg-1", &cursor),
@@ -110,8 +109,7 @@ fn delivery(url: &str, event: &str) -> Stored {
         }
         .to_json(),
         attempt: 1,
-        due: 0,
-        created: 0,
+        ..Stored::default()
     }
 }
 
@@ -140,7 +138,7 @@ fn engine(dir: &str, secret: Secret) -> Engine {
             Next::Retry { durable: true, .. } => "durable",
             Next::Retry { .. } => "retry",
             Next::Delivered => "delivered",
-            Next::Disable | Next::Exhausted => "gave-up",
+            _ => "gave-up",
         };
         println!("step {line} {}", d.message_id);
     });

@@ -116,6 +116,32 @@ fn retry_after_is_honoured_on_429_and_503_and_clamped() {
 }
 
 #[test]
+fn outcomes_a_kind_classified_itself_take_the_same_schedule() {
+    let policy = no_jitter();
+    assert_eq!(policy.next(3, Outcome::Delivered, t0(), 0), Next::Delivered);
+    assert_eq!(policy.next(3, Outcome::Gone, t0(), 0), Next::Disable);
+    assert_eq!(policy.next(1, Outcome::Refused, t0(), 0), Next::Discard);
+    let retry = |after: Option<u64>| Outcome::Retry {
+        retry_after: after.map(Duration::from_secs),
+    };
+    let at = |outcome| match policy.next(1, outcome, t0(), 0) {
+        Next::Retry { at, attempt, .. } => {
+            assert_eq!(attempt, 2);
+            at.duration_since(t0()).unwrap().as_secs()
+        }
+        other => panic!("{other:?}"),
+    };
+    // The schedule's 5 s, a longer Retry-After, and the clamp: as for a webhook's 429.
+    assert_eq!(at(retry(None)), 5);
+    assert_eq!(at(retry(Some(1))), 5);
+    assert_eq!(at(retry(Some(120))), 120);
+    assert_eq!(at(retry(Some(u64::MAX))), 6 * 3600);
+    // The end of the schedule ends a kind's retries too.
+    let last = u32::try_from(policy.schedule.len()).unwrap();
+    assert_eq!(policy.next(last, retry(Some(1)), t0(), 0), Next::Exhausted);
+}
+
+#[test]
 fn retry_after_reads_seconds_and_dates() {
     let mut h = HeaderMap::new();
     assert_eq!(retry_after(&h, t0()), None);
@@ -186,7 +212,7 @@ proptest! {
                 }
                 Next::Disable => { prop_assert_eq!(codes[i], 410); break; }
                 Next::Exhausted => { prop_assert_eq!(attempt as usize, policy.schedule.len()); break; }
-                Next::Delivered => prop_assert!(false, "no 2xx was given"),
+                other => prop_assert!(false, "no 2xx was given: {other:?}"),
             }
         }
     }

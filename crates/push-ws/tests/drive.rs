@@ -9,7 +9,7 @@ use http::request::Parts;
 use push_broker::MemoryBroker;
 use push_core::{Access, Event, Selector, Topic};
 use push_http::HttpStatus;
-use push_ws::server::{Config, Ended, Error, Hooks, Open, Refusal};
+use push_ws::server::{Config, Ended, Error, Hooks, Open, Query, Refusal};
 use push_ws::tungstenite::Message;
 use push_ws::tungstenite::protocol::frame::coding::CloseCode;
 use serde_json::Value;
@@ -26,9 +26,8 @@ fn head(uri: &str) -> Parts {
 struct Rooms;
 
 impl Hooks for Rooms {
-    fn topics(&self, request: &Parts) -> Result<Selector, Refusal> {
-        let query = request.uri.query().unwrap_or("").as_bytes();
-        let room = push_http::query::query_param(query, "room")?;
+    fn topics(&self, _: &Parts, query: &Query<'_>) -> Result<Selector, Refusal> {
+        let room = query.get("room")?;
         let room = room.ok_or_else(|| Refusal::forbidden("no ?room="))?;
         Ok(Selector::one(Topic::new(&room)?))
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use http::request::Parts;
 use push_core::{Access, Error, Pattern, Selector, Topic, UrlPattern};
-use push_http::query::{MAX_QUERY_TOPIC_PARAMS, form_decode, pairs};
+use push_http::query::{MAX_QUERY_TOPIC_PARAMS, Pair, Query, form_decode, pairs};
 use push_http::{Hooks, Refusal};
 
 use super::Authorizer;
@@ -18,6 +18,7 @@ use super::Authorizer;
 /// ```
 /// use std::sync::Arc;
 /// use push_http::Hooks;
+/// use push_http::query::Query;
 /// use push_hub::auth::{AuthConfig, Authorizer, HubHooks};
 ///
 /// let config = AuthConfig { anonymous: true, ..AuthConfig::default() };
@@ -26,7 +27,7 @@ use super::Authorizer;
 ///     .body(())
 ///     .unwrap()
 ///     .into_parts();
-/// let selector = hooks.topics(&parts).unwrap();
+/// let selector = hooks.topics(&parts, &Query::of(&parts.uri)).unwrap();
 /// assert_eq!(selector.patterns().len(), 2);
 /// ```
 #[derive(Clone, Debug)]
@@ -55,8 +56,13 @@ impl HubHooks {
 /// [`MAX_QUERY_TOPIC_PARAMS`] parameters, a topic or pattern error for a value that is not
 /// one; a refusal (400) for another `match…` parameter, a name 1.0 reserves.
 pub fn selector_from_query(query: &[u8]) -> Result<Selector, Refusal> {
+    selector_from_pairs(pairs(query))
+}
+
+/// [`selector_from_query`] over parameters already split.
+fn selector_from_pairs<'q>(pairs: impl Iterator<Item = Pair<'q>>) -> Result<Selector, Refusal> {
     let mut patterns = Vec::new();
-    for pair in pairs(query) {
+    for pair in pairs {
         let Some(name) = pair.name.as_deref() else {
             continue;
         };
@@ -93,8 +99,8 @@ enum Kind {
 }
 
 impl Hooks for HubHooks {
-    fn topics(&self, request: &Parts) -> Result<Selector, Refusal> {
-        selector_from_query(request.uri.query().unwrap_or("").as_bytes())
+    fn topics(&self, _request: &Parts, query: &Query<'_>) -> Result<Selector, Refusal> {
+        selector_from_pairs(query.iter())
     }
 
     fn authorize(

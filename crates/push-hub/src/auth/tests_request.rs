@@ -5,6 +5,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use push_core::{Pattern, Topic};
 use push_http::Hooks;
+use push_http::query::Query;
 
 use super::tests::{authorizer, bearer, hs256, reason, request};
 use super::*;
@@ -248,20 +249,14 @@ fn hooks_read_every_selector_form_and_authorize_with_the_token() {
         "/ws?topic=https%3A%2F%2Fexample.com%2Fbooks%2F%7Bid%7D&match=a&match_exact=*&match_urlpattern=https%3A%2F%2Fexample.com%2Fu%2F%3Aid&topic=b",
         &[],
     );
-    let selector = hooks.topics(&parts).unwrap();
+    let topics = |parts: &http::request::Parts| hooks.topics(parts, &Query::of(&parts.uri));
+    let selector = topics(&parts).unwrap();
     assert_eq!(selector.topics().len(), 2);
     assert!(selector.patterns().contains(&Pattern::All));
     assert!(selector.matches(&Topic::new("https://example.com/books/7").unwrap()));
-    let unknown = hooks
-        .topics(&request("/ws?match_regex=.*", &[]))
-        .unwrap_err();
+    let unknown = topics(&request("/ws?match_regex=.*", &[])).unwrap_err();
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        hooks
-            .topics(&request("/ws", &[]))
-            .unwrap_err()
-            .is_no_topics()
-    );
+    assert!(topics(&request("/ws", &[])).unwrap_err().is_no_topics());
 
     let t = token(&Claims::new().subscribe("b"));
     let parts = request("/ws?topic=b", &[("authorization", &bearer(&t))]);

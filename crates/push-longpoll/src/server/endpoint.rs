@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use push_core::{Access, Broker};
+use push_http::query::Query;
 use push_http::{Hooks, Open, Refusal};
 use tokio::time::{Instant, Sleep};
 
@@ -27,7 +28,8 @@ use crate::{Exchange, PollRequest, Reply};
 /// let _app: axum::Router = axum::Router::new().route_service("/poll", poll);
 /// ```
 ///
-/// Each request goes one way: the topics from [`Hooks::topics`], the poll's own parameters
+/// Each request goes one way: its query split once ([`Query`]), the topics from
+/// [`Hooks::topics`], the poll's own parameters from the same query
 /// ([`PollRequest::from_parts`]), the authorization from [`Hooks::authorize`], the
 /// subscription opened with that [`Access`] (registered before anything is checked), then the
 /// [`Exchange`] held until an event, the hold's deadline or the access's
@@ -133,11 +135,14 @@ where
                     .map(Body::from),
             );
         }
+        // One split of the query for the hooks and the poll's own parameters.
+        let query = Query::of(&parts.uri);
         let selector = self
             .hooks
-            .topics(&parts)
+            .topics(&parts, &query)
             .map_err(|refusal| refusal.into_response().map(Body::from))?;
-        let poll = PollRequest::from_parts(selector, &parts).map_err(|e| reply(Reply::Error(e)))?;
+        let poll = PollRequest::from_parts(selector, &parts, &query)
+            .map_err(|e| reply(Reply::Error(e)))?;
         let access = self
             .hooks
             .authorize(&parts, poll.selector())

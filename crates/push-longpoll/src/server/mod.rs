@@ -1,6 +1,7 @@
 //! The server role: the limits ([`Config`]), the refusals ([`Error`]) and, with the `server`
 //! feature, the [`Endpoint`], a `tower_service::Service` that answers long polls, its response
-//! [`Body`], and push-http's [`Hooks`] (re-exported with [`Open`] and [`Refusal`]).
+//! [`Body`], and push-http's [`Hooks`] (re-exported with [`Open`], [`Refusal`] and the
+//! [`Query`] that `Hooks::topics` reads).
 //!
 //! `Config` and `Error` are here without the feature too: the sans-IO core
 //! ([`Exchange`](crate::Exchange), [`PollRequest`](crate::PollRequest)) uses them.
@@ -19,4 +20,4 @@ pub use config::Config;
 pub use endpoint::Endpoint;
 pub use error::Error;
 #[cfg(feature = "server")]
-pub use push_http::{Hooks, Open, Refusal};
+pub use push_http::{Hooks, Open, Refusal, query::Query};

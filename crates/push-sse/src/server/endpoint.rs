@@ -12,9 +12,11 @@ use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
 use push_core::Broker;
 use push_http::head::{event_stream_response, text_response};
+use push_http::query::Query;
 use push_http::{Hooks, Open, Refusal};
 
-use super::{Body, Config, Error, EventStream, resume_cursor};
+use super::resume::resume_from;
+use super::{Body, Config, Error, EventStream};
 
 /// A signal that ends every open stream cleanly.
 type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -152,15 +154,20 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
                 .with_header(ALLOW, HeaderValue::from_static("GET, HEAD")),
             );
         }
-        let selector = match self.hooks.topics(request) {
+        // One split of the query for the hooks and the resume parameters; read before the
+        // authorization (its error is still answered after it), so the split is not kept
+        // across the wait.
+        let query = Query::of(&request.uri);
+        let selector = match self.hooks.topics(request, &query) {
             Ok(selector) => selector,
             Err(refusal) => return refused(refusal),
         };
+        let from = resume_from(request, &query);
         let access = match self.hooks.authorize(request, &selector).await {
             Ok(access) => access,
             Err(refusal) => return refused(refusal),
         };
-        let subscribed = resume_cursor(request).and_then(|from| {
+        let subscribed = from.and_then(|from| {
             self.broker
                 .subscribe(&selector, from, &access)
                 .map_err(Error::Broker)

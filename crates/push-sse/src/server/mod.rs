@@ -2,9 +2,10 @@
 //! state type, [`EventStream`], that drives every response.
 //!
 //! ```text
-//!   http::Request ──► Endpoint ──► hooks.topics(parts) ──► Selector     (else the refusal)
+//!   http::Request ──► Endpoint ──► Query::of(uri): the query, split once
+//!                              ──► hooks.topics(parts, query) ──► Selector     (else the refusal)
 //!                              ──► hooks.authorize(parts, selector) ──► Access (else the refusal)
-//!                              ──► resume_cursor(parts): Last-Event-ID  (else 400)
+//!                              ──► resume_cursor: Last-Event-ID, else the query (else 400)
 //!                              ──► broker.subscribe(selector, from, access) (else 503)
 //!                              ──► 200 text/event-stream, Body(EventStream)
 //!   EventStream: deliveries, keep-alives, access.until(), shutdown ──► Bytes frames

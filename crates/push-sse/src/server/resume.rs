@@ -2,7 +2,7 @@
 
 use http::request::Parts;
 use push_core::Cursor;
-use push_http::query::query_param;
+use push_http::query::Query;
 
 use super::Error;
 
@@ -28,15 +28,35 @@ pub const LAST_EVENT_ID_PARAMS: [&str; 2] = ["lastEventID", "last_event_id"];
 /// assert_eq!(cursor.to_string(), "5-2");
 /// ```
 pub fn resume_cursor(request: &Parts) -> Result<Option<Cursor>, Error> {
-    if let Some(value) = request.headers.get("last-event-id") {
-        let value = value.as_bytes().trim_ascii();
-        if !value.is_empty() {
-            return Cursor::parse_bytes(value).map(Some).map_err(Error::Cursor);
-        }
+    match header_cursor(request) {
+        Some(cursor) => cursor.map(Some),
+        None => query_cursor(&Query::of(&request.uri)),
     }
-    let query = request.uri.query().unwrap_or("").as_bytes();
+}
+
+/// [`resume_cursor`] with the request's query already split (the endpoint's, shared with the
+/// hooks).
+pub(crate) fn resume_from(request: &Parts, query: &Query<'_>) -> Result<Option<Cursor>, Error> {
+    match header_cursor(request) {
+        Some(cursor) => cursor.map(Some),
+        None => query_cursor(query),
+    }
+}
+
+/// The `Last-Event-ID` header's cursor; `None` without one or when it is blank.
+fn header_cursor(request: &Parts) -> Option<Result<Cursor, Error>> {
+    let value = request
+        .headers
+        .get("last-event-id")?
+        .as_bytes()
+        .trim_ascii();
+    (!value.is_empty()).then(|| Cursor::parse_bytes(value).map_err(Error::Cursor))
+}
+
+/// The first of the [`LAST_EVENT_ID_PARAMS`] in `query` that is not empty.
+fn query_cursor(query: &Query<'_>) -> Result<Option<Cursor>, Error> {
     for name in LAST_EVENT_ID_PARAMS {
-        match query_param(query, name).map_err(Error::Cursor)? {
+        match query.get(name).map_err(Error::Cursor)? {
             Some(value) if !value.is_empty() => {
                 return Cursor::parse(&value).map(Some).map_err(Error::Cursor);
             }

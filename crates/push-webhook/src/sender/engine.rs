@@ -1,28 +1,26 @@
-//! The delivery engine: the durable [`Queue`], the [`Sender`] and the [`Policy`] together.
+//! The delivery engine: the durable [`Queue`], the kinds of delivery ([`Deliver`]: webhooks
+//! through the [`Sender`], Web Push, …) and the [`Policy`] together. Every kind shares the one
+//! queue, schedule, fast phase and restart recovery; a kind only makes attempts.
 //!
 //! [`Engine::publish`] commits the deliveries to the queue and only then returns (a hub
 //! acknowledges the publish after it), then makes the fast attempts from memory, each failure
 //! recorded in the queue before the next. After the fast phase the delivery leaves memory: the
 //! [`Engine::run`] loop reads it back from the queue when it falls due. A delivery leaves the
-//! queue only after its 2xx, a `410`, or the end of the schedule. Nothing is lost to a crash at
+//! queue only after its success, when its target is gone (`410`), when it is refused for good,
+//! or at the end of the schedule. Nothing is lost to a crash at
 //! any point: whatever step a crash interrupts, the queue still holds the delivery, due at the
 //! time of its next attempt, and `run` sends it after the restart.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use tokio::sync::Notify;
 
 use super::client::Sender;
+use super::deliver::{Deliver, Kind, Signers, Webhooks};
 use super::queue::{Queue, QueueError, Stored};
 use crate::policy::{Next, Outcome, Policy};
-use crate::sign::Signer;
-
-/// The signer of a registration by its hub id; `None` when the registration is gone (its
-/// deliveries are dropped).
-pub type Signers = Arc<dyn Fn(&str) -> Option<Signer> + Send + Sync>;
 
 /// Told every attempt's result (for metrics, logs, and disabling a registration on
 /// [`Next::Disable`] / [`Next::Exhausted`]).
@@ -41,9 +39,9 @@ pub struct Engine {
 
 struct Inner {
     queue: Queue,
-    sender: Sender,
     policy: Policy,
-    signers: Signers,
+    /// The delivery kinds this engine runs, by their stored number.
+    kinds: HashMap<Kind, Arc<dyn Deliver>>,
     observer: Option<Observer>,
     /// Queue ids with an attempt task in memory.
     in_flight: Mutex<HashSet<u64>>,
@@ -52,22 +50,24 @@ struct Inner {
 
 impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut kinds: Vec<Kind> = self.inner.kinds.keys().copied().collect();
+        kinds.sort_unstable();
         f.debug_struct("Engine")
             .field("queue", &self.inner.queue)
-            .field("sender", &self.inner.sender)
             .field("policy", &self.inner.policy)
+            .field("kinds", &kinds)
             .finish_non_exhaustive()
     }
 }
 
 impl Engine {
-    /// An engine over `queue`, sending with `sender` on `policy`'s schedule.
+    /// A webhook engine over `queue`, sending with `sender` on `policy`'s schedule.
     #[must_use]
     pub fn new(queue: Queue, sender: Sender, policy: Policy, signers: Signers) -> Self {
         Self::with_observer(queue, sender, policy, signers, None)
     }
 
-    /// An engine that tells `observer` every attempt's result.
+    /// A webhook engine that tells `observer` every attempt's result.
     #[must_use]
     pub fn with_observer(
         queue: Queue,
@@ -76,12 +76,25 @@ impl Engine {
         signers: Signers,
         observer: Option<Observer>,
     ) -> Self {
+        let webhooks: Arc<dyn Deliver> = Arc::new(Webhooks::new(sender, signers));
+        Self::with_kinds(queue, policy, [(Kind::WEBHOOK, webhooks)], observer)
+    }
+
+    /// An engine running the given kinds of delivery over one queue, one schedule and one
+    /// `run` loop. A queued delivery of a kind not given here is retried on the schedule (a
+    /// restart with the kind configured again delivers it), never dropped unseen.
+    #[must_use]
+    pub fn with_kinds(
+        queue: Queue,
+        policy: Policy,
+        kinds: impl IntoIterator<Item = (Kind, Arc<dyn Deliver>)>,
+        observer: Option<Observer>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 queue,
-                sender,
                 policy,
-                signers,
+                kinds: kinds.into_iter().collect(),
                 observer,
                 in_flight: Mutex::new(HashSet::new()),
                 wake: Notify::new(),
@@ -174,11 +187,7 @@ async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
     loop {
         let wait = delivery.due.saturating_sub(unix_millis(wall_clock()));
         tokio::time::sleep(Duration::from_millis(wait)).await;
-        let next = match (inner.signers)(&delivery.registration) {
-            // The registration is gone: nothing to deliver to.
-            None => Next::Disable,
-            Some(signer) => attempt(&inner, &signer, &delivery).await,
-        };
+        let next = attempt(&inner, &delivery).await;
         if let Some(observer) = &inner.observer {
             observer(&delivery, next);
         }
@@ -188,7 +197,8 @@ async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
             Next::Retry { at, attempt, .. } => {
                 step.queue.reschedule(&current, attempt, unix_millis(at))
             }
-            Next::Delivered | Next::Disable | Next::Exhausted => step.queue.remove(&current),
+            // Delivered, disabled, discarded or exhausted: the delivery is over.
+            _ => step.queue.remove(&current),
         })
         .await;
         match (next, stored) {
@@ -215,16 +225,12 @@ async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
         .remove(&id);
 }
 
-async fn attempt(inner: &Inner, signer: &Signer, delivery: &Stored) -> Next {
-    let now = wall_clock();
-    let headers = signer.headers(&delivery.message_id, unix_secs(now), &delivery.body);
-    let body = Bytes::from(delivery.body.clone());
-    let outcome = inner
-        .sender
-        .attempt(&delivery.url, headers, body, now)
-        .await
-        // A refused address is a failed attempt: the name may resolve elsewhere later.
-        .unwrap_or(Outcome::Transport);
+async fn attempt(inner: &Inner, delivery: &Stored) -> Next {
+    let outcome = match inner.kinds.get(&delivery.kind) {
+        Some(kind) => kind.deliver(delivery, wall_clock()).await,
+        // No such kind here (a hub started without it): a failed attempt, kept on the schedule.
+        None => Outcome::Transport,
+    };
     let mut random = [0; 4];
     // Without randomness the jitter is zero: the schedule still holds.
     let _ = getrandom::fill(&mut random);
@@ -247,8 +253,4 @@ fn wall_clock() -> SystemTime {
 fn unix_millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn unix_secs(at: SystemTime) -> u64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }

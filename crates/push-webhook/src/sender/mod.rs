@@ -1,10 +1,13 @@
-//! The sender (feature `sender`): [`Sender`] makes one attempt on the wire, [`Queue`] keeps
-//! pending deliveries on disk, [`Engine`] runs the policy over both.
+//! The sender (feature `sender`): [`Sender`] makes one webhook attempt on the wire, [`Queue`]
+//! keeps pending deliveries of every [`Kind`] on disk, [`Engine`] runs the policy over both;
+//! [`Deliver`] is what a kind of delivery implements ([`Webhooks`] is the webhook kind).
 
 mod client;
+mod deliver;
 mod engine;
 mod queue;
 
 pub use client::{Resolve, SendError, Sender, SystemResolver};
-pub use engine::{Engine, Observer, Signers};
+pub use deliver::{Attempt, Deliver, Kind, Signers, Webhooks};
+pub use engine::{Engine, Observer};
 pub use queue::{QUEUE_FILE, Queue, QueueError, Stored};

@@ -7,9 +7,13 @@
 //! only by [`Queue::remove`] after its 2xx (or when its registration is disabled). A crash at any
 //! point leaves it in the file; after a restart it goes out again — at least once, and the
 //! receiver's idempotency on `webhook-id` makes it once in effect.
+//!
+//! The queue holds every [`Kind`] of delivery (webhooks, Web Push): a record names its kind, and
+//! carries the kind's own options as bytes the kind encodes (empty for a webhook).
 
 use std::path::{Path, PathBuf};
 
+use super::deliver::Kind;
 use redb::{
     Database, ReadableDatabase as _, ReadableTable as _, ReadableTableMetadata as _,
     TableDefinition,
@@ -26,18 +30,22 @@ const META: TableDefinition<'_, &str, u64> = TableDefinition::new("meta");
 pub const QUEUE_FILE: &str = "webhooks.redb";
 
 /// One delivery as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stored {
     /// The queue's id of the delivery.
     pub id: u64,
+    /// Which [`Deliver`](super::Deliver) makes its attempts.
+    pub kind: Kind,
     /// The hub's id of the registration.
     pub registration: String,
-    /// The callback URL.
+    /// The target: the callback URL, the push service endpoint.
     pub url: String,
-    /// `webhook-id`.
+    /// The delivery's stable id: `webhook-id` for a webhook, the same derivation for others.
     pub message_id: String,
-    /// The body, exactly as signed and sent.
+    /// The body: a webhook's exactly as signed and sent; a Web Push message's plaintext.
     pub body: Vec<u8>,
+    /// The kind's own options, encoded by the kind (empty for a webhook).
+    pub options: Vec<u8>,
     /// The number of the next attempt (from 1).
     pub attempt: u32,
     /// When the next attempt is due (Unix milliseconds).
@@ -240,18 +248,21 @@ impl Queue {
     }
 }
 
-/// Version 1: attempt (u32), due (u64), created (u64), then four length-prefixed (u32) byte
-/// strings: registration, url, message id, body. Big-endian.
+/// Version 2: attempt (u32), due (u64), created (u64), kind (u8), then five length-prefixed
+/// (u32) byte strings: registration, url, message id, body, options. Big-endian. Version 1 (no
+/// kind, no options: a webhook) is still read, so a queue written before kinds existed drains.
 fn encode(d: &Stored, out: &mut Vec<u8>) {
-    out.push(1);
+    out.push(2);
     out.extend_from_slice(&d.attempt.to_be_bytes());
     out.extend_from_slice(&d.due.to_be_bytes());
     out.extend_from_slice(&d.created.to_be_bytes());
+    out.push(d.kind.0);
     for field in [
         d.registration.as_bytes(),
         d.url.as_bytes(),
         d.message_id.as_bytes(),
         &d.body,
+        &d.options,
     ] {
         // Bodies are bounded far below 4 GiB by the hub's publish limit.
         let len = u32::try_from(field.len()).unwrap_or(u32::MAX);
@@ -262,7 +273,7 @@ fn encode(d: &Stored, out: &mut Vec<u8>) {
 
 fn decode(id: u64, bytes: &[u8]) -> Option<Stored> {
     let (&version, mut rest) = bytes.split_first()?;
-    if version != 1 {
+    if !matches!(version, 1 | 2) {
         return None;
     }
     let mut take = |n: usize| -> Option<&[u8]> {
@@ -273,6 +284,10 @@ fn decode(id: u64, bytes: &[u8]) -> Option<Stored> {
     let attempt = u32::from_be_bytes(take(4)?.try_into().ok()?);
     let due = u64::from_be_bytes(take(8)?.try_into().ok()?);
     let created = u64::from_be_bytes(take(8)?.try_into().ok()?);
+    let kind = match version {
+        1 => Kind::WEBHOOK,
+        _ => Kind(take(1)?[0]),
+    };
     let mut field = || -> Option<Vec<u8>> {
         let len = u32::from_be_bytes(take(4)?.try_into().ok()?);
         Some(take(usize::try_from(len).ok()?)?.to_vec())
@@ -281,12 +296,18 @@ fn decode(id: u64, bytes: &[u8]) -> Option<Stored> {
     let url = String::from_utf8(field()?).ok()?;
     let message_id = String::from_utf8(field()?).ok()?;
     let body = field()?;
+    let options = if version == 1 { Vec::new() } else { field()? };
+    if !rest.is_empty() {
+        return None;
+    }
     Some(Stored {
         id,
+        kind,
         registration,
         url,
         message_id,
         body,
+        options,
         attempt,
         due,
         created,
@@ -300,10 +321,12 @@ mod tests {
     fn delivery(due: u64) -> Stored {
         Stored {
             id: 0,
+            kind: Kind(7),
             registration: "reg".into(),
             url: "http://127.0.0.1:1/hook".into(),
             message_id: format!("msg_{due}"),
             body: b"{\"a\":1}".to_vec(),
+            options: b"ttl=60".to_vec(),
             attempt: 1,
             due,
             created: 5,
@@ -353,7 +376,35 @@ mod tests {
         for cut in 0..bytes.len() {
             assert_eq!(decode(9, &bytes[..cut]), None, "cut at {cut}");
         }
-        bytes[0] = 2;
+        bytes.push(0);
+        assert_eq!(decode(9, &bytes), None, "trailing bytes");
+        bytes.pop();
+        bytes[0] = 3;
         assert_eq!(decode(9, &bytes), None);
+    }
+
+    #[test]
+    fn a_version_1_record_reads_as_a_webhook() {
+        // As the queue wrote it before kinds: attempt 2, due 7, created 5, then four fields.
+        let mut v1 = vec![1];
+        v1.extend_from_slice(&2u32.to_be_bytes());
+        v1.extend_from_slice(&7u64.to_be_bytes());
+        v1.extend_from_slice(&5u64.to_be_bytes());
+        for field in [&b"reg"[..], b"https://x/hook", b"msg_1", b"{}"] {
+            v1.extend_from_slice(&u32::try_from(field.len()).unwrap().to_be_bytes());
+            v1.extend_from_slice(field);
+        }
+        let read = decode(3, &v1).unwrap();
+        assert_eq!(read.kind, Kind::WEBHOOK);
+        assert_eq!(read.options, b"");
+        assert_eq!(
+            (
+                read.attempt,
+                read.due,
+                read.url.as_str(),
+                read.body.as_slice()
+            ),
+            (2, 7, "https://x/hook", &b"{}"[..])
+        );
     }
 }

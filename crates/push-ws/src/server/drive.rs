@@ -30,9 +30,10 @@ use crate::protocol::{
 /// accepted connection until it ends, subscribing through `broker`.
 ///
 /// `request` is the head of the upgrade request (as [`accept`](super::accept) returns it). As
-/// [`Endpoint`](super::Endpoint) does, `drive` first asks `hooks.topics(&request)` for the topics
-/// of the URL (`?topic=..&from=CURSOR`) and authorizes them: the connection starts subscribed,
-/// without topics when the hooks answer only that the URL asks for none
+/// [`Endpoint`](super::Endpoint) does, `drive` first asks `hooks.topics(&request, &query)` (the
+/// URL's query, split once) for the topics of the URL (`?topic=..&from=CURSOR`) and authorizes
+/// them: the connection starts subscribed, without topics when the hooks answer only that the
+/// URL asks for none
 /// ([`Refusal::is_no_topics`]). Any other refusal closes the connection with 1008 and its message
 /// (the upgrade is done: no HTTP answer is possible) and is returned as [`Error::Refused`]; to
 /// answer it with its HTTP status instead, use the [`Endpoint`](super::Endpoint). Every

@@ -12,6 +12,7 @@ use http::{Request, Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use push_core::{Broker, Cursor};
+use push_http::query::Query;
 use push_http::{Hooks, Open, Refusal};
 
 use super::drive::{Initial, PushHandler};
@@ -25,9 +26,10 @@ use super::{Body, Config, run, websocket};
 /// 1. checks the upgrade against the [`Config`] (HTTP/1.1 `Upgrade: websocket`, or an HTTP/2
 ///    extended CONNECT when the server enables it; the Origin policy; the version; the
 ///    subprotocols) and answers a refusal with its status (400, 403, …) and a text body;
-/// 2. asks `hooks.topics(&parts)` for an initial subscription from the URL (as SSE and
-///    long-poll requests do, e.g. `/ws?topic=news&from=CURSOR`): an `Ok` selector is authorized
-///    with `hooks.authorize` before the upgrade, and a refusal from either is the HTTP answer
+/// 2. asks `hooks.topics(&parts, &query)` (the query split once, as every transport does) for
+///    an initial subscription from the URL (as SSE and long-poll requests do, e.g.
+///    `/ws?topic=news&from=CURSOR`; `from` is read from the same split): an `Ok` selector is
+///    authorized with `hooks.authorize` before the upgrade, and a refusal from either is the HTTP answer
 ///    (401 / 403 with its headers). Only the refusal that says the URL asks for no topic
 ///    ([`Refusal::is_no_topics`], the default hooks' answer to a URL without `topic=`) lets the
 ///    upgrade go ahead without an initial subscription: the client then subscribes with commands;
@@ -176,13 +178,14 @@ pub(crate) async fn initial<H: Hooks>(
     hooks: &H,
     parts: &Parts,
 ) -> Result<Option<Initial>, Refusal> {
-    let query = parts.uri.query().unwrap_or("").as_bytes();
-    let selector = match hooks.topics(parts) {
+    // One split of the query for the hooks and `from`, dropped before the authorization.
+    let query = Query::of(&parts.uri);
+    let selector = match hooks.topics(parts, &query) {
         Ok(selector) => selector,
         Err(refusal) if refusal.is_no_topics() => return Ok(None),
         Err(refusal) => return Err(refusal),
     };
-    let from = match push_http::query::query_param(query, "from") {
+    let from = match query.get("from") {
         Ok(None) => None,
         Ok(Some(text)) => Some(
             Cursor::parse(&text)

@@ -41,7 +41,7 @@ pub use handler::{Handler, Outbox};
 pub use meter::FrameMeter;
 pub use metered::{Metered, metered, websocket};
 pub use origin::OriginPolicy;
-pub use push_http::{Hooks, Open, Refusal};
+pub use push_http::{Hooks, Open, Refusal, query::Query};
 pub use split::{SendError, TrySendError, WsReceiver, WsSender, split};
 
 #[cfg(feature = "__fuzz")]
