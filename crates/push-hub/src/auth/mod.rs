@@ -24,8 +24,7 @@
 //!
 //! ```
 //! use http::Request;
-//! use jsonwebtoken::Algorithm;
-//! use push_hub::auth::{AuthConfig, Authorizer, KeySpec};
+//! use push_hub::auth::{Algorithm, AuthConfig, Authorizer, KeySpec};
 //! use push_hub::token::{Claims, mint};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
