@@ -2,7 +2,9 @@
 //!
 //! - Latency: publish-to-delivery across two brokers (two hubs) on one loopback Redis, at a
 //!   fixed rate below saturation (one event every 2 ms), p50 / p99; the embedded broker the same.
-//! - Throughput: events per second from publish to the last delivery, eight publishers at once.
+//! - Throughput: events per second from publish to the last delivery, eight publishers at once;
+//!   and one publisher alone, on Redis: the ratio shows concurrent publishes sharing round trips
+//!   on the multiplexed connection (pipelined) rather than queueing one round trip each.
 //! - Redis commands per publish and per delivered event, from `INFO commandstats` (a count the
 //!   machine's load cannot blur).
 
@@ -55,14 +57,19 @@ async fn latency<P: Broker, S: Broker>(publisher: &P, subscriber: &S, topic: &To
     out
 }
 
-/// Events per second from the first publish to the last delivery.
-async fn throughput<P: Broker, S: Broker>(publisher: &P, subscriber: &S, topic: &Topic) -> f64 {
+/// Events per second from the first publish to the last delivery, `publishers` at once.
+async fn throughput<P: Broker, S: Broker>(
+    publisher: &P,
+    subscriber: &S,
+    topic: &Topic,
+    publishers: usize,
+) -> f64 {
     let mut sub = subscriber
         .subscribe(&Selector::one(topic.clone()), None, &Access::public())
         .unwrap();
     let start = Instant::now();
     let publish = async {
-        let per = THROUGHPUT_EVENTS / PUBLISHERS;
+        let per = THROUGHPUT_EVENTS / publishers;
         let one = |_| async {
             for _ in 0..per {
                 publisher
@@ -71,7 +78,7 @@ async fn throughput<P: Broker, S: Broker>(publisher: &P, subscriber: &S, topic: 
                     .unwrap();
             }
         };
-        futures_util::future::join_all((0..PUBLISHERS).map(one)).await;
+        futures_util::future::join_all((0..publishers).map(one)).await;
     };
     let receive = async {
         let mut n = 0;
@@ -130,9 +137,10 @@ fn main() {
         let redis_lat = latency(&hub_b, &hub_a, &t("lat")).await;
         let memory_lat = latency(&memory, &memory, &t("lat")).await;
         server.cli(&["CONFIG", "RESETSTAT"]);
-        let redis_rate = throughput(&hub_b, &hub_a, &t("rate")).await;
+        let redis_rate = throughput(&hub_b, &hub_a, &t("rate"), PUBLISHERS).await;
         let calls = command_calls(&server);
-        let memory_rate = throughput(&memory, &memory, &t("rate")).await;
+        let memory_rate = throughput(&memory, &memory, &t("rate"), PUBLISHERS).await;
+        let redis_alone = throughput(&hub_b, &hub_a, &t("alone"), 1).await;
         let total: u64 = calls.iter().filter(|(n, _)| n != "config").map(|(_, c)| c).sum();
         let per = |names: &[&str]| {
             let n: u64 = calls
@@ -153,6 +161,10 @@ fn main() {
             format!(
                 "redis throughput ({PUBLISHERS} publishers, 1 subscriber on another hub): {redis_rate:.0} events/s; embedded {memory_rate:.0} events/s; ratio {:.2}",
                 redis_rate / memory_rate
+            ),
+            format!(
+                "redis throughput with 1 publisher: {redis_alone:.0} events/s ({PUBLISHERS} publishers: {:.1}x, sharing round trips)",
+                redis_rate / redis_alone
             ),
             format!(
                 "redis commands: {:.3} per publish (evalsha), {:.3} per delivered event (two readers' xread + time), {:.3} all commands per event",

@@ -9,11 +9,16 @@
 //! - `stomp_decode/stomp-parser`: `ClientFrame::try_from(Vec<u8>)`, its API (it takes an owned
 //!   vector, so the copy into one is part of its cost), reading the same fields.
 //! - `stomp_encode/push-stomp`: `MESSAGE` frames with a subscription's headers.
+//! - `stomp_fanout_encode`: one event's `MESSAGE` for 1,000 subscriptions, as a whole frame
+//!   per subscriber (`encode`) against the server's split (`encode_tail` once, `encode_head`
+//!   per subscriber).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use push_stomp::{Command, Decoder, Frame, Item, Limits, Version, encode, parse};
+use push_stomp::{
+    Command, Decoder, Frame, Item, Limits, Version, encode, encode_head, encode_tail, parse,
+};
 use stomp_parser::client::ClientFrame;
 
 const FRAMES: usize = 1000;
@@ -128,6 +133,59 @@ fn bench(c: &mut Criterion) {
                 encode(m, Version::V1_2, &mut out).unwrap();
             }
             black_box(out.len())
+        });
+    });
+    group.finish();
+    fanout(c, &messages[0]);
+}
+
+/// One event to 1,000 subscriptions: a whole frame each, or a shared tail and a head each.
+fn fanout(c: &mut Criterion, message: &Frame) {
+    const SUBSCRIBERS: usize = 1000;
+    let ids: Vec<String> = (0..SUBSCRIBERS).map(|i| format!("sub-{i}")).collect();
+    let shared: Vec<(&str, &str)> = message
+        .headers()
+        .filter(|(name, _)| *name != "subscription")
+        .collect();
+    let mut group = c.benchmark_group("stomp_fanout_encode");
+    group.throughput(Throughput::Elements(SUBSCRIBERS as u64));
+    group.bench_function("whole frame per subscriber", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for id in &ids {
+                let mut frame = Frame::new(Command::Message).with_header("subscription", id);
+                for (name, value) in &shared {
+                    frame.push_header(*name, *value);
+                }
+                let frame = frame.with_body(message.body().clone());
+                let mut out = Vec::new();
+                encode(&frame, Version::V1_2, &mut out).unwrap();
+                n += black_box(out).len();
+            }
+            n
+        });
+    });
+    group.bench_function("shared tail, head per subscriber", |b| {
+        b.iter(|| {
+            let mut tail = Vec::new();
+            let body = message.body();
+            encode_tail(
+                Command::Message,
+                shared.iter().copied(),
+                body,
+                Version::V1_2,
+                &mut tail,
+            )
+            .unwrap();
+            let tail = bytes::Bytes::from(tail);
+            let mut n = 0;
+            for id in &ids {
+                let mut head = Vec::with_capacity(32);
+                let headers = [("subscription", id.as_str())];
+                encode_head(Command::Message, headers, Version::V1_2, &mut head).unwrap();
+                n += black_box(head).len() + black_box(tail.clone()).len();
+            }
+            n
         });
     });
     group.finish();

@@ -9,6 +9,8 @@
 //!   loopback connection to a hyper receiver that answers 204 (`Sender::attempt`).
 //! - `webhook_enqueue/push-webhook`: one delivery committed to the redb queue (durable:
 //!   fsync per commit; what a publish waits for before its acknowledgement).
+//! - `webhook_pending` (printed, not timed): the memory of one delivery waiting in the fast
+//!   phase.
 
 use std::convert::Infallible;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -166,5 +168,59 @@ fn enqueue(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sign, verify, deliver, enqueue);
+/// Memory per delivery pending in the fast phase: 20,000 deliveries of 1 KiB published to an
+/// engine whose first attempt is an hour away, so each waits in memory (its attempt task and
+/// its record); the growth of the resident set over them, per delivery. Printed once (not a
+/// criterion measurement).
+fn pending_memory(_: &mut Criterion) {
+    const N: usize = 20_000;
+    let rt = push_benches::runtime();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let queue = Queue::open(dir.path()).expect("queue");
+    let policy = push_webhook::Policy {
+        schedule: vec![Duration::from_secs(3600); 3],
+        ..push_webhook::Policy::default()
+    };
+    let sender = Sender::new(AddressPolicy::allow_private(), Duration::from_secs(15));
+    let signers: push_webhook::sender::Signers = std::sync::Arc::new(|_: &str| None);
+    let engine = push_webhook::sender::Engine::new(queue, sender, policy, signers);
+    let delivery = Stored {
+        registration: "reg".into(),
+        url: "http://127.0.0.1:9/hook".into(),
+        message_id: ID.into(),
+        body: body(),
+        ..Stored::default()
+    };
+    let before = rss_kib();
+    rt.block_on(async {
+        for _ in 0..N / 100 {
+            engine
+                .publish(vec![delivery.clone(); 100])
+                .await
+                .expect("commit");
+        }
+        // Let every attempt task start and go to sleep.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    });
+    let after = rss_kib();
+    let per = after.saturating_sub(before) * 1024 / N as u64;
+    eprintln!(
+        "webhook_pending/push-webhook: {N} deliveries pending in the fast phase: \
+         RSS {before} KiB -> {after} KiB, {per} bytes per delivery (1 KiB body included)"
+    );
+}
+
+/// The resident set of this process (`VmRSS`), in KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+criterion_group!(benches, sign, verify, deliver, enqueue, pending_memory);
 criterion::criterion_main!(benches);

@@ -62,7 +62,9 @@ const SYMFONY_MERCURE: &str = "/usr/share/php/Symfony/Component/Mercure/autoload
 
 /// The packages of the workspace's git-ignored `.tools/`, where tests find them
 /// (`push_test_support::tools`): npm's into `.tools/node`, PyPI's into the venv `.tools/venv`.
-const NODE_PACKAGES: &[&str] = &["eventsource@3"];
+// @stomp/stompjs and ws: push-hub's STOMP interop tests (stompjs in Node, with `ws` as its
+// WebSocket, and its UMD bundle in Chromium).
+const NODE_PACKAGES: &[&str] = &["eventsource@3", "@stomp/stompjs@7", "ws@8"];
 // standardwebhooks: the Standard Webhooks reference library (push-webhook's interop test);
 // http_ece, cryptography, py_vapid: independent RFC 8291 / 8292 checks (push-webpush's interop test);
 // `stomp.py` (imported as `stomp`): the STOMP-over-WebSocket interop tests of push-stomp.

@@ -9,7 +9,7 @@
 //!  h2c ─────────┼►│       ─► h2c ─► push-h2 drive ───┼─►    /ws                   push-ws
 //!  HTTP/1.1 ────┘ │       ─► HTTP/1.1 ─► hyper ──────┼─► Router: /poll            push-longpoll
 //!                 └──────────────────────────────────┘      /healthz /metrics / /login /push.js
-//!                                     all on one broker (MemoryBroker, counted by ops::metered)
+//!          all on one broker (MemoryBroker, or Redis with --redis: ops::backend; counted by ops::metered)
 //! ```
 //!
 //! The binary `push-hub` parses [`args::Args`] and runs a [`serve::Hub`]; the library exposes
@@ -37,6 +37,7 @@
 
 pub mod args;
 pub mod auth;
+pub mod callbacks;
 pub mod lean;
 pub mod mercure;
 pub mod ops;
@@ -44,6 +45,7 @@ pub mod pages;
 pub mod serve;
 pub mod store;
 pub mod token;
+pub mod webpush;
 
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]

@@ -14,7 +14,7 @@ async fn main() -> ExitCode {
         eprintln!("push-hub: {error}");
         return ExitCode::from(2);
     }
-    let bound = match Hub::new(args).and_then(Hub::bind) {
+    let bound = match Hub::open(args).await.and_then(Hub::bind) {
         Ok(bound) => bound,
         Err(error) => {
             eprintln!("push-hub: {}", chain(&error));

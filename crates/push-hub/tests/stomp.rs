@@ -1,7 +1,9 @@
-//! `/stomp`: STOMP over WebSocket on the hub's port, topics shared with every transport, the
-//! hub's tokens for subscribing (the `CONNECT` passcode) and for `SEND` (a publisher's claims).
+//! STOMP over WebSocket on the hub's port — on `/ws` when the client offers a STOMP subprotocol,
+//! and on `/stomp` —, topics shared with every transport, the hub's tokens for subscribing (the
+//! `CONNECT` passcode) and for `SEND` (a publisher's claims).
 
 mod support;
+mod web;
 
 use std::time::Duration;
 
@@ -18,7 +20,11 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(addr: std::net::SocketAddr, passcode: &str) -> Ws {
-    let mut request = format!("ws://{addr}/stomp").into_client_request().unwrap();
+    connect_at(addr, "/stomp", passcode).await
+}
+
+async fn connect_at(addr: std::net::SocketAddr, path: &str, passcode: &str) -> Ws {
+    let mut request = format!("ws://{addr}{path}").into_client_request().unwrap();
     let offered = "v12.stomp".parse().unwrap();
     request
         .headers_mut()
@@ -103,4 +109,99 @@ async fn stomp_shares_topics_and_tokens_with_every_transport() {
     send(&mut ws, "SUBSCRIBE\nid:0\ndestination:/topic/news\n\n\0").await;
     let error = next(&mut ws).await.unwrap();
     assert_eq!(error.command(), push_stomp::Command::Error, "{error:?}");
+}
+
+/// Reads an SSE response until its body holds `needle`; the body read so far.
+async fn sse_until(stream: &mut tokio::net::TcpStream, needle: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buffer = [0; 4096];
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let n = timeout(Duration::from_secs(10), stream.read(&mut buffer))
+            .await
+            .expect("an SSE chunk in time")
+            .unwrap();
+        assert!(
+            n > 0,
+            "the SSE stream ended: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// `/ws` is one WebSocket endpoint for both protocols: a client offering `v12.stomp` speaks
+/// STOMP, one offering nothing the push-ws JSON protocol; a STOMP `SEND` reaches SSE and push-ws
+/// subscribers of the topic, and a Mercure publish reaches the STOMP subscriber.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stomp_on_ws_by_subprotocol_shares_topics_with_sse_and_mercure() {
+    use tokio::io::AsyncWriteExt;
+    let mut hub_args = args();
+    hub_args.anonymous = false;
+    let hub = start(hub_args);
+    let both = support::token(Claims::new().subscribe("news").publish("news"));
+
+    // An SSE subscriber (Mercure) and a push-ws JSON subscriber on the same /ws path.
+    let mut sse = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
+    let head = format!(
+        "GET /.well-known/mercure?topic=news HTTP/1.1\r\nhost: hub\r\nauthorization: Bearer {both}\r\n\r\n"
+    );
+    sse.write_all(head.as_bytes()).await.unwrap();
+    sse_until(&mut sse, "\r\n\r\n").await;
+    let json_url = format!("ws://{}/ws?topic=news&authorization={both}", hub.addr);
+    let (mut json, response) = tokio_tungstenite::connect_async(json_url).await.unwrap();
+    assert!(response.headers().get("sec-websocket-protocol").is_none());
+
+    let mut stomp = connect_at(hub.addr, "/ws", &both).await;
+    send(
+        &mut stomp,
+        "SUBSCRIBE\nid:0\ndestination:/topic/news\nreceipt:s\n\n\0",
+    )
+    .await;
+    assert_eq!(
+        next(&mut stomp).await.unwrap().header("receipt-id"),
+        Some("s")
+    );
+
+    // STOMP SEND → SSE, push-ws JSON and STOMP subscribers.
+    send(
+        &mut stomp,
+        "SEND\ndestination:/topic/news\nreceipt:p\n\nfrom stomp\0",
+    )
+    .await;
+    assert_eq!(
+        next(&mut stomp).await.unwrap().header("receipt-id"),
+        Some("p")
+    );
+    let echoed = next(&mut stomp).await.unwrap();
+    assert_eq!(&echoed.body()[..], b"from stomp");
+    assert_eq!(echoed.header("destination"), Some("/topic/news"));
+    let body = sse_until(&mut sse, "data: from stomp").await;
+    assert!(body.contains("data: from stomp"), "{body}");
+    let event = loop {
+        let message = timeout(Duration::from_secs(10), json.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message
+            && text.contains("\"event\"")
+        {
+            break text;
+        }
+    };
+    assert!(event.contains("\"data\":\"from stomp\""), "{event}");
+
+    // Mercure publish (HTTP POST) → the STOMP subscriber on /ws.
+    let (status, id) = web::hub::publish(
+        hub.addr,
+        &both,
+        &[("topic", "news"), ("data", "from mercure")],
+    )
+    .await;
+    assert_eq!(status, 200, "{id}");
+    let message = next(&mut stomp).await.unwrap();
+    assert_eq!(&message.body()[..], b"from mercure");
+    assert_eq!(message.header("destination"), Some("/topic/news"));
 }

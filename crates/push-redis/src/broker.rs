@@ -69,11 +69,13 @@ impl RedisBroker {
             }
             Some(nodes) => {
                 let build = |timeout| {
-                    ClusterClient::builder(nodes.iter().map(String::as_str))
+                    let mut builder = ClusterClient::builder(nodes.iter().map(String::as_str))
                         .connection_timeout(Duration::from_secs(2))
-                        .response_timeout(timeout)
-                        .build()
-                        .map_err(ConnectError::Url)
+                        .response_timeout(timeout);
+                    if let Some(pem) = &store.config.root_cert {
+                        builder = builder.certs(crate::store::certificates(pem));
+                    }
+                    builder.build().map_err(ConnectError::Url)
                 };
                 let client = build(response)?;
                 let waiters = build(store.config.block + Duration::from_secs(5))?;
@@ -101,6 +103,9 @@ impl RedisBroker {
             sender,
         };
         let shared = Shared::new(store, conn, live);
+        // After the clock was read: every id committed before the reader's start is in Redis'
+        // index now, every later one passes through the reader.
+        shared.load_ids().await.map_err(ConnectError::Redis)?;
         let positions = Positions::at(start, &shared.live().epochs);
         let reader = match waiters {
             None => tokio::spawn(reader::run(Arc::clone(&shared), positions)),

@@ -31,6 +31,7 @@ pub struct Config {
     pub(crate) batch: usize,
     pub(crate) channel: usize,
     pub(crate) id_index: usize,
+    pub(crate) root_cert: Option<Vec<u8>>,
 }
 
 impl Config {
@@ -49,7 +50,8 @@ impl Config {
             block: Duration::from_secs(1),
             batch: 512,
             channel: 4096,
-            id_index: 100_000,
+            id_index: 160_000,
+            root_cert: None,
         }
     }
 
@@ -145,10 +147,20 @@ impl Config {
     }
 
     /// How many publisher ids the local index keeps for [`resolve`](push_core::Broker::resolve)
-    /// (default 100 000, about 10 MB).
+    /// (default 160 000, about 16 MB: every id the default history can hold, sixteen partitions
+    /// of 10 000 entries). Past it the oldest ids are forgotten: resuming from one is then an
+    /// announced gap, as for an id never published.
     #[must_use]
     pub fn with_id_index(mut self, ids: usize) -> Self {
         self.id_index = ids;
+        self
+    }
+
+    /// Trust the certificate authority `pem` (PEM) for `rediss://` instead of the Web PKI roots:
+    /// a Redis with a certificate of a private CA, or self-signed.
+    #[must_use]
+    pub fn with_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_cert = Some(pem.into());
         self
     }
 

@@ -122,11 +122,14 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The key names of a deployment (`prefix` then `{pN}:log` / `{pN}:meta`).
+/// The key names of a deployment (`prefix` then `{pN}:log` / `{pN}:meta`, and the id index
+/// `{pN}:ids` / `{pN}:idq`).
 #[derive(Clone, Debug)]
 pub(crate) struct Keys {
     logs: Vec<String>,
     metas: Vec<String>,
+    ids: Vec<String>,
+    queues: Vec<String>,
 }
 
 impl Keys {
@@ -137,6 +140,8 @@ impl Keys {
             metas: (0..partitions)
                 .map(|n| format!("{}:meta", tag(n)))
                 .collect(),
+            ids: (0..partitions).map(|n| format!("{}:ids", tag(n))).collect(),
+            queues: (0..partitions).map(|n| format!("{}:idq", tag(n))).collect(),
         }
     }
 
@@ -146,6 +151,16 @@ impl Keys {
 
     pub(crate) fn meta(&self, partition: u16) -> &str {
         &self.metas[usize::from(partition)]
+    }
+
+    /// The hash of publisher id → entry id (the earliest entry with that id).
+    pub(crate) fn ids(&self, partition: u16) -> &str {
+        &self.ids[usize::from(partition)]
+    }
+
+    /// The list of indexed ids in publish order (trimmed with the stream).
+    pub(crate) fn id_queue(&self, partition: u16) -> &str {
+        &self.queues[usize::from(partition)]
     }
 
     pub(crate) fn logs(&self) -> &[String] {

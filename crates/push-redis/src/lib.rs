@@ -29,8 +29,10 @@
 //! - **Assumption.** Redis masters' clocks do not step backwards (NTP slews); an entry found
 //!   below a released watermark is announced as a gap rather than delivered out of order.
 //!
-//! [`Broker::resolve`](push_core::Broker::resolve) answers from the ids this process's reader
-//! has seen since it started (bounded by [`Config::with_id_index`]).
+//! [`Broker::resolve`](push_core::Broker::resolve) resolves a publisher's id on every process:
+//! the publish script indexes it in Redis (`{pN}:ids`, trimmed with the stream), each process
+//! loads that index when it connects and adds every id its reader releases, so the lookup stays
+//! synchronous and local (bounded by [`Config::with_id_index`]).
 //!
 //! TLS: `rediss://` URLs (rustls, Web PKI roots). AUTH: `redis://user:password@host:port`.
 #![forbid(unsafe_code)]

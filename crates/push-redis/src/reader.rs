@@ -132,9 +132,16 @@ pub(crate) async fn check_loss(
         // The new epoch's subscribers replay from its start up to the watermark; the reader
         // goes on from the server's clock.
         pending.clear();
-        let mut live = shared.live();
-        *positions = Positions::at(time_ms.saturating_sub(1), &live.epochs);
-        live.released = layout::watermark(live.epoch, time_ms.saturating_sub(1));
+        {
+            let mut live = shared.live();
+            *positions = Positions::at(time_ms.saturating_sub(1), &live.epochs);
+            live.released = layout::watermark(live.epoch, time_ms.saturating_sub(1));
+        }
+        // The new epoch renumbered every retained entry: place the ids again.
+        if let Err(e) = shared.load_ids().await {
+            tracing::warn!(error = %e, "push-redis: reader cannot read the id index");
+            return false;
+        }
     }
     true
 }

@@ -4,17 +4,32 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// `KEYS`: log, meta. `ARGV`: epoch candidate, max length, max age in ms (0: none), then the
-/// entry's field/value pairs. Returns `{id, epoch}`: the entry's id and the partition's epoch.
-/// When trimming removed entries, `meta.trimmed` becomes the first retained id: every entry
-/// before it may be gone (Redis 7.0 does not count trims in `max-deleted-entry-id`).
+/// `KEYS`: log, meta, ids, idq. `ARGV`: epoch candidate, max length, max age in ms (0: none),
+/// the publisher id (`''`: none), then the entry's field/value pairs. Returns `{id, epoch}`: the
+/// entry's id and the partition's epoch. When trimming removed entries, `meta.trimmed` becomes
+/// the first retained id: every entry before it may be gone (Redis 7.0 does not count trims in
+/// `max-deleted-entry-id`).
+///
+/// The id index: `ids` maps a publisher id to its earliest entry (`HSETNX`), `idq` lists the
+/// indexed ids in publish order; ids whose entry is before `meta.trimmed` leave both (at most
+/// 256 per publish, the rest with the next ones), so the index is bounded with the
+/// stream.
 pub(crate) static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+local function less(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
 redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1])
 local add = {'XADD', KEYS[1], '*'}
-for i = 4, #ARGV do add[#add + 1] = ARGV[i] end
+for i = 5, #ARGV do add[#add + 1] = ARGV[i] end
 local id = redis.call(unpack(add))
+if ARGV[4] ~= '' and redis.call('HSETNX', KEYS[3], ARGV[4], id) == 1 then
+  redis.call('RPUSH', KEYS[4], ARGV[4])
+end
 local removed = redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
 local age = tonumber(ARGV[3])
 if age > 0 then
@@ -27,6 +42,17 @@ end
 if removed > 0 then
   local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
   redis.call('HSET', KEYS[2], 'trimmed', first[1][1])
+end
+local trimmed = redis.call('HGET', KEYS[2], 'trimmed')
+if trimmed then
+  for _ = 1, 256 do
+    local oldest = redis.call('LINDEX', KEYS[4], 0)
+    if not oldest then break end
+    local at = redis.call('HGET', KEYS[3], oldest)
+    if at and not less(at, trimmed) then break end
+    redis.call('LPOP', KEYS[4])
+    if at then redis.call('HDEL', KEYS[3], oldest) end
+  end
 end
 return {id, redis.call('HGET', KEYS[2], 'epoch')}
 ",

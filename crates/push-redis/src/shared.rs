@@ -24,7 +24,10 @@ pub(crate) struct Live {
     pub(crate) sender: broadcast::Sender<Delivery>,
 }
 
-/// The publisher ids the reader has seen, oldest first, bounded.
+/// The publisher ids this process can resolve, oldest first, bounded: those in Redis' id index
+/// when the broker connected (or when an epoch changed), then every id the reader releases.
+/// Between the two every retained id is here: the index is read after the reader's starting
+/// clock, so an entry is either in what was read or after where the reader starts.
 #[derive(Debug, Default)]
 pub(crate) struct IdIndex {
     map: HashMap<String, Cursor>,
@@ -126,6 +129,23 @@ impl Shared {
         drop(live);
         lock(&self.ids).clear();
         true
+    }
+
+    /// Fills the id index from Redis' (see [`IdIndex`]), in cursor order.
+    pub(crate) async fn load_ids(&self) -> redis::RedisResult<()> {
+        let found = self.store.ids(&self.conn).await?;
+        let epoch = self.live().epoch;
+        let mut placed: Vec<(Cursor, String)> = found
+            .into_iter()
+            .filter_map(|(q, id, at)| Some((at.cursor(epoch, q)?, id)))
+            .collect();
+        placed.sort();
+        let bound = self.store.config.id_index;
+        let mut ids = lock(&self.ids);
+        for (cursor, id) in placed {
+            ids.insert(&id, cursor, bound);
+        }
+        Ok(())
     }
 
     /// Sends released events in cursor order and moves the watermark to `watermark`.

@@ -73,7 +73,10 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn new(config: Config) -> RedisResult<Self> {
-        let client = Client::open(config.url.as_str())?;
+        let client = match &config.root_cert {
+            None => Client::open(config.url.as_str())?,
+            Some(pem) => Client::build_with_tls(config.url.as_str(), certificates(pem))?,
+        };
         Ok(Self {
             client,
             keys: Keys::new(&config.prefix, config.partitions),
@@ -117,9 +120,12 @@ impl Store {
         let mut invocation = PUBLISH.key(self.keys.log(partition));
         invocation
             .key(self.keys.meta(partition))
+            .key(self.keys.ids(partition))
+            .key(self.keys.id_queue(partition))
             .arg(epoch_text(random_epoch()))
             .arg(self.config.history_count)
-            .arg(u64::try_from(self.config.history_age.as_millis()).unwrap_or(u64::MAX));
+            .arg(u64::try_from(self.config.history_age.as_millis()).unwrap_or(u64::MAX))
+            .arg(event.id.as_deref().unwrap_or(""));
         for (name, value) in entry::fields(topics, event) {
             invocation.arg(name).arg(value.as_ref());
         }
@@ -182,6 +188,27 @@ impl Store {
             }
         });
         futures_util::future::try_join_all(calls).await
+    }
+
+    /// Every partition's id index: `(partition, publisher id, entry id)`, one `HGETALL` per
+    /// partition, all in flight at once (an entry id that does not parse is skipped).
+    pub(crate) async fn ids(&self, con: &Conn) -> RedisResult<Vec<(u16, String, EntryId)>> {
+        let calls = (0..self.keys.partitions()).map(|q| {
+            let mut con = con.clone();
+            async move {
+                let map: HashMap<String, String> = redis::cmd("HGETALL")
+                    .arg(self.keys.ids(q))
+                    .query_async(&mut con)
+                    .await?;
+                Ok::<_, redis::RedisError>(
+                    map.into_iter()
+                        .filter_map(|(id, at)| Some((q, id, EntryId::parse(&at)?)))
+                        .collect::<Vec<_>>(),
+                )
+            }
+        });
+        let all = futures_util::future::try_join_all(calls).await?;
+        Ok(all.into_iter().flatten().collect())
     }
 
     /// The least of the clocks of the masters that hold the partitions, in milliseconds.
@@ -285,6 +312,14 @@ impl Store {
             secs.saturating_mul(1000).saturating_add(micros / 1000),
             reply.ids,
         ))
+    }
+}
+
+/// The TLS trust of a `rediss://` connection: the CA `pem` only.
+pub(crate) fn certificates(pem: &[u8]) -> redis::TlsCertificates {
+    redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem.to_vec()),
     }
 }
 

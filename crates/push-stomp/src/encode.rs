@@ -2,7 +2,7 @@
 
 use crate::decode::content_length;
 use crate::escape::{Escaping, escape_into};
-use crate::{Error, Frame, Version};
+use crate::{Command, Error, Frame, Version};
 
 /// The heart-beat: one end of line between frames.
 pub const HEARTBEAT: &[u8] = b"\n";
@@ -42,29 +42,134 @@ pub fn encode(frame: &Frame, version: Version, out: &mut Vec<u8>) -> Result<(), 
 }
 
 fn encode_unchecked(frame: &Frame, version: Version, out: &mut Vec<u8>) -> Result<(), Error> {
-    match frame.header("content-length") {
-        Some(length) if content_length(length) != Ok(frame.body().len()) => {
+    check_length(frame.headers(), frame.body())?;
+    out.reserve(encoded_len_hint(frame));
+    head_unchecked(frame.command(), core::iter::empty(), version, out)?;
+    tail_unchecked(frame.command(), frame.headers(), frame.body(), version, out)
+}
+
+/// The first `content-length` among `headers` matches `body`; without one, `body` holds no NUL.
+fn check_length<'a>(
+    mut headers: impl Iterator<Item = (&'a str, &'a str)>,
+    body: &[u8],
+) -> Result<(), Error> {
+    match headers.find(|(name, _)| *name == "content-length") {
+        Some((_, length)) if content_length(length) != Ok(body.len()) => Err(Error::BodyLength),
+        None if memchr::memchr(0, body).is_some() => Err(Error::BodyLength),
+        _ => Ok(()),
+    }
+}
+
+/// Appends the first part of a frame written in two: the command line and `headers` (the
+/// per-recipient ones, such as a `MESSAGE`'s `subscription` and `ack`). With [`encode_tail`]
+/// after it, the bytes are exactly what [`encode`] writes for the frame whose headers are these
+/// followed by the tail's, so a server encodes what every recipient shares once and writes
+/// each recipient's head beside it (property-tested against [`encode`]). On error `out` is
+/// left as it was.
+///
+/// # Errors
+/// As [`encode`]; and [`Error::BodyLength`] for a `content-length` header here, away from the
+/// body it measures (it belongs to the tail).
+///
+/// ```
+/// use push_stomp::{Command, Version, encode_head, encode_tail};
+///
+/// let (mut head, mut tail) = (Vec::new(), Vec::new());
+/// encode_tail(Command::Message, [("message-id", "7")], b"hi", Version::V1_2, &mut tail)?;
+/// for subscription in ["0", "1"] {
+///     head.clear();
+///     encode_head(Command::Message, [("subscription", subscription)], Version::V1_2, &mut head)?;
+///     let frame = [&head[..], &tail[..]].concat();
+///     assert_eq!(frame, format!("MESSAGE\nsubscription:{subscription}\nmessage-id:7\n\nhi\0").as_bytes());
+/// }
+/// # Ok::<(), push_stomp::Error>(())
+/// ```
+pub fn encode_head<'a>(
+    command: Command,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    version: Version,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let start = out.len();
+    let result = head_unchecked(command, headers.into_iter(), version, out);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+/// Appends the second part of a frame written in two (see [`encode_head`]): `headers`, the
+/// blank line, `body` and its NUL. The first `content-length` among `headers` must match
+/// `body`, and without one `body` may hold no NUL, as in [`encode`]. On error `out` is left as
+/// it was.
+///
+/// # Errors
+/// As [`encode`].
+pub fn encode_tail<'a>(
+    command: Command,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+    body: &[u8],
+    version: Version,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let start = out.len();
+    let headers: Vec<(&str, &str)> = headers.into_iter().collect();
+    let result = check_length(headers.iter().copied(), body)
+        .and_then(|()| tail_unchecked(command, headers.into_iter(), body, version, out));
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+fn head_unchecked<'a>(
+    command: Command,
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+    version: Version,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    out.extend_from_slice(command.as_str().as_bytes());
+    out.push(b'\n');
+    for (name, value) in headers {
+        if name == "content-length" {
             return Err(Error::BodyLength);
         }
-        None if memchr::memchr(0, frame.body()).is_some() => return Err(Error::BodyLength),
-        _ => {}
+        header(command, name, value, version, out)?;
     }
-    let escaping = Escaping::of(version, frame.command().is_unescaped());
-    out.reserve(encoded_len_hint(frame));
-    out.extend_from_slice(frame.command().as_str().as_bytes());
-    out.push(b'\n');
-    for (name, value) in frame.headers() {
-        if name.is_empty() {
-            return Err(Error::Unencodable);
-        }
-        escape_into(name, escaping, true, out)?;
-        out.push(b':');
-        escape_into(value, escaping, false, out)?;
-        out.push(b'\n');
+    Ok(())
+}
+
+fn tail_unchecked<'a>(
+    command: Command,
+    headers: impl Iterator<Item = (&'a str, &'a str)>,
+    body: &[u8],
+    version: Version,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    for (name, value) in headers {
+        header(command, name, value, version, out)?;
     }
     out.push(b'\n');
-    out.extend_from_slice(frame.body());
+    out.extend_from_slice(body);
     out.push(0);
+    Ok(())
+}
+
+fn header(
+    command: Command,
+    name: &str,
+    value: &str,
+    version: Version,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    if name.is_empty() {
+        return Err(Error::Unencodable);
+    }
+    let escaping = Escaping::of(version, command.is_unescaped());
+    escape_into(name, escaping, true, out)?;
+    out.push(b':');
+    escape_into(value, escaping, false, out)?;
+    out.push(b'\n');
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 //! ```text
 //!   bytes ──► Decoder::feed ──► Decoder::poll ──► Item::Frame(Frame) / Item::Heartbeat
 //!   Frame ──► encode(frame, version, &mut out) ──► b"MESSAGE\ndestination:/topic/a\n\nhi\0"
+//!   a frame for many recipients: encode_head (each one's headers) + encode_tail (shared, once)
 //! ```
 //!
 //! ```
@@ -48,7 +49,9 @@
 //!   in the frame, or a `passcode` taken as a bearer token, replace the upgrade request's
 //!   `Authorization` for every authorization of the connection.
 //! - `SUBSCRIBE`: `destination` `/topic/NAME` or a bare topic name (the hub's topics, shared with
-//!   every transport); `/queue/…` and the other queue prefixes are refused with an `ERROR`
+//!   every transport), where `NAME` is read as a Mercure `topic` selector: `*` selects every
+//!   topic and a URI template (`/topic/books/{id}`) the topics it expands to; `SEND` names one
+//!   topic, never a selector. `/queue/…` and the other queue prefixes are refused with an `ERROR`
 //!   saying competing consumers are not supported. Each is authorized by `push_http::Hooks`
 //!   with the request head, like every transport; a refusal is an `ERROR` with its message.
 //!   [`RESUME_HEADER`] (`x-resume-after`) carries the `message-id` of the last message the
@@ -57,9 +60,12 @@
 //!   delivery continues. `ack`: `auto`, `client` (cumulative), `client-individual`; in the
 //!   client modes at most [`Config::prefetch`] messages await an `ACK`; a `NACK` redelivers
 //!   from that message on.
-//! - `MESSAGE`: `subscription`, `message-id` (the event's cursor), `destination`,
-//!   `content-type`, `content-length`, `ack` (1.2, client modes), `x-event-type` /
-//!   `x-event-id` when the event has them.
+//! - `MESSAGE`: `subscription`, `message-id` (the event's cursor), `destination` (`/topic/` and
+//!   the event's topic), `content-type`, `content-length`, `ack` (1.2, client modes),
+//!   `x-event-type` / `x-event-id` when the event has them. Everything but `subscription` and
+//!   `ack` is the same for every subscriber, so it is encoded once per event and version
+//!   ([`encode_tail`], cached in the broker's shared event) and each session writes only its
+//!   head ([`encode_head`]) beside it: [`Transmit::Message`].
 //! - `SEND` publishes (authorized by a [`Publish`] policy, [`NoPublish`] by default), `RECEIPT`
 //!   answers any frame with `receipt` once it took effect, `BEGIN` / `COMMIT` / `ABORT` hold
 //!   `SEND`, `ACK` and `NACK` until the commit, `DISCONNECT` is answered with its receipt and
@@ -104,7 +110,7 @@ mod session;
 #[cfg(feature = "session")]
 pub use config::Config;
 pub use decode::{Decoder, parse};
-pub use encode::{HEARTBEAT, encode};
+pub use encode::{HEARTBEAT, encode, encode_head, encode_tail};
 pub use error::Error;
 pub use frame::{Command, Frame, Item, Version};
 pub use limits::Limits;

@@ -3,7 +3,9 @@
 //! stream; random chunkings of larger ones).
 
 use proptest::prelude::*;
-use push_stomp::{Command, Decoder, Frame, Item, Limits, Version, encode};
+use push_stomp::{
+    Command, Decoder, Error, Frame, Item, Limits, Version, encode, encode_head, encode_tail,
+};
 
 fn version() -> impl Strategy<Value = Version> {
     prop_oneof![
@@ -124,6 +126,38 @@ proptest! {
         let result = encode(&frame, Version::V1_2, &mut out);
         if !frame.command().is_unescaped() {
             prop_assert!(result.is_ok(), "{:?}", result);
+        }
+    }
+
+    /// A frame written in two parts (a head of per-recipient headers, then a shared tail) is
+    /// byte for byte the frame `encode` writes, wherever the headers are split, and fails where
+    /// `encode` fails; a `content-length` in the head, away from its body, is refused.
+    #[test]
+    fn a_frame_split_in_two_is_the_whole_frame(
+        version in version(),
+        frame in frame(),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let headers: Vec<(&str, &str)> = frame.headers().collect();
+        let (head, tail) = headers.split_at(at.index(headers.len() + 1));
+        let mut whole = Vec::new();
+        let whole_result = encode(&frame, version, &mut whole);
+        let mut split = Vec::new();
+        let command = frame.command();
+        let result = encode_head(command, head.iter().copied(), version, &mut split)
+            .and_then(|()| {
+                encode_tail(command, tail.iter().copied(), frame.body(), version, &mut split)
+            });
+        if head.iter().any(|(name, _)| *name == "content-length") {
+            prop_assert!(
+                matches!(result, Err(Error::BodyLength) | Err(Error::Unencodable)),
+                "{:?}", result
+            );
+        } else {
+            prop_assert_eq!(result.is_ok(), whole_result.is_ok(), "{:?} {:?}", result, whole_result);
+            if result.is_ok() {
+                prop_assert_eq!(&split, &whole);
+            }
         }
     }
 

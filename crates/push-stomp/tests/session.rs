@@ -65,7 +65,16 @@ impl<H: Hooks, P: Publish> Peer<H, P> {
         for _ in 0..1000 {
             let _ = self.session.poll_ready(&mut cx);
             match self.session.poll_transmit(&mut cx, self.now) {
-                Poll::Ready(Some(Transmit::Bytes(bytes))) => {
+                Poll::Ready(Some(transmit @ (Transmit::Bytes(_) | Transmit::Message { .. }))) => {
+                    let bytes = match transmit {
+                        Transmit::Message { head, tail, text } => {
+                            let joined = [&head[..], &tail[..]].concat();
+                            assert_eq!(text, core::str::from_utf8(&joined).is_ok());
+                            joined
+                        }
+                        Transmit::Bytes(bytes) => bytes.to_vec(),
+                        _ => unreachable!(),
+                    };
                     let mut decoder = Decoder::new(Limits::default());
                     decoder.feed(&bytes);
                     match decoder.poll().unwrap().unwrap() {
@@ -76,6 +85,7 @@ impl<H: Hooks, P: Publish> Peer<H, P> {
                 }
                 Poll::Ready(Some(Transmit::Close)) => seen.push(Seen::Close),
                 Poll::Ready(None) | Poll::Pending => return seen,
+                Poll::Ready(Some(other)) => panic!("unexpected {other:?}"),
             }
         }
         panic!("the session never stopped transmitting");

@@ -93,6 +93,17 @@ async fn a_stomp_session_over_websocket() {
     let message = next_frame(&mut ws).await.unwrap();
     assert_eq!(message.header("message-id"), Some(cursor.text().as_str()));
     assert_eq!(&message.body()[..], b"from the broker");
+    // An event past the size the server joins: its MESSAGE is two fragments of one WebSocket
+    // message (the head, then the event's shared tail), which the client reads as one.
+    let large = "x".repeat(4000);
+    broker
+        .publish(&[Topic::new("news").unwrap()], Event::new(large.clone()))
+        .await
+        .unwrap();
+    let message = next_frame(&mut ws).await.unwrap();
+    assert_eq!(message.header("subscription"), Some("0"));
+    assert_eq!(message.header("content-length"), Some("4000"));
+    assert_eq!(&message.body()[..], large.as_bytes());
     ws.send(send("DISCONNECT\nreceipt:bye\n\n\0"))
         .await
         .unwrap();

@@ -120,6 +120,14 @@ pub struct Policy {
     /// How long a registration may fail without one success before it is disabled (default
     /// 5 days).
     pub disable_after: Duration,
+    /// How many deliveries the engine holds in memory at once, all targets together (default
+    /// 1,024). More wait in the durable queue, due, and are taken up as attempts end: a topic
+    /// with 100,000 registrations costs disk rows, not 100,000 tasks.
+    pub max_in_memory: usize,
+    /// How many of those may be for one target origin (`scheme://host:port` of the URL: one
+    /// receiver, one push service; default 64), so one slow or huge target cannot take every
+    /// slot from the others.
+    pub max_in_memory_per_origin: usize,
 }
 
 impl Default for Policy {
@@ -131,6 +139,10 @@ impl Default for Policy {
             jitter_percent: 20,
             retry_after_max: Duration::from_secs(6 * 3600),
             disable_after: Duration::from_secs(5 * 24 * 3600),
+            // A delivery in memory is a task and its record (a body of at most a few KiB): about
+            // 8 MiB for 1,024, what a 1 GiB hub spares for callbacks with room to breathe.
+            max_in_memory: 1024,
+            max_in_memory_per_origin: 64,
         }
     }
 }

@@ -186,9 +186,10 @@ fn a_kind_that_classifies_its_answers_shares_the_schedule_the_queue_and_the_rest
         last(&steps_without, "later").is_some() && last(&steps_without, "orphan").is_some()
     });
     assert!(tried, "{:?}", steps_without.lock().unwrap());
+    // Kept on the schedule (a second fast attempt may have run before the engine stopped).
     assert!(matches!(
         last(&steps_without, "orphan"),
-        Some(Next::Retry { attempt: 2, .. })
+        Some(Next::Retry { attempt: 2.., .. })
     ));
 
     // A restart with the kind delivers both from the queue alone.
@@ -210,4 +211,100 @@ fn a_kind_that_classifies_its_answers_shares_the_schedule_the_queue_and_the_rest
             "{after:?}"
         );
     }
+}
+
+/// Holds every attempt until the test lets it go; counts attempts running per origin.
+struct Held {
+    gate: tokio::sync::Semaphore,
+    running: Mutex<HashMap<String, usize>>,
+    most: Mutex<HashMap<String, usize>>,
+}
+
+impl Deliver for Held {
+    fn deliver<'a>(&'a self, delivery: &'a Stored, _now: SystemTime) -> Attempt<'a> {
+        let origin = delivery.url.rsplit_once('/').unwrap().0.to_owned();
+        Box::pin(async move {
+            {
+                let mut running = self.running.lock().unwrap();
+                let now = running.entry(origin.clone()).or_default();
+                *now += 1;
+                let mut most = self.most.lock().unwrap();
+                let most = most.entry(origin.clone()).or_default();
+                *most = (*most).max(*now);
+            }
+            self.gate.acquire().await.unwrap().forget();
+            *self.running.lock().unwrap().get_mut(&origin).unwrap() -= 1;
+            Outcome::Delivered
+        })
+    }
+}
+
+#[test]
+fn memory_is_bounded_in_all_and_per_origin_and_the_rest_waits_in_the_queue() {
+    let tmp = tempfile::tempdir().unwrap();
+    let held = Arc::new(Held {
+        gate: tokio::sync::Semaphore::new(0),
+        running: Mutex::default(),
+        most: Mutex::default(),
+    });
+    let policy = Policy {
+        max_in_memory: 3,
+        max_in_memory_per_origin: 2,
+        ..policy()
+    };
+    let kinds = [(SCRIPTED, Arc::clone(&held) as Arc<dyn Deliver>)];
+    let engine = Engine::with_kinds(Queue::open(tmp.path()).unwrap(), policy, kinds, None);
+    // Six for a big push service, two for another.
+    let mut deliveries = Vec::new();
+    for i in 0..6 {
+        let mut d = delivery(&format!("big-{i}"));
+        d.url = format!("https://big.example/{i}");
+        deliveries.push(d);
+    }
+    for i in 0..2 {
+        let mut d = delivery(&format!("small-{i}"));
+        d.url = format!("https://small.example/{i}");
+        deliveries.push(d);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let runner = engine.clone();
+        tokio::spawn(async move { runner.run().await });
+        engine.publish(deliveries).await.unwrap();
+        let running = |origin: &str| {
+            held.running
+                .lock()
+                .unwrap()
+                .get(&format!("https://{origin}"))
+                .copied()
+                .unwrap_or(0)
+        };
+        // Bounded wait: three held attempts, at most two of them for the big service.
+        for _ in 0..500 {
+            if running("big.example") + running("small.example") == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(engine.in_memory(), 3);
+        assert_eq!(running("big.example"), 2);
+        assert_eq!(running("small.example"), 1);
+        assert_eq!(engine.queue().len().unwrap(), 8, "every delivery is queued");
+        // Let them go one at a time: the queue feeds the freed slots until all are delivered.
+        for _ in 0..500 {
+            if engine.queue().is_empty().unwrap() {
+                break;
+            }
+            held.gate.add_permits(1);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(engine.queue().is_empty().unwrap());
+    });
+    let most = held.most.lock().unwrap();
+    assert_eq!(most["https://big.example"], 2);
+    assert!(most.values().sum::<usize>() <= 4, "{most:?}");
 }

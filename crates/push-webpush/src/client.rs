@@ -3,14 +3,19 @@
 //! ```text
 //! send(subscription, payload, delivery)
 //!   ├─ queue permit (try, never wait) ── none left ──► Error::QueueFull   (back-pressure)
-//!   ├─ WebPush::request (policy, encryption, VAPID) ──► Error::{Endpoint, InvalidKey, TooLarge}
-//!   ├─ permit of the push service's origin (wait)      at most `per_service` requests each
-//!   ├─ connect: every resolved address checked by the EndpointPolicy
-//!   └─ POST within `timeout` ──► Outcome::classify ──► Delivered | Gone | TooLarge | Retry | Rejected
+//!   └─ attempt(subscription, payload, delivery)        (the delivery engine calls this directly:
+//!        │                                              its slots bound how many run at once)
+//!        ├─ EndpointPolicy::check ──► Error::Endpoint
+//!        ├─ permit of the push service's origin (wait)  at most `per_service` requests each
+//!        ├─ encryption permit (wait), then WebPush::request on the blocking pool
+//!        │    (encryption, VAPID) ──► Error::{InvalidKey, TooLarge}   at most `encryptions` at once
+//!        ├─ connect: every resolved address checked by the EndpointPolicy
+//!        └─ POST within `timeout` ──► Outcome::classify ──► Delivered | Gone | TooLarge | Retry | Rejected
 //! ```
 //!
-//! The sender does not retry: an [`Outcome::Retry`] goes back to the caller's delivery queue,
-//! which owns the schedule.
+//! The sender does not retry: an [`Outcome::Retry`] goes back to the caller's delivery queue
+//! (with the `engine` feature, push-webhook's delivery engine: [`crate::engine`]), which owns
+//! the schedule.
 //!
 //! # Cancel safety
 //! Dropping a `send` future gives back its permits; a request already on the wire may or may
@@ -39,6 +44,7 @@ use crate::{Delivery, EndpointPolicy, Error, Outcome, PushSubscription, WebPush}
 pub struct Config {
     queue_depth: usize,
     per_service: usize,
+    encryptions: usize,
     timeout: Duration,
 }
 
@@ -47,11 +53,15 @@ impl Default for Config {
     /// request. Each message in flight holds its encrypted body (≤ 4 KiB) and a connection's
     /// buffers: 1024 of them stay in a few MiB, and a topic with 100 000 Web Push subscribers
     /// meets back-pressure instead of 100 000 tasks. 16 connections per push service keep a
-    /// 2-core host busy with TLS without a push service seeing a flood from one server.
+    /// 2-core host busy with TLS without a push service seeing a flood from one server. One
+    /// encryption at a time (each is two P-256 scalar multiplications, about a millisecond)
+    /// on the blocking pool: a topic with many subscribers takes at most one core from the
+    /// hub's other work.
     fn default() -> Self {
         Self {
             queue_depth: 1024,
             per_service: 16,
+            encryptions: 1,
             timeout: Duration::from_secs(30),
         }
     }
@@ -71,6 +81,13 @@ impl Config {
         self.per_service = per_service.clamp(1, Semaphore::MAX_PERMITS);
         self
     }
+    /// Messages encrypted at once, on the blocking pool (at least 1): the most cores Web Push
+    /// encryption takes.
+    #[must_use]
+    pub fn with_encryptions(mut self, encryptions: usize) -> Self {
+        self.encryptions = encryptions.clamp(1, Semaphore::MAX_PERMITS);
+        self
+    }
     /// The longest a request may take, connection included.
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
@@ -85,6 +102,10 @@ impl Config {
     pub fn per_service(&self) -> usize {
         self.per_service
     }
+    /// The encryptions at once.
+    pub fn encryptions(&self) -> usize {
+        self.encryptions
+    }
     /// The request timeout.
     pub fn timeout(&self) -> Duration {
         self.timeout
@@ -96,10 +117,11 @@ type Connector = hyper_rustls::HttpsConnector<HttpConnector<PolicyResolver>>;
 /// Sends push messages to push services.
 #[derive(Debug)]
 pub struct Sender {
-    web_push: WebPush,
+    web_push: Arc<WebPush>,
     config: Config,
     client: Client<Connector, Full<Bytes>>,
     queue: Arc<Semaphore>,
+    encrypting: Semaphore,
     services: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
@@ -120,8 +142,9 @@ impl Sender {
         Ok(Self {
             client: Client::builder(TokioExecutor::new()).build(connector),
             queue: Arc::new(Semaphore::new(config.queue_depth)),
+            encrypting: Semaphore::new(config.encryptions),
             services: Mutex::new(HashMap::new()),
-            web_push,
+            web_push: Arc::new(web_push),
             config,
         })
     }
@@ -144,17 +167,34 @@ impl Sender {
         let Ok(_queued) = self.queue.clone().try_acquire_owned() else {
             return Err(Error::QueueFull(self.config.queue_depth));
         };
-        let request = self
-            .web_push
-            .request(subscription, payload, delivery, now())?;
-        let origin = request
-            .uri()
-            .authority()
-            .map_or_else(String::new, |a| a.as_str().to_ascii_lowercase());
+        self.attempt(subscription, payload, delivery).await
+    }
+
+    /// As [`Sender::send`], but not counted against `queue_depth`: for a caller that bounds
+    /// how many attempts it makes at once itself (the delivery engine's slots). The limits per
+    /// push service and on encryption apply.
+    pub async fn attempt(
+        &self,
+        subscription: &PushSubscription,
+        payload: &[u8],
+        delivery: &Delivery,
+    ) -> Result<Outcome, Error> {
+        let url = self.web_push.policy().check(&subscription.endpoint)?;
+        let origin = url.origin().ascii_serialization();
         let service = self.service(&origin);
         let result = async {
-            // Invariant: the service semaphores are never closed.
+            // Invariant: the semaphores are never closed.
             let _sending = service.acquire().await.expect("open semaphore");
+            let request = {
+                let _encrypting = self.encrypting.acquire().await.expect("open semaphore");
+                let (web_push, subscription) = (self.web_push.clone(), subscription.clone());
+                let (payload, delivery) = (payload.to_vec(), delivery.clone());
+                tokio::task::spawn_blocking(move || {
+                    web_push.request(&subscription, &payload, &delivery, now())
+                })
+                .await
+                .map_err(|e| Error::Http(Box::new(e)))??
+            };
             let exchange = async {
                 let response = self
                     .client

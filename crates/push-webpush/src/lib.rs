@@ -38,6 +38,8 @@
 //! - `client`: [`client::Sender`], delivery over hyper (HTTP/1.1, TLS through push-http's rustls
 //!   configuration) with a bounded queue, a concurrency limit per push service, a timeout, and
 //!   resolved addresses checked against the [`EndpointPolicy`].
+//! - `engine` (implies `client`): [`engine::WebPushKind`], Web Push as a kind of delivery on
+//!   push-webhook's delivery engine (durable queue, retry schedule, restart recovery).
 //!
 //! # Errors
 //! One [`Error`] enum; everything a peer or a user supplies (subscription JSON, keys, bodies,
@@ -51,6 +53,8 @@
 pub mod client;
 mod ece;
 mod endpoint;
+#[cfg(feature = "engine")]
+pub mod engine;
 mod error;
 mod message;
 mod payload;

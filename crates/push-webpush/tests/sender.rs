@@ -3,156 +3,17 @@
 //! signature, then answers as a push service would (201, 404/410, 413, 429 with Retry-After,
 //! 503, or not at all).
 
-use std::convert::Infallible;
+mod support;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
-use p256::ecdsa::signature::Verifier as _;
-use p256::ecdsa::{Signature, VerifyingKey};
 use push_webpush::client::{Config, Sender};
 use push_webpush::{
-    Delivery, EndpointPolicy, Error, Outcome, PushSubscription, Receiver, Topic, Urgency, Vapid,
-    VapidKey, WebPush,
+    Delivery, EndpointPolicy, Error, Outcome, PushSubscription, Topic, Urgency, Vapid, WebPush,
 };
-use tokio::net::TcpListener;
-use tokio::sync::{Notify, mpsc};
-
-/// What the stand-in received and decrypted.
-#[derive(Debug)]
-struct Received {
-    path: String,
-    plaintext: Vec<u8>,
-    ttl: String,
-    urgency: Option<String>,
-    topic: Option<String>,
-    audience: String,
-}
-
-struct PushService {
-    receiver: Receiver,
-    vapid_public: String,
-    received: mpsc::UnboundedSender<Received>,
-    active: AtomicUsize,
-    most_active: AtomicUsize,
-    connections: AtomicUsize,
-    release: Notify,
-}
-
-impl PushService {
-    async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        let path = request.uri().path().to_owned();
-        let (parts, body) = request.into_parts();
-        let body = body.collect().await.unwrap().to_bytes();
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_owned())
-        };
-        assert_eq!(header("content-encoding").as_deref(), Some("aes128gcm"));
-        let audience = self.verify_vapid(&header("authorization").unwrap());
-        let plaintext = self.receiver.decrypt(&body).expect("the body decrypts");
-        let answer = |status: u16| Response::builder().status(status);
-        let response = match path.as_str() {
-            "/gone" => answer(410),
-            "/missing" => answer(404),
-            "/big" => answer(413),
-            "/busy" => answer(429).header("retry-after", "7"),
-            "/down" => answer(503),
-            "/hold" => {
-                let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
-                self.most_active.fetch_max(now, Ordering::SeqCst);
-                self.release.notified().await;
-                self.active.fetch_sub(1, Ordering::SeqCst);
-                answer(201)
-            }
-            _ => answer(201),
-        };
-        let _ = self.received.send(Received {
-            path,
-            plaintext,
-            ttl: header("ttl").unwrap(),
-            urgency: header("urgency"),
-            topic: header("topic"),
-            audience,
-        });
-        response.body(Full::new(Bytes::new())).unwrap()
-    }
-
-    /// Checks the token's signature with `k`, that `k` is the server's key, and answers `aud`.
-    fn verify_vapid(&self, authorization: &str) -> String {
-        let params = authorization.strip_prefix("vapid ").unwrap();
-        let (t, k) = params.split_once(", k=").unwrap();
-        let t = t.strip_prefix("t=").unwrap();
-        assert_eq!(k, self.vapid_public);
-        let (signed, signature) = t.rsplit_once('.').unwrap();
-        let key = VerifyingKey::from_sec1_bytes(&B64.decode(k).unwrap()).unwrap();
-        let signature = Signature::from_slice(&B64.decode(signature).unwrap()).unwrap();
-        key.verify(signed.as_bytes(), &signature)
-            .expect("the VAPID signature verifies");
-        let claims = B64.decode(signed.split_once('.').unwrap().1).unwrap();
-        let claims: serde_json::Value = serde_json::from_slice(&claims).unwrap();
-        claims["aud"].as_str().unwrap().to_owned()
-    }
-}
-
-struct Setup {
-    service: Arc<PushService>,
-    received: mpsc::UnboundedReceiver<Received>,
-    base: String,
-    vapid: Vapid,
-}
-
-async fn push_service() -> Setup {
-    let key = VapidKey::generate().unwrap();
-    let (tx, received) = mpsc::unbounded_channel();
-    let service = Arc::new(PushService {
-        receiver: Receiver::generate().unwrap(),
-        vapid_public: key.public_key().to_owned(),
-        received: tx,
-        active: AtomicUsize::new(0),
-        most_active: AtomicUsize::new(0),
-        connections: AtomicUsize::new(0),
-        release: Notify::new(),
-    });
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let accepting = service.clone();
-    // Ends with the test's runtime.
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            accepting.connections.fetch_add(1, Ordering::SeqCst);
-            let service = accepting.clone();
-            tokio::spawn(async move {
-                let handler = hyper::service::service_fn(move |request| {
-                    let service = service.clone();
-                    async move { Ok::<_, Infallible>(service.handle(request).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), handler)
-                    .await;
-            });
-        }
-    });
-    let vapid = Vapid::new(key, "mailto:ops@example.com").unwrap();
-    Setup {
-        service,
-        received,
-        base,
-        vapid,
-    }
-}
+use support::{Setup, push_service};
 
 fn sender(vapid: Vapid, config: Config) -> Sender {
     let policy = EndpointPolicy::hosts(Vec::<String>::new()).with_loopback(true);
@@ -160,10 +21,7 @@ fn sender(vapid: Vapid, config: Config) -> Sender {
 }
 
 fn subscription(setup: &Setup, path: &str) -> PushSubscription {
-    setup
-        .service
-        .receiver
-        .subscription(&format!("{}{path}", setup.base))
+    setup.subscription(path)
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 //! pushcat ws URL --subscribe TOPIC... [--from CURSOR] [--count N] [--cacert FILE]
 //! pushcat token --key KEY [--alg ALG] [--kid KID] --publish SEL... --subscribe SEL... [--exp DURATION]
 //! pushcat webhook serve ADDR --secret whsec_... [--fail-first N]
+//! pushcat webhook register HUB_URL --url URL --topic T... --id ID --token JWT [--in-flight N]
 //! pushcat publish HUB_URL --topic T... --data D [--id ID] [--type TYPE] [--retry MS] [--private] [--token JWT]
 //! ```
 //!
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Token(args) => token::run(&args),
         Command::Publish(args) => publish::run(args),
         Command::Webhook(WebhookCommand::Serve(args)) => webhook::serve(args),
+        Command::Webhook(WebhookCommand::Register(args)) => webhook::register(&args),
     }
 }
 

@@ -28,14 +28,47 @@ const MAX_ANSWER: usize = 64 * 1024;
 const HUB_PATH: &str = "/.well-known/mercure";
 
 pub(crate) fn run(args: PublishArgs) -> ExitCode {
-    let error = |message: String| usage_error(&["publish"], message);
-    let uri: Uri = match args.url.parse() {
+    let body = Bytes::from(form(&args));
+    post(&Post {
+        command: &["publish"],
+        url: &args.url,
+        default_path: HUB_PATH,
+        cacerts: &args.tls.files,
+        content_type: "application/x-www-form-urlencoded",
+        token: args.token.as_deref(),
+        body,
+    })
+}
+
+/// One `POST` to the hub: what `publish` and `webhook register` send.
+pub(crate) struct Post<'a> {
+    /// The subcommand's path, for usage errors.
+    pub(crate) command: &'a [&'a str],
+    /// The URL as given (http:// or https://).
+    pub(crate) url: &'a str,
+    /// The path when the URL names none.
+    pub(crate) default_path: &'a str,
+    /// Extra CA certificates (`--cacert`).
+    pub(crate) cacerts: &'a [std::path::PathBuf],
+    /// The body's media type.
+    pub(crate) content_type: &'a str,
+    /// Sent as `Authorization: Bearer`.
+    pub(crate) token: Option<&'a str>,
+    /// The body.
+    pub(crate) body: Bytes,
+}
+
+/// Sends `post` (HTTP/1.1, `https://` through push-http's TLS set-up) and prints the answer's
+/// body on a 2xx; a non-2xx answer prints the hub's message on stderr and exits with status 1.
+pub(crate) fn post(post: &Post<'_>) -> ExitCode {
+    let error = |message: String| usage_error(post.command, message);
+    let uri: Uri = match post.url.parse() {
         Ok(uri) => uri,
         Err(e) => return error(format!("<HUB_URL>: {e}")),
     };
     let tls = match uri.scheme_str() {
         Some("http") => None,
-        Some("https") => match crate::tls::cacerts(&args.tls.files)
+        Some("https") => match crate::tls::cacerts(post.cacerts)
             .and_then(|roots| crate::tls::client_config(&roots))
         {
             Ok(config) => Some(config),
@@ -47,16 +80,16 @@ pub(crate) fn run(args: PublishArgs) -> ExitCode {
         return error("<HUB_URL>: the URL names no host".to_owned());
     };
     let path = match uri.path_and_query().map(|p| p.as_str()) {
-        None | Some("" | "/") => HUB_PATH.to_owned(),
+        None | Some("" | "/") => post.default_path.to_owned(),
         Some(path) => path.to_owned(),
     };
     let mut request = Request::post(path)
         .header(HOST, authority.as_str())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(token) = &args.token {
+        .header(CONTENT_TYPE, post.content_type);
+    if let Some(token) = post.token {
         request = request.header(AUTHORIZATION, format!("Bearer {token}"));
     }
-    let request = match request.body(Full::new(Bytes::from(form(&args)))) {
+    let request = match request.body(Full::new(post.body.clone())) {
         Ok(request) => request,
         Err(e) => return error(format!("--token: {e}")),
     };

@@ -25,7 +25,7 @@ use hyper_util::rt::TokioIo;
 use push_webhook::{Begin, Idempotency, Trusted, Verifier};
 use serde_json::{Value, json};
 
-use crate::args::WebhookServeArgs;
+use crate::args::{WebhookRegisterArgs, WebhookServeArgs};
 
 /// The largest body read: deliveries are small (the specification suggests under 20 kB).
 const MAX_BODY: usize = 1 << 20;
@@ -117,4 +117,29 @@ fn answer(status: StatusCode) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::new()));
     *response.status_mut() = status;
     response
+}
+
+/// The hub's callbacks path when `HUB_URL` names none.
+const CALLBACKS_PATH: &str = "/.well-known/push/callbacks";
+
+/// `pushcat webhook register`: one JSON `POST` to the hub's callbacks API; prints the
+/// registration the hub answers (with its `secret`: give it to `webhook serve --secret`).
+pub(crate) fn register(args: &WebhookRegisterArgs) -> ExitCode {
+    let mut body = json!({
+        "url": args.url,
+        "topics": args.topics,
+        "id": args.id,
+    });
+    if let Some(n) = args.in_flight {
+        body["in_flight"] = n.into();
+    }
+    crate::publish::post(&crate::publish::Post {
+        command: &["webhook", "register"],
+        url: &args.hub,
+        default_path: CALLBACKS_PATH,
+        cacerts: &args.tls.files,
+        content_type: "application/json",
+        token: Some(&args.token),
+        body: Bytes::from(body.to_string()),
+    })
 }

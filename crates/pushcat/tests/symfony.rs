@@ -31,7 +31,7 @@ async fn pushcat_receives_the_updates_symfony_publishes() {
     ]);
     let bound = push_hub::serve::Hub::new(args).unwrap().bind().unwrap();
     let addr = bound.local_addr();
-    let broker = bound.hub().broker().inner().clone();
+    let broker = bound.hub().broker().inner().memory().unwrap().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(bound.run(async move {
         let _ = stopped.await;

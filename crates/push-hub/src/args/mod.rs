@@ -20,7 +20,12 @@ use ipnet::IpNet;
 
 use units::{bytes, duration};
 
+mod callbacks;
 mod units;
+mod webpush;
+
+pub use callbacks::CallbacksArgs;
+pub use webpush::WebPushArgs;
 
 /// push-hub: a Mercure-compatible server-push hub. SSE (Mercure), WebSocket (`/ws`), long
 /// polling (`/poll`) and HTTP/2 push share one port, one topic space and one set of cursors.
@@ -217,6 +222,47 @@ pub struct Args {
     /// only a busy stream waits, up to the window, for fewer write syscalls and less CPU.
     #[arg(long, default_value = "0s", value_parser = duration, value_name = "WINDOW")]
     pub sse_coalesce: Duration,
+
+    /// Share topics with every hub on this Redis (7 or later): redis://HOST:PORT (AUTH as
+    /// redis://USER:PASSWORD@HOST:PORT, a database as …/DB), or rediss:// for TLS. The history
+    /// then lives in Redis (its age bounded by --history-age, its length by push-redis' 10 000
+    /// entries per partition) and --data-dir is not used; a client may resume on any hub.
+    #[arg(long, hide_env_values = true, value_name = "URL")]
+    pub redis: Option<String>,
+
+    /// Durable publishing on Redis: acknowledge a publish only once N replicas have the event
+    /// (WAIT), else answer 503. 0 (the default) acknowledges once the master has it, which a
+    /// crash or failover of the master can still lose (the loss is then announced as a gap).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub redis_wait: u32,
+
+    /// How long a durable publish (--redis-wait) waits for the replicas.
+    #[arg(long, default_value = "1s", value_parser = duration, value_name = "TIMEOUT")]
+    pub redis_wait_timeout: Duration,
+
+    /// --redis names a Redis Cluster: one or more of its nodes' URLs, comma-separated (the
+    /// hub learns the rest of the topology from them).
+    #[arg(long)]
+    pub redis_cluster: bool,
+
+    /// For rediss://: trust this CA certificate (a PEM file) instead of the Web PKI roots (a
+    /// Redis with a private CA's or a self-signed certificate).
+    #[arg(long, value_name = "FILE")]
+    pub redis_ca: Option<PathBuf>,
+    /// The STOMP heart-beat the hub offers both ways (`CONNECTED`'s `heart-beat`): each side
+    /// beats at the larger of its wish and the other's, and a client silent for twice the
+    /// agreed interval is closed. 10s keeps idle connections through common proxies at one
+    /// small frame per 10 s per client; 0 offers none.
+    #[arg(long, default_value = "10s", value_parser = duration, value_name = "INTERVAL")]
+    pub stomp_heart_beat: Duration,
+
+    #[command(flatten, next_help_heading = "Callbacks (webhooks)")]
+    #[allow(missing_docs)]
+    pub callbacks: CallbacksArgs,
+
+    #[command(flatten, next_help_heading = "Web Push")]
+    #[allow(missing_docs)]
+    pub webpush: WebPushArgs,
 }
 
 /// The prefix of every flag's environment variable.

@@ -115,6 +115,9 @@ pub struct Metrics {
     pub auth_failures: Counter,
     /// Bytes written to clients (TLS records included).
     pub bytes_out: Counter,
+    /// 1 while the broker's store answers (always, for the embedded broker), 0 while Redis
+    /// is unreachable; set when `/metrics` or `/healthz` is read.
+    pub broker_up: Gauge,
 }
 
 impl Metrics {
@@ -174,6 +177,13 @@ impl Metrics {
         );
         let bytes_out = Counter::default();
         registry.register("bytes_out", "Bytes written to clients", bytes_out.clone());
+        let broker_up = Gauge::default();
+        broker_up.set(1);
+        registry.register(
+            "broker_up",
+            "1 while the broker's store (Redis with --redis) answers, 0 while it is unreachable",
+            broker_up.clone(),
+        );
         Arc::new(Self {
             streams: Transport::ALL
                 .map(|t| streams.get_or_create(&[("transport", t.as_str())]).clone()),
@@ -191,6 +201,7 @@ impl Metrics {
             overflows,
             auth_failures,
             bytes_out,
+            broker_up,
         })
     }
 

@@ -1,5 +1,5 @@
-//! The demo pages and the browser client, embedded in the binary (`assets/`): `/`, `/login`
-//! and `/push.js`.
+//! The demo pages and the browser client, embedded in the binary (`assets/`): `/`, `/login`,
+//! `/push.js` and the demo's service worker `/push-sw.js` (Web Push notifications).
 //!
 //! The pages name `/push.js` as a preload (`Link: </push.js>; rel=preload; as=script`): over
 //! HTTP/2 the hub pushes it with the page ([`DemoPusher`], through push-h2, which sends 103
@@ -27,7 +27,7 @@ pub struct Page {
 }
 
 /// The embedded assets.
-pub const PAGES: [Page; 3] = [
+pub const PAGES: [Page; 4] = [
     Page {
         path: "/",
         content_type: "text/html; charset=utf-8",
@@ -44,6 +44,13 @@ pub const PAGES: [Page; 3] = [
         path: "/push.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../assets/push.js"),
+        preloads: "",
+    },
+    // The demo's service worker (Web Push notifications); at the root, so its scope is `/`.
+    Page {
+        path: "/push-sw.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../assets/push-sw.js"),
         preloads: "",
     },
 ];

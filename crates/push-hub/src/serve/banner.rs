@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 pub struct Banner {
     tls: bool,
     development: Option<Development>,
+    vapid_development: Option<String>,
 }
 
 /// The development key and a publisher token signed with it.
@@ -27,7 +28,19 @@ pub struct Development {
 impl Banner {
     /// The banner of a hub with TLS or not, and with the `development` key it made, if any.
     pub fn new(tls: bool, development: Option<Development>) -> Self {
-        Self { tls, development }
+        Self {
+            tls,
+            development,
+            vapid_development: None,
+        }
+    }
+
+    /// The same banner saying, loudly, that the hub made a development VAPID key (`where`:
+    /// where it is kept).
+    #[must_use]
+    pub fn with_vapid_development(mut self, kept: Option<String>) -> Self {
+        self.vapid_development = kept;
+        self
     }
 
     /// The development key, when the hub made one.
@@ -55,10 +68,29 @@ impl Banner {
             text,
             "  Mercure {scheme}://{addr}/.well-known/mercure · WebSocket /ws · long polling /poll · /metrics · /healthz · demo /"
         );
+        let rule = "!".repeat(78);
+        // The development VAPID key is said inside the development block (one pair of rules),
+        // or in its own block when the JWT key was given.
+        let vapid = |text: &mut String| {
+            if let Some(kept) = &self.vapid_development {
+                let _ = writeln!(
+                    text,
+                    "!! DEVELOPMENT VAPID KEY: no --vapid-key was given; Web Push signs with a key {kept}."
+                );
+                let _ = writeln!(
+                    text,
+                    "!! In production set --vapid-key (or PUSH_HUB_VAPID_KEY) and --vapid-subject."
+                );
+            }
+        };
+        if self.development.is_none() && self.vapid_development.is_some() {
+            let _ = writeln!(text, "{rule}");
+            vapid(&mut text);
+            let _ = writeln!(text, "{rule}");
+        }
         let Some(development) = &self.development else {
             return text;
         };
-        let rule = "!".repeat(78);
         let _ = writeln!(text, "{rule}");
         let _ = writeln!(
             text,
@@ -89,6 +121,7 @@ impl Banner {
                 "!! the demo, with the token to run its job: {scheme}://{addr}/#token={token}"
             );
         }
+        vapid(&mut text);
         let _ = writeln!(text, "{rule}");
         text
     }

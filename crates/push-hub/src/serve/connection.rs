@@ -142,7 +142,9 @@ fn lean_subscribe(
     let started = std::time::Instant::now();
     let peer = connection.peer().ip();
     let client = shared.client(peer, &parts.headers);
-    let answer = if parts.method == Method::GET {
+    let answer = if let Some(refused) = super::health::refuse(shared, true) {
+        Err(refused)
+    } else if parts.method == Method::GET {
         match shared
             .quotas
             .open_stream(&shared.keys(peer, parts), started)

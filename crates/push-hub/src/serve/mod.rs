@@ -7,6 +7,7 @@
 mod banner;
 mod body;
 mod connection;
+mod health;
 mod router;
 mod sniff;
 mod tls;
@@ -24,6 +25,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 pub use banner::{Banner, Development};
+pub(crate) use body::boxed as boxed_body;
 pub use body::{BoxError, HubBody};
 pub use router::{HubSubscription, MercureHandler, Router, RouterFuture, SubscribeFn};
 pub use sniff::{Sniffed, decide, decide_subscribe, is_subscribe, sniff};
@@ -33,6 +35,7 @@ pub use tracked::{Connection, Connections, Tracked};
 use crate::args::{Args, OverflowArg};
 use crate::auth::{Algorithm, AuthConfig, Authorizer, KeySpec};
 use crate::mercure::{Mercure, MercureConfig};
+use crate::ops::backend::{self, Backend};
 use crate::ops::forwarded::TrustedProxies;
 use crate::ops::metered::Metered;
 use crate::ops::metrics::{Metrics, Refused};
@@ -41,8 +44,8 @@ use crate::ops::shutdown::Shutdown;
 use crate::token::{self, Claims};
 use router::Shared;
 
-/// The hub's broker: the embedded broker, counted in the metrics.
-pub type HubBroker = Metered<MemoryBroker>;
+/// The hub's broker: the embedded broker or Redis ([`Backend`]), counted in the metrics.
+pub type HubBroker = Metered<Backend>;
 
 pub use crate::auth::HubHooks;
 
@@ -78,6 +81,21 @@ pub enum StartError {
     /// The history store could not be opened.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// `--redis`: Redis could not be reached (or the URL is not one).
+    #[error("connecting to Redis at {url}")]
+    Redis {
+        /// The URL, its password hidden.
+        url: String,
+        /// push-redis' error.
+        #[source]
+        source: push_redis::ConnectError,
+    },
+    /// [`Hub::new`] was given `--redis`, which needs the asynchronous [`Hub::open`].
+    #[error("--redis needs Hub::open (connecting to Redis is asynchronous)")]
+    NeedsOpen,
+    /// The callbacks' registry or queue could not be opened.
+    #[error(transparent)]
+    Callbacks(#[from] crate::callbacks::CallbacksError),
     /// The address could not be listened on.
     #[error("listening on {addr}")]
     Bind {
@@ -105,6 +123,7 @@ pub struct Hub {
     metrics: Arc<Metrics>,
     context: Arc<Context>,
     banner: Banner,
+    callbacks: Arc<crate::callbacks::Callbacks>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -116,12 +135,15 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// Builds the hub `args` describe.
+    /// Builds the hub `args` describe, on the embedded broker.
     ///
     /// # Errors
-    /// [`StartError`] for files that cannot be read or used.
+    /// [`StartError`] for files that cannot be read or used; [`StartError::NeedsOpen`] with
+    /// `--redis` (use [`Hub::open`]).
     pub fn new(args: Args) -> Result<Self, StartError> {
-        let metrics = Metrics::new();
+        if args.redis.is_some() {
+            return Err(StartError::NeedsOpen);
+        }
         // The history: in the store under --data-dir (a restart resumes every client), or in
         // memory only with --in-memory (a restart is an announced gap).
         let memory = if args.in_memory {
@@ -129,7 +151,51 @@ impl Hub {
         } else {
             crate::store::open(&args.data_dir, broker_config(&args))?
         };
-        let broker = Metered::new(memory, Arc::clone(&metrics));
+        Self::with_backend(args, Backend::Memory(memory))
+    }
+
+    /// Builds the hub `args` describe: on Redis with `--redis` (connected here, so an
+    /// unreachable Redis or a wrong password is a start-up error, not a hub that answers 503),
+    /// else as [`Hub::new`].
+    ///
+    /// # Errors
+    /// As [`Hub::new`], and [`StartError::Redis`].
+    pub async fn open(args: Args) -> Result<Self, StartError> {
+        let Some(url) = args.redis.clone() else {
+            return Self::new(args);
+        };
+        let config = if args.redis_cluster {
+            push_redis::Config::cluster(url.split(',').map(str::trim))
+        } else {
+            push_redis::Config::new(url.as_str())
+        };
+        let mut config = config.with_history_age(args.history_age);
+        if args.redis_wait > 0 {
+            config = config.with_durable(args.redis_wait, args.redis_wait_timeout);
+        }
+        if let Some(path) = &args.redis_ca {
+            let pem = std::fs::read(path).map_err(|source| StartError::Key {
+                what: "--redis-ca",
+                source,
+            })?;
+            config = config.with_root_certificate(pem);
+        }
+        let backend = Backend::redis(config)
+            .await
+            .map_err(|source| StartError::Redis {
+                url: backend::redact(&url),
+                source,
+            })?;
+        Self::with_backend(args, backend)
+    }
+
+    /// Builds the hub `args` describe on `backend` (its history flags are the backend's own).
+    ///
+    /// # Errors
+    /// As [`Hub::new`], except the store's.
+    pub fn with_backend(args: Args, backend: Backend) -> Result<Self, StartError> {
+        let metrics = Metrics::new();
+        let broker = Metered::new(backend, Arc::clone(&metrics));
         let server = ServerConfig::default()
             .with_handshake_timeout(args.request_timeout)
             .with_body_timeout(args.body_timeout)
@@ -141,13 +207,22 @@ impl Hub {
         let shutdown = Shutdown::new(args.shutdown_retry);
         let (auth, development) = auth_config(&args)?;
         let authorizer = Arc::new(Authorizer::new(auth)?);
+        let head_of = memory_head(&broker);
+        let callbacks = Arc::new(crate::callbacks::Callbacks::open(
+            &args,
+            Arc::clone(&authorizer),
+            head_of,
+        )?);
         let ws_config = push_ws::server::Config::default()
             .with_handshake_timeout(args.request_timeout)
             .with_write_stall_timeout(args.write_stall_timeout);
         let stomp_ws = ws_config
             .clone()
             .with_protocols(push_stomp::Version::ALL.map(push_stomp::Version::subprotocol));
-        let stomp_config = push_stomp::server::Config::default().with_websocket(stomp_ws);
+        let beat = args.stomp_heart_beat;
+        let stomp_config = push_stomp::server::Config::default()
+            .with_websocket(stomp_ws)
+            .with_stomp(push_stomp::Config::default().with_heart_beat(beat, beat));
         let hub_hooks = HubHooks::new(Arc::clone(&authorizer));
         let stomp = push_stomp::server::Endpoint::new(broker.clone(), stomp_config)
             .with_hooks(hub_hooks.clone())
@@ -173,6 +248,7 @@ impl Hub {
             stomp,
             poll,
             metrics: Arc::clone(&metrics),
+            backend: broker.inner().clone(),
             quotas: Quotas::new(Limits {
                 streams_per_address: args.max_streams_per_client,
                 streams_per_token: args.max_streams_per_token,
@@ -183,8 +259,13 @@ impl Hub {
             cookie_name: args.cookie_name.clone(),
             mercure: Some(mercure_handler(mercure.clone())),
             subscribe: Some(lean_subscribe(mercure)),
+            callbacks: Some(Arc::clone(&callbacks)),
         });
-        let banner = Banner::new(tls.is_some(), development);
+        let vapid_development = callbacks
+            .web_push()
+            .and_then(|w| w.development().map(str::to_owned));
+        let banner =
+            Banner::new(tls.is_some(), development).with_vapid_development(vapid_development);
         Ok(Self {
             context: Arc::new(Context {
                 shared,
@@ -197,6 +278,7 @@ impl Hub {
             broker,
             metrics,
             banner,
+            callbacks,
         })
     }
 
@@ -227,6 +309,11 @@ impl Hub {
     /// The broker (to publish from the process itself, or in tests).
     pub fn broker(&self) -> &HubBroker {
         &self.broker
+    }
+
+    /// The callbacks (registry, delivery engine).
+    pub fn callbacks(&self) -> &Arc<crate::callbacks::Callbacks> {
+        &self.callbacks
     }
 
     /// The metrics.
@@ -298,6 +385,10 @@ impl Bound {
         let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
         let graceful = GracefulShutdown::new();
         let sweeper = hub.broker.inner().spawn_sweeper();
+        if let Some(redis) = &hub.args.redis {
+            tracing::info!(url = %backend::redact(redis), "on Redis");
+        }
+        let callbacks = hub.callbacks.start(hub.broker.inner().clone());
         let mut signal = std::pin::pin!(signal);
         let stopped = context.shutdown.wait();
         let mut stopped = std::pin::pin!(stopped);
@@ -339,7 +430,12 @@ impl Bound {
         while connections.live() > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        sweeper.abort();
+        if let Some(sweeper) = sweeper {
+            sweeper.abort();
+        }
+        for task in callbacks {
+            task.abort();
+        }
         tracing::info!(left = connections.live(), "stopped");
         accepting
     }
@@ -419,6 +515,12 @@ fn lean_subscribe(mercure: Mercure<HubBroker>) -> SubscribeFn {
             .subscribe(parts)
             .map_err(|refused| refused.map(body::boxed))
     })
+}
+
+/// The broker's head, for the callbacks' new registrations.
+fn memory_head(broker: &HubBroker) -> crate::callbacks::Head {
+    let memory = broker.inner().clone();
+    Arc::new(move || push_core::Broker::head(&memory))
 }
 
 /// The broker's limits from the flags.

@@ -4,10 +4,12 @@
 //! | path | answered by |
 //! |---|---|
 //! | `/.well-known/mercure…` | the Mercure endpoint (subscribe, publish, subscriptions) |
-//! | `/ws` | push-ws's `Endpoint` with the hub's hooks |
+//! | `/ws` | push-ws's `Endpoint` with the hub's hooks; push-stomp's when the upgrade offers a STOMP subprotocol |
+//! | `/stomp` | push-stomp's `Endpoint` (STOMP over WebSocket) with the hub's hooks |
 //! | `/poll` | push-longpoll's `Endpoint` with the hub's hooks |
 //! | `/healthz` | `200 ok` while the hub serves, `503` once it shuts down |
-//! | `/metrics` | the Prometheus (OpenMetrics) text of [`Metrics`] |
+//! | `/metrics` | the Prometheus (OpenMetrics) text of [`Metrics`] and the callbacks' metrics |
+//! | `/.well-known/push/callbacks…` | the callbacks API ([`crate::callbacks`]) |
 //! | `/`, `/login`, `/push.js` | the embedded pages ([`crate::pages`]) |
 //!
 //! Around the endpoints the router keeps the operational rules: the stream quotas per client
@@ -37,9 +39,9 @@ use super::body::{
 };
 use super::tracked::Connection;
 use super::{HubBroker, HubHooks};
-use push_broker::MemorySubscription;
 use push_sse::server::EventStream;
 
+use crate::ops::backend::{Backend, BackendSubscription};
 use crate::ops::forwarded::TrustedProxies;
 use crate::ops::metered::MeteredSubscription;
 use crate::ops::metrics::{Metrics, Refused, Transport};
@@ -50,10 +52,12 @@ use crate::pages;
 /// What every connection's router shares.
 pub(crate) struct Shared {
     pub(crate) ws: push_ws::server::Endpoint<HubBroker, HubHooks>,
-    /// STOMP over WebSocket (`/stomp`).
+    /// STOMP over WebSocket (`/ws` with a STOMP subprotocol, and `/stomp`).
     pub(crate) stomp: push_stomp::server::Endpoint<HubBroker, HubHooks, HubHooks>,
     pub(crate) poll: push_longpoll::server::Endpoint<HubBroker, HubHooks>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The broker, for its health (`/healthz`, `/metrics`, new streams refused while down).
+    pub(crate) backend: Backend,
     pub(crate) quotas: Quotas,
     pub(crate) proxies: TrustedProxies,
     pub(crate) shutdown: Shutdown,
@@ -62,10 +66,12 @@ pub(crate) struct Shared {
     pub(crate) mercure: Option<MercureHandler>,
     /// Mercure's subscribe, for the lean path (plain HTTP/1.1 subscribers).
     pub(crate) subscribe: Option<SubscribeFn>,
+    /// The callbacks API (`/.well-known/push/callbacks…`).
+    pub(crate) callbacks: Option<Arc<crate::callbacks::Callbacks>>,
 }
 
 /// The subscriptions of the hub's broker.
-pub type HubSubscription = MeteredSubscription<MemorySubscription>;
+pub type HubSubscription = MeteredSubscription<BackendSubscription>;
 
 /// Mercure's subscribe as the lean path calls it: a request head to the response head and the
 /// event stream, or the answer of a refusal.
@@ -124,6 +130,8 @@ enum Route {
     Poll,
     Health,
     Metrics,
+    Callbacks,
+    WebPush,
     Page(&'static pages::Page),
     NotFound,
 }
@@ -140,6 +148,8 @@ impl Route {
             "/poll" => Self::Poll,
             "/healthz" => Self::Health,
             "/metrics" => Self::Metrics,
+            _ if crate::callbacks::is_callbacks_path(path) => Self::Callbacks,
+            _ if crate::webpush::is_webpush_path(path) => Self::WebPush,
             _ => pages::find(path).map_or(Self::NotFound, Self::Page),
         }
     }
@@ -170,23 +180,51 @@ impl Router {
                 after,
             ));
         }
+        if let Some(refused) = super::health::refuse(shared, streams) {
+            return ready(refused);
+        }
         match route {
-            Route::Health => ready(text(StatusCode::OK, "ok\n")),
+            Route::Health => ready(super::health::answer(shared)),
             Route::Metrics => ready(self.metrics()),
             Route::Page(page) => {
                 let answer = page.answer(request.method(), request.headers().get(IF_NONE_MATCH));
                 ready(boxed_response(answer.map(Full::new)))
             }
             Route::NotFound => ready(text(StatusCode::NOT_FOUND, "no such route\n")),
+            // One WebSocket endpoint, the protocol chosen by the subprotocol the client offers.
+            Route::WebSocket if push_stomp::server::offers_stomp(request.headers()) => {
+                self.upgrade(request, self.shared.stomp.clone())
+            }
             Route::WebSocket => self.upgrade(request, self.shared.ws.clone()),
             Route::Stomp => self.upgrade(request, self.shared.stomp.clone()),
             Route::Poll => self.poll(request),
             Route::Mercure => self.mercure(request),
+            Route::Callbacks => match self.shared.callbacks.clone() {
+                Some(callbacks) => {
+                    let request = request.map(boxed);
+                    Box::pin(async move { Ok(crate::callbacks::answer(callbacks, request).await) })
+                }
+                None => ready(text(StatusCode::NOT_FOUND, "no such route\n")),
+            },
+            Route::WebPush => match self.shared.callbacks.clone() {
+                Some(callbacks) => {
+                    let request = request.map(boxed);
+                    Box::pin(async move { Ok(crate::webpush::answer(callbacks, request).await) })
+                }
+                None => ready(text(StatusCode::NOT_FOUND, "no such route\n")),
+            },
         }
     }
 
     fn metrics(&self) -> Response<HubBody> {
-        let mut response = text(StatusCode::OK, self.shared.metrics.encode());
+        super::health::update(&self.shared);
+        let mut encoded = self.shared.metrics.encode();
+        if let Some(callbacks) = &self.shared.callbacks
+            && let Some(head) = encoded.strip_suffix("# EOF\n")
+        {
+            encoded = format!("{head}{}# EOF\n", callbacks.metrics_text());
+        }
+        let mut response = text(StatusCode::OK, encoded);
         response.headers_mut().insert(
             CONTENT_TYPE,
             HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),

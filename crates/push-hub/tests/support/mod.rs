@@ -59,6 +59,22 @@ pub fn start(args: Args) -> InProcess {
     }
 }
 
+/// Starts a hub with `args` in this process through [`Hub::open`] (which connects to Redis
+/// with `--redis`).
+pub async fn open(args: Args) -> InProcess {
+    let bound = Hub::open(args).await.unwrap().bind().unwrap();
+    let addr = bound.local_addr();
+    let broker = bound.hub().broker().clone();
+    let shutdown = bound.hub().shutdown().clone();
+    let task = tokio::spawn(bound.run(std::future::pending()));
+    InProcess {
+        addr,
+        broker,
+        shutdown,
+        task,
+    }
+}
+
 /// `curl ARGS…` with a bounded time; its status, stdout and stderr.
 pub fn curl(args: &[&str]) -> (bool, String, String) {
     let curl = push_test_support::tools::program("curl", "curl");

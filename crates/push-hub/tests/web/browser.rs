@@ -26,6 +26,8 @@ pub(crate) const LIMIT: Duration = Duration::from_secs(60);
 pub(crate) struct Browser {
     devtools: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u64,
+    /// The events read while waiting for answers (the most recent 256), for [`Browser::event`].
+    events: std::collections::VecDeque<Value>,
     child: tokio::process::Child,
     profile: PathBuf,
 }
@@ -80,6 +82,7 @@ impl Browser {
         Self {
             devtools,
             next_id: 0,
+            events: std::collections::VecDeque::new(),
             child,
             profile,
         }
@@ -107,15 +110,22 @@ impl Browser {
             .await
             .expect("DevTools send");
         let devtools = &mut self.devtools;
+        let events = &mut self.events;
         let answer = tokio::time::timeout(LIMIT, async {
             while let Some(message) = devtools.next().await {
                 let Message::Text(text) = message.expect("DevTools read") else {
                     continue;
                 };
                 let value: Value = serde_json::from_str(&text).expect("DevTools JSON");
-                // Events (no id) and answers to nobody else are skipped.
+                // Events (no id) are kept for `event`; answers to nobody else are skipped.
                 if value["id"] == json!(id) {
                     return value;
+                }
+                if value.get("method").is_some() {
+                    if events.len() == 256 {
+                        events.pop_front();
+                    }
+                    events.push_back(value);
                 }
             }
             panic!("DevTools connection closed during {method}");
@@ -128,6 +138,33 @@ impl Browser {
             answer["error"]
         );
         answer["result"].clone()
+    }
+
+    /// The first event (kept, or read now) whose `method` is `method` and for which `matches`
+    /// holds on its `params`, taken out of the kept ones.
+    ///
+    /// # Panics
+    /// When none comes within [`LIMIT`].
+    pub(crate) async fn event(&mut self, method: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        let fits = |e: &Value| e["method"] == method && matches(&e["params"]);
+        if let Some(at) = self.events.iter().position(fits) {
+            return self.events.remove(at).unwrap_or_default()["params"].clone();
+        }
+        let devtools = &mut self.devtools;
+        tokio::time::timeout(LIMIT, async {
+            while let Some(message) = devtools.next().await {
+                let Message::Text(text) = message.expect("DevTools read") else {
+                    continue;
+                };
+                let value: Value = serde_json::from_str(&text).expect("DevTools JSON");
+                if fits(&value) {
+                    return value["params"].clone();
+                }
+            }
+            panic!("DevTools connection closed waiting for {method}");
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no {method} event"))
     }
 
     /// Opens `url` in a new tab.

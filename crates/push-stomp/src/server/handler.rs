@@ -23,7 +23,15 @@ use crate::{Config, Publish, Session, Transmit};
 pub struct StompHandler<B: Broker, H, P> {
     session: Session<B, H, P>,
     timer: Option<Pin<Box<Sleep>>>,
+    /// The last fragment of a `MESSAGE` whose first one went out: sent before anything else.
+    continuation: Option<Frame>,
 }
+
+/// A `MESSAGE` whose shared tail is shorter than this goes out as one WebSocket frame (joining
+/// a few hundred bytes costs less than a second frame header and the client's reassembly);
+/// a longer one as two fragments of one message, the tail the event's shared `Bytes`, so no
+/// subscriber's frame copies the event's body before the socket's write buffer does.
+const JOIN_BELOW: usize = 1024;
 
 /// The [`Handler`] that runs STOMP on a connection accepted with push-ws (`accept`,
 /// `h2::accept`, or an upgrade of your own), for [`push_ws::server::run`]. `request` is the
@@ -45,6 +53,7 @@ where
     StompHandler {
         session,
         timer: None,
+        continuation: None,
     }
 }
 
@@ -67,6 +76,9 @@ where
     }
 
     fn poll_outgoing(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        if let Some(last) = self.continuation.take() {
+            return Poll::Ready(Some(Message::Frame(last)));
+        }
         if let Some(at) = self.session.poll_timeout() {
             let at = tokio::time::Instant::from_std(at);
             let timer = self
@@ -81,6 +93,16 @@ where
         }
         match self.session.poll_transmit(cx, now()) {
             Poll::Ready(Some(Transmit::Bytes(bytes))) => Poll::Ready(Some(message(bytes))),
+            Poll::Ready(Some(Transmit::Message { head, tail, text })) => {
+                let opcode = OpCode::Data(if text { Data::Text } else { Data::Binary });
+                if tail.len() < JOIN_BELOW {
+                    let joined = [&head[..], &tail[..]].concat();
+                    return Poll::Ready(Some(Message::Frame(Frame::message(joined, opcode, true))));
+                }
+                let last = Frame::message(tail, OpCode::Data(Data::Continue), true);
+                self.continuation = Some(last);
+                Poll::Ready(Some(Message::Frame(Frame::message(head, opcode, false))))
+            }
             Poll::Ready(Some(Transmit::Close)) => {
                 Poll::Ready(Some(Message::Close(Some(CloseFrame {
                     code: CloseCode::Normal,

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::HeaderValue;
 use http::header::AUTHORIZATION;
-use push_core::{Access, Broker, Cursor, Event, Selector, Topic};
+use push_core::{Access, Broker, Cursor, Event, Pattern, Selector, Topic};
 use push_http::Hooks;
 
 use super::negotiate;
@@ -21,9 +21,9 @@ pub(crate) struct NewSub {
     from: Option<Cursor>,
 }
 
-/// The topic a destination names: `/topic/NAME` or a bare topic; `/queue/…` and the other
-/// queue-like prefixes are refused, since the hub has no competing consumers.
-fn topic_of(destination: &str) -> Result<Topic, String> {
+/// The topic name or selector a destination names: `/topic/NAME` or a bare `NAME`; `/queue/…`
+/// and the other queue-like prefixes are refused, since the hub has no competing consumers.
+fn name_of(destination: &str) -> Result<&str, String> {
     const QUEUES: [&str; 5] = [
         "/queue/",
         "/temp-queue/",
@@ -36,8 +36,28 @@ fn topic_of(destination: &str) -> Result<Topic, String> {
             "{destination}: queue destinations (competing consumers) are not supported; use /topic/NAME"
         ));
     }
-    let name = destination.strip_prefix("/topic/").unwrap_or(destination);
-    Topic::new(name).map_err(|e| format!("{destination}: {e}"))
+    Ok(destination.strip_prefix("/topic/").unwrap_or(destination))
+}
+
+/// What a `SUBSCRIBE` destination selects, read as Mercure reads a `topic` selector: `*` is
+/// every topic, a URI template (`/topic/books/{id}`) the topics it can expand to, anything
+/// else the exact topic.
+fn selector_of(destination: &str) -> Result<Selector, String> {
+    let name = name_of(destination)?;
+    let pattern = Pattern::parse(name).map_err(|e| format!("{destination}: {e}"))?;
+    Selector::new([pattern]).map_err(|e| format!("{destination}: {e}"))
+}
+
+/// The topic a `SEND` destination names: one topic, never a selector (an event is published on
+/// topics, which selectors then match).
+fn topic_of(destination: &str) -> Result<Topic, String> {
+    match Pattern::parse(name_of(destination)?) {
+        Ok(Pattern::Exact(topic)) => Ok(topic),
+        Ok(_) => Err(format!(
+            "{destination}: a SEND names one topic, not a selector or template"
+        )),
+        Err(e) => Err(format!("{destination}: {e}")),
+    }
 }
 
 impl<B, H, P> Session<B, H, P>
@@ -133,12 +153,11 @@ where
             return Err("too many subscriptions on this connection".to_owned());
         }
         let ack = AckMode::parse(frame.header("ack")).ok_or("unknown ack mode")?;
-        let topic = topic_of(destination)?;
+        let selector = selector_of(destination)?;
         let from = match frame.header(RESUME_HEADER) {
             None => None,
             Some(text) => Some(Cursor::parse(text).map_err(|e| format!("{RESUME_HEADER}: {e}"))?),
         };
-        let selector = Selector::one(topic);
         let sub = NewSub {
             id: id.to_owned(),
             destination: destination.to_owned(),

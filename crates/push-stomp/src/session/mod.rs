@@ -29,9 +29,23 @@ use subscription::Sub;
 
 /// What the session wants written, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Transmit {
     /// One frame, or a heart-beat, as bytes (one WebSocket message each).
     Bytes(Bytes),
+    /// A `MESSAGE` in two parts, one frame when written one after the other: `head`, the
+    /// subscription's own headers, and `tail`, what every subscriber of the event shares,
+    /// encoded once per event (the same `Bytes` for all). Write them side by side (a vectored
+    /// write, or two fragments of one WebSocket message) rather than joining them. `text`: the
+    /// frame is UTF-8 (a text WebSocket message), else binary.
+    Message {
+        /// The command line and the subscription's headers.
+        head: Bytes,
+        /// The shared headers, the blank line, the body and its NUL.
+        tail: Bytes,
+        /// Whether the frame is UTF-8.
+        text: bool,
+    },
     /// Close the connection: everything before it has been handed out.
     Close,
 }
@@ -288,7 +302,16 @@ where
             let frame = match delivery {
                 Some(Delivery::Event(published)) => {
                     sub.delivered(published.cursor(), before);
-                    sub.message(&published, version)
+                    match sub.message(&published, version) {
+                        Ok(message) => self.out.push_back(message),
+                        // Only an event header the agreed version cannot carry (a line break
+                        // in an event type under 1.0): the subscription cannot go on.
+                        Err(e) => {
+                            let message = format!("subscription {}: {e}", sub.id);
+                            self.fail(&message, None);
+                        }
+                    }
+                    return;
                 }
                 Some(Delivery::Gap(gap)) => {
                     sub.delivered(gap.resume, before);

@@ -4,9 +4,10 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use push_core::{Access, Cursor, Gap, Published, Selector};
+use push_core::{Access, Cursor, Gap, Published, Selector, Topic};
 
-use crate::{Command, Frame, Version};
+use super::Transmit;
+use crate::{Command, Frame, Version, encode_head, encode_tail};
 
 /// The header that carries a resume cursor on `SUBSCRIBE` (the `message-id` of the last message
 /// the client has, as RabbitMQ streams take `x-stream-offset`).
@@ -53,6 +54,9 @@ pub(crate) struct Sub<S> {
     pub(crate) ack: AckMode,
     pub(crate) stream: S,
     unacked: VecDeque<Unacked>,
+    /// The `MESSAGE` head when it names no message (no `ack` header): the same for every
+    /// delivery, so encoded once.
+    head: Option<Bytes>,
 }
 
 /// What an `ACK` or `NACK` did.
@@ -79,6 +83,7 @@ impl<S> Sub<S> {
             ack,
             stream,
             unacked: VecDeque::new(),
+            head: None,
         }
     }
 
@@ -117,24 +122,53 @@ impl<S> Sub<S> {
         format!("{}/{}", self.id, message.text().as_str())
     }
 
-    /// The `MESSAGE` frame of an event.
-    pub(crate) fn message(&self, published: &Published, version: Version) -> Frame {
-        let event = published.event();
-        let content_type = if core::str::from_utf8(&event.data).is_ok() {
-            "text/plain;charset=utf-8"
+    /// The `MESSAGE` of an event in two parts: this subscription's head (`subscription`, and
+    /// `ack` in the client modes of 1.2) and the tail every subscriber of the event shares
+    /// (`message-id`, `destination`, `content-type`, `content-length`, `x-event-type`,
+    /// `x-event-id`, the body), encoded once per event and version and cached in the shared
+    /// [`Published`]. The destination is `/topic/` and the event's topic: its canonical one, or
+    /// for an event published on several topics the first this subscription selects (then the
+    /// tail is this subscription's own, not cached).
+    pub(crate) fn message(
+        &mut self,
+        published: &Published,
+        version: Version,
+    ) -> Result<Transmit, crate::Error> {
+        let head = if self.ack != AckMode::Auto && version == Version::V1_2 {
+            let ack = self.ack_id(published.cursor());
+            let mut head = Vec::with_capacity(32 + self.id.len() + ack.len());
+            let headers = [("subscription", self.id.as_str()), ("ack", ack.as_str())];
+            encode_head(Command::Message, headers, version, &mut head)?;
+            Bytes::from(head)
+        } else if let Some(head) = &self.head {
+            head.clone()
         } else {
-            "application/octet-stream"
+            let mut head = Vec::with_capacity(32 + self.id.len());
+            let headers = [("subscription", self.id.as_str())];
+            encode_head(Command::Message, headers, version, &mut head)?;
+            self.head.insert(Bytes::from(head)).clone()
         };
-        let mut frame = self
-            .head(published.cursor(), version)
-            .with_header("content-type", content_type);
-        if let Some(kind) = &event.event {
-            frame.push_header("x-event-type", kind.as_str());
-        }
-        if let Some(id) = &event.id {
-            frame.push_header("x-event-id", id.as_str());
-        }
-        frame.with_body_and_length(event.data.clone())
+        let canonical = published.topic();
+        let tail = if published.topics().len() == 1 || self.selector.matches(canonical) {
+            shared_tail(published, version)
+        } else {
+            let topic = published
+                .topics()
+                .iter()
+                .find(|t| self.selector.matches(t))
+                .unwrap_or(canonical);
+            Bytes::from(tail(published, topic, version))
+        };
+        // The cached tail starts with whether the frame is text; empty when the version cannot
+        // carry the event's headers.
+        let Some((&kind, _)) = tail.split_first() else {
+            return Err(crate::Error::Unencodable);
+        };
+        Ok(Transmit::Message {
+            head,
+            tail: tail.slice(1..),
+            text: kind == TEXT,
+        })
     }
 
     /// The `MESSAGE` frame announcing a gap: no body, [`GAP_HEADER`] with the reason, the
@@ -155,6 +189,60 @@ impl<S> Sub<S> {
         }
         frame
     }
+}
+
+/// The first byte of an encoded tail: the body is UTF-8, so the frame is a text message.
+const TEXT: u8 = b't';
+/// The first byte of an encoded tail: the body is not UTF-8 (a binary message).
+const BINARY: u8 = b'b';
+
+/// The cache keys of the tails in [`Published::encoded`], one per version (escaping differs).
+struct TailV10;
+struct TailV11;
+struct TailV12;
+
+/// The shared tail of `published`'s `MESSAGE` in `version`, from the event's cache.
+fn shared_tail(published: &Published, version: Version) -> Bytes {
+    let encode = |p: &Published| Bytes::from(tail(p, p.topic(), version));
+    match version {
+        Version::V1_0 => published.encoded::<TailV10>(encode),
+        Version::V1_1 => published.encoded::<TailV11>(encode),
+        Version::V1_2 => published.encoded::<TailV12>(encode),
+    }
+}
+
+/// The kind byte ([`TEXT`] or [`BINARY`]) and the tail of the event's `MESSAGE` with
+/// `destination` `/topic/TOPIC`; empty when `version` cannot carry a header (a line break in an
+/// event type under 1.0).
+fn tail(published: &Published, topic: &Topic, version: Version) -> Vec<u8> {
+    let event = published.event();
+    let text = core::str::from_utf8(&event.data).is_ok();
+    let content_type = if text {
+        "text/plain;charset=utf-8"
+    } else {
+        "application/octet-stream"
+    };
+    let cursor = published.cursor().text();
+    let destination = format!("/topic/{}", topic.as_str());
+    let length = event.data.len().to_string();
+    let mut headers = vec![
+        ("message-id", cursor.as_str()),
+        ("destination", destination.as_str()),
+        ("content-type", content_type),
+        ("content-length", length.as_str()),
+    ];
+    if let Some(kind) = &event.event {
+        headers.push(("x-event-type", kind.as_str()));
+    }
+    if let Some(id) = &event.id {
+        headers.push(("x-event-id", id.as_str()));
+    }
+    let mut out = Vec::with_capacity(destination.len() + event.data.len() + 120);
+    out.push(if text { TEXT } else { BINARY });
+    if encode_tail(Command::Message, headers, &event.data, version, &mut out).is_err() {
+        out.clear();
+    }
+    out
 }
 
 /// The subscription id and cursor an `ACK`'s `id` (1.2) names.

@@ -11,7 +11,7 @@
 //! any point: whatever step a crash interrupts, the queue still holds the delivery, due at the
 //! time of its next attempt, and `run` sends it after the restart.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,14 +20,16 @@ use tokio::sync::Notify;
 use super::client::Sender;
 use super::deliver::{Deliver, Kind, Signers, Webhooks};
 use super::queue::{Queue, QueueError, Stored};
+use super::slots::Slots;
 use crate::policy::{Next, Outcome, Policy};
 
 /// Told every attempt's result (for metrics, logs, and disabling a registration on
 /// [`Next::Disable`] / [`Next::Exhausted`]).
 pub type Observer = Arc<dyn Fn(&Stored, Next) + Send + Sync>;
 
-/// How many due deliveries `run` reads from the queue at once.
-const BATCH: usize = 64;
+/// How many due entries `run` looks at per round, past those it cannot take up now (in memory
+/// already, or no free slot for their origin): a bounded read however long the backlog.
+const SCAN: usize = 4096;
 /// The longest `run` sleeps without looking at the queue.
 const IDLE: Duration = Duration::from_secs(1);
 
@@ -43,10 +45,17 @@ struct Inner {
     /// The delivery kinds this engine runs, by their stored number.
     kinds: HashMap<Kind, Arc<dyn Deliver>>,
     observer: Option<Observer>,
-    /// Queue ids with an attempt task in memory.
-    in_flight: Mutex<HashSet<u64>>,
+    /// The deliveries with an attempt task in memory.
+    slots: Mutex<Slots>,
     wake: Notify,
+    /// How many deliveries of a registration may be attempted at once (see
+    /// [`Engine::with_lanes`]); unset, all of them.
+    lanes: std::sync::OnceLock<Lanes>,
 }
+
+/// The lane limit of a registration by its hub id: how many of its deliveries may be in
+/// flight at once (1: in cursor order).
+pub type Lanes = Arc<dyn Fn(&str) -> u32 + Send + Sync>;
 
 impl core::fmt::Debug for Engine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -90,16 +99,28 @@ impl Engine {
         kinds: impl IntoIterator<Item = (Kind, Arc<dyn Deliver>)>,
         observer: Option<Observer>,
     ) -> Self {
+        let slots = Slots::new(policy.max_in_memory, policy.max_in_memory_per_origin);
         Self {
             inner: Arc::new(Inner {
                 queue,
                 policy,
                 kinds: kinds.into_iter().collect(),
                 observer,
-                in_flight: Mutex::new(HashSet::new()),
+                slots: Mutex::new(slots),
                 wake: Notify::new(),
+                lanes: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// The same engine with each registration's deliveries in a lane of `lanes(registration)`
+    /// deliveries in flight at most (the queue holds the others back, in order, and releases
+    /// the next when one is over: a lane of 1 delivers in cursor order). Set it before the
+    /// first publish; a second call is ignored.
+    #[must_use]
+    pub fn with_lanes(self, lanes: Lanes) -> Self {
+        let _ = self.inner.lanes.set(lanes);
+        self
     }
 
     /// The queue (for metrics: depth, next due).
@@ -108,9 +129,17 @@ impl Engine {
         &self.inner.queue
     }
 
+    /// How many deliveries are in memory (in their fast phase, or taken up from the queue).
+    #[must_use]
+    pub fn in_memory(&self) -> usize {
+        self.inner.slots().len()
+    }
+
     /// Queues deliveries of one event (one per registration) in one durable commit, then starts
-    /// their fast attempts. `attempt`, `due` and `created` of each are set here. Returns when
-    /// the commit is on disk: acknowledge the publish after this.
+    /// their fast attempts — those that get a slot ([`Policy::max_in_memory`], per origin
+    /// [`Policy::max_in_memory_per_origin`]); the others wait in the queue, due, for `run`.
+    /// `attempt`, `due` and `created` of each are set here. Returns when the commit is on disk:
+    /// acknowledge the publish after this.
     ///
     /// # Errors
     /// [`QueueError`]: nothing was queued; refuse the publish.
@@ -121,69 +150,85 @@ impl Engine {
             (d.attempt, d.due, d.created) = (1, due, now);
         }
         let inner = Arc::clone(&self.inner);
-        let (ids, deliveries) = tokio::task::spawn_blocking(move || {
-            inner
-                .queue
-                .enqueue(&deliveries)
-                .map(|ids| (ids, deliveries))
+        let (placed, deliveries) = tokio::task::spawn_blocking(move || {
+            let placed = match inner.lanes.get() {
+                Some(lanes) => inner.queue.enqueue_in_lanes(&deliveries, &**lanes),
+                None => inner.queue.enqueue_in_lanes(&deliveries, &|_| u32::MAX),
+            };
+            placed.map(|placed| (placed, deliveries))
         })
         .await
         .map_err(|_| QueueError::Corrupt(0))??;
-        for (id, mut delivery) in ids.into_iter().zip(deliveries) {
-            delivery.id = id;
-            self.spawn(delivery);
+        let mut left_queued = false;
+        for ((id, released), mut delivery) in placed.into_iter().zip(deliveries) {
+            // A held delivery is started when its lane releases it.
+            if released {
+                delivery.id = id;
+                left_queued |= !spawn(&self.inner, delivery);
+            }
+        }
+        if left_queued {
+            self.inner.wake.notify_one();
         }
         Ok(())
     }
 
-    /// Sends what falls due in the queue, forever: deliveries past their fast phase, and after
-    /// a restart every delivery the queue holds. Run it once per engine, on its own task.
+    /// Sends what falls due in the queue, forever: deliveries past their fast phase, those that
+    /// found no free slot, and after a restart every delivery the queue holds. Run it once per
+    /// engine, on its own task.
     pub async fn run(&self) {
         loop {
             let now = unix_millis(wall_clock());
             let inner = Arc::clone(&self.inner);
             let due = tokio::task::spawn_blocking(move || {
-                let due = inner.queue.due(now, BATCH)?;
+                // Taking a slot here, in the read, so the scan stops mattering once all are taken.
+                let due = inner
+                    .queue
+                    .due_where(now, SCAN, |d| inner.slots().admit(d))?;
                 Ok::<_, QueueError>((due, inner.queue.next_due()?))
             })
             .await;
-            let next_due = match due {
+            let wait = match due {
                 Ok(Ok((due, next_due))) => {
                     for delivery in due {
-                        self.spawn(delivery);
+                        tokio::spawn(attempts(Arc::clone(&self.inner), delivery));
                     }
-                    next_due
+                    match next_due {
+                        // A backlog waiting for slots: an ending attempt wakes us.
+                        Some(at) if at <= now => IDLE,
+                        Some(at) => Duration::from_millis(at - now),
+                        None => IDLE,
+                    }
                 }
                 // A failing disk: try again after the idle wait.
-                _ => None,
+                _ => IDLE,
             };
-            let wait = next_due
-                .map_or(IDLE, |at| Duration::from_millis(at.saturating_sub(now)))
-                .clamp(Duration::from_millis(10), IDLE);
             tokio::select! {
-                () = tokio::time::sleep(wait) => {}
+                () = tokio::time::sleep(wait.clamp(Duration::from_millis(10), IDLE)) => {}
                 () = self.inner.wake.notified() => {}
             }
         }
     }
+}
 
-    /// Starts an attempt task for `delivery` unless one is in memory already.
-    fn spawn(&self, delivery: Stored) {
-        let fresh = self
-            .inner
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(delivery.id);
-        if fresh {
-            tokio::spawn(attempts(Arc::clone(&self.inner), delivery));
-        }
+impl Inner {
+    fn slots(&self) -> std::sync::MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Starts an attempt task for `delivery` if it gets a slot (none in memory already, and room
+/// in all and for its origin); false when it stays in the queue, due, for `run`.
+fn spawn(inner: &Arc<Inner>, delivery: Stored) -> bool {
+    let admitted = inner.slots().admit(&delivery);
+    if admitted {
+        tokio::spawn(attempts(Arc::clone(inner), delivery));
+    }
+    admitted
 }
 
 /// Attempts `delivery` until it is done or leaves memory for the queue.
 async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
-    let id = delivery.id;
     loop {
         let wait = delivery.due.saturating_sub(unix_millis(wall_clock()));
         tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -194,13 +239,27 @@ async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
         let step = Arc::clone(&inner);
         let current = delivery.clone();
         let stored = tokio::task::spawn_blocking(move || match next {
-            Next::Retry { at, attempt, .. } => {
-                step.queue.reschedule(&current, attempt, unix_millis(at))
-            }
-            // Delivered, disabled, discarded or exhausted: the delivery is over.
-            _ => step.queue.remove(&current),
+            Next::Retry { at, attempt, .. } => step
+                .queue
+                .reschedule(&current, attempt, unix_millis(at))
+                .map(|()| None),
+            // Delivered, disabled, discarded or exhausted: the delivery is over, and the next
+            // of its lane goes.
+            _ => step.queue.remove_and_release(&current),
         })
         .await;
+        let stored = match stored {
+            Ok(Ok(released)) => {
+                if let Some(released) = released
+                    && !spawn(&inner, released)
+                {
+                    inner.wake.notify_one();
+                }
+                Ok(Ok(()))
+            }
+            Ok(Err(e)) => Ok(Err(e)),
+            Err(e) => Err(e),
+        };
         match (next, stored) {
             (
                 Next::Retry {
@@ -218,11 +277,9 @@ async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
             _ => break,
         }
     }
-    inner
-        .in_flight
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(&id);
+    inner.slots().release(&delivery);
+    // A delivery waiting for this slot may be taken up now.
+    inner.wake.notify_one();
 }
 
 async fn attempt(inner: &Inner, delivery: &Stored) -> Next {

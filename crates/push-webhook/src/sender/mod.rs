@@ -6,8 +6,9 @@ mod client;
 mod deliver;
 mod engine;
 mod queue;
+mod slots;
 
 pub use client::{Resolve, SendError, Sender, SystemResolver};
 pub use deliver::{Attempt, Deliver, Kind, Signers, Webhooks};
-pub use engine::{Engine, Observer};
+pub use engine::{Engine, Lanes, Observer};
 pub use queue::{QUEUE_FILE, Queue, QueueError, Stored};

@@ -19,6 +19,9 @@ use redb::{
     TableDefinition,
 };
 
+#[path = "lanes.rs"]
+mod lanes;
+
 /// id → the encoded delivery.
 const RECORDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("deliveries");
 /// (due in Unix milliseconds, id): the deliveries in the order they fall due.
@@ -121,40 +124,59 @@ impl Queue {
             .set_cache_size(4 << 20)
             .create(&path)
             .map_err(open_err)?;
+        Self::with_tables(db)
+    }
+
+    /// A queue in memory: the same behaviour, nothing survives the process (a hub run with
+    /// `--in-memory`).
+    ///
+    /// # Errors
+    /// [`QueueError::Open`] when redb cannot set the tables up.
+    pub fn in_memory() -> Result<Self, QueueError> {
+        let db = redb::Builder::new()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(|source| QueueError::Open {
+                path: PathBuf::from("(memory)"),
+                source,
+            })?;
+        Self::with_tables(db)
+    }
+
+    fn with_tables(db: Database) -> Result<Self, QueueError> {
         let write = db.begin_write()?;
         write.open_table(RECORDS)?;
         write.open_table(DUE)?;
         write.open_table(META)?;
+        write.open_table(lanes::LANES)?;
         write.commit()?;
         Ok(Self { db })
     }
 
+    /// When the oldest queued delivery was queued (Unix milliseconds), if any: ids grow with
+    /// each enqueue and a retry keeps its id, so the first record is the oldest.
+    ///
+    /// # Errors
+    /// [`QueueError::Storage`], [`QueueError::Corrupt`].
+    pub fn oldest(&self) -> Result<Option<u64>, QueueError> {
+        let read = self.db.begin_read()?;
+        let records = read.open_table(RECORDS)?;
+        let Some((id, record)) = records.first()? else {
+            return Ok(None);
+        };
+        let id = id.value();
+        let created = decode(id, record.value()).ok_or(QueueError::Corrupt(id))?;
+        Ok(Some(created.created))
+    }
+
     /// Queues deliveries in one durable commit; their ids, in order. `attempt`, `due` and
-    /// `created` of each are kept; `id` is ignored and assigned.
+    /// `created` of each are kept; `id` is ignored and assigned. Every delivery is released
+    /// at once (no lane limit; see [`Queue::enqueue_in_lanes`]).
     ///
     /// # Errors
     /// [`QueueError::Storage`]: nothing was queued.
     pub fn enqueue(&self, deliveries: &[Stored]) -> Result<Vec<u64>, QueueError> {
-        let write = self.db.begin_write()?;
-        let mut ids = Vec::with_capacity(deliveries.len());
-        {
-            let mut meta = write.open_table(META)?;
-            let mut next = meta.get("next")?.map_or(1, |v| v.value());
-            let mut records = write.open_table(RECORDS)?;
-            let mut due = write.open_table(DUE)?;
-            let mut scratch = Vec::new();
-            for delivery in deliveries {
-                scratch.clear();
-                encode(delivery, &mut scratch);
-                records.insert(next, scratch.as_slice())?;
-                due.insert((delivery.due, next), ())?;
-                ids.push(next);
-                next += 1;
-            }
-            meta.insert("next", next)?;
-        }
-        write.commit()?;
-        Ok(ids)
+        let placed = self.enqueue_in_lanes(deliveries, &|_| u32::MAX)?;
+        Ok(placed.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Up to `limit` deliveries due at `now` (Unix milliseconds), the earliest first.
@@ -162,15 +184,33 @@ impl Queue {
     /// # Errors
     /// [`QueueError::Storage`], or [`QueueError::Corrupt`] for a record that does not decode.
     pub fn due(&self, now: u64, limit: usize) -> Result<Vec<Stored>, QueueError> {
+        self.due_where(now, limit, |_| true)
+    }
+
+    /// The deliveries due at `now` that `take` accepts, the earliest first, looking at no more
+    /// than `scan` due entries — so a backlog that `take` passes over (deliveries an engine
+    /// holds in memory already, or whose target has no free slot) costs a bounded read.
+    ///
+    /// # Errors
+    /// As [`Queue::due`].
+    pub fn due_where(
+        &self,
+        now: u64,
+        scan: usize,
+        mut take: impl FnMut(&Stored) -> bool,
+    ) -> Result<Vec<Stored>, QueueError> {
         let read = self.db.begin_read()?;
         let due = read.open_table(DUE)?;
         let records = read.open_table(RECORDS)?;
         let mut out = Vec::new();
-        for entry in due.range(..=(now, u64::MAX))?.take(limit) {
+        for entry in due.range(..=(now, u64::MAX))?.take(scan) {
             let (key, _) = entry?;
             let (_, id) = key.value();
             let record = records.get(id)?.ok_or(QueueError::Corrupt(id))?;
-            out.push(decode(id, record.value()).ok_or(QueueError::Corrupt(id))?);
+            let delivery = decode(id, record.value()).ok_or(QueueError::Corrupt(id))?;
+            if take(&delivery) {
+                out.push(delivery);
+            }
         }
         Ok(out)
     }
@@ -212,23 +252,14 @@ impl Queue {
         Ok(())
     }
 
-    /// Removes a delivery: after its 2xx, or when its registration is disabled.
+    /// Removes a delivery: after its 2xx, or when its registration is disabled (the next
+    /// delivery of its lane, if one was held, is released: see
+    /// [`Queue::remove_and_release`]).
     ///
     /// # Errors
     /// [`QueueError::Storage`].
     pub fn remove(&self, delivery: &Stored) -> Result<(), QueueError> {
-        let write = self.db.begin_write()?;
-        {
-            let mut records = write.open_table(RECORDS)?;
-            // The stored due time, not the caller's copy's: the index entry must go with it.
-            let removed = records.remove(delivery.id)?;
-            if let Some(record) = removed {
-                let due = decode(delivery.id, record.value()).map_or(delivery.due, |d| d.due);
-                write.open_table(DUE)?.remove((due, delivery.id))?;
-            }
-        }
-        write.commit()?;
-        Ok(())
+        self.remove_and_release(delivery).map(|_| ())
     }
 
     /// How many deliveries are queued.
@@ -315,96 +346,5 @@ fn decode(id: u64, bytes: &[u8]) -> Option<Stored> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn delivery(due: u64) -> Stored {
-        Stored {
-            id: 0,
-            kind: Kind(7),
-            registration: "reg".into(),
-            url: "http://127.0.0.1:1/hook".into(),
-            message_id: format!("msg_{due}"),
-            body: b"{\"a\":1}".to_vec(),
-            options: b"ttl=60".to_vec(),
-            attempt: 1,
-            due,
-            created: 5,
-        }
-    }
-
-    #[test]
-    fn deliveries_survive_reopening_and_leave_only_when_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let queue = Queue::open(dir.path()).unwrap();
-        let ids = queue
-            .enqueue(&[delivery(30), delivery(10), delivery(20)])
-            .unwrap();
-        assert_eq!(ids, [1, 2, 3]);
-        drop(queue);
-        let queue = Queue::open(dir.path()).unwrap();
-        assert_eq!(queue.len().unwrap(), 3);
-        assert_eq!(queue.next_due().unwrap(), Some(10));
-        let due = queue.due(20, 10).unwrap();
-        let order: Vec<u64> = due.iter().map(|d| d.due).collect();
-        assert_eq!(order, [10, 20]);
-        assert_eq!(due[0].id, 2);
-        assert_eq!(due[0].body, b"{\"a\":1}");
-        // A failed attempt moves it; only a removal takes it out.
-        queue.reschedule(&due[0], 2, 40).unwrap();
-        assert_eq!(queue.due(20, 10).unwrap().len(), 1);
-        let moved = queue.due(40, 10).unwrap();
-        assert_eq!((moved[2].id, moved[2].attempt), (2, 2));
-        queue.remove(&moved[2]).unwrap();
-        queue.remove(&moved[0]).unwrap();
-        assert_eq!(queue.len().unwrap(), 1);
-        // A stale copy cannot be rescheduled back in.
-        assert!(matches!(
-            queue.reschedule(&moved[2], 3, 50),
-            Err(QueueError::Corrupt(2))
-        ));
-        assert_eq!(queue.enqueue(&[delivery(1)]).unwrap(), [4]);
-    }
-
-    #[test]
-    fn records_decode_or_are_refused_never_panic() {
-        let mut bytes = Vec::new();
-        encode(&delivery(7), &mut bytes);
-        let mut expected = delivery(7);
-        expected.id = 9;
-        assert_eq!(decode(9, &bytes), Some(expected));
-        for cut in 0..bytes.len() {
-            assert_eq!(decode(9, &bytes[..cut]), None, "cut at {cut}");
-        }
-        bytes.push(0);
-        assert_eq!(decode(9, &bytes), None, "trailing bytes");
-        bytes.pop();
-        bytes[0] = 3;
-        assert_eq!(decode(9, &bytes), None);
-    }
-
-    #[test]
-    fn a_version_1_record_reads_as_a_webhook() {
-        // As the queue wrote it before kinds: attempt 2, due 7, created 5, then four fields.
-        let mut v1 = vec![1];
-        v1.extend_from_slice(&2u32.to_be_bytes());
-        v1.extend_from_slice(&7u64.to_be_bytes());
-        v1.extend_from_slice(&5u64.to_be_bytes());
-        for field in [&b"reg"[..], b"https://x/hook", b"msg_1", b"{}"] {
-            v1.extend_from_slice(&u32::try_from(field.len()).unwrap().to_be_bytes());
-            v1.extend_from_slice(field);
-        }
-        let read = decode(3, &v1).unwrap();
-        assert_eq!(read.kind, Kind::WEBHOOK);
-        assert_eq!(read.options, b"");
-        assert_eq!(
-            (
-                read.attempt,
-                read.due,
-                read.url.as_str(),
-                read.body.as_slice()
-            ),
-            (2, 7, "https://x/hook", &b"{}"[..])
-        );
-    }
-}
+#[path = "queue_tests.rs"]
+mod tests;
