@@ -82,6 +82,10 @@ pub(crate) fn run() -> Result<(), String> {
         "tests (workspace, all features; includes fuzz seed replay)",
         || exec(cargo().args(["test", "--workspace", "--all-features", "--locked"])),
     )?;
+    step(
+        "load smoke (the push-hub binary and the anchor, debug, tiny)",
+        || crate::load::run(&["smoke".to_owned()]),
+    )?;
     step("docs (warnings denied)", || {
         exec(
             cargo()

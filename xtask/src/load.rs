@@ -1,11 +1,19 @@
-//! `cargo xtask load idle|fanout|soak`: push-hub's lean SSE path against an anchor (axum's `Sse`
-//! over a tokio `broadcast` channel), in the same run, over loopback.
+//! `cargo xtask load idle|fanout|soak`: the `push-hub` binary against an anchor (axum's `Sse`
+//! over a tokio `broadcast` channel, given the same publish form), in the same run, over
+//! loopback.
 //!
-//! Both servers and the load client are roles of one binary, push-hub's `load` example, built
-//! in release and run as child processes (so each server's `/proc` figures are its own). The
-//! client prints `mark NAME` where this task reads the server's `/proc/PID` figures (RSS,
-//! CPU time, write syscalls) and `result NAME key=value…` for what it measured itself.
-//! Everything is bounded: counts are fixed, every phase of the client has a time limit.
+//! The hub is the release binary itself, started with the flags a load test needs (in memory,
+//! no publish or per-client quotas, queues and history that hold a whole burst). The anchor
+//! and the load client are roles of push-hub's `load` example, built in release and run as
+//! child processes (so each server's `/proc` figures are its own). The client publishes with
+//! `POST /.well-known/mercure` to either side, prints `mark NAME` where this task reads the
+//! server's `/proc/PID` figures (RSS, CPU time, write syscalls) and `result NAME key=value…`
+//! for what it measured itself. Everything is bounded: counts are fixed, every phase of the
+//! client has a time limit.
+//!
+//! `fanout` also runs the hub with `--sse-coalesce` (the window given by `--coalesce`,
+//! default 250ms) beside it, and `smoke` is the tiny form CI runs: debug builds, 20
+//! subscribers, every scenario once, checked but not measured.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -14,7 +22,11 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use crate::load_report::{self, Run};
 
-const USAGE: &str = "usage: cargo xtask load idle|fanout|soak";
+const USAGE: &str = "usage: cargo xtask load idle|fanout [--coalesce WINDOW]|soak|smoke";
+
+/// The hub's JWT key (HS256, both roles) in a load run, handed to the client as
+/// `LOAD_JWT_KEY`: a harness's own secret, never a deployment's.
+const KEY: &str = "the load harness's own secret, never a deployment's";
 
 /// The servers' figures at one moment.
 #[derive(Debug, Clone, Copy, Default)]
@@ -27,59 +39,147 @@ pub(crate) struct Snapshot {
     pub(crate) syscw: u64,
 }
 
+/// One side of a comparison.
+#[derive(Debug, Clone, Copy)]
+enum Server<'a> {
+    /// The `push-hub` binary, with `--sse-coalesce WINDOW` if given.
+    Hub(Option<&'a str>),
+    /// The anchor role of the `load` example.
+    Anchor,
+}
+
+/// The built binaries.
+struct Bins {
+    hub: PathBuf,
+    load: PathBuf,
+}
+
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let scenario = args.first().map(String::as_str).ok_or(USAGE)?;
-    if !matches!(scenario, "idle" | "fanout" | "soak") {
+    let coalesce = match &args[1..] {
+        [] => "250ms",
+        [flag, window] if flag == "--coalesce" && scenario == "fanout" => window.as_str(),
+        _ => return Err(USAGE.to_owned()),
+    };
+    if !matches!(scenario, "idle" | "fanout" | "soak" | "smoke") {
         return Err(USAGE.to_owned());
     }
-    crate::exec(crate::cargo().args([
-        "build",
-        "--release",
-        "-p",
-        "push-hub",
-        "--example",
-        "load",
-    ]))?;
-    let bin = target_dir().join("release/examples/load");
+    let release = scenario != "smoke";
+    let mut build = crate::cargo();
+    build.args(["build", "-p", "push-hub", "--bins", "--example", "load"]);
+    if release {
+        build.arg("--release");
+    }
+    crate::exec(&mut build)?;
+    let dir = target_dir().join(if release { "release" } else { "debug" });
+    let bins = Bins {
+        hub: dir.join("push-hub"),
+        load: dir.join("examples/load"),
+    };
     let tick_us = 1_000_000 / clock_ticks();
+    let (hub, anchor) = (Server::Hub(None), Server::Anchor);
     match scenario {
         "idle" => {
-            let hub = measure(&bin, "hub", &["idle", "5000,10000"])?;
-            let anchor = measure(&bin, "anchor", &["idle", "5000,10000"])?;
+            let counts = "1000,5000,10000";
+            let hub = measure(&bins, hub, &["idle", counts])?;
+            let anchor = measure(&bins, anchor, &["idle", counts])?;
             load_report::idle(&hub, &anchor)
         }
         "fanout" => {
             let mut runs = Vec::new();
             for n in ["1000", "10000"] {
-                for (server, variant) in [
-                    ("hub", "public"),
-                    ("anchor", "public"),
-                    ("hub", "template"),
-                    ("hub", "private"),
+                for (server, name, variant) in [
+                    (hub, "hub", "public"),
+                    (anchor, "anchor", "public"),
+                    (Server::Hub(Some(coalesce)), "coalesced", "public"),
+                    (hub, "hub", "template"),
+                    (hub, "hub", "private"),
                 ] {
-                    let run = measure(&bin, server, &["fanout", n, variant])?;
-                    runs.push((server, variant, n, run));
+                    let run = measure(&bins, server, &["fanout", n, variant])?;
+                    runs.push((name, variant, n, run));
                 }
             }
+            println!(
+                "
+(coalesced: the hub with --sse-coalesce {coalesce})"
+            );
             load_report::fanout(&runs, tick_us)
         }
-        _ => {
-            let hub = measure(&bin, "hub", &["soak", "10"])?;
-            let anchor = measure(&bin, "anchor", &["soak", "10"])?;
+        "soak" => {
+            let hub = measure(&bins, hub, &["soak", "10"])?;
+            let anchor = measure(&bins, anchor, &["soak", "10"])?;
             load_report::soak(&hub, &anchor)
         }
+        _ => smoke(&bins),
     }
 }
 
+/// Every scenario once at a tiny size against the hub (with and without coalescing) and the
+/// anchor: the harness works, the hub delivers every event and resumes exactly.
+fn smoke(bins: &Bins) -> Result<(), String> {
+    for server in [Server::Hub(None), Server::Hub(Some("20ms")), Server::Anchor] {
+        let idle = measure(bins, server, &["idle", "10,20"])?;
+        idle.mark("idle-20")?;
+        for variant in ["public", "private"] {
+            let run = measure(bins, server, &["fanout", "20", variant, "smoke"])?;
+            for phase in ["burst", "steady"] {
+                load_report::complete(&run, &format!("{phase}-{variant}-20"))?;
+            }
+        }
+    }
+    let soak = measure(bins, Server::Hub(None), &["soak", "3", "500"])?;
+    load_report::soak(&soak, &soak)?;
+    println!(
+        "
+load smoke: every scenario ran, every event arrived"
+    );
+    Ok(())
+}
+
 /// Starts `server`, runs the client with `client_args` against it, and stops the server.
-fn measure(bin: &Path, server: &str, client_args: &[&str]) -> Result<Run, String> {
-    eprintln!("\n== {server}: {}", client_args.join(" "));
-    let mut child = spawn(bin, &[server, "127.0.0.1:0"], false)?;
+fn measure(bins: &Bins, server: Server<'_>, client_args: &[&str]) -> Result<Run, String> {
+    eprintln!("\n== {server:?}: {}", client_args.join(" "));
+    let mut child = match server {
+        Server::Hub(coalesce) => {
+            let mut args = vec![
+                "--addr",
+                "127.0.0.1:0",
+                "--in-memory",
+                "--jwt-key",
+                KEY,
+                "--anonymous",
+                "--publish-rate",
+                "0",
+                "--max-streams-per-client",
+                "0",
+                "--max-streams-per-token",
+                "0",
+                // A whole burst or soak fits in a queue and the history: the figures count
+                // deliveries, not overflows (the anchor's channel holds as many).
+                "--queue-count",
+                "8192",
+                "--queue-bytes",
+                "16MiB",
+                "--history-count",
+                "8192",
+                // 10,000 template subscribers, against the default's 1,024.
+                "--max-pattern-subscriptions",
+                "20000",
+                "--log",
+                "warn",
+            ];
+            if let Some(window) = coalesce {
+                args.extend(["--sse-coalesce", window]);
+            }
+            spawn(&bins.hub, &args, false)?
+        }
+        Server::Anchor => spawn(&bins.load, &["anchor", "127.0.0.1:0"], false)?,
+    };
     let pid = child.id();
     let result = listening(&mut child).and_then(|(addr, _stdout)| {
         let mut args = vec!["client", client_args[0], addr.as_str()];
         args.extend(&client_args[1..]);
-        drive_client(bin, &args, pid)
+        drive_client(&bins.load, &args, pid)
     });
     // Our own child, by its handle.
     let _ = child.kill();
@@ -99,6 +199,7 @@ fn spawn(bin: &Path, args: &[&str], stdin: bool) -> Result<Child, String> {
         _ => Command::new(bin),
     };
     cmd.args(args)
+        .env("LOAD_JWT_KEY", KEY)
         .stdout(Stdio::piped())
         .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
         .stderr(Stdio::inherit());
@@ -106,7 +207,8 @@ fn spawn(bin: &Path, args: &[&str], stdin: bool) -> Result<Child, String> {
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))
 }
 
-/// The server's address, from its `listening ADDR` line.
+/// The server's address, from its first line: the anchor's `listening ADDR`, or the hub's
+/// banner, `push-hub listening on http://ADDR/ (…)`.
 fn listening(child: &mut Child) -> Result<(String, BufReader<ChildStdout>), String> {
     let stdout = child.stdout.take().ok_or("no server stdout")?;
     let mut lines = BufReader::new(stdout);
@@ -114,9 +216,13 @@ fn listening(child: &mut Child) -> Result<(String, BufReader<ChildStdout>), Stri
     lines
         .read_line(&mut line)
         .map_err(|e| format!("server: {e}"))?;
+    let line = line.trim();
     let addr = line
-        .trim()
         .strip_prefix("listening ")
+        .or_else(|| {
+            let url = line.strip_prefix("push-hub listening on http://")?;
+            url.split('/').next()
+        })
         .ok_or_else(|| format!("the server said {line:?}"))?;
     Ok((addr.to_owned(), lines))
 }

@@ -13,7 +13,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn mark(&self, name: &str) -> Result<Snapshot, String> {
+    pub(crate) fn mark(&self, name: &str) -> Result<Snapshot, String> {
         self.marks
             .get(name)
             .copied()
@@ -40,6 +40,17 @@ impl Run {
     }
 }
 
+/// Checks that the client saw every event of phase `name`.
+pub(crate) fn complete(run: &Run, name: &str) -> Result<(), String> {
+    match run.results.get(name).and_then(|r| r.get("complete")) {
+        Some(done) if done == "true" => Ok(()),
+        _ => Err(format!(
+            "{name}: not every event arrived ({:?})",
+            run.results.get(name)
+        )),
+    }
+}
+
 fn ratio(hub: f64, anchor: f64) -> String {
     if anchor > 0.0 {
         format!("{:.2}×", hub / anchor)
@@ -48,29 +59,40 @@ fn ratio(hub: f64, anchor: f64) -> String {
     }
 }
 
-/// Idle memory: the RSS slope between 5,000 and 10,000 subscribers.
+/// Idle memory: the RSS the subscribers added (over the server's own before the first), per
+/// connection at 1,000 and 10,000, and the slope between 5,000 and 10,000.
 pub(crate) fn idle(hub: &Run, anchor: &Run) -> Result<(), String> {
-    let slope = |run: &Run| -> Result<(f64, f64), String> {
+    let figures = |run: &Run| -> Result<[f64; 3], String> {
+        let base = run.mark("idle-0")?.rss_kib;
+        let per = |n: u64| -> Result<f64, String> {
+            let rss = run.mark(&format!("idle-{n}"))?.rss_kib;
+            Ok(rss.saturating_sub(base) as f64 / n as f64)
+        };
         let (low, high) = (run.mark("idle-5000")?, run.mark("idle-10000")?);
         let slope = high.rss_kib.saturating_sub(low.rss_kib) as f64 / 5000.0;
-        Ok((slope, high.rss_kib as f64 / 10_000.0))
+        Ok([per(1000)?, per(10_000)?, slope])
     };
-    let ((hub_slope, hub_all), (anchor_slope, anchor_all)) = (slope(hub)?, slope(anchor)?);
+    let (hub, anchor) = (figures(hub)?, figures(anchor)?);
     println!("\nidle SSE subscribers over plain HTTP/1.1 loopback, each on a topic of its own");
     println!(
-        "{:<44}{:>12}{:>12}{:>12}",
+        "{:<48}{:>12}{:>12}{:>12}",
         "", "hub", "anchor", "hub÷anchor"
     );
-    println!(
-        "{:<44}{hub_slope:>12.2}{anchor_slope:>12.2}{:>12}",
+    for (i, name) in [
+        "KiB per connection at 1k (RSS delta ÷ 1,000)",
+        "KiB per connection at 10k (RSS delta ÷ 10,000)",
         "KiB per connection (RSS slope 5k→10k)",
-        ratio(hub_slope, anchor_slope)
-    );
-    println!(
-        "{:<44}{hub_all:>12.2}{anchor_all:>12.2}{:>12}",
-        "RSS ÷ connections at 10k (KiB)",
-        ratio(hub_all, anchor_all)
-    );
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        println!(
+            "{name:<48}{:>12.2}{:>12.2}{:>12}",
+            hub[i],
+            anchor[i],
+            ratio(hub[i], anchor[i])
+        );
+    }
     Ok(())
 }
 
@@ -115,23 +137,24 @@ pub(crate) fn fanout(runs: &[(&str, &str, &str, Run)], tick_us: u64) -> Result<(
         for head in &heads {
             print!("{head:>16}");
         }
-        println!("{:>16}", "hub÷anchor");
+        println!("{:>16}{:>18}", "hub÷anchor", "coalesced÷anchor");
         let hub = heads.iter().position(|h| h == "hub public");
         let anchor = heads.iter().position(|h| h == "anchor public");
+        let coalesced = heads.iter().position(|h| h == "coalesced public");
         for (name, values) in rows {
             print!("{name:<32}");
             for v in &values {
                 print!("{:>16}", format!("{v:.3}"));
             }
-            let r = match (hub, anchor) {
+            let against = |side: Option<usize>| match (side, anchor) {
                 (Some(h), Some(a)) => ratio(values[h], values[a]),
                 _ => "-".to_owned(),
             };
-            println!("{r:>16}");
+            println!("{:>16}{:>18}", against(hub), against(coalesced));
         }
     }
     println!(
-        "\n(hub÷anchor compares the public exact-topic runs; CPU from /proc/PID/stat, writes from syscw)"
+        "\n(the ratios compare the public exact-topic runs; CPU from /proc/PID/stat, writes from syscw)"
     );
     Ok(())
 }
@@ -139,7 +162,10 @@ pub(crate) fn fanout(runs: &[(&str, &str, &str, Run)], tick_us: u64) -> Result<(
 /// Resume soak: lost / duplicated / out of order on each side; the hub's must be 0 / 0 / 0.
 pub(crate) fn soak(hub: &Run, anchor: &Run) -> Result<(), String> {
     println!(
-        "\nresume soak: 5,000 events, 10 subscribers, ~50 random reconnects with Last-Event-ID"
+        "\nresume soak: {} events, {} subscribers, {} random reconnects with Last-Event-ID",
+        hub.value("soak", "events")?,
+        hub.value("soak", "subscribers")?,
+        hub.value("soak", "reconnects")?
     );
     println!(
         "{:<16}{:>14}{:>14}{:>14}{:>14}",

@@ -6,10 +6,10 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::StatusCode;
-use jsonwebtoken::{Algorithm, EncodingKey};
+use jsonwebtoken::EncodingKey;
 use push_core::Topic;
 
-use crate::auth::{AuthConfig, Authorizer, KeySpec, Revision};
+use crate::auth::{Algorithm, AuthConfig, Authorizer, KeySpec, Revision};
 
 /// The HMAC secret the target signs its tokens with.
 const SECRET: &str = "fuzzing secret, thirty-two bytes!";
@@ -53,8 +53,9 @@ pub fn mercure_token(data: &[u8]) {
             URL_SAFE_NO_PAD.encode(claims)
         );
         let key = EncodingKey::from_secret(SECRET.as_bytes()).expect("an HMAC key");
-        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256)
-            .expect("HMAC signs anything");
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS256)
+                .expect("HMAC signs anything");
         format!("{message}.{signature}")
     };
     let query = if mode & 8 == 0 { "topic=a" } else { "match=a" };

@@ -166,6 +166,11 @@ pub fn mint(key: &KeySpec, claims: &Claims) -> Result<String, MintError> {
             jsonwebtoken::errors::ErrorKind::InvalidKeyFormat.into(),
         ));
     }
+    // ES512 keys verify only: the hub mints with jsonwebtoken, which has no ES512.
+    let alg = key
+        .alg
+        .jwt()
+        .ok_or_else(|| MintError(jsonwebtoken::errors::ErrorKind::InvalidAlgorithm.into()))?;
     let encoding = match key.alg.family() {
         AlgorithmFamily::Hmac => EncodingKey::from_secret(bytes),
         AlgorithmFamily::Rsa => EncodingKey::from_rsa_pem(bytes),
@@ -173,7 +178,7 @@ pub fn mint(key: &KeySpec, claims: &Claims) -> Result<String, MintError> {
         AlgorithmFamily::Ed => EncodingKey::from_ed_pem(bytes),
     }
     .map_err(MintError)?;
-    let mut header = Header::new(key.alg);
+    let mut header = Header::new(alg);
     header.kid.clone_from(&key.kid);
     if claims.access_token.is_some() {
         header.typ = Some("at+jwt".into());

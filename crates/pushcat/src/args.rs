@@ -258,6 +258,10 @@ pub(crate) struct PublishArgs {
 
 /// A JWS algorithm by its name (`HS256`, `ES256`, `EdDSA`, …).
 fn parse_alg(text: &str) -> Result<Algorithm, String> {
+    if text == "ES512" {
+        return Err("the hub verifies ES512 tokens but does not mint them: sign them with                     your issuer's library"
+            .to_owned());
+    }
     Algorithm::from_str(text).map_err(|_| {
         "expected HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 \
          or EdDSA"

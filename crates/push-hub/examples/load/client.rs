@@ -9,10 +9,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use push_hub::auth::{Algorithm, KeySpec};
+use push_hub::token::Claims;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::wire::{Stream, post};
+use crate::wire::{Publisher, Stream};
 
 /// Connections opened at once.
 const CONNECTING: usize = 256;
@@ -106,16 +108,71 @@ async fn wait_for(done: impl Fn() -> bool) -> bool {
     true
 }
 
-/// The `Authorization` line of a subscriber token granting `topic`, for the hub's load key.
-fn subscriber_token(topic: &str) -> String {
-    let claims = push_hub::token::Claims::new().subscribe(topic);
-    let token = push_hub::token::mint(&crate::servers::load_key(), &claims).expect("a token");
+/// The hub's JWT key (HS256, both roles), from `LOAD_JWT_KEY`: xtask gives the hub the same.
+fn load_key() -> KeySpec {
+    let Ok(secret) = std::env::var("LOAD_JWT_KEY") else {
+        eprintln!("load client: LOAD_JWT_KEY is not set (cargo xtask load sets it)");
+        std::process::exit(2);
+    };
+    KeySpec::new(secret, Algorithm::HS256)
+}
+
+/// The `Authorization` line of a token with `claims`, for the hub's load key.
+fn authorization(claims: &Claims) -> String {
+    let token = push_hub::token::mint(&load_key(), claims).expect("a token");
     format!("Authorization: Bearer {token}\r\n")
+}
+
+/// Publishes `count` events on `topic` (private ones if asked) over one keep-alive
+/// connection, `rate` a second (0: each as soon as the previous one is answered), as a task.
+fn publish(
+    addr: SocketAddr,
+    count: u64,
+    rate: u64,
+    topic: &str,
+    private: bool,
+) -> tokio::task::JoinHandle<()> {
+    let tail = if private { "&private=on" } else { "" };
+    let topic = topic.replace('/', "%2F");
+    let form_head = format!("topic={topic}{tail}&data=");
+    tokio::spawn(async move {
+        let token = authorization(&Claims::new().publish("*"));
+        let mut publisher = match Publisher::connect(addr, token).await {
+            Ok(publisher) => publisher,
+            Err(e) => fail(&format!("publisher: {e}")),
+        };
+        let start = Instant::now();
+        for seq in 0..count {
+            if rate > 0 {
+                let due = start + Duration::from_secs_f64(seq as f64 / rate as f64);
+                tokio::time::sleep_until(due).await;
+            }
+            // The payload is digits, spaces and `x`: form-encoded, a space is `+`.
+            let data = payload(seq).replace(' ', "+");
+            if let Err(e) = publisher.publish(&format!("{form_head}{data}")).await {
+                fail(&format!("publish {seq}: {e}"));
+            }
+        }
+    })
+}
+
+/// 100 bytes: the sequence number, the publish time (ns since the epoch), padding.
+fn payload(seq: u64) -> String {
+    let mut text = format!("{seq:08} {:020} ", now_ns());
+    text.extend(std::iter::repeat_n('x', 100 - text.len()));
+    text
+}
+
+fn fail(why: &str) -> ! {
+    eprintln!("load client: {why}");
+    std::process::exit(1);
 }
 
 /// Idle: `counts` subscribers in steps (a mark after each), each on a topic of its own.
 pub(crate) async fn idle(addr: SocketAddr, counts: &[usize]) {
     let tally = Arc::new(Tally::default());
+    // The server's own memory before the first subscriber.
+    mark("idle-0").await;
     let mut open = 0;
     for &count in counts {
         open_subscribers(
@@ -134,13 +191,18 @@ pub(crate) async fn idle(addr: SocketAddr, counts: &[usize]) {
 }
 
 /// Fan-out: `n` subscribers of one topic (`variant`: `public` exact, `template`, `private`);
-/// a burst for throughput and CPU, then a fixed rate below saturation for latency.
-pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str) {
+/// a burst for throughput and CPU, then a fixed rate below saturation for latency. `smoke`:
+/// a few events only (a check that the harness works, not a measure).
+pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str, smoke: bool) {
     // A private subscriber presents a token granting the topic (the anchor ignores it).
     let (selector, private, token) = match variant {
-        "template" => ("/fan/{id}", "", String::new()),
-        "private" => ("/fan/1", "&private=1", subscriber_token("/fan/1")),
-        _ => ("/fan/1", "", String::new()),
+        "template" => ("/fan/{id}", false, String::new()),
+        "private" => (
+            "/fan/1",
+            true,
+            authorization(&Claims::new().subscribe("/fan/1")),
+        ),
+        _ => ("/fan/1", false, String::new()),
     };
     let tally = Arc::new(Tally::default());
     let target = |_| format!("/.well-known/mercure?topic={selector}");
@@ -148,17 +210,17 @@ pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str) {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Throughput: a burst of about two million deliveries.
-    let burst = (2_000_000 / n).clamp(50, 4000) as u64;
+    let burst = if smoke {
+        50
+    } else {
+        (2_000_000 / n).clamp(50, 4000) as u64
+    };
     let want = n as u64 * burst;
     mark(&format!("burst-{variant}-{n}-start")).await;
     let start = Instant::now();
-    post(
-        addr,
-        &format!("/pump?count={burst}&rate=0&topic=/fan/1{private}"),
-    )
-    .await
-    .expect("pump");
+    let publishing = publish(addr, burst, 0, "/fan/1", private);
     let complete = wait_for(|| tally.received.load(Ordering::Acquire) >= want).await;
+    let _ = tokio::time::timeout(PHASE_LIMIT, publishing).await;
     let seconds = start.elapsed().as_secs_f64();
     mark(&format!("burst-{variant}-{n}-end")).await;
     let delivered = tally.received.swap(0, Ordering::AcqRel);
@@ -169,18 +231,18 @@ pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str) {
 
     // Below saturation: 20,000 deliveries a second (20 events/s to 1,000 subscribers, 2 to
     // 10,000), at least 20 events: one write per event and subscriber, as a live hub sees.
-    let rate = (20_000 / n as u64).max(1);
-    let count = (rate * 5).max(20);
+    let (rate, count) = if smoke {
+        (100, 20)
+    } else {
+        let rate = (20_000 / n as u64).max(1);
+        (rate, (rate * 5).max(20))
+    };
     tally.recording.store(true, Ordering::Release);
     mark(&format!("steady-{variant}-{n}-start")).await;
-    post(
-        addr,
-        &format!("/pump?count={count}&rate={rate}&topic=/fan/1{private}"),
-    )
-    .await
-    .expect("pump");
+    let publishing = publish(addr, count, rate, "/fan/1", private);
     let want = n as u64 * count;
     let complete = wait_for(|| tally.received.load(Ordering::Acquire) >= want).await;
+    let _ = tokio::time::timeout(PHASE_LIMIT, publishing).await;
     mark(&format!("steady-{variant}-{n}-end")).await;
     tally.recording.store(false, Ordering::Release);
     let delivered = tally.received.swap(0, Ordering::AcqRel);
@@ -198,25 +260,23 @@ pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str) {
     );
 }
 
-/// Soak: `subscribers` on one topic while 5,000 events are published at 1,000 a second; about
-/// 50 reconnects at random moments, each resuming from the last `id` seen.
-pub(crate) async fn soak(addr: SocketAddr, subscribers: usize) {
-    const EVENTS: u64 = 5000;
-    const RECONNECTS: usize = 50;
+/// Soak: `subscribers` on one topic while `events` (5,000 in a measure) are published at 1,000
+/// a second; one reconnect per 100 events at random moments, each resuming from the last `id`
+/// seen.
+pub(crate) async fn soak(addr: SocketAddr, subscribers: usize, events: u64) {
+    let reconnects_wanted = (events / 100) as usize;
     let kicks: Arc<Vec<AtomicUsize>> =
         Arc::new((0..subscribers).map(|_| AtomicUsize::new(0)).collect());
     let mut tasks = Vec::new();
     for i in 0..subscribers {
         let kicks = Arc::clone(&kicks);
         tasks.push(tokio::spawn(async move {
-            soak_one(addr, EVENTS, &kicks[i]).await
+            soak_one(addr, events, &kicks[i]).await
         }));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    post(addr, &format!("/pump?count={EVENTS}&rate=1000&topic=/soak"))
-        .await
-        .expect("pump");
-    // About 50 reconnects over the 5 s of publishing, at pseudo-random moments and subscribers.
+    let _publishing = publish(addr, events, 1000, "/soak", false);
+    // Reconnects over the publishing, at pseudo-random moments and subscribers.
     let mut seed = (now_ns() as u64) | 1;
     let mut random = move || {
         seed ^= seed << 13;
@@ -224,7 +284,7 @@ pub(crate) async fn soak(addr: SocketAddr, subscribers: usize) {
         seed ^= seed << 17;
         seed
     };
-    for _ in 0..RECONNECTS {
+    for _ in 0..reconnects_wanted {
         tokio::time::sleep(Duration::from_millis(20 + random() % 160)).await;
         kicks[(random() % subscribers as u64) as usize].fetch_add(1, Ordering::AcqRel);
     }
@@ -235,7 +295,7 @@ pub(crate) async fn soak(addr: SocketAddr, subscribers: usize) {
             (lost + l, duplicated + d, out_of_order + o, reconnects + r);
     }
     println!(
-        "result soak events={EVENTS} subscribers={subscribers} reconnects={reconnects} lost={lost} duplicated={duplicated} out_of_order={out_of_order}"
+        "result soak events={events} subscribers={subscribers} reconnects={reconnects} lost={lost} duplicated={duplicated} out_of_order={out_of_order}"
     );
 }
 

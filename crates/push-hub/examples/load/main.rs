@@ -1,17 +1,19 @@
-//! The servers and the client of `cargo xtask load` (not an example to copy: a measuring
-//! harness). `cargo xtask load idle|fanout|soak` builds it in release and runs each role as
-//! a child process:
+//! The anchor and the client of `cargo xtask load` (not an example to copy: a measuring
+//! harness). `cargo xtask load idle|fanout|soak` builds it and the `push-hub` binary in
+//! release and runs each as a child process: the hub side is the real binary, started with
+//! its flags; the other side is the anchor here.
 //!
 //! ```text
-//! load hub ADDR                          # push-hub's lean SSE path over a MemoryBroker
 //! load anchor ADDR                       # axum's Sse over a tokio broadcast channel
 //! load client idle ADDR 5000,10000       # idle subscribers, a mark after each step
-//! load client fanout ADDR N VARIANT      # N subscribers (public | template | private)
-//! load client soak ADDR SUBSCRIBERS      # 5,000 events, ~50 reconnects with the cursor
+//! load client fanout ADDR N VARIANT [smoke]  # N subscribers (public | template | private)
+//! load client soak ADDR SUBSCRIBERS [EVENTS] # 5,000 events, ~50 reconnects with the cursor
 //! ```
 //!
-//! Both servers print `listening ADDR` once bound; the client prints `mark NAME` (and waits
-//! for a line on stdin) where the server's figures are read, and `result NAME key=value…`.
+//! The anchor prints `listening ADDR` once bound (the hub, its banner); the client publishes
+//! with `POST /.well-known/mercure` as any Mercure publisher does (a publisher token of the key
+//! in `LOAD_JWT_KEY`, which xtask gives the hub too), prints `mark NAME` (and waits for a line
+//! on stdin) where the server's figures are read, and `result NAME key=value…`.
 
 mod client;
 mod servers;
@@ -19,7 +21,7 @@ mod wire;
 
 use std::net::SocketAddr;
 
-const USAGE: &str = "usage: load hub|anchor ADDR | load client idle|fanout|soak ADDR ARGS…";
+const USAGE: &str = "usage: load anchor ADDR | load client idle|fanout|soak ADDR ARGS…";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,7 +33,6 @@ fn main() {
         .expect("a tokio runtime");
     let ended = runtime.block_on(async {
         match arg(0) {
-            "hub" => servers::hub(addr(1)).await,
             "anchor" => servers::anchor(addr(1)).await,
             "client" => {
                 match arg(1) {
@@ -42,9 +43,12 @@ fn main() {
                     }
                     "fanout" => {
                         let n = arg(3).parse().unwrap_or_else(|_| usage());
-                        client::fanout(addr(2), n, arg(4)).await;
+                        client::fanout(addr(2), n, arg(4), arg(5) == "smoke").await;
                     }
-                    "soak" => client::soak(addr(2), arg(3).parse().unwrap_or(10)).await,
+                    "soak" => {
+                        let subscribers = arg(3).parse().unwrap_or(10);
+                        client::soak(addr(2), subscribers, arg(4).parse().unwrap_or(5000)).await;
+                    }
                     _ => usage(),
                 }
                 Ok(())

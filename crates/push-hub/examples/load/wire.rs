@@ -142,20 +142,61 @@ enum Chunked {
     End,
 }
 
-/// Sends `POST target` and reads the answer to its end.
-pub(crate) async fn post(addr: SocketAddr, target: &str) -> std::io::Result<()> {
-    let mut socket = TcpStream::connect(addr).await?;
-    let request = format!(
-        "POST {target} HTTP/1.1\r\nHost: load\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    socket.write_all(request.as_bytes()).await?;
-    let mut answer = Vec::new();
-    socket.read_to_end(&mut answer).await?;
-    if answer.starts_with(b"HTTP/1.1 200") {
-        Ok(())
-    } else {
-        Err(std::io::Error::other(
-            String::from_utf8_lossy(&answer).into_owned(),
-        ))
+/// A publisher's keep-alive connection: one Mercure publish after the other.
+pub(crate) struct Publisher {
+    socket: TcpStream,
+    authorization: String,
+    buf: BytesMut,
+}
+
+impl Publisher {
+    /// Connects to `addr`; each publish carries `authorization` (an `Authorization` line or
+    /// nothing).
+    pub(crate) async fn connect(addr: SocketAddr, authorization: String) -> std::io::Result<Self> {
+        let socket = TcpStream::connect(addr).await?;
+        socket.set_nodelay(true)?;
+        Ok(Self {
+            socket,
+            authorization,
+            buf: BytesMut::with_capacity(1024),
+        })
+    }
+
+    /// `POST /.well-known/mercure` with the form `form`; returns once the `200` and its body
+    /// (the update's id) have arrived.
+    pub(crate) async fn publish(&mut self, form: &str) -> std::io::Result<()> {
+        let request = format!(
+            "POST /.well-known/mercure HTTP/1.1\r\nHost: load\r\n{}\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            self.authorization,
+            form.len()
+        );
+        self.socket.write_all(request.as_bytes()).await?;
+        let end = loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            if self.socket.read_buf(&mut self.buf).await? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+        };
+        let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("no content-length: {head}")))?;
+        while self.buf.len() < end + length {
+            if self.socket.read_buf(&mut self.buf).await? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        let answer = String::from_utf8_lossy(&self.buf[..end + length]).into_owned();
+        self.buf.advance(end + length);
+        if head.starts_with("http/1.1 200") {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("publish refused: {answer}")))
+        }
     }
 }

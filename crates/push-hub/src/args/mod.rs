@@ -53,8 +53,8 @@ pub struct Args {
     #[arg(long, hide_env_values = true, value_name = "KEY")]
     pub subscriber_jwt_key: Option<String>,
 
-    /// The keys' algorithm: HS256/384/512 for a secret; RS*, PS*, ES256/384 or EdDSA for a PEM
-    /// public key. A token signed with any other algorithm is refused.
+    /// The keys' algorithm: HS256/384/512 for a secret; RS*, PS*, ES256/384/512 or EdDSA for a
+    /// PEM public key. A token signed with any other algorithm is refused.
     #[arg(long, default_value = "HS256", value_name = "ALG")]
     pub jwt_alg: String,
 
@@ -210,6 +210,18 @@ pub struct Args {
     /// What to log, as a tracing filter (e.g. info, push_hub=debug).
     #[arg(long, default_value = "info", value_name = "FILTER")]
     pub log: String,
+
+    /// The most subscriptions with a pattern selector (a URI template, `*`) open at once;
+    /// more are refused. Each publish to a new topic is matched against every one, so
+    /// the bound keeps a flood of new topics cheap.
+    #[arg(long, default_value_t = push_broker::Config::default().max_pattern_subscriptions(), value_name = "N")]
+    pub max_pattern_subscriptions: usize,
+
+    /// Gather the events an SSE stream receives within this window into one write (e.g.
+    /// 100ms; 0: off, the default). The first event after a quiet period is written at once;
+    /// only a busy stream waits, up to the window, for fewer write syscalls and less CPU.
+    #[arg(long, default_value = "0s", value_parser = duration, value_name = "WINDOW")]
+    pub sse_coalesce: Duration,
 
     /// Share topics with every hub on this Redis (7 or later): redis://HOST:PORT (AUTH as
     /// redis://USER:PASSWORD@HOST:PORT, a database as …/DB), or rediss:// for TLS. The history

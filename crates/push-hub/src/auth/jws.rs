@@ -7,10 +7,9 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use serde_json::Value;
 
-use super::Reason;
+use super::{Algorithm, Reason};
 
 /// The longest `kid` read (a key id is a short name).
 const MAX_KID_LEN: usize = 256;

@@ -2,12 +2,13 @@
 
 use core::fmt;
 
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
+use jsonwebtoken::{AlgorithmFamily, DecodingKey, Validation};
 use serde_json::Value;
 
 use super::error::{AuthError, Reason, Role};
+use super::es512::{Es512Error, Es512Key};
 use super::jws::Header;
-use super::{KeySpec, Revision};
+use super::{Algorithm, KeySpec, Revision};
 
 /// A key that cannot be used: the configuration is refused when the hub starts, not when the
 /// first token arrives.
@@ -20,7 +21,7 @@ pub enum ConfigError {
     /// anyone holding the public key knows.
     PemAsSecret(Role),
     /// A public-key algorithm was given a key that is not a PEM key of its family.
-    BadPem(Role, Algorithm, jsonwebtoken::errors::Error),
+    BadPem(Role, Algorithm, Box<dyn std::error::Error + Send + Sync>),
     /// Two keys of one role share a key id.
     DuplicateKid(Role, String),
 }
@@ -48,7 +49,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::BadPem(_, _, e) => Some(e),
+            Self::BadPem(_, _, e) => Some(&**e),
             _ => None,
         }
     }
@@ -58,7 +59,13 @@ impl std::error::Error for ConfigError {
 struct Key {
     alg: Algorithm,
     kid: Option<String>,
-    decoding: DecodingKey,
+    decoding: Decoding,
+}
+
+/// What verifies a key's tokens: jsonwebtoken, or for ES512 (which it lacks) `p521`.
+enum Decoding {
+    Jwt(jsonwebtoken::Algorithm, DecodingKey),
+    Es512(Box<Es512Key>),
 }
 
 /// The keys of one role.
@@ -154,46 +161,84 @@ impl KeyRing {
         }
         let mut last = None;
         for key in of_alg {
-            let mut validation = Validation::new(key.alg);
-            // Time, issuer and audience are checked by `claims`, against the hub's clock and
-            // with messages of its own.
-            validation.validate_exp = false;
-            validation.validate_nbf = false;
-            validation.validate_aud = false;
-            validation.required_spec_claims.clear();
-            match jsonwebtoken::decode::<Value>(token, &key.decoding, &validation) {
-                Ok(data) => return Ok(data.claims),
+            match check(token, &key.decoding) {
+                Ok(claims) => return Ok(claims),
                 Err(e) => last = Some(e),
             }
         }
-        let error = last.expect("at least one key was tried");
-        let reason = match error.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => Reason::BadSignature,
-            jsonwebtoken::errors::ErrorKind::Json(_) => {
-                Reason::Malformed("its claims are not a JSON object".into())
-            }
-            jsonwebtoken::errors::ErrorKind::Base64(_)
-            | jsonwebtoken::errors::ErrorKind::Utf8(_) => {
-                Reason::Malformed("its claims or signature are not base64url".into())
-            }
-            _ => Reason::Malformed("it cannot be verified".into()),
-        };
-        Err(fail(reason).with_source(error))
+        let (reason, source) = last.expect("at least one key was tried");
+        let error = fail(reason);
+        Err(match source {
+            Some(source) => error.with_source(source),
+            None => error,
+        })
     }
 }
 
-fn decoding_key(role: Role, spec: &KeySpec) -> Result<DecodingKey, ConfigError> {
+/// The claims of `token` if `decoding` verifies it, else why not (and jsonwebtoken's error).
+fn check(
+    token: &str,
+    decoding: &Decoding,
+) -> Result<Value, (Reason, Option<jsonwebtoken::errors::Error>)> {
+    let malformed = |what: &'static str| Reason::Malformed(what.into());
+    let (alg, key) = match decoding {
+        Decoding::Jwt(alg, key) => (*alg, key),
+        Decoding::Es512(key) => {
+            return super::es512::verify(token, key).map_err(|e| {
+                let reason = match e {
+                    Es512Error::Signature => Reason::BadSignature,
+                    Es512Error::Json => malformed("its claims are not a JSON object"),
+                    Es512Error::Base64 => malformed("its claims or signature are not base64url"),
+                };
+                (reason, None)
+            });
+        }
+    };
+    let mut validation = Validation::new(alg);
+    // Time, issuer and audience are checked by `claims`, against the hub's clock and
+    // with messages of its own.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    match jsonwebtoken::decode::<Value>(token, key, &validation) {
+        Ok(data) => Ok(data.claims),
+        Err(error) => {
+            let reason = match error.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => Reason::BadSignature,
+                jsonwebtoken::errors::ErrorKind::Json(_) => {
+                    malformed("its claims are not a JSON object")
+                }
+                jsonwebtoken::errors::ErrorKind::Base64(_)
+                | jsonwebtoken::errors::ErrorKind::Utf8(_) => {
+                    malformed("its claims or signature are not base64url")
+                }
+                _ => malformed("it cannot be verified"),
+            };
+            Err((reason, Some(error)))
+        }
+    }
+}
+
+fn decoding_key(role: Role, spec: &KeySpec) -> Result<Decoding, ConfigError> {
     let bytes = spec.key.as_bytes();
     let pem = spec.key.trim_start().starts_with("-----BEGIN");
-    let bad = |e| ConfigError::BadPem(role, spec.alg, e);
-    match spec.alg.family() {
-        AlgorithmFamily::Hmac if pem => Err(ConfigError::PemAsSecret(role)),
-        AlgorithmFamily::Hmac if bytes.is_empty() => Err(ConfigError::EmptySecret(role)),
+    let Some(alg) = spec.alg.jwt() else {
+        // ES512: jsonwebtoken has none.
+        let key = Es512Key::from_pem(&spec.key)
+            .map_err(|e| ConfigError::BadPem(role, spec.alg, Box::new(e)))?;
+        return Ok(Decoding::Es512(Box::new(key)));
+    };
+    let bad = |e| ConfigError::BadPem(role, spec.alg, Box::new(e));
+    let key = match spec.alg.family() {
+        AlgorithmFamily::Hmac if pem => return Err(ConfigError::PemAsSecret(role)),
+        AlgorithmFamily::Hmac if bytes.is_empty() => return Err(ConfigError::EmptySecret(role)),
         AlgorithmFamily::Hmac => {
-            DecodingKey::from_secret(bytes).map_err(|_| ConfigError::EmptySecret(role))
+            DecodingKey::from_secret(bytes).map_err(|_| ConfigError::EmptySecret(role))?
         }
-        AlgorithmFamily::Rsa => DecodingKey::from_rsa_pem(bytes).map_err(bad),
-        AlgorithmFamily::Ec => DecodingKey::from_ec_pem(bytes).map_err(bad),
-        AlgorithmFamily::Ed => DecodingKey::from_ed_pem(bytes).map_err(bad),
-    }
+        AlgorithmFamily::Rsa => DecodingKey::from_rsa_pem(bytes).map_err(bad)?,
+        AlgorithmFamily::Ec => DecodingKey::from_ec_pem(bytes).map_err(bad)?,
+        AlgorithmFamily::Ed => DecodingKey::from_ed_pem(bytes).map_err(bad)?,
+    };
+    Ok(Decoding::Jwt(alg, key))
 }

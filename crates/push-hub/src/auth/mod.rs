@@ -24,8 +24,7 @@
 //!
 //! ```
 //! use http::Request;
-//! use jsonwebtoken::Algorithm;
-//! use push_hub::auth::{AuthConfig, Authorizer, KeySpec};
+//! use push_hub::auth::{Algorithm, AuthConfig, Authorizer, KeySpec};
 //! use push_hub::token::{Claims, mint};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -54,9 +53,11 @@
 //! # }
 //! ```
 
+mod alg;
 mod authorizer;
 mod claims;
 mod error;
+mod es512;
 mod extract;
 mod hooks;
 mod jws;
@@ -66,17 +67,19 @@ mod revision;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_es512;
+#[cfg(test)]
 mod tests_keys;
 #[cfg(test)]
 mod tests_request;
 
 use std::time::Duration;
 
+pub use alg::{Algorithm, UnknownAlgorithm};
 pub use authorizer::{Authorizer, Publisher, Subscriber};
 pub use claims::DETAIL_TYPE;
 pub use error::{AuthError, Reason, Role};
 pub use hooks::{HubHooks, selector_from_query};
-pub use jsonwebtoken::Algorithm;
 pub use keys::ConfigError;
 pub use revision::Revision;
 

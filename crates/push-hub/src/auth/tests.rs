@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::StatusCode;
 use http::request::Parts;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{EncodingKey, Header};
 use push_core::Topic;
 use serde_json::{Value, json};
 
@@ -92,7 +92,11 @@ fn a_draft07_token_in_the_bearer_header_grants_its_selectors() {
 fn the_namespaced_claim_is_read_too() {
     let auth = authorizer(AuthConfig::with_key(hs256()));
     let claims = json!({"https://mercure.rocks/": {"publish": ["a"], "subscribe": ["*"]}});
-    let token = signed(&Header::new(Algorithm::HS256), &claims, SECRET);
+    let token = signed(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        SECRET,
+    );
     let parts = request("/", &[("authorization", &bearer(&token))]);
     let access = auth.subscriber(&parts).unwrap().access();
     assert!(access.private().unwrap().matches(&Topic::new("x").unwrap()));
@@ -104,7 +108,11 @@ fn the_namespaced_claim_is_read_too() {
 fn exp_becomes_the_deadline_and_an_expired_token_is_refused() {
     let auth = authorizer(AuthConfig::with_key(hs256()));
     let claims = json!({"exp": 2_000_000_100u64, "mercure": {"subscribe": ["a"]}});
-    let token = signed(&Header::new(Algorithm::HS256), &claims, SECRET);
+    let token = signed(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        SECRET,
+    );
     let parts = request("/", &[("authorization", &bearer(&token))]);
     let before = std::time::Instant::now();
     let subscriber = auth.subscriber_at(&parts, unix(2_000_000_000)).unwrap();
@@ -129,7 +137,11 @@ fn exp_becomes_the_deadline_and_an_expired_token_is_refused() {
 #[test]
 fn nbf_in_the_future_is_refused_and_leeway_admits_skew() {
     let claims = json!({"nbf": 2_000_000_010u64, "mercure": {}});
-    let token = signed(&Header::new(Algorithm::HS256), &claims, SECRET);
+    let token = signed(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        SECRET,
+    );
     let parts = request("/", &[("authorization", &bearer(&token))]);
     let strict = authorizer(AuthConfig::with_key(hs256()));
     assert_eq!(
@@ -210,13 +222,13 @@ fn no_subscriber_key_says_so() {
 fn each_hostile_header_is_refused_with_its_own_message() {
     let auth = authorizer(AuthConfig::with_key(hs256()));
     let claims = json!({"mercure": {"subscribe": ["*"], "publish": ["*"]}});
-    let mut with_jku = Header::new(Algorithm::HS256);
+    let mut with_jku = Header::new(jsonwebtoken::Algorithm::HS256);
     with_jku.jku = Some("https://evil.example/keys.json".into());
-    let mut with_x5u = Header::new(Algorithm::HS256);
+    let mut with_x5u = Header::new(jsonwebtoken::Algorithm::HS256);
     with_x5u.x5u = Some("https://evil.example/cert.pem".into());
-    let mut with_x5c = Header::new(Algorithm::HS256);
+    let mut with_x5c = Header::new(jsonwebtoken::Algorithm::HS256);
     with_x5c.x5c = Some(vec!["MIIB".into()]);
-    let mut with_crit = Header::new(Algorithm::HS256);
+    let mut with_crit = Header::new(jsonwebtoken::Algorithm::HS256);
     with_crit.crit = Some(vec!["exp".into()]);
     let cases = [
         (
@@ -313,13 +325,21 @@ fn more_than_1000_selectors_are_refused() {
     });
     let many: Vec<String> = (0..=MAX_CLAIM_SELECTORS).map(|i| format!("t{i}")).collect();
     let claims = json!({"mercure": {"publish": many}});
-    let token = signed(&Header::new(Algorithm::HS256), &claims, SECRET);
+    let token = signed(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        SECRET,
+    );
     let parts = request("/", &[("authorization", &bearer(&token))]);
     let error = auth.publisher(&parts).unwrap_err();
     assert!(error.to_string().contains("more than 1000"), "{error}");
     // 1000 is accepted for publishing (no Selector limit on a publish grant).
     let claims = json!({"mercure": {"publish": &many[..1000]}});
-    let token = signed(&Header::new(Algorithm::HS256), &claims, SECRET);
+    let token = signed(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        SECRET,
+    );
     let parts = request("/", &[("authorization", &bearer(&token))]);
     auth.publisher(&parts)
         .unwrap()
@@ -347,7 +367,11 @@ fn malformed_claims_say_what_is_wrong() {
             "exp is not a number",
         ),
     ] {
-        let token = signed(&Header::new(Algorithm::HS256), &claims, SECRET);
+        let token = signed(
+            &Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            SECRET,
+        );
         let parts = request("/", &[("authorization", &bearer(&token))]);
         let error = auth.publisher(&parts).unwrap_err();
         assert!(error.to_string().contains(expected), "{expected}: {error}");

@@ -2,7 +2,7 @@
 //! `at+jwt` token.
 
 use http::StatusCode;
-use jsonwebtoken::{Algorithm, Header};
+use jsonwebtoken::Header;
 use push_core::Topic;
 use serde_json::json;
 
@@ -182,7 +182,7 @@ fn v1_request(token: &str) -> http::request::Parts {
 }
 
 fn at_jwt() -> Header {
-    let mut header = Header::new(Algorithm::HS256);
+    let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
     header.typ = Some("at+jwt".into());
     header
 }

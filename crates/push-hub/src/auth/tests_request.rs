@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use jsonwebtoken::Algorithm;
 use push_core::{Pattern, Topic};
 use push_http::Hooks;
 use push_http::query::Query;
@@ -288,7 +287,11 @@ fn a_grant_of_many_selectors_is_bounded_by_configuration() {
         .map(|i| format!("https://example.com/t/{i}"))
         .collect();
     let claims = json!({"mercure": {"subscribe": subscribe}});
-    let token = signed(&Header::new(Algorithm::HS256), &claims, SECRET);
+    let token = signed(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        SECRET,
+    );
     let parts = request("/", &[("authorization", &bearer(&token))]);
     let config = AuthConfig {
         max_token_len: 1 << 20,

@@ -38,6 +38,7 @@ pub struct MercureConfig {
     subscriptions: bool,
     heartbeat: Option<Duration>,
     public_url: Option<url::Url>,
+    coalesce: Option<Duration>,
 }
 
 impl Default for MercureConfig {
@@ -49,6 +50,7 @@ impl Default for MercureConfig {
             subscriptions: false,
             heartbeat: Some(DEFAULT_HEARTBEAT),
             public_url: None,
+            coalesce: None,
         }
     }
 }
@@ -136,5 +138,19 @@ impl MercureConfig {
     /// The hub's public URL, if configured.
     pub fn public_url(&self) -> Option<&url::Url> {
         self.public_url.as_ref()
+    }
+
+    /// Gathers the events a busy SSE stream receives within `window` into one write (default
+    /// `None`: each written as it comes); see push-sse's
+    /// [`Config::with_coalesce`](push_sse::server::Config::with_coalesce) for the trade.
+    #[must_use]
+    pub fn with_coalesce(mut self, window: Option<Duration>) -> Self {
+        self.coalesce = window.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// The SSE coalescing window, if any.
+    pub fn coalesce(&self) -> Option<Duration> {
+        self.coalesce
     }
 }

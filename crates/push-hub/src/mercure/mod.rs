@@ -163,7 +163,8 @@ impl<B: Broker + Clone> Mercure<B> {
     pub fn new(broker: B, authorizer: Arc<Authorizer>, config: MercureConfig) -> Self {
         let sse = push_sse::server::Config::default()
             .with_keep_alive(config.heartbeat())
-            .with_event_id(EventId::Own);
+            .with_event_id(EventId::Own)
+            .with_coalesce(config.coalesce());
         let shared = SharedConfig {
             cors: cors::Cors::new(config.cors_origins()),
             subscriptions: config

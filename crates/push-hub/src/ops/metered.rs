@@ -4,7 +4,6 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -15,6 +14,7 @@ use push_core::{
 };
 
 use super::metrics::Metrics;
+use super::stamps::Stamps;
 
 /// A broker whose publishes and deliveries are counted in [`Metrics`].
 ///
@@ -64,8 +64,15 @@ impl<B: Broker> Broker for Metered<B> {
     type Subscription = MeteredSubscription<B::Subscription>;
 
     async fn publish(&self, topics: &[Topic], event: Event) -> Result<Cursor, Error> {
+        // The time is taken before the publish: its latency includes the commit, and a
+        // subscriber may deliver the event before this future resolves (it then waits in
+        // `Stamps` for the stamp below).
+        let started = Instant::now();
         let cursor = self.inner.publish(topics, event).await?;
-        self.books.stamps.stamp(cursor.offset());
+        let latency = &self.books.metrics.latency;
+        self.books.stamps.stamp(cursor.offset(), started, |early| {
+            latency.observe(early.as_secs_f64());
+        });
         self.books.metrics.published.inc();
         Ok(cursor)
     }
@@ -108,8 +115,9 @@ impl<S: Subscription> Stream for MeteredSubscription<S> {
             match delivery {
                 Delivery::Event(published) => {
                     metrics.delivered.inc();
-                    if let Some(at) = self.books.stamps.published_at(published.cursor().offset()) {
-                        metrics.latency.observe(at.elapsed().as_secs_f64());
+                    let offset = published.cursor().offset();
+                    if let Some(latency) = self.books.stamps.delivered(offset, Instant::now()) {
+                        metrics.latency.observe(latency.as_secs_f64());
                     }
                 }
                 Delivery::Gap(gap) => {
@@ -132,55 +140,6 @@ impl<S: Subscription> Subscription for MeteredSubscription<S> {
     fn cursor(&self) -> Cursor {
         self.inner.cursor()
     }
-}
-
-/// How many recent publishes keep their time: deliveries of older events (a replay of history)
-/// are not timed, since their latency is the client's absence, not the hub's.
-const STAMPS: usize = 4096;
-
-/// The publish times of the last [`STAMPS`] events, by offset, without a lock: each slot holds
-/// an offset and the time, and a reader believes the time only if the offset reads the same
-/// before and after it.
-#[derive(Debug)]
-struct Stamps {
-    start: Instant,
-    slots: Box<[(AtomicU64, AtomicU64)]>,
-}
-
-impl Stamps {
-    fn new() -> Self {
-        Self {
-            start: Instant::now(),
-            slots: (0..STAMPS)
-                .map(|_| (AtomicU64::new(u64::MAX), AtomicU64::new(0)))
-                .collect(),
-        }
-    }
-
-    fn stamp(&self, offset: u64) {
-        let (at, micros) = &self.slots[slot(offset)];
-        let now = u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX);
-        at.store(u64::MAX, Ordering::Release);
-        micros.store(now, Ordering::Release);
-        at.store(offset, Ordering::Release);
-    }
-
-    fn published_at(&self, offset: u64) -> Option<Instant> {
-        let (at, micros) = &self.slots[slot(offset)];
-        if at.load(Ordering::Acquire) != offset {
-            return None;
-        }
-        let micros = micros.load(Ordering::Acquire);
-        if at.load(Ordering::Acquire) != offset {
-            return None;
-        }
-        Some(self.start + std::time::Duration::from_micros(micros))
-    }
-}
-
-fn slot(offset: u64) -> usize {
-    // STAMPS is a power of two; the remainder fits any usize.
-    (offset % STAMPS as u64) as usize
 }
 
 #[cfg(test)]
@@ -228,14 +187,77 @@ mod tests {
         );
     }
 
-    #[test]
-    fn stamps_forget_overwritten_offsets() {
-        let stamps = Stamps::new();
-        stamps.stamp(7);
-        assert!(stamps.published_at(7).is_some());
-        stamps.stamp(7 + STAMPS as u64);
-        assert!(stamps.published_at(7).is_none());
-        assert!(stamps.published_at(7 + STAMPS as u64).is_some());
-        assert!(stamps.published_at(8).is_none());
+    /// A broker whose publish makes the event visible, then waits at `door` before it
+    /// resolves: what a group commit or a busy worker does to a publish future.
+    #[derive(Clone)]
+    struct Slow {
+        inner: MemoryBroker,
+        door: Arc<tokio::sync::Notify>,
+    }
+
+    impl Broker for Slow {
+        type Subscription = <MemoryBroker as Broker>::Subscription;
+
+        async fn publish(&self, topics: &[Topic], event: Event) -> Result<Cursor, Error> {
+            let cursor = self.inner.publish(topics, event).await?;
+            self.door.notified().await;
+            Ok(cursor)
+        }
+
+        fn subscribe(
+            &self,
+            selector: &Selector,
+            from: Option<Cursor>,
+            access: &Access,
+        ) -> Result<Self::Subscription, Error> {
+            self.inner.subscribe(selector, from, access)
+        }
+
+        fn head(&self) -> Cursor {
+            self.inner.head()
+        }
+
+        fn resolve(&self, id: &str) -> Option<Cursor> {
+            self.inner.resolve(id)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delivery_before_the_publish_resolves_is_timed() {
+        let metrics = Metrics::new();
+        let door = Arc::new(tokio::sync::Notify::new());
+        let slow = Slow {
+            inner: MemoryBroker::default(),
+            door: Arc::clone(&door),
+        };
+        let broker = Metered::new(slow, Arc::clone(&metrics));
+        let topic = Topic::new("t").unwrap();
+        let mut subscription = broker
+            .subscribe(&Selector::one(topic.clone()), None, &Access::public())
+            .unwrap();
+        let publishing = tokio::spawn({
+            let broker = broker.clone();
+            async move { broker.publish(&[topic], Event::new("early")).await }
+        });
+        // Delivered while the publish still waits at the door.
+        assert!(matches!(
+            subscription.next().await,
+            Some(Delivery::Event(_))
+        ));
+        assert!(!publishing.is_finished());
+        let count = |metrics: &Metrics| {
+            let text = metrics.encode();
+            text.lines()
+                .find_map(|l| l.strip_prefix("push_hub_delivery_latency_seconds_count "))
+                .map(str::to_owned)
+        };
+        assert_eq!(count(&metrics).as_deref(), Some("0"));
+        door.notify_one();
+        publishing.await.unwrap().unwrap();
+        assert_eq!(
+            count(&metrics).as_deref(),
+            Some("1"),
+            "the early delivery's sample is recorded once its publish is stamped"
+        );
     }
 }

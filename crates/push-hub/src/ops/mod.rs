@@ -8,3 +8,4 @@ pub mod metered;
 pub mod metrics;
 pub mod quota;
 pub mod shutdown;
+mod stamps;

@@ -57,12 +57,12 @@ pub(crate) async fn serve(
         Sniffed::Closed => {}
         Sniffed::H2c => {
             connection.speaks(Protocol::H2c);
-            h2(
+            Box::pin(h2(
                 Tracked::new(stream, connection),
                 router,
                 &context,
                 Scheme::HTTP,
-            )
+            ))
             .await;
         }
         Sniffed::Http1 => {
@@ -71,7 +71,7 @@ pub(crate) async fn serve(
         }
         Sniffed::Tls => {
             connection.speaks(Protocol::Tls);
-            tls(stream, connection, router, &context, graceful).await;
+            Box::pin(tls(stream, connection, router, &context, graceful)).await;
         }
     }
 }
@@ -93,11 +93,15 @@ async fn http1(
     graceful: Watcher,
 ) {
     let timeout = context.server.handshake_timeout();
+    // Every branch but the lean one is boxed when taken: this future is what an idle lean
+    // subscriber's task holds, so it must not be as large as hyper's connection future.
     let Some(subscribe) = context.shared.subscribe.clone() else {
-        return hyper_service(Tracked::new(stream, connection), router, context, graceful).await;
+        let io = Tracked::new(stream, connection);
+        return Box::pin(hyper_service(io, router, context, graceful)).await;
     };
     if !is_subscribe(&stream, timeout).await {
-        return hyper_service(Tracked::new(stream, connection), router, context, graceful).await;
+        let io = Tracked::new(stream, connection);
+        return Box::pin(hyper_service(io, router, context, graceful)).await;
     }
     let shared = Arc::clone(&context.shared);
     let held = Arc::clone(&connection);
@@ -269,4 +273,41 @@ pub(crate) async fn refuse(mut stream: TcpStream, retry_after: Duration) {
         std::io::Result::Ok(())
     };
     let _ = tokio::time::timeout(WAIT, answered).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::args::Args;
+    use crate::ops::metrics::Metrics;
+    use crate::serve::Hub;
+    use crate::serve::tracked::Connections;
+
+    /// The task of every connection is this future: an idle subscriber holds it for its
+    /// whole life, so its size is per-subscriber memory. The large futures of its other
+    /// branches (hyper's HTTP/1.1, h2, TLS) are boxed when taken, never held inline.
+    #[tokio::test]
+    async fn a_connection_task_is_small_whatever_it_might_become() {
+        let args = Args::parse_from(["push-hub", "--in-memory", "--addr", "127.0.0.1:0"]);
+        let hub = Hub::new(args).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, peer) = listener.accept().await.unwrap();
+        let connections = Connections::new(1, Metrics::new());
+        let connection = connections.admit(peer).unwrap();
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let task = serve(
+            stream,
+            connection,
+            Arc::clone(&hub.context),
+            graceful.watcher(),
+        );
+        let size = size_of_val(&task);
+        println!("connection task: {size} bytes");
+        assert!(size <= 1024, "the connection task is {size} bytes");
+    }
 }

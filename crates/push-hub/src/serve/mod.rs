@@ -236,7 +236,8 @@ impl Hub {
             .with_max_body(args.max_publish_bytes)
             .with_cors_origins(args.cors_origin.iter().cloned())
             .with_subscriptions(args.subscriptions)
-            .with_heartbeat(keep_alive);
+            .with_heartbeat(keep_alive)
+            .with_coalesce(Some(args.sse_coalesce));
         if let Some(url) = &args.public_url {
             mercure_config = mercure_config.with_public_url(url.clone());
         }
@@ -530,6 +531,7 @@ fn broker_config(args: &Args) -> push_broker::Config {
         .with_history_bytes(args.history_bytes)
         .with_total_history_bytes(args.total_history_bytes)
         .with_max_topics(args.max_topics)
+        .with_max_pattern_subscriptions(args.max_pattern_subscriptions)
         .with_queue_count(args.queue_count)
         .with_queue_bytes(args.queue_bytes)
         .with_overflow(match args.overflow {

@@ -38,6 +38,11 @@ type Ending = Pin<Box<dyn Future<Output = Option<Bytes>> + Send>>;
 ///   cursor, never silently dropped;
 /// - a keep-alive comment when nothing was sent for [`Config::keep_alive`].
 ///
+/// With [`Config::coalesce`], the events that arrive within the window after one is yielded
+/// are held in the subscription's queue and yielded together when it closes (see
+/// [`Config::with_coalesce`]): a busy stream's events come in runs, which a writer that
+/// gathers ready frames sends in one write.
+///
 /// It ends when the subscription closes (an overflowing subscriber is cut and resumes from its
 /// `Last-Event-ID`; a grant that expired ends it too), at the deadline set by
 /// [`with_until`](Self::with_until) (an authorization's expiry: even an idle stream ends on
@@ -62,6 +67,8 @@ pub struct EventStream<S> {
     /// (so a guard costs the stream no field: an idle stream's size is what a lean server
     /// holds per subscriber).
     shutdown: Option<Ending>,
+    /// The coalescing window, when configured (boxed: a stream without one pays a word).
+    coalesce: Option<Box<Coalesce>>,
     done: bool,
 }
 
@@ -97,6 +104,14 @@ impl<S: Subscription> EventStream<S> {
             own_ids: config.event_id() == EventId::Own,
             until: None,
             shutdown: None,
+            coalesce: config.coalesce().map(|window| {
+                Box::new(Coalesce {
+                    window,
+                    sleep: Box::pin(tokio::time::sleep(window)),
+                    holding: false,
+                    armed: None,
+                })
+            }),
             done: false,
         }
     }
@@ -219,7 +234,23 @@ impl<S: Subscription> EventStream<S> {
         if shut.is_some() || expired {
             return self.end();
         }
-        match Pin::new(&mut self.subscription).poll_next(cx) {
+        let held = self.coalesce.as_mut().is_some_and(|c| c.poll_held(cx));
+        let delivery = if held {
+            // The window is open: what arrives waits in the subscription's queue.
+            Poll::Pending
+        } else {
+            Pin::new(&mut self.subscription).poll_next(cx)
+        };
+        if let Some(coalesce) = self.coalesce.as_mut() {
+            match &delivery {
+                Poll::Ready(Some(Delivery::Event(_) | Delivery::Gap(_))) => {
+                    coalesce.armed = Some(Instant::now());
+                }
+                Poll::Pending if !held => coalesce.open(cx),
+                _ => {}
+            }
+        }
+        match delivery {
             Poll::Ready(Some(Delivery::Event(published))) => {
                 let encoded = if self.own_ids {
                     encode_published_with_event_id(&published)
@@ -256,6 +287,7 @@ impl<S: Subscription> EventStream<S> {
         self.keep_alive = None;
         self.until = None;
         self.shutdown = None;
+        self.coalesce = None;
         Poll::Ready(None)
     }
 }
@@ -288,6 +320,41 @@ impl KeepAlive {
             }
             self.sleep.as_mut().reset(due);
         }
+    }
+}
+
+/// The coalescing window ([`Config::with_coalesce`]): open after a run of deliveries, closed
+/// when its timer fires.
+struct Coalesce {
+    window: Duration,
+    sleep: Pin<Box<Sleep>>,
+    /// A window is open: the subscription is not polled until `sleep` fires.
+    holding: bool,
+    /// When the last delivery was yielded, if one was since the last window closed: when the
+    /// subscription next has nothing ready, a window opens, to `window` after it (after a
+    /// quiet period none was, so the first delivery goes out at once).
+    armed: Option<Instant>,
+}
+
+impl Coalesce {
+    /// Whether the window is still open (registering the timer's wake-up if so).
+    fn poll_held(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.holding && self.sleep.as_mut().poll(cx).is_ready() {
+            self.holding = false;
+        }
+        self.holding
+    }
+
+    /// The subscription has nothing ready: opens a window if the run just written asks for
+    /// one.
+    fn open(&mut self, cx: &mut Context<'_>) {
+        let Some(last) = self.armed.take() else {
+            return;
+        };
+        self.sleep.as_mut().reset(last + self.window);
+        self.holding = true;
+        // Registers the wake-up at the window's end.
+        let _ = self.poll_held(cx);
     }
 }
 
