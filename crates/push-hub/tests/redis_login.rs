@@ -14,9 +14,24 @@ use web::hub::{Hub, token};
 async fn the_login_page_on_hub_a_is_confirmed_through_hub_b() {
     let redis = RedisServer::start();
     let url = redis.url();
-    let flags = ["--anonymous", "--redis", url.as_str()];
-    let a = Hub::start("127.0.0.1:0".parse().unwrap(), &flags).await;
-    let b = Hub::start("127.0.0.1:0".parse().unwrap(), &flags).await;
+    // Each hub keeps its own local files (callbacks registry, Web Push key) in its own data
+    // directory, as two hubs on one machine must; the topics are shared through Redis.
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let flags = |dir: &std::path::Path| {
+        let dir = dir.to_str().expect("a UTF-8 temp path").to_owned();
+        [
+            "--anonymous".to_owned(),
+            "--redis".to_owned(),
+            url.clone(),
+            "--data-dir".to_owned(),
+            dir,
+        ]
+    };
+    let (flags_a, flags_b) = (flags(dir_a.path()), flags(dir_b.path()));
+    let flags_a: Vec<&str> = flags_a.iter().map(String::as_str).collect();
+    let flags_b: Vec<&str> = flags_b.iter().map(String::as_str).collect();
+    let a = Hub::start("127.0.0.1:0".parse().unwrap(), &flags_a).await;
+    let b = Hub::start("127.0.0.1:0".parse().unwrap(), &flags_b).await;
     let mut browser = Browser::launch("login-redis").await;
     let desk = browser.open(&format!("http://{}/login", a.addr)).await;
     let report = "JSON.stringify(window.login)";
