@@ -61,7 +61,12 @@ mod tests {
 
     #[test]
     fn urgencies_are_the_headers_words() {
-        for u in [Urgency::VeryLow, Urgency::Low, Urgency::Normal, Urgency::High] {
+        for u in [
+            Urgency::VeryLow,
+            Urgency::Low,
+            Urgency::Normal,
+            Urgency::High,
+        ] {
             assert_eq!(urgency(u.as_str()), Ok(u));
         }
         assert!(urgency("urgent").is_err());

@@ -188,7 +188,10 @@ fn push_replace_is_a_key_or_the_canonical_topic_and_bounded() {
     let err = v1(&long).unwrap_err();
     assert_eq!(err, FormError::ReplaceTooLong(256));
     assert_eq!(err.status(Revision::V1), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(v0(&long).unwrap_err().status(Revision::V0), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v0(&long).unwrap_err().status(Revision::V0),
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(
         v1("topic=a&push_replace=%zz").unwrap_err(),
         FormError::Encoding("push_replace")
