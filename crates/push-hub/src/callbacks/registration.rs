@@ -26,7 +26,8 @@ pub enum Target {
 pub struct WebPushTarget {
     /// `PushSubscription.toJSON()` as the browser gave it.
     pub subscription: push_webpush::PushSubscription,
-    /// Whether each message carries `Topic` (a digest of the event's topic).
+    /// Whether each message carries `Topic` (a digest of the event's topic) when the
+    /// publisher gave no replacement key of its own (`push_replace`).
     pub replace: bool,
 }
 
