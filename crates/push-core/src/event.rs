@@ -7,7 +7,8 @@ use bytes::Bytes;
 /// `data` is opaque bytes: SSE and the JSON transports carry it as UTF-8 text, WebSocket may carry it
 /// as a binary frame. `event` is the optional type (SSE's `event:` field, `message` when absent);
 /// `id` is a publisher-supplied id, if any — the broker's [`Cursor`](crate::Cursor) is assigned
-/// separately and is what clients resume from; `retry` is a reconnection hint in milliseconds.
+/// separately and is what clients resume from; `retry` is a reconnection hint in milliseconds;
+/// `replace` is a replacement key, for transports that hold messages for an absent client.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Event {
     /// The event type, if any.
@@ -20,6 +21,10 @@ pub struct Event {
     pub retry: Option<u64>,
     /// Who may receive it: every subscriber of its topics, or only those granted private events.
     pub audience: crate::Audience,
+    /// A replacement key, if the publisher gave one: a transport that holds undelivered
+    /// messages (Web Push's push service, RFC 8030 `Topic`) lets a newer event with the same
+    /// key replace an older one still waiting. Live transports deliver every event anyway.
+    pub replace: Option<String>,
 }
 
 impl Event {
@@ -59,11 +64,19 @@ impl Event {
         self
     }
 
-    /// The size this event counts for in byte budgets (data, type and id).
+    /// Sets the replacement key.
+    #[must_use]
+    pub fn with_replace(mut self, key: impl Into<String>) -> Self {
+        self.replace = Some(key.into());
+        self
+    }
+
+    /// The size this event counts for in byte budgets (data, type, id and replacement key).
     pub fn weight(&self) -> usize {
         self.data.len()
             + self.event.as_ref().map_or(0, String::len)
             + self.id.as_ref().map_or(0, String::len)
+            + self.replace.as_ref().map_or(0, String::len)
     }
 }
 
@@ -76,11 +89,13 @@ mod tests {
         let e = Event::new("hi")
             .with_event("greet")
             .with_id("7")
-            .with_retry(1500);
+            .with_retry(1500)
+            .with_replace("k");
+        assert_eq!(e.replace.as_deref(), Some("k"));
         assert_eq!(e.data, Bytes::from_static(b"hi"));
         assert_eq!(e.event.as_deref(), Some("greet"));
         assert_eq!(e.id.as_deref(), Some("7"));
         assert_eq!(e.retry, Some(1500));
-        assert_eq!(e.weight(), 2 + 5 + 1);
+        assert_eq!(e.weight(), 2 + 5 + 1 + 1);
     }
 }

@@ -1,6 +1,6 @@
 //! An event as a stream entry and back. Fields: `t` topics joined by `\n` (a topic holds no
 //! control character), `d` data, and `e` type, `i` publisher id, `r` retry, `a` = `p` for a
-//! private event, each only when present.
+//! private event, `k` the replacement key, each only when present.
 
 use std::collections::HashMap;
 
@@ -29,6 +29,9 @@ pub(crate) fn fields(topics: &[Topic], event: &Event) -> Vec<(&'static str, Byte
     }
     if event.audience == Audience::Private {
         out.push(("a", Bytes::from_static(b"p")));
+    }
+    if let Some(key) = &event.replace {
+        out.push(("k", Bytes::from(key.clone())));
     }
     out
 }
@@ -66,6 +69,9 @@ pub(crate) fn parse(map: &HashMap<String, Value>) -> Result<(Box<[Topic]>, Event
     if map.contains_key("a") {
         event.audience = Audience::Private;
     }
+    if let Some(v) = map.get("k") {
+        event.replace = Some(text(Some(v)).ok_or(Malformed::Text)?);
+    }
     Ok((topics, event))
 }
 
@@ -98,7 +104,8 @@ mod tests {
         let mut event = Event::new("x\ny")
             .with_event("kind")
             .with_id("id-1")
-            .with_retry(1500);
+            .with_retry(1500)
+            .with_replace("unread");
         event.audience = Audience::Private;
         let (t, e) = parse(&as_map(&fields(&topics, &event))).unwrap();
         assert_eq!(&*t, &topics[..]);

@@ -297,6 +297,7 @@ mod tests {
             id: Some(id.to_owned()),
             retry: None,
             audience: push_core::Audience::Public,
+            replace: None,
         })
     }
 

@@ -23,6 +23,7 @@ fn published_event() -> impl Strategy<Value = Event> {
             id,
             retry,
             audience: push_core::Audience::Public,
+            replace: None,
             data: Bytes::from(data),
         })
 }

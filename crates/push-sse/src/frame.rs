@@ -69,6 +69,7 @@ impl<'a> EventRef<'a> {
             data: Bytes::copy_from_slice(self.data.as_bytes()),
             retry: None,
             audience: push_core::Audience::Public,
+            replace: None,
         }
     }
 }
@@ -154,6 +155,7 @@ impl SharedEvent {
             data: self.data,
             retry: None,
             audience: push_core::Audience::Public,
+            replace: None,
         }
     }
 }

@@ -144,6 +144,7 @@ pub fn expected_items(events: &[Event], last_id: &mut String) -> Vec<Item> {
             id: Some(last_id.clone()),
             retry: None,
             audience: push_core::Audience::Public,
+            replace: None,
         }));
     }
     items

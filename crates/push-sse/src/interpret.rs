@@ -239,6 +239,7 @@ impl Interpreter {
             id: Some(self.id.buffer().to_owned()),
             retry: None,
             audience: push_core::Audience::Public,
+            replace: None,
         }
     }
 

@@ -89,6 +89,7 @@ fn event() -> impl Strategy<Value = Event> {
             id,
             retry,
             audience: push_core::Audience::Public,
+            replace: None,
             data: data.into(),
         })
 }

@@ -66,6 +66,7 @@ fn after() -> Vec<Item> {
         id: Some("1".to_owned()),
         retry: None,
         audience: push_core::Audience::Public,
+        replace: None,
     })]
 }
 

@@ -1,6 +1,10 @@
 //! The flags of Web Push (`POST /.well-known/push/webpush` registers a browser's push
 //! subscription; see [`crate::webpush`]).
 
+use std::time::Duration;
+
+use push_webpush::Urgency;
+
 /// The Web Push flags (flattened into [`Args`](super::Args)).
 #[derive(Debug, Clone, clap::Args)]
 #[non_exhaustive]
@@ -23,4 +27,48 @@ pub struct WebPushArgs {
     /// Mozilla, Apple, Microsoft) over https are accepted.
     #[arg(long)]
     pub webpush_allow_loopback: bool,
+
+    /// How long a push service keeps each message for a browser that is offline (RFC 8030
+    /// `TTL`, whole seconds; 0: deliver now or drop). The default, four weeks, is push-webpush's:
+    /// what the push services keep at most anyway. The TTL counts from the publish: a message
+    /// still in the hub's retry queue when it runs out is dropped, never sent late.
+    #[arg(long, default_value = "28d", value_parser = super::units::duration, value_name = "AGE")]
+    pub webpush_ttl: Duration,
+
+    /// The RFC 8030 `Urgency` of every message: very-low, low, normal or high (how much of the
+    /// device's battery it may wake). Without it the header is not sent: push services treat
+    /// that as normal.
+    #[arg(long, value_parser = urgency, value_name = "URGENCY")]
+    pub webpush_urgency: Option<Urgency>,
+}
+
+/// `--webpush-urgency`'s value, as the header spells it.
+fn urgency(text: &str) -> Result<Urgency, String> {
+    match text {
+        "very-low" => Ok(Urgency::VeryLow),
+        "low" => Ok(Urgency::Low),
+        "normal" => Ok(Urgency::Normal),
+        "high" => Ok(Urgency::High),
+        _ => Err(format!(
+            "`{text}` is not an urgency (very-low, low, normal or high)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urgencies_are_the_headers_words() {
+        for u in [
+            Urgency::VeryLow,
+            Urgency::Low,
+            Urgency::Normal,
+            Urgency::High,
+        ] {
+            assert_eq!(urgency(u.as_str()), Ok(u));
+        }
+        assert!(urgency("urgent").is_err());
+    }
 }

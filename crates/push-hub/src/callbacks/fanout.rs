@@ -96,12 +96,16 @@ enum Then {
 fn match_batch(inner: &Inner, batch: Vec<Delivery>, mut last: Cursor) -> Step {
     let active = inner.registry.active();
     let now = SystemTime::now();
+    let web_push = inner
+        .web_push
+        .as_ref()
+        .map_or_else(push_webpush::Delivery::default, |w| w.delivery().clone());
     let mut pending = Vec::new();
     for item in batch {
         match item {
             Delivery::Event(published) => {
                 for registration in active.iter().filter(|r| r.wants(&published, now)) {
-                    pending.extend(registration.pending(&published, now));
+                    pending.extend(registration.pending(&published, now, &web_push));
                 }
                 last = published.cursor();
             }

@@ -26,7 +26,8 @@ pub enum Target {
 pub struct WebPushTarget {
     /// `PushSubscription.toJSON()` as the browser gave it.
     pub subscription: push_webpush::PushSubscription,
-    /// Whether each message carries `Topic` (a digest of the event's topic).
+    /// Whether each message carries `Topic` (a digest of the event's topic) when the
+    /// publisher gave no replacement key of its own (`push_replace`).
     pub replace: bool,
 }
 
@@ -130,7 +131,16 @@ impl Registration {
     ///
     /// `None` when there is nothing to send: a Web Push event whose type and cursor alone would
     /// not fit the 4 KiB record (a type of thousands of bytes).
-    pub fn pending(&self, published: &Published, now: SystemTime) -> Option<Stored> {
+    ///
+    /// `web_push` is a Web Push message's options (TTL, urgency); its `Topic` is the digest of
+    /// the publisher's replacement key ([`Event::replace`](push_core::Event::replace)), else,
+    /// when the subscription asked `replace`, of the event's canonical topic.
+    pub fn pending(
+        &self,
+        published: &Published,
+        now: SystemTime,
+        web_push: &push_webpush::Delivery,
+    ) -> Option<Stored> {
         let cursor = published.cursor().to_string();
         Some(match &self.target {
             Target::WebPush(target) => {
@@ -142,10 +152,13 @@ impl Registration {
                     &event.data,
                     &encoding,
                 )?;
-                let mut delivery = push_webpush::Delivery::default();
-                if target.replace {
-                    delivery = delivery
-                        .with_topic(push_webpush::Topic::digest(published.topic().as_str()));
+                let mut delivery = web_push.clone();
+                let key = match &event.replace {
+                    Some(key) => Some(key.as_str()),
+                    None => target.replace.then(|| published.topic().as_str()),
+                };
+                if let Some(key) = key {
+                    delivery = delivery.with_topic(push_webpush::Topic::digest(key));
                 }
                 push_webpush::engine::WebPushKind::stored(
                     &self.id,

@@ -1,6 +1,7 @@
 //! The publish form (`application/x-www-form-urlencoded`): `topic` (repeatable: the first
-//! canonical, the others alternates), `data`, `id`, `type`, `retry`, `private`; every other
-//! field is ignored. Every rule of both revisions, with the status each revision answers.
+//! canonical, the others alternates), `data`, `id`, `type`, `retry`, `private`, and the hub's
+//! own `push_replace`; every other field is ignored. Every rule of both revisions, with the
+//! status each revision answers.
 //!
 //! ```text
 //! form    = field *( "&" field )       ; strict escapes, UTF-8 (push-http's form decoding)
@@ -9,7 +10,13 @@
 //! type    = "type=" type               ; no CR/LF/NUL; 1.0: not "mercure"
 //! retry   = "retry=" 1*DIGIT
 //! private = "private" [ "=" anything ] ; present: private
+//! replace = "push_replace" [ "=" key ] ; present: the event's replacement key, the key or, when
+//!                                      ; empty, the canonical topic; at most the id's limit
 //! ```
+//! `push_replace` is not Mercure's: it asks that a newer update with the same key replace an
+//! older one still undelivered where a transport holds messages — Web Push's RFC 8030 `Topic`
+//! (a digest of the key). It is prefixed so that a field a later Mercure revision adds cannot
+//! collide with it; a hub that does not know it ignores it, as Mercure says of unknown fields.
 //! A repeated single-valued field takes its first value, as Mercure's reference hub does.
 
 use core::fmt;
@@ -59,6 +66,8 @@ pub enum FormError {
     Type(&'static str),
     /// `retry` is not a number of milliseconds.
     Retry,
+    /// The `push_replace` key is longer than the configured limit (the id's).
+    ReplaceTooLong(usize),
 }
 
 impl FormError {
@@ -67,7 +76,7 @@ impl FormError {
     pub fn status(&self, revision: Revision) -> StatusCode {
         match (self, revision) {
             (Self::Reserved, Revision::V0) => StatusCode::FORBIDDEN,
-            (Self::TooManyTopics | Self::IdTooLong(_), Revision::V1) => {
+            (Self::TooManyTopics | Self::IdTooLong(_) | Self::ReplaceTooLong(_), Revision::V1) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             _ => StatusCode::BAD_REQUEST,
@@ -97,6 +106,9 @@ impl fmt::Display for FormError {
             Self::IdTooLong(max) => write!(f, "the \"id\" is longer than {max} bytes"),
             Self::Type(why) => write!(f, "bad \"type\": {why}"),
             Self::Retry => f.write_str("\"retry\" must be a number of milliseconds (digits only)"),
+            Self::ReplaceTooLong(max) => {
+                write!(f, "the \"push_replace\" key is longer than {max} bytes")
+            }
         }
     }
 }
@@ -122,7 +134,7 @@ pub fn parse_publish(
 ) -> Result<Update, FormError> {
     let mut topics: Vec<Topic> = Vec::new();
     let mut read = 0;
-    let (mut data, mut id, mut kind, mut retry) = (None, None, None, None);
+    let (mut data, mut id, mut kind, mut retry, mut replace) = (None, None, None, None, None);
     let mut private = false;
     for pair in pairs(body) {
         let Some(name) = pair.name.as_deref() else {
@@ -152,6 +164,7 @@ pub fn parse_publish(
             "id" => (&mut id, "id"),
             "type" => (&mut kind, "type"),
             "retry" => (&mut retry, "retry"),
+            "push_replace" => (&mut replace, "push_replace"),
             _ => continue,
         };
         if slot.is_none() {
@@ -189,6 +202,17 @@ pub fn parse_publish(
     }
     if private {
         event = event.with_audience(Audience::Private);
+    }
+    if let Some(key) = replace {
+        if key.len() > max_id_len {
+            return Err(FormError::ReplaceTooLong(max_id_len));
+        }
+        let key = if key.is_empty() {
+            topics[0].as_str().to_owned()
+        } else {
+            key.into_owned()
+        };
+        event = event.with_replace(key);
     }
     Ok(Update { topics, event })
 }

@@ -174,3 +174,26 @@ fn ids_types_and_retries_are_checked() {
         FormError::Encoding("data")
     );
 }
+
+#[test]
+fn push_replace_is_a_key_or_the_canonical_topic_and_bounded() {
+    let u = v1("topic=a&topic=b&push_replace=unread%2F42").unwrap();
+    assert_eq!(u.event.replace.as_deref(), Some("unread/42"));
+    // Presence alone (or an empty value): the canonical topic is the key.
+    for body in ["topic=a&topic=b&push_replace", "topic=a&push_replace="] {
+        assert_eq!(v0(body).unwrap().event.replace.as_deref(), Some("a"));
+    }
+    assert_eq!(v1("topic=a").unwrap().event.replace, None);
+    let long = format!("topic=a&push_replace={}", "k".repeat(257));
+    let err = v1(&long).unwrap_err();
+    assert_eq!(err, FormError::ReplaceTooLong(256));
+    assert_eq!(err.status(Revision::V1), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        v0(&long).unwrap_err().status(Revision::V0),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        v1("topic=a&push_replace=%zz").unwrap_err(),
+        FormError::Encoding("push_replace")
+    );
+}

@@ -64,6 +64,9 @@ fn check_update(update: &super::Update, revision: Revision, max_id_len: usize) {
         assert!(revision == Revision::V0 || kind != "mercure");
     }
     assert_ne!(event.retry, Some(0));
+    if let Some(key) = &event.replace {
+        assert!(key.len() <= max_id_len || update.topics[0].as_str() == key);
+    }
     assert!(push_sse::check_encodable(event).is_ok(), "{event:?}");
 }
 
@@ -87,6 +90,17 @@ fn encode(update: &super::Update) -> String {
     if event.audience == Audience::Private {
         form.append_key_only("private");
     }
+    match &event.replace {
+        // The canonical topic as the key is what the bare field means (and it may be longer
+        // than a key the form takes).
+        Some(key) if update.topics.first().is_some_and(|t| t.as_str() == key) => {
+            form.append_key_only("push_replace");
+        }
+        Some(key) => {
+            form.append_pair("push_replace", key);
+        }
+        None => {}
+    }
     form.finish()
 }
 
@@ -96,6 +110,8 @@ mod tests {
     fn accepted_forms_round_trip() {
         for input in [
             &b"\x80topic=a&topic=b&data=x%0Ay&id=i&type=t&retry=5&private"[..],
+            b"\x80topic=a&push_replace=k%2F1",
+            b"\x01topic=a&push_replace",
             b"\x01topic=a&data=",
             b"\x00topic=*&retry=00",
             b"\x00match=a&match_urlpattern=%2Fb%2F%3Aid&lastEventID=x",

@@ -1,10 +1,14 @@
 //! How one journalled event is laid out in the store: a small versioned binary record.
 //!
 //! ```text
-//! version u8 (1) | published_at_ms u64 | flags u8 (private, type, id, retry)
+//! version u8 (1) | published_at_ms u64 | flags u8 (private, type, id, retry, replace)
 //! | topic count u16 | (len u32, topic)* | [len u32, type] | [len u32, id] | [retry u64]
-//! | len u32, data
+//! | [len u32, replace] | len u32, data
 //! ```
+//!
+//! The `replace` flag (the publisher's replacement key, `push_replace`) came later: a record
+//! without it reads as before, so a journal written before it still loads. (A hub older than
+//! the flag refuses a record that has it as damaged: a downgrade drops those records.)
 //!
 //! Integers are little-endian. Decoding checks every length against what is left and every
 //! topic against [`Topic::new`]: a damaged record is a [`Corrupt`] error naming its offset,
@@ -21,6 +25,7 @@ const PRIVATE: u8 = 1;
 const TYPE: u8 = 1 << 1;
 const ID: u8 = 1 << 2;
 const RETRY: u8 = 1 << 3;
+const REPLACE: u8 = 1 << 4;
 
 /// A record that does not decode: the file was damaged or written by something else.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +77,7 @@ pub(crate) fn encode(topics: &[Topic], event: &Event, at: SystemTime, out: &mut 
     flags |= if event.event.is_some() { TYPE } else { 0 };
     flags |= if event.id.is_some() { ID } else { 0 };
     flags |= if event.retry.is_some() { RETRY } else { 0 };
+    flags |= if event.replace.is_some() { REPLACE } else { 0 };
     out.reserve(16 + event.weight() + topics.iter().map(|t| 4 + t.as_str().len()).sum::<usize>());
     out.push(VERSION);
     out.extend_from_slice(&ms.to_le_bytes());
@@ -90,6 +96,9 @@ pub(crate) fn encode(topics: &[Topic], event: &Event, at: SystemTime, out: &mut 
     }
     if let Some(retry) = event.retry {
         out.extend_from_slice(&retry.to_le_bytes());
+    }
+    if let Some(key) = &event.replace {
+        put_bytes(out, key.as_bytes());
     }
     put_bytes(out, &event.data);
 }
@@ -147,7 +156,7 @@ pub(crate) fn decode(offset: u64, record: &[u8]) -> Result<Decoded, Corrupt> {
     }
     let ms = u64::from_le_bytes(r.array()?);
     let [flags] = r.array()?;
-    if flags & !(PRIVATE | TYPE | ID | RETRY) != 0 {
+    if flags & !(PRIVATE | TYPE | ID | RETRY | REPLACE) != 0 {
         return r.fail("unknown flags");
     }
     let count = u16::from_le_bytes(r.array()?);
@@ -175,6 +184,9 @@ pub(crate) fn decode(offset: u64, record: &[u8]) -> Result<Decoded, Corrupt> {
     if flags & RETRY != 0 {
         event.retry = Some(u64::from_le_bytes(r.array()?));
     }
+    if flags & REPLACE != 0 {
+        event.replace = Some(r.text()?);
+    }
     event.data = Bytes::copy_from_slice(r.bytes()?);
     if !r.rest.is_empty() {
         return r.fail("bytes after its end");
@@ -196,8 +208,26 @@ mod tests {
             .with_event("update")
             .with_id("urn:uuid:1")
             .with_retry(1500)
+            .with_replace("orders/1")
             .with_audience(Audience::Private);
         (topics, event)
+    }
+
+    /// A record written before the replacement key existed (flags without it) still reads.
+    #[test]
+    fn a_record_from_before_the_replace_flag_still_reads() {
+        // Version 1, at 5 ms, flags = type, one topic "a", type "t", data "hi".
+        let mut old = vec![1];
+        old.extend_from_slice(&5u64.to_le_bytes());
+        old.push(TYPE);
+        old.extend_from_slice(&1u16.to_le_bytes());
+        for field in [&b"a"[..], b"t", b"hi"] {
+            old.extend_from_slice(&u32::try_from(field.len()).unwrap().to_le_bytes());
+            old.extend_from_slice(field);
+        }
+        let decoded = decode(0, &old).unwrap();
+        assert_eq!(decoded.event, Event::new("hi").with_event("t"));
+        assert_eq!(decoded.event.replace, None);
     }
 
     #[test]

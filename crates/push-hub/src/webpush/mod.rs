@@ -13,6 +13,13 @@
 //!  404/410 from the push service ─► the registration is removed
 //! ```
 //!
+//! Each message carries `TTL` (`--webpush-ttl`, four weeks by default), `Urgency` when
+//! `--webpush-urgency` is given, and `Topic` (a 32-character digest) when the publisher sent
+//! `push_replace` (the digest of its key, kept with the event in the journal) or else when the
+//! subscription asked `"replace": true` (the digest of the event's canonical topic). The
+//! publisher's key wins: it knows which events supersede which; the subscriber's option is the
+//! fallback for publishers that say nothing.
+//!
 //! The VAPID key: `--vapid-key`, else a development key made once and kept in `--data-dir`
 //! (`vapid.pem`), or in memory with `--in-memory`; the start-up banner says so. A browser's
 //! subscription is bound to the key it was made with.
@@ -64,6 +71,7 @@ pub struct WebPush {
     policy: EndpointPolicy,
     kind: WebPushKind,
     development: Option<String>,
+    delivery: push_webpush::Delivery,
 }
 
 impl WebPush {
@@ -110,11 +118,16 @@ impl WebPush {
                 "Web Push: no --vapid-key; a development key was {development}"
             );
         }
+        let mut delivery = push_webpush::Delivery::default().with_ttl(flags.webpush_ttl);
+        if let Some(urgency) = flags.webpush_urgency {
+            delivery = delivery.with_urgency(urgency);
+        }
         Ok(Self {
             public_key,
             policy,
             kind,
             development,
+            delivery,
         })
     }
 
@@ -131,6 +144,11 @@ impl WebPush {
     /// The kind of delivery, for the engine.
     pub fn kind(&self) -> Arc<dyn Deliver> {
         Arc::new(self.kind.clone())
+    }
+
+    /// Every message's options before its topic: `--webpush-ttl` and `--webpush-urgency`.
+    pub fn delivery(&self) -> &push_webpush::Delivery {
+        &self.delivery
     }
 
     /// Where the development key is, when the hub made one (for the banner).

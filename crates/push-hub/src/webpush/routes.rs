@@ -14,7 +14,8 @@
 //! `PushSubscription.toJSON()`; the endpoint must be one of the known push services (loopback
 //! too with `--webpush-allow-loopback`, for tests). `"replace": true` sets RFC 8030's `Topic`
 //! on every message (a digest of the event's topic), so a push service keeps only the newest
-//! undelivered message of each topic for an offline browser. The `hub_id` is unguessable
+//! undelivered message of each topic for an offline browser; an event published with
+//! `push_replace` carries the digest of the publisher's key instead. The `hub_id` is unguessable
 //! (128 random bits) and is what a `DELETE` needs: it is answered to the registrant only.
 
 use std::sync::Arc;
