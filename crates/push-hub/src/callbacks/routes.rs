@@ -276,19 +276,7 @@ fn parse(inner: &Inner, body: &Bytes) -> Result<Asked, String> {
         .addresses
         .check_url(&parsed)
         .map_err(|refusal| format!("`url` is refused: {refusal}"))?;
-    let topics: Vec<&str> = match &value["topics"] {
-        Value::String(one) => vec![one.as_str()],
-        Value::Array(list) => list
-            .iter()
-            .map(|t| t.as_str().ok_or("`topics` holds strings only"))
-            .collect::<Result<_, _>>()?,
-        _ => return Err("`topics` (a list of topic selectors) is required".into()),
-    };
-    let patterns = topics
-        .iter()
-        .map(|t| Pattern::parse(t).map_err(|e| format!("topic {t:?}: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let selector = Selector::new(patterns).map_err(|e| format!("`topics`: {e}"))?;
+    let selector = topics(&value)?;
     let client_id = value["id"].as_str().ok_or("`id` (a string) is required")?;
     if client_id.is_empty()
         || client_id.len() > MAX_CLIENT_ID
@@ -378,4 +366,22 @@ pub(crate) fn refusal(refusal: push_http::Refusal) -> Response<HubBody> {
     refusal
         .into_response()
         .map(|text| boxed_body(Full::new(Bytes::from(text))))
+}
+
+/// A registration body's `topics` (one selector string or a list of them) as one selector;
+/// the error says which part of the body is wrong.
+pub(crate) fn topics(value: &Value) -> Result<Selector, String> {
+    let topics: Vec<&str> = match &value["topics"] {
+        Value::String(one) => vec![one.as_str()],
+        Value::Array(list) => list
+            .iter()
+            .map(|t| t.as_str().ok_or("`topics` holds strings only"))
+            .collect::<Result<_, _>>()?,
+        _ => return Err("`topics` (a list of topic selectors) is required".into()),
+    };
+    let patterns = topics
+        .iter()
+        .map(|t| Pattern::parse(t).map_err(|e| format!("topic {t:?}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Selector::new(patterns).map_err(|e| format!("`topics`: {e}"))
 }

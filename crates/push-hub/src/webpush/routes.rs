@@ -26,13 +26,13 @@ use http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use http::request::Parts;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
-use push_core::{Pattern, Selector};
+use push_core::Selector;
 use push_webpush::PushSubscription;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::callbacks::routes::{
-    bearer, empty, error, hub_id, json_answer, not_allowed, read_body, refusal,
+    bearer, empty, error, hub_id, json_answer, not_allowed, read_body, refusal, topics,
 };
 use crate::callbacks::{Callbacks, Registered, Registration, Target, WebPushTarget};
 use crate::serve::{HubBody, boxed_body};
@@ -216,19 +216,7 @@ fn parse(callbacks: &Callbacks, body: &Bytes) -> Result<Asked, String> {
     subscription
         .recipient()
         .map_err(|e| format!("`subscription.keys`: {e}"))?;
-    let topics: Vec<&str> = match &value["topics"] {
-        Value::String(one) => vec![one.as_str()],
-        Value::Array(list) => list
-            .iter()
-            .map(|t| t.as_str().ok_or("`topics` holds strings only"))
-            .collect::<Result<_, _>>()?,
-        _ => return Err("`topics` (a list of topic selectors) is required".into()),
-    };
-    let patterns = topics
-        .iter()
-        .map(|t| Pattern::parse(t).map_err(|e| format!("topic {t:?}: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let selector = Selector::new(patterns).map_err(|e| format!("`topics`: {e}"))?;
+    let selector = topics(&value)?;
     let replace = match &value["replace"] {
         Value::Null => false,
         Value::Bool(replace) => *replace,
