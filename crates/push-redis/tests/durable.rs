@@ -39,7 +39,9 @@ async fn a_durable_publish_waits_for_the_replica_and_fails_without_it() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(linked, "{}", master.cli(&["INFO", "replication"]));
-    let hub = RedisBroker::connect(config(&master).with_durable(1, Duration::from_millis(300)))
+    // A generous timeout where the replica is expected to answer: on a loaded machine a replica
+    // can take longer than a production-sized timeout to acknowledge (CI once saw 300 ms pass).
+    let hub = RedisBroker::connect(config(&master).with_durable(1, Duration::from_secs(20)))
         .await
         .unwrap();
     let t = topic("durable");
@@ -63,8 +65,14 @@ async fn a_durable_publish_waits_for_the_replica_and_fails_without_it() {
     assert!(copied, "the replica holds the entry");
 
     replica.kill();
+    // Refusal needs the timeout to pass, so this broker's is short.
+    let impatient =
+        RedisBroker::connect(config(&master).with_durable(1, Duration::from_millis(300)))
+            .await
+            .unwrap();
     assert_eq!(
-        hub.publish(std::slice::from_ref(&t), Event::new("unreplicated"))
+        impatient
+            .publish(std::slice::from_ref(&t), Event::new("unreplicated"))
             .await,
         Err(Error::BrokerUnavailable),
         "no replica acknowledged: refused"
