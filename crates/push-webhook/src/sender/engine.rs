@@ -25,7 +25,7 @@ use super::store::{Placed, Store};
 use crate::policy::{Next, Outcome, Policy};
 
 /// Told every attempt's result (for metrics, logs, and disabling a registration on
-/// [`Next::Disable`] / [`Next::Exhausted`]).
+/// [`Next::Disable`] / [`Next::Exhausted`] / [`Next::Forbidden`]).
 pub type Observer = Arc<dyn Fn(&Stored, Next) + Send + Sync>;
 
 /// How many due entries `run` looks at per round, past those it cannot take up now (in memory
