@@ -16,7 +16,7 @@ impl Store for Queue {
         deliveries: &[Stored],
         limit: &dyn Fn(&str) -> u32,
     ) -> Result<Vec<Placed>, QueueError> {
-        let placed = Queue::enqueue_in_lanes(self, deliveries, limit)?;
+        let placed = Self::enqueue_in_lanes(self, deliveries, limit)?;
         Ok(placed
             .into_iter()
             .map(|(id, released)| {
@@ -35,11 +35,11 @@ impl Store for Queue {
         scan: usize,
         take: &mut dyn FnMut(&Stored) -> bool,
     ) -> Result<Vec<Stored>, QueueError> {
-        Queue::due_where(self, now, scan, take)
+        Self::due_where(self, now, scan, take)
     }
 
     fn next_due(&self) -> Result<Option<u64>, QueueError> {
-        Queue::next_due(self)
+        Self::next_due(self)
     }
 
     fn claim(&self, delivery: &Stored, _now: u64) -> Result<bool, QueueError> {
@@ -60,18 +60,18 @@ impl Store for Queue {
     }
 
     fn reschedule(&self, delivery: &Stored, attempt: u32, due: u64) -> Result<(), QueueError> {
-        Queue::reschedule(self, delivery, attempt, due)
+        Self::reschedule(self, delivery, attempt, due)
     }
 
     fn remove_and_release(&self, delivery: &Stored) -> Result<Option<Stored>, QueueError> {
-        Queue::remove_and_release(self, delivery)
+        Self::remove_and_release(self, delivery)
     }
 
     fn len(&self) -> Result<u64, QueueError> {
-        Queue::len(self)
+        Self::len(self)
     }
 
     fn oldest(&self) -> Result<Option<u64>, QueueError> {
-        Queue::oldest(self)
+        Self::oldest(self)
     }
 }
