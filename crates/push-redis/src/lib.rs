@@ -39,6 +39,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+mod batch;
 mod broker;
 mod cluster;
 mod config;

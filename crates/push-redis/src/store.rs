@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use push_core::{Event, Topic};
+use bytes::Bytes;
 use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
 use redis::cluster_async::ClusterConnection;
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
@@ -15,9 +15,23 @@ use redis::{
 };
 
 use crate::config::Config;
-use crate::entry;
 use crate::layout::{EntryId, Keys};
 use crate::scripts::{CLOCK, PUBLISH, READ, STATE};
+
+/// One event as the publish script takes it: its publisher id and its field/value pairs.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) id: Option<String>,
+    pub(crate) fields: Vec<(&'static str, Bytes)>,
+}
+
+impl Entry {
+    /// The bytes it sends (what bounds a batch).
+    pub(crate) fn bytes(&self) -> usize {
+        let fields: usize = self.fields.iter().map(|(n, v)| n.len() + v.len()).sum();
+        fields + self.id.as_ref().map_or(0, String::len)
+    }
+}
 
 /// One partition as Redis has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,15 +122,16 @@ impl Store {
         }
     }
 
-    /// Appends `topics` and `event` to `partition` (trimming it) and, in durable mode, waits
-    /// for the replicas. Returns the entry's id and the partition's epoch.
+    /// Appends `entries` (each its publisher id and field/value pairs) to `partition` in one
+    /// script call, trimming when `trim` and, in durable mode, waiting once for the replicas.
+    /// Returns each entry's id, in order, and the partition's epoch.
     pub(crate) async fn publish(
         &self,
         con: &mut (impl ConnectionLike + Send),
         partition: u16,
-        topics: &[Topic],
-        event: &Event,
-    ) -> RedisResult<(EntryId, u64)> {
+        entries: &[&Entry],
+        trim: bool,
+    ) -> RedisResult<(Vec<EntryId>, u64)> {
         let mut invocation = PUBLISH.key(self.keys.log(partition));
         invocation
             .key(self.keys.meta(partition))
@@ -125,33 +140,54 @@ impl Store {
             .arg(epoch_text(random_epoch()))
             .arg(self.config.history_count)
             .arg(u64::try_from(self.config.history_age.as_millis()).unwrap_or(u64::MAX))
-            .arg(event.id.as_deref().unwrap_or(""));
-        for (name, value) in entry::fields(topics, event) {
-            invocation.arg(name).arg(value.as_ref());
+            .arg(if trim { "1" } else { "0" });
+        for entry in entries {
+            invocation
+                .arg(entry.id.as_deref().unwrap_or(""))
+                .arg(entry.fields.len() * 2);
+            for (name, value) in &entry.fields {
+                invocation.arg(*name).arg(value.as_ref());
+            }
         }
         let mut pipe = redis::pipe();
         pipe.invoke_script(&invocation);
-        let (id, epoch) = match self.config.durable {
+        let reply: Vec<String> = match self.config.durable {
             None => {
-                let ((id, epoch),): ((String, String),) = Self::query(con, &pipe).await?;
-                (id, epoch)
+                let (reply,): (Vec<String>,) = Self::query(con, &pipe).await?;
+                reply
             }
             Some((replicas, timeout)) => {
                 let ms = u64::try_from(timeout.as_millis())
                     .unwrap_or(u64::MAX)
                     .max(1);
                 pipe.cmd("WAIT").arg(replicas).arg(ms);
-                let ((id, epoch), acked): ((String, String), u32) = Self::query(con, &pipe).await?;
+                let (reply, acked): (Vec<String>, u32) = Self::query(con, &pipe).await?;
                 if acked < replicas {
                     return Err(redis::RedisError::from((
                         ErrorKind::Io,
-                        "fewer replicas than required acknowledged the event (WAIT)",
+                        "fewer replicas than required acknowledged the events (WAIT)",
                     )));
                 }
-                (id, epoch)
+                reply
             }
         };
-        Ok((parse_id(&id)?, parse_epoch(&epoch)?))
+        let Some((epoch, ids)) = reply.split_first() else {
+            return Err(redis::RedisError::from((
+                ErrorKind::Parse,
+                "empty publish reply",
+            )));
+        };
+        if ids.len() != entries.len() {
+            return Err(redis::RedisError::from((
+                ErrorKind::Parse,
+                "the publish reply has not one id per entry",
+            )));
+        }
+        let ids = ids
+            .iter()
+            .map(|id| parse_id(id))
+            .collect::<RedisResult<_>>()?;
+        Ok((ids, parse_epoch(epoch)?))
     }
 
     /// Every partition's state. `last_read[q]` / `known[q]`: the entry this hub read last in
