@@ -45,8 +45,9 @@ pub(crate) struct PartitionState {
 /// What one reader round read.
 #[derive(Debug)]
 pub(crate) struct Read {
-    /// The server's clock (ms) when the round began: every entry below it has been read.
-    pub(crate) time_ms: u64,
+    /// The server's clock (ms) when the round began: every entry below it has been read
+    /// (`None`: the round did not ask, it proves nothing about the clock).
+    pub(crate) time_ms: Option<u64>,
     /// `(partition, id, fields)` in the order Redis answered.
     pub(crate) entries: Vec<(u16, EntryId, HashMap<String, Value>)>,
     /// Partitions whose answer was cut at `COUNT`: they may hold more below `time_ms`.
@@ -260,16 +261,19 @@ impl Store {
         Ok(clocks.into_iter().min().unwrap_or(0))
     }
 
-    /// One reader round: `TIME`, then `XREAD` of every partition after `positions`, blocking up
-    /// to `block` when given.
+    /// One reader round: `TIME` (when `clock`), then `XREAD` of every partition after
+    /// `positions`, blocking up to `block` when given.
     pub(crate) async fn read(
         &self,
         con: &mut (impl ConnectionLike + Send),
         positions: &[EntryId],
         block: Option<Duration>,
+        clock: bool,
     ) -> RedisResult<Read> {
         let mut pipe = redis::pipe();
-        pipe.cmd("TIME");
+        if clock {
+            pipe.cmd("TIME");
+        }
         let xread = pipe.cmd("XREAD").arg("COUNT").arg(self.config.batch);
         if let Some(block) = block {
             xread
@@ -280,10 +284,19 @@ impl Store {
         for p in positions {
             xread.arg(p.text());
         }
-        let ((secs, micros), reply): ((u64, u64), Option<StreamReadReply>) =
-            pipe.query_async(con).await?;
+        let (time_ms, reply) = if clock {
+            let ((secs, micros), reply): ((u64, u64), Option<StreamReadReply>) =
+                pipe.query_async(con).await?;
+            (
+                Some(secs.saturating_mul(1000).saturating_add(micros / 1000)),
+                reply,
+            )
+        } else {
+            let (reply,): (Option<StreamReadReply>,) = pipe.query_async(con).await?;
+            (None, reply)
+        };
         let mut read = Read {
-            time_ms: secs.saturating_mul(1000).saturating_add(micros / 1000),
+            time_ms,
             entries: Vec::new(),
             full: Vec::new(),
         };

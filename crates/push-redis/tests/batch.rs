@@ -6,28 +6,10 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use common::{BOUND, both, broker, config, data, next, two_partitions};
+use common::{BOUND, both, broker, calls, config, data, next, two_partitions};
 use push_core::{Access, Broker, Cursor, Delivery, Error, Event};
 use push_redis::RedisBroker;
 use push_test_support::redis::RedisServer;
-
-/// `calls` of each command in `INFO commandstats`.
-fn calls(server: &RedisServer) -> HashMap<String, u64> {
-    server
-        .cli(&["INFO", "commandstats"])
-        .lines()
-        .filter_map(|line| {
-            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
-            let n = rest
-                .strip_prefix("calls=")?
-                .split(',')
-                .next()?
-                .parse()
-                .ok()?;
-            Some((name.to_owned(), n))
-        })
-        .collect()
-}
 
 /// `publishers` tasks each publishing `each` events on `topic` of `hub`, concurrently; every
 /// task's outcomes in its order.
