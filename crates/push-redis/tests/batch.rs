@@ -60,7 +60,7 @@ async fn concurrent_publishers_get_distinct_ordered_ids_and_every_event_arrives_
     for run in &outcomes {
         let mut last: Option<Cursor> = None;
         for (text, got) in run {
-            let cursor = got.clone().expect("every publish succeeds");
+            let cursor = got.expect("every publish succeeds");
             assert!(
                 last.is_none_or(|l| l < cursor),
                 "one publisher's ids increase"
