@@ -47,6 +47,7 @@ mod batch;
 mod broker;
 mod cluster;
 mod config;
+mod conn;
 mod entry;
 mod layout;
 mod reader;
