@@ -302,6 +302,11 @@ fn drive(args: &[String]) {
         let request = http::Request::get("/poll?topic=t&wait=20")
             .body(())
             .expect("request");
+        {
+            // What each held poll keeps (the endpoint's boxed response future).
+            let response = handler.clone().call(request.clone());
+            println!("held future: {} bytes", core::mem::size_of_val(&*response));
+        }
         let elapsed = rt.block_on(async move {
             let tasks: Vec<_> = (0..held)
                 .map(|_| {
