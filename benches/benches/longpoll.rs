@@ -306,7 +306,7 @@ fn drive(args: &[String]) {
         {
             // What each held poll keeps (the endpoint's boxed response future).
             let response = handler.clone().call(request.clone());
-            println!("held future: {} bytes", core::mem::size_of_val(&*response));
+            println!("held future: {} bytes", size_of_val(&*response));
         }
         let elapsed = rt.block_on(async move {
             let tasks: Vec<_> = (0..held)
