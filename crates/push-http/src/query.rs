@@ -129,6 +129,28 @@ pub fn pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
         })
 }
 
+/// [`pairs`] of a query that is text already (`http::Uri::query`): the same parameters, and a
+/// name without `%` or `+` is borrowed as it is, without checking its UTF-8 again.
+pub(crate) fn pairs_of_str(query: &str) -> impl Iterator<Item = Pair<'_>> {
+    #[cfg(feature = "__fuzz")]
+    crate::__fuzz::count_split();
+    query
+        .split('&')
+        .filter(|param| !param.is_empty())
+        .map(|raw| {
+            let (name, value) = raw.split_once('=').unwrap_or((raw, ""));
+            Pair {
+                name: if name.bytes().any(|b| b == b'%' || b == b'+') {
+                    form_decode(name.as_bytes())
+                } else {
+                    Some(Cow::Borrowed(name))
+                },
+                value: value.as_bytes(),
+                raw: raw.as_bytes(),
+            }
+        })
+}
+
 /// The value of the first parameter of `query` (the raw query string, without `?`) whose
 /// **decoded** name is `name`, itself decoded strictly: the one rule for every parameter name,
 /// so `%74opic` is `topic` and `%65vent` is `event` wherever a query is read.
@@ -226,6 +248,12 @@ fn selector_from_pairs<'q>(pairs: impl Iterator<Item = Pair<'q>>) -> Result<Sele
             }
         }
     }
+    // The common request, one exact topic, needs no second pass to build its selector.
+    if others.is_empty()
+        && let Some(topic) = topics.take_only()
+    {
+        return Ok(Selector::one(topic));
+    }
     Selector::new(topics.into_iter().map(Pattern::Exact).chain(others))
 }
 
@@ -271,6 +299,15 @@ impl Distinct {
             self.heap = self.inline.drain(..).collect();
         }
         self.heap.insert(at, topic);
+    }
+
+    /// The topic, when there is exactly one.
+    fn take_only(&mut self) -> Option<Topic> {
+        if self.heap.is_empty() && self.inline.len() == 1 {
+            self.inline.pop()
+        } else {
+            None
+        }
     }
 
     fn into_iter(self) -> impl Iterator<Item = Topic> {
@@ -438,6 +475,20 @@ mod tests {
     }
 
     proptest! {
+        /// A query read as text splits into exactly the parameters of the same query read as
+        /// bytes.
+        #[test]
+        fn a_text_query_splits_as_its_bytes(raw in proptest::collection::vec(
+            prop_oneof![Just('%'), Just('+'), Just('&'), Just('='), Just('a'), Just('F'),
+                Just('2'), Just('\u{e9}'), any::<char>()],
+            0..24,
+        )) {
+            let raw: String = raw.into_iter().collect();
+            let text: Vec<_> = pairs_of_str(&raw).collect();
+            let bytes: Vec<_> = pairs(raw.as_bytes()).collect();
+            prop_assert_eq!(text, bytes);
+        }
+
         /// Whatever `form_urlencoded` writes, this module reads back exactly.
         #[test]
         fn decodes_what_form_urlencoded_encodes(s in "\\PC*") {
