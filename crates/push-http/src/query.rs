@@ -134,21 +134,37 @@ pub fn pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
 pub(crate) fn pairs_of_str(query: &str) -> impl Iterator<Item = Pair<'_>> {
     #[cfg(feature = "__fuzz")]
     crate::__fuzz::count_split();
-    query
-        .split('&')
-        .filter(|param| !param.is_empty())
-        .map(|raw| {
-            let (name, value) = raw.split_once('=').unwrap_or((raw, ""));
-            Pair {
-                name: if name.bytes().any(|b| b == b'%' || b == b'+') {
-                    form_decode(name.as_bytes())
-                } else {
-                    Some(Cow::Borrowed(name))
-                },
-                value: value.as_bytes(),
-                raw: raw.as_bytes(),
+    // Split at the bytes `&` and `=` (ASCII, so every cut is a character boundary): a byte
+    // search, where `str::split` runs a character searcher.
+    let mut rest = query;
+    core::iter::from_fn(move || {
+        while !rest.is_empty() {
+            let (param, tail) = match rest.bytes().position(|b| b == b'&') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, ""),
+            };
+            rest = tail;
+            if !param.is_empty() {
+                return Some(param);
             }
-        })
+        }
+        None
+    })
+    .map(|raw| {
+        let (name, value) = match raw.bytes().position(|b| b == b'=') {
+            Some(i) => (&raw[..i], &raw[i + 1..]),
+            None => (raw, ""),
+        };
+        Pair {
+            name: if name.bytes().any(|b| b == b'%' || b == b'+') {
+                form_decode(name.as_bytes())
+            } else {
+                Some(Cow::Borrowed(name))
+            },
+            value: value.as_bytes(),
+            raw: raw.as_bytes(),
+        }
+    })
 }
 
 /// The value of the first parameter of `query` (the raw query string, without `?`) whose
