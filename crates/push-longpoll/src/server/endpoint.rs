@@ -6,7 +6,6 @@ use core::task::{Context, Poll};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use futures_util::FutureExt as _;
 use http::{Request, Response};
 use push_core::Broker;
 use push_http::{Hooks, Open};
@@ -135,6 +134,6 @@ where
         let (parts, _) = request.into_parts();
         // One allocation per request, sized for the larger of the admission and the hold
         // (`respond.rs`): what each held poll keeps.
-        Box::pin(respond(Arc::clone(&self.shared), self.hooks.clone(), parts).map(Ok))
+        Box::pin(respond(Arc::clone(&self.shared), self.hooks.clone(), parts))
     }
 }

@@ -13,13 +13,15 @@
 //! - [`hold`] owns only the subscription, the exchange and the deadline: it checks, then waits
 //!   for an event, the hold's deadline or the access's `until`.
 //!
-//! [`respond`] chains them with `FutureExt::then`, whose state is an enum of the two: the box
-//! is the larger of the two states, not their sum (`tests/endpoint.rs` bounds it).
+//! [`respond`] chains them with `FutureExt::then` (the hold answers a refusal at once), whose
+//! state is an enum of the two: the box is the larger of the two states, not their sum
+//! (`tests/endpoint.rs` bounds it).
 //!
 //! Neither is an `async fn`: an `async fn` stores its arguments twice in its future (as the
 //! call's arguments, and again as the body's locals once moved). A plain function returning an
 //! `async move` block that uses its captures in place stores each one once.
 
+use core::convert::Infallible;
 use core::future::poll_fn;
 use core::pin::pin;
 use core::task::Poll;
@@ -27,7 +29,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use futures_util::FutureExt as _;
-use futures_util::future::{self, Either};
 use http::request::Parts;
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use push_core::{Broker, Subscription};
@@ -52,16 +53,13 @@ pub(super) fn respond<B, H>(
     shared: Arc<Shared<B>>,
     hooks: H,
     parts: Parts,
-) -> impl Future<Output = Response<Body>> + Send + 'static
+) -> impl Future<Output = Result<Response<Body>, Infallible>> + Send + 'static
 where
     B: Broker + Send + Sync + 'static,
     B::Subscription: Send,
     H: Hooks,
 {
-    admit(shared, hooks, parts).then(|admitted| match admitted {
-        Ok(held) => Either::Left(hold(held).map(reply)),
-        Err(refused) => Either::Right(future::ready(refused)),
-    })
+    admit(shared, hooks, parts).then(hold)
 }
 
 /// Reads the request's head (the topics, the poll's parameters, the authorization), opens the
@@ -120,20 +118,29 @@ where
     }
 }
 
-/// Checks, then holds until an event, the deadline or the access's end.
-fn hold<S: Subscription + 'static>(held: Held<S>) -> impl Future<Output = Reply> + Send + 'static {
-    let Held {
-        mut subscription,
-        mut exchange,
-        deadline,
-    } = held;
+/// Checks, then holds until an event, the deadline or the access's end; a refused request is
+/// answered at once.
+fn hold<S: Subscription + 'static>(
+    mut admitted: Result<Held<S>, Response<Body>>,
+) -> impl Future<Output = Result<Response<Body>, Infallible>> + Send + 'static {
     async move {
+        // Borrowed where it lies: moving the pieces out would store them twice.
+        let held = match admitted {
+            Ok(ref mut held) => held,
+            Err(refused) => return Ok(refused),
+        };
+        let deadline = held.deadline;
         // The timer is created only when the poll is actually held: a poll answered at once
         // (something ready, or short polling) never touches the timer wheel.
         let mut sleep = pin!(None::<Sleep>);
-        poll_fn(|cx| {
+        let answer = poll_fn(|cx| {
+            let Held {
+                subscription,
+                exchange,
+                ..
+            } = &mut *held;
             // Check, then hold: the subscription registers our waker when it has nothing.
-            if let Poll::Ready(reply) = exchange.poll_subscription(&mut subscription, cx) {
+            if let Poll::Ready(reply) = exchange.poll_subscription(subscription, cx) {
                 return Poll::Ready(reply);
             }
             if sleep.is_none() {
@@ -151,7 +158,8 @@ fn hold<S: Subscription + 'static>(held: Held<S>) -> impl Future<Output = Reply>
             }
             Poll::Pending
         })
-        .await
+        .await;
+        Ok(reply(answer))
     }
 }
 
