@@ -65,6 +65,7 @@ where
 /// Reads the request's head (the topics, the poll's parameters, the authorization), opens the
 /// subscription and starts the exchange: the pieces the hold owns, or the answer that refuses
 /// the request.
+#[allow(clippy::manual_async_fn)] // An `async fn` would store `parts` twice (see the module docs).
 fn admit<B, H>(
     shared: Arc<Shared<B>>,
     hooks: H,
@@ -120,6 +121,7 @@ where
 
 /// Checks, then holds until an event, the deadline or the access's end; a refused request is
 /// answered at once.
+#[allow(clippy::manual_async_fn)] // An `async fn` would store `admitted` twice (module docs).
 fn hold<S: Subscription + 'static>(
     mut admitted: Result<Held<S>, Response<Body>>,
 ) -> impl Future<Output = Result<Response<Body>, Infallible>> + Send + 'static {
