@@ -37,6 +37,11 @@ pub use split::{Query, SPLIT_PARAMS};
 /// assert_eq!(form_decode(b"a%ffb"), None);
 /// ```
 pub fn form_decode(input: &[u8]) -> Option<Cow<'_, str>> {
+    // Most components (`topic`, `since`, `20`, a plain topic name) have neither an escape nor
+    // a `+`: one scan and the UTF-8 check, where the general path below takes four passes.
+    if !input.iter().any(|&b| b == b'%' || b == b'+') {
+        return core::str::from_utf8(input).ok().map(Cow::Borrowed);
+    }
     if !escapes_are_well_formed(input) {
         return None;
     }
@@ -122,6 +127,44 @@ pub fn pairs(query: &[u8]) -> impl Iterator<Item = Pair<'_>> {
                 raw,
             }
         })
+}
+
+/// [`pairs`] of a query that is text already (`http::Uri::query`): the same parameters, and a
+/// name without `%` or `+` is borrowed as it is, without checking its UTF-8 again.
+pub(crate) fn pairs_of_str(query: &str) -> impl Iterator<Item = Pair<'_>> {
+    #[cfg(feature = "__fuzz")]
+    crate::__fuzz::count_split();
+    // Split at the bytes `&` and `=` (ASCII, so every cut is a character boundary): a byte
+    // search, where `str::split` runs a character searcher.
+    let mut rest = query;
+    core::iter::from_fn(move || {
+        while !rest.is_empty() {
+            let (param, tail) = match rest.bytes().position(|b| b == b'&') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, ""),
+            };
+            rest = tail;
+            if !param.is_empty() {
+                return Some(param);
+            }
+        }
+        None
+    })
+    .map(|raw| {
+        let (name, value) = match raw.bytes().position(|b| b == b'=') {
+            Some(i) => (&raw[..i], &raw[i + 1..]),
+            None => (raw, ""),
+        };
+        Pair {
+            name: if name.bytes().any(|b| b == b'%' || b == b'+') {
+                form_decode(name.as_bytes())
+            } else {
+                Some(Cow::Borrowed(name))
+            },
+            value: value.as_bytes(),
+            raw: raw.as_bytes(),
+        }
+    })
 }
 
 /// The value of the first parameter of `query` (the raw query string, without `?`) whose
@@ -221,6 +264,12 @@ fn selector_from_pairs<'q>(pairs: impl Iterator<Item = Pair<'q>>) -> Result<Sele
             }
         }
     }
+    // The common request, one exact topic, needs no second pass to build its selector.
+    if others.is_empty()
+        && let Some(topic) = topics.take_only()
+    {
+        return Ok(Selector::one(topic));
+    }
     Selector::new(topics.into_iter().map(Pattern::Exact).chain(others))
 }
 
@@ -266,6 +315,15 @@ impl Distinct {
             self.heap = self.inline.drain(..).collect();
         }
         self.heap.insert(at, topic);
+    }
+
+    /// The topic, when there is exactly one.
+    fn take_only(&mut self) -> Option<Topic> {
+        if self.heap.is_empty() && self.inline.len() == 1 {
+            self.inline.pop()
+        } else {
+            None
+        }
     }
 
     fn into_iter(self) -> impl Iterator<Item = Topic> {
@@ -433,6 +491,20 @@ mod tests {
     }
 
     proptest! {
+        /// A query read as text splits into exactly the parameters of the same query read as
+        /// bytes.
+        #[test]
+        fn a_text_query_splits_as_its_bytes(raw in proptest::collection::vec(
+            prop_oneof![Just('%'), Just('+'), Just('&'), Just('='), Just('a'), Just('F'),
+                Just('2'), Just('\u{e9}'), any::<char>()],
+            0..24,
+        )) {
+            let raw: String = raw.into_iter().collect();
+            let text: Vec<_> = pairs_of_str(&raw).collect();
+            let bytes: Vec<_> = pairs(raw.as_bytes()).collect();
+            prop_assert_eq!(text, bytes);
+        }
+
         /// Whatever `form_urlencoded` writes, this module reads back exactly.
         #[test]
         fn decodes_what_form_urlencoded_encodes(s in "\\PC*") {

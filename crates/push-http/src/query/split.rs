@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use arrayvec::ArrayVec;
 use push_core::{Error, Selector};
 
-use super::{Pair, pairs, param_in, selector_from_pairs};
+use super::{Pair, pairs, pairs_of_str, param_in, selector_from_pairs};
 
 /// How many parameters a [`Query`] keeps split. A long-poll, SSE or WebSocket query carries
 /// two to five (`topic`, `since`, `wait`, a token); eight keeps the split list on the stack
@@ -38,28 +38,41 @@ pub const SPLIT_PARAMS: usize = 8;
 #[derive(Clone, Debug)]
 pub struct Query<'q> {
     raw: &'q [u8],
-    /// The parameters in order; `None` when there are more than [`SPLIT_PARAMS`].
-    split: Option<ArrayVec<Pair<'q>, SPLIT_PARAMS>>,
+    /// The parameters in order; empty when there are more than [`SPLIT_PARAMS`] (`long`).
+    split: ArrayVec<Pair<'q>, SPLIT_PARAMS>,
+    /// More than [`SPLIT_PARAMS`] parameters: each walk splits `raw` again.
+    long: bool,
 }
 
 impl<'q> Query<'q> {
     /// Splits `raw` (the query string without `?`).
     pub fn new(raw: &'q [u8]) -> Self {
-        let mut split = ArrayVec::new();
-        for pair in pairs(raw) {
-            if split.try_push(pair).is_err() {
-                return Self { raw, split: None };
-            }
-        }
-        Self {
-            raw,
-            split: Some(split),
-        }
+        Self::from_pairs(raw, pairs(raw))
     }
 
-    /// Splits the query of `uri` (empty without one).
+    /// Splits the query of `uri` (empty without one). The query of a URI is text already,
+    /// so its plain names are not checked for UTF-8 again.
     pub fn of(uri: &'q http::Uri) -> Self {
-        Self::new(uri.query().unwrap_or_default().as_bytes())
+        let query = uri.query().unwrap_or_default();
+        Self::from_pairs(query.as_bytes(), pairs_of_str(query))
+    }
+
+    /// Keeps the parameters of `raw`, split by `pairs`, when there are few enough. Built in
+    /// place (the split list is about 450 bytes: no `Option` around it to move it into).
+    fn from_pairs(raw: &'q [u8], pairs: impl Iterator<Item = Pair<'q>>) -> Self {
+        let mut query = Self {
+            raw,
+            split: ArrayVec::new(),
+            long: false,
+        };
+        for pair in pairs {
+            if query.split.try_push(pair).is_err() {
+                query.split.clear();
+                query.long = true;
+                break;
+            }
+        }
+        query
     }
 
     /// The query as sent.
@@ -69,9 +82,10 @@ impl<'q> Query<'q> {
 
     /// The parameters in order, as [`pairs`] yields them (empty parameters skipped).
     pub fn iter(&self) -> impl Iterator<Item = Pair<'_>> {
-        let (split, again) = match &self.split {
-            Some(split) => (Some(split.iter().map(Pair::reborrow)), None),
-            None => (None, Some(pairs(self.raw))),
+        let (split, again) = if self.long {
+            (None, Some(pairs(self.raw)))
+        } else {
+            (Some(self.split.iter().map(Pair::reborrow)), None)
         };
         split
             .into_iter()
@@ -99,7 +113,7 @@ impl<'q> Query<'q> {
 
     /// Whether the query was split and kept (at most [`SPLIT_PARAMS`] parameters).
     pub fn is_split(&self) -> bool {
-        self.split.is_some()
+        !self.long
     }
 }
 
@@ -166,6 +180,22 @@ mod tests {
                     "{raw:?} {name}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_uris_query_reads_as_its_bytes() {
+        for query in [
+            "",
+            "topic=a&&since=1-2&wait",
+            "%74opic=a%2Fb&b%ff=1&topic=*&x=%zz&a+b=c",
+            "a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&topic=late",
+        ] {
+            let uri: http::Uri = format!("/poll?{query}").parse().unwrap();
+            let of = Query::of(&uri);
+            let new = Query::new(query.as_bytes());
+            assert_eq!(owned(&of), owned(&new), "{query}");
+            assert_eq!(of.is_split(), new.is_split());
         }
     }
 

@@ -12,6 +12,8 @@ mod config;
 #[cfg(feature = "server")]
 mod endpoint;
 mod error;
+#[cfg(feature = "server")]
+mod respond;
 
 #[cfg(feature = "server")]
 pub use body::Body;
