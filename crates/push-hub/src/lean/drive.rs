@@ -48,6 +48,8 @@ pub(crate) struct Drive<T, S> {
     batch: Vec<Bytes>,
     /// The stream has ended: write what is left, then shut down.
     ended: bool,
+    /// The batch has waited its one turn ([`Drive::wait_a_turn`]): it is written now.
+    waited: bool,
     /// Bytes the peer may still send before the connection is closed.
     discard: usize,
 }
@@ -75,6 +77,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Drive<T, S> {
             events,
             batch: vec![head],
             ended: false,
+            waited: false,
             discard: max_discard,
         }
     }
@@ -111,6 +114,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Drive<T, S> {
                 Poll::Pending => break,
             }
         }
+    }
+
+    /// Whether the batch is as large as one write takes.
+    fn is_full(&self) -> bool {
+        self.batch.len() >= MAX_BATCH_FRAMES
+            || self.batch.iter().map(Bytes::len).sum::<usize>() >= MAX_BATCH_BYTES
+    }
+
+    /// Hands the turn back to the runtime before a batch that is not full is written: tokio
+    /// polls every other ready task and its I/O driver first (`yield_now`), so the events
+    /// published meanwhile (the next publish of a burst is among those tasks) join this
+    /// batch, and a subscriber of a busy topic writes several events per write instead of one
+    /// each. An idle runtime polls the task again at once, so a lone event waits for nothing
+    /// but the tasks that were ready anyway.
+    fn wait_a_turn(cx: &mut Context<'_>) {
+        // The first poll of `yield_now` registers the task to be polled again after the
+        // others and is pending; the task keeps its own record that it has waited.
+        let _ = std::pin::pin!(tokio::task::yield_now()).poll(cx);
     }
 
     /// Writes the batch once; `Ready(Ok(()))` when some bytes went out.
@@ -168,7 +189,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Future for Drive<T, S> 
                 }
                 return Poll::Pending;
             }
+            if !this.waited && !this.ended && !this.is_full() {
+                this.waited = true;
+                Self::wait_a_turn(cx);
+                return Poll::Pending;
+            }
             std::task::ready!(this.poll_write(cx))?;
+            this.waited = false;
         }
         cx.waker().wake_by_ref();
         Poll::Pending
@@ -177,9 +204,121 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Future for Drive<T, S> 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
     use super::*;
-    use push_broker::MemorySubscription;
+    use push_broker::{MemoryBroker, MemorySubscription};
+    use push_core::{Access, Broker, Event, Selector, Topic};
     use tokio::net::TcpStream;
+
+    /// A socket that records the length of each write and never has anything to read.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<usize>>>);
+
+    impl Recorder {
+        fn writes(&self) -> Vec<usize> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    impl AsyncRead for Recorder {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+    }
+
+    impl AsyncWrite for Recorder {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.0.lock().unwrap().push(buf.len());
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_write_vectored(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let len = bufs.iter().map(|b| b.len()).sum();
+            self.0.lock().unwrap().push(len);
+            Poll::Ready(Ok(len))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn subscribed(broker: &MemoryBroker, topic: &Topic) -> EventStream<MemorySubscription> {
+        let selector = Selector::one(topic.clone());
+        let subscription = broker
+            .subscribe(&selector, None, &Access::public())
+            .unwrap();
+        EventStream::new(subscription, &push_sse::server::Config::default())
+    }
+
+    /// One poll of `drive`, as its task would make it.
+    async fn poll_once<T, S>(drive: &mut Drive<T, S>) -> Poll<io::Result<()>>
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+        S: Subscription,
+    {
+        std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *drive).poll(cx))).await
+    }
+
+    /// A burst: the task is woken by the first event, and the events published before it
+    /// writes (while it waits its turn) go in the same write: one write for the run, not one
+    /// per event.
+    #[tokio::test]
+    async fn events_published_while_a_batch_waits_its_turn_share_its_write() {
+        let broker = MemoryBroker::default();
+        let topic = Topic::new("t").unwrap();
+        let socket = Recorder::default();
+        let io = StallGuard::new(socket.clone(), Duration::from_secs(10));
+        let mut drive = Drive::new(
+            io,
+            Bytes::from_static(b"HEAD"),
+            subscribed(&broker, &topic),
+            0,
+        );
+        // The head and the opening comment.
+        while socket.writes().is_empty() {
+            assert!(poll_once(&mut drive).await.is_pending());
+        }
+        assert!(poll_once(&mut drive).await.is_pending());
+        assert_eq!(socket.writes().len(), 1);
+        let publish =
+            |n: u32| broker.publish(std::slice::from_ref(&topic), Event::new(format!("{n}")));
+        publish(1).await.unwrap();
+        // Woken by the first event: it waits a turn.
+        assert!(poll_once(&mut drive).await.is_pending());
+        publish(2).await.unwrap();
+        publish(3).await.unwrap();
+        assert!(poll_once(&mut drive).await.is_pending());
+        let writes = socket.writes();
+        assert_eq!(
+            writes.len(),
+            2,
+            "one write for the three events: {writes:?}"
+        );
+        assert!(drive.batch.is_empty());
+    }
 
     #[test]
     fn a_drive_is_its_socket_its_stream_and_a_few_words() {
