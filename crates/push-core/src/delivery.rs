@@ -7,9 +7,12 @@ use bytes::Bytes;
 
 use crate::{Cursor, Event, Topic};
 
-/// How many transports' encodings one [`Published`] event caches: more than the transports one
-/// server runs side by side (SSE, long polling, WebSocket, HTTP/2 push).
-const ENCODING_SLOTS: usize = 4;
+/// How many transports' encodings one [`Published`] event caches: at least the wire formats one
+/// server runs side by side. The hub has seven: SSE with and without the event's own id, long
+/// polling's JSON, WebSocket's JSON, and a `MESSAGE` tail per STOMP version (1.0, 1.1, 1.2),
+/// whose header escaping differs. A slot costs about 56 bytes per event, counted in the
+/// broker's byte budgets with the rest of the `Published`.
+const ENCODING_SLOTS: usize = 8;
 
 /// An event as a broker stored it: its topics, its cursor and, lazily, its encodings.
 ///
@@ -236,8 +239,12 @@ mod tests {
             assert_eq!(once::<2>(&p, &calls), "2");
             assert_eq!(once::<3>(&p, &calls), "3");
             assert_eq!(once::<4>(&p, &calls), "4");
+            assert_eq!(once::<5>(&p, &calls), "5");
+            assert_eq!(once::<6>(&p, &calls), "6");
+            assert_eq!(once::<7>(&p, &calls), "7");
+            assert_eq!(once::<8>(&p, &calls), "8");
         }
-        // Four cached after their first use, the fifth encoded both times.
-        assert_eq!(calls.get(), 6);
+        // Eight cached after their first use, the ninth encoded both times.
+        assert_eq!(calls.get(), ENCODING_SLOTS + 2);
     }
 }

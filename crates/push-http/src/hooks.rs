@@ -1,5 +1,6 @@
-//! The two questions every server transport asks of a request, in one trait: which topics it
-//! asks for, and what it may have.
+//! The questions every server transport asks of a request, in one trait: which topics it asks
+//! for, and what it may have (and, for a login that comes after the connection opens, whether
+//! its credentials are good at all).
 
 use core::fmt;
 use std::borrow::Cow;
@@ -20,10 +21,11 @@ use crate::status::HttpStatus;
 /// [`authorize`](Self::authorize) with the selector it returned, and opens the subscription
 /// with the [`Access`] it grants; a [`Refusal`] from either becomes the response. A WebSocket
 /// connection calls `authorize` for each subscribe command, with the head of its upgrade
-/// request.
+/// request; a STOMP session calls [`authenticate`](Self::authenticate) at `CONNECT`, with
+/// the frame's credentials in that head.
 ///
-/// Both methods have defaults ([`Open`] uses them both): the `topic` query parameters, and
-/// public access for everyone.
+/// Every method has a default ([`Open`] uses them all): the `topic` query parameters, public
+/// access for everyone, and every login accepted.
 ///
 /// ```
 /// use http::StatusCode;
@@ -71,6 +73,16 @@ pub trait Hooks: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Access, Refusal>> + Send {
         let _ = (request, selector);
         async { Ok(Access::public()) }
+    }
+
+    /// Whether the request's credentials, if any, are acceptable at all, before it asks for
+    /// anything. A transport whose credentials arrive after the connection opens (STOMP's
+    /// `CONNECT` frame) asks once, so a bad login fails at login rather than at the first
+    /// subscription; [`authorize`](Self::authorize) still decides every subscription.
+    /// Default: every request is let in.
+    fn authenticate(&self, request: &Parts) -> impl Future<Output = Result<(), Refusal>> + Send {
+        let _ = request;
+        async { Ok(()) }
     }
 }
 

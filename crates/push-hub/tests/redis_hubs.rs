@@ -285,3 +285,32 @@ async fn hubs_on_a_redis_cluster_share_topics() {
     let (status, health) = get(format!("http://{}/healthz", a.addr), false).await;
     assert_eq!((status, health.as_str()), (200, "ok\nredis: reachable\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_history_count_bounds_the_history_in_redis() {
+    let redis = RedisServer::start();
+    let mut args = support::args();
+    args.redis = Some(redis.url());
+    args.redis_history_count = 10;
+    let small = support::open(args).await;
+    let topic = push_core::Topic::new("bounded").unwrap();
+    for n in 0..400 {
+        let event = push_core::Event::new(n.to_string());
+        small
+            .broker
+            .publish(std::slice::from_ref(&topic), event)
+            .await
+            .unwrap();
+    }
+    let len: usize = (0..16)
+        .map(|q| {
+            let key = format!("push:{{p{q}}}:log");
+            redis.cli(&["XLEN", &key]).trim().parse::<usize>().unwrap()
+        })
+        .sum();
+    // 10 entries, rounded up to a whole stream node (100), plus a trim interval (64).
+    assert!(
+        len < 200,
+        "--redis-history-count 10 keeps {len} of 400 events"
+    );
+}

@@ -24,6 +24,13 @@ async fn connect(addr: std::net::SocketAddr, passcode: &str) -> Ws {
 }
 
 async fn connect_at(addr: std::net::SocketAddr, path: &str, passcode: &str) -> Ws {
+    let (ws, connected) = login(addr, path, passcode).await;
+    assert_eq!(connected.header("version"), Some("1.2"), "{connected:?}");
+    ws
+}
+
+/// Opens the WebSocket, sends `CONNECT` with `passcode`, and returns the first frame answered.
+async fn login(addr: std::net::SocketAddr, path: &str, passcode: &str) -> (Ws, Frame) {
     let mut request = format!("ws://{addr}{path}").into_client_request().unwrap();
     let offered = "v12.stomp".parse().unwrap();
     request
@@ -33,9 +40,8 @@ async fn connect_at(addr: std::net::SocketAddr, path: &str, passcode: &str) -> W
     assert_eq!(response.headers()["sec-websocket-protocol"], "v12.stomp");
     let connect = format!("CONNECT\naccept-version:1.2\nhost:hub\npasscode:{passcode}\n\n\0");
     ws.send(Message::Text(connect.into())).await.unwrap();
-    let connected = next(&mut ws).await.unwrap();
-    assert_eq!(connected.header("version"), Some("1.2"), "{connected:?}");
-    ws
+    let first = next(&mut ws).await.unwrap();
+    (ws, first)
 }
 
 async fn next(ws: &mut Ws) -> Option<Frame> {
@@ -104,11 +110,25 @@ async fn stomp_shares_topics_and_tokens_with_every_transport() {
     assert_eq!(error.command(), push_stomp::Command::Error, "{error:?}");
     assert!(next(&mut ws).await.is_none(), "ERROR then close");
 
-    // No token on a hub without anonymous access: the SUBSCRIBE is refused.
-    let mut ws = connect(hub.addr, "").await;
-    send(&mut ws, "SUBSCRIBE\nid:0\ndestination:/topic/news\n\n\0").await;
-    let error = next(&mut ws).await.unwrap();
-    assert_eq!(error.command(), push_stomp::Command::Error, "{error:?}");
+    // A publisher-only token logs in (it may SEND).
+    let writer = support::token(Claims::new().publish("news"));
+    let _ws = connect(hub.addr, &writer).await;
+    // No token on a hub without anonymous access, a token signed with another key, and a
+    // malformed one: refused at CONNECT, before the client asks for anything.
+    let other = push_hub::auth::KeySpec::new(
+        "another key entirely, not the hub's one",
+        push_hub::auth::Algorithm::HS256,
+    );
+    let forged = push_hub::token::mint(&other, &Claims::new().subscribe("news")).unwrap();
+    for passcode in ["", forged.as_str(), "not-a-token"] {
+        let (mut ws, error) = login(hub.addr, "/stomp", passcode).await;
+        assert_eq!(
+            error.command(),
+            push_stomp::Command::Error,
+            "{passcode:?}: {error:?}"
+        );
+        assert!(next(&mut ws).await.is_none(), "ERROR then close");
+    }
 }
 
 /// Reads an SSE response until its body holds `needle`; the body read so far.

@@ -12,12 +12,14 @@ use redis::aio::ConnectionManagerConfig;
 use redis::cluster::ClusterClient;
 use tokio::sync::broadcast;
 
+use crate::batch::Batcher;
 use crate::cluster;
 use crate::config::Config;
+use crate::entry;
 use crate::layout::{self, deployment_epoch, partition_of};
 use crate::reader::{self, Positions};
 use crate::shared::{Live, Shared};
-use crate::store::{Conn, Store};
+use crate::store::{Conn, Entry, Store};
 use crate::subscription::{self, RedisSubscription};
 
 /// Why [`RedisBroker::connect`] failed.
@@ -38,6 +40,7 @@ pub enum ConnectError {
 pub struct RedisBroker {
     shared: Arc<Shared>,
     reader: tokio::task::JoinHandle<()>,
+    batcher: Batcher,
 }
 
 impl RedisBroker {
@@ -102,6 +105,7 @@ impl RedisBroker {
             head: Cursor::new(epoch, 0),
             sender,
         };
+        let batcher = Batcher::start(&store, &conn);
         let shared = Shared::new(store, conn, live);
         // After the clock was read: every id committed before the reader's start is in Redis'
         // index now, every later one passes through the reader.
@@ -111,7 +115,11 @@ impl RedisBroker {
             None => tokio::spawn(reader::run(Arc::clone(&shared), positions)),
             Some(waiters) => tokio::spawn(cluster::run(Arc::clone(&shared), positions, waiters)),
         };
-        Ok(Self { shared, reader })
+        Ok(Self {
+            shared,
+            reader,
+            batcher,
+        })
     }
 
     /// Whether the last round trip to Redis succeeded (for `/healthz`).
@@ -159,14 +167,11 @@ impl RedisBroker {
         };
         let store = &self.shared.store;
         let q = partition_of(canonical, store.keys.partitions());
-        let mut conn = self.shared.conn.clone();
-        let (id, partition_epoch) = store
-            .publish(&mut conn, q, &distinct, &event)
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "push-redis: publish failed");
-                Error::BrokerUnavailable
-            })?;
+        let entry = Entry {
+            fields: entry::fields(&distinct, &event),
+            id: event.id,
+        };
+        let (id, partition_epoch) = self.batcher.publish(q, entry).await?;
         let known = self.shared.live().epochs.get(usize::from(q)).copied();
         if known != Some(partition_epoch) {
             // This partition's history was lost; the others' likely with it (a flush, a

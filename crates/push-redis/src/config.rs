@@ -32,6 +32,8 @@ pub struct Config {
     pub(crate) channel: usize,
     pub(crate) id_index: usize,
     pub(crate) root_cert: Option<Vec<u8>>,
+    pub(crate) publish_batch: (usize, usize),
+    pub(crate) trim_every: usize,
 }
 
 impl Config {
@@ -52,6 +54,8 @@ impl Config {
             channel: 4096,
             id_index: 160_000,
             root_cert: None,
+            publish_batch: (256, 1 << 20),
+            trim_every: 64,
         }
     }
 
@@ -161,6 +165,30 @@ impl Config {
     #[must_use]
     pub fn with_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_cert = Some(pem.into());
+        self
+    }
+
+    /// The most publishes, and bytes of events, one script call appends to a partition
+    /// (default 256 and 1 MiB). Concurrent publishes to a partition are batched: while one call
+    /// is in flight the next publishes queue, and go together in the next call, each publisher
+    /// still getting its own id or error. 256 events of a few hundred bytes keep one call
+    /// (which Redis runs atomically, blocking its other clients) well under a millisecond; an
+    /// event larger than the byte bound goes alone.
+    #[must_use]
+    pub fn with_publish_batch(mut self, count: usize, bytes: usize) -> Self {
+        self.publish_batch = (count.max(1), bytes.max(1));
+        self
+    }
+
+    /// How many publishes a process sends to a partition between two trims (default 64; a
+    /// trim also runs when a second passed since the last one). Trimming costs Redis several
+    /// commands, so it is not done per publish; the history then exceeds
+    /// [`with_history_count`](Self::with_history_count) by at most this many entries per
+    /// publishing process (on top of `MAXLEN ~`'s rounding to whole stream nodes). 1 trims
+    /// on every call.
+    #[must_use]
+    pub fn with_trim_every(mut self, publishes: usize) -> Self {
+        self.trim_every = publishes.max(1);
         self
     }
 

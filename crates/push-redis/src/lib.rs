@@ -3,7 +3,7 @@
 //! gave it — exactly, or after an announced [`Gap`](push_core::Gap), never with a silent loss.
 //!
 //! ```text
-//!   publish ──EVALSHA (one round trip, one partition)──► Redis {pN}:log streams
+//!   publish ──lane of its partition: batch ──EVALSHA (one per batch)──► Redis {pN}:log streams
 //!   reader (one per process) ──TIME + XREAD──► watermark merge ──► local fan-out ──► subscribers
 //!   subscribe(from) ──XRANGE replay up to the watermark──► then live
 //! ```
@@ -20,6 +20,10 @@
 //! - **Epochs.** Each partition has a random epoch in Redis; a history that was flushed, or a tail
 //!   lost in a failover or restart (the entry a reader read last has vanished without being
 //!   trimmed), gets a new one, and cursors of the old epoch get a gap.
+//! - **Batched publishes.** Concurrent publishes to a partition share one script call (while
+//!   one is in flight the next batch gathers, [`Config::with_publish_batch`]); each publisher
+//!   gets its own id or the batch's error, in order. Trims run every
+//!   [`Config::with_trim_every`] publishes, not per publish.
 //! - **Durability.** A publish returns once the Redis master has the event. With default
 //!   persistence an acknowledged event can still vanish in a crash or failover; with
 //!   [`Config::with_durable`] a publish also waits for replicas (`WAIT`).
@@ -39,9 +43,11 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![doc(test(attr(deny(warnings))))]
 
+mod batch;
 mod broker;
 mod cluster;
 mod config;
+mod conn;
 mod entry;
 mod layout;
 mod reader;

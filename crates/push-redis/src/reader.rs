@@ -156,17 +156,22 @@ async fn rounds(
     first: Duration,
 ) {
     let config = &shared.store.config;
+    // Whether the last round read nothing: the next one blocks without asking the clock.
+    let mut idle = false;
     while !shared.is_closed() {
-        let block = if pending.is_empty() {
-            Some(config.block)
+        let (block, clock) = if pending.is_empty() {
+            // After a round that read nothing, a `TIME` before a blocking `XREAD` would only
+            // prove what is already released (whatever wakes the read is newer than it), so
+            // the round is the `XREAD` alone; the next round, after the 1 ms wait, asks.
+            (Some(config.block), !idle)
         } else {
             // Wait for the clock to pass what is pending.
             tokio::time::sleep(Duration::from_millis(1)).await;
-            None
+            (None, true)
         };
         // The epochs before the read: an entry is attributed to the epoch it may belong to.
         let epochs = shared.live().epochs.clone();
-        let read = match shared.store.read(con, &positions.after, block).await {
+        let read = match shared.store.read(con, &positions.after, block, clock).await {
             Ok(read) => read,
             Err(e) => {
                 tracing::warn!(error = %e, "push-redis: reader lost Redis");
@@ -175,13 +180,18 @@ async fn rounds(
         };
         shared.set_healthy(true);
         *delay = first;
+        idle = read.entries.is_empty();
         for (q, id, fields) in read.entries {
             let slot = usize::from(q);
             positions.read(slot, id, epochs[slot]);
             hold(pending, q, id, fields);
         }
+        // Without the clock nothing new is proven final: held until a round that asked.
+        let Some(time_ms) = read.time_ms else {
+            continue;
+        };
         // Below the clock, and below what partitions cut at COUNT have not read yet.
-        let mut limit = (read.time_ms.saturating_sub(1), u64::MAX);
+        let mut limit = (time_ms.saturating_sub(1), u64::MAX);
         for q in read.full {
             let at = positions.after[usize::from(q)];
             limit = limit.min((at.ms, (at.seq << layout::PARTITION_BITS) | u64::from(q)));

@@ -4,15 +4,20 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-/// `KEYS`: log, meta, ids, idq. `ARGV`: epoch candidate, max length, max age in ms (0: none),
-/// the publisher id (`''`: none), then the entry's field/value pairs. Returns `{id, epoch}`: the
-/// entry's id and the partition's epoch. When trimming removed entries, `meta.trimmed` becomes
-/// the first retained id: every entry before it may be gone (Redis 7.0 does not count trims in
+/// One batch of publishes to one partition. `KEYS`: log, meta, ids, idq. `ARGV`: epoch
+/// candidate, max length, max age in ms (0: none), `1` to trim in this call (`0`: not), then
+/// per entry: its publisher id (`''`: none), its number of field/value arguments, and those
+/// arguments. Returns `{epoch, id…}`: the partition's epoch and each entry's id, in order.
+///
+/// The entries are appended in the order given, within one atomic call (so one reader round
+/// sees all of them or none; `XADD *` ids increase through the batch). Only when asked does it
+/// trim: then, when trimming removed entries, `meta.trimmed` becomes the first retained id
+/// (every entry before it may be gone; Redis 7.0 does not count trims in
 /// `max-deleted-entry-id`).
 ///
 /// The id index: `ids` maps a publisher id to its earliest entry (`HSETNX`), `idq` lists the
-/// indexed ids in publish order; ids whose entry is before `meta.trimmed` leave both (at most
-/// 256 per publish, the rest with the next ones), so the index is bounded with the
+/// indexed ids in publish order; on a trim, ids whose entry is before `meta.trimmed` leave
+/// both (at most 1024 per call, the rest with the next trim), so the index is bounded with the
 /// stream.
 pub(crate) static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -23,13 +28,25 @@ local function less(a, b)
   am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
   return am < bm or (am == bm and as < bs)
 end
-redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1])
-local add = {'XADD', KEYS[1], '*'}
-for i = 5, #ARGV do add[#add + 1] = ARGV[i] end
-local id = redis.call(unpack(add))
-if ARGV[4] ~= '' and redis.call('HSETNX', KEYS[3], ARGV[4], id) == 1 then
-  redis.call('RPUSH', KEYS[4], ARGV[4])
+local epoch = redis.call('HGET', KEYS[2], 'epoch')
+if not epoch then
+  redis.call('HSET', KEYS[2], 'epoch', ARGV[1])
+  epoch = ARGV[1]
 end
+local out = {epoch}
+local i = 5
+while i <= #ARGV do
+  local pid, n = ARGV[i], tonumber(ARGV[i + 1])
+  local add = {'XADD', KEYS[1], '*'}
+  for j = i + 2, i + 1 + n do add[#add + 1] = ARGV[j] end
+  local id = redis.call(unpack(add))
+  if pid ~= '' and redis.call('HSETNX', KEYS[3], pid, id) == 1 then
+    redis.call('RPUSH', KEYS[4], pid)
+  end
+  out[#out + 1] = id
+  i = i + 2 + n
+end
+if ARGV[4] ~= '1' then return out end
 local removed = redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[2])
 local age = tonumber(ARGV[3])
 if age > 0 then
@@ -41,11 +58,11 @@ if age > 0 then
 end
 if removed > 0 then
   local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
-  redis.call('HSET', KEYS[2], 'trimmed', first[1][1])
+  if first[1] then redis.call('HSET', KEYS[2], 'trimmed', first[1][1]) end
 end
 local trimmed = redis.call('HGET', KEYS[2], 'trimmed')
 if trimmed then
-  for _ = 1, 256 do
+  for _ = 1, 1024 do
     local oldest = redis.call('LINDEX', KEYS[4], 0)
     if not oldest then break end
     local at = redis.call('HGET', KEYS[3], oldest)
@@ -54,7 +71,7 @@ if trimmed then
     if at then redis.call('HDEL', KEYS[3], oldest) end
   end
 end
-return {id, redis.call('HGET', KEYS[2], 'epoch')}
+return out
 ",
     )
 });

@@ -5,19 +5,32 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use push_core::{Event, Topic};
-use redis::aio::{ConnectionLike, ConnectionManager, MultiplexedConnection};
-use redis::cluster_async::ClusterConnection;
+use bytes::Bytes;
+use redis::aio::{ConnectionLike, MultiplexedConnection};
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{
-    AsyncConnectionConfig, Client, ErrorKind, Pipeline, RedisFuture, RedisResult, ServerErrorKind,
-    Value,
+    AsyncConnectionConfig, Client, ErrorKind, Pipeline, RedisResult, ServerErrorKind, Value,
 };
 
 use crate::config::Config;
-use crate::entry;
+pub(crate) use crate::conn::{Conn, certificates};
 use crate::layout::{EntryId, Keys};
 use crate::scripts::{CLOCK, PUBLISH, READ, STATE};
+
+/// One event as the publish script takes it: its publisher id and its field/value pairs.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) id: Option<String>,
+    pub(crate) fields: Vec<(&'static str, Bytes)>,
+}
+
+impl Entry {
+    /// The bytes it sends (what bounds a batch).
+    pub(crate) fn bytes(&self) -> usize {
+        let fields: usize = self.fields.iter().map(|(n, v)| n.len() + v.len()).sum();
+        fields + self.id.as_ref().map_or(0, String::len)
+    }
+}
 
 /// One partition as Redis has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,8 +44,9 @@ pub(crate) struct PartitionState {
 /// What one reader round read.
 #[derive(Debug)]
 pub(crate) struct Read {
-    /// The server's clock (ms) when the round began: every entry below it has been read.
-    pub(crate) time_ms: u64,
+    /// The server's clock (ms) when the round began: every entry below it has been read
+    /// (`None`: the round did not ask, it proves nothing about the clock).
+    pub(crate) time_ms: Option<u64>,
     /// `(partition, id, fields)` in the order Redis answered.
     pub(crate) entries: Vec<(u16, EntryId, HashMap<String, Value>)>,
     /// Partitions whose answer was cut at `COUNT`: they may hold more below `time_ms`.
@@ -108,15 +122,16 @@ impl Store {
         }
     }
 
-    /// Appends `topics` and `event` to `partition` (trimming it) and, in durable mode, waits
-    /// for the replicas. Returns the entry's id and the partition's epoch.
+    /// Appends `entries` (each its publisher id and field/value pairs) to `partition` in one
+    /// script call, trimming when `trim` and, in durable mode, waiting once for the replicas.
+    /// Returns each entry's id, in order, and the partition's epoch.
     pub(crate) async fn publish(
         &self,
         con: &mut (impl ConnectionLike + Send),
         partition: u16,
-        topics: &[Topic],
-        event: &Event,
-    ) -> RedisResult<(EntryId, u64)> {
+        entries: &[&Entry],
+        trim: bool,
+    ) -> RedisResult<(Vec<EntryId>, u64)> {
         let mut invocation = PUBLISH.key(self.keys.log(partition));
         invocation
             .key(self.keys.meta(partition))
@@ -125,33 +140,54 @@ impl Store {
             .arg(epoch_text(random_epoch()))
             .arg(self.config.history_count)
             .arg(u64::try_from(self.config.history_age.as_millis()).unwrap_or(u64::MAX))
-            .arg(event.id.as_deref().unwrap_or(""));
-        for (name, value) in entry::fields(topics, event) {
-            invocation.arg(name).arg(value.as_ref());
+            .arg(if trim { "1" } else { "0" });
+        for entry in entries {
+            invocation
+                .arg(entry.id.as_deref().unwrap_or(""))
+                .arg(entry.fields.len() * 2);
+            for (name, value) in &entry.fields {
+                invocation.arg(*name).arg(value.as_ref());
+            }
         }
         let mut pipe = redis::pipe();
         pipe.invoke_script(&invocation);
-        let (id, epoch) = match self.config.durable {
+        let reply: Vec<String> = match self.config.durable {
             None => {
-                let ((id, epoch),): ((String, String),) = Self::query(con, &pipe).await?;
-                (id, epoch)
+                let (reply,): (Vec<String>,) = Self::query(con, &pipe).await?;
+                reply
             }
             Some((replicas, timeout)) => {
                 let ms = u64::try_from(timeout.as_millis())
                     .unwrap_or(u64::MAX)
                     .max(1);
                 pipe.cmd("WAIT").arg(replicas).arg(ms);
-                let ((id, epoch), acked): ((String, String), u32) = Self::query(con, &pipe).await?;
+                let (reply, acked): (Vec<String>, u32) = Self::query(con, &pipe).await?;
                 if acked < replicas {
                     return Err(redis::RedisError::from((
                         ErrorKind::Io,
-                        "fewer replicas than required acknowledged the event (WAIT)",
+                        "fewer replicas than required acknowledged the events (WAIT)",
                     )));
                 }
-                (id, epoch)
+                reply
             }
         };
-        Ok((parse_id(&id)?, parse_epoch(&epoch)?))
+        let Some((epoch, ids)) = reply.split_first() else {
+            return Err(redis::RedisError::from((
+                ErrorKind::Parse,
+                "empty publish reply",
+            )));
+        };
+        if ids.len() != entries.len() {
+            return Err(redis::RedisError::from((
+                ErrorKind::Parse,
+                "the publish reply has not one id per entry",
+            )));
+        }
+        let ids = ids
+            .iter()
+            .map(|id| parse_id(id))
+            .collect::<RedisResult<_>>()?;
+        Ok((ids, parse_epoch(epoch)?))
     }
 
     /// Every partition's state. `last_read[q]` / `known[q]`: the entry this hub read last in
@@ -224,16 +260,19 @@ impl Store {
         Ok(clocks.into_iter().min().unwrap_or(0))
     }
 
-    /// One reader round: `TIME`, then `XREAD` of every partition after `positions`, blocking up
-    /// to `block` when given.
+    /// One reader round: `TIME` (when `clock`), then `XREAD` of every partition after
+    /// `positions`, blocking up to `block` when given.
     pub(crate) async fn read(
         &self,
         con: &mut (impl ConnectionLike + Send),
         positions: &[EntryId],
         block: Option<Duration>,
+        clock: bool,
     ) -> RedisResult<Read> {
         let mut pipe = redis::pipe();
-        pipe.cmd("TIME");
+        if clock {
+            pipe.cmd("TIME");
+        }
         let xread = pipe.cmd("XREAD").arg("COUNT").arg(self.config.batch);
         if let Some(block) = block {
             xread
@@ -244,10 +283,19 @@ impl Store {
         for p in positions {
             xread.arg(p.text());
         }
-        let ((secs, micros), reply): ((u64, u64), Option<StreamReadReply>) =
-            pipe.query_async(con).await?;
+        let (time_ms, reply) = if clock {
+            let ((secs, micros), reply): ((u64, u64), Option<StreamReadReply>) =
+                pipe.query_async(con).await?;
+            (
+                Some(secs.saturating_mul(1000).saturating_add(micros / 1000)),
+                reply,
+            )
+        } else {
+            let (reply,): (Option<StreamReadReply>,) = pipe.query_async(con).await?;
+            (None, reply)
+        };
         let mut read = Read {
-            time_ms: secs.saturating_mul(1000).saturating_add(micros / 1000),
+            time_ms,
             entries: Vec::new(),
             full: Vec::new(),
         };
@@ -312,59 +360,5 @@ impl Store {
             secs.saturating_mul(1000).saturating_add(micros / 1000),
             reply.ids,
         ))
-    }
-}
-
-/// The TLS trust of a `rediss://` connection: the CA `pem` only.
-pub(crate) fn certificates(pem: &[u8]) -> redis::TlsCertificates {
-    redis::TlsCertificates {
-        client_tls: None,
-        root_cert: Some(pem.to_vec()),
-    }
-}
-
-/// The connection for publishes and replays: one Redis, or a Cluster.
-#[derive(Clone)]
-pub(crate) enum Conn {
-    /// A single Redis (reconnects by itself).
-    Single(ConnectionManager),
-    /// A Redis Cluster (follows its topology by itself).
-    Cluster(ClusterConnection),
-}
-
-impl std::fmt::Debug for Conn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Single(_) => "Conn::Single",
-            Self::Cluster(_) => "Conn::Cluster",
-        })
-    }
-}
-
-impl ConnectionLike for Conn {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Self::Single(c) => c.req_packed_command(cmd),
-            Self::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Self::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Self::Single(c) => c.get_db(),
-            Self::Cluster(c) => c.get_db(),
-        }
     }
 }

@@ -47,7 +47,9 @@
 //!   subprotocol's), heart-beats as the specification negotiates them (a client silent for
 //!   twice its interval gets an `ERROR` and the close). Credentials: an `Authorization` header
 //!   in the frame, or a `passcode` taken as a bearer token, replace the upgrade request's
-//!   `Authorization` for every authorization of the connection.
+//!   `Authorization` for every authorization of the connection. `push_http::Hooks::authenticate`
+//!   accepts them before `CONNECTED`: a bad login is an `ERROR` at `CONNECT` (frames sent
+//!   after it are not handled), not at the first `SUBSCRIBE`.
 //! - `SUBSCRIBE`: `destination` `/topic/NAME` or a bare topic name (the hub's topics, shared with
 //!   every transport), where `NAME` is read as a Mercure `topic` selector: `*` selects every
 //!   topic and a URI template (`/topic/books/{id}`) the topics it expands to; `SEND` names one

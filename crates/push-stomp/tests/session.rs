@@ -340,3 +340,34 @@ fn the_passcode_is_the_bearer_token_of_the_authorization_hook() {
     assert_eq!(error_message(&seen[1..]), "a valid token is required");
     assert_eq!(frame(&seen[1]).header("receipt-id"), Some("no"));
 }
+
+/// Hooks whose login accepts only the bearer token `secret` (and every subscription after it).
+#[derive(Clone)]
+struct Login;
+
+impl Hooks for Login {
+    async fn authenticate(&self, request: &Parts) -> Result<(), Refusal> {
+        match request.headers.get("authorization") {
+            Some(v) if v == "Bearer secret" => Ok(()),
+            _ => Err(Refusal::unauthorized("Bearer", "bad login")),
+        }
+    }
+}
+
+#[test]
+fn a_bad_login_is_an_error_at_connect_and_later_frames_are_not_handled() {
+    let mut p = peer_with(Login, OpenPublish, Config::default());
+    p.send("CONNECT\naccept-version:1.2\npasscode:wrong\nreceipt:c\n\n\0");
+    p.send("SUBSCRIBE\nid:s\ndestination:/topic/t\nreceipt:s\n\n\0");
+    let seen = p.drain();
+    assert_eq!(error_message(&seen), "bad login");
+    assert_eq!(frame(&seen[0]).header("receipt-id"), Some("c"));
+    assert_eq!(p.session.version(), None, "never connected");
+
+    let mut p = peer_with(Login, OpenPublish, Config::default());
+    p.send("CONNECT\naccept-version:1.2\nheart-beat:0,0\npasscode:secret\n\n\0");
+    p.send("SUBSCRIBE\nid:s\ndestination:/topic/t\nreceipt:s\n\n\0");
+    let seen = p.drain();
+    assert_eq!(frame(&seen[0]).command(), Command::Connected);
+    assert_eq!(frame(&seen[1]).header("receipt-id"), Some("s"));
+}

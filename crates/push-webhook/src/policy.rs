@@ -3,8 +3,9 @@
 //!
 //! ```text
 //!   Outcome::{Status, Timeout, Transport,      + now + random ──► Policy::next ──► Next::{Delivered,
-//!             Delivered, Gone, Retry, Refused}                       Retry { at, attempt, durable },
-//!                                                                     Disable, Discard, Exhausted}
+//!             Delivered, Gone, Retry, Refused,                       Retry { at, attempt, durable },
+//!             Forbidden}                                              Disable, Discard, Exhausted,
+//!                                                                     Forbidden}
 //! ```
 //!
 //! A webhook attempt reports the receiver's [`Outcome::Status`] and the policy reads it the
@@ -62,6 +63,10 @@ pub enum Outcome {
     /// This delivery can never succeed (too large, refused for good): drop it, keep the
     /// registration.
     Refused,
+    /// The address policy refuses the target: its name resolved, at connect time, to a
+    /// loopback, private, link-local or metadata address (or its URL no longer passes the
+    /// policy). Retrying would only knock on the same door: disable the registration at once.
+    Forbidden,
 }
 
 impl Outcome {
@@ -98,6 +103,9 @@ pub enum Next {
     Discard,
     /// The schedule is spent: the delivery failed for good; disable the registration and say so.
     Exhausted,
+    /// [`Outcome::Forbidden`]: the target's address is refused; disable the registration at
+    /// once and say so (no retry).
+    Forbidden,
 }
 
 /// The retry schedule and its limits.
@@ -175,6 +183,7 @@ impl Policy {
             Outcome::Delivered => return Next::Delivered,
             Outcome::Gone => return Next::Disable,
             Outcome::Refused => return Next::Discard,
+            Outcome::Forbidden => return Next::Forbidden,
             Outcome::Retry { retry_after } => retry_after,
             Outcome::Status {
                 status,

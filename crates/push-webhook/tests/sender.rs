@@ -161,3 +161,58 @@ async fn names_resolving_to_internal_addresses_are_refused_at_connect_time() {
         assert!(format!("{err:?}").contains(refusal), "{url}: {err:?}");
     }
 }
+
+/// A registration whose name resolves to an internal address at connect time is reported
+/// forbidden after its first attempt — the policy's cue to disable it — instead of being tried
+/// again on the whole schedule; the delivery leaves the queue. No packet leaves the host.
+#[tokio::test]
+async fn a_name_resolving_to_a_private_address_is_forbidden_at_the_first_attempt() {
+    use push_webhook::sender::{Engine, Queue, Signers, Stored};
+    use push_webhook::{Next, Policy, Secret};
+    use std::sync::Mutex;
+
+    let resolver = stub(&["10.0.0.7"]);
+    let sender = Sender::with_resolver(
+        AddressPolicy::default(),
+        Duration::from_secs(5),
+        resolver.clone(),
+    );
+    let secret = Secret::generate().unwrap();
+    let signers: Signers = Arc::new(move |_: &str| Some(push_webhook::Signer::new(secret.clone())));
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    let observer = {
+        let steps = Arc::clone(&steps);
+        Arc::new(move |_: &Stored, next: Next| steps.lock().unwrap().push(next))
+    };
+    let policy = Policy {
+        schedule: [0, 10, 10, 10, 10, 10].map(Duration::from_millis).to_vec(),
+        jitter_percent: 0,
+        ..Policy::default()
+    };
+    let engine = Engine::with_observer(
+        Queue::in_memory().unwrap(),
+        sender,
+        policy,
+        signers,
+        Some(observer),
+    );
+    let delivery = Stored {
+        registration: "reg".into(),
+        url: "https://innocent.test/hook".into(),
+        message_id: "msg_1".into(),
+        body: b"{}".to_vec(),
+        ..Stored::default()
+    };
+    engine.publish(vec![delivery]).await.unwrap();
+    for _ in 0..200 {
+        if !steps.lock().unwrap().is_empty() && engine.queue().is_empty().unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Give a wrongly scheduled retry (10 ms) time to show.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(*steps.lock().unwrap(), [Next::Forbidden]);
+    assert!(engine.queue().is_empty().unwrap());
+    assert_eq!(resolver.1.load(Ordering::SeqCst), 1);
+}

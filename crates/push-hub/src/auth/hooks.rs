@@ -116,6 +116,20 @@ impl Hooks for HubHooks {
             .map_err(|e| e.into_refusal());
         core::future::ready(result)
     }
+
+    /// A login (STOMP's `CONNECT`) is good when its token would let it subscribe or publish:
+    /// a bad, expired or wrongly signed token, or none where anonymous subscribers are not
+    /// allowed, is refused at once with the subscriber check's answer.
+    fn authenticate(&self, request: &Parts) -> impl Future<Output = Result<(), Refusal>> + Send {
+        let result = match self.authorizer.subscriber(request) {
+            Ok(_) => Ok(()),
+            Err(refused) => match self.authorizer.publisher(request) {
+                Ok(_) => Ok(()),
+                Err(_) => Err(refused.into_refusal()),
+            },
+        };
+        core::future::ready(result)
+    }
 }
 
 /// `SEND` over STOMP is a publish: the connection's token (the `CONNECT` frame's, or the

@@ -176,7 +176,7 @@ impl Callbacks {
                     Next::Delivered => {
                         metrics.succeeded.inc();
                     }
-                    Next::Disable | Next::Exhausted => {
+                    Next::Disable | Next::Exhausted | Next::Forbidden => {
                         metrics.failed.inc();
                         // The registration is disabled by the task `start` runs.
                         let _ = notices.try_send((delivery.registration.clone(), next));
@@ -268,8 +268,8 @@ impl Callbacks {
     }
 }
 
-/// Disables the registrations the engine reports (410, the schedule spent) and publishes a
-/// private event saying so on `DISABLED_TOPIC` + the hub id.
+/// Disables the registrations the engine reports (410, the schedule spent, a refused address)
+/// and publishes a private event saying so on `DISABLED_TOPIC` + the hub id.
 async fn disable_on_notice<B: Broker>(
     broker: B,
     inner: Arc<Inner>,
@@ -294,10 +294,11 @@ async fn disable_on_notice<B: Broker>(
             }
             continue;
         }
-        let reason = if next == Next::Disable {
-            "gone"
-        } else {
-            "exhausted"
+        let reason = match next {
+            Next::Disable => "gone",
+            // The target's name resolved to an address the policy refuses.
+            Next::Forbidden => "address",
+            _ => "exhausted",
         };
         let registry = Arc::clone(&inner.registry);
         let at = unix_millis(SystemTime::now());

@@ -169,7 +169,9 @@ impl Hub {
         } else {
             push_redis::Config::new(url.as_str())
         };
-        let mut config = config.with_history_age(args.history_age);
+        let mut config = config
+            .with_history_age(args.history_age)
+            .with_history_count(args.redis_history_count);
         if args.redis_wait > 0 {
             config = config.with_durable(args.redis_wait, args.redis_wait_timeout);
         }

@@ -3,6 +3,7 @@
 
 pub mod race;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -60,4 +61,22 @@ pub fn two_partitions(broker: &RedisBroker, prefix: &str) -> (Topic, Topic) {
 
 pub fn both(a: &Topic, b: &Topic) -> Selector {
     Selector::new([a.clone(), b.clone()]).unwrap()
+}
+
+/// `calls` of each command in `INFO commandstats`.
+pub fn calls(server: &RedisServer) -> HashMap<String, u64> {
+    server
+        .cli(&["INFO", "commandstats"])
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let n = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), n))
+        })
+        .collect()
 }

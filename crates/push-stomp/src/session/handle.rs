@@ -69,7 +69,7 @@ where
     pub(super) fn on_frame(&mut self, frame: Frame) {
         let receipt = frame.header("receipt").map(str::to_owned);
         let result = match (self.version, frame.command()) {
-            (None, Command::Connect | Command::Stomp) => self.on_connect(&frame),
+            (None, Command::Connect | Command::Stomp) => self.on_connect(&frame, receipt.clone()),
             (None, _) => Err("the first frame must be CONNECT or STOMP".to_owned()),
             (Some(_), Command::Connect | Command::Stomp) => Err("already connected".to_owned()),
             (Some(_), Command::Send | Command::Ack | Command::Nack)
@@ -103,7 +103,7 @@ where
     }
 
     /// `CONNECT` / `STOMP`: the version, the heart-beats, the credentials; `CONNECTED`.
-    fn on_connect(&mut self, frame: &Frame) -> Result<(), String> {
+    fn on_connect(&mut self, frame: &Frame, receipt: Option<String>) -> Result<(), String> {
         let Some(version) = negotiate::version(frame.header("accept-version"), self.ceiling) else {
             // The ERROR names the versions we speak, as the specification asks.
             let supported = Version::ALL.map(Version::as_str).join(",");
@@ -112,8 +112,7 @@ where
             ));
         };
         let client = negotiate::client_heart_beat(frame.header("heart-beat"));
-        let offer = self.config.heart_beat();
-        self.beats = negotiate::heart_beats(offer, client);
+        let beats = negotiate::heart_beats(self.config.heart_beat(), client);
         // Credentials in the frame stand for the upgrade request's: an `Authorization` header
         // as is, otherwise the `passcode` as a bearer token (how STOMP clients carry a JWT).
         let credential = match (frame.header("Authorization"), frame.header("passcode")) {
@@ -126,14 +125,29 @@ where
                 .map_err(|_| "the credentials are not a valid header value".to_owned())?;
             self.request.headers.insert(AUTHORIZATION, value);
         }
+        // The hooks accept the credentials before `CONNECTED`: a bad login is an `ERROR` now,
+        // not at the first subscription. Frames after `CONNECT` wait until then.
+        let (hooks, request) = (self.hooks.clone(), self.request.clone());
+        let answer = Box::pin(async move { hooks.authenticate(&request).await });
+        self.pending = Some(Pending::Connect {
+            answer,
+            version,
+            beats,
+            receipt,
+        });
+        Ok(())
+    }
+
+    /// The credentials were accepted: the session speaks `version` and answers `CONNECTED`.
+    pub(super) fn connected(&mut self, version: Version, beats: (u64, u64)) {
+        self.beats = beats;
         self.version = Some(version);
         self.decoder.set_version(version);
         let connected = Frame::new(Command::Connected)
             .with_header("version", version.as_str())
-            .with_header("heart-beat", format!("{},{}", self.beats.0, self.beats.1))
+            .with_header("heart-beat", format!("{},{}", beats.0, beats.1))
             .with_header("server", self.config.server());
         self.send(&connected);
-        Ok(())
     }
 
     fn on_subscribe(&mut self, frame: &Frame, receipt: Option<String>) -> Result<(), String> {

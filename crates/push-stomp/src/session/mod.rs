@@ -57,6 +57,14 @@ const OUT_LIMIT: usize = 16;
 /// An asynchronous step under way; no further frame is handled until it ends, so frames take
 /// effect in order.
 enum Pending {
+    /// A `CONNECT` waiting for the hooks to accept its credentials ([`Hooks::authenticate`]);
+    /// `CONNECTED` with this version and these heart-beats follows.
+    Connect {
+        answer: Pin<Box<dyn Future<Output = Result<(), Refusal>> + Send>>,
+        version: Version,
+        beats: (u64, u64),
+        receipt: Option<String>,
+    },
     /// A `SUBSCRIBE` waiting for the hooks' authorization.
     Subscribe {
         answer: Pin<Box<dyn Future<Output = Result<Access, Refusal>> + Send>>,
@@ -255,6 +263,27 @@ where
             return Poll::Ready(());
         };
         match pending {
+            Pending::Connect { answer, .. } => {
+                let Poll::Ready(answer) = answer.as_mut().poll(cx) else {
+                    return Poll::Pending;
+                };
+                let Some(Pending::Connect {
+                    version,
+                    beats,
+                    receipt,
+                    ..
+                }) = self.pending.take()
+                else {
+                    return Poll::Ready(());
+                };
+                match answer {
+                    Ok(()) => {
+                        self.connected(version, beats);
+                        self.receipt(receipt);
+                    }
+                    Err(refusal) => self.fail(refusal.message(), receipt.as_deref()),
+                }
+            }
             Pending::Subscribe { answer, .. } => {
                 let Poll::Ready(answer) = answer.as_mut().poll(cx) else {
                     return Poll::Pending;

@@ -92,8 +92,10 @@ impl Deliver for Webhooks {
             self.sender
                 .attempt(&delivery.url, headers, body, now)
                 .await
-                // A refused address is a failed attempt: the name may resolve elsewhere later.
-                .unwrap_or(Outcome::Transport)
+                // A name that resolves to an address the policy refuses (or a URL that no
+                // longer passes it) is refused for good: retrying the schedule would only try
+                // the same internal address again for a day.
+                .unwrap_or(Outcome::Forbidden)
         })
     }
 }

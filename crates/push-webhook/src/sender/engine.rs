@@ -19,12 +19,13 @@ use tokio::sync::Notify;
 
 use super::client::Sender;
 use super::deliver::{Deliver, Kind, Signers, Webhooks};
-use super::queue::{Queue, QueueError, Stored};
+use super::queue::{QueueError, Stored};
 use super::slots::Slots;
+use super::store::{Placed, Store};
 use crate::policy::{Next, Outcome, Policy};
 
 /// Told every attempt's result (for metrics, logs, and disabling a registration on
-/// [`Next::Disable`] / [`Next::Exhausted`]).
+/// [`Next::Disable`] / [`Next::Exhausted`] / [`Next::Forbidden`]).
 pub type Observer = Arc<dyn Fn(&Stored, Next) + Send + Sync>;
 
 /// How many due entries `run` looks at per round, past those it cannot take up now (in memory
@@ -40,7 +41,7 @@ pub struct Engine {
 }
 
 struct Inner {
-    queue: Queue,
+    queue: Box<dyn Store>,
     policy: Policy,
     /// The delivery kinds this engine runs, by their stored number.
     kinds: HashMap<Kind, Arc<dyn Deliver>>,
@@ -72,14 +73,14 @@ impl core::fmt::Debug for Engine {
 impl Engine {
     /// A webhook engine over `queue`, sending with `sender` on `policy`'s schedule.
     #[must_use]
-    pub fn new(queue: Queue, sender: Sender, policy: Policy, signers: Signers) -> Self {
+    pub fn new(queue: impl Store, sender: Sender, policy: Policy, signers: Signers) -> Self {
         Self::with_observer(queue, sender, policy, signers, None)
     }
 
     /// A webhook engine that tells `observer` every attempt's result.
     #[must_use]
     pub fn with_observer(
-        queue: Queue,
+        queue: impl Store,
         sender: Sender,
         policy: Policy,
         signers: Signers,
@@ -94,7 +95,7 @@ impl Engine {
     /// restart with the kind configured again delivers it), never dropped unseen.
     #[must_use]
     pub fn with_kinds(
-        queue: Queue,
+        queue: impl Store,
         policy: Policy,
         kinds: impl IntoIterator<Item = (Kind, Arc<dyn Deliver>)>,
         observer: Option<Observer>,
@@ -102,7 +103,7 @@ impl Engine {
         let slots = Slots::new(policy.max_in_memory, policy.max_in_memory_per_origin);
         Self {
             inner: Arc::new(Inner {
-                queue,
+                queue: Box::new(queue),
                 policy,
                 kinds: kinds.into_iter().collect(),
                 observer,
@@ -125,8 +126,8 @@ impl Engine {
 
     /// The queue (for metrics: depth, next due).
     #[must_use]
-    pub fn queue(&self) -> &Queue {
-        &self.inner.queue
+    pub fn queue(&self) -> &dyn Store {
+        &*self.inner.queue
     }
 
     /// How many deliveries are in memory (in their fast phase, or taken up from the queue).
@@ -160,11 +161,20 @@ impl Engine {
         .await
         .map_err(|_| QueueError::Corrupt(0))??;
         let mut left_queued = false;
-        for ((id, released), mut delivery) in placed.into_iter().zip(deliveries) {
+        for (placed, mut delivery) in placed.into_iter().zip(deliveries) {
             // A held delivery is started when its lane releases it.
-            if released {
-                delivery.id = id;
-                left_queued |= !spawn(&self.inner, delivery);
+            match placed {
+                Placed::Released(id) => {
+                    delivery.id = id;
+                    left_queued |= !spawn(&self.inner, delivery);
+                }
+                // Its registration holds all the store allows: as if its schedule were spent.
+                Placed::Refused => {
+                    if let Some(observer) = &self.inner.observer {
+                        observer(&delivery, Next::Exhausted);
+                    }
+                }
+                Placed::Held(_) => {}
             }
         }
         if left_queued {
@@ -182,9 +192,11 @@ impl Engine {
             let inner = Arc::clone(&self.inner);
             let due = tokio::task::spawn_blocking(move || {
                 // Taking a slot here, in the read, so the scan stops mattering once all are taken.
+                // A copy read here may be stale by the time its task runs (an attempt that just
+                // ended recorded it): the task's claim finds that out before anything is sent.
                 let due = inner
                     .queue
-                    .due_where(now, SCAN, |d| inner.slots().admit(d))?;
+                    .due_where(now, SCAN, &mut |d| inner.slots().admit(d))?;
                 Ok::<_, QueueError>((due, inner.queue.next_due()?))
             })
             .await;
@@ -232,6 +244,11 @@ async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
     loop {
         let wait = delivery.due.saturating_sub(unix_millis(wall_clock()));
         tokio::time::sleep(Duration::from_millis(wait)).await;
+        // One holder per attempt: a copy made stale by an attempt recorded meanwhile (a due scan
+        // that raced it), a delivery gone, or one another hub holds, is not sent.
+        if !claim(&inner, &delivery).await {
+            break;
+        }
         let next = attempt(&inner, &delivery).await;
         if let Some(observer) = &inner.observer {
             observer(&delivery, next);
@@ -282,6 +299,18 @@ async fn attempts(inner: Arc<Inner>, mut delivery: Stored) {
     inner.wake.notify_one();
 }
 
+/// Whether this engine holds `delivery` for its next attempt ([`Store::claim`]); a failing
+/// store answers no (the delivery stays queued, and `run` takes it up again).
+async fn claim(inner: &Arc<Inner>, delivery: &Stored) -> bool {
+    let step = Arc::clone(inner);
+    let copy = delivery.clone();
+    let now = unix_millis(wall_clock());
+    matches!(
+        tokio::task::spawn_blocking(move || step.queue.claim(&copy, now)).await,
+        Ok(Ok(true))
+    )
+}
+
 async fn attempt(inner: &Inner, delivery: &Stored) -> Next {
     let outcome = match inner.kinds.get(&delivery.kind) {
         Some(kind) => kind.deliver(delivery, wall_clock()).await,
@@ -311,3 +340,7 @@ fn unix_millis(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

@@ -6,9 +6,15 @@ mod client;
 mod deliver;
 mod engine;
 mod queue;
+#[cfg(feature = "redis")]
+mod redis;
 mod slots;
+mod store;
 
 pub use client::{Resolve, SendError, Sender, SystemResolver};
 pub use deliver::{Attempt, Deliver, Kind, Signers, Webhooks};
 pub use engine::{Engine, Lanes, Observer};
 pub use queue::{QUEUE_FILE, Queue, QueueError, Stored};
+#[cfg(feature = "redis")]
+pub use redis::{DEFAULT_PREFIX, RedisLimits, RedisQueue};
+pub use store::{LEASE, Placed, Store};

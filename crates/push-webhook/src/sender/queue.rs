@@ -21,6 +21,8 @@ use redb::{
 
 #[path = "lanes.rs"]
 mod lanes;
+#[path = "queue_store.rs"]
+mod store;
 
 /// id → the encoded delivery.
 const RECORDS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("deliveries");
@@ -72,6 +74,11 @@ pub enum QueueError {
     Storage(redb::Error),
     /// A record does not decode (the file was changed by something else).
     Corrupt(u64),
+    /// The store holds as many deliveries as it may (the Redis queue's total limit): nothing
+    /// was queued; try again when deliveries have left.
+    Full,
+    /// The store's server failed (the Redis queue: a lost connection, a refused command).
+    Backend(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl core::fmt::Display for QueueError {
@@ -80,6 +87,8 @@ impl core::fmt::Display for QueueError {
             Self::Open { path, .. } => write!(f, "cannot open the queue {}", path.display()),
             Self::Storage(_) => f.write_str("the queue's storage failed"),
             Self::Corrupt(id) => write!(f, "delivery {id} in the queue does not decode"),
+            Self::Full => f.write_str("the queue is full"),
+            Self::Backend(_) => f.write_str("the queue's server failed"),
         }
     }
 }
@@ -89,7 +98,8 @@ impl std::error::Error for QueueError {
         match self {
             Self::Open { source, .. } => Some(source),
             Self::Storage(source) => Some(source),
-            Self::Corrupt(_) => None,
+            Self::Backend(source) => Some(&**source),
+            Self::Corrupt(_) | Self::Full => None,
         }
     }
 }
@@ -282,7 +292,7 @@ impl Queue {
 /// Version 2: attempt (u32), due (u64), created (u64), kind (u8), then five length-prefixed
 /// (u32) byte strings: registration, url, message id, body, options. Big-endian. Version 1 (no
 /// kind, no options: a webhook) is still read, so a queue written before kinds existed drains.
-fn encode(d: &Stored, out: &mut Vec<u8>) {
+pub(super) fn encode(d: &Stored, out: &mut Vec<u8>) {
     out.push(2);
     out.extend_from_slice(&d.attempt.to_be_bytes());
     out.extend_from_slice(&d.due.to_be_bytes());
@@ -302,7 +312,7 @@ fn encode(d: &Stored, out: &mut Vec<u8>) {
     }
 }
 
-fn decode(id: u64, bytes: &[u8]) -> Option<Stored> {
+pub(super) fn decode(id: u64, bytes: &[u8]) -> Option<Stored> {
     let (&version, mut rest) = bytes.split_first()?;
     if !matches!(version, 1 | 2) {
         return None;

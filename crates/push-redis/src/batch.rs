@@ -1,0 +1,144 @@
+//! The publish batcher: concurrent publishes to one partition share one script call.
+//!
+//! Each partition has a lane: a bounded queue and one task. The task takes the first publish
+//! queued and every one queued behind it (up to [`Config::with_publish_batch`]'s count and
+//! bytes), appends them with one `EVALSHA` (and, in durable mode, one `WAIT`), and hands each
+//! publisher its own entry id or the batch's error. While a batch is in flight the next one
+//! accumulates — a group commit, as push-broker's committer does for its journal.
+//!
+//! Invariants:
+//! - A publish resolves only after the call that holds its entry returned: success means Redis
+//!   has the entry (and, durable, the replicas acknowledged the batch).
+//! - Order: a lane takes publishes in the order they were queued and the script appends them in
+//!   that order, one batch after the other; so one publisher's publishes to a partition keep
+//!   their order, and their ids increase.
+//! - A failed call fails every publisher of its batch (`BrokerUnavailable`): none is told it
+//!   succeeded when the call did not return. The script writes nothing before its first
+//!   `XADD`, and Redis runs it atomically; an error inside it after some `XADD`s (which Redis
+//!   does not roll back) makes those entries at-least-once towards the publisher, as durable
+//!   mode's failed `WAIT` does.
+//! - Memory is bounded: a lane queues at most [`LANE_QUEUE`] publishes (a publisher past it
+//!   waits for room), a batch at most the configured count and bytes.
+//! - Trims are not per publish: a lane asks the script to trim once [`Config::with_trim_every`]
+//!   publishes went out since its last trim, or a second passed, so the history exceeds its
+//!   bounds by at most that many entries per publishing process.
+//! - The tasks end when the broker is dropped (their queues close); a task that is gone makes
+//!   its publishes fail with `BrokerClosed`, never wait.
+//!
+//! [`Config::with_publish_batch`]: crate::Config::with_publish_batch
+//! [`Config::with_trim_every`]: crate::Config::with_trim_every
+
+use std::time::Duration;
+
+use push_core::Error;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::layout::EntryId;
+use crate::store::{Conn, Entry, Store};
+
+/// The most publishes waiting in one partition's lane: room for a few batches of the default
+/// size, so publishers past it wait rather than queue without bound.
+pub(crate) const LANE_QUEUE: usize = 1024;
+
+/// A trim runs at least this often while a partition is published to (the age bound's
+/// precision on a partition that sees fewer than `trim_every` publishes a second).
+const TRIM_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What a publisher gets back: its entry id and the partition's epoch.
+pub(crate) type Outcome = Result<(EntryId, u64), Error>;
+
+struct Job {
+    entry: Entry,
+    reply: oneshot::Sender<Outcome>,
+}
+
+/// The lanes of one broker, one per partition.
+#[derive(Debug)]
+pub(crate) struct Batcher {
+    lanes: Vec<mpsc::Sender<Job>>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("entry", &self.entry).finish()
+    }
+}
+
+impl Batcher {
+    /// Starts one lane task per partition on the current runtime.
+    pub(crate) fn start(store: &Store, conn: &Conn) -> Self {
+        let lanes = (0..store.keys.partitions())
+            .map(|q| {
+                let (tx, rx) = mpsc::channel(LANE_QUEUE);
+                tokio::spawn(lane(store.clone(), conn.clone(), q, rx));
+                tx
+            })
+            .collect();
+        Self { lanes }
+    }
+
+    /// Queues `entry` for `partition` and waits for the call that appends it.
+    pub(crate) async fn publish(&self, partition: u16, entry: Entry) -> Outcome {
+        let lane = self
+            .lanes
+            .get(usize::from(partition))
+            .ok_or(Error::BrokerClosed)?;
+        let (reply, outcome) = oneshot::channel();
+        lane.send(Job { entry, reply })
+            .await
+            .map_err(|_| Error::BrokerClosed)?;
+        outcome.await.unwrap_or(Err(Error::BrokerClosed))
+    }
+}
+
+/// One partition's lane: batch after batch until the broker is dropped.
+async fn lane(store: Store, mut conn: Conn, partition: u16, mut queue: mpsc::Receiver<Job>) {
+    let (max_count, max_bytes) = store.config.publish_batch;
+    let every = store.config.trim_every;
+    // The first batch trims: a process that publishes rarely still bounds the history.
+    let mut since_trim = every;
+    let mut last_trim: Option<Instant> = None;
+    let mut carry: Option<Job> = None;
+    loop {
+        let first = match carry.take() {
+            Some(job) => job,
+            None => match queue.recv().await {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        let mut bytes = first.entry.bytes();
+        let mut batch = vec![first];
+        while batch.len() < max_count {
+            let Ok(job) = queue.try_recv() else { break };
+            let size = job.entry.bytes();
+            if bytes.saturating_add(size) > max_bytes {
+                carry = Some(job);
+                break;
+            }
+            bytes += size;
+            batch.push(job);
+        }
+        since_trim = since_trim.saturating_add(batch.len());
+        let trim = since_trim >= every || last_trim.is_none_or(|t| t.elapsed() >= TRIM_INTERVAL);
+        let entries: Vec<&Entry> = batch.iter().map(|j| &j.entry).collect();
+        match store.publish(&mut conn, partition, &entries, trim).await {
+            Ok((ids, epoch)) => {
+                if trim {
+                    since_trim = 0;
+                    last_trim = Some(Instant::now());
+                }
+                for (job, id) in batch.into_iter().zip(ids) {
+                    let _ = job.reply.send(Ok((id, epoch)));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, partition, publishes = batch.len(), "push-redis: publish failed");
+                for job in batch {
+                    let _ = job.reply.send(Err(Error::BrokerUnavailable));
+                }
+            }
+        }
+    }
+}

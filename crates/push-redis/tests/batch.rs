@@ -1,0 +1,158 @@
+//! The publish batcher against a real Redis: concurrent publishers share script calls, each
+//! still gets its own id (or the batch's error), in order, and every event arrives once.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use common::{BOUND, both, broker, calls, config, data, next, two_partitions};
+use push_core::{Access, Broker, Cursor, Delivery, Error, Event};
+use push_redis::RedisBroker;
+use push_test_support::redis::RedisServer;
+
+/// `publishers` tasks each publishing `each` events on `topic` of `hub`, concurrently; every
+/// task's outcomes in its order.
+async fn publish_all(
+    hub: &Arc<RedisBroker>,
+    topics: &[push_core::Topic],
+    publishers: usize,
+    each: usize,
+) -> Vec<Vec<(String, Result<Cursor, Error>)>> {
+    let tasks: Vec<_> = (0..publishers)
+        .map(|p| {
+            let hub = Arc::clone(hub);
+            let topic = topics[p % topics.len()].clone();
+            tokio::spawn(async move {
+                let mut out = Vec::with_capacity(each);
+                for n in 0..each {
+                    let text = format!("p{p}-{n}");
+                    let got = hub
+                        .publish(std::slice::from_ref(&topic), Event::new(text.clone()))
+                        .await;
+                    out.push((text, got));
+                }
+                out
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.push(tokio::time::timeout(BOUND, task).await.unwrap().unwrap());
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_publishers_get_distinct_ordered_ids_and_every_event_arrives_once() {
+    let server = RedisServer::start();
+    let (a, b) = (broker(&server).await, Arc::new(broker(&server).await));
+    let (t1, t2) = two_partitions(&b, "batch");
+    let mut far = a
+        .subscribe(&both(&t1, &t2), None, &Access::public())
+        .unwrap();
+    let mut near = b
+        .subscribe(&both(&t1, &t2), None, &Access::public())
+        .unwrap();
+    let (publishers, each) = (24, 40);
+    let outcomes = publish_all(&b, &[t1, t2], publishers, each).await;
+    let mut sent: HashMap<String, Cursor> = HashMap::new();
+    for run in &outcomes {
+        let mut last: Option<Cursor> = None;
+        for (text, got) in run {
+            let cursor = got.expect("every publish succeeds");
+            assert!(
+                last.is_none_or(|l| l < cursor),
+                "one publisher's ids increase"
+            );
+            last = Some(cursor);
+            sent.insert(text.clone(), cursor);
+        }
+    }
+    let distinct: HashSet<Cursor> = sent.values().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        publishers * each,
+        "every publish its own id"
+    );
+    for sub in [&mut far, &mut near] {
+        let mut seen: HashMap<String, Cursor> = HashMap::new();
+        let mut last: Option<Cursor> = None;
+        while seen.len() < publishers * each {
+            let Delivery::Event(p) = next(sub).await else {
+                panic!("events only")
+            };
+            assert!(
+                last.is_none_or(|l| l < p.cursor()),
+                "delivered in cursor order"
+            );
+            last = Some(p.cursor());
+            assert!(
+                seen.insert(data(&p), p.cursor()).is_none(),
+                "delivered once"
+            );
+        }
+        assert_eq!(seen, sent, "each event with the id its publisher got");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_batch_fails_every_publisher_in_it() {
+    let server = RedisServer::start();
+    let hub = Arc::new(broker(&server).await);
+    let (t1, _) = two_partitions(&hub, "fail");
+    hub.publish(std::slice::from_ref(&t1), Event::new("before"))
+        .await
+        .unwrap();
+    // Scripts wait while writes are paused, so the publishes below queue behind the first
+    // call; when it runs, Redis refuses every write (over its memory limit).
+    server.cli(&["CLIENT", "PAUSE", "700", "WRITE"]);
+    server.cli(&["CONFIG", "SET", "maxmemory", "1"]);
+    let failed = publish_all(&hub, std::slice::from_ref(&t1), 32, 1).await;
+    for (text, got) in failed.iter().flatten() {
+        assert_eq!(got, &Err(Error::BrokerUnavailable), "{text}");
+    }
+    server.cli(&["CONFIG", "SET", "maxmemory", "0"]);
+    let after = publish_all(&hub, std::slice::from_ref(&t1), 8, 2).await;
+    assert!(after.iter().flatten().all(|(_, got)| got.is_ok()));
+    let stored: usize = (0..4)
+        .map(|q| {
+            let key = format!("push:{{p{q}}}:log");
+            server.cli(&["XLEN", &key]).trim().parse::<usize>().unwrap()
+        })
+        .sum();
+    assert_eq!(stored, 1 + 16, "nothing of the failed batches was written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_publishes_share_script_calls_and_trims() {
+    let server = RedisServer::start();
+    let hub = Arc::new(
+        RedisBroker::connect(config(&server).with_history_count(100))
+            .await
+            .unwrap(),
+    );
+    let (t1, _) = two_partitions(&hub, "share");
+    server.cli(&["CONFIG", "RESETSTAT"]);
+    let (publishers, each) = (64, 16);
+    let outcomes = publish_all(&hub, std::slice::from_ref(&t1), publishers, each).await;
+    assert!(outcomes.iter().flatten().all(|(_, got)| got.is_ok()));
+    let publishes = (publishers * each) as u64;
+    let stats = calls(&server);
+    let n = |name: &str| stats.get(name).copied().unwrap_or(0);
+    assert_eq!(n("xadd"), publishes, "one entry per publish");
+    assert!(
+        n("evalsha") * 4 <= publishes,
+        "{} script calls for {publishes} concurrent publishes: {stats:?}",
+        n("evalsha")
+    );
+    assert!(
+        n("xtrim") * 8 <= publishes,
+        "{} trims for {publishes} publishes: {stats:?}",
+        n("xtrim")
+    );
+    // Still bounded: 100 entries, rounded up to whole stream nodes, plus a trim's interval.
+    let key = format!("push:{{p{}}}:log", hub.partition(&t1));
+    let len: usize = server.cli(&["XLEN", &key]).trim().parse().unwrap();
+    assert!(len < 300, "the history is bounded: {len}");
+}

@@ -1,0 +1,53 @@
+//! The reader's Redis commands per delivered event, counted with `INFO commandstats`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{calls, config, next_data, topic};
+use push_core::{Access, Broker, Event, Selector};
+use push_redis::RedisBroker;
+use push_test_support::redis::RedisServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_after_a_quiet_period_costs_the_reader_three_commands() {
+    let server = RedisServer::start();
+    // No age trim: the publish script then asks no `TIME`, so every `TIME` is the reader's.
+    let hub = RedisBroker::connect(config(&server).with_history_age(Duration::ZERO))
+        .await
+        .unwrap();
+    let t = topic("quiet");
+    let mut sub = hub
+        .subscribe(&Selector::one(t.clone()), None, &Access::public())
+        .unwrap();
+    // The reader is past its first rounds and blocked in an idle one.
+    hub.publish(std::slice::from_ref(&t), Event::new("warm"))
+        .await
+        .unwrap();
+    assert_eq!(next_data(&mut sub).await, "warm");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.cli(&["CONFIG", "RESETSTAT"]);
+    let events = 20;
+    for n in 0..events {
+        hub.publish(std::slice::from_ref(&t), Event::new(n.to_string()))
+            .await
+            .unwrap();
+        assert_eq!(next_data(&mut sub).await, n.to_string());
+        // Quiet: the reader goes back to a blocking read (well within its 200 ms block).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stats = calls(&server);
+    let n = |name: &str| stats.get(name).copied().unwrap_or(0);
+    // Per event: the blocking XREAD that wakes, then TIME + XREAD once the millisecond has
+    // passed. A `TIME` in every blocking round would make it four.
+    assert!(
+        n("time") <= events + 2,
+        "{} TIME for {events} events after quiet periods: {stats:?}",
+        n("time")
+    );
+    assert!(
+        n("time") + n("xread") <= 3 * events + 4,
+        "{} reader commands for {events} events: {stats:?}",
+        n("time") + n("xread")
+    );
+}
