@@ -320,6 +320,58 @@ mod tests {
         assert!(drive.batch.is_empty());
     }
 
+    /// Reads from `client` into `seen` until `needle` is among the bytes (10 s at most).
+    async fn read_until(client: &mut tokio::io::DuplexStream, seen: &mut Vec<u8>, needle: &[u8]) {
+        use tokio::io::AsyncReadExt;
+        let found = tokio::time::timeout(Duration::from_secs(10), async {
+            while !seen.windows(needle.len()).any(|w| w == needle) {
+                let mut buf = [0u8; 4096];
+                let n = client.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the drive closed the connection: {seen:?}");
+                seen.extend_from_slice(&buf[..n]);
+            }
+        })
+        .await;
+        assert!(found.is_ok(), "never written: {needle:?}, saw {seen:?}");
+    }
+
+    /// The turn a batch waits is handed back by the runtime: a spawned drive writes a lone
+    /// event with nothing else happening, on a current-thread runtime as on a multi-thread one.
+    async fn lone_events_are_written() {
+        let broker = MemoryBroker::default();
+        let topic = Topic::new("t").unwrap();
+        let (server, mut client) = tokio::io::duplex(64 * 1024);
+        let io = StallGuard::new(server, Duration::from_secs(10));
+        let drive = Drive::new(
+            io,
+            Bytes::from_static(b"HEAD"),
+            subscribed(&broker, &topic),
+            0,
+        );
+        let task = tokio::spawn(drive);
+        let mut seen = Vec::new();
+        read_until(&mut client, &mut seen, b"HEAD").await;
+        for n in 0..3 {
+            let data = format!("lone event {n}");
+            broker
+                .publish(std::slice::from_ref(&topic), Event::new(data.clone()))
+                .await
+                .unwrap();
+            read_until(&mut client, &mut seen, data.as_bytes()).await;
+        }
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn a_lone_event_is_written_after_its_turn() {
+        lone_events_are_written().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lone_event_is_written_after_its_turn_on_many_threads() {
+        lone_events_are_written().await;
+    }
+
     #[test]
     fn a_drive_is_its_socket_its_stream_and_a_few_words() {
         use std::mem::size_of;
