@@ -48,6 +48,8 @@ pub(crate) struct Drive<T, S> {
     batch: Vec<Bytes>,
     /// The stream has ended: write what is left, then shut down.
     ended: bool,
+    /// The batch has waited its one turn ([`Drive::wait_a_turn`]): it is written now.
+    waited: bool,
     /// Bytes the peer may still send before the connection is closed.
     discard: usize,
 }
@@ -75,6 +77,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Drive<T, S> {
             events,
             batch: vec![head],
             ended: false,
+            waited: false,
             discard: max_discard,
         }
     }
@@ -111,6 +114,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Drive<T, S> {
                 Poll::Pending => break,
             }
         }
+    }
+
+    /// Whether the batch is as large as one write takes.
+    fn is_full(&self) -> bool {
+        self.batch.len() >= MAX_BATCH_FRAMES
+            || self.batch.iter().map(Bytes::len).sum::<usize>() >= MAX_BATCH_BYTES
+    }
+
+    /// Hands the turn back to the runtime before a batch that is not full is written: tokio
+    /// polls every other ready task and its I/O driver first (`yield_now`), so the events
+    /// published meanwhile (the next publish of a burst is among those tasks) join this
+    /// batch, and a subscriber of a busy topic writes several events per write instead of one
+    /// each. An idle runtime polls the task again at once, so a lone event waits for nothing
+    /// but the tasks that were ready anyway.
+    fn wait_a_turn(cx: &mut Context<'_>) {
+        // The first poll of `yield_now` registers the task to be polled again after the
+        // others and is pending; the task keeps its own record that it has waited.
+        let _ = std::pin::pin!(tokio::task::yield_now()).poll(cx);
     }
 
     /// Writes the batch once; `Ready(Ok(()))` when some bytes went out.
@@ -168,7 +189,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Future for Drive<T, S> 
                 }
                 return Poll::Pending;
             }
+            if !this.waited && !this.ended && !this.is_full() {
+                this.waited = true;
+                Self::wait_a_turn(cx);
+                return Poll::Pending;
+            }
             std::task::ready!(this.poll_write(cx))?;
+            this.waited = false;
         }
         cx.waker().wake_by_ref();
         Poll::Pending
@@ -177,9 +204,173 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Future for Drive<T, S> 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
     use super::*;
-    use push_broker::MemorySubscription;
+    use push_broker::{MemoryBroker, MemorySubscription};
+    use push_core::{Access, Broker, Event, Selector, Topic};
     use tokio::net::TcpStream;
+
+    /// A socket that records the length of each write and never has anything to read.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<usize>>>);
+
+    impl Recorder {
+        fn writes(&self) -> Vec<usize> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    impl AsyncRead for Recorder {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            _: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+    }
+
+    impl AsyncWrite for Recorder {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.0.lock().unwrap().push(buf.len());
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_write_vectored(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            bufs: &[IoSlice<'_>],
+        ) -> Poll<io::Result<usize>> {
+            let len = bufs.iter().map(|b| b.len()).sum();
+            self.0.lock().unwrap().push(len);
+            Poll::Ready(Ok(len))
+        }
+
+        fn is_write_vectored(&self) -> bool {
+            true
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn subscribed(broker: &MemoryBroker, topic: &Topic) -> EventStream<MemorySubscription> {
+        let selector = Selector::one(topic.clone());
+        let subscription = broker
+            .subscribe(&selector, None, &Access::public())
+            .unwrap();
+        EventStream::new(subscription, &push_sse::server::Config::default())
+    }
+
+    /// One poll of `drive`, as its task would make it.
+    async fn poll_once<T, S>(drive: &mut Drive<T, S>) -> Poll<io::Result<()>>
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+        S: Subscription,
+    {
+        std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *drive).poll(cx))).await
+    }
+
+    /// A burst: the task is woken by the first event, and the events published before it
+    /// writes (while it waits its turn) go in the same write: one write for the run, not one
+    /// per event.
+    #[tokio::test]
+    async fn events_published_while_a_batch_waits_its_turn_share_its_write() {
+        let broker = MemoryBroker::default();
+        let topic = Topic::new("t").unwrap();
+        let socket = Recorder::default();
+        let io = StallGuard::new(socket.clone(), Duration::from_secs(10));
+        let mut drive = Drive::new(
+            io,
+            Bytes::from_static(b"HEAD"),
+            subscribed(&broker, &topic),
+            0,
+        );
+        // The head and the opening comment.
+        while socket.writes().is_empty() {
+            assert!(poll_once(&mut drive).await.is_pending());
+        }
+        assert!(poll_once(&mut drive).await.is_pending());
+        assert_eq!(socket.writes().len(), 1);
+        let publish =
+            |n: u32| broker.publish(std::slice::from_ref(&topic), Event::new(format!("{n}")));
+        publish(1).await.unwrap();
+        // Woken by the first event: it waits a turn.
+        assert!(poll_once(&mut drive).await.is_pending());
+        publish(2).await.unwrap();
+        publish(3).await.unwrap();
+        assert!(poll_once(&mut drive).await.is_pending());
+        let writes = socket.writes();
+        assert_eq!(
+            writes.len(),
+            2,
+            "one write for the three events: {writes:?}"
+        );
+        assert!(drive.batch.is_empty());
+    }
+
+    /// Reads from `client` into `seen` until `needle` is among the bytes (10 s at most).
+    async fn read_until(client: &mut tokio::io::DuplexStream, seen: &mut Vec<u8>, needle: &[u8]) {
+        use tokio::io::AsyncReadExt;
+        let found = tokio::time::timeout(Duration::from_secs(10), async {
+            while !seen.windows(needle.len()).any(|w| w == needle) {
+                let mut buf = [0u8; 4096];
+                let n = client.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the drive closed the connection: {seen:?}");
+                seen.extend_from_slice(&buf[..n]);
+            }
+        })
+        .await;
+        assert!(found.is_ok(), "never written: {needle:?}, saw {seen:?}");
+    }
+
+    /// The turn a batch waits is handed back by the runtime: a spawned drive writes a lone
+    /// event with nothing else happening, on a current-thread runtime as on a multi-thread one.
+    async fn lone_events_are_written() {
+        let broker = MemoryBroker::default();
+        let topic = Topic::new("t").unwrap();
+        let (server, mut client) = tokio::io::duplex(64 * 1024);
+        let io = StallGuard::new(server, Duration::from_secs(10));
+        let drive = Drive::new(
+            io,
+            Bytes::from_static(b"HEAD"),
+            subscribed(&broker, &topic),
+            0,
+        );
+        let task = tokio::spawn(drive);
+        let mut seen = Vec::new();
+        read_until(&mut client, &mut seen, b"HEAD").await;
+        for n in 0..3 {
+            let data = format!("lone event {n}");
+            broker
+                .publish(std::slice::from_ref(&topic), Event::new(data.clone()))
+                .await
+                .unwrap();
+            read_until(&mut client, &mut seen, data.as_bytes()).await;
+        }
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn a_lone_event_is_written_after_its_turn() {
+        lone_events_are_written().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lone_event_is_written_after_its_turn_on_many_threads() {
+        lone_events_are_written().await;
+    }
 
     #[test]
     fn a_drive_is_its_socket_its_stream_and_a_few_words() {
