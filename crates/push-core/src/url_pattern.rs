@@ -5,6 +5,27 @@ use std::sync::Arc;
 
 use crate::{Error, MAX_TOPIC_LEN, Topic};
 
+/// Whether every `]` closes a `[` before it (a backslash escapes the character after it).
+/// `urlpattern` 0.6 subtracts past zero on a `]` that closes nothing in a hostname
+/// (`https:]/example.com`, found by fuzzing): an overflow panic in debug builds, a wrapped
+/// bracket depth in release. Such a pattern is refused before it reaches the crate.
+fn brackets_balance(pattern: &str) -> bool {
+    let mut depth = 0usize;
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' => depth = depth.saturating_add(1),
+            ']' if depth == 0 => return false,
+            ']' => depth -= 1,
+            _ => {}
+        }
+    }
+    true
+}
+
 /// A WHATWG URL pattern (`https://example.com/books/:id`) used as a topic pattern: it matches
 /// the topics that are absolute URLs the pattern matches. A topic that is not an absolute URL
 /// never matches.
@@ -36,12 +57,20 @@ impl UrlPattern {
         if pattern.len() > MAX_TOPIC_LEN {
             return Err(Error::TopicTooLong);
         }
-        let init =
-            urlpattern::UrlPatternInit::parse_constructor_string::<regex::Regex>(pattern, None)
-                .map_err(|_| Error::PatternInvalid)?;
-        let compiled =
-            urlpattern::UrlPattern::parse(init, urlpattern::UrlPatternOptions::default())
-                .map_err(|_| Error::PatternInvalid)?;
+        if !brackets_balance(pattern) {
+            return Err(Error::PatternInvalid);
+        }
+        // The `urlpattern` crate is fed hostile text (any subscriber's `match_urlpattern`, any
+        // token's grant): a panic inside it refuses the pattern, never ends the caller.
+        let compiled = std::panic::catch_unwind(|| {
+            let init =
+                urlpattern::UrlPatternInit::parse_constructor_string::<regex::Regex>(pattern, None)
+                    .ok()?;
+            urlpattern::UrlPattern::parse(init, urlpattern::UrlPatternOptions::default()).ok()
+        })
+        .ok()
+        .flatten()
+        .ok_or(Error::PatternInvalid)?;
         Ok(Self {
             source: pattern.into(),
             pattern: Arc::new(compiled),
@@ -111,6 +140,25 @@ mod tests {
         let s = Selector::new([Pattern::UrlPattern(p)]).unwrap();
         assert!(s.matches(&t("https://example.com/books/2")));
         assert_eq!(s.patterns()[0].to_string(), "https://example.com/books/:id");
+    }
+
+    /// Found by the `mercure_token` fuzz target: a `]` closing nothing in the hostname made
+    /// the `urlpattern` crate subtract past zero (a panic in debug builds).
+    #[test]
+    fn a_closing_bracket_that_closes_nothing_is_refused_not_a_panic() {
+        for pattern in [
+            "https:]/example.com/:id",
+            "https://]example.com",
+            "https://a]b/",
+        ] {
+            assert_eq!(
+                UrlPattern::parse(pattern).err(),
+                Some(Error::PatternInvalid),
+                "{pattern}"
+            );
+        }
+        let v6 = UrlPattern::parse("https://[\\:\\:1]/x").unwrap();
+        assert!(v6.matches(&t("https://[::1]/x")));
     }
 
     #[test]
