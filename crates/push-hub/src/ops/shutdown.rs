@@ -10,15 +10,24 @@
 //! whole window instead of one thundering instant.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::Notify;
+use tokio::sync::futures::OwnedNotified;
 
 /// The shutdown signal: cheap to clone, fired once.
+///
+/// Every event stream of the hub polls it (through [`farewell`](Self::farewell)), so a poll
+/// while it has not fired reads one atomic flag and touches no lock: the waiters' list (a
+/// mutex every stream shares) is taken only to register a task, not on every poll.
 #[derive(Debug, Clone)]
 pub struct Shutdown {
-    sender: Arc<watch::Sender<bool>>,
+    fired: Arc<AtomicBool>,
+    notify: Arc<Notify>,
     retry: Duration,
 }
 
@@ -26,49 +35,110 @@ impl Shutdown {
     /// A signal not fired yet; `retry` is the shortest reconnection delay suggested to clients.
     pub fn new(retry: Duration) -> Self {
         Self {
-            sender: Arc::new(watch::Sender::new(false)),
+            fired: Arc::default(),
+            notify: Arc::default(),
             retry,
         }
     }
 
     /// Fires the signal (again is harmless).
     pub fn trigger(&self) {
-        self.sender.send_replace(true);
+        // The flag first: a waiter woken by the notification sees it set.
+        if !self.fired.swap(true, Ordering::SeqCst) {
+            self.notify.notify_waiters();
+        }
     }
 
     /// Whether the signal has fired.
     pub fn is_triggered(&self) -> bool {
-        *self.sender.borrow()
+        self.fired.load(Ordering::Acquire)
     }
 
     /// Completes when the signal fires (at once if it has).
-    pub fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut receiver = self.sender.subscribe();
-        async move {
-            // An error means the sender is gone, which cannot happen while `self` lives; ending
-            // the wait then is the safe answer.
-            let _ = receiver.wait_for(|fired| *fired).await;
+    ///
+    /// Polling it again with the waker it registered last (the same task) reads the flag only.
+    pub fn wait(&self) -> Fired {
+        Fired {
+            fired: Arc::clone(&self.fired),
+            // Made now: a `notify_waiters` from here on completes it even before its first
+            // poll (tokio counts those calls).
+            notified: Box::pin(Arc::clone(&self.notify).notified_owned()),
+            registered: None,
         }
     }
 
     /// A reconnection delay for one client: uniformly random in `[retry, 2 × retry]`.
     pub fn jittered_retry(&self) -> Duration {
-        let extra = u32::try_from(self.retry.as_millis()).unwrap_or(u32::MAX);
+        Self::jitter(self.retry)
+    }
+
+    /// Uniformly random in `[retry, 2 × retry]`.
+    fn jitter(retry: Duration) -> Duration {
+        let extra = u32::try_from(retry.as_millis()).unwrap_or(u32::MAX);
         let random = getrandom::u32().unwrap_or(0);
         let extra = u64::from(random) * u64::from(extra) / u64::from(u32::MAX);
-        self.retry.saturating_add(Duration::from_millis(extra))
+        retry.saturating_add(Duration::from_millis(extra))
     }
 
     /// Completes when the signal fires, with a reconnection delay for one client
     /// ([`jittered_retry`](Self::jittered_retry)), drawn then: what an event stream ends with
     /// (`EventStream::with_shutdown_retry`; the hub's Mercure streams, on every path).
-    pub fn farewell(&self) -> impl Future<Output = Duration> + Send + 'static {
-        let signal = self.wait();
-        let hint = self.clone();
-        async move {
-            signal.await;
-            hint.jittered_retry()
+    pub fn farewell(&self) -> Farewell {
+        Farewell {
+            fired: self.wait(),
+            retry: self.retry,
         }
+    }
+}
+
+/// [`Shutdown::wait`]'s future: completes when the signal fires.
+///
+/// A hand-written future, as every event stream holds one for its whole life: the flag, the
+/// registration (boxed: tokio's waiter is pinned) and the waker it was made with.
+#[derive(Debug)]
+pub struct Fired {
+    fired: Arc<AtomicBool>,
+    notified: Pin<Box<OwnedNotified>>,
+    /// The waker the registration holds, once polled.
+    registered: Option<Waker>,
+}
+
+impl Future for Fired {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.fired.load(Ordering::Acquire) {
+            return Poll::Ready(());
+        }
+        // Registered with an equivalent waker: the notification will wake this task.
+        if self
+            .registered
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            return Poll::Pending;
+        }
+        if self.notified.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        self.registered = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// [`Shutdown::farewell`]'s future: the signal, then a jittered reconnection delay.
+#[derive(Debug)]
+pub struct Farewell {
+    fired: Fired,
+    retry: Duration,
+}
+
+impl Future for Farewell {
+    type Output = Duration;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Duration> {
+        std::task::ready!(Pin::new(&mut self.fired).poll(cx));
+        Poll::Ready(Shutdown::jitter(self.retry))
     }
 }
 
@@ -105,9 +175,60 @@ pub(crate) async fn or_shutdown<F: Future>(future: F, shutdown: &Shutdown) -> Op
 
 #[cfg(test)]
 mod tests {
-    use std::task::Context;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
 
     use super::*;
+
+    /// A waker that counts its wake-ups.
+    #[derive(Default)]
+    struct Counting(AtomicUsize);
+
+    impl Wake for Counting {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Polled again by the task it registered (the fast path: the flag only), or by another
+    /// one (registered anew), the signal wakes the task that polled it last, once, and then
+    /// completes; a wait that starts after the signal completes at once.
+    #[test]
+    fn a_wait_wakes_the_task_that_polled_it_last() {
+        let shutdown = Shutdown::new(Duration::from_secs(1));
+        let mut wait = std::pin::pin!(shutdown.wait());
+        let (first, second) = (Arc::new(Counting::default()), Arc::new(Counting::default()));
+        let first_waker = Waker::from(Arc::clone(&first));
+        let second_waker = Waker::from(Arc::clone(&second));
+        for _ in 0..3 {
+            let mut cx = Context::from_waker(&first_waker);
+            assert!(wait.as_mut().poll(&mut cx).is_pending());
+        }
+        let mut cx = Context::from_waker(&second_waker);
+        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        shutdown.trigger();
+        shutdown.trigger();
+        assert_eq!(first.0.load(Ordering::SeqCst), 0, "the old waker was woken");
+        assert_eq!(second.0.load(Ordering::SeqCst), 1);
+        assert!(wait.as_mut().poll(&mut cx).is_ready());
+        let mut late = std::pin::pin!(shutdown.wait());
+        assert!(late.as_mut().poll(&mut cx).is_ready());
+    }
+
+    /// A wait made before the signal but first polled after it completes (tokio counts the
+    /// notifications a `Notified` was created before).
+    #[test]
+    fn a_wait_first_polled_after_the_signal_completes() {
+        let shutdown = Shutdown::new(Duration::from_secs(1));
+        let mut wait = std::pin::pin!(shutdown.wait());
+        shutdown.trigger();
+        let waker = Waker::noop();
+        assert!(wait.as_mut().poll(&mut Context::from_waker(waker)).is_ready());
+    }
 
     #[test]
     fn jitter_stays_in_its_window() {
@@ -130,7 +251,7 @@ mod tests {
     async fn the_farewell_comes_at_the_signal_with_a_jittered_delay() {
         let shutdown = Shutdown::new(Duration::from_millis(1000));
         let mut farewell = std::pin::pin!(shutdown.farewell());
-        let waker = std::task::Waker::noop();
+        let waker = Waker::noop();
         let mut cx = Context::from_waker(waker);
         assert!(farewell.as_mut().poll(&mut cx).is_pending());
         shutdown.trigger();

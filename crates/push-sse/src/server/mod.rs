@@ -27,4 +27,4 @@ pub use config::{Config, DEFAULT_KEEP_ALIVE, EventId};
 pub use endpoint::Endpoint;
 pub use error::Error;
 pub use resume::{LAST_EVENT_ID_PARAMS, resume_cursor};
-pub use stream::{EventStream, encode_gap};
+pub use stream::{EventStream, SIGNALS_EVERY, encode_gap};

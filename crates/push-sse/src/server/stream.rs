@@ -48,7 +48,10 @@ type Ending = Pin<Box<dyn Future<Output = Option<Bytes>> + Send>>;
 /// [`with_until`](Self::with_until) (an authorization's expiry: even an idle stream ends on
 /// time), or when the signal set by [`with_shutdown`](Self::with_shutdown) completes (with
 /// [`with_shutdown_retry`](Self::with_shutdown_retry), after a last `retry:` field: a server
-/// that stops tells each client when to come back).
+/// that stops tells each client when to come back). The signal and the deadline are polled
+/// when the subscription has nothing ready, and every [`SIGNALS_EVERY`] frames while it has:
+/// a stream draining a backlog ends within that many frames of them, and does not pay a poll
+/// of each per frame.
 ///
 /// It uses tokio's timer: poll it inside a tokio runtime.
 ///
@@ -69,8 +72,19 @@ pub struct EventStream<S> {
     shutdown: Option<Ending>,
     /// The coalescing window, when configured (boxed: a stream without one pays a word).
     coalesce: Option<Box<Coalesce>>,
+    /// Frames given in a row without a look at the shutdown signal and the deadline (see
+    /// [`SIGNALS_EVERY`]).
+    unsignalled: u8,
     done: bool,
 }
+
+/// The most frames a stream gives in a row without polling its shutdown signal and its
+/// deadline. They are polled whenever the subscription has nothing ready (so an idle or a
+/// steady stream sees them at once) and, while a backlog drains, once every this many frames:
+/// a stream far behind still ends within this many frames of its signal, and a burst costs one
+/// poll of each per this many frames instead of one per frame (the hub's shutdown signal is
+/// shared by every stream; the deadline is a timer).
+pub const SIGNALS_EVERY: u8 = 32;
 
 impl<S> core::fmt::Debug for EventStream<S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -112,6 +126,7 @@ impl<S: Subscription> EventStream<S> {
                     armed: None,
                 })
             }),
+            unsignalled: 0,
             done: false,
         }
     }
@@ -218,21 +233,10 @@ impl<S: Subscription> EventStream<S> {
         if let Some(preamble) = self.preamble.take() {
             return self.sent(preamble);
         }
-        let shut = match self.shutdown.as_mut().map(|s| s.as_mut().poll(cx)) {
-            Some(Poll::Ready(last)) => Some(last),
-            _ => None,
-        };
-        let expired = self
-            .until
-            .as_mut()
-            .is_some_and(|s| s.as_mut().poll(cx).is_ready());
-        if let Some(Some(last)) = shut {
-            // The last frame, then the end.
-            let _ = self.end();
-            return Poll::Ready(Some(last));
-        }
-        if shut.is_some() || expired {
-            return self.end();
+        if self.unsignalled >= SIGNALS_EVERY
+            && let Some(ended) = self.poll_signals(cx)
+        {
+            return ended;
         }
         let held = self.coalesce.as_mut().is_some_and(|c| c.poll_held(cx));
         let delivery = if held {
@@ -262,17 +266,50 @@ impl<S: Subscription> EventStream<S> {
                     // UTF-8): announced as a gap at its cursor, never dropped silently.
                     encode_gap_parts("unencodable", published.cursor())
                 });
+                self.unsignalled += 1;
                 return self.sent(bytes);
             }
-            Poll::Ready(Some(Delivery::Gap(gap))) => return self.sent(encode_gap(&gap)),
-            Poll::Ready(Some(Delivery::Closed(_)) | None) => return self.end(),
+            Poll::Ready(Some(Delivery::Gap(gap))) => {
+                self.unsignalled += 1;
+                return self.sent(encode_gap(&gap));
+            }
+            Poll::Ready(Some(Delivery::Closed(_)) | None) => {
+                // A server that stops may close its broker right after its signal: the
+                // signal's last frame (the `retry:` hint) still comes first.
+                return self.poll_signals(cx).unwrap_or_else(|| self.end());
+            }
             Poll::Pending => {}
+        }
+        // Nothing ready: the signals are looked at (and their wake-ups registered) before the
+        // task sleeps.
+        if let Some(ended) = self.poll_signals(cx) {
+            return ended;
         }
         if let Some(keep_alive) = &mut self.keep_alive {
             ready!(keep_alive.poll_due(cx));
             return self.sent(Bytes::from_static(b":\n\n"));
         }
         Poll::Pending
+    }
+
+    /// Polls the shutdown signal and the deadline: `Some` with what to give when the stream
+    /// ends now (the signal's last frame, or the end).
+    fn poll_signals(&mut self, cx: &mut Context<'_>) -> Option<Poll<Option<Bytes>>> {
+        self.unsignalled = 0;
+        let shut = match self.shutdown.as_mut().map(|s| s.as_mut().poll(cx)) {
+            Some(Poll::Ready(last)) => Some(last),
+            _ => None,
+        };
+        let expired = self
+            .until
+            .as_mut()
+            .is_some_and(|s| s.as_mut().poll(cx).is_ready());
+        if let Some(Some(last)) = shut {
+            // The last frame, then the end.
+            let _ = self.end();
+            return Some(Poll::Ready(Some(last)));
+        }
+        (shut.is_some() || expired).then(|| self.end())
     }
 
     fn sent(&mut self, bytes: Bytes) -> Poll<Option<Bytes>> {
