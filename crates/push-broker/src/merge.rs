@@ -15,6 +15,10 @@ use crate::subscription::MemorySubscription;
 /// How many items one visit to the topics moves into the subscription's local buffer.
 const BATCH: usize = 32;
 
+/// The most buffer slots a subscription keeps when it parks (what one event at a time needs;
+/// the slots a burst of up to [`BATCH`] grew are freed).
+const IDLE_BUFFER: usize = 4;
+
 /// The most alternate topics whose private grant a subscription remembers (past it, the memo
 /// starts over: a bound, not a cache policy).
 const GRANT_MEMO: usize = 256;
@@ -110,6 +114,11 @@ impl MemorySubscription {
                 self.buffer
                     .push_back(Delivery::Closed(CloseReason::Shutdown));
             } else if let Some(waker) = waker {
+                // The subscription goes idle: a buffer a burst grew is given back (an idle
+                // subscriber holds its state and no more; a busy one keeps its buffer).
+                if self.buffer.capacity() > IDLE_BUFFER {
+                    self.buffer = std::collections::VecDeque::new();
+                }
                 for (read, h) in self.reads.iter().zip(guards.iter_mut()) {
                     h.park(read.key, waker);
                 }

@@ -66,11 +66,15 @@ struct Entry {
     refilled: Instant,
 }
 
+/// The keys a permit holds: a request has at most two (its address and its token), kept inline
+/// so that a held stream's permit costs no allocation of its own (more spill to the heap).
+type PermitKeys = smallvec::SmallVec<[Key; 2]>;
+
 /// A stream held against the quotas of its keys; dropping it gives the streams back.
 #[derive(Debug)]
 pub struct StreamPermit {
     quotas: Quotas,
-    keys: Vec<Key>,
+    keys: PermitKeys,
 }
 
 impl Drop for StreamPermit {
@@ -125,7 +129,7 @@ impl Quotas {
                 return Err(STREAM_RETRY);
             }
         }
-        let mut taken = Vec::with_capacity(keys.len());
+        let mut taken = PermitKeys::new();
         for key in keys {
             let burst = f64::from(limits.publish_rate);
             let Some(entry) = table.entry(*key, burst, now) else {

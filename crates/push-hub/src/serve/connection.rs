@@ -45,7 +45,10 @@ pub(crate) async fn serve(
     context: Arc<Context>,
     graceful: Watcher,
 ) {
-    let sniffed = match sniff(&stream, context.server.handshake_timeout()).await {
+    // Boxed, as every large future a connection takes on the way is: the task's future is
+    // allocated once at its largest state's size and held for the connection's whole life,
+    // which for an idle lean subscriber is the largest part of what it costs.
+    let sniffed = match Box::pin(sniff(&stream, context.server.handshake_timeout())).await {
         Ok(sniffed) => sniffed,
         Err(error) => {
             tracing::debug!(%error, peer = %connection.peer(), "no first bytes");
@@ -99,7 +102,7 @@ async fn http1(
         let io = Tracked::new(stream, connection);
         return Box::pin(hyper_service(io, router, context, graceful)).await;
     };
-    if !is_subscribe(&stream, timeout).await {
+    if !Box::pin(is_subscribe(&stream, timeout)).await {
         let io = Tracked::new(stream, connection);
         return Box::pin(hyper_service(io, router, context, graceful)).await;
     }
@@ -287,7 +290,9 @@ mod tests {
 
     /// The task of every connection is this future: an idle subscriber holds it for its
     /// whole life, so its size is per-subscriber memory. The large futures of its other
-    /// branches (hyper's HTTP/1.1, h2, TLS) are boxed when taken, never held inline.
+    /// branches (hyper's HTTP/1.1, h2, TLS) and of its first steps (the protocol sniffing and
+    /// the subscribe check, each with its timer) are boxed when taken, never held inline
+    /// (368 bytes in a debug build when the bound was set; 832 with the sniffing inline).
     #[tokio::test]
     async fn a_connection_task_is_small_whatever_it_might_become() {
         let args = Args::parse_from(["push-hub", "--in-memory", "--addr", "127.0.0.1:0"]);
@@ -308,6 +313,6 @@ mod tests {
         );
         let size = size_of_val(&task);
         println!("connection task: {size} bytes");
-        assert!(size <= 1024, "the connection task is {size} bytes");
+        assert!(size <= 512, "the connection task is {size} bytes");
     }
 }

@@ -48,7 +48,7 @@ impl Connections {
                 connections: Arc::clone(self),
                 peer,
                 protocol: Mutex::new(None),
-                held: Mutex::new(Vec::new()),
+                held: Mutex::new(None),
             })
         })
     }
@@ -64,7 +64,10 @@ pub struct Connection {
     connections: Arc<Connections>,
     peer: SocketAddr,
     protocol: Mutex<Option<Protocol>>,
-    held: Mutex<Vec<Box<dyn Any + Send>>>,
+    /// What the connection holds until it closes: one box (a connection holds one stream's
+    /// permit and gauge; a second value is boxed together with the first), so that holding
+    /// costs a held connection no list beside it.
+    held: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
 impl Connection {
@@ -90,10 +93,11 @@ impl Connection {
     /// Keeps `value` until the connection closes (the quota permit and stream gauge of a
     /// WebSocket, whose connection outlives the request that opened it).
     pub fn hold(&self, value: Box<dyn Any + Send>) {
-        self.held
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(value);
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        *held = Some(match held.take() {
+            None => value,
+            Some(earlier) => Box::new((earlier, value)),
+        });
     }
 }
 
@@ -198,12 +202,16 @@ mod tests {
         b.speaks(Protocol::H2c);
         assert_eq!(metrics.connections(Protocol::Http1).get(), 1);
         assert_eq!(metrics.connections(Protocol::Tls).get(), 0);
-        b.hold(Box::new(String::from("kept")));
+        let kept = Arc::new(());
+        b.hold(Box::new(Arc::clone(&kept)));
+        b.hold(Box::new(Arc::clone(&kept)));
+        assert_eq!(Arc::strong_count(&kept), 3, "both held");
         drop(a);
         assert_eq!(connections.live(), 1);
         assert_eq!(metrics.connections(Protocol::Http1).get(), 0);
         assert!(connections.admit(peer).is_some());
         drop(b);
+        assert_eq!(Arc::strong_count(&kept), 1, "released with the connection");
         assert_eq!(metrics.connections(Protocol::H2c).get(), 0);
         assert_eq!(connections.live(), 0);
     }
