@@ -14,6 +14,10 @@
 //! `fanout` also runs the hub with `--sse-coalesce` (the window given by `--coalesce`,
 //! default 250ms) beside it, and `smoke` is the tiny form CI runs: debug builds, 20
 //! subscribers, every scenario once, checked but not measured.
+//!
+//! `--bins DIR` runs binaries built before instead of building (`DIR/push-hub` and
+//! `DIR/load`, copied from a release build): the "before" of a before-and-after comparison,
+//! measured beside the "after" without rebuilding the checkout.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -22,7 +26,8 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use crate::load_report::{self, Run};
 
-const USAGE: &str = "usage: cargo xtask load idle|fanout [--coalesce WINDOW]|soak|smoke";
+const USAGE: &str =
+    "usage: cargo xtask load idle|fanout [--coalesce WINDOW]|soak|smoke [--bins DIR]";
 
 /// The hub's JWT key (HS256, both roles) in a load run, handed to the client as
 /// `LOAD_JWT_KEY`: a harness's own secret, never a deployment's.
@@ -56,6 +61,10 @@ struct Bins {
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let scenario = args.first().map(String::as_str).ok_or(USAGE)?;
+    let (args, prebuilt) = match args {
+        [rest @ .., flag, dir] if flag == "--bins" => (rest, Some(PathBuf::from(dir))),
+        _ => (args, None),
+    };
     let coalesce = match &args[1..] {
         [] => "250ms",
         [flag, window] if flag == "--coalesce" && scenario == "fanout" => window.as_str(),
@@ -65,16 +74,24 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         return Err(USAGE.to_owned());
     }
     let release = scenario != "smoke";
-    let mut build = crate::cargo();
-    build.args(["build", "-p", "push-hub", "--bins", "--example", "load"]);
-    if release {
-        build.arg("--release");
-    }
-    crate::exec(&mut build)?;
-    let dir = target_dir().join(if release { "release" } else { "debug" });
-    let bins = Bins {
-        hub: dir.join("push-hub"),
-        load: dir.join("examples/load"),
+    let bins = match prebuilt {
+        Some(dir) => Bins {
+            hub: dir.join("push-hub"),
+            load: dir.join("load"),
+        },
+        None => {
+            let mut build = crate::cargo();
+            build.args(["build", "-p", "push-hub", "--bins", "--example", "load"]);
+            if release {
+                build.arg("--release");
+            }
+            crate::exec(&mut build)?;
+            let dir = target_dir().join(if release { "release" } else { "debug" });
+            Bins {
+                hub: dir.join("push-hub"),
+                load: dir.join("examples/load"),
+            }
+        }
     };
     let tick_us = 1_000_000 / clock_ticks();
     let (hub, anchor) = (Server::Hub(None), Server::Anchor);
