@@ -412,7 +412,8 @@ mod tests {
         let mut cx = std::task::Context::from_waker(waker);
         let mut received = 0;
         let mut grown = 0;
-        while let std::task::Poll::Ready(Some(item)) = std::pin::Pin::new(&mut sub).poll_next(&mut cx)
+        while let std::task::Poll::Ready(Some(item)) =
+            std::pin::Pin::new(&mut sub).poll_next(&mut cx)
         {
             assert!(matches!(item, Delivery::Event(_)), "{item:?}");
             received += 1;
@@ -428,6 +429,9 @@ mod tests {
         // It still receives after parking.
         broker.publish_now(&t, Event::new("after")).unwrap();
         let next = std::pin::Pin::new(&mut sub).poll_next(&mut cx);
-        assert!(matches!(next, std::task::Poll::Ready(Some(Delivery::Event(_)))), "{next:?}");
+        assert!(
+            matches!(next, std::task::Poll::Ready(Some(Delivery::Event(_)))),
+            "{next:?}"
+        );
     }
 }

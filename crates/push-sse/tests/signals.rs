@@ -106,7 +106,10 @@ async fn a_backlogged_stream_ends_within_the_bound_after_its_signal() {
     fired.store(true, Ordering::Relaxed);
     let mut events_after = 0;
     let last: Bytes = loop {
-        let frame = stream.next().await.expect("the stream ended without its retry hint");
+        let frame = stream
+            .next()
+            .await
+            .expect("the stream ended without its retry hint");
         if frame.starts_with(b"retry:") {
             break frame;
         }
@@ -117,7 +120,10 @@ async fn a_backlogged_stream_ends_within_the_bound_after_its_signal() {
         events_after <= usize::from(SIGNALS_EVERY),
         "{events_after} events after the signal"
     );
-    assert!(events_after < BACKLOG - 5, "the signal waited for the backlog");
+    assert!(
+        events_after < BACKLOG - 5,
+        "the signal waited for the backlog"
+    );
     assert_eq!(stream.next().await, None);
 }
 

@@ -227,7 +227,11 @@ mod tests {
         let mut wait = std::pin::pin!(shutdown.wait());
         shutdown.trigger();
         let waker = Waker::noop();
-        assert!(wait.as_mut().poll(&mut Context::from_waker(waker)).is_ready());
+        assert!(
+            wait.as_mut()
+                .poll(&mut Context::from_waker(waker))
+                .is_ready()
+        );
     }
 
     #[test]
