@@ -111,10 +111,12 @@ pub(crate) async fn check_loss(
     positions: &mut Positions,
     pending: &mut BTreeMap<(u64, u64), Pending>,
 ) -> bool {
-    let known = shared.live().epochs.clone();
+    // Each last entry is checked against the epoch it was read in, never the current one: a
+    // publish may already have found a new epoch (a restart without persistence) and made it
+    // current, and the old epoch's last entry is then rightly absent from the new stream.
     let states = match shared
         .store
-        .states(&shared.conn, &positions.last_entry, &known)
+        .states(&shared.conn, &positions.last_entry, &positions.read_in)
         .await
     {
         Ok(states) => states,
