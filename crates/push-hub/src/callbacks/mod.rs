@@ -18,7 +18,10 @@
 //! - `routes`: the HTTP API.
 //!
 //! Files: `callbacks.redb` (registrations, fan-out cursor) and push-webhook's `webhooks.redb`
-//! (the queue) under `--data-dir`; both in memory with `--in-memory`.
+//! (the queue) under `--data-dir`; both in memory with `--in-memory`. With `--redis` (single
+//! node) all three are in Redis, shared by every hub on it: the registry (`shared`), the
+//! fan-out's cursor under a lease that one hub holds at a time (`fanout`), and the queue
+//! (push-webhook's `RedisQueue`).
 
 mod fanout;
 mod metrics;
