@@ -6,6 +6,9 @@
 //!   and sixty-four (a hub's concurrent HTTP publishers, what batching serves), both brokers;
 //!   and one publisher alone, on Redis: the ratio shows concurrent publishes sharing script
 //!   calls (push-redis batches them per partition) rather than queueing one call each.
+//! - Where the time goes: the publish round trip (p50 / p99) beside the delivery latency, and
+//!   CPU per event of this process (both hubs) and of redis-server (`INFO cpu`) in the
+//!   eight-publisher run, against this process's for the embedded broker.
 //! - Redis commands per publish and per delivered event, from `INFO commandstats` (a count the
 //!   machine's load cannot blur). A reader round is `TIME` + `XREAD`, so the readers' commands
 //!   are twice the `XREAD`s (the publish script calls `TIME` too, when it trims by age).
@@ -24,8 +27,15 @@ const PUBLISHERS: usize = 8;
 /// Many publishers at once, as a hub's HTTP publishers are: what batching is for.
 const MANY_PUBLISHERS: usize = 64;
 
-/// Publish-to-delivery latencies (µs), sorted, of `LATENCY_EVENTS` events at a fixed rate.
-async fn latency<P: Broker, S: Broker>(publisher: &P, subscriber: &S, topic: &Topic) -> Vec<u64> {
+/// Publish-to-delivery latencies (µs), sorted, of `LATENCY_EVENTS` events at a fixed rate, and
+/// the publishes' own round trips (µs, sorted): the rest of a delivery's latency is the
+/// subscriber's side (for Redis: the reader's wake, its wait for the clock, its releasing
+/// round, the local fan-out).
+async fn latency<P: Broker, S: Broker>(
+    publisher: &P,
+    subscriber: &S,
+    topic: &Topic,
+) -> (Vec<u64>, Vec<u64>) {
     let base = Instant::now();
     let mut sub = subscriber
         .subscribe(&Selector::one(topic.clone()), None, &Access::public())
@@ -47,18 +57,49 @@ async fn latency<P: Broker, S: Broker>(publisher: &P, subscriber: &S, topic: &To
     };
     let sender = async {
         let mut tick = tokio::time::interval(Duration::from_millis(2));
+        let mut trips = Vec::with_capacity(LATENCY_EVENTS);
         for _ in 0..LATENCY_EVENTS {
             tick.tick().await;
-            let sent = base.elapsed().as_micros().to_string();
+            let at = base.elapsed();
+            let sent = at.as_micros().to_string();
             publisher
                 .publish(std::slice::from_ref(topic), Event::new(sent))
                 .await
                 .unwrap();
+            trips.push(u64::try_from((base.elapsed() - at).as_micros()).unwrap());
         }
+        trips
     };
-    let (mut out, ()) = tokio::join!(receiver, sender);
+    let (mut out, mut trips) = tokio::join!(receiver, sender);
     out.sort_unstable();
-    out
+    trips.sort_unstable();
+    (out, trips)
+}
+
+/// CPU time (µs) this process and `server` have used so far: the process's from
+/// `/proc/self/stat` (clock ticks), Redis's from `INFO cpu`.
+fn cpu_us(server: &RedisServer) -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    // After the command name: state is field 3, utime 14 and stime 15 (1-based, in ticks).
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
+        .sum();
+    let info = server.cli(&["INFO", "cpu"]);
+    let redis: f64 = info
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            ["used_cpu_sys", "used_cpu_user"]
+                .contains(&k)
+                .then(|| v.trim().parse::<f64>().ok())?
+        })
+        .sum();
+    // Linux's USER_HZ is 100 on every mainstream architecture.
+    (ticks * 10_000.0, redis * 1e6)
 }
 
 /// Events per second from the first publish to the last delivery, `publishers` at once.
@@ -139,12 +180,15 @@ fn main() {
                 .with_total_history_bytes(256 << 20),
         );
         let t = |n: &str| Topic::new(n).unwrap();
-        let redis_lat = latency(&hub_b, &hub_a, &t("lat")).await;
-        let memory_lat = latency(&memory, &memory, &t("lat")).await;
+        let (redis_lat, redis_trips) = latency(&hub_b, &hub_a, &t("lat")).await;
+        let (memory_lat, _) = latency(&memory, &memory, &t("lat")).await;
         server.cli(&["CONFIG", "RESETSTAT"]);
+        let cpu_before = cpu_us(&server);
         let redis_rate = throughput(&hub_b, &hub_a, &t("rate"), PUBLISHERS).await;
+        let cpu_after = cpu_us(&server);
         let calls = command_calls(&server);
         let memory_rate = throughput(&memory, &memory, &t("rate"), PUBLISHERS).await;
+        let cpu_memory = cpu_us(&server);
         let redis_alone = throughput(&hub_b, &hub_a, &t("alone"), 1).await;
         let redis_many = throughput(&hub_b, &hub_a, &t("many"), MANY_PUBLISHERS).await;
         let memory_many = throughput(&memory, &memory, &t("many"), MANY_PUBLISHERS).await;
@@ -157,7 +201,19 @@ fn main() {
                 .sum();
             n as f64 / THROUGHPUT_EVENTS as f64
         };
+        let per_event = |a: f64, b: f64| (b - a) / THROUGHPUT_EVENTS as f64;
         let mut lines = vec![
+            format!(
+                "redis publish round trip (1 event / 2 ms): p50 {} µs, p99 {} µs (the rest of the latency is the subscriber's hub)",
+                pct(&redis_trips, 50),
+                pct(&redis_trips, 99)
+            ),
+            format!(
+                "CPU per event ({PUBLISHERS} publishers): redis run: this process (both hubs) {:.1} µs, redis-server {:.1} µs; embedded run: this process {:.1} µs",
+                per_event(cpu_before.0, cpu_after.0),
+                per_event(cpu_before.1, cpu_after.1),
+                per_event(cpu_after.0, cpu_memory.0)
+            ),
             format!(
                 "redis latency across hubs (1 event / 2 ms): p50 {} µs, p99 {} µs; embedded p50 {} µs, p99 {} µs",
                 pct(&redis_lat, 50),

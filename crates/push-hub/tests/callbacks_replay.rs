@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use push_core::{Broker as _, Event, Topic};
 use push_hub::args::Args;
-use push_hub::serve::Hub;
 use push_hub::token::Claims;
 use serde_json::json;
 
@@ -60,24 +59,10 @@ async fn events_published_while_the_fanout_was_down_are_delivered_after_a_restar
     receiver
         .until("the first event", |s| s.effects.len() == 1)
         .await;
-    hub.shutdown.trigger();
-    hub.task.await.unwrap().unwrap();
-    drop(hub.broker);
-
-    // The history takes two events and answers them; the fan-out is not running.
-    let store = retry(|| push_hub::store::open(dir.path(), push_broker::Config::default())).await;
-    for data in ["during 1", "during 2"] {
-        store
-            .publish(&[Topic::new("jobs").unwrap()], Event::new(data))
-            .await
-            .unwrap();
-    }
-    drop(store);
-
-    // The restart: the fan-out resumes from its cursor and queues both.
-    let bound = retry(|| Hub::new(args(dir.path()))).await.bind().unwrap();
-    let shutdown = bound.hub().shutdown().clone();
-    let task = tokio::spawn(bound.run(std::future::pending()));
+    // The history takes two events while the fan-out is down; the restart resumes from its
+    // cursor and queues both.
+    let events = ["during 1", "during 2"].map(Event::new).to_vec();
+    let (shutdown, task) = support::restart_after(hub, "jobs", events, || args(dir.path())).await;
     receiver
         .until("both events", |s| s.effects.len() == 3)
         .await;
@@ -89,18 +74,4 @@ async fn events_published_while_the_fanout_was_down_are_delivered_after_a_restar
     assert_eq!(data, ["before", "during 1", "during 2"]);
     shutdown.trigger();
     let _ = task.await;
-}
-
-/// Retries `open` for a while: the stopped hub's tasks let go of its files as they are
-/// dropped (an aborted task is dropped at the runtime's next turn).
-async fn retry<T, E: std::fmt::Debug>(mut open: impl FnMut() -> Result<T, E>) -> T {
-    let mut last = None;
-    for _ in 0..100 {
-        match open() {
-            Ok(value) => return value,
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{last:?}")
 }

@@ -8,73 +8,12 @@
 
 mod support;
 
-use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use push_core::{Broker as _, Event, Topic};
 use push_webpush::{Receiver, VapidKey};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
-
-/// What the stand-in received: the path, the `Topic` header, the decrypted payload, the
-/// `Authorization` header.
-#[derive(Debug)]
-struct Received {
-    path: String,
-    topic: Option<String>,
-    payload: Value,
-    authorization: String,
-}
-
-/// A push service: decrypts every message for `agent` and answers 410 on `/gone`, else 201.
-async fn push_service(agent: Receiver) -> (String, mpsc::UnboundedReceiver<Received>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::unbounded_channel();
-    let agent = Arc::new(agent);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (tx, agent) = (tx.clone(), Arc::clone(&agent));
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                    let (tx, agent) = (tx.clone(), Arc::clone(&agent));
-                    async move {
-                        let (parts, body) = request.into_parts();
-                        let body = body.collect().await.unwrap().to_bytes();
-                        let plaintext = agent.decrypt(&body).expect("the body decrypts");
-                        let header = |name: &str| {
-                            parts
-                                .headers
-                                .get(name)
-                                .map(|v| v.to_str().unwrap().to_owned())
-                        };
-                        let path = parts.uri.path().to_owned();
-                        let status = if path == "/gone" { 410 } else { 201 };
-                        let _ = tx.send(Received {
-                            path,
-                            topic: header("topic"),
-                            payload: serde_json::from_slice(&plaintext).unwrap(),
-                            authorization: header("authorization").unwrap(),
-                        });
-                        let mut response = Response::new(Full::new(Bytes::new()));
-                        *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
-                        Ok::<_, Infallible>(response)
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    (base, rx)
-}
+use support::webpush::{next, push_service};
 
 /// `curl` off the runtime: its stdout, `-w` appending the status on the last line.
 async fn curl(args: Vec<String>) -> (u16, String) {
@@ -110,13 +49,6 @@ async fn subscribe(hub: &str, body: &Value, token: Option<&str>) -> (u16, Value)
     }
     let (status, text) = curl(args).await;
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn next(received: &mut mpsc::UnboundedReceiver<Received>) -> Received {
-    tokio::time::timeout(Duration::from_secs(10), received.recv())
-        .await
-        .expect("a push message within 10 s")
-        .unwrap()
 }
 
 fn hub_args(key: &VapidKey) -> push_hub::args::Args {
@@ -188,16 +120,17 @@ async fn events_reach_a_browser_subscription_through_its_push_service() {
         json!({"type": "step", "cursor": cursor.to_string(), "data": r#"{"step":1}"#})
     );
     assert!(
-        got.authorization.starts_with("vapid t="),
+        got.header("authorization").unwrap().starts_with("vapid t="),
         "{}",
-        got.authorization
+        got.header("authorization").unwrap()
     );
     assert!(
-        got.authorization
+        got.header("authorization")
+            .unwrap()
             .ends_with(&format!("k={}", key.public_key()))
     );
     assert_eq!(
-        got.topic.as_deref(),
+        got.header("topic").as_deref(),
         Some(push_webpush::Topic::digest("jobs/1").as_str()),
         "replace: the topic's digest"
     );

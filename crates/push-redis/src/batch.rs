@@ -3,15 +3,19 @@
 //! Each partition has a lane: a bounded queue and one task. The task takes the first publish
 //! queued and every one queued behind it (up to [`Config::with_publish_batch`]'s count and
 //! bytes), appends them with one `EVALSHA` (and, in durable mode, one `WAIT`), and hands each
-//! publisher its own entry id or the batch's error. While a batch is in flight the next one
-//! accumulates — a group commit, as push-broker's committer does for its journal.
+//! publisher its own entry id or the batch's error. Up to [`Config::with_publish_in_flight`]
+//! calls are in flight at once; while they are, the next batch accumulates — a group commit, as
+//! push-broker's committer does for its journal, pipelined on the connection.
 //!
 //! Invariants:
 //! - A publish resolves only after the call that holds its entry returned: success means Redis
 //!   has the entry (and, durable, the replicas acknowledged the batch).
-//! - Order: a lane takes publishes in the order they were queued and the script appends them in
-//!   that order, one batch after the other; so one publisher's publishes to a partition keep
-//!   their order, and their ids increase.
+//! - Order: a lane takes publishes in the order they were queued and the script appends a
+//!   batch's in that order. Batches in flight at once are not ordered against each other (one
+//!   connection sends them in order, but a Cluster may redirect one), and need not be: a
+//!   publisher's next publish is queued only once its previous one returned, so it is in a
+//!   later batch than a call that already completed. So one publisher's publishes to a
+//!   partition keep their order, and their ids increase.
 //! - A failed call fails every publisher of its batch (`BrokerUnavailable`): none is told it
 //!   succeeded when the call did not return. The script writes nothing before its first
 //!   `XADD`, and Redis runs it atomically; an error inside it after some `XADD`s (which Redis
@@ -26,10 +30,12 @@
 //!   its publishes fail with `BrokerClosed`, never wait.
 //!
 //! [`Config::with_publish_batch`]: crate::Config::with_publish_batch
+//! [`Config::with_publish_in_flight`]: crate::Config::with_publish_in_flight
 //! [`Config::with_trim_every`]: crate::Config::with_trim_every
 
 use std::time::Duration;
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use push_core::Error;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -92,21 +98,37 @@ impl Batcher {
     }
 }
 
-/// One partition's lane: batch after batch until the broker is dropped.
-async fn lane(store: Store, mut conn: Conn, partition: u16, mut queue: mpsc::Receiver<Job>) {
+/// One partition's lane: batch after batch until the broker is dropped, up to
+/// `publish_in_flight` calls at once.
+async fn lane(store: Store, conn: Conn, partition: u16, mut queue: mpsc::Receiver<Job>) {
     let (max_count, max_bytes) = store.config.publish_batch;
+    let in_flight = store.config.publish_in_flight;
     let every = store.config.trim_every;
     // The first batch trims: a process that publishes rarely still bounds the history.
     let mut since_trim = every;
     let mut last_trim: Option<Instant> = None;
     let mut carry: Option<Job> = None;
+    let mut open = true;
+    let mut flying = FuturesUnordered::new();
     loop {
+        let room = flying.len() < in_flight;
         let first = match carry.take() {
-            Some(job) => job,
-            None => match queue.recv().await {
-                Some(job) => job,
-                None => return,
-            },
+            Some(job) if room => job,
+            held => {
+                carry = held;
+                tokio::select! {
+                    biased;
+                    Some(()) = flying.next(), if !flying.is_empty() => continue,
+                    job = queue.recv(), if room && open && carry.is_none() => match job {
+                        Some(job) => job,
+                        None => {
+                            open = false;
+                            continue;
+                        }
+                    },
+                    else => return,
+                }
+            }
         };
         let mut bytes = first.entry.bytes();
         let mut batch = vec![first];
@@ -122,22 +144,27 @@ async fn lane(store: Store, mut conn: Conn, partition: u16, mut queue: mpsc::Rec
         }
         since_trim = since_trim.saturating_add(batch.len());
         let trim = since_trim >= every || last_trim.is_none_or(|t| t.elapsed() >= TRIM_INTERVAL);
-        let entries: Vec<&Entry> = batch.iter().map(|j| &j.entry).collect();
-        match store.publish(&mut conn, partition, &entries, trim).await {
-            Ok((ids, epoch)) => {
-                if trim {
-                    since_trim = 0;
-                    last_trim = Some(Instant::now());
-                }
-                for (job, id) in batch.into_iter().zip(ids) {
-                    let _ = job.reply.send(Ok((id, epoch)));
-                }
+        if trim {
+            since_trim = 0;
+            last_trim = Some(Instant::now());
+        }
+        flying.push(call(&store, conn.clone(), partition, batch, trim));
+    }
+}
+
+/// One batch's script call; every publisher of the batch gets its id or the call's failure.
+async fn call(store: &Store, mut conn: Conn, partition: u16, batch: Vec<Job>, trim: bool) {
+    let entries: Vec<&Entry> = batch.iter().map(|j| &j.entry).collect();
+    match store.publish(&mut conn, partition, &entries, trim).await {
+        Ok((ids, epoch)) => {
+            for (job, id) in batch.into_iter().zip(ids) {
+                let _ = job.reply.send(Ok((id, epoch)));
             }
-            Err(e) => {
-                tracing::warn!(error = %e, partition, publishes = batch.len(), "push-redis: publish failed");
-                for job in batch {
-                    let _ = job.reply.send(Err(Error::BrokerUnavailable));
-                }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, partition, publishes = batch.len(), "push-redis: publish failed");
+            for job in batch {
+                let _ = job.reply.send(Err(Error::BrokerUnavailable));
             }
         }
     }

@@ -34,6 +34,7 @@ pub struct Config {
     pub(crate) root_cert: Option<Vec<u8>>,
     pub(crate) publish_batch: (usize, usize),
     pub(crate) trim_every: usize,
+    pub(crate) publish_in_flight: usize,
 }
 
 impl Config {
@@ -56,6 +57,7 @@ impl Config {
             root_cert: None,
             publish_batch: (256, 1 << 20),
             trim_every: 64,
+            publish_in_flight: 4,
         }
     }
 
@@ -189,6 +191,18 @@ impl Config {
     #[must_use]
     pub fn with_trim_every(mut self, publishes: usize) -> Self {
         self.trim_every = publishes.max(1);
+        self
+    }
+
+    /// How many script calls one partition's publish lane keeps in flight at once (default 4;
+    /// at least 1). With one, publishes that arrive while a call is in flight wait for its
+    /// round trip before theirs starts; with a few, they go at once, pipelined on the same
+    /// connection, and still share calls under load. More costs Redis more script calls per
+    /// publish (smaller batches) for less waiting; 4 keeps a lane's queue moving on a
+    /// loopback or LAN round trip without splitting batches of a busy partition much.
+    #[must_use]
+    pub fn with_publish_in_flight(mut self, calls: usize) -> Self {
+        self.publish_in_flight = calls.max(1);
         self
     }
 

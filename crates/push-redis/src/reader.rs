@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use push_core::{Cursor, Delivery, Gap, GapReason, Published};
 use redis::aio::MultiplexedConnection;
@@ -111,10 +111,12 @@ pub(crate) async fn check_loss(
     positions: &mut Positions,
     pending: &mut BTreeMap<(u64, u64), Pending>,
 ) -> bool {
-    let known = shared.live().epochs.clone();
+    // Each last entry is checked against the epoch it was read in, never the current one: a
+    // publish may already have found a new epoch (a restart without persistence) and made it
+    // current, and the old epoch's last entry is then rightly absent from the new stream.
     let states = match shared
         .store
-        .states(&shared.conn, &positions.last_entry, &known)
+        .states(&shared.conn, &positions.last_entry, &positions.read_in)
         .await
     {
         Ok(states) => states,
@@ -158,16 +160,24 @@ async fn rounds(
     let config = &shared.store.config;
     // Whether the last round read nothing: the next one blocks without asking the clock.
     let mut idle = false;
+    // The server's clock (µs) at the last round that asked, and when its answer arrived.
+    let mut clock_at: Option<(u64, Instant)> = None;
     while !shared.is_closed() {
-        let (block, clock) = if pending.is_empty() {
+        let (block, clock) = if let Some((&(held_ms, _), _)) = pending.first_key_value() {
+            // Wait until the server's clock is past the oldest held entry's millisecond, then
+            // ask it (the release itself rests only on that answer, never on this estimate).
+            let now_us = match clock_at {
+                Some((us, at)) => us.saturating_add(micros(at.elapsed())),
+                None => wall_clock_us(),
+            };
+            pause(settle(held_ms, now_us)).await;
+            (None, true)
+        } else {
             // After a round that read nothing, a `TIME` before a blocking `XREAD` would only
             // prove what is already released (whatever wakes the read is newer than it), so
-            // the round is the `XREAD` alone; the next round, after the 1 ms wait, asks.
+            // the round is the `XREAD` alone; the next round, once its entries' millisecond
+            // has passed, asks.
             (Some(config.block), !idle)
-        } else {
-            // Wait for the clock to pass what is pending.
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            (None, true)
         };
         // The epochs before the read: an entry is attributed to the epoch it may belong to.
         let epochs = shared.live().epochs.clone();
@@ -180,6 +190,7 @@ async fn rounds(
         };
         shared.set_healthy(true);
         *delay = first;
+        clock_at = read.time_us.map(|us| (us, Instant::now()));
         idle = read.entries.is_empty();
         for (q, id, fields) in read.entries {
             let slot = usize::from(q);
@@ -197,6 +208,39 @@ async fn rounds(
             limit = limit.min((at.ms, (at.seq << layout::PARTITION_BITS) | u64::from(q)));
         }
         release(shared, pending, limit);
+    }
+}
+
+/// The longest a held round waits before it asks the clock again: the estimate of Redis's
+/// clock may be off (another machine's clock), and the next `TIME` then says how long is left.
+const SETTLE_MAX: Duration = Duration::from_millis(1);
+
+/// How long to wait, at estimated server time `now_us` (µs), before a round whose `TIME` can
+/// pass the held entry of millisecond `held_ms`: until the next millisecond begins, at most
+/// [`SETTLE_MAX`]; nothing when it has begun already (an entry held only because a partition
+/// was cut at `COUNT`, or an estimate that is late).
+pub(crate) fn settle(held_ms: u64, now_us: u64) -> Duration {
+    let due_us = held_ms.saturating_add(1).saturating_mul(1000);
+    Duration::from_micros(due_us.saturating_sub(now_us)).min(SETTLE_MAX)
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// This machine's wall clock (µs since the Unix epoch): Redis's on loopback, close to it
+/// under NTP; only an estimate for [`settle`] after a round that did not ask Redis's.
+fn wall_clock_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, micros)
+}
+
+/// Waits `d` (under a millisecond). Tokio's timer counts whole milliseconds and would round
+/// it up to the next tick, so a sub-millisecond wait sleeps on a blocking-pool thread.
+async fn pause(d: Duration) {
+    if !d.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(d)).await;
     }
 }
 
@@ -242,4 +286,29 @@ pub(crate) fn release(
     }
     let watermark = Cursor::with_sequence(epoch, limit.0, limit.1);
     shared.release(events, watermark);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_entry_waits_only_until_the_clock_passes_its_millisecond() {
+        // 700 µs into the entry's millisecond: 300 µs are left, not a whole millisecond.
+        assert_eq!(settle(5, 5_700), Duration::from_micros(300));
+        assert_eq!(settle(5, 5_999), Duration::from_micros(1));
+    }
+
+    #[test]
+    fn a_passed_millisecond_is_asked_at_once() {
+        // Held only because a partition was cut at COUNT, or the estimate is late.
+        assert_eq!(settle(5, 6_000), Duration::ZERO);
+        assert_eq!(settle(5, 9_000_000), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_clock_estimate_far_behind_waits_at_most_a_millisecond() {
+        assert_eq!(settle(5, 0), SETTLE_MAX);
+        assert_eq!(settle(u64::MAX, 0), SETTLE_MAX);
+    }
 }

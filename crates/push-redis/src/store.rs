@@ -47,6 +47,8 @@ pub(crate) struct Read {
     /// The server's clock (ms) when the round began: every entry below it has been read
     /// (`None`: the round did not ask, it proves nothing about the clock).
     pub(crate) time_ms: Option<u64>,
+    /// The same clock in microseconds (how long a held entry's millisecond has left).
+    pub(crate) time_us: Option<u64>,
     /// `(partition, id, fields)` in the order Redis answered.
     pub(crate) entries: Vec<(u16, EntryId, HashMap<String, Value>)>,
     /// Partitions whose answer was cut at `COUNT`: they may hold more below `time_ms`.
@@ -283,11 +285,11 @@ impl Store {
         for p in positions {
             xread.arg(p.text());
         }
-        let (time_ms, reply) = if clock {
+        let (time_us, reply) = if clock {
             let ((secs, micros), reply): ((u64, u64), Option<StreamReadReply>) =
                 pipe.query_async(con).await?;
             (
-                Some(secs.saturating_mul(1000).saturating_add(micros / 1000)),
+                Some(secs.saturating_mul(1_000_000).saturating_add(micros)),
                 reply,
             )
         } else {
@@ -295,7 +297,8 @@ impl Store {
             (None, reply)
         };
         let mut read = Read {
-            time_ms,
+            time_ms: time_us.map(|us| us / 1000),
+            time_us,
             entries: Vec::new(),
             full: Vec::new(),
         };

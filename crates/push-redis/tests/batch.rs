@@ -156,3 +156,70 @@ async fn concurrent_publishes_share_script_calls_and_trims() {
     let len: usize = server.cli(&["XLEN", &key]).trim().parse().unwrap();
     assert!(len < 300, "the history is bounded: {len}");
 }
+
+/// Whether some client of `server` is blocked (a paused write: `flags=b`) with, when
+/// `behind`, more bytes waiting in its query buffer: a second call sent before the first one
+/// returned.
+fn a_paused_call(server: &RedisServer, behind: bool) -> bool {
+    server.cli(&["CLIENT", "LIST"]).lines().any(|line| {
+        let field = |name: &str| {
+            line.split(' ')
+                .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+                .unwrap_or("")
+        };
+        field("flags").contains('b') && (!behind || field("qbuf").parse::<u64>().unwrap_or(0) > 0)
+    })
+}
+
+/// Polls `condition` for at most a second: well inside the pause below and the broker's 2 s
+/// response timeout, so the paused calls still succeed afterwards.
+async fn eventually(condition: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(1) {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lane_sends_the_next_batch_while_one_is_in_flight() {
+    let server = RedisServer::start();
+    let hub = Arc::new(broker(&server).await);
+    let (t1, _) = two_partitions(&hub, "flight");
+    hub.publish(std::slice::from_ref(&t1), Event::new("warm"))
+        .await
+        .unwrap();
+    server.cli(&["CONFIG", "RESETSTAT"]);
+    // The first call waits in Redis while writes are paused; the second publish must not wait
+    // for it to return before its own call is sent.
+    server.cli(&["CLIENT", "PAUSE", "3000", "WRITE"]);
+    let publish = |text: &'static str| {
+        let (hub, t1) = (hub.clone(), t1.clone());
+        tokio::spawn(async move {
+            hub.publish(std::slice::from_ref(&t1), Event::new(text))
+                .await
+        })
+    };
+    let first = publish("first");
+    assert!(
+        eventually(|| a_paused_call(&server, false)).await,
+        "the first call reached Redis"
+    );
+    let second = publish("second");
+    let pipelined = eventually(|| a_paused_call(&server, true)).await;
+    let clients = server.cli(&["CLIENT", "LIST"]);
+    server.cli(&["CLIENT", "UNPAUSE"]);
+    assert!(
+        pipelined,
+        "the second call was sent while the first was in flight: {clients}"
+    );
+    let (a, b) = (
+        first.await.unwrap().unwrap(),
+        second.await.unwrap().unwrap(),
+    );
+    assert!(a < b, "the later publish has the later cursor");
+    assert_eq!(calls(&server).get("evalsha").copied(), Some(2));
+}

@@ -31,31 +31,119 @@ const BATCH: usize = 256;
 /// How long the fan-out waits before it retries a failed queue commit or subscription.
 const RETRY: Duration = Duration::from_secs(1);
 
+/// How long the fan-out's lease holds under `--redis` without a renewal: a dead leader's
+/// successor starts within this (plus one `RENEW`).
+pub(crate) const LEASE: Duration = Duration::from_secs(10);
+/// How often the leader renews its lease, and a follower asks for it.
+const RENEW: Duration = Duration::from_secs(2);
+
+/// How a fan-out run ended.
+enum Ended {
+    /// The broker closed the subscription (shutdown).
+    Closed,
+    /// Another hub holds the lease now.
+    Lost,
+}
+
 /// Runs the fan-out on `broker` until its subscription is closed by the broker's shutdown.
+/// With a shared registry (`--redis`), only while this hub holds the fan-out's lease: one hub
+/// on a Redis fans out, from the cursor kept there.
 pub(crate) async fn run<B: Broker>(broker: B, inner: Arc<Inner>) {
-    let mut from = match stored_cursor(&inner).await {
-        Some(cursor) => cursor,
-        // The first start: the events from now on, recorded before any is matched, so that a
-        // crash before the first batch does not move the start to a later head.
-        None => {
-            let head = broker.head();
-            save_cursor(&inner, head).await;
-            head
+    if !inner.registry.is_shared() {
+        let from = match stored_cursor(&inner).await {
+            Some(cursor) => cursor,
+            // The first start: the events from now on, recorded before any is matched, so
+            // that a crash before the first batch does not move the start to a later head.
+            None => {
+                let head = broker.head();
+                save_cursor(&inner, head).await;
+                head
+            }
+        };
+        fan_out(&broker, &inner, from, None).await;
+        return;
+    }
+    let token = token();
+    loop {
+        if !blocking(&inner, {
+            let token = token.clone();
+            move |r| r.lead(&token, LEASE)
+        })
+        .await
+        .unwrap_or(false)
+        {
+            tokio::time::sleep(RENEW).await;
+            continue;
         }
-    };
+        let stored = blocking(&inner, {
+            let token = token.clone();
+            move |r| r.led_cursor(&token, None)
+        })
+        .await;
+        let from = match stored {
+            Some(Some(text)) if !text.is_empty() => match text.parse::<Cursor>() {
+                Ok(cursor) => cursor,
+                Err(_) => continue,
+            },
+            // The first leader on this Redis: the events from now on, recorded first.
+            Some(Some(_)) => {
+                let head = broker.head();
+                if !led_save(&inner, &token, head).await {
+                    continue;
+                }
+                head
+            }
+            _ => {
+                tokio::time::sleep(RENEW).await;
+                continue;
+            }
+        };
+        tracing::info!(%from, "callbacks: this hub fans out (it holds the lease)");
+        match fan_out(&broker, &inner, from, Some(&token)).await {
+            Ended::Closed => return,
+            Ended::Lost => {
+                tracing::info!("callbacks: the fan-out's lease went to another hub");
+            }
+        }
+    }
+}
+
+/// Matches and queues every event from `from` on; with `lease`, while it holds.
+async fn fan_out<B: Broker>(
+    broker: &B,
+    inner: &Arc<Inner>,
+    mut from: Cursor,
+    lease: Option<&str>,
+) -> Ended {
     let access = Access::public().with_private(Selector::all());
+    let mut renew = tokio::time::interval(RENEW);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let mut subscription = match broker.subscribe(&Selector::all(), Some(from), &access) {
             Ok(subscription) => subscription,
             Err(error) => {
                 tracing::warn!(%error, "callbacks: cannot subscribe; retrying");
                 tokio::time::sleep(RETRY).await;
+                if let Some(token) = lease
+                    && !renewed(inner, token).await
+                {
+                    return Ended::Lost;
+                }
                 continue;
             }
         };
         loop {
-            let Some(first) = subscription.next().await else {
-                return;
+            let first = tokio::select! {
+                first = subscription.next() => first,
+                _ = renew.tick(), if lease.is_some() => {
+                    if let Some(token) = lease && !renewed(inner, token).await {
+                        return Ended::Lost;
+                    }
+                    continue;
+                }
+            };
+            let Some(first) = first else {
+                return Ended::Closed;
             };
             let mut batch = vec![first];
             while batch.len() < BATCH {
@@ -64,19 +152,90 @@ pub(crate) async fn run<B: Broker>(broker: B, inner: Arc<Inner>) {
                     _ => break,
                 }
             }
-            let step = match_batch(&inner, batch, from);
-            queue(&inner, step.pending).await;
+            if lease.is_some() {
+                // Every registration made (on any hub) before these events were published is
+                // in Redis: read it before matching.
+                while blocking(inner, |r| r.refresh().map(|()| true))
+                    .await
+                    .is_none()
+                {
+                    tracing::warn!("callbacks: cannot read the shared registry; retrying");
+                    tokio::time::sleep(RETRY).await;
+                }
+            }
+            let step = match_batch(inner, batch, from);
+            queue(inner, step.pending).await;
             if step.last != from {
-                save_cursor(&inner, step.last).await;
+                match lease {
+                    None => save_cursor(inner, step.last).await,
+                    // Fenced: a hub that lost the lease records nothing and stops.
+                    Some(token) => {
+                        if !led_save(inner, token, step.last).await {
+                            return Ended::Lost;
+                        }
+                    }
+                }
                 from = step.last;
             }
             match step.then {
                 Then::Continue => {}
                 Then::Resubscribe => break,
-                Then::Stop => return,
+                Then::Stop => return Ended::Closed,
             }
         }
     }
+}
+
+/// Runs `step` on the registry off the async threads; `None` when it failed.
+async fn blocking<T: Send + 'static>(
+    inner: &Arc<Inner>,
+    step: impl FnOnce(&super::Registry) -> Result<T, super::RegistryError> + Send + 'static,
+) -> Option<T> {
+    let registry = Arc::clone(&inner.registry);
+    match tokio::task::spawn_blocking(move || step(&registry)).await {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "callbacks: the shared registry failed");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// Renews the lease: false when another hub holds it (a failing Redis keeps the lease until it
+/// runs out, and the next renewal tells).
+async fn renewed(inner: &Arc<Inner>, token: &str) -> bool {
+    let token = token.to_owned();
+    blocking(inner, move |r| r.lead(&token, LEASE))
+        .await
+        .unwrap_or(true)
+}
+
+/// Records the fan-out's cursor in Redis as the lease's holder; false when the lease is lost.
+/// A failing Redis is tried again until the lease tells.
+async fn led_save(inner: &Arc<Inner>, token: &str, cursor: Cursor) -> bool {
+    let text = cursor.to_string();
+    loop {
+        let (token, text) = (token.to_owned(), text.clone());
+        match blocking(inner, move |r| r.led_cursor(&token, Some(&text))).await {
+            Some(Some(_)) => return true,
+            Some(None) => return false,
+            None => tokio::time::sleep(RETRY).await,
+        }
+    }
+}
+
+/// This hub's lease token (128 random bits).
+fn token() -> String {
+    let mut random = [0u8; 16];
+    // Without randomness the time stands in: tokens of two hubs still differ.
+    if getrandom::fill(&mut random).is_err() {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        random = nanos.to_le_bytes();
+    }
+    random.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What one batch came to.

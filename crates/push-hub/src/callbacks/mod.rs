@@ -18,20 +18,25 @@
 //! - `routes`: the HTTP API.
 //!
 //! Files: `callbacks.redb` (registrations, fan-out cursor) and push-webhook's `webhooks.redb`
-//! (the queue) under `--data-dir`; both in memory with `--in-memory`.
+//! (the queue) under `--data-dir`; both in memory with `--in-memory`. With `--redis` (single
+//! node) all three are in Redis, shared by every hub on it: the registry (`shared`), the
+//! fan-out's cursor under a lease that one hub holds at a time (`fanout`), and the queue
+//! (push-webhook's `RedisQueue`).
 
 mod fanout;
 mod metrics;
 mod registration;
 mod registry;
 pub(crate) mod routes;
+mod shared;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use push_core::{Audience, Broker, Event, Topic};
 use push_webhook::sender::{
-    Deliver, Engine, Kind, Lanes, Observer, Queue, QueueError, Sender, Signers, Webhooks,
+    Deliver, Engine, Kind, Lanes, Observer, Queue, QueueError, RedisLimits, RedisQueue, Sender,
+    Signers, Store, Webhooks,
 };
 use push_webhook::{AddressPolicy, Next, Policy};
 use tokio::sync::mpsc;
@@ -122,16 +127,24 @@ impl Callbacks {
         head: Head,
     ) -> Result<Self, CallbacksError> {
         let flags = &args.callbacks;
-        let (registry, queue) = if args.in_memory {
-            (
+        let (registry, queue): (_, Box<dyn Store>) = match &args.redis {
+            // Shared by every hub on this Redis (a Cluster keeps the local files for now).
+            Some(url) if !args.redis_cluster => (
+                Registry::open_redis(url, flags.callbacks_max)?,
+                Box::new(RedisQueue::open(
+                    url,
+                    push_webhook::sender::DEFAULT_PREFIX,
+                    RedisLimits::default(),
+                )?),
+            ),
+            _ if args.in_memory => (
                 Registry::open(None, flags.callbacks_max)?,
-                Queue::in_memory()?,
-            )
-        } else {
-            (
+                Box::new(Queue::in_memory()?),
+            ),
+            _ => (
                 Registry::open(Some(&args.data_dir), flags.callbacks_max)?,
-                Queue::open(&args.data_dir)?,
-            )
+                Box::new(Queue::open(&args.data_dir)?),
+            ),
         };
         let registry = Arc::new(registry);
         let addresses = AddressPolicy {
@@ -252,6 +265,9 @@ impl Callbacks {
         ))];
         let engine = self.inner.engine.clone();
         tasks.push(tokio::spawn(async move { engine.run().await }));
+        if self.inner.registry.is_shared() {
+            tasks.push(tokio::spawn(refresh(Arc::clone(&self.inner.registry))));
+        }
         let receiver = self
             .disabled
             .lock()
@@ -265,6 +281,24 @@ impl Callbacks {
             )));
         }
         tasks
+    }
+}
+
+/// How often a hub reads the other hubs' registry changes under `--redis` (a disable, a
+/// deletion or a rotation made on another hub holds here after at most this; a registration
+/// this hub does not know yet is read at once when asked for, see [`Registry::get`]).
+const REFRESH: Duration = Duration::from_secs(1);
+
+/// Keeps this hub's copy of the shared registry current.
+async fn refresh(registry: Arc<Registry>) {
+    let mut every = tokio::time::interval(REFRESH);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let registry = Arc::clone(&registry);
+        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || registry.refresh()).await {
+            tracing::warn!(%error, "callbacks: cannot read the shared registry");
+        }
     }
 }
 
@@ -330,5 +364,7 @@ async fn disable_on_notice<B: Broker>(
     }
 }
 
+#[cfg(test)]
+mod shared_tests;
 #[cfg(test)]
 mod tests;

@@ -8,11 +8,12 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use redb::{Database, ReadableDatabase as _, ReadableTable as _, TableDefinition};
 
 use super::registration::{Disabled, Previous, Registration, Target};
+use super::shared::Shared;
 
 /// hub id → the registration's record.
 const REGISTRATIONS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("registrations");
@@ -41,6 +42,9 @@ pub enum RegistryError {
     /// A record does not decode.
     #[error("registration {0} in the callbacks registry does not decode")]
     Corrupt(String),
+    /// The shared registry's Redis (`--redis`) failed.
+    #[error("the callbacks registry's Redis failed")]
+    Redis(#[source] redis::RedisError),
 }
 
 impl<E: Into<redb::Error>> From<E> for RegistryError {
@@ -69,14 +73,30 @@ struct State {
     by_owner: HashMap<(String, String), String>,
     /// The active registrations, rebuilt on each change: what the fan-out matches.
     active: Arc<Vec<Arc<Registration>>>,
+    /// With Redis: the version of the shared registry this copy holds.
+    seen: u64,
 }
 
 impl State {
     fn put(&mut self, registration: Arc<Registration>) {
+        self.insert(registration);
+        self.rebuild();
+    }
+
+    /// Adds or replaces one, without rebuilding the active list.
+    fn insert(&mut self, registration: Arc<Registration>) {
+        self.drop_id(&registration.id);
         let key = (registration.owner.clone(), registration.client_id.clone());
         self.by_owner.insert(key, registration.id.clone());
         self.by_id.insert(registration.id.clone(), registration);
-        self.rebuild();
+    }
+
+    /// Drops one, without rebuilding the active list.
+    fn drop_id(&mut self, id: &str) {
+        if let Some(old) = self.by_id.remove(id) {
+            self.by_owner
+                .remove(&(old.owner.clone(), old.client_id.clone()));
+        }
     }
 
     fn rebuild(&mut self) {
@@ -93,9 +113,18 @@ impl State {
 
 /// The registry (see the module docs).
 pub struct Registry {
-    db: Database,
+    backing: Backing,
     state: RwLock<State>,
     max: usize,
+}
+
+/// Where the registrations are kept.
+enum Backing {
+    /// This hub's file (or memory).
+    Redb(Database),
+    /// Redis, shared by every hub on it (`--redis`); the lock orders this hub's reads of the
+    /// changes with its writes, so a copy never goes back to an older version.
+    Redis(Box<Shared>, Mutex<()>),
 }
 
 impl std::fmt::Debug for Registry {
@@ -146,10 +175,15 @@ impl Registry {
             }
         }
         Ok(Self {
-            db,
+            backing: Backing::Redb(db),
             state: RwLock::new(state),
             max,
         })
+    }
+
+    /// Whether the registrations are shared through Redis.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backing, Backing::Redis(..))
     }
 
     /// Registers `new`, or finds the one it repeats (same owner, client id, target URL and
@@ -158,13 +192,13 @@ impl Registry {
     /// # Errors
     /// [`RegistryError::Storage`]: nothing was registered.
     pub fn register(&self, new: Registration) -> Result<Registered, RegistryError> {
+        if let Backing::Redis(shared, order) = &self.backing {
+            return self.register_shared(shared, order, new);
+        }
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         let key = (new.owner.clone(), new.client_id.clone());
         if let Some(existing) = state.by_owner.get(&key).and_then(|id| state.by_id.get(id)) {
-            let same = existing.selector == new.selector
-                && same_destination(&existing.target, &new.target)
-                && existing.in_flight == new.in_flight;
-            return Ok(if same {
+            return Ok(if same_registration(existing, &new) {
                 Registered::Existing(Arc::clone(existing))
             } else {
                 Registered::Conflict(Arc::clone(existing))
@@ -179,8 +213,17 @@ impl Registry {
         Ok(Registered::Created(new))
     }
 
-    /// The registration `id`.
+    /// The registration `id`. With Redis, an id this copy does not know is looked up there
+    /// (one round trip, blocking: a registration made on another hub a moment ago is found,
+    /// not taken for gone).
     pub fn get(&self, id: &str) -> Option<Arc<Registration>> {
+        let found = {
+            let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+            state.by_id.get(id).cloned()
+        };
+        if found.is_some() || !self.is_shared() || self.refresh().is_err() {
+            return found;
+        }
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         state.by_id.get(id).cloned()
     }
@@ -207,11 +250,15 @@ impl Registry {
     /// # Errors
     /// [`RegistryError::Storage`]: nothing was removed.
     pub fn remove(&self, id: &str) -> Result<bool, RegistryError> {
+        let db = match &self.backing {
+            Backing::Redb(db) => db,
+            Backing::Redis(shared, order) => return self.remove_shared(shared, order, id),
+        };
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         let Some(registration) = state.by_id.get(id).cloned() else {
             return Ok(false);
         };
-        let write = self.db.begin_write()?;
+        let write = db.begin_write()?;
         write.open_table(REGISTRATIONS)?.remove(id)?;
         write.commit()?;
         state.by_id.remove(id);
@@ -235,7 +282,7 @@ impl Registry {
     ) -> Result<Option<Arc<Registration>>, RegistryError> {
         self.change(id, |r| match &mut r.target {
             Target::Webhook(webhook) => {
-                let old = std::mem::replace(&mut webhook.secret, secret);
+                let old = std::mem::replace(&mut webhook.secret, secret.clone());
                 webhook.previous = Some(Previous { secret: old, until });
                 true
             }
@@ -271,8 +318,12 @@ impl Registry {
     fn change(
         &self,
         id: &str,
-        edit: impl FnOnce(&mut Registration) -> bool,
+        edit: impl Fn(&mut Registration) -> bool,
     ) -> Result<Option<Arc<Registration>>, RegistryError> {
+        if let Backing::Redis(shared, order) = &self.backing {
+            let _order = order.lock().unwrap_or_else(PoisonError::into_inner);
+            return self.change_shared(shared, id, edit);
+        }
         let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
         let Some(current) = state.by_id.get(id) else {
             return Ok(None);
@@ -287,8 +338,16 @@ impl Registry {
         Ok(Some(changed))
     }
 
+    fn get_local(&self, id: &str) -> Option<Arc<Registration>> {
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        state.by_id.get(id).cloned()
+    }
+
     fn store(&self, registration: &Registration) -> Result<(), RegistryError> {
-        let write = self.db.begin_write()?;
+        let Backing::Redb(db) = &self.backing else {
+            unreachable!("the Redis registry writes through `shared`");
+        };
+        let write = db.begin_write()?;
         write
             .open_table(REGISTRATIONS)?
             .insert(registration.id.as_str(), registration.record().as_slice())?;
@@ -301,7 +360,10 @@ impl Registry {
     /// # Errors
     /// [`RegistryError::Storage`].
     pub fn fanout_cursor(&self) -> Result<Option<String>, RegistryError> {
-        let read = self.db.begin_read()?;
+        let Backing::Redb(db) = &self.backing else {
+            return Ok(None);
+        };
+        let read = db.begin_read()?;
         let cursor = read
             .open_table(META)?
             .get("fanout")?
@@ -314,11 +376,21 @@ impl Registry {
     /// # Errors
     /// [`RegistryError::Storage`].
     pub fn set_fanout_cursor(&self, cursor: &str) -> Result<(), RegistryError> {
-        let write = self.db.begin_write()?;
+        let Backing::Redb(db) = &self.backing else {
+            return Ok(());
+        };
+        let write = db.begin_write()?;
         write.open_table(META)?.insert("fanout", cursor)?;
         write.commit()?;
         Ok(())
     }
+}
+
+/// Whether `new` repeats `existing` (same selector, destination and lane).
+fn same_registration(existing: &Registration, new: &Registration) -> bool {
+    existing.selector == new.selector
+        && same_destination(&existing.target, &new.target)
+        && existing.in_flight == new.in_flight
 }
 
 /// Whether two targets deliver to the same place (secrets aside).
@@ -329,3 +401,6 @@ fn same_destination(a: &Target, b: &Target) -> bool {
         _ => false,
     }
 }
+
+#[path = "registry_shared.rs"]
+mod shared_impl;

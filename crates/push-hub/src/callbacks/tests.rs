@@ -13,7 +13,7 @@ fn selector(patterns: &[&str]) -> Selector {
     Selector::new(patterns.iter().map(|p| Pattern::parse(p).unwrap())).unwrap()
 }
 
-fn registration(id: &str, topics: &[&str], grant: &[&str]) -> Registration {
+pub(super) fn registration(id: &str, topics: &[&str], grant: &[&str]) -> Registration {
     Registration {
         id: id.into(),
         client_id: format!("client {id}"),

@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod service;
+pub mod webpush;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -73,6 +74,45 @@ pub async fn open(args: Args) -> InProcess {
         shutdown,
         task,
     }
+}
+
+/// Stops `hub` (a hub with a `--data-dir`), writes `events` on `topic` into its history
+/// while nothing fans out, and starts it again with `args`: the restarted hub finds them in
+/// its journal. Returns the restarted hub's shutdown and task.
+pub async fn restart_after(
+    hub: InProcess,
+    topic: &str,
+    events: Vec<push_core::Event>,
+    args: impl Fn() -> Args,
+) -> (Shutdown, JoinHandle<std::io::Result<()>>) {
+    use push_core::Broker as _;
+    hub.shutdown.trigger();
+    hub.task.await.unwrap().unwrap();
+    drop(hub.broker);
+    let dir = args().data_dir;
+    let store = retry(|| push_hub::store::open(&dir, push_broker::Config::default())).await;
+    let topics = [push_core::Topic::new(topic).unwrap()];
+    for event in events {
+        store.publish(&topics, event).await.unwrap();
+    }
+    drop(store);
+    let bound = retry(|| Hub::new(args())).await.bind().unwrap();
+    let shutdown = bound.hub().shutdown().clone();
+    (shutdown, tokio::spawn(bound.run(std::future::pending())))
+}
+
+/// Retries `open` for up to 5 s: a stopped hub's tasks let go of its files as they are
+/// dropped (an aborted task is dropped at the runtime's next turn).
+pub async fn retry<T, E: std::fmt::Debug>(mut open: impl FnMut() -> Result<T, E>) -> T {
+    let mut last = None;
+    for _ in 0..100 {
+        match open() {
+            Ok(value) => return value,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{last:?}")
 }
 
 /// `curl ARGS…` with a bounded time; its status, stdout and stderr.

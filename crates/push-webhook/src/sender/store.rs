@@ -128,3 +128,48 @@ pub trait Store: core::fmt::Debug + Send + Sync + 'static {
         Ok(self.len()? == 0)
     }
 }
+
+/// A boxed store is a store: a caller choosing its queue at run time (a hub: redb, or Redis
+/// under `--redis`) hands the engine the one it chose.
+impl Store for Box<dyn Store> {
+    fn enqueue_in_lanes(
+        &self,
+        deliveries: &[Stored],
+        limit: &dyn Fn(&str) -> u32,
+    ) -> Result<Vec<Placed>, QueueError> {
+        (**self).enqueue_in_lanes(deliveries, limit)
+    }
+
+    fn due_where(
+        &self,
+        now: u64,
+        scan: usize,
+        take: &mut dyn FnMut(&Stored) -> bool,
+    ) -> Result<Vec<Stored>, QueueError> {
+        (**self).due_where(now, scan, take)
+    }
+
+    fn next_due(&self) -> Result<Option<u64>, QueueError> {
+        (**self).next_due()
+    }
+
+    fn claim(&self, delivery: &Stored, now: u64) -> Result<bool, QueueError> {
+        (**self).claim(delivery, now)
+    }
+
+    fn reschedule(&self, delivery: &Stored, attempt: u32, due: u64) -> Result<(), QueueError> {
+        (**self).reschedule(delivery, attempt, due)
+    }
+
+    fn remove_and_release(&self, delivery: &Stored) -> Result<Option<Stored>, QueueError> {
+        (**self).remove_and_release(delivery)
+    }
+
+    fn len(&self) -> Result<u64, QueueError> {
+        (**self).len()
+    }
+
+    fn oldest(&self) -> Result<Option<u64>, QueueError> {
+        (**self).oldest()
+    }
+}

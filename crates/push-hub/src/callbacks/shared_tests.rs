@@ -1,0 +1,130 @@
+//! The shared registry (`--redis`) on a real `redis-server`: two registries on one Redis stand
+//! for two hubs.
+
+use push_test_support::redis::RedisServer;
+use push_webhook::Secret;
+
+use super::tests::registration;
+use super::{Registered, Registry, Target};
+
+fn pair(redis: &RedisServer, max: usize) -> (Registry, Registry) {
+    (
+        Registry::open_redis(&redis.url(), max).unwrap(),
+        Registry::open_redis(&redis.url(), max).unwrap(),
+    )
+}
+
+#[test]
+fn a_registration_made_on_one_hub_is_seen_used_and_removed_on_the_other() {
+    let redis = RedisServer::start();
+    let (a, b) = pair(&redis, 100);
+    let Registered::Created(made) = b
+        .register(registration("r1", &["news"], &["news"]))
+        .unwrap()
+    else {
+        panic!("not created");
+    };
+    // A knows nothing yet, but a lookup finds it (a delivery signed on A, a GET on A).
+    assert_eq!(a.get("r1").unwrap().record(), made.record());
+    assert_eq!(a.active().len(), 1);
+    assert!(matches!(
+        a.register(registration("other id", &["news"], &["news"]))
+            .unwrap(),
+        Registered::Created(_)
+    ));
+    // The same registration repeated on A (a network retry) is B's, not a second one.
+    let mut again = registration("r9", &["news"], &["news"]);
+    again.client_id = "client r1".into();
+    if let Target::Webhook(w) = &mut again.target {
+        w.url = "https://example.com/hook".into();
+    }
+    let Registered::Existing(first) = a.register(again).unwrap() else {
+        panic!("a repeat made a new registration");
+    };
+    assert_eq!(first.id, "r1");
+    assert_eq!(a.len(), 2, "r1 and `other id`");
+    // Disabled on A: B sees it after its next refresh, and its fan-out matches nothing.
+    assert!(a.disable("r1", "gone", 5).unwrap().is_some());
+    b.refresh().unwrap();
+    assert!(b.get("r1").unwrap().disabled.is_some());
+    assert!(b.active().iter().all(|r| r.id != "r1"));
+    // Deleted on B: gone on A.
+    assert!(b.remove("r1").unwrap());
+    a.refresh().unwrap();
+    assert!(a.get("r1").is_none());
+    assert!(!a.remove("r1").unwrap(), "removed once");
+}
+
+#[test]
+fn the_limit_holds_across_hubs() {
+    let redis = RedisServer::start();
+    let (a, b) = pair(&redis, 2);
+    assert!(matches!(
+        a.register(registration("1", &["t"], &["t"])).unwrap(),
+        Registered::Created(_)
+    ));
+    assert!(matches!(
+        b.register(registration("2", &["t"], &["t"])).unwrap(),
+        Registered::Created(_)
+    ));
+    assert!(matches!(
+        a.register(registration("3", &["t"], &["t"])).unwrap(),
+        Registered::Full
+    ));
+    assert!(matches!(
+        b.register(registration("4", &["t"], &["t"])).unwrap(),
+        Registered::Full
+    ));
+    assert!(b.remove("1").unwrap());
+    assert!(matches!(
+        a.register(registration("3", &["t"], &["t"])).unwrap(),
+        Registered::Created(_)
+    ));
+    b.refresh().unwrap();
+    let mut ids: Vec<_> = b.active().iter().map(|r| r.id.clone()).collect();
+    ids.sort();
+    assert_eq!(ids, ["2", "3"]);
+}
+
+#[test]
+fn a_rotation_on_one_hub_and_a_disable_on_the_other_both_hold() {
+    let redis = RedisServer::start();
+    let (a, b) = pair(&redis, 10);
+    a.register(registration("r", &["t"], &["t"])).unwrap();
+    b.refresh().unwrap();
+    // A's copy is current; B disables behind A's back, then A rotates from its older copy.
+    assert!(b.disable("r", "exhausted", 9).unwrap().is_some());
+    let secret = Secret::generate().unwrap();
+    let rotated = a.rotate("r", secret.clone(), 100).unwrap().unwrap();
+    assert!(rotated.disabled.is_some(), "the disable was kept");
+    b.refresh().unwrap();
+    let seen = b.get("r").unwrap();
+    let Target::Webhook(webhook) = &seen.target else {
+        panic!("a webhook");
+    };
+    assert!(webhook.secret == secret && webhook.previous.is_some());
+    assert!(seen.disabled.is_some());
+}
+
+#[test]
+fn a_hub_far_behind_reads_every_record_again() {
+    let redis = RedisServer::start();
+    // Limit 2: `:changes` is cut beyond 2 × 2 + 1024 entries.
+    let (a, b) = pair(&redis, 2);
+    a.register(registration("gone", &["t"], &["t"])).unwrap();
+    b.refresh().unwrap();
+    assert!(a.remove("gone").unwrap());
+    // Each removal leaves its id in `:changes` (B must learn it is gone): 1,100 of them.
+    for n in 0..1100 {
+        let id = format!("short-lived {n}");
+        a.register(registration(&id, &["t"], &["t"])).unwrap();
+        assert!(a.remove(&id).unwrap());
+    }
+    a.register(registration("keep", &["t"], &["t"])).unwrap();
+    a.disable("keep", "x", 1).unwrap().unwrap();
+    b.refresh().unwrap();
+    let trimmed = redis.cli(&["GET", "push:cb:{cb}:trimmed"]);
+    assert!(trimmed.trim().parse::<u64>().unwrap() > 0, "{trimmed}");
+    assert_eq!(b.len(), 1);
+    assert!(b.get("keep").unwrap().disabled.is_some());
+}
