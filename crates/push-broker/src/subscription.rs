@@ -399,7 +399,6 @@ mod tests {
     /// grew: an idle subscriber does not keep a batch's worth of them for the rest of its life.
     #[test]
     fn a_parked_subscription_frees_the_buffer_a_burst_grew() {
-        use futures_core::Stream as _;
         let broker = MemoryBroker::default();
         let t = Topic::new("t").unwrap();
         let mut sub = broker
@@ -408,13 +407,11 @@ mod tests {
         for n in 0..40 {
             broker.publish_now(&t, Event::new(format!("{n}"))).unwrap();
         }
-        let waker = std::task::Waker::noop();
-        let mut cx = std::task::Context::from_waker(waker);
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
         let mut received = 0;
         let mut grown = 0;
-        while let std::task::Poll::Ready(Some(item)) =
-            std::pin::Pin::new(&mut sub).poll_next(&mut cx)
-        {
+        while let Poll::Ready(Some(item)) = Pin::new(&mut sub).poll_next(&mut cx) {
             assert!(matches!(item, Delivery::Event(_)), "{item:?}");
             received += 1;
             grown = grown.max(sub.buffer.capacity());
@@ -428,9 +425,9 @@ mod tests {
         );
         // It still receives after parking.
         broker.publish_now(&t, Event::new("after")).unwrap();
-        let next = std::pin::Pin::new(&mut sub).poll_next(&mut cx);
+        let next = Pin::new(&mut sub).poll_next(&mut cx);
         assert!(
-            matches!(next, std::task::Poll::Ready(Some(Delivery::Event(_)))),
+            matches!(next, Poll::Ready(Some(Delivery::Event(_)))),
             "{next:?}"
         );
     }
