@@ -72,18 +72,14 @@ pub struct EventStream<S> {
     shutdown: Option<Ending>,
     /// The coalescing window, when configured (boxed: a stream without one pays a word).
     coalesce: Option<Box<Coalesce>>,
-    /// Frames given in a row without a look at the shutdown signal and the deadline (see
-    /// [`SIGNALS_EVERY`]).
+    /// Frames given in a row since the signals were polled ([`SIGNALS_EVERY`]).
     unsignalled: u8,
     done: bool,
 }
 
-/// The most frames a stream gives in a row without polling its shutdown signal and its
-/// deadline. They are polled whenever the subscription has nothing ready (so an idle or a
-/// steady stream sees them at once) and, while a backlog drains, once every this many frames:
-/// a stream far behind still ends within this many frames of its signal, and a burst costs one
-/// poll of each per this many frames instead of one per frame (the hub's shutdown signal is
-/// shared by every stream; the deadline is a timer).
+/// The most frames a stream gives in a row without polling its shutdown signal and deadline
+/// (also polled whenever the subscription has nothing ready): a backlogged stream ends within
+/// this many frames of them, and a burst does not poll them per frame.
 pub const SIGNALS_EVERY: u8 = 32;
 
 impl<S> core::fmt::Debug for EventStream<S> {
@@ -280,8 +276,7 @@ impl<S: Subscription> EventStream<S> {
             }
             Poll::Pending => {}
         }
-        // Nothing ready: the signals are looked at (and their wake-ups registered) before the
-        // task sleeps.
+        // Nothing ready: the signals are polled (their wake-ups registered) before the sleep.
         if let Some(ended) = self.poll_signals(cx) {
             return ended;
         }
@@ -292,8 +287,7 @@ impl<S: Subscription> EventStream<S> {
         Poll::Pending
     }
 
-    /// Polls the shutdown signal and the deadline: `Some` with what to give when the stream
-    /// ends now (the signal's last frame, or the end).
+    /// Polls the shutdown signal and the deadline: `Some` with the last frame or the end.
     fn poll_signals(&mut self, cx: &mut Context<'_>) -> Option<Poll<Option<Bytes>>> {
         self.unsignalled = 0;
         let shut = match self.shutdown.as_mut().map(|s| s.as_mut().poll(cx)) {
