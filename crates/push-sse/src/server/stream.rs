@@ -270,8 +270,7 @@ impl<S: Subscription> EventStream<S> {
                 return self.sent(encode_gap(&gap));
             }
             Poll::Ready(Some(Delivery::Closed(_)) | None) => {
-                // A server that stops may close its broker right after its signal: the
-                // signal's last frame (the `retry:` hint) still comes first.
+                // A stopping server may close its broker at once: the `retry:` hint comes first.
                 return self.poll_signals(cx).unwrap_or_else(|| self.end());
             }
             Poll::Pending => {}
