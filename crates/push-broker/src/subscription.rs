@@ -394,41 +394,4 @@ mod tests {
         assert!(broker.sweep().is_none());
         assert_eq!(broker.retained(&t), 0);
     }
-
-    /// A subscription that drained a burst and parks gives back the buffer slots the burst
-    /// grew: an idle subscriber does not keep a batch's worth of them for the rest of its life.
-    #[test]
-    fn a_parked_subscription_frees_the_buffer_a_burst_grew() {
-        let broker = MemoryBroker::default();
-        let t = Topic::new("t").unwrap();
-        let mut sub = broker
-            .subscribe(&Selector::one(t.clone()), None, &Access::public())
-            .unwrap();
-        for n in 0..40 {
-            broker.publish_now(&t, Event::new(format!("{n}"))).unwrap();
-        }
-        let waker = Waker::noop();
-        let mut cx = Context::from_waker(waker);
-        let mut received = 0;
-        let mut grown = 0;
-        while let Poll::Ready(Some(item)) = Pin::new(&mut sub).poll_next(&mut cx) {
-            assert!(matches!(item, Delivery::Event(_)), "{item:?}");
-            received += 1;
-            grown = grown.max(sub.buffer.capacity());
-        }
-        assert_eq!(received, 40);
-        assert!(grown >= 32, "the burst did not fill a batch: {grown}");
-        assert!(
-            sub.buffer.capacity() <= 4,
-            "a parked subscription keeps {} buffer slots",
-            sub.buffer.capacity()
-        );
-        // It still receives after parking.
-        broker.publish_now(&t, Event::new("after")).unwrap();
-        let next = Pin::new(&mut sub).poll_next(&mut cx);
-        assert!(
-            matches!(next, Poll::Ready(Some(Delivery::Event(_)))),
-            "{next:?}"
-        );
-    }
 }
