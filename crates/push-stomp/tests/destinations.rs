@@ -119,10 +119,13 @@ fn every_subscriber_of_an_event_shares_one_encoded_tail() {
     let (client_head, client_tail, _) = parts(&mut client);
     let (old_head, old_tail, _) = parts(&mut old);
     assert!(text);
-    // One encoding per event and version: the same bytes, not equal copies.
-    assert_eq!(auto_tail.as_ptr(), client_tail.as_ptr());
-    assert_ne!(auto_tail.as_ptr(), old_tail.as_ptr());
-    assert_eq!(&auto_head[..], b"MESSAGE\nsubscription:a\n");
+    // The first subscriber's frame is cached whole (its head inside), the others share its
+    // tail: one encoding per event and version, the same bytes, not equal copies.
+    assert!(auto_head.is_empty());
+    assert!(auto_tail.starts_with(b"MESSAGE\nsubscription:a\n"));
+    assert_eq!(auto_tail.as_ptr_range().end, client_tail.as_ptr_range().end);
+    assert!(auto_tail.ends_with(&client_tail));
+    assert_ne!(auto_tail.as_ptr_range().end, old_tail.as_ptr_range().end);
     let client_frame = decode(&[&client_head[..], &client_tail[..]].concat());
     assert_eq!(client_frame.header("subscription"), Some("c"));
     let id = client_frame.header("message-id").unwrap();
@@ -137,6 +140,38 @@ fn every_subscriber_of_an_event_shares_one_encoded_tail() {
         assert_eq!(frame.header("content-length"), Some("11"));
         assert_eq!(&frame.body()[..], b"colon: here");
     }
+}
+
+#[test]
+fn subscriptions_named_alike_share_one_whole_frame_and_others_join_their_head() {
+    let broker = MemoryBroker::with_epoch(BrokerConfig::default(), 7);
+    // Browsers running stomp.js all call their first subscription `sub-0`.
+    let mut peers: Vec<Peer> = (0..3).map(|_| peer(&broker, "1.2")).collect();
+    for p in &mut peers[..2] {
+        send(p, "SUBSCRIBE\nid:sub-0\ndestination:/topic/news\n\n\0");
+    }
+    send(&mut peers[2], "SUBSCRIBE\nid:mine\ndestination:/topic/news\n\n\0");
+    publish(&broker, &["news"], Event::new("hello"));
+
+    let got: Vec<(Bytes, Bytes, bool)> = peers.iter_mut().map(parts).collect();
+    let (first, second, other) = (&got[0], &got[1], &got[2]);
+    // Named alike: no head to join, the very same bytes.
+    assert!(first.0.is_empty() && second.0.is_empty());
+    assert_eq!(first.1.as_ptr(), second.1.as_ptr());
+    assert_eq!(first.1.len(), second.1.len());
+    // Named otherwise: its own head, the shared tail.
+    assert_eq!(&other.0[..], b"MESSAGE\nsubscription:mine\n");
+    assert_eq!(first.1.as_ptr_range().end, other.1.as_ptr_range().end);
+    for (head, tail, text) in &got {
+        assert!(text);
+        let frame = decode(&[&head[..], &tail[..]].concat());
+        assert_eq!(frame.command(), Command::Message);
+        assert_eq!(&frame.body()[..], b"hello");
+        assert_eq!(frame.header("destination"), Some("/topic/news"));
+    }
+    let own = decode(&[&other.0[..], &other.1[..]].concat());
+    assert_eq!(own.header("subscription"), Some("mine"));
+    assert_eq!(decode(&second.1).header("subscription"), Some("sub-0"));
 }
 
 #[test]

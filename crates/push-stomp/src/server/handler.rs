@@ -95,6 +95,9 @@ where
             Poll::Ready(Some(Transmit::Bytes(bytes))) => Poll::Ready(Some(message(bytes))),
             Poll::Ready(Some(Transmit::Message { head, tail, text })) => {
                 let opcode = OpCode::Data(if text { Data::Text } else { Data::Binary });
+                if head.is_empty() {
+                    return Poll::Ready(Some(Message::Frame(Frame::message(tail, opcode, true))));
+                }
                 if tail.len() < JOIN_BELOW {
                     let joined = [&head[..], &tail[..]].concat();
                     return Poll::Ready(Some(Message::Frame(Frame::message(joined, opcode, true))));

@@ -37,7 +37,9 @@ pub enum Transmit {
     /// subscription's own headers, and `tail`, what every subscriber of the event shares,
     /// encoded once per event (the same `Bytes` for all). Write them side by side (a vectored
     /// write, or two fragments of one WebSocket message) rather than joining them. `text`: the
-    /// frame is UTF-8 (a text WebSocket message), else binary.
+    /// frame is UTF-8 (a text WebSocket message), else binary. `head` is empty when the whole
+    /// frame is shared (a subscription whose head is the same as the one the event's frame was
+    /// first encoded with): `tail` is then the complete frame.
     Message {
         /// The command line and the subscription's headers.
         head: Bytes,

@@ -129,12 +129,18 @@ impl<S> Sub<S> {
     /// [`Published`]. The destination is `/topic/` and the event's topic: its canonical one, or
     /// for an event published on several topics the first this subscription selects (then the
     /// tail is this subscription's own, not cached).
+    ///
+    /// The cache holds the whole frame of the first subscriber that encoded it: a subscription
+    /// whose head is the same (clients number their subscriptions alike; stomp.js's first is
+    /// `sub-0` in every browser) gets that frame whole, with an empty head, and no subscriber's
+    /// bytes are joined or copied.
     pub(crate) fn message(
         &mut self,
         published: &Published,
         version: Version,
     ) -> Result<Transmit, crate::Error> {
-        let head = if self.ack != AckMode::Auto && version == Version::V1_2 {
+        let per_message = self.ack != AckMode::Auto && version == Version::V1_2;
+        let head = if per_message {
             let ack = self.ack_id(published.cursor());
             let mut head = Vec::with_capacity(32 + self.id.len() + ack.len());
             let headers = [("subscription", self.id.as_str()), ("ack", ack.as_str())];
@@ -149,24 +155,38 @@ impl<S> Sub<S> {
             self.head.insert(Bytes::from(head)).clone()
         };
         let canonical = published.topic();
-        let tail = if published.topics().len() == 1 || self.selector.matches(canonical) {
-            shared_tail(published, version)
-        } else {
-            let topic = published
-                .topics()
-                .iter()
-                .find(|t| self.selector.matches(t))
-                .unwrap_or(canonical);
-            Bytes::from(tail(published, topic, version))
-        };
-        // The cached tail starts with whether the frame is text; empty when the version cannot
-        // carry the event's headers.
-        let Some((&kind, _)) = tail.split_first() else {
+        if published.topics().len() == 1 || self.selector.matches(canonical) {
+            // A head naming one message is nobody else's: the cached frame then starts with none.
+            let first = if per_message { &[][..] } else { &head[..] };
+            let shared = shared_frame(published, version, first);
+            let Some(split) = Shared::split(&shared) else {
+                return Err(crate::Error::Unencodable);
+            };
+            if !split.head.is_empty() && split.head == head {
+                return Ok(Transmit::Message {
+                    head: Bytes::new(),
+                    tail: shared.slice(split.frame),
+                    text: split.text,
+                });
+            }
+            return Ok(Transmit::Message {
+                head,
+                tail: shared.slice(split.tail),
+                text: split.text,
+            });
+        }
+        let topic = published
+            .topics()
+            .iter()
+            .find(|t| self.selector.matches(t))
+            .unwrap_or(canonical);
+        let own = tail(published, topic, version);
+        let Some((&kind, _)) = own.split_first() else {
             return Err(crate::Error::Unencodable);
         };
         Ok(Transmit::Message {
             head,
-            tail: tail.slice(1..),
+            tail: Bytes::from(own).slice(1..),
             text: kind == TEXT,
         })
     }
@@ -196,18 +216,60 @@ const TEXT: u8 = b't';
 /// The first byte of an encoded tail: the body is not UTF-8 (a binary message).
 const BINARY: u8 = b'b';
 
-/// The cache keys of the tails in [`Published::encoded`], one per version (escaping differs).
-struct TailV10;
-struct TailV11;
-struct TailV12;
+/// The cache keys of the shared frames in [`Published::encoded`], one per version (escaping
+/// differs).
+struct FrameV10;
+struct FrameV11;
+struct FrameV12;
 
-/// The shared tail of `published`'s `MESSAGE` in `version`, from the event's cache.
-fn shared_tail(published: &Published, version: Version) -> Bytes {
-    let encode = |p: &Published| Bytes::from(tail(p, p.topic(), version));
+/// The shared `MESSAGE` of `published` in `version`, from the event's cache; on a miss it is
+/// encoded with `head` (the first subscriber's). Laid out as the kind byte ([`TEXT`] or
+/// [`BINARY`]), the head's length (two bytes, big-endian), the head, then the tail; empty when
+/// the version cannot carry the event's headers.
+fn shared_frame(published: &Published, version: Version, head: &[u8]) -> Bytes {
+    let encode = |p: &Published| {
+        let tail = tail(p, p.topic(), version);
+        let Some((&kind, tail)) = tail.split_first() else {
+            return Bytes::new();
+        };
+        // A head too long to record is left out: its subscribers join their own.
+        let head = u16::try_from(head.len()).map_or(&[][..], |_| head);
+        let mut out = Vec::with_capacity(3 + head.len() + tail.len());
+        out.push(kind);
+        out.extend_from_slice(&(head.len() as u16).to_be_bytes());
+        out.extend_from_slice(head);
+        out.extend_from_slice(tail);
+        Bytes::from(out)
+    };
     match version {
-        Version::V1_0 => published.encoded::<TailV10>(encode),
-        Version::V1_1 => published.encoded::<TailV11>(encode),
-        Version::V1_2 => published.encoded::<TailV12>(encode),
+        Version::V1_0 => published.encoded::<FrameV10>(encode),
+        Version::V1_1 => published.encoded::<FrameV11>(encode),
+        Version::V1_2 => published.encoded::<FrameV12>(encode),
+    }
+}
+
+/// The parts of a [`shared_frame`].
+struct Shared<'a> {
+    text: bool,
+    /// The head it was encoded with (empty: none).
+    head: &'a [u8],
+    /// Where the whole frame is (head and tail).
+    frame: core::ops::RangeFrom<usize>,
+    /// Where the tail is.
+    tail: core::ops::RangeFrom<usize>,
+}
+
+impl<'a> Shared<'a> {
+    fn split(shared: &'a [u8]) -> Option<Self> {
+        let (&kind, rest) = shared.split_first()?;
+        let (len, rest) = rest.split_first_chunk::<2>()?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        Some(Self {
+            text: kind == TEXT,
+            head: rest.get(..len)?,
+            frame: 3..,
+            tail: 3 + len..,
+        })
     }
 }
 
