@@ -281,8 +281,5 @@ async fn a_held_poll_keeps_a_small_future() {
     assert_eq!(h.broker().subscriber_count(&topic), 1);
     let size = size_of_val(&*held);
     println!("a held poll's response future: {size} bytes");
-    assert!(
-        size <= 936,
-        "a held poll's response future is {size} bytes"
-    );
+    assert!(size <= 936, "a held poll's response future is {size} bytes");
 }

@@ -150,7 +150,10 @@ fn subscriptions_named_alike_share_one_whole_frame_and_others_join_their_head() 
     for p in &mut peers[..2] {
         send(p, "SUBSCRIBE\nid:sub-0\ndestination:/topic/news\n\n\0");
     }
-    send(&mut peers[2], "SUBSCRIBE\nid:mine\ndestination:/topic/news\n\n\0");
+    send(
+        &mut peers[2],
+        "SUBSCRIBE\nid:mine\ndestination:/topic/news\n\n\0",
+    );
     publish(&broker, &["news"], Event::new("hello"));
 
     let got: Vec<(Bytes, Bytes, bool)> = peers.iter_mut().map(parts).collect();

@@ -48,6 +48,9 @@ pub(super) struct Held<S> {
     deadline: Instant,
 }
 
+/// What [`admit`] ends with: the pieces of a held poll, or the answer that refuses it.
+type Admitted<S> = Result<Held<S>, Response<Body>>;
+
 pin_project_lite::pin_project! {
     /// The response future: [`admit`], then the hold (or the refusal, answered at once).
     #[project = RespondProj]
@@ -73,7 +76,7 @@ pub(super) fn respond<B, H>(
     shared: Arc<Shared<B>>,
     hooks: H,
     parts: Parts,
-) -> Respond<impl Future<Output = Result<Held<B::Subscription>, Response<Body>>>, B::Subscription>
+) -> Respond<impl Future<Output = Admitted<B::Subscription>>, B::Subscription>
 where
     B: Broker + Send + Sync + 'static,
     B::Subscription: Send,
@@ -86,7 +89,7 @@ where
 
 impl<A, S> Future for Respond<A, S>
 where
-    A: Future<Output = Result<Held<S>, Response<Body>>>,
+    A: Future<Output = Admitted<S>>,
     S: Subscription,
 {
     type Output = Result<Response<Body>, Infallible>;
@@ -114,9 +117,7 @@ where
         if sleep.is_none() {
             sleep.set(Some(tokio::time::sleep_until(*deadline)));
         }
-        let elapsed = sleep
-            .as_pin_mut()
-            .is_some_and(|s| s.poll(cx).is_ready());
+        let elapsed = sleep.as_pin_mut().is_some_and(|s| s.poll(cx).is_ready());
         if elapsed {
             exchange.handle_timeout(exchange.deadline());
             if let Some(answer) = exchange.poll_reply() {
@@ -135,7 +136,7 @@ fn admit<B, H>(
     shared: Arc<Shared<B>>,
     hooks: H,
     parts: Parts,
-) -> impl Future<Output = Result<Held<B::Subscription>, Response<Body>>> + Send + 'static
+) -> impl Future<Output = Admitted<B::Subscription>> + Send + 'static
 where
     B: Broker + Send + Sync + 'static,
     B::Subscription: Send,
