@@ -306,6 +306,11 @@ impl Distinct {
 
     /// Inserts `topic`, which [`is_new`](Self::is_new), in order.
     fn insert(&mut self, topic: Topic) {
+        // The first topic (most queries name one): no search, no shift.
+        if self.inline.is_empty() && self.heap.is_empty() {
+            self.inline.push(topic);
+            return;
+        }
         let at = self.sorted().binary_search(&topic).unwrap_or_else(|at| at);
         if self.heap.is_empty() && !self.inline.is_full() {
             self.inline.insert(at, topic);

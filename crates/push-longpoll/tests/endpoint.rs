@@ -269,8 +269,9 @@ async fn abandoned_polls_leave_no_waiter_behind() {
 /// `call`, until it answers): 10,000 held polls are 10,000 of them. It is sized for its
 /// largest state, so the hold must not carry what only the admission needs (the request's
 /// head, the split query, the hooks' futures, an `async fn`'s arguments kept twice). Before
-/// the admission and the hold were split it was 2,096 bytes; 06bb9ce's `Handler::handle`
-/// future was 1,064.
+/// the admission and the hold were split it was 2,096 bytes, with `FutureExt::then` and an
+/// `async` hold 936, as the hand-written `Respond` 872; 06bb9ce's `Handler::handle` future
+/// was 1,064. The bound is the combinator's size: never back above it.
 #[tokio::test(start_paused = true)]
 async fn a_held_poll_keeps_a_small_future() {
     let h = handler();
@@ -280,8 +281,5 @@ async fn a_held_poll_keeps_a_small_future() {
     assert_eq!(h.broker().subscriber_count(&topic), 1);
     let size = size_of_val(&*held);
     println!("a held poll's response future: {size} bytes");
-    assert!(
-        size <= 1024,
-        "a held poll's response future is {size} bytes"
-    );
+    assert!(size <= 936, "a held poll's response future is {size} bytes");
 }

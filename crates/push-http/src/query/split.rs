@@ -52,6 +52,9 @@ impl<'q> Query<'q> {
 
     /// Splits the query of `uri` (empty without one). The query of a URI is text already,
     /// so its plain names are not checked for UTF-8 again.
+    // Inlined into the caller, so the split list is built where the caller keeps it rather
+    // than copied there (it is about 450 bytes).
+    #[inline]
     pub fn of(uri: &'q http::Uri) -> Self {
         let query = uri.query().unwrap_or_default();
         Self::from_pairs(query.as_bytes(), pairs_of_str(query))
@@ -59,6 +62,7 @@ impl<'q> Query<'q> {
 
     /// Keeps the parameters of `raw`, split by `pairs`, when there are few enough. Built in
     /// place (the split list is about 450 bytes: no `Option` around it to move it into).
+    #[inline]
     fn from_pairs(raw: &'q [u8], pairs: impl Iterator<Item = Pair<'q>>) -> Self {
         let mut query = Self {
             raw,
@@ -81,16 +85,15 @@ impl<'q> Query<'q> {
     }
 
     /// The parameters in order, as [`pairs`] yields them (empty parameters skipped).
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = Pair<'_>> {
-        let (split, again) = if self.long {
-            (None, Some(pairs(self.raw)))
+        // One enum, one branch per step (an `Option`s-and-`chain` iterator tests every layer
+        // on every step: a poll walks its query twice).
+        if self.long {
+            Walk::Again(pairs(self.raw))
         } else {
-            (Some(self.split.iter().map(Pair::reborrow)), None)
-        };
-        split
-            .into_iter()
-            .flatten()
-            .chain(again.into_iter().flatten())
+            Walk::Split(self.split.iter())
+        }
     }
 
     /// The first parameter whose decoded name is `name`, its value decoded strictly
@@ -120,6 +123,24 @@ impl<'q> Query<'q> {
 impl<'q> From<&'q http::Uri> for Query<'q> {
     fn from(uri: &'q http::Uri) -> Self {
         Self::of(uri)
+    }
+}
+
+/// A walk over a [`Query`]'s parameters: the kept split, or the raw text split again.
+enum Walk<'a, I> {
+    Split(core::slice::Iter<'a, Pair<'a>>),
+    Again(I),
+}
+
+impl<'a, I: Iterator<Item = Pair<'a>>> Iterator for Walk<'a, I> {
+    type Item = Pair<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Pair<'a>> {
+        match self {
+            Self::Split(split) => split.next().map(Pair::reborrow),
+            Self::Again(again) => again.next(),
+        }
     }
 }
 

@@ -36,7 +36,7 @@ use super::{Body, Config};
 /// `Allow: GET, HEAD`.
 ///
 /// # Memory
-/// A held poll is its response future: one allocation, 936 bytes with the [`Open`] hooks and
+/// A held poll is its response future: one allocation, 872 bytes with the [`Open`] hooks and
 /// a [`MemoryBroker`](https://docs.rs/push-broker) subscription. The hold keeps the
 /// subscription, the exchange and its timer, never the request's head: the head, the split
 /// query and the hooks' futures belong to the admission before it, which ends when the hold

@@ -13,22 +13,22 @@
 //! - [`hold`] owns only the subscription, the exchange and the deadline: it checks, then waits
 //!   for an event, the hold's deadline or the access's `until`.
 //!
-//! [`respond`] chains them with `FutureExt::then` (the hold answers a refusal at once), whose
-//! state is an enum of the two: the box is the larger of the two states, not their sum
-//! (`tests/endpoint.rs` bounds it).
+//! [`Respond`] is the response future: an enum of the two states, written by hand, so the box
+//! is the larger of the two states, not their sum (`tests/endpoint.rs` bounds it), and polling
+//! it goes through one layer (a combinator such as `FutureExt::then` adds a `Map` and a
+//! `Flatten` around the admission and a closure call between them). The hold is a state of
+//! that enum rather than an `async` block of its own: its poll is the check, then the timer.
 //!
-//! Neither is an `async fn`: an `async fn` stores its arguments twice in its future (as the
-//! call's arguments, and again as the body's locals once moved). A plain function returning an
-//! `async move` block that uses its captures in place stores each one once.
+//! [`admit`] is not an `async fn`: an `async fn` stores its arguments twice in its future (as
+//! the call's arguments, and again as the body's locals once moved). A plain function
+//! returning an `async move` block that uses its captures in place stores each one once.
 
 use core::convert::Infallible;
-use core::future::poll_fn;
-use core::pin::pin;
-use core::task::Poll;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use futures_util::FutureExt as _;
 use http::request::Parts;
 use http::{HeaderValue, Method, Response, StatusCode, header};
 use push_core::{Broker, Subscription};
@@ -48,18 +48,84 @@ pub(super) struct Held<S> {
     deadline: Instant,
 }
 
-/// Answers the request whose head is `parts`: [`admit`], then [`hold`] (or the refusal).
+/// What [`admit`] ends with: the pieces of a held poll, or the answer that refuses it.
+type Admitted<S> = Result<Held<S>, Response<Body>>;
+
+pin_project_lite::pin_project! {
+    /// The response future: [`admit`], then the hold (or the refusal, answered at once).
+    #[project = RespondProj]
+    pub(super) enum Respond<A, S> {
+        /// Reading the head, authorizing, opening the subscription.
+        Admit {
+            #[pin]
+            admit: A,
+        },
+        /// Holding: the check, then the wait for an event, the deadline or the access's end.
+        Hold {
+            held: Held<S>,
+            // Created only when the poll is actually held: a poll answered at once (something
+            // ready, or short polling) never touches the timer wheel.
+            #[pin]
+            sleep: Option<Sleep>,
+        },
+    }
+}
+
+/// Answers the request whose head is `parts`: [`admit`], then the hold (or the refusal).
 pub(super) fn respond<B, H>(
     shared: Arc<Shared<B>>,
     hooks: H,
     parts: Parts,
-) -> impl Future<Output = Result<Response<Body>, Infallible>> + Send + 'static
+) -> Respond<impl Future<Output = Admitted<B::Subscription>>, B::Subscription>
 where
     B: Broker + Send + Sync + 'static,
     B::Subscription: Send,
     H: Hooks,
 {
-    admit(shared, hooks, parts).then(hold)
+    Respond::Admit {
+        admit: admit(shared, hooks, parts),
+    }
+}
+
+impl<A, S> Future for Respond<A, S>
+where
+    A: Future<Output = Admitted<S>>,
+    S: Subscription,
+{
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let RespondProj::Admit { admit } = self.as_mut().project() {
+            match ready!(admit.poll(cx)) {
+                Ok(held) => self.set(Self::Hold { held, sleep: None }),
+                // Answered at once; like any future, this one is not polled again.
+                Err(refused) => return Poll::Ready(Ok(refused)),
+            }
+        }
+        let RespondProj::Hold { held, mut sleep } = self.project() else {
+            unreachable!("the admission moves to the hold when it ends")
+        };
+        let Held {
+            subscription,
+            exchange,
+            deadline,
+        } = held;
+        // Check, then hold: the subscription registers our waker when it has nothing.
+        if let Poll::Ready(answer) = exchange.poll_subscription(subscription, cx) {
+            return Poll::Ready(Ok(reply(answer)));
+        }
+        if sleep.is_none() {
+            sleep.set(Some(tokio::time::sleep_until(*deadline)));
+        }
+        let elapsed = sleep.as_pin_mut().is_some_and(|s| s.poll(cx).is_ready());
+        if elapsed {
+            exchange.handle_timeout(exchange.deadline());
+            if let Some(answer) = exchange.poll_reply() {
+                return Poll::Ready(Ok(reply(answer)));
+            }
+        }
+        Poll::Pending
+    }
 }
 
 /// Reads the request's head (the topics, the poll's parameters, the authorization), opens the
@@ -70,7 +136,7 @@ fn admit<B, H>(
     shared: Arc<Shared<B>>,
     hooks: H,
     parts: Parts,
-) -> impl Future<Output = Result<Held<B::Subscription>, Response<Body>>> + Send + 'static
+) -> impl Future<Output = Admitted<B::Subscription>> + Send + 'static
 where
     B: Broker + Send + Sync + 'static,
     B::Subscription: Send,
@@ -116,52 +182,6 @@ where
             exchange,
             deadline,
         })
-    }
-}
-
-/// Checks, then holds until an event, the deadline or the access's end; a refused request is
-/// answered at once.
-#[allow(clippy::manual_async_fn)] // An `async fn` would store `admitted` twice (module docs).
-fn hold<S: Subscription + 'static>(
-    mut admitted: Result<Held<S>, Response<Body>>,
-) -> impl Future<Output = Result<Response<Body>, Infallible>> + Send + 'static {
-    async move {
-        // Borrowed where it lies: moving the pieces out would store them twice.
-        let held = match admitted {
-            Ok(ref mut held) => held,
-            Err(refused) => return Ok(refused),
-        };
-        let deadline = held.deadline;
-        // The timer is created only when the poll is actually held: a poll answered at once
-        // (something ready, or short polling) never touches the timer wheel.
-        let mut sleep = pin!(None::<Sleep>);
-        let answer = poll_fn(|cx| {
-            let Held {
-                subscription,
-                exchange,
-                ..
-            } = &mut *held;
-            // Check, then hold: the subscription registers our waker when it has nothing.
-            if let Poll::Ready(reply) = exchange.poll_subscription(subscription, cx) {
-                return Poll::Ready(reply);
-            }
-            if sleep.is_none() {
-                sleep.set(Some(tokio::time::sleep_until(deadline)));
-            }
-            let elapsed = sleep
-                .as_mut()
-                .as_pin_mut()
-                .is_some_and(|s| s.poll(cx).is_ready());
-            if elapsed {
-                exchange.handle_timeout(exchange.deadline());
-                if let Some(reply) = exchange.poll_reply() {
-                    return Poll::Ready(reply);
-                }
-            }
-            Poll::Pending
-        })
-        .await;
-        Ok(reply(answer))
     }
 }
 
