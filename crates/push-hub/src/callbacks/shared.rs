@@ -14,18 +14,15 @@
 //! them in version order holds exactly what Redis held at the version it read. `:changes` is
 //! bounded: beyond twice the registry's limit plus 1,024 entries, the oldest are cut.
 
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use push_webhook::sender::RedisLink;
 use redis::{Connection, RedisError, Script};
 
 use super::registry::RegistryError;
 
 /// The prefix of the registry's keys.
 pub(super) const PREFIX: &str = "push:cb:{cb}";
-
-/// How long one Redis command may take before the step fails.
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What a registration script came to.
 pub(super) enum Put {
@@ -54,8 +51,7 @@ pub(super) struct Changes {
 
 /// The connection and scripts (see the module docs).
 pub(super) struct Shared {
-    client: redis::Client,
-    connection: Mutex<Option<Connection>>,
+    link: RedisLink,
     keys: [String; 8],
     /// The most entries `:changes` keeps before cutting.
     changes_limit: usize,
@@ -86,12 +82,11 @@ end
 impl Shared {
     /// The registry on the Redis at `url`, holding at most `max` registrations.
     pub(super) fn open(url: &str, max: usize) -> Result<Self, RegistryError> {
-        let client = redis::Client::open(url).map_err(redis_error)?;
+        let link = RedisLink::open(url).map_err(redis_error)?;
         let key = |name: &str| format!("{PREFIX}:{name}");
         let script = |body: &str| Script::new(&format!("{BUMP}{body}"));
         Ok(Self {
-            client,
-            connection: Mutex::new(None),
+            link,
             keys: [
                 "records", "owners", "ownerof", "version", "changes", "trimmed", "lease", "cursor",
             ]
@@ -178,31 +173,9 @@ return {1, redis.call('GET', KEYS[8]) or ''}
         &self,
         step: impl FnOnce(&mut Connection, &[String; 8]) -> Result<T, RedisError>,
     ) -> Result<T, RegistryError> {
-        let mut slot = self
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if slot.is_none() {
-            let connection = self
-                .client
-                .get_connection_with_timeout(IO_TIMEOUT)
-                .map_err(redis_error)?;
-            connection
-                .set_read_timeout(Some(IO_TIMEOUT))
-                .map_err(redis_error)?;
-            connection
-                .set_write_timeout(Some(IO_TIMEOUT))
-                .map_err(redis_error)?;
-            *slot = Some(connection);
-        }
-        let Some(connection) = slot.as_mut() else {
-            unreachable!("connected above");
-        };
-        step(connection, &self.keys).map_err(|e| {
-            // A failed step starts the next on a new connection.
-            *slot = None;
-            redis_error(e)
-        })
+        self.link
+            .with(|connection| step(connection, &self.keys))
+            .map_err(redis_error)
     }
 
     fn invoke<T: redis::FromRedisValue>(

@@ -25,22 +25,18 @@
 //! - **Queued once.** A delivery whose message id its registration holds already is not queued
 //!   again (two hubs' fan-outs, a retried enqueue): [`Placed::Held`] with the queued id.
 
+mod link;
 mod scripts;
 
-use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
-
 use redis::{Commands as _, Connection, RedisError};
+
+pub use link::RedisLink;
 
 use super::queue::{QueueError, Stored, decode, encode};
 use super::store::{LEASE, Placed, Store};
 
 /// The default key prefix.
 pub const DEFAULT_PREFIX: &str = "push:wq";
-
-/// How long one Redis command may take before the step fails (and is tried again by its
-/// caller: the fan-out, the engine's next round).
-const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How much the Redis queue may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,8 +60,7 @@ impl Default for RedisLimits {
 
 /// The Redis queue (see the module docs). One connection, used off the async threads.
 pub struct RedisQueue {
-    client: redis::Client,
-    connection: Mutex<Option<Connection>>,
+    link: RedisLink,
     prefix: String,
     limits: RedisLimits,
     /// This handle's claim token (128 random bits).
@@ -92,12 +87,11 @@ impl RedisQueue {
     /// # Errors
     /// [`QueueError::Backend`] when the URL is not a Redis URL.
     pub fn open(url: &str, prefix: &str, limits: RedisLimits) -> Result<Self, QueueError> {
-        let client = redis::Client::open(url).map_err(backend)?;
+        let link = RedisLink::open(url).map_err(backend)?;
         let mut random = [0u8; 16];
         getrandom::fill(&mut random).map_err(|e| QueueError::Backend(Box::new(e)))?;
         Ok(Self {
-            client,
-            connection: Mutex::new(None),
+            link,
             prefix: prefix.to_owned(),
             limits,
             token: random.iter().map(|b| format!("{b:02x}")).collect(),
@@ -121,30 +115,7 @@ impl RedisQueue {
         &self,
         step: impl FnOnce(&mut Connection) -> Result<T, RedisError>,
     ) -> Result<T, QueueError> {
-        let mut slot = self
-            .connection
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if slot.is_none() {
-            let connection = self
-                .client
-                .get_connection_with_timeout(IO_TIMEOUT)
-                .map_err(backend)?;
-            connection
-                .set_read_timeout(Some(IO_TIMEOUT))
-                .map_err(backend)?;
-            connection
-                .set_write_timeout(Some(IO_TIMEOUT))
-                .map_err(backend)?;
-            *slot = Some(connection);
-        }
-        let Some(connection) = slot.as_mut() else {
-            unreachable!("connected above");
-        };
-        step(connection).map_err(|e| {
-            *slot = None;
-            backend(e)
-        })
+        self.link.with(step).map_err(backend)
     }
 
     /// Sets the index entry of `registration` to its earliest due score (removed when it has
