@@ -64,7 +64,7 @@ impl<H: Hooks, P: Publish> Peer<H, P> {
         let mut seen = Vec::new();
         for _ in 0..1000 {
             let _ = self.session.poll_ready(&mut cx);
-            match self.session.poll_transmit(&mut cx, self.now) {
+            match self.session.poll_transmit(&mut cx) {
                 Poll::Ready(Some(transmit @ (Transmit::Bytes(_) | Transmit::Message { .. }))) => {
                     let bytes = match transmit {
                         Transmit::Message { head, tail, text } => {
@@ -133,13 +133,54 @@ fn connect_negotiates_the_version_and_heart_beats() {
     assert_eq!(connected.header("version"), Some("1.1"));
     // The server sends every max(10 s offered, 5 s wished); it wants none (the client sends none).
     assert_eq!(connected.header("heart-beat"), Some("10000,0"));
+    // Checked every half interval: the first check finds `CONNECTED` sent, the second nothing.
     assert_eq!(
         p.session.poll_timeout(),
-        Some(p.now + Duration::from_secs(10))
+        Some(p.now + Duration::from_secs(5))
     );
-    p.now += Duration::from_secs(10);
+    p.now += Duration::from_secs(5);
+    p.session.handle_timeout(p.now);
+    assert_eq!(p.drain(), []);
+    p.now += Duration::from_secs(5);
     p.session.handle_timeout(p.now);
     assert_eq!(p.drain(), [Seen::Beat]);
+}
+
+#[test]
+fn messages_in_time_stand_in_for_heart_beats_and_silence_brings_one_within_the_interval() {
+    let mut p = peer();
+    p.send("CONNECT\naccept-version:1.2\nheart-beat:0,4000\n\n\0");
+    p.drain();
+    p.send("SUBSCRIBE\nid:0\ndestination:/topic/t\n\n\0");
+    p.drain();
+    let start = p.now;
+    // A message every 3 s for a minute: the session sends no beat.
+    let mut last_message = start;
+    while p.now < start + Duration::from_secs(60) {
+        let next = p.now + Duration::from_secs(3);
+        while p.session.poll_timeout().is_some_and(|at| at <= next) {
+            p.now = p.session.poll_timeout().unwrap();
+            p.session.handle_timeout(p.now);
+            assert_eq!(p.drain(), [], "a beat while messages flow");
+        }
+        p.now = next;
+        p.publish("t", "x");
+        assert!(matches!(&p.drain()[..], [Seen::Frame(f)] if f.command() == Command::Message));
+        last_message = p.now;
+    }
+    // Then silence: the first beat comes no later than one interval after the last message.
+    loop {
+        p.now = p.session.poll_timeout().unwrap();
+        p.session.handle_timeout(p.now);
+        if p.drain() == [Seen::Beat] {
+            break;
+        }
+    }
+    assert!(
+        p.now - last_message <= Duration::from_secs(10),
+        "{:?}",
+        p.now - last_message
+    );
 }
 
 #[test]

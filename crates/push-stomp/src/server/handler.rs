@@ -91,7 +91,7 @@ where
                 self.session.handle_timeout(now());
             }
         }
-        match self.session.poll_transmit(cx, now()) {
+        match self.session.poll_transmit(cx) {
             Poll::Ready(Some(Transmit::Bytes(bytes))) => Poll::Ready(Some(message(bytes))),
             Poll::Ready(Some(Transmit::Message { head, tail, text })) => {
                 let opcode = OpCode::Data(if text { Data::Text } else { Data::Binary });

@@ -140,7 +140,7 @@ where
 
     /// The credentials were accepted: the session speaks `version` and answers `CONNECTED`.
     pub(super) fn connected(&mut self, version: Version, beats: (u64, u64)) {
-        self.beats = beats;
+        self.heartbeat.agree(beats);
         self.version = Some(version);
         self.decoder.set_version(version);
         let connected = Frame::new(Command::Connected)

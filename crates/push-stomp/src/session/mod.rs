@@ -6,6 +6,7 @@
 //! methods take one; any executor, or a test with a no-op waker, can drive it.
 
 mod handle;
+mod heartbeat;
 mod negotiate;
 pub(crate) mod publish;
 pub(crate) mod subscription;
@@ -15,15 +16,16 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use futures_core::Stream;
 use http::request::Parts;
-use push_core::{Access, Broker, CloseReason, Delivery, Subscription};
+use push_core::{Access, Broker, CloseReason, Delivery};
 use push_http::{Hooks, Refusal};
 
 use crate::{Command, Config, Decoder, Frame, HEARTBEAT, Version, encode};
+use heartbeat::{Due, Heartbeat};
 use publish::Publish;
 use subscription::Sub;
 
@@ -108,10 +110,7 @@ pub struct Session<B: Broker, H, P> {
     out: VecDeque<Transmit>,
     /// An `ERROR` or a `DISCONNECT` ended the session: nothing more is read or delivered.
     closing: bool,
-    /// The agreed heart-beats in milliseconds (send, receive); 0 is none.
-    beats: (u64, u64),
-    last_sent: Instant,
-    last_received: Instant,
+    heartbeat: Heartbeat,
 }
 
 impl<B, H, P> Session<B, H, P>
@@ -147,9 +146,7 @@ where
             transaction_bytes: 0,
             out: VecDeque::new(),
             closing: false,
-            beats: (0, 0),
-            last_sent: now,
-            last_received: now,
+            heartbeat: Heartbeat::new(now),
         }
     }
 
@@ -164,7 +161,7 @@ where
     /// (bounded by [`Limits`](crate::Limits) and by the caller, which reads no more until
     /// [`poll_ready`](Self::poll_ready)).
     pub fn handle_bytes(&mut self, data: &[u8], now: Instant) {
-        self.last_received = now;
+        self.heartbeat.received(now);
         if self.closing {
             return;
         }
@@ -182,17 +179,26 @@ where
         Poll::Ready(())
     }
 
-    /// The next thing to write, at `now`: queued replies first, then deliveries of the
-    /// subscriptions (round robin, each only within its prefetch window), then, once the
-    /// session has ended, one [`Transmit::Close`] and `Ready(None)` ever after. `Pending` when
-    /// nothing is ready: the waker is registered with every subscription and the step under
-    /// way, so re-poll after a wake-up, or after [`handle_bytes`](Self::handle_bytes) /
+    /// The next thing to write: queued replies first, then deliveries of the subscriptions
+    /// (round robin, each only within its prefetch window), then, once the session has ended,
+    /// one [`Transmit::Close`] and `Ready(None)` ever after. `Pending` when nothing is ready:
+    /// the waker is registered with every subscription and the step under way, so re-poll
+    /// after a wake-up, or after [`handle_bytes`](Self::handle_bytes) /
     /// [`handle_timeout`](Self::handle_timeout).
-    pub fn poll_transmit(&mut self, cx: &mut Context<'_>, now: Instant) -> Poll<Option<Transmit>> {
+    ///
+    /// It takes no time: the session notes only that something went out, and
+    /// [`handle_timeout`](Self::handle_timeout) decides from that note whether a heart-beat
+    /// is due, so a fan-out reads no clock per `MESSAGE`.
+    pub fn poll_transmit(&mut self, cx: &mut Context<'_>) -> Poll<Option<Transmit>> {
         if self.out.is_empty() && !self.closing {
             let _ = self.poll_pending(cx);
-            if self.out.is_empty() && !self.closing {
-                self.poll_deliveries(cx);
+            if self.out.is_empty()
+                && !self.closing
+                && let Some(message) = self.poll_deliveries(cx)
+            {
+                // The common case goes out at once, not through the queue.
+                self.heartbeat.sent();
+                return Poll::Ready(Some(message));
             }
         }
         match self.out.pop_front() {
@@ -203,7 +209,7 @@ where
                 Poll::Ready(Some(Transmit::Close))
             }
             Some(t) => {
-                self.last_sent = now;
+                self.heartbeat.sent();
                 Poll::Ready(Some(t))
             }
             None if self.closing => Poll::Ready(None),
@@ -211,36 +217,30 @@ where
         }
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) is due next: the next heart-beat to send
-    /// or the end of the peer's allowance of silence (twice its agreed interval). `None` when
-    /// no heart-beats were agreed.
+    /// When [`handle_timeout`](Self::handle_timeout) is due next: the next check for a
+    /// heart-beat to send (every half agreed interval) or the end of the peer's allowance of
+    /// silence (twice its agreed interval). `None` when no heart-beats were agreed.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.closing {
             return None;
         }
-        let send = (self.beats.0 > 0).then(|| self.last_sent + ms(self.beats.0));
-        let receive = (self.beats.1 > 0).then(|| self.last_received + ms(self.beats.1) * 2);
-        match (send, receive) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.heartbeat.deadline()
     }
 
-    /// Time has reached `now`: queues a heart-beat when one is due, or ends a session whose
-    /// peer has been silent past its allowance (an `ERROR`, then the close).
+    /// Time has reached `now`: queues a heart-beat when nothing went out for the agreed
+    /// interval, or ends a session whose peer has been silent past its allowance (an `ERROR`,
+    /// then the close).
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.closing {
             return;
         }
-        if self.beats.1 > 0 && now >= self.last_received + ms(self.beats.1) * 2 {
-            self.fail("no heart-beat from the client in time", None);
-            return;
-        }
-        if self.beats.0 > 0 && now >= self.last_sent + ms(self.beats.0) && self.out.is_empty() {
-            self.out
-                .push_back(Transmit::Bytes(Bytes::from_static(HEARTBEAT)));
-            // Sent as soon as polled; until then, no second one is due.
-            self.last_sent = now;
+        match self.heartbeat.on_timeout(now) {
+            Due::Dead => self.fail("no heart-beat from the client in time", None),
+            // Anything queued goes out first and serves as well as a beat.
+            Due::Beat if self.out.is_empty() => self
+                .out
+                .push_back(Transmit::Bytes(Bytes::from_static(HEARTBEAT))),
+            Due::Beat | Due::Nothing => {}
         }
     }
 
@@ -315,8 +315,9 @@ where
         Poll::Ready(())
     }
 
-    /// Pulls at most one delivery into the queue, the subscriptions taken in turn.
-    fn poll_deliveries(&mut self, cx: &mut Context<'_>) {
+    /// Pulls at most one delivery, the subscriptions taken in turn: an event's `MESSAGE` is
+    /// returned, anything else (a gap's frame, an `ERROR`) queued.
+    fn poll_deliveries(&mut self, cx: &mut Context<'_>) -> Option<Transmit> {
         let (count, prefetch) = (self.subs.len(), self.config.prefetch());
         let version = self.version.unwrap_or(Version::V1_2);
         for turn in 0..count {
@@ -325,7 +326,7 @@ where
             if !sub.has_room(prefetch) {
                 continue;
             }
-            let before = sub.stream.cursor();
+            let before = sub.before();
             let Poll::Ready(delivery) = Pin::new(&mut sub.stream).poll_next(cx) else {
                 continue;
             };
@@ -334,7 +335,7 @@ where
                 Some(Delivery::Event(published)) => {
                     sub.delivered(published.cursor(), before);
                     match sub.message(&published, version) {
-                        Ok(message) => self.out.push_back(message),
+                        Ok(message) => return Some(message),
                         // Only an event header the agreed version cannot carry (a line break
                         // in an event type under 1.0): the subscription cannot go on.
                         Err(e) => {
@@ -342,7 +343,7 @@ where
                             self.fail(&message, None);
                         }
                     }
-                    return;
+                    return None;
                 }
                 Some(Delivery::Gap(gap)) => {
                     sub.delivered(gap.resume, before);
@@ -356,17 +357,18 @@ where
                     };
                     let message = format!("subscription {} ended: {why}", sub.id);
                     self.fail(&message, None);
-                    return;
+                    return None;
                 }
                 None => {
                     let message = format!("subscription {} ended", sub.id);
                     self.fail(&message, None);
-                    return;
+                    return None;
                 }
             };
             self.send(&frame);
-            return;
+            return None;
         }
+        None
     }
 
     /// Queues a frame in the agreed version.
@@ -419,10 +421,6 @@ where
         self.pending = None;
         self.transactions.clear();
     }
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
 }
 
 impl<B: Broker, H, P> core::fmt::Debug for Session<B, H, P> {

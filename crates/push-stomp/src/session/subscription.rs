@@ -3,8 +3,8 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
-use push_core::{Access, Cursor, Gap, Published, Selector, Topic};
+use bytes::{Buf, Bytes};
+use push_core::{Access, Cursor, Gap, Published, Selector, Subscription, Topic};
 
 use super::Transmit;
 use crate::{Command, Frame, Version, encode_head, encode_tail};
@@ -92,9 +92,10 @@ impl<S> Sub<S> {
         self.ack == AckMode::Auto || self.unacked.len() < prefetch
     }
 
-    /// Records a delivered message in the `client` modes.
-    pub(crate) fn delivered(&mut self, message: Cursor, before: Cursor) {
-        if self.ack != AckMode::Auto {
+    /// Records a delivered message in the `client` modes; `before` is what
+    /// [`before`](Self::before) gave just before the delivery.
+    pub(crate) fn delivered(&mut self, message: Cursor, before: Option<Cursor>) {
+        if let Some(before) = before {
             self.unacked.push_back(Unacked { message, before });
         }
     }
@@ -140,39 +141,48 @@ impl<S> Sub<S> {
         version: Version,
     ) -> Result<Transmit, crate::Error> {
         let per_message = self.ack != AckMode::Auto && version == Version::V1_2;
+        let own;
         let head = if per_message {
             let ack = self.ack_id(published.cursor());
             let mut head = Vec::with_capacity(32 + self.id.len() + ack.len());
             let headers = [("subscription", self.id.as_str()), ("ack", ack.as_str())];
             encode_head(Command::Message, headers, version, &mut head)?;
-            Bytes::from(head)
+            own = Bytes::from(head);
+            &own
         } else if let Some(head) = &self.head {
-            head.clone()
+            head
         } else {
             let mut head = Vec::with_capacity(32 + self.id.len());
             let headers = [("subscription", self.id.as_str())];
             encode_head(Command::Message, headers, version, &mut head)?;
-            self.head.insert(Bytes::from(head)).clone()
+            self.head.insert(Bytes::from(head))
         };
         let canonical = published.topic();
         if published.topics().len() == 1 || self.selector.matches(canonical) {
             // A head naming one message is nobody else's: the cached frame then starts with none.
             let first = if per_message { &[][..] } else { &head[..] };
-            let shared = shared_frame(published, version, first);
+            let mut shared = shared_frame(published, version, first);
             let Some(split) = Shared::split(&shared) else {
                 return Err(crate::Error::Unencodable);
             };
-            if !split.head.is_empty() && split.head == head {
+            // The head is compared, and cloned only when it goes out: in a fan-out most
+            // subscribers take the cached frame whole. The cached `Bytes` is advanced past
+            // what is not sent, not sliced: no second count on the shared buffer.
+            let whole = !split.head.is_empty() && split.head == &head[..];
+            let (text, frame, tail) = (split.text, split.frame.start, split.tail.start);
+            if whole {
+                shared.advance(frame);
                 return Ok(Transmit::Message {
                     head: Bytes::new(),
-                    tail: shared.slice(split.frame),
-                    text: split.text,
+                    tail: shared,
+                    text,
                 });
             }
+            shared.advance(tail);
             return Ok(Transmit::Message {
-                head,
-                tail: shared.slice(split.tail),
-                text: split.text,
+                head: head.clone(),
+                tail: shared,
+                text,
             });
         }
         let topic = published
@@ -180,13 +190,13 @@ impl<S> Sub<S> {
             .iter()
             .find(|t| self.selector.matches(t))
             .unwrap_or(canonical);
-        let own = tail(published, topic, version);
-        let Some((&kind, _)) = own.split_first() else {
+        let own_tail = tail(published, topic, version);
+        let Some((&kind, _)) = own_tail.split_first() else {
             return Err(crate::Error::Unencodable);
         };
         Ok(Transmit::Message {
-            head,
-            tail: Bytes::from(own).slice(1..),
+            head: head.clone(),
+            tail: Bytes::from(own_tail).slice(1..),
             text: kind == TEXT,
         })
     }
@@ -248,6 +258,14 @@ fn shared_frame(published: &Published, version: Version, head: &[u8]) -> Bytes {
     }
 }
 
+impl<S: Subscription> Sub<S> {
+    /// The cursor before the next delivery, where a `NACK` of it redelivers from: read only in
+    /// the `client` modes (an `auto` fan-out asks its subscription nothing more per message).
+    pub(crate) fn before(&self) -> Option<Cursor> {
+        (self.ack != AckMode::Auto).then(|| self.stream.cursor())
+    }
+}
+
 /// The parts of a [`shared_frame`].
 struct Shared<'a> {
     text: bool,
@@ -279,8 +297,10 @@ impl<'a> Shared<'a> {
 fn tail(published: &Published, topic: &Topic, version: Version) -> Vec<u8> {
     let event = published.event();
     let text = core::str::from_utf8(&event.data).is_ok();
+    // STOMP 1.1 and 1.2 imply UTF-8 for `text/` types: a `charset` parameter would only add
+    // 14 bytes to every subscriber's copy of every message.
     let content_type = if text {
-        "text/plain;charset=utf-8"
+        "text/plain"
     } else {
         "application/octet-stream"
     };
