@@ -3,7 +3,7 @@
 use core::fmt;
 use std::borrow::Cow;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use http::StatusCode;
 use push_core::{Cursor, Gap, Published, Topic};
 use push_http::json::push_string;
@@ -159,14 +159,23 @@ fn shorten(text: &str, max: usize) -> Cow<'_, str> {
 /// assert_eq!(binary.as_deref(), Some(&[0xff, 0][..]));
 /// ```
 pub fn encode_event(published: &Published) -> (Bytes, Option<Bytes>) {
-    let data = &published.event().data;
-    let text = core::str::from_utf8(data).ok();
-    let json = published.encoded::<WsEncoding>(|p| encode_event_json(p, text));
-    (json, text.is_none().then(|| data.clone()))
+    // The cached bytes start with a kind byte, so the data's UTF-8 check runs once per event,
+    // not once per subscriber; advancing past it leaves the shared buffer's count alone.
+    let mut json = published.encoded::<WsEncoding>(|p| {
+        encode_event_json(p, core::str::from_utf8(&p.event().data).ok())
+    });
+    let binary = json.first() == Some(&BINARY);
+    json.advance(1);
+    (json, binary.then(|| published.event().data.clone()))
 }
 
-/// `{"type":"event","topic":..,"id":..,"event":..,"data":..|"binary":LEN}`, written directly
-/// (what `serde_json` would write for that object, without its formatter machinery).
+/// The kind byte before a cached event's JSON: its data is text, or binary (sent after it).
+const TEXT: u8 = b't';
+const BINARY: u8 = b'b';
+
+/// The kind byte, then `{"type":"event","topic":..,"id":..,"event":..,"data":..|"binary":LEN}`,
+/// written directly (what `serde_json` would write for that object, without its formatter
+/// machinery).
 fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
     let topic = p.topic().as_str();
     let event = p.event().event.as_deref();
@@ -184,7 +193,8 @@ fn encode_event_json(p: &Published, text: Option<&str>) -> Bytes {
         + text.map_or(r#","binary":"#.len() + 20, |t| {
             r#","data":"#.len() + quoted(t)
         });
-    let mut out = Vec::with_capacity(len);
+    let mut out = Vec::with_capacity(1 + len);
+    out.push(if text.is_some() { TEXT } else { BINARY });
     out.extend_from_slice(br#"{"type":"event","topic":"#);
     push_string(&mut out, topic);
     out.extend_from_slice(br#","id":""#);
@@ -359,6 +369,20 @@ mod tests {
         assert!(bin.is_none());
         // Cached: the same bytes come back.
         assert_eq!(encode_event(&p).0.as_ptr(), text.as_ptr());
+        // Binary data is told from the cache too: the JSON, then the data itself.
+        let raw = Published::new(
+            Topic::new("t").unwrap(),
+            Cursor::new(1, 3),
+            Event::new(vec![0xff]),
+        );
+        for _ in 0..2 {
+            let (json, bin) = encode_event(&raw);
+            assert_eq!(
+                json,
+                r#"{"type":"event","topic":"t","id":"1-3","binary":1}"#
+            );
+            assert_eq!(bin.as_deref(), Some(&[0xff][..]));
+        }
     }
 
     /// The event encoder writes what serde_json writes for the same object.
