@@ -61,16 +61,19 @@ impl Heartbeat {
     }
 
     /// Bytes arrived from the peer at `now`.
+    #[inline]
     pub(super) fn received(&mut self, now: Instant) {
         self.last_received = now;
     }
 
     /// Something went out: no beat is due at the next check.
+    #[inline]
     pub(super) fn sent(&mut self) {
         self.sent = true;
     }
 
     /// When [`on_timeout`](Self::on_timeout) is due next; `None` when nothing was agreed.
+    #[inline]
     pub(super) fn deadline(&self) -> Option<Instant> {
         if !self.agreed {
             return None;

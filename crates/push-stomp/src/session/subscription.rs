@@ -236,6 +236,7 @@ struct FrameV12;
 /// encoded with `head` (the first subscriber's). Laid out as the kind byte ([`TEXT`] or
 /// [`BINARY`]), the head's length (two bytes, big-endian), the head, then the tail; empty when
 /// the version cannot carry the event's headers.
+#[inline]
 fn shared_frame(published: &Published, version: Version, head: &[u8]) -> Bytes {
     let encode = |p: &Published| {
         let tail = tail(p, p.topic(), version);
@@ -278,6 +279,7 @@ struct Shared<'a> {
 }
 
 impl<'a> Shared<'a> {
+    #[inline]
     fn split(shared: &'a [u8]) -> Option<Self> {
         let (&kind, rest) = shared.split_first()?;
         let (len, rest) = rest.split_first_chunk::<2>()?;
