@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use push_hub::token::Claims;
-use push_test_support::redis::RedisServer;
+use push_test_support::redis::{RedisCluster, RedisServer};
 use push_webhook::Secret;
 use serde_json::{Value, json};
 use support::{Binary, KEY, curl};
@@ -26,25 +26,62 @@ const SCHEDULE: &str = "0,100ms,100ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,
 /// Every wait here is bounded by this.
 const BOUND: Duration = Duration::from_secs(40);
 
-fn hub(redis: &RedisServer) -> Binary {
-    let url = redis.url();
-    Binary::start(
-        &[],
-        &[
-            "--addr",
-            "127.0.0.1:0",
-            "--jwt-key",
-            KEY,
-            "--anonymous",
-            "--redis",
-            &url,
-            "--callbacks-allow-private",
-            "--callbacks-schedule",
-            SCHEDULE,
-            "--callbacks-fast-attempts",
-            "3",
-        ],
-    )
+/// The Redis the hubs share: one server, or a 3-master Cluster.
+enum Store {
+    Single(RedisServer),
+    Cluster(RedisCluster),
+}
+
+impl Store {
+    /// The hub's `--redis` flags for this store.
+    fn flags(&self) -> Vec<String> {
+        match self {
+            Self::Single(redis) => vec!["--redis".into(), redis.url()],
+            Self::Cluster(cluster) => vec![
+                "--redis".into(),
+                cluster.urls().join(","),
+                "--redis-cluster".into(),
+            ],
+        }
+    }
+
+    /// The fan-out's lease holder's token (empty when nobody holds it).
+    fn lease(&self) -> String {
+        let get = ["GET", LEASE_KEY];
+        match self {
+            Self::Single(redis) => redis.cli(&get).trim().to_owned(),
+            // Asked of every node: the one holding the key's slot answers, the others refuse
+            // with MOVED.
+            Self::Cluster(cluster) => cluster
+                .nodes()
+                .iter()
+                .map(|node| node.cli(&get).trim().to_owned())
+                .find(|answer| !answer.contains("MOVED") && !answer.is_empty())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+const LEASE_KEY: &str = "push:cb:{cb}:lease";
+
+fn hub(store: &Store) -> Binary {
+    let mut args: Vec<String> = [
+        "--addr",
+        "127.0.0.1:0",
+        "--jwt-key",
+        KEY,
+        "--anonymous",
+        "--callbacks-allow-private",
+        "--callbacks-schedule",
+        SCHEDULE,
+        "--callbacks-fast-attempts",
+        "3",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(store.flags());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Binary::start(&[], &args)
 }
 
 fn register(hub: SocketAddr, url: &str, topic: &str, id: &str) -> (Secret, String) {
@@ -70,6 +107,23 @@ fn register(hub: SocketAddr, url: &str, topic: &str, id: &str) -> (Secret, Strin
         answer["secret"].as_str().unwrap().parse().unwrap(),
         answer["hub_id"].as_str().unwrap().to_owned(),
     )
+}
+
+/// The status of `GET` for the registration `id` on `hub`.
+fn status(hub: SocketAddr, id: &str) -> String {
+    let token = support::token(Claims::new().subscribe("*"));
+    let (ok, out, err) = curl(&[
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("http://{hub}/.well-known/push/callbacks/{id}"),
+    ]);
+    assert!(ok, "{err}");
+    out
 }
 
 fn publish(hub: SocketAddr, topic: &str, data: &str) {
@@ -106,18 +160,16 @@ fn until(what: &str, done: impl Fn() -> bool) {
 }
 
 /// Starts hub A and waits until it holds the fan-out's lease, then hub B.
-fn hubs(redis: &RedisServer) -> (Binary, Binary) {
-    let a = hub(redis);
-    until("A leads the fan-out", || {
-        !redis.cli(&["GET", "push:cb:{cb}:lease"]).trim().is_empty()
-    });
-    (a, hub(redis))
+fn hubs(store: &Store) -> (Binary, Binary) {
+    let a = hub(store);
+    until("A leads the fan-out", || !store.lease().is_empty());
+    (a, hub(store))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_pending_on_a_killed_hub_is_delivered_once_by_the_other() {
-    let redis = RedisServer::start();
-    let (mut a, b) = hubs(&redis);
+    let store = Store::Single(RedisServer::start());
+    let (mut a, b) = hubs(&store);
     // A port nothing listens on until the receiver starts there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -162,11 +214,27 @@ async fn a_delivery_pending_on_a_killed_hub_is_delivered_once_by_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_both_hubs_alive_each_event_is_delivered_once() {
-    let redis = RedisServer::start();
-    let (a, b) = hubs(&redis);
+    each_event_once(&Store::Single(RedisServer::start())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_redis_cluster_too_each_event_is_delivered_once() {
+    each_event_once(&Store::Cluster(RedisCluster::start(3))).await;
+}
+
+/// Ten events published on two hubs (a registration made on one of them): ten deliveries
+/// with ten distinct `webhook-id`s.
+async fn each_event_once(store: &Store) {
+    let (a, b) = hubs(store);
     let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
-    let (secret, _) = register(a.addr, &receiver.url(), "news", "on-a");
+    let (secret, id) = register(a.addr, &receiver.url(), "news", "on-a");
     receiver.set_secrets(vec![secret]);
+    // One registry: the registration made on A is B's too.
+    assert_eq!(
+        status(b.addr, &id),
+        "200",
+        "B does not know A's registration"
+    );
     for n in 0..10 {
         // Half on the hub that fans out, half on the other one.
         let hub = if n % 2 == 0 { a.addr } else { b.addr };
@@ -188,4 +256,28 @@ async fn with_both_hubs_alive_each_event_is_delivered_once() {
     ids.sort();
     ids.dedup();
     assert_eq!((ids.len(), attempts), (10, 10), "one delivery per event");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_stopped_gracefully_hands_the_fan_out_over_at_once() {
+    let store = Store::Single(RedisServer::start());
+    let (mut a, b) = hubs(&store);
+    let held = store.lease();
+    a.terminate();
+    assert!(a.wait(BOUND).success());
+    // Read as soon as A is gone: without the hand-over, A's token would hold the key for the
+    // rest of its 10 s.
+    let now = store.lease();
+    assert_ne!(
+        now, held,
+        "the stopped leader still holds the fan-out's lease"
+    );
+    // B takes the fan-out over: an event published on it is delivered.
+    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
+    let (secret, _) = register(b.addr, &receiver.url(), "handover", "on-b");
+    receiver.set_secrets(vec![secret]);
+    until("B leads the fan-out", || !store.lease().is_empty());
+    publish(b.addr, "handover", "after the hand-over");
+    receiver.until("the event", |s| s.effects.len() == 1).await;
+    assert_eq!(receiver.effects()[0]["data"]["data"], "after the hand-over");
 }

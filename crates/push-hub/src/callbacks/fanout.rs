@@ -63,7 +63,7 @@ pub(crate) async fn run<B: Broker>(broker: B, inner: Arc<Inner>) {
         fan_out(&broker, &inner, from, None).await;
         return;
     }
-    let token = token();
+    let token = inner.lease_token.clone();
     loop {
         if !blocking(&inner, {
             let token = token.clone();
@@ -225,8 +225,22 @@ async fn led_save(inner: &Arc<Inner>, token: &str, cursor: Cursor) -> bool {
     }
 }
 
-/// This hub's lease token (128 random bits).
-fn token() -> String {
+/// Gives the lease up for good (see [`super::Callbacks::resign`]).
+pub(super) async fn resign(inner: &Arc<Inner>) {
+    if !inner.registry.is_shared() {
+        return;
+    }
+    let token = inner.lease_token.clone();
+    if blocking(inner, move |r| r.resign(&token).map(|()| true))
+        .await
+        .is_none()
+    {
+        tracing::warn!("callbacks: could not give the fan-out's lease up; it runs out by itself");
+    }
+}
+
+/// A lease token (128 random bits).
+pub(super) fn token() -> String {
     let mut random = [0u8; 16];
     // Without randomness the time stands in: tokens of two hubs still differ.
     if getrandom::fill(&mut random).is_err() {

@@ -35,8 +35,8 @@ use std::time::{Duration, SystemTime};
 
 use push_core::{Audience, Broker, Event, Topic};
 use push_webhook::sender::{
-    Deliver, Engine, Kind, Lanes, Observer, Queue, QueueError, RedisLimits, RedisQueue, Sender,
-    Signers, Store, Webhooks,
+    Deliver, Engine, Kind, Lanes, Observer, Queue, QueueError, RedisLimits, RedisLink, RedisQueue,
+    Sender, Signers, Store, Webhooks,
 };
 use push_webhook::{AddressPolicy, Next, Policy};
 use tokio::sync::mpsc;
@@ -72,6 +72,15 @@ pub enum CallbacksError {
     /// Web Push's VAPID key.
     #[error(transparent)]
     WebPush(#[from] crate::webpush::WebPushError),
+    /// `--redis-ca` could not be read.
+    #[error("--redis-ca {}", path.display())]
+    RedisCa {
+        /// The file named.
+        path: std::path::PathBuf,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// The broker's head: where a new registration starts.
@@ -104,6 +113,8 @@ pub(crate) struct Inner {
     pub(crate) head: Head,
     /// Web Push (the VAPID key, the endpoint policy).
     pub(crate) web_push: Option<Arc<crate::webpush::WebPush>>,
+    /// This hub's token for the fan-out's lease under `--redis` (128 random bits).
+    pub(crate) lease_token: String,
 }
 
 impl std::fmt::Debug for Callbacks {
@@ -128,11 +139,11 @@ impl Callbacks {
     ) -> Result<Self, CallbacksError> {
         let flags = &args.callbacks;
         let (registry, queue): (_, Box<dyn Store>) = match &args.redis {
-            // Shared by every hub on this Redis (a Cluster keeps the local files for now).
-            Some(url) if !args.redis_cluster => (
-                Registry::open_redis(url, flags.callbacks_max)?,
-                Box::new(RedisQueue::open(
-                    url,
+            // Shared by every hub on this Redis or Redis Cluster.
+            Some(_) => (
+                Registry::open_redis(redis_link(args)?, flags.callbacks_max)?,
+                Box::new(RedisQueue::on(
+                    redis_link(args)?,
                     push_webhook::sender::DEFAULT_PREFIX,
                     RedisLimits::default(),
                 )?),
@@ -226,6 +237,7 @@ impl Callbacks {
                 },
                 head,
                 web_push: Some(web_push),
+                lease_token: fanout::token(),
             }),
             disabled: std::sync::Mutex::new(Some(disabled)),
         })
@@ -256,6 +268,15 @@ impl Callbacks {
             .encode(depth, oldest, self.inner.registry.len())
     }
 
+    /// Gives the fan-out's lease up (under `--redis`, when this hub holds it), so another hub
+    /// fans out at its next try (within 2 s) rather than when the lease runs out (10 s): the
+    /// last step of a graceful shutdown, after the tasks [`start`](Self::start) returned
+    /// were aborted. Bounded by the Redis link's 5 s I/O timeout; a failure leaves the lease
+    /// to run out.
+    pub async fn resign(&self) {
+        fanout::resign(&self.inner).await;
+    }
+
     /// Starts the fan-out on `broker`, the engine's queue loop and the task that disables
     /// registrations; the tasks to abort at shutdown. Call once.
     pub fn start<B: Broker + Clone>(&self, broker: B) -> Vec<JoinHandle<()>> {
@@ -282,6 +303,28 @@ impl Callbacks {
         }
         tasks
     }
+}
+
+/// The Redis link `--redis` (with `--redis-cluster`, the comma-separated nodes of a Cluster)
+/// and `--redis-ca` describe; nothing connects yet.
+fn redis_link(args: &Args) -> Result<RedisLink, CallbacksError> {
+    let url = args.redis.as_deref().unwrap_or_default();
+    let nodes: Vec<&str> = if args.redis_cluster {
+        url.split(',').map(str::trim).collect()
+    } else {
+        vec![url]
+    };
+    let ca = match &args.redis_ca {
+        Some(path) => Some(
+            std::fs::read(path).map_err(|source| CallbacksError::RedisCa {
+                path: path.clone(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
+    RedisLink::build(&nodes, args.redis_cluster, ca.as_deref())
+        .map_err(|e| CallbacksError::Registry(RegistryError::Redis(e)))
 }
 
 /// How often a hub reads the other hubs' registry changes under `--redis` (a disable, a

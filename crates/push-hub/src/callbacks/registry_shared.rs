@@ -3,6 +3,8 @@
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use push_webhook::sender::RedisLink;
+
 use super::super::shared::{Put, Shared, Swap};
 use super::{Backing, Registered, Registration, Registry, RegistryError, State, same_registration};
 
@@ -46,14 +48,14 @@ impl Registry {
         Ok(removed)
     }
 
-    /// The registry every hub on the Redis at `url` shares (see `shared`), holding at most
-    /// `max` registrations; loaded here. Blocking.
+    /// The registry every hub on the Redis (or Redis Cluster) behind `link` shares (see
+    /// `shared`), holding at most `max` registrations; loaded here. Blocking.
     ///
     /// # Errors
     /// [`RegistryError::Redis`] when Redis does not answer, [`RegistryError::Corrupt`].
-    pub fn open_redis(url: &str, max: usize) -> Result<Self, RegistryError> {
+    pub fn open_redis(link: RedisLink, max: usize) -> Result<Self, RegistryError> {
         let registry = Self {
-            backing: Backing::Redis(Box::new(Shared::open(url, max)?), Mutex::new(())),
+            backing: Backing::Redis(Box::new(Shared::open(link, max)?), Mutex::new(())),
             state: RwLock::new(State::default()),
             max,
         };
@@ -155,6 +157,17 @@ impl Registry {
         match &self.backing {
             Backing::Redis(shared, _) => shared.lead(token, lease),
             Backing::Redb(_) => Ok(true),
+        }
+    }
+
+    /// With Redis: gives the fan-out's lease up for good (see `Shared::resign`). Blocking.
+    ///
+    /// # Errors
+    /// [`RegistryError::Redis`]: the lease then runs out by itself.
+    pub(crate) fn resign(&self, token: &str) -> Result<(), RegistryError> {
+        match &self.backing {
+            Backing::Redis(shared, _) => shared.resign(token),
+            Backing::Redb(_) => Ok(()),
         }
     }
 

@@ -14,10 +14,11 @@
 //! them in version order holds exactly what Redis held at the version it read. `:changes` is
 //! bounded: beyond twice the registry's limit plus 1,024 entries, the oldest are cut.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use push_webhook::sender::RedisLink;
-use redis::{Connection, RedisError, Script};
+use push_webhook::sender::{LinkConnection, RedisLink};
+use redis::{RedisError, Script};
 
 use super::registry::RegistryError;
 
@@ -60,7 +61,10 @@ pub(super) struct Shared {
     swap: Script,
     since: Script,
     lead: Script,
+    release: Script,
     cursor: Script,
+    /// This hub stepped down: it takes the lease no more (see [`resign`](Self::resign)).
+    resigned: AtomicBool,
 }
 
 /// Moves the version on and records `id` in `:changes`, cutting the oldest beyond `limit`.
@@ -80,9 +84,9 @@ end
 ";
 
 impl Shared {
-    /// The registry on the Redis at `url`, holding at most `max` registrations.
-    pub(super) fn open(url: &str, max: usize) -> Result<Self, RegistryError> {
-        let link = RedisLink::open(url).map_err(redis_error)?;
+    /// The registry on `link` (one Redis or a Cluster: every key carries the `{cb}` hash
+    /// tag, so each script runs on one node), holding at most `max` registrations.
+    pub(super) fn open(link: RedisLink, max: usize) -> Result<Self, RegistryError> {
         let key = |name: &str| format!("{PREFIX}:{name}");
         let script = |body: &str| Script::new(&format!("{BUMP}{body}"));
         Ok(Self {
@@ -157,6 +161,14 @@ redis.call('SET', KEYS[7], ARGV[1], 'PX', ARGV[2])
 return 1
 ",
             ),
+            // ARGV: token. Drops the lease when the caller holds it.
+            release: Script::new(
+                r"
+if redis.call('GET', KEYS[7]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[7])
+return 1
+",
+            ),
             // ARGV: token, the cursor or ''. {1 when the caller holds the lease, the cursor}:
             // a non-empty cursor is recorded first (fenced: only by the lease's holder).
             cursor: Script::new(
@@ -166,12 +178,13 @@ if ARGV[2] ~= '' then redis.call('SET', KEYS[8], ARGV[2]) end
 return {1, redis.call('GET', KEYS[8]) or ''}
 ",
             ),
+            resigned: AtomicBool::new(false),
         })
     }
 
     fn with<T>(
         &self,
-        step: impl FnOnce(&mut Connection, &[String; 8]) -> Result<T, RedisError>,
+        step: impl FnOnce(&mut LinkConnection, &[String; 8]) -> Result<T, RedisError>,
     ) -> Result<T, RegistryError> {
         self.link
             .with(|connection| step(connection, &self.keys))
@@ -183,16 +196,7 @@ return {1, redis.call('GET', KEYS[8]) or ''}
         script: &Script,
         args: &[&[u8]],
     ) -> Result<T, RegistryError> {
-        self.with(|c, keys| {
-            let mut invocation = script.prepare_invoke();
-            for key in keys {
-                invocation.key(key);
-            }
-            for arg in args {
-                invocation.arg(*arg);
-            }
-            invocation.invoke(c)
-        })
+        self.with(|c, keys| run(script, keys, args, c))
     }
 
     pub(super) fn put(
@@ -256,10 +260,27 @@ return {1, redis.call('GET', KEYS[8]) or ''}
     }
 
     /// Takes or renews the fan-out's lease for `token`: whether the caller holds it.
+    /// After [`resign`](Self::resign), false without asking.
     pub(super) fn lead(&self, token: &str, lease: Duration) -> Result<bool, RegistryError> {
         let ms = lease.as_millis().to_string();
-        let held: i64 = self.invoke(&self.lead, &[token.as_bytes(), ms.as_bytes()])?;
+        let held: i64 = self.with(|c, keys| {
+            // Read under the link's lock, which `resign` takes after setting it: a renewal
+            // that waited for the lock cannot take the lease back once it was given up.
+            if self.resigned.load(Ordering::SeqCst) {
+                return Ok(0);
+            }
+            run(&self.lead, keys, &[token.as_bytes(), ms.as_bytes()], c)
+        })?;
         Ok(held == 1)
+    }
+
+    /// Gives the fan-out's lease up for good (a hub shutting down): drops it when `token`
+    /// holds it, so another hub takes the fan-out over at its next try instead of when the
+    /// lease runs out, and makes every later [`lead`](Self::lead) of this hub false.
+    pub(super) fn resign(&self, token: &str) -> Result<(), RegistryError> {
+        self.resigned.store(true, Ordering::SeqCst);
+        let _: i64 = self.invoke(&self.release, &[token.as_bytes()])?;
+        Ok(())
     }
 
     /// Records `cursor` (when given) as the lease's holder `token`, and reads it back: `None`
@@ -277,6 +298,23 @@ return {1, redis.call('GET', KEYS[8]) or ''}
     }
 }
 
-fn redis_error(e: RedisError) -> RegistryError {
+/// Invokes `script` with the registry's `keys` and `args` on `c`.
+fn run<T: redis::FromRedisValue>(
+    script: &Script,
+    keys: &[String; 8],
+    args: &[&[u8]],
+    c: &mut LinkConnection,
+) -> Result<T, RedisError> {
+    let mut invocation = script.prepare_invoke();
+    for key in keys {
+        invocation.key(key);
+    }
+    for arg in args {
+        invocation.arg(*arg);
+    }
+    invocation.invoke(c)
+}
+
+pub(super) fn redis_error(e: RedisError) -> RegistryError {
     RegistryError::Redis(e)
 }

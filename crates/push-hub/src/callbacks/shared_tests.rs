@@ -1,16 +1,17 @@
 //! The shared registry (`--redis`) on a real `redis-server`: two registries on one Redis stand
 //! for two hubs.
 
-use push_test_support::redis::RedisServer;
+use push_test_support::redis::{RedisCluster, RedisServer};
 use push_webhook::Secret;
+use push_webhook::sender::RedisLink;
 
 use super::tests::registration;
 use super::{Registered, Registry, Target};
 
 fn pair(redis: &RedisServer, max: usize) -> (Registry, Registry) {
     (
-        Registry::open_redis(&redis.url(), max).unwrap(),
-        Registry::open_redis(&redis.url(), max).unwrap(),
+        Registry::open_redis(RedisLink::open(&redis.url()).unwrap(), max).unwrap(),
+        Registry::open_redis(RedisLink::open(&redis.url()).unwrap(), max).unwrap(),
     )
 }
 
@@ -18,6 +19,28 @@ fn pair(redis: &RedisServer, max: usize) -> (Registry, Registry) {
 fn a_registration_made_on_one_hub_is_seen_used_and_removed_on_the_other() {
     let redis = RedisServer::start();
     let (a, b) = pair(&redis, 100);
+    seen_used_and_removed(&a, &b);
+}
+
+#[test]
+fn on_a_redis_cluster_too_a_registration_is_seen_used_and_removed_on_the_other_hub() {
+    let cluster = RedisCluster::start(3);
+    let open = || {
+        let link = RedisLink::open_cluster(&cluster.urls()).unwrap();
+        Registry::open_redis(link, 100).unwrap()
+    };
+    seen_used_and_removed(&open(), &open());
+    // And the fan-out's lease: one holder at a time, given up for good by `resign`.
+    let (a, b) = (open(), open());
+    let lease = std::time::Duration::from_secs(10);
+    assert!(a.lead("a", lease).unwrap());
+    assert!(!b.lead("b", lease).unwrap());
+    a.resign("a").unwrap();
+    assert!(b.lead("b", lease).unwrap());
+    assert!(!a.lead("a", lease).unwrap(), "a resigned hub leads no more");
+}
+
+fn seen_used_and_removed(a: &Registry, b: &Registry) {
     let Registered::Created(made) = b
         .register(registration("r1", &["news"], &["news"]))
         .unwrap()

@@ -438,6 +438,7 @@ impl Bound {
         for task in callbacks {
             task.abort();
         }
+        hub.callbacks.resign().await;
         tracing::info!(left = connections.live(), "stopped");
         accepting
     }

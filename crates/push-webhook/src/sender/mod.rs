@@ -16,5 +16,5 @@ pub use deliver::{Attempt, Deliver, Kind, Signers, Webhooks};
 pub use engine::{Engine, Lanes, Observer};
 pub use queue::{QUEUE_FILE, Queue, QueueError, Stored};
 #[cfg(feature = "redis")]
-pub use redis::{DEFAULT_PREFIX, RedisLimits, RedisLink, RedisQueue};
+pub use redis::{DEFAULT_PREFIX, LinkConnection, RedisLimits, RedisLink, RedisQueue};
 pub use store::{LEASE, Placed, Store};

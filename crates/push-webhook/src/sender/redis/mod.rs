@@ -28,9 +28,9 @@
 mod link;
 mod scripts;
 
-use redis::{Commands as _, Connection, RedisError};
+use redis::{Commands as _, RedisError};
 
-pub use link::RedisLink;
+pub use link::{LinkConnection, RedisLink};
 
 use super::queue::{QueueError, Stored, decode, encode};
 use super::store::{LEASE, Placed, Store};
@@ -87,7 +87,16 @@ impl RedisQueue {
     /// # Errors
     /// [`QueueError::Backend`] when the URL is not a Redis URL.
     pub fn open(url: &str, prefix: &str, limits: RedisLimits) -> Result<Self, QueueError> {
-        let link = RedisLink::open(url).map_err(backend)?;
+        Self::on(RedisLink::open(url).map_err(backend)?, prefix, limits)
+    }
+
+    /// A queue on `link` (one Redis or a Cluster, see [`RedisLink::build`]), its keys under
+    /// `prefix`: each script's keys share one registration's hash tag, so a Cluster runs them
+    /// on one node.
+    ///
+    /// # Errors
+    /// [`QueueError::Backend`] when the system has no randomness for the claim token.
+    pub fn on(link: RedisLink, prefix: &str, limits: RedisLimits) -> Result<Self, QueueError> {
         let mut random = [0u8; 16];
         getrandom::fill(&mut random).map_err(|e| QueueError::Backend(Box::new(e)))?;
         Ok(Self {
@@ -113,7 +122,7 @@ impl RedisQueue {
     /// the connection, so the next one starts afresh.
     fn with<T>(
         &self,
-        step: impl FnOnce(&mut Connection) -> Result<T, RedisError>,
+        step: impl FnOnce(&mut LinkConnection) -> Result<T, RedisError>,
     ) -> Result<T, QueueError> {
         self.link.with(step).map_err(backend)
     }
@@ -144,14 +153,14 @@ impl RedisQueue {
     }
 }
 
-fn earliest(c: &mut Connection, due: &str) -> Result<Option<f64>, RedisError> {
+fn earliest(c: &mut LinkConnection, due: &str) -> Result<Option<f64>, RedisError> {
     let first: Vec<(String, f64)> = c.zrange_withscores(due, 0, 0)?;
     Ok(first.first().map(|(_, score)| *score))
 }
 
 /// `ZADD LT`: the index entry moves earlier only.
 fn lower(
-    c: &mut Connection,
+    c: &mut LinkConnection,
     index: &str,
     registration: &str,
     score: f64,
