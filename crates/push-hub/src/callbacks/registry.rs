@@ -214,14 +214,15 @@ impl Registry {
     }
 
     /// The registration `id`. With Redis, an id this copy does not know is looked up there
-    /// (one round trip, blocking: a registration made on another hub a moment ago is found,
-    /// not taken for gone).
+    /// (one round trip, blocking, but on a tokio worker only the caller waits: see
+    /// `refresh_in_place`; a registration made on another hub a moment ago is found, not
+    /// taken for gone).
     pub fn get(&self, id: &str) -> Option<Arc<Registration>> {
         let found = {
             let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
             state.by_id.get(id).cloned()
         };
-        if found.is_some() || !self.is_shared() || self.refresh().is_err() {
+        if found.is_some() || !self.is_shared() || self.refresh_in_place().is_err() {
             return found;
         }
         let state = self.state.read().unwrap_or_else(PoisonError::into_inner);

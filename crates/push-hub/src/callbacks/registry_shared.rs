@@ -76,6 +76,21 @@ impl Registry {
         self.refresh_locked(shared)
     }
 
+    /// [`refresh`](Self::refresh) from code that may run on an async worker (the engine's
+    /// signer and observer, a route's lookup): on a multi-thread tokio runtime the worker hands
+    /// its other tasks to another thread while this one waits for Redis (up to the link's 5 s
+    /// per step), so a slow Redis holds up the caller only, never the connections and
+    /// deliveries that share its worker.
+    pub(super) fn refresh_in_place(&self) -> Result<(), RegistryError> {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        match Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(|| self.refresh())
+            }
+            _ => self.refresh(),
+        }
+    }
+
     pub(super) fn refresh_locked(&self, shared: &Shared) -> Result<(), RegistryError> {
         let seen = self
             .state

@@ -151,3 +151,73 @@ fn a_hub_far_behind_reads_every_record_again() {
     assert_eq!(b.len(), 1);
     assert!(b.get("keep").unwrap().disabled.is_some());
 }
+
+#[test]
+fn a_lookup_that_waits_for_a_stalled_redis_holds_up_only_its_caller() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let mut redis = RedisServer::start();
+    let port = redis.port();
+    let registry =
+        Arc::new(Registry::open_redis(RedisLink::open(&redis.url()).unwrap(), 10).unwrap());
+    // Redis goes, and something that accepts and never answers takes its port: the lookup of
+    // an unknown id waits out the link's I/O timeout.
+    redis.kill();
+    // The first step after the kill fails on the old connection and drops it.
+    assert!(registry.refresh().is_err());
+    let stall = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let held = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        while let Ok((socket, _)) = stall.accept() {
+            kept.push(socket);
+            if kept.len() == 2 {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_secs(12));
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (started, looked_up) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    runtime.block_on(async {
+        let lookup = tokio::spawn({
+            let (registry, started, looked_up) = (
+                Arc::clone(&registry),
+                Arc::clone(&started),
+                Arc::clone(&looked_up),
+            );
+            async move {
+                started.store(true, Ordering::SeqCst);
+                assert!(registry.get("made elsewhere a moment ago").is_none());
+                looked_up.store(true, Ordering::SeqCst);
+            }
+        });
+        // Another task on the one worker: it runs while the lookup waits (5 s), so the
+        // lookup has not returned when it looks.
+        let other = tokio::spawn({
+            let (started, looked_up) = (Arc::clone(&started), Arc::clone(&looked_up));
+            async move {
+                while !started.load(Ordering::SeqCst) {
+                    tokio::task::yield_now().await;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                looked_up.load(Ordering::SeqCst)
+            }
+        });
+        assert!(
+            !other.await.unwrap(),
+            "another task on the worker waited for the lookup's Redis"
+        );
+        lookup.await.unwrap();
+    });
+    assert!(looked_up.load(Ordering::SeqCst));
+    drop(held);
+}
