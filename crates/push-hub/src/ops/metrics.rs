@@ -160,7 +160,7 @@ impl Metrics {
         let latency = Histogram::new(exponential_buckets(0.000_01, 4.0, 12));
         registry.register(
             "delivery_latency_seconds",
-            "Time from a publish to each delivery of its event",
+            "Time from a publish to a delivery of its event (one delivery in 16 of each subscription)",
             latency.clone(),
         );
         let overflows = Counter::default();
