@@ -20,7 +20,7 @@ use super::stamps::Stamps;
 ///
 /// A delivery costs an addition to its subscription's own count, which reaches the shared
 /// counter when the subscription has nothing more ready (every burst ends so) or every
-/// [`FLUSH`] deliveries; one delivery in [`SAMPLE`] of each subscription (the first, the
+/// 64 deliveries; one delivery in [`SAMPLE`] of each subscription (the first, the
 /// 17th, …) is timed into the latency histogram (a clock read, a stamp lookup and an
 /// observation: most of a fan-out's metering cost when done for every delivery). Per
 /// subscription: one pointer and two counters.
