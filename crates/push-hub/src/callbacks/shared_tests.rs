@@ -167,7 +167,16 @@ fn a_lookup_that_waits_for_a_stalled_redis_holds_up_only_its_caller() {
     redis.kill();
     // The first step after the kill fails on the old connection and drops it.
     assert!(registry.refresh().is_err());
-    let stall = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    // The port may take a moment to be free again (bounded retries).
+    let stall = (0..50)
+        .find_map(|_| {
+            let bound = std::net::TcpListener::bind(("127.0.0.1", port)).ok();
+            if bound.is_none() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            bound
+        })
+        .expect("the killed Redis's port stays taken");
     let held = std::thread::spawn(move || {
         let mut kept = Vec::new();
         while let Ok((socket, _)) = stall.accept() {
