@@ -271,10 +271,15 @@ impl Callbacks {
     /// Gives the fan-out's lease up (under `--redis`, when this hub holds it), so another hub
     /// fans out at its next try (within 2 s) rather than when the lease runs out (10 s): the
     /// last step of a graceful shutdown, after the tasks [`start`](Self::start) returned
-    /// were aborted. Bounded by the Redis link's 5 s I/O timeout; a failure leaves the lease
-    /// to run out.
+    /// were aborted. Waits at most [`RESIGN_WAIT`] (a Redis that does not answer must not hold
+    /// the exit up); a failure leaves the lease to run out.
     pub async fn resign(&self) {
-        fanout::resign(&self.inner).await;
+        if tokio::time::timeout(RESIGN_WAIT, fanout::resign(&self.inner))
+            .await
+            .is_err()
+        {
+            tracing::warn!("callbacks: Redis did not take the fan-out's lease back in time");
+        }
     }
 
     /// Starts the fan-out on `broker`, the engine's queue loop and the task that disables
@@ -326,6 +331,9 @@ fn redis_link(args: &Args) -> Result<RedisLink, CallbacksError> {
     RedisLink::build(&nodes, args.redis_cluster, ca.as_deref())
         .map_err(|e| CallbacksError::Registry(RegistryError::Redis(e)))
 }
+
+/// How long [`Callbacks::resign`] waits for Redis at shutdown.
+pub const RESIGN_WAIT: Duration = Duration::from_secs(2);
 
 /// How often a hub reads the other hubs' registry changes under `--redis` (a disable, a
 /// deletion or a rotation made on another hub holds here after at most this; a registration
