@@ -27,7 +27,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use crate::load_report::{self, Run};
 
 const USAGE: &str =
-    "usage: cargo xtask load idle|fanout [--coalesce WINDOW]|soak|smoke [--bins DIR]";
+    "usage: cargo xtask load idle|fanout [--coalesce WINDOW | --redis]|soak|smoke [--bins DIR]";
 
 /// The hub's JWT key (HS256, both roles) in a load run, handed to the client as
 /// `LOAD_JWT_KEY`: a harness's own secret, never a deployment's.
@@ -42,11 +42,31 @@ pub(crate) struct Snapshot {
     pub(crate) cpu_ticks: u64,
     /// Write syscalls so far (`syscw`).
     pub(crate) syscw: u64,
+    /// For a Redis server: the commands it ran so far, and of them the script calls
+    /// (`INFO commandstats`, without the `INFO` calls that read it).
+    pub(crate) redis_calls: u64,
+    pub(crate) redis_scripts: u64,
+}
+
+/// A process whose figures are read at each mark: its pid, and for a Redis server its port.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Probe {
+    pub(crate) pid: u32,
+    pub(crate) redis_port: Option<u16>,
+}
+
+impl Probe {
+    pub(crate) fn process(pid: u32) -> Self {
+        Self {
+            pid,
+            redis_port: None,
+        }
+    }
 }
 
 /// One side of a comparison.
 #[derive(Debug, Clone, Copy)]
-enum Server<'a> {
+pub(crate) enum Server<'a> {
     /// The `push-hub` binary, with `--sse-coalesce WINDOW` if given.
     Hub(Option<&'a str>),
     /// The anchor role of the `load` example.
@@ -54,9 +74,9 @@ enum Server<'a> {
 }
 
 /// The built binaries.
-struct Bins {
-    hub: PathBuf,
-    load: PathBuf,
+pub(crate) struct Bins {
+    pub(crate) hub: PathBuf,
+    pub(crate) load: PathBuf,
 }
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
@@ -64,6 +84,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let (args, prebuilt) = match args {
         [rest @ .., flag, dir] if flag == "--bins" => (rest, Some(PathBuf::from(dir))),
         _ => (args, None),
+    };
+    let (args, redis) = match args {
+        [rest @ .., flag] if flag == "--redis" && scenario == "fanout" => (rest, true),
+        _ => (args, false),
     };
     let coalesce = match &args[1..] {
         [] => "250ms",
@@ -96,6 +120,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let tick_us = 1_000_000 / clock_ticks();
     let (hub, anchor) = (Server::Hub(None), Server::Anchor);
     match scenario {
+        "fanout" if redis => crate::load_redis::fanout(&bins, tick_us),
         "idle" => {
             let counts = "1000,5000,10000";
             let hub = measure(&bins, hub, &["idle", counts])?;
@@ -154,37 +179,15 @@ load smoke: every scenario ran, every event arrived"
 }
 
 /// Starts `server`, runs the client with `client_args` against it, and stops the server.
-fn measure(bins: &Bins, server: Server<'_>, client_args: &[&str]) -> Result<Run, String> {
+pub(crate) fn measure(
+    bins: &Bins,
+    server: Server<'_>,
+    client_args: &[&str],
+) -> Result<Run, String> {
     eprintln!("\n== {server:?}: {}", client_args.join(" "));
     let mut child = match server {
         Server::Hub(coalesce) => {
-            let mut args = vec![
-                "--addr",
-                "127.0.0.1:0",
-                "--in-memory",
-                "--jwt-key",
-                KEY,
-                "--anonymous",
-                "--publish-rate",
-                "0",
-                "--max-streams-per-client",
-                "0",
-                "--max-streams-per-token",
-                "0",
-                // A whole burst or soak fits in a queue and the history: the figures count
-                // deliveries, not overflows (the anchor's channel holds as many).
-                "--queue-count",
-                "8192",
-                "--queue-bytes",
-                "16MiB",
-                "--history-count",
-                "8192",
-                // 10,000 template subscribers, against the default's 1,024.
-                "--max-pattern-subscriptions",
-                "20000",
-                "--log",
-                "warn",
-            ];
+            let mut args = hub_args();
             if let Some(window) = coalesce {
                 args.extend(["--sse-coalesce", window]);
             }
@@ -196,7 +199,7 @@ fn measure(bins: &Bins, server: Server<'_>, client_args: &[&str]) -> Result<Run,
     let result = listening(&mut child).and_then(|(addr, _stdout)| {
         let mut args = vec!["client", client_args[0], addr.as_str()];
         args.extend(&client_args[1..]);
-        drive_client(&bins.load, &args, pid)
+        drive_client(&bins.load, &args, &[Probe::process(pid)])
     });
     // Our own child, by its handle.
     let _ = child.kill();
@@ -204,9 +207,41 @@ fn measure(bins: &Bins, server: Server<'_>, client_args: &[&str]) -> Result<Run,
     result
 }
 
-/// Spawns the load binary with the open-file limit raised to the hard limit (10,000 sockets
+/// The hub's flags in a load run: in memory, no publish or per-client quotas, queues and
+/// history that hold a whole burst.
+pub(crate) fn hub_args() -> Vec<&'static str> {
+    vec![
+        "--addr",
+        "127.0.0.1:0",
+        "--in-memory",
+        "--jwt-key",
+        KEY,
+        "--anonymous",
+        "--publish-rate",
+        "0",
+        "--max-streams-per-client",
+        "0",
+        "--max-streams-per-token",
+        "0",
+        // A whole burst or soak fits in a queue and the history: the figures count
+        // deliveries, not overflows (the anchor's channel holds as many).
+        "--queue-count",
+        "8192",
+        "--queue-bytes",
+        "16MiB",
+        "--history-count",
+        "8192",
+        // 10,000 template subscribers, against the default's 1,024.
+        "--max-pattern-subscriptions",
+        "20000",
+        "--log",
+        "warn",
+    ]
+}
+
+/// Spawns a server or the load binary with the open-file limit raised to the hard limit (10,000 sockets
 /// need more than the usual 1,024), through `prlimit`.
-fn spawn(bin: &Path, args: &[&str], stdin: bool) -> Result<Child, String> {
+pub(crate) fn spawn(bin: &Path, args: &[&str], stdin: bool) -> Result<Child, String> {
     let mut cmd = match hard_file_limit() {
         Some(limit) if Path::new("/usr/bin/prlimit").exists() => {
             let mut cmd = Command::new("/usr/bin/prlimit");
@@ -226,7 +261,7 @@ fn spawn(bin: &Path, args: &[&str], stdin: bool) -> Result<Child, String> {
 
 /// The server's address, from its first line: the anchor's `listening ADDR`, or the hub's
 /// banner, `push-hub listening on http://ADDR/ (…)`.
-fn listening(child: &mut Child) -> Result<(String, BufReader<ChildStdout>), String> {
+pub(crate) fn listening(child: &mut Child) -> Result<(String, BufReader<ChildStdout>), String> {
     let stdout = child.stdout.take().ok_or("no server stdout")?;
     let mut lines = BufReader::new(stdout);
     let mut line = String::new();
@@ -244,8 +279,9 @@ fn listening(child: &mut Child) -> Result<(String, BufReader<ChildStdout>), Stri
     Ok((addr.to_owned(), lines))
 }
 
-/// Runs the client, reading the server's figures at each of its marks.
-fn drive_client(bin: &Path, args: &[&str], server: u32) -> Result<Run, String> {
+/// Runs the client, reading the figures of `probes` at each of its marks (the first's are
+/// `Run::marks`, the others' `Run::others`).
+pub(crate) fn drive_client(bin: &Path, args: &[&str], probes: &[Probe]) -> Result<Run, String> {
     let mut client = spawn(bin, args, true)?;
     let stdout = client.stdout.take().ok_or("no client stdout")?;
     let mut stdin = client.stdin.take().ok_or("no client stdin")?;
@@ -253,9 +289,11 @@ fn drive_client(bin: &Path, args: &[&str], server: u32) -> Result<Run, String> {
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("client: {e}"))?;
         if let Some(name) = line.strip_prefix("mark ") {
-            let snapshot = snapshot(server)?;
-            eprintln!("   {name}: {snapshot:?}");
-            run.marks.insert(name.to_owned(), snapshot);
+            let mut all = probes.iter().map(snapshot).collect::<Result<Vec<_>, _>>()?;
+            eprintln!("   {name}: {all:?}");
+            let first = all.remove(0);
+            run.marks.insert(name.to_owned(), first);
+            run.others.insert(name.to_owned(), all);
             writeln!(stdin).map_err(|e| format!("client: {e}"))?;
         } else if let Some(result) = line.strip_prefix("result ") {
             eprintln!("   {result}");
@@ -275,8 +313,9 @@ fn drive_client(bin: &Path, args: &[&str], server: u32) -> Result<Run, String> {
     Ok(run)
 }
 
-/// The server's `/proc` figures now.
-fn snapshot(pid: u32) -> Result<Snapshot, String> {
+/// The `/proc` figures of `probe`'s process now, and a Redis server's command counts.
+fn snapshot(probe: &Probe) -> Result<Snapshot, String> {
+    let pid = probe.pid;
     let read = |file: &str| {
         std::fs::read_to_string(format!("/proc/{pid}/{file}"))
             .map_err(|e| format!("/proc/{pid}/{file}: {e}"))
@@ -297,10 +336,16 @@ fn snapshot(pid: u32) -> Result<Snapshot, String> {
         .map(|f| f.parse().unwrap_or(0))
         .collect();
     let cpu_ticks = fields.get(11).unwrap_or(&0) + fields.get(12).unwrap_or(&0);
+    let (redis_calls, redis_scripts) = match probe.redis_port {
+        Some(port) => crate::load_redis::command_calls(port)?,
+        None => (0, 0),
+    };
     Ok(Snapshot {
         rss_kib: field(&status, "VmRSS:"),
         cpu_ticks,
         syscw: field(&io, "syscw:"),
+        redis_calls,
+        redis_scripts,
     })
 }
 

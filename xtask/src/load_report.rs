@@ -9,6 +9,8 @@ use crate::load::Snapshot;
 #[derive(Debug, Default)]
 pub(crate) struct Run {
     pub(crate) marks: HashMap<String, Snapshot>,
+    /// The other probes' figures at each mark, in the probes' order.
+    pub(crate) others: HashMap<String, Vec<Snapshot>>,
     pub(crate) results: HashMap<String, HashMap<String, String>>,
 }
 
@@ -31,7 +33,7 @@ impl Run {
         Ok((cpu_us / delivered, writes / delivered))
     }
 
-    fn value(&self, result: &str, key: &str) -> Result<f64, String> {
+    pub(crate) fn value(&self, result: &str, key: &str) -> Result<f64, String> {
         self.results
             .get(result)
             .and_then(|values| values.get(key))
@@ -189,5 +191,100 @@ pub(crate) fn soak(hub: &Run, anchor: &Run) -> Result<(), String> {
     if hub_total > 0.0 {
         return Err("the hub lost, duplicated or reordered events".to_owned());
     }
+    Ok(())
+}
+
+/// Hubs on Redis (subscribers on A, publisher on B) against one hub in memory, per subscriber
+/// count: `(n, embedded, redis)`.
+pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), String> {
+    use crate::load_redis::over;
+    println!(
+        "\nfan-out across hubs through Redis against one hub in memory (same run, loopback SSE,"
+    );
+    println!("one topic, 100-byte events; subscribers on hub A, the publisher on hub B)");
+    for (n, embedded, redis) in runs {
+        let subscribers: f64 = n.parse().unwrap_or(1.0);
+        println!("\n{n} subscribers");
+        println!(
+            "{:<48}{:>14}{:>14}{:>16}",
+            "", "embedded", "redis", "redis÷embedded"
+        );
+        let row = |name: &str, e: Option<f64>, r: f64| {
+            let e_text = e.map_or_else(|| "-".to_owned(), |e| format!("{e:.3}"));
+            let ratio_text = e.map_or_else(|| "-".to_owned(), |e| ratio(r, e));
+            println!(
+                "{name:<48}{e_text:>14}{:>14}{ratio_text:>16}",
+                format!("{r:.3}")
+            );
+        };
+        let (burst, steady) = (format!("burst-public-{n}"), format!("steady-public-{n}"));
+        let delivered = |run: &Run, phase: &str| run.value(phase, "deliveries").map(|d| d.max(1.0));
+        let cpu = |run: &Run, phase: &str, probe: usize| {
+            over(run, phase, probe, |s| s.cpu_ticks) as f64 * tick_us as f64
+        };
+        let (e_burst, r_burst) = (delivered(embedded, &burst)?, delivered(redis, &burst)?);
+        let r_events = (r_burst / subscribers).max(1.0);
+        row(
+            "burst: deliveries/s",
+            Some(embedded.value(&burst, "per_second")?),
+            redis.value(&burst, "per_second")?,
+        );
+        row(
+            "burst: subscribers' hub CPU µs/delivery",
+            Some(cpu(embedded, &burst, 0) / e_burst),
+            cpu(redis, &burst, 0) / r_burst,
+        );
+        row(
+            "burst: subscribers' hub writes/delivery",
+            Some(over(embedded, &burst, 0, |s| s.syscw) as f64 / e_burst),
+            over(redis, &burst, 0, |s| s.syscw) as f64 / r_burst,
+        );
+        row(
+            "burst: publisher's hub B CPU µs/event",
+            None,
+            cpu(redis, &burst, 1) / r_events,
+        );
+        row(
+            "burst: redis-server CPU µs/event",
+            None,
+            cpu(redis, &burst, 2) / r_events,
+        );
+        row(
+            "burst: all servers' CPU µs/delivery",
+            Some(cpu(embedded, &burst, 0) / e_burst),
+            (0..3).map(|p| cpu(redis, &burst, p)).sum::<f64>() / r_burst,
+        );
+        for (name, key) in [
+            ("steady: p50 publish→delivery ms", "p50_us"),
+            ("steady: p99 publish→delivery ms", "p99_us"),
+        ] {
+            row(
+                name,
+                Some(embedded.value(&steady, key)? / 1000.0),
+                redis.value(&steady, key)? / 1000.0,
+            );
+        }
+        let added = (redis.value(&steady, "p99_us")? - embedded.value(&steady, "p99_us")?) / 1000.0;
+        println!(
+            "{:<48}{:>28}",
+            "steady: p99 added by Redis, ms",
+            format!("{added:.3}")
+        );
+        let calls = over(redis, &burst, 2, |s| s.redis_calls) as f64;
+        let scripts = over(redis, &burst, 2, |s| s.redis_scripts) as f64;
+        println!(
+            "burst: Redis commands: {:.3} script calls per publish, {:.3} commands per publish, {:.5} per delivery",
+            scripts / r_events,
+            calls / r_events,
+            calls / r_burst
+        );
+        for run in [embedded, redis] {
+            complete(run, &burst)?;
+            complete(run, &steady)?;
+        }
+    }
+    println!(
+        "\n(CPU from /proc/PID/stat, writes from syscw, Redis commands from INFO commandstats)"
+    );
     Ok(())
 }

@@ -8,12 +8,14 @@
 //! cargo xtask fuzz --list              # the fuzz targets
 //! cargo xtask fuzz TARGET [--secs N]   # run one with cargo-fuzz on nightly
 //! cargo xtask load idle|fanout|soak    # push-hub's lean SSE path against axum's Sse, loopback
+//! cargo xtask load fanout --redis      # two hubs through Redis against one in memory
 //! ```
 
 mod bench;
 mod ci;
 mod fuzz;
 mod load;
+mod load_redis;
 mod load_report;
 mod setup;
 mod tidy;
@@ -21,7 +23,7 @@ mod tidy;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <ci | setup | bench [NAME] | fuzz --list | fuzz TARGET [--secs N] | load idle|fanout|soak | tidy>";
+const USAGE: &str = "usage: cargo xtask <ci | setup | bench [NAME] | fuzz --list | fuzz TARGET [--secs N] | load idle|fanout [--redis]|soak | tidy>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

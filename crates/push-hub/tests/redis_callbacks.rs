@@ -281,3 +281,42 @@ async fn a_leader_stopped_gracefully_hands_the_fan_out_over_at_once() {
     receiver.until("the event", |s| s.effects.len() == 1).await;
     assert_eq!(receiver.effects()[0]["data"]["data"], "after the hand-over");
 }
+
+/// Events that no registration wants do not each write the fan-out's cursor to Redis: it is
+/// saved at once after a batch that queued a delivery, else at most once a second (plus the
+/// lease's renewal every 2 s, the other `SET`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_no_registration_wants_do_not_each_write_the_cursor() {
+    const EVENTS: u64 = 60;
+    let store = Store::Single(RedisServer::start());
+    let Store::Single(redis) = &store else {
+        unreachable!()
+    };
+    let (a, _b) = hubs(&store);
+    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
+    let (secret, _) = register(a.addr, &receiver.url(), "last", "last");
+    receiver.set_secrets(vec![secret]);
+    redis.cli(&["CONFIG", "RESETSTAT"]);
+    let start = Instant::now();
+    for n in 0..EVENTS {
+        publish(a.addr, "unwanted", &format!("event {n}"));
+    }
+    // The fan-out takes events in order: once this one is delivered, it matched every other.
+    publish(a.addr, "last", "the last");
+    receiver
+        .until("the last event", |s| s.effects.len() == 1)
+        .await;
+    let seconds = start.elapsed().as_secs();
+    let stats = redis.cli(&["INFO", "commandstats"]);
+    let sets: u64 = stats
+        .lines()
+        .find_map(|l| l.strip_prefix("cmdstat_set:calls="))
+        .and_then(|rest| rest.split(',').next()?.parse().ok())
+        .unwrap_or(0);
+    // One save per second and one renewal per two, and the delivery's save.
+    let bound = 3 + 2 * seconds;
+    assert!(
+        sets <= bound && sets < EVENTS,
+        "{sets} SETs for {EVENTS} events no registration wants in {seconds} s (at most {bound})"
+    );
+}

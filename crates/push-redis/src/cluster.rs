@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::raw::RawEntry;
 use redis::cluster::ClusterClient;
-use redis::streams::StreamId;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
@@ -77,7 +77,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut positions: Positions, waiters: 
 async fn round(
     shared: &Shared,
     positions: &Positions,
-) -> redis::RedisResult<Vec<(u64, Vec<StreamId>)>> {
+) -> redis::RedisResult<Vec<(u64, Vec<RawEntry>)>> {
     let calls = (0..shared.store.keys.partitions()).map(|q| {
         let mut con = shared.conn.clone();
         let after = positions.after[usize::from(q)];
@@ -89,7 +89,7 @@ async fn round(
 /// Takes a round's entries into `pending`; returns the watermark: below every master's clock
 /// and below what a partition cut at `COUNT` has not read yet.
 fn absorb(
-    reads: Vec<(u64, Vec<StreamId>)>,
+    reads: Vec<(u64, Vec<RawEntry>)>,
     epochs: &[u64],
     positions: &mut Positions,
     pending: &mut BTreeMap<(u64, u64), Pending>,
@@ -99,13 +99,10 @@ fn absorb(
     for (q, (time_ms, ids)) in reads.into_iter().enumerate() {
         limit = limit.min((time_ms.saturating_sub(1), u64::MAX));
         let full = ids.len() >= batch;
-        for sid in ids {
-            let Some(id) = EntryId::parse(&sid.id) else {
-                continue;
-            };
+        for RawEntry { id, fields } in ids {
             positions.read(q, id, epochs[q]);
             // Fewer than MAX_PARTITIONS (a u16) partitions.
-            crate::reader::hold(pending, q as u16, id, sid.map);
+            crate::reader::hold(pending, q as u16, id, fields);
         }
         if full {
             let at = positions.after[q];

@@ -2,8 +2,6 @@
 //! control character), `d` data, and `e` type, `i` publisher id, `r` retry, `a` = `p` for a
 //! private event, `k` the replacement key, each only when present.
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 use push_core::{Audience, Event, Topic};
 use redis::Value;
@@ -44,9 +42,26 @@ pub(crate) enum Malformed {
     Retry,
 }
 
-/// The topics and event of an entry's fields.
-pub(crate) fn parse(map: &HashMap<String, Value>) -> Result<(Box<[Topic]>, Event), Malformed> {
-    let topics_text = text(map.get("t")).ok_or(Malformed::Topics)?;
+/// The topics and event of an entry's fields, `[name, value, name, value, …]` as Redis sent
+/// them (a repeated field: the first wins). The data's bytes are taken over, not copied.
+pub(crate) fn parse(fields: Vec<Value>) -> Result<(Box<[Topic]>, Event), Malformed> {
+    let mut found: [Option<Value>; 7] = Default::default();
+    let mut list = fields.into_iter();
+    while let (Some(name), Some(value)) = (list.next(), list.next()) {
+        let slot = match name_bytes(&name) {
+            b"t" => 0,
+            b"d" => 1,
+            b"e" => 2,
+            b"i" => 3,
+            b"r" => 4,
+            b"a" => 5,
+            b"k" => 6,
+            _ => continue,
+        };
+        found[slot].get_or_insert(value);
+    }
+    let [topics, data, kind, id, retry, private, key] = found;
+    let topics_text = topics.and_then(text).ok_or(Malformed::Topics)?;
     let topics: Box<[Topic]> = topics_text
         .split('\n')
         .map(Topic::new)
@@ -55,47 +70,63 @@ pub(crate) fn parse(map: &HashMap<String, Value>) -> Result<(Box<[Topic]>, Event
     if topics.is_empty() {
         return Err(Malformed::Topics);
     }
-    let mut event = Event::new(bytes(map.get("d")).unwrap_or_default());
-    if let Some(v) = map.get("e") {
-        event.event = Some(text(Some(v)).ok_or(Malformed::Text)?);
-    }
-    if let Some(v) = map.get("i") {
-        event.id = Some(text(Some(v)).ok_or(Malformed::Text)?);
-    }
-    if let Some(v) = map.get("r") {
-        let retry = text(Some(v)).and_then(|t| t.parse().ok());
+    let mut event = Event::new(data.and_then(bytes).unwrap_or_default());
+    let optional = |v: Option<Value>| v.map(|v| text(v).ok_or(Malformed::Text)).transpose();
+    event.event = optional(kind)?;
+    event.id = optional(id)?;
+    if let Some(v) = retry {
+        let retry = text(v).and_then(|t| t.parse().ok());
         event.retry = Some(retry.ok_or(Malformed::Retry)?);
     }
-    if map.contains_key("a") {
+    if private.is_some() {
         event.audience = Audience::Private;
     }
-    if let Some(v) = map.get("k") {
-        event.replace = Some(text(Some(v)).ok_or(Malformed::Text)?);
-    }
+    event.replace = optional(key)?;
     Ok((topics, event))
 }
 
-fn bytes(value: Option<&Value>) -> Option<Bytes> {
-    match value? {
-        Value::BulkString(b) => Some(Bytes::copy_from_slice(b)),
-        Value::SimpleString(s) => Some(Bytes::from(s.clone())),
+fn name_bytes(value: &Value) -> &[u8] {
+    match value {
+        Value::BulkString(b) => b,
+        Value::SimpleString(s) => s.as_bytes(),
+        _ => &[],
+    }
+}
+
+fn bytes(value: Value) -> Option<Bytes> {
+    match value {
+        Value::BulkString(b) => Some(Bytes::from(b)),
+        Value::SimpleString(s) => Some(Bytes::from(s)),
         _ => None,
     }
 }
 
-fn text(value: Option<&Value>) -> Option<String> {
-    String::from_utf8(bytes(value)?.to_vec()).ok()
+fn text(value: Value) -> Option<String> {
+    match value {
+        Value::BulkString(b) => String::from_utf8(b).ok(),
+        Value::SimpleString(s) => Some(s),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn as_map(fields: &[(&'static str, Bytes)]) -> HashMap<String, Value> {
+    fn as_list(fields: &[(&'static str, Bytes)]) -> Vec<Value> {
         fields
             .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::BulkString(v.to_vec())))
+            .flat_map(|(k, v)| {
+                [
+                    Value::BulkString(k.as_bytes().to_vec()),
+                    Value::BulkString(v.to_vec()),
+                ]
+            })
             .collect()
+    }
+
+    fn bulk(s: &[u8]) -> Value {
+        Value::BulkString(s.to_vec())
     }
 
     #[test]
@@ -107,24 +138,48 @@ mod tests {
             .with_retry(1500)
             .with_replace("unread");
         event.audience = Audience::Private;
-        let (t, e) = parse(&as_map(&fields(&topics, &event))).unwrap();
+        let (t, e) = parse(as_list(&fields(&topics, &event))).unwrap();
         assert_eq!(&*t, &topics[..]);
         assert_eq!(e, event);
         let plain = Event::new("");
-        let (t, e) = parse(&as_map(&fields(&topics[..1], &plain))).unwrap();
+        let (t, e) = parse(as_list(&fields(&topics[..1], &plain))).unwrap();
         assert_eq!((&*t, e), (&topics[..1], plain));
     }
 
     #[test]
     fn foreign_entries_are_refused() {
-        let mut map = as_map(&[("d", Bytes::from_static(b"x"))]);
-        assert_eq!(parse(&map), Err(Malformed::Topics));
-        map.insert("t".into(), Value::BulkString(b"a\n\x01".to_vec()));
-        assert_eq!(parse(&map), Err(Malformed::Topics));
-        map.insert("t".into(), Value::BulkString(b"a".to_vec()));
-        map.insert("r".into(), Value::BulkString(b"soon".to_vec()));
-        assert_eq!(parse(&map), Err(Malformed::Retry));
-        map.insert("r".into(), Value::Int(3));
-        assert_eq!(parse(&map), Err(Malformed::Retry));
+        assert_eq!(parse(vec![bulk(b"d"), bulk(b"x")]), Err(Malformed::Topics));
+        assert_eq!(
+            parse(vec![bulk(b"t"), bulk(b"a\n\x01")]),
+            Err(Malformed::Topics)
+        );
+        assert_eq!(
+            parse(vec![bulk(b"t"), bulk(b"a"), bulk(b"r"), bulk(b"soon")]),
+            Err(Malformed::Retry)
+        );
+        assert_eq!(
+            parse(vec![bulk(b"t"), bulk(b"a"), bulk(b"r"), Value::Int(3)]),
+            Err(Malformed::Retry)
+        );
+        assert_eq!(
+            parse(vec![bulk(b"t"), bulk(b"a"), bulk(b"i"), bulk(b"\xff")]),
+            Err(Malformed::Text)
+        );
+    }
+
+    #[test]
+    fn a_repeated_field_keeps_its_first_value_and_an_odd_name_is_ignored() {
+        let (topics, event) = parse(vec![
+            bulk(b"t"),
+            bulk(b"a"),
+            bulk(b"d"),
+            bulk(b"first"),
+            bulk(b"d"),
+            bulk(b"second"),
+            bulk(b"z"),
+        ])
+        .unwrap();
+        assert_eq!(&*topics, &[Topic::new("a").unwrap()]);
+        assert_eq!(event.data, Bytes::from_static(b"first"));
     }
 }

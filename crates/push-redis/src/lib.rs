@@ -50,6 +50,7 @@ mod config;
 mod conn;
 mod entry;
 mod layout;
+mod raw;
 mod reader;
 mod scripts;
 mod shared;

@@ -81,11 +81,7 @@ async fn fail(shared: &Shared, delay: &mut Duration, max: Duration) {
 }
 
 /// An entry read and not yet released: its partition, id and fields.
-pub(crate) type Pending = (
-    u16,
-    EntryId,
-    std::collections::HashMap<String, redis::Value>,
-);
+pub(crate) type Pending = (u16, EntryId, Vec<redis::Value>);
 
 /// Holds an entry until the watermark passes it (an entry whose sequence does not fit a
 /// cursor is skipped, loudly).
@@ -93,7 +89,7 @@ pub(crate) fn hold(
     pending: &mut BTreeMap<(u64, u64), Pending>,
     q: u16,
     id: EntryId,
-    fields: std::collections::HashMap<String, redis::Value>,
+    fields: Vec<redis::Value>,
 ) {
     if id.seq > layout::MAX_SEQ {
         tracing::warn!(%q, "push-redis: entry sequence past the cursor's room, skipped");
@@ -277,7 +273,7 @@ pub(crate) fn release(
             }));
             continue;
         }
-        match entry::parse(&fields) {
+        match entry::parse(fields) {
             Ok((topics, event)) => {
                 events.push(Arc::new(Published::with_topics(topics, cursor, event)));
             }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use redis::aio::{ConnectionLike, MultiplexedConnection};
-use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{
     AsyncConnectionConfig, Client, ErrorKind, Pipeline, RedisResult, ServerErrorKind, Value,
 };
@@ -15,6 +14,7 @@ use redis::{
 use crate::config::Config;
 pub(crate) use crate::conn::{Conn, certificates};
 use crate::layout::{EntryId, Keys};
+use crate::raw::{RawEntries, RawEntry, RawStreams};
 use crate::scripts::{CLOCK, PUBLISH, READ, STATE};
 
 /// One event as the publish script takes it: its publisher id and its field/value pairs.
@@ -50,7 +50,7 @@ pub(crate) struct Read {
     /// The same clock in microseconds (how long a held entry's millisecond has left).
     pub(crate) time_us: Option<u64>,
     /// `(partition, id, fields)` in the order Redis answered.
-    pub(crate) entries: Vec<(u16, EntryId, HashMap<String, Value>)>,
+    pub(crate) entries: Vec<(u16, EntryId, Vec<Value>)>,
     /// Partitions whose answer was cut at `COUNT`: they may hold more below `time_ms`.
     pub(crate) full: Vec<u16>,
 }
@@ -286,14 +286,13 @@ impl Store {
             xread.arg(p.text());
         }
         let (time_us, reply) = if clock {
-            let ((secs, micros), reply): ((u64, u64), Option<StreamReadReply>) =
-                pipe.query_async(con).await?;
+            let ((secs, micros), reply): ((u64, u64), RawStreams) = pipe.query_async(con).await?;
             (
                 Some(secs.saturating_mul(1_000_000).saturating_add(micros)),
                 reply,
             )
         } else {
-            let (reply,): (Option<StreamReadReply>,) = pipe.query_async(con).await?;
+            let (reply,): (RawStreams,) = pipe.query_async(con).await?;
             (None, reply)
         };
         let mut read = Read {
@@ -302,18 +301,17 @@ impl Store {
             entries: Vec::new(),
             full: Vec::new(),
         };
-        for key in reply.map(|r| r.keys).unwrap_or_default() {
-            let Some(q) = self.keys.logs().iter().position(|k| *k == key.key) else {
+        for (key, RawEntries(entries)) in reply.0 {
+            let Some(q) = self.keys.logs().iter().position(|k| k.as_bytes() == key) else {
                 continue;
             };
             // Fewer than MAX_PARTITIONS (a u16) logs.
             let q = q as u16;
-            if key.ids.len() >= self.config.batch {
+            if entries.len() >= self.config.batch {
                 read.full.push(q);
             }
-            for StreamId { id, map, .. } in key.ids {
-                read.entries.push((q, parse_id(&id)?, map));
-            }
+            read.entries
+                .extend(entries.into_iter().map(|e| (q, e.id, e.fields)));
         }
         Ok(read)
     }
@@ -326,12 +324,12 @@ impl Store {
         start: EntryId,
         end: EntryId,
         count: usize,
-    ) -> RedisResult<Vec<Vec<StreamId>>> {
+    ) -> RedisResult<Vec<Vec<RawEntry>>> {
         let calls = self.keys.logs().iter().map(|log| {
             let mut con = con.clone();
             let (start, end) = (start.text(), end.text());
             async move {
-                let reply: StreamRangeReply = redis::cmd("XRANGE")
+                let reply: RawEntries = redis::cmd("XRANGE")
                     .arg(log)
                     .arg(start)
                     .arg(end)
@@ -339,7 +337,7 @@ impl Store {
                     .arg(count)
                     .query_async(&mut con)
                     .await?;
-                Ok::<_, redis::RedisError>(reply.ids)
+                Ok::<_, redis::RedisError>(reply.0)
             }
         });
         futures_util::future::try_join_all(calls).await
@@ -352,8 +350,8 @@ impl Store {
         con: &mut Conn,
         partition: u16,
         after: EntryId,
-    ) -> RedisResult<(u64, Vec<StreamId>)> {
-        let (secs, micros, reply): (u64, u64, StreamRangeReply) = READ
+    ) -> RedisResult<(u64, Vec<RawEntry>)> {
+        let (secs, micros, reply): (u64, u64, RawEntries) = READ
             .key(self.keys.log(partition))
             .arg(after.text())
             .arg(self.config.batch)
@@ -361,7 +359,7 @@ impl Store {
             .await?;
         Ok((
             secs.saturating_mul(1000).saturating_add(micros / 1000),
-            reply.ids,
+            reply.0,
         ))
     }
 }

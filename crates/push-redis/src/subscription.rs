@@ -277,17 +277,17 @@ impl State {
         for (q, ids) in ranges.into_iter().enumerate() {
             let q = q as u16;
             if ids.len() >= batch
-                && let Some(last) = ids.last().and_then(|s| EntryId::parse(&s.id))
-                && let Some(c) = last.cursor(epoch, q)
+                && let Some(last) = ids.last()
+                && let Some(c) = last.id.cursor(epoch, q)
             {
                 limit = limit.min(c);
             }
-            for sid in ids {
-                let Some(c) = EntryId::parse(&sid.id).and_then(|id| id.cursor(epoch, q)) else {
+            for entry in ids {
+                let Some(c) = entry.id.cursor(epoch, q) else {
                     continue;
                 };
                 if layout::after(c, replay.from) && !layout::after(c, replay.upto) {
-                    found.push((c, sid.map));
+                    found.push((c, entry.fields));
                 }
             }
         }
@@ -297,7 +297,7 @@ impl State {
                 break;
             }
             self.gaps_before(&mut replay.gaps, c);
-            if let Ok((topics, event)) = entry::parse(&fields) {
+            if let Ok((topics, event)) = entry::parse(fields) {
                 let p = Published::with_topics(topics, c, event);
                 if self.admits(&p) {
                     self.queue.push_back(Delivery::Event(Arc::new(p)));

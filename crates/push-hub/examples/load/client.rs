@@ -192,8 +192,15 @@ pub(crate) async fn idle(addr: SocketAddr, counts: &[usize]) {
 
 /// Fan-out: `n` subscribers of one topic (`variant`: `public` exact, `template`, `private`);
 /// a burst for throughput and CPU, then a fixed rate below saturation for latency. `smoke`:
-/// a few events only (a check that the harness works, not a measure).
-pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str, smoke: bool) {
+/// a few events only (a check that the harness works, not a measure). The events are published
+/// to `publish_to`: `addr` itself, or another hub sharing its topics (through Redis).
+pub(crate) async fn fanout(
+    addr: SocketAddr,
+    publish_to: SocketAddr,
+    n: usize,
+    variant: &str,
+    smoke: bool,
+) {
     // A private subscriber presents a token granting the topic (the anchor ignores it).
     let (selector, private, token) = match variant {
         "template" => ("/fan/{id}", false, String::new()),
@@ -218,7 +225,7 @@ pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str, smoke: boo
     let want = n as u64 * burst;
     mark(&format!("burst-{variant}-{n}-start")).await;
     let start = Instant::now();
-    let publishing = publish(addr, burst, 0, "/fan/1", private);
+    let publishing = publish(publish_to, burst, 0, "/fan/1", private);
     let complete = wait_for(|| tally.received.load(Ordering::Acquire) >= want).await;
     let _ = tokio::time::timeout(PHASE_LIMIT, publishing).await;
     let seconds = start.elapsed().as_secs_f64();
@@ -239,7 +246,7 @@ pub(crate) async fn fanout(addr: SocketAddr, n: usize, variant: &str, smoke: boo
     };
     tally.recording.store(true, Ordering::Release);
     mark(&format!("steady-{variant}-{n}-start")).await;
-    let publishing = publish(addr, count, rate, "/fan/1", private);
+    let publishing = publish(publish_to, count, rate, "/fan/1", private);
     let want = n as u64 * count;
     let complete = wait_for(|| tally.received.load(Ordering::Acquire) >= want).await;
     let _ = tokio::time::timeout(PHASE_LIMIT, publishing).await;

@@ -6,7 +6,9 @@
 //! ```text
 //! load anchor ADDR                       # axum's Sse over a tokio broadcast channel
 //! load client idle ADDR 5000,10000       # idle subscribers, a mark after each step
-//! load client fanout ADDR N VARIANT [smoke]  # N subscribers (public | template | private)
+//! load client fanout ADDR N VARIANT [smoke] [publish=ADDR]
+//!                                        # N subscribers (public | template | private); the
+//!                                        # events published to ADDR, or to another hub
 //! load client soak ADDR SUBSCRIBERS [EVENTS] # 5,000 events, ~50 reconnects with the cursor
 //! ```
 //!
@@ -43,7 +45,14 @@ fn main() {
                     }
                     "fanout" => {
                         let n = arg(3).parse().unwrap_or_else(|_| usage());
-                        client::fanout(addr(2), n, arg(4), arg(5) == "smoke").await;
+                        let rest = args.get(5..).unwrap_or_default();
+                        let publish_to = match rest.iter().find_map(|a| a.strip_prefix("publish="))
+                        {
+                            Some(other) => other.parse().unwrap_or_else(|_| usage()),
+                            None => addr(2),
+                        };
+                        let smoke = rest.iter().any(|a| a == "smoke");
+                        client::fanout(addr(2), publish_to, n, arg(4), smoke).await;
                     }
                     "soak" => {
                         let subscribers = arg(3).parse().unwrap_or(10);

@@ -10,7 +10,8 @@
 //! since is matched and queued from the history. A crash between the queue's commit and the
 //! cursor's queues those deliveries again with the same `webhook-id` (derived from the
 //! registration and the event's cursor): at least once, once in effect at an idempotent
-//! receiver. The one bound is the history's retention: an event evicted before the fan-out
+//! receiver. A batch that queued nothing saves the cursor at most once a second
+//! ([`SAVE_IDLE`]): its events are matched again after a crash, which queues nothing new. The one bound is the history's retention: an event evicted before the fan-out
 //! reached it (a fan-out behind by more than `--history-count` events of a topic, or down for
 //! longer than `--history-age`) is counted in `push_hub_callbacks_gaps_total` and logged.
 //! A fan-out that falls behind its subscription's queue (a burst) subscribes again from its
@@ -30,6 +31,12 @@ use super::Inner;
 const BATCH: usize = 256;
 /// How long the fan-out waits before it retries a failed queue commit or subscription.
 const RETRY: Duration = Duration::from_secs(1);
+/// How far the recorded cursor may lag behind events that queued nothing: such a batch saves
+/// it only once this passed since the last save (a batch that queued deliveries always saves
+/// at once). Most events match no registration, and a save per event would cost a journal
+/// commit (or, on Redis, a round trip) per publish; after a crash the fan-out matches those
+/// events again, which queues nothing new (a registration ignores events up to its `from`).
+const SAVE_IDLE: Duration = Duration::from_secs(1);
 
 /// How long the fan-out's lease holds under `--redis` without a renewal: a dead leader's
 /// successor starts within this (plus one `RENEW`).
@@ -116,6 +123,7 @@ async fn fan_out<B: Broker>(
     lease: Option<&str>,
 ) -> Ended {
     let access = Access::public().with_private(Selector::all());
+    let (mut saved, mut saved_at) = (from, tokio::time::Instant::now());
     let mut renew = tokio::time::interval(RENEW);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -164,18 +172,22 @@ async fn fan_out<B: Broker>(
                 }
             }
             let step = match_batch(inner, batch, from);
+            let queued = !step.pending.is_empty();
             queue(inner, step.pending).await;
-            if step.last != from {
+            from = step.last;
+            let due =
+                queued || saved_at.elapsed() >= SAVE_IDLE || !matches!(step.then, Then::Continue);
+            if from != saved && due {
                 match lease {
-                    None => save_cursor(inner, step.last).await,
+                    None => save_cursor(inner, from).await,
                     // Fenced: a hub that lost the lease records nothing and stops.
                     Some(token) => {
-                        if !led_save(inner, token, step.last).await {
+                        if !led_save(inner, token, from).await {
                             return Ended::Lost;
                         }
                     }
                 }
-                from = step.last;
+                (saved, saved_at) = (from, tokio::time::Instant::now());
             }
             match step.then {
                 Then::Continue => {}

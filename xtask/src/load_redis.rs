@@ -1,0 +1,182 @@
+//! `cargo xtask load fanout --redis`: hubs sharing their topics through Redis against one hub
+//! on its embedded broker, in the same run, over loopback.
+//!
+//! A `redis-server` is started here (an ephemeral port, no persistence: the figures are the
+//! hub's, not the disk's). Two `push-hub --redis` processes share it; the subscribers connect
+//! to hub A and the publisher to hub B, the "client on A, event on B" case. Beside them, one hub
+//! in memory takes the same client with both sides on it. At each of the client's marks the
+//! figures of hub A, hub B and redis-server are read (CPU and write syscalls from `/proc`,
+//! commands from `INFO commandstats`, a count the machine's load cannot blur).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::load::{self, Bins, Probe, Server, Snapshot};
+use crate::load_report::Run;
+
+/// A `redis-server` child on 127.0.0.1, killed when dropped.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Result<Self, String> {
+        let missing = "redis-server is not installed: `cargo xtask setup` (or `apt-get install \
+                       redis-server`) installs it";
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free loopback port: {e}"))?
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--protected-mode", "no"])
+            .args(["--loglevel", "warning"])
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("{missing} ({e})"))?;
+        let redis = Self { child, port };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if redis.ping() {
+                return Ok(redis);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(format!(
+            "redis-server did not answer on port {port} within 10 s"
+        ))
+    }
+
+    fn ping(&self) -> bool {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut reply = [0; 7];
+        s.write_all(b"PING\r\n").is_ok()
+            && s.read_exact(&mut reply).is_ok()
+            && &reply == b"+PONG\r\n"
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `redis-cli` with `args` against the server on `port`.
+fn cli(port: u16, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("redis-cli")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .map_err(|e| format!("redis-cli: {e} (it comes with redis-server)"))?;
+    if !out.status.success() {
+        return Err(format!("redis-cli {args:?} failed"));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The commands the server on `port` ran so far, and of them the script calls (`evalsha`,
+/// `eval`); the `info` and `flushall` calls of this harness are not counted.
+pub(crate) fn command_calls(port: u16) -> Result<(u64, u64), String> {
+    let stats = cli(port, &["INFO", "commandstats"])?;
+    let (mut all, mut scripts) = (0, 0);
+    for line in stats.lines() {
+        let Some((name, rest)) = line
+            .trim()
+            .strip_prefix("cmdstat_")
+            .and_then(|l| l.split_once(':'))
+        else {
+            continue;
+        };
+        let calls: u64 = rest
+            .strip_prefix("calls=")
+            .and_then(|r| r.split(',').next())
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        if matches!(name, "info" | "flushall" | "ping" | "command") {
+            continue;
+        }
+        all += calls;
+        if matches!(name, "evalsha" | "eval") {
+            scripts += calls;
+        }
+    }
+    Ok((all, scripts))
+}
+
+/// The comparison at 1,000 and 10,000 subscribers.
+pub(crate) fn fanout(bins: &Bins, tick_us: u64) -> Result<(), String> {
+    let redis = Redis::start()?;
+    let mut runs = Vec::new();
+    for n in ["1000", "10000"] {
+        let embedded = load::measure(bins, Server::Hub(None), &["fanout", n, "public"])?;
+        cli(redis.port, &["FLUSHALL"])?;
+        let shared = pair(bins, &redis, n)?;
+        runs.push((n, embedded, shared));
+    }
+    crate::load_report::redis(&runs, tick_us)
+}
+
+/// Hub A (the subscribers') and hub B (the publisher's) on `redis`, the client between them.
+fn pair(bins: &Bins, redis: &Redis, n: &str) -> Result<Run, String> {
+    let url = redis.url();
+    eprintln!("\n== two hubs on {url}: fanout {n} public, subscribers on A, publisher on B");
+    let start = |bin: &Path| {
+        let mut args = load::hub_args();
+        args.extend(["--redis", url.as_str()]);
+        load::spawn(bin, &args, false)
+    };
+    let mut a = start(&bins.hub)?;
+    let mut b = match start(&bins.hub) {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = a.kill();
+            let _ = a.wait();
+            return Err(e);
+        }
+    };
+    let probes = [
+        Probe::process(a.id()),
+        Probe::process(b.id()),
+        Probe {
+            pid: redis.child.id(),
+            redis_port: Some(redis.port),
+        },
+    ];
+    let result = load::listening(&mut a).and_then(|(addr_a, _out_a)| {
+        let (addr_b, _out_b) = load::listening(&mut b)?;
+        let publish = format!("publish={addr_b}");
+        let args = ["client", "fanout", &addr_a, n, "public", &publish];
+        load::drive_client(&bins.load, &args, &probes)
+    });
+    for child in [&mut a, &mut b] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    result
+}
+
+/// The figures of one probe over a phase: (end - start) of `get`.
+pub(crate) fn over(run: &Run, phase: &str, probe: usize, get: fn(&Snapshot) -> u64) -> u64 {
+    let at = |edge: &str| {
+        let name = format!("{phase}-{edge}");
+        match probe {
+            0 => run.marks.get(&name).map(get),
+            i => run.others.get(&name).and_then(|o| o.get(i - 1)).map(get),
+        }
+        .unwrap_or(0)
+    };
+    at("end").saturating_sub(at("start"))
+}
