@@ -116,23 +116,36 @@ pub(crate) fn command_calls(port: u16) -> Result<(u64, u64), String> {
     Ok((all, scripts))
 }
 
-/// The comparison at 1,000 and 10,000 subscribers.
+/// Subscribers of the sparse run, each on a topic of its own, and its events (one each).
+const SPARSE: (&str, &str) = ("10000", "2000");
+
+/// The comparison at 1,000 and 10,000 subscribers of one topic, and the sparse run.
 pub(crate) fn fanout(bins: &Bins, tick_us: u64) -> Result<(), String> {
     let redis = Redis::start()?;
     let mut runs = Vec::new();
     for n in ["1000", "10000"] {
-        let embedded = load::measure(bins, Server::Hub(None), &["fanout", n, "public"])?;
+        let client = ["fanout", n, "public"];
+        let embedded = load::measure(bins, Server::Hub(None), &client)?;
         cli(redis.port, &["FLUSHALL"])?;
-        let shared = pair(bins, &redis, n)?;
+        let shared = pair(bins, &redis, &client)?;
         runs.push((n, embedded, shared));
     }
-    crate::load_report::redis(&runs, tick_us)
+    let client = ["sparse", SPARSE.0, SPARSE.1];
+    let embedded = load::measure(bins, Server::Hub(None), &client)?;
+    cli(redis.port, &["FLUSHALL"])?;
+    let shared = pair(bins, &redis, &client)?;
+    crate::load_report::redis(&runs, tick_us)?;
+    crate::load_report::sparse(SPARSE.0, &embedded, &shared, tick_us)
 }
 
-/// Hub A (the subscribers') and hub B (the publisher's) on `redis`, the client between them.
-fn pair(bins: &Bins, redis: &Redis, n: &str) -> Result<Run, String> {
+/// Hub A (the subscribers') and hub B (the publisher's) on `redis`, the client between them:
+/// `client` is the scenario and its arguments, as `measure` takes them.
+fn pair(bins: &Bins, redis: &Redis, client: &[&str]) -> Result<Run, String> {
     let url = redis.url();
-    eprintln!("\n== two hubs on {url}: fanout {n} public, subscribers on A, publisher on B");
+    eprintln!(
+        "\n== two hubs on {url}: {}, subscribers on A, publisher on B",
+        client.join(" ")
+    );
     let start = |bin: &Path| {
         let mut args = load::hub_args();
         args.extend(["--redis", url.as_str()]);
@@ -158,7 +171,9 @@ fn pair(bins: &Bins, redis: &Redis, n: &str) -> Result<Run, String> {
     let result = load::listening(&mut a).and_then(|(addr_a, _out_a)| {
         let (addr_b, _out_b) = load::listening(&mut b)?;
         let publish = format!("publish={addr_b}");
-        let args = ["client", "fanout", &addr_a, n, "public", &publish];
+        let mut args = vec!["client", client[0], addr_a.as_str()];
+        args.extend(&client[1..]);
+        args.push(&publish);
         load::drive_client(&bins.load, &args, &probes)
     });
     for child in [&mut a, &mut b] {

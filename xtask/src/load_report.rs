@@ -254,6 +254,11 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
             Some(cpu(embedded, &burst, 0) / e_burst),
             (0..3).map(|p| cpu(redis, &burst, p)).sum::<f64>() / r_burst,
         );
+        row(
+            "steady: subscribers' hub CPU µs/delivery",
+            Some(cpu(embedded, &steady, 0) / delivered(embedded, &steady)?),
+            cpu(redis, &steady, 0) / delivered(redis, &steady)?,
+        );
         for (name, key) in [
             ("steady: p50 publish→delivery ms", "p50_us"),
             ("steady: p99 publish→delivery ms", "p99_us"),
@@ -287,4 +292,33 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
         "\n(CPU from /proc/PID/stat, writes from syscw, Redis commands from INFO commandstats)"
     );
     Ok(())
+}
+
+/// Sparse: `n` subscribers each on its own topic, one event each in turn; the subscribers'
+/// hub's CPU per event on Redis against in memory.
+pub(crate) fn sparse(n: &str, embedded: &Run, redis: &Run, tick_us: u64) -> Result<(), String> {
+    use crate::load_redis::over;
+    let phase = format!("sparse-{n}");
+    println!("\n{n} subscribers, each on a topic of its own, one event each in turn");
+    println!(
+        "{:<48}{:>14}{:>14}{:>16}",
+        "", "embedded", "redis", "redis÷embedded"
+    );
+    let per_event = |run: &Run| -> Result<f64, String> {
+        let events = run.value(&phase, "deliveries")?.max(1.0);
+        Ok(over(run, &phase, 0, |s| s.cpu_ticks) as f64 * tick_us as f64 / events)
+    };
+    let (e, r) = (per_event(embedded)?, per_event(redis)?);
+    println!(
+        "{:<48}{e:>14.3}{r:>14.3}{:>16}",
+        "subscribers' hub CPU µs/event",
+        ratio(r, e)
+    );
+    let (e, r) = (
+        embedded.value(&phase, "per_second")?,
+        redis.value(&phase, "per_second")?,
+    );
+    println!("{:<48}{e:>14.0}{r:>14.0}{:>16}", "events/s", ratio(r, e));
+    complete(embedded, &phase)?;
+    complete(redis, &phase)
 }

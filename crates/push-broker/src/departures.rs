@@ -46,12 +46,12 @@ impl Departures {
         self.all || published.event().id.is_some()
     }
 
-    /// Called once per event, before it enters its rings.
-    pub(crate) fn stored(&mut self, published: &Published) {
+    /// Called once per event (`seq` its sequence number), before it enters its rings.
+    pub(crate) fn stored(&mut self, seq: u64, published: &Published) {
         let rings = published.topics().len();
         if rings > 1 && self.followed(published) {
             let rings = u32::try_from(rings).unwrap_or(u32::MAX);
-            self.copies.insert(published.cursor().offset(), rings);
+            self.copies.insert(seq, rings);
         }
     }
 
@@ -141,7 +141,7 @@ mod tests {
     fn a_multi_topic_event_goes_with_its_last_ring() {
         let mut d = Departures::default();
         let p = published(4, &["a", "b", "c"], Some("id"));
-        d.stored(&p);
+        d.stored(p.cursor().offset(), &p);
         d.left(4, Arc::clone(&p));
         d.left(4, Arc::clone(&p));
         assert!(d.gone.is_empty());
@@ -155,13 +155,13 @@ mod tests {
     fn only_events_with_ids_are_followed_without_a_journal() {
         let mut d = Departures::default();
         let plain = published(1, &["a", "b"], None);
-        d.stored(&plain);
+        d.stored(plain.cursor().offset(), &plain);
         d.left(1, Arc::clone(&plain));
         d.left(1, plain);
         assert_eq!((d.gone.len(), d.counting(), d.evicted_max), (0, 0, 1));
         let mut all = Departures::new(true);
         let plain = published(2, &["a"], None);
-        all.stored(&plain);
+        all.stored(plain.cursor().offset(), &plain);
         all.left(2, plain);
         assert_eq!(all.gone.len(), 1);
     }

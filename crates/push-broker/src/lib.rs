@@ -7,6 +7,10 @@
 //! [`Delivery`](push_core::Delivery) items: the retained events after the cursor, then live ones,
 //! with no hole and no duplicate at the seam, and an explicit gap wherever something was lost.
 //!
+//! [`MemoryBroker::relay`] fans out events made elsewhere, with their own cursors: push-redis
+//! relays what its reader released, so a hub's subscribers on Redis are woken by the same
+//! topic rings as here.
+//!
 //! # Design
 //!
 //! ```text

@@ -22,7 +22,11 @@ const COPY_BELOW: usize = 64 << 10;
 pub(crate) struct Pending<'t> {
     topics: Cow<'t, [Topic]>,
     event: Option<Event>,
+    /// An event made elsewhere, with its own cursor ([`MemoryBroker::relay`]).
+    relayed: Option<Arc<Published>>,
     published: Option<Arc<Published>>,
+    /// Its sequence number here, once it has one.
+    seq: u64,
     pub(crate) outcome: Result<Cursor, Error>,
 }
 
@@ -38,7 +42,38 @@ impl<'t> Pending<'t> {
         Self {
             topics,
             event,
+            relayed: None,
             published: None,
+            seq: 0,
+            outcome,
+        }
+    }
+
+    /// A relay of `published` (its topics deduplicated here).
+    fn relayed(published: Arc<Published>) -> Pending<'static> {
+        let (topics, outcome): (Cow<'static, [Topic]>, _) = match distinct(published.topics()) {
+            Ok(topics) => (
+                Cow::Owned(topics.into_owned()),
+                Err(Error::BrokerUnavailable),
+            ),
+            Err(e) => (Cow::Owned(Vec::new()), Err(e)),
+        };
+        // Repeated topics are dropped from the event too: it is counted once per ring.
+        let relayed = match topics.len() {
+            0 => None,
+            n if n == published.topics().len() => Some(published),
+            _ => Some(Arc::new(Published::with_topics(
+                topics.to_vec().into(),
+                published.cursor(),
+                published.event().clone(),
+            ))),
+        };
+        Pending {
+            topics,
+            event: None,
+            relayed,
+            published: None,
+            seq: 0,
             outcome,
         }
     }
@@ -48,7 +83,9 @@ impl<'t> Pending<'t> {
         Pending {
             topics: Cow::Owned(self.topics.into_owned()),
             event: self.event,
+            relayed: self.relayed,
             published: self.published,
+            seq: self.seq,
             outcome: self.outcome,
         }
     }
@@ -112,6 +149,28 @@ impl MemoryBroker {
         one.outcome
     }
 
+    /// Delivers an event made elsewhere, with the cursor it has there, to this broker's
+    /// subscribers, as a publish here would: into its topics' histories (bounded as usual),
+    /// waking their subscribers, the same `Arc` for all of them. For a process that fans out
+    /// locally what a shared store ordered (push-redis relays what its reader released).
+    ///
+    /// The cursors are the caller's and must increase from one relay to the next; subscribers
+    /// see them unchanged. A relaying broker is live-only: resuming from a relayed cursor,
+    /// [`head`](Self::head) and [`resolve`](Self::resolve) count in this broker's own sequence
+    /// numbers, which relayed cursors do not carry; and it keeps no journal.
+    ///
+    /// # Errors
+    /// As [`publish_to`](Self::publish_to); [`Error::BrokerUnavailable`] with a journal.
+    pub fn relay(&self, published: Arc<Published>) -> Result<(), Error> {
+        if self.inner.config.journal.is_some() {
+            return Err(Error::BrokerUnavailable);
+        }
+        let mut one = [Pending::relayed(published)];
+        self.publish_group(&mut one);
+        let [one] = one;
+        one.outcome.map(|_| ())
+    }
+
     /// Publishes every pending publish of `group` that can be, in order, under one hold of the
     /// broker-wide lock and with one journal call for all of them: each is all or nothing on
     /// its own for the topic limit, and the group is all or nothing for the journal (a
@@ -119,7 +178,10 @@ impl MemoryBroker {
     /// those of publishing them one after another, one journal write each.
     pub(crate) fn publish_group(&self, group: &mut [Pending<'_>]) {
         if self.inner.closed.load(Ordering::Acquire) {
-            for p in group.iter_mut().filter(|p| p.event.is_some()) {
+            for p in group
+                .iter_mut()
+                .filter(|p| p.event.is_some() || p.relayed.is_some())
+            {
                 p.outcome = Err(Error::BrokerClosed);
             }
             return;
@@ -154,9 +216,9 @@ impl MemoryBroker {
             let mut claimed: Vec<Topic> = Vec::new();
             let mut next = ledger.seq;
             for (p, slots) in group.iter_mut().zip(&slots) {
-                let Some(event) = p.event.take() else {
+                if p.event.is_none() && p.relayed.is_none() {
                     continue;
-                };
+                }
                 // Rings change only under the ledger's lock: what is counted here stays true
                 // until the event is in.
                 let fresh = |claimed: &[Topic]| {
@@ -190,12 +252,15 @@ impl MemoryBroker {
                     }
                 }
                 next += 1;
-                let cursor = Cursor::new(self.inner.epoch, next);
-                p.published = Some(Arc::new(Published::with_topics(
-                    p.topics.to_vec().into(),
-                    cursor,
-                    event,
-                )));
+                p.seq = next;
+                p.published = match (p.event.take(), p.relayed.take()) {
+                    (Some(event), _) => Some(Arc::new(Published::with_topics(
+                        p.topics.to_vec().into(),
+                        Cursor::new(self.inner.epoch, next),
+                        event,
+                    ))),
+                    (None, relayed) => relayed,
+                };
             }
             drop(claimed);
             // Durable before visible: a journal that cannot keep the events refuses them.
@@ -225,10 +290,10 @@ impl MemoryBroker {
                     emptied.extend(p.topics.iter().cloned());
                     continue;
                 };
-                let seq = published.cursor().offset();
+                let seq = p.seq;
                 let before = ledger.seq;
                 ledger.seq = seq;
-                ledger.departures.stored(&published);
+                ledger.departures.stored(seq, &published);
                 if published.event().id.is_some() {
                     self.inner.index_mut().insert(&published);
                 }

@@ -114,7 +114,9 @@ impl MemoryBroker {
                 previous = Some(at);
                 let cursor = Cursor::new(epoch, offset);
                 let published = Arc::new(Published::with_topics(distinct.into(), cursor, event));
-                ledger.departures.stored(&published);
+                ledger
+                    .departures
+                    .stored(published.cursor().offset(), &published);
                 inner.index_mut().insert(&published);
                 for (topic, slot) in published.topics().iter().zip(&slots) {
                     let mut h = slot.lock();

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use push_broker::MemoryBroker;
 use push_core::{
     Access, Broker, CloseReason, Cursor, Delivery, Error, Event, MAX_SELECTOR_TOPICS, Selector,
     Topic,
@@ -97,16 +98,19 @@ impl RedisBroker {
         let epochs: Vec<u64> = states.iter().map(|s| s.epoch).collect();
         let epoch = deployment_epoch(&epochs);
         let start = time_ms.saturating_sub(1);
-        let (sender, _) = broadcast::channel(store.config.channel);
+        let (control, _) = broadcast::channel(crate::shared::CONTROL);
         let live = Live {
             epochs,
             epoch,
             released: layout::watermark(epoch, start),
             head: Cursor::new(epoch, 0),
-            sender,
+            control,
         };
+        let local = MemoryBroker::new(store.config.fanout());
+        // Expires what a subscription left unread; it ends once the fan-out is closed.
+        drop(local.spawn_sweeper());
         let batcher = Batcher::start(&store, &conn);
-        let shared = Shared::new(store, conn, live);
+        let shared = Shared::new(store, conn, live, local);
         // After the clock was read: every id committed before the reader's start is in Redis'
         // index now, every later one passes through the reader.
         shared.load_ids().await.map_err(ConnectError::Redis)?;
@@ -144,8 +148,9 @@ impl RedisBroker {
         let _ = self
             .shared
             .live()
-            .sender
+            .control
             .send(Delivery::Closed(CloseReason::Shutdown));
+        self.shared.local.close();
         self.reader.abort();
     }
 
@@ -217,12 +222,7 @@ impl Broker for RedisBroker {
         if self.shared.is_closed() {
             return Err(Error::BrokerClosed);
         }
-        Ok(subscription::open(
-            Arc::clone(&self.shared),
-            selector,
-            from,
-            access,
-        ))
+        subscription::open(Arc::clone(&self.shared), selector, from, access)
     }
 
     fn head(&self) -> Cursor {

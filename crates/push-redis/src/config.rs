@@ -6,6 +6,10 @@ use std::time::Duration;
 /// every partition in one `XREAD`, so keep it small).
 pub const MAX_PARTITIONS: u16 = 1024;
 
+/// How long the local fan-out keeps an event for a subscription that has not read it: one
+/// further behind replays from Redis.
+const FANOUT_AGE: Duration = Duration::from_secs(60);
+
 /// How a [`RedisBroker`](crate::RedisBroker) uses Redis.
 ///
 /// ```
@@ -30,6 +34,7 @@ pub struct Config {
     pub(crate) block: Duration,
     pub(crate) batch: usize,
     pub(crate) channel: usize,
+    pub(crate) max_pattern_subscriptions: usize,
     pub(crate) id_index: usize,
     pub(crate) root_cert: Option<Vec<u8>>,
     pub(crate) publish_batch: (usize, usize),
@@ -53,6 +58,7 @@ impl Config {
             block: Duration::from_secs(1),
             batch: 512,
             channel: 4096,
+            max_pattern_subscriptions: push_broker::DEFAULT_MAX_PATTERN_SUBSCRIPTIONS,
             id_index: 160_000,
             root_cert: None,
             publish_batch: (256, 1 << 20),
@@ -144,12 +150,37 @@ impl Config {
         self
     }
 
-    /// The local fan-out channel's capacity in events (default 4096). A subscriber further
-    /// behind replays from Redis instead of losing events.
+    /// How many events of one topic the local fan-out keeps for its slowest subscriber
+    /// (default 4096; also at most 16 MiB behind per subscriber and 64 MiB in all). A
+    /// subscriber further behind replays from Redis instead of losing events.
     #[must_use]
     pub fn with_channel(mut self, events: usize) -> Self {
         self.channel = events.max(16);
         self
+    }
+
+    /// The most local subscriptions with patterns (`*`, templates, URL patterns) open at once
+    /// (default 1024, as push-broker's); one more is refused with
+    /// [`Error::SubscriptionLimit`](push_core::Error::SubscriptionLimit).
+    #[must_use]
+    pub fn with_max_pattern_subscriptions(mut self, count: usize) -> Self {
+        self.max_pattern_subscriptions = count.max(1);
+        self
+    }
+
+    /// The local fan-out's settings: a relaying [`MemoryBroker`](push_broker::MemoryBroker)
+    /// whose topic rings hold the live events a subscription has not read yet.
+    pub(crate) fn fanout(&self) -> push_broker::Config {
+        push_broker::Config::default()
+            .with_history_count(self.channel)
+            .with_queue_count(self.channel)
+            .with_queue_bytes(16 << 20)
+            .with_history_bytes(16 << 20)
+            .with_total_history_bytes(64 << 20)
+            // No live-topic limit: a refused relay would be a loss; the bytes bound memory.
+            .with_max_topics(usize::MAX)
+            .with_history_age(FANOUT_AGE)
+            .with_max_pattern_subscriptions(self.max_pattern_subscriptions)
     }
 
     /// How many publisher ids the local index keeps for [`resolve`](push_core::Broker::resolve)

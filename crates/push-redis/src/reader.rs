@@ -267,7 +267,7 @@ pub(crate) fn release(
             // Below a watermark already released: a master's clock stepped back. Delivering it
             // now would break cursor order; the loss is announced instead.
             tracing::warn!(%q, "push-redis: an entry appeared below the watermark");
-            let _ = shared.live().sender.send(Delivery::Gap(Gap {
+            let _ = shared.live().control.send(Delivery::Gap(Gap {
                 reason: GapReason::UnknownEpoch,
                 resume: released,
             }));

@@ -1,9 +1,10 @@
 //! What the broker, its reader and its subscriptions share: the live state under one lock.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use push_broker::MemoryBroker;
 use push_core::{Cursor, Delivery, Gap, GapReason, Published};
 use tokio::sync::broadcast;
 
@@ -16,13 +17,18 @@ pub(crate) struct Live {
     /// Each partition's epoch, and the deployment epoch mixed from them.
     pub(crate) epochs: Vec<u64>,
     pub(crate) epoch: u64,
-    /// The watermark: every entry at or below it has been sent on the channel (or was in
-    /// Redis before the reader started); nothing at or below it can still appear.
+    /// The watermark: every entry at or below it has been relayed to the local fan-out (or
+    /// was in Redis before the reader started); nothing at or below it can still appear.
     pub(crate) released: Cursor,
     /// The newest event sent (offset 0 before any).
     pub(crate) head: Cursor,
-    pub(crate) sender: broadcast::Sender<Delivery>,
+    /// What every local subscription hears besides its events: a new epoch, the end.
+    pub(crate) control: broadcast::Sender<Delivery>,
 }
+
+/// How many announcements the control channel holds for a subscription that has not read
+/// them (a subscription further behind replays from its cursor).
+pub(crate) const CONTROL: usize = 64;
 
 /// The publisher ids this process can resolve, oldest first, bounded: those in Redis' id index
 /// when the broker connected (or when an epoch changed), then every id the reader releases.
@@ -66,6 +72,12 @@ pub(crate) struct Shared {
     /// Publishes, replays and loss checks (reconnects by itself).
     pub(crate) conn: Conn,
     live: Mutex<Live>,
+    /// The local fan-out: released events are relayed into it, under the `live` lock, and a
+    /// subscription follows it (live only) from the watermark it opened at.
+    pub(crate) local: MemoryBroker,
+    /// Open subscriptions with a pattern (not only exact topics): while there are any, every
+    /// event is relayed; otherwise only those on a topic with a local subscriber.
+    pub(crate) patterns: AtomicUsize,
     pub(crate) ids: Mutex<IdIndex>,
     pub(crate) healthy: AtomicBool,
     pub(crate) closed: AtomicBool,
@@ -78,11 +90,13 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(store: Store, conn: Conn, live: Live) -> Arc<Self> {
+    pub(crate) fn new(store: Store, conn: Conn, live: Live, local: MemoryBroker) -> Arc<Self> {
         Arc::new(Self {
             store,
             conn,
             live: Mutex::new(live),
+            local,
+            patterns: AtomicUsize::new(0),
             ids: Mutex::new(IdIndex::default()),
             healthy: AtomicBool::new(true),
             closed: AtomicBool::new(false),
@@ -122,7 +136,7 @@ impl Shared {
         live.epoch = epoch;
         live.head = Cursor::new(epoch, 0);
         live.released = layout::watermark(epoch, live.released.offset());
-        let _ = live.sender.send(Delivery::Gap(Gap {
+        let _ = live.control.send(Delivery::Gap(Gap {
             reason: GapReason::UnknownEpoch,
             resume: Cursor::new(epoch, 0),
         }));
@@ -148,7 +162,8 @@ impl Shared {
         Ok(())
     }
 
-    /// Sends released events in cursor order and moves the watermark to `watermark`.
+    /// Relays released events to the local fan-out in cursor order (those a local
+    /// subscription may want) and moves the watermark to `watermark`.
     pub(crate) fn release(&self, events: Vec<Arc<Published>>, watermark: Cursor) {
         let bound = self.store.config.id_index;
         {
@@ -160,9 +175,17 @@ impl Shared {
             }
         }
         let mut live = self.live();
+        let every = self.patterns.load(Ordering::Acquire) > 0;
         for p in events {
             live.head = p.cursor();
-            let _ = live.sender.send(Delivery::Event(p));
+            let wanted = every
+                || p.topics()
+                    .iter()
+                    .any(|t| self.local.subscriber_count(t) > 0);
+            if wanted && let Err(e) = self.local.relay(p) {
+                // Only a closed fan-out refuses (it has no topic limit): the broker is closing.
+                tracing::debug!(%e, "push-redis: the local fan-out refused an event");
+            }
         }
         if watermark > live.released {
             live.released = watermark;

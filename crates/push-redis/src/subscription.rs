@@ -1,6 +1,7 @@
 //! A subscription: replay from Redis up to the reader's watermark, then the reader's live
-//! events above it; a subscriber that falls behind the channel replays again, so it loses
-//! nothing.
+//! events above it, through the local fan-out (a relaying `MemoryBroker`: only the events this
+//! selector wants wake it); a subscriber that falls behind the fan-out replays again from
+//! Redis, so it loses nothing.
 
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -9,8 +10,10 @@ use std::sync::Arc;
 
 use futures_core::Stream;
 use futures_util::StreamExt;
+use push_broker::MemorySubscription;
 use push_core::{
-    Access, CloseReason, Cursor, Delivery, Gap, GapReason, Published, Selector, Subscription,
+    Access, CloseReason, Cursor, Delivery, Error, Gap, GapReason, Pattern, Published, Selector,
+    Subscription,
 };
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -63,11 +66,26 @@ struct Replay {
     gaps: Vec<Cursor>,
 }
 
+/// Counts an open pattern subscription in [`Shared::patterns`] for as long as it lives.
+struct PatternGuard(Arc<Shared>);
+
+impl Drop for PatternGuard {
+    fn drop(&mut self) {
+        self.0
+            .patterns
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 struct State {
     shared: Arc<Shared>,
     selector: Selector,
     access: Access,
-    rx: broadcast::Receiver<Delivery>,
+    /// New epochs and the end, from the reader.
+    control: broadcast::Receiver<Delivery>,
+    /// Live events, from the local fan-out.
+    local: MemorySubscription,
+    _pattern: Option<PatternGuard>,
     /// Live events at or below this were replayed (or come before the subscription).
     upto: Cursor,
     position: Cursor,
@@ -83,10 +101,22 @@ pub(crate) fn open(
     selector: &Selector,
     from: Option<Cursor>,
     access: &Access,
-) -> RedisSubscription {
-    let (rx, upto, epoch) = {
+) -> Result<RedisSubscription, Error> {
+    let pattern = selector
+        .patterns()
+        .iter()
+        .any(|p| !matches!(p, Pattern::Exact(_)));
+    let guard = pattern.then(|| {
+        shared
+            .patterns
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        PatternGuard(Arc::clone(&shared))
+    });
+    // Under the lock the reader relays under: every event above `upto` reaches `local`.
+    let (control, local, upto, epoch) = {
         let live = shared.live();
-        (live.sender.subscribe(), live.released, live.epoch)
+        let local = shared.local.subscribe(selector, None, access)?;
+        (live.control.subscribe(), local, live.released, live.epoch)
     };
     let mut queue = VecDeque::new();
     let (position, replay) = match from {
@@ -112,7 +142,9 @@ pub(crate) fn open(
         shared,
         selector: selector.clone(),
         access: access.clone(),
-        rx,
+        control,
+        local,
+        _pattern: guard,
         upto,
         position,
         replay,
@@ -124,10 +156,16 @@ pub(crate) fn open(
         let item = st.next().await?;
         Some((item, st))
     });
-    RedisSubscription {
+    Ok(RedisSubscription {
         stream: stream.boxed(),
         cursor: position,
-    }
+    })
+}
+
+/// What the live part heard.
+enum Live {
+    Control(Result<Delivery, RecvError>),
+    Local(Option<Delivery>),
 }
 
 impl Replay {
@@ -194,31 +232,74 @@ impl State {
 
     /// One live item, or `None` when it was not for us (or a replay was started).
     async fn live(&mut self) -> Option<Delivery> {
-        let msg = match self.deadline {
+        let next = async {
+            tokio::select! {
+                biased;
+                // An announcement first: a new epoch's gap comes before its events.
+                control = self.control.recv() => Live::Control(control),
+                local = self.local.next() => Live::Local(local),
+            }
+        };
+        let item = match self.deadline {
             Some(deadline) => tokio::select! {
                 () = tokio::time::sleep_until(deadline) => {
                     return Some(Delivery::Closed(CloseReason::Expired));
                 }
-                msg = self.rx.recv() => msg,
+                item = next => item,
             },
-            None => self.rx.recv().await,
+            None => next.await,
         };
-        match msg {
-            Ok(Delivery::Event(p)) => (layout::after(p.cursor(), self.upto) && self.admits(&p))
-                .then_some(Delivery::Event(p)),
-            Ok(Delivery::Gap(gap)) => {
+        match item {
+            Live::Local(Some(Delivery::Event(p))) => (layout::after(p.cursor(), self.upto)
+                && self.admits(&p))
+            .then_some(Delivery::Event(p)),
+            // Behind the fan-out's rings (its own cursors, not ours): replay from Redis.
+            Live::Local(Some(Delivery::Gap(_))) => {
+                self.restart(self.position);
+                None
+            }
+            Live::Local(Some(Delivery::Closed(CloseReason::Overflow))) => {
+                self.reopen_local();
+                None
+            }
+            Live::Local(Some(Delivery::Closed(reason))) => Some(Delivery::Closed(reason)),
+            Live::Local(None) => Some(Delivery::Closed(CloseReason::Shutdown)),
+            Live::Control(Ok(Delivery::Gap(gap))) => {
                 // History lost in Redis (a new epoch) or a late entry: announced, then what
                 // Redis still has after the gap's cursor.
                 self.upto = gap.resume;
                 self.restart(gap.resume);
                 Some(Delivery::Gap(gap))
             }
-            Ok(Delivery::Closed(reason)) => Some(Delivery::Closed(reason)),
-            Err(RecvError::Lagged(_)) => {
+            Live::Control(Ok(Delivery::Closed(reason))) => Some(Delivery::Closed(reason)),
+            Live::Control(Ok(Delivery::Event(_))) => None,
+            Live::Control(Err(RecvError::Lagged(_))) => {
                 self.restart(self.position);
                 None
             }
-            Err(RecvError::Closed) => Some(Delivery::Closed(CloseReason::Shutdown)),
+            Live::Control(Err(RecvError::Closed)) => Some(Delivery::Closed(CloseReason::Shutdown)),
+        }
+    }
+
+    /// The fan-out closed this subscription (a pattern following too many topics): a new one,
+    /// under the reader's lock, and a replay from Redis up to where it starts.
+    fn reopen_local(&mut self) {
+        let opened = {
+            let live = self.shared.live();
+            self.shared
+                .local
+                .subscribe(&self.selector, None, &self.access)
+                .map(|local| (local, live.released))
+        };
+        match opened {
+            Ok((local, released)) => {
+                self.local = local;
+                self.upto = self.upto.max(released);
+                self.replay = Some(Replay::new(self.position, self.upto, false));
+            }
+            Err(_) => self
+                .queue
+                .push_back(Delivery::Closed(CloseReason::Overflow)),
         }
     }
 

@@ -51,3 +51,35 @@ async fn an_event_after_a_quiet_period_costs_the_reader_three_commands() {
         n("time") + n("xread")
     );
 }
+
+/// The local fan-out holds each subscription's topics only: a burst on another topic, far
+/// past the fan-out's capacity, neither wakes a subscriber nor pushes it behind (which would
+/// make it replay from Redis with `XRANGE`s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_on_another_topic_does_not_push_a_subscriber_behind() {
+    let server = RedisServer::start();
+    let hub = RedisBroker::connect(config(&server).with_channel(16))
+        .await
+        .unwrap();
+    let (mine, other) = (topic("mine"), topic("other"));
+    let mut sub = hub
+        .subscribe(&Selector::one(mine.clone()), None, &Access::public())
+        .unwrap();
+    server.cli(&["CONFIG", "RESETSTAT"]);
+    // Not read meanwhile: 200 events elsewhere, then one for it.
+    for n in 0..200 {
+        hub.publish(std::slice::from_ref(&other), Event::new(n.to_string()))
+            .await
+            .unwrap();
+    }
+    hub.publish(std::slice::from_ref(&mine), Event::new("mine"))
+        .await
+        .unwrap();
+    assert_eq!(next_data(&mut sub).await, "mine");
+    let stats = calls(&server);
+    assert_eq!(
+        stats.get("xrange").copied().unwrap_or(0),
+        0,
+        "the subscriber replayed from Redis: {stats:?}"
+    );
+}

@@ -132,9 +132,22 @@ fn publish(
     topic: &str,
     private: bool,
 ) -> tokio::task::JoinHandle<()> {
+    publish_over(addr, count, rate, vec![topic.to_owned()], private)
+}
+
+/// As [`publish`], event `n` on `topics[n % topics.len()]`.
+fn publish_over(
+    addr: SocketAddr,
+    count: u64,
+    rate: u64,
+    topics: Vec<String>,
+    private: bool,
+) -> tokio::task::JoinHandle<()> {
     let tail = if private { "&private=on" } else { "" };
-    let topic = topic.replace('/', "%2F");
-    let form_head = format!("topic={topic}{tail}&data=");
+    let heads: Vec<String> = topics
+        .iter()
+        .map(|t| format!("topic={}{tail}&data=", t.replace('/', "%2F")))
+        .collect();
     tokio::spawn(async move {
         let token = authorization(&Claims::new().publish("*"));
         let mut publisher = match Publisher::connect(addr, token).await {
@@ -149,6 +162,7 @@ fn publish(
             }
             // The payload is digits, spaces and `x`: form-encoded, a space is `+`.
             let data = payload(seq).replace(' ', "+");
+            let form_head = &heads[(seq % heads.len() as u64) as usize];
             if let Err(e) = publisher.publish(&format!("{form_head}{data}")).await {
                 fail(&format!("publish {seq}: {e}"));
             }
@@ -264,6 +278,29 @@ pub(crate) async fn fanout(
         latencies.len(),
         pick(0.5),
         pick(0.99)
+    );
+}
+
+/// Sparse: `n` subscribers each on a topic of its own, `events` events each for one of them
+/// (round robin): what a hub pays per event when most of its subscribers are not concerned
+/// (one user's notifications, a QR sign-in waiting for its own confirmation).
+pub(crate) async fn sparse(addr: SocketAddr, publish_to: SocketAddr, n: usize, events: u64) {
+    let tally = Arc::new(Tally::default());
+    let target = |i| format!("/.well-known/mercure?topic=/sparse/{i}");
+    open_subscribers(addr, 0..n, target, "", &tally).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    mark(&format!("sparse-{n}-start")).await;
+    let start = Instant::now();
+    let topics = (0..n).map(|i| format!("/sparse/{i}")).collect();
+    let publishing = publish_over(publish_to, events, 0, topics, false);
+    let complete = wait_for(|| tally.received.load(Ordering::Acquire) >= events).await;
+    let _ = tokio::time::timeout(PHASE_LIMIT, publishing).await;
+    let seconds = start.elapsed().as_secs_f64();
+    mark(&format!("sparse-{n}-end")).await;
+    let delivered = tally.received.swap(0, Ordering::AcqRel);
+    println!(
+        "result sparse-{n} deliveries={delivered} seconds={seconds:.3} per_second={:.0} complete={complete}",
+        delivered as f64 / seconds
     );
 }
 

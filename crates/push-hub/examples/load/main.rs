@@ -10,6 +10,7 @@
 //!                                        # N subscribers (public | template | private); the
 //!                                        # events published to ADDR, or to another hub
 //! load client soak ADDR SUBSCRIBERS [EVENTS] # 5,000 events, ~50 reconnects with the cursor
+//! load client sparse ADDR N EVENTS [publish=ADDR] # N subscribers on N topics, one each event
 //! ```
 //!
 //! The anchor prints `listening ADDR` once bound (the hub, its banner); the client publishes
@@ -53,6 +54,15 @@ fn main() {
                         };
                         let smoke = rest.iter().any(|a| a == "smoke");
                         client::fanout(addr(2), publish_to, n, arg(4), smoke).await;
+                    }
+                    "sparse" => {
+                        let n = arg(3).parse().unwrap_or_else(|_| usage());
+                        let events = arg(4).parse().unwrap_or_else(|_| usage());
+                        let publish_to = match arg(5).strip_prefix("publish=") {
+                            Some(other) => other.parse().unwrap_or_else(|_| usage()),
+                            None => addr(2),
+                        };
+                        client::sparse(addr(2), publish_to, n, events).await;
                     }
                     "soak" => {
                         let subscribers = arg(3).parse().unwrap_or(10);
