@@ -183,15 +183,25 @@ async fn subscribe(addr: std::net::SocketAddr, protocol: Protocol, topic: &str) 
 }
 
 async fn read(mut ws: Ws, protocol: Protocol, count: Arc<AtomicU64>) {
-    let event: &str = match protocol {
-        Protocol::Json => "{\"type\":\"event\"",
-        Protocol::Stomp => "MESSAGE\n",
-    };
     while let Some(Ok(message)) = ws.next().await {
-        if let Message::Text(text) = message
-            && text.starts_with(event)
-        {
-            count.fetch_add(1, Ordering::Relaxed);
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let events = match protocol {
+            Protocol::Json => u64::from(text.starts_with("{\"type\":\"event\"")),
+            // A message may carry several frames, each ended by its NUL (heart-beat EOLs may
+            // come between them).
+            Protocol::Stomp => text
+                .split('\0')
+                .filter(|frame| {
+                    frame
+                        .trim_start_matches(['\r', '\n'])
+                        .starts_with("MESSAGE\n")
+                })
+                .count() as u64,
+        };
+        if events > 0 {
+            count.fetch_add(events, Ordering::Relaxed);
         }
     }
 }

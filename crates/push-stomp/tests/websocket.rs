@@ -210,3 +210,142 @@ async fn stomp_py_over_websocket_resumes_sends_and_acks() {
         .collect();
     assert_eq!(receipts, ["subscribed", "sent", "bye"], "{seen:?}");
 }
+
+/// Subscribes to `/topic/news` over a fresh WebSocket (v12.stomp), after `resume` if given,
+/// and returns once the subscription's receipt came.
+async fn subscribed(addr: SocketAddr, resume: Option<&str>) -> Ws {
+    let mut request = format!("ws://{addr}/stomp").into_client_request().unwrap();
+    let offered = "v12.stomp".parse().unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", offered);
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let resume = resume.map_or(String::new(), |c| format!("x-resume-after:{c}\n"));
+    let frames = format!(
+        "CONNECT\naccept-version:1.2\nhost:hub\n\n\0SUBSCRIBE\nid:0\ndestination:/topic/news\n{resume}receipt:r\n\n\0"
+    );
+    ws.send(Message::Text(frames.into())).await.unwrap();
+    for _ in 0..2 {
+        next_frame(&mut ws).await.unwrap();
+    }
+    ws
+}
+
+/// `MESSAGE` frames ready at once share WebSocket messages (each at most 8 KiB, every frame
+/// whole, in order); a large one goes on its own, and the batch resumes after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_ready_at_once_share_a_websocket_message() {
+    let broker = MemoryBroker::new(BrokerConfig::default());
+    let addr = serve(broker.clone()).await;
+    let topics = [Topic::new("news").unwrap()];
+    let mut ws = subscribed(addr, None).await;
+    let large = "L".repeat(4000);
+    let mut want = Vec::new();
+    for n in 0..201 {
+        let data = if n == 100 {
+            large.clone()
+        } else {
+            format!("event {n} {}", "x".repeat(60))
+        };
+        broker
+            .publish(&topics, Event::new(data.clone()))
+            .await
+            .unwrap();
+        want.push(data);
+    }
+    let mut decoder = Decoder::new(Limits::default());
+    let (mut bodies, mut messages) = (Vec::new(), 0);
+    while bodies.len() < want.len() {
+        let message = timeout(LIMIT, ws.next()).await.unwrap().unwrap().unwrap();
+        let Message::Text(text) = message else {
+            continue;
+        };
+        messages += 1;
+        assert!(text.len() <= 8 * 1024, "a message of {} bytes", text.len());
+        decoder.feed(text.as_bytes());
+        let before = bodies.len();
+        while let Some(item) = decoder.poll().unwrap() {
+            if let Item::Frame(frame) = item {
+                assert_eq!(frame.command(), Stomp::Message);
+                bodies.push(String::from_utf8(frame.body().to_vec()).unwrap());
+            }
+        }
+        assert!(bodies.len() > before, "a message without a whole frame");
+    }
+    assert_eq!(bodies, want);
+    assert!(
+        messages < want.len() / 4,
+        "{messages} WebSocket messages for {} frames ready at once",
+        want.len()
+    );
+}
+
+const STOMP_PY_BURST: &str = r#"
+import json, sys, threading, stomp
+
+port, resume, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+bodies, lock = [], threading.Condition()
+
+class Listener(stomp.ConnectionListener):
+    def on_message(self, frame):
+        with lock:
+            bodies.append(frame.body)
+            lock.notify_all()
+
+conn = stomp.WSConnection([("127.0.0.1", port)], ws_path="/stomp")
+conn.set_listener("l", Listener())
+conn.connect(wait=True)
+conn.subscribe("/topic/news", id="py", ack="auto", headers={"x-resume-after": resume})
+with lock:
+    assert lock.wait_for(lambda: len(bodies) >= count, timeout=10), f"only {len(bodies)}"
+conn.disconnect()
+print(json.dumps(bodies))
+"#;
+
+/// stomp.py reads every frame of messages that carry many (a resume replays a backlog at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stomp_py_reads_every_frame_of_a_batched_backlog() {
+    let python = push_test_support::tools::python(&["stomp"]);
+    let broker = MemoryBroker::new(BrokerConfig::default());
+    let topics = [Topic::new("news").unwrap()];
+    let mut want = Vec::new();
+    let mut first = None;
+    for n in 0..120 {
+        let data = format!("backlog {n} {}", "y".repeat(80));
+        let cursor = broker
+            .publish(&topics, Event::new(data.clone()))
+            .await
+            .unwrap();
+        if n == 0 {
+            first = Some(cursor);
+        } else {
+            want.push(data);
+        }
+    }
+    let addr = serve(broker).await;
+    // The same backlog, read here: it does come in shared messages.
+    let mut ws = subscribed(addr, Some(first.unwrap().text().as_str())).await;
+    let message = timeout(LIMIT, ws.next()).await.unwrap().unwrap().unwrap();
+    assert!(
+        message.to_text().unwrap().matches("MESSAGE\n").count() > 1,
+        "the backlog's first message holds one frame"
+    );
+    let child = tokio::process::Command::new(python)
+        .arg("-c")
+        .arg(STOMP_PY_BURST)
+        .arg(addr.port().to_string())
+        .arg(first.unwrap().text().as_str())
+        .arg(want.len().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python starts");
+    let output = timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("stomp.py finishes in time")
+        .unwrap();
+    assert!(output.status.success(), "the stomp.py client failed");
+    let bodies: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(bodies, want);
+}

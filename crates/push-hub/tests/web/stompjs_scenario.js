@@ -72,12 +72,15 @@ async function stompScenario(StompJs, url, token, beat) {
     // The socket is cut; stompjs reconnects and A resumes after m1.
     a.forceDisconnect();
     await send('m2');
+    // Small ones while A is away: its resume replays them at once, several MESSAGE frames in
+    // one WebSocket message, which stompjs must split.
+    for (let n = 0; n < 10; n += 1) await send(`b${n}`);
     // Large enough for the hub to send it as two WebSocket fragments (head, shared tail).
     await send(`m3:${'x'.repeat(3000)}`);
     // Both were sent while A was away (what makes the resume matter).
     seen.sentWhileAway = seen.connects === 1;
     await until('A resubscribed', () => seen.receipts.includes('subscribed-2'));
-    await until('m2 and m3 at A', () => seen.bodies.length >= 3);
+    await until('m2, the small ones and m3 at A', () => seen.bodies.length >= 13);
     await wait(4 * beat);
   } catch (error) {
     seen.error = String(error);

@@ -25,6 +25,8 @@ pub struct StompHandler<B: Broker, H, P> {
     timer: Option<Pin<Box<Sleep>>>,
     /// The last fragment of a `MESSAGE` whose first one went out: sent before anything else.
     continuation: Option<Frame>,
+    /// What the session handed out after a batch of `MESSAGE`s ended: sent next.
+    held: Option<Option<Transmit>>,
 }
 
 /// A `MESSAGE` whose shared tail is shorter than this goes out as one WebSocket frame (joining
@@ -32,6 +34,13 @@ pub struct StompHandler<B: Broker, H, P> {
 /// a longer one as two fragments of one message, the tail the event's shared `Bytes`, so no
 /// subscriber's frame copies the event's body before the socket's write buffer does.
 const JOIN_BELOW: usize = 1024;
+
+/// `MESSAGE` frames ready at once go out together, in one WebSocket message of up to this many
+/// bytes (a frame is never split): STOMP frames are delimited by their NUL (or
+/// `content-length`), so a message may carry several, and stomp.js, stomp.py and Spring's
+/// decoder read them all. A burst then costs one WebSocket message per batch instead of one
+/// per event, on both sides; a lone event still goes out at once, alone.
+const BATCH_BYTES: usize = 8 * 1024;
 
 /// The [`Handler`] that runs STOMP on a connection accepted with push-ws (`accept`,
 /// `h2::accept`, or an upgrade of your own), for [`push_ws::server::run`]. `request` is the
@@ -54,6 +63,7 @@ where
         session,
         timer: None,
         continuation: None,
+        held: None,
     }
 }
 
@@ -91,10 +101,17 @@ where
                 self.session.handle_timeout(now());
             }
         }
-        match self.session.poll_transmit(cx) {
+        let next = match self.held.take() {
+            Some(held) => Poll::Ready(held),
+            None => self.session.poll_transmit(cx),
+        };
+        match next {
             Poll::Ready(Some(Transmit::Bytes(bytes))) => Poll::Ready(Some(message(bytes))),
             Poll::Ready(Some(Transmit::Message { head, tail, text })) => {
                 let opcode = OpCode::Data(if text { Data::Text } else { Data::Binary });
+                if text && head.len() + tail.len() < JOIN_BELOW {
+                    return Poll::Ready(Some(self.batch(cx, &head, &tail)));
+                }
                 if head.is_empty() {
                     return Poll::Ready(Some(Message::Frame(Frame::message(tail, opcode, true))));
                 }
@@ -119,6 +136,56 @@ where
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         self.session.poll_ready(cx)
+    }
+}
+
+impl<B, H, P> StompHandler<B, H, P>
+where
+    B: Broker + Clone,
+    H: Hooks,
+    P: Publish,
+{
+    /// A text message holding the small text `MESSAGE` `head` + `tail` and every one the
+    /// session has ready behind it, up to [`BATCH_BYTES`]; whatever else comes next is held
+    /// for the next call. A lone frame that is all shared goes out as it is (no copy).
+    fn batch(&mut self, cx: &mut Context<'_>, head: &[u8], tail: &Bytes) -> Message {
+        let text = OpCode::Data(Data::Text);
+        let mut joined: Option<Vec<u8>> = None;
+        loop {
+            let size = joined.as_ref().map_or(head.len() + tail.len(), Vec::len);
+            if size >= BATCH_BYTES {
+                break;
+            }
+            match self.session.poll_transmit(cx) {
+                Poll::Ready(Some(Transmit::Message {
+                    head: more_head,
+                    tail: more_tail,
+                    text: true,
+                })) if more_head.len() + more_tail.len() < JOIN_BELOW
+                    && size + more_head.len() + more_tail.len() <= BATCH_BYTES =>
+                {
+                    let buffer = joined.get_or_insert_with(|| {
+                        let mut first = Vec::with_capacity(BATCH_BYTES);
+                        first.extend_from_slice(head);
+                        first.extend_from_slice(tail);
+                        first
+                    });
+                    buffer.extend_from_slice(&more_head);
+                    buffer.extend_from_slice(&more_tail);
+                }
+                Poll::Ready(other) => {
+                    self.held = Some(other);
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        let payload = match joined {
+            Some(buffer) => Bytes::from(buffer),
+            None if head.is_empty() => tail.clone(),
+            None => Bytes::from([head, &tail[..]].concat()),
+        };
+        Message::Frame(Frame::message(payload, text, true))
     }
 }
 
