@@ -117,6 +117,26 @@ async fn a_stomp_session_over_websocket() {
     );
 }
 
+/// Runs the Python `script` with `args` (bounded in time) and returns what it printed; it must
+/// succeed.
+async fn stomp_py(python: &std::path::Path, script: &str, args: &[&str]) -> Vec<u8> {
+    let child = tokio::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python starts");
+    let output = timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("stomp.py finishes in time")
+        .unwrap();
+    assert!(output.status.success(), "the stomp.py client failed");
+    output.stdout
+}
+
 const STOMP_PY: &str = r#"
 import json, sys, threading, stomp
 
@@ -174,22 +194,9 @@ async fn stomp_py_over_websocket_resumes_sends_and_acks() {
         .await
         .unwrap();
     let addr = serve(broker).await;
-    let child = tokio::process::Command::new(python)
-        .arg("-c")
-        .arg(STOMP_PY)
-        .arg(addr.port().to_string())
-        .arg(first.text().as_str())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python starts");
-    let output = timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("stomp.py finishes in time")
-        .unwrap();
-    assert!(output.status.success(), "the stomp.py client failed");
-    let seen: Vec<Value> = String::from_utf8(output.stdout)
+    let port = addr.port().to_string();
+    let stdout = stomp_py(&python, STOMP_PY, &[&port, first.text().as_str()]).await;
+    let seen: Vec<Value> = String::from_utf8(stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -330,22 +337,9 @@ async fn stomp_py_reads_every_frame_of_a_batched_backlog() {
         message.to_text().unwrap().matches("MESSAGE\n").count() > 1,
         "the backlog's first message holds one frame"
     );
-    let child = tokio::process::Command::new(python)
-        .arg("-c")
-        .arg(STOMP_PY_BURST)
-        .arg(addr.port().to_string())
-        .arg(first.unwrap().text().as_str())
-        .arg(want.len().to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("python starts");
-    let output = timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("stomp.py finishes in time")
-        .unwrap();
-    assert!(output.status.success(), "the stomp.py client failed");
-    let bodies: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    let (port, count) = (addr.port().to_string(), want.len().to_string());
+    let resume = first.unwrap().text();
+    let stdout = stomp_py(&python, STOMP_PY_BURST, &[&port, resume.as_str(), &count]).await;
+    let bodies: Vec<String> = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(bodies, want);
 }
