@@ -28,11 +28,18 @@
 //!   bounds by at most that many entries per publishing process.
 //! - The tasks end when the broker is dropped (their queues close); a task that is gone makes
 //!   its publishes fail with `BrokerClosed`, never wait.
+//! - An idle lane is skipped: a publish that finds its lane's queue empty and no call in flight
+//!   makes its one-entry call itself, in its own task (two task hand-overs fewer on a quiet
+//!   partition). It counts as a call in flight meanwhile, so publishes that come during it
+//!   queue and batch as above. Order is unchanged: a publisher's next publish starts only once
+//!   this one returned. Dropped midway, it loses only its own answer, as any publish would.
 //!
 //! [`Config::with_publish_batch`]: crate::Config::with_publish_batch
 //! [`Config::with_publish_in_flight`]: crate::Config::with_publish_in_flight
 //! [`Config::with_trim_every`]: crate::Config::with_trim_every
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -62,7 +69,67 @@ struct Job {
 /// The lanes of one broker, one per partition.
 #[derive(Debug)]
 pub(crate) struct Batcher {
-    lanes: Vec<mpsc::Sender<Job>>,
+    lanes: Vec<Lane>,
+    store: Store,
+    conn: Conn,
+}
+
+/// One partition's queue and what its task and the idle-lane path share.
+#[derive(Debug)]
+struct Lane {
+    queue: mpsc::Sender<Job>,
+    shared: Arc<LaneState>,
+}
+
+#[derive(Debug, Default)]
+struct LaneState {
+    /// Calls in flight, the lane task's and the idle-lane path's.
+    flying: AtomicUsize,
+    trims: Mutex<Trims>,
+}
+
+/// When the lane's last trim was: a call trims once `trim_every` publishes went out since, or
+/// [`TRIM_INTERVAL`] passed (the first call trims: a process that publishes rarely still bounds
+/// the history).
+#[derive(Debug, Default)]
+struct Trims {
+    since: usize,
+    last: Option<Instant>,
+}
+
+impl LaneState {
+    /// Whether a call of `count` publishes trims.
+    fn trim(&self, count: usize, every: usize) -> bool {
+        let mut trims = self
+            .trims
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        trims.since = trims.since.saturating_add(count);
+        let due = trims.last.is_none()
+            || trims.since >= every
+            || trims.last.is_some_and(|t| t.elapsed() >= TRIM_INTERVAL);
+        if due {
+            trims.since = 0;
+            trims.last = Some(Instant::now());
+        }
+        due
+    }
+}
+
+/// Counts a call in flight on its lane until dropped.
+struct Flying(Arc<LaneState>);
+
+impl Flying {
+    fn new(state: &Arc<LaneState>) -> Self {
+        state.flying.fetch_add(1, Ordering::AcqRel);
+        Self(Arc::clone(state))
+    }
+}
+
+impl Drop for Flying {
+    fn drop(&mut self) {
+        self.0.flying.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl std::fmt::Debug for Job {
@@ -77,11 +144,22 @@ impl Batcher {
         let lanes = (0..store.keys.partitions())
             .map(|q| {
                 let (tx, rx) = mpsc::channel(LANE_QUEUE);
-                tokio::spawn(lane(store.clone(), conn.clone(), q, rx));
-                tx
+                let shared = Arc::new(LaneState::default());
+                tokio::spawn(lane(
+                    store.clone(),
+                    conn.clone(),
+                    q,
+                    rx,
+                    Arc::clone(&shared),
+                ));
+                Lane { queue: tx, shared }
             })
             .collect();
-        Self { lanes }
+        Self {
+            lanes,
+            store: store.clone(),
+            conn: conn.clone(),
+        }
     }
 
     /// Queues `entry` for `partition` and waits for the call that appends it.
@@ -90,8 +168,30 @@ impl Batcher {
             .lanes
             .get(usize::from(partition))
             .ok_or(Error::BrokerClosed)?;
+        let idle = lane.queue.capacity() == lane.queue.max_capacity()
+            && lane.shared.flying.load(Ordering::Acquire) == 0;
+        if idle && !lane.queue.is_closed() {
+            let _flying = Flying::new(&lane.shared);
+            let trim = lane.shared.trim(1, self.store.config.trim_every);
+            let mut conn = self.conn.clone();
+            return match self
+                .store
+                .publish(&mut conn, partition, &[&entry], trim)
+                .await
+            {
+                Ok((ids, epoch)) => ids
+                    .first()
+                    .map(|&id| (id, epoch))
+                    .ok_or(Error::BrokerUnavailable),
+                Err(e) => {
+                    tracing::warn!(error = %e, partition, "push-redis: publish failed");
+                    Err(Error::BrokerUnavailable)
+                }
+            };
+        }
         let (reply, outcome) = oneshot::channel();
-        lane.send(Job { entry, reply })
+        lane.queue
+            .send(Job { entry, reply })
             .await
             .map_err(|_| Error::BrokerClosed)?;
         outcome.await.unwrap_or(Err(Error::BrokerClosed))
@@ -100,13 +200,16 @@ impl Batcher {
 
 /// One partition's lane: batch after batch until the broker is dropped, up to
 /// `publish_in_flight` calls at once.
-async fn lane(store: Store, conn: Conn, partition: u16, mut queue: mpsc::Receiver<Job>) {
+async fn lane(
+    store: Store,
+    conn: Conn,
+    partition: u16,
+    mut queue: mpsc::Receiver<Job>,
+    state: Arc<LaneState>,
+) {
     let (max_count, max_bytes) = store.config.publish_batch;
     let in_flight = store.config.publish_in_flight;
     let every = store.config.trim_every;
-    // The first batch trims: a process that publishes rarely still bounds the history.
-    let mut since_trim = every;
-    let mut last_trim: Option<Instant> = None;
     let mut carry: Option<Job> = None;
     let mut open = true;
     let mut flying = FuturesUnordered::new();
@@ -142,13 +245,13 @@ async fn lane(store: Store, conn: Conn, partition: u16, mut queue: mpsc::Receive
             bytes += size;
             batch.push(job);
         }
-        since_trim = since_trim.saturating_add(batch.len());
-        let trim = since_trim >= every || last_trim.is_none_or(|t| t.elapsed() >= TRIM_INTERVAL);
-        if trim {
-            since_trim = 0;
-            last_trim = Some(Instant::now());
-        }
-        flying.push(call(&store, conn.clone(), partition, batch, trim));
+        let trim = state.trim(batch.len(), every);
+        let counted = Flying::new(&state);
+        let (store, conn) = (&store, conn.clone());
+        flying.push(async move {
+            let _counted = counted;
+            call(store, conn, partition, batch, trim).await;
+        });
     }
 }
 
