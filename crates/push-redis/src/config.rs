@@ -35,6 +35,7 @@ pub struct Config {
     pub(crate) batch: usize,
     pub(crate) channel: usize,
     pub(crate) max_pattern_subscriptions: usize,
+    pub(crate) max_topics: usize,
     pub(crate) id_index: usize,
     pub(crate) root_cert: Option<Vec<u8>>,
     pub(crate) publish_batch: (usize, usize),
@@ -59,6 +60,7 @@ impl Config {
             batch: 512,
             channel: 4096,
             max_pattern_subscriptions: push_broker::DEFAULT_MAX_PATTERN_SUBSCRIPTIONS,
+            max_topics: push_broker::DEFAULT_MAX_TOPICS,
             id_index: 160_000,
             root_cert: None,
             publish_batch: (256, 1 << 20),
@@ -168,6 +170,16 @@ impl Config {
         self
     }
 
+    /// The most topics the local fan-out holds events for at once (default 65 536, as
+    /// push-broker's). An event on one more topic is not kept there: the local subscriptions
+    /// that want it replay it from Redis instead, so nothing is lost and memory stays bounded
+    /// under a flood of new topics.
+    #[must_use]
+    pub fn with_max_topics(mut self, count: usize) -> Self {
+        self.max_topics = count.max(1);
+        self
+    }
+
     /// The local fan-out's settings: a relaying [`MemoryBroker`](push_broker::MemoryBroker)
     /// whose topic rings hold the live events a subscription has not read yet.
     pub(crate) fn fanout(&self) -> push_broker::Config {
@@ -177,8 +189,8 @@ impl Config {
             .with_queue_bytes(16 << 20)
             .with_history_bytes(16 << 20)
             .with_total_history_bytes(64 << 20)
-            // No live-topic limit: a refused relay would be a loss; the bytes bound memory.
-            .with_max_topics(usize::MAX)
+            // A relay refused at this limit is replayed from Redis by whoever wants it.
+            .with_max_topics(self.max_topics)
             .with_history_age(FANOUT_AGE)
             .with_max_pattern_subscriptions(self.max_pattern_subscriptions)
     }

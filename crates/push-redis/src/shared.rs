@@ -22,7 +22,8 @@ pub(crate) struct Live {
     pub(crate) released: Cursor,
     /// The newest event sent (offset 0 before any).
     pub(crate) head: Cursor,
-    /// What every local subscription hears besides its events: a new epoch, the end.
+    /// What every local subscription hears besides its events: a new epoch, the end, and an
+    /// event the local fan-out refused (to be replayed from Redis by those who want it).
     pub(crate) control: broadcast::Sender<Delivery>,
 }
 
@@ -182,9 +183,11 @@ impl Shared {
                 || p.topics()
                     .iter()
                     .any(|t| self.local.subscriber_count(t) > 0);
-            if wanted && let Err(e) = self.local.relay(p) {
-                // Only a closed fan-out refuses (it has no topic limit): the broker is closing.
+            if wanted && let Err(e) = self.local.relay(Arc::clone(&p)) {
+                // Past the fan-out's topic limit (or closing): the subscriptions that want it
+                // hear it on the control channel and replay it from Redis.
                 tracing::debug!(%e, "push-redis: the local fan-out refused an event");
+                let _ = live.control.send(Delivery::Event(p));
             }
         }
         if watermark > live.released {

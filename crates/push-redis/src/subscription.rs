@@ -272,7 +272,13 @@ impl State {
                 Some(Delivery::Gap(gap))
             }
             Live::Control(Ok(Delivery::Closed(reason))) => Some(Delivery::Closed(reason)),
-            Live::Control(Ok(Delivery::Event(_))) => None,
+            // Not relayed (the fan-out's topic limit): replayed from Redis if it is for us.
+            Live::Control(Ok(Delivery::Event(p))) => {
+                if layout::after(p.cursor(), self.upto) && self.admits(&p) {
+                    self.restart(self.position);
+                }
+                None
+            }
             Live::Control(Err(RecvError::Lagged(_))) => {
                 self.restart(self.position);
                 None

@@ -4,8 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{calls, config, next_data, topic};
-use push_core::{Access, Broker, Event, Selector};
+use common::{calls, config, data, next, next_data, topic};
+use push_core::{Access, Broker, Delivery, Event, Selector};
 use push_redis::RedisBroker;
 use push_test_support::redis::RedisServer;
 
@@ -82,4 +82,41 @@ async fn a_burst_on_another_topic_does_not_push_a_subscriber_behind() {
         0,
         "the subscriber replayed from Redis: {stats:?}"
     );
+}
+
+/// Past the local fan-out's topic limit an event is not kept in this process, and nothing is
+/// lost: the subscriptions that want it replay it from Redis, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_past_the_fanout_topic_limit_are_replayed_not_lost() {
+    let server = RedisServer::start();
+    let hub = RedisBroker::connect(config(&server).with_max_topics(2))
+        .await
+        .unwrap();
+    let mut every = hub
+        .subscribe(&Selector::all(), None, &Access::public())
+        .unwrap();
+    let last = topic("t5");
+    let mut one = hub
+        .subscribe(&Selector::one(last.clone()), None, &Access::public())
+        .unwrap();
+    for n in 0..6 {
+        let t = topic(&format!("t{n}"));
+        hub.publish(std::slice::from_ref(&t), Event::new(format!("e{n}")))
+            .await
+            .unwrap();
+    }
+    // In cursor order, which within one millisecond is partition order, not publish order.
+    let mut seen = Vec::new();
+    let mut last_cursor = None;
+    while seen.len() < 6 {
+        let Delivery::Event(p) = next(&mut every).await else {
+            panic!("events only")
+        };
+        assert!(Some(p.cursor()) > last_cursor, "out of order");
+        last_cursor = Some(p.cursor());
+        seen.push(data(&p));
+    }
+    seen.sort();
+    assert_eq!(seen, ["e0", "e1", "e2", "e3", "e4", "e5"]);
+    assert_eq!(next_data(&mut one).await, "e5");
 }

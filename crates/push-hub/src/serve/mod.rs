@@ -172,7 +172,8 @@ impl Hub {
         let mut config = config
             .with_history_age(args.history_age)
             .with_history_count(args.redis_history_count)
-            .with_max_pattern_subscriptions(args.max_pattern_subscriptions);
+            .with_max_pattern_subscriptions(args.max_pattern_subscriptions)
+            .with_max_topics(args.max_topics);
         if args.redis_wait > 0 {
             config = config.with_durable(args.redis_wait, args.redis_wait_timeout);
         }
