@@ -16,6 +16,7 @@ use push_core::{
     Subscription,
 };
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio_util::sync::ReusableBoxFuture;
 
 use crate::entry;
 use crate::layout::{self, EntryId, MAX_SEQ, PARTITION_BITS};
@@ -81,8 +82,8 @@ struct State {
     shared: Arc<Shared>,
     selector: Selector,
     access: Access,
-    /// New epochs and the end, from the reader.
-    control: broadcast::Receiver<Delivery>,
+    /// New epochs, the end and refused events, from the reader.
+    control: Control,
     /// Live events, from the local fan-out.
     local: MemorySubscription,
     _pattern: Option<PatternGuard>,
@@ -92,6 +93,7 @@ struct State {
     replay: Option<Replay>,
     queue: VecDeque<Delivery>,
     deadline: Option<tokio::time::Instant>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
     ended: bool,
 }
 
@@ -116,7 +118,12 @@ pub(crate) fn open(
     let (control, local, upto, epoch) = {
         let live = shared.live();
         let local = shared.local.subscribe(selector, None, access)?;
-        (live.control.subscribe(), local, live.released, live.epoch)
+        (
+            Control::new(live.control.subscribe()),
+            local,
+            live.released,
+            live.epoch,
+        )
     };
     let mut queue = VecDeque::new();
     let (position, replay) = match from {
@@ -150,6 +157,7 @@ pub(crate) fn open(
         replay,
         queue,
         deadline: access.until().map(tokio::time::Instant::from_std),
+        timer: None,
         ended: false,
     };
     let stream = futures_util::stream::unfold(state, |mut st| async move {
@@ -160,6 +168,29 @@ pub(crate) fn open(
         stream: stream.boxed(),
         cursor: position,
     })
+}
+
+/// The control channel's receiver with its `recv` kept across polls (registered once until a
+/// message comes, as tokio-stream's `BroadcastStream` does).
+struct Control(ReusableBoxFuture<'static, Received>);
+
+type Received = (Result<Delivery, RecvError>, broadcast::Receiver<Delivery>);
+
+async fn received(mut rx: broadcast::Receiver<Delivery>) -> Received {
+    let result = rx.recv().await;
+    (result, rx)
+}
+
+impl Control {
+    fn new(rx: broadcast::Receiver<Delivery>) -> Self {
+        Self(ReusableBoxFuture::new(received(rx)))
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Delivery, RecvError>> {
+        let (result, rx) = std::task::ready!(self.0.poll(cx));
+        self.0.set(received(rx));
+        Poll::Ready(result)
+    }
 }
 
 /// What the live part heard.
@@ -232,22 +263,27 @@ impl State {
 
     /// One live item, or `None` when it was not for us (or a replay was started).
     async fn live(&mut self) -> Option<Delivery> {
-        let next = async {
-            tokio::select! {
-                biased;
-                // An announcement first: a new epoch's gap comes before its events.
-                control = self.control.recv() => Live::Control(control),
-                local = self.local.next() => Live::Local(local),
+        // An announcement first: a new epoch's gap comes before its events. The control
+        // receiver stays registered between polls, so a delivery costs no lock on it.
+        // The access deadline's timer is made once, not per delivery.
+        if let (Some(deadline), None) = (self.deadline, &self.timer) {
+            self.timer = Some(Box::pin(tokio::time::sleep_until(deadline)));
+        }
+        let item = std::future::poll_fn(|cx| {
+            if let Poll::Ready(control) = self.control.poll(cx) {
+                return Poll::Ready(Some(Live::Control(control)));
             }
-        };
-        let item = match self.deadline {
-            Some(deadline) => tokio::select! {
-                () = tokio::time::sleep_until(deadline) => {
-                    return Some(Delivery::Closed(CloseReason::Expired));
-                }
-                item = next => item,
-            },
-            None => next.await,
+            if let Poll::Ready(local) = self.local.poll_next_unpin(cx) {
+                return Poll::Ready(Some(Live::Local(local)));
+            }
+            match &mut self.timer {
+                Some(timer) => timer.as_mut().poll(cx).map(|()| None),
+                None => Poll::Pending,
+            }
+        })
+        .await;
+        let Some(item) = item else {
+            return Some(Delivery::Closed(CloseReason::Expired));
         };
         match item {
             Live::Local(Some(Delivery::Event(p))) => (layout::after(p.cursor(), self.upto)

@@ -120,3 +120,42 @@ async fn events_past_the_fanout_topic_limit_are_replayed_not_lost() {
     assert_eq!(seen, ["e0", "e1", "e2", "e3", "e4", "e5"]);
     assert_eq!(next_data(&mut one).await, "e5");
 }
+
+/// An access deadline ends an idle subscription on time, and one that keeps receiving too
+/// (its timer is made once, not per delivery).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_deadline_ends_a_subscription_idle_or_busy() {
+    let server = RedisServer::start();
+    let hub = RedisBroker::connect(config(&server)).await.unwrap();
+    let t = topic("until");
+    let until = std::time::Instant::now() + Duration::from_millis(400);
+    let access = Access::public().with_until(until);
+    let mut idle = hub
+        .subscribe(&Selector::one(t.clone()), None, &access)
+        .unwrap();
+    let mut busy = hub
+        .subscribe(&Selector::one(t.clone()), None, &access)
+        .unwrap();
+    hub.publish(std::slice::from_ref(&t), Event::new("before"))
+        .await
+        .unwrap();
+    assert_eq!(next_data(&mut busy).await, "before");
+    for n in 0..3 {
+        hub.publish(std::slice::from_ref(&t), Event::new(n.to_string()))
+            .await
+            .unwrap();
+        assert_eq!(next_data(&mut busy).await, n.to_string());
+    }
+    // `idle` was not read until now: what came before the deadline, then the end.
+    for want in ["before", "0", "1", "2"] {
+        assert_eq!(next_data(&mut idle).await, want);
+    }
+    for sub in [&mut idle, &mut busy] {
+        let end = next(sub).await;
+        assert!(
+            matches!(end, Delivery::Closed(push_core::CloseReason::Expired)),
+            "{end:?}"
+        );
+        assert!(std::time::Instant::now() >= until);
+    }
+}
