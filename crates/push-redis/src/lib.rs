@@ -16,7 +16,10 @@
 //!   order over all partitions, so one cursor resumes any multi-topic subscription.
 //! - **One reader per process** releases entries in cursor order only below a watermark taken
 //!   from Redis' clock (`TIME` before `XREAD`): an entry committed later can never land below
-//!   what was delivered. It costs at most a millisecond of latency.
+//!   what was delivered. It costs at most a millisecond of latency. It relays each released
+//!   event into a process-local push-broker `MemoryBroker`
+//!   ([`MemoryBroker::relay`](push_broker::MemoryBroker::relay)), whose topic rings wake only
+//!   the local subscriptions the event is for.
 //! - **Epochs.** Each partition has a random epoch in Redis; a history that was flushed, or a tail
 //!   lost in a failover or restart (the entry a reader read last has vanished without being
 //!   trimmed), gets a new one, and cursors of the old epoch get a gap.
