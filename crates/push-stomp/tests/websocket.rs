@@ -176,6 +176,8 @@ wait("receipt", 2)
 second = wait("message", 2)[1]
 conn.ack(second[1]["ack"])
 conn.disconnect(receipt="bye")
+# stomp.py's disconnect returns once DISCONNECT is sent, not when its receipt comes.
+wait("receipt", 3)
 for kind, headers, body in seen:
     print(json.dumps({"kind": kind, "headers": headers, "body": body}))
 "#;
