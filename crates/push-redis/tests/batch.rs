@@ -6,7 +6,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use common::{BOUND, both, broker, calls, config, data, next, two_partitions};
+use common::{BOUND, both, broker, calls, config, data, next, publish, two_partitions};
 use push_core::{Access, Broker, Cursor, Delivery, Error, Event};
 use push_redis::RedisBroker;
 use push_test_support::redis::RedisServer;
@@ -101,9 +101,7 @@ async fn a_failed_batch_fails_every_publisher_in_it() {
     let server = RedisServer::start();
     let hub = Arc::new(broker(&server).await);
     let (t1, _) = two_partitions(&hub, "fail");
-    hub.publish(std::slice::from_ref(&t1), Event::new("before"))
-        .await
-        .unwrap();
+    publish(&hub, &t1, "before").await;
     // Scripts wait while writes are paused, so the publishes below queue behind the first
     // call; when it runs, Redis refuses every write (over its memory limit).
     server.cli(&["CLIENT", "PAUSE", "700", "WRITE"]);
@@ -189,9 +187,7 @@ async fn a_lane_sends_the_next_batch_while_one_is_in_flight() {
     let server = RedisServer::start();
     let hub = Arc::new(broker(&server).await);
     let (t1, _) = two_partitions(&hub, "flight");
-    hub.publish(std::slice::from_ref(&t1), Event::new("warm"))
-        .await
-        .unwrap();
+    publish(&hub, &t1, "warm").await;
     server.cli(&["CONFIG", "RESETSTAT"]);
     // The first call waits in Redis while writes are paused; the second publish must not wait
     // for it to return before its own call is sent.

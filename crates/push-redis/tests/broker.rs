@@ -16,28 +16,17 @@ async fn live_events_reach_another_broker_and_a_cursor_resumes_on_either() {
     let (a, b) = (broker(&server).await, broker(&server).await);
     assert_eq!(a.epoch(), b.epoch(), "one deployment, one epoch");
     let news = topic("news");
-    let mut on_a = a
-        .subscribe(&Selector::one(news.clone()), None, &Access::public())
-        .unwrap();
-    let first = b
-        .publish(std::slice::from_ref(&news), Event::new("one"))
-        .await
-        .unwrap();
-    b.publish(std::slice::from_ref(&news), Event::new("two"))
-        .await
-        .unwrap();
+    let mut on_a = subscribe(&a, &news, None);
+    let first = publish(&b, &news, "one").await;
+    publish(&b, &news, "two").await;
     assert_eq!(next_data(&mut on_a).await, "one");
     assert_eq!(next_data(&mut on_a).await, "two");
     assert_eq!(a.head(), on_a.cursor());
 
     // Resume on B from A's first cursor: the second from Redis, the third live (published on A).
-    let mut on_b = b
-        .subscribe(&Selector::one(news.clone()), Some(first), &Access::public())
-        .unwrap();
+    let mut on_b = subscribe(&b, &news, Some(first));
     assert_eq!(next_data(&mut on_b).await, "two");
-    a.publish(std::slice::from_ref(&news), Event::new("three"))
-        .await
-        .unwrap();
+    publish(&a, &news, "three").await;
     assert_eq!(next_data(&mut on_b).await, "three");
     assert_eq!(next_data(&mut on_a).await, "three");
     assert_eq!(on_a.cursor(), on_b.cursor());
@@ -70,9 +59,7 @@ async fn an_event_on_two_topics_comes_once_and_private_ones_only_where_granted()
     let mut secret = Event::new("secret");
     secret.audience = Audience::Private;
     hub.publish(&[x.clone(), y.clone()], secret).await.unwrap();
-    hub.publish(std::slice::from_ref(&x), Event::new("end"))
-        .await
-        .unwrap();
+    publish(&hub, &x, "end").await;
     assert_eq!(
         next_data(&mut public).await,
         "end",
@@ -93,13 +80,8 @@ async fn another_epoch_and_a_cursor_from_the_future_are_announced() {
     let hub = broker(&server).await;
     let t = topic("t");
     let sel = Selector::one(t.clone());
-    let c1 = hub
-        .publish(std::slice::from_ref(&t), Event::new("one"))
-        .await
-        .unwrap();
-    hub.publish(std::slice::from_ref(&t), Event::new("two"))
-        .await
-        .unwrap();
+    let c1 = publish(&hub, &t, "one").await;
+    publish(&hub, &t, "two").await;
 
     let stale = Cursor::new(hub.epoch() ^ 1, 5);
     let mut sub = hub.subscribe(&sel, Some(stale), &Access::public()).unwrap();
@@ -122,9 +104,7 @@ async fn another_epoch_and_a_cursor_from_the_future_are_announced() {
         Delivery::Gap(g) => assert_eq!(g.reason, GapReason::FromFuture),
         other => panic!("{other:?}"),
     }
-    hub.publish(std::slice::from_ref(&t), Event::new("three"))
-        .await
-        .unwrap();
+    publish(&hub, &t, "three").await;
     assert_eq!(next_data(&mut sub).await, "three", "then live events");
 }
 
@@ -135,18 +115,11 @@ async fn trimmed_history_is_a_gap_before_what_is_retained() {
         .await
         .unwrap();
     let t = topic("busy");
-    let first = hub
-        .publish(std::slice::from_ref(&t), Event::new("0"))
-        .await
-        .unwrap();
+    let first = publish(&hub, &t, "0").await;
     for i in 1..400 {
-        hub.publish(std::slice::from_ref(&t), Event::new(i.to_string()))
-            .await
-            .unwrap();
+        publish(&hub, &t, &i.to_string()).await;
     }
-    let mut sub = hub
-        .subscribe(&Selector::one(t.clone()), Some(first), &Access::public())
-        .unwrap();
+    let mut sub = subscribe(&hub, &t, Some(first));
     let Delivery::Gap(gap) = next(&mut sub).await else {
         panic!("a gap first: entries after the cursor were trimmed");
     };
@@ -173,9 +146,7 @@ async fn publisher_ids_resolve_on_every_broker_that_read_them() {
     let server = RedisServer::start();
     let (a, b) = (broker(&server).await, broker(&server).await);
     let t = topic("ids");
-    let mut on_a = a
-        .subscribe(&Selector::one(t.clone()), None, &Access::public())
-        .unwrap();
+    let mut on_a = subscribe(&a, &t, None);
     let at = b
         .publish(std::slice::from_ref(&t), Event::new("x").with_id("order-7"))
         .await
@@ -187,13 +158,7 @@ async fn publisher_ids_resolve_on_every_broker_that_read_them() {
     assert_eq!(next_data(&mut on_a).await, "y");
     assert_eq!(a.resolve("order-7"), Some(at));
     assert_eq!(a.resolve("order-9"), None);
-    let mut resumed = a
-        .subscribe(
-            &Selector::one(t.clone()),
-            a.resolve("order-7"),
-            &Access::public(),
-        )
-        .unwrap();
+    let mut resumed = subscribe(&a, &t, a.resolve("order-7"));
     assert_eq!(next_data(&mut resumed).await, "y");
 }
 
@@ -205,12 +170,8 @@ async fn auth_is_required_and_used() {
     });
     let hub = broker(&server).await;
     let t = topic("auth");
-    let mut sub = hub
-        .subscribe(&Selector::one(t.clone()), None, &Access::public())
-        .unwrap();
-    hub.publish(std::slice::from_ref(&t), Event::new("ok"))
-        .await
-        .unwrap();
+    let mut sub = subscribe(&hub, &t, None);
+    publish(&hub, &t, "ok").await;
     assert_eq!(next_data(&mut sub).await, "ok");
     let wrong = format!("redis://:wrong@127.0.0.1:{}/", server.port());
     let refused = RedisBroker::connect(Config::new(wrong)).await.unwrap_err();

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use push_core::{Access, Broker, Event, Selector, Subscription};
+use push_core::{Access, Broker, Event, Subscription};
 use push_redis::{Config, RedisBroker};
 use push_test_support::redis::RedisCluster;
 
@@ -40,10 +40,7 @@ async fn a_cluster_serves_live_resume_and_the_race() {
     let (x, y) = two_partitions(&a, "cluster");
     let sel = both(&x, &y);
     let mut live = a.subscribe(&sel, None, &Access::public()).unwrap();
-    let first = b
-        .publish(std::slice::from_ref(&x), Event::new("one"))
-        .await
-        .unwrap();
+    let first = publish(&b, &x, "one").await;
     // "one" is delivered before "two" is published: two events of different partitions
     // published within one millisecond are ordered by partition number, not by commit time
     // (ARCHITECTURE.md, push-redis), and "two" lives in y's partition.
@@ -54,15 +51,11 @@ async fn a_cluster_serves_live_resume_and_the_race() {
     assert_eq!(next_data(&mut live).await, "two");
     let mut resumed = b.subscribe(&sel, Some(first), &Access::public()).unwrap();
     assert_eq!(next_data(&mut resumed).await, "two");
-    a.publish(std::slice::from_ref(&y), Event::new("three"))
-        .await
-        .unwrap();
+    publish(&a, &y, "three").await;
     assert_eq!(next_data(&mut resumed).await, "three");
     assert_eq!(next_data(&mut live).await, "three");
     assert_eq!(live.cursor(), resumed.cursor());
-    let mut only_y = a
-        .subscribe(&Selector::one(y.clone()), Some(first), &Access::public())
-        .unwrap();
+    let mut only_y = subscribe(&a, &y, Some(first));
     assert_eq!(next_data(&mut only_y).await, "two");
     assert_eq!(next_data(&mut only_y).await, "three");
     assert!(a.healthy() && b.healthy());

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use push_core::{Access, Broker, Error, Event, Selector};
+use push_core::{Broker, Error, Event};
 use push_redis::RedisBroker;
 use push_test_support::redis::{RedisOptions, RedisServer};
 
@@ -45,9 +45,7 @@ async fn a_durable_publish_waits_for_the_replica_and_fails_without_it() {
         .await
         .unwrap();
     let t = topic("durable");
-    let mut sub = hub
-        .subscribe(&Selector::one(t.clone()), None, &Access::public())
-        .unwrap();
+    let mut sub = subscribe(&hub, &t, None);
     hub.publish(std::slice::from_ref(&t), Event::new("replicated"))
         .await
         .expect("acknowledged by the replica");

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use push_core::{Access, Broker, Event, Selector};
+use push_core::{Broker, Event};
 use push_redis::RedisBroker;
 use push_test_support::redis::RedisServer;
 
@@ -27,13 +27,7 @@ async fn an_id_published_before_a_broker_connected_resolves_on_it() {
     let late = broker(&server).await;
     assert_eq!(late.resolve("order-7"), Some(at));
     assert_eq!(late.resolve("order-9"), None);
-    let mut resumed = late
-        .subscribe(
-            &Selector::one(t.clone()),
-            late.resolve("order-7"),
-            &Access::public(),
-        )
-        .unwrap();
+    let mut resumed = subscribe(&late, &t, late.resolve("order-7"));
     assert_eq!(next_data(&mut resumed).await, "y");
     assert_eq!(next_data(&mut resumed).await, "z");
 }

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use push_core::{Access, Broker, Delivery, Error, Event, GapReason, Selector, Topic};
+use push_core::{Broker, Delivery, Error, Event, GapReason, Topic};
 use push_redis::RedisBroker;
 use push_test_support::redis::{RedisOptions, RedisServer};
 
@@ -54,12 +54,8 @@ async fn a_restart_without_persistence_is_an_announced_new_epoch() {
     let mut server = RedisServer::start();
     let hub = broker(&server).await;
     let t = topic("volatile");
-    let mut sub = hub
-        .subscribe(&Selector::one(t.clone()), None, &Access::public())
-        .unwrap();
-    hub.publish(std::slice::from_ref(&t), Event::new("before"))
-        .await
-        .unwrap();
+    let mut sub = subscribe(&hub, &t, None);
+    publish(&hub, &t, "before").await;
     assert_eq!(next_data(&mut sub).await, "before");
     let old_epoch = hub.epoch();
 
@@ -85,16 +81,9 @@ async fn a_restart_with_persistence_resumes_exactly() {
     });
     let hub = broker(&server).await;
     let t = topic("durable");
-    let mut sub = hub
-        .subscribe(&Selector::one(t.clone()), None, &Access::public())
-        .unwrap();
-    let first = hub
-        .publish(std::slice::from_ref(&t), Event::new("one"))
-        .await
-        .unwrap();
-    hub.publish(std::slice::from_ref(&t), Event::new("two"))
-        .await
-        .unwrap();
+    let mut sub = subscribe(&hub, &t, None);
+    let first = publish(&hub, &t, "one").await;
+    publish(&hub, &t, "two").await;
     assert_eq!(next_data(&mut sub).await, "one");
     let epoch = hub.epoch();
 
@@ -109,9 +98,7 @@ async fn a_restart_with_persistence_resumes_exactly() {
     health(&hub, true).await;
     assert_eq!(hub.epoch(), epoch);
     // A client that was away the whole time resumes exactly too.
-    let mut back = hub
-        .subscribe(&Selector::one(t.clone()), Some(first), &Access::public())
-        .unwrap();
+    let mut back = subscribe(&hub, &t, Some(first));
     assert_eq!(next_data(&mut back).await, "two");
     assert_eq!(next_data(&mut back).await, "three");
 }
@@ -121,18 +108,12 @@ async fn a_tail_lost_in_a_restart_from_an_older_snapshot_is_a_new_epoch() {
     let mut server = RedisServer::start();
     let hub = broker(&server).await;
     let t = topic("snapshot");
-    let mut sub = hub
-        .subscribe(&Selector::one(t.clone()), None, &Access::public())
-        .unwrap();
-    hub.publish(std::slice::from_ref(&t), Event::new("saved"))
-        .await
-        .unwrap();
+    let mut sub = subscribe(&hub, &t, None);
+    publish(&hub, &t, "saved").await;
     assert_eq!(next_data(&mut sub).await, "saved");
     server.cli(&["SAVE"]);
     // Acknowledged and read by the hub, but not in the snapshot the restart loads.
-    hub.publish(std::slice::from_ref(&t), Event::new("lost"))
-        .await
-        .unwrap();
+    publish(&hub, &t, "lost").await;
     assert_eq!(next_data(&mut sub).await, "lost");
     let old_epoch = hub.epoch();
 
@@ -149,9 +130,7 @@ async fn a_tail_lost_in_a_restart_from_an_older_snapshot_is_a_new_epoch() {
     );
     // The new epoch's subscribers replay what Redis still has, then live.
     assert_eq!(next_data(&mut sub).await, "saved");
-    hub.publish(std::slice::from_ref(&t), Event::new("next"))
-        .await
-        .unwrap();
+    publish(&hub, &t, "next").await;
     assert_eq!(next_data(&mut sub).await, "next");
 }
 
@@ -167,12 +146,8 @@ async fn a_publish_that_finds_the_new_epoch_first_makes_one_gap_not_two() {
         .await
         .expect("connect");
     let t = topic("first-finder");
-    let mut sub = hub
-        .subscribe(&Selector::one(t.clone()), None, &Access::public())
-        .unwrap();
-    hub.publish(std::slice::from_ref(&t), Event::new("before"))
-        .await
-        .unwrap();
+    let mut sub = subscribe(&hub, &t, None);
+    publish(&hub, &t, "before").await;
     assert_eq!(next_data(&mut sub).await, "before");
 
     down_then_up(&mut server, &hub, &t).await;
@@ -185,9 +160,7 @@ async fn a_publish_that_finds_the_new_epoch_first_makes_one_gap_not_two() {
     let epoch = hub.epoch();
     // The reader comes back after its backoff and checks for loss: nothing more was lost.
     health(&hub, true).await;
-    hub.publish(std::slice::from_ref(&t), Event::new("again"))
-        .await
-        .unwrap();
+    publish(&hub, &t, "again").await;
     assert_eq!(next_data(&mut sub).await, "again", "one loss, one gap");
     assert_eq!(hub.epoch(), epoch);
 }

@@ -4,8 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{calls, config, data, next, next_data, topic};
-use push_core::{Access, Broker, Delivery, Event, Selector};
+use common::{calls, config, data, next, next_data, publish, subscribe, topic};
+use push_core::{Access, Broker, Delivery, Selector};
 use push_redis::RedisBroker;
 use push_test_support::redis::RedisServer;
 
@@ -17,21 +17,15 @@ async fn an_event_after_a_quiet_period_costs_the_reader_three_commands() {
         .await
         .unwrap();
     let t = topic("quiet");
-    let mut sub = hub
-        .subscribe(&Selector::one(t.clone()), None, &Access::public())
-        .unwrap();
+    let mut sub = subscribe(&hub, &t, None);
     // The reader is past its first rounds and blocked in an idle one.
-    hub.publish(std::slice::from_ref(&t), Event::new("warm"))
-        .await
-        .unwrap();
+    publish(&hub, &t, "warm").await;
     assert_eq!(next_data(&mut sub).await, "warm");
     tokio::time::sleep(Duration::from_millis(50)).await;
     server.cli(&["CONFIG", "RESETSTAT"]);
     let events = 20;
     for n in 0..events {
-        hub.publish(std::slice::from_ref(&t), Event::new(n.to_string()))
-            .await
-            .unwrap();
+        publish(&hub, &t, &n.to_string()).await;
         assert_eq!(next_data(&mut sub).await, n.to_string());
         // Quiet: the reader goes back to a blocking read (well within its 200 ms block).
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -62,19 +56,13 @@ async fn a_burst_on_another_topic_does_not_push_a_subscriber_behind() {
         .await
         .unwrap();
     let (mine, other) = (topic("mine"), topic("other"));
-    let mut sub = hub
-        .subscribe(&Selector::one(mine.clone()), None, &Access::public())
-        .unwrap();
+    let mut sub = subscribe(&hub, &mine, None);
     server.cli(&["CONFIG", "RESETSTAT"]);
     // Not read meanwhile: 200 events elsewhere, then one for it.
     for n in 0..200 {
-        hub.publish(std::slice::from_ref(&other), Event::new(n.to_string()))
-            .await
-            .unwrap();
+        publish(&hub, &other, &n.to_string()).await;
     }
-    hub.publish(std::slice::from_ref(&mine), Event::new("mine"))
-        .await
-        .unwrap();
+    publish(&hub, &mine, "mine").await;
     assert_eq!(next_data(&mut sub).await, "mine");
     let stats = calls(&server);
     assert_eq!(
@@ -96,14 +84,10 @@ async fn events_past_the_fanout_topic_limit_are_replayed_not_lost() {
         .subscribe(&Selector::all(), None, &Access::public())
         .unwrap();
     let last = topic("t5");
-    let mut one = hub
-        .subscribe(&Selector::one(last.clone()), None, &Access::public())
-        .unwrap();
+    let mut one = subscribe(&hub, &last, None);
     for n in 0..6 {
         let t = topic(&format!("t{n}"));
-        hub.publish(std::slice::from_ref(&t), Event::new(format!("e{n}")))
-            .await
-            .unwrap();
+        publish(&hub, &t, &format!("e{n}")).await;
     }
     // In cursor order, which within one millisecond is partition order, not publish order.
     let mut seen = Vec::new();
@@ -136,14 +120,10 @@ async fn an_access_deadline_ends_a_subscription_idle_or_busy() {
     let mut busy = hub
         .subscribe(&Selector::one(t.clone()), None, &access)
         .unwrap();
-    hub.publish(std::slice::from_ref(&t), Event::new("before"))
-        .await
-        .unwrap();
+    publish(&hub, &t, "before").await;
     assert_eq!(next_data(&mut busy).await, "before");
     for n in 0..3 {
-        hub.publish(std::slice::from_ref(&t), Event::new(n.to_string()))
-            .await
-            .unwrap();
+        publish(&hub, &t, &n.to_string()).await;
         assert_eq!(next_data(&mut busy).await, n.to_string());
     }
     // `idle` was not read until now: what came before the deadline, then the end.

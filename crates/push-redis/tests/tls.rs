@@ -7,7 +7,6 @@ mod common;
 use std::net::TcpListener;
 
 use common::*;
-use push_core::{Access, Broker, Event, Selector};
 use push_redis::{Config, ConnectError, RedisBroker};
 use push_test_support::redis::{RedisOptions, RedisServer};
 
@@ -46,12 +45,8 @@ async fn rediss_with_a_trusted_certificate_works_and_an_untrusted_one_is_refused
     let trusted = tls(Config::new(url.as_str())).with_root_certificate(identity.cert.pem());
     let hub = RedisBroker::connect(trusted).await.expect("TLS connect");
     let t = topic("tls");
-    let mut sub = hub
-        .subscribe(&Selector::one(t.clone()), None, &Access::public())
-        .unwrap();
-    hub.publish(std::slice::from_ref(&t), Event::new("over TLS"))
-        .await
-        .unwrap();
+    let mut sub = subscribe(&hub, &t, None);
+    publish(&hub, &t, "over TLS").await;
     assert_eq!(next_data(&mut sub).await, "over TLS");
     // The entry is in the same Redis (read back over the plain port).
     let log = format!("push:{{p{}}}:log", hub.partition(&t));

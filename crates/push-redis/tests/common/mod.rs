@@ -7,8 +7,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use push_core::{Delivery, Published, Selector, Subscription, Topic};
-use push_redis::{Config, RedisBroker};
+use push_core::{
+    Access, Broker, Cursor, Delivery, Event, Published, Selector, Subscription, Topic,
+};
+use push_redis::{Config, RedisBroker, RedisSubscription};
 use push_test_support::redis::RedisServer;
 
 /// Every wait in these tests is bounded by this (a hang fails instead of blocking CI).
@@ -27,6 +29,21 @@ pub async fn broker(server: &RedisServer) -> RedisBroker {
 
 pub fn topic(name: &str) -> Topic {
     Topic::new(name).unwrap()
+}
+
+/// A public subscription to the one topic `t`, from `from`.
+pub fn subscribe(broker: &RedisBroker, t: &Topic, from: Option<Cursor>) -> RedisSubscription {
+    broker
+        .subscribe(&Selector::one(t.clone()), from, &Access::public())
+        .unwrap()
+}
+
+/// Publishes `data` on the one topic `t` and returns its cursor.
+pub async fn publish(broker: &RedisBroker, t: &Topic, data: &str) -> Cursor {
+    broker
+        .publish(std::slice::from_ref(t), Event::new(data.to_owned()))
+        .await
+        .unwrap()
 }
 
 /// The next delivery, failing the test past [`BOUND`].
