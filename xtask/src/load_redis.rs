@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::load::{self, Bins, Probe, Server, Snapshot};
+use crate::load::{self, Bins, Probe, Server};
 use crate::load_report::Run;
 
 /// A `redis-server` child on 127.0.0.1, killed when dropped.
@@ -181,17 +181,4 @@ fn pair(bins: &Bins, redis: &Redis, client: &[&str]) -> Result<Run, String> {
         let _ = child.wait();
     }
     result
-}
-
-/// The figures of one probe over a phase: (end - start) of `get`.
-pub(crate) fn over(run: &Run, phase: &str, probe: usize, get: fn(&Snapshot) -> u64) -> u64 {
-    let at = |edge: &str| {
-        let name = format!("{phase}-{edge}");
-        match probe {
-            0 => run.marks.get(&name).map(get),
-            i => run.others.get(&name).and_then(|o| o.get(i - 1)).map(get),
-        }
-        .unwrap_or(0)
-    };
-    at("end").saturating_sub(at("start"))
 }

@@ -33,6 +33,24 @@ impl Run {
         Ok((cpu_us / delivered, writes / delivered))
     }
 
+    /// How much `get` of the `probe`-th probe (0: the server, then `others`) grew over the
+    /// phase `name`.
+    fn over(&self, name: &str, probe: usize, get: fn(&Snapshot) -> u64) -> Result<u64, String> {
+        let at = |edge: &str| {
+            let mark = format!("{name}-{edge}");
+            match probe {
+                0 => self.mark(&mark).map(|s| get(&s)),
+                i => self
+                    .others
+                    .get(&mark)
+                    .and_then(|o| o.get(i - 1))
+                    .map(get)
+                    .ok_or_else(|| format!("no probe {i} at the mark {mark}")),
+            }
+        };
+        Ok(at("end")?.saturating_sub(at("start")?))
+    }
+
     pub(crate) fn value(&self, result: &str, key: &str) -> Result<f64, String> {
         self.results
             .get(result)
@@ -196,8 +214,15 @@ pub(crate) fn soak(hub: &Run, anchor: &Run) -> Result<(), String> {
 
 /// Hubs on Redis (subscribers on A, publisher on B) against one hub in memory, per subscriber
 /// count: `(n, embedded, redis)`.
+/// The columns of a Redis-against-memory table.
+fn redis_header() {
+    println!(
+        "{:<48}{:>14}{:>14}{:>16}",
+        "", "embedded", "redis", "redis÷embedded"
+    );
+}
+
 pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), String> {
-    use crate::load_redis::over;
     println!(
         "\nfan-out across hubs through Redis against one hub in memory (same run, loopback SSE,"
     );
@@ -205,10 +230,7 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
     for (n, embedded, redis) in runs {
         let subscribers: f64 = n.parse().unwrap_or(1.0);
         println!("\n{n} subscribers");
-        println!(
-            "{:<48}{:>14}{:>14}{:>16}",
-            "", "embedded", "redis", "redis÷embedded"
-        );
+        redis_header();
         let row = |name: &str, e: Option<f64>, r: f64| {
             let e_text = e.map_or_else(|| "-".to_owned(), |e| format!("{e:.3}"));
             let ratio_text = e.map_or_else(|| "-".to_owned(), |e| ratio(r, e));
@@ -220,10 +242,14 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
         let (burst, steady) = (format!("burst-public-{n}"), format!("steady-public-{n}"));
         let delivered = |run: &Run, phase: &str| run.value(phase, "deliveries").map(|d| d.max(1.0));
         let cpu = |run: &Run, phase: &str, probe: usize| {
-            over(run, phase, probe, |s| s.cpu_ticks) as f64 * tick_us as f64
+            Ok::<_, String>(run.over(phase, probe, |s| s.cpu_ticks)? as f64 * tick_us as f64)
         };
-        let (e_burst, r_burst) = (delivered(embedded, &burst)?, delivered(redis, &burst)?);
+        let r_burst = delivered(redis, &burst)?;
         let r_events = (r_burst / subscribers).max(1.0);
+        let (e_at_burst, r_at_burst) = (
+            embedded.per_delivery(&burst, tick_us)?,
+            redis.per_delivery(&burst, tick_us)?,
+        );
         row(
             "burst: deliveries/s",
             Some(embedded.value(&burst, "per_second")?),
@@ -231,33 +257,36 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
         );
         row(
             "burst: subscribers' hub CPU µs/delivery",
-            Some(cpu(embedded, &burst, 0) / e_burst),
-            cpu(redis, &burst, 0) / r_burst,
+            Some(e_at_burst.0),
+            r_at_burst.0,
         );
         row(
             "burst: subscribers' hub writes/delivery",
-            Some(over(embedded, &burst, 0, |s| s.syscw) as f64 / e_burst),
-            over(redis, &burst, 0, |s| s.syscw) as f64 / r_burst,
+            Some(e_at_burst.1),
+            r_at_burst.1,
         );
         row(
             "burst: publisher's hub B CPU µs/event",
             None,
-            cpu(redis, &burst, 1) / r_events,
+            cpu(redis, &burst, 1)? / r_events,
         );
         row(
             "burst: redis-server CPU µs/event",
             None,
-            cpu(redis, &burst, 2) / r_events,
+            cpu(redis, &burst, 2)? / r_events,
         );
         row(
             "burst: all servers' CPU µs/delivery",
-            Some(cpu(embedded, &burst, 0) / e_burst),
-            (0..3).map(|p| cpu(redis, &burst, p)).sum::<f64>() / r_burst,
+            Some(e_at_burst.0),
+            (0..3)
+                .map(|p| cpu(redis, &burst, p))
+                .sum::<Result<f64, _>>()?
+                / r_burst,
         );
         row(
             "steady: subscribers' hub CPU µs/delivery",
-            Some(cpu(embedded, &steady, 0) / delivered(embedded, &steady)?),
-            cpu(redis, &steady, 0) / delivered(redis, &steady)?,
+            Some(embedded.per_delivery(&steady, tick_us)?.0),
+            redis.per_delivery(&steady, tick_us)?.0,
         );
         for (name, key) in [
             ("steady: p50 publish→delivery ms", "p50_us"),
@@ -275,8 +304,8 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
             "steady: p99 added by Redis, ms",
             format!("{added:.3}")
         );
-        let calls = over(redis, &burst, 2, |s| s.redis_calls) as f64;
-        let scripts = over(redis, &burst, 2, |s| s.redis_scripts) as f64;
+        let calls = redis.over(&burst, 2, |s| s.redis_calls)? as f64;
+        let scripts = redis.over(&burst, 2, |s| s.redis_scripts)? as f64;
         println!(
             "burst: Redis commands: {:.3} script calls per publish, {:.3} commands per publish, {:.5} per delivery",
             scripts / r_events,
@@ -297,18 +326,14 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
 /// Sparse: `n` subscribers each on its own topic, one event each in turn; the subscribers'
 /// hub's CPU per event on Redis against in memory.
 pub(crate) fn sparse(n: &str, embedded: &Run, redis: &Run, tick_us: u64) -> Result<(), String> {
-    use crate::load_redis::over;
     let phase = format!("sparse-{n}");
     println!("\n{n} subscribers, each on a topic of its own, one event each in turn");
-    println!(
-        "{:<48}{:>14}{:>14}{:>16}",
-        "", "embedded", "redis", "redis÷embedded"
+    redis_header();
+    // One delivery per event: CPU per delivery is CPU per event.
+    let (e, r) = (
+        embedded.per_delivery(&phase, tick_us)?.0,
+        redis.per_delivery(&phase, tick_us)?.0,
     );
-    let per_event = |run: &Run| -> Result<f64, String> {
-        let events = run.value(&phase, "deliveries")?.max(1.0);
-        Ok(over(run, &phase, 0, |s| s.cpu_ticks) as f64 * tick_us as f64 / events)
-    };
-    let (e, r) = (per_event(embedded)?, per_event(redis)?);
     println!(
         "{:<48}{e:>14.3}{r:>14.3}{:>16}",
         "subscribers' hub CPU µs/event",

@@ -206,6 +206,12 @@ impl MemoryBroker {
         topics.get(topic).map_or(0, |s| s.lock().subscribers())
     }
 
+    /// How many subscriptions with a pattern selector (`*`, templates, URL patterns) are open:
+    /// the ones [`Config::max_pattern_subscriptions`] counts.
+    pub fn pattern_subscription_count(&self) -> usize {
+        self.inner.pattern_table().len()
+    }
+
     /// How many bytes of history `topic` retains, as the byte budgets count them (each event's
     /// [`weight`](push_core::Event::weight) plus an estimate of its bookkeeping).
     pub fn retained_bytes(&self, topic: &Topic) -> usize {

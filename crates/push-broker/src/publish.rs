@@ -21,13 +21,19 @@ const COPY_BELOW: usize = 64 << 10;
 /// One publish of a group: its distinct topics and event in, its outcome out.
 pub(crate) struct Pending<'t> {
     topics: Cow<'t, [Topic]>,
-    event: Option<Event>,
-    /// An event made elsewhere, with its own cursor ([`MemoryBroker::relay`]).
-    relayed: Option<Arc<Published>>,
+    /// What is to be stored, until it is (`None`: nothing, or already refused).
+    source: Option<Source>,
     published: Option<Arc<Published>>,
     /// Its sequence number here, once it has one.
     seq: u64,
     pub(crate) outcome: Result<Cursor, Error>,
+}
+
+/// What a pending publish stores: an event published here, or one made elsewhere with its own
+/// cursor ([`MemoryBroker::relay`]).
+enum Source {
+    Event(Event),
+    Relayed(Arc<Published>),
 }
 
 impl<'t> Pending<'t> {
@@ -38,11 +44,10 @@ impl<'t> Pending<'t> {
             Ok(topics) => (topics, Err(Error::BrokerUnavailable)),
             Err(e) => (Cow::Borrowed(&[][..]), Err(e)),
         };
-        let event = (!topics.is_empty()).then_some(event);
+        let source = (!topics.is_empty()).then_some(Source::Event(event));
         Self {
             topics,
-            event,
-            relayed: None,
+            source,
             published: None,
             seq: 0,
             outcome,
@@ -70,8 +75,7 @@ impl<'t> Pending<'t> {
         };
         Pending {
             topics,
-            event: None,
-            relayed,
+            source: relayed.map(Source::Relayed),
             published: None,
             seq: 0,
             outcome,
@@ -82,8 +86,7 @@ impl<'t> Pending<'t> {
     pub(crate) fn into_owned(self) -> Pending<'static> {
         Pending {
             topics: Cow::Owned(self.topics.into_owned()),
-            event: self.event,
-            relayed: self.relayed,
+            source: self.source,
             published: self.published,
             seq: self.seq,
             outcome: self.outcome,
@@ -178,10 +181,7 @@ impl MemoryBroker {
     /// those of publishing them one after another, one journal write each.
     pub(crate) fn publish_group(&self, group: &mut [Pending<'_>]) {
         if self.inner.closed.load(Ordering::Acquire) {
-            for p in group
-                .iter_mut()
-                .filter(|p| p.event.is_some() || p.relayed.is_some())
-            {
+            for p in group.iter_mut().filter(|p| p.source.is_some()) {
                 p.outcome = Err(Error::BrokerClosed);
             }
             return;
@@ -190,7 +190,7 @@ impl MemoryBroker {
         let slots: Vec<Vec<Arc<TopicSlot>>> = group
             .iter_mut()
             .map(|p| {
-                if let Some(event) = &mut p.event
+                if let Some(Source::Event(event)) = &mut p.source
                     && event.data.len() < COPY_BELOW
                 {
                     // A small payload may be a slice of a transport's read buffer (hyper's,
@@ -216,9 +216,9 @@ impl MemoryBroker {
             let mut claimed: Vec<Topic> = Vec::new();
             let mut next = ledger.seq;
             for (p, slots) in group.iter_mut().zip(&slots) {
-                if p.event.is_none() && p.relayed.is_none() {
+                let Some(source) = p.source.take() else {
                     continue;
-                }
+                };
                 // Rings change only under the ledger's lock: what is counted here stays true
                 // until the event is in.
                 let fresh = |claimed: &[Topic]| {
@@ -253,14 +253,14 @@ impl MemoryBroker {
                 }
                 next += 1;
                 p.seq = next;
-                p.published = match (p.event.take(), p.relayed.take()) {
-                    (Some(event), _) => Some(Arc::new(Published::with_topics(
+                p.published = Some(match source {
+                    Source::Event(event) => Arc::new(Published::with_topics(
                         p.topics.to_vec().into(),
                         Cursor::new(self.inner.epoch, next),
                         event,
-                    ))),
-                    (None, relayed) => relayed,
-                };
+                    )),
+                    Source::Relayed(published) => published,
+                });
             }
             drop(claimed);
             // Durable before visible: a journal that cannot keep the events refuses them.

@@ -126,3 +126,18 @@ fn a_closed_broker_refuses_relays() {
         Err(Error::BrokerClosed)
     );
 }
+
+#[test]
+fn pattern_subscriptions_are_counted_while_open() {
+    let broker = MemoryBroker::default();
+    let exact = broker
+        .subscribe(&Selector::one(topic("a")), None, &Access::public())
+        .unwrap();
+    assert_eq!(broker.pattern_subscription_count(), 0);
+    let all = broker
+        .subscribe(&Selector::all(), None, &Access::public())
+        .unwrap();
+    assert_eq!(broker.pattern_subscription_count(), 1);
+    drop((exact, all));
+    assert_eq!(broker.pattern_subscription_count(), 0);
+}

@@ -173,21 +173,13 @@ impl Batcher {
         if idle && !lane.queue.is_closed() {
             let _flying = Flying::new(&lane.shared);
             let trim = lane.shared.trim(1, self.store.config.trim_every);
-            let mut conn = self.conn.clone();
-            return match self
-                .store
-                .publish(&mut conn, partition, &[&entry], trim)
-                .await
-            {
-                Ok((ids, epoch)) => ids
-                    .first()
-                    .map(|&id| (id, epoch))
-                    .ok_or(Error::BrokerUnavailable),
-                Err(e) => {
-                    tracing::warn!(error = %e, partition, "push-redis: publish failed");
-                    Err(Error::BrokerUnavailable)
-                }
-            };
+            let (ids, epoch) =
+                append(&self.store, self.conn.clone(), partition, &[&entry], trim).await?;
+            // `Store::publish` checked that there is one id per entry.
+            return ids
+                .first()
+                .map(|&id| (id, epoch))
+                .ok_or(Error::BrokerUnavailable);
         }
         let (reply, outcome) = oneshot::channel();
         lane.queue
@@ -255,19 +247,36 @@ async fn lane(
     }
 }
 
+/// One script call appending `entries`: their ids and the partition's epoch, or the failure
+/// every publisher of the call gets.
+async fn append(
+    store: &Store,
+    mut conn: Conn,
+    partition: u16,
+    entries: &[&Entry],
+    trim: bool,
+) -> Result<(Vec<EntryId>, u64), Error> {
+    store
+        .publish(&mut conn, partition, entries, trim)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, partition, publishes = entries.len(), "push-redis: publish failed");
+            Error::BrokerUnavailable
+        })
+}
+
 /// One batch's script call; every publisher of the batch gets its id or the call's failure.
-async fn call(store: &Store, mut conn: Conn, partition: u16, batch: Vec<Job>, trim: bool) {
+async fn call(store: &Store, conn: Conn, partition: u16, batch: Vec<Job>, trim: bool) {
     let entries: Vec<&Entry> = batch.iter().map(|j| &j.entry).collect();
-    match store.publish(&mut conn, partition, &entries, trim).await {
+    match append(store, conn, partition, &entries, trim).await {
         Ok((ids, epoch)) => {
             for (job, id) in batch.into_iter().zip(ids) {
                 let _ = job.reply.send(Ok((id, epoch)));
             }
         }
         Err(e) => {
-            tracing::warn!(error = %e, partition, publishes = batch.len(), "push-redis: publish failed");
             for job in batch {
-                let _ = job.reply.send(Err(Error::BrokerUnavailable));
+                let _ = job.reply.send(Err(e));
             }
         }
     }

@@ -6,6 +6,8 @@ use bytes::Bytes;
 use push_core::{Audience, Event, Topic};
 use redis::Value;
 
+use crate::raw::into_bytes;
+
 /// The field/value pairs of `event` on `topics`, in the order `XADD` takes them.
 pub(crate) fn fields(topics: &[Topic], event: &Event) -> Vec<(&'static str, Bytes)> {
     let mut joined = String::new();
@@ -94,19 +96,11 @@ fn name_bytes(value: &Value) -> &[u8] {
 }
 
 fn bytes(value: Value) -> Option<Bytes> {
-    match value {
-        Value::BulkString(b) => Some(Bytes::from(b)),
-        Value::SimpleString(s) => Some(Bytes::from(s)),
-        _ => None,
-    }
+    into_bytes(value).map(Bytes::from)
 }
 
 fn text(value: Value) -> Option<String> {
-    match value {
-        Value::BulkString(b) => String::from_utf8(b).ok(),
-        Value::SimpleString(s) => Some(s),
-        _ => None,
-    }
+    String::from_utf8(into_bytes(value)?).ok()
 }
 
 #[cfg(test)]

@@ -16,24 +16,26 @@ pub(crate) struct RawEntry {
     pub(crate) fields: Vec<Value>,
 }
 
-/// An `XRANGE` answer (also the entries of one stream in an `XREAD` answer).
+/// An `XREAD` answer: per stream that had entries, its key and its entries. (An `XRANGE`
+/// answer is a `Vec<RawEntry>`, through redis-rs's own `Vec` conversion.)
 #[derive(Debug, Default, PartialEq)]
-pub(crate) struct RawEntries(pub(crate) Vec<RawEntry>);
-
-/// An `XREAD` answer: per stream that had entries, its key and its entries.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct RawStreams(pub(crate) Vec<(Vec<u8>, RawEntries)>);
+pub(crate) struct RawStreams(pub(crate) Vec<(Vec<u8>, Vec<RawEntry>)>);
 
 fn invalid(what: &str) -> ParsingError {
     format!("unexpected stream reply: {what}").into()
 }
 
-fn bytes(value: Value) -> Result<Vec<u8>, ParsingError> {
+/// A string reply's bytes (bulk or simple), as Redis sent them; `None` for anything else.
+pub(crate) fn into_bytes(value: Value) -> Option<Vec<u8>> {
     match value {
-        Value::BulkString(b) => Ok(b),
-        Value::SimpleString(s) => Ok(s.into_bytes()),
-        _ => Err(invalid("not a string")),
+        Value::BulkString(b) => Some(b),
+        Value::SimpleString(s) => Some(s.into_bytes()),
+        _ => None,
     }
+}
+
+fn bytes(value: Value) -> Result<Vec<u8>, ParsingError> {
+    into_bytes(value).ok_or_else(|| invalid("not a string"))
 }
 
 fn items(value: Value) -> Result<Vec<Value>, ParsingError> {
@@ -64,16 +66,6 @@ impl FromRedisValue for RawEntry {
     }
 }
 
-impl FromRedisValue for RawEntries {
-    fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
-        items(v)?
-            .into_iter()
-            .map(RawEntry::from_redis_value)
-            .collect::<Result<_, _>>()
-            .map(Self)
-    }
-}
-
 impl FromRedisValue for RawStreams {
     fn from_redis_value(v: Value) -> Result<Self, ParsingError> {
         let pairs: Vec<(Value, Value)> = match v {
@@ -92,7 +84,7 @@ impl FromRedisValue for RawStreams {
         };
         pairs
             .into_iter()
-            .map(|(key, entries)| Ok((bytes(key)?, RawEntries::from_redis_value(entries)?)))
+            .map(|(key, entries)| Ok((bytes(key)?, Vec::<RawEntry>::from_redis_value(entries)?)))
             .collect::<Result<_, _>>()
             .map(Self)
     }
@@ -130,10 +122,10 @@ mod tests {
         };
         let want = RawStreams(vec![(
             b"k".to_vec(),
-            RawEntries(vec![
+            vec![
                 expected(5, 1, &["t", "a", "d", "x"]),
                 expected(6, 0, &["t", "b"]),
-            ]),
+            ],
         )]);
         let resp2 = Value::Array(vec![Value::Array(vec![bulk("k"), entries()])]);
         assert_eq!(RawStreams::from_redis_value(resp2).unwrap(), want);
@@ -149,7 +141,7 @@ mod tests {
     fn an_xrange_answer_keeps_the_fields_in_order() {
         let answer = Value::Array(vec![entry("1-0", &["d", "1", "t", "x", "d", "2"])]);
         assert_eq!(
-            RawEntries::from_redis_value(answer).unwrap().0,
+            Vec::<RawEntry>::from_redis_value(answer).unwrap(),
             vec![expected(1, 0, &["d", "1", "t", "x", "d", "2"])]
         );
     }

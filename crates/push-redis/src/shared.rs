@@ -1,7 +1,7 @@
 //! What the broker, its reader and its subscriptions share: the live state under one lock.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use push_broker::MemoryBroker;
@@ -76,9 +76,6 @@ pub(crate) struct Shared {
     /// The local fan-out: released events are relayed into it, under the `live` lock, and a
     /// subscription follows it (live only) from the watermark it opened at.
     pub(crate) local: MemoryBroker,
-    /// Open subscriptions with a pattern (not only exact topics): while there are any, every
-    /// event is relayed; otherwise only those on a topic with a local subscriber.
-    pub(crate) patterns: AtomicUsize,
     pub(crate) ids: Mutex<IdIndex>,
     pub(crate) healthy: AtomicBool,
     pub(crate) closed: AtomicBool,
@@ -97,7 +94,6 @@ impl Shared {
             conn,
             live: Mutex::new(live),
             local,
-            patterns: AtomicUsize::new(0),
             ids: Mutex::new(IdIndex::default()),
             healthy: AtomicBool::new(true),
             closed: AtomicBool::new(false),
@@ -176,7 +172,9 @@ impl Shared {
             }
         }
         let mut live = self.live();
-        let every = self.patterns.load(Ordering::Acquire) > 0;
+        // While a pattern subscription is open every event is relayed; otherwise only those on
+        // a topic with a local subscriber.
+        let every = self.local.pattern_subscription_count() > 0;
         for p in events {
             live.head = p.cursor();
             let wanted = every

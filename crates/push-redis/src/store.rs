@@ -14,7 +14,7 @@ use redis::{
 use crate::config::Config;
 pub(crate) use crate::conn::{Conn, certificates};
 use crate::layout::{EntryId, Keys};
-use crate::raw::{RawEntries, RawEntry, RawStreams};
+use crate::raw::{RawEntry, RawStreams};
 use crate::scripts::{CLOCK, PUBLISH, READ, STATE};
 
 /// One event as the publish script takes it: its publisher id and its field/value pairs.
@@ -301,7 +301,7 @@ impl Store {
             entries: Vec::new(),
             full: Vec::new(),
         };
-        for (key, RawEntries(entries)) in reply.0 {
+        for (key, entries) in reply.0 {
             let Some(q) = self.keys.logs().iter().position(|k| k.as_bytes() == key) else {
                 continue;
             };
@@ -329,7 +329,7 @@ impl Store {
             let mut con = con.clone();
             let (start, end) = (start.text(), end.text());
             async move {
-                let reply: RawEntries = redis::cmd("XRANGE")
+                let reply: Vec<RawEntry> = redis::cmd("XRANGE")
                     .arg(log)
                     .arg(start)
                     .arg(end)
@@ -337,7 +337,7 @@ impl Store {
                     .arg(count)
                     .query_async(&mut con)
                     .await?;
-                Ok::<_, redis::RedisError>(reply.0)
+                Ok::<_, redis::RedisError>(reply)
             }
         });
         futures_util::future::try_join_all(calls).await
@@ -351,7 +351,7 @@ impl Store {
         partition: u16,
         after: EntryId,
     ) -> RedisResult<(u64, Vec<RawEntry>)> {
-        let (secs, micros, reply): (u64, u64, RawEntries) = READ
+        let (secs, micros, reply): (u64, u64, Vec<RawEntry>) = READ
             .key(self.keys.log(partition))
             .arg(after.text())
             .arg(self.config.batch)
@@ -359,7 +359,7 @@ impl Store {
             .await?;
         Ok((
             secs.saturating_mul(1000).saturating_add(micros / 1000),
-            reply.0,
+            reply,
         ))
     }
 }

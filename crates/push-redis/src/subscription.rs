@@ -12,8 +12,7 @@ use futures_core::Stream;
 use futures_util::StreamExt;
 use push_broker::MemorySubscription;
 use push_core::{
-    Access, CloseReason, Cursor, Delivery, Error, Gap, GapReason, Pattern, Published, Selector,
-    Subscription,
+    Access, CloseReason, Cursor, Delivery, Error, Gap, GapReason, Published, Selector, Subscription,
 };
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::ReusableBoxFuture;
@@ -67,17 +66,6 @@ struct Replay {
     gaps: Vec<Cursor>,
 }
 
-/// Counts an open pattern subscription in [`Shared::patterns`] for as long as it lives.
-struct PatternGuard(Arc<Shared>);
-
-impl Drop for PatternGuard {
-    fn drop(&mut self) {
-        self.0
-            .patterns
-            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    }
-}
-
 struct State {
     shared: Arc<Shared>,
     selector: Selector,
@@ -86,7 +74,6 @@ struct State {
     control: Control,
     /// Live events, from the local fan-out.
     local: MemorySubscription,
-    _pattern: Option<PatternGuard>,
     /// Live events at or below this were replayed (or come before the subscription).
     upto: Cursor,
     position: Cursor,
@@ -104,16 +91,6 @@ pub(crate) fn open(
     from: Option<Cursor>,
     access: &Access,
 ) -> Result<RedisSubscription, Error> {
-    let pattern = selector
-        .patterns()
-        .iter()
-        .any(|p| !matches!(p, Pattern::Exact(_)));
-    let guard = pattern.then(|| {
-        shared
-            .patterns
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        PatternGuard(Arc::clone(&shared))
-    });
     // Under the lock the reader relays under: every event above `upto` reaches `local`.
     let (control, local, upto, epoch) = {
         let live = shared.live();
@@ -151,7 +128,6 @@ pub(crate) fn open(
         access: access.clone(),
         control,
         local,
-        _pattern: guard,
         upto,
         position,
         replay,
@@ -286,9 +262,10 @@ impl State {
             return Some(Delivery::Closed(CloseReason::Expired));
         };
         match item {
-            Live::Local(Some(Delivery::Event(p))) => (layout::after(p.cursor(), self.upto)
-                && self.admits(&p))
-            .then_some(Delivery::Event(p)),
+            // The fan-out applied the selector and the access already.
+            Live::Local(Some(Delivery::Event(p))) => {
+                layout::after(p.cursor(), self.upto).then_some(Delivery::Event(p))
+            }
             // Behind the fan-out's rings (its own cursors, not ours): replay from Redis.
             Live::Local(Some(Delivery::Gap(_))) => {
                 self.restart(self.position);
@@ -324,20 +301,17 @@ impl State {
     }
 
     /// The fan-out closed this subscription (a pattern following too many topics): a new one,
-    /// under the reader's lock, and a replay from Redis up to where it starts.
+    /// and a replay from Redis up to the watermark read after it opened (what was relayed
+    /// before it is at or below that watermark).
     fn reopen_local(&mut self) {
-        let opened = {
-            let live = self.shared.live();
-            self.shared
-                .local
-                .subscribe(&self.selector, None, &self.access)
-                .map(|local| (local, live.released))
-        };
-        match opened {
-            Ok((local, released)) => {
+        match self
+            .shared
+            .local
+            .subscribe(&self.selector, None, &self.access)
+        {
+            Ok(local) => {
                 self.local = local;
-                self.upto = self.upto.max(released);
-                self.replay = Some(Replay::new(self.position, self.upto, false));
+                self.restart(self.position);
             }
             Err(_) => self
                 .queue

@@ -11,9 +11,10 @@
 //! cursor's queues those deliveries again with the same `webhook-id` (derived from the
 //! registration and the event's cursor): at least once, once in effect at an idempotent
 //! receiver. A batch that queued nothing saves the cursor at most once a second
-//! ([`SAVE_IDLE`]): its events are matched again after a crash, which queues nothing new. The one bound is the history's retention: an event evicted before the fan-out
-//! reached it (a fan-out behind by more than `--history-count` events of a topic, or down for
-//! longer than `--history-age`) is counted in `push_hub_callbacks_gaps_total` and logged.
+//! ([`SAVE_IDLE`]): its events are matched again after a crash, which queues nothing new.
+//! The one bound is the history's retention: an event evicted before the fan-out reached it
+//! (a fan-out behind by more than `--history-count` events of a topic, or down for longer than
+//! `--history-age`) is counted in `push_hub_callbacks_gaps_total` and logged.
 //! A fan-out that falls behind its subscription's queue (a burst) subscribes again from its
 //! cursor instead of skipping: the history replays what the queue dropped.
 
