@@ -3,6 +3,7 @@
 //! selector wants wake it); a subscriber that falls behind the fan-out replays again from
 //! Redis, so it loses nothing.
 
+use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::collections::VecDeque;
@@ -22,15 +23,25 @@ use crate::layout::{self, EntryId, MAX_SEQ, PARTITION_BITS};
 use crate::shared::Shared;
 
 /// A live subscription on a [`RedisBroker`](crate::RedisBroker).
+///
+/// Polled directly while it is live (a delivery is one poll of the local fan-out's
+/// subscription, no future in between); only a replay round from Redis is a future, which
+/// holds the state until it is done.
 pub struct RedisSubscription {
-    stream: Pin<Box<dyn Stream<Item = Delivery> + Send>>,
+    /// `None` while a replay round holds it.
+    state: Option<Box<State>>,
+    round: Option<Round>,
     cursor: Cursor,
 }
+
+/// A replay round in flight, owning the state until Redis has answered.
+type Round = Pin<Box<dyn Future<Output = Box<State>> + Send>>;
 
 impl core::fmt::Debug for RedisSubscription {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("RedisSubscription")
             .field("cursor", &self.cursor)
+            .field("replaying", &self.round.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -39,13 +50,34 @@ impl Stream for RedisSubscription {
     type Item = Delivery;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
-        let polled = self.stream.as_mut().poll_next(cx);
-        if let Poll::Ready(Some(d)) = &polled
-            && let Some(c) = d.cursor()
-        {
-            self.cursor = c;
+        let this = &mut *self;
+        loop {
+            if let Some(round) = &mut this.round {
+                let state = std::task::ready!(round.as_mut().poll(cx));
+                this.round = None;
+                this.state = Some(state);
+            }
+            let Some(state) = this.state.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match state.step(cx) {
+                Step::Item(item) => {
+                    if let Some(c) = item.as_ref().and_then(Delivery::cursor) {
+                        this.cursor = c;
+                    }
+                    return Poll::Ready(item);
+                }
+                Step::Pending => return Poll::Pending,
+                Step::Replay(replay) => {
+                    if let Some(mut state) = this.state.take() {
+                        this.round = Some(Box::pin(async move {
+                            state.replay_round(replay).await;
+                            state
+                        }));
+                    }
+                }
+            }
         }
-        polled
     }
 }
 
@@ -136,12 +168,9 @@ pub(crate) fn open(
         timer: None,
         ended: false,
     };
-    let stream = futures_util::stream::unfold(state, |mut st| async move {
-        let item = st.next().await?;
-        Some((item, st))
-    });
     Ok(RedisSubscription {
-        stream: stream.boxed(),
+        state: Some(Box::new(state)),
+        round: None,
         cursor: position,
     })
 }
@@ -186,30 +215,41 @@ impl Replay {
     }
 }
 
+/// What one step of a subscription came to.
+enum Step {
+    /// An item to yield (`None`: the end).
+    Item(Option<Delivery>),
+    /// Nothing yet: a wake-up is registered.
+    Pending,
+    /// A round of replay from Redis is due.
+    Replay(Replay),
+}
+
 impl State {
-    async fn next(&mut self) -> Option<Delivery> {
+    fn step(&mut self, cx: &mut Context<'_>) -> Step {
         loop {
             if self.ended {
-                return None;
+                return Step::Item(None);
             }
             if let Some(d) = self.queue.pop_front() {
-                return Some(self.yielded(d));
+                return Step::Item(Some(self.yielded(d)));
             }
             if self.shared.is_closed() {
-                return Some(self.yielded(Delivery::Closed(CloseReason::Shutdown)));
+                return Step::Item(Some(self.yielded(Delivery::Closed(CloseReason::Shutdown))));
             }
             if self
                 .deadline
                 .is_some_and(|d| d <= tokio::time::Instant::now())
             {
-                return Some(self.yielded(Delivery::Closed(CloseReason::Expired)));
+                return Step::Item(Some(self.yielded(Delivery::Closed(CloseReason::Expired))));
             }
             if let Some(replay) = self.replay.take() {
-                self.replay_round(replay).await;
-                continue;
+                return Step::Replay(replay);
             }
-            if let Some(d) = self.live().await {
-                return Some(self.yielded(d));
+            match self.poll_live(cx) {
+                Poll::Ready(Some(d)) => return Step::Item(Some(self.yielded(d))),
+                Poll::Ready(None) => {}
+                Poll::Pending => return Step::Pending,
             }
         }
     }
@@ -237,31 +277,28 @@ impl State {
         self.replay = Some(Replay::new(from, self.upto, false));
     }
 
-    /// One live item, or `None` when it was not for us (or a replay was started).
-    async fn live(&mut self) -> Option<Delivery> {
+    /// One live item, or `Ready(None)` when it was not for us (or a replay was started).
+    fn poll_live(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
         // An announcement first: a new epoch's gap comes before its events. The control
         // receiver stays registered between polls, so a delivery costs no lock on it.
         // The access deadline's timer is made once, not per delivery.
         if let (Some(deadline), None) = (self.deadline, &self.timer) {
             self.timer = Some(Box::pin(tokio::time::sleep_until(deadline)));
         }
-        let item = std::future::poll_fn(|cx| {
-            if let Poll::Ready(control) = self.control.poll(cx) {
-                return Poll::Ready(Some(Live::Control(control)));
-            }
-            if let Poll::Ready(local) = self.local.poll_next_unpin(cx) {
-                return Poll::Ready(Some(Live::Local(local)));
-            }
-            match &mut self.timer {
-                Some(timer) => timer.as_mut().poll(cx).map(|()| None),
+        let item = if let Poll::Ready(control) = self.control.poll(cx) {
+            Live::Control(control)
+        } else if let Poll::Ready(local) = self.local.poll_next_unpin(cx) {
+            Live::Local(local)
+        } else {
+            return match &mut self.timer {
+                Some(timer) => timer
+                    .as_mut()
+                    .poll(cx)
+                    .map(|()| Some(Delivery::Closed(CloseReason::Expired))),
                 None => Poll::Pending,
-            }
-        })
-        .await;
-        let Some(item) = item else {
-            return Some(Delivery::Closed(CloseReason::Expired));
+            };
         };
-        match item {
+        Poll::Ready(match item {
             // The fan-out applied the selector and the access already.
             Live::Local(Some(Delivery::Event(p))) => {
                 layout::after(p.cursor(), self.upto).then_some(Delivery::Event(p))
@@ -297,7 +334,7 @@ impl State {
                 None
             }
             Live::Control(Err(RecvError::Closed)) => Some(Delivery::Closed(CloseReason::Shutdown)),
-        }
+        })
     }
 
     /// The fan-out closed this subscription (a pattern following too many topics): a new one,
