@@ -11,6 +11,8 @@ use push_net::StallGuard;
 use push_sse::server::EventStream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::pace::Pace;
+
 /// The most frames gathered into one write (`writev`): a subscriber that fell behind catches
 /// up in writes of up to this many events.
 const MAX_BATCH_FRAMES: usize = 32;
@@ -48,8 +50,8 @@ pub(crate) struct Drive<T, S> {
     batch: Vec<Bytes>,
     /// The stream has ended: write what is left, then shut down.
     ended: bool,
-    /// The batch has waited its one turn ([`Drive::wait_a_turn`]): it is written now.
-    waited: bool,
+    /// When the batch is written ([`Drive::wait_a_turn`]).
+    pace: Pace,
     /// Bytes the peer may still send before the connection is closed.
     discard: usize,
 }
@@ -77,7 +79,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Drive<T, S> {
             events,
             batch: vec![head],
             ended: false,
-            waited: false,
+            pace: Pace::default(),
             discard: max_discard,
         }
     }
@@ -101,8 +103,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Drive<T, S> {
         }
     }
 
-    /// Takes ready frames into the batch, up to its bounds.
-    fn fill(&mut self, cx: &mut Context<'_>) {
+    /// Takes ready frames into the batch, up to its bounds; whether it took any.
+    fn fill(&mut self, cx: &mut Context<'_>) -> bool {
+        let before = self.batch.len();
         let mut bytes: usize = self.batch.iter().map(Bytes::len).sum();
         while !self.ended && self.batch.len() < MAX_BATCH_FRAMES && bytes < MAX_BATCH_BYTES {
             match self.events.poll_frame(cx) {
@@ -114,6 +117,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Drive<T, S> {
                 Poll::Pending => break,
             }
         }
+        self.batch.len() > before
     }
 
     /// Whether the batch is as large as one write takes.
@@ -128,6 +132,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Drive<T, S> {
     /// batch, and a subscriber of a busy topic writes several events per write instead of one
     /// each. An idle runtime polls the task again at once, so a lone event waits for nothing
     /// but the tasks that were ready anyway.
+    ///
+    /// How many turns a batch waits is its [`Pace`]: a lone event one, a burst more.
     fn wait_a_turn(cx: &mut Context<'_>) {
         // The first poll of `yield_now` registers the task to be polled again after the
         // others and is pending; the task keeps its own record that it has waited.
@@ -182,20 +188,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Subscription> Future for Drive<T, S> 
             return Poll::Ready(Ok(()));
         }
         for _ in 0..WRITES_PER_POLL {
-            this.fill(cx);
+            let came = this.fill(cx);
             if this.batch.is_empty() {
                 if this.ended {
                     return Pin::new(&mut this.io).poll_shutdown(cx);
                 }
                 return Poll::Pending;
             }
-            if !this.waited && !this.ended && !this.is_full() {
-                this.waited = true;
+            if !this.ended && !this.is_full() && this.pace.wait(came) {
                 Self::wait_a_turn(cx);
                 return Poll::Pending;
             }
             std::task::ready!(this.poll_write(cx))?;
-            this.waited = false;
+            this.pace.wrote();
         }
         cx.waker().wake_by_ref();
         Poll::Pending
@@ -283,7 +288,7 @@ mod tests {
     }
 
     /// A burst: the task is woken by the first event, and the events published before it
-    /// writes (while it waits its turn) go in the same write: one write for the run, not one
+    /// writes (while it waits its turns) go in the same write: one write for the run, not one
     /// per event.
     #[tokio::test]
     async fn events_published_while_a_batch_waits_its_turn_share_its_write() {
@@ -310,6 +315,10 @@ mod tests {
         assert!(poll_once(&mut drive).await.is_pending());
         publish(2).await.unwrap();
         publish(3).await.unwrap();
+        // Events came during its turn: a burst, it waits another.
+        assert!(poll_once(&mut drive).await.is_pending());
+        assert_eq!(socket.writes().len(), 1);
+        // A quiet turn: written.
         assert!(poll_once(&mut drive).await.is_pending());
         let writes = socket.writes();
         assert_eq!(

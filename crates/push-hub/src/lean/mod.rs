@@ -85,6 +85,7 @@ mod answer;
 mod config;
 mod drive;
 mod head;
+mod pace;
 
 use std::error::Error as StdError;
 use std::future::Future;
