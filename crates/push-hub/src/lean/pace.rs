@@ -21,7 +21,7 @@
 pub(crate) const MAX_TURNS: u8 = 16;
 
 /// The turns that bring nothing a batch still waits through while the stream is in a burst.
-pub(crate) const PATIENCE: u8 = 3;
+pub(crate) const PATIENCE: u8 = 8;
 
 /// A batch's waiting so far, and whether the last one grew while it waited.
 #[derive(Debug, Default, Clone, Copy)]
