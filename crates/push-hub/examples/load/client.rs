@@ -4,6 +4,7 @@
 //! `/proc` figures are to be read (it waits for a line on stdin before going on), and
 //! `result NAME key=value…` for its own figures.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,7 +46,8 @@ struct Tally {
     ready: AtomicUsize,
     received: AtomicU64,
     recording: AtomicBool,
-    latencies_us: Mutex<Vec<u32>>,
+    /// Each recorded delivery's event (its sequence number) and latency in µs.
+    latencies_us: Mutex<Vec<(u64, u32)>>,
 }
 
 /// Opens subscribers `from..to` on `target(i)`; each counts its events into `tally` until
@@ -79,7 +81,7 @@ async fn open_subscribers(
                     count += 1;
                     if tally.recording.load(Ordering::Relaxed) {
                         let us = now_ns().saturating_sub(seen.sent_ns) / 1000;
-                        latencies.push(u32::try_from(us).unwrap_or(u32::MAX));
+                        latencies.push((seen.seq, u32::try_from(us).unwrap_or(u32::MAX)));
                     }
                 });
                 let open = read.await.unwrap_or(false);
@@ -168,6 +170,15 @@ fn publish_over(
             }
         }
     })
+}
+
+/// The quantiles of `values`: `q` in 0..=1 picks one (0 when there is none).
+fn quantiles(mut values: Vec<u32>) -> impl Fn(f64) -> u32 {
+    values.sort_unstable();
+    move |q| {
+        let last = values.len().saturating_sub(1) as f64;
+        values.get((last * q) as usize).copied().unwrap_or(0)
+    }
 }
 
 /// 100 bytes: the sequence number, the publish time (ns since the epoch), padding.
@@ -267,17 +278,25 @@ pub(crate) async fn fanout(
     mark(&format!("steady-{variant}-{n}-end")).await;
     tally.recording.store(false, Ordering::Release);
     let delivered = tally.received.swap(0, Ordering::AcqRel);
-    let mut latencies = std::mem::take(&mut *tally.latencies_us.lock().unwrap());
-    latencies.sort_unstable();
-    let pick = |q: f64| {
-        let last = latencies.len().saturating_sub(1) as f64;
-        latencies.get((last * q) as usize).copied().unwrap_or(0)
-    };
+    let recorded = std::mem::take(&mut *tally.latencies_us.lock().unwrap());
+    // Each event's first delivery: how long the event took to reach the hub's fan-out, apart
+    // from how long the fan-out to every subscriber took.
+    let mut first: HashMap<u64, u32> = HashMap::new();
+    for &(seq, us) in &recorded {
+        first
+            .entry(seq)
+            .and_modify(|f| *f = (*f).min(us))
+            .or_insert(us);
+    }
+    let all = quantiles(recorded.iter().map(|&(_, us)| us).collect());
+    let first = quantiles(first.into_values().collect());
     println!(
-        "result steady-{variant}-{n} deliveries={delivered} rate={rate} samples={} p50_us={} p99_us={} complete={complete}",
-        latencies.len(),
-        pick(0.5),
-        pick(0.99)
+        "result steady-{variant}-{n} deliveries={delivered} rate={rate} samples={} p50_us={} p99_us={} first_p50_us={} first_p99_us={} complete={complete}",
+        recorded.len(),
+        all(0.5),
+        all(0.99),
+        first(0.5),
+        first(0.99)
     );
 }
 
