@@ -15,7 +15,7 @@ use super::pace::Pace;
 
 /// The most frames gathered into one write (`writev`): a subscriber that fell behind catches
 /// up in writes of up to this many events.
-const MAX_BATCH_FRAMES: usize = 32;
+const MAX_BATCH_FRAMES: usize = 64;
 
 /// The most bytes gathered into one write: at most a socket's unsent low-water mark's worth
 /// (push-net's default 128 KiB), so one write never queues far more than the socket takes.

@@ -18,10 +18,10 @@
 //! waits for nothing but the tasks that were ready anyway.
 
 /// The most turns a batch waits before it is written.
-pub(crate) const MAX_TURNS: u8 = 16;
+pub(crate) const MAX_TURNS: u8 = 32;
 
 /// The turns that bring nothing a batch still waits through while the stream is in a burst.
-pub(crate) const PATIENCE: u8 = 8;
+pub(crate) const PATIENCE: u8 = 16;
 
 /// A batch's waiting so far, and whether the last one grew while it waited.
 #[derive(Debug, Default, Clone, Copy)]
