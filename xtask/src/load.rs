@@ -11,6 +11,9 @@
 //! for what it measured itself. Everything is bounded: counts are fixed, every phase of the
 //! client has a time limit.
 //!
+//! `idle` also runs the hub's idle subscribers over TLS and over HTTP/2 with prior knowledge,
+//! reported apart from plain HTTP/1.1 (hyper serves those, not the lean path).
+//!
 //! `fanout` also runs the hub with `--sse-coalesce` (the window given by `--coalesce`,
 //! default 250ms) beside it, and `smoke` is the tiny form CI runs: debug builds, 20
 //! subscribers, every scenario once, checked but not measured.
@@ -71,6 +74,8 @@ pub(crate) enum Server<'a> {
     Hub(Option<&'a str>),
     /// The anchor role of the `load` example.
     Anchor,
+    /// The `push-hub` binary with a TLS certificate and key (PEM files).
+    HubTls { cert: &'a str, key: &'a str },
 }
 
 /// The built binaries.
@@ -123,9 +128,19 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "fanout" if redis => crate::load_redis::fanout(&bins, tick_us),
         "idle" => {
             let counts = "1000,5000,10000";
-            let hub = measure(&bins, hub, &["idle", counts])?;
+            let hub_runs = measure(&bins, hub, &["idle", counts])?;
             let anchor = measure(&bins, anchor, &["idle", counts])?;
-            load_report::idle(&hub, &anchor)
+            load_report::idle(&hub_runs, &anchor)?;
+            // TLS and HTTP/2, measured apart.
+            let (cert, key) = certificate(&bins)?;
+            let tls = Server::HubTls {
+                cert: &cert,
+                key: &key,
+            };
+            let via_tls = format!("tls={cert}");
+            let tls = measure(&bins, tls, &["idle", counts, &via_tls])?;
+            let h2c = measure(&bins, hub, &["idle", counts, "h2c"])?;
+            load_report::idle_apart(&tls, &h2c)
         }
         "fanout" => {
             let mut runs = Vec::new();
@@ -156,6 +171,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
+/// A self-signed certificate for `localhost` (made by the `load` binary) and its key: the
+/// paths of the PEM files, for a hub serving TLS on its one port beside cleartext HTTP.
+fn certificate(bins: &Bins) -> Result<(String, String), String> {
+    let dir = target_dir().join("load-tls");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = dir.to_string_lossy().into_owned();
+    crate::exec(Command::new(&bins.load).args(["cert", &dir]))?;
+    Ok((format!("{dir}/cert.pem"), format!("{dir}/key.pem")))
+}
+
 /// Every scenario once at a tiny size against the hub (with and without coalescing) and the
 /// anchor: the harness works, the hub delivers every event and resumes exactly.
 fn smoke(bins: &Bins) -> Result<(), String> {
@@ -169,6 +194,14 @@ fn smoke(bins: &Bins) -> Result<(), String> {
             }
         }
     }
+    let (cert, key) = certificate(bins)?;
+    let via_tls = format!("tls={cert}");
+    let tls = Server::HubTls {
+        cert: &cert,
+        key: &key,
+    };
+    measure(bins, tls, &["idle", "10,20", &via_tls])?.mark("idle-20")?;
+    measure(bins, Server::Hub(None), &["idle", "10,20", "h2c"])?.mark("idle-20")?;
     let soak = measure(bins, Server::Hub(None), &["soak", "3", "500"])?;
     load_report::soak(&soak, &soak)?;
     println!(
@@ -194,6 +227,11 @@ pub(crate) fn measure(
             spawn(&bins.hub, &args, false)?
         }
         Server::Anchor => spawn(&bins.load, &["anchor", "127.0.0.1:0"], false)?,
+        Server::HubTls { cert, key } => {
+            let mut args: Vec<&str> = hub_args();
+            args.extend(["--tls-cert", cert, "--tls-key", key]);
+            spawn(&bins.hub, &args, false)?
+        }
     };
     let pid = child.id();
     let result = listening(&mut child).and_then(|(addr, _stdout)| {
@@ -272,7 +310,9 @@ pub(crate) fn listening(child: &mut Child) -> Result<(String, BufReader<ChildStd
     let addr = line
         .strip_prefix("listening ")
         .or_else(|| {
-            let url = line.strip_prefix("push-hub listening on http://")?;
+            let url = line
+                .strip_prefix("push-hub listening on http://")
+                .or_else(|| line.strip_prefix("push-hub listening on https://"))?;
             url.split('/').next()
         })
         .ok_or_else(|| format!("the server said {line:?}"))?;

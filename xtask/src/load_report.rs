@@ -81,31 +81,44 @@ fn ratio(hub: f64, anchor: f64) -> String {
 
 /// Idle memory: the RSS the subscribers added (over the server's own before the first), per
 /// connection at 1,000 and 10,000, and the slope between 5,000 and 10,000.
-pub(crate) fn idle(hub: &Run, anchor: &Run) -> Result<(), String> {
-    let figures = |run: &Run| -> Result<[f64; 3], String> {
-        let base = run.mark("idle-0")?.rss_kib;
-        let per = |n: u64| -> Result<f64, String> {
-            let rss = run.mark(&format!("idle-{n}"))?.rss_kib;
-            Ok(rss.saturating_sub(base) as f64 / n as f64)
-        };
-        let (low, high) = (run.mark("idle-5000")?, run.mark("idle-10000")?);
-        let slope = high.rss_kib.saturating_sub(low.rss_kib) as f64 / 5000.0;
-        Ok([per(1000)?, per(10_000)?, slope])
+/// An idle run's KiB per connection: at 1,000, at 10,000, and the slope from 5,000 to 10,000.
+fn idle_figures(run: &Run) -> Result<[f64; 3], String> {
+    let base = run.mark("idle-0")?.rss_kib;
+    let per = |n: u64| -> Result<f64, String> {
+        let rss = run.mark(&format!("idle-{n}"))?.rss_kib;
+        Ok(rss.saturating_sub(base) as f64 / n as f64)
     };
-    let (hub, anchor) = (figures(hub)?, figures(anchor)?);
+    let (low, high) = (run.mark("idle-5000")?, run.mark("idle-10000")?);
+    let slope = high.rss_kib.saturating_sub(low.rss_kib) as f64 / 5000.0;
+    Ok([per(1000)?, per(10_000)?, slope])
+}
+
+const IDLE_ROWS: [&str; 3] = [
+    "KiB per connection at 1k (RSS delta ÷ 1,000)",
+    "KiB per connection at 10k (RSS delta ÷ 10,000)",
+    "KiB per connection (RSS slope 5k→10k)",
+];
+
+/// The hub's idle subscribers over TLS and over HTTP/2, reported apart from plain HTTP/1.1
+/// (hyper serves both; the lean path is plain HTTP/1.1's).
+pub(crate) fn idle_apart(tls: &Run, h2c: &Run) -> Result<(), String> {
+    let (tls, h2c) = (idle_figures(tls)?, idle_figures(h2c)?);
+    println!("\nthe hub's idle SSE subscribers over TLS and HTTP/2, one connection each");
+    println!("{:<48}{:>16}{:>16}", "", "HTTP/1.1+TLS", "h2c");
+    for (i, name) in IDLE_ROWS.into_iter().enumerate() {
+        println!("{name:<48}{:>16.2}{:>16.2}", tls[i], h2c[i]);
+    }
+    Ok(())
+}
+
+pub(crate) fn idle(hub: &Run, anchor: &Run) -> Result<(), String> {
+    let (hub, anchor) = (idle_figures(hub)?, idle_figures(anchor)?);
     println!("\nidle SSE subscribers over plain HTTP/1.1 loopback, each on a topic of its own");
     println!(
         "{:<48}{:>12}{:>12}{:>12}",
         "", "hub", "anchor", "hub÷anchor"
     );
-    for (i, name) in [
-        "KiB per connection at 1k (RSS delta ÷ 1,000)",
-        "KiB per connection at 10k (RSS delta ÷ 10,000)",
-        "KiB per connection (RSS slope 5k→10k)",
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (i, name) in IDLE_ROWS.into_iter().enumerate() {
         println!(
             "{name:<48}{:>12.2}{:>12.2}{:>12}",
             hub[i],

@@ -15,10 +15,11 @@ use push_hub::token::Claims;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use crate::apart::Via;
 use crate::wire::{Publisher, Stream};
 
 /// Connections opened at once.
-const CONNECTING: usize = 256;
+pub(crate) const CONNECTING: usize = 256;
 
 /// The longest any phase may take: the run always ends.
 const PHASE_LIMIT: Duration = Duration::from_secs(180);
@@ -99,7 +100,7 @@ async fn open_subscribers(
 }
 
 /// Waits (bounded) until `done` holds.
-async fn wait_for(done: impl Fn() -> bool) -> bool {
+pub(crate) async fn wait_for(done: impl Fn() -> bool) -> bool {
     let start = Instant::now();
     while !done() {
         if start.elapsed() > PHASE_LIMIT {
@@ -193,21 +194,28 @@ fn fail(why: &str) -> ! {
     std::process::exit(1);
 }
 
-/// Idle: `counts` subscribers in steps (a mark after each), each on a topic of its own.
-pub(crate) async fn idle(addr: SocketAddr, counts: &[usize]) {
+/// Idle: `counts` subscribers in steps (a mark after each), each on a topic of its own, over
+/// plain HTTP/1.1 or, `via`, over TLS or HTTP/2.
+pub(crate) async fn idle(addr: SocketAddr, counts: &[usize], via: Option<Via>) {
     let tally = Arc::new(Tally::default());
+    let held = Arc::new(AtomicUsize::new(0));
     // The server's own memory before the first subscriber.
     mark("idle-0").await;
     let mut open = 0;
     for &count in counts {
-        open_subscribers(
-            addr,
-            open..count,
-            |i| format!("/.well-known/mercure?topic=/idle/{i}"),
-            "",
-            &tally,
-        )
-        .await;
+        match &via {
+            Some(via) => crate::apart::hold(addr, open..count, via, &held).await,
+            None => {
+                open_subscribers(
+                    addr,
+                    open..count,
+                    |i| format!("/.well-known/mercure?topic=/idle/{i}"),
+                    "",
+                    &tally,
+                )
+                .await
+            }
+        }
         open = count;
         // Let the server settle (freed head buffers, parked tasks) before its memory is read.
         tokio::time::sleep(Duration::from_millis(500)).await;

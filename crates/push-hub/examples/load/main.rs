@@ -5,7 +5,10 @@
 //!
 //! ```text
 //! load anchor ADDR                       # axum's Sse over a tokio broadcast channel
-//! load client idle ADDR 5000,10000       # idle subscribers, a mark after each step
+//! load client idle ADDR 5000,10000 [tls=CERT.pem | h2c]
+//!                                        # idle subscribers, a mark after each step (over
+//!                                        # TLS or HTTP/2 cleartext: measured apart)
+//! load cert DIR                          # DIR/cert.pem and DIR/key.pem for `localhost`
 //! load client fanout ADDR N VARIANT [smoke] [publish=ADDR]
 //!                                        # N subscribers (public | template | private); the
 //!                                        # events published to ADDR, or to another hub
@@ -18,6 +21,7 @@
 //! in `LOAD_JWT_KEY`, which xtask gives the hub too), prints `mark NAME` (and waits for a line
 //! on stdin) where the server's figures are read, and `result NAME key=value…`.
 
+mod apart;
 mod client;
 mod servers;
 mod wire;
@@ -37,12 +41,20 @@ fn main() {
     let ended = runtime.block_on(async {
         match arg(0) {
             "anchor" => servers::anchor(addr(1)).await,
+            "cert" => apart::Via::make_certificate(std::path::Path::new(arg(1)))
+                .map_err(std::io::Error::other),
             "client" => {
                 match arg(1) {
                     "idle" => {
                         let counts: Vec<usize> =
                             arg(3).split(',').filter_map(|c| c.parse().ok()).collect();
-                        client::idle(addr(2), &counts).await;
+                        let via = match args.get(4) {
+                            Some(via) => {
+                                Some(apart::Via::parse(via).map_err(std::io::Error::other)?)
+                            }
+                            None => None,
+                        };
+                        client::idle(addr(2), &counts, via).await;
                     }
                     "fanout" => {
                         let n = arg(3).parse().unwrap_or_else(|_| usage());
