@@ -55,7 +55,7 @@ fn main() {
     hub_args.addr = "127.0.0.1:0".parse().unwrap();
     hub_args.in_memory = true;
     hub_args.anonymous = true;
-    hub_args.jwt_key = Some("a-load-secret-that-is-long-enough-for-hs256".into());
+    hub_args.jwt_key = vec!["a-load-secret-that-is-long-enough-for-hs256".into()];
     hub_args.queue_count = 4 * events;
     hub_args.history_count = 4 * events;
     hub_args.max_connections = 10 * subscribers + 100;

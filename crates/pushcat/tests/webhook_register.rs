@@ -50,7 +50,7 @@ async fn a_registered_receiver_that_fails_twice_gets_the_event_once() {
     let mut args = Args::defaults();
     args.addr = "127.0.0.1:0".parse().unwrap();
     args.in_memory = true;
-    args.jwt_key = Some(KEY.into());
+    args.jwt_key = vec![KEY.into()];
     args.callbacks.callbacks_allow_private = true;
     args.callbacks.callbacks_schedule = [Duration::ZERO; 1]
         .into_iter()

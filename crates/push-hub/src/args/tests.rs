@@ -8,7 +8,7 @@ fn defaults_need_no_flag() {
     assert_eq!(args.addr, "127.0.0.1:8080".parse().unwrap());
     assert_eq!(args.history_age, Duration::from_secs(600));
     assert_eq!(args.total_history_bytes, 256 << 20);
-    assert!(args.jwt_key.is_none() && !args.in_memory);
+    assert!(args.jwt_key.is_empty() && !args.in_memory);
     assert_eq!(args.max_grant_selectors, 1000);
 }
 

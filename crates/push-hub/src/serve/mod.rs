@@ -459,19 +459,38 @@ fn auth_config(args: &Args) -> Result<(AuthConfig, Option<Development>), StartEr
         .jwt_alg
         .parse()
         .map_err(|_| StartError::Algorithm(args.jwt_alg.clone()))?;
-    let key = |flag: &Option<String>, what: &'static str| -> Result<Option<KeySpec>, StartError> {
-        flag.as_deref()
+    // Each flag's keys, `kid=ID:KEY` naming a key's id.
+    let keys = |flags: &[String], what: &'static str| -> Result<Vec<KeySpec>, StartError> {
+        flags
+            .iter()
             .map(|text| {
+                let (kid, text) = match text
+                    .strip_prefix("kid=")
+                    .and_then(|named| named.split_once(':'))
+                {
+                    Some((kid, key)) => (Some(kid), key),
+                    None => (None, text.as_str()),
+                };
                 let key = crate::args::key_text(text)
                     .map_err(|source| StartError::Key { what, source })?;
-                Ok(KeySpec::new(key.trim_end_matches(['\r', '\n']), alg))
+                let spec = KeySpec::new(key.trim_end_matches(['\r', '\n']), alg);
+                Ok(match kid {
+                    Some(kid) => spec.with_kid(kid),
+                    None => spec,
+                })
             })
-            .transpose()
+            .collect()
     };
-    let both = key(&args.jwt_key, "--jwt-key")?;
-    let publisher = key(&args.publisher_jwt_key, "--publisher-jwt-key")?.or_else(|| both.clone());
-    let subscriber = key(&args.subscriber_jwt_key, "--subscriber-jwt-key")?.or(both);
-    let (publisher, subscriber, development) = if publisher.is_none() && subscriber.is_none() {
+    let either = |own: Vec<KeySpec>, both: &[KeySpec]| {
+        if own.is_empty() { both.to_vec() } else { own }
+    };
+    let both = keys(&args.jwt_key, "--jwt-key")?;
+    let publisher = either(keys(&args.publisher_jwt_key, "--publisher-jwt-key")?, &both);
+    let subscriber = either(
+        keys(&args.subscriber_jwt_key, "--subscriber-jwt-key")?,
+        &both,
+    );
+    let (publisher, subscriber, development) = if publisher.is_empty() && subscriber.is_empty() {
         let secret = banner::random_key();
         let spec = KeySpec::new(secret.clone(), Algorithm::HS256);
         let claims = Claims::new().publish("*").subscribe("*");
@@ -480,15 +499,15 @@ fn auth_config(args: &Args) -> Result<(AuthConfig, Option<Development>), StartEr
             key: secret,
             token: Some(token),
         };
-        (Some(spec.clone()), Some(spec), Some(development))
+        (vec![spec.clone()], vec![spec], Some(development))
     } else {
         (publisher, subscriber, None)
     };
     let mut publish_origins = args.publish_origin.clone();
     publish_origins.extend(args.cors_origin.iter().cloned());
     let config = AuthConfig {
-        publisher: publisher.into_iter().collect(),
-        subscriber: subscriber.into_iter().collect(),
+        publisher,
+        subscriber,
         // Development mode (no key given) lets token-less subscribers in, as `--anonymous`
         // does, so the demo page works with no flag; the banner says so.
         anonymous: args.anonymous || development.is_some(),

@@ -35,7 +35,7 @@ pub fn args() -> Args {
     args.addr = "127.0.0.1:0".parse().unwrap();
     args.in_memory = true;
     args.anonymous = true;
-    args.jwt_key = Some(KEY.into());
+    args.jwt_key = vec![KEY.into()];
     args
 }
 
