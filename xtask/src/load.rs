@@ -11,8 +11,9 @@
 //! for what it measured itself. Everything is bounded: counts are fixed, every phase of the
 //! client has a time limit.
 //!
-//! `idle` also runs the hub's idle subscribers over TLS and over HTTP/2 with prior knowledge,
-//! reported apart from plain HTTP/1.1 (hyper serves those, not the lean path).
+//! `idle` also runs the hub's idle subscribers each with a token (the claims held with the
+//! subscription), and over TLS and over HTTP/2 with prior knowledge, reported apart from plain
+//! HTTP/1.1 (hyper serves those, not the lean path).
 //!
 //! `fanout` also runs the hub with `--sse-coalesce` (the window given by `--coalesce`,
 //! default 250ms) beside it, and `smoke` is the tiny form CI runs: debug builds, 20
@@ -131,6 +132,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             let hub_runs = measure(&bins, hub, &["idle", counts])?;
             let anchor = measure(&bins, anchor, &["idle", counts])?;
             load_report::idle(&hub_runs, &anchor)?;
+            // Each subscriber with a token: its claims are held with it.
+            let tokens = measure(&bins, hub, &["idle", counts, "token"])?;
             // TLS and HTTP/2, measured apart.
             let (cert, key) = certificate(&bins)?;
             let tls = Server::HubTls {
@@ -140,7 +143,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             let via_tls = format!("tls={cert}");
             let tls = measure(&bins, tls, &["idle", counts, &via_tls])?;
             let h2c = measure(&bins, hub, &["idle", counts, "h2c"])?;
-            load_report::idle_apart(&tls, &h2c)
+            load_report::idle_apart(&tokens, &tls, &h2c)
         }
         "fanout" => {
             let mut runs = Vec::new();
@@ -202,6 +205,7 @@ fn smoke(bins: &Bins) -> Result<(), String> {
     };
     measure(bins, tls, &["idle", "10,20", &via_tls])?.mark("idle-20")?;
     measure(bins, Server::Hub(None), &["idle", "10,20", "h2c"])?.mark("idle-20")?;
+    measure(bins, Server::Hub(None), &["idle", "10,20", "token"])?.mark("idle-20")?;
     let soak = measure(bins, Server::Hub(None), &["soak", "3", "500"])?;
     load_report::soak(&soak, &soak)?;
     println!(

@@ -99,14 +99,25 @@ const IDLE_ROWS: [&str; 3] = [
     "KiB per connection (RSS slope 5k→10k)",
 ];
 
-/// The hub's idle subscribers over TLS and over HTTP/2, reported apart from plain HTTP/1.1
-/// (hyper serves both; the lean path is plain HTTP/1.1's).
-pub(crate) fn idle_apart(tls: &Run, h2c: &Run) -> Result<(), String> {
-    let (tls, h2c) = (idle_figures(tls)?, idle_figures(h2c)?);
-    println!("\nthe hub's idle SSE subscribers over TLS and HTTP/2, one connection each");
-    println!("{:<48}{:>16}{:>16}", "", "HTTP/1.1+TLS", "h2c");
+/// The hub's idle subscribers each with a token (plain HTTP/1.1, the lean path), and over TLS
+/// and over HTTP/2, reported apart (hyper serves both).
+pub(crate) fn idle_apart(tokens: &Run, tls: &Run, h2c: &Run) -> Result<(), String> {
+    let figures = [
+        idle_figures(tokens)?,
+        idle_figures(tls)?,
+        idle_figures(h2c)?,
+    ];
+    println!("\nthe hub's idle SSE subscribers with a token each, over TLS, over HTTP/2");
+    println!(
+        "{:<48}{:>16}{:>16}{:>16}",
+        "", "with tokens", "HTTP/1.1+TLS", "h2c"
+    );
     for (i, name) in IDLE_ROWS.into_iter().enumerate() {
-        println!("{name:<48}{:>16.2}{:>16.2}", tls[i], h2c[i]);
+        print!("{name:<48}");
+        for run in &figures {
+            print!("{:>16.2}", run[i]);
+        }
+        println!();
     }
     Ok(())
 }

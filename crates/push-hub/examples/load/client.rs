@@ -195,8 +195,14 @@ fn fail(why: &str) -> ! {
 }
 
 /// Idle: `counts` subscribers in steps (a mark after each), each on a topic of its own, over
-/// plain HTTP/1.1 or, `via`, over TLS or HTTP/2.
-pub(crate) async fn idle(addr: SocketAddr, counts: &[usize], via: Option<Via>) {
+/// plain HTTP/1.1 or, `via`, over TLS or HTTP/2. With `token`, each presents a subscriber
+/// token granting the topics `/idle/{i}` (a URI template): its claims are held with it.
+pub(crate) async fn idle(addr: SocketAddr, counts: &[usize], via: Option<Via>, token: bool) {
+    let headers = if token {
+        authorization(&Claims::new().subscribe("/idle/{i}"))
+    } else {
+        String::new()
+    };
     let tally = Arc::new(Tally::default());
     let held = Arc::new(AtomicUsize::new(0));
     // The server's own memory before the first subscriber.
@@ -210,7 +216,7 @@ pub(crate) async fn idle(addr: SocketAddr, counts: &[usize], via: Option<Via>) {
                     addr,
                     open..count,
                     |i| format!("/.well-known/mercure?topic=/idle/{i}"),
-                    "",
+                    &headers,
                     &tally,
                 )
                 .await

@@ -5,9 +5,9 @@
 //!
 //! ```text
 //! load anchor ADDR                       # axum's Sse over a tokio broadcast channel
-//! load client idle ADDR 5000,10000 [tls=CERT.pem | h2c]
-//!                                        # idle subscribers, a mark after each step (over
-//!                                        # TLS or HTTP/2 cleartext: measured apart)
+//! load client idle ADDR 5000,10000 [token | tls=CERT.pem | h2c]
+//!                                        # idle subscribers, a mark after each step (each
+//!                                        # with a token; over TLS or HTTP/2: measured apart)
 //! load cert DIR                          # DIR/cert.pem and DIR/key.pem for `localhost`
 //! load client fanout ADDR N VARIANT [smoke] [publish=ADDR]
 //!                                        # N subscribers (public | template | private); the
@@ -48,13 +48,15 @@ fn main() {
                     "idle" => {
                         let counts: Vec<usize> =
                             arg(3).split(',').filter_map(|c| c.parse().ok()).collect();
-                        let via = match args.get(4) {
-                            Some(via) => {
-                                Some(apart::Via::parse(via).map_err(std::io::Error::other)?)
-                            }
-                            None => None,
+                        let (via, token) = match args.get(4).map(String::as_str) {
+                            Some("token") => (None, true),
+                            Some(via) => (
+                                Some(apart::Via::parse(via).map_err(std::io::Error::other)?),
+                                false,
+                            ),
+                            None => (None, false),
                         };
-                        client::idle(addr(2), &counts, via).await;
+                        client::idle(addr(2), &counts, via, token).await;
                     }
                     "fanout" => {
                         let n = arg(3).parse().unwrap_or_else(|_| usage());
