@@ -282,3 +282,47 @@ async fn the_grant_limit_is_the_flag() {
     let status = subscribe_status(hub.addr, &token).await;
     assert!(status.starts_with("HTTP/1.1 401"), "{status}");
 }
+
+/// `/poll` through the hub: a `Prefer: wait` hold is answered by the event with
+/// `Preference-Applied`, and a short poll's `ETag` sent back as `If-None-Match` with nothing
+/// new gets `304`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_honours_prefer_wait_and_answers_an_unchanged_etag_with_304() {
+    let hub = start(args());
+    let since = hub.broker.head();
+    let url = format!("http://{}/poll?topic=pref&since={since}", hub.addr);
+    let prefer = ["-si", "-H", "Prefer: wait=20", &url].map(String::from);
+    let held = tokio::spawn(curl_async(prefer.to_vec()));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    publish(&hub.broker, "pref", "preferred").await;
+    let (ok, out, err) = held.await.unwrap();
+    assert!(ok, "{err}");
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(
+        out.to_ascii_lowercase()
+            .contains("preference-applied: wait="),
+        "{out}"
+    );
+    assert!(out.contains("\"data\":\"preferred\""), "{out}");
+
+    let now = hub.broker.head();
+    let short = format!("http://{}/poll?topic=pref&since={now}&wait=0", hub.addr);
+    let (_, first, _) = curl_async(vec!["-si".into(), short.clone()]).await;
+    let etag = first
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("etag")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no ETag: {first}"));
+    let if_none_match = format!("If-None-Match: {etag}");
+    let again = ["-si", "-H", &if_none_match, &short].map(String::from);
+    let (_, second, _) = curl_async(again.to_vec()).await;
+    assert!(second.starts_with("HTTP/1.1 304"), "{second}");
+    // Something new: the same tag gets the event.
+    publish(&hub.broker, "pref", "newer").await;
+    let (_, third, _) = curl_async(again.to_vec()).await;
+    assert!(third.starts_with("HTTP/1.1 200"), "{third}");
+    assert!(third.contains("\"data\":\"newer\""), "{third}");
+}
