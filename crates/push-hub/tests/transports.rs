@@ -326,3 +326,20 @@ async fn poll_honours_prefer_wait_and_answers_an_unchanged_etag_with_304() {
     assert!(third.starts_with("HTTP/1.1 200"), "{third}");
     assert!(third.contains("\"data\":\"newer\""), "{third}");
 }
+
+/// HTTP/2 with push turned off (curl never takes a push): the demo page is announced with
+/// `103 Early Hints` naming its script before the page itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_push_off_the_page_gets_early_hints_over_h2c() {
+    let hub = start(args());
+    let url = format!("http://{}/", hub.addr);
+    let (ok, out, err) =
+        curl_async(vec!["-si".into(), "--http2-prior-knowledge".into(), url]).await;
+    assert!(ok, "{err}");
+    let (hints, page) = out
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(hints.starts_with("HTTP/2 103"), "{out}");
+    assert!(hints.contains("</push.js>; rel=preload"), "{hints}");
+    assert!(page.starts_with("HTTP/2 200"), "{page}");
+}
