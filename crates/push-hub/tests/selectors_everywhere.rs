@@ -1,13 +1,17 @@
-//! One topic model across transports: a private update whose alternate topic matches a
-//! URI-template selector reaches a subscriber whose token grants that template, over SSE and
-//! `/poll`, and never a subscriber without one. (`/ws` keeps exact topics only: the open gap
-//! is in issue 12's note.)
+//! One topic model on every transport: a private update whose alternate topic matches a
+//! URI-template selector reaches a subscriber whose token grants that template, over SSE,
+//! `/poll` and `/ws`, and never a subscriber without one.
 
 mod support;
 
+use std::time::Duration;
+
+use futures_util::StreamExt;
 use push_core::Broker as _;
 use push_hub::token::Claims;
 use support::{args, curl, start, token};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// `curl ARGS…` off the runtime's threads: its stdout.
 async fn curl_out(args: Vec<String>) -> String {
@@ -20,7 +24,8 @@ async fn curl_out(args: Vec<String>) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_private_update_on_an_alternate_reaches_granted_template_subscribers_over_sse_and_poll() {
+async fn a_private_update_on_an_alternate_reaches_granted_template_subscribers_on_every_transport()
+{
     let hub = start(args());
     let since = hub.broker.head();
     let bearer = format!(
@@ -81,4 +86,30 @@ async fn a_private_update_on_an_alternate_reaches_granted_template_subscribers_o
     assert!(granted.contains("data: a-private-book"), "{granted}");
     let anonymous = held(Vec::new()).await;
     assert!(!anonymous.contains("a-private-book"), "{anonymous}");
+
+    // WebSocket, from the cursor before the publish: the URL's template is the selection.
+    let url = format!("ws://{}/ws?topic={selector}&from={since}", hub.addr);
+    let mut request = url.into_client_request().unwrap();
+    let value = bearer.split_once(": ").unwrap().1;
+    request
+        .headers_mut()
+        .insert("authorization", value.parse().unwrap());
+    let tcp = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
+    let mut seen = Vec::new();
+    let message = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await.unwrap().unwrap() {
+                Message::Text(text) if text.contains("\"event\"") => return text,
+                other => seen.push(format!("{other:?}")),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no event over /ws: {seen:?}"));
+    assert!(message.contains("a-private-book"), "{message}");
+    assert!(
+        seen.iter().any(|s| s.contains("/books/{id}")),
+        "the selection names the template: {seen:?}"
+    );
 }

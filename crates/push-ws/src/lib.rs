@@ -95,7 +95,9 @@
 //!
 //! Client → server:
 //! - `{"type":"subscribe","topics":["a","b"],"from":"CURSOR"}` adds topics to the connection's
-//!   selection (`from` is optional). A connection has **one selection and one cursor**: with
+//!   selection (`from` is optional). Each is read as Mercure reads a selector: `*` is every
+//!   topic, an RFC 6570 URI template (`/books/{id}`) every topic it expands to, anything else
+//!   the exact topic; the URL's `?topic=` likewise. A connection has **one selection and one cursor**: with
 //!   `from`, the whole selection resumes after that cursor; without it, it continues from the
 //!   connection's cursor (or, for the first subscribe, with live events only). Each subscribe
 //!   is authorized by the server's hooks before it takes effect.

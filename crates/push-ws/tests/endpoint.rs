@@ -229,3 +229,28 @@ async fn raw_upgrade_to(addr: SocketAddr, target: &str, extra: &str) -> (TcpStre
     }
     (stream, String::from_utf8(head).unwrap())
 }
+
+/// A selection is read as Mercure reads selectors, in a command as in the URL: a URI template
+/// follows every topic it expands to, and `*` every topic.
+#[tokio::test]
+async fn templates_and_star_select_topics_in_commands_and_in_the_url() {
+    let broker = MemoryBroker::default();
+    let addr = hyper_server(Endpoint::new(broker.clone(), Config::default())).await;
+    let mut by_command = connect(format!("ws://{addr}/ws"), None).await;
+    let subscribed = subscribe(&mut by_command, &["/books/{id}"]).await;
+    assert_eq!(subscribed["topics"], serde_json::json!(["/books/{id}"]));
+    let mut by_url = connect(format!("ws://{addr}/ws?topic=*"), None).await;
+    assert_eq!(
+        recv_json(&mut by_url).await["topics"],
+        serde_json::json!(["*"])
+    );
+    broker
+        .publish_now(&Topic::new("/authors/1").unwrap(), Event::new("author"))
+        .unwrap();
+    broker
+        .publish_now(&Topic::new("/books/7").unwrap(), Event::new("book"))
+        .unwrap();
+    assert_eq!(recv_json(&mut by_command).await["data"], "book");
+    assert_eq!(recv_json(&mut by_url).await["data"], "author");
+    assert_eq!(recv_json(&mut by_url).await["data"], "book");
+}

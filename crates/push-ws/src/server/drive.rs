@@ -10,7 +10,9 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures_util::Stream;
 use http::request::Parts;
-use push_core::{Access, Broker, CloseReason, Cursor, Delivery, Selector, Subscription, Topic};
+use push_core::{
+    Access, Broker, CloseReason, Cursor, Delivery, Pattern, Selector, Subscription, Topic,
+};
 use push_http::{Hooks, Refusal};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Sleep;
@@ -100,6 +102,16 @@ fn close_reason(message: &str) -> &str {
     &message[..end]
 }
 
+/// The selector of a selection: each of its topics read as Mercure reads a selector (`*`, an
+/// RFC 6570 URI template, or else the exact topic).
+fn selector_of(topics: &BTreeSet<Topic>) -> Result<Selector, push_core::Error> {
+    let patterns = topics
+        .iter()
+        .map(|topic| Pattern::parse(topic.as_str()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Selector::new(patterns)
+}
+
 /// The first subscription of a connection, authorized before the upgrade (the topics of the
 /// upgrade URL).
 pub(crate) struct Initial {
@@ -161,7 +173,12 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
             from,
         }) = initial
         {
-            let topics = selector.topics().iter().cloned().collect();
+            // Every pattern of the URL's selector, as its text (templates and `*` included).
+            let topics = selector
+                .patterns()
+                .iter()
+                .filter_map(|pattern| Topic::new(&pattern.to_string()).ok())
+                .collect();
             handler.reply = Some(text(handler.granted(topics, from, access)));
         }
         handler
@@ -175,7 +192,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
             Command::Subscribe { topics, from } => {
                 let mut all = self.topics.clone();
                 all.extend(topics);
-                let selector = match Selector::new(all.iter().cloned()) {
+                let selector = match selector_of(&all) {
                     Ok(selector) => selector,
                     Err(e) => return Some(encode_error(&e.to_string())),
                 };
@@ -206,9 +223,9 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
             self.subscription = None;
             return encode_subscribed(&[], from.unwrap_or_else(|| self.broker.head()));
         }
-        let subscribed = Selector::new(topics.iter().cloned())
-            .and_then(|selector| Ok((self.broker.subscribe(&selector, from, &access)?, selector)));
-        let (subscription, selector) = match subscribed {
+        let subscribed = selector_of(&topics)
+            .and_then(|selector| self.broker.subscribe(&selector, from, &access));
+        let subscription = match subscribed {
             Ok(done) => done,
             Err(e) => return encode_error(&e.to_string()),
         };
@@ -219,9 +236,10 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
             )))
         });
         self.access = access;
+        let selection: Vec<Topic> = topics.iter().cloned().collect();
         self.topics = topics;
         self.subscription = Some(subscription);
-        encode_subscribed(selector.topics(), cursor)
+        encode_subscribed(&selection, cursor)
     }
 
     /// Polls the authorization under way; its reply is queued once it is answered.
