@@ -1,21 +1,27 @@
 //! `pushcat sse listen` receives what a Mercure publisher nobody here wrote sends: Symfony's
 //! Mercure component (Debian's `php-symfony-mercure`, push-hub's
 //! `tests/interop/symfony_publish.php`) publishes a public and a private update to a push-hub
-//! on loopback; pushcat, subscribed with a token that grants the private one, prints both.
+//! on loopback with a token from `pushcat token`; pushcat, subscribed with a token that grants
+//! the private one (minted the same way), prints both.
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use clap::Parser as _;
 use push_hub::args::Args;
-use push_hub::auth::{Algorithm, KeySpec};
-use push_hub::token::{Claims, mint};
 
 /// The hub's key in this test (HS256, both roles).
 const KEY: &str = "pushcat's Symfony interop test secret";
 
-fn token(claims: &Claims) -> String {
-    mint(&KeySpec::new(KEY, Algorithm::HS256), claims).unwrap()
+/// A token from `pushcat token` for the hub's key, granting `selector` in `role` (`--publish`
+/// or `--subscribe`), as the Symfony component's static token provider would hold it.
+fn token(role: &str, selector: &str) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pushcat"))
+        .args(["token", "--key", KEY, role, selector])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,7 +44,7 @@ async fn pushcat_receives_the_updates_symfony_publishes() {
     }));
 
     // The subscriber token in the `authorization` query parameter, as Mercure allows.
-    let subscriber = token(&Claims::new().subscribe("https://example.com/users/{name}"));
+    let subscriber = token("--subscribe", "https://example.com/users/{name}");
     let url = format!(
         "http://{addr}/.well-known/mercure?topic=https://example.com/books/1\
          &topic=https://example.com/users/alice&authorization={subscriber}"
@@ -63,7 +69,7 @@ async fn pushcat_receives_the_updates_symfony_publishes() {
         env!("CARGO_MANIFEST_DIR"),
         "/../push-hub/tests/interop/symfony_publish.php"
     );
-    let publisher = token(&Claims::new().publish("https://example.com/{+path}"));
+    let publisher = token("--publish", "https://example.com/{+path}");
     let output = tokio::process::Command::new(&php)
         .arg(script)
         .arg(format!("http://{addr}/.well-known/mercure"))
