@@ -9,18 +9,13 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use push_core::Broker as _;
 use push_hub::token::Claims;
-use support::{args, curl, start, token};
+use support::{args, curl_async, start, token};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// `curl ARGS…` off the runtime's threads: its stdout.
 async fn curl_out(args: Vec<String>) -> String {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        curl(&args).1
-    })
-    .await
-    .unwrap()
+    curl_async(args).await.1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

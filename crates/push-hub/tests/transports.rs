@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use push_core::{Broker, Event, Topic};
-use support::{args, curl, start};
+use support::{args, curl_async, start};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn publish(broker: &push_hub::serve::HubBroker, topic: &str, data: &str) {
@@ -17,15 +17,6 @@ async fn publish(broker: &push_hub::serve::HubBroker, topic: &str, data: &str) {
         .publish(std::slice::from_ref(&topic), Event::new(data.to_owned()))
         .await
         .unwrap();
-}
-
-async fn curl_async(args: Vec<String>) -> (bool, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        curl(&args)
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -130,6 +130,16 @@ pub fn curl(args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// [`curl`] off the async runtime's threads.
+pub async fn curl_async(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        curl(&args)
+    })
+    .await
+    .unwrap()
+}
+
 /// The `push-hub` binary, started in a fresh temporary folder with `env` and `flags`; its
 /// banner read up to the first line that names where it listens.
 pub struct Binary {
