@@ -2,7 +2,7 @@
 //! authorized by the hooks with the upgrade request's head), the broker's deliveries become
 //! `event` / `gap` messages, and one cursor runs through it all.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -102,14 +102,13 @@ fn close_reason(message: &str) -> &str {
     &message[..end]
 }
 
-/// The selector of a selection: each of its topics read as Mercure reads a selector (`*`, an
-/// RFC 6570 URI template, or else the exact topic).
-fn selector_of(topics: &BTreeSet<Topic>) -> Result<Selector, push_core::Error> {
-    let patterns = topics
-        .iter()
-        .map(|topic| Pattern::parse(topic.as_str()))
-        .collect::<Result<Vec<_>, _>>()?;
-    Selector::new(patterns)
+/// A connection's selection: each pattern under the text it was asked for with (a command's
+/// topic is read as Mercure reads a selector: `*`, an RFC 6570 URI template, or else the exact
+/// topic; the URL's arrive as the hooks' selector made them, URL patterns included).
+type Selection = BTreeMap<String, Pattern>;
+
+fn selector_of(selection: &Selection) -> Result<Selector, push_core::Error> {
+    Selector::new(selection.values().cloned())
 }
 
 /// The first subscription of a connection, authorized before the upgrade (the topics of the
@@ -124,7 +123,7 @@ pub(crate) struct Initial {
 /// An authorization under way: the hooks' answer and what to subscribe to once it comes.
 struct Pending {
     answer: Pin<Box<dyn Future<Output = Result<Access, Refusal>> + Send>>,
-    topics: BTreeSet<Topic>,
+    topics: Selection,
     from: Option<Cursor>,
 }
 
@@ -132,7 +131,7 @@ pub(crate) struct PushHandler<B: Broker, H> {
     broker: B,
     hooks: H,
     request: Retained,
-    topics: BTreeSet<Topic>,
+    topics: Selection,
     /// What the last authorization granted (reused when topics are removed).
     access: Access,
     subscription: Option<B::Subscription>,
@@ -158,7 +157,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
             broker,
             hooks,
             request,
-            topics: BTreeSet::new(),
+            topics: Selection::new(),
             access: Access::public(),
             subscription: None,
             pending: None,
@@ -173,11 +172,10 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
             from,
         }) = initial
         {
-            // Every pattern of the URL's selector, as its text (templates and `*` included).
             let topics = selector
                 .patterns()
                 .iter()
-                .filter_map(|pattern| Topic::new(&pattern.to_string()).ok())
+                .map(|pattern| (pattern.to_string(), pattern.clone()))
                 .collect();
             handler.reply = Some(text(handler.granted(topics, from, access)));
         }
@@ -191,7 +189,12 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
         match command {
             Command::Subscribe { topics, from } => {
                 let mut all = self.topics.clone();
-                all.extend(topics);
+                for topic in topics {
+                    match Pattern::parse(topic.as_str()) {
+                        Ok(pattern) => all.insert(topic.as_str().to_owned(), pattern),
+                        Err(e) => return Some(encode_error(&e.to_string())),
+                    };
+                }
                 let selector = match selector_of(&all) {
                     Ok(selector) => selector,
                     Err(e) => return Some(encode_error(&e.to_string())),
@@ -208,7 +211,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
             Command::Unsubscribe { topics } => {
                 let mut all = self.topics.clone();
                 for t in &topics {
-                    all.remove(t);
+                    all.remove(t.as_str());
                 }
                 let access = self.access.clone();
                 Some(self.granted(all, current, access))
@@ -217,7 +220,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
     }
 
     /// Subscribes to `topics` with `access`; the `subscribed` (or `error`) reply.
-    fn granted(&mut self, topics: BTreeSet<Topic>, from: Option<Cursor>, access: Access) -> String {
+    fn granted(&mut self, topics: Selection, from: Option<Cursor>, access: Access) -> String {
         if topics.is_empty() {
             self.topics.clear();
             self.subscription = None;
@@ -236,7 +239,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
             )))
         });
         self.access = access;
-        let selection: Vec<Topic> = topics.iter().cloned().collect();
+        let selection: Vec<Topic> = topics.keys().filter_map(|t| Topic::new(t).ok()).collect();
         self.topics = topics;
         self.subscription = Some(subscription);
         encode_subscribed(&selection, cursor)
