@@ -135,6 +135,32 @@ async fn a_published_update_reaches_a_subscriber_under_its_mercure_id_and_resume
     assert!(replay.contains("event: gap"), "{replay}");
 }
 
+/// The rule: only `match…` parameters and an `at+jwt` token make a request 1.0. A 0.x
+/// subscriber that names its cursor with 1.0's `last_event_id` and presents its token in the
+/// query (0.x only) is answered as 0.x: the token is taken, the cursor header is 0.x's.
+#[tokio::test]
+async fn last_event_id_is_a_cursor_in_a_0x_request_with_its_token_in_the_query() {
+    let addr = serve(MemoryBroker::default(), MercureConfig::default()).await;
+    let writer = token(&Claims::new().publish("*"));
+    let reader = token(&Claims::new().subscribe("*"));
+    let (status, first) = publish(addr, &writer, "topic=t&data=one&id=one").await;
+    assert_eq!((status, first.as_str()), (200, "one"));
+    let (status, _) = publish(addr, &writer, "topic=t&data=two").await;
+    assert_eq!(status, 200);
+    let mut sub = Raw::get(
+        addr,
+        &format!("/.well-known/mercure?topic=t&last_event_id=one&authorization={reader}"),
+        "",
+    )
+    .await;
+    let replay = sub.until("data: two\n\n").await;
+    let head = replay.to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{replay}");
+    assert!(head.contains("\r\nlast-event-id: one\r\n"), "{replay}");
+    assert!(!head.contains("mercure-last-event-id"), "{replay}");
+    assert!(!replay.contains("data: one"), "{replay}");
+}
+
 #[tokio::test]
 async fn private_updates_reach_only_granted_subscribers_and_alternates_match() {
     let addr = serve(

@@ -12,7 +12,9 @@ use super::jws;
 ///
 /// Where draft-07 (0.x, Mercure's stable release) and the 1.0 draft disagree — status codes,
 /// the cookie name, the token in the query, the cursor header — the request's own form
-/// decides: a 1.0-shaped request gets 1.0 behaviour, any other gets 0.x's.
+/// decides: a 1.0-shaped request gets 1.0 behaviour, any other gets 0.x's. Names only 1.0
+/// has but that do not change an answer (`last_event_id`) are read in either revision and
+/// decide nothing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Revision {
     /// draft-dunglas-mercure-07, as Mercure v0.24 speaks it.
@@ -23,10 +25,12 @@ pub enum Revision {
 }
 
 impl Revision {
-    /// The revision of `request`: [`V1`](Self::V1) when its query names a `match…` parameter or
-    /// `last_event_id`, when its `Authorization: Bearer` token is typed `at+jwt`, or when it
-    /// carries no `Authorization` header and the 1.0 cookie (`__Secure-mercure_access_token`);
-    /// [`V0`](Self::V0) otherwise.
+    /// The revision of `request`: [`V1`](Self::V1) when its query names a `match…` parameter,
+    /// when its `Authorization: Bearer` token is typed `at+jwt`, or when it carries no
+    /// `Authorization` header and the 1.0 cookie (`__Secure-mercure_access_token`);
+    /// [`V0`](Self::V0) otherwise. The 1.0 cursor parameter `last_event_id` is a cursor in
+    /// both revisions: a 0.x request that uses it (with a token in the query, say) is still
+    /// answered as 0.x.
     ///
     /// ```
     /// use push_hub::auth::Revision;
@@ -34,15 +38,13 @@ impl Revision {
     /// let parts = |uri: &str| http::Request::get(uri).body(()).unwrap().into_parts().0;
     /// assert_eq!(Revision::of(&parts("/.well-known/mercure?topic=a")), Revision::V0);
     /// assert_eq!(Revision::of(&parts("/.well-known/mercure?match=a")), Revision::V1);
-    /// assert_eq!(Revision::of(&parts("/.well-known/mercure?topic=a&last_event_id=x")), Revision::V1);
+    /// assert_eq!(Revision::of(&parts("/.well-known/mercure?match=a&last_event_id=x")), Revision::V1);
+    /// assert_eq!(Revision::of(&parts("/.well-known/mercure?topic=a&last_event_id=x")), Revision::V0);
     /// ```
     pub fn of(request: &Parts) -> Self {
         let query = request.uri.query().unwrap_or("");
-        let v1_query = pairs(query.as_bytes()).any(|p| {
-            p.name
-                .as_deref()
-                .is_some_and(|n| n.starts_with("match") || n == "last_event_id")
-        });
+        let v1_query = pairs(query.as_bytes())
+            .any(|p| p.name.as_deref().is_some_and(|n| n.starts_with("match")));
         if v1_query {
             return Self::V1;
         }
