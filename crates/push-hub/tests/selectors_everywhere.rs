@@ -108,3 +108,85 @@ async fn a_private_update_on_an_alternate_reaches_granted_template_subscribers_o
         "the selection names the template: {seen:?}"
     );
 }
+
+/// 1.0's `match_urlpattern` in a `/ws` and a `/poll` URL: the WHATWG URL pattern, relative,
+/// is resolved against the hub's URL as on `/.well-known/mercure`, and selects what it
+/// matches; a topic it does not match is not delivered. (Before, the relative pattern was a
+/// 400 on both: only the Mercure route resolved it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_pattern_in_the_ws_url_selects_what_it_matches() {
+    let hub = start(args());
+    let since = hub.broker.head();
+    let publisher = format!(
+        "Authorization: Bearer {}",
+        token(Claims::new().publish("*"))
+    );
+    let mercure = format!("http://{}/.well-known/mercure", hub.addr);
+    // Topics are absolute URLs on the hub's origin, where the relative pattern resolves.
+    let origin = format!("http://{}", hub.addr);
+    for (path, data) in [("/authors/1", "an-author"), ("/books/2", "a-book")] {
+        let topic = format!("{origin}{path}");
+        let id = curl_out(
+            [
+                "-sS",
+                "-f",
+                "-H",
+                &publisher,
+                "-d",
+                &format!("topic={topic}"),
+                "-d",
+                &format!("data={data}"),
+                &mercure,
+            ]
+            .map(String::from)
+            .to_vec(),
+        )
+        .await;
+        assert!(id.starts_with("urn:"), "published: {id}");
+    }
+    let pattern = "%2Fbooks%2F%3Aid";
+
+    // Over SSE, the route that resolved relative patterns before.
+    let sse = format!("{mercure}?match_urlpattern={pattern}&last_event_id=earliest");
+    let streamed = curl_out(
+        ["-sS", "-N", "--max-time", "1", &sse]
+            .map(String::from)
+            .to_vec(),
+    )
+    .await;
+    assert!(streamed.contains("data: a-book"), "{streamed}");
+    assert!(!streamed.contains("an-author"), "{streamed}");
+
+    // The same pattern over /poll: the book, not the author.
+    let poll = format!(
+        "http://{}/poll?match_urlpattern={pattern}&since={since}&wait=5",
+        hub.addr
+    );
+    let polled = curl_out(vec!["-sS".into(), poll]).await;
+    assert!(polled.contains("a-book"), "{polled}");
+    assert!(!polled.contains("an-author"), "{polled}");
+
+    let url = format!(
+        "ws://{}/ws?match_urlpattern={pattern}&from={since}",
+        hub.addr
+    );
+    let tcp = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(url, tcp).await.unwrap();
+    let mut seen = Vec::new();
+    let message = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await.unwrap().unwrap() {
+                Message::Text(text) if text.contains("\"event\"") => return text,
+                other => seen.push(format!("{other:?}")),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no event over /ws: {seen:?}"));
+    // Events come in order: the author's, published first, would have come first.
+    assert!(message.contains("a-book"), "{message}");
+    assert!(
+        seen.iter().any(|s| s.contains("/books/:id")),
+        "the selection names the pattern: {seen:?}"
+    );
+}

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use http::request::Parts;
-use push_core::{Access, Error, Pattern, Selector, Topic, UrlPattern};
+use push_core::{Access, Error, Pattern, Selector, Topic};
 use push_http::query::{MAX_QUERY_TOPIC_PARAMS, Pair, Query, form_decode, pairs};
 use push_http::{Hooks, Refusal};
 
 use super::Authorizer;
+use crate::mercure::{hub_url, url_pattern};
 
 /// [`Hooks`] for the hub's other transports: the topics of a request are its `topic`
 /// selectors (draft-07: `*`, URI templates, exact topics) and the 1.0 `match` / `match_exact`
@@ -33,12 +34,23 @@ use super::Authorizer;
 #[derive(Clone, Debug)]
 pub struct HubHooks {
     authorizer: Arc<Authorizer>,
+    public_url: Option<url::Url>,
 }
 
 impl HubHooks {
     /// Hooks that authorize with `authorizer`.
     pub fn new(authorizer: Arc<Authorizer>) -> Self {
-        Self { authorizer }
+        Self {
+            authorizer,
+            public_url: None,
+        }
+    }
+
+    /// The hub's public URL, which relative `match_urlpattern` values resolve against, as on
+    /// `/.well-known/mercure` (without one: the request's `Host` and the hub's path).
+    pub fn with_public_url(mut self, url: Option<url::Url>) -> Self {
+        self.public_url = url;
+        self
     }
 
     /// The authorizer.
@@ -48,7 +60,8 @@ impl HubHooks {
 }
 
 /// The selector of a subscribe query: every `topic`, `match`, `match_exact` and
-/// `match_urlpattern` parameter.
+/// `match_urlpattern` parameter (a URL pattern must be absolute here; [`HubHooks`] resolves a
+/// relative one against the hub's URL).
 ///
 /// # Errors
 /// [`Error::SelectorEmpty`] without any (a WebSocket may subscribe later),
@@ -56,11 +69,17 @@ impl HubHooks {
 /// [`MAX_QUERY_TOPIC_PARAMS`] parameters, a topic or pattern error for a value that is not
 /// one; a refusal (400) for another `match…` parameter, a name 1.0 reserves.
 pub fn selector_from_query(query: &[u8]) -> Result<Selector, Refusal> {
-    selector_from_pairs(pairs(query))
+    selector_from_pairs(pairs(query), || None)
 }
 
-/// [`selector_from_query`] over parameters already split.
-fn selector_from_pairs<'q>(pairs: impl Iterator<Item = Pair<'q>>) -> Result<Selector, Refusal> {
+/// [`selector_from_query`] over parameters already split; `base` gives the URL relative URL
+/// patterns resolve against (asked for at the first one).
+fn selector_from_pairs<'q>(
+    pairs: impl Iterator<Item = Pair<'q>>,
+    base: impl FnOnce() -> Option<url::Url>,
+) -> Result<Selector, Refusal> {
+    let mut base = Some(base);
+    let mut resolved: Option<url::Url> = None;
     let mut patterns = Vec::new();
     for pair in pairs {
         let Some(name) = pair.name.as_deref() else {
@@ -86,7 +105,12 @@ fn selector_from_pairs<'q>(pairs: impl Iterator<Item = Pair<'q>>) -> Result<Sele
             Kind::Topic => Pattern::parse(&value)?,
             Kind::Exact if value == "*" => Pattern::All,
             Kind::Exact => Pattern::Exact(Topic::new(&value)?),
-            Kind::UrlPattern => Pattern::UrlPattern(UrlPattern::parse(&value)?),
+            Kind::UrlPattern => {
+                if let Some(base) = base.take() {
+                    resolved = base();
+                }
+                url_pattern(&value, resolved.as_ref())?
+            }
         });
     }
     Ok(Selector::new(patterns)?)
@@ -99,8 +123,8 @@ enum Kind {
 }
 
 impl Hooks for HubHooks {
-    fn topics(&self, _request: &Parts, query: &Query<'_>) -> Result<Selector, Refusal> {
-        selector_from_pairs(query.iter())
+    fn topics(&self, request: &Parts, query: &Query<'_>) -> Result<Selector, Refusal> {
+        selector_from_pairs(query.iter(), || hub_url(self.public_url.as_ref(), request))
     }
 
     fn authorize(

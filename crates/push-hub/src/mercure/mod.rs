@@ -78,6 +78,7 @@ mod head;
 mod metadata;
 mod publish;
 mod query;
+pub(crate) use query::url_pattern;
 mod query_method;
 mod resume;
 mod service;
@@ -206,22 +207,9 @@ impl<B: Broker + Clone> Mercure<B> {
         &self.authorizer
     }
 
-    /// The hub's URL for `request`: the configured public URL, else `http://` and its `Host`
-    /// (or its URI's authority).
+    /// The hub's URL for `request` (see [`hub_url`]).
     fn hub_url(&self, request: &Parts) -> Option<url::Url> {
-        if let Some(url) = self.shared.config.public_url() {
-            return Some(url.clone());
-        }
-        let host = request
-            .uri
-            .authority()
-            .map(|a| a.as_str().to_owned())
-            .or_else(|| {
-                let host = request.headers.get(http::header::HOST)?.to_str().ok()?;
-                Some(host.to_owned())
-            })?;
-        let scheme = request.uri.scheme_str().unwrap_or("http");
-        url::Url::parse(&format!("{scheme}://{host}{HUB_PATH}")).ok()
+        hub_url(self.shared.config.public_url(), request)
     }
 
     /// `answer` with the CORS headers `request` gets.
@@ -231,6 +219,25 @@ impl<B: Broker + Clone> Mercure<B> {
             .apply(&request.headers, answer.headers_mut());
         answer
     }
+}
+
+/// The hub's URL for `request`: `public_url` when configured, else `http://` and its `Host`
+/// (or its URI's authority) with the hub's path. Relative `match_urlpattern` values resolve
+/// against it, on `/.well-known/mercure` and on the other transports alike.
+pub(crate) fn hub_url(public_url: Option<&url::Url>, request: &Parts) -> Option<url::Url> {
+    if let Some(url) = public_url {
+        return Some(url.clone());
+    }
+    let host = request
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            let host = request.headers.get(http::header::HOST)?.to_str().ok()?;
+            Some(host.to_owned())
+        })?;
+    let scheme = request.uri.scheme_str().unwrap_or("http");
+    url::Url::parse(&format!("{scheme}://{host}{HUB_PATH}")).ok()
 }
 
 /// A text answer: the status and the message on a line.

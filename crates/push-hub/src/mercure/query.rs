@@ -220,7 +220,10 @@ pub fn parse_subscribe(
 /// A URL pattern; a relative one (no scheme) resolves against the hub's URL first: a path
 /// (`/books/:id`) against its origin, anything else against its directory. The pattern is
 /// joined as text, so its syntax (`:id`, `*`, `{…}` groups) is never percent-encoded.
-fn url_pattern(text: &str, base: Option<&url::Url>) -> Result<Pattern, push_core::Error> {
+pub(crate) fn url_pattern(
+    text: &str,
+    base: Option<&url::Url>,
+) -> Result<Pattern, push_core::Error> {
     let Some(base) = base.filter(|_| !has_scheme(text)) else {
         return UrlPattern::parse(text).map(Pattern::UrlPattern);
     };

@@ -227,14 +227,15 @@ impl Hub {
         let stomp_config = push_stomp::server::Config::default()
             .with_websocket(stomp_ws)
             .with_stomp(push_stomp::Config::default().with_heart_beat(beat, beat));
-        let hub_hooks = HubHooks::new(Arc::clone(&authorizer));
+        let hooks =
+            || HubHooks::new(Arc::clone(&authorizer)).with_public_url(args.public_url.clone());
+        let hub_hooks = hooks();
         let stomp = push_stomp::server::Endpoint::new(broker.clone(), stomp_config)
             .with_hooks(hub_hooks.clone())
             .with_publish(hub_hooks);
-        let ws = push_ws::server::Endpoint::new(broker.clone(), ws_config)
-            .with_hooks(HubHooks::new(Arc::clone(&authorizer)));
+        let ws = push_ws::server::Endpoint::new(broker.clone(), ws_config).with_hooks(hooks());
         let poll = push_longpoll::server::Endpoint::new(broker.clone(), Default::default())
-            .with_hooks(HubHooks::new(Arc::clone(&authorizer)));
+            .with_hooks(hooks());
         let keep_alive = (!args.keep_alive.is_zero()).then_some(args.keep_alive);
         let mut mercure_config = MercureConfig::default()
             .with_max_body(args.max_publish_bytes)
