@@ -64,6 +64,8 @@ impl MemorySubscription {
                     .buffer
                     .push_back(Delivery::Closed(CloseReason::Overflow)),
             }
+            // Nothing is behind any more: dropped (a gap) or closed.
+            self.lag = self.buffer.len() as u64;
             return;
         }
         // Merge the topics in sequence order.
@@ -109,6 +111,15 @@ impl MemorySubscription {
                 }
             }
         }
+        // The lag: what the rings still hold past this subscription's reads (history it
+        // replays too, which the queue bound leaves out), and the buffer.
+        let behind: u64 = self
+            .reads
+            .iter()
+            .zip(guards.iter())
+            .map(|(read, h)| h.total().saturating_sub(read.next))
+            .sum();
+        self.lag = behind.saturating_add(self.buffer.len() as u64);
         if self.buffer.is_empty() {
             if self.inner.closed.load(Ordering::Acquire) {
                 self.buffer

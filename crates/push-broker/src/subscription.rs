@@ -40,6 +40,9 @@ pub struct MemorySubscription {
     /// The highest sequence number put into the buffer (or skipped past): an event reached
     /// again through another of its topics is not delivered twice.
     pub(crate) delivered: u64,
+    /// Events behind the heads of its topics as of the last fill, less the items yielded
+    /// since ([`lag`](Self::lag)).
+    pub(crate) lag: u64,
     done: bool,
 }
 
@@ -129,6 +132,7 @@ impl MemorySubscription {
             position: start,
             start,
             delivered: start,
+            lag: 0,
             inner,
             slots,
             reads,
@@ -144,6 +148,14 @@ impl MemorySubscription {
     /// The cursor to resume from: after the last item yielded.
     pub fn cursor(&self) -> Cursor {
         Cursor::new(self.inner.epoch, self.position)
+    }
+
+    /// How far behind this subscription is: the events on its topics it has still to yield,
+    /// as of its last read of the topics (the history it replays and live events alike; the
+    /// queue bound counts the live ones only; an event on several followed topics counts
+    /// once per topic). 0 while it keeps up.
+    pub fn lag(&self) -> u64 {
+        self.lag
     }
 
     /// How many topics this subscription follows (its exact topics and, for a pattern
@@ -174,6 +186,7 @@ impl MemorySubscription {
             self.refill(waker);
         }
         let item = self.buffer.pop_front()?;
+        self.lag = self.lag.saturating_sub(1);
         match &item {
             Delivery::Event(p) => self.position = p.cursor().offset(),
             Delivery::Gap(g) => self.position = g.resume.offset(),
@@ -318,6 +331,10 @@ impl Stream for MemorySubscription {
 impl push_core::Subscription for MemorySubscription {
     fn cursor(&self) -> Cursor {
         Self::cursor(self)
+    }
+
+    fn lag(&self) -> Option<u64> {
+        Some(self.lag)
     }
 }
 

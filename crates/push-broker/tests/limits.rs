@@ -350,3 +350,44 @@ fn a_big_event_on_a_new_topic_trims_the_topic_over_its_share_instead() {
     assert!(busy <= 4 << 10, "busy keeps {busy} bytes");
     assert!(b.retained(&topic("busy")) >= 2);
 }
+
+/// A subscription's lag is what its topics hold that it has not yet yielded, across the
+/// batches it reads them in and across its topics; 0 once it is caught up.
+#[test]
+fn the_lag_counts_what_a_subscriber_has_not_yet_delivered() {
+    let b = MemoryBroker::new(Config::default().with_queue_count(1_000));
+    let selector = Selector::new([
+        push_core::Pattern::Exact(topic("a")),
+        push_core::Pattern::Exact(topic("b")),
+    ])
+    .unwrap();
+    let mut sub = b
+        .subscribe(&selector, None, &push_core::Access::public())
+        .unwrap();
+    assert_eq!(sub.lag(), 0);
+    let start = b.head();
+    for n in 0..40 {
+        publish(&b, "a", &format!("a{n}")).unwrap();
+    }
+    for n in 0..10 {
+        publish(&b, "b", &format!("b{n}")).unwrap();
+    }
+    let mut lags = Vec::new();
+    while let Some(Delivery::Event(_)) = sub.try_recv() {
+        lags.push(sub.lag());
+    }
+    // 50 events: after each, what is left of them.
+    assert_eq!(lags, (0..50).rev().collect::<Vec<u64>>());
+    publish(&b, "b", "one more").unwrap();
+    assert!(matches!(sub.try_recv(), Some(Delivery::Event(_))));
+    assert_eq!(sub.lag(), 0, "a subscriber that keeps up");
+    // The trait's view is the same figure.
+    assert_eq!(push_core::Subscription::lag(&sub), Some(0));
+
+    // A subscriber that resumes from the start is behind by the history it replays.
+    let mut resumed = b
+        .subscribe(&selector, Some(start), &push_core::Access::public())
+        .unwrap();
+    assert!(matches!(resumed.try_recv(), Some(Delivery::Event(_))));
+    assert_eq!(resumed.lag(), 50);
+}

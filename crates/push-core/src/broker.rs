@@ -19,6 +19,15 @@ pub trait Subscription: Stream<Item = Delivery> + Send + Unpin {
     /// The cursor to resume from: the position after the last item yielded (or, before any,
     /// where the subscription started).
     fn cursor(&self) -> Cursor;
+
+    /// How far behind this subscription is: the events on its topics it has still to yield
+    /// (history it replays and live events), as the broker last saw them without waiting (an
+    /// event on several followed topics may count once per topic). `None` when the broker does not tell, as while it
+    /// replays from a remote store. Hubs report it as the subscriber's lag; a subscription
+    /// that keeps up reads 0.
+    fn lag(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A broker: publishes events on topics and opens subscriptions on selectors.

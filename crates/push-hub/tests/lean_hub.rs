@@ -1,6 +1,6 @@
 //! The lean path as the hub wires it (plain HTTP/1.1 Mercure subscribers): a stream ends at the
-//! shutdown with the same jittered `retry:` hint as on every other path, and its bytes are
-//! counted in `/metrics` like every other connection's.
+//! shutdown with the same jittered `retry:` hint as on every other path, and its bytes and its
+//! subscriber's lag are counted in `/metrics` like every other connection's.
 
 mod support;
 
@@ -123,6 +123,38 @@ async fn a_lean_streams_bytes_are_counted_in_bytes_out() {
     assert!(
         grown >= streamed,
         "bytes out grew by {grown} while the lean stream carried {streamed}"
+    );
+    hub.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_replaying_history_is_seen_behind_in_the_lag_metric() {
+    let hub = start(args());
+    let topic = Topic::new("behind").unwrap();
+    for n in 0..100 {
+        hub.broker
+            .publish(std::slice::from_ref(&topic), Event::new(format!("{n}")))
+            .await
+            .unwrap();
+    }
+    let before = metrics(hub.addr).await;
+    assert!(
+        before.contains("push_hub_subscriber_lag_events_count 0"),
+        "{before}"
+    );
+    let (mut socket, read) = subscribe(hub.addr, "behind&lastEventID=earliest").await;
+    read_until(&mut socket, read, b"data: 99\n\n").await;
+    // One delivery in 16 is sampled: the 1st, 17th, … 97th, each behind by what was left of
+    // the 100 after it.
+    let text = metrics(hub.addr).await;
+    assert!(
+        text.contains("push_hub_subscriber_lag_events_count 7"),
+        "{text}"
+    );
+    let sum: u64 = [99, 83, 67, 51, 35, 19, 3].iter().sum();
+    assert!(
+        text.contains(&format!("push_hub_subscriber_lag_events_sum {sum}.0")),
+        "{text}"
     );
     hub.shutdown.trigger();
 }

@@ -85,6 +85,16 @@ impl Subscription for RedisSubscription {
     fn cursor(&self) -> Cursor {
         self.cursor
     }
+
+    /// While live: the local fan-out's lag and the items queued here. While replaying from
+    /// Redis: `None` (how much is left there is not known without asking).
+    fn lag(&self) -> Option<u64> {
+        let state = self.state.as_ref()?;
+        if state.replay.is_some() {
+            return None;
+        }
+        Some(state.local.lag().saturating_add(state.queue.len() as u64))
+    }
 }
 
 /// What is still to replay.

@@ -30,6 +30,22 @@ async fn live_events_reach_another_broker_and_a_cursor_resumes_on_either() {
     assert_eq!(next_data(&mut on_b).await, "three");
     assert_eq!(next_data(&mut on_a).await, "three");
     assert_eq!(on_a.cursor(), on_b.cursor());
+
+    // The lag: 0 while caught up; once A's reader has relayed two more, 1 after the first.
+    assert_eq!(on_a.lag(), Some(0));
+    publish(&b, &news, "four").await;
+    let fifth = publish(&b, &news, "five").await;
+    for _ in 0..500 {
+        if a.head() == fifth {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(a.head(), fifth, "A's reader relays B's events");
+    assert_eq!(next_data(&mut on_a).await, "four");
+    assert_eq!(on_a.lag(), Some(1));
+    assert_eq!(next_data(&mut on_a).await, "five");
+    assert_eq!(on_a.lag(), Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

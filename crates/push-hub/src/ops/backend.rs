@@ -165,6 +165,13 @@ impl Subscription for BackendSubscription {
             Self::Redis(redis) => redis.cursor(),
         }
     }
+
+    fn lag(&self) -> Option<u64> {
+        match self {
+            Self::Memory(memory) => Subscription::lag(memory),
+            Self::Redis(redis) => redis.lag(),
+        }
+    }
 }
 
 /// `redis://user:password@host` with the password replaced by `***`, for messages and logs

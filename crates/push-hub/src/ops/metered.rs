@@ -22,7 +22,8 @@ use super::stamps::Stamps;
 /// counter when the subscription has nothing more ready (every burst ends so) or every
 /// 64 deliveries; one delivery in [`SAMPLE`] of each subscription (the first, the
 /// 17th, …) is timed into the latency histogram (a clock read, a stamp lookup and an
-/// observation: most of a fan-out's metering cost when done for every delivery). Per
+/// observation: most of a fan-out's metering cost when done for every delivery), and its
+/// subscription's lag ([`Subscription::lag`]) observed into the lag histogram. Per
 /// subscription: one pointer and two counters.
 #[derive(Debug)]
 pub struct Metered<B> {
@@ -155,6 +156,10 @@ impl<S: Subscription> Stream for MeteredSubscription<S> {
                 if let Some(latency) = self.books.stamps.delivered(offset, Instant::now()) {
                     self.books.metrics.latency.observe(latency.as_secs_f64());
                 }
+                if let Some(lag) = self.inner.lag() {
+                    #[allow(clippy::cast_precision_loss)] // exact below 2^53 events
+                    self.books.metrics.lag.observe(lag as f64);
+                }
             }
             if self.unsaved >= FLUSH {
                 self.save();
@@ -183,6 +188,10 @@ impl<S: Subscription> Stream for MeteredSubscription<S> {
 impl<S: Subscription> Subscription for MeteredSubscription<S> {
     fn cursor(&self) -> Cursor {
         self.inner.cursor()
+    }
+
+    fn lag(&self) -> Option<u64> {
+        self.inner.lag()
     }
 }
 
@@ -263,11 +272,20 @@ mod tests {
         drop(subscription);
         // Dropped mid-burst: nothing is lost from the count.
         assert_eq!(metrics.delivered.get(), 70);
-        // The 1st, 17th, 33rd, 49th and 65th were timed.
+        // The 1st, 17th, 33rd, 49th and 65th were timed, and their subscription's lag read
+        // (what was left of the 100 after each): 99 + 83 + 67 + 51 + 35.
+        let text = metrics.encode();
         assert!(
-            metrics
-                .encode()
-                .contains("push_hub_delivery_latency_seconds_count 5")
+            text.contains("push_hub_delivery_latency_seconds_count 5"),
+            "{text}"
+        );
+        assert!(
+            text.contains("push_hub_subscriber_lag_events_sum 335.0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("push_hub_subscriber_lag_events_bucket{le=\"16.0\"} 0"),
+            "{text}"
         );
     }
 

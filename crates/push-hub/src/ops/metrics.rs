@@ -109,6 +109,9 @@ pub struct Metrics {
     pub delivered: Counter,
     /// Seconds from a publish to each delivery of its event.
     pub latency: Histogram,
+    /// Events a subscriber has not yet delivered behind the one it delivers (its
+    /// [`lag`](push_core::Subscription::lag)), observed with the latency's samples.
+    pub lag: Histogram,
     /// Subscribers whose queue overflowed (a gap, or a closed stream, per `--overflow`).
     pub overflows: Counter,
     /// Requests refused for authorization (401, 403).
@@ -163,6 +166,14 @@ impl Metrics {
             "Time from a publish to a delivery of its event (one delivery in 16 of each subscription)",
             latency.clone(),
         );
+        // 0, then 1 to 65,536 events by fours.
+        let lag = Histogram::new(core::iter::once(0.0).chain(exponential_buckets(1.0, 4.0, 9)));
+        registry.register(
+            "subscriber_lag_events",
+            "Events published on a subscriber's topics that it had not yet delivered, after the \
+             delivery it was making (0 while it keeps up; sampled as the latency is)",
+            lag.clone(),
+        );
         let overflows = Counter::default();
         registry.register(
             "queue_overflows",
@@ -198,6 +209,7 @@ impl Metrics {
             published,
             delivered,
             latency,
+            lag,
             overflows,
             auth_failures,
             bytes_out,
@@ -261,6 +273,7 @@ mod tests {
         metrics.gap("something-new");
         metrics.published.inc();
         metrics.latency.observe(0.002);
+        metrics.lag.observe(3.0);
         let text = metrics.encode();
         for line in [
             "push_hub_streams{transport=\"websocket\"} 1",
@@ -271,6 +284,9 @@ mod tests {
             "push_hub_gaps_total{reason=\"other\"} 1",
             "push_hub_events_published_total 1",
             "push_hub_delivery_latency_seconds_count 1",
+            "push_hub_subscriber_lag_events_sum 3.0",
+            "push_hub_subscriber_lag_events_bucket{le=\"4.0\"} 1",
+            "push_hub_subscriber_lag_events_bucket{le=\"1.0\"} 0",
             "push_hub_auth_failures_total 0",
             "push_hub_bytes_out_total 0",
         ] {
