@@ -94,6 +94,29 @@ async fn the_requests_form_decides_the_revisions_answers() {
     .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert!(text(bad).await.contains("match_regex"));
+    // The token in the query: a 0.x token is taken; an `at+jwt` one makes the request 1.0,
+    // which takes no token there: 400, saying where it belongs.
+    let subscriber = Claims::new().subscribe("*");
+    let in_query = |token: &str| {
+        get(
+            &format!("/.well-known/mercure?topic=a&authorization={token}"),
+            None,
+        )
+        .body(String::new())
+        .unwrap()
+    };
+    let v0 = call(&hub, in_query(&token(&subscriber))).await;
+    assert_eq!(v0.status(), StatusCode::OK);
+    let v1 = call(
+        &hub,
+        in_query(&token(&subscriber.access_token(
+            "https://issuer.test",
+            "http://hub.test/.well-known/mercure",
+        ))),
+    )
+    .await;
+    assert_eq!(v1.status(), StatusCode::BAD_REQUEST);
+    assert!(text(v1).await.contains("not in the query"));
 }
 
 #[tokio::test]

@@ -26,7 +26,8 @@ pub enum Revision {
 
 impl Revision {
     /// The revision of `request`: [`V1`](Self::V1) when its query names a `match…` parameter,
-    /// when its `Authorization: Bearer` token is typed `at+jwt`, or when it carries no
+    /// when its token (the `Authorization: Bearer` one, or one in the `authorization` query
+    /// parameter, which 1.0 refuses) is typed `at+jwt`, or when it carries no
     /// `Authorization` header and the 1.0 cookie (`__Secure-mercure_access_token`);
     /// [`V0`](Self::V0) otherwise. The 1.0 cursor parameter `last_event_id` is a cursor in
     /// both revisions: a 0.x request that uses it (with a token in the query, say) is still
@@ -43,8 +44,14 @@ impl Revision {
     /// ```
     pub fn of(request: &Parts) -> Self {
         let query = request.uri.query().unwrap_or("");
-        let v1_query = pairs(query.as_bytes())
-            .any(|p| p.name.as_deref().is_some_and(|n| n.starts_with("match")));
+        let v1_query = pairs(query.as_bytes()).any(|p| match p.name.as_deref() {
+            Some(n) if n.starts_with("match") => true,
+            // An `at+jwt` token where 1.0 allows none: a 1.0 request, answered so (400).
+            Some("authorization") => {
+                push_http::query::form_decode(p.value).is_some_and(|t| jws::is_access_token(&t))
+            }
+            _ => false,
+        });
         if v1_query {
             return Self::V1;
         }
