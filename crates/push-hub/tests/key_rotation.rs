@@ -1,5 +1,7 @@
-//! Several keys active at once, from the hub's own flags: `--jwt-key` repeated, each as
-//! `kid=ID:KEY`, and a token checked with the key its header names (key rotation).
+//! Keys from the hub's own flags: several active at once (`--jwt-key` repeated, each as
+//! `kid=ID:KEY`, and a token checked with the key its header names: key rotation), one key
+//! per role (`--publisher-jwt-key`, `--subscriber-jwt-key`), and a PEM public key with
+//! `--jwt-alg`.
 
 mod support;
 
@@ -25,6 +27,18 @@ async fn publish(addr: SocketAddr, token: &str) -> u16 {
     );
     let text = Raw::send(addr, &request).await.to_end().await;
     text[9..12].parse().unwrap()
+}
+
+/// The status of a subscribe with `token`.
+async fn subscribe(addr: SocketAddr, token: &str) -> u16 {
+    let mut raw = Raw::get(
+        addr,
+        "/.well-known/mercure?topic=rotation",
+        &format!("Authorization: Bearer {token}\r\n"),
+    )
+    .await;
+    let head = raw.until("\r\n").await;
+    head[9..12].parse().unwrap()
 }
 
 /// The hub's flags with `--jwt-key` given once for each of `keys`.
@@ -83,4 +97,64 @@ fn two_keys_with_one_id_do_not_start() {
         source = inner.source();
     }
     assert!(said.contains("\"same\""), "{said}");
+}
+
+const PUBLISHER: &str = "the-publishers-secret-long-enough-for-hs256";
+const SUBSCRIBER: &str = "the-subscribers-secret-long-enough-for-hs256";
+
+fn minted(key: &KeySpec, claims: &Claims) -> String {
+    mint(key, claims).unwrap()
+}
+
+#[tokio::test]
+async fn each_role_takes_its_own_key_flag() {
+    let args = Args::parse_from([
+        "push-hub",
+        "--addr",
+        "127.0.0.1:0",
+        "--in-memory",
+        "--publisher-jwt-key",
+        PUBLISHER,
+        "--subscriber-jwt-key",
+        SUBSCRIBER,
+    ]);
+    let hub = support::start(args);
+    let publish_all = Claims::new().publish("*");
+    let subscribe_all = Claims::new().subscribe("*");
+    let (p, s) = (
+        KeySpec::new(PUBLISHER, Algorithm::HS256),
+        KeySpec::new(SUBSCRIBER, Algorithm::HS256),
+    );
+    assert_eq!(publish(hub.addr, &minted(&p, &publish_all)).await, 200);
+    assert_eq!(subscribe(hub.addr, &minted(&s, &subscribe_all)).await, 200);
+    // Each role's key is its own: the other role's does not verify.
+    assert_eq!(publish(hub.addr, &minted(&s, &publish_all)).await, 401);
+    assert_eq!(subscribe(hub.addr, &minted(&p, &subscribe_all)).await, 401);
+    hub.task.abort();
+}
+
+#[tokio::test]
+async fn jwt_alg_takes_a_pem_public_key() {
+    let public = include_str!("../testdata/keys/rsa.pub");
+    let private = KeySpec::new(include_str!("../testdata/keys/rsa.key"), Algorithm::RS256);
+    let args = Args::parse_from([
+        "push-hub",
+        "--addr",
+        "127.0.0.1:0",
+        "--in-memory",
+        "--jwt-alg",
+        "RS256",
+        "--jwt-key",
+        public,
+    ]);
+    let hub = support::start(args);
+    let claims = Claims::new().publish("*").subscribe("*");
+    assert_eq!(publish(hub.addr, &minted(&private, &claims)).await, 200);
+    assert_eq!(subscribe(hub.addr, &minted(&private, &claims)).await, 200);
+    // Another RSA key, and an HMAC token (the algorithm is the key's): refused.
+    let other = KeySpec::new(include_str!("../testdata/keys/rsa2.key"), Algorithm::RS256);
+    assert_eq!(publish(hub.addr, &minted(&other, &claims)).await, 401);
+    let hmac = KeySpec::new(public, Algorithm::HS256);
+    assert_eq!(publish(hub.addr, &minted(&hmac, &claims)).await, 401);
+    hub.task.abort();
 }
