@@ -267,10 +267,13 @@ pub(crate) fn release(
             // Below a watermark already released: a master's clock stepped back. Delivering it
             // now would break cursor order; the loss is announced instead.
             tracing::warn!(%q, "push-redis: an entry appeared below the watermark");
-            let _ = shared.live().control.send(Delivery::Gap(Gap {
-                reason: GapReason::UnknownEpoch,
-                resume: released,
-            }));
+            shared.announce(
+                &shared.live(),
+                Delivery::Gap(Gap {
+                    reason: GapReason::UnknownEpoch,
+                    resume: released,
+                }),
+            );
             continue;
         }
         match entry::parse(fields) {

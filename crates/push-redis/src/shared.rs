@@ -1,7 +1,7 @@
 //! What the broker, its reader and its subscriptions share: the live state under one lock.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use push_broker::MemoryBroker;
@@ -79,6 +79,10 @@ pub(crate) struct Shared {
     pub(crate) ids: Mutex<IdIndex>,
     pub(crate) healthy: AtomicBool,
     pub(crate) closed: AtomicBool,
+    /// Counts announcements on the control channel, twice each: odd while one is being sent,
+    /// even once it is in the channel. A subscription that found the channel empty when the
+    /// count was even skips the channel (and its shared locks) until the count moves.
+    pub(crate) announced: AtomicU64,
 }
 
 /// Locks, recovering from a panic elsewhere (the state stays consistent: every update is one
@@ -97,11 +101,21 @@ impl Shared {
             ids: Mutex::new(IdIndex::default()),
             healthy: AtomicBool::new(true),
             closed: AtomicBool::new(false),
+            announced: AtomicU64::new(0),
         })
     }
 
     pub(crate) fn live(&self) -> MutexGuard<'_, Live> {
         lock(&self.live)
+    }
+
+    /// Sends `announcement` to every local subscription. Called under the `live` lock (`live`
+    /// is its guard), so announcements never overlap and the count's parity is exact.
+    pub(crate) fn announce(&self, live: &Live, announcement: Delivery) {
+        // The first step comes before the send: a subscription the send wakes sees it moved.
+        self.announced.fetch_add(1, Ordering::AcqRel);
+        let _ = live.control.send(announcement);
+        self.announced.fetch_add(1, Ordering::AcqRel);
     }
 
     pub(crate) fn set_healthy(&self, healthy: bool) {
@@ -133,10 +147,13 @@ impl Shared {
         live.epoch = epoch;
         live.head = Cursor::new(epoch, 0);
         live.released = layout::watermark(epoch, live.released.offset());
-        let _ = live.control.send(Delivery::Gap(Gap {
-            reason: GapReason::UnknownEpoch,
-            resume: Cursor::new(epoch, 0),
-        }));
+        self.announce(
+            &live,
+            Delivery::Gap(Gap {
+                reason: GapReason::UnknownEpoch,
+                resume: Cursor::new(epoch, 0),
+            }),
+        );
         drop(live);
         lock(&self.ids).clear();
         true
@@ -185,7 +202,7 @@ impl Shared {
                 // Past the fan-out's topic limit (or closing): the subscriptions that want it
                 // hear it on the control channel and replay it from Redis.
                 tracing::debug!(%e, "push-redis: the local fan-out refused an event");
-                let _ = live.control.send(Delivery::Event(p));
+                self.announce(&live, Delivery::Event(p));
             }
         }
         if watermark > live.released {

@@ -5,9 +5,10 @@
 
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, Waker};
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_core::Stream;
 use futures_util::StreamExt;
@@ -187,7 +188,26 @@ pub(crate) fn open(
 
 /// The control channel's receiver with its `recv` kept across polls (registered once until a
 /// message comes, as tokio-stream's `BroadcastStream` does).
-struct Control(ReusableBoxFuture<'static, Received>);
+///
+/// Polling a receiver that has nothing takes the channel's shared locks (a slot's and the
+/// tail's), which every subscription of the process contends for: on each delivery, as the
+/// channel is looked at before the fan-out. So the channel is polled only when the shared
+/// count of announcements ([`Shared::announced`]) moved since it was last found empty, or the
+/// task's waker is not the one registered with it. Why nothing is missed:
+/// - the count was even (no send in progress) when loaded before a poll that found the
+///   channel empty, so every announcement counted up to it had been read; a later one makes
+///   it odd before its send;
+/// - a send wakes the registered waker after that first step, so the woken task sees the
+///   count moved and polls;
+/// - a poll that found an announcement, or a count that was odd, records nothing: the next
+///   poll looks again.
+struct Control {
+    recv: ReusableBoxFuture<'static, Received>,
+    /// The count when the channel was last found empty (`u64::MAX`: never).
+    heard: u64,
+    /// The waker the pending `recv` registered.
+    listening: Option<Waker>,
+}
 
 type Received = (Result<Delivery, RecvError>, broadcast::Receiver<Delivery>);
 
@@ -198,13 +218,42 @@ async fn received(mut rx: broadcast::Receiver<Delivery>) -> Received {
 
 impl Control {
     fn new(rx: broadcast::Receiver<Delivery>) -> Self {
-        Self(ReusableBoxFuture::new(received(rx)))
+        Self {
+            recv: ReusableBoxFuture::new(received(rx)),
+            heard: u64::MAX,
+            listening: None,
+        }
     }
 
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Delivery, RecvError>> {
-        let (result, rx) = std::task::ready!(self.0.poll(cx));
-        self.0.set(received(rx));
-        Poll::Ready(result)
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        announced: &AtomicU64,
+    ) -> Poll<Result<Delivery, RecvError>> {
+        let count = announced.load(Ordering::Acquire);
+        let registered = self
+            .listening
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()));
+        if count == self.heard && registered {
+            return Poll::Pending;
+        }
+        match self.recv.poll(cx) {
+            Poll::Pending => {
+                if count.is_multiple_of(2) {
+                    self.heard = count;
+                }
+                if !registered {
+                    self.listening = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            Poll::Ready((result, rx)) => {
+                self.recv.set(received(rx));
+                self.listening = None;
+                Poll::Ready(result)
+            }
+        }
     }
 }
 
@@ -290,12 +339,13 @@ impl State {
     /// One live item, or `Ready(None)` when it was not for us (or a replay was started).
     fn poll_live(&mut self, cx: &mut Context<'_>) -> Poll<Option<Delivery>> {
         // An announcement first: a new epoch's gap comes before its events. The control
-        // receiver stays registered between polls, so a delivery costs no lock on it.
+        // receiver stays registered between polls and is looked at only when something was
+        // announced, so a delivery costs no lock on it ([`Control`]).
         // The access deadline's timer is made once, not per delivery.
         if let (Some(deadline), None) = (self.deadline, &self.timer) {
             self.timer = Some(Box::pin(tokio::time::sleep_until(deadline)));
         }
-        let item = if let Poll::Ready(control) = self.control.poll(cx) {
+        let item = if let Poll::Ready(control) = self.control.poll(cx, &self.shared.announced) {
             Live::Control(control)
         } else if let Poll::Ready(local) = self.local.poll_next_unpin(cx) {
             Live::Local(local)
