@@ -144,3 +144,36 @@ fn the_index_counts_against_the_byte_budget() {
     assert_eq!(small.resolve("i6"), None);
     assert!(small.resolve("i7").is_some());
 }
+
+/// `Broker::place`: what a client resumes with, on any transport. An id resolves; a cursor's
+/// text is the cursor, unless a publisher used that very text as an id; an id the broker
+/// cannot place is a gap before everything retained, never a silent resume.
+#[test]
+fn place_resolves_ids_keeps_cursors_and_announces_the_unknown() {
+    use push_core::{GapReason, Resume};
+    let b = MemoryBroker::default();
+    let t = topic("t");
+    let first = b.publish_now(&t, with_id("one", "urn:uuid:1")).unwrap();
+    let second = b.publish_now(&t, Event::new("two")).unwrap();
+    let looks_like_a_cursor = second.to_string();
+    let third = b
+        .publish_now(&t, with_id("three", &looks_like_a_cursor))
+        .unwrap();
+    assert_eq!(b.place(&Resume::parse("urn:uuid:1")), first);
+    assert_eq!(b.place(&Resume::Cursor(first)), first);
+    // The publisher's id wins over the cursor its text also is (as Mercure resolves first).
+    assert_eq!(b.place(&Resume::parse(&looks_like_a_cursor)), third);
+    let nowhere = b.place(&Resume::parse("urn:uuid:gone"));
+    let mut sub = b
+        .subscribe(&Selector::one(t), Some(nowhere), &Access::public())
+        .unwrap();
+    match sub.try_recv() {
+        Some(Delivery::Gap(gap)) => assert_eq!(gap.reason, GapReason::UnknownEpoch),
+        other => panic!("a gap first, got {other:?}"),
+    }
+    let mut seen = Vec::new();
+    while let Some(Delivery::Event(p)) = sub.try_recv() {
+        seen.push(p.event().data.clone());
+    }
+    assert_eq!(seen, ["one", "two", "three"]);
+}

@@ -4,13 +4,9 @@
 
 mod support;
 
-use std::time::Duration;
-
-use futures_util::StreamExt;
 use push_core::Broker as _;
 use push_hub::token::Claims;
-use support::{args, curl_async, start, token};
-use tokio_tungstenite::tungstenite::Message;
+use support::{args, curl_async, first_ws_event, start, token};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// `curl ARGS…` off the runtime's threads: its stdout.
@@ -89,19 +85,7 @@ async fn a_private_update_on_an_alternate_reaches_granted_template_subscribers_o
     request
         .headers_mut()
         .insert("authorization", value.parse().unwrap());
-    let tcp = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
-    let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
-    let mut seen = Vec::new();
-    let message = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match ws.next().await.unwrap().unwrap() {
-                Message::Text(text) if text.contains("\"event\"") => return text,
-                other => seen.push(format!("{other:?}")),
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no event over /ws: {seen:?}"));
+    let (message, seen) = first_ws_event(hub.addr, request).await;
     assert!(message.contains("a-private-book"), "{message}");
     assert!(
         seen.iter().any(|s| s.contains("/books/{id}")),
@@ -170,19 +154,7 @@ async fn a_url_pattern_in_the_ws_url_selects_what_it_matches() {
         "ws://{}/ws?match_urlpattern={pattern}&from={since}",
         hub.addr
     );
-    let tcp = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
-    let (mut ws, _) = tokio_tungstenite::client_async(url, tcp).await.unwrap();
-    let mut seen = Vec::new();
-    let message = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            match ws.next().await.unwrap().unwrap() {
-                Message::Text(text) if text.contains("\"event\"") => return text,
-                other => seen.push(format!("{other:?}")),
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no event over /ws: {seen:?}"));
+    let (message, seen) = first_ws_event(hub.addr, url).await;
     // Events come in order: the author's, published first, would have come first.
     assert!(message.contains("a-book"), "{message}");
     assert!(

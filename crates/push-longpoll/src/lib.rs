@@ -24,7 +24,9 @@
 //! application mounts the [`server::Endpoint`]; the topics are what its hooks read, by default
 //! the `topic` parameters)
 //!
-//! - `since`: a [`push_core::Cursor`] (absent or empty: from now). The answer is every retained
+//! - `since`: a [`push_core::Cursor`] (absent or empty: from now), or an id the broker
+//!   resolves ([`push_core::Broker::place`]: a Mercure update id seen over SSE, say; an id
+//!   it cannot place is a gap, then every retained event). The answer is every retained
 //!   event after it, in order, batched up to [`server::Config::max_events`] and [`server::Config::max_bytes`].
 //! - `wait` (or `Prefer: wait=N`, RFC 7240; the query parameter wins): how long the client is
 //!   willing to wait. Capped by [`server::Config::wait_cap`] (25 s by default) and shortened by a

@@ -18,7 +18,7 @@ use core::time::Duration;
 use std::borrow::Cow;
 
 use http::HeaderName;
-use push_core::{Cursor, Selector};
+use push_core::{Cursor, Resume, Selector};
 use push_http::query::Query;
 
 use crate::headers::{HeaderValues, parse_if_none_match, prefer_wait};
@@ -34,6 +34,9 @@ pub(crate) const MAX_ETAGS: usize = 8;
 pub struct PollRequest {
     selector: Selector,
     since: Option<Cursor>,
+    /// `since` as the client wrote it, when it is not a cursor (an id), until the server
+    /// places it ([`resume`](Self::resume)).
+    id: Option<Box<str>>,
     wait: Option<Duration>,
     /// The wait came from `Prefer: wait` (so the answer says `Preference-Applied`).
     wait_preferred: bool,
@@ -47,6 +50,7 @@ impl PollRequest {
         Self {
             selector,
             since: None,
+            id: None,
             wait: None,
             wait_preferred: false,
             etags: Vec::new(),
@@ -58,6 +62,7 @@ impl PollRequest {
     #[must_use]
     pub fn with_since(mut self, since: Cursor) -> Self {
         self.since = Some(since);
+        self.id = None;
         self
     }
 
@@ -98,11 +103,11 @@ impl PollRequest {
                     if since.is_some() {
                         return Err(Error::DuplicateParameter("since"));
                     }
-                    let text = decode(pair.value)?;
+                    let text = percent_decode(pair.value)?;
                     since = Some(if text.is_empty() {
                         None
                     } else {
-                        Some(Cursor::parse_bytes(&text).map_err(Error::InvalidSince)?)
+                        Some(Resume::parse(&text))
                     });
                 }
                 Some("wait") => {
@@ -127,11 +132,15 @@ impl PollRequest {
         for value in if_none_match {
             parse_if_none_match(value, &mut request.etags, &mut request.any_etag);
         }
-        request.since = match since {
-            Some(s) => s,
-            None if request.etags.len() == 1 && !request.any_etag => request.etags.first().copied(),
-            None => None,
-        };
+        match since {
+            Some(Some(Resume::Cursor(cursor))) => request.since = Some(cursor),
+            Some(Some(Resume::Id(id))) => request.id = Some(id),
+            Some(None) => {}
+            None if request.etags.len() == 1 && !request.any_etag => {
+                request.since = request.etags.first().copied();
+            }
+            None => {}
+        }
         Ok(request)
     }
 
@@ -153,9 +162,21 @@ impl PollRequest {
         &self.selector
     }
 
-    /// The cursor to resume after (`None`: from now).
+    /// The cursor to resume after (`None`: from now, or an id not placed yet).
     pub fn since(&self) -> Option<Cursor> {
         self.since
+    }
+
+    /// Where the client asked to resume, as it wrote it: `since`'s cursor, or its text when
+    /// that is not a cursor (an id, such as the Mercure update id a client saw over SSE).
+    /// The server turns it into the cursor it subscribes from with
+    /// [`Broker::place`](push_core::Broker::place), then [`with_since`](Self::with_since).
+    pub fn resume(&self) -> Option<Resume> {
+        match (&self.id, self.since) {
+            (Some(id), _) => Some(Resume::Id(id.clone())),
+            (None, Some(cursor)) => Some(Resume::Cursor(cursor)),
+            (None, None) => None,
+        }
     }
 
     /// The hold the client asked for, uncapped (`None`: it asked for none).
@@ -244,11 +265,21 @@ mod tests {
     }
 
     #[test]
+    fn a_since_that_is_no_cursor_is_an_id_for_the_broker_to_place() {
+        for text in ["01-2", "urn%3Auuid%3A1", "book-2"] {
+            let r = parse(&format!("since={text}"), &[], &[]).unwrap();
+            assert_eq!(r.since(), None, "{text}");
+            let id = percent_decode(text.as_bytes()).unwrap();
+            assert_eq!(r.resume(), Some(Resume::Id(id.as_ref().into())), "{text}");
+            // Placed by the server: a cursor from then on.
+            let placed = r.with_since(Cursor::new(1, 2));
+            assert_eq!(placed.resume(), Some(Resume::Cursor(Cursor::new(1, 2))));
+        }
+        assert_eq!(parse("since=", &[], &[]).unwrap().resume(), None);
+    }
+
+    #[test]
     fn malformed_parts_say_which() {
-        assert!(matches!(
-            parse("since=01-2", &[], &[]),
-            Err(Error::InvalidSince(push_core::Error::CursorNotCanonical))
-        ));
         assert!(matches!(
             parse("wait=-1", &[], &[]),
             Err(Error::InvalidWait)

@@ -111,7 +111,8 @@ async fn a_hold_ends_with_204_at_the_capped_deadline() {
 async fn bad_input_is_a_400_saying_which() {
     let h = handler();
     for (uri, needle) in [
-        ("/poll?topic=t&since=zz", "since cursor"),
+        ("/poll?topic=t&since=%zz", "query string"),
+        ("/poll?topic=t&since=1-1&since=1-2", "\"since\""),
         ("/poll?topic=t&wait=soon", "wait"),
         ("/poll?since=1-1", "topic"),
     ] {

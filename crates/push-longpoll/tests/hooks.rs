@@ -102,7 +102,7 @@ async fn a_refusal_is_answered_as_the_hook_built_it_and_a_malformed_poll_is_neve
     assert!(String::from_utf8_lossy(response.body()).contains("a token is required"));
     assert_eq!(poll.broker().topic_count(), 0, "no subscription was opened");
     let asked = hooks.authorized.load(Ordering::SeqCst);
-    let response = answer(&poll, "/poll/a?since=nope", Some("ok")).await;
+    let response = answer(&poll, "/poll/a?since=%zz", Some("ok")).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(hooks.authorized.load(Ordering::SeqCst), asked);
 }

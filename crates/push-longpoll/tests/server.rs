@@ -151,9 +151,14 @@ async fn timeout_short_poll_and_bad_input_over_the_wire() {
     )
     .await;
     assert_eq!(not_modified.status, 304);
-    let bad = send(addr, "GET", "/poll?topic=t&since=nope", "", "").await;
+    let bad = send(addr, "GET", "/poll?topic=t&since=%zz", "", "").await;
     assert_eq!(bad.status, 400);
-    assert!(bad.body.contains("since cursor"), "{}", bad.body);
+    assert!(bad.body.contains("query string"), "{}", bad.body);
+    // A since that is no cursor is an id; one the broker cannot place is a gap, announced,
+    // then every retained event (never a 400 the client cannot act on, never silence).
+    let unknown = send(addr, "GET", "/poll?topic=t&since=nope&wait=0", "", "").await;
+    assert_eq!(unknown.status, 200, "{}", unknown.body);
+    assert!(unknown.body.contains("\"gap\":true"), "{}", unknown.body);
     let bad = send(addr, "GET", "/poll?topic=t&wait=1.5", "", "").await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("wait"), "{}", bad.body);

@@ -72,13 +72,13 @@
 //! The sans-IO parts need no runtime:
 //!
 //! ```
-//! use push_core::{Cursor, Event, Published, Topic};
+//! use push_core::{Cursor, Event, Published, Resume, Topic};
 //! use push_ws::Command;
 //!
 //! let Command::Subscribe { topics, from } =
 //!     Command::parse(r#"{"type":"subscribe","topics":["news"],"from":"5eed-2a"}"#).unwrap()
 //! else { unreachable!() };
-//! assert_eq!((topics[0].as_str(), from), ("news", Some(Cursor::new(0x5eed, 0x2a))));
+//! assert_eq!((topics[0].as_str(), from), ("news", Some(Resume::Cursor(Cursor::new(0x5eed, 0x2a)))));
 //!
 //! let event = Published::new(Topic::new("news").unwrap(), Cursor::new(0x5eed, 0x2b), Event::new("hi"));
 //! let (json, _) = push_ws::encode_event(&event);

@@ -80,7 +80,7 @@ async fn subscribe_receive_and_survive_unknown_commands() {
 
     for bad in [
         json!({"type": "dance"}),
-        json!({"type": "subscribe", "topics": ["x"], "from": "zz"}),
+        json!({"type": "subscribe", "topics": [""]}),
     ] {
         send(&mut client, bad).await;
         assert_eq!(recv_json(&mut client).await["type"], "error");

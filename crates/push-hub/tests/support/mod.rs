@@ -140,6 +140,33 @@ pub async fn curl_async(args: Vec<String>) -> (bool, String, String) {
     .unwrap()
 }
 
+/// Opens a WebSocket to `request` (a `/ws` URL, or a request with its headers) on `addr` and
+/// waits (10 s at most) for its first `event` message: that message's text, and every
+/// message before it (the `subscribed` answer…), as debug text.
+pub async fn first_ws_event<R>(addr: SocketAddr, request: R) -> (String, Vec<String>)
+where
+    R: tokio_tungstenite::tungstenite::client::IntoClientRequest + Unpin,
+{
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
+    let mut seen = Vec::new();
+    let event = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await.unwrap().unwrap() {
+                Message::Text(text) if text.contains("\"event\"") => return text.to_string(),
+                other => seen.push(format!("{other:?}")),
+            }
+        }
+    })
+    .await;
+    match event {
+        Ok(event) => (event, seen),
+        Err(_) => panic!("no event over /ws: {seen:?}"),
+    }
+}
+
 /// The `push-hub` binary, started in a fresh temporary folder with `env` and `flags`; its
 /// banner read up to the first line that names where it listens.
 pub struct Binary {

@@ -16,8 +16,6 @@ use push_http::HttpStatus;
 pub enum Error {
     /// The query string is not valid percent-encoded UTF-8.
     InvalidQuery,
-    /// The `since` cursor is malformed (the inner error says how).
-    InvalidSince(push_core::Error),
     /// A parameter that may appear once (`since`, `wait`) appears twice.
     DuplicateParameter(&'static str),
     /// The `wait` query parameter is not a whole number of seconds.
@@ -32,10 +30,9 @@ impl Error {
     /// serve).
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::InvalidQuery
-            | Self::InvalidSince(_)
-            | Self::DuplicateParameter(_)
-            | Self::InvalidWait => StatusCode::BAD_REQUEST,
+            Self::InvalidQuery | Self::DuplicateParameter(_) | Self::InvalidWait => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Broker(e) => e.status(),
         }
     }
@@ -53,7 +50,6 @@ impl fmt::Display for Error {
             Self::InvalidQuery => {
                 f.write_str("the query string is not valid percent-encoded UTF-8")
             }
-            Self::InvalidSince(e) => write!(f, "invalid since cursor: {e}"),
             Self::DuplicateParameter(name) => {
                 write!(f, "the parameter {name:?} is given more than once")
             }
@@ -68,7 +64,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::InvalidSince(e) | Self::Broker(e) => Some(e),
+            Self::Broker(e) => Some(e),
             _ => None,
         }
     }
@@ -80,9 +76,10 @@ mod tests {
 
     #[test]
     fn messages_say_which_part_is_wrong() {
-        let e = Error::InvalidSince(push_core::Error::CursorNotCanonical);
+        let e = Error::DuplicateParameter("since");
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
-        assert!(e.to_string().starts_with("invalid since cursor: "));
+        assert!(e.to_string().contains("\"since\""));
+        let e = Error::Broker(push_core::Error::BrokerClosed);
         assert!(std::error::Error::source(&e).is_some());
         assert!(Error::InvalidWait.to_string().contains("wait"));
         assert_eq!(

@@ -154,13 +154,18 @@ where
         // One split of the query for the hooks and the poll's own parameters, in a block: the
         // split (about 470 bytes, on the stack) ends before the authorization's await, so the
         // admission's state does not carry it.
-        let poll = {
+        let mut poll = {
             let query = Query::of(&parts.uri);
             let selector = hooks
                 .topics(&parts, &query)
                 .map_err(|refusal| refusal.into_response().map(Body::from))?;
             PollRequest::from_parts(selector, &parts, &query).map_err(|e| reply(Reply::Error(e)))?
         };
+        // `since` as the broker places it: an id (one a client saw on another transport)
+        // resolves, and one it cannot place is a gap, announced.
+        if let Some(resume) = poll.resume() {
+            poll = poll.with_since(shared.broker.place(&resume));
+        }
         let access = hooks
             .authorize(&parts, poll.selector())
             .await

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use http::request::Parts;
 use push_core::{
-    Access, Broker, CloseReason, Cursor, Delivery, Pattern, Selector, Subscription, Topic,
+    Access, Broker, CloseReason, Cursor, Delivery, Pattern, Resume, Selector, Subscription, Topic,
 };
 use push_http::{Hooks, Refusal};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -116,8 +116,8 @@ fn selector_of(selection: &Selection) -> Result<Selector, push_core::Error> {
 pub(crate) struct Initial {
     pub(crate) selector: Selector,
     pub(crate) access: Access,
-    /// The cursor to resume after (the URL's `from`).
-    pub(crate) from: Option<Cursor>,
+    /// Where to resume (the URL's `from`), placed by the broker when the handler starts.
+    pub(crate) from: Option<Resume>,
 }
 
 /// An authorization under way: the hooks' answer and what to subscribe to once it comes.
@@ -177,6 +177,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
                 .iter()
                 .map(|pattern| (pattern.to_string(), pattern.clone()))
                 .collect();
+            let from = from.map(|resume| handler.broker.place(&resume));
             handler.reply = Some(text(handler.granted(topics, from, access)));
         }
         handler
@@ -204,7 +205,7 @@ impl<B: Broker, H: Hooks> PushHandler<B, H> {
                 self.pending = Some(Pending {
                     answer,
                     topics: all,
-                    from: from.or(current),
+                    from: from.map(|resume| self.broker.place(&resume)).or(current),
                 });
                 None
             }

@@ -11,7 +11,7 @@ use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use push_core::{Broker, Cursor};
+use push_core::{Broker, Resume};
 use push_http::query::Query;
 use push_http::{Hooks, Open, Refusal};
 
@@ -189,10 +189,7 @@ pub(crate) async fn initial<H: Hooks>(
         };
         let from = match query.get("from") {
             Ok(None) => None,
-            Ok(Some(text)) => Some(
-                Cursor::parse(&text)
-                    .map_err(|e| Refusal::new(StatusCode::BAD_REQUEST, format!("from: {e}")))?,
-            ),
+            Ok(Some(text)) => Some(Resume::parse(&text)),
             Err(e) => return Err(Refusal::new(StatusCode::BAD_REQUEST, e.to_string())),
         };
         (selector, from)
