@@ -130,6 +130,40 @@ fn sigterm_ends_held_polls_with_a_jittered_retry_after_and_exits() {
     assert!(hub.wait(Duration::from_secs(10)).success());
 }
 
+/// Clients that would hold their connections for two minutes (a request head never finished,
+/// a publish body never sent): the shutdown waits `--shutdown-timeout` for them, then exits.
+/// With the same clients and a 30 s shutdown timeout the hub stays up those 30 s (measured by
+/// hand); the bound here is the clients' 120 s, not a speed.
+#[test]
+fn a_shutdown_exits_at_its_bound_whatever_clients_hold() {
+    use std::io::Write as _;
+    let mut hub = Binary::start(
+        &[],
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--request-timeout",
+            "120s",
+            "--body-timeout",
+            "120s",
+            "--shutdown-timeout",
+            "1s",
+        ],
+    );
+    let mut head = std::net::TcpStream::connect(hub.addr).unwrap();
+    head.write_all(b"GET /poll?topic=t HTTP/1.1\r\nHost: hub\r\n")
+        .unwrap();
+    let mut body = std::net::TcpStream::connect(hub.addr).unwrap();
+    body.write_all(
+        b"POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\nContent-Length: 100\r\n\r\ntopic=a",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    hub.terminate();
+    assert!(hub.wait(Duration::from_secs(60)).success());
+    drop((head, body));
+}
+
 #[test]
 fn the_banner_curl_line_publishes() {
     let mut hub = Binary::start(&[("PUSH_HUB_ADDR", "127.0.0.1:0")], &[]);
