@@ -150,10 +150,10 @@ fn a_shutdown_exits_at_its_bound_whatever_clients_hold() {
             "1s",
         ],
     );
-    let mut head = std::net::TcpStream::connect(hub.addr).unwrap();
+    let mut head = TcpStream::connect(hub.addr).unwrap();
     head.write_all(b"GET /poll?topic=t HTTP/1.1\r\nHost: hub\r\n")
         .unwrap();
-    let mut body = std::net::TcpStream::connect(hub.addr).unwrap();
+    let mut body = TcpStream::connect(hub.addr).unwrap();
     body.write_all(
         b"POST /.well-known/mercure HTTP/1.1\r\nHost: hub\r\nContent-Length: 100\r\n\r\ntopic=a",
     )
