@@ -225,3 +225,37 @@ async fn stomp_on_ws_by_subprotocol_shares_topics_with_sse_and_mercure() {
     assert_eq!(&message.body()[..], b"from mercure");
     assert_eq!(message.header("destination"), Some("/topic/news"));
 }
+
+/// STOMP's `x-resume-after` takes the id a client saw on another transport (a Mercure id) as
+/// `/poll` and `/ws` do: delivery continues right after it; an id the hub cannot place is a
+/// message marked as a gap, then everything retained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_resume_header_takes_a_mercure_id() {
+    let hub = start(args());
+    let topics = [Topic::new("ids").unwrap()];
+    for (data, id) in [
+        ("first", Some("one")),
+        ("second", Some("two")),
+        ("third", None),
+    ] {
+        let mut event = Event::new(data);
+        if let Some(id) = id {
+            event = event.with_id(id);
+        }
+        hub.broker.publish(&topics, event).await.unwrap();
+    }
+    let reader = support::token(Claims::new().subscribe("ids"));
+    let subscribe = |resume: &str| {
+        format!("SUBSCRIBE\nid:0\ndestination:/topic/ids\nx-resume-after:{resume}\n\n\0")
+    };
+    let mut ws = connect(hub.addr, &reader).await;
+    send(&mut ws, &subscribe("two")).await;
+    assert_eq!(&next(&mut ws).await.unwrap().body()[..], b"third");
+
+    let mut ws = connect(hub.addr, &reader).await;
+    send(&mut ws, &subscribe("urn:uuid:never")).await;
+    let gap = next(&mut ws).await.unwrap();
+    assert!(gap.header("x-gap").is_some(), "{gap:?}");
+    assert_eq!(&next(&mut ws).await.unwrap().body()[..], b"first");
+    hub.task.abort();
+}

@@ -57,7 +57,8 @@
 //!   saying competing consumers are not supported. Each is authorized by `push_http::Hooks`
 //!   with the request head, like every transport; a refusal is an `ERROR` with its message.
 //!   [`RESUME_HEADER`] (`x-resume-after`) carries the `message-id` of the last message the
-//!   client has: delivery continues right after it, and a loss is a `MESSAGE` on the
+//!   client has (or an id the broker places, such as a Mercure id seen over SSE: see
+//!   `push_core::Broker::place`): delivery continues right after it, and a loss is a `MESSAGE` on the
 //!   subscription marked with [`GAP_HEADER`] (`x-gap`: why), whose `message-id` is where the
 //!   delivery continues. `ack`: `auto`, `client` (cumulative), `client-individual`; in the
 //!   client modes at most [`Config::prefetch`] messages await an `ACK`; a `NACK` redelivers

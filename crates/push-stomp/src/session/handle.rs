@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::HeaderValue;
 use http::header::AUTHORIZATION;
-use push_core::{Access, Broker, Cursor, Event, Pattern, Selector, Topic};
+use push_core::{Access, Broker, Cursor, Event, Pattern, Resume, Selector, Topic};
 use push_http::Hooks;
 
 use super::negotiate;
@@ -170,7 +170,9 @@ where
         let selector = selector_of(destination)?;
         let from = match frame.header(RESUME_HEADER) {
             None => None,
-            Some(text) => Some(Cursor::parse(text).map_err(|e| format!("{RESUME_HEADER}: {e}"))?),
+            // A cursor, or an id the broker places (a Mercure id seen over SSE; one it
+            // cannot place is a gap, then all it retains).
+            Some(text) => Some(self.broker.place(&Resume::parse(text))),
         };
         let sub = NewSub {
             id: id.to_owned(),
