@@ -2,7 +2,8 @@
 //! endpoint (`http://` or `https://`) and prints one JSON object per line:
 //! `{"id":..,"event":..,"data":..}` per event and `{"gap":true,"next":..}` when events were lost.
 //! Transient errors are reported on stderr and retried under the client's reconnect policy;
-//! others end the command with status 1.
+//! others end the command with status 1. The URL's own `since` may be an id instead of a
+//! cursor (a Mercure id seen over SSE): the server places it.
 
 use std::process::ExitCode;
 

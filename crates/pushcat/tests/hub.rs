@@ -1,6 +1,6 @@
 //! pushcat pointed at a push-hub (in this process, on loopback): `token` mints the publisher's
 //! token for the hub's key, `publish` posts an update with it, and `poll` and `ws` receive it
-//! from the cursor taken before.
+//! from the cursor taken before; `poll` also from the update's Mercure id in the URL's `since`.
 
 use push_core::Broker as _;
 use push_hub::args::Args;
@@ -68,5 +68,25 @@ async fn token_publish_poll_and_ws_against_the_hub() {
         (&lines[1]["type"], &lines[1]["data"]),
         (&"event".into(), &"hello hub".into())
     );
+
+    // The update's Mercure id (what an SSE subscriber sees) as the poll's `since`: the hub
+    // places it, and the next update is what comes.
+    let again = [
+        "publish",
+        &mercure,
+        "--topic",
+        "from-pushcat",
+        "--data",
+        "hello again",
+        "--token",
+        &token,
+    ];
+    support::run(again.iter().map(Into::into).collect()).await;
+    let encoded = id.replace(':', "%3A");
+    let by_id = format!("http://{base}/poll?topic=from-pushcat&wait=5&since={encoded}");
+    let poll = ["poll", &by_id, "--count", "1"];
+    let lines = support::json_lines(&support::run(poll.iter().map(Into::into).collect()).await);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["data"], "hello again");
     task.abort();
 }

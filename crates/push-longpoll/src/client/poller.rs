@@ -24,6 +24,9 @@ pub(crate) struct Poller {
     /// The URL's query without `since`.
     query: String,
     pub(crate) since: Option<Cursor>,
+    /// The URL's `since` as written when it is not a cursor (an id, such as a Mercure id seen
+    /// over SSE, which the server places): sent until the first answer gives a cursor.
+    first: Option<String>,
     connection: Option<SendRequest<Empty<Bytes>>>,
     /// For `https://`: the TLS set-up (`tls` feature).
     #[cfg(feature = "tls")]
@@ -53,6 +56,7 @@ impl Poller {
         // `since` is the client's own parameter, found by its decoded name (the server's
         // rule, so `%73ince` is `since` too); every other parameter is kept as written.
         let mut since = None;
+        let mut first = None;
         let mut kept: Vec<&[u8]> = Vec::new();
         for pair in push_http::query::pairs(uri.query().unwrap_or_default().as_bytes()) {
             if pair.name.as_deref() != Some("since") {
@@ -62,7 +66,11 @@ impl Poller {
             let text = push_http::query::form_decode(pair.value)
                 .ok_or(Error::InvalidSince(push_core::Error::QueryInvalid))?;
             if !text.is_empty() {
-                since = Some(Cursor::parse(&text).map_err(Error::InvalidSince)?);
+                match Cursor::parse(&text) {
+                    Ok(cursor) => since = Some(cursor),
+                    // An id: the server resolves it (one it cannot place is a gap).
+                    Err(_) => first = Some(String::from_utf8_lossy(pair.raw).into_owned()),
+                }
             }
         }
         // Parts of a `&str` split at ASCII `&`: still UTF-8.
@@ -72,6 +80,7 @@ impl Poller {
             path: uri.path().to_owned(),
             query,
             since,
+            first,
             connection: None,
             #[cfg(feature = "tls")]
             tls,
@@ -88,15 +97,24 @@ impl Poller {
         result
     }
 
-    async fn poll_inner(&mut self) -> Result<Vec<Item>, Error> {
+    /// The next poll's path and query: the URL's, and where to resume (the cursor, else the
+    /// URL's own `since` as written).
+    fn target(&self) -> String {
         let mut target = format!("{}?{}", self.path, self.query);
-        if let Some(since) = self.since {
-            if !self.query.is_empty() {
-                target.push('&');
-            }
-            target.push_str(&format!("since={since}"));
+        let since = match (self.since, &self.first) {
+            (Some(since), _) => format!("since={since}"),
+            (None, Some(first)) => first.clone(),
+            (None, None) => return target,
+        };
+        if !self.query.is_empty() {
+            target.push('&');
         }
-        let request = Request::get(target)
+        target.push_str(&since);
+        target
+    }
+
+    async fn poll_inner(&mut self) -> Result<Vec<Item>, Error> {
+        let request = Request::get(self.target())
             .header(http::header::HOST, &self.authority)
             .body(Empty::<Bytes>::new())
             .map_err(|e| Error::Transport(Box::new(e)))?;
@@ -235,10 +253,15 @@ mod tests {
             Poller::new("ftp://x/poll"),
             Err(Error::InvalidUrl(_))
         ));
-        assert!(matches!(
-            Poller::new("http://x/poll?since=zz"),
-            Err(Error::InvalidSince(_))
-        ));
+        // A since that is no cursor is an id for the server to place: sent as written
+        // until an answer gives the cursor.
+        let mut p = Poller::new("http://x/poll?topic=a&since=urn%3Auuid%3A1").unwrap();
+        assert_eq!(p.since, None);
+        assert_eq!(p.target(), "/poll?topic=a&since=urn%3Auuid%3A1");
+        p.since = Some(Cursor::new(1, 2));
+        assert_eq!(p.target(), "/poll?topic=a&since=1-2");
+        let p = Poller::new("http://x/poll?since=1-2").unwrap();
+        assert_eq!(p.target(), "/poll?since=1-2");
     }
 
     #[test]
