@@ -50,7 +50,9 @@ fn subscriber(
         let query = parts.uri.query().unwrap_or("").as_bytes();
         let selector =
             push_http::query::selector_from_query(query).map_err(|e| refuse(e.to_string()))?;
-        let from = push_sse::server::resume_cursor(parts).map_err(|e| refuse(e.to_string()))?;
+        let from = push_sse::server::resume(parts)
+            .map_err(|e| refuse(e.to_string()))?
+            .map(|resume| push_core::Broker::place(&broker, &resume));
         let subscription = broker
             .subscribe(&selector, from, &Access::public())
             .map_err(|e| refuse(e.to_string()))?;

@@ -30,7 +30,7 @@ type Answer<B> = Response<Body<<B as Broker>::Subscription>>;
 /// For each request it asks the hooks which topics ([`Hooks::topics`]; default: the `topic`
 /// query parameters) and what the request may have ([`Hooks::authorize`]; default: public
 /// events for everyone), resumes from the `Last-Event-ID` header or the `lastEventID` /
-/// `last_event_id` query parameter ([`resume_cursor`](super::resume_cursor)), opens the subscription with the granted
+/// `last_event_id` query parameter ([`resume`](super::resume), placed by the broker), opens the subscription with the granted
 /// [`Access`](push_core::Access), and answers with the head of
 /// [`push_http::head::event_stream_response`] and a [`Body`] driven by an [`EventStream`],
 /// which ends at the grant's [`until`](push_core::Access::until). A refusal of the hooks is
@@ -169,6 +169,7 @@ impl<B: Broker + Clone, H: Hooks> Endpoint<B, H> {
             Err(refusal) => return refused(refusal),
         };
         let subscribed = from.and_then(|from| {
+            let from = from.map(|resume| self.broker.place(&resume));
             self.broker
                 .subscribe(&selector, from, &access)
                 .map_err(Error::Broker)

@@ -15,8 +15,8 @@ use http::StatusCode;
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
-    /// The resume cursor (`Last-Event-ID`, or its query parameter) is malformed (peer input:
-    /// 400).
+    /// The resume point (`Last-Event-ID`, or its query parameter) does not decode (peer input:
+    /// 400). A value that is no cursor is not an error: it is an id the broker places.
     Cursor(push_core::Error),
     /// The broker refused the subscription: closed, unavailable or out of capacity (503), or the
     /// selector is one it cannot take (400).

@@ -5,7 +5,7 @@
 //!   http::Request ──► Endpoint ──► Query::of(uri): the query, split once
 //!                              ──► hooks.topics(parts, query) ──► Selector     (else the refusal)
 //!                              ──► hooks.authorize(parts, selector) ──► Access (else the refusal)
-//!                              ──► resume_cursor: Last-Event-ID, else the query (else 400)
+//!                              ──► resume: Last-Event-ID, else the query (an id: Broker::place)
 //!                              ──► broker.subscribe(selector, from, access) (else 503)
 //!                              ──► 200 text/event-stream, Body(EventStream)
 //!   EventStream: deliveries, keep-alives, access.until(), shutdown ──► Bytes frames
@@ -26,5 +26,5 @@ pub use body::Body;
 pub use config::{Config, DEFAULT_KEEP_ALIVE, EventId};
 pub use endpoint::Endpoint;
 pub use error::Error;
-pub use resume::{LAST_EVENT_ID_PARAMS, resume_cursor};
+pub use resume::{LAST_EVENT_ID_PARAMS, resume};
 pub use stream::{EventStream, SIGNALS_EVERY, encode_gap};

@@ -1,7 +1,7 @@
 //! Where a reconnecting client resumes: its `Last-Event-ID`, from the header or the query.
 
 use http::request::Parts;
-use push_core::Cursor;
+use push_core::{Cursor, Resume};
 use push_http::query::Query;
 
 use super::Error;
@@ -11,55 +11,62 @@ use super::Error;
 /// Their values are percent-decoded as any query value.
 pub const LAST_EVENT_ID_PARAMS: [&str; 2] = ["lastEventID", "last_event_id"];
 
-/// The cursor a client resumes from: the `Last-Event-ID` header when present and not blank,
-/// else the first of the [`LAST_EVENT_ID_PARAMS`] in the query (decoded strictly, as every
-/// query parameter: `5%2D2` is `5-2`); `None` to start from now.
+/// Where a client resumes: the `Last-Event-ID` header when present and not blank, else the
+/// first of the [`LAST_EVENT_ID_PARAMS`] in the query (decoded strictly, as every query
+/// parameter: `5%2D2` is `5-2`); `None` to start from now. A value that is not a cursor is an
+/// id (one a client saw on another transport, such as a Mercure id), which the endpoint
+/// places with [`Broker::place`](push_core::Broker::place): one it cannot place is a gap.
 ///
 /// # Errors
-/// [`Error::Cursor`]: the value is not a cursor, or the parameter is not strictly encoded
-/// (`QueryInvalid`).
+/// [`Error::Cursor`]: the parameter is not strictly encoded (`QueryInvalid`), or the header
+/// is not UTF-8.
 ///
 /// ```
+/// use push_core::{Cursor, Resume};
+///
 /// let (parts, ()) = http::Request::get("/events?topic=a&lastEventID=5%2D2")
 ///     .body(())
 ///     .unwrap()
 ///     .into_parts();
-/// let cursor = push_sse::server::resume_cursor(&parts).unwrap().unwrap();
-/// assert_eq!(cursor.to_string(), "5-2");
+/// let resume = push_sse::server::resume(&parts).unwrap();
+/// assert_eq!(resume, Some(Resume::Cursor(Cursor::new(5, 2))));
 /// ```
-pub fn resume_cursor(request: &Parts) -> Result<Option<Cursor>, Error> {
-    match header_cursor(request) {
-        Some(cursor) => cursor.map(Some),
-        None => query_cursor(&Query::of(&request.uri)),
+pub fn resume(request: &Parts) -> Result<Option<Resume>, Error> {
+    match header_resume(request) {
+        Some(resume) => resume.map(Some),
+        None => query_resume(&Query::of(&request.uri)),
     }
 }
 
-/// [`resume_cursor`] with the request's query already split (the endpoint's, shared with the
+/// [`resume`] with the request's query already split (the endpoint's, shared with the
 /// hooks).
-pub(crate) fn resume_from(request: &Parts, query: &Query<'_>) -> Result<Option<Cursor>, Error> {
-    match header_cursor(request) {
-        Some(cursor) => cursor.map(Some),
-        None => query_cursor(query),
+pub(crate) fn resume_from(request: &Parts, query: &Query<'_>) -> Result<Option<Resume>, Error> {
+    match header_resume(request) {
+        Some(resume) => resume.map(Some),
+        None => query_resume(query),
     }
 }
 
-/// The `Last-Event-ID` header's cursor; `None` without one or when it is blank.
-fn header_cursor(request: &Parts) -> Option<Result<Cursor, Error>> {
+/// The `Last-Event-ID` header's resume point; `None` without one or when it is blank.
+fn header_resume(request: &Parts) -> Option<Result<Resume, Error>> {
     let value = request
         .headers
         .get("last-event-id")?
         .as_bytes()
         .trim_ascii();
-    (!value.is_empty()).then(|| Cursor::parse_bytes(value).map_err(Error::Cursor))
+    (!value.is_empty()).then(|| match Cursor::parse_bytes(value) {
+        Ok(cursor) => Ok(Resume::Cursor(cursor)),
+        Err(e) => core::str::from_utf8(value)
+            .map(|text| Resume::Id(text.into()))
+            .map_err(|_| Error::Cursor(e)),
+    })
 }
 
 /// The first of the [`LAST_EVENT_ID_PARAMS`] in `query` that is not empty.
-fn query_cursor(query: &Query<'_>) -> Result<Option<Cursor>, Error> {
+fn query_resume(query: &Query<'_>) -> Result<Option<Resume>, Error> {
     for name in LAST_EVENT_ID_PARAMS {
         match query.get(name).map_err(Error::Cursor)? {
-            Some(value) if !value.is_empty() => {
-                return Cursor::parse(&value).map(Some).map_err(Error::Cursor);
-            }
+            Some(value) if !value.is_empty() => return Ok(Some(Resume::parse(&value))),
             _ => {}
         }
     }
@@ -76,7 +83,12 @@ mod tests {
             request = request.header("last-event-id", value);
         }
         let (parts, ()) = request.body(()).unwrap().into_parts();
-        resume_cursor(&parts).map(|c| c.map(|c| c.to_string()))
+        super::resume(&parts).map(|r| {
+            r.map(|r| match r {
+                Resume::Cursor(c) => c.to_string(),
+                Resume::Id(id) => format!("id:{id}"),
+            })
+        })
     }
 
     #[test]
@@ -109,6 +121,11 @@ mod tests {
         );
         assert_eq!(resume("/e?last_event_id=&topic=a", None), Ok(None));
         assert_eq!(resume("/e", None), Ok(None));
-        assert!(matches!(resume("/e", Some("x")), Err(Error::Cursor(_))));
+        // Not a cursor: an id, for the endpoint to place.
+        assert_eq!(resume("/e", Some("x")), Ok(Some("id:x".into())));
+        assert_eq!(
+            resume("/e?lastEventID=urn%3Auuid%3A1", None),
+            Ok(Some("id:urn:uuid:1".into()))
+        );
     }
 }
