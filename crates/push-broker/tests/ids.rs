@@ -146,8 +146,9 @@ fn the_index_counts_against_the_byte_budget() {
 }
 
 /// `Broker::place`: what a client resumes with, on any transport. An id resolves; a cursor's
-/// text is the cursor, unless a publisher used that very text as an id; an id the broker
-/// cannot place is a gap before everything retained, never a silent resume.
+/// text is the cursor, even where a publisher used that very text as an id (it cannot steer
+/// another client's resume); an id the broker cannot place is a gap before everything
+/// retained, never a silent resume.
 #[test]
 fn place_resolves_ids_keeps_cursors_and_announces_the_unknown() {
     use push_core::{GapReason, Resume};
@@ -161,8 +162,9 @@ fn place_resolves_ids_keeps_cursors_and_announces_the_unknown() {
         .unwrap();
     assert_eq!(b.place(&Resume::parse("urn:uuid:1")), first);
     assert_eq!(b.place(&Resume::Cursor(first)), first);
-    // The publisher's id wins over the cursor its text also is (as Mercure resolves first).
-    assert_eq!(b.place(&Resume::parse(&looks_like_a_cursor)), third);
+    // The cursor wins over a publisher's id written like it.
+    assert_ne!(third, second);
+    assert_eq!(b.place(&Resume::parse(&looks_like_a_cursor)), second);
     let nowhere = b.place(&Resume::parse("urn:uuid:gone"));
     let mut sub = b
         .subscribe(&Selector::one(t), Some(nowhere), &Access::public())

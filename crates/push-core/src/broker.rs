@@ -86,15 +86,16 @@ pub trait Broker: Send + Sync + 'static {
         None
     }
 
-    /// Where `resume` places a client, the same on every transport: an id this broker
-    /// resolves ([`resolve`](Self::resolve); a cursor's text too, first, as a publisher may use
-    /// one as an id), else the cursor itself; an id it cannot resolve (no longer retained, or
-    /// never published) places the client in no history this broker keeps, so that
-    /// [`subscribe`](Self::subscribe) announces a gap before all it retains: never a silent
-    /// resume from elsewhere.
+    /// Where `resume` places a client, the same on every transport: a cursor is that cursor
+    /// (never looked up as an id: a publisher could otherwise steer other clients' resumes by
+    /// publishing under a cursor's text, which is why the hub refuses such ids); an id this
+    /// broker resolves ([`resolve`](Self::resolve)) is its event's cursor; an id it cannot
+    /// resolve (no longer retained, or never published) places the client in no history this
+    /// broker keeps, so that [`subscribe`](Self::subscribe) announces a gap before all it
+    /// retains: never a silent resume from elsewhere.
     fn place(&self, resume: &crate::Resume) -> Cursor {
         match resume {
-            crate::Resume::Cursor(cursor) => self.resolve(&cursor.to_string()).unwrap_or(*cursor),
+            crate::Resume::Cursor(cursor) => *cursor,
             crate::Resume::Id(id) => self
                 .resolve(id)
                 .unwrap_or_else(|| crate::resume::nowhere(self)),

@@ -144,8 +144,7 @@ async fn jwt_alg_takes_a_pem_public_key() {
         "--in-memory",
         "--jwt-alg",
         "RS256",
-        "--jwt-key",
-        public,
+        &format!("--jwt-key={public}"),
     ]);
     let hub = support::start(args);
     let claims = Claims::new().publish("*").subscribe("*");
@@ -157,4 +156,14 @@ async fn jwt_alg_takes_a_pem_public_key() {
     let hmac = KeySpec::new(public, Algorithm::HS256);
     assert_eq!(publish(hub.addr, &minted(&hmac, &claims)).await, 401);
     hub.task.abort();
+}
+
+/// A key flag never takes the next flag for its value: `--jwt-key $UNSET --in-memory` must not
+/// start a hub whose secret is the text `--in-memory`.
+#[test]
+fn a_key_flag_does_not_swallow_the_next_flag() {
+    for flag in ["--jwt-key", "--publisher-jwt-key", "--subscriber-jwt-key"] {
+        let parsed = Args::try_parse_from(["push-hub", flag, "--in-memory"]);
+        assert!(parsed.is_err(), "{flag} took --in-memory as its key");
+    }
 }

@@ -39,35 +39,21 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
 
-    /// The JWT key of both roles: an HMAC secret, a PEM public key (its text, as
-    /// "$(cat key.pub)": a value may start with -----), or @FILE to read either from a file. Repeat the flag to have several keys active at once (key rotation), each
+    /// The JWT key of both roles: an HMAC secret, a PEM public key (its text attached with =,
+    /// as --jwt-key="$(cat key.pub)", since it starts with -), or @FILE to read either from a
+    /// file. Repeat the flag to have several keys active at once (key rotation), each
     /// as kid=ID:KEY: a token whose header names `kid` ID is checked with that key only.
     /// Without any key the hub makes a random development key and prints a publisher token
     /// for it.
-    #[arg(
-        long,
-        hide_env_values = true,
-        allow_hyphen_values = true,
-        value_name = "KEY"
-    )]
+    #[arg(long, hide_env_values = true, value_name = "KEY")]
     pub jwt_key: Vec<String>,
 
     /// The publishers' JWT key (overrides --jwt-key for publishing); as --jwt-key.
-    #[arg(
-        long,
-        hide_env_values = true,
-        allow_hyphen_values = true,
-        value_name = "KEY"
-    )]
+    #[arg(long, hide_env_values = true, value_name = "KEY")]
     pub publisher_jwt_key: Vec<String>,
 
     /// The subscribers' JWT key (overrides --jwt-key for subscribing); as --jwt-key.
-    #[arg(
-        long,
-        hide_env_values = true,
-        allow_hyphen_values = true,
-        value_name = "KEY"
-    )]
+    #[arg(long, hide_env_values = true, value_name = "KEY")]
     pub subscriber_jwt_key: Vec<String>,
 
     /// The keys' algorithm: HS256/384/512 for a secret; RS*, PS*, ES256/384/512 or EdDSA for a

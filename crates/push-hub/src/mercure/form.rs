@@ -6,7 +6,7 @@
 //! ```text
 //! form    = field *( "&" field )       ; strict escapes, UTF-8 (push-http's form decoding)
 //! topic   = 1*  "topic=" topic         ; not in /.well-known/mercure (0.x 403, 1.0 400); 1.0: not "*"
-//! id      = "id=" id                   ; not "#…", not "earliest", no CR/LF/NUL (1.0: no control / Cf)
+//! id      = "id=" id                   ; not "#…", not "earliest", not a cursor's text, no CR/LF/NUL (1.0: no control / Cf)
 //! type    = "type=" type               ; no CR/LF/NUL; 1.0: not "mercure"
 //! retry   = "retry=" 1*DIGIT
 //! private = "private" [ "=" anything ] ; present: private
@@ -240,6 +240,14 @@ fn check_id(id: &str, revision: Revision, max_len: usize) -> Result<(), FormErro
     if id == "earliest" {
         return Err(FormError::Id(
             "\"earliest\" asks for the whole history; it cannot be an id",
+        ));
+    }
+    // Every transport reads a cursor's text as that position (push-core's `Broker::place`):
+    // an id written like one could steer another client's resume. Mercure ids SHOULD be IRIs.
+    if push_core::Cursor::parse(id).is_ok() {
+        return Err(FormError::Id(
+            "it has the form of a hub cursor (EPOCH-OFFSET), which every transport reads as a \
+             position; use an IRI (urn:…, https://…)",
         ));
     }
     if has_line_break_or_nul(id) {

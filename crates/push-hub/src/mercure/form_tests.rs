@@ -116,6 +116,7 @@ fn ids_types_and_retries_are_checked() {
     for (body, want) in [
         ("topic=a&id=%23frag", "#"),
         ("topic=a&id=earliest", "earliest"),
+        ("topic=a&id=5eed-2a", "cursor"),
         ("topic=a&id=a%0Ab", "CR"),
         ("topic=a&id=a%0Db", "CR"),
         ("topic=a&id=a%00b", "CR"),
