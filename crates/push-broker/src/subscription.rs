@@ -180,6 +180,8 @@ impl MemorySubscription {
             self.buffer.clear();
             self.buffer
                 .push_back(Delivery::Closed(CloseReason::Expired));
+            // Ended: nothing is behind any more (the close item itself takes it to 0).
+            self.lag = 1;
             self.done = true;
         }
         if self.buffer.is_empty() && !self.done {

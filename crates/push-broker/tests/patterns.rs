@@ -117,9 +117,14 @@ fn the_access_deadline_closes_the_subscription() {
     b.publish_now(&topic("t"), Event::new("1")).unwrap();
     assert_eq!(drain(&mut sub), ["t=1"]);
     b.publish_now(&topic("t"), Event::new("2")).unwrap();
+    b.publish_now(&topic("t"), Event::new("3")).unwrap();
+    b.publish_now(&topic("t"), Event::new("4")).unwrap();
+    assert!(matches!(sub.try_recv(), Some(Delivery::Event(_))));
+    assert_eq!(sub.lag(), 2, "the third and fourth are behind");
     *now.lock().unwrap() = until;
     assert_eq!(drain(&mut sub), ["closed:expired"]);
     assert!(sub.try_recv().is_none());
+    assert_eq!(sub.lag(), 0, "an ended subscription is behind nothing");
     assert_eq!(CloseReason::Expired.as_str(), "expired");
 }
 
