@@ -11,14 +11,8 @@ use support::{args, start};
 
 /// Opens an SSE stream with `header`; its status and the held connection.
 async fn stream(addr: SocketAddr, header: &str) -> (u16, Raw) {
-    let mut raw = Raw::get(
-        addr,
-        "/.well-known/mercure?topic=t",
-        &format!("{header}\r\n"),
-    )
-    .await;
-    let line = raw.until("\r\n").await;
-    (line[9..12].parse().unwrap(), raw)
+    let header = format!("{header}\r\n");
+    support::get_status(addr, "/.well-known/mercure?topic=t", &header).await
 }
 
 fn hub_args(trusted: &[&str]) -> push_hub::args::Args {

@@ -11,34 +11,23 @@ use clap::Parser as _;
 use push_hub::args::Args;
 use push_hub::auth::{Algorithm, KeySpec};
 use push_hub::token::{Claims, mint};
-use push_test_support::http::RawClient as Raw;
 
 const OLD: &str = "the-old-secret-that-is-long-enough-for-hs256";
 const NEW: &str = "the-new-secret-that-is-long-enough-for-hs256";
 
 /// The status of a publish with `token`.
 async fn publish(addr: SocketAddr, token: &str) -> u16 {
-    let form = "topic=rotation&data=hello";
-    let request = format!(
-        "POST /.well-known/mercure HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{form}",
-        form.len()
-    );
-    let text = Raw::send(addr, &request).await.to_end().await;
-    text[9..12].parse().unwrap()
+    support::post_form(addr, token, "topic=rotation&data=hello")
+        .await
+        .0
 }
 
 /// The status of a subscribe with `token`.
 async fn subscribe(addr: SocketAddr, token: &str) -> u16 {
-    let mut raw = Raw::get(
-        addr,
-        "/.well-known/mercure?topic=rotation",
-        &format!("Authorization: Bearer {token}\r\n"),
-    )
-    .await;
-    let head = raw.until("\r\n").await;
-    head[9..12].parse().unwrap()
+    let header = format!("Authorization: Bearer {token}\r\n");
+    support::get_status(addr, "/.well-known/mercure?topic=rotation", &header)
+        .await
+        .0
 }
 
 /// The hub's flags with `--jwt-key` given once for each of `keys`.

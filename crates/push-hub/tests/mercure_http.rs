@@ -13,6 +13,7 @@ use push_hub::auth::{AuthConfig, Authorizer};
 use push_hub::mercure::{Mercure, MercureConfig};
 use push_hub::token::Claims;
 use push_test_support::http::{LIMIT, RawClient as Raw, serve_http1};
+use support::post_form as publish;
 use support::service::{key, token};
 use tokio::io::AsyncReadExt as _;
 use tower::ServiceExt as _;
@@ -21,24 +22,6 @@ async fn serve(broker: MemoryBroker, config: MercureConfig) -> SocketAddr {
     let authorizer = Arc::new(Authorizer::new(AuthConfig::with_key(key())).unwrap());
     let hub = Mercure::new(broker, authorizer, config);
     serve_http1(service_fn(move |req| hub.clone().oneshot(req))).await
-}
-
-/// Publishes `form` with `token`; the status line and the body.
-async fn publish(addr: SocketAddr, token: &str, form: &str) -> (u16, String) {
-    let request = format!(
-        "POST /.well-known/mercure HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{form}",
-        form.len()
-    );
-    let mut raw = Raw::send(addr, &request).await;
-    let text = raw.to_end().await;
-    let status = text[9..12].parse().unwrap();
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_owned();
-    (status, body)
 }
 
 #[tokio::test]

@@ -4,8 +4,7 @@
 
 mod support;
 
-use push_hub::token::Claims;
-use support::{args, curl_async, first_ws_event, start, token};
+use support::{args, curl_async, curl_publish, first_ws_event, start};
 
 /// `curl ARGS…` off the runtime's threads: its stdout.
 async fn curl(args: &[&str]) -> String {
@@ -17,10 +16,6 @@ async fn curl(args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sse_id_resumes_exactly_on_poll_and_ws() {
     let hub = start(args());
-    let publisher = format!(
-        "Authorization: Bearer {}",
-        token(Claims::new().publish("*"))
-    );
     let mercure = format!("http://{}/.well-known/mercure", hub.addr);
     let mut ids = Vec::new();
     for form in [
@@ -28,8 +23,7 @@ async fn an_sse_id_resumes_exactly_on_poll_and_ws() {
         "topic=/r&data=second",
         "topic=/r&data=third",
     ] {
-        let id = curl(&["-sS", "-f", "-H", &publisher, "-d", form, &mercure]).await;
-        ids.push(id);
+        ids.push(curl_publish(hub.addr, &[form]).await);
     }
     assert_eq!(ids[0], "the-first");
     assert!(ids[1].starts_with("urn:uuid:"), "{ids:?}");

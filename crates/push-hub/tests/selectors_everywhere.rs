@@ -6,7 +6,7 @@ mod support;
 
 use push_core::Broker as _;
 use push_hub::token::Claims;
-use support::{args, curl_async, first_ws_event, start, token};
+use support::{args, curl_async, curl_publish, first_ws_event, start, token};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// `curl ARGS…` off the runtime's threads: its stdout.
@@ -23,30 +23,16 @@ async fn a_private_update_on_an_alternate_reaches_granted_template_subscribers_o
         "Authorization: Bearer {}",
         token(Claims::new().subscribe("/books/{id}"))
     );
-    let publisher = format!(
-        "Authorization: Bearer {}",
-        token(Claims::new().publish("*"))
-    );
     let mercure = format!("http://{}/.well-known/mercure", hub.addr);
     // The canonical topic is not the one the subscribers select: the alternate is.
-    let id = curl_out(
-        [
-            "-sS",
-            "-f",
-            "-H",
-            &publisher,
-            "-d",
+    let id = curl_publish(
+        hub.addr,
+        &[
             "topic=/canonical/1",
-            "-d",
             "topic=/books/1",
-            "-d",
             "private=on",
-            "-d",
             "data=a-private-book",
-            &mercure,
-        ]
-        .map(String::from)
-        .to_vec(),
+        ],
     )
     .await;
     assert!(id.starts_with("urn:"), "published: {id}");
@@ -101,31 +87,12 @@ async fn a_private_update_on_an_alternate_reaches_granted_template_subscribers_o
 async fn a_url_pattern_in_the_ws_url_selects_what_it_matches() {
     let hub = start(args());
     let since = hub.broker.head();
-    let publisher = format!(
-        "Authorization: Bearer {}",
-        token(Claims::new().publish("*"))
-    );
     let mercure = format!("http://{}/.well-known/mercure", hub.addr);
     // Topics are absolute URLs on the hub's origin, where the relative pattern resolves.
     let origin = format!("http://{}", hub.addr);
     for (path, data) in [("/authors/1", "an-author"), ("/books/2", "a-book")] {
-        let topic = format!("{origin}{path}");
-        let id = curl_out(
-            [
-                "-sS",
-                "-f",
-                "-H",
-                &publisher,
-                "-d",
-                &format!("topic={topic}"),
-                "-d",
-                &format!("data={data}"),
-                &mercure,
-            ]
-            .map(String::from)
-            .to_vec(),
-        )
-        .await;
+        let (topic, data) = (format!("topic={origin}{path}"), format!("data={data}"));
+        let id = curl_publish(hub.addr, &[&topic, &data]).await;
         assert!(id.starts_with("urn:"), "published: {id}");
     }
     let pattern = "%2Fbooks%2F%3Aid";

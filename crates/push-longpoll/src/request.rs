@@ -33,10 +33,9 @@ pub(crate) const MAX_ETAGS: usize = 8;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PollRequest {
     selector: Selector,
-    since: Option<Cursor>,
-    /// `since` as the client wrote it, when it is not a cursor (an id), until the server
-    /// places it ([`resume`](Self::resume)).
-    id: Option<Box<str>>,
+    /// Where to resume: `since` as the client wrote it (a cursor, or an id until the server
+    /// places it: [`resume`](Self::resume)).
+    since: Option<Resume>,
     wait: Option<Duration>,
     /// The wait came from `Prefer: wait` (so the answer says `Preference-Applied`).
     wait_preferred: bool,
@@ -50,7 +49,6 @@ impl PollRequest {
         Self {
             selector,
             since: None,
-            id: None,
             wait: None,
             wait_preferred: false,
             etags: Vec::new(),
@@ -61,8 +59,7 @@ impl PollRequest {
     /// Resumes after `since`.
     #[must_use]
     pub fn with_since(mut self, since: Cursor) -> Self {
-        self.since = Some(since);
-        self.id = None;
+        self.since = Some(Resume::Cursor(since));
         self
     }
 
@@ -132,15 +129,13 @@ impl PollRequest {
         for value in if_none_match {
             parse_if_none_match(value, &mut request.etags, &mut request.any_etag);
         }
-        match since {
-            Some(Some(Resume::Cursor(cursor))) => request.since = Some(cursor),
-            Some(Some(Resume::Id(id))) => request.id = Some(id),
-            Some(None) => {}
+        request.since = match since {
+            Some(s) => s,
             None if request.etags.len() == 1 && !request.any_etag => {
-                request.since = request.etags.first().copied();
+                request.etags.first().copied().map(Resume::Cursor)
             }
-            None => {}
-        }
+            None => None,
+        };
         Ok(request)
     }
 
@@ -164,7 +159,10 @@ impl PollRequest {
 
     /// The cursor to resume after (`None`: from now, or an id not placed yet).
     pub fn since(&self) -> Option<Cursor> {
-        self.since
+        match self.since {
+            Some(Resume::Cursor(cursor)) => Some(cursor),
+            _ => None,
+        }
     }
 
     /// Where the client asked to resume, as it wrote it: `since`'s cursor, or its text when
@@ -172,11 +170,7 @@ impl PollRequest {
     /// The server turns it into the cursor it subscribes from with
     /// [`Broker::place`](push_core::Broker::place), then [`with_since`](Self::with_since).
     pub fn resume(&self) -> Option<Resume> {
-        match (&self.id, self.since) {
-            (Some(id), _) => Some(Resume::Id(id.clone())),
-            (None, Some(cursor)) => Some(Resume::Cursor(cursor)),
-            (None, None) => None,
-        }
+        self.since.clone()
     }
 
     /// The hold the client asked for, uncapped (`None`: it asked for none).

@@ -145,11 +145,8 @@ impl RedisBroker {
     /// with [`Error::BrokerClosed`].
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::Release);
-        let _ = self
-            .shared
-            .live()
-            .control
-            .send(Delivery::Closed(CloseReason::Shutdown));
+        self.shared
+            .announce(&self.shared.live(), Delivery::Closed(CloseReason::Shutdown));
         self.shared.local.close();
         self.reader.abort();
     }

@@ -23,7 +23,8 @@ pub(crate) struct Live {
     /// The newest event sent (offset 0 before any).
     pub(crate) head: Cursor,
     /// What every local subscription hears besides its events: a new epoch, the end, and an
-    /// event the local fan-out refused (to be replayed from Redis by those who want it).
+    /// event the local fan-out refused (to be replayed from Redis by those who want it). Sent
+    /// to only through [`Shared::announce`], which keeps the count subscriptions skip by.
     pub(crate) control: broadcast::Sender<Delivery>,
 }
 

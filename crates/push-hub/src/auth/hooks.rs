@@ -78,8 +78,7 @@ fn selector_from_pairs<'q>(
     pairs: impl Iterator<Item = Pair<'q>>,
     base: impl FnOnce() -> Option<url::Url>,
 ) -> Result<Selector, Refusal> {
-    let mut base = Some(base);
-    let mut resolved: Option<url::Url> = None;
+    let base = std::cell::LazyCell::new(base);
     let mut patterns = Vec::new();
     for pair in pairs {
         let Some(name) = pair.name.as_deref() else {
@@ -105,12 +104,7 @@ fn selector_from_pairs<'q>(
             Kind::Topic => Pattern::parse(&value)?,
             Kind::Exact if value == "*" => Pattern::All,
             Kind::Exact => Pattern::Exact(Topic::new(&value)?),
-            Kind::UrlPattern => {
-                if let Some(base) = base.take() {
-                    resolved = base();
-                }
-                url_pattern(&value, resolved.as_ref())?
-            }
+            Kind::UrlPattern => url_pattern(&value, base.as_ref())?,
         });
     }
     Ok(Selector::new(patterns)?)

@@ -140,6 +140,53 @@ pub async fn curl_async(args: Vec<String>) -> (bool, String, String) {
     .unwrap()
 }
 
+/// Publishes through curl to the hub at `addr`, with a publisher token for every topic: one
+/// `-d` per field of `form` (curl joins them with `&`). The update's id.
+pub async fn curl_publish(addr: SocketAddr, form: &[&str]) -> String {
+    let authorization = format!(
+        "Authorization: Bearer {}",
+        token(push_hub::token::Claims::new().publish("*"))
+    );
+    let mut args = vec!["-f".to_owned(), "-H".to_owned(), authorization];
+    for field in form {
+        args.extend(["-d".to_owned(), (*field).to_owned()]);
+    }
+    args.push(format!("http://{addr}/.well-known/mercure"));
+    let (ok, id, err) = curl_async(args).await;
+    assert!(ok, "publish {form:?}: {err}");
+    id
+}
+
+/// A raw HTTP/1.1 `POST` of `form` to `/.well-known/mercure` with `token`: the status and
+/// the body.
+pub async fn post_form(addr: SocketAddr, token: &str, form: &str) -> (u16, String) {
+    let request = format!(
+        "POST /.well-known/mercure HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{form}",
+        form.len()
+    );
+    let text = push_test_support::http::RawClient::send(addr, &request)
+        .await
+        .to_end()
+        .await;
+    let status = text[9..12].parse().unwrap();
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_owned())
+}
+
+/// A raw HTTP/1.1 `GET` of `target` with the extra header lines `headers` (each ending in
+/// CRLF): the status, and the connection (held, for a stream).
+pub async fn get_status(
+    addr: SocketAddr,
+    target: &str,
+    headers: &str,
+) -> (u16, push_test_support::http::RawClient) {
+    let mut raw = push_test_support::http::RawClient::get(addr, target, headers).await;
+    let line = raw.until("\r\n").await;
+    (line[9..12].parse().unwrap(), raw)
+}
+
 /// Opens a WebSocket to `request` (a `/ws` URL, or a request with its headers) on `addr` and
 /// waits (10 s at most) for its first `event` message: that message's text, and every
 /// message before it (the `subscribed` answer…), as debug text.
