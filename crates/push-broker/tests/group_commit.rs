@@ -1,6 +1,6 @@
 //! The group commit: with a journal, publishes made while a commit runs share the next one.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 //! stays bounded, and a restore rebuilds the same epoch, offsets, retention ages and id index,
 //! so every cursor resumes as it would have on the broker that wrote the journal.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::Mutex;

@@ -2,7 +2,7 @@
 //! it the stream (`OnConnect`) after a 2xx, resets a 2xx nobody claimed, and sends any other
 //! answer as it is.
 
-mod support;
+use crate::support;
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -1,7 +1,7 @@
 //! The connection driver: push requests answered by a `Pusher`, every other request by a tower
 //! service, on one HTTP/2 connection.
 
-mod support;
+use crate::support;
 
 use std::convert::Infallible;
 use std::future::Future;

@@ -1,8 +1,6 @@
 //! The push_server example against a real client: `nghttp -nv` (Debian's nghttp2-client).
 
-#[allow(dead_code, unreachable_pub, missing_docs)]
-#[path = "../examples/push_server.rs"]
-mod push_server;
+use crate::push_server;
 
 use std::process::Stdio;
 use std::time::Duration;

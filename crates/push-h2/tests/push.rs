@@ -2,7 +2,7 @@
 //! page's `Link` header (deduplicated, hinted when push is off, skipped for what the cache digest
 //! says the client has) and event-stream notifications.
 
-mod support;
+use crate::support;
 
 use bytes::Bytes;
 use h2::client;

@@ -1,9 +1,7 @@
 //! The push_server example's HTTP/2 settings, seen by `h2::client`: what the library gives by
 //! default (`push_h2::handshake`), not what each user has to discover.
 
-#[allow(dead_code, unreachable_pub, missing_docs)]
-#[path = "../examples/push_server.rs"]
-mod push_server;
+use crate::push_server;
 
 use std::time::Duration;
 

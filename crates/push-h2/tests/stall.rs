@@ -2,7 +2,7 @@
 //! wait for it at most `PushConfig::stall_timeout`, then are reset, instead of holding the stream
 //! (and buffering without bound) for the connection's life. Under paused time.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

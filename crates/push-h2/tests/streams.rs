@@ -2,7 +2,7 @@
 //! concurrency limits, frames refused before the wire, 1xx while a response is prepared, and flow
 //! control across pushed bodies.
 
-mod support;
+use crate::support;
 
 use bytes::Bytes;
 use h2::client;

@@ -7,7 +7,7 @@
 //! - `/login`: the desk page shows its code once subscribed; a second tab playing the phone
 //!   (`/login?confirm=CODE#token=…`) publishes the confirmation and the desk page signs in.
 
-mod web;
+use crate::web;
 
 use push_hub::token::Claims;
 use serde_json::{Value, json};

@@ -14,10 +14,9 @@ use push_webhook::{Secret, Trusted, Verifier};
 use serde_json::{Value, json};
 use support::{Binary, KEY, curl};
 
-mod support;
+use crate::support;
 
-#[path = "callbacks/receiver.rs"]
-mod receiver;
+use crate::receiver;
 
 use receiver::{Answer, Receiver};
 

@@ -9,10 +9,9 @@ use push_hub::args::Args;
 use push_hub::token::Claims;
 use serde_json::json;
 
-mod support;
+use crate::support;
 
-#[path = "callbacks/receiver.rs"]
-mod receiver;
+use crate::receiver;
 
 fn args(dir: &std::path::Path) -> Args {
     let mut args = support::args();

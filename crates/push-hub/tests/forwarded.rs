@@ -2,7 +2,7 @@
 //! is a configured proxy (`--trusted-proxy`); the per-client stream quota counts that client.
 //! From any other peer the headers are ignored and the peer is the client.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 

@@ -4,7 +4,7 @@
 //! `EventSource`s in headless Chromium receive them: an anonymous one the public update only,
 //! one authorized by the `mercureAuthorization` cookie the private one too.
 
-mod web;
+use crate::web;
 
 use push_hub::token::Claims;
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! per role (`--publisher-jwt-key`, `--subscriber-jwt-key`), and a PEM public key with
 //! `--jwt-alg`.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 

@@ -2,7 +2,7 @@
 //! router's quota and SSE gauge kept around them; other requests on the same port still reach
 //! the router through hyper.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

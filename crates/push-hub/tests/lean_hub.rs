@@ -2,7 +2,7 @@
 //! shutdown with the same jittered `retry:` hint as on every other path, and its bytes and its
 //! subscriber's lag are counted in `/metrics` like every other connection's.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

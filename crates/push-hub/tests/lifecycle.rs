@@ -2,7 +2,7 @@
 //! it made; it refuses connections over its limit with 503 and Retry-After; SIGTERM ends held
 //! streams with a jittered retry hint and exits within its bound.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

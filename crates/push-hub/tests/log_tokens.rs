@@ -3,7 +3,7 @@
 //! subscriber's `authorization` query parameter and `mercureAuthorization` cookie, a token
 //! signed with another key), and its log is read back.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

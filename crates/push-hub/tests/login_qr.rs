@@ -3,7 +3,7 @@
 //! encoder supports, and `null` beyond. The page runs in headless Chromium; the test server
 //! serves it alone (the page's subscription is not needed to encode).
 
-mod web;
+use crate::web;
 
 use axum::Router;
 use axum::routing::get;

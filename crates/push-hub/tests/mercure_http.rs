@@ -2,7 +2,7 @@
 //! token, an SSE subscriber receives the update under its Mercure id, and resumes by that id;
 //! private updates reach only granted subscribers; curl as a subscriber.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! a 415 for another media type, the parser's 400s; in process (the tower service) and on the
 //! hub's port over HTTP/1.1 (past the lean path, which takes only `GET` / `HEAD`) and h2c.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! (429 + Retry-After), the SSE stream gauge, and a stream that ends at the hub's shutdown with
 //! the jittered `retry:` hint of [`Shutdown::farewell`] (the endpoint's, not the router's).
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

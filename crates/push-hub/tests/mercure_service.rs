@@ -2,7 +2,7 @@
 //! HEAD, OPTIONS and CORS, the token's `exp` ending a stream (paused clock), the subscription
 //! events and API.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The subscription events and API over the Mercure service, in process: arrivals and
 //! departures announced as private updates in the reserved namespace, the API listing them.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //!
 //! The hub itself serves the same file (`assets/push.js`); `tests/browser.rs` drives its pages.
 
-mod web;
+use crate::web;
 
 use std::net::SocketAddr;
 use std::time::Duration;

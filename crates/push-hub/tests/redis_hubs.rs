@@ -12,8 +12,8 @@
 //!   with persistence, after an announced gap without);
 //! - a Redis the binary cannot reach, or whose password it lacks, is a clear start-up error.
 
-mod redis;
-mod support;
+use crate::redis;
+use crate::support;
 
 use std::time::Duration;
 

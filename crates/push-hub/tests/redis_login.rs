@@ -3,7 +3,7 @@
 //! there, and the desk page on A signs in — the "client on A, event on B" problem, solved by
 //! `push-hub --redis`.
 
-mod web;
+use crate::web;
 
 use push_hub::token::Claims;
 use push_test_support::redis::RedisServer;

@@ -2,7 +2,7 @@
 //! publisher's id or one the hub generated) resumes exactly on `/poll` (`since=`) and `/ws`
 //! (`from=`), and an id the hub cannot place is a gap there too, then all it retains.
 
-mod support;
+use crate::support;
 
 use support::{args, curl_async, curl_publish, first_ws_event, start};
 

@@ -2,7 +2,7 @@
 //! URI-template selector reaches a subscriber whose token grants that template, over SSE,
 //! `/poll` and `/ws`, and never a subscriber without one.
 
-mod support;
+use crate::support;
 
 use push_core::Broker as _;
 use push_hub::token::Claims;

@@ -2,8 +2,8 @@
 //! and on `/stomp` —, topics shared with every transport, the hub's tokens for subscribing (the
 //! `CONNECT` passcode) and for `SEND` (a publisher's claims).
 
-mod support;
-mod web;
+use crate::support;
+use crate::web;
 
 use std::time::Duration;
 

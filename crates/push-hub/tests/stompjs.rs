@@ -6,8 +6,8 @@
 //! reconnects, resubscribing with `x-resume-after`, so nothing is lost or repeated (the replay
 //! comes as several `MESSAGE` frames per WebSocket message, which stompjs splits).
 
-mod support;
-mod web;
+use crate::support;
+use crate::web;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! would start one more topic gets `503` with a body saying why, while the topics the hub
 //! holds keep taking events.
 
-mod support;
+use crate::support;
 
 use push_hub::token::Claims;
 use support::{args, curl, start, token};

@@ -2,7 +2,7 @@
 //! ALPN h2 and http/1.1; `/healthz`, `/metrics`, the pages and HTTP/2 push, `/ws` and `/poll`
 //! delivering a published event; the stream quota.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

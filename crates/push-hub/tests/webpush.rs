@@ -6,7 +6,7 @@
 //! anonymous subscription, a subscription the push service reports gone removed, `DELETE`, and
 //! the authorization of a hub without anonymous subscribers. Every wait is bounded.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! click, `/?job=…&cursor=…`, must follow the job from that event on. (DevTools has no way to
 //! click a notification, so the click handler's `openWindow` itself is not driven here.)
 
-mod web;
+use crate::web;
 
 use push_hub::token::Claims;
 use serde_json::{Value, json};

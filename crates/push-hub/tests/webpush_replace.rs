@@ -3,7 +3,7 @@
 //! event only, and the key survives a restart (the journal); `--webpush-ttl` and
 //! `--webpush-urgency` are the `TTL` and `Urgency` every message carries. Every wait is bounded.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

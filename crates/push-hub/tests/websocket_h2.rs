@@ -4,7 +4,7 @@
 //! gets the same refusals as over HTTP/1.1 (a cross-site Origin, a missing token) plus the one
 //! of RFC 8441 (a `:protocol` other than websocket).
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

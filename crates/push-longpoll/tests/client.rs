@@ -10,7 +10,7 @@ use push_longpoll::client::{Client, Error, Item, ReconnectPolicy};
 use push_longpoll::server::{Config, Endpoint};
 use tokio::net::TcpListener;
 
-mod support;
+use crate::support;
 
 async fn start(broker: MemoryBroker) -> (SocketAddr, Endpoint<MemoryBroker>) {
     support::start(broker, Config::default().with_max_events(3)).await

@@ -9,7 +9,7 @@ use push_longpoll::server::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-mod support;
+use crate::support;
 
 async fn start() -> SocketAddr {
     support::start(MemoryBroker::default(), Config::default())

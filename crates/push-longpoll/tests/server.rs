@@ -10,7 +10,7 @@ use push_longpoll::server::{Config, Endpoint};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-mod support;
+use crate::support;
 
 async fn start() -> (SocketAddr, Endpoint<MemoryBroker>) {
     support::start(

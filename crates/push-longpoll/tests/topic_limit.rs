@@ -9,7 +9,7 @@ use push_longpoll::server::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-mod support;
+use crate::support;
 
 /// One publish on a fresh connection: the status and the body.
 async fn publish(addr: SocketAddr, topic: &str) -> (u16, String) {

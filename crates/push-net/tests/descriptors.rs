@@ -4,7 +4,7 @@
 
 #![cfg(target_os = "linux")]
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -51,7 +51,7 @@ fn spawn_server() -> (Server, SocketAddr) {
         .arg(format!("ulimit -n {NOFILE} && exec \"$0\" \"$@\""))
         .arg(exe)
         .args([
-            "exhausted_descriptors_pause_accepting",
+            &in_this_module("exhausted_descriptors_pause_accepting"),
             "--exact",
             "--nocapture",
         ])
@@ -68,6 +68,14 @@ fn spawn_server() -> (Server, SocketAddr) {
         }
     }
     panic!("the child server did not start");
+}
+
+/// The name the test harness knows a test of this module by: its path below the crate root.
+fn in_this_module(test: &str) -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::{test}"),
+        None => test.to_owned(),
+    }
 }
 
 /// User plus system CPU time of `pid`, in clock ticks.

@@ -1,7 +1,7 @@
 //! The handshake deadline on every server path, against slow-loris peers on loopback, under
 //! tokio's paused clock (no test waits for real time).
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The publish batcher against a real Redis: concurrent publishers share script calls, each
 //! still gets its own id (or the batch's error), in order, and every event arrives once.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

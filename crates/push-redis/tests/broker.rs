@@ -1,7 +1,7 @@
 //! RedisBroker against a real redis-server: live delivery, resume across brokers (hubs),
 //! multi-topic events, private events, epochs, cursors from the future, trimming, ids, AUTH.
 
-mod common;
+use crate::common;
 
 use common::*;
 use push_core::{

@@ -1,7 +1,7 @@
 //! The same broker on a 3-master Redis Cluster on loopback: every script and command within
 //! one slot, the reader per master, cursors that resume across brokers and the race edge.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! acknowledged once the replica has the event, and refused (`BrokerUnavailable`, the hub's
 //! 503) when the replica is gone, rather than acknowledged with the weaker guarantee.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The id index in Redis: a publisher's id resolves on a broker that connected after the
 //! publish (its reader never saw the event), and the index is trimmed with the stream.
 
-mod common;
+use crate::common;
 
 use common::*;
 use push_core::{Broker, Event};

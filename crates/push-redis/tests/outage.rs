@@ -2,7 +2,7 @@
 //! down, the reader reconnects by itself, and what was lost is announced (a new epoch), never
 //! skipped silently; with persistence nothing is lost and the stream resumes exactly.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

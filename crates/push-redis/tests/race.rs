@@ -4,7 +4,7 @@
 //! be lost or duplicated, and cursors must only grow: an entry committed after the reader
 //! passed its place would break that, and would be skipped by the next resume.
 
-mod common;
+use crate::common;
 
 use push_test_support::redis::RedisServer;
 

@@ -1,6 +1,6 @@
 //! The reader's Redis commands per delivered event, counted with `INFO commandstats`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

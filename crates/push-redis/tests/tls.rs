@@ -2,7 +2,7 @@
 //! `redis-server` is built with TLS), trusting the server's certificate through
 //! `Config::with_root_certificate`; a broker that does not trust it cannot connect.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 

@@ -5,7 +5,7 @@
 //! Chromium comes from Debian's `chromium` package (`cargo xtask setup` installs it). The page posts
 //! what it saw back to the test server, so nothing here scrapes the browser.
 
-mod support;
+use crate::support;
 
 fn chromium(url: &str, profile: &std::path::Path) -> tokio::process::Child {
     let mut command = push_test_support::tools::headless_chromium(profile);

@@ -5,7 +5,7 @@
 //! `cargo xtask setup` (run by `cargo xtask ci`) installs the package into the git-ignored
 //! `.tools/node` at the workspace root; without it the test fails and says so.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 

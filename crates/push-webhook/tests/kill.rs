@@ -229,6 +229,14 @@ fn unix_millis() -> u64 {
         .as_millis() as u64
 }
 
+/// The name the test harness knows a test of this module by: its path below the crate root.
+fn in_this_module(test: &str) -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::{test}"),
+        None => test.to_owned(),
+    }
+}
+
 /// Starts a sender process; its stdout lines arrive on the channel.
 fn spawn(
     mode: &str,
@@ -240,7 +248,7 @@ fn spawn(
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_process",
+            &in_this_module("child_process"),
             "--nocapture",
             "--test-threads=1",
         ])

@@ -6,7 +6,7 @@
 //! queue. Loopback only; every wait is bounded.
 #![cfg(feature = "engine")]
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -3,7 +3,7 @@
 //! signature, then answers as a push service would (201, 404/410, 413, 429 with Retry-After,
 //! 503, or not at all).
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -1,7 +1,7 @@
 //! The accept path on a TCP listener: Origin policy, subprotocols, limits and close codes for
 //! bad input, against raw clients and tokio-tungstenite.
 
-mod support;
+use crate::support;
 
 use futures_util::{SinkExt, StreamExt};
 use push_ws::server::{Config, Ended, Error};

@@ -1,6 +1,6 @@
 //! RFC 8441 WebSocket over HTTP/2 on an `h2` server connection, in-process over loopback.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 

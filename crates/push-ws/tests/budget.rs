@@ -1,7 +1,7 @@
 //! The limits across connections: each connection's share and the shared pool for unfinished
 //! messages (1009) and the frames of one message (1008), seen by raw loopback clients.
 
-mod support;
+use crate::support;
 
 use push_ws::server::{Config, Error};
 use support::{LIMIT, frame, raw_upgrade, read_close_code, server};

@@ -1,7 +1,7 @@
 //! The reconnecting client against the endpoint on loopback: resume after the last cursor,
 //! binary events, and the end of the stream on a refusal.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

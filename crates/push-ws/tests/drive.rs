@@ -1,7 +1,7 @@
 //! `server::drive` on an accepted connection asks the hooks for the URL's topics, as the
 //! `Endpoint` does: over an in-memory pipe, the server side driven with a request head.
 
-mod support;
+use crate::support;
 
 use futures_util::{SinkExt, StreamExt};
 use http::StatusCode;

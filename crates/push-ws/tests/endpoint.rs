@@ -1,7 +1,7 @@
 //! The tower `Endpoint` mounted on hyper and on axum over loopback: the upgrade and its
 //! refusals, the initial subscription from the URL, and the hooks on every subscribe command.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

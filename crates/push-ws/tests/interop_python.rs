@@ -4,7 +4,7 @@
 //! `cargo xtask setup` (run by `cargo xtask ci`) installs the client into the git-ignored
 //! `.tools/venv` at the workspace root; without it the tests fail and say so.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,6 +1,6 @@
 //! The JSON push protocol on MemoryBroker over loopback, against tokio-tungstenite clients.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

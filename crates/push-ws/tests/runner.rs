@@ -2,7 +2,7 @@
 //! tokio's paused clock, so the default heartbeat (30 s ping, 20 s pong deadline) is exercised
 //! deterministically and instantly.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use crate::support;
 use futures_util::{SinkExt, StreamExt};
 use push_ws::server::{Config, Ended, TrySendError};
 use push_ws::tungstenite::Message;
-mod support;
 
 use support::pair;
 

@@ -6,7 +6,7 @@ use push_core::Broker as _;
 use push_hub::args::Args;
 use push_hub::serve::Hub;
 
-mod support;
+use crate::support;
 
 const KEY: &str = "the-pushcat-hub-test-secret-long-enough-for-hs256";
 

@@ -6,7 +6,7 @@ use push_broker::{Config as BrokerConfig, MemoryBroker};
 use push_core::{Cursor, Event, Topic};
 use push_longpoll::server::{Config, Endpoint};
 
-mod support;
+use crate::support;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prints_one_json_object_per_event_and_gap_then_exits_after_count() {

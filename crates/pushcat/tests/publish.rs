@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 
-mod support;
+use crate::support;
 
 /// What the server received: method, path, content type, authorization, form pairs.
 #[derive(Debug, Default, Clone)]

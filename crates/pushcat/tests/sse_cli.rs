@@ -11,7 +11,7 @@ use push_core::{Event, Topic};
 use push_sse::server::{Config, Endpoint};
 use tower::ServiceExt;
 
-mod support;
+use crate::support;
 
 fn pushcat() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pushcat"))

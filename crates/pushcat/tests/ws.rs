@@ -6,7 +6,7 @@ use push_broker::MemoryBroker;
 use push_core::{Event, Topic};
 use push_ws::server::{Config, Open};
 
-mod support;
+use crate::support;
 
 /// A push-ws server on loopback over `broker` (behind TLS with `tls`); its port.
 async fn serve(broker: MemoryBroker, tls: Option<push_test_support::TlsAcceptor>) -> u16 {

@@ -1,6 +1,6 @@
 //! What push-hub's browser tests share: a headless browser driven over DevTools, the hub binary
 //! started and stopped with a minimal publishing client, and a
-//! QR decoder. Each test binary uses part of it.
+//! QR decoder. Each test file uses part of it.
 #![allow(dead_code)]
 
 pub(crate) mod browser;

@@ -1,0 +1,17 @@
+//! push-longpoll's integration tests, linked as one binary: each file beside this one is a
+//! module of it (one link and one executable instead of one per file; the test binaries
+//! of a workspace this size filled a CI machine's disk). The modules without a test
+//! (`support` and the like) are what several files share.
+
+mod support;
+
+mod axum;
+mod client;
+mod connections;
+mod deadline;
+mod endpoint;
+mod fuzz_seeds;
+mod hold;
+mod hooks;
+mod server;
+mod topic_limit;

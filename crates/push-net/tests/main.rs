@@ -1,0 +1,13 @@
+//! push-net's integration tests, linked as one binary: each file beside this one is a
+//! module of it (one link and one executable instead of one per file; the test binaries
+//! of a workspace this size filled a CI machine's disk). The modules without a test
+//! (`support` and the like) are what several files share.
+
+mod support;
+
+mod body;
+mod descriptors;
+mod h2_stream;
+mod handshake;
+mod stall;
+mod zero_window;
