@@ -30,8 +30,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use crate::load_report::{self, Run};
 
-const USAGE: &str =
-    "usage: cargo xtask load idle|fanout [--coalesce WINDOW | --redis]|soak|smoke [--bins DIR]";
+const USAGE: &str = "usage: cargo xtask load idle|fanout [--coalesce WINDOW | --redis [--rounds N]]|soak|smoke [--bins DIR]";
 
 /// The hub's JWT key (HS256, both roles) in a load run, handed to the client as
 /// `LOAD_JWT_KEY`: a harness's own secret, never a deployment's.
@@ -91,10 +90,20 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         [rest @ .., flag, dir] if flag == "--bins" => (rest, Some(PathBuf::from(dir))),
         _ => (args, None),
     };
+    let (args, rounds) = match args {
+        [rest @ .., flag, n] if flag == "--rounds" => (
+            rest,
+            Some(n.parse::<usize>().map_err(|_| USAGE.to_owned())?.max(1)),
+        ),
+        _ => (args, None),
+    };
     let (args, redis) = match args {
         [rest @ .., flag] if flag == "--redis" && scenario == "fanout" => (rest, true),
         _ => (args, false),
     };
+    if rounds.is_some() && !redis {
+        return Err(USAGE.to_owned());
+    }
     let coalesce = match &args[1..] {
         [] => "250ms",
         [flag, window] if flag == "--coalesce" && scenario == "fanout" => window.as_str(),
@@ -126,7 +135,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let tick_us = 1_000_000 / clock_ticks();
     let (hub, anchor) = (Server::Hub(None), Server::Anchor);
     match scenario {
-        "fanout" if redis => crate::load_redis::fanout(&bins, tick_us),
+        "fanout" if redis => crate::load_redis::fanout(&bins, tick_us, rounds.unwrap_or(3)),
         "idle" => {
             let counts = "1000,5000,10000";
             let hub_runs = measure(&bins, hub, &["idle", counts])?;

@@ -7,6 +7,10 @@
 //! in memory takes the same client with both sides on it. At each of the client's marks the
 //! figures of hub A, hub B and redis-server are read (CPU and write syscalls from `/proc`,
 //! commands from `INFO commandstats`, a count the machine's load cannot blur).
+//!
+//! The whole comparison runs `--rounds` times (3 unless given), and the summary gives each key
+//! figure's median with every round's value: on two shared cores one round's p99 at 10,000
+//! subscribers moves by tens of milliseconds, on either side.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::load::{self, Bins, Probe, Server};
-use crate::load_report::Run;
+use crate::load_report::{Figure, Run};
 
 /// A `redis-server` child on 127.0.0.1, killed when dropped.
 struct Redis {
@@ -116,26 +120,50 @@ pub(crate) fn command_calls(port: u16) -> Result<(u64, u64), String> {
     Ok((all, scripts))
 }
 
-/// Subscribers of the sparse run, each on a topic of its own, and its events (one each).
-const SPARSE: (&str, &str) = ("10000", "2000");
+/// The sparse runs: subscribers, each on a topic of its own, and the events (one per
+/// subscriber at most) with the publishers sharing them. One publisher waiting for each answer
+/// measures a publish's round trip; sixteen at once measure what the hubs take in.
+const SPARSE: &[(&str, &str, &str)] = &[("10000", "2000", "1"), ("10000", "10000", "16")];
 
-/// The comparison at 1,000 and 10,000 subscribers of one topic, and the sparse run.
-pub(crate) fn fanout(bins: &Bins, tick_us: u64) -> Result<(), String> {
+/// The comparison at 1,000 and 10,000 subscribers of one topic, and the sparse runs, `rounds`
+/// times; then the median of each round's key figures. One round's p99 at 10,000 subscribers
+/// is the tail of a 100 ms fan-out and moves by tens of ms between rounds (both sides).
+pub(crate) fn fanout(bins: &Bins, tick_us: u64, rounds: usize) -> Result<(), String> {
     let redis = Redis::start()?;
+    let mut figures = Vec::new();
+    for round in 1..=rounds {
+        eprintln!("\n== round {round} of {rounds}");
+        println!("\n# round {round} of {rounds}");
+        figures.push(round_of(bins, &redis, tick_us)?);
+    }
+    crate::load_report::rounds(&figures);
+    Ok(())
+}
+
+fn round_of(bins: &Bins, redis: &Redis, tick_us: u64) -> Result<Vec<Figure>, String> {
     let mut runs = Vec::new();
     for n in ["1000", "10000"] {
         let client = ["fanout", n, "public"];
         let embedded = load::measure(bins, Server::Hub(None), &client)?;
         cli(redis.port, &["FLUSHALL"])?;
-        let shared = pair(bins, &redis, &client)?;
+        let shared = pair(bins, redis, &client)?;
         runs.push((n, embedded, shared));
     }
-    let client = ["sparse", SPARSE.0, SPARSE.1];
-    let embedded = load::measure(bins, Server::Hub(None), &client)?;
-    cli(redis.port, &["FLUSHALL"])?;
-    let shared = pair(bins, &redis, &client)?;
-    crate::load_report::redis(&runs, tick_us)?;
-    crate::load_report::sparse(SPARSE.0, &embedded, &shared, tick_us)
+    let mut sparse = Vec::new();
+    for &(n, events, publishers) in SPARSE {
+        let client = ["sparse", n, events, publishers];
+        let embedded = load::measure(bins, Server::Hub(None), &client)?;
+        cli(redis.port, &["FLUSHALL"])?;
+        let shared = pair(bins, redis, &client)?;
+        sparse.push((n, publishers, embedded, shared));
+    }
+    let mut figures = crate::load_report::redis(&runs, tick_us)?;
+    for (n, publishers, embedded, shared) in &sparse {
+        figures.push(crate::load_report::sparse(
+            n, publishers, embedded, shared, tick_us,
+        )?);
+    }
+    Ok(figures)
 }
 
 /// Hub A (the subscribers') and hub B (the publisher's) on `redis`, the client between them:

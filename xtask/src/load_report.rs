@@ -246,7 +246,13 @@ fn redis_header() {
     );
 }
 
-pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), String> {
+/// One figure of a round, for the summary over rounds: its name and value.
+pub(crate) type Figure = (String, f64);
+
+/// Prints the fan-out comparison and returns its key figures: what Redis adds to the p99s
+/// (ms) and the subscribers' hub CPU per delivery, Redis ÷ embedded.
+pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<Vec<Figure>, String> {
+    let mut figures = Vec::new();
     println!(
         "\nfan-out across hubs through Redis against one hub in memory (same run, loopback SSE,"
     );
@@ -284,6 +290,10 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
             Some(e_at_burst.0),
             r_at_burst.0,
         );
+        figures.push((
+            format!("{n}: burst, subscribers' hub CPU per delivery, redis÷embedded"),
+            r_at_burst.0 / e_at_burst.0.max(f64::MIN_POSITIVE),
+        ));
         row(
             "burst: subscribers' hub writes/delivery",
             Some(e_at_burst.1),
@@ -333,6 +343,7 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
         ] {
             let added = (redis.value(&steady, key)? - embedded.value(&steady, key)?) / 1000.0;
             println!("{name:<48}{:>28}", format!("{added:.3}"));
+            figures.push((format!("{n}: {name}"), added));
         }
         let calls = redis.over(&burst, 2, |s| s.redis_calls)? as f64;
         let scripts = redis.over(&burst, 2, |s| s.redis_scripts)? as f64;
@@ -350,14 +361,25 @@ pub(crate) fn redis(runs: &[(&str, Run, Run)], tick_us: u64) -> Result<(), Strin
     println!(
         "\n(CPU from /proc/PID/stat, writes from syscw, Redis commands from INFO commandstats)"
     );
-    Ok(())
+    Ok(figures)
 }
 
 /// Sparse: `n` subscribers each on its own topic, one event each in turn; the subscribers'
 /// hub's CPU per event on Redis against in memory.
-pub(crate) fn sparse(n: &str, embedded: &Run, redis: &Run, tick_us: u64) -> Result<(), String> {
-    let phase = format!("sparse-{n}");
-    println!("\n{n} subscribers, each on a topic of its own, one event each in turn");
+pub(crate) fn sparse(
+    n: &str,
+    publishers: &str,
+    embedded: &Run,
+    redis: &Run,
+    tick_us: u64,
+) -> Result<Figure, String> {
+    let phase = format!("sparse-{n}-by-{publishers}");
+    let by = if publishers == "1" {
+        "one publisher waiting for each answer".to_owned()
+    } else {
+        format!("{publishers} publishers at once")
+    };
+    println!("\n{n} subscribers, each on a topic of its own, one event each in turn; {by}");
     redis_header();
     // One delivery per event: CPU per delivery is CPU per event.
     let (e, r) = (
@@ -375,5 +397,35 @@ pub(crate) fn sparse(n: &str, embedded: &Run, redis: &Run, tick_us: u64) -> Resu
     );
     println!("{:<48}{e:>14.0}{r:>14.0}{:>16}", "events/s", ratio(r, e));
     complete(embedded, &phase)?;
-    complete(redis, &phase)
+    complete(redis, &phase)?;
+    Ok((
+        format!("sparse, {by}: events/s, redis÷embedded"),
+        r / e.max(f64::MIN_POSITIVE),
+    ))
+}
+
+/// The median of each figure over the rounds (each round measured in memory and through
+/// Redis in turn), with every round's value beside it.
+pub(crate) fn rounds(rounds: &[Vec<Figure>]) {
+    let Some(first) = rounds.first() else {
+        return;
+    };
+    println!(
+        "\nover {} rounds, each measuring in memory and through Redis in turn: median [each round]",
+        rounds.len()
+    );
+    for (i, (name, _)) in first.iter().enumerate() {
+        let mut values: Vec<f64> = rounds
+            .iter()
+            .filter_map(|r| r.get(i).map(|f| f.1))
+            .collect();
+        let each = values
+            .iter()
+            .map(|v| format!("{v:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        values.sort_by(f64::total_cmp);
+        let median = values[values.len() / 2];
+        println!("{name:<72}{median:>10.2}  [{each}]");
+    }
 }

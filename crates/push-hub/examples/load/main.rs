@@ -13,7 +13,9 @@
 //!                                        # N subscribers (public | template | private); the
 //!                                        # events published to ADDR, or to another hub
 //! load client soak ADDR SUBSCRIBERS [EVENTS] # 5,000 events, ~50 reconnects with the cursor
-//! load client sparse ADDR N EVENTS [publish=ADDR] # N subscribers on N topics, one each event
+//! load client sparse ADDR N EVENTS PUBLISHERS [publish=ADDR]
+//!                                        # N subscribers on N topics, one each event, the
+//!                                        # events shared by PUBLISHERS connections
 //! ```
 //!
 //! The anchor prints `listening ADDR` once bound (the hub, its banner); the client publishes
@@ -72,11 +74,12 @@ fn main() {
                     "sparse" => {
                         let n = arg(3).parse().unwrap_or_else(|_| usage());
                         let events = arg(4).parse().unwrap_or_else(|_| usage());
-                        let publish_to = match arg(5).strip_prefix("publish=") {
+                        let publishers = arg(5).parse().unwrap_or_else(|_| usage());
+                        let publish_to = match arg(6).strip_prefix("publish=") {
                             Some(other) => other.parse().unwrap_or_else(|_| usage()),
                             None => addr(2),
                         };
-                        client::sparse(addr(2), publish_to, n, events).await;
+                        client::sparse(addr(2), publish_to, n, events, publishers).await;
                     }
                     "soak" => {
                         let subscribers = arg(3).parse().unwrap_or(10);
