@@ -371,3 +371,61 @@ fn read_until(reader: &mut BufReader<TcpStream>, needle: &str) -> String {
     }
     text
 }
+
+/// With no registration the fan-out holds no subscription (one on every topic would read
+/// every event for nothing); the first registration opens it, and the events published right
+/// after the registration's answer still arrive (read from the history); once the last
+/// registration is deleted the subscription closes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fan_out_subscribes_only_while_a_registration_exists() {
+    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
+    let mut args = support::args();
+    args.callbacks.callbacks_allow_private = true;
+    let hub = support::start(args);
+    let addr = hub.addr;
+    let memory = hub.broker.inner().memory().unwrap().clone();
+    let off_the_runtime = |f: Box<dyn FnOnce() + Send>| tokio::task::spawn_blocking(f);
+    off_the_runtime(Box::new(move || {
+        publish(addr, "orders/0", "before any registration");
+    }))
+    .await
+    .unwrap();
+    // The fan-out has started and looked at the (empty) registry several times by now.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(memory.pattern_subscription_count(), 0);
+
+    let url = receiver.url();
+    let (secret, hub_id) = tokio::task::spawn_blocking(move || {
+        let token = subscriber("orders/{id}");
+        let (status, registration) = register(addr, &token, &url, &["orders/{id}"], "c");
+        assert_eq!(status, 201, "{registration}");
+        publish(addr, "orders/1", "right after the registration");
+        let text = |key: &str| registration[key].as_str().unwrap().to_owned();
+        (text("secret"), text("hub_id"))
+    })
+    .await
+    .unwrap();
+    receiver.set_secrets(vec![secret.parse().unwrap()]);
+    receiver.until("the event", |s| !s.effects.is_empty()).await;
+    let effects = receiver.effects();
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    assert_eq!(data(&effects[0]), "right after the registration");
+    assert_eq!(memory.pattern_subscription_count(), 1);
+
+    tokio::task::spawn_blocking(move || {
+        let path = format!("http://{addr}/.well-known/push/callbacks/{hub_id}");
+        let token = subscriber("orders/{id}");
+        assert_eq!(call("DELETE", &path, Some(&token), None).0, 204);
+        // The fan-out notices at its next batch: publish one.
+        publish(addr, "orders/2", "after the deletion");
+    })
+    .await
+    .unwrap();
+    for _ in 0..200 {
+        if memory.pattern_subscription_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(memory.pattern_subscription_count(), 0);
+}

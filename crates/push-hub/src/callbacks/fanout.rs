@@ -17,6 +17,11 @@
 //! `--history-age`) is counted in `push_hub_callbacks_gaps_total` and logged.
 //! A fan-out that falls behind its subscription's queue (a burst) subscribes again from its
 //! cursor instead of skipping: the history replays what the queue dropped.
+//!
+//! **No registration, no subscription.** While no registration exists on any hub the
+//! fan-out holds no subscription and only moves its cursor to the head ([`idle`] says why no
+//! event a registration is owed is skipped): a hub, or a Redis-backed set of hubs, that nobody
+//! registered a callback with pays nothing per event for callbacks.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -38,6 +43,11 @@ const RETRY: Duration = Duration::from_secs(1);
 /// commit (or, on Redis, a round trip) per publish; after a crash the fan-out matches those
 /// events again, which queues nothing new (a registration ignores events up to its `from`).
 const SAVE_IDLE: Duration = Duration::from_secs(1);
+
+/// How often a fan-out with no registration anywhere looks whether one was made (an
+/// in-memory read, or under `--redis` one round trip): the most the first events after the
+/// first registration wait, read from the history.
+const IDLE_LOOK: Duration = Duration::from_millis(200);
 
 /// How long the fan-out's lease holds under `--redis` without a renewal: a dead leader's
 /// successor starts within this (plus one `RENEW`).
@@ -128,6 +138,9 @@ async fn fan_out<B: Broker>(
     let mut renew = tokio::time::interval(RENEW);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        if let Err(ended) = idle(broker, inner, &mut from, lease, &mut renew).await {
+            return ended;
+        }
         let mut subscription = match broker.subscribe(&Selector::all(), Some(from), &access) {
             Ok(subscription) => subscription,
             Err(error) => {
@@ -191,9 +204,66 @@ async fn fan_out<B: Broker>(
                 (saved, saved_at) = (from, tokio::time::Instant::now());
             }
             match step.then {
+                // The last registration is gone: no subscription until there is one again.
+                Then::Continue if inner.registry.is_empty() => break,
                 Then::Continue => {}
                 Then::Resubscribe => break,
                 Then::Stop => return Ended::Closed,
+            }
+        }
+    }
+}
+
+/// Returns once a registration exists (on any hub), having moved `from` past the events
+/// published while none did; `Err` when the lease was lost meanwhile.
+///
+/// With no registration the fan-out holds no subscription: one on every topic would read
+/// every event for nothing, and under `--redis` would make this hub's reader relay every
+/// event of every hub. Skipping those events loses nothing: a registration receives the
+/// events after it was made, and [`fan_out`] matches a batch only against a registry read
+/// after the batch's events were published. Here the head is read before each look at the
+/// registry, so every event up to it was published before the look; a registration the look
+/// does not see was stored after it, and its own start (the head where it was made) is at or
+/// past that head. A registration made while the fan-out waits is seen within [`IDLE_LOOK`],
+/// and the events published since the last empty look are read from the history.
+async fn idle<B: Broker>(
+    broker: &B,
+    inner: &Arc<Inner>,
+    from: &mut Cursor,
+    lease: Option<&str>,
+    renew: &mut tokio::time::Interval,
+) -> Result<(), Ended> {
+    let mut saved = (*from, tokio::time::Instant::now());
+    loop {
+        let head = broker.head();
+        let empty = match lease {
+            // Registrations made on the other hubs are in Redis: read them first.
+            Some(_) => blocking(inner, |r| r.refresh().map(|()| r.is_empty())).await,
+            None => Some(inner.registry.is_empty()),
+        };
+        match empty {
+            Some(false) => return Ok(()),
+            Some(true) => *from = head,
+            // Redis failed: `from` stays where it was, and the next look tries again.
+            None => {}
+        }
+        if *from != saved.0 && saved.1.elapsed() >= SAVE_IDLE {
+            match lease {
+                None => save_cursor(inner, *from).await,
+                Some(token) => {
+                    if !led_save(inner, token, *from).await {
+                        return Err(Ended::Lost);
+                    }
+                }
+            }
+            saved = (*from, tokio::time::Instant::now());
+        }
+        tokio::select! {
+            () = tokio::time::sleep(IDLE_LOOK) => {}
+            _ = renew.tick(), if lease.is_some() => {
+                if let Some(token) = lease && !renewed(inner, token).await {
+                    return Err(Ended::Lost);
+                }
             }
         }
     }
