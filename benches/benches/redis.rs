@@ -3,9 +3,15 @@
 //! - Latency: publish-to-delivery across two brokers (two hubs) on one loopback Redis, at a
 //!   fixed rate below saturation (one event every 2 ms), p50 / p99; the embedded broker the same.
 //! - Throughput: events per second from publish to the last delivery, eight publishers at once
-//!   and sixty-four (a hub's concurrent HTTP publishers, what batching serves), both brokers;
-//!   and one publisher alone, on Redis: the ratio shows concurrent publishes sharing script
-//!   calls (push-redis batches them per partition) rather than queueing one call each.
+//!   and sixty-four (a hub's concurrent HTTP publishers, what batching serves), both brokers, in
+//!   alternated rounds (the medians reported); and one publisher alone, on Redis: the ratio
+//!   shows concurrent publishes sharing script calls (push-redis batches them per partition)
+//!   rather than queueing one call each. Publishers and subscriber are tasks on the runtime's
+//!   workers, as a hub's are.
+//! - The ceiling: the same publishers each sending one bare `XADD` and waiting for its answer
+//!   (no script, no id index, no reader, no delivery): the cheapest publish that succeeds only
+//!   once Redis has the event, so it says how much of the gap to the embedded broker is Redis's
+//!   own round trip and how much is push-redis.
 //! - Where the time goes: the publish round trip (p50 / p99) beside the delivery latency, and
 //!   CPU per event of this process (both hubs) and of redis-server (`INFO cpu`) in the
 //!   eight-publisher run, against this process's for the embedded broker.
@@ -13,6 +19,7 @@
 //!   machine's load cannot blur). A reader round is `TIME` + `XREAD`, so the readers' commands
 //!   are twice the `XREAD`s (the publish script calls `TIME` too, when it trims by age).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -26,21 +33,23 @@ const THROUGHPUT_EVENTS: usize = 20_000;
 const PUBLISHERS: usize = 8;
 /// Many publishers at once, as a hub's HTTP publishers are: what batching is for.
 const MANY_PUBLISHERS: usize = 64;
+/// Alternated rounds of the throughput comparison (the median is reported).
+const ROUNDS: usize = 3;
 
 /// Publish-to-delivery latencies (µs), sorted, of `LATENCY_EVENTS` events at a fixed rate, and
 /// the publishes' own round trips (µs, sorted): the rest of a delivery's latency is the
 /// subscriber's side (for Redis: the reader's wake, its wait for the clock, its releasing
 /// round, the local fan-out).
-async fn latency<P: Broker, S: Broker>(
-    publisher: &P,
-    subscriber: &S,
+async fn latency<P: Broker + Send + Sync + 'static, S: Broker + Send + Sync + 'static>(
+    publisher: &Arc<P>,
+    subscriber: &Arc<S>,
     topic: &Topic,
 ) -> (Vec<u64>, Vec<u64>) {
     let base = Instant::now();
     let mut sub = subscriber
         .subscribe(&Selector::one(topic.clone()), None, &Access::public())
         .unwrap();
-    let receiver = async {
+    let receiver = tokio::spawn(async move {
         let mut out = Vec::with_capacity(LATENCY_EVENTS);
         while out.len() < LATENCY_EVENTS {
             let Some(Delivery::Event(p)) = sub.next().await else {
@@ -54,8 +63,9 @@ async fn latency<P: Broker, S: Broker>(
             out.push(now.saturating_sub(sent));
         }
         out
-    };
-    let sender = async {
+    });
+    let (publisher, topic) = (Arc::clone(publisher), topic.clone());
+    let sender = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(2));
         let mut trips = Vec::with_capacity(LATENCY_EVENTS);
         for _ in 0..LATENCY_EVENTS {
@@ -63,14 +73,14 @@ async fn latency<P: Broker, S: Broker>(
             let at = base.elapsed();
             let sent = at.as_micros().to_string();
             publisher
-                .publish(std::slice::from_ref(topic), Event::new(sent))
+                .publish(std::slice::from_ref(&topic), Event::new(sent))
                 .await
                 .unwrap();
             trips.push(u64::try_from((base.elapsed() - at).as_micros()).unwrap());
         }
         trips
-    };
-    let (mut out, mut trips) = tokio::join!(receiver, sender);
+    });
+    let (mut out, mut trips) = (receiver.await.unwrap(), sender.await.unwrap());
     out.sort_unstable();
     trips.sort_unstable();
     (out, trips)
@@ -102,10 +112,13 @@ fn cpu_us(server: &RedisServer) -> (f64, f64) {
     (ticks * 10_000.0, redis * 1e6)
 }
 
-/// Events per second from the first publish to the last delivery, `publishers` at once.
-async fn throughput<P: Broker, S: Broker>(
-    publisher: &P,
-    subscriber: &S,
+/// Events per second from the first publish to the last delivery, `publishers` at once. Each
+/// publisher and the subscriber is a task on the runtime's workers, as a hub's request
+/// handlers and streams are (a future driven by `block_on` runs on the calling thread, outside
+/// the worker pool, and every wake across to it costs a thread hand-over).
+async fn throughput<P: Broker + Send + Sync + 'static, S: Broker + Send + Sync + 'static>(
+    publisher: &Arc<P>,
+    subscriber: &Arc<S>,
     topic: &Topic,
     publishers: usize,
 ) -> f64 {
@@ -115,18 +128,7 @@ async fn throughput<P: Broker, S: Broker>(
     let per = THROUGHPUT_EVENTS / publishers;
     let total = per * publishers;
     let start = Instant::now();
-    let publish = async {
-        let one = |_| async {
-            for _ in 0..per {
-                publisher
-                    .publish(std::slice::from_ref(topic), Event::new("x".repeat(100)))
-                    .await
-                    .unwrap();
-            }
-        };
-        futures_util::future::join_all((0..publishers).map(one)).await;
-    };
-    let receive = async {
+    let receive = tokio::spawn(async move {
         let mut n = 0;
         while n < total {
             match sub.next().await {
@@ -134,9 +136,67 @@ async fn throughput<P: Broker, S: Broker>(
                 other => panic!("events only: {other:?}"),
             }
         }
-    };
-    tokio::join!(publish, receive);
+    });
+    let tasks: Vec<_> = (0..publishers)
+        .map(|_| {
+            let (publisher, topic) = (Arc::clone(publisher), topic.clone());
+            tokio::spawn(async move {
+                for _ in 0..per {
+                    publisher
+                        .publish(std::slice::from_ref(&topic), Event::new("x".repeat(100)))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    receive.await.unwrap();
     total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Events per second of the cheapest publish that succeeds only once Redis has the event, from
+/// `publishers` that each wait for their answer: one bare `XADD` per publish, with no script, no id index, no reader and no delivery,
+/// `publishers` tasks at once on one multiplexed connection (concurrent commands pipelined).
+async fn bare_xadd(url: &str, publishers: usize) -> f64 {
+    let client = redis::Client::open(url).unwrap();
+    let con = client.get_multiplexed_async_connection().await.unwrap();
+    let per = THROUGHPUT_EVENTS / publishers;
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..publishers)
+        .map(|_| {
+            let mut con = con.clone();
+            tokio::spawn(async move {
+                for _ in 0..per {
+                    let _: String = redis::cmd("XADD")
+                        .arg("bare")
+                        .arg("MAXLEN")
+                        .arg("~")
+                        .arg(THROUGHPUT_EVENTS)
+                        .arg("*")
+                        .arg("data")
+                        .arg("x".repeat(100))
+                        .query_async(&mut con)
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    (per * publishers) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// The median of `values` and every value, for a line of the report.
+fn median(values: &[f64]) -> (f64, String) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let each: Vec<String> = values.iter().map(|v| format!("{v:.2}")).collect();
+    (sorted[sorted.len() / 2], each.join(", "))
 }
 
 fn pct(sorted: &[u64], p: usize) -> u64 {
@@ -167,18 +227,18 @@ fn main() {
     let lines = runtime.block_on(async {
         let config = || Config::new(server.url());
         let (hub_a, hub_b) = (
-            RedisBroker::connect(config()).await.unwrap(),
-            RedisBroker::connect(config()).await.unwrap(),
+            Arc::new(RedisBroker::connect(config()).await.unwrap()),
+            Arc::new(RedisBroker::connect(config()).await.unwrap()),
         );
         // A queue that holds the whole run, as Redis' channel replay does: no overflow gap.
-        let memory = MemoryBroker::new(
+        let memory = Arc::new(MemoryBroker::new(
             push_broker::Config::default()
                 .with_queue_count(2 * THROUGHPUT_EVENTS)
                 .with_history_count(2 * THROUGHPUT_EVENTS)
                 .with_queue_bytes(64 << 20)
                 .with_history_bytes(64 << 20)
                 .with_total_history_bytes(256 << 20),
-        );
+        ));
         let t = |n: &str| Topic::new(n).unwrap();
         let (redis_lat, redis_trips) = latency(&hub_b, &hub_a, &t("lat")).await;
         let (memory_lat, _) = latency(&memory, &memory, &t("lat")).await;
@@ -190,8 +250,22 @@ fn main() {
         let memory_rate = throughput(&memory, &memory, &t("rate"), PUBLISHERS).await;
         let cpu_memory = cpu_us(&server);
         let redis_alone = throughput(&hub_b, &hub_a, &t("alone"), 1).await;
-        let redis_many = throughput(&hub_b, &hub_a, &t("many"), MANY_PUBLISHERS).await;
-        let memory_many = throughput(&memory, &memory, &t("many"), MANY_PUBLISHERS).await;
+        // The throughput ratios in rounds, the sides alternated (the machine's load moves a
+        // single run by tens of percent): Redis ÷ embedded, and Redis ÷ the bare ceiling.
+        let mut rounds: [[Vec<f64>; 4]; 2] = Default::default();
+        for round in 0..ROUNDS {
+            for (i, n) in [PUBLISHERS, MANY_PUBLISHERS].into_iter().enumerate() {
+                let topic = t(&format!("round{round}-{n}"));
+                let redis = throughput(&hub_b, &hub_a, &topic, n).await;
+                let memory = throughput(&memory, &memory, &topic, n).await;
+                let bare = bare_xadd(&server.url(), n).await;
+                let rows = &mut rounds[i];
+                rows[0].push(redis / memory);
+                rows[1].push(redis / bare);
+                rows[2].push(bare / memory);
+                rows[3].push(redis);
+            }
+        }
         let total: u64 = calls.iter().filter(|(n, _)| n != "config").map(|(_, c)| c).sum();
         let per = |names: &[&str]| {
             let n: u64 = calls
@@ -226,10 +300,6 @@ fn main() {
                 redis_rate / memory_rate
             ),
             format!(
-                "redis throughput ({MANY_PUBLISHERS} publishers): {redis_many:.0} events/s; embedded {memory_many:.0} events/s; ratio {:.2}",
-                redis_many / memory_many
-            ),
-            format!(
                 "redis throughput with 1 publisher: {redis_alone:.0} events/s ({PUBLISHERS} publishers: {:.1}x, sharing script calls)",
                 redis_rate / redis_alone
             ),
@@ -240,6 +310,15 @@ fn main() {
                 total as f64 / THROUGHPUT_EVENTS as f64
             ),
         ];
+        for (rows, n) in rounds.iter().zip([PUBLISHERS, MANY_PUBLISHERS]) {
+            let (events, _) = median(&rows[3]);
+            let (ratio, each) = median(&rows[0]);
+            let (of_bare, each_bare) = median(&rows[1]);
+            let (ceiling, each_ceiling) = median(&rows[2]);
+            lines.push(format!(
+                "redis throughput ({n} publishers, median of {ROUNDS} alternated rounds): {events:.0} events/s; ÷ embedded {ratio:.2} ({each}); ÷ a bare XADD per publish {of_bare:.2} ({each_bare}); the bare XADD's own ceiling ÷ embedded {ceiling:.2} ({each_ceiling})"
+            ));
+        }
         lines.push(format!("redis commandstats: {calls:?}"));
         drop((hub_a, hub_b));
         lines
