@@ -372,6 +372,79 @@ fn read_until(reader: &mut BufReader<TcpStream>, needle: &str) -> String {
     text
 }
 
+/// A registration's start is the head read before it is stored. An idle fan-out (no
+/// registration yet) that looked at the empty registry in between moved past events the
+/// registration is owed; when it finds the registration it goes back to its start. The
+/// registration is stored here the way the routes store one, with a start read before an
+/// event the fan-out's empty looks have already moved past.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_fan_out_that_moved_past_a_registrations_start_goes_back_to_it() {
+    use push_core::{Access, Broker as _, Pattern, Selector};
+    use push_hub::callbacks::{Registered, Registration, Target, Webhook};
+
+    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
+    let mut args = support::args();
+    args.callbacks.callbacks_allow_private = true;
+    let hub = support::start(args);
+    let addr = hub.addr;
+    let off_the_runtime = |f: Box<dyn FnOnce() + Send>| tokio::task::spawn_blocking(f);
+    off_the_runtime(Box::new(move || {
+        publish(addr, "orders/0", "before the start");
+    }))
+    .await
+    .unwrap();
+    let start = hub.broker.head().to_string();
+    off_the_runtime(Box::new(move || {
+        publish(addr, "orders/1", "after the start, before the store");
+    }))
+    .await
+    .unwrap();
+    // The fan-out looks every 200 ms: it has found the registry empty since that event.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    let secret = Secret::generate().unwrap();
+    receiver.set_secrets(vec![secret.clone()]);
+    let orders = Selector::new([Pattern::parse("orders/{id}").unwrap()]).unwrap();
+    let registration = Registration {
+        id: "cb_late_store".into(),
+        client_id: "late".into(),
+        selector: orders,
+        access: Access::public(),
+        expires: None,
+        owner: "owner".into(),
+        target: Target::Webhook(Webhook {
+            url: receiver.url(),
+            secret,
+            previous: None,
+        }),
+        in_flight: 1,
+        from: start,
+        created: 1,
+        disabled: None,
+    };
+    let registry = std::sync::Arc::clone(hub.callbacks.registry());
+    let stored = tokio::task::spawn_blocking(move || registry.register(registration))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(stored, Registered::Created(_)));
+    off_the_runtime(Box::new(move || {
+        publish(addr, "orders/2", "after the store");
+    }))
+    .await
+    .unwrap();
+    receiver
+        .until("both events after the start", |s| s.effects.len() >= 2)
+        .await;
+    let effects = receiver.effects();
+    let got: Vec<String> = effects.iter().map(data).collect();
+    assert_eq!(
+        got,
+        ["after the start, before the store", "after the store"],
+        "{effects:?}"
+    );
+}
+
 /// With no registration the fan-out holds no subscription (one on every topic would read
 /// every event for nothing); the first registration opens it, and the events published right
 /// after the registration's answer still arrive (read from the history); once the last

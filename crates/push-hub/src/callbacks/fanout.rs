@@ -219,13 +219,17 @@ async fn fan_out<B: Broker>(
 ///
 /// With no registration the fan-out holds no subscription: one on every topic would read
 /// every event for nothing, and under `--redis` would make this hub's reader relay every
-/// event of every hub. Skipping those events loses nothing: a registration receives the
-/// events after it was made, and [`fan_out`] matches a batch only against a registry read
-/// after the batch's events were published. Here the head is read before each look at the
-/// registry, so every event up to it was published before the look; a registration the look
-/// does not see was stored after it, and its own start (the head where it was made) is at or
-/// past that head. A registration made while the fan-out waits is seen within [`IDLE_LOOK`],
-/// and the events published since the last empty look are read from the history.
+/// event of every hub. Skipping those events loses nothing. The head is read before each look
+/// at the registry, so every event up to it was published before the look, and a registration
+/// the look does not see was stored after it.
+///
+/// A registration's start (`from`, the head when it was made) is read before it is stored,
+/// so it may lie before a head an empty look moved to. When a look finds registrations after
+/// an empty one, `from` therefore goes back to the earliest start among them (in the same
+/// epoch): the events in between were matched against nobody, and each registration takes
+/// only those after its own start, so nothing is delivered twice. A registration made while
+/// the fan-out waits is seen within [`IDLE_LOOK`], and the events since are read from the
+/// history.
 async fn idle<B: Broker>(
     broker: &B,
     inner: &Arc<Inner>,
@@ -234,6 +238,8 @@ async fn idle<B: Broker>(
     renew: &mut tokio::time::Interval,
 ) -> Result<(), Ended> {
     let mut saved = (*from, tokio::time::Instant::now());
+    // Whether a look found the registry empty and moved `from` to the head.
+    let mut skipped = false;
     loop {
         let head = broker.head();
         let empty = match lease {
@@ -242,8 +248,16 @@ async fn idle<B: Broker>(
             None => Some(inner.registry.is_empty()),
         };
         match empty {
-            Some(false) => return Ok(()),
-            Some(true) => *from = head,
+            Some(false) => {
+                if skipped {
+                    *from = earliest_start(&inner.registry.active(), *from);
+                }
+                return Ok(());
+            }
+            Some(true) => {
+                *from = head;
+                skipped = true;
+            }
             // Redis failed: `from` stays where it was, and the next look tries again.
             None => {}
         }
@@ -267,6 +281,16 @@ async fn idle<B: Broker>(
             }
         }
     }
+}
+
+/// The earliest start among `registrations` in `from`'s epoch, or `from` when none is earlier
+/// (a start in another epoch, or one that does not parse, leaves `from` as it is).
+fn earliest_start(registrations: &[Arc<super::Registration>], from: Cursor) -> Cursor {
+    registrations
+        .iter()
+        .filter_map(|r| r.from.parse::<Cursor>().ok())
+        .filter(|start| start.epoch() == from.epoch())
+        .fold(from, Cursor::min)
 }
 
 /// Runs `step` on the registry off the async threads; `None` when it failed.

@@ -21,6 +21,8 @@ use tokio::task::JoinHandle;
 pub struct InProcess {
     pub addr: SocketAddr,
     pub broker: HubBroker,
+    /// Its callbacks (the registry, to store a registration as the routes do).
+    pub callbacks: std::sync::Arc<push_hub::callbacks::Callbacks>,
     pub shutdown: Shutdown,
     pub task: JoinHandle<std::io::Result<()>>,
 }
@@ -50,11 +52,13 @@ pub fn start(args: Args) -> InProcess {
     let bound = Hub::new(args).unwrap().bind().unwrap();
     let addr = bound.local_addr();
     let broker = bound.hub().broker().clone();
+    let callbacks = std::sync::Arc::clone(bound.hub().callbacks());
     let shutdown = bound.hub().shutdown().clone();
     let task = tokio::spawn(bound.run(std::future::pending()));
     InProcess {
         addr,
         broker,
+        callbacks,
         shutdown,
         task,
     }
@@ -66,11 +70,13 @@ pub async fn open(args: Args) -> InProcess {
     let bound = Hub::open(args).await.unwrap().bind().unwrap();
     let addr = bound.local_addr();
     let broker = bound.hub().broker().clone();
+    let callbacks = std::sync::Arc::clone(bound.hub().callbacks());
     let shutdown = bound.hub().shutdown().clone();
     let task = tokio::spawn(bound.run(std::future::pending()));
     InProcess {
         addr,
         broker,
+        callbacks,
         shutdown,
         task,
     }
@@ -89,6 +95,7 @@ pub async fn restart_after(
     hub.shutdown.trigger();
     hub.task.await.unwrap().unwrap();
     drop(hub.broker);
+    drop(hub.callbacks);
     let dir = args().data_dir;
     let store = retry(|| push_hub::store::open(&dir, push_broker::Config::default())).await;
     let topics = [push_core::Topic::new(topic).unwrap()];
