@@ -9,6 +9,7 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use push_core::Broker as _;
 use push_hub::token::Claims;
 use push_webhook::{Secret, Trusted, Verifier};
 use serde_json::{Value, json};
@@ -379,8 +380,7 @@ fn read_until(reader: &mut BufReader<TcpStream>, needle: &str) -> String {
 /// event the fan-out's empty looks have already moved past.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_fan_out_that_moved_past_a_registrations_start_goes_back_to_it() {
-    use push_core::{Access, Broker as _, Pattern, Selector};
-    use push_hub::callbacks::{Registered, Registration, Target, Webhook};
+    use push_hub::callbacks::Registered;
 
     let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
     let mut args = support::args();
@@ -404,24 +404,7 @@ async fn an_idle_fan_out_that_moved_past_a_registrations_start_goes_back_to_it()
 
     let secret = Secret::generate().unwrap();
     receiver.set_secrets(vec![secret.clone()]);
-    let orders = Selector::new([Pattern::parse("orders/{id}").unwrap()]).unwrap();
-    let registration = Registration {
-        id: "cb_late_store".into(),
-        client_id: "late".into(),
-        selector: orders,
-        access: Access::public(),
-        expires: None,
-        owner: "owner".into(),
-        target: Target::Webhook(Webhook {
-            url: receiver.url(),
-            secret,
-            previous: None,
-        }),
-        in_flight: 1,
-        from: start,
-        created: 1,
-        disabled: None,
-    };
+    let registration = stored_late("cb_late_store", &receiver.url(), secret, start);
     let registry = std::sync::Arc::clone(hub.callbacks.registry());
     let stored = tokio::task::spawn_blocking(move || registry.register(registration))
         .await
@@ -443,6 +426,97 @@ async fn an_idle_fan_out_that_moved_past_a_registrations_start_goes_back_to_it()
         ["after the start, before the store", "after the store"],
         "{effects:?}"
     );
+}
+
+/// The same while the fan-out is subscribed: a batch matched between a registration's start
+/// and its store missed it; the fan-out notices it at the next batch and goes back for what it
+/// is owed, matching those events only against it (the registration that was there all along
+/// gets nothing twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_stored_after_batches_it_is_owed_were_matched_still_gets_them() {
+    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
+    let mut args = support::args();
+    args.callbacks.callbacks_allow_private = true;
+    let hub = support::start(args);
+    let addr = hub.addr;
+    let url = receiver.url();
+    let secret = tokio::task::spawn_blocking(move || {
+        let token = subscriber("marks/{id}");
+        let (status, registration) = register(addr, &token, &url, &["marks/{id}"], "marks");
+        assert_eq!(status, 201, "{registration}");
+        registration["secret"].as_str().unwrap().to_owned()
+    })
+    .await
+    .unwrap();
+    let late_secret = Secret::generate().unwrap();
+    receiver.set_secrets(vec![secret.parse().unwrap(), late_secret.clone()]);
+    let start = hub.broker.head().to_string();
+    tokio::task::spawn_blocking(move || {
+        publish(addr, "orders/1", "owed, matched before the store");
+        publish(addr, "marks/1", "the fan-out passed it");
+    })
+    .await
+    .unwrap();
+    receiver.until("the mark", |s| !s.effects.is_empty()).await;
+
+    let registry = std::sync::Arc::clone(hub.callbacks.registry());
+    let registration = stored_late("cb_late_batch", &receiver.url(), late_secret, start);
+    tokio::task::spawn_blocking(move || registry.register(registration).unwrap())
+        .await
+        .unwrap();
+    tokio::task::spawn_blocking(move || {
+        publish(addr, "orders/2", "after the store");
+        publish(addr, "marks/2", "the second mark");
+    })
+    .await
+    .unwrap();
+    receiver
+        .until("both orders and both marks", |s| s.effects.len() >= 4)
+        .await;
+    // Nothing more comes (a duplicate would be a fifth).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let effects = receiver.effects();
+    let mut got: Vec<String> = effects.iter().map(data).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "after the store",
+            "owed, matched before the store",
+            "the fan-out passed it",
+            "the second mark"
+        ],
+        "{effects:?}"
+    );
+}
+
+/// A registration on `orders/{id}` delivering to `url`, stored as the routes store one, with
+/// the start `from` (the head read before it was stored).
+fn stored_late(
+    id: &str,
+    url: &str,
+    secret: Secret,
+    from: String,
+) -> push_hub::callbacks::Registration {
+    use push_core::{Access, Pattern, Selector};
+    use push_hub::callbacks::{Registration, Target, Webhook};
+    Registration {
+        id: id.into(),
+        client_id: id.into(),
+        selector: Selector::new([Pattern::parse("orders/{id}").unwrap()]).unwrap(),
+        access: Access::public(),
+        expires: None,
+        owner: "owner".into(),
+        target: Target::Webhook(Webhook {
+            url: url.into(),
+            secret,
+            previous: None,
+        }),
+        in_flight: 1,
+        from,
+        created: 1,
+        disabled: None,
+    }
 }
 
 /// With no registration the fan-out holds no subscription (one on every topic would read

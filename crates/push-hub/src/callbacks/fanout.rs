@@ -32,6 +32,10 @@ use push_core::{Access, Broker, CloseReason, Cursor, Delivery, GapReason, Select
 use push_webhook::sender::Stored;
 
 use super::Inner;
+use super::late::{Late, Look};
+use idle::idle;
+
+mod idle;
 
 /// The most subscription items matched and queued in one commit.
 const BATCH: usize = 256;
@@ -137,11 +141,19 @@ async fn fan_out<B: Broker>(
     let (mut saved, mut saved_at) = (from, tokio::time::Instant::now());
     let mut renew = tokio::time::interval(RENEW);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The registrations matched so far, and where the fan-out goes back for a late one.
+    let (mut late, mut starting, mut replay_from) = (Late::default(), true, None);
     loop {
-        if let Err(ended) = idle(broker, inner, &mut from, lease, &mut renew).await {
-            return ended;
+        let skipped = match idle(broker, inner, &mut from, lease, &mut renew).await {
+            Ok(skipped) => skipped,
+            Err(ended) => return ended,
+        };
+        if skipped || starting {
+            late.know(inner.registry.active());
+            (starting, replay_from) = (false, None);
         }
-        let mut subscription = match broker.subscribe(&Selector::all(), Some(from), &access) {
+        let start = replay_from.unwrap_or(from);
+        let mut subscription = match broker.subscribe(&Selector::all(), Some(start), &access) {
             Ok(subscription) => subscription,
             Err(error) => {
                 tracing::warn!(%error, "callbacks: cannot subscribe; retrying");
@@ -154,6 +166,7 @@ async fn fan_out<B: Broker>(
                 continue;
             }
         };
+        replay_from = None;
         loop {
             let first = tokio::select! {
                 first = subscription.next() => first,
@@ -185,7 +198,18 @@ async fn fan_out<B: Broker>(
                     tokio::time::sleep(RETRY).await;
                 }
             }
-            let step = match_batch(inner, batch, from);
+            // One snapshot for the look and the match: a registration stored in between is
+            // found at the next batch, which is where its owed events end.
+            let active = inner.registry.active();
+            let look = late.look(&active, from);
+            if look == Look::Missed {
+                inner.metrics.gaps.inc();
+                tracing::warn!(
+                    "callbacks: a registration stored while the fan-out went back for another \
+                     missed events"
+                );
+            }
+            let step = match_batch(inner, &active, batch, from, &mut late);
             let queued = !step.pending.is_empty();
             queue(inner, step.pending).await;
             from = step.last;
@@ -203,94 +227,26 @@ async fn fan_out<B: Broker>(
                 }
                 (saved, saved_at) = (from, tokio::time::Instant::now());
             }
+            if let Then::Stop = step.then {
+                return Ended::Closed;
+            }
+            if let Look::GoBack(start) = look {
+                // A registration stored after batches it is owed were matched: go back.
+                late.going_back(from, start);
+                replay_from = Some(start);
+                break;
+            }
             match step.then {
                 // The last registration is gone: no subscription until there is one again.
                 Then::Continue if inner.registry.is_empty() => break,
-                Then::Continue => {}
-                Then::Resubscribe => break,
-                Then::Stop => return Ended::Closed,
-            }
-        }
-    }
-}
-
-/// Returns once a registration exists (on any hub), having moved `from` past the events
-/// published while none did; `Err` when the lease was lost meanwhile.
-///
-/// With no registration the fan-out holds no subscription: one on every topic would read
-/// every event for nothing, and under `--redis` would make this hub's reader relay every
-/// event of every hub. Skipping those events loses nothing. The head is read before each look
-/// at the registry, so every event up to it was published before the look, and a registration
-/// the look does not see was stored after it.
-///
-/// A registration's start (`from`, the head when it was made) is read before it is stored,
-/// so it may lie before a head an empty look moved to. When a look finds registrations after
-/// an empty one, `from` therefore goes back to the earliest start among them (in the same
-/// epoch): the events in between were matched against nobody, and each registration takes
-/// only those after its own start, so nothing is delivered twice. A registration made while
-/// the fan-out waits is seen within [`IDLE_LOOK`], and the events since are read from the
-/// history.
-async fn idle<B: Broker>(
-    broker: &B,
-    inner: &Arc<Inner>,
-    from: &mut Cursor,
-    lease: Option<&str>,
-    renew: &mut tokio::time::Interval,
-) -> Result<(), Ended> {
-    let mut saved = (*from, tokio::time::Instant::now());
-    // Whether a look found the registry empty and moved `from` to the head.
-    let mut skipped = false;
-    loop {
-        let head = broker.head();
-        let empty = match lease {
-            // Registrations made on the other hubs are in Redis: read them first.
-            Some(_) => blocking(inner, |r| r.refresh().map(|()| r.is_empty())).await,
-            None => Some(inner.registry.is_empty()),
-        };
-        match empty {
-            Some(false) => {
-                if skipped {
-                    *from = earliest_start(&inner.registry.active(), *from);
-                }
-                return Ok(());
-            }
-            Some(true) => {
-                *from = head;
-                skipped = true;
-            }
-            // Redis failed: `from` stays where it was, and the next look tries again.
-            None => {}
-        }
-        if *from != saved.0 && saved.1.elapsed() >= SAVE_IDLE {
-            match lease {
-                None => save_cursor(inner, *from).await,
-                Some(token) => {
-                    if !led_save(inner, token, *from).await {
-                        return Err(Ended::Lost);
-                    }
-                }
-            }
-            saved = (*from, tokio::time::Instant::now());
-        }
-        tokio::select! {
-            () = tokio::time::sleep(IDLE_LOOK) => {}
-            _ = renew.tick(), if lease.is_some() => {
-                if let Some(token) = lease && !renewed(inner, token).await {
-                    return Err(Ended::Lost);
+                Then::Continue | Then::Stop => {}
+                Then::Resubscribe => {
+                    replay_from = late.replay_at();
+                    break;
                 }
             }
         }
     }
-}
-
-/// The earliest start among `registrations` in `from`'s epoch, or `from` when none is earlier
-/// (a start in another epoch, or one that does not parse, leaves `from` as it is).
-fn earliest_start(registrations: &[Arc<super::Registration>], from: Cursor) -> Cursor {
-    registrations
-        .iter()
-        .filter_map(|r| r.from.parse::<Cursor>().ok())
-        .filter(|start| start.epoch() == from.epoch())
-        .fold(from, Cursor::min)
 }
 
 /// Runs `step` on the registry off the async threads; `None` when it failed.
@@ -373,8 +329,13 @@ enum Then {
     Stop,
 }
 
-fn match_batch(inner: &Inner, batch: Vec<Delivery>, mut last: Cursor) -> Step {
-    let active = inner.registry.active();
+fn match_batch(
+    inner: &Inner,
+    active: &[Arc<super::Registration>],
+    batch: Vec<Delivery>,
+    mut last: Cursor,
+    late: &mut Late,
+) -> Step {
     let now = SystemTime::now();
     let web_push = inner
         .web_push
@@ -384,10 +345,14 @@ fn match_batch(inner: &Inner, batch: Vec<Delivery>, mut last: Cursor) -> Step {
     for item in batch {
         match item {
             Delivery::Event(published) => {
-                for registration in active.iter().filter(|r| r.wants(&published, now)) {
+                let cursor = published.cursor();
+                for registration in active
+                    .iter()
+                    .filter(|r| late.matches(&r.id, cursor) && r.wants(&published, now))
+                {
                     pending.extend(registration.pending(&published, now, &web_push));
                 }
-                last = published.cursor();
+                last = late.passed(cursor);
             }
             Delivery::Gap(gap) if gap.reason == GapReason::Overflow => {
                 return Step {
@@ -403,7 +368,7 @@ fn match_batch(inner: &Inner, batch: Vec<Delivery>, mut last: Cursor) -> Step {
                     resume = %gap.resume,
                     "callbacks: events left the history before they were queued for delivery"
                 );
-                last = gap.resume;
+                last = late.passed(gap.resume);
             }
             Delivery::Closed(CloseReason::Overflow) => {
                 return Step {

@@ -24,6 +24,7 @@
 //! (push-webhook's `RedisQueue`).
 
 mod fanout;
+mod late;
 mod metrics;
 mod registration;
 mod registry;
