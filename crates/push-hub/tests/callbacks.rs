@@ -473,8 +473,10 @@ async fn a_registration_stored_after_batches_it_is_owed_were_matched_still_gets_
     receiver
         .until("both orders and both marks", |s| s.effects.len() >= 4)
         .await;
-    // Nothing more comes (a duplicate would be a fifth).
+    // Nothing comes twice: a duplicate is a fifth attempt (the receiver records an effect
+    // once per webhook-id, and answers every attempt 204, so there are no retries).
     tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.attempts().len(), 4, "{:?}", receiver.attempts());
     let effects = receiver.effects();
     let mut got: Vec<String> = effects.iter().map(data).collect();
     got.sort();

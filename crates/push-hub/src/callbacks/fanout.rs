@@ -144,12 +144,13 @@ async fn fan_out<B: Broker>(
     // The registrations matched so far, and where the fan-out goes back for a late one.
     let (mut late, mut starting, mut replay_from) = (Late::default(), true, None);
     loop {
-        let skipped = match idle(broker, inner, &mut from, lease, &mut renew).await {
-            Ok(skipped) => skipped,
+        let found = match idle(broker, inner, &mut from, lease, &mut renew).await {
+            Ok(found) => found,
             Err(ended) => return ended,
         };
-        if skipped || starting {
-            late.know(inner.registry.active());
+        if found.skipped || starting {
+            // The same snapshot `from` was set from: one stored after it is late.
+            late.know(found.active);
             (starting, replay_from) = (false, None);
         }
         let start = replay_from.unwrap_or(from);
@@ -215,30 +216,39 @@ async fn fan_out<B: Broker>(
             from = step.last;
             let due =
                 queued || saved_at.elapsed() >= SAVE_IDLE || !matches!(step.then, Then::Continue);
-            if from != saved && due {
+            // While going back, where the replay is: after a crash the late registrations
+            // still get what they are owed, and the others what came after it again (the same
+            // `webhook-id`s: at least once, as after any crash).
+            let record = late.replay_at().unwrap_or(from);
+            if record != saved && due {
                 match lease {
-                    None => save_cursor(inner, from).await,
+                    None => save_cursor(inner, record).await,
                     // Fenced: a hub that lost the lease records nothing and stops.
                     Some(token) => {
-                        if !led_save(inner, token, from).await {
+                        if !led_save(inner, token, record).await {
                             return Ended::Lost;
                         }
                     }
                 }
-                (saved, saved_at) = (from, tokio::time::Instant::now());
+                (saved, saved_at) = (record, tokio::time::Instant::now());
             }
             if let Then::Stop = step.then {
                 return Ended::Closed;
             }
             if let Look::GoBack(start) = look {
                 // A registration stored after batches it is owed were matched: go back.
+                tracing::info!(%start, %from, "callbacks: a registration was stored late; going back for it");
                 late.going_back(from, start);
                 replay_from = Some(start);
                 break;
             }
             match step.then {
                 // The last registration is gone: no subscription until there is one again.
-                Then::Continue if inner.registry.is_empty() => break,
+                Then::Continue if inner.registry.is_empty() => {
+                    // Nobody is owed anything any more: whoever comes next is new.
+                    late.forget();
+                    break;
+                }
                 Then::Continue | Then::Stop => {}
                 Then::Resubscribe => {
                     replay_from = late.replay_at();

@@ -62,6 +62,11 @@ impl Late {
         self.seen = Some(active);
     }
 
+    /// Forgets every registration (the registry emptied): the next ones found are all new.
+    pub(super) fn forget(&mut self) {
+        *self = Self::default();
+    }
+
     /// Looks at `active` before a batch is matched at `position` (the fan-out's cursor before
     /// it): a registration not seen before whose start is before `position`, in its epoch, is
     /// late and owed the events after its start up to `position`.
@@ -123,10 +128,11 @@ impl Late {
     }
 
     /// The fan-out's cursor after the event (or gap) at `cursor`: where it had been while it
-    /// goes back, `cursor` once past it (going back is over).
+    /// goes back, `cursor` once at or past it (going back is over: a quiet system ends it on
+    /// the event it had been at, so a registration found next is late again, not missed).
     pub(super) fn passed(&mut self, cursor: Cursor) -> Cursor {
         match self.resume {
-            Some(resume) if cursor <= resume && cursor.epoch() == resume.epoch() => {
+            Some(resume) if cursor < resume && cursor.epoch() == resume.epoch() => {
                 self.at = Some(cursor);
                 resume
             }
@@ -172,10 +178,11 @@ mod tests {
         assert!(!late.matches("new", c(11)) && !late.matches("old", c(12)));
         assert_eq!(late.passed(c(11)), c(12));
         assert_eq!(late.replay_at(), Some(c(11)));
-        // Past 12: everyone again, and going back is over.
+        // At 12, where it had been: going back is over; everyone again after it.
+        assert_eq!(late.passed(c(12)), c(12));
+        assert_eq!(late.replay_at(), None);
         assert!(late.matches("old", c(13)) && late.matches("new", c(13)));
         assert_eq!(late.passed(c(13)), c(13));
-        assert_eq!(late.replay_at(), None);
         assert!(late.matches("old", c(12)));
     }
 

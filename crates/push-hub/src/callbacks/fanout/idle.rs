@@ -24,13 +24,22 @@ use super::{Ended, IDLE_LOOK, SAVE_IDLE, blocking, led_save, renewed, save_curso
 /// only those after its own start, so nothing is delivered twice. A registration made while
 /// the fan-out waits is seen within [`IDLE_LOOK`], and the events since are read from the
 /// history.
+/// What [`idle`] found when it returned.
+pub(super) struct Idle {
+    /// Whether a look found the registry empty (then `from` went back to the earliest start
+    /// of the registrations in `active`).
+    pub(super) skipped: bool,
+    /// The registrations that look found (the snapshot `from` was set from).
+    pub(super) active: Arc<Vec<Arc<Registration>>>,
+}
+
 pub(super) async fn idle<B: Broker>(
     broker: &B,
     inner: &Arc<Inner>,
     from: &mut Cursor,
     lease: Option<&str>,
     renew: &mut tokio::time::Interval,
-) -> Result<bool, Ended> {
+) -> Result<Idle, Ended> {
     let mut saved = (*from, tokio::time::Instant::now());
     // Whether a look found the registry empty and moved `from` to the head.
     let mut skipped = false;
@@ -43,10 +52,11 @@ pub(super) async fn idle<B: Broker>(
         };
         match empty {
             Some(false) => {
+                let active = inner.registry.active();
                 if skipped {
-                    *from = earliest_start(&inner.registry.active(), *from);
+                    *from = earliest_start(&active, *from);
                 }
-                return Ok(skipped);
+                return Ok(Idle { skipped, active });
             }
             Some(true) => {
                 *from = head;
