@@ -137,58 +137,62 @@ async fn throughput<P: Broker + Send + Sync + 'static, S: Broker + Send + Sync +
             }
         }
     });
-    let tasks: Vec<_> = (0..publishers)
-        .map(|_| {
-            let (publisher, topic) = (Arc::clone(publisher), topic.clone());
-            tokio::spawn(async move {
-                for _ in 0..per {
-                    publisher
-                        .publish(std::slice::from_ref(&topic), Event::new("x".repeat(100)))
-                        .await
-                        .unwrap();
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    in_tasks(publishers, || {
+        let (publisher, topic) = (Arc::clone(publisher), topic.clone());
+        async move {
+            for _ in 0..per {
+                publisher
+                    .publish(std::slice::from_ref(&topic), Event::new("x".repeat(100)))
+                    .await
+                    .unwrap();
+            }
+        }
+    })
+    .await;
     receive.await.unwrap();
     total as f64 / start.elapsed().as_secs_f64()
 }
 
 /// Events per second of the cheapest publish that succeeds only once Redis has the event, from
-/// `publishers` that each wait for their answer: one bare `XADD` per publish, with no script, no id index, no reader and no delivery,
-/// `publishers` tasks at once on one multiplexed connection (concurrent commands pipelined).
+/// `publishers` that each wait for their answer: one bare `XADD` per publish, with no script,
+/// no id index, no reader and no delivery, `publishers` tasks at once on one multiplexed
+/// connection (concurrent commands pipelined).
 async fn bare_xadd(url: &str, publishers: usize) -> f64 {
     let client = redis::Client::open(url).unwrap();
     let con = client.get_multiplexed_async_connection().await.unwrap();
     let per = THROUGHPUT_EVENTS / publishers;
     let start = Instant::now();
-    let tasks: Vec<_> = (0..publishers)
-        .map(|_| {
-            let mut con = con.clone();
-            tokio::spawn(async move {
-                for _ in 0..per {
-                    let _: String = redis::cmd("XADD")
-                        .arg("bare")
-                        .arg("MAXLEN")
-                        .arg("~")
-                        .arg(THROUGHPUT_EVENTS)
-                        .arg("*")
-                        .arg("data")
-                        .arg("x".repeat(100))
-                        .query_async(&mut con)
-                        .await
-                        .unwrap();
-                }
-            })
-        })
-        .collect();
+    in_tasks(publishers, || {
+        let mut con = con.clone();
+        async move {
+            for _ in 0..per {
+                let _: String = redis::cmd("XADD")
+                    .arg("bare")
+                    .arg("MAXLEN")
+                    .arg("~")
+                    .arg(THROUGHPUT_EVENTS)
+                    .arg("*")
+                    .arg("data")
+                    .arg("x".repeat(100))
+                    .query_async(&mut con)
+                    .await
+                    .unwrap();
+            }
+        }
+    })
+    .await;
+    (per * publishers) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Runs `n` tasks made by `make` on the runtime's workers at once, until all are done.
+async fn in_tasks<F>(n: usize, make: impl Fn() -> F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|_| tokio::spawn(make())).collect();
     for task in tasks {
         task.await.unwrap();
     }
-    (per * publishers) as f64 / start.elapsed().as_secs_f64()
 }
 
 /// The median of `values` and every value, for a line of the report.

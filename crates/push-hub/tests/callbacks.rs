@@ -97,6 +97,22 @@ fn publish(hub: SocketAddr, topic: &str, data: &str) -> String {
     id
 }
 
+/// A verifying receiver on loopback and a hub in this process that may call it (private
+/// addresses allowed).
+async fn receiver_and_hub() -> (Receiver, support::InProcess) {
+    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
+    let mut args = support::args();
+    args.callbacks.callbacks_allow_private = true;
+    (receiver, support::start(args))
+}
+
+/// [`publish`] off the async threads (curl waits).
+async fn publish_async(hub: SocketAddr, topic: &'static str, data: &'static str) -> String {
+    tokio::task::spawn_blocking(move || publish(hub, topic, data))
+        .await
+        .unwrap()
+}
+
 fn metric(hub: SocketAddr, name: &str) -> u64 {
     let (ok, text, err) = curl(&[&format!("http://{hub}/metrics")]);
     assert!(ok, "{err}");
@@ -382,23 +398,11 @@ fn read_until(reader: &mut BufReader<TcpStream>, needle: &str) -> String {
 async fn an_idle_fan_out_that_moved_past_a_registrations_start_goes_back_to_it() {
     use push_hub::callbacks::Registered;
 
-    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
-    let mut args = support::args();
-    args.callbacks.callbacks_allow_private = true;
-    let hub = support::start(args);
+    let (receiver, hub) = receiver_and_hub().await;
     let addr = hub.addr;
-    let off_the_runtime = |f: Box<dyn FnOnce() + Send>| tokio::task::spawn_blocking(f);
-    off_the_runtime(Box::new(move || {
-        publish(addr, "orders/0", "before the start");
-    }))
-    .await
-    .unwrap();
+    publish_async(addr, "orders/0", "before the start").await;
     let start = hub.broker.head().to_string();
-    off_the_runtime(Box::new(move || {
-        publish(addr, "orders/1", "after the start, before the store");
-    }))
-    .await
-    .unwrap();
+    publish_async(addr, "orders/1", "after the start, before the store").await;
     // The fan-out looks every 200 ms: it has found the registry empty since that event.
     tokio::time::sleep(Duration::from_millis(600)).await;
 
@@ -411,11 +415,7 @@ async fn an_idle_fan_out_that_moved_past_a_registrations_start_goes_back_to_it()
         .unwrap()
         .unwrap();
     assert!(matches!(stored, Registered::Created(_)));
-    off_the_runtime(Box::new(move || {
-        publish(addr, "orders/2", "after the store");
-    }))
-    .await
-    .unwrap();
+    publish_async(addr, "orders/2", "after the store").await;
     receiver
         .until("both events after the start", |s| s.effects.len() >= 2)
         .await;
@@ -434,10 +434,7 @@ async fn an_idle_fan_out_that_moved_past_a_registrations_start_goes_back_to_it()
 /// gets nothing twice).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registration_stored_after_batches_it_is_owed_were_matched_still_gets_them() {
-    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
-    let mut args = support::args();
-    args.callbacks.callbacks_allow_private = true;
-    let hub = support::start(args);
+    let (receiver, hub) = receiver_and_hub().await;
     let addr = hub.addr;
     let url = receiver.url();
     let secret = tokio::task::spawn_blocking(move || {
@@ -527,18 +524,10 @@ fn stored_late(
 /// registration is deleted the subscription closes again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fan_out_subscribes_only_while_a_registration_exists() {
-    let receiver = Receiver::start("127.0.0.1:0".parse().unwrap()).await;
-    let mut args = support::args();
-    args.callbacks.callbacks_allow_private = true;
-    let hub = support::start(args);
+    let (receiver, hub) = receiver_and_hub().await;
     let addr = hub.addr;
     let memory = hub.broker.inner().memory().unwrap().clone();
-    let off_the_runtime = |f: Box<dyn FnOnce() + Send>| tokio::task::spawn_blocking(f);
-    off_the_runtime(Box::new(move || {
-        publish(addr, "orders/0", "before any registration");
-    }))
-    .await
-    .unwrap();
+    publish_async(addr, "orders/0", "before any registration").await;
     // The fan-out has started and looked at the (empty) registry several times by now.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(memory.pattern_subscription_count(), 0);

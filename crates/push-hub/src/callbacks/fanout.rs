@@ -219,38 +219,30 @@ async fn fan_out<B: Broker>(
             // While going back, where the replay is: after a crash the late registrations
             // still get what they are owed, and the others what came after it again (the same
             // `webhook-id`s: at least once, as after any crash).
-            let record = late.replay_at().unwrap_or(from);
-            if record != saved && due {
-                match lease {
-                    None => save_cursor(inner, record).await,
-                    // Fenced: a hub that lost the lease records nothing and stops.
-                    Some(token) => {
-                        if !led_save(inner, token, record).await {
-                            return Ended::Lost;
-                        }
-                    }
+            let position = late.replay_at().unwrap_or(from);
+            if position != saved && due {
+                if !record(inner, lease, position).await {
+                    return Ended::Lost;
                 }
-                (saved, saved_at) = (record, tokio::time::Instant::now());
+                (saved, saved_at) = (position, tokio::time::Instant::now());
             }
-            if let Then::Stop = step.then {
-                return Ended::Closed;
-            }
-            if let Look::GoBack(start) = look {
+            match (step.then, look) {
+                (Then::Stop, _) => return Ended::Closed,
                 // A registration stored after batches it is owed were matched: go back.
-                tracing::info!(%start, %from, "callbacks: a registration was stored late; going back for it");
-                late.going_back(from, start);
-                replay_from = Some(start);
-                break;
-            }
-            match step.then {
-                // The last registration is gone: no subscription until there is one again.
-                Then::Continue if inner.registry.is_empty() => {
-                    // Nobody is owed anything any more: whoever comes next is new.
+                (_, Look::GoBack(start)) => {
+                    tracing::info!(%start, %from, "callbacks: a registration was stored late; going back for it");
+                    late.going_back(from, start);
+                    replay_from = Some(start);
+                    break;
+                }
+                // The last registration is gone: no subscription until there is one again, and
+                // nobody is owed anything any more (whoever comes next is new).
+                (Then::Continue, _) if inner.registry.is_empty() => {
                     late.forget();
                     break;
                 }
-                Then::Continue | Then::Stop => {}
-                Then::Resubscribe => {
+                (Then::Continue, _) => {}
+                (Then::Resubscribe, _) => {
                     replay_from = late.replay_at();
                     break;
                 }
@@ -282,6 +274,18 @@ async fn renewed(inner: &Arc<Inner>, token: &str) -> bool {
     blocking(inner, move |r| r.lead(&token, LEASE))
         .await
         .unwrap_or(true)
+}
+
+/// Records the fan-out's cursor: in the registry's file, or in Redis as the lease's holder
+/// (fenced: false when the lease is lost, and then nothing was recorded).
+async fn record(inner: &Arc<Inner>, lease: Option<&str>, cursor: Cursor) -> bool {
+    match lease {
+        None => {
+            save_cursor(inner, cursor).await;
+            true
+        }
+        Some(token) => led_save(inner, token, cursor).await,
+    }
 }
 
 /// Records the fan-out's cursor in Redis as the lease's holder; false when the lease is lost.

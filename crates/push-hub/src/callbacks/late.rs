@@ -41,7 +41,7 @@ pub(super) struct Late {
 }
 
 /// What [`Late::look`] found.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Look {
     /// No registration the fan-out passed the start of.
     Nothing,
@@ -79,7 +79,7 @@ impl Late {
             if self.known.contains(&registration.id) {
                 continue;
             }
-            let Ok(start) = registration.from.parse::<Cursor>() else {
+            let Some(start) = registration.start() else {
                 continue;
             };
             if start.epoch() != position.epoch() || start >= position {

@@ -107,6 +107,11 @@ pub struct Disabled {
 }
 
 impl Registration {
+    /// Its start ([`from`](Self::from)) as a cursor; `None` when the record holds none.
+    pub fn start(&self) -> Option<push_core::Cursor> {
+        self.from.parse().ok()
+    }
+
     /// Whether the registration receives `published` at `now`: it is active, its token has not
     /// expired, the event came after it was made, one of its patterns selects one of the
     /// event's topics, and its owner's access admits the event (a private event only on a
@@ -116,7 +121,7 @@ impl Registration {
             return false;
         }
         let cursor = published.cursor();
-        if let Ok(from) = self.from.parse::<push_core::Cursor>()
+        if let Some(from) = self.start()
             && from.epoch() == cursor.epoch()
             && cursor <= from
         {

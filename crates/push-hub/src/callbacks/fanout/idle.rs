@@ -5,11 +5,19 @@ use std::sync::Arc;
 use push_core::{Broker, Cursor};
 
 use super::super::{Inner, Registration};
-use super::{Ended, IDLE_LOOK, SAVE_IDLE, blocking, led_save, renewed, save_cursor};
+use super::{Ended, IDLE_LOOK, SAVE_IDLE, blocking, record, renewed};
+
+/// What [`idle`] found when it returned.
+pub(super) struct Idle {
+    /// Whether a look found the registry empty (then `from` went back to the earliest start
+    /// of the registrations in `active`).
+    pub(super) skipped: bool,
+    /// The registrations that look found (the snapshot `from` was set from).
+    pub(super) active: Arc<Vec<Arc<Registration>>>,
+}
 
 /// Returns once a registration exists (on any hub), having moved `from` past the events
-/// published while none did (then `true`: the registrations found start from `from`); `Err`
-/// when the lease was lost meanwhile.
+/// published while none did (then [`Idle::skipped`]); `Err` when the lease was lost meanwhile.
 ///
 /// With no registration the fan-out holds no subscription: one on every topic would read
 /// every event for nothing, and under `--redis` would make this hub's reader relay every
@@ -24,15 +32,6 @@ use super::{Ended, IDLE_LOOK, SAVE_IDLE, blocking, led_save, renewed, save_curso
 /// only those after its own start, so nothing is delivered twice. A registration made while
 /// the fan-out waits is seen within [`IDLE_LOOK`], and the events since are read from the
 /// history.
-/// What [`idle`] found when it returned.
-pub(super) struct Idle {
-    /// Whether a look found the registry empty (then `from` went back to the earliest start
-    /// of the registrations in `active`).
-    pub(super) skipped: bool,
-    /// The registrations that look found (the snapshot `from` was set from).
-    pub(super) active: Arc<Vec<Arc<Registration>>>,
-}
-
 pub(super) async fn idle<B: Broker>(
     broker: &B,
     inner: &Arc<Inner>,
@@ -66,13 +65,8 @@ pub(super) async fn idle<B: Broker>(
             None => {}
         }
         if *from != saved.0 && saved.1.elapsed() >= SAVE_IDLE {
-            match lease {
-                None => save_cursor(inner, *from).await,
-                Some(token) => {
-                    if !led_save(inner, token, *from).await {
-                        return Err(Ended::Lost);
-                    }
-                }
+            if !record(inner, lease, *from).await {
+                return Err(Ended::Lost);
             }
             saved = (*from, tokio::time::Instant::now());
         }
@@ -92,7 +86,7 @@ pub(super) async fn idle<B: Broker>(
 fn earliest_start(registrations: &[Arc<Registration>], from: Cursor) -> Cursor {
     registrations
         .iter()
-        .filter_map(|r| r.from.parse::<Cursor>().ok())
+        .filter_map(|r| r.start())
         .filter(|start| start.epoch() == from.epoch())
         .fold(from, Cursor::min)
 }
